@@ -1,0 +1,287 @@
+-- civitac schema, version 1 (PRAGMA user_version = 1).
+--
+-- One file for the replica and the hub: both hold the domain tables; the sync
+-- tables of the other side simply stay empty. Table and column names are a
+-- contract (DESIGN §3). Ids are text UUIDs (v7), timestamps UTC RFC 3339 text.
+-- Every status column has a CHECK whose list is tested against the Rust enums
+-- (tests/schema.rs), so the schema and the code cannot drift apart.
+
+CREATE TABLE staff (
+    id            TEXT PRIMARY KEY,
+    login         TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin','moderator','field_agent'))
+);
+
+CREATE TABLE organizations (
+    id                 TEXT PRIMARY KEY,
+    kind               TEXT NOT NULL CHECK (kind IN ('commune','region','osc')),
+    name               TEXT NOT NULL,
+    acronym            TEXT,
+    region             TEXT NOT NULL,
+    province           TEXT,
+    commune            TEXT,
+    contact_name       TEXT,
+    contact_role       TEXT,
+    phone              TEXT,
+    email              TEXT,
+    status             TEXT NOT NULL DEFAULT 'applied'
+                       CHECK (status IN ('applied','charter_received','contacted','enrolled','rejected','suspended')),
+    charter_signed_on  TEXT,
+    charter_ref        TEXT,
+    notes              TEXT,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    version            INTEGER NOT NULL DEFAULT 1,
+    -- normalised name (accents, case, punctuation folded) for duplicate detection
+    name_key           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX organizations_by_created ON organizations (created_at, id);
+CREATE INDEX organizations_by_status ON organizations (status, created_at, id);
+CREATE INDEX organizations_by_region ON organizations (region, created_at, id);
+CREATE INDEX organizations_by_name_key ON organizations (name_key, commune);
+
+CREATE TABLE uploads (
+    id            TEXT PRIMARY KEY,
+    org_id        TEXT NOT NULL REFERENCES organizations (id),
+    kind          TEXT NOT NULL CHECK (kind IN ('document','statistic','article','video','audio','photo')),
+    category      TEXT CHECK (category IS NULL OR category IN
+                  ('local_development_plan','budget','procurement_plan','council_minutes','other')),
+    title         TEXT NOT NULL,
+    description   TEXT,
+    filename      TEXT NOT NULL,
+    mime          TEXT NOT NULL,
+    size_bytes    INTEGER NOT NULL CHECK (size_bytes >= 0),
+    sha256        TEXT NOT NULL,
+    submitted_at  TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'pending'
+                  CHECK (status IN ('pending','approved','rejected','changes_requested')),
+    reviewed_by   TEXT,
+    reviewed_at   TEXT,
+    reason        TEXT,
+    version       INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX uploads_by_submitted ON uploads (submitted_at, id);
+CREATE INDEX uploads_by_status ON uploads (status, submitted_at, id);
+CREATE INDEX uploads_by_org ON uploads (org_id, submitted_at, id);
+
+CREATE TABLE upload_stats (
+    upload_id  TEXT NOT NULL REFERENCES uploads (id),
+    indicator  TEXT NOT NULL,
+    year       INTEGER NOT NULL,
+    value      REAL NOT NULL,
+    PRIMARY KEY (upload_id, indicator, year)
+);
+
+CREATE TABLE forum_threads (
+    id          TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    org_id      TEXT REFERENCES organizations (id),
+    created_at  TEXT NOT NULL,
+    locked      INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1))
+);
+
+CREATE TABLE citizens (
+    id            TEXT PRIMARY KEY,
+    display_name  TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','muted','banned')),
+    muted_until   TEXT,
+    version       INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE forum_posts (
+    id            TEXT PRIMARY KEY,
+    thread_id     TEXT NOT NULL REFERENCES forum_threads (id),
+    author_id     TEXT NOT NULL REFERENCES citizens (id),
+    body          TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'visible' CHECK (status IN ('visible','hidden','removed')),
+    flag_count    INTEGER NOT NULL DEFAULT 0 CHECK (flag_count >= 0),
+    moderated_by  TEXT,
+    moderated_at  TEXT,
+    reason        TEXT,
+    version       INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX forum_posts_by_created ON forum_posts (created_at, id);
+CREATE INDEX forum_posts_by_status ON forum_posts (status, created_at, id);
+-- the moderation queue: open flags first, then oldest
+CREATE INDEX forum_posts_by_flags ON forum_posts (flag_count DESC, created_at, id) WHERE flag_count > 0;
+CREATE INDEX forum_posts_by_thread ON forum_posts (thread_id, created_at, id);
+CREATE INDEX forum_posts_by_author ON forum_posts (author_id, created_at, id);
+
+CREATE TABLE forum_flags (
+    id           TEXT PRIMARY KEY,
+    post_id      TEXT NOT NULL REFERENCES forum_posts (id),
+    reporter_id  TEXT NOT NULL,
+    reason       TEXT NOT NULL
+                 CHECK (reason IN ('spam','abuse','off_topic','personal_data','misinformation','other')),
+    created_at   TEXT NOT NULL,
+    resolved     INTEGER NOT NULL DEFAULT 0 CHECK (resolved IN (0, 1))
+);
+CREATE INDEX forum_flags_by_post ON forum_flags (post_id, resolved);
+CREATE INDEX forum_flags_by_day ON forum_flags (created_at);
+
+CREATE TABLE sms_contacts (
+    id            TEXT PRIMARY KEY,
+    phone_e164    TEXT NOT NULL UNIQUE CHECK (phone_e164 GLOB '+[1-9]*'),
+    name          TEXT,
+    region        TEXT,
+    commune       TEXT,
+    opted_out_at  TEXT
+);
+
+CREATE TABLE sms_groups (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    description  TEXT,
+    org_id       TEXT REFERENCES organizations (id)
+);
+
+CREATE TABLE sms_group_members (
+    group_id    TEXT NOT NULL REFERENCES sms_groups (id),
+    contact_id  TEXT NOT NULL REFERENCES sms_contacts (id),
+    PRIMARY KEY (group_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX sms_group_members_by_contact ON sms_group_members (contact_id);
+
+CREATE TABLE sms_messages (
+    id               TEXT PRIMARY KEY,
+    group_id         TEXT NOT NULL REFERENCES sms_groups (id),
+    kind             TEXT NOT NULL CHECK (kind IN ('alert','notice')),
+    body             TEXT NOT NULL,
+    encoding         TEXT NOT NULL CHECK (encoding IN ('GSM-7','UCS-2')),
+    segments         INTEGER NOT NULL CHECK (segments >= 1),
+    recipients       INTEGER NOT NULL CHECK (recipients >= 0),
+    scheduled_at     TEXT,
+    status           TEXT NOT NULL DEFAULT 'draft'
+                     CHECK (status IN ('draft','queued','approved','sending','sent','failed','cancelled')),
+    created_by       TEXT NOT NULL,
+    approved_by      TEXT,
+    sent_count       INTEGER NOT NULL DEFAULT 0,
+    delivered_count  INTEGER NOT NULL DEFAULT 0,
+    failed_count     INTEGER NOT NULL DEFAULT 0,
+    version          INTEGER NOT NULL DEFAULT 1,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX sms_messages_by_created ON sms_messages (created_at, id);
+CREATE INDEX sms_messages_by_status ON sms_messages (status, created_at, id);
+
+-- Append-only: the triggers below refuse any UPDATE or DELETE.
+CREATE TABLE audit_log (
+    id         TEXT PRIMARY KEY,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    device     TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    entity_id  TEXT NOT NULL,
+    reason     TEXT,
+    detail     TEXT NOT NULL   -- JSON {"before":…, "after":…}
+);
+CREATE INDEX audit_log_by_at ON audit_log (at, id);
+CREATE INDEX audit_log_by_entity ON audit_log (entity, entity_id, at, id);
+CREATE INDEX audit_log_by_actor ON audit_log (actor, at, id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- Replica side of sync.
+CREATE TABLE outbox (
+    op_id       TEXT PRIMARY KEY,
+    seq         INTEGER NOT NULL UNIQUE CHECK (seq >= 1),
+    created_at  TEXT NOT NULL,
+    op          TEXT NOT NULL,
+    pushed_at   TEXT,
+    outcome     TEXT CHECK (outcome IS NULL OR outcome IN ('applied','duplicate','conflict','rejected'))
+);
+CREATE INDEX outbox_pending ON outbox (seq) WHERE pushed_at IS NULL;
+
+-- Identity and sync bookkeeping: role (replica|hub), device_id, staff_id, cursors.
+CREATE TABLE sync_state (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+
+CREATE TABLE conflicts (
+    op_id        TEXT PRIMARY KEY,
+    entity       TEXT NOT NULL,
+    entity_id    TEXT NOT NULL,
+    mine         TEXT NOT NULL,
+    theirs       TEXT NOT NULL,
+    detected_at  TEXT NOT NULL,
+    resolved_at  TEXT
+);
+
+-- Hub side of sync.
+CREATE TABLE changes (
+    seq        INTEGER PRIMARY KEY,
+    entity     TEXT NOT NULL,
+    entity_id  TEXT NOT NULL
+);
+CREATE INDEX changes_by_entity ON changes (entity, entity_id);
+
+CREATE TABLE applied_ops (
+    op_id    TEXT PRIMARY KEY,
+    device   TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    outcome  TEXT NOT NULL CHECK (outcome IN ('applied','duplicate','conflict','rejected'))
+);
+CREATE UNIQUE INDEX applied_ops_by_device ON applied_ops (device, seq);
+
+CREATE TABLE devices (
+    id            TEXT PRIMARY KEY,
+    staff_id      TEXT NOT NULL REFERENCES staff (id),
+    name          TEXT NOT NULL,
+    token_sha256  TEXT NOT NULL UNIQUE,
+    revoked_at    TEXT
+);
+
+CREATE TABLE sms_deliveries (
+    message_id   TEXT NOT NULL REFERENCES sms_messages (id),
+    contact_id   TEXT NOT NULL REFERENCES sms_contacts (id),
+    status       TEXT NOT NULL CHECK (status IN ('pending','sent','delivered','failed')),
+    gateway_ref  TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (message_id, contact_id)
+);
+
+-- Full-text search (external content, kept in step by triggers). remove_diacritics
+-- lets "ecole" find "école", as staff type on keyboards without accents.
+CREATE VIRTUAL TABLE organizations_fts USING fts5 (
+    name, acronym, commune,
+    content = 'organizations', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER organizations_fts_insert AFTER INSERT ON organizations BEGIN
+    INSERT INTO organizations_fts (rowid, name, acronym, commune)
+    VALUES (new.rowid, new.name, new.acronym, new.commune);
+END;
+CREATE TRIGGER organizations_fts_delete AFTER DELETE ON organizations BEGIN
+    INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
+    VALUES ('delete', old.rowid, old.name, old.acronym, old.commune);
+END;
+CREATE TRIGGER organizations_fts_update AFTER UPDATE OF name, acronym, commune ON organizations BEGIN
+    INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
+    VALUES ('delete', old.rowid, old.name, old.acronym, old.commune);
+    INSERT INTO organizations_fts (rowid, name, acronym, commune)
+    VALUES (new.rowid, new.name, new.acronym, new.commune);
+END;
+
+CREATE VIRTUAL TABLE forum_posts_fts USING fts5 (
+    body,
+    content = 'forum_posts', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER forum_posts_fts_insert AFTER INSERT ON forum_posts BEGIN
+    INSERT INTO forum_posts_fts (rowid, body) VALUES (new.rowid, new.body);
+END;
+CREATE TRIGGER forum_posts_fts_delete AFTER DELETE ON forum_posts BEGIN
+    INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+END;
+CREATE TRIGGER forum_posts_fts_update AFTER UPDATE OF body ON forum_posts BEGIN
+    INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+    INSERT INTO forum_posts_fts (rowid, body) VALUES (new.rowid, new.body);
+END;

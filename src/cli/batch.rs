@@ -1,0 +1,255 @@
+//! Batch actions: one decision applied to many records (ids on the command line,
+//! in a file, or every record a filter matches), through `ops::apply`, in one
+//! transaction. All-or-nothing unless `--continue-on-error`; `--dry-run` runs
+//! the very same checks and rolls back.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::{CmdResult, Ctx, Failure};
+use crate::i18n::Lang;
+use crate::ops::{self, Op};
+use crate::store::query::{Filters, QueryError};
+
+/// Batches above this size ask for confirmation (or `--yes`).
+pub const CONFIRM_ABOVE: usize = 20;
+
+#[derive(Debug, Clone, Args)]
+pub struct ActionArgs {
+    /// Record ids.
+    pub ids: Vec<String>,
+    /// Read ids from a file, one a line (`-` for standard input); a CSV from
+    /// `list --format csv` works too (first column, header skipped).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Select every record matching KEY=VALUE (the list's filters); repeatable.
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Why (required to reject, suspend, request changes, hide, remove).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Show what would change, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Apply what can be applied and report the rest (default: all or nothing).
+    #[arg(long)]
+    pub continue_on_error: bool,
+}
+
+/// What one batch command does, for any kind of record.
+pub struct BatchSpec<'a> {
+    /// `SELECT status, label FROM … WHERE id = ?1`: the state the op's author sees.
+    pub lookup: &'static str,
+    /// Ids of every record matching filters (for `--where`).
+    pub select: &'a dyn Fn(&Connection, &Filters) -> Result<Vec<String>, QueryError>,
+    /// Builds the op for one record from its id and current state.
+    pub make: &'a dyn Fn(&str, &str) -> Result<Op, String>,
+    /// Verb for messages, (fr, en): "enrôler", "enrol".
+    pub verb: (&'static str, &'static str),
+    /// Past participle for the summary, (fr, en): "enrôlée(s)", "enrolled".
+    pub done: (&'static str, &'static str),
+}
+
+pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
+    let lang = ctx.lang;
+    let mut store = ctx.open()?;
+    let actor = store.owner()?.ok_or_else(|| {
+        Failure::new(lang.pick(
+            "ce réplica n'appartient à personne : impossible de décider en son nom (civitac login)",
+            "this replica belongs to nobody: no one to decide as (civitac login)",
+        ))
+    })?;
+    let ids = collect_ids(store.conn(), lang, args, &spec)?;
+    if ids.is_empty() {
+        eprintln!("{}", lang.pick("aucun enregistrement sélectionné ; rien à faire", "no record selected; nothing to do"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if ids.len() > CONFIRM_ABOVE && !args.yes && !args.dry_run {
+        confirm(lang, ids.len(), spec.verb)?;
+    }
+
+    let tx = store.transaction()?;
+    let mut applied: Vec<(String, String, String)> = Vec::new();
+    let mut failed: Vec<(String, String)> = Vec::new();
+    for id in &ids {
+        match apply_one(&tx, &actor, id, &spec, lang) {
+            Ok((status, label)) => applied.push((id.clone(), status, label)),
+            Err(why) => failed.push((id.clone(), why)),
+        }
+    }
+    for (id, why) in &failed {
+        eprintln!("{id}: {why}");
+    }
+    let (verb_fr, verb_en) = spec.verb;
+    if !failed.is_empty() && !args.continue_on_error {
+        drop(tx);
+        return Err(Failure::new(match lang {
+            Lang::Fr => format!(
+                "{} sur {} ne peuvent pas être {} : rien n'a été modifié (--continue-on-error applique le reste)",
+                failed.len(),
+                ids.len(),
+                spec.done.0
+            ),
+            Lang::En => format!(
+                "{} of {} cannot be {}: nothing was changed (--continue-on-error applies the rest)",
+                failed.len(),
+                ids.len(),
+                spec.done.1
+            ),
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    if args.dry_run {
+        for (id, status, label) in &applied {
+            let _ = writeln!(out, "{}  {id}  {}  ({status})", lang.pick(verb_fr, verb_en), crate::text::inline(label));
+        }
+        drop(tx);
+        let _ = writeln!(
+            out,
+            "{}",
+            match lang {
+                Lang::Fr => format!("simulation : {} seraient {} ; rien n'a été modifié", applied.len(), spec.done.0),
+                Lang::En => format!("dry run: {} would be {}; nothing was changed", applied.len(), spec.done.1),
+            }
+        );
+    } else {
+        tx.commit().map_err(|e| Failure::new(format!("{}: {e}", store.path().display())))?;
+        tracing::info!(count = applied.len(), failed = failed.len(), verb = verb_en, "batch applied");
+        let _ = writeln!(
+            out,
+            "{}",
+            match lang {
+                Lang::Fr => format!("{} {} ({} opérations en attente de synchro)", applied.len(), spec.done.0, pending(&store)),
+                Lang::En => format!("{} {} ({} ops waiting for sync)", applied.len(), spec.done.1, pending(&store)),
+            }
+        );
+    }
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn pending(store: &crate::store::Store) -> i64 {
+    store
+        .sql(|c| c.query_row("SELECT count(*) FROM outbox WHERE pushed_at IS NULL", [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
+/// Applies one record's op inside its own savepoint, so a refusal leaves no
+/// partial write behind even when the batch goes on.
+fn apply_one(
+    tx: &Connection,
+    actor: &crate::store::Actor,
+    id: &str,
+    spec: &BatchSpec<'_>,
+    lang: Lang,
+) -> Result<(String, String), String> {
+    let found: Option<(String, String)> = tx
+        .prepare_cached(spec.lookup)
+        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(|e| e.to_string())?;
+    let (status, label) = found.ok_or_else(|| lang.pick("introuvable", "not found").to_owned())?;
+    let op = (spec.make)(id, &status)?;
+    tx.execute_batch("SAVEPOINT one").map_err(|e| e.to_string())?;
+    match ops::apply(tx, actor, &op) {
+        Ok(_) => {
+            tx.execute_batch("RELEASE one").map_err(|e| e.to_string())?;
+            Ok((status, label))
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO one; RELEASE one").map_err(|e| e.to_string())?;
+            Err(e.message(lang))
+        }
+    }
+}
+
+fn collect_ids(conn: &Connection, lang: Lang, args: &ActionArgs, spec: &BatchSpec<'_>) -> Result<Vec<String>, Failure> {
+    if args.ids.is_empty() && args.from.is_none() && args.filters.is_empty() {
+        return Err(Failure::usage(lang.pick(
+            "indiquez les enregistrements : des ids, --from FICHIER ou --where CLÉ=VALEUR",
+            "say which records: ids, --from FILE or --where KEY=VALUE",
+        )));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for (i, id) in args.ids.iter().enumerate() {
+        check_id(id).map_err(|why| Failure::usage(format!("{} {}: {why}", lang.pick("argument", "argument"), i + 1)))?;
+        ids.push(id.clone());
+    }
+    if let Some(path) = &args.from {
+        ids.extend(read_ids(path, lang)?);
+    }
+    if !args.filters.is_empty() {
+        let mut filters = Filters::default();
+        for f in &args.filters {
+            filters.push_where(f).map_err(|e| Failure::usage(format!("--where {f}: {e}")))?;
+        }
+        ids.extend((spec.select)(conn, &filters).map_err(|e| Failure::usage(e.to_string()))?);
+    }
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.retain(|id| seen.insert(id.clone()));
+    Ok(ids)
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    uuid::Uuid::parse_str(id).map(drop).map_err(|_| format!("\"{}\" is not a record id", crate::text::inline(id)))
+}
+
+/// Reads ids one a line (first field of a CSV line); blank lines, `#` comments
+/// and an `id` header are skipped. A bad line is named with its number.
+fn read_ids(path: &std::path::Path, lang: Lang) -> Result<Vec<String>, Failure> {
+    let name = path.display().to_string();
+    let reader: Box<dyn BufRead> = if name == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| Failure::new(format!("{name}: {e}")))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut ids = Vec::new();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Failure::new(format!("{name}:{}: {e}", n + 1)))?;
+        let first = line.split([',', ';', '\t', ' ']).next().unwrap_or("").trim().trim_matches('"');
+        if first.is_empty() || first.starts_with('#') || (n == 0 && first == "id") {
+            continue;
+        }
+        check_id(first).map_err(|why| {
+            Failure::new(format!("{name}:{}: {why}{}", n + 1, lang.pick(" ; rien n'a été modifié", "; nothing was changed")))
+        })?;
+        ids.push(first.to_owned());
+    }
+    Ok(ids)
+}
+
+fn confirm(lang: Lang, n: usize, verb: (&str, &str)) -> Result<(), Failure> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !interactive {
+        return Err(Failure::new(match lang {
+            Lang::Fr => format!("{n} enregistrements : confirmez avec --yes (pas de terminal pour demander)"),
+            Lang::En => format!("{n} records: confirm with --yes (no terminal to ask on)"),
+        }));
+    }
+    eprint!(
+        "{}",
+        match lang {
+            Lang::Fr => format!("{} {n} enregistrements ? [o/N] ", capitalise(verb.0)),
+            Lang::En => format!("{} {n} records? [y/N] ", capitalise(verb.1)),
+        }
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Failure::new(e.to_string()))?;
+    if matches!(answer.trim().to_lowercase().as_str(), "o" | "oui" | "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::new(lang.pick("abandon : rien n'a été modifié", "cancelled: nothing was changed")))
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}

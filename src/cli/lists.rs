@@ -1,0 +1,359 @@
+//! `enrollments`, `uploads`, `forum`, `sms`, `audit`: their `list` commands and
+//! their batch actions.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::batch::{self, ActionArgs, BatchSpec};
+use super::output::{self, Format};
+use super::{CmdResult, Ctx, Failure};
+use crate::domain::enrollment::{EnrollmentAction, Stage};
+use crate::domain::forum::{PostAction, PostStatus};
+use crate::domain::uploads::{ReviewDecision, UploadStatus};
+use crate::ops::{Charter, Op};
+use crate::store::query::{self, Cursor, FilterKey, Filters, ListKind};
+use crate::store::rows::{AuditEntry, Listed, Organization, Post, SmsMessage, Upload};
+
+#[derive(Debug, Clone, Args)]
+pub struct ListCommon {
+    /// table (fits the terminal), csv or json (for scripts).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// At most N rows (tables default to 50; csv and json to all).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Start after this cursor (printed at the end of the previous page).
+    #[arg(long, value_name = "CURSOR")]
+    pub after: Option<String>,
+}
+
+macro_rules! filter_args {
+    ($name:ident { $($(#[$m:meta])* $field:ident => $key:ident),* $(,)? }) => {
+        #[derive(Debug, Clone, Default, Args)]
+        pub struct $name {
+            $($(#[$m])* #[arg(long)] pub $field: Option<String>,)*
+        }
+
+        impl $name {
+            pub fn filters(&self) -> Filters {
+                let mut f = Filters::default();
+                $(if let Some(v) = &self.$field { f.push(FilterKey::$key, v.clone()); })*
+                f
+            }
+        }
+    };
+}
+
+filter_args!(EnrollmentFilters {
+    /// Stage(s), comma-separated: applied, charter_received, contacted, enrolled, rejected, suspended.
+    status => Status,
+    /// commune, region or osc.
+    kind => Kind,
+    /// Region (2025 names, e.g. Kadiogo, Guiriko).
+    region => Region,
+    province => Province,
+    commune => Commune,
+    /// Words in the name, acronym or commune (accents optional).
+    search => Search,
+    /// Applied on or after (YYYY-MM-DD or RFC 3339).
+    since => Since,
+    /// Applied before.
+    until => Until,
+});
+
+filter_args!(UploadFilters {
+    /// pending, approved, rejected, changes_requested (comma-separated).
+    status => Status,
+    /// document, statistic, article, video, audio, photo.
+    kind => Kind,
+    /// local_development_plan, budget, procurement_plan, council_minutes, other.
+    category => Category,
+    /// Organisation id.
+    org => Org,
+    region => Region,
+    commune => Commune,
+    /// Words in the title, file name or organisation.
+    search => Search,
+    /// Submitted on or after.
+    since => Since,
+    until => Until,
+});
+
+filter_args!(ForumFilters {
+    /// visible, hidden, removed (comma-separated).
+    status => Status,
+    /// Thread id.
+    thread => Thread,
+    /// Author (citizen) id.
+    author => Author,
+    /// yes: only posts with open flags; no: only unflagged posts.
+    flagged => Flagged,
+    /// Words in the post (accents optional).
+    search => Search,
+    since => Since,
+    until => Until,
+});
+
+filter_args!(SmsFilters {
+    /// draft, queued, approved, sending, sent, failed, cancelled.
+    status => Status,
+    /// alert or notice.
+    kind => Kind,
+    /// Group name or id.
+    group => Group,
+    since => Since,
+    until => Until,
+});
+
+filter_args!(AuditFilters {
+    /// Staff login.
+    actor => Actor,
+    /// e.g. enrollment.enrol, post.hide.
+    action => Action,
+    /// organization, upload, forum_post, citizen, forum_thread, sms_message.
+    entity => Entity,
+    /// The record's id.
+    entity_id => EntityId,
+    since => Since,
+    until => Until,
+});
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollmentsCmd {
+    /// List organisations.
+    List {
+        #[command(flatten)]
+        common: ListCommon,
+        #[command(flatten)]
+        filters: EnrollmentFilters,
+    },
+    /// Enrol contacted organisations.
+    Approve(ActionArgs),
+    /// Reject applications (a reason is required).
+    Reject(ActionArgs),
+    /// Suspend enrolled organisations (a reason is required).
+    Suspend(ActionArgs),
+    /// Lift a suspension.
+    Reinstate(ActionArgs),
+    /// Record that the organisation's leaders were contacted.
+    Contacted(ActionArgs),
+    /// Record a received charter: its signing date and reference.
+    Charter {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// Day the charter was signed (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        signed_on: String,
+        /// The charter's reference number.
+        #[arg(long = "ref", value_name = "REF")]
+        reference: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UploadsCmd {
+    /// List uploads (oldest first, so the queue reads in order).
+    List {
+        #[command(flatten)]
+        common: ListCommon,
+        #[command(flatten)]
+        filters: UploadFilters,
+    },
+    /// Approve pending uploads.
+    Approve(ActionArgs),
+    /// Reject pending uploads (a reason is required).
+    Reject(ActionArgs),
+    /// Send pending uploads back for changes (a reason is required).
+    RequestChanges(ActionArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForumCmd {
+    /// List posts (newest first).
+    List {
+        #[command(flatten)]
+        common: ListCommon,
+        #[command(flatten)]
+        filters: ForumFilters,
+    },
+    /// Hide posts pending review (a reason is required).
+    Hide(ActionArgs),
+    /// Remove posts (a reason is required).
+    Remove(ActionArgs),
+    /// Make hidden or removed posts visible again.
+    Restore(ActionArgs),
+    /// Dismiss posts' open flags, leaving the posts as they are.
+    Dismiss(ActionArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmsCmd {
+    /// List SMS messages (newest first).
+    List {
+        #[command(flatten)]
+        common: ListCommon,
+        #[command(flatten)]
+        filters: SmsFilters,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// List the audit log (newest first).
+    List {
+        #[command(flatten)]
+        common: ListCommon,
+        #[command(flatten)]
+        filters: AuditFilters,
+    },
+}
+
+fn list<T: Listed>(ctx: &Ctx, kind: ListKind, common: &ListCommon, filters: &Filters) -> CmdResult {
+    let after: Option<Cursor> = match &common.after {
+        Some(c) => Some(c.parse().map_err(|e: query::FilterError| Failure::usage(e.to_string()))?),
+        None => None,
+    };
+    let store = ctx.open()?;
+    output::print_list::<T>(store.conn(), ctx.lang, kind, filters, common.format, common.limit, after.as_ref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_status<S: std::str::FromStr<Err = crate::domain::UnknownValue>>(s: &str) -> Result<S, String> {
+    s.parse().map_err(|e: crate::domain::UnknownValue| e.to_string())
+}
+
+pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
+    use EnrollmentAction as A;
+    let (args, action, charter, verb, done) = match cmd {
+        EnrollmentsCmd::List { common, filters } => {
+            return list::<Organization>(ctx, ListKind::Enrollments, &common, &filters.filters());
+        }
+        EnrollmentsCmd::Approve(a) => (a, A::Enrol, None, ("enrôler", "enrol"), ("enrôlées", "enrolled")),
+        EnrollmentsCmd::Reject(a) => (a, A::Reject, None, ("rejeter", "reject"), ("rejetées", "rejected")),
+        EnrollmentsCmd::Suspend(a) => (a, A::Suspend, None, ("suspendre", "suspend"), ("suspendues", "suspended")),
+        EnrollmentsCmd::Reinstate(a) => {
+            (a, A::Reinstate, None, ("rétablir", "reinstate"), ("rétablies", "reinstated"))
+        }
+        EnrollmentsCmd::Contacted(a) => {
+            (a, A::RecordContact, None, ("marquer contactées", "mark contacted"), ("marquées contactées", "marked contacted"))
+        }
+        EnrollmentsCmd::Charter { action, signed_on, reference } => {
+            crate::time::parse_day(&signed_on).map_err(|e| Failure::usage(format!("--signed-on: {e}")))?;
+            let charter = Charter { signed_on, reference };
+            (action, A::RecordCharter, Some(charter), ("enregistrer la charte de", "record the charter of"), ("avec charte enregistrée", "with charter recorded"))
+        }
+    };
+    let reason = args.reason.clone();
+    let make = move |id: &str, status: &str| {
+        Ok(Op::SetEnrollmentStatus {
+            org_id: id.to_owned(),
+            seen_status: parse_status::<Stage>(status)?,
+            action,
+            reason: reason.clone(),
+            charter: charter.clone(),
+        })
+    };
+    let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Organization>(c, ListKind::Enrollments, f);
+    batch::run(
+        ctx,
+        &args,
+        BatchSpec { lookup: "SELECT status, name FROM organizations WHERE id = ?1", select: &select, make: &make, verb, done },
+    )
+}
+
+pub fn uploads(ctx: &Ctx, cmd: UploadsCmd) -> CmdResult {
+    let (args, decision, verb, done) = match cmd {
+        UploadsCmd::List { common, filters } => {
+            return list::<Upload>(ctx, ListKind::Uploads, &common, &filters.filters());
+        }
+        UploadsCmd::Approve(a) => (a, ReviewDecision::Approve, ("approuver", "approve"), ("approuvées", "approved")),
+        UploadsCmd::Reject(a) => (a, ReviewDecision::Reject, ("rejeter", "reject"), ("rejetées", "rejected")),
+        UploadsCmd::RequestChanges(a) => (
+            a,
+            ReviewDecision::RequestChanges,
+            ("demander des corrections pour", "request changes to"),
+            ("renvoyées pour corrections", "sent back for changes"),
+        ),
+    };
+    let reason = args.reason.clone();
+    let make = move |id: &str, status: &str| {
+        Ok(Op::ReviewUpload {
+            upload_id: id.to_owned(),
+            seen_status: parse_status::<UploadStatus>(status)?,
+            decision,
+            reason: reason.clone(),
+        })
+    };
+    let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Upload>(c, ListKind::Uploads, f);
+    batch::run(
+        ctx,
+        &args,
+        BatchSpec { lookup: "SELECT status, title FROM uploads WHERE id = ?1", select: &select, make: &make, verb, done },
+    )
+}
+
+pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
+    let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Post>(c, ListKind::Forum, f);
+    let (args, action, verb, done) = match cmd {
+        ForumCmd::List { common, filters } => {
+            return list::<Post>(ctx, ListKind::Forum, &common, &filters.filters());
+        }
+        ForumCmd::Dismiss(args) => {
+            let reason = args.reason.clone();
+            let make = move |id: &str, flags: &str| {
+                Ok(Op::DismissFlags {
+                    post_id: id.to_owned(),
+                    seen_flag_count: flags.parse().map_err(|_| format!("flag count \"{flags}\""))?,
+                    reason: reason.clone(),
+                })
+            };
+            return batch::run(
+                ctx,
+                &args,
+                BatchSpec {
+                    lookup: "SELECT CAST(flag_count AS TEXT), substr(body, 1, 60) FROM forum_posts WHERE id = ?1",
+                    select: &select,
+                    make: &make,
+                    verb: ("classer les signalements de", "dismiss the flags of"),
+                    done: ("signalements classés", "flags dismissed"),
+                },
+            );
+        }
+        ForumCmd::Hide(a) => (a, PostAction::Hide, ("masquer", "hide"), ("masqués", "hidden")),
+        ForumCmd::Remove(a) => (a, PostAction::Remove, ("supprimer", "remove"), ("supprimés", "removed")),
+        ForumCmd::Restore(a) => (a, PostAction::Restore, ("rétablir", "restore"), ("rétablis", "restored")),
+    };
+    let reason = args.reason.clone();
+    let make = move |id: &str, status: &str| {
+        Ok(Op::ModeratePost {
+            post_id: id.to_owned(),
+            seen_status: parse_status::<PostStatus>(status)?,
+            action,
+            reason: reason.clone(),
+        })
+    };
+    batch::run(
+        ctx,
+        &args,
+        BatchSpec {
+            lookup: "SELECT status, substr(body, 1, 60) FROM forum_posts WHERE id = ?1",
+            select: &select,
+            make: &make,
+            verb,
+            done,
+        },
+    )
+}
+
+pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
+    match cmd {
+        SmsCmd::List { common, filters } => list::<SmsMessage>(ctx, ListKind::Sms, &common, &filters.filters()),
+    }
+}
+
+pub fn audit(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
+    match cmd {
+        AuditCmd::List { common, filters } => list::<AuditEntry>(ctx, ListKind::Audit, &common, &filters.filters()),
+    }
+}

@@ -1,0 +1,184 @@
+//! The command line (DESIGN §6, a contract): argument parsing and dispatch to
+//! one module per command group. Commands print for people on stderr/stdout and
+//! return an exit code: 0 ok, 1 failure, 2 usage.
+
+mod batch;
+mod demo;
+mod lists;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::i18n::Lang;
+use crate::paths::Paths;
+use crate::store::{Store, StoreError};
+
+pub use output::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "civitac", version, about = "Console of the Civitac animation team: enrolments, uploads, forum, SMS")]
+pub struct Cli {
+    /// Replica database (default: replica.db in the data directory, see `civitac paths`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Language of messages (default: from LANG, else French).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
+    /// Keymap for the console: a name (default, vim, azerty) or a TOML file.
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub keymap: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a hub and a replica full of realistic demo data.
+    Demo(demo::DemoArgs),
+    /// Who this replica belongs to.
+    Whoami,
+    /// Where civitac keeps its configuration, data and logs.
+    Paths,
+    /// Organisations and their enrolment.
+    #[command(subcommand)]
+    Enrollments(lists::EnrollmentsCmd),
+    /// Uploads awaiting or past review.
+    #[command(subcommand)]
+    Uploads(lists::UploadsCmd),
+    /// Forum posts and their moderation.
+    #[command(subcommand)]
+    Forum(lists::ForumCmd),
+    /// SMS messages.
+    #[command(subcommand)]
+    Sms(lists::SmsCmd),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(lists::AuditCmd),
+}
+
+/// A failure a command reports: one line for a person, and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), code: 1 }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), code: 2 }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure::new(e.to_string())
+    }
+}
+
+pub type CmdResult = Result<ExitCode, Failure>;
+
+/// What every command knows: the language and where the replica is.
+pub struct Ctx {
+    pub lang: Lang,
+    pub db: Option<PathBuf>,
+    pub paths: Option<Paths>,
+}
+
+impl Ctx {
+    pub fn db_path(&self) -> Result<PathBuf, Failure> {
+        if let Some(db) = &self.db {
+            return Ok(db.clone());
+        }
+        self.paths.as_ref().map(Paths::replica).ok_or_else(|| {
+            Failure::new(self.lang.pick(
+                "aucun dossier personnel trouvé : indiquez la base avec --db",
+                "no home directory found: name the database with --db",
+            ))
+        })
+    }
+
+    pub fn open(&self) -> Result<Store, Failure> {
+        Ok(Store::open(&self.db_path()?)?)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct NoArgs {}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = Lang::resolve(cli.lang);
+    let paths = Paths::discover();
+    let _log = init_logging(paths.as_ref());
+    let ctx = Ctx { lang, db: cli.db.clone(), paths };
+    let result = match cli.command {
+        None => Err(Failure::usage(lang.pick(
+            "la console arrive bientôt ; en attendant : civitac demo, civitac enrollments list, civitac --help",
+            "the console is coming; meanwhile: civitac demo, civitac enrollments list, civitac --help",
+        ))),
+        Some(Command::Demo(args)) => demo::run(&ctx, args),
+        Some(Command::Whoami) => whoami(&ctx),
+        Some(Command::Paths) => show_paths(&ctx),
+        Some(Command::Enrollments(cmd)) => lists::enrollments(&ctx, cmd),
+        Some(Command::Uploads(cmd)) => lists::uploads(&ctx, cmd),
+        Some(Command::Forum(cmd)) => lists::forum(&ctx, cmd),
+        Some(Command::Sms(cmd)) => lists::sms(&ctx, cmd),
+        Some(Command::Audit(cmd)) => lists::audit(&ctx, cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            tracing::warn!(message = %f.message, "command failed");
+            eprintln!("civitac: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Logs go to a file in the data directory, never to the terminal.
+fn init_logging(paths: Option<&Paths>) -> Option<()> {
+    let dir = paths?.log_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("civitac.log")).ok()?;
+    tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).try_init().ok()
+}
+
+fn whoami(ctx: &Ctx) -> CmdResult {
+    let store = ctx.open()?;
+    let owner = store.owner()?.ok_or_else(|| {
+        Failure::new(ctx.lang.pick(
+            "ce réplica n'appartient encore à personne (civitac login le rattache à un membre de l'équipe)",
+            "this replica belongs to nobody yet (civitac login attaches it to a staff member)",
+        ))
+    })?;
+    let device = store.state("device_name")?.unwrap_or_else(|| owner.device.clone());
+    println!("{} ({})", crate::text::inline(&owner.display_name), owner.login);
+    println!("{}: {}", ctx.lang.pick("rôle", "role"), owner.role);
+    println!("{}: {device} ({})", ctx.lang.pick("appareil", "device"), owner.device);
+    println!("{}: {}", ctx.lang.pick("réplica", "replica"), store.path().display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show_paths(ctx: &Ctx) -> CmdResult {
+    let paths = ctx.paths.as_ref().ok_or_else(|| Failure::new("no home directory found"))?;
+    let l = ctx.lang;
+    let rows = [
+        (l.pick("configuration", "config"), paths.config_file()),
+        (l.pick("raccourcis", "keymap"), paths.keymap_file()),
+        (l.pick("réplica", "replica"), ctx.db.clone().unwrap_or_else(|| paths.replica())),
+        (l.pick("données", "data"), paths.data_dir.clone()),
+        (l.pick("journaux", "logs"), paths.log_dir()),
+        (l.pick("cache fichiers", "file cache"), paths.file_cache()),
+    ];
+    for (name, path) in rows {
+        println!("{name:<16}{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

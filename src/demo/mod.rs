@@ -1,0 +1,1012 @@
+//! Realistic, deterministic demo data: a hub database and a replica owned by
+//! the demo admin, in French, on Burkina Faso's real communes and their 2019
+//! census populations.
+//!
+//! What citizens and organisations send in through the public platform
+//! (applications' uploads, forum posts and flags, SMS contacts) is bulk-loaded
+//! as the hub's ingest would; every decision staff made (enrolment steps,
+//! reviews, moderation, SMS approvals) goes through `ops::apply`, so the audit
+//! log tells the same story as the rows. Same seed, same `as_of` day → the same
+//! data, row for row.
+
+mod words;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use jiff::{SignedDuration, Timestamp};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+
+use crate::domain::enrollment::{EnrollmentAction, OrgKind, Stage};
+use crate::domain::forum::{CitizenAction, CitizenStatus, FlagReason, PostAction, PostStatus};
+use crate::domain::sms::{SmsKind, SmsStatus};
+use crate::domain::staff::Role;
+use crate::domain::uploads::{DocumentCategory, ReviewDecision, UploadKind, UploadStatus};
+use crate::ops::{self, Charter, NewOrganization, NewSms, Op, OpMeta};
+use crate::store::{Actor, Side, Store, StoreError};
+use words::*;
+
+/// Burkina Faso's communes (INSD, RGPH 2019); see data/README.md for the source.
+pub const COMMUNES_CSV: &str = include_str!("../../data/bf_communes.csv");
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// 1.0 ≈ 400 organisations, 2,000 uploads, 20,000 posts, 5,000 contacts.
+    pub scale: f64,
+    pub seed: u64,
+    /// The "today" of the demo world: every timestamp lies before it.
+    pub as_of: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DemoSummary {
+    pub hub: PathBuf,
+    pub replica: PathBuf,
+    pub staff: usize,
+    pub organizations: usize,
+    pub uploads: usize,
+    pub threads: usize,
+    pub citizens: usize,
+    pub posts: usize,
+    pub flags: usize,
+    pub contacts: usize,
+    pub groups: usize,
+    pub sms_messages: usize,
+    pub ops: usize,
+    pub owner: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: refusing to overwrite a database that is not a civitac demo", .0.display())]
+    NotADemo(PathBuf),
+    #[error("demo data: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("demo data: op refused: {0}")]
+    Op(#[from] ops::OpError),
+    #[error("data/bf_communes.csv line {line}: {why}")]
+    Communes { line: usize, why: String },
+    #[error("--scale must be between 0.01 and 1000, not {0}")]
+    Scale(f64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Commune {
+    pub region: String,
+    pub province: String,
+    pub name: String,
+    pub population: u32,
+}
+
+/// Parses the embedded communes file.
+pub fn communes() -> Result<Vec<Commune>, DemoError> {
+    let mut out = Vec::with_capacity(351);
+    for (i, line) in COMMUNES_CSV.lines().enumerate().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let bad = |why: &str| DemoError::Communes { line: i + 1, why: why.to_owned() };
+        if cols.len() != 5 {
+            return Err(bad("expected 5 columns"));
+        }
+        let population = cols[4].trim().parse().map_err(|_| bad("population is not a number"))?;
+        out.push(Commune {
+            region: cols[0].to_owned(),
+            province: cols[2].to_owned(),
+            name: cols[3].to_owned(),
+            population,
+        });
+    }
+    Ok(out)
+}
+
+/// Builds DIR/hub.db and DIR/replica.db. Each is written to a temporary file
+/// and renamed into place, so an interrupted run never leaves a half-built
+/// database under the real name.
+pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
+    if !(0.01..=1000.0).contains(&opts.scale) {
+        return Err(DemoError::Scale(opts.scale));
+    }
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| DemoError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let hub_path = dir.join("hub.db");
+    let replica_path = dir.join("replica.db");
+    for p in [&hub_path, &replica_path] {
+        refuse_non_demo(p)?;
+    }
+    let hub_tmp = dir.join("hub.db.building");
+    let replica_tmp = dir.join("replica.db.building");
+    for p in [&hub_tmp, &replica_tmp] {
+        remove_db(p).map_err(io(p))?;
+    }
+
+    let mut summary = DemoSummary { hub: hub_path.clone(), replica: replica_path.clone(), ..Default::default() };
+    {
+        let mut store = Store::create(&hub_tmp, Side::Hub)?;
+        let conn = store.conn_mut();
+        // A fresh file that is renamed into place only when complete needs no
+        // journal: a crash leaves only the temporary file, removed next run.
+        conn.pragma_update(None, "journal_mode", "OFF")?;
+        conn.pragma_update(None, "synchronous", "OFF")?;
+        conn.pragma_update(None, "cache_size", -262_144)?;
+        let tx = conn.transaction()?;
+        World::new(&tx, opts)?.generate(&mut summary)?;
+        crate::store::set_state(&tx, "demo", "1")?;
+        crate::store::set_state(&tx, "demo_seed", &opts.seed.to_string())?;
+        crate::store::set_state(&tx, "demo_as_of", &crate::time::format(opts.as_of))?;
+        tx.commit()?;
+        conn.pragma_update(None, "journal_mode", "DELETE")?;
+    }
+    std::fs::copy(&hub_tmp, &replica_tmp).map_err(io(&replica_tmp))?;
+    {
+        let store = Store::open(&replica_tmp)?;
+        store.set_state("side", Side::Replica.as_str())?;
+        store.set_state("staff_id", &summary.owner)?;
+        let device = uuid::Builder::from_random_bytes(ChaCha8Rng::seed_from_u64(opts.seed ^ 0x00de_71ce).random())
+            .into_uuid()
+            .to_string();
+        store.set_state("device_id", &device)?;
+        store.set_state("device_name", "demo-replica")?;
+    }
+    {
+        let store = Store::open(&hub_tmp)?;
+        store.sql(|c| c.pragma_update(None, "journal_mode", "WAL"))?;
+    }
+    for (tmp, path) in [(&hub_tmp, &hub_path), (&replica_tmp, &replica_path)] {
+        remove_db(path).map_err(io(path))?;
+        std::fs::rename(tmp, path).map_err(io(path))?;
+    }
+    Ok(summary)
+}
+
+/// Removes a database file and its WAL companions, if present.
+fn remove_db(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(PathBuf::from(p)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The demo may replace its own earlier output, never anything else.
+fn refuse_non_demo(path: &Path) -> Result<(), DemoError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    match Store::open(path) {
+        Ok(store) if store.state("demo")?.as_deref() == Some("1") => Ok(()),
+        _ => Err(DemoError::NotADemo(path.to_owned())),
+    }
+}
+
+/// A staff member of the demo world, with the device they work on.
+struct Staff {
+    actor: Actor,
+}
+
+const STAFF: &[(&str, &str, Role)] = &[
+    ("awa.kabore", "Awa Kaboré", Role::Admin),
+    ("salif.ouedraogo", "Salif Ouédraogo", Role::Admin),
+    ("mariam.traore", "Mariam Traoré", Role::Moderator),
+    ("issa.sawadogo", "Issa Sawadogo", Role::Moderator),
+    ("clarisse.some", "Clarisse Somé", Role::Moderator),
+    ("boukary.zongo", "Boukary Zongo", Role::FieldAgent),
+    ("fatimata.diallo", "Fatimata Diallo", Role::FieldAgent),
+    ("hamidou.sanou", "Hamidou Sanou", Role::FieldAgent),
+    ("rasmata.compaore", "Rasmata Compaoré", Role::FieldAgent),
+];
+
+struct World<'c> {
+    conn: &'c Connection,
+    rng: ChaCha8Rng,
+    scale: f64,
+    as_of: Timestamp,
+    communes: Vec<Commune>,
+    staff: Vec<Staff>,
+    ops: usize,
+}
+
+/// An organisation as generated, for the later steps that refer to it.
+struct OrgRef {
+    id: String,
+    kind: OrgKind,
+    commune: Option<usize>,
+    status: Stage,
+    created: Timestamp,
+}
+
+impl<'c> World<'c> {
+    fn new(conn: &'c Connection, opts: &DemoOptions) -> Result<World<'c>, DemoError> {
+        Ok(World {
+            conn,
+            rng: ChaCha8Rng::seed_from_u64(opts.seed),
+            scale: opts.scale,
+            as_of: opts.as_of,
+            communes: communes()?,
+            staff: Vec::new(),
+            ops: 0,
+        })
+    }
+
+    fn scaled(&self, n: f64) -> usize {
+        (n * self.scale).round().max(1.0) as usize
+    }
+
+    /// A UUID v7 for a record born at `at`, from the seeded generator.
+    fn id_at(&mut self, at: Timestamp) -> String {
+        let bytes: [u8; 10] = self.rng.random();
+        uuid::Builder::from_unix_timestamp_millis(at.as_millisecond().max(0) as u64, &bytes)
+            .into_uuid()
+            .to_string()
+    }
+
+    /// A moment `min_days..max_days` after `from`, never after `as_of`.
+    fn after(&mut self, from: Timestamp, min_hours: i64, max_hours: i64) -> Timestamp {
+        let secs = self.rng.random_range(min_hours * 3600..=max_hours * 3600);
+        let t = from + SignedDuration::from_secs(secs);
+        if t >= self.as_of { self.as_of - SignedDuration::from_secs(self.rng.random_range(60..3600)) } else { t }
+    }
+
+    /// A moment within the last `days` days.
+    fn within_days(&mut self, days: i64) -> Timestamp {
+        self.as_of - SignedDuration::from_secs(self.rng.random_range(3600..days * 86_400))
+    }
+
+    fn person(&mut self) -> String {
+        let g = GIVEN_NAMES.choose(&mut self.rng).copied().unwrap_or("Awa");
+        let f = FAMILY_NAMES.choose(&mut self.rng).copied().unwrap_or("Kaboré");
+        format!("{g} {f}")
+    }
+
+    fn mobile(&mut self) -> String {
+        let p = MOBILE_PREFIXES.choose(&mut self.rng).copied().unwrap_or("70");
+        format!("+226{p}{:06}", self.rng.random_range(0..1_000_000))
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.rng.random_range(0..items.len())]
+    }
+
+    fn staff_with(&mut self, role: Role) -> Actor {
+        let candidates: Vec<usize> =
+            (0..self.staff.len()).filter(|&i| self.staff[i].actor.role == role).collect();
+        let i = *self.pick(&candidates);
+        self.staff[i].actor.clone()
+    }
+
+    fn op(&mut self, actor: &Actor, at: Timestamp, op: Op) -> Result<(), DemoError> {
+        let meta = OpMeta { op_id: self.id_at(at), at: crate::time::format(at) };
+        ops::apply_with(self.conn, actor, &op, &meta)?;
+        self.ops += 1;
+        Ok(())
+    }
+
+    fn generate(mut self, summary: &mut DemoSummary) -> Result<(), DemoError> {
+        self.staff(summary)?;
+        let orgs = self.organizations(summary)?;
+        self.uploads(&orgs, summary)?;
+        self.forum(&orgs, summary)?;
+        self.sms(&orgs, summary)?;
+        summary.ops = self.ops;
+        Ok(())
+    }
+
+    fn staff(&mut self, summary: &mut DemoSummary) -> Result<(), DemoError> {
+        let mut insert =
+            self.conn.prepare("INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)")?;
+        for (login, name, role) in STAFF {
+            let at = self.as_of - SignedDuration::from_hours(24 * 600);
+            let id = self.id_at(at);
+            insert.execute(params![id, login, name, role])?;
+            let actor = Actor {
+                staff_id: id,
+                login: (*login).to_owned(),
+                display_name: (*name).to_owned(),
+                role: *role,
+                device: format!("laptop-{login}"),
+            };
+            self.staff.push(Staff { actor });
+        }
+        summary.staff = self.staff.len();
+        summary.owner = self.staff[0].actor.staff_id.clone();
+        Ok(())
+    }
+
+    fn organizations(&mut self, summary: &mut DemoSummary) -> Result<Vec<OrgRef>, DemoError> {
+        let total = self.scaled(400.0);
+        let n_communes = self.scaled(351.0).min(351);
+        let n_regions = self.scaled(17.0).min(17);
+        let n_osc = total.saturating_sub(n_communes + n_regions).max(5);
+        let stride = 351.0 / n_communes as f64;
+        let commune_idx: Vec<usize> = (0..n_communes).map(|i| (i as f64 * stride) as usize).collect();
+        let mut regions: Vec<String> = Vec::new();
+        for c in &self.communes {
+            if !regions.contains(&c.region) {
+                regions.push(c.region.clone());
+            }
+        }
+        let mut orgs = Vec::with_capacity(n_communes + n_regions + n_osc);
+        let mut seen_names: HashSet<(String, usize)> = HashSet::new();
+        let mut plan: Vec<(OrgKind, Option<usize>, String, Option<String>)> = Vec::new();
+        for &ci in &commune_idx {
+            plan.push((OrgKind::Commune, Some(ci), format!("Commune de {}", self.communes[ci].name), None));
+        }
+        for r in regions.iter().take(n_regions) {
+            let ci = self.communes.iter().position(|c| &c.region == r).unwrap_or(0);
+            plan.push((OrgKind::Region, Some(ci), format!("Conseil régional du {r}"), None));
+        }
+        let mut i = 0;
+        while i < n_osc {
+            let ci = self.rng.random_range(0..self.communes.len());
+            let (form, fa) = *self.pick(OSC_FORMS);
+            let (members, ma) = *self.pick(OSC_MEMBERS);
+            let name = format!("{form} {members} de {}", self.communes[ci].name);
+            // About one in a hundred is sent twice, with other capitals or accents:
+            // the duplicate detection must find those; accidental repeats are redrawn.
+            let duplicate = i > 0 && self.rng.random_bool(0.01);
+            if !duplicate && !seen_names.insert((name.clone(), ci)) {
+                continue;
+            }
+            let name = if duplicate {
+                match plan.iter().rev().find(|p| p.0 == OrgKind::Osc) {
+                    Some((_, Some(prev_ci), prev, _)) => {
+                        let prev = prev.clone();
+                        let prev_ci = *prev_ci;
+                        plan.push((OrgKind::Osc, Some(prev_ci), format!("{}.", prev.to_uppercase()), None));
+                        i += 1;
+                        continue;
+                    }
+                    _ => name,
+                }
+            } else {
+                name
+            };
+            let acronym = format!("{fa}{ma}{}", initials(&self.communes[ci].name));
+            plan.push((OrgKind::Osc, Some(ci), name, Some(acronym)));
+            i += 1;
+        }
+
+        // A backlog of contacted organisations awaiting an admin's batch
+        // approval is the normal state of the pipeline; rejections are rare.
+        let stages: &[(Stage, u32)] = &[
+            (Stage::Applied, 12),
+            (Stage::CharterReceived, 12),
+            (Stage::Contacted, 52),
+            (Stage::Enrolled, 16),
+            (Stage::Rejected, 4),
+            (Stage::Suspended, 4),
+        ];
+        let weights: u32 = stages.iter().map(|s| s.1).sum();
+        for (kind, ci, name, acronym) in plan {
+            let created = self.within_days(540);
+            let id = self.id_at(created);
+            let commune = ci.map(|i| self.communes[i].clone());
+            let contact = self.person();
+            let role = match kind {
+                OrgKind::Osc => *self.pick(ORG_ROLES_OSC),
+                _ => *self.pick(ORG_ROLES_COMMUNE),
+            };
+            let email_user = acronym.clone().unwrap_or_else(|| {
+                format!("mairie.{}", crate::domain::normalise_name(&commune.as_ref().map(|c| c.name.clone()).unwrap_or_default()).replace(' ', ""))
+            });
+            let domain = *self.pick(EMAIL_DOMAINS);
+            let org = NewOrganization {
+                id: id.clone(),
+                kind,
+                name,
+                acronym,
+                region: commune.as_ref().map(|c| c.region.clone()).unwrap_or_default(),
+                province: commune.as_ref().map(|c| c.province.clone()),
+                commune: commune.as_ref().filter(|_| kind != OrgKind::Region).map(|c| c.name.clone()),
+                contact_name: Some(contact),
+                contact_role: Some(role.to_owned()),
+                phone: Some(self.mobile()),
+                email: Some(format!("{}@{domain}", email_user.to_lowercase())),
+                notes: None,
+            };
+            let agent = self.staff_with(Role::FieldAgent);
+            self.op(&agent, created, Op::ApplyEnrollment { org })?;
+
+            let mut roll = self.rng.random_range(0..weights);
+            let target = stages
+                .iter()
+                .find(|(_, w)| {
+                    if roll < *w {
+                        true
+                    } else {
+                        roll -= w;
+                        false
+                    }
+                })
+                .map_or(Stage::Applied, |s| s.0);
+            let status = self.advance(&id, created, target)?;
+            orgs.push(OrgRef { id, kind, commune: ci, status, created });
+        }
+        summary.organizations = orgs.len();
+        Ok(orgs)
+    }
+
+    /// Walks an organisation through the pipeline up to `target`, through ops.
+    fn advance(&mut self, id: &str, created: Timestamp, target: Stage) -> Result<Stage, DemoError> {
+        use EnrollmentAction as A;
+        let path: &[A] = match target {
+            Stage::Applied => &[],
+            Stage::CharterReceived => &[A::RecordCharter],
+            Stage::Contacted => &[A::RecordCharter, A::RecordContact],
+            Stage::Enrolled => &[A::RecordCharter, A::RecordContact, A::Enrol],
+            Stage::Suspended => &[A::RecordCharter, A::RecordContact, A::Enrol, A::Suspend],
+            Stage::Rejected => {
+                if self.rng.random_bool(0.5) {
+                    &[A::Reject]
+                } else {
+                    &[A::RecordCharter, A::Reject]
+                }
+            }
+        };
+        let mut at = created;
+        let mut stage = Stage::Applied;
+        for &action in path {
+            at = self.after(at, 24, 24 * 25);
+            let actor = match action.permission() {
+                crate::domain::staff::Permission::AdvanceEnrollment => self.staff_with(Role::FieldAgent),
+                _ => self.staff_with(Role::Admin),
+            };
+            let reason = match action {
+                A::Reject => Some((*self.pick(ENROL_REJECT_REASONS)).to_owned()),
+                A::Suspend => Some((*self.pick(SUSPEND_REASONS)).to_owned()),
+                _ => None,
+            };
+            let charter = (action == A::RecordCharter).then(|| Charter {
+                signed_on: (at - SignedDuration::from_hours(72))
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date()
+                    .to_string(),
+                reference: format!("CH-{}-{:05}", at.to_zoned_datetime(jiff::tz::TimeZone::UTC).year(), self.rng.random_range(1..99_999)),
+            });
+            let op = Op::SetEnrollmentStatus { org_id: id.to_owned(), seen_status: stage, action, reason, charter };
+            self.op(&actor, at, op)?;
+            stage = action.target();
+        }
+        Ok(stage)
+    }
+
+    fn uploads(&mut self, orgs: &[OrgRef], summary: &mut DemoSummary) -> Result<(), DemoError> {
+        let n = self.scaled(2000.0);
+        let year = self.as_of.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
+        let mut insert = self.conn.prepare(
+            "INSERT INTO uploads (id, org_id, kind, category, title, description, filename, mime, size_bytes, sha256,
+                submitted_at, status, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 1)",
+        )?;
+        let mut stat = self.conn.prepare(
+            "INSERT OR IGNORE INTO upload_stats (upload_id, indicator, year, value) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        // Only organisations past the charter publish.
+        let publishers: Vec<usize> = (0..orgs.len())
+            .filter(|&i| matches!(orgs[i].status, Stage::Enrolled | Stage::Contacted | Stage::Suspended))
+            .collect();
+        if publishers.is_empty() {
+            return Ok(());
+        }
+        let mut reviews = Vec::new();
+        for _ in 0..n {
+            let oi = *self.pick(&publishers);
+            let org = &orgs[oi];
+            let commune = org.commune.map(|c| self.communes[c].clone());
+            let place = commune.as_ref().map_or("la région".to_owned(), |c| c.name.clone());
+            let slug = crate::domain::normalise_name(&place).replace(' ', "_");
+            let submitted = self.after(org.created, 24 * 10, 24 * 400);
+            let id = self.id_at(submitted);
+            let kind = if org.kind == OrgKind::Osc {
+                *self.pick(&[UploadKind::Article, UploadKind::Photo, UploadKind::Video, UploadKind::Audio, UploadKind::Document])
+            } else {
+                *self.pick(&[
+                    UploadKind::Document,
+                    UploadKind::Document,
+                    UploadKind::Document,
+                    UploadKind::Statistic,
+                    UploadKind::Statistic,
+                    UploadKind::Article,
+                    UploadKind::Photo,
+                    UploadKind::Video,
+                    UploadKind::Audio,
+                ])
+            };
+            let y = year - self.rng.random_range(0..3i16);
+            let (category, title, filename, mime, size): (Option<DocumentCategory>, String, String, &str, i64) =
+                match kind {
+                    UploadKind::Document => {
+                        let cat = if org.kind == OrgKind::Osc {
+                            DocumentCategory::Other
+                        } else {
+                            *self.pick(DocumentCategory::ALL)
+                        };
+                        let (t, f) = match cat {
+                            DocumentCategory::Budget => (format!("Budget primitif {y} — {place}"), format!("budget_primitif_{y}_{slug}.pdf")),
+                            DocumentCategory::LocalDevelopmentPlan => (format!("Plan communal de développement {}-{} de {place}", y, y + 4), format!("pcd_{y}_{slug}.pdf")),
+                            DocumentCategory::ProcurementPlan => (format!("Plan de passation des marchés {y} — {place}"), format!("ppm_{y}_{slug}.pdf")),
+                            DocumentCategory::CouncilMinutes => {
+                                let day = self.rng.random_range(1..28);
+                                let month = *self.pick(&["mars", "juin", "septembre", "décembre"]);
+                                (format!("Procès-verbal de la session ordinaire du {day} {month} {y} — {place}"), format!("pv_session_{day}_{month}_{y}_{slug}.pdf"))
+                            }
+                            DocumentCategory::Other => (format!("Rapport d'activités {y} — {place}"), format!("rapport_activites_{y}.pdf")),
+                        };
+                        // A few files whose name and type disagree, as real uploads do.
+                        let mime = if self.rng.random_bool(0.01) { "application/x-msdownload" } else { "application/pdf" };
+                        (Some(cat), t, f, mime, self.rng.random_range(80_000..12_000_000))
+                    }
+                    UploadKind::Statistic => (
+                        None,
+                        format!("Statistiques communales {y} — {place}"),
+                        format!("statistiques_{y}_{slug}.csv"),
+                        "text/csv",
+                        self.rng.random_range(1_000..60_000),
+                    ),
+                    UploadKind::Article => (
+                        None,
+                        format!("{} à {place}", self.pick(&["Journée de salubrité", "Inauguration du nouveau forage", "Formation des conseillers", "Remise de vivres aux déplacés", "Reboisement communautaire"])),
+                        format!("article_{slug}_{}.html", self.rng.random_range(1..999)),
+                        "text/html",
+                        self.rng.random_range(3_000..40_000),
+                    ),
+                    UploadKind::Photo => (
+                        None,
+                        format!("Photos — {} ({place})", self.pick(&["marché central", "fête de l'indépendance", "travaux de la route", "école primaire", "barrage"])),
+                        format!("IMG_{}.jpg", self.rng.random_range(1000..9999)),
+                        if self.rng.random_bool(0.01) { "application/pdf" } else { "image/jpeg" },
+                        self.rng.random_range(400_000..6_000_000),
+                    ),
+                    UploadKind::Video => (
+                        None,
+                        format!("Vidéo : {} à {place}", self.pick(&["session du conseil", "sensibilisation sur l'état civil", "reportage sur les cantines"])),
+                        format!("video_{slug}_{}.mp4", self.rng.random_range(1..99)),
+                        "video/mp4",
+                        self.rng.random_range(20_000_000..400_000_000),
+                    ),
+                    UploadKind::Audio => (
+                        None,
+                        format!("Émission radio « {} » — {place}", self.pick(&["La voix de la commune", "Citoyens en action", "Le budget expliqué"])),
+                        format!("emission_{slug}_{}.mp3", self.rng.random_range(1..52)),
+                        "audio/mpeg",
+                        self.rng.random_range(3_000_000..60_000_000),
+                    ),
+                };
+            let sha = hex(&Sha256::digest(format!("{id}:{filename}:{size}").as_bytes()));
+            let description = format!("Publié par {} via la plateforme.", org_name_hint(org.kind));
+            insert.execute(params![
+                id,
+                org.id,
+                kind,
+                category.map(DocumentCategory::as_str),
+                title,
+                description,
+                filename,
+                mime,
+                size,
+                sha,
+                crate::time::format(submitted),
+            ])?;
+            if kind == UploadKind::Statistic
+                && let Some(c) = &commune
+            {
+                // Census population projected at ~3 % a year; one in thirty is
+                // off by a factor (a typing slip the review must catch).
+                let years = f64::from(y - 2019);
+                let mut pop = f64::from(c.population) * 1.03f64.powf(years) * self.rng.random_range(0.98..1.02);
+                if self.rng.random_bool(1.0 / 30.0) {
+                    pop *= *self.pick(&[0.1, 0.5, 3.0, 10.0]);
+                }
+                stat.execute(params![id, "population", y, pop.round()])?;
+                stat.execute(params![id, "population", 2019, f64::from(c.population)])?;
+                let councillors = (f64::from(c.population) / 1500.0).clamp(11.0, 160.0).round();
+                stat.execute(params![id, "elected_officials", y, councillors])?;
+                let boreholes = (f64::from(c.population) / 400.0 * self.rng.random_range(0.6..1.1)).round();
+                stat.execute(params![id, "boreholes", y, boreholes])?;
+                let schools = (f64::from(c.population) / 900.0 * self.rng.random_range(0.7..1.2)).round();
+                stat.execute(params![id, "primary_schools", y, schools])?;
+                stat.execute(params![id, "health_centres", y, (schools / 4.0).ceil()])?;
+            }
+            if self.as_of.duration_since(submitted) > SignedDuration::from_hours(24 * 7) && self.rng.random_bool(0.85) {
+                reviews.push((id, submitted));
+            }
+        }
+        summary.uploads = n;
+        for (id, submitted) in reviews {
+            let at = self.after(submitted, 2, 24 * 6);
+            let moderator = if self.rng.random_bool(0.8) { self.staff_with(Role::Moderator) } else { self.staff_with(Role::Admin) };
+            let roll = self.rng.random_range(0..100);
+            let (decision, reason) = match roll {
+                0..80 => (ReviewDecision::Approve, None),
+                80..90 => (ReviewDecision::RequestChanges, Some((*self.pick(REVIEW_CHANGES_REASONS)).to_owned())),
+                _ => (ReviewDecision::Reject, Some((*self.pick(REVIEW_REJECT_REASONS)).to_owned())),
+            };
+            let op = Op::ReviewUpload { upload_id: id, seen_status: UploadStatus::Pending, decision, reason };
+            self.op(&moderator, at, op)?;
+        }
+        Ok(())
+    }
+
+    fn forum(&mut self, orgs: &[OrgRef], summary: &mut DemoSummary) -> Result<(), DemoError> {
+        let n_posts = self.scaled(20_000.0);
+        let n_threads = (n_posts / 25).max(1);
+        let n_citizens = (n_posts / 8).max(1);
+        let year = self.as_of.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
+
+        let mut citizens = Vec::with_capacity(n_citizens);
+        {
+            let mut insert = self
+                .conn
+                .prepare("INSERT INTO citizens (id, display_name, status, version) VALUES (?1, ?2, 'active', 1)")?;
+            for _ in 0..n_citizens {
+                let at = self.within_days(900);
+                let id = self.id_at(at);
+                let g = *self.pick(GIVEN_NAMES);
+                let f = *self.pick(FAMILY_NAMES);
+                let suffix = *self.pick(CITIZEN_SUFFIXES);
+                let name = if suffix.starts_with(' ') && suffix.ends_with('.') {
+                    format!("{g}{suffix}")
+                } else if self.rng.random_bool(0.5) {
+                    format!("{g} {f}{suffix}")
+                } else {
+                    format!("{}{}", g.to_lowercase(), suffix)
+                };
+                insert.execute(params![id, name])?;
+                citizens.push(id);
+            }
+        }
+        summary.citizens = citizens.len();
+
+        struct Thread {
+            id: String,
+            commune: usize,
+            created: Timestamp,
+        }
+        let mut threads = Vec::with_capacity(n_threads);
+        {
+            let mut insert = self.conn.prepare(
+                "INSERT INTO forum_threads (id, title, category, org_id, created_at, locked) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+            )?;
+            for _ in 0..n_threads {
+                let created = self.within_days(365);
+                let id = self.id_at(created);
+                let org = self.pick(orgs);
+                let commune = org.commune.unwrap_or(0);
+                let (category, title) = *self.pick(THREAD_TOPICS);
+                let title = title.replace("{c}", &self.communes[commune].name).replace("{y}", &year.to_string());
+                let org_id = (org.kind != OrgKind::Osc).then(|| org.id.clone());
+                insert.execute(params![id, title, category, org_id, crate::time::format(created)])?;
+                threads.push(Thread { id, commune, created });
+            }
+        }
+        summary.threads = threads.len();
+
+        #[derive(Clone, Copy, PartialEq)]
+        enum Nature {
+            Ordinary,
+            Spam,
+            Abuse,
+            Personal,
+            Misinformation,
+            Hostile,
+        }
+        let mut insert_post = self.conn.prepare(
+            "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'visible', ?6, 1)",
+        )?;
+        let mut insert_flag = self.conn.prepare(
+            "INSERT INTO forum_flags (id, post_id, reporter_id, reason, created_at, resolved) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+        )?;
+        let mut decisions: Vec<(String, String, Nature, i64, Timestamp)> = Vec::new();
+        let hostile_every = (n_posts / HOSTILE.len().max(1)).clamp(1, 2000);
+        let mut flags_total = 0;
+        let mut body = String::with_capacity(400);
+        for i in 0..n_posts {
+            let ti = self.rng.random_range(0..threads.len());
+            let (thread_id, commune, thread_created) =
+                (threads[ti].id.clone(), threads[ti].commune, threads[ti].created);
+            let created = self.after(thread_created, 0, 24 * 60);
+            let id = self.id_at(created);
+            let author = self.pick(&citizens).clone();
+            let place = self.communes[commune].name.clone();
+            let nature = if i % hostile_every == hostile_every / 2 && i / hostile_every < HOSTILE.len() {
+                Nature::Hostile
+            } else {
+                match self.rng.random_range(0..1000) {
+                    0..40 => Nature::Spam,
+                    40..70 => Nature::Abuse,
+                    70..90 => Nature::Personal,
+                    90..110 => Nature::Misinformation,
+                    _ => Nature::Ordinary,
+                }
+            };
+            body.clear();
+            let fill = |w: &mut Self, t: &str| {
+                let phone = w.mobile();
+                let person = w.person();
+                t.replace("{c}", &place).replace("{p}", &phone).replace("{n}", &person)
+            };
+            match nature {
+                Nature::Ordinary => {
+                    let template = *self.pick(POST_OPENINGS);
+                    let open = fill(self, template);
+                    let n_mid = self.rng.random_range(1..=3);
+                    body.push_str(&open);
+                    for _ in 0..n_mid {
+                        body.push(' ');
+                        body.push_str(*self.pick(POST_MIDDLES));
+                        body.push('.');
+                    }
+                    let close = *self.pick(POST_CLOSINGS);
+                    if !close.is_empty() {
+                        body.push(' ');
+                        body.push_str(close);
+                    }
+                    if self.rng.random_bool(0.15) {
+                        body.push_str("\n\n");
+                        body.push_str(*self.pick(POST_MIDDLES));
+                        body.push_str(" !");
+                    }
+                }
+                Nature::Spam => { let t = *self.pick(SPAM); body.push_str(&fill(self, t)) },
+                Nature::Abuse => { let t = *self.pick(ABUSE); body.push_str(&fill(self, t)) },
+                Nature::Personal => { let t = *self.pick(PERSONAL); body.push_str(&fill(self, t)) },
+                Nature::Misinformation => { let t = *self.pick(MISINFORMATION); body.push_str(&fill(self, t)) },
+                Nature::Hostile => body.push_str(HOSTILE[(i / hostile_every) % HOSTILE.len()]),
+            }
+            let (n_flags, reason) = match nature {
+                Nature::Ordinary if self.rng.random_bool(0.01) => (1, *self.pick(&[FlagReason::OffTopic, FlagReason::Other])),
+                Nature::Ordinary => (0, FlagReason::Other),
+                Nature::Spam => (self.rng.random_range(1..=5), FlagReason::Spam),
+                Nature::Abuse => (self.rng.random_range(1..=4), FlagReason::Abuse),
+                Nature::Personal => (self.rng.random_range(1..=3), FlagReason::PersonalData),
+                Nature::Misinformation => (self.rng.random_range(0..=3), FlagReason::Misinformation),
+                Nature::Hostile => (1, FlagReason::Other),
+            };
+            insert_post.execute(params![id, thread_id, author, body, crate::time::format(created), n_flags as i64])?;
+            let mut last_flag = created;
+            for _ in 0..n_flags {
+                last_flag = self.after(last_flag, 0, 48);
+                let fid = self.id_at(last_flag);
+                let reporter = self.pick(&citizens).clone();
+                insert_flag.execute(params![fid, id, reporter, reason, crate::time::format(last_flag)])?;
+            }
+            flags_total += n_flags;
+            // Staff have dealt with flagged posts older than three days, most of the time.
+            if n_flags > 0
+                && self.as_of.duration_since(last_flag) > SignedDuration::from_hours(72)
+                && self.rng.random_bool(0.7)
+            {
+                decisions.push((id, author, nature, n_flags as i64, last_flag));
+            }
+        }
+        drop(insert_post);
+        drop(insert_flag);
+        summary.posts = n_posts;
+        summary.flags = flags_total;
+
+        let mut sanctioned: HashSet<String> = HashSet::new();
+        for (post_id, author, nature, flags, last_flag) in decisions {
+            let at = self.after(last_flag, 1, 72);
+            let moderator = if self.rng.random_bool(0.85) { self.staff_with(Role::Moderator) } else { self.staff_with(Role::Admin) };
+            let op = match nature {
+                Nature::Ordinary => Op::DismissFlags {
+                    post_id: post_id.clone(),
+                    seen_flag_count: flags,
+                    reason: Some("Signalement non fondé".into()),
+                },
+                Nature::Spam | Nature::Personal => Op::ModeratePost {
+                    post_id: post_id.clone(),
+                    seen_status: PostStatus::Visible,
+                    action: PostAction::Remove,
+                    reason: Some(if nature == Nature::Spam {
+                        "Publicité / arnaque".into()
+                    } else {
+                        "Données personnelles d'un tiers".into()
+                    }),
+                },
+                Nature::Abuse | Nature::Misinformation | Nature::Hostile => Op::ModeratePost {
+                    post_id: post_id.clone(),
+                    seen_status: PostStatus::Visible,
+                    action: PostAction::Hide,
+                    reason: Some(match nature {
+                        Nature::Abuse => "Propos injurieux".into(),
+                        Nature::Misinformation => "Information non vérifiée, en attente de source".into(),
+                        _ => "Séquences de contrôle dans le message".into(),
+                    }),
+                },
+            };
+            self.op(&moderator, at, op)?;
+            // A hidden post sometimes turns out fine after checking.
+            if nature == Nature::Misinformation && self.rng.random_bool(0.2) {
+                let later = self.after(at, 2, 96);
+                let op = Op::ModeratePost {
+                    post_id: post_id.clone(),
+                    seen_status: PostStatus::Hidden,
+                    action: PostAction::Restore,
+                    reason: Some("Source vérifiée auprès de la mairie".into()),
+                };
+                self.op(&moderator, later, op)?;
+            }
+            if matches!(nature, Nature::Abuse | Nature::Spam)
+                && self.rng.random_bool(0.25)
+                && sanctioned.insert(author.clone())
+            {
+                let later = self.after(at, 0, 2);
+                let op = if nature == Nature::Spam {
+                    let admin = self.staff_with(Role::Admin);
+                    let op = Op::SetCitizenStatus {
+                        citizen_id: author,
+                        seen_status: CitizenStatus::Active,
+                        action: CitizenAction::Ban,
+                        until: None,
+                        reason: Some("Compte de spam".into()),
+                    };
+                    self.op(&admin, later, op)?;
+                    continue;
+                } else {
+                    Op::SetCitizenStatus {
+                        citizen_id: author,
+                        seen_status: CitizenStatus::Active,
+                        action: CitizenAction::Mute,
+                        until: Some(crate::time::format(later + SignedDuration::from_hours(24 * 7))),
+                        reason: Some("Insultes répétées".into()),
+                    }
+                };
+                self.op(&moderator, later, op)?;
+            }
+        }
+        // A heated thread or two gets locked.
+        for t in threads.iter().take((threads.len() / 200).max(1)) {
+            let at = self.after(t.created, 24, 24 * 10);
+            let moderator = self.staff_with(Role::Moderator);
+            let op = Op::LockThread {
+                thread_id: t.id.clone(),
+                seen_locked: false,
+                locked: true,
+                reason: Some("Discussion devenue injurieuse".into()),
+            };
+            self.op(&moderator, at, op)?;
+        }
+        Ok(())
+    }
+
+    fn sms(&mut self, orgs: &[OrgRef], summary: &mut DemoSummary) -> Result<(), DemoError> {
+        let n_contacts = self.scaled(5000.0);
+        let mut regions: Vec<String> = Vec::new();
+        for c in &self.communes {
+            if !regions.contains(&c.region) {
+                regions.push(c.region.clone());
+            }
+        }
+        let mut groups: Vec<(String, Option<String>)> = Vec::new();
+        {
+            let mut insert = self
+                .conn
+                .prepare("INSERT INTO sms_groups (id, name, description, org_id) VALUES (?1, ?2, ?3, ?4)")?;
+            for r in &regions {
+                let at = self.within_days(700);
+                let id = self.id_at(at);
+                insert.execute(params![id, format!("Alertes {r}"), format!("Alertes et avis pour la région {r}"), None::<String>])?;
+                groups.push((id, Some(r.clone())));
+            }
+            let extra = [
+                ("Relais communautaires", "Relais et animateurs communautaires"),
+                ("Conseillers municipaux", "Élus des communes enrôlées"),
+                ("Radios communautaires", "Animateurs des radios partenaires"),
+                ("Associations de femmes", "Responsables des associations de femmes"),
+            ];
+            for (name, description) in extra {
+                let at = self.within_days(700);
+                let id = self.id_at(at);
+                let org = orgs.iter().find(|o| o.kind == OrgKind::Osc).map(|o| o.id.clone());
+                insert.execute(params![id, name, description, org.filter(|_| name.starts_with("Associations"))])?;
+                groups.push((id, None));
+            }
+        }
+        summary.groups = groups.len();
+        {
+            let mut insert = self.conn.prepare(
+                "INSERT INTO sms_contacts (id, phone_e164, name, region, commune, opted_out_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            let mut member = self
+                .conn
+                .prepare("INSERT OR IGNORE INTO sms_group_members (group_id, contact_id) VALUES (?1, ?2)")?;
+            let mut phones = HashSet::with_capacity(n_contacts);
+            let mut made = 0;
+            while made < n_contacts {
+                let phone = self.mobile();
+                if !phones.insert(phone.clone()) {
+                    continue;
+                }
+                let at = self.within_days(700);
+                let id = self.id_at(at);
+                let c = self.communes[self.rng.random_range(0..self.communes.len())].clone();
+                let opted_out = self.rng.random_bool(0.03).then(|| crate::time::format(self.after(at, 24, 24 * 200)));
+                let name = self.person();
+                insert.execute(params![id, phone, name, c.region, c.name, opted_out])?;
+                if let Some((gid, _)) = groups.iter().find(|(_, r)| r.as_deref() == Some(c.region.as_str())) {
+                    member.execute(params![gid, id])?;
+                }
+                if self.rng.random_bool(0.3) {
+                    let gi = self.rng.random_range(regions.len()..groups.len());
+                    member.execute(params![groups[gi].0, id])?;
+                }
+                made += 1;
+            }
+        }
+        summary.contacts = n_contacts;
+
+        let n_messages = self.scaled(40.0);
+        let year = self.as_of.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
+        for _ in 0..n_messages {
+            let at = self.within_days(120);
+            let id = self.id_at(at);
+            let gi = self.rng.random_range(0..groups.len());
+            let ci = self.rng.random_range(0..self.communes.len());
+            let place = groups[gi].1.clone().unwrap_or_else(|| self.communes[ci].name.clone());
+            let alert = self.rng.random_bool(0.25);
+            let template = if alert { *self.pick(SMS_ALERTS) } else { *self.pick(SMS_NOTICES) };
+            let day = (at + SignedDuration::from_hours(24 * self.rng.random_range(3..20))).to_zoned_datetime(jiff::tz::TimeZone::UTC);
+            let body = template
+                .replace("{c}", &place)
+                .replace("{y}", &year.to_string())
+                .replace("{d}", &format!("{:02}/{:02}", day.day(), day.month()));
+            let author = if self.rng.random_bool(0.5) { self.staff_with(Role::FieldAgent) } else { self.staff_with(Role::Moderator) };
+            let kind = if alert { SmsKind::Alert } else { SmsKind::Notice };
+            let op = Op::QueueSms {
+                message: NewSms { id: id.clone(), group_id: groups[gi].0.clone(), kind, body, scheduled_at: None },
+            };
+            self.op(&author, at, op)?;
+            let roll = self.rng.random_range(0..10);
+            if roll < 5 {
+                let admin = self.staff_with(Role::Admin);
+                let later = self.after(at, 1, 48);
+                self.op(&admin, later, Op::ApproveSms { message_id: id, seen_status: SmsStatus::Queued })?;
+            } else if roll < 6 {
+                let later = self.after(at, 1, 24);
+                let op = Op::CancelSms {
+                    message_id: id,
+                    seen_status: SmsStatus::Queued,
+                    reason: Some("Erreur de groupe destinataire".into()),
+                };
+                self.op(&author, later, op)?;
+            }
+        }
+        summary.sms_messages = n_messages;
+        Ok(())
+    }
+}
+
+fn org_name_hint(kind: OrgKind) -> &'static str {
+    match kind {
+        OrgKind::Commune => "la mairie",
+        OrgKind::Region => "le conseil régional",
+        OrgKind::Osc => "l'association",
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split(|c: char| !c.is_alphabetic())
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_uppercase)
+        .take(2)
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,33 @@
+//! SMS messages to broadcast groups: queued by staff, approved by an admin who
+//! is not the author (two-person rule), cancellable until sending starts.
+
+use crate::str_enum;
+
+str_enum! {
+    pub enum SmsKind {
+        Alert = "alert",
+        Notice = "notice",
+    }
+}
+
+str_enum! {
+    pub enum SmsStatus {
+        Draft = "draft",
+        Queued = "queued",
+        Approved = "approved",
+        Sending = "sending",
+        Sent = "sent",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+impl SmsStatus {
+    pub fn can_approve(self) -> bool {
+        self == Self::Queued
+    }
+
+    pub fn can_cancel(self) -> bool {
+        matches!(self, Self::Draft | Self::Queued | Self::Approved)
+    }
+}

@@ -1,0 +1,34 @@
+//! The language of messages meant for people. French first, English available;
+//! identifiers, stored values and machine output (CSV, JSON) stay English.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    /// `--lang` wins, then a `LANG`/`LC_ALL`/`LC_MESSAGES` starting with `en`; French otherwise.
+    pub fn resolve(flag: Option<Lang>) -> Lang {
+        if let Some(l) = flag {
+            return l;
+        }
+        for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                return if v.starts_with("en") { Lang::En } else { Lang::Fr };
+            }
+        }
+        Lang::Fr
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, fr: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! civitac: the animation team's console for the Civitac civic-tech platform.
+//! A local SQLite replica, one write path (`ops::apply`), a batch CLI, and (in
+//! later modules) the console and sync with the hub. ARCHITECTURE.md is the map.
+
+pub mod cli;
+pub mod demo;
+pub mod domain;
+pub mod i18n;
+pub mod ops;
+pub mod paths;
+pub mod sms;
+pub mod store;
+pub mod text;
+pub mod time;

@@ -1,0 +1,589 @@
+//! `apply`: checks, writes, audit and outbox for one op.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::{Envelope, NewOrganization, NewSms, OP_FORMAT, Op, OpError};
+use crate::domain::enrollment::{EnrollmentAction, Stage};
+use crate::domain::forum::{CitizenAction, CitizenStatus, PostAction, PostStatus};
+use crate::domain::normalise_name;
+use crate::domain::sms::SmsStatus;
+use crate::domain::staff::Permission;
+use crate::domain::uploads::{ReviewDecision, UploadStatus};
+use crate::store::Actor;
+
+/// The identity and time of one op, fixed where the op is born.
+#[derive(Debug, Clone)]
+pub struct OpMeta {
+    pub op_id: String,
+    /// When its author made the decision (UTC RFC 3339, fixed width).
+    pub at: String,
+}
+
+impl OpMeta {
+    pub fn now() -> OpMeta {
+        OpMeta { op_id: uuid::Uuid::now_v7().to_string(), at: crate::time::now() }
+    }
+}
+
+/// What an applied op touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub op_id: String,
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub action: String,
+}
+
+/// Applies a new op made now by `actor`. `conn` must be inside a transaction
+/// (or savepoint): nothing here commits.
+pub fn apply(conn: &Connection, actor: &Actor, op: &Op) -> Result<Applied, OpError> {
+    apply_with(conn, actor, op, &OpMeta::now())
+}
+
+/// Applies an op whose id and time were fixed elsewhere (pushed ops, demo history).
+pub fn apply_with(conn: &Connection, actor: &Actor, op: &Op, meta: &OpMeta) -> Result<Applied, OpError> {
+    if conn.is_autocommit() {
+        return Err(OpError::NoTransaction);
+    }
+    let change = match op {
+        Op::ApplyEnrollment { org } => apply_enrollment(conn, actor, org, meta)?,
+        Op::SetEnrollmentStatus { org_id, seen_status, action, reason, charter } => {
+            set_enrollment_status(conn, actor, org_id, *seen_status, *action, reason, charter.as_ref(), meta)?
+        }
+        Op::ReviewUpload { upload_id, seen_status, decision, reason } => {
+            review_upload(conn, actor, upload_id, *seen_status, *decision, reason, meta)?
+        }
+        Op::ModeratePost { post_id, seen_status, action, reason } => {
+            moderate_post(conn, actor, post_id, *seen_status, *action, reason, meta)?
+        }
+        Op::DismissFlags { post_id, seen_flag_count, .. } => dismiss_flags(conn, actor, post_id, *seen_flag_count)?,
+        Op::SetCitizenStatus { citizen_id, seen_status, action, until, reason } => {
+            set_citizen_status(conn, actor, citizen_id, *seen_status, *action, until.as_deref(), reason, meta)?
+        }
+        Op::LockThread { thread_id, seen_locked, locked, reason } => {
+            lock_thread(conn, actor, thread_id, *seen_locked, *locked, reason)?
+        }
+        Op::QueueSms { message } => queue_sms(conn, actor, message, meta)?,
+        Op::ApproveSms { message_id, seen_status } => approve_sms(conn, actor, message_id, *seen_status)?,
+        Op::CancelSms { message_id, seen_status, reason } => {
+            cancel_sms(conn, actor, message_id, *seen_status, reason)?
+        }
+    };
+    let action = op.action_name();
+    conn.prepare_cached(
+        "INSERT INTO audit_log (id, at, actor, device, action, entity, entity_id, reason, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        meta.op_id,
+        meta.at,
+        actor.login,
+        actor.device,
+        action,
+        change.entity,
+        change.entity_id,
+        reason_of(op),
+        json!({"before": change.before, "after": change.after}).to_string(),
+    ])?;
+    if crate::store::state(conn, "side")?.as_deref() != Some("hub") {
+        let envelope = Envelope { v: OP_FORMAT, op: op.clone() };
+        let body = serde_json::to_string(&envelope).map_err(|e| OpError::Invalid { field: "op", why: e.to_string() })?;
+        conn.prepare_cached(
+            "INSERT INTO outbox (op_id, seq, created_at, op)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3)",
+        )?
+        .execute(params![meta.op_id, meta.at, body])?;
+    }
+    Ok(Applied { op_id: meta.op_id.clone(), entity: change.entity, entity_id: change.entity_id, action })
+}
+
+/// The rows one op changed, for the audit log.
+struct Change {
+    entity: &'static str,
+    entity_id: String,
+    before: Value,
+    after: Value,
+}
+
+fn reason_of(op: &Op) -> Option<&str> {
+    match op {
+        Op::SetEnrollmentStatus { reason, .. }
+        | Op::ReviewUpload { reason, .. }
+        | Op::ModeratePost { reason, .. }
+        | Op::DismissFlags { reason, .. }
+        | Op::SetCitizenStatus { reason, .. }
+        | Op::LockThread { reason, .. }
+        | Op::CancelSms { reason, .. } => reason.as_deref().map(str::trim).filter(|r| !r.is_empty()),
+        Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::ApproveSms { .. } => None,
+    }
+}
+
+fn require(actor: &Actor, permission: Permission, action: impl Into<String>) -> Result<(), OpError> {
+    if actor.role.may(permission) {
+        Ok(())
+    } else {
+        Err(OpError::Forbidden { role: actor.role, action: action.into() })
+    }
+}
+
+fn require_reason(needed: bool, reason: &Option<String>, action: impl Into<String>) -> Result<(), OpError> {
+    if needed && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(OpError::ReasonRequired { action: action.into() });
+    }
+    Ok(())
+}
+
+fn check_seen<S: PartialEq + std::fmt::Display>(
+    entity: &'static str,
+    id: &str,
+    seen: S,
+    current: S,
+) -> Result<(), OpError> {
+    if seen != current {
+        return Err(OpError::Stale { entity, id: id.to_owned(), seen: seen.to_string(), current: current.to_string() });
+    }
+    Ok(())
+}
+
+fn illegal<S: std::fmt::Display>(
+    entity: &'static str,
+    id: &str,
+    action: impl std::fmt::Display,
+    from: impl std::fmt::Display,
+    allowed: &[S],
+) -> OpError {
+    OpError::IllegalTransition {
+        entity,
+        id: id.to_owned(),
+        action: action.to_string(),
+        from: from.to_string(),
+        allowed: allowed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+    }
+}
+
+fn not_found(entity: &'static str, id: &str) -> OpError {
+    OpError::NotFound { entity, id: id.to_owned() }
+}
+
+fn invalid(field: &'static str, why: impl Into<String>) -> OpError {
+    OpError::Invalid { field, why: why.into() }
+}
+
+fn check_id(field: &'static str, id: &str) -> Result<(), OpError> {
+    uuid::Uuid::parse_str(id).map(drop).map_err(|_| invalid(field, format!("\"{id}\" is not a UUID")))
+}
+
+fn non_empty(field: &'static str, value: &str) -> Result<(), OpError> {
+    if value.trim().is_empty() { Err(invalid(field, "must not be empty")) } else { Ok(()) }
+}
+
+/// A phone number as stored: E.164 (`+` then 8 to 15 digits). Full
+/// libphonenumber validation belongs to the SMS module's import.
+fn check_phone(phone: &str) -> Result<(), OpError> {
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') {
+        Ok(())
+    } else {
+        Err(invalid("phone", format!("\"{phone}\" is not an international number like +22670123456")))
+    }
+}
+
+fn apply_enrollment(conn: &Connection, actor: &Actor, org: &NewOrganization, meta: &OpMeta) -> Result<Change, OpError> {
+    require(actor, Permission::ApplyEnrollment, "enrollment.apply")?;
+    check_id("org.id", &org.id)?;
+    non_empty("org.name", &org.name)?;
+    non_empty("org.region", &org.region)?;
+    if let Some(phone) = org.phone.as_deref().filter(|p| !p.is_empty()) {
+        check_phone(phone)?;
+    }
+    if let Some(email) = org.email.as_deref().filter(|e| !e.is_empty())
+        && !email.contains('@')
+    {
+        return Err(invalid("email", format!("\"{email}\" is not an e-mail address")));
+    }
+    let exists: bool =
+        conn.prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")?.exists([&org.id])?;
+    if exists {
+        return Err(invalid("org.id", format!("organization {} already exists", org.id)));
+    }
+    conn.prepare_cached(
+        "INSERT INTO organizations (id, kind, name, acronym, region, province, commune, contact_name, contact_role,
+            phone, email, status, notes, created_at, updated_at, version, name_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'applied', ?12, ?13, ?13, 1, ?14)",
+    )?
+    .execute(params![
+        org.id,
+        org.kind,
+        org.name.trim(),
+        org.acronym,
+        org.region,
+        org.province,
+        org.commune,
+        org.contact_name,
+        org.contact_role,
+        org.phone,
+        org.email,
+        org.notes,
+        meta.at,
+        normalise_name(&org.name),
+    ])?;
+    Ok(Change {
+        entity: "organization",
+        entity_id: org.id.clone(),
+        before: Value::Null,
+        after: json!({"status": Stage::Applied, "name": org.name, "kind": org.kind, "region": org.region, "commune": org.commune}),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn set_enrollment_status(
+    conn: &Connection,
+    actor: &Actor,
+    org_id: &str,
+    seen: Stage,
+    action: EnrollmentAction,
+    reason: &Option<String>,
+    charter: Option<&super::Charter>,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    let name = format!("enrollment.{action}");
+    require(actor, action.permission(), &name)?;
+    require_reason(action.needs_reason(), reason, &name)?;
+    if action == EnrollmentAction::RecordCharter {
+        let c = charter.ok_or_else(|| invalid("charter", "record_charter needs the signing date and reference"))?;
+        crate::time::parse_day(&c.signed_on).map_err(|why| invalid("charter.signed_on", why))?;
+        non_empty("charter.reference", &c.reference)?;
+    }
+    let current: Stage = conn
+        .prepare_cached("SELECT status FROM organizations WHERE id = ?1")?
+        .query_row([org_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| not_found("organization", org_id))?;
+    check_seen("organization", org_id, seen, current)?;
+    if !action.can_start_from(current) {
+        return Err(illegal("organization", org_id, action, current, action.allowed_from()));
+    }
+    let target = action.target();
+    let mut after = json!({"status": target});
+    match charter.filter(|_| action == EnrollmentAction::RecordCharter) {
+        Some(c) => {
+            conn.prepare_cached(
+                "UPDATE organizations SET status = ?2, charter_signed_on = ?3, charter_ref = ?4,
+                    updated_at = ?5, version = version + 1 WHERE id = ?1",
+            )?
+            .execute(params![org_id, target, c.signed_on.trim(), c.reference.trim(), meta.at])?;
+            after["charter_signed_on"] = json!(c.signed_on.trim());
+            after["charter_ref"] = json!(c.reference.trim());
+        }
+        None => {
+            conn.prepare_cached(
+                "UPDATE organizations SET status = ?2, updated_at = ?3, version = version + 1 WHERE id = ?1",
+            )?
+            .execute(params![org_id, target, meta.at])?;
+        }
+    }
+    Ok(Change { entity: "organization", entity_id: org_id.to_owned(), before: json!({"status": current}), after })
+}
+
+fn review_upload(
+    conn: &Connection,
+    actor: &Actor,
+    upload_id: &str,
+    seen: UploadStatus,
+    decision: ReviewDecision,
+    reason: &Option<String>,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    let name = format!("upload.{decision}");
+    require(actor, Permission::ReviewUpload, &name)?;
+    require_reason(decision.needs_reason(), reason, &name)?;
+    let current: UploadStatus = conn
+        .prepare_cached("SELECT status FROM uploads WHERE id = ?1")?
+        .query_row([upload_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| not_found("upload", upload_id))?;
+    check_seen("upload", upload_id, seen, current)?;
+    if !decision.can_start_from(current) {
+        return Err(illegal("upload", upload_id, decision, current, &[UploadStatus::Pending]));
+    }
+    let target = decision.target();
+    conn.prepare_cached(
+        "UPDATE uploads SET status = ?2, reviewed_by = ?3, reviewed_at = ?4, reason = ?5, version = version + 1
+         WHERE id = ?1",
+    )?
+    .execute(params![upload_id, target, actor.login, meta.at, reason.as_deref().map(str::trim)])?;
+    Ok(Change {
+        entity: "upload",
+        entity_id: upload_id.to_owned(),
+        before: json!({"status": current}),
+        after: json!({"status": target, "reviewed_by": actor.login}),
+    })
+}
+
+fn moderate_post(
+    conn: &Connection,
+    actor: &Actor,
+    post_id: &str,
+    seen: PostStatus,
+    action: PostAction,
+    reason: &Option<String>,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    let name = format!("post.{action}");
+    require(actor, Permission::ModeratePost, &name)?;
+    require_reason(action.needs_reason(), reason, &name)?;
+    let (current, flags): (PostStatus, i64) = conn
+        .prepare_cached("SELECT status, flag_count FROM forum_posts WHERE id = ?1")?
+        .query_row([post_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| not_found("forum_post", post_id))?;
+    check_seen("forum_post", post_id, seen, current)?;
+    if !action.can_start_from(current) {
+        return Err(illegal("forum_post", post_id, action, current, action.allowed_from()));
+    }
+    let target = action.target();
+    let resolved = if action.resolves_flags() { resolve_flags(conn, post_id)? } else { 0 };
+    conn.prepare_cached(
+        "UPDATE forum_posts SET status = ?2, moderated_by = ?3, moderated_at = ?4, reason = ?5,
+            flag_count = flag_count - ?6, version = version + 1 WHERE id = ?1",
+    )?
+    .execute(params![post_id, target, actor.login, meta.at, reason.as_deref().map(str::trim), resolved])?;
+    Ok(Change {
+        entity: "forum_post",
+        entity_id: post_id.to_owned(),
+        before: json!({"status": current, "flag_count": flags}),
+        after: json!({"status": target, "flag_count": flags - resolved}),
+    })
+}
+
+fn resolve_flags(conn: &Connection, post_id: &str) -> Result<i64, OpError> {
+    let n = conn
+        .prepare_cached("UPDATE forum_flags SET resolved = 1 WHERE post_id = ?1 AND resolved = 0")?
+        .execute([post_id])?;
+    Ok(n as i64)
+}
+
+fn dismiss_flags(conn: &Connection, actor: &Actor, post_id: &str, seen_flags: i64) -> Result<Change, OpError> {
+    require(actor, Permission::ModeratePost, "post.dismiss_flags")?;
+    let flags: i64 = conn
+        .prepare_cached("SELECT flag_count FROM forum_posts WHERE id = ?1")?
+        .query_row([post_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| not_found("forum_post", post_id))?;
+    if flags == 0 {
+        return Err(OpError::IllegalTransition {
+            entity: "forum_post",
+            id: post_id.to_owned(),
+            action: "dismiss_flags".into(),
+            from: "no open flag".into(),
+            allowed: "a post with open flags".into(),
+        });
+    }
+    // New flags since the moderator looked are a different situation: refuse
+    // rather than dismiss reports nobody has read.
+    if flags > seen_flags {
+        return Err(OpError::Stale {
+            entity: "forum_post",
+            id: post_id.to_owned(),
+            seen: format!("{seen_flags} flags"),
+            current: format!("{flags} flags"),
+        });
+    }
+    let resolved = resolve_flags(conn, post_id)?;
+    conn.prepare_cached("UPDATE forum_posts SET flag_count = 0, version = version + 1 WHERE id = ?1")?
+        .execute([post_id])?;
+    Ok(Change {
+        entity: "forum_post",
+        entity_id: post_id.to_owned(),
+        before: json!({"flag_count": flags}),
+        after: json!({"flag_count": 0, "resolved": resolved}),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn set_citizen_status(
+    conn: &Connection,
+    actor: &Actor,
+    citizen_id: &str,
+    seen: CitizenStatus,
+    action: CitizenAction,
+    until: Option<&str>,
+    reason: &Option<String>,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    let name = format!("citizen.{action}");
+    require(actor, action.permission(seen), &name)?;
+    require_reason(action.needs_reason(), reason, &name)?;
+    let until = match (action, until) {
+        (CitizenAction::Mute, Some(u)) => {
+            let ts = u.parse::<jiff::Timestamp>().map_err(|_| invalid("until", format!("\"{u}\" is not an RFC 3339 time")))?;
+            let at = meta.at.parse::<jiff::Timestamp>().map_err(|e| invalid("at", e.to_string()))?;
+            if ts <= at {
+                return Err(invalid("until", "a mute must end in the future"));
+            }
+            Some(crate::time::format(ts))
+        }
+        (CitizenAction::Mute, None) => return Err(invalid("until", "a mute needs an end time")),
+        _ => None,
+    };
+    let current: CitizenStatus = conn
+        .prepare_cached("SELECT status FROM citizens WHERE id = ?1")?
+        .query_row([citizen_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| not_found("citizen", citizen_id))?;
+    check_seen("citizen", citizen_id, seen, current)?;
+    if !action.can_start_from(current) {
+        return Err(illegal("citizen", citizen_id, action, current, action.allowed_from()));
+    }
+    let target = action.target();
+    conn.prepare_cached(
+        "UPDATE citizens SET status = ?2, muted_until = ?3, version = version + 1 WHERE id = ?1",
+    )?
+    .execute(params![citizen_id, target, until])?;
+    Ok(Change {
+        entity: "citizen",
+        entity_id: citizen_id.to_owned(),
+        before: json!({"status": current}),
+        after: json!({"status": target, "muted_until": until}),
+    })
+}
+
+fn lock_thread(
+    conn: &Connection,
+    actor: &Actor,
+    thread_id: &str,
+    seen: bool,
+    locked: bool,
+    reason: &Option<String>,
+) -> Result<Change, OpError> {
+    let name = if locked { "thread.lock" } else { "thread.unlock" };
+    require(actor, Permission::LockThread, name)?;
+    require_reason(locked, reason, name)?;
+    let current: bool = conn
+        .prepare_cached("SELECT locked FROM forum_threads WHERE id = ?1")?
+        .query_row([thread_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| not_found("forum_thread", thread_id))?;
+    let word = |l: bool| if l { "locked" } else { "unlocked" };
+    check_seen("forum_thread", thread_id, word(seen), word(current))?;
+    if current == locked {
+        return Err(illegal("forum_thread", thread_id, name, word(current), &[word(!locked)]));
+    }
+    conn.prepare_cached("UPDATE forum_threads SET locked = ?2 WHERE id = ?1")?.execute(params![thread_id, locked])?;
+    Ok(Change {
+        entity: "forum_thread",
+        entity_id: thread_id.to_owned(),
+        before: json!({"locked": current}),
+        after: json!({"locked": locked}),
+    })
+}
+
+fn queue_sms(conn: &Connection, actor: &Actor, m: &NewSms, meta: &OpMeta) -> Result<Change, OpError> {
+    require(actor, Permission::QueueSms, "sms.queue")?;
+    check_id("message.id", &m.id)?;
+    non_empty("message.body", &m.body)?;
+    let scheduled = match m.scheduled_at.as_deref() {
+        Some(s) => Some(crate::time::format(
+            s.parse::<jiff::Timestamp>().map_err(|_| invalid("scheduled_at", format!("\"{s}\" is not an RFC 3339 time")))?,
+        )),
+        None => None,
+    };
+    let group_exists = conn.prepare_cached("SELECT 1 FROM sms_groups WHERE id = ?1")?.exists([&m.group_id])?;
+    if !group_exists {
+        return Err(not_found("sms_group", &m.group_id));
+    }
+    let recipients: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
+             WHERE gm.group_id = ?1 AND c.opted_out_at IS NULL",
+        )?
+        .query_row([&m.group_id], |r| r.get(0))?;
+    let count = crate::sms::segments::count(&m.body);
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO sms_messages (id, group_id, kind, body, encoding, segments, recipients, scheduled_at,
+                status, created_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            m.id,
+            m.group_id,
+            m.kind,
+            m.body,
+            count.encoding.as_str(),
+            count.segments,
+            recipients,
+            scheduled,
+            actor.login,
+            meta.at
+        ])?;
+    if inserted == 0 {
+        return Err(invalid("message.id", format!("sms_message {} already exists", m.id)));
+    }
+    Ok(Change {
+        entity: "sms_message",
+        entity_id: m.id.clone(),
+        before: Value::Null,
+        after: json!({"status": SmsStatus::Queued, "kind": m.kind, "segments": count.segments, "recipients": recipients}),
+    })
+}
+
+fn sms_status(conn: &Connection, id: &str) -> Result<(SmsStatus, String), OpError> {
+    conn.prepare_cached("SELECT status, created_by FROM sms_messages WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| not_found("sms_message", id))
+}
+
+fn approve_sms(conn: &Connection, actor: &Actor, id: &str, seen: SmsStatus) -> Result<Change, OpError> {
+    require(actor, Permission::ApproveSms, "sms.approve")?;
+    let (current, author) = sms_status(conn, id)?;
+    check_seen("sms_message", id, seen, current)?;
+    if !current.can_approve() {
+        return Err(illegal("sms_message", id, "approve", current, &[SmsStatus::Queued]));
+    }
+    if author == actor.login {
+        return Err(OpError::OwnMessage { id: id.to_owned() });
+    }
+    conn.prepare_cached("UPDATE sms_messages SET status = 'approved', approved_by = ?2, version = version + 1 WHERE id = ?1")?
+        .execute(params![id, actor.login])?;
+    Ok(Change {
+        entity: "sms_message",
+        entity_id: id.to_owned(),
+        before: json!({"status": current}),
+        after: json!({"status": SmsStatus::Approved, "approved_by": actor.login}),
+    })
+}
+
+fn cancel_sms(
+    conn: &Connection,
+    actor: &Actor,
+    id: &str,
+    seen: SmsStatus,
+    reason: &Option<String>,
+) -> Result<Change, OpError> {
+    let (current, author) = sms_status(conn, id)?;
+    if author != actor.login {
+        require(actor, Permission::CancelAnySms, "sms.cancel (another person's message)")?;
+    }
+    require_reason(true, reason, "sms.cancel")?;
+    check_seen("sms_message", id, seen, current)?;
+    if !current.can_cancel() {
+        return Err(illegal(
+            "sms_message",
+            id,
+            "cancel",
+            current,
+            &[SmsStatus::Draft, SmsStatus::Queued, SmsStatus::Approved],
+        ));
+    }
+    conn.prepare_cached("UPDATE sms_messages SET status = 'cancelled', version = version + 1 WHERE id = ?1")?
+        .execute([id])?;
+    Ok(Change {
+        entity: "sms_message",
+        entity_id: id.to_owned(),
+        before: json!({"status": current}),
+        after: json!({"status": SmsStatus::Cancelled}),
+    })
+}

@@ -1,0 +1,210 @@
+//! Ops: the one way anything changes. Every decision a person makes (in the
+//! console, the batch CLI, or pushed to the hub) is an [`Op`], and [`apply`]
+//! is the only code that writes domain tables for it: it checks the actor's
+//! role and the op's precondition (what its author saw), writes the rows, one
+//! `audit_log` row and, on a replica, one `outbox` row, all inside the caller's
+//! transaction. Nothing here commits; the caller decides the batch boundary.
+
+mod apply;
+
+pub use apply::{Applied, OpMeta, apply, apply_with};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::enrollment::{EnrollmentAction, OrgKind, Stage};
+use crate::domain::forum::{CitizenAction, CitizenStatus, PostAction, PostStatus};
+use crate::domain::sms::{SmsKind, SmsStatus};
+use crate::domain::staff::Role;
+use crate::domain::uploads::{ReviewDecision, UploadStatus};
+
+/// Version of the op wire format, carried in every stored or pushed op.
+pub const OP_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Op {
+    /// A new organisation applies (entered by field staff or from the platform).
+    ApplyEnrollment { org: NewOrganization },
+    /// A step of the enrolment pipeline.
+    SetEnrollmentStatus {
+        org_id: String,
+        seen_status: Stage,
+        action: EnrollmentAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// Required for `record_charter`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        charter: Option<Charter>,
+    },
+    ReviewUpload {
+        upload_id: String,
+        seen_status: UploadStatus,
+        decision: ReviewDecision,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    ModeratePost {
+        post_id: String,
+        seen_status: PostStatus,
+        action: PostAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Closes a post's open flags without acting on the post.
+    DismissFlags {
+        post_id: String,
+        seen_flag_count: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    SetCitizenStatus {
+        citizen_id: String,
+        seen_status: CitizenStatus,
+        action: CitizenAction,
+        /// End of a mute (RFC 3339), fixed by the author so every replica agrees.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    LockThread {
+        thread_id: String,
+        seen_locked: bool,
+        locked: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    QueueSms { message: NewSms },
+    ApproveSms { message_id: String, seen_status: SmsStatus },
+    CancelSms {
+        message_id: String,
+        seen_status: SmsStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+/// An op as stored in the outbox and sent over the wire: the format version
+/// beside the tagged op.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub v: u32,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewOrganization {
+    pub id: String,
+    pub kind: OrgKind,
+    pub name: String,
+    #[serde(default)]
+    pub acronym: Option<String>,
+    pub region: String,
+    #[serde(default)]
+    pub province: Option<String>,
+    #[serde(default)]
+    pub commune: Option<String>,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    #[serde(default)]
+    pub contact_role: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Charter {
+    /// The day the charter was signed (YYYY-MM-DD).
+    pub signed_on: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewSms {
+    pub id: String,
+    pub group_id: String,
+    pub kind: SmsKind,
+    pub body: String,
+    #[serde(default)]
+    pub scheduled_at: Option<String>,
+}
+
+/// Why an op was refused. Every variant names the record at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("role {role} may not {action}")]
+    Forbidden { role: Role, action: String },
+    #[error("{entity} {id}: not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("{entity} {id}: cannot {action} from {from} (only from {allowed})")]
+    IllegalTransition { entity: &'static str, id: String, action: String, from: String, allowed: String },
+    #[error("{entity} {id}: is {current} now, not {seen} as seen when the decision was made")]
+    Stale { entity: &'static str, id: String, seen: String, current: String },
+    #[error("{action}: a reason is required")]
+    ReasonRequired { action: String },
+    #[error("{field}: {why}")]
+    Invalid { field: &'static str, why: String },
+    #[error("sms_message {id}: its author cannot approve it (two-person rule)")]
+    OwnMessage { id: String },
+    #[error("ops must be applied inside a transaction")]
+    NoTransaction,
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl OpError {
+    /// A refusal that retrying cannot fix (role, illegal transition, bad input),
+    /// as opposed to a database or I/O failure.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, Self::Sqlite(_) | Self::NoTransaction)
+    }
+}
+
+impl Op {
+    /// Audit action name, e.g. `enrollment.enrol`, `post.hide`.
+    pub fn action_name(&self) -> String {
+        match self {
+            Op::ApplyEnrollment { .. } => "enrollment.apply".into(),
+            Op::SetEnrollmentStatus { action, .. } => format!("enrollment.{action}"),
+            Op::ReviewUpload { decision, .. } => format!("upload.{decision}"),
+            Op::ModeratePost { action, .. } => format!("post.{action}"),
+            Op::DismissFlags { .. } => "post.dismiss_flags".into(),
+            Op::SetCitizenStatus { action, .. } => format!("citizen.{action}"),
+            Op::LockThread { locked: true, .. } => "thread.lock".into(),
+            Op::LockThread { locked: false, .. } => "thread.unlock".into(),
+            Op::QueueSms { .. } => "sms.queue".into(),
+            Op::ApproveSms { .. } => "sms.approve".into(),
+            Op::CancelSms { .. } => "sms.cancel".into(),
+        }
+    }
+}
+
+impl OpError {
+    /// The message for a person, in their language.
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang::*;
+        match (self, lang) {
+            (_, En) => self.to_string(),
+            (Self::Forbidden { role, action }, Fr) => format!("le rôle {role} ne permet pas : {action}"),
+            (Self::NotFound { entity, id }, Fr) => format!("{entity} {id} : introuvable"),
+            (Self::IllegalTransition { entity, id, action, from, allowed }, Fr) => {
+                format!("{entity} {id} : impossible de faire « {action} » depuis {from} (seulement depuis {allowed})")
+            }
+            (Self::Stale { entity, id, seen, current }, Fr) => {
+                format!("{entity} {id} : est maintenant {current}, et non {seen} comme lors de la décision")
+            }
+            (Self::ReasonRequired { action }, Fr) => format!("{action} : un motif est obligatoire (--reason)"),
+            (Self::Invalid { field, why }, Fr) => format!("{field} : {why}"),
+            (Self::OwnMessage { id }, Fr) => {
+                format!("sms_message {id} : son auteur ne peut pas l'approuver (règle des deux personnes)")
+            }
+            (Self::NoTransaction, Fr) => "les opérations doivent s'appliquer dans une transaction".into(),
+            (Self::Sqlite(e), Fr) => format!("base de données : {e}"),
+        }
+    }
+}

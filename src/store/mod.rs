@@ -1,0 +1,293 @@
+//! The SQLite store: opening and validating files, pragmas, the schema and its
+//! version, identity (who owns this replica), row types and paged queries.
+//! No business rules live here: what may change, and how, is `ops` and `domain`.
+
+pub mod query;
+pub mod rows;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
+
+use crate::domain::staff::Role;
+
+/// The schema this build writes and understands.
+pub const SCHEMA_VERSION: i64 = 1;
+/// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
+pub const APPLICATION_ID: i64 = 0x4349_5654;
+pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: no such database (create one with `civitac demo` or `civitac login`)", .0.display())]
+    Missing(PathBuf),
+    #[error("{}: already exists", .0.display())]
+    Exists(PathBuf),
+    #[error("{}: not a SQLite database ({reason}); left untouched", path.display())]
+    NotSqlite { path: PathBuf, reason: String },
+    #[error("{}: database file is corrupt ({detail}); left untouched", path.display())]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{}: SQLite database of another program, not a civitac replica; left untouched", .0.display())]
+    Foreign(PathBuf),
+    #[error(
+        "{}: schema version {found} is newer than this civitac understands ({supported}); update civitac. The file was left untouched",
+        path.display()
+    )]
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+}
+
+/// Which side of sync a database is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Replica,
+    Hub,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Replica => "replica",
+            Side::Hub => "hub",
+        }
+    }
+}
+
+/// The person (and device) behind every op written on this store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub staff_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub device: String,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens an existing civitac database. Anything that is not one (missing,
+    /// not SQLite, corrupt, another program's, a newer schema) is refused before
+    /// a single byte of the file is written.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        check_header(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
+        let mut store = Store { conn, path: path.to_owned() };
+        store.validate()?;
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Creates a new, empty civitac database for one side of sync.
+    pub fn create(path: &Path, side: Side) -> Result<Store, StoreError> {
+        if path.exists() {
+            return Err(StoreError::Exists(path.to_owned()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
+        let mut store = Store { conn, path: path.to_owned() };
+        store.sql(|c| c.pragma_update(None, "journal_mode", "WAL"))?;
+        store.configure()?;
+        store.migrate()?;
+        store.set_state("side", side.as_str())?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn transaction(&mut self) -> Result<Transaction<'_>, StoreError> {
+        let path = self.path.clone();
+        self.conn.transaction().map_err(|source| StoreError::Sqlite { path, source })
+    }
+
+    /// Runs a closure against the connection, naming this file in any error.
+    pub fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        f(&self.conn).map_err(|source| self.classify(source))
+    }
+
+    fn classify(&self, source: rusqlite::Error) -> StoreError {
+        match source.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseCorrupt) | Some(rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::Corrupt { path: self.path.clone(), detail: source.to_string() }
+            }
+            _ => StoreError::Sqlite { path: self.path.clone(), source },
+        }
+    }
+
+    /// Read-only checks, in an order that never writes to the file.
+    fn validate(&self) -> Result<(), StoreError> {
+        let (app_id, version, objects) = self.sql(|c| {
+            let app: i64 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let ver: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            let n: i64 = c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+            Ok((app, ver, n))
+        })?;
+        if app_id != APPLICATION_ID {
+            return Err(if objects == 0 && version == 0 {
+                StoreError::NotSqlite { path: self.path.clone(), reason: "an empty database".into() }
+            } else {
+                StoreError::Foreign(self.path.clone())
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { path: self.path.clone(), found: version, supported: SCHEMA_VERSION });
+        }
+        // Touch a table page: a damaged schema page shows up here, not mid-write.
+        // (A full quick_check would read every page: too slow for a console that
+        // must open in milliseconds on a million posts.)
+        self.sql(|c| c.query_row("SELECT count(*) FROM sync_state", [], |r| r.get::<_, i64>(0)))?;
+        Ok(())
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.sql(|c| {
+            c.busy_timeout(std::time::Duration::from_secs(5))?;
+            c.pragma_update(None, "foreign_keys", "ON")?;
+            c.pragma_update(None, "synchronous", "NORMAL")?;
+            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                c.pragma_update(None, "journal_mode", "WAL")?;
+            }
+            Ok(())
+        })
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        if version >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self.conn.transaction().map_err(err)?;
+        if version < 1 {
+            tx.execute_batch(SCHEMA_SQL).map_err(err)?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(err)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    pub fn state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.sql(|c| state(c, key))
+    }
+
+    pub fn set_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.sql(|c| set_state(c, key, value))
+    }
+
+    pub fn side(&self) -> Result<Side, StoreError> {
+        Ok(match self.state("side")?.as_deref() {
+            Some("hub") => Side::Hub,
+            _ => Side::Replica,
+        })
+    }
+
+    /// Who this replica belongs to, if anyone yet.
+    pub fn owner(&self) -> Result<Option<Actor>, StoreError> {
+        self.sql(owner)
+    }
+}
+
+pub fn state(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    c.prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
+}
+
+pub fn set_state(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    c.prepare_cached("INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+        .execute([key, value])
+        .map(drop)
+}
+
+pub fn owner(c: &Connection) -> rusqlite::Result<Option<Actor>> {
+    let Some(staff_id) = state(c, "staff_id")? else {
+        return Ok(None);
+    };
+    let device = state(c, "device_id")?.unwrap_or_default();
+    c.query_row(
+        "SELECT id, login, display_name, role FROM staff WHERE id = ?1",
+        [&staff_id],
+        |r| {
+            Ok(Actor {
+                staff_id: r.get(0)?,
+                login: r.get(1)?,
+                display_name: r.get(2)?,
+                role: r.get(3)?,
+                device: device.clone(),
+            })
+        },
+    )
+    .optional()
+}
+
+/// Looks at the first bytes without SQLite: a file that is not a database at all
+/// (a CSV, a truncated download) is refused with a clear reason.
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    let io = |source| StoreError::Io { path: path.to_owned(), source };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::Missing(path.to_owned())),
+        Err(e) => return Err(io(e)),
+    };
+    let not = |reason: &str| StoreError::NotSqlite { path: path.to_owned(), reason: reason.to_owned() };
+    if meta.is_dir() {
+        return Err(not("a directory"));
+    }
+    let mut header = [0u8; 100];
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..]).map_err(io)? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    if read == 0 {
+        return Err(not("an empty file"));
+    }
+    if read < header.len() || &header[..16] != SQLITE_MAGIC {
+        return Err(not("no SQLite header"));
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u32::from(n),
+    };
+    if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
+        return Err(StoreError::Corrupt { path: path.to_owned(), detail: format!("invalid page size {page_size}") });
+    }
+    if meta.len() % u64::from(page_size) != 0 {
+        return Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: format!("size {} is not a whole number of {page_size}-byte pages", meta.len()),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,423 @@
+//! Paged, filtered list queries. Every list is keyset-paginated on
+//! (timestamp, id) with an index behind it, so a deep page costs the same as the
+//! first and nothing ever loads a whole table. The same filters serve the CLI's
+//! `list`, its `--where` selections and the console's filter line.
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::rows::Listed;
+use crate::domain::enrollment::{OrgKind, Stage};
+use crate::domain::forum::PostStatus;
+use crate::domain::sms::{SmsKind, SmsStatus};
+use crate::domain::uploads::{UploadKind, UploadStatus};
+use crate::str_enum;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    Enrollments,
+    Uploads,
+    Forum,
+    Sms,
+    Audit,
+}
+
+impl ListKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enrollments => "enrollments",
+            Self::Uploads => "uploads",
+            Self::Forum => "forum",
+            Self::Sms => "sms",
+            Self::Audit => "audit",
+        }
+    }
+
+    /// The filter keys this list understands.
+    pub fn keys(self) -> &'static [FilterKey] {
+        use FilterKey::*;
+        match self {
+            Self::Enrollments => &[Status, Kind, Region, Province, Commune, Search, Since, Until],
+            Self::Uploads => &[Status, Kind, Category, Org, Region, Commune, Search, Since, Until],
+            Self::Forum => &[Status, Thread, Author, Flagged, Search, Since, Until],
+            Self::Sms => &[Status, Kind, Group, Since, Until],
+            Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until],
+        }
+    }
+}
+
+str_enum! {
+    /// A filter a list understands (`--status`, or `status=` in `--where`).
+    pub enum FilterKey {
+        Status = "status",
+        Kind = "kind",
+        Category = "category",
+        Region = "region",
+        Province = "province",
+        Commune = "commune",
+        Org = "org",
+        Search = "search",
+        Since = "since",
+        Until = "until",
+        Thread = "thread",
+        Author = "author",
+        Flagged = "flagged",
+        Group = "group",
+        Actor = "actor",
+        Action = "action",
+        Entity = "entity",
+        EntityId = "entity-id",
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FilterError {
+    #[error("filter \"{0}\" is not KEY=VALUE")]
+    Syntax(String),
+    #[error("{}", .0)]
+    UnknownKey(crate::domain::UnknownValue),
+    #[error("filter \"{key}\" does not apply to {list} (it takes: {})", allowed.join(", "))]
+    NotApplicable { key: FilterKey, list: &'static str, allowed: Vec<&'static str> },
+    #[error("filter {key}: {why}")]
+    BadValue { key: FilterKey, why: String },
+    #[error("cursor \"{0}\" is not one printed by a previous page")]
+    BadCursor(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// A set of filters, all of which a row must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters(pub Vec<(FilterKey, String)>);
+
+impl Filters {
+    pub fn push(&mut self, key: FilterKey, value: impl Into<String>) {
+        self.0.push((key, value.into()));
+    }
+
+    /// Parses one `KEY=VALUE` as given to `--where`.
+    pub fn push_where(&mut self, expr: &str) -> Result<(), FilterError> {
+        let (k, v) = expr.split_once('=').ok_or_else(|| FilterError::Syntax(expr.to_owned()))?;
+        let key = k.trim().parse::<FilterKey>().map_err(FilterError::UnknownKey)?;
+        self.push(key, v.trim());
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Where the next page starts: the sort key of the last row shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub ts: String,
+    pub id: String,
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{}", self.ts, self.id)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = FilterError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (ts, id) = s.split_once(',').ok_or_else(|| FilterError::BadCursor(s.to_owned()))?;
+        if ts.is_empty() || id.is_empty() {
+            return Err(FilterError::BadCursor(s.to_owned()));
+        }
+        Ok(Cursor { ts: ts.to_owned(), id: id.to_owned() })
+    }
+}
+
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    /// Set when more rows follow.
+    pub next: Option<Cursor>,
+}
+
+/// A built statement: SQL text and its parameters.
+#[derive(Debug, Default)]
+struct Built {
+    clauses: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Built {
+    fn add(&mut self, clause: impl Into<String>, params: impl IntoIterator<Item = Value>) {
+        self.clauses.push(clause.into());
+        self.params.extend(params);
+    }
+}
+
+fn status_values<E>(key: FilterKey, value: &str) -> Result<Vec<Value>, FilterError>
+where
+    E: std::str::FromStr<Err = crate::domain::UnknownValue> + Copy,
+    E: Into<&'static str>,
+{
+    value
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<E>()
+                .map(|e| Value::Text(e.into().to_owned()))
+                .map_err(|e| FilterError::BadValue { key, why: e.to_string() })
+        })
+        .collect()
+}
+
+macro_rules! into_static_str {
+    ($($t:ty),*) => {$(
+        impl From<$t> for &'static str {
+            fn from(v: $t) -> &'static str { v.as_str() }
+        }
+    )*};
+}
+into_static_str!(Stage, OrgKind, UploadStatus, UploadKind, PostStatus, SmsStatus, SmsKind);
+
+fn in_list(column: &str, values: Vec<Value>) -> (String, Vec<Value>) {
+    let marks = vec!["?"; values.len()].join(", ");
+    (format!("{column} IN ({marks})"), values)
+}
+
+/// Turns what a person types into an FTS5 query: every word must appear, the
+/// last one as a prefix (so the list narrows as they type). Quotes keep FTS5
+/// syntax characters in the text from being read as operators.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    Some(format!("{}*", words.join(" ")))
+}
+
+fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
+    crate::time::parse_instant(value)
+        .map(|ts| Value::Text(crate::time::format(ts)))
+        .map_err(|why| FilterError::BadValue { key, why })
+}
+
+fn build<T: Listed>(list: ListKind, filters: &Filters) -> Result<Built, FilterError> {
+    use FilterKey::*;
+    let mut b = Built::default();
+    let (sort_col, _) = T::SORT;
+    for (key, value) in &filters.0 {
+        let key = *key;
+        if !list.keys().contains(&key) {
+            return Err(FilterError::NotApplicable {
+                key,
+                list: list.as_str(),
+                allowed: list.keys().iter().map(|k| k.as_str()).collect(),
+            });
+        }
+        let text = || Value::Text(value.clone());
+        match (list, key) {
+            (ListKind::Enrollments, Status) => {
+                let (c, p) = in_list("o.status", status_values::<Stage>(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Enrollments, Kind) => {
+                let (c, p) = in_list("o.kind", status_values::<OrgKind>(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Enrollments, Region) | (ListKind::Uploads, Region) => b.add("o.region = ?", [text()]),
+            (ListKind::Enrollments, Province) => b.add("o.province = ?", [text()]),
+            (ListKind::Enrollments, Commune) | (ListKind::Uploads, Commune) => b.add("o.commune = ?", [text()]),
+            (ListKind::Enrollments, Search) => {
+                if let Some(q) = fts_query(value) {
+                    b.add(
+                        "o.rowid IN (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ?)",
+                        [Value::Text(q)],
+                    )
+                }
+            }
+            (ListKind::Uploads, Status) => {
+                let (c, p) = in_list("u.status", status_values::<UploadStatus>(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Uploads, Kind) => {
+                let (c, p) = in_list("u.kind", status_values::<UploadKind>(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Uploads, Category) => b.add("u.category = ?", [text()]),
+            (ListKind::Uploads, Org) => b.add("u.org_id = ?", [text()]),
+            (ListKind::Uploads, Search) => {
+                // Uploads have no FTS table of their own: titles and file names are
+                // short, and the organisation's name goes through its FTS index.
+                let like = Value::Text(format!("%{}%", value.replace(['%', '_'], "")));
+                match fts_query(value) {
+                    Some(q) => b.add(
+                        "(u.title LIKE ? OR u.filename LIKE ? OR o.rowid IN \
+                         (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ?))",
+                        [like.clone(), like, Value::Text(q)],
+                    ),
+                    None => b.add("(u.title LIKE ? OR u.filename LIKE ?)", [like.clone(), like]),
+                }
+            }
+            (ListKind::Forum, Status) => {
+                let (c, p) = in_list("p.status", status_values::<PostStatus>(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Forum, Thread) => b.add("p.thread_id = ?", [text()]),
+            (ListKind::Forum, Author) => b.add("p.author_id = ?", [text()]),
+            (ListKind::Forum, Flagged) => match value.as_str() {
+                "yes" | "true" | "1" | "oui" => b.add("p.flag_count > 0", []),
+                "no" | "false" | "0" | "non" => b.add("p.flag_count = 0", []),
+                _ => return Err(FilterError::BadValue { key, why: format!("\"{value}\" is not yes or no") }),
+            },
+            (ListKind::Forum, Search) => {
+                if let Some(q) = fts_query(value) {
+                    b.add(
+                        "p.rowid IN (SELECT rowid FROM forum_posts_fts WHERE forum_posts_fts MATCH ?)",
+                        [Value::Text(q)],
+                    )
+                }
+            }
+            (ListKind::Sms, Status) => {
+                let (c, p) = in_list("m.status", status_values::<SmsStatus>(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Sms, Kind) => {
+                let (c, p) = in_list("m.kind", status_values::<SmsKind>(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Sms, Group) => b.add("(g.name = ? OR g.id = ?)", [text(), text()]),
+            (ListKind::Audit, Actor) => b.add("a.actor = ?", [text()]),
+            (ListKind::Audit, Action) => b.add("a.action = ?", [text()]),
+            (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),
+            (ListKind::Audit, EntityId) => b.add("a.entity_id = ?", [text()]),
+            (_, Since) => b.add(format!("{sort_col} >= ?"), [instant(key, value)?]),
+            (_, Until) => b.add(format!("{sort_col} < ?"), [instant(key, value)?]),
+            _ => unreachable!("keys() and build() disagree on {key} for {}", list.as_str()),
+        }
+    }
+    Ok(b)
+}
+
+fn statement<T: Listed>(
+    list: ListKind,
+    filters: &Filters,
+    after: Option<&Cursor>,
+    limit: Option<usize>,
+    select: &str,
+) -> Result<(String, Vec<Value>), FilterError> {
+    let mut b = build::<T>(list, filters)?;
+    let (ts, id) = T::SORT;
+    let (cmp, dir) = if T::DESCENDING { ("<", "DESC") } else { (">", "ASC") };
+    if let Some(c) = after {
+        b.add(format!("({ts}, {id}) {cmp} (?, ?)"), [Value::Text(c.ts.clone()), Value::Text(c.id.clone())]);
+    }
+    let mut sql = select.to_owned();
+    if !b.clauses.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&b.clauses.join(" AND "));
+    }
+    sql.push_str(&format!(" ORDER BY {ts} {dir}, {id} {dir}"));
+    if let Some(n) = limit {
+        sql.push_str(" LIMIT ?");
+        b.params.push(Value::Integer(n as i64));
+    }
+    Ok((sql, b.params))
+}
+
+/// One page of a list: at most `limit` rows after `after`.
+pub fn page<T: Listed>(
+    conn: &Connection,
+    list: ListKind,
+    filters: &Filters,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<Page<T>, QueryError> {
+    let (sql, params) = statement::<T>(list, filters, after, Some(limit + 1), T::SELECT)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows: Vec<T> =
+        stmt.query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?.collect::<Result<_, _>>()?;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| {
+            let (ts, id) = r.sort_key();
+            Cursor { ts: ts.to_owned(), id: id.to_owned() }
+        })
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// Streams every matching row (after `after`, at most `limit`) to `f`, one at a
+/// time, for exports that must not hold a whole table in memory.
+pub fn for_each<T: Listed>(
+    conn: &Connection,
+    list: ListKind,
+    filters: &Filters,
+    after: Option<&Cursor>,
+    limit: Option<usize>,
+    mut f: impl FnMut(T) -> std::io::Result<()>,
+) -> Result<(), QueryError> {
+    let (sql, params) = statement::<T>(list, filters, after, limit, T::SELECT)?;
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+    while let Some(r) = rows.next()? {
+        f(T::from_row(r)?)?;
+    }
+    Ok(())
+}
+
+/// The ids of every matching row, in list order (for `--where` selections).
+pub fn ids<T: Listed>(conn: &Connection, list: ListKind, filters: &Filters) -> Result<Vec<String>, QueryError> {
+    let (_, id) = T::SORT;
+    let from = T::SELECT.find(" FROM ").map_or(T::SELECT, |i| &T::SELECT[i..]);
+    let select = format!("SELECT {id}{from}");
+    let (sql, params) = statement::<T>(list, filters, None, None, &select)?;
+    let mut stmt = conn.prepare(&sql)?;
+    let ids = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_query_quotes_words() {
+        assert_eq!(fts_query("ecole Dori").as_deref(), Some("\"ecole\" \"Dori\"*"));
+        assert_eq!(fts_query("a\"b OR c*").as_deref(), Some("\"a\" \"b\" \"OR\" \"c\"*"));
+        assert_eq!(fts_query("  ;; "), None);
+    }
+
+    #[test]
+    fn cursor_round_trips() {
+        let c: Cursor = "2026-11-25T09:00:00.000Z,0193-ab".parse().unwrap();
+        assert_eq!(c.to_string(), "2026-11-25T09:00:00.000Z,0193-ab");
+        assert!("nope".parse::<Cursor>().is_err());
+    }
+
+    #[test]
+    fn filters_are_checked_per_list() {
+        let mut f = Filters::default();
+        f.push_where("thread=abc").unwrap();
+        assert!(matches!(
+            build::<super::super::rows::Organization>(ListKind::Enrollments, &f),
+            Err(FilterError::NotApplicable { .. })
+        ));
+        let mut f = Filters::default();
+        f.push(FilterKey::Status, "applied,enroled");
+        let err = build::<super::super::rows::Organization>(ListKind::Enrollments, &f).unwrap_err();
+        assert!(err.to_string().contains("enroled"), "{err}");
+        assert!(Filters::default().push_where("status").is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! Row types as lists and details show them. Field names are the schema's
+//! column names (plus a few joined names such as `org_name`), so CSV headers and
+//! JSON keys are the contract names scripts expect.
+
+use rusqlite::Row;
+use serde::Serialize;
+
+use crate::domain::enrollment::{OrgKind, Stage};
+use crate::domain::forum::PostStatus;
+use crate::domain::sms::{SmsKind, SmsStatus};
+use crate::domain::uploads::{UploadKind, UploadStatus};
+
+/// A row type that a list can show: how to read it and where its keyset cursor is.
+pub trait Listed: Serialize + Sized {
+    /// SELECT … FROM … (with joins); filters are appended by `query`.
+    const SELECT: &'static str;
+    /// The sort column (a fixed-width timestamp) and the id that breaks ties.
+    const SORT: (&'static str, &'static str);
+    /// Newest first?
+    const DESCENDING: bool;
+    /// Columns a terminal table shows, in order; the last one takes spare width.
+    const TABLE_COLUMNS: &'static [&'static str];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self>;
+    fn sort_key(&self) -> (&str, &str);
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Organization {
+    pub id: String,
+    pub kind: OrgKind,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub region: String,
+    pub province: Option<String>,
+    pub commune: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_role: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub status: Stage,
+    pub charter_signed_on: Option<String>,
+    pub charter_ref: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Listed for Organization {
+    const SELECT: &'static str = "SELECT o.id, o.kind, o.name, o.acronym, o.region, o.province, o.commune, \
+        o.contact_name, o.contact_role, o.phone, o.email, o.status, o.charter_signed_on, o.charter_ref, \
+        o.notes, o.created_at, o.updated_at, o.version FROM organizations o";
+    const SORT: (&'static str, &'static str) = ("o.created_at", "o.id");
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "commune", "name"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Organization {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            name: r.get(2)?,
+            acronym: r.get(3)?,
+            region: r.get(4)?,
+            province: r.get(5)?,
+            commune: r.get(6)?,
+            contact_name: r.get(7)?,
+            contact_role: r.get(8)?,
+            phone: r.get(9)?,
+            email: r.get(10)?,
+            status: r.get(11)?,
+            charter_signed_on: r.get(12)?,
+            charter_ref: r.get(13)?,
+            notes: r.get(14)?,
+            created_at: r.get(15)?,
+            updated_at: r.get(16)?,
+            version: r.get(17)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.created_at, &self.id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Upload {
+    pub id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub kind: UploadKind,
+    pub category: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub filename: String,
+    pub mime: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub submitted_at: String,
+    pub status: UploadStatus,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<String>,
+    pub reason: Option<String>,
+    pub version: i64,
+}
+
+impl Listed for Upload {
+    const SELECT: &'static str = "SELECT u.id, u.org_id, o.name, u.kind, u.category, u.title, u.description, \
+        u.filename, u.mime, u.size_bytes, u.sha256, u.submitted_at, u.status, u.reviewed_by, u.reviewed_at, \
+        u.reason, u.version FROM uploads u JOIN organizations o ON o.id = u.org_id";
+    const SORT: (&'static str, &'static str) = ("u.submitted_at", "u.id");
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "kind", "title"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Upload {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            org_name: r.get(2)?,
+            kind: r.get(3)?,
+            category: r.get(4)?,
+            title: r.get(5)?,
+            description: r.get(6)?,
+            filename: r.get(7)?,
+            mime: r.get(8)?,
+            size_bytes: r.get(9)?,
+            sha256: r.get(10)?,
+            submitted_at: r.get(11)?,
+            status: r.get(12)?,
+            reviewed_by: r.get(13)?,
+            reviewed_at: r.get(14)?,
+            reason: r.get(15)?,
+            version: r.get(16)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.submitted_at, &self.id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Post {
+    pub id: String,
+    pub thread_id: String,
+    pub thread_title: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: String,
+    pub status: PostStatus,
+    pub flag_count: i64,
+    pub moderated_by: Option<String>,
+    pub moderated_at: Option<String>,
+    pub reason: Option<String>,
+    pub version: i64,
+}
+
+impl Listed for Post {
+    const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
+        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version \
+        FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
+    const SORT: (&'static str, &'static str) = ("p.created_at", "p.id");
+    const DESCENDING: bool = true;
+    const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "flag_count", "body"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Post {
+            id: r.get(0)?,
+            thread_id: r.get(1)?,
+            thread_title: r.get(2)?,
+            author_id: r.get(3)?,
+            author_name: r.get(4)?,
+            body: r.get(5)?,
+            created_at: r.get(6)?,
+            status: r.get(7)?,
+            flag_count: r.get(8)?,
+            moderated_by: r.get(9)?,
+            moderated_at: r.get(10)?,
+            reason: r.get(11)?,
+            version: r.get(12)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.created_at, &self.id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SmsMessage {
+    pub id: String,
+    pub group_id: String,
+    pub group_name: String,
+    pub kind: SmsKind,
+    pub body: String,
+    pub encoding: String,
+    pub segments: i64,
+    pub recipients: i64,
+    pub scheduled_at: Option<String>,
+    pub status: SmsStatus,
+    pub created_by: String,
+    pub approved_by: Option<String>,
+    pub sent_count: i64,
+    pub delivered_count: i64,
+    pub failed_count: i64,
+    pub version: i64,
+    pub created_at: String,
+}
+
+impl Listed for SmsMessage {
+    const SELECT: &'static str = "SELECT m.id, m.group_id, g.name, m.kind, m.body, m.encoding, m.segments, \
+        m.recipients, m.scheduled_at, m.status, m.created_by, m.approved_by, m.sent_count, m.delivered_count, \
+        m.failed_count, m.version, m.created_at FROM sms_messages m JOIN sms_groups g ON g.id = m.group_id";
+    const SORT: (&'static str, &'static str) = ("m.created_at", "m.id");
+    const DESCENDING: bool = true;
+    const TABLE_COLUMNS: &'static [&'static str] =
+        &["id", "status", "kind", "recipients", "segments", "group_name", "body"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SmsMessage {
+            id: r.get(0)?,
+            group_id: r.get(1)?,
+            group_name: r.get(2)?,
+            kind: r.get(3)?,
+            body: r.get(4)?,
+            encoding: r.get(5)?,
+            segments: r.get(6)?,
+            recipients: r.get(7)?,
+            scheduled_at: r.get(8)?,
+            status: r.get(9)?,
+            created_by: r.get(10)?,
+            approved_by: r.get(11)?,
+            sent_count: r.get(12)?,
+            delivered_count: r.get(13)?,
+            failed_count: r.get(14)?,
+            version: r.get(15)?,
+            created_at: r.get(16)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.created_at, &self.id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: String,
+    pub actor: String,
+    pub device: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub reason: Option<String>,
+    pub detail: String,
+}
+
+impl Listed for AuditEntry {
+    const SELECT: &'static str =
+        "SELECT a.id, a.at, a.actor, a.device, a.action, a.entity, a.entity_id, a.reason, a.detail FROM audit_log a";
+    const SORT: (&'static str, &'static str) = ("a.at", "a.id");
+    const DESCENDING: bool = true;
+    const TABLE_COLUMNS: &'static [&'static str] = &["at", "actor", "action", "entity_id", "reason"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(AuditEntry {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            device: r.get(3)?,
+            action: r.get(4)?,
+            entity: r.get(5)?,
+            entity_id: r.get(6)?,
+            reason: r.get(7)?,
+            detail: r.get(8)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.at, &self.id)
+    }
+}

@@ -1,0 +1,205 @@
+//! Terminal-safe text. Every string that came from the platform (post bodies,
+//! names, titles, filenames, reasons) passes through here before it is drawn or
+//! printed to a terminal. Citizens can type escape sequences; a moderator's
+//! terminal must never obey them, and the moderator must *see* that a string
+//! hides something, so hidden characters become visible markers instead of
+//! being silently dropped.
+//!
+//! This module only transforms strings; it never writes to a terminal.
+
+use unicode_width::UnicodeWidthChar;
+
+/// How many combining marks in a row are kept on one base character before the
+/// rest are replaced by a single marker ("Zalgo" text can otherwise cover lines).
+const MAX_COMBINING: usize = 3;
+
+/// Columns a tab stop spans.
+const TAB_WIDTH: usize = 4;
+
+/// The visible stand-in for a character a terminal must not receive raw, or
+/// `None` if the character is safe to draw as it is.
+fn marker(c: char) -> Option<String> {
+    let code = c as u32;
+    match c {
+        // C0 controls: the Unicode "control pictures" block shows them (␛ for ESC).
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + code).map(String::from),
+        '\u{7f}' => Some("␡".to_owned()),
+        // C1 controls, including the 8-bit CSI (U+009B) and OSC (U+009D).
+        '\u{80}'..='\u{9f}' => Some(format!("⟨U+{code:04X}⟩")),
+        // Bidirectional overrides, embeddings and isolates: they can make a
+        // line read differently from what it contains.
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}' => {
+            Some(format!("⟨U+{code:04X}⟩"))
+        }
+        // Zero-width and invisible formatting characters.
+        '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}' | '\u{180e}' => {
+            Some(format!("⟨U+{code:04X}⟩"))
+        }
+        // Line and paragraph separators, and private-use / unassigned noncharacters
+        // that some terminals treat oddly.
+        '\u{2028}' | '\u{2029}' | '\u{fff9}'..='\u{fffb}' => Some(format!("⟨U+{code:04X}⟩")),
+        _ => None,
+    }
+}
+
+fn is_combining(c: char) -> bool {
+    // Zero-width characters that are not controls (checked before) are marks that
+    // attach to the previous base character.
+    c.width() == Some(0) && !c.is_control()
+}
+
+/// One line of safe text: every control becomes a visible marker, newlines
+/// included (shown as ␊), tabs are expanded, combining-mark storms are capped.
+/// Used for table cells, titles and anything drawn on a single line.
+pub fn inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_safe(&mut out, s, false);
+    out
+}
+
+/// Multi-line safe text: like [`inline`], but `\n` stays a line break (and
+/// `\r\n` becomes one) so the caller can lay paragraphs out.
+pub fn block(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_safe(&mut out, s, true);
+    out
+}
+
+fn push_safe(out: &mut String, s: &str, keep_newlines: bool) {
+    let mut column = 0usize;
+    let mut combining_run = 0usize;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if keep_newlines && (c == '\n' || (c == '\r' && chars.peek() == Some(&'\n'))) {
+            if c == '\r' {
+                chars.next();
+            }
+            out.push('\n');
+            column = 0;
+            combining_run = 0;
+            continue;
+        }
+        if c == '\t' {
+            let spaces = TAB_WIDTH - column % TAB_WIDTH;
+            out.extend(std::iter::repeat_n(' ', spaces));
+            column += spaces;
+            combining_run = 0;
+            continue;
+        }
+        if let Some(m) = marker(c) {
+            column += m.chars().filter_map(|c| c.width()).sum::<usize>();
+            out.push_str(&m);
+            combining_run = 0;
+            continue;
+        }
+        if is_combining(c) {
+            combining_run += 1;
+            if combining_run == MAX_COMBINING + 1 {
+                out.push('…');
+                column += 1;
+            }
+            if combining_run > MAX_COMBINING {
+                continue;
+            }
+            out.push(c);
+            continue;
+        }
+        combining_run = 0;
+        column += c.width().unwrap_or(0);
+        out.push(c);
+    }
+}
+
+/// Display width in terminal columns of an already safe string.
+pub fn width(s: &str) -> usize {
+    s.chars().filter_map(|c| c.width()).sum()
+}
+
+/// Cut a safe string to at most `max` columns, ending with "…" when cut.
+/// Wide glyphs are never split, so columns stay aligned.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// Pad a safe string with spaces to exactly `cols` columns (cutting if needed).
+pub fn fit(s: &str, cols: usize) -> String {
+    let mut t = truncate(s, cols);
+    let w = width(&t);
+    t.extend(std::iter::repeat_n(' ', cols.saturating_sub(w)));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn escape_sequences_become_visible() {
+        let hostile = "Bonjour\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}";
+        let safe = inline(hostile);
+        assert!(!safe.contains('\u{1b}'));
+        assert!(!safe.contains('\u{7}'));
+        assert!(safe.starts_with("Bonjour␛]0;pwned␇␛[2J"));
+    }
+
+    #[test]
+    fn bidi_and_zero_width_are_shown() {
+        assert_eq!(inline("a\u{202e}b"), "a⟨U+202E⟩b");
+        assert_eq!(inline("x\u{200b}y"), "x⟨U+200B⟩y");
+        assert_eq!(inline("\u{9b}31m"), "⟨U+009B⟩31m");
+    }
+
+    #[test]
+    fn newlines_and_tabs() {
+        assert_eq!(inline("a\nb"), "a␊b");
+        assert_eq!(block("a\r\nb\nc"), "a\nb\nc");
+        assert_eq!(inline("ab\tc"), "ab  c");
+    }
+
+    #[test]
+    fn combining_storm_is_capped() {
+        let zalgo = format!("e{}", "\u{301}".repeat(40));
+        let safe = inline(&zalgo);
+        assert_eq!(safe.chars().count(), 1 + MAX_COMBINING + 1);
+        // An ordinary accent is untouched.
+        assert_eq!(inline("e\u{301}te\u{301}"), "e\u{301}te\u{301}");
+    }
+
+    #[test]
+    fn truncate_respects_wide_glyphs() {
+        assert_eq!(truncate("漢字漢字", 5), "漢字…");
+        assert_eq!(width(&fit("漢字漢字", 5)), 5);
+        assert_eq!(fit("Dori", 6), "Dori  ");
+    }
+
+    proptest! {
+        #[test]
+        fn output_never_contains_controls(s in any::<String>()) {
+            for out in [inline(&s), block(&s)] {
+                for c in out.chars() {
+                    prop_assert!(c == '\n' || !c.is_control(), "{:?} in {:?}", c, out);
+                    prop_assert!(marker(c).is_none() || c == '\n', "{:?} in {:?}", c, out);
+                }
+            }
+            prop_assert!(!inline(&s).contains('\n'));
+        }
+    }
+}
