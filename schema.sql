@@ -107,8 +107,9 @@ CREATE INDEX forum_posts_by_created ON forum_posts (created_at, id);
 CREATE INDEX forum_posts_by_status ON forum_posts (status, created_at, id);
 -- the moderation queue: open flags first, then oldest
 CREATE INDEX forum_posts_by_flags ON forum_posts (flag_count DESC, created_at, id) WHERE flag_count > 0;
-CREATE INDEX forum_posts_by_thread ON forum_posts (thread_id, created_at, id);
-CREATE INDEX forum_posts_by_author ON forum_posts (author_id, created_at, id);
+-- A thread's or an author's posts are few; they are sorted after the lookup.
+CREATE INDEX forum_posts_by_thread ON forum_posts (thread_id);
+CREATE INDEX forum_posts_by_author ON forum_posts (author_id);
 
 CREATE TABLE forum_flags (
     id           TEXT PRIMARY KEY,

@@ -139,14 +139,20 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         conn.pragma_update(None, "synchronous", "OFF")?;
         conn.pragma_update(None, "cache_size", -262_144)?;
         let tx = conn.transaction()?;
+        let deferred = defer_indexes(&tx)?;
         World::new(&tx, opts)?.generate(&mut summary)?;
+        let clock = std::time::Instant::now();
+        restore_indexes(&tx, &deferred)?;
+        tracing::info!(seconds = clock.elapsed().as_secs_f64(), "demo indexes rebuilt");
         crate::store::set_state(&tx, "demo", "1")?;
         crate::store::set_state(&tx, "demo_seed", &opts.seed.to_string())?;
         crate::store::set_state(&tx, "demo_as_of", &crate::time::format(opts.as_of))?;
         tx.commit()?;
         conn.pragma_update(None, "journal_mode", "DELETE")?;
     }
+    let clock = std::time::Instant::now();
     std::fs::copy(&hub_tmp, &replica_tmp).map_err(io(&replica_tmp))?;
+    tracing::info!(seconds = clock.elapsed().as_secs_f64(), "demo replica copied");
     {
         let store = Store::open(&replica_tmp)?;
         store.set_state("side", Side::Replica.as_str())?;
@@ -166,6 +172,40 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         std::fs::rename(tmp, path).map_err(io(path))?;
     }
     Ok(summary)
+}
+
+/// Tables whose secondary indexes and FTS insert triggers are dropped while
+/// the bulk of the demo is loaded, and rebuilt (sorted, in one pass) after.
+/// `forum_flags_by_post` stays: `apply` looks flags up by post during the build.
+const DEFERRED_TABLES: &[&str] = &["forum_posts", "audit_log", "uploads", "citizens"];
+const KEPT_INDEXES: &[&str] = &["forum_flags_by_post"];
+
+/// Drops the deferred indexes and triggers, returning their SQL to recreate them.
+fn defer_indexes(conn: &Connection) -> Result<Vec<(String, String, String)>, DemoError> {
+    let marks = vec!["?"; DEFERRED_TABLES.len()].join(", ");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT type, name, sql FROM sqlite_master
+         WHERE sql IS NOT NULL AND tbl_name IN ({marks})
+           AND (type = 'index' OR (type = 'trigger' AND name LIKE '%fts_insert'))"
+    ))?;
+    let objects: Vec<(String, String, String)> = stmt
+        .query_map(rusqlite::params_from_iter(DEFERRED_TABLES), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let objects: Vec<_> = objects.into_iter().filter(|(_, name, _)| !KEPT_INDEXES.contains(&name.as_str())).collect();
+    for (kind, name, _) in &objects {
+        conn.execute_batch(&format!("DROP {} \"{name}\"", kind.to_uppercase()))?;
+    }
+    Ok(objects)
+}
+
+fn restore_indexes(conn: &Connection, objects: &[(String, String, String)]) -> Result<(), DemoError> {
+    for (_, _, sql) in objects {
+        conn.execute_batch(sql)?;
+    }
+    for fts in ["organizations_fts", "forum_posts_fts"] {
+        conn.execute_batch(&format!("INSERT INTO {fts} ({fts}) VALUES ('rebuild')"))?;
+    }
+    Ok(())
 }
 
 /// Removes a database file and its WAL companions, if present.
@@ -295,11 +335,17 @@ impl<'c> World<'c> {
     }
 
     fn generate(mut self, summary: &mut DemoSummary) -> Result<(), DemoError> {
+        let clock = std::time::Instant::now();
+        let lap = |phase: &str| tracing::info!(phase, seconds = clock.elapsed().as_secs_f64(), "demo phase done");
         self.staff(summary)?;
         let orgs = self.organizations(summary)?;
+        lap("organizations");
         self.uploads(&orgs, summary)?;
+        lap("uploads");
         self.forum(&orgs, summary)?;
+        lap("forum");
         self.sms(&orgs, summary)?;
+        lap("sms");
         summary.ops = self.ops;
         Ok(())
     }
@@ -714,11 +760,17 @@ impl<'c> World<'c> {
         let hostile_every = (n_posts / HOSTILE.len().max(1)).clamp(1, 2000);
         let mut flags_total = 0;
         let mut body = String::with_capacity(400);
-        for i in 0..n_posts {
-            let ti = self.rng.random_range(0..threads.len());
-            let (thread_id, commune, thread_created) =
-                (threads[ti].id.clone(), threads[ti].commune, threads[ti].created);
-            let created = self.after(thread_created, 0, 24 * 60);
+        // Posts are written in time order, as the platform received them: ids
+        // (UUID v7) and timestamps then grow together and every index is appended to.
+        let mut schedule: Vec<(Timestamp, usize)> = (0..n_posts)
+            .map(|_| {
+                let ti = self.rng.random_range(0..threads.len());
+                (self.after(threads[ti].created, 0, 24 * 60), ti)
+            })
+            .collect();
+        schedule.sort_unstable();
+        for (i, &(created, ti)) in schedule.iter().enumerate() {
+            let (thread_id, commune) = (threads[ti].id.clone(), threads[ti].commune);
             let id = self.id_at(created);
             let author = self.pick(&citizens).clone();
             let place = self.communes[commune].name.clone();
@@ -926,13 +978,15 @@ impl<'c> World<'c> {
                 .conn
                 .prepare("INSERT OR IGNORE INTO sms_group_members (group_id, contact_id) VALUES (?1, ?2)")?;
             let mut phones = HashSet::with_capacity(n_contacts);
+            let mut times: Vec<Timestamp> = (0..n_contacts).map(|_| self.within_days(700)).collect();
+            times.sort_unstable();
             let mut made = 0;
             while made < n_contacts {
                 let phone = self.mobile();
                 if !phones.insert(phone.clone()) {
                     continue;
                 }
-                let at = self.within_days(700);
+                let at = times[made];
                 let id = self.id_at(at);
                 let c = self.communes[self.rng.random_range(0..self.communes.len())].clone();
                 let opted_out = self.rng.random_bool(0.03).then(|| crate::time::format(self.after(at, 24, 24 * 200)));
@@ -950,7 +1004,8 @@ impl<'c> World<'c> {
         }
         summary.contacts = n_contacts;
 
-        let n_messages = self.scaled(40.0);
+        // Messages do not grow with the audience: a bigger platform sends to bigger groups.
+        let n_messages = (40.0 + 2.0 * self.scale).round() as usize;
         let year = self.as_of.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
         for _ in 0..n_messages {
             let at = self.within_days(120);
