@@ -18,7 +18,11 @@ impl Lang {
             if let Ok(v) = std::env::var(var)
                 && !v.is_empty()
             {
-                return if v.starts_with("en") { Lang::En } else { Lang::Fr };
+                return if v.starts_with("en") {
+                    Lang::En
+                } else {
+                    Lang::Fr
+                };
             }
         }
         Lang::Fr

@@ -49,7 +49,10 @@ mod tests {
 
     #[test]
     fn days_and_instants() {
-        assert_eq!(format(parse_instant("2026-11-03").unwrap()), "2026-11-03T00:00:00.000Z");
+        assert_eq!(
+            format(parse_instant("2026-11-03").unwrap()),
+            "2026-11-03T00:00:00.000Z"
+        );
         assert!(parse_instant("03/11/2026").is_err());
     }
 }

@@ -25,11 +25,21 @@ fn run(store: &mut Store, actor: &Actor, op: &Op) -> Result<ops::Applied, OpErro
 }
 
 fn status(store: &Store, table: &str, id: &str) -> String {
-    store.conn().query_row(&format!("SELECT status FROM {table} WHERE id = ?1"), [id], |r| r.get(0)).expect("status")
+    store
+        .conn()
+        .query_row(
+            &format!("SELECT status FROM {table} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .expect("status")
 }
 
 fn counts(store: &Store) -> (i64, i64) {
-    (count(store, "SELECT count(*) FROM audit_log"), count(store, "SELECT count(*) FROM outbox"))
+    (
+        count(store, "SELECT count(*) FROM audit_log"),
+        count(store, "SELECT count(*) FROM outbox"),
+    )
 }
 
 fn enrollment(id: &str, seen: Stage, action: EnrollmentAction) -> Op {
@@ -38,7 +48,10 @@ fn enrollment(id: &str, seen: Stage, action: EnrollmentAction) -> Op {
         seen_status: seen,
         action,
         reason: reason("motif de test"),
-        charter: Some(Charter { signed_on: "2026-10-01".into(), reference: "CH-2026-00042".into() }),
+        charter: Some(Charter {
+            signed_on: "2026-10-01".into(),
+            reference: "CH-2026-00042".into(),
+        }),
     }
 }
 
@@ -51,41 +64,78 @@ fn enrollment_pipeline_legal_and_illegal_steps() {
 
     // Skipping stages is refused and changes nothing.
     let before = counts(&store);
-    let err = run(&mut store, &admin, &enrollment(&applied, Stage::Applied, EnrollmentAction::Enrol)).unwrap_err();
+    let err = run(
+        &mut store,
+        &admin,
+        &enrollment(&applied, Stage::Applied, EnrollmentAction::Enrol),
+    )
+    .unwrap_err();
     assert!(matches!(err, OpError::IllegalTransition { .. }), "{err}");
     assert_eq!(counts(&store), before);
     assert_eq!(status(&store, "organizations", &applied), "applied");
 
     // The documented path, one step at a time.
     let path = [
-        (Stage::Applied, EnrollmentAction::RecordCharter, "charter_received"),
-        (Stage::CharterReceived, EnrollmentAction::RecordContact, "contacted"),
+        (
+            Stage::Applied,
+            EnrollmentAction::RecordCharter,
+            "charter_received",
+        ),
+        (
+            Stage::CharterReceived,
+            EnrollmentAction::RecordContact,
+            "contacted",
+        ),
         (Stage::Contacted, EnrollmentAction::Enrol, "enrolled"),
         (Stage::Enrolled, EnrollmentAction::Suspend, "suspended"),
         (Stage::Suspended, EnrollmentAction::Reinstate, "enrolled"),
     ];
     for (seen, action, after) in path {
-        run(&mut store, &admin, &enrollment(&applied, seen, action)).unwrap_or_else(|e| panic!("{action}: {e}"));
+        run(&mut store, &admin, &enrollment(&applied, seen, action))
+            .unwrap_or_else(|e| panic!("{action}: {e}"));
         assert_eq!(status(&store, "organizations", &applied), after);
     }
     let (signed, reference): (String, String) = store
         .conn()
-        .query_row("SELECT charter_signed_on, charter_ref FROM organizations WHERE id = ?1", [&applied], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT charter_signed_on, charter_ref FROM organizations WHERE id = ?1",
+            [&applied],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .expect("charter");
-    assert_eq!((signed.as_str(), reference.as_str()), ("2026-10-01", "CH-2026-00042"));
+    assert_eq!(
+        (signed.as_str(), reference.as_str()),
+        ("2026-10-01", "CH-2026-00042")
+    );
     assert_eq!(counts(&store).0, before.0 + 5);
     assert_eq!(counts(&store).1, before.1 + 5);
 
     // An enrolled organisation cannot be rejected; a rejected one is final.
-    let err = run(&mut store, &admin, &enrollment(&applied, Stage::Enrolled, EnrollmentAction::Reject)).unwrap_err();
+    let err = run(
+        &mut store,
+        &admin,
+        &enrollment(&applied, Stage::Enrolled, EnrollmentAction::Reject),
+    )
+    .unwrap_err();
     assert!(matches!(err, OpError::IllegalTransition { .. }), "{err}");
     let other = first_id(&store, "organizations", "status = 'charter_received'");
-    run(&mut store, &admin, &enrollment(&other, Stage::CharterReceived, EnrollmentAction::Reject)).expect("reject");
+    run(
+        &mut store,
+        &admin,
+        &enrollment(&other, Stage::CharterReceived, EnrollmentAction::Reject),
+    )
+    .expect("reject");
     for action in EnrollmentAction::ALL {
-        let err = run(&mut store, &admin, &enrollment(&other, Stage::Rejected, *action)).unwrap_err();
-        assert!(matches!(err, OpError::IllegalTransition { .. }), "{action} from rejected: {err}");
+        let err = run(
+            &mut store,
+            &admin,
+            &enrollment(&other, Stage::Rejected, *action),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, OpError::IllegalTransition { .. }),
+            "{action} from rejected: {err}"
+        );
     }
 }
 
@@ -103,7 +153,10 @@ fn reasons_charters_and_staleness_are_checked() {
         reason: Some("   ".into()),
         charter: None,
     };
-    assert!(matches!(run(&mut store, &admin, &no_reason), Err(OpError::ReasonRequired { .. })));
+    assert!(matches!(
+        run(&mut store, &admin, &no_reason),
+        Err(OpError::ReasonRequired { .. })
+    ));
 
     let applied = first_id(&store, "organizations", "status = 'applied'");
     let bad_charter = Op::SetEnrollmentStatus {
@@ -111,7 +164,10 @@ fn reasons_charters_and_staleness_are_checked() {
         seen_status: Stage::Applied,
         action: EnrollmentAction::RecordCharter,
         reason: None,
-        charter: Some(Charter { signed_on: "01/10/2026".into(), reference: "CH-1".into() }),
+        charter: Some(Charter {
+            signed_on: "01/10/2026".into(),
+            reference: "CH-1".into(),
+        }),
     };
     let err = run(&mut store, &admin, &bad_charter).unwrap_err();
     assert!(err.to_string().contains("charter.signed_on"), "{err}");
@@ -120,10 +176,22 @@ fn reasons_charters_and_staleness_are_checked() {
     let stale = enrollment(&contacted, Stage::Applied, EnrollmentAction::RecordCharter);
     let err = run(&mut store, &admin, &stale).unwrap_err();
     assert!(matches!(err, OpError::Stale { .. }), "{err}");
-    assert!(err.message(civitac::i18n::Lang::Fr).contains("maintenant contacted"), "{}", err.message(civitac::i18n::Lang::Fr));
+    assert!(
+        err.message(civitac::i18n::Lang::Fr)
+            .contains("maintenant contacted"),
+        "{}",
+        err.message(civitac::i18n::Lang::Fr)
+    );
 
-    let missing = enrollment("01900000-0000-7000-8000-000000000000", Stage::Contacted, EnrollmentAction::Enrol);
-    assert!(matches!(run(&mut store, &admin, &missing), Err(OpError::NotFound { .. })));
+    let missing = enrollment(
+        "01900000-0000-7000-8000-000000000000",
+        Stage::Contacted,
+        EnrollmentAction::Enrol,
+    );
+    assert!(matches!(
+        run(&mut store, &admin, &missing),
+        Err(OpError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -146,13 +214,29 @@ fn apply_enrollment_creates_an_organisation() {
         email: None,
         notes: None,
     };
-    let err = run(&mut store, &agent, &Op::ApplyEnrollment { org: org.clone() }).unwrap_err();
+    let err = run(
+        &mut store,
+        &agent,
+        &Op::ApplyEnrollment { org: org.clone() },
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("phone"), "{err}");
     org.phone = Some("+22670123456".into());
-    run(&mut store, &agent, &Op::ApplyEnrollment { org: org.clone() }).expect("apply");
+    run(
+        &mut store,
+        &agent,
+        &Op::ApplyEnrollment { org: org.clone() },
+    )
+    .expect("apply");
     assert_eq!(status(&store, "organizations", &id), "applied");
-    let key: String =
-        store.conn().query_row("SELECT name_key FROM organizations WHERE id = ?1", [&id], |r| r.get(0)).expect("key");
+    let key: String = store
+        .conn()
+        .query_row(
+            "SELECT name_key FROM organizations WHERE id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .expect("key");
     assert_eq!(key, "association des tisserandes de reo");
     // Found by full-text search, accents optional.
     let found = count(
@@ -177,12 +261,28 @@ fn upload_review_transitions() {
         decision,
         reason,
     };
-    assert!(matches!(run(&mut store, &moderator, &review(ReviewDecision::Reject, None)), Err(OpError::ReasonRequired { .. })));
     assert!(matches!(
-        run(&mut store, &moderator, &review(ReviewDecision::RequestChanges, None)),
+        run(
+            &mut store,
+            &moderator,
+            &review(ReviewDecision::Reject, None)
+        ),
         Err(OpError::ReasonRequired { .. })
     ));
-    run(&mut store, &moderator, &review(ReviewDecision::RequestChanges, reason("Ajouter la source"))).expect("changes");
+    assert!(matches!(
+        run(
+            &mut store,
+            &moderator,
+            &review(ReviewDecision::RequestChanges, None)
+        ),
+        Err(OpError::ReasonRequired { .. })
+    ));
+    run(
+        &mut store,
+        &moderator,
+        &review(ReviewDecision::RequestChanges, reason("Ajouter la source")),
+    )
+    .expect("changes");
     assert_eq!(status(&store, "uploads", &pending), "changes_requested");
     let again = Op::ReviewUpload {
         upload_id: pending.clone(),
@@ -190,9 +290,18 @@ fn upload_review_transitions() {
         decision: ReviewDecision::Approve,
         reason: None,
     };
-    assert!(matches!(run(&mut store, &moderator, &again), Err(OpError::IllegalTransition { .. })));
-    let reviewed_by: String =
-        store.conn().query_row("SELECT reviewed_by FROM uploads WHERE id = ?1", [&pending], |r| r.get(0)).expect("by");
+    assert!(matches!(
+        run(&mut store, &moderator, &again),
+        Err(OpError::IllegalTransition { .. })
+    ));
+    let reviewed_by: String = store
+        .conn()
+        .query_row(
+            "SELECT reviewed_by FROM uploads WHERE id = ?1",
+            [&pending],
+            |r| r.get(0),
+        )
+        .expect("by");
     assert_eq!(reviewed_by, moderator.login);
 }
 
@@ -201,7 +310,11 @@ fn post_moderation_and_flags() {
     let (_dir, replica) = small_demo();
     let mut store = open(&replica);
     let moderator = actor_with(&store, Role::Moderator);
-    let flagged = first_id(&store, "forum_posts", "status = 'visible' AND flag_count > 0");
+    let flagged = first_id(
+        &store,
+        "forum_posts",
+        "status = 'visible' AND flag_count > 0",
+    );
     let moderate = |seen, action, reason: Option<String>| Op::ModeratePost {
         post_id: flagged.clone(),
         seen_status: seen,
@@ -209,35 +322,80 @@ fn post_moderation_and_flags() {
         reason,
     };
     assert!(matches!(
-        run(&mut store, &moderator, &moderate(PostStatus::Visible, PostAction::Hide, None)),
+        run(
+            &mut store,
+            &moderator,
+            &moderate(PostStatus::Visible, PostAction::Hide, None)
+        ),
         Err(OpError::ReasonRequired { .. })
     ));
     assert!(matches!(
-        run(&mut store, &moderator, &moderate(PostStatus::Visible, PostAction::Restore, None)),
+        run(
+            &mut store,
+            &moderator,
+            &moderate(PostStatus::Visible, PostAction::Restore, None)
+        ),
         Err(OpError::IllegalTransition { .. })
     ));
-    run(&mut store, &moderator, &moderate(PostStatus::Visible, PostAction::Hide, reason("Insultes"))).expect("hide");
+    run(
+        &mut store,
+        &moderator,
+        &moderate(PostStatus::Visible, PostAction::Hide, reason("Insultes")),
+    )
+    .expect("hide");
     assert_eq!(status(&store, "forum_posts", &flagged), "hidden");
     let open_flags = |s: &Store| {
         s.conn()
-            .query_row("SELECT count(*) FROM forum_flags WHERE post_id = ?1 AND resolved = 0", [&flagged], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(
+                "SELECT count(*) FROM forum_flags WHERE post_id = ?1 AND resolved = 0",
+                [&flagged],
+                |r| r.get::<_, i64>(0),
+            )
             .expect("flags")
     };
     assert_eq!(open_flags(&store), 0, "hiding resolves the flags");
-    run(&mut store, &moderator, &moderate(PostStatus::Hidden, PostAction::Remove, reason("Récidive"))).expect("remove");
-    run(&mut store, &moderator, &moderate(PostStatus::Removed, PostAction::Restore, None)).expect("restore");
+    run(
+        &mut store,
+        &moderator,
+        &moderate(PostStatus::Hidden, PostAction::Remove, reason("Récidive")),
+    )
+    .expect("remove");
+    run(
+        &mut store,
+        &moderator,
+        &moderate(PostStatus::Removed, PostAction::Restore, None),
+    )
+    .expect("restore");
     assert_eq!(status(&store, "forum_posts", &flagged), "visible");
 
     // Dismissing flags: refused when there are none, or more than the moderator saw.
-    let other = first_id(&store, "forum_posts", "status = 'visible' AND flag_count > 1");
-    let flags: i64 =
-        store.conn().query_row("SELECT flag_count FROM forum_posts WHERE id = ?1", [&other], |r| r.get(0)).expect("n");
-    let dismiss = |seen| Op::DismissFlags { post_id: other.clone(), seen_flag_count: seen, reason: None };
-    assert!(matches!(run(&mut store, &moderator, &dismiss(flags - 1)), Err(OpError::Stale { .. })));
+    let other = first_id(
+        &store,
+        "forum_posts",
+        "status = 'visible' AND flag_count > 1",
+    );
+    let flags: i64 = store
+        .conn()
+        .query_row(
+            "SELECT flag_count FROM forum_posts WHERE id = ?1",
+            [&other],
+            |r| r.get(0),
+        )
+        .expect("n");
+    let dismiss = |seen| Op::DismissFlags {
+        post_id: other.clone(),
+        seen_flag_count: seen,
+        reason: None,
+    };
+    assert!(matches!(
+        run(&mut store, &moderator, &dismiss(flags - 1)),
+        Err(OpError::Stale { .. })
+    ));
     run(&mut store, &moderator, &dismiss(flags)).expect("dismiss");
-    assert!(matches!(run(&mut store, &moderator, &dismiss(0)), Err(OpError::IllegalTransition { .. })));
+    assert!(matches!(
+        run(&mut store, &moderator, &dismiss(0)),
+        Err(OpError::IllegalTransition { .. })
+    ));
 }
 
 #[test]
@@ -254,8 +412,14 @@ fn citizens_threads_and_sms() {
         until: until.map(str::to_owned),
         reason: reason("Insultes"),
     };
-    assert!(run(&mut store, &moderator, &mute(None)).is_err(), "a mute needs an end");
-    assert!(run(&mut store, &moderator, &mute(Some("2000-01-01T00:00:00Z"))).is_err(), "in the past");
+    assert!(
+        run(&mut store, &moderator, &mute(None)).is_err(),
+        "a mute needs an end"
+    );
+    assert!(
+        run(&mut store, &moderator, &mute(Some("2000-01-01T00:00:00Z"))).is_err(),
+        "in the past"
+    );
     run(&mut store, &moderator, &mute(Some("2999-01-01T00:00:00Z"))).expect("mute");
     let ban = Op::SetCitizenStatus {
         citizen_id: citizen.clone(),
@@ -264,7 +428,13 @@ fn citizens_threads_and_sms() {
         until: None,
         reason: reason("Spam"),
     };
-    assert!(matches!(run(&mut store, &moderator, &ban), Err(OpError::Forbidden { .. })), "moderators do not ban");
+    assert!(
+        matches!(
+            run(&mut store, &moderator, &ban),
+            Err(OpError::Forbidden { .. })
+        ),
+        "moderators do not ban"
+    );
     run(&mut store, &admin, &ban).expect("admin bans");
     let lift = Op::SetCitizenStatus {
         citizen_id: citizen.clone(),
@@ -273,12 +443,23 @@ fn citizens_threads_and_sms() {
         until: None,
         reason: None,
     };
-    assert!(matches!(run(&mut store, &moderator, &lift), Err(OpError::Forbidden { .. })));
+    assert!(matches!(
+        run(&mut store, &moderator, &lift),
+        Err(OpError::Forbidden { .. })
+    ));
     run(&mut store, &admin, &lift).expect("lift ban");
 
     let thread = first_id(&store, "forum_threads", "locked = 0");
-    let lock = |seen, locked| Op::LockThread { thread_id: thread.clone(), seen_locked: seen, locked, reason: reason("Hors sujet") };
-    assert!(matches!(run(&mut store, &moderator, &lock(false, false)), Err(OpError::IllegalTransition { .. })));
+    let lock = |seen, locked| Op::LockThread {
+        thread_id: thread.clone(),
+        seen_locked: seen,
+        locked,
+        reason: reason("Hors sujet"),
+    };
+    assert!(matches!(
+        run(&mut store, &moderator, &lock(false, false)),
+        Err(OpError::IllegalTransition { .. })
+    ));
     run(&mut store, &moderator, &lock(false, true)).expect("lock");
     run(&mut store, &moderator, &lock(true, false)).expect("unlock");
 
@@ -299,7 +480,11 @@ fn citizens_threads_and_sms() {
     run(&mut store, &agent, &queue).expect("queue");
     let (encoding, recipients): (String, i64) = store
         .conn()
-        .query_row("SELECT encoding, recipients FROM sms_messages WHERE id = ?1", [&sms_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT encoding, recipients FROM sms_messages WHERE id = ?1",
+            [&sms_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .expect("sms");
     assert_eq!(encoding, "UCS-2", "lower-case ç is not GSM-7");
     let opted_in = count(
@@ -310,13 +495,29 @@ fn citizens_threads_and_sms() {
         ),
     );
     assert_eq!(recipients, opted_in, "opted-out contacts are not counted");
-    let approve = Op::ApproveSms { message_id: sms_id.clone(), seen_status: SmsStatus::Queued };
+    let approve = Op::ApproveSms {
+        message_id: sms_id.clone(),
+        seen_status: SmsStatus::Queued,
+    };
     let mut own = admin.clone();
     own.login = agent.login.clone();
-    assert!(matches!(run(&mut store, &own, &approve), Err(OpError::OwnMessage { .. })), "two-person rule");
-    assert!(matches!(run(&mut store, &agent, &approve), Err(OpError::Forbidden { .. })));
+    assert!(
+        matches!(
+            run(&mut store, &own, &approve),
+            Err(OpError::OwnMessage { .. })
+        ),
+        "two-person rule"
+    );
+    assert!(matches!(
+        run(&mut store, &agent, &approve),
+        Err(OpError::Forbidden { .. })
+    ));
     run(&mut store, &admin, &approve).expect("approve");
-    let cancel = Op::CancelSms { message_id: sms_id.clone(), seen_status: SmsStatus::Approved, reason: reason("Erreur") };
+    let cancel = Op::CancelSms {
+        message_id: sms_id.clone(),
+        seen_status: SmsStatus::Approved,
+        reason: reason("Erreur"),
+    };
     run(&mut store, &agent, &cancel).expect("the author cancels their own");
     assert_eq!(status(&store, "sms_messages", &sms_id), "cancelled");
 }
@@ -354,17 +555,45 @@ fn role_matrix_is_enforced_by_apply() {
                 },
             },
         ),
-        (Permission::AdvanceEnrollment, enrollment(&first_id(&store, "organizations", "status = 'applied'"), Stage::Applied, EnrollmentAction::RecordCharter)),
-        (Permission::DecideEnrollment, enrollment(&org, Stage::Contacted, EnrollmentAction::Enrol)),
+        (
+            Permission::AdvanceEnrollment,
+            enrollment(
+                &first_id(&store, "organizations", "status = 'applied'"),
+                Stage::Applied,
+                EnrollmentAction::RecordCharter,
+            ),
+        ),
+        (
+            Permission::DecideEnrollment,
+            enrollment(&org, Stage::Contacted, EnrollmentAction::Enrol),
+        ),
         (
             Permission::ReviewUpload,
-            Op::ReviewUpload { upload_id: upload, seen_status: UploadStatus::Pending, decision: ReviewDecision::Approve, reason: None },
+            Op::ReviewUpload {
+                upload_id: upload,
+                seen_status: UploadStatus::Pending,
+                decision: ReviewDecision::Approve,
+                reason: None,
+            },
         ),
         (
             Permission::ModeratePost,
-            Op::ModeratePost { post_id: post, seen_status: PostStatus::Visible, action: PostAction::Hide, reason: reason("x") },
+            Op::ModeratePost {
+                post_id: post,
+                seen_status: PostStatus::Visible,
+                action: PostAction::Hide,
+                reason: reason("x"),
+            },
         ),
-        (Permission::LockThread, Op::LockThread { thread_id: thread, seen_locked: false, locked: true, reason: reason("x") }),
+        (
+            Permission::LockThread,
+            Op::LockThread {
+                thread_id: thread,
+                seen_locked: false,
+                locked: true,
+                reason: reason("x"),
+            },
+        ),
         (
             Permission::MuteCitizen,
             Op::SetCitizenStatus {
@@ -397,10 +626,27 @@ fn role_matrix_is_enforced_by_apply() {
                 },
             },
         ),
-        (Permission::ApproveSms, Op::ApproveSms { message_id: queued.clone(), seen_status: SmsStatus::Queued }),
-        (Permission::CancelAnySms, Op::CancelSms { message_id: queued, seen_status: SmsStatus::Queued, reason: reason("x") }),
+        (
+            Permission::ApproveSms,
+            Op::ApproveSms {
+                message_id: queued.clone(),
+                seen_status: SmsStatus::Queued,
+            },
+        ),
+        (
+            Permission::CancelAnySms,
+            Op::CancelSms {
+                message_id: queued,
+                seen_status: SmsStatus::Queued,
+                reason: reason("x"),
+            },
+        ),
     ];
-    assert_eq!(cases.len(), Permission::ALL.len(), "one case per permission");
+    assert_eq!(
+        cases.len(),
+        Permission::ALL.len(),
+        "one case per permission"
+    );
     let mut store = store;
     for (permission, op) in &cases {
         for role in Role::ALL {
@@ -412,7 +658,9 @@ fn role_matrix_is_enforced_by_apply() {
             match (role.may(*permission), result) {
                 (true, Ok(_)) => {}
                 (false, Err(OpError::Forbidden { .. })) => {}
-                (allowed, other) => panic!("{permission} as {role}: allowed={allowed}, got {other:?}"),
+                (allowed, other) => {
+                    panic!("{permission} as {role}: allowed={allowed}, got {other:?}")
+                }
             }
         }
     }
@@ -422,50 +670,101 @@ fn role_matrix_is_enforced_by_apply() {
 fn each_op_writes_one_audit_row_and_one_contiguous_outbox_row() {
     let (_dir, replica) = small_demo();
     let mut store = open(&replica);
-    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 0, "a fresh demo replica has nothing to push");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM outbox"),
+        0,
+        "a fresh demo replica has nothing to push"
+    );
     let admin = actor_with(&store, Role::Admin);
     let ids: Vec<String> = {
-        let mut stmt = store.conn().prepare("SELECT id FROM organizations WHERE status = 'contacted' LIMIT 5").expect("q");
-        stmt.query_map([], |r| r.get(0)).expect("rows").collect::<Result<_, _>>().expect("ids")
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT id FROM organizations WHERE status = 'contacted' LIMIT 5")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("ids")
     };
     let tx = store.transaction().expect("tx");
     let mut op_ids = Vec::new();
     for id in &ids {
-        op_ids.push(ops::apply(&tx, &admin, &enrollment(id, Stage::Contacted, EnrollmentAction::Enrol)).expect("enrol").op_id);
+        op_ids.push(
+            ops::apply(
+                &tx,
+                &admin,
+                &enrollment(id, Stage::Contacted, EnrollmentAction::Enrol),
+            )
+            .expect("enrol")
+            .op_id,
+        );
     }
     tx.commit().expect("commit");
     let seqs: Vec<i64> = {
-        let mut stmt = store.conn().prepare("SELECT seq FROM outbox ORDER BY seq").expect("q");
-        stmt.query_map([], |r| r.get(0)).expect("rows").collect::<Result<_, _>>().expect("seqs")
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT seq FROM outbox ORDER BY seq")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("seqs")
     };
     assert_eq!(seqs, (1..=ids.len() as i64).collect::<Vec<_>>());
     for (op_id, org) in op_ids.iter().zip(&ids) {
         let (entity_id, actor, action, detail): (String, String, String, String) = store
             .conn()
-            .query_row("SELECT entity_id, actor, action, detail FROM audit_log WHERE id = ?1", [op_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT entity_id, actor, action, detail FROM audit_log WHERE id = ?1",
+                [op_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .expect("audit row");
-        assert_eq!((&entity_id, actor.as_str(), action.as_str()), (org, "awa.kabore", "enrollment.enrol"));
+        assert_eq!(
+            (&entity_id, actor.as_str(), action.as_str()),
+            (org, "awa.kabore", "enrollment.enrol")
+        );
         let detail: serde_json::Value = serde_json::from_str(&detail).expect("json detail");
         assert_eq!(detail["before"]["status"], "contacted");
         assert_eq!(detail["after"]["status"], "enrolled");
-        let body: String =
-            store.conn().query_row("SELECT op FROM outbox WHERE op_id = ?1", [op_id], |r| r.get(0)).expect("outbox");
+        let body: String = store
+            .conn()
+            .query_row("SELECT op FROM outbox WHERE op_id = ?1", [op_id], |r| {
+                r.get(0)
+            })
+            .expect("outbox");
         let envelope: Envelope = serde_json::from_str(&body).expect("op parses back");
         assert_eq!(envelope.v, ops::OP_FORMAT);
-        assert!(matches!(envelope.op, Op::SetEnrollmentStatus { action: EnrollmentAction::Enrol, .. }));
+        assert!(matches!(
+            envelope.op,
+            Op::SetEnrollmentStatus {
+                action: EnrollmentAction::Enrol,
+                ..
+            }
+        ));
     }
     // Outside a transaction, apply refuses rather than autocommit half an op.
-    let err = ops::apply(store.conn(), &admin, &enrollment(&ids[0], Stage::Enrolled, EnrollmentAction::Suspend)).unwrap_err();
+    let err = ops::apply(
+        store.conn(),
+        &admin,
+        &enrollment(&ids[0], Stage::Enrolled, EnrollmentAction::Suspend),
+    )
+    .unwrap_err();
     assert!(matches!(err, OpError::NoTransaction));
 }
 
 #[test]
 fn ops_round_trip_through_json() {
     let op = enrollment("0190", Stage::Contacted, EnrollmentAction::Enrol);
-    let json = serde_json::to_string(&Envelope { v: 1, op: op.clone() }).expect("ser");
-    assert!(json.starts_with("{\"v\":1,\"type\":\"SetEnrollmentStatus\""), "{json}");
+    let json = serde_json::to_string(&Envelope {
+        v: 1,
+        op: op.clone(),
+    })
+    .expect("ser");
+    assert!(
+        json.starts_with("{\"v\":1,\"type\":\"SetEnrollmentStatus\""),
+        "{json}"
+    );
     let back: Envelope = serde_json::from_str(&json).expect("de");
     assert_eq!(back.op, op);
     let bad = json.replace("contacted", "contactd");

@@ -12,14 +12,24 @@ use common::*;
 
 /// The values a column's `CHECK (col IN (...))` allows, read from schema.sql.
 fn check_values(table: &str, column: &str) -> Vec<String> {
-    let start = SCHEMA_SQL.find(&format!("CREATE TABLE {table} (")).unwrap_or_else(|| panic!("no table {table}"));
+    let start = SCHEMA_SQL
+        .find(&format!("CREATE TABLE {table} ("))
+        .unwrap_or_else(|| panic!("no table {table}"));
     let body = &SCHEMA_SQL[start..];
     let body = &body[..body.find(");").expect("table ends")];
     let pat = format!("{column} IN");
-    let at = body.find(&pat).unwrap_or_else(|| panic!("no CHECK on {table}.{column}"));
+    let at = body
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no CHECK on {table}.{column}"));
     let list = &body[at + pat.len()..];
     let list = &list[list.find('(').expect("(") + 1..list.find(')').expect(")")];
-    list.split(',').map(|v| v.trim().trim_matches(|c: char| c == '\'' || c.is_whitespace()).to_owned()).collect()
+    list.split(',')
+        .map(|v| {
+            v.trim()
+                .trim_matches(|c: char| c == '\'' || c.is_whitespace())
+                .to_owned()
+        })
+        .collect()
 }
 
 fn strs(all: &[impl ToString]) -> Vec<String> {
@@ -32,7 +42,10 @@ fn check_constraints_list_exactly_the_enum_values() {
     assert_eq!(check_values("organizations", "kind"), strs(OrgKind::ALL));
     assert_eq!(check_values("organizations", "status"), strs(Stage::ALL));
     assert_eq!(check_values("uploads", "kind"), strs(UploadKind::ALL));
-    assert_eq!(check_values("uploads", "category"), strs(DocumentCategory::ALL));
+    assert_eq!(
+        check_values("uploads", "category"),
+        strs(DocumentCategory::ALL)
+    );
     assert_eq!(check_values("uploads", "status"), strs(UploadStatus::ALL));
     assert_eq!(check_values("citizens", "status"), strs(CitizenStatus::ALL));
     assert_eq!(check_values("forum_posts", "status"), strs(PostStatus::ALL));
@@ -47,25 +60,64 @@ fn schema_refuses_illegal_statuses() {
     let store = open(&replica);
     let c = store.conn();
     let cases = [
-        ("UPDATE organizations SET status = 'approved' WHERE rowid = 1", "organizations.status"),
-        ("UPDATE organizations SET kind = 'ngo' WHERE rowid = 1", "organizations.kind"),
-        ("UPDATE uploads SET status = 'accepted' WHERE rowid = 1", "uploads.status"),
-        ("UPDATE uploads SET kind = 'pdf' WHERE rowid = 1", "uploads.kind"),
-        ("UPDATE forum_posts SET status = 'deleted' WHERE rowid = 1", "forum_posts.status"),
-        ("UPDATE forum_posts SET flag_count = -1 WHERE rowid = 1", "forum_posts.flag_count"),
-        ("UPDATE citizens SET status = 'blocked' WHERE rowid = 1", "citizens.status"),
-        ("UPDATE forum_flags SET reason = 'rude' WHERE rowid = 1", "forum_flags.reason"),
-        ("UPDATE sms_messages SET status = 'done' WHERE rowid = 1", "sms_messages.status"),
-        ("UPDATE staff SET role = 'root' WHERE rowid = 1", "staff.role"),
-        ("UPDATE sms_contacts SET phone_e164 = '70123456' WHERE rowid = 1", "sms_contacts.phone_e164"),
+        (
+            "UPDATE organizations SET status = 'approved' WHERE rowid = 1",
+            "organizations.status",
+        ),
+        (
+            "UPDATE organizations SET kind = 'ngo' WHERE rowid = 1",
+            "organizations.kind",
+        ),
+        (
+            "UPDATE uploads SET status = 'accepted' WHERE rowid = 1",
+            "uploads.status",
+        ),
+        (
+            "UPDATE uploads SET kind = 'pdf' WHERE rowid = 1",
+            "uploads.kind",
+        ),
+        (
+            "UPDATE forum_posts SET status = 'deleted' WHERE rowid = 1",
+            "forum_posts.status",
+        ),
+        (
+            "UPDATE forum_posts SET flag_count = -1 WHERE rowid = 1",
+            "forum_posts.flag_count",
+        ),
+        (
+            "UPDATE citizens SET status = 'blocked' WHERE rowid = 1",
+            "citizens.status",
+        ),
+        (
+            "UPDATE forum_flags SET reason = 'rude' WHERE rowid = 1",
+            "forum_flags.reason",
+        ),
+        (
+            "UPDATE sms_messages SET status = 'done' WHERE rowid = 1",
+            "sms_messages.status",
+        ),
+        (
+            "UPDATE staff SET role = 'root' WHERE rowid = 1",
+            "staff.role",
+        ),
+        (
+            "UPDATE sms_contacts SET phone_e164 = '70123456' WHERE rowid = 1",
+            "sms_contacts.phone_e164",
+        ),
     ];
     for (sql, what) in cases {
         let err = c.execute(sql, []).expect_err(what);
-        assert!(err.to_string().contains("CHECK constraint failed"), "{what}: {err}");
+        assert!(
+            err.to_string().contains("CHECK constraint failed"),
+            "{what}: {err}"
+        );
     }
     // A foreign key to nowhere is refused as well.
     let err = c
-        .execute("UPDATE uploads SET org_id = '00000000-0000-7000-8000-000000000000' WHERE rowid = 1", [])
+        .execute(
+            "UPDATE uploads SET org_id = '00000000-0000-7000-8000-000000000000' WHERE rowid = 1",
+            [],
+        )
         .expect_err("dangling org_id");
     assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
 }
@@ -76,12 +128,24 @@ fn audit_log_is_append_only() {
     let store = open(&replica);
     let before = count(&store, "SELECT count(*) FROM audit_log");
     assert!(before > 0);
-    let err = store.conn().execute("UPDATE audit_log SET reason = 'rewritten'", []).expect_err("update");
+    let err = store
+        .conn()
+        .execute("UPDATE audit_log SET reason = 'rewritten'", [])
+        .expect_err("update");
     assert!(err.to_string().contains("append-only"), "{err}");
-    let err = store.conn().execute("DELETE FROM audit_log", []).expect_err("delete");
+    let err = store
+        .conn()
+        .execute("DELETE FROM audit_log", [])
+        .expect_err("delete");
     assert!(err.to_string().contains("append-only"), "{err}");
     assert_eq!(count(&store, "SELECT count(*) FROM audit_log"), before);
-    assert_eq!(count(&store, "SELECT count(*) FROM audit_log WHERE reason = 'rewritten'"), 0);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM audit_log WHERE reason = 'rewritten'"
+        ),
+        0
+    );
 }
 
 #[test]
@@ -99,10 +163,19 @@ fn every_list_ordering_has_an_index() {
         "SELECT id FROM sms_messages m ORDER BY m.created_at DESC, m.id DESC LIMIT 50",
     ];
     for sql in plans {
-        let mut stmt = store.conn().prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("plan");
-        let plan: Vec<String> =
-            stmt.query_map([], |r| r.get::<_, String>(3)).expect("rows").collect::<Result<_, _>>().expect("plan");
+        let mut stmt = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("plan");
+        let plan: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("plan");
         let plan = plan.join(" | ");
-        assert!(!plan.contains("TEMP B-TREE"), "{sql} sorts without an index: {plan}");
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "{sql} sorts without an index: {plan}"
+        );
     }
 }

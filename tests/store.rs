@@ -14,7 +14,10 @@ fn refused(path: &Path) -> StoreError {
         Err(e) => e,
     };
     assert_eq!(file_bytes(path), before, "{} was modified", path.display());
-    assert!(err.to_string().contains(&path.display().to_string()), "error names the file: {err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "error names the file: {err}"
+    );
     err
 }
 
@@ -35,7 +38,10 @@ fn not_sqlite_files_are_refused() {
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, "").expect("write");
     assert!(matches!(refused(&empty), StoreError::NotSqlite { .. }));
-    assert!(matches!(Store::open(&dir.path().join("missing.db")), Err(StoreError::Missing(_))));
+    assert!(matches!(
+        Store::open(&dir.path().join("missing.db")),
+        Err(StoreError::Missing(_))
+    ));
 }
 
 #[test]
@@ -48,7 +54,10 @@ fn corrupt_files_are_refused() {
         *b = (i * 7 % 251) as u8;
     }
     std::fs::write(&path, &bytes).expect("write");
-    assert!(matches!(refused(&path), StoreError::Corrupt { .. } | StoreError::NotSqlite { .. }));
+    assert!(matches!(
+        refused(&path),
+        StoreError::Corrupt { .. } | StoreError::NotSqlite { .. }
+    ));
     // A truncated download: not a whole number of pages.
     let path = fresh(dir.path(), "truncated.db");
     let bytes = file_bytes(&path);
@@ -62,11 +71,16 @@ fn newer_schema_and_foreign_databases_are_refused() {
     let path = fresh(dir.path(), "future.db");
     {
         let c = rusqlite::Connection::open(&path).expect("open raw");
-        c.pragma_update(None, "user_version", 99).expect("set version");
-        c.pragma_update(None, "journal_mode", "DELETE").expect("no wal");
+        c.pragma_update(None, "user_version", 99)
+            .expect("set version");
+        c.pragma_update(None, "journal_mode", "DELETE")
+            .expect("no wal");
     }
     let err = refused(&path);
-    assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
 
     let other = dir.path().join("other-app.db");
     {
@@ -84,9 +98,18 @@ fn create_then_open_round_trips_and_refuses_to_overwrite() {
     let store = Store::open(&path).expect("reopen");
     assert_eq!(store.state("probe").expect("read").as_deref(), Some("1"));
     assert_eq!(store.side().expect("side"), Side::Replica);
-    let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+    let mode: String = store
+        .conn()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("mode");
     assert_eq!(mode, "wal");
-    let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("fk");
+    let fk: i64 = store
+        .conn()
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .expect("fk");
     assert_eq!(fk, 1);
-    assert!(matches!(Store::create(&path, Side::Hub), Err(StoreError::Exists(_))));
+    assert!(matches!(
+        Store::create(&path, Side::Hub),
+        Err(StoreError::Exists(_))
+    ));
 }

@@ -43,12 +43,15 @@ pub struct ActionArgs {
     pub continue_on_error: bool,
 }
 
+/// Finds the ids of every record matching filters (for `--where`).
+pub type SelectIds<'a> = &'a dyn Fn(&Connection, &Filters) -> Result<Vec<String>, QueryError>;
+
 /// What one batch command does, for any kind of record.
 pub struct BatchSpec<'a> {
     /// `SELECT status, label FROM … WHERE id = ?1`: the state the op's author sees.
     pub lookup: &'static str,
     /// Ids of every record matching filters (for `--where`).
-    pub select: &'a dyn Fn(&Connection, &Filters) -> Result<Vec<String>, QueryError>,
+    pub select: SelectIds<'a>,
     /// Builds the op for one record from its id and current state.
     pub make: &'a dyn Fn(&str, &str) -> Result<Op, String>,
     /// Verb for messages, (fr, en): "enrôler", "enrol".
@@ -68,18 +71,25 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
     })?;
     let ids = collect_ids(store.conn(), lang, args, &spec)?;
     if ids.is_empty() {
-        eprintln!("{}", lang.pick("aucun enregistrement sélectionné ; rien à faire", "no record selected; nothing to do"));
+        eprintln!(
+            "{}",
+            lang.pick(
+                "aucun enregistrement sélectionné ; rien à faire",
+                "no record selected; nothing to do"
+            )
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if ids.len() > CONFIRM_ABOVE && !args.yes && !args.dry_run {
         confirm(lang, ids.len(), spec.verb)?;
     }
 
+    let clock = std::time::Instant::now();
     let tx = store.transaction()?;
     let mut applied: Vec<(String, String, String)> = Vec::new();
     let mut failed: Vec<(String, String)> = Vec::new();
     for id in &ids {
-        match apply_one(&tx, &actor, id, &spec, lang) {
+        match apply_one(&tx, &actor, id, &spec, lang, args.continue_on_error) {
             Ok((status, label)) => applied.push((id.clone(), status, label)),
             Err(why) => failed.push((id.clone(), why)),
         }
@@ -108,46 +118,88 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
     let mut out = std::io::stdout().lock();
     if args.dry_run {
         for (id, status, label) in &applied {
-            let _ = writeln!(out, "{}  {id}  {}  ({status})", lang.pick(verb_fr, verb_en), crate::text::inline(label));
+            let _ = writeln!(
+                out,
+                "{}  {id}  {}  ({status})",
+                lang.pick(verb_fr, verb_en),
+                crate::text::inline(label)
+            );
         }
         drop(tx);
         let _ = writeln!(
             out,
             "{}",
             match lang {
-                Lang::Fr => format!("simulation : {} seraient {} ; rien n'a été modifié", applied.len(), spec.done.0),
-                Lang::En => format!("dry run: {} would be {}; nothing was changed", applied.len(), spec.done.1),
+                Lang::Fr => format!(
+                    "simulation : {} seraient {} ; rien n'a été modifié",
+                    applied.len(),
+                    spec.done.0
+                ),
+                Lang::En => format!(
+                    "dry run: {} would be {}; nothing was changed",
+                    applied.len(),
+                    spec.done.1
+                ),
             }
         );
     } else {
-        tx.commit().map_err(|e| Failure::new(format!("{}: {e}", store.path().display())))?;
-        tracing::info!(count = applied.len(), failed = failed.len(), verb = verb_en, "batch applied");
+        tx.commit()
+            .map_err(|e| Failure::new(format!("{}: {e}", store.path().display())))?;
+        tracing::info!(
+            count = applied.len(),
+            failed = failed.len(),
+            verb = verb_en,
+            seconds = clock.elapsed().as_secs_f64(),
+            "batch committed"
+        );
         let _ = writeln!(
             out,
             "{}",
             match lang {
-                Lang::Fr => format!("{} {} ({} opérations en attente de synchro)", applied.len(), spec.done.0, pending(&store)),
-                Lang::En => format!("{} {} ({} ops waiting for sync)", applied.len(), spec.done.1, pending(&store)),
+                Lang::Fr => format!(
+                    "{} {} ({} opérations en attente de synchro)",
+                    applied.len(),
+                    spec.done.0,
+                    pending(&store)
+                ),
+                Lang::En => format!(
+                    "{} {} ({} ops waiting for sync)",
+                    applied.len(),
+                    spec.done.1,
+                    pending(&store)
+                ),
             }
         );
     }
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn pending(store: &crate::store::Store) -> i64 {
     store
-        .sql(|c| c.query_row("SELECT count(*) FROM outbox WHERE pushed_at IS NULL", [], |r| r.get(0)))
+        .sql(|c| {
+            c.query_row(
+                "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+        })
         .unwrap_or(0)
 }
 
-/// Applies one record's op inside its own savepoint, so a refusal leaves no
-/// partial write behind even when the batch goes on.
+/// Applies one record's op. When the batch goes on past failures, each op sits
+/// in its own savepoint so a refusal leaves no partial write behind; otherwise
+/// any failure rolls the whole transaction back and savepoints would only cost.
 fn apply_one(
     tx: &Connection,
     actor: &crate::store::Actor,
     id: &str,
     spec: &BatchSpec<'_>,
     lang: Lang,
+    isolate: bool,
 ) -> Result<(String, String), String> {
     let found: Option<(String, String)> = tx
         .prepare_cached(spec.lookup)
@@ -155,20 +207,36 @@ fn apply_one(
         .map_err(|e| e.to_string())?;
     let (status, label) = found.ok_or_else(|| lang.pick("introuvable", "not found").to_owned())?;
     let op = (spec.make)(id, &status)?;
-    tx.execute_batch("SAVEPOINT one").map_err(|e| e.to_string())?;
+    if !isolate {
+        return ops::apply(tx, actor, &op)
+            .map(|_| (status, label))
+            .map_err(|e| e.message(lang));
+    }
+    let run = |sql: &str| {
+        tx.prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map_err(|e| e.to_string())
+    };
+    run("SAVEPOINT one")?;
     match ops::apply(tx, actor, &op) {
         Ok(_) => {
-            tx.execute_batch("RELEASE one").map_err(|e| e.to_string())?;
+            run("RELEASE one")?;
             Ok((status, label))
         }
         Err(e) => {
-            tx.execute_batch("ROLLBACK TO one; RELEASE one").map_err(|e| e.to_string())?;
+            run("ROLLBACK TO one")?;
+            run("RELEASE one")?;
             Err(e.message(lang))
         }
     }
 }
 
-fn collect_ids(conn: &Connection, lang: Lang, args: &ActionArgs, spec: &BatchSpec<'_>) -> Result<Vec<String>, Failure> {
+fn collect_ids(
+    conn: &Connection,
+    lang: Lang,
+    args: &ActionArgs,
+    spec: &BatchSpec<'_>,
+) -> Result<Vec<String>, Failure> {
     if args.ids.is_empty() && args.from.is_none() && args.filters.is_empty() {
         return Err(Failure::usage(lang.pick(
             "indiquez les enregistrements : des ids, --from FICHIER ou --where CLÉ=VALEUR",
@@ -177,7 +245,13 @@ fn collect_ids(conn: &Connection, lang: Lang, args: &ActionArgs, spec: &BatchSpe
     }
     let mut ids: Vec<String> = Vec::new();
     for (i, id) in args.ids.iter().enumerate() {
-        check_id(id).map_err(|why| Failure::usage(format!("{} {}: {why}", lang.pick("argument", "argument"), i + 1)))?;
+        check_id(id).map_err(|why| {
+            Failure::usage(format!(
+                "{} {}: {why}",
+                lang.pick("argument", "argument"),
+                i + 1
+            ))
+        })?;
         ids.push(id.clone());
     }
     if let Some(path) = &args.from {
@@ -186,7 +260,9 @@ fn collect_ids(conn: &Connection, lang: Lang, args: &ActionArgs, spec: &BatchSpe
     if !args.filters.is_empty() {
         let mut filters = Filters::default();
         for f in &args.filters {
-            filters.push_where(f).map_err(|e| Failure::usage(format!("--where {f}: {e}")))?;
+            filters
+                .push_where(f)
+                .map_err(|e| Failure::usage(format!("--where {f}: {e}")))?;
         }
         ids.extend((spec.select)(conn, &filters).map_err(|e| Failure::usage(e.to_string()))?);
     }
@@ -196,7 +272,9 @@ fn collect_ids(conn: &Connection, lang: Lang, args: &ActionArgs, spec: &BatchSpe
 }
 
 fn check_id(id: &str) -> Result<(), String> {
-    uuid::Uuid::parse_str(id).map(drop).map_err(|_| format!("\"{}\" is not a record id", crate::text::inline(id)))
+    uuid::Uuid::parse_str(id)
+        .map(drop)
+        .map_err(|_| format!("\"{}\" is not a record id", crate::text::inline(id)))
 }
 
 /// Reads ids one a line (first field of a CSV line); blank lines, `#` comments
@@ -212,12 +290,21 @@ fn read_ids(path: &std::path::Path, lang: Lang) -> Result<Vec<String>, Failure> 
     let mut ids = Vec::new();
     for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| Failure::new(format!("{name}:{}: {e}", n + 1)))?;
-        let first = line.split([',', ';', '\t', ' ']).next().unwrap_or("").trim().trim_matches('"');
+        let first = line
+            .split([',', ';', '\t', ' '])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
         if first.is_empty() || first.starts_with('#') || (n == 0 && first == "id") {
             continue;
         }
         check_id(first).map_err(|why| {
-            Failure::new(format!("{name}:{}: {why}{}", n + 1, lang.pick(" ; rien n'a été modifié", "; nothing was changed")))
+            Failure::new(format!(
+                "{name}:{}: {why}{}",
+                n + 1,
+                lang.pick(" ; rien n'a été modifié", "; nothing was changed")
+            ))
         })?;
         ids.push(first.to_owned());
     }
@@ -228,7 +315,9 @@ fn confirm(lang: Lang, n: usize, verb: (&str, &str)) -> Result<(), Failure> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
         return Err(Failure::new(match lang {
-            Lang::Fr => format!("{n} enregistrements : confirmez avec --yes (pas de terminal pour demander)"),
+            Lang::Fr => format!(
+                "{n} enregistrements : confirmez avec --yes (pas de terminal pour demander)"
+            ),
             Lang::En => format!("{n} records: confirm with --yes (no terminal to ask on)"),
         }));
     }
@@ -241,15 +330,25 @@ fn confirm(lang: Lang, n: usize, verb: (&str, &str)) -> Result<(), Failure> {
     );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).map_err(|e| Failure::new(e.to_string()))?;
-    if matches!(answer.trim().to_lowercase().as_str(), "o" | "oui" | "y" | "yes") {
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::new(e.to_string()))?;
+    if matches!(
+        answer.trim().to_lowercase().as_str(),
+        "o" | "oui" | "y" | "yes"
+    ) {
         Ok(())
     } else {
-        Err(Failure::new(lang.pick("abandon : rien n'a été modifié", "cancelled: nothing was changed")))
+        Err(Failure::new(lang.pick(
+            "abandon : rien n'a été modifié",
+            "cancelled: nothing was changed",
+        )))
     }
 }
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

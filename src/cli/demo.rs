@@ -39,25 +39,46 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> CmdResult {
             .ok_or_else(|| Failure::usage("no data directory found: give --dir"))?,
     };
     let as_of = match args.as_of {
-        Some(s) => crate::time::parse_instant(&s).map_err(|e| Failure::usage(format!("--as-of: {e}")))?,
+        Some(s) => {
+            crate::time::parse_instant(&s).map_err(|e| Failure::usage(format!("--as-of: {e}")))?
+        }
         None => {
-            let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-            today.to_zoned_datetime(jiff::tz::TimeZone::UTC).map_err(|e| Failure::new(e.to_string()))?.timestamp()
+            let today = jiff::Timestamp::now()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date();
+            today
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .map_err(|e| Failure::new(e.to_string()))?
+                .timestamp()
         }
     };
     let started = std::time::Instant::now();
     eprintln!(
         "{}",
         match lang {
-            Lang::Fr => format!("construction des données de démonstration dans {} …", dir.display()),
+            Lang::Fr => format!(
+                "construction des données de démonstration dans {} …",
+                dir.display()
+            ),
             Lang::En => format!("building demo data in {} …", dir.display()),
         }
     );
-    let s = demo::build(&dir, &DemoOptions { scale: args.scale, seed: args.seed, as_of })
-        .map_err(|e| Failure::new(e.to_string()))?;
+    let s = demo::build(
+        &dir,
+        &DemoOptions {
+            scale: args.scale,
+            seed: args.seed,
+            as_of,
+        },
+    )
+    .map_err(|e| Failure::new(e.to_string()))?;
     let secs = started.elapsed().as_secs_f64();
     let replica = s.replica.display().to_string();
-    let quoted = if replica.contains(' ') { format!("\"{replica}\"") } else { replica.clone() };
+    let quoted = if replica.contains(' ') {
+        format!("\"{replica}\"")
+    } else {
+        replica.clone()
+    };
     match lang {
         Lang::Fr => {
             println!("Démonstration prête en {secs:.1} s :");
@@ -93,10 +114,14 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> CmdResult {
     let tries = [
         format!("civitac whoami --db {quoted}"),
         format!("civitac enrollments list --db {quoted} --status contacted --region Kadiogo"),
-        format!("civitac enrollments approve --db {quoted} --where status=contacted --where region=Kadiogo --dry-run"),
+        format!(
+            "civitac enrollments approve --db {quoted} --where status=contacted --where region=Kadiogo --dry-run"
+        ),
         format!("civitac uploads list --db {quoted} --status pending --kind statistic"),
         format!("civitac forum list --db {quoted} --flagged --status visible"),
-        format!("civitac forum list --db {quoted} --search \"forage panne\" --format json --limit 3"),
+        format!(
+            "civitac forum list --db {quoted} --search \"forage panne\" --format json --limit 3"
+        ),
         format!("civitac audit list --db {quoted} --actor awa.kabore"),
     ];
     for t in tries {

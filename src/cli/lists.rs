@@ -87,7 +87,8 @@ filter_args!(ForumFilters {
     thread => Thread,
     /// Author (citizen) id.
     author => Author,
-    /// yes: only posts with open flags; no: only unflagged posts.
+    /// Only posts with open flags (`--flagged`, or `--flagged no` for unflagged ones).
+    #[arg(num_args = 0..=1, default_missing_value = "yes", value_name = "yes|no")]
     flagged => Flagged,
     /// Words in the post (accents optional).
     search => Search,
@@ -211,16 +212,30 @@ pub enum AuditCmd {
 
 fn list<T: Listed>(ctx: &Ctx, kind: ListKind, common: &ListCommon, filters: &Filters) -> CmdResult {
     let after: Option<Cursor> = match &common.after {
-        Some(c) => Some(c.parse().map_err(|e: query::FilterError| Failure::usage(e.to_string()))?),
+        Some(c) => Some(
+            c.parse()
+                .map_err(|e: query::FilterError| Failure::usage(e.to_string()))?,
+        ),
         None => None,
     };
     let store = ctx.open()?;
-    output::print_list::<T>(store.conn(), ctx.lang, kind, filters, common.format, common.limit, after.as_ref())?;
+    output::print_list::<T>(
+        store.conn(),
+        ctx.lang,
+        kind,
+        filters,
+        common.format,
+        common.limit,
+        after.as_ref(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_status<S: std::str::FromStr<Err = crate::domain::UnknownValue>>(s: &str) -> Result<S, String> {
-    s.parse().map_err(|e: crate::domain::UnknownValue| e.to_string())
+fn parse_status<S: std::str::FromStr<Err = crate::domain::UnknownValue>>(
+    s: &str,
+) -> Result<S, String> {
+    s.parse()
+        .map_err(|e: crate::domain::UnknownValue| e.to_string())
 }
 
 pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
@@ -229,19 +244,59 @@ pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
         EnrollmentsCmd::List { common, filters } => {
             return list::<Organization>(ctx, ListKind::Enrollments, &common, &filters.filters());
         }
-        EnrollmentsCmd::Approve(a) => (a, A::Enrol, None, ("enrôler", "enrol"), ("enrôlées", "enrolled")),
-        EnrollmentsCmd::Reject(a) => (a, A::Reject, None, ("rejeter", "reject"), ("rejetées", "rejected")),
-        EnrollmentsCmd::Suspend(a) => (a, A::Suspend, None, ("suspendre", "suspend"), ("suspendues", "suspended")),
-        EnrollmentsCmd::Reinstate(a) => {
-            (a, A::Reinstate, None, ("rétablir", "reinstate"), ("rétablies", "reinstated"))
-        }
-        EnrollmentsCmd::Contacted(a) => {
-            (a, A::RecordContact, None, ("marquer contactées", "mark contacted"), ("marquées contactées", "marked contacted"))
-        }
-        EnrollmentsCmd::Charter { action, signed_on, reference } => {
-            crate::time::parse_day(&signed_on).map_err(|e| Failure::usage(format!("--signed-on: {e}")))?;
-            let charter = Charter { signed_on, reference };
-            (action, A::RecordCharter, Some(charter), ("enregistrer la charte de", "record the charter of"), ("avec charte enregistrée", "with charter recorded"))
+        EnrollmentsCmd::Approve(a) => (
+            a,
+            A::Enrol,
+            None,
+            ("enrôler", "enrol"),
+            ("enrôlées", "enrolled"),
+        ),
+        EnrollmentsCmd::Reject(a) => (
+            a,
+            A::Reject,
+            None,
+            ("rejeter", "reject"),
+            ("rejetées", "rejected"),
+        ),
+        EnrollmentsCmd::Suspend(a) => (
+            a,
+            A::Suspend,
+            None,
+            ("suspendre", "suspend"),
+            ("suspendues", "suspended"),
+        ),
+        EnrollmentsCmd::Reinstate(a) => (
+            a,
+            A::Reinstate,
+            None,
+            ("rétablir", "reinstate"),
+            ("rétablies", "reinstated"),
+        ),
+        EnrollmentsCmd::Contacted(a) => (
+            a,
+            A::RecordContact,
+            None,
+            ("marquer contactées", "mark contacted"),
+            ("marquées contactées", "marked contacted"),
+        ),
+        EnrollmentsCmd::Charter {
+            action,
+            signed_on,
+            reference,
+        } => {
+            crate::time::parse_day(&signed_on)
+                .map_err(|e| Failure::usage(format!("--signed-on: {e}")))?;
+            let charter = Charter {
+                signed_on,
+                reference,
+            };
+            (
+                action,
+                A::RecordCharter,
+                Some(charter),
+                ("enregistrer la charte de", "record the charter of"),
+                ("avec charte enregistrée", "with charter recorded"),
+            )
         }
     };
     let reason = args.reason.clone();
@@ -254,11 +309,19 @@ pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
             charter: charter.clone(),
         })
     };
-    let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Organization>(c, ListKind::Enrollments, f);
+    let select = |c: &rusqlite::Connection, f: &Filters| {
+        query::ids::<Organization>(c, ListKind::Enrollments, f)
+    };
     batch::run(
         ctx,
         &args,
-        BatchSpec { lookup: "SELECT status, name FROM organizations WHERE id = ?1", select: &select, make: &make, verb, done },
+        BatchSpec {
+            lookup: "SELECT status, name FROM organizations WHERE id = ?1",
+            select: &select,
+            make: &make,
+            verb,
+            done,
+        },
     )
 }
 
@@ -267,8 +330,18 @@ pub fn uploads(ctx: &Ctx, cmd: UploadsCmd) -> CmdResult {
         UploadsCmd::List { common, filters } => {
             return list::<Upload>(ctx, ListKind::Uploads, &common, &filters.filters());
         }
-        UploadsCmd::Approve(a) => (a, ReviewDecision::Approve, ("approuver", "approve"), ("approuvées", "approved")),
-        UploadsCmd::Reject(a) => (a, ReviewDecision::Reject, ("rejeter", "reject"), ("rejetées", "rejected")),
+        UploadsCmd::Approve(a) => (
+            a,
+            ReviewDecision::Approve,
+            ("approuver", "approve"),
+            ("approuvées", "approved"),
+        ),
+        UploadsCmd::Reject(a) => (
+            a,
+            ReviewDecision::Reject,
+            ("rejeter", "reject"),
+            ("rejetées", "rejected"),
+        ),
         UploadsCmd::RequestChanges(a) => (
             a,
             ReviewDecision::RequestChanges,
@@ -285,11 +358,18 @@ pub fn uploads(ctx: &Ctx, cmd: UploadsCmd) -> CmdResult {
             reason: reason.clone(),
         })
     };
-    let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Upload>(c, ListKind::Uploads, f);
+    let select =
+        |c: &rusqlite::Connection, f: &Filters| query::ids::<Upload>(c, ListKind::Uploads, f);
     batch::run(
         ctx,
         &args,
-        BatchSpec { lookup: "SELECT status, title FROM uploads WHERE id = ?1", select: &select, make: &make, verb, done },
+        BatchSpec {
+            lookup: "SELECT status, title FROM uploads WHERE id = ?1",
+            select: &select,
+            make: &make,
+            verb,
+            done,
+        },
     )
 }
 
@@ -304,7 +384,9 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
             let make = move |id: &str, flags: &str| {
                 Ok(Op::DismissFlags {
                     post_id: id.to_owned(),
-                    seen_flag_count: flags.parse().map_err(|_| format!("flag count \"{flags}\""))?,
+                    seen_flag_count: flags
+                        .parse()
+                        .map_err(|_| format!("flag count \"{flags}\""))?,
                     reason: reason.clone(),
                 })
             };
@@ -316,13 +398,31 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
                     select: &select,
                     make: &make,
                     verb: ("classer les signalements de", "dismiss the flags of"),
-                    done: ("signalements classés", "flags dismissed"),
+                    done: (
+                        "débarrassés de leurs signalements",
+                        "cleared of their flags",
+                    ),
                 },
             );
         }
-        ForumCmd::Hide(a) => (a, PostAction::Hide, ("masquer", "hide"), ("masqués", "hidden")),
-        ForumCmd::Remove(a) => (a, PostAction::Remove, ("supprimer", "remove"), ("supprimés", "removed")),
-        ForumCmd::Restore(a) => (a, PostAction::Restore, ("rétablir", "restore"), ("rétablis", "restored")),
+        ForumCmd::Hide(a) => (
+            a,
+            PostAction::Hide,
+            ("masquer", "hide"),
+            ("masqués", "hidden"),
+        ),
+        ForumCmd::Remove(a) => (
+            a,
+            PostAction::Remove,
+            ("supprimer", "remove"),
+            ("supprimés", "removed"),
+        ),
+        ForumCmd::Restore(a) => (
+            a,
+            PostAction::Restore,
+            ("rétablir", "restore"),
+            ("rétablis", "restored"),
+        ),
     };
     let reason = args.reason.clone();
     let make = move |id: &str, status: &str| {
@@ -348,12 +448,16 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
 
 pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
     match cmd {
-        SmsCmd::List { common, filters } => list::<SmsMessage>(ctx, ListKind::Sms, &common, &filters.filters()),
+        SmsCmd::List { common, filters } => {
+            list::<SmsMessage>(ctx, ListKind::Sms, &common, &filters.filters())
+        }
     }
 }
 
 pub fn audit(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
     match cmd {
-        AuditCmd::List { common, filters } => list::<AuditEntry>(ctx, ListKind::Audit, &common, &filters.filters()),
+        AuditCmd::List { common, filters } => {
+            list::<AuditEntry>(ctx, ListKind::Audit, &common, &filters.filters())
+        }
     }
 }

@@ -19,7 +19,11 @@ use crate::store::{Store, StoreError};
 pub use output::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "civitac", version, about = "Console of the Civitac animation team: enrolments, uploads, forum, SMS")]
+#[command(
+    name = "civitac",
+    version,
+    about = "Console of the Civitac animation team: enrolments, uploads, forum, SMS"
+)]
 pub struct Cli {
     /// Replica database (default: replica.db in the data directory, see `civitac paths`).
     #[arg(long, global = true, value_name = "PATH")]
@@ -68,11 +72,17 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), code: 1 }
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
     }
 
     pub fn usage(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), code: 2 }
+        Failure {
+            message: message.into(),
+            code: 2,
+        }
     }
 }
 
@@ -117,7 +127,11 @@ pub fn main() -> ExitCode {
     let lang = Lang::resolve(cli.lang);
     let paths = Paths::discover();
     let _log = init_logging(paths.as_ref());
-    let ctx = Ctx { lang, db: cli.db.clone(), paths };
+    let ctx = Ctx {
+        lang,
+        db: cli.db.clone(),
+        paths,
+    };
     let result = match cli.command {
         None => Err(Failure::usage(lang.pick(
             "la console arrive bientôt ; en attendant : civitac demo, civitac enrollments list, civitac --help",
@@ -146,8 +160,16 @@ pub fn main() -> ExitCode {
 fn init_logging(paths: Option<&Paths>) -> Option<()> {
     let dir = paths?.log_dir();
     std::fs::create_dir_all(&dir).ok()?;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("civitac.log")).ok()?;
-    tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).try_init().ok()
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("civitac.log"))
+        .ok()?;
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init()
+        .ok()
 }
 
 fn whoami(ctx: &Ctx) -> CmdResult {
@@ -158,21 +180,41 @@ fn whoami(ctx: &Ctx) -> CmdResult {
             "this replica belongs to nobody yet (civitac login attaches it to a staff member)",
         ))
     })?;
-    let device = store.state("device_name")?.unwrap_or_else(|| owner.device.clone());
-    println!("{} ({})", crate::text::inline(&owner.display_name), owner.login);
+    let device = store
+        .state("device_name")?
+        .unwrap_or_else(|| owner.device.clone());
+    println!(
+        "{} ({})",
+        crate::text::inline(&owner.display_name),
+        owner.login
+    );
     println!("{}: {}", ctx.lang.pick("rôle", "role"), owner.role);
-    println!("{}: {device} ({})", ctx.lang.pick("appareil", "device"), owner.device);
-    println!("{}: {}", ctx.lang.pick("réplica", "replica"), store.path().display());
+    println!(
+        "{}: {device} ({})",
+        ctx.lang.pick("appareil", "device"),
+        owner.device
+    );
+    println!(
+        "{}: {}",
+        ctx.lang.pick("réplica", "replica"),
+        store.path().display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn show_paths(ctx: &Ctx) -> CmdResult {
-    let paths = ctx.paths.as_ref().ok_or_else(|| Failure::new("no home directory found"))?;
+    let paths = ctx
+        .paths
+        .as_ref()
+        .ok_or_else(|| Failure::new("no home directory found"))?;
     let l = ctx.lang;
     let rows = [
         (l.pick("configuration", "config"), paths.config_file()),
         (l.pick("raccourcis", "keymap"), paths.keymap_file()),
-        (l.pick("réplica", "replica"), ctx.db.clone().unwrap_or_else(|| paths.replica())),
+        (
+            l.pick("réplica", "replica"),
+            ctx.db.clone().unwrap_or_else(|| paths.replica()),
+        ),
         (l.pick("données", "data"), paths.data_dir.clone()),
         (l.pick("journaux", "logs"), paths.log_dir()),
         (l.pick("cache fichiers", "file cache"), paths.file_cache()),

@@ -65,7 +65,11 @@ fn terminal_width() -> usize {
     {
         return usize::from(w).max(40);
     }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w| w >= 40).unwrap_or(120)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w| w >= 40)
+        .unwrap_or(120)
 }
 
 /// Column widths that fit `total`: natural widths first, then the last
@@ -81,7 +85,12 @@ pub fn fit_widths(natural: &[usize], total: usize) -> Vec<usize> {
     // The first column (the id people copy into commands) gives way last.
     while used(&w) > total {
         let widest = |from: usize| {
-            w.iter().enumerate().skip(from).filter(|(_, x)| **x > 8).max_by_key(|(_, x)| **x).map(|(i, _)| i)
+            w.iter()
+                .enumerate()
+                .skip(from)
+                .filter(|(_, x)| **x > 8)
+                .max_by_key(|(_, x)| **x)
+                .map(|(i, _)| i)
         };
         let Some(i) = widest(1).or_else(|| widest(0)) else {
             break;
@@ -106,23 +115,42 @@ pub fn print_list<T: Listed>(
     let io = |e: std::io::Error| Failure::new(e.to_string());
     match format {
         Format::Table => {
-            let page = query::page::<T>(conn, list, filters, after, limit.unwrap_or(DEFAULT_TABLE_ROWS))
-                .map_err(query_failure)?;
+            let page = query::page::<T>(
+                conn,
+                list,
+                filters,
+                after,
+                limit.unwrap_or(DEFAULT_TABLE_ROWS),
+            )
+            .map_err(query_failure)?;
             let rows: Vec<Vec<String>> = page
                 .rows
                 .iter()
                 .map(|r| {
                     let v = serde_json::to_value(r).unwrap_or(Value::Null);
-                    T::TABLE_COLUMNS.iter().map(|c| text::inline(&cell(&v[*c]))).collect()
+                    T::TABLE_COLUMNS
+                        .iter()
+                        .map(|c| text::inline(&cell(&v[*c])))
+                        .collect()
                 })
                 .collect();
             let headers: Vec<&str> = T::TABLE_COLUMNS.iter().map(|c| header(lang, c)).collect();
             let natural: Vec<usize> = (0..headers.len())
-                .map(|i| rows.iter().map(|r| text::width(&r[i])).chain([text::width(headers[i])]).max().unwrap_or(0))
+                .map(|i| {
+                    rows.iter()
+                        .map(|r| text::width(&r[i]))
+                        .chain([text::width(headers[i])])
+                        .max()
+                        .unwrap_or(0)
+                })
                 .collect();
             let widths = fit_widths(&natural, terminal_width());
             let line = |cells: &[&str]| {
-                let parts: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| text::fit(c, *w)).collect();
+                let parts: Vec<String> = cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| text::fit(c, *w))
+                    .collect();
                 parts.join("  ").trim_end().to_owned()
             };
             writeln!(out, "{}", line(&headers)).map_err(io)?;

@@ -65,7 +65,10 @@ pub enum DemoError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: refusing to overwrite a database that is not a civitac demo", .0.display())]
     NotADemo(PathBuf),
     #[error("demo data: {0}")]
@@ -91,11 +94,17 @@ pub fn communes() -> Result<Vec<Commune>, DemoError> {
     let mut out = Vec::with_capacity(351);
     for (i, line) in COMMUNES_CSV.lines().enumerate().skip(1) {
         let cols: Vec<&str> = line.split(',').collect();
-        let bad = |why: &str| DemoError::Communes { line: i + 1, why: why.to_owned() };
+        let bad = |why: &str| DemoError::Communes {
+            line: i + 1,
+            why: why.to_owned(),
+        };
         if cols.len() != 5 {
             return Err(bad("expected 5 columns"));
         }
-        let population = cols[4].trim().parse().map_err(|_| bad("population is not a number"))?;
+        let population = cols[4]
+            .trim()
+            .parse()
+            .map_err(|_| bad("population is not a number"))?;
         out.push(Commune {
             region: cols[0].to_owned(),
             province: cols[2].to_owned(),
@@ -129,7 +138,11 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         remove_db(p).map_err(io(p))?;
     }
 
-    let mut summary = DemoSummary { hub: hub_path.clone(), replica: replica_path.clone(), ..Default::default() };
+    let mut summary = DemoSummary {
+        hub: hub_path.clone(),
+        replica: replica_path.clone(),
+        ..Default::default()
+    };
     {
         let mut store = Store::create(&hub_tmp, Side::Hub)?;
         let conn = store.conn_mut();
@@ -143,7 +156,10 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         World::new(&tx, opts)?.generate(&mut summary)?;
         let clock = std::time::Instant::now();
         restore_indexes(&tx, &deferred)?;
-        tracing::info!(seconds = clock.elapsed().as_secs_f64(), "demo indexes rebuilt");
+        tracing::info!(
+            seconds = clock.elapsed().as_secs_f64(),
+            "demo indexes rebuilt"
+        );
         crate::store::set_state(&tx, "demo", "1")?;
         crate::store::set_state(&tx, "demo_seed", &opts.seed.to_string())?;
         crate::store::set_state(&tx, "demo_as_of", &crate::time::format(opts.as_of))?;
@@ -152,14 +168,19 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     }
     let clock = std::time::Instant::now();
     std::fs::copy(&hub_tmp, &replica_tmp).map_err(io(&replica_tmp))?;
-    tracing::info!(seconds = clock.elapsed().as_secs_f64(), "demo replica copied");
+    tracing::info!(
+        seconds = clock.elapsed().as_secs_f64(),
+        "demo replica copied"
+    );
     {
         let store = Store::open(&replica_tmp)?;
         store.set_state("side", Side::Replica.as_str())?;
         store.set_state("staff_id", &summary.owner)?;
-        let device = uuid::Builder::from_random_bytes(ChaCha8Rng::seed_from_u64(opts.seed ^ 0x00de_71ce).random())
-            .into_uuid()
-            .to_string();
+        let device = uuid::Builder::from_random_bytes(
+            ChaCha8Rng::seed_from_u64(opts.seed ^ 0x00de_71ce).random(),
+        )
+        .into_uuid()
+        .to_string();
         store.set_state("device_id", &device)?;
         store.set_state("device_name", "demo-replica")?;
     }
@@ -189,16 +210,24 @@ fn defer_indexes(conn: &Connection) -> Result<Vec<(String, String, String)>, Dem
            AND (type = 'index' OR (type = 'trigger' AND name LIKE '%fts_insert'))"
     ))?;
     let objects: Vec<(String, String, String)> = stmt
-        .query_map(rusqlite::params_from_iter(DEFERRED_TABLES), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(rusqlite::params_from_iter(DEFERRED_TABLES), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<Result<_, _>>()?;
-    let objects: Vec<_> = objects.into_iter().filter(|(_, name, _)| !KEPT_INDEXES.contains(&name.as_str())).collect();
+    let objects: Vec<_> = objects
+        .into_iter()
+        .filter(|(_, name, _)| !KEPT_INDEXES.contains(&name.as_str()))
+        .collect();
     for (kind, name, _) in &objects {
         conn.execute_batch(&format!("DROP {} \"{name}\"", kind.to_uppercase()))?;
     }
     Ok(objects)
 }
 
-fn restore_indexes(conn: &Connection, objects: &[(String, String, String)]) -> Result<(), DemoError> {
+fn restore_indexes(
+    conn: &Connection,
+    objects: &[(String, String, String)],
+) -> Result<(), DemoError> {
     for (_, _, sql) in objects {
         conn.execute_batch(sql)?;
     }
@@ -297,7 +326,11 @@ impl<'c> World<'c> {
     fn after(&mut self, from: Timestamp, min_hours: i64, max_hours: i64) -> Timestamp {
         let secs = self.rng.random_range(min_hours * 3600..=max_hours * 3600);
         let t = from + SignedDuration::from_secs(secs);
-        if t >= self.as_of { self.as_of - SignedDuration::from_secs(self.rng.random_range(60..3600)) } else { t }
+        if t >= self.as_of {
+            self.as_of - SignedDuration::from_secs(self.rng.random_range(60..3600))
+        } else {
+            t
+        }
     }
 
     /// A moment within the last `days` days.
@@ -307,12 +340,18 @@ impl<'c> World<'c> {
 
     fn person(&mut self) -> String {
         let g = GIVEN_NAMES.choose(&mut self.rng).copied().unwrap_or("Awa");
-        let f = FAMILY_NAMES.choose(&mut self.rng).copied().unwrap_or("Kaboré");
+        let f = FAMILY_NAMES
+            .choose(&mut self.rng)
+            .copied()
+            .unwrap_or("Kaboré");
         format!("{g} {f}")
     }
 
     fn mobile(&mut self) -> String {
-        let p = MOBILE_PREFIXES.choose(&mut self.rng).copied().unwrap_or("70");
+        let p = MOBILE_PREFIXES
+            .choose(&mut self.rng)
+            .copied()
+            .unwrap_or("70");
         format!("+226{p}{:06}", self.rng.random_range(0..1_000_000))
     }
 
@@ -321,14 +360,18 @@ impl<'c> World<'c> {
     }
 
     fn staff_with(&mut self, role: Role) -> Actor {
-        let candidates: Vec<usize> =
-            (0..self.staff.len()).filter(|&i| self.staff[i].actor.role == role).collect();
+        let candidates: Vec<usize> = (0..self.staff.len())
+            .filter(|&i| self.staff[i].actor.role == role)
+            .collect();
         let i = *self.pick(&candidates);
         self.staff[i].actor.clone()
     }
 
     fn op(&mut self, actor: &Actor, at: Timestamp, op: Op) -> Result<(), DemoError> {
-        let meta = OpMeta { op_id: self.id_at(at), at: crate::time::format(at) };
+        let meta = OpMeta {
+            op_id: self.id_at(at),
+            at: crate::time::format(at),
+        };
         ops::apply_with(self.conn, actor, &op, &meta)?;
         self.ops += 1;
         Ok(())
@@ -336,7 +379,13 @@ impl<'c> World<'c> {
 
     fn generate(mut self, summary: &mut DemoSummary) -> Result<(), DemoError> {
         let clock = std::time::Instant::now();
-        let lap = |phase: &str| tracing::info!(phase, seconds = clock.elapsed().as_secs_f64(), "demo phase done");
+        let lap = |phase: &str| {
+            tracing::info!(
+                phase,
+                seconds = clock.elapsed().as_secs_f64(),
+                "demo phase done"
+            )
+        };
         self.staff(summary)?;
         let orgs = self.organizations(summary)?;
         lap("organizations");
@@ -351,8 +400,9 @@ impl<'c> World<'c> {
     }
 
     fn staff(&mut self, summary: &mut DemoSummary) -> Result<(), DemoError> {
-        let mut insert =
-            self.conn.prepare("INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut insert = self
+            .conn
+            .prepare("INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)")?;
         for (login, name, role) in STAFF {
             let at = self.as_of - SignedDuration::from_hours(24 * 600);
             let id = self.id_at(at);
@@ -377,7 +427,9 @@ impl<'c> World<'c> {
         let n_regions = self.scaled(17.0).min(17);
         let n_osc = total.saturating_sub(n_communes + n_regions).max(5);
         let stride = 351.0 / n_communes as f64;
-        let commune_idx: Vec<usize> = (0..n_communes).map(|i| (i as f64 * stride) as usize).collect();
+        let commune_idx: Vec<usize> = (0..n_communes)
+            .map(|i| (i as f64 * stride) as usize)
+            .collect();
         let mut regions: Vec<String> = Vec::new();
         for c in &self.communes {
             if !regions.contains(&c.region) {
@@ -388,11 +440,25 @@ impl<'c> World<'c> {
         let mut seen_names: HashSet<(String, usize)> = HashSet::new();
         let mut plan: Vec<(OrgKind, Option<usize>, String, Option<String>)> = Vec::new();
         for &ci in &commune_idx {
-            plan.push((OrgKind::Commune, Some(ci), format!("Commune de {}", self.communes[ci].name), None));
+            plan.push((
+                OrgKind::Commune,
+                Some(ci),
+                format!("Commune de {}", self.communes[ci].name),
+                None,
+            ));
         }
         for r in regions.iter().take(n_regions) {
-            let ci = self.communes.iter().position(|c| &c.region == r).unwrap_or(0);
-            plan.push((OrgKind::Region, Some(ci), format!("Conseil régional du {r}"), None));
+            let ci = self
+                .communes
+                .iter()
+                .position(|c| &c.region == r)
+                .unwrap_or(0);
+            plan.push((
+                OrgKind::Region,
+                Some(ci),
+                format!("Conseil régional du {r}"),
+                None,
+            ));
         }
         let mut i = 0;
         while i < n_osc {
@@ -411,7 +477,12 @@ impl<'c> World<'c> {
                     Some((_, Some(prev_ci), prev, _)) => {
                         let prev = prev.clone();
                         let prev_ci = *prev_ci;
-                        plan.push((OrgKind::Osc, Some(prev_ci), format!("{}.", prev.to_uppercase()), None));
+                        plan.push((
+                            OrgKind::Osc,
+                            Some(prev_ci),
+                            format!("{}.", prev.to_uppercase()),
+                            None,
+                        ));
                         i += 1;
                         continue;
                     }
@@ -446,7 +517,13 @@ impl<'c> World<'c> {
                 _ => *self.pick(ORG_ROLES_COMMUNE),
             };
             let email_user = acronym.clone().unwrap_or_else(|| {
-                format!("mairie.{}", crate::domain::normalise_name(&commune.as_ref().map(|c| c.name.clone()).unwrap_or_default()).replace(' ', ""))
+                format!(
+                    "mairie.{}",
+                    crate::domain::normalise_name(
+                        &commune.as_ref().map(|c| c.name.clone()).unwrap_or_default()
+                    )
+                    .replace(' ', "")
+                )
             });
             let domain = *self.pick(EMAIL_DOMAINS);
             let org = NewOrganization {
@@ -454,9 +531,15 @@ impl<'c> World<'c> {
                 kind,
                 name,
                 acronym,
-                region: commune.as_ref().map(|c| c.region.clone()).unwrap_or_default(),
+                region: commune
+                    .as_ref()
+                    .map(|c| c.region.clone())
+                    .unwrap_or_default(),
                 province: commune.as_ref().map(|c| c.province.clone()),
-                commune: commune.as_ref().filter(|_| kind != OrgKind::Region).map(|c| c.name.clone()),
+                commune: commune
+                    .as_ref()
+                    .filter(|_| kind != OrgKind::Region)
+                    .map(|c| c.name.clone()),
                 contact_name: Some(contact),
                 contact_role: Some(role.to_owned()),
                 phone: Some(self.mobile()),
@@ -479,7 +562,13 @@ impl<'c> World<'c> {
                 })
                 .map_or(Stage::Applied, |s| s.0);
             let status = self.advance(&id, created, target)?;
-            orgs.push(OrgRef { id, kind, commune: ci, status, created });
+            orgs.push(OrgRef {
+                id,
+                kind,
+                commune: ci,
+                status,
+                created,
+            });
         }
         summary.organizations = orgs.len();
         Ok(orgs)
@@ -507,7 +596,9 @@ impl<'c> World<'c> {
         for &action in path {
             at = self.after(at, 24, 24 * 25);
             let actor = match action.permission() {
-                crate::domain::staff::Permission::AdvanceEnrollment => self.staff_with(Role::FieldAgent),
+                crate::domain::staff::Permission::AdvanceEnrollment => {
+                    self.staff_with(Role::FieldAgent)
+                }
                 _ => self.staff_with(Role::Admin),
             };
             let reason = match action {
@@ -520,9 +611,19 @@ impl<'c> World<'c> {
                     .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                     .date()
                     .to_string(),
-                reference: format!("CH-{}-{:05}", at.to_zoned_datetime(jiff::tz::TimeZone::UTC).year(), self.rng.random_range(1..99_999)),
+                reference: format!(
+                    "CH-{}-{:05}",
+                    at.to_zoned_datetime(jiff::tz::TimeZone::UTC).year(),
+                    self.rng.random_range(1..99_999)
+                ),
             });
-            let op = Op::SetEnrollmentStatus { org_id: id.to_owned(), seen_status: stage, action, reason, charter };
+            let op = Op::SetEnrollmentStatus {
+                org_id: id.to_owned(),
+                seen_status: stage,
+                action,
+                reason,
+                charter,
+            };
             self.op(&actor, at, op)?;
             stage = action.target();
         }
@@ -542,7 +643,12 @@ impl<'c> World<'c> {
         )?;
         // Only organisations past the charter publish.
         let publishers: Vec<usize> = (0..orgs.len())
-            .filter(|&i| matches!(orgs[i].status, Stage::Enrolled | Stage::Contacted | Stage::Suspended))
+            .filter(|&i| {
+                matches!(
+                    orgs[i].status,
+                    Stage::Enrolled | Stage::Contacted | Stage::Suspended
+                )
+            })
             .collect();
         if publishers.is_empty() {
             return Ok(());
@@ -552,12 +658,20 @@ impl<'c> World<'c> {
             let oi = *self.pick(&publishers);
             let org = &orgs[oi];
             let commune = org.commune.map(|c| self.communes[c].clone());
-            let place = commune.as_ref().map_or("la région".to_owned(), |c| c.name.clone());
+            let place = commune
+                .as_ref()
+                .map_or("la région".to_owned(), |c| c.name.clone());
             let slug = crate::domain::normalise_name(&place).replace(' ', "_");
             let submitted = self.after(org.created, 24 * 10, 24 * 400);
             let id = self.id_at(submitted);
             let kind = if org.kind == OrgKind::Osc {
-                *self.pick(&[UploadKind::Article, UploadKind::Photo, UploadKind::Video, UploadKind::Audio, UploadKind::Document])
+                *self.pick(&[
+                    UploadKind::Article,
+                    UploadKind::Photo,
+                    UploadKind::Video,
+                    UploadKind::Audio,
+                    UploadKind::Document,
+                ])
             } else {
                 *self.pick(&[
                     UploadKind::Document,
@@ -572,66 +686,136 @@ impl<'c> World<'c> {
                 ])
             };
             let y = year - self.rng.random_range(0..3i16);
-            let (category, title, filename, mime, size): (Option<DocumentCategory>, String, String, &str, i64) =
-                match kind {
-                    UploadKind::Document => {
-                        let cat = if org.kind == OrgKind::Osc {
-                            DocumentCategory::Other
-                        } else {
-                            *self.pick(DocumentCategory::ALL)
-                        };
-                        let (t, f) = match cat {
-                            DocumentCategory::Budget => (format!("Budget primitif {y} — {place}"), format!("budget_primitif_{y}_{slug}.pdf")),
-                            DocumentCategory::LocalDevelopmentPlan => (format!("Plan communal de développement {}-{} de {place}", y, y + 4), format!("pcd_{y}_{slug}.pdf")),
-                            DocumentCategory::ProcurementPlan => (format!("Plan de passation des marchés {y} — {place}"), format!("ppm_{y}_{slug}.pdf")),
-                            DocumentCategory::CouncilMinutes => {
-                                let day = self.rng.random_range(1..28);
-                                let month = *self.pick(&["mars", "juin", "septembre", "décembre"]);
-                                (format!("Procès-verbal de la session ordinaire du {day} {month} {y} — {place}"), format!("pv_session_{day}_{month}_{y}_{slug}.pdf"))
-                            }
-                            DocumentCategory::Other => (format!("Rapport d'activités {y} — {place}"), format!("rapport_activites_{y}.pdf")),
-                        };
-                        // A few files whose name and type disagree, as real uploads do.
-                        let mime = if self.rng.random_bool(0.01) { "application/x-msdownload" } else { "application/pdf" };
-                        (Some(cat), t, f, mime, self.rng.random_range(80_000..12_000_000))
-                    }
-                    UploadKind::Statistic => (
-                        None,
-                        format!("Statistiques communales {y} — {place}"),
-                        format!("statistiques_{y}_{slug}.csv"),
-                        "text/csv",
-                        self.rng.random_range(1_000..60_000),
+            let (category, title, filename, mime, size): (
+                Option<DocumentCategory>,
+                String,
+                String,
+                &str,
+                i64,
+            ) = match kind {
+                UploadKind::Document => {
+                    let cat = if org.kind == OrgKind::Osc {
+                        DocumentCategory::Other
+                    } else {
+                        *self.pick(DocumentCategory::ALL)
+                    };
+                    let (t, f) = match cat {
+                        DocumentCategory::Budget => (
+                            format!("Budget primitif {y} — {place}"),
+                            format!("budget_primitif_{y}_{slug}.pdf"),
+                        ),
+                        DocumentCategory::LocalDevelopmentPlan => (
+                            format!("Plan communal de développement {}-{} de {place}", y, y + 4),
+                            format!("pcd_{y}_{slug}.pdf"),
+                        ),
+                        DocumentCategory::ProcurementPlan => (
+                            format!("Plan de passation des marchés {y} — {place}"),
+                            format!("ppm_{y}_{slug}.pdf"),
+                        ),
+                        DocumentCategory::CouncilMinutes => {
+                            let day = self.rng.random_range(1..28);
+                            let month = *self.pick(&["mars", "juin", "septembre", "décembre"]);
+                            (
+                                format!(
+                                    "Procès-verbal de la session ordinaire du {day} {month} {y} — {place}"
+                                ),
+                                format!("pv_session_{day}_{month}_{y}_{slug}.pdf"),
+                            )
+                        }
+                        DocumentCategory::Other => (
+                            format!("Rapport d'activités {y} — {place}"),
+                            format!("rapport_activites_{y}.pdf"),
+                        ),
+                    };
+                    // A few files whose name and type disagree, as real uploads do.
+                    let mime = if self.rng.random_bool(0.01) {
+                        "application/x-msdownload"
+                    } else {
+                        "application/pdf"
+                    };
+                    (
+                        Some(cat),
+                        t,
+                        f,
+                        mime,
+                        self.rng.random_range(80_000..12_000_000),
+                    )
+                }
+                UploadKind::Statistic => (
+                    None,
+                    format!("Statistiques communales {y} — {place}"),
+                    format!("statistiques_{y}_{slug}.csv"),
+                    "text/csv",
+                    self.rng.random_range(1_000..60_000),
+                ),
+                UploadKind::Article => (
+                    None,
+                    format!(
+                        "{} à {place}",
+                        self.pick(&[
+                            "Journée de salubrité",
+                            "Inauguration du nouveau forage",
+                            "Formation des conseillers",
+                            "Remise de vivres aux déplacés",
+                            "Reboisement communautaire"
+                        ])
                     ),
-                    UploadKind::Article => (
-                        None,
-                        format!("{} à {place}", self.pick(&["Journée de salubrité", "Inauguration du nouveau forage", "Formation des conseillers", "Remise de vivres aux déplacés", "Reboisement communautaire"])),
-                        format!("article_{slug}_{}.html", self.rng.random_range(1..999)),
-                        "text/html",
-                        self.rng.random_range(3_000..40_000),
+                    format!("article_{slug}_{}.html", self.rng.random_range(1..999)),
+                    "text/html",
+                    self.rng.random_range(3_000..40_000),
+                ),
+                UploadKind::Photo => (
+                    None,
+                    format!(
+                        "Photos — {} ({place})",
+                        self.pick(&[
+                            "marché central",
+                            "fête de l'indépendance",
+                            "travaux de la route",
+                            "école primaire",
+                            "barrage"
+                        ])
                     ),
-                    UploadKind::Photo => (
-                        None,
-                        format!("Photos — {} ({place})", self.pick(&["marché central", "fête de l'indépendance", "travaux de la route", "école primaire", "barrage"])),
-                        format!("IMG_{}.jpg", self.rng.random_range(1000..9999)),
-                        if self.rng.random_bool(0.01) { "application/pdf" } else { "image/jpeg" },
-                        self.rng.random_range(400_000..6_000_000),
+                    format!("IMG_{}.jpg", self.rng.random_range(1000..9999)),
+                    if self.rng.random_bool(0.01) {
+                        "application/pdf"
+                    } else {
+                        "image/jpeg"
+                    },
+                    self.rng.random_range(400_000..6_000_000),
+                ),
+                UploadKind::Video => (
+                    None,
+                    format!(
+                        "Vidéo : {} à {place}",
+                        self.pick(&[
+                            "session du conseil",
+                            "sensibilisation sur l'état civil",
+                            "reportage sur les cantines"
+                        ])
                     ),
-                    UploadKind::Video => (
-                        None,
-                        format!("Vidéo : {} à {place}", self.pick(&["session du conseil", "sensibilisation sur l'état civil", "reportage sur les cantines"])),
-                        format!("video_{slug}_{}.mp4", self.rng.random_range(1..99)),
-                        "video/mp4",
-                        self.rng.random_range(20_000_000..400_000_000),
+                    format!("video_{slug}_{}.mp4", self.rng.random_range(1..99)),
+                    "video/mp4",
+                    self.rng.random_range(20_000_000..400_000_000),
+                ),
+                UploadKind::Audio => (
+                    None,
+                    format!(
+                        "Émission radio « {} » — {place}",
+                        self.pick(&[
+                            "La voix de la commune",
+                            "Citoyens en action",
+                            "Le budget expliqué"
+                        ])
                     ),
-                    UploadKind::Audio => (
-                        None,
-                        format!("Émission radio « {} » — {place}", self.pick(&["La voix de la commune", "Citoyens en action", "Le budget expliqué"])),
-                        format!("emission_{slug}_{}.mp3", self.rng.random_range(1..52)),
-                        "audio/mpeg",
-                        self.rng.random_range(3_000_000..60_000_000),
-                    ),
-                };
-            let sha = hex(&Sha256::digest(format!("{id}:{filename}:{size}").as_bytes()));
+                    format!("emission_{slug}_{}.mp3", self.rng.random_range(1..52)),
+                    "audio/mpeg",
+                    self.rng.random_range(3_000_000..60_000_000),
+                ),
+            };
+            let sha = hex(&Sha256::digest(
+                format!("{id}:{filename}:{size}").as_bytes(),
+            ));
             let description = format!("Publié par {} via la plateforme.", org_name_hint(org.kind));
             insert.execute(params![
                 id,
@@ -652,35 +836,58 @@ impl<'c> World<'c> {
                 // Census population projected at ~3 % a year; one in thirty is
                 // off by a factor (a typing slip the review must catch).
                 let years = f64::from(y - 2019);
-                let mut pop = f64::from(c.population) * 1.03f64.powf(years) * self.rng.random_range(0.98..1.02);
+                let mut pop = f64::from(c.population)
+                    * 1.03f64.powf(years)
+                    * self.rng.random_range(0.98..1.02);
                 if self.rng.random_bool(1.0 / 30.0) {
                     pop *= *self.pick(&[0.1, 0.5, 3.0, 10.0]);
                 }
                 stat.execute(params![id, "population", y, pop.round()])?;
                 stat.execute(params![id, "population", 2019, f64::from(c.population)])?;
-                let councillors = (f64::from(c.population) / 1500.0).clamp(11.0, 160.0).round();
+                let councillors = (f64::from(c.population) / 1500.0)
+                    .clamp(11.0, 160.0)
+                    .round();
                 stat.execute(params![id, "elected_officials", y, councillors])?;
-                let boreholes = (f64::from(c.population) / 400.0 * self.rng.random_range(0.6..1.1)).round();
+                let boreholes =
+                    (f64::from(c.population) / 400.0 * self.rng.random_range(0.6..1.1)).round();
                 stat.execute(params![id, "boreholes", y, boreholes])?;
-                let schools = (f64::from(c.population) / 900.0 * self.rng.random_range(0.7..1.2)).round();
+                let schools =
+                    (f64::from(c.population) / 900.0 * self.rng.random_range(0.7..1.2)).round();
                 stat.execute(params![id, "primary_schools", y, schools])?;
                 stat.execute(params![id, "health_centres", y, (schools / 4.0).ceil()])?;
             }
-            if self.as_of.duration_since(submitted) > SignedDuration::from_hours(24 * 7) && self.rng.random_bool(0.85) {
+            if self.as_of.duration_since(submitted) > SignedDuration::from_hours(24 * 7)
+                && self.rng.random_bool(0.85)
+            {
                 reviews.push((id, submitted));
             }
         }
         summary.uploads = n;
         for (id, submitted) in reviews {
             let at = self.after(submitted, 2, 24 * 6);
-            let moderator = if self.rng.random_bool(0.8) { self.staff_with(Role::Moderator) } else { self.staff_with(Role::Admin) };
+            let moderator = if self.rng.random_bool(0.8) {
+                self.staff_with(Role::Moderator)
+            } else {
+                self.staff_with(Role::Admin)
+            };
             let roll = self.rng.random_range(0..100);
             let (decision, reason) = match roll {
                 0..80 => (ReviewDecision::Approve, None),
-                80..90 => (ReviewDecision::RequestChanges, Some((*self.pick(REVIEW_CHANGES_REASONS)).to_owned())),
-                _ => (ReviewDecision::Reject, Some((*self.pick(REVIEW_REJECT_REASONS)).to_owned())),
+                80..90 => (
+                    ReviewDecision::RequestChanges,
+                    Some((*self.pick(REVIEW_CHANGES_REASONS)).to_owned()),
+                ),
+                _ => (
+                    ReviewDecision::Reject,
+                    Some((*self.pick(REVIEW_REJECT_REASONS)).to_owned()),
+                ),
             };
-            let op = Op::ReviewUpload { upload_id: id, seen_status: UploadStatus::Pending, decision, reason };
+            let op = Op::ReviewUpload {
+                upload_id: id,
+                seen_status: UploadStatus::Pending,
+                decision,
+                reason,
+            };
             self.op(&moderator, at, op)?;
         }
         Ok(())
@@ -732,10 +939,22 @@ impl<'c> World<'c> {
                 let org = self.pick(orgs);
                 let commune = org.commune.unwrap_or(0);
                 let (category, title) = *self.pick(THREAD_TOPICS);
-                let title = title.replace("{c}", &self.communes[commune].name).replace("{y}", &year.to_string());
+                let title = title
+                    .replace("{c}", &self.communes[commune].name)
+                    .replace("{y}", &year.to_string());
                 let org_id = (org.kind != OrgKind::Osc).then(|| org.id.clone());
-                insert.execute(params![id, title, category, org_id, crate::time::format(created)])?;
-                threads.push(Thread { id, commune, created });
+                insert.execute(params![
+                    id,
+                    title,
+                    category,
+                    org_id,
+                    crate::time::format(created)
+                ])?;
+                threads.push(Thread {
+                    id,
+                    commune,
+                    created,
+                });
             }
         }
         summary.threads = threads.len();
@@ -774,22 +993,25 @@ impl<'c> World<'c> {
             let id = self.id_at(created);
             let author = self.pick(&citizens).clone();
             let place = self.communes[commune].name.clone();
-            let nature = if i % hostile_every == hostile_every / 2 && i / hostile_every < HOSTILE.len() {
-                Nature::Hostile
-            } else {
-                match self.rng.random_range(0..1000) {
-                    0..40 => Nature::Spam,
-                    40..70 => Nature::Abuse,
-                    70..90 => Nature::Personal,
-                    90..110 => Nature::Misinformation,
-                    _ => Nature::Ordinary,
-                }
-            };
+            let nature =
+                if i % hostile_every == hostile_every / 2 && i / hostile_every < HOSTILE.len() {
+                    Nature::Hostile
+                } else {
+                    match self.rng.random_range(0..1000) {
+                        0..40 => Nature::Spam,
+                        40..70 => Nature::Abuse,
+                        70..90 => Nature::Personal,
+                        90..110 => Nature::Misinformation,
+                        _ => Nature::Ordinary,
+                    }
+                };
             body.clear();
             let fill = |w: &mut Self, t: &str| {
                 let phone = w.mobile();
                 let person = w.person();
-                t.replace("{c}", &place).replace("{p}", &phone).replace("{n}", &person)
+                t.replace("{c}", &place)
+                    .replace("{p}", &phone)
+                    .replace("{n}", &person)
             };
             match nature {
                 Nature::Ordinary => {
@@ -799,7 +1021,8 @@ impl<'c> World<'c> {
                     body.push_str(&open);
                     for _ in 0..n_mid {
                         body.push(' ');
-                        body.push_str(*self.pick(POST_MIDDLES));
+                        let middle = *self.pick::<&str>(POST_MIDDLES);
+                        body.push_str(middle);
                         body.push('.');
                     }
                     let close = *self.pick(POST_CLOSINGS);
@@ -809,32 +1032,62 @@ impl<'c> World<'c> {
                     }
                     if self.rng.random_bool(0.15) {
                         body.push_str("\n\n");
-                        body.push_str(*self.pick(POST_MIDDLES));
+                        let middle = *self.pick::<&str>(POST_MIDDLES);
+                        body.push_str(middle);
                         body.push_str(" !");
                     }
                 }
-                Nature::Spam => { let t = *self.pick(SPAM); body.push_str(&fill(self, t)) },
-                Nature::Abuse => { let t = *self.pick(ABUSE); body.push_str(&fill(self, t)) },
-                Nature::Personal => { let t = *self.pick(PERSONAL); body.push_str(&fill(self, t)) },
-                Nature::Misinformation => { let t = *self.pick(MISINFORMATION); body.push_str(&fill(self, t)) },
+                Nature::Spam => {
+                    let t = *self.pick(SPAM);
+                    body.push_str(&fill(self, t))
+                }
+                Nature::Abuse => {
+                    let t = *self.pick(ABUSE);
+                    body.push_str(&fill(self, t))
+                }
+                Nature::Personal => {
+                    let t = *self.pick(PERSONAL);
+                    body.push_str(&fill(self, t))
+                }
+                Nature::Misinformation => {
+                    let t = *self.pick(MISINFORMATION);
+                    body.push_str(&fill(self, t))
+                }
                 Nature::Hostile => body.push_str(HOSTILE[(i / hostile_every) % HOSTILE.len()]),
             }
             let (n_flags, reason) = match nature {
-                Nature::Ordinary if self.rng.random_bool(0.01) => (1, *self.pick(&[FlagReason::OffTopic, FlagReason::Other])),
+                Nature::Ordinary if self.rng.random_bool(0.01) => {
+                    (1, *self.pick(&[FlagReason::OffTopic, FlagReason::Other]))
+                }
                 Nature::Ordinary => (0, FlagReason::Other),
                 Nature::Spam => (self.rng.random_range(1..=5), FlagReason::Spam),
                 Nature::Abuse => (self.rng.random_range(1..=4), FlagReason::Abuse),
                 Nature::Personal => (self.rng.random_range(1..=3), FlagReason::PersonalData),
-                Nature::Misinformation => (self.rng.random_range(0..=3), FlagReason::Misinformation),
+                Nature::Misinformation => {
+                    (self.rng.random_range(0..=3), FlagReason::Misinformation)
+                }
                 Nature::Hostile => (1, FlagReason::Other),
             };
-            insert_post.execute(params![id, thread_id, author, body, crate::time::format(created), n_flags as i64])?;
+            insert_post.execute(params![
+                id,
+                thread_id,
+                author,
+                body,
+                crate::time::format(created),
+                n_flags as i64
+            ])?;
             let mut last_flag = created;
             for _ in 0..n_flags {
                 last_flag = self.after(last_flag, 0, 48);
                 let fid = self.id_at(last_flag);
                 let reporter = self.pick(&citizens).clone();
-                insert_flag.execute(params![fid, id, reporter, reason, crate::time::format(last_flag)])?;
+                insert_flag.execute(params![
+                    fid,
+                    id,
+                    reporter,
+                    reason,
+                    crate::time::format(last_flag)
+                ])?;
             }
             flags_total += n_flags;
             // Staff have dealt with flagged posts older than three days, most of the time.
@@ -853,7 +1106,11 @@ impl<'c> World<'c> {
         let mut sanctioned: HashSet<String> = HashSet::new();
         for (post_id, author, nature, flags, last_flag) in decisions {
             let at = self.after(last_flag, 1, 72);
-            let moderator = if self.rng.random_bool(0.85) { self.staff_with(Role::Moderator) } else { self.staff_with(Role::Admin) };
+            let moderator = if self.rng.random_bool(0.85) {
+                self.staff_with(Role::Moderator)
+            } else {
+                self.staff_with(Role::Admin)
+            };
             let op = match nature {
                 Nature::Ordinary => Op::DismissFlags {
                     post_id: post_id.clone(),
@@ -876,7 +1133,9 @@ impl<'c> World<'c> {
                     action: PostAction::Hide,
                     reason: Some(match nature {
                         Nature::Abuse => "Propos injurieux".into(),
-                        Nature::Misinformation => "Information non vérifiée, en attente de source".into(),
+                        Nature::Misinformation => {
+                            "Information non vérifiée, en attente de source".into()
+                        }
                         _ => "Séquences de contrôle dans le message".into(),
                     }),
                 },
@@ -914,7 +1173,9 @@ impl<'c> World<'c> {
                         citizen_id: author,
                         seen_status: CitizenStatus::Active,
                         action: CitizenAction::Mute,
-                        until: Some(crate::time::format(later + SignedDuration::from_hours(24 * 7))),
+                        until: Some(crate::time::format(
+                            later + SignedDuration::from_hours(24 * 7),
+                        )),
                         reason: Some("Insultes répétées".into()),
                     }
                 };
@@ -946,26 +1207,45 @@ impl<'c> World<'c> {
         }
         let mut groups: Vec<(String, Option<String>)> = Vec::new();
         {
-            let mut insert = self
-                .conn
-                .prepare("INSERT INTO sms_groups (id, name, description, org_id) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut insert = self.conn.prepare(
+                "INSERT INTO sms_groups (id, name, description, org_id) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for r in &regions {
                 let at = self.within_days(700);
                 let id = self.id_at(at);
-                insert.execute(params![id, format!("Alertes {r}"), format!("Alertes et avis pour la région {r}"), None::<String>])?;
+                insert.execute(params![
+                    id,
+                    format!("Alertes {r}"),
+                    format!("Alertes et avis pour la région {r}"),
+                    None::<String>
+                ])?;
                 groups.push((id, Some(r.clone())));
             }
             let extra = [
-                ("Relais communautaires", "Relais et animateurs communautaires"),
+                (
+                    "Relais communautaires",
+                    "Relais et animateurs communautaires",
+                ),
                 ("Conseillers municipaux", "Élus des communes enrôlées"),
                 ("Radios communautaires", "Animateurs des radios partenaires"),
-                ("Associations de femmes", "Responsables des associations de femmes"),
+                (
+                    "Associations de femmes",
+                    "Responsables des associations de femmes",
+                ),
             ];
             for (name, description) in extra {
                 let at = self.within_days(700);
                 let id = self.id_at(at);
-                let org = orgs.iter().find(|o| o.kind == OrgKind::Osc).map(|o| o.id.clone());
-                insert.execute(params![id, name, description, org.filter(|_| name.starts_with("Associations"))])?;
+                let org = orgs
+                    .iter()
+                    .find(|o| o.kind == OrgKind::Osc)
+                    .map(|o| o.id.clone());
+                insert.execute(params![
+                    id,
+                    name,
+                    description,
+                    org.filter(|_| name.starts_with("Associations"))
+                ])?;
                 groups.push((id, None));
             }
         }
@@ -974,11 +1254,12 @@ impl<'c> World<'c> {
             let mut insert = self.conn.prepare(
                 "INSERT INTO sms_contacts (id, phone_e164, name, region, commune, opted_out_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            let mut member = self
-                .conn
-                .prepare("INSERT OR IGNORE INTO sms_group_members (group_id, contact_id) VALUES (?1, ?2)")?;
+            let mut member = self.conn.prepare(
+                "INSERT OR IGNORE INTO sms_group_members (group_id, contact_id) VALUES (?1, ?2)",
+            )?;
             let mut phones = HashSet::with_capacity(n_contacts);
-            let mut times: Vec<Timestamp> = (0..n_contacts).map(|_| self.within_days(700)).collect();
+            let mut times: Vec<Timestamp> =
+                (0..n_contacts).map(|_| self.within_days(700)).collect();
             times.sort_unstable();
             let mut made = 0;
             while made < n_contacts {
@@ -989,10 +1270,16 @@ impl<'c> World<'c> {
                 let at = times[made];
                 let id = self.id_at(at);
                 let c = self.communes[self.rng.random_range(0..self.communes.len())].clone();
-                let opted_out = self.rng.random_bool(0.03).then(|| crate::time::format(self.after(at, 24, 24 * 200)));
+                let opted_out = self
+                    .rng
+                    .random_bool(0.03)
+                    .then(|| crate::time::format(self.after(at, 24, 24 * 200)));
                 let name = self.person();
                 insert.execute(params![id, phone, name, c.region, c.name, opted_out])?;
-                if let Some((gid, _)) = groups.iter().find(|(_, r)| r.as_deref() == Some(c.region.as_str())) {
+                if let Some((gid, _)) = groups
+                    .iter()
+                    .find(|(_, r)| r.as_deref() == Some(c.region.as_str()))
+                {
                     member.execute(params![gid, id])?;
                 }
                 if self.rng.random_bool(0.3) {
@@ -1012,25 +1299,54 @@ impl<'c> World<'c> {
             let id = self.id_at(at);
             let gi = self.rng.random_range(0..groups.len());
             let ci = self.rng.random_range(0..self.communes.len());
-            let place = groups[gi].1.clone().unwrap_or_else(|| self.communes[ci].name.clone());
+            let place = groups[gi]
+                .1
+                .clone()
+                .unwrap_or_else(|| self.communes[ci].name.clone());
             let alert = self.rng.random_bool(0.25);
-            let template = if alert { *self.pick(SMS_ALERTS) } else { *self.pick(SMS_NOTICES) };
-            let day = (at + SignedDuration::from_hours(24 * self.rng.random_range(3..20))).to_zoned_datetime(jiff::tz::TimeZone::UTC);
+            let template = if alert {
+                *self.pick(SMS_ALERTS)
+            } else {
+                *self.pick(SMS_NOTICES)
+            };
+            let day = (at + SignedDuration::from_hours(24 * self.rng.random_range(3..20)))
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC);
             let body = template
                 .replace("{c}", &place)
                 .replace("{y}", &year.to_string())
                 .replace("{d}", &format!("{:02}/{:02}", day.day(), day.month()));
-            let author = if self.rng.random_bool(0.5) { self.staff_with(Role::FieldAgent) } else { self.staff_with(Role::Moderator) };
-            let kind = if alert { SmsKind::Alert } else { SmsKind::Notice };
+            let author = if self.rng.random_bool(0.5) {
+                self.staff_with(Role::FieldAgent)
+            } else {
+                self.staff_with(Role::Moderator)
+            };
+            let kind = if alert {
+                SmsKind::Alert
+            } else {
+                SmsKind::Notice
+            };
             let op = Op::QueueSms {
-                message: NewSms { id: id.clone(), group_id: groups[gi].0.clone(), kind, body, scheduled_at: None },
+                message: NewSms {
+                    id: id.clone(),
+                    group_id: groups[gi].0.clone(),
+                    kind,
+                    body,
+                    scheduled_at: None,
+                },
             };
             self.op(&author, at, op)?;
             let roll = self.rng.random_range(0..10);
             if roll < 5 {
                 let admin = self.staff_with(Role::Admin);
                 let later = self.after(at, 1, 48);
-                self.op(&admin, later, Op::ApproveSms { message_id: id, seen_status: SmsStatus::Queued })?;
+                self.op(
+                    &admin,
+                    later,
+                    Op::ApproveSms {
+                        message_id: id,
+                        seen_status: SmsStatus::Queued,
+                    },
+                )?;
             } else if roll < 6 {
                 let later = self.after(at, 1, 24);
                 let op = Op::CancelSms {

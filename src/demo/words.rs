@@ -3,25 +3,116 @@
 //! from `data/bf_communes.csv`.
 
 pub const FAMILY_NAMES: &[&str] = &[
-    "Ouédraogo", "Sawadogo", "Kaboré", "Compaoré", "Traoré", "Zongo", "Ouattara", "Sanou", "Diallo",
-    "Coulibaly", "Tapsoba", "Zoungrana", "Nikiéma", "Ilboudo", "Kiendrébéogo", "Bationo", "Yaméogo",
-    "Somé", "Dabiré", "Kambou", "Hien", "Palm", "Konaté", "Barry", "Cissé", "Maïga", "Dicko", "Sidibé",
-    "Tiendrébéogo", "Zida", "Bado", "Kinda", "Guiro", "Bamogo", "Nana", "Simporé", "Belem", "Zerbo",
-    "Ki", "Lompo", "Thiombiano", "Sorgho", "Tamboura", "Drabo", "Millogo", "Kaboré", "Ouoba",
+    "Ouédraogo",
+    "Sawadogo",
+    "Kaboré",
+    "Compaoré",
+    "Traoré",
+    "Zongo",
+    "Ouattara",
+    "Sanou",
+    "Diallo",
+    "Coulibaly",
+    "Tapsoba",
+    "Zoungrana",
+    "Nikiéma",
+    "Ilboudo",
+    "Kiendrébéogo",
+    "Bationo",
+    "Yaméogo",
+    "Somé",
+    "Dabiré",
+    "Kambou",
+    "Hien",
+    "Palm",
+    "Konaté",
+    "Barry",
+    "Cissé",
+    "Maïga",
+    "Dicko",
+    "Sidibé",
+    "Tiendrébéogo",
+    "Zida",
+    "Bado",
+    "Kinda",
+    "Guiro",
+    "Bamogo",
+    "Nana",
+    "Simporé",
+    "Belem",
+    "Zerbo",
+    "Ki",
+    "Lompo",
+    "Thiombiano",
+    "Sorgho",
+    "Tamboura",
+    "Drabo",
+    "Millogo",
+    "Kaboré",
+    "Ouoba",
 ];
 
 pub const GIVEN_NAMES: &[&str] = &[
-    "Aminata", "Salif", "Issouf", "Mariam", "Adama", "Boureima", "Rasmata", "Hamidou", "Alizèta",
-    "Souleymane", "Fatimata", "Karim", "Awa", "Ousmane", "Safiatou", "Idrissa", "Bintou", "Moussa",
-    "Haoua", "Abdoulaye", "Pauline", "Jean-Baptiste", "Clarisse", "Bernadette", "Dieudonné", "Ablassé",
-    "Rasmané", "Zénabo", "Inoussa", "Pélagie", "Lassané", "Assétou", "Yacouba", "Sophie", "Noufou",
-    "Kadiatou", "Théophile", "Habibou", "Rokia", "Seydou", "Edwige", "Wendpouiré", "Aïcha", "Boukary",
+    "Aminata",
+    "Salif",
+    "Issouf",
+    "Mariam",
+    "Adama",
+    "Boureima",
+    "Rasmata",
+    "Hamidou",
+    "Alizèta",
+    "Souleymane",
+    "Fatimata",
+    "Karim",
+    "Awa",
+    "Ousmane",
+    "Safiatou",
+    "Idrissa",
+    "Bintou",
+    "Moussa",
+    "Haoua",
+    "Abdoulaye",
+    "Pauline",
+    "Jean-Baptiste",
+    "Clarisse",
+    "Bernadette",
+    "Dieudonné",
+    "Ablassé",
+    "Rasmané",
+    "Zénabo",
+    "Inoussa",
+    "Pélagie",
+    "Lassané",
+    "Assétou",
+    "Yacouba",
+    "Sophie",
+    "Noufou",
+    "Kadiatou",
+    "Théophile",
+    "Habibou",
+    "Rokia",
+    "Seydou",
+    "Edwige",
+    "Wendpouiré",
+    "Aïcha",
+    "Boukary",
 ];
 
-pub const ORG_ROLES_COMMUNE: &[&str] =
-    &["Maire", "Secrétaire général de mairie", "Premier adjoint au maire", "Chargé de communication"];
-pub const ORG_ROLES_OSC: &[&str] =
-    &["Présidente", "Président", "Coordonnateur", "Coordonnatrice", "Secrétaire exécutif", "Trésorière"];
+pub const ORG_ROLES_COMMUNE: &[&str] = &[
+    "Maire",
+    "Secrétaire général de mairie",
+    "Premier adjoint au maire",
+    "Chargé de communication",
+];
+pub const ORG_ROLES_OSC: &[&str] = &[
+    "Présidente",
+    "Président",
+    "Coordonnateur",
+    "Coordonnatrice",
+    "Secrétaire exécutif",
+    "Trésorière",
+];
 
 /// Kinds of association, with the acronym letters they start with.
 pub const OSC_FORMS: &[(&str, &str)] = &[
@@ -67,40 +158,64 @@ pub const OSC_MEMBERS: &[(&str, &str)] = &[
     ("Amis de la Bibliothèque", "AB"),
 ];
 
-pub const EMAIL_DOMAINS: &[&str] = &["gmail.com", "yahoo.fr", "hotmail.com", "fasonet.bf", "outlook.fr"];
+pub const EMAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "yahoo.fr",
+    "hotmail.com",
+    "fasonet.bf",
+    "outlook.fr",
+];
 
 /// BF mobile numbers: +226 then eight digits; these prefixes are mobile ranges.
 pub const MOBILE_PREFIXES: &[&str] = &[
-    "51", "52", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "67", "68", "70",
-    "71", "72", "73", "74", "75", "76", "77", "78", "79",
+    "51", "52", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "67", "68",
+    "70", "71", "72", "73", "74", "75", "76", "77", "78", "79",
 ];
 
-pub const CITIZEN_SUFFIXES: &[&str] = &["", "", "", "_226", "_bf", " K.", " O.", " S.", "2019", " du Faso"];
+pub const CITIZEN_SUFFIXES: &[&str] = &[
+    "", "", "", "_226", "_bf", " K.", " O.", " S.", "2019", " du Faso",
+];
 
 /// Forum thread topics: (category, title with {c} for the commune).
 pub const THREAD_TOPICS: &[(&str, &str)] = &[
     ("budget", "Budget {y} de {c} : où vont les fonds ?"),
-    ("budget", "Session budgétaire de {c} : vos questions aux conseillers"),
+    (
+        "budget",
+        "Session budgétaire de {c} : vos questions aux conseillers",
+    ),
     ("water", "Coupures d'eau à {c} depuis trois semaines"),
     ("water", "Forages en panne dans les villages de {c}"),
     ("health", "Le CSPS de {c} manque de médicaments"),
     ("health", "Campagne de vaccination à {c}"),
-    ("education", "Recrutement des enseignants communautaires à {c}"),
+    (
+        "education",
+        "Recrutement des enseignants communautaires à {c}",
+    ),
     ("education", "Cantines scolaires : la situation à {c}"),
     ("security", "Sécurité sur la route de {c}"),
     ("agriculture", "Distribution d'engrais subventionné à {c}"),
     ("agriculture", "Prix du sésame cette saison à {c}"),
     ("infrastructure", "Travaux du marché central de {c}"),
     ("infrastructure", "Éclairage public à {c}"),
-    ("general", "Plan communal de développement de {c} : vos avis"),
+    (
+        "general",
+        "Plan communal de développement de {c} : vos avis",
+    ),
     ("general", "Compte rendu du conseil municipal de {c}"),
 ];
 
 pub const POST_OPENINGS: &[&str] = &[
-    "Bonjour à tous.", "Merci pour ce sujet.", "Je confirme ce qui est dit plus haut.",
-    "Bonsoir chers concitoyens.", "Je suis d'accord avec le précédent message.", "Salut la famille.",
-    "Question pour la mairie :", "Je vis à {c} depuis dix ans et", "Depuis la dernière session,",
-    "Permettez-moi d'ajouter que", "Avec tout le respect dû aux élus,",
+    "Bonjour à tous.",
+    "Merci pour ce sujet.",
+    "Je confirme ce qui est dit plus haut.",
+    "Bonsoir chers concitoyens.",
+    "Je suis d'accord avec le précédent message.",
+    "Salut la famille.",
+    "Question pour la mairie :",
+    "Je vis à {c} depuis dix ans et",
+    "Depuis la dernière session,",
+    "Permettez-moi d'ajouter que",
+    "Avec tout le respect dû aux élus,",
 ];
 
 pub const POST_MIDDLES: &[&str] = &[
@@ -122,9 +237,16 @@ pub const POST_MIDDLES: &[&str] = &[
 ];
 
 pub const POST_CLOSINGS: &[&str] = &[
-    "Merci de nous répondre.", "Que Dieu bénisse le Faso.", "Nous attendons des actes.",
-    "Bonne journée.", "Je compte sur les conseillers.", "À suivre.", "Barka.", "Courage à tous.",
-    "Qu'en pensent les autres ?", "",
+    "Merci de nous répondre.",
+    "Que Dieu bénisse le Faso.",
+    "Nous attendons des actes.",
+    "Bonne journée.",
+    "Je compte sur les conseillers.",
+    "À suivre.",
+    "Barka.",
+    "Courage à tous.",
+    "Qu'en pensent les autres ?",
+    "",
 ];
 
 pub const SPAM: &[&str] = &[
@@ -203,5 +325,7 @@ pub const ENROL_REJECT_REASONS: &[&str] = &[
     "Objet de l'association hors du champ de la plateforme",
 ];
 
-pub const SUSPEND_REASONS: &[&str] =
-    &["Publications répétées de contenus non vérifiés", "Responsables injoignables depuis six mois"];
+pub const SUSPEND_REASONS: &[&str] = &[
+    "Publications répétées de contenus non vérifiés",
+    "Responsables injoignables depuis six mois",
+];

@@ -75,7 +75,9 @@ impl EnrollmentAction {
     pub fn permission(self) -> Permission {
         match self {
             Self::RecordCharter | Self::RecordContact => Permission::AdvanceEnrollment,
-            Self::Enrol | Self::Reject | Self::Suspend | Self::Reinstate => Permission::DecideEnrollment,
+            Self::Enrol | Self::Reject | Self::Suspend | Self::Reinstate => {
+                Permission::DecideEnrollment
+            }
         }
     }
 }

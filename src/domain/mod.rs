@@ -138,8 +138,17 @@ mod tests {
             normalise_name("Association des Femmes Rurales de Koudougou"),
             normalise_name("ASSOCIATION DES FEMMES RURALES DE KOUDOUGOU.")
         );
-        assert_eq!(normalise_name("  Réseau  Naam-Yaadga! "), "reseau naam yaadga");
-        assert_eq!(normalise_name("Commune de Fada N'Gourma"), "commune de fada n gourma");
-        assert_ne!(normalise_name("Association A"), normalise_name("Association B"));
+        assert_eq!(
+            normalise_name("  Réseau  Naam-Yaadga! "),
+            "reseau naam yaadga"
+        );
+        assert_eq!(
+            normalise_name("Commune de Fada N'Gourma"),
+            "commune de fada n gourma"
+        );
+        assert_ne!(
+            normalise_name("Association A"),
+            normalise_name("Association B")
+        );
     }
 }

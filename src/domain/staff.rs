@@ -68,7 +68,12 @@ mod tests {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             for (i, role) in Role::ALL.iter().enumerate() {
                 let documented = cells[2 + i] == "yes";
-                assert_eq!(documented, role.may(*p), "{p} for {role}: ARCHITECTURE.md says {}", cells[2 + i]);
+                assert_eq!(
+                    documented,
+                    role.may(*p),
+                    "{p} for {role}: ARCHITECTURE.md says {}",
+                    cells[2 + i]
+                );
             }
         }
     }

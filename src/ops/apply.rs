@@ -22,7 +22,10 @@ pub struct OpMeta {
 
 impl OpMeta {
     pub fn now() -> OpMeta {
-        OpMeta { op_id: uuid::Uuid::now_v7().to_string(), at: crate::time::now() }
+        OpMeta {
+            op_id: uuid::Uuid::now_v7().to_string(),
+            at: crate::time::now(),
+        }
     }
 }
 
@@ -42,33 +45,90 @@ pub fn apply(conn: &Connection, actor: &Actor, op: &Op) -> Result<Applied, OpErr
 }
 
 /// Applies an op whose id and time were fixed elsewhere (pushed ops, demo history).
-pub fn apply_with(conn: &Connection, actor: &Actor, op: &Op, meta: &OpMeta) -> Result<Applied, OpError> {
+pub fn apply_with(
+    conn: &Connection,
+    actor: &Actor,
+    op: &Op,
+    meta: &OpMeta,
+) -> Result<Applied, OpError> {
     if conn.is_autocommit() {
         return Err(OpError::NoTransaction);
     }
     let change = match op {
         Op::ApplyEnrollment { org } => apply_enrollment(conn, actor, org, meta)?,
-        Op::SetEnrollmentStatus { org_id, seen_status, action, reason, charter } => {
-            set_enrollment_status(conn, actor, org_id, *seen_status, *action, reason, charter.as_ref(), meta)?
-        }
-        Op::ReviewUpload { upload_id, seen_status, decision, reason } => {
-            review_upload(conn, actor, upload_id, *seen_status, *decision, reason, meta)?
-        }
-        Op::ModeratePost { post_id, seen_status, action, reason } => {
-            moderate_post(conn, actor, post_id, *seen_status, *action, reason, meta)?
-        }
-        Op::DismissFlags { post_id, seen_flag_count, .. } => dismiss_flags(conn, actor, post_id, *seen_flag_count)?,
-        Op::SetCitizenStatus { citizen_id, seen_status, action, until, reason } => {
-            set_citizen_status(conn, actor, citizen_id, *seen_status, *action, until.as_deref(), reason, meta)?
-        }
-        Op::LockThread { thread_id, seen_locked, locked, reason } => {
-            lock_thread(conn, actor, thread_id, *seen_locked, *locked, reason)?
-        }
+        Op::SetEnrollmentStatus {
+            org_id,
+            seen_status,
+            action,
+            reason,
+            charter,
+        } => set_enrollment_status(
+            conn,
+            actor,
+            org_id,
+            *seen_status,
+            *action,
+            reason,
+            charter.as_ref(),
+            meta,
+        )?,
+        Op::ReviewUpload {
+            upload_id,
+            seen_status,
+            decision,
+            reason,
+        } => review_upload(
+            conn,
+            actor,
+            upload_id,
+            *seen_status,
+            *decision,
+            reason,
+            meta,
+        )?,
+        Op::ModeratePost {
+            post_id,
+            seen_status,
+            action,
+            reason,
+        } => moderate_post(conn, actor, post_id, *seen_status, *action, reason, meta)?,
+        Op::DismissFlags {
+            post_id,
+            seen_flag_count,
+            ..
+        } => dismiss_flags(conn, actor, post_id, *seen_flag_count)?,
+        Op::SetCitizenStatus {
+            citizen_id,
+            seen_status,
+            action,
+            until,
+            reason,
+        } => set_citizen_status(
+            conn,
+            actor,
+            citizen_id,
+            *seen_status,
+            *action,
+            until.as_deref(),
+            reason,
+            meta,
+        )?,
+        Op::LockThread {
+            thread_id,
+            seen_locked,
+            locked,
+            reason,
+        } => lock_thread(conn, actor, thread_id, *seen_locked, *locked, reason)?,
         Op::QueueSms { message } => queue_sms(conn, actor, message, meta)?,
-        Op::ApproveSms { message_id, seen_status } => approve_sms(conn, actor, message_id, *seen_status)?,
-        Op::CancelSms { message_id, seen_status, reason } => {
-            cancel_sms(conn, actor, message_id, *seen_status, reason)?
-        }
+        Op::ApproveSms {
+            message_id,
+            seen_status,
+        } => approve_sms(conn, actor, message_id, *seen_status)?,
+        Op::CancelSms {
+            message_id,
+            seen_status,
+            reason,
+        } => cancel_sms(conn, actor, message_id, *seen_status, reason)?,
     };
     let action = op.action_name();
     conn.prepare_cached(
@@ -87,15 +147,26 @@ pub fn apply_with(conn: &Connection, actor: &Actor, op: &Op, meta: &OpMeta) -> R
         json!({"before": change.before, "after": change.after}).to_string(),
     ])?;
     if crate::store::state(conn, "side")?.as_deref() != Some("hub") {
-        let envelope = Envelope { v: OP_FORMAT, op: op.clone() };
-        let body = serde_json::to_string(&envelope).map_err(|e| OpError::Invalid { field: "op", why: e.to_string() })?;
+        let envelope = Envelope {
+            v: OP_FORMAT,
+            op: op.clone(),
+        };
+        let body = serde_json::to_string(&envelope).map_err(|e| OpError::Invalid {
+            field: "op",
+            why: e.to_string(),
+        })?;
         conn.prepare_cached(
             "INSERT INTO outbox (op_id, seq, created_at, op)
              VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3)",
         )?
         .execute(params![meta.op_id, meta.at, body])?;
     }
-    Ok(Applied { op_id: meta.op_id.clone(), entity: change.entity, entity_id: change.entity_id, action })
+    Ok(Applied {
+        op_id: meta.op_id.clone(),
+        entity: change.entity,
+        entity_id: change.entity_id,
+        action,
+    })
 }
 
 /// The rows one op changed, for the audit log.
@@ -114,22 +185,37 @@ fn reason_of(op: &Op) -> Option<&str> {
         | Op::DismissFlags { reason, .. }
         | Op::SetCitizenStatus { reason, .. }
         | Op::LockThread { reason, .. }
-        | Op::CancelSms { reason, .. } => reason.as_deref().map(str::trim).filter(|r| !r.is_empty()),
+        | Op::CancelSms { reason, .. } => {
+            reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
+        }
         Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::ApproveSms { .. } => None,
     }
 }
 
-fn require(actor: &Actor, permission: Permission, action: impl Into<String>) -> Result<(), OpError> {
+fn require(
+    actor: &Actor,
+    permission: Permission,
+    action: impl Into<String>,
+) -> Result<(), OpError> {
     if actor.role.may(permission) {
         Ok(())
     } else {
-        Err(OpError::Forbidden { role: actor.role, action: action.into() })
+        Err(OpError::Forbidden {
+            role: actor.role,
+            action: action.into(),
+        })
     }
 }
 
-fn require_reason(needed: bool, reason: &Option<String>, action: impl Into<String>) -> Result<(), OpError> {
+fn require_reason(
+    needed: bool,
+    reason: &Option<String>,
+    action: impl Into<String>,
+) -> Result<(), OpError> {
     if needed && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(OpError::ReasonRequired { action: action.into() });
+        return Err(OpError::ReasonRequired {
+            action: action.into(),
+        });
     }
     Ok(())
 }
@@ -141,7 +227,12 @@ fn check_seen<S: PartialEq + std::fmt::Display>(
     current: S,
 ) -> Result<(), OpError> {
     if seen != current {
-        return Err(OpError::Stale { entity, id: id.to_owned(), seen: seen.to_string(), current: current.to_string() });
+        return Err(OpError::Stale {
+            entity,
+            id: id.to_owned(),
+            seen: seen.to_string(),
+            current: current.to_string(),
+        });
     }
     Ok(())
 }
@@ -158,38 +249,65 @@ fn illegal<S: std::fmt::Display>(
         id: id.to_owned(),
         action: action.to_string(),
         from: from.to_string(),
-        allowed: allowed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        allowed: allowed
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
 fn not_found(entity: &'static str, id: &str) -> OpError {
-    OpError::NotFound { entity, id: id.to_owned() }
+    OpError::NotFound {
+        entity,
+        id: id.to_owned(),
+    }
 }
 
 fn invalid(field: &'static str, why: impl Into<String>) -> OpError {
-    OpError::Invalid { field, why: why.into() }
+    OpError::Invalid {
+        field,
+        why: why.into(),
+    }
 }
 
 fn check_id(field: &'static str, id: &str) -> Result<(), OpError> {
-    uuid::Uuid::parse_str(id).map(drop).map_err(|_| invalid(field, format!("\"{id}\" is not a UUID")))
+    uuid::Uuid::parse_str(id)
+        .map(drop)
+        .map_err(|_| invalid(field, format!("\"{id}\" is not a UUID")))
 }
 
 fn non_empty(field: &'static str, value: &str) -> Result<(), OpError> {
-    if value.trim().is_empty() { Err(invalid(field, "must not be empty")) } else { Ok(()) }
+    if value.trim().is_empty() {
+        Err(invalid(field, "must not be empty"))
+    } else {
+        Ok(())
+    }
 }
 
 /// A phone number as stored: E.164 (`+` then 8 to 15 digits). Full
 /// libphonenumber validation belongs to the SMS module's import.
 fn check_phone(phone: &str) -> Result<(), OpError> {
     let digits = phone.strip_prefix('+').unwrap_or("");
-    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') {
+    if (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+    {
         Ok(())
     } else {
-        Err(invalid("phone", format!("\"{phone}\" is not an international number like +22670123456")))
+        Err(invalid(
+            "phone",
+            format!("\"{phone}\" is not an international number like +22670123456"),
+        ))
     }
 }
 
-fn apply_enrollment(conn: &Connection, actor: &Actor, org: &NewOrganization, meta: &OpMeta) -> Result<Change, OpError> {
+fn apply_enrollment(
+    conn: &Connection,
+    actor: &Actor,
+    org: &NewOrganization,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
     require(actor, Permission::ApplyEnrollment, "enrollment.apply")?;
     check_id("org.id", &org.id)?;
     non_empty("org.name", &org.name)?;
@@ -200,12 +318,19 @@ fn apply_enrollment(conn: &Connection, actor: &Actor, org: &NewOrganization, met
     if let Some(email) = org.email.as_deref().filter(|e| !e.is_empty())
         && !email.contains('@')
     {
-        return Err(invalid("email", format!("\"{email}\" is not an e-mail address")));
+        return Err(invalid(
+            "email",
+            format!("\"{email}\" is not an e-mail address"),
+        ));
     }
-    let exists: bool =
-        conn.prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")?.exists([&org.id])?;
+    let exists: bool = conn
+        .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")?
+        .exists([&org.id])?;
     if exists {
-        return Err(invalid("org.id", format!("organization {} already exists", org.id)));
+        return Err(invalid(
+            "org.id",
+            format!("organization {} already exists", org.id),
+        ));
     }
     conn.prepare_cached(
         "INSERT INTO organizations (id, kind, name, acronym, region, province, commune, contact_name, contact_role,
@@ -251,7 +376,12 @@ fn set_enrollment_status(
     require(actor, action.permission(), &name)?;
     require_reason(action.needs_reason(), reason, &name)?;
     if action == EnrollmentAction::RecordCharter {
-        let c = charter.ok_or_else(|| invalid("charter", "record_charter needs the signing date and reference"))?;
+        let c = charter.ok_or_else(|| {
+            invalid(
+                "charter",
+                "record_charter needs the signing date and reference",
+            )
+        })?;
         crate::time::parse_day(&c.signed_on).map_err(|why| invalid("charter.signed_on", why))?;
         non_empty("charter.reference", &c.reference)?;
     }
@@ -262,7 +392,13 @@ fn set_enrollment_status(
         .ok_or_else(|| not_found("organization", org_id))?;
     check_seen("organization", org_id, seen, current)?;
     if !action.can_start_from(current) {
-        return Err(illegal("organization", org_id, action, current, action.allowed_from()));
+        return Err(illegal(
+            "organization",
+            org_id,
+            action,
+            current,
+            action.allowed_from(),
+        ));
     }
     let target = action.target();
     let mut after = json!({"status": target});
@@ -272,7 +408,13 @@ fn set_enrollment_status(
                 "UPDATE organizations SET status = ?2, charter_signed_on = ?3, charter_ref = ?4,
                     updated_at = ?5, version = version + 1 WHERE id = ?1",
             )?
-            .execute(params![org_id, target, c.signed_on.trim(), c.reference.trim(), meta.at])?;
+            .execute(params![
+                org_id,
+                target,
+                c.signed_on.trim(),
+                c.reference.trim(),
+                meta.at
+            ])?;
             after["charter_signed_on"] = json!(c.signed_on.trim());
             after["charter_ref"] = json!(c.reference.trim());
         }
@@ -283,7 +425,12 @@ fn set_enrollment_status(
             .execute(params![org_id, target, meta.at])?;
         }
     }
-    Ok(Change { entity: "organization", entity_id: org_id.to_owned(), before: json!({"status": current}), after })
+    Ok(Change {
+        entity: "organization",
+        entity_id: org_id.to_owned(),
+        before: json!({"status": current}),
+        after,
+    })
 }
 
 fn review_upload(
@@ -305,7 +452,13 @@ fn review_upload(
         .ok_or_else(|| not_found("upload", upload_id))?;
     check_seen("upload", upload_id, seen, current)?;
     if !decision.can_start_from(current) {
-        return Err(illegal("upload", upload_id, decision, current, &[UploadStatus::Pending]));
+        return Err(illegal(
+            "upload",
+            upload_id,
+            decision,
+            current,
+            &[UploadStatus::Pending],
+        ));
     }
     let target = decision.target();
     conn.prepare_cached(
@@ -340,15 +493,32 @@ fn moderate_post(
         .ok_or_else(|| not_found("forum_post", post_id))?;
     check_seen("forum_post", post_id, seen, current)?;
     if !action.can_start_from(current) {
-        return Err(illegal("forum_post", post_id, action, current, action.allowed_from()));
+        return Err(illegal(
+            "forum_post",
+            post_id,
+            action,
+            current,
+            action.allowed_from(),
+        ));
     }
     let target = action.target();
-    let resolved = if action.resolves_flags() { resolve_flags(conn, post_id)? } else { 0 };
+    let resolved = if action.resolves_flags() {
+        resolve_flags(conn, post_id)?
+    } else {
+        0
+    };
     conn.prepare_cached(
         "UPDATE forum_posts SET status = ?2, moderated_by = ?3, moderated_at = ?4, reason = ?5,
             flag_count = flag_count - ?6, version = version + 1 WHERE id = ?1",
     )?
-    .execute(params![post_id, target, actor.login, meta.at, reason.as_deref().map(str::trim), resolved])?;
+    .execute(params![
+        post_id,
+        target,
+        actor.login,
+        meta.at,
+        reason.as_deref().map(str::trim),
+        resolved
+    ])?;
     Ok(Change {
         entity: "forum_post",
         entity_id: post_id.to_owned(),
@@ -364,7 +534,12 @@ fn resolve_flags(conn: &Connection, post_id: &str) -> Result<i64, OpError> {
     Ok(n as i64)
 }
 
-fn dismiss_flags(conn: &Connection, actor: &Actor, post_id: &str, seen_flags: i64) -> Result<Change, OpError> {
+fn dismiss_flags(
+    conn: &Connection,
+    actor: &Actor,
+    post_id: &str,
+    seen_flags: i64,
+) -> Result<Change, OpError> {
     require(actor, Permission::ModeratePost, "post.dismiss_flags")?;
     let flags: i64 = conn
         .prepare_cached("SELECT flag_count FROM forum_posts WHERE id = ?1")?
@@ -391,8 +566,10 @@ fn dismiss_flags(conn: &Connection, actor: &Actor, post_id: &str, seen_flags: i6
         });
     }
     let resolved = resolve_flags(conn, post_id)?;
-    conn.prepare_cached("UPDATE forum_posts SET flag_count = 0, version = version + 1 WHERE id = ?1")?
-        .execute([post_id])?;
+    conn.prepare_cached(
+        "UPDATE forum_posts SET flag_count = 0, version = version + 1 WHERE id = ?1",
+    )?
+    .execute([post_id])?;
     Ok(Change {
         entity: "forum_post",
         entity_id: post_id.to_owned(),
@@ -417,8 +594,13 @@ fn set_citizen_status(
     require_reason(action.needs_reason(), reason, &name)?;
     let until = match (action, until) {
         (CitizenAction::Mute, Some(u)) => {
-            let ts = u.parse::<jiff::Timestamp>().map_err(|_| invalid("until", format!("\"{u}\" is not an RFC 3339 time")))?;
-            let at = meta.at.parse::<jiff::Timestamp>().map_err(|e| invalid("at", e.to_string()))?;
+            let ts = u
+                .parse::<jiff::Timestamp>()
+                .map_err(|_| invalid("until", format!("\"{u}\" is not an RFC 3339 time")))?;
+            let at = meta
+                .at
+                .parse::<jiff::Timestamp>()
+                .map_err(|e| invalid("at", e.to_string()))?;
             if ts <= at {
                 return Err(invalid("until", "a mute must end in the future"));
             }
@@ -434,7 +616,13 @@ fn set_citizen_status(
         .ok_or_else(|| not_found("citizen", citizen_id))?;
     check_seen("citizen", citizen_id, seen, current)?;
     if !action.can_start_from(current) {
-        return Err(illegal("citizen", citizen_id, action, current, action.allowed_from()));
+        return Err(illegal(
+            "citizen",
+            citizen_id,
+            action,
+            current,
+            action.allowed_from(),
+        ));
     }
     let target = action.target();
     conn.prepare_cached(
@@ -457,7 +645,11 @@ fn lock_thread(
     locked: bool,
     reason: &Option<String>,
 ) -> Result<Change, OpError> {
-    let name = if locked { "thread.lock" } else { "thread.unlock" };
+    let name = if locked {
+        "thread.lock"
+    } else {
+        "thread.unlock"
+    };
     require(actor, Permission::LockThread, name)?;
     require_reason(locked, reason, name)?;
     let current: bool = conn
@@ -468,9 +660,16 @@ fn lock_thread(
     let word = |l: bool| if l { "locked" } else { "unlocked" };
     check_seen("forum_thread", thread_id, word(seen), word(current))?;
     if current == locked {
-        return Err(illegal("forum_thread", thread_id, name, word(current), &[word(!locked)]));
+        return Err(illegal(
+            "forum_thread",
+            thread_id,
+            name,
+            word(current),
+            &[word(!locked)],
+        ));
     }
-    conn.prepare_cached("UPDATE forum_threads SET locked = ?2 WHERE id = ?1")?.execute(params![thread_id, locked])?;
+    conn.prepare_cached("UPDATE forum_threads SET locked = ?2 WHERE id = ?1")?
+        .execute(params![thread_id, locked])?;
     Ok(Change {
         entity: "forum_thread",
         entity_id: thread_id.to_owned(),
@@ -479,17 +678,24 @@ fn lock_thread(
     })
 }
 
-fn queue_sms(conn: &Connection, actor: &Actor, m: &NewSms, meta: &OpMeta) -> Result<Change, OpError> {
+fn queue_sms(
+    conn: &Connection,
+    actor: &Actor,
+    m: &NewSms,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
     require(actor, Permission::QueueSms, "sms.queue")?;
     check_id("message.id", &m.id)?;
     non_empty("message.body", &m.body)?;
     let scheduled = match m.scheduled_at.as_deref() {
-        Some(s) => Some(crate::time::format(
-            s.parse::<jiff::Timestamp>().map_err(|_| invalid("scheduled_at", format!("\"{s}\" is not an RFC 3339 time")))?,
-        )),
+        Some(s) => Some(crate::time::format(s.parse::<jiff::Timestamp>().map_err(
+            |_| invalid("scheduled_at", format!("\"{s}\" is not an RFC 3339 time")),
+        )?)),
         None => None,
     };
-    let group_exists = conn.prepare_cached("SELECT 1 FROM sms_groups WHERE id = ?1")?.exists([&m.group_id])?;
+    let group_exists = conn
+        .prepare_cached("SELECT 1 FROM sms_groups WHERE id = ?1")?
+        .exists([&m.group_id])?;
     if !group_exists {
         return Err(not_found("sms_group", &m.group_id));
     }
@@ -519,7 +725,10 @@ fn queue_sms(conn: &Connection, actor: &Actor, m: &NewSms, meta: &OpMeta) -> Res
             meta.at
         ])?;
     if inserted == 0 {
-        return Err(invalid("message.id", format!("sms_message {} already exists", m.id)));
+        return Err(invalid(
+            "message.id",
+            format!("sms_message {} already exists", m.id),
+        ));
     }
     Ok(Change {
         entity: "sms_message",
@@ -536,12 +745,23 @@ fn sms_status(conn: &Connection, id: &str) -> Result<(SmsStatus, String), OpErro
         .ok_or_else(|| not_found("sms_message", id))
 }
 
-fn approve_sms(conn: &Connection, actor: &Actor, id: &str, seen: SmsStatus) -> Result<Change, OpError> {
+fn approve_sms(
+    conn: &Connection,
+    actor: &Actor,
+    id: &str,
+    seen: SmsStatus,
+) -> Result<Change, OpError> {
     require(actor, Permission::ApproveSms, "sms.approve")?;
     let (current, author) = sms_status(conn, id)?;
     check_seen("sms_message", id, seen, current)?;
     if !current.can_approve() {
-        return Err(illegal("sms_message", id, "approve", current, &[SmsStatus::Queued]));
+        return Err(illegal(
+            "sms_message",
+            id,
+            "approve",
+            current,
+            &[SmsStatus::Queued],
+        ));
     }
     if author == actor.login {
         return Err(OpError::OwnMessage { id: id.to_owned() });
@@ -565,7 +785,11 @@ fn cancel_sms(
 ) -> Result<Change, OpError> {
     let (current, author) = sms_status(conn, id)?;
     if author != actor.login {
-        require(actor, Permission::CancelAnySms, "sms.cancel (another person's message)")?;
+        require(
+            actor,
+            Permission::CancelAnySms,
+            "sms.cancel (another person's message)",
+        )?;
     }
     require_reason(true, reason, "sms.cancel")?;
     check_seen("sms_message", id, seen, current)?;
@@ -578,8 +802,10 @@ fn cancel_sms(
             &[SmsStatus::Draft, SmsStatus::Queued, SmsStatus::Approved],
         ));
     }
-    conn.prepare_cached("UPDATE sms_messages SET status = 'cancelled', version = version + 1 WHERE id = ?1")?
-        .execute([id])?;
+    conn.prepare_cached(
+        "UPDATE sms_messages SET status = 'cancelled', version = version + 1 WHERE id = ?1",
+    )?
+    .execute([id])?;
     Ok(Change {
         entity: "sms_message",
         entity_id: id.to_owned(),

@@ -24,7 +24,9 @@ pub const OP_FORMAT: u32 = 1;
 #[serde(tag = "type")]
 pub enum Op {
     /// A new organisation applies (entered by field staff or from the platform).
-    ApplyEnrollment { org: NewOrganization },
+    ApplyEnrollment {
+        org: NewOrganization,
+    },
     /// A step of the enrolment pipeline.
     SetEnrollmentStatus {
         org_id: String,
@@ -74,8 +76,13 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
-    QueueSms { message: NewSms },
-    ApproveSms { message_id: String, seen_status: SmsStatus },
+    QueueSms {
+        message: NewSms,
+    },
+    ApproveSms {
+        message_id: String,
+        seen_status: SmsStatus,
+    },
     CancelSms {
         message_id: String,
         seen_status: SmsStatus,
@@ -142,9 +149,20 @@ pub enum OpError {
     #[error("{entity} {id}: not found")]
     NotFound { entity: &'static str, id: String },
     #[error("{entity} {id}: cannot {action} from {from} (only from {allowed})")]
-    IllegalTransition { entity: &'static str, id: String, action: String, from: String, allowed: String },
+    IllegalTransition {
+        entity: &'static str,
+        id: String,
+        action: String,
+        from: String,
+        allowed: String,
+    },
     #[error("{entity} {id}: is {current} now, not {seen} as seen when the decision was made")]
-    Stale { entity: &'static str, id: String, seen: String, current: String },
+    Stale {
+        entity: &'static str,
+        id: String,
+        seen: String,
+        current: String,
+    },
     #[error("{action}: a reason is required")]
     ReasonRequired { action: String },
     #[error("{field}: {why}")]
@@ -190,20 +208,49 @@ impl OpError {
         use crate::i18n::Lang::*;
         match (self, lang) {
             (_, En) => self.to_string(),
-            (Self::Forbidden { role, action }, Fr) => format!("le rôle {role} ne permet pas : {action}"),
+            (Self::Forbidden { role, action }, Fr) => {
+                format!("le rôle {role} ne permet pas : {action}")
+            }
             (Self::NotFound { entity, id }, Fr) => format!("{entity} {id} : introuvable"),
-            (Self::IllegalTransition { entity, id, action, from, allowed }, Fr) => {
-                format!("{entity} {id} : impossible de faire « {action} » depuis {from} (seulement depuis {allowed})")
+            (
+                Self::IllegalTransition {
+                    entity,
+                    id,
+                    action,
+                    from,
+                    allowed,
+                },
+                Fr,
+            ) => {
+                format!(
+                    "{entity} {id} : impossible de faire « {action} » depuis {from} (seulement depuis {allowed})"
+                )
             }
-            (Self::Stale { entity, id, seen, current }, Fr) => {
-                format!("{entity} {id} : est maintenant {current}, et non {seen} comme lors de la décision")
+            (
+                Self::Stale {
+                    entity,
+                    id,
+                    seen,
+                    current,
+                },
+                Fr,
+            ) => {
+                format!(
+                    "{entity} {id} : est maintenant {current}, et non {seen} comme lors de la décision"
+                )
             }
-            (Self::ReasonRequired { action }, Fr) => format!("{action} : un motif est obligatoire (--reason)"),
+            (Self::ReasonRequired { action }, Fr) => {
+                format!("{action} : un motif est obligatoire (--reason)")
+            }
             (Self::Invalid { field, why }, Fr) => format!("{field} : {why}"),
             (Self::OwnMessage { id }, Fr) => {
-                format!("sms_message {id} : son auteur ne peut pas l'approuver (règle des deux personnes)")
+                format!(
+                    "sms_message {id} : son auteur ne peut pas l'approuver (règle des deux personnes)"
+                )
             }
-            (Self::NoTransaction, Fr) => "les opérations doivent s'appliquer dans une transaction".into(),
+            (Self::NoTransaction, Fr) => {
+                "les opérations doivent s'appliquer dans une transaction".into()
+            }
             (Self::Sqlite(e), Fr) => format!("base de données : {e}"),
         }
     }

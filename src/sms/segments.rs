@@ -56,12 +56,20 @@ pub fn count(text: &str) -> Count {
     match septets {
         Some(costs) => {
             let units = costs.iter().sum();
-            Count { encoding: Encoding::Gsm7, segments: pack(&costs, units, 160, 153), units }
+            Count {
+                encoding: Encoding::Gsm7,
+                segments: pack(&costs, units, 160, 153),
+                units,
+            }
         }
         None => {
             let costs: Vec<u32> = text.chars().map(|c| c.len_utf16() as u32).collect();
             let units = costs.iter().sum();
-            Count { encoding: Encoding::Ucs2, segments: pack(&costs, units, 70, 67), units }
+            Count {
+                encoding: Encoding::Ucs2,
+                segments: pack(&costs, units, 70, 67),
+                units,
+            }
         }
     }
 }

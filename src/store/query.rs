@@ -37,8 +37,12 @@ impl ListKind {
     pub fn keys(self) -> &'static [FilterKey] {
         use FilterKey::*;
         match self {
-            Self::Enrollments => &[Status, Kind, Region, Province, Commune, Search, Since, Until],
-            Self::Uploads => &[Status, Kind, Category, Org, Region, Commune, Search, Since, Until],
+            Self::Enrollments => &[
+                Status, Kind, Region, Province, Commune, Search, Since, Until,
+            ],
+            Self::Uploads => &[
+                Status, Kind, Category, Org, Region, Commune, Search, Since, Until,
+            ],
             Self::Forum => &[Status, Thread, Author, Flagged, Search, Since, Until],
             Self::Sms => &[Status, Kind, Group, Since, Until],
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until],
@@ -77,7 +81,11 @@ pub enum FilterError {
     #[error("{}", .0)]
     UnknownKey(crate::domain::UnknownValue),
     #[error("filter \"{key}\" does not apply to {list} (it takes: {})", allowed.join(", "))]
-    NotApplicable { key: FilterKey, list: &'static str, allowed: Vec<&'static str> },
+    NotApplicable {
+        key: FilterKey,
+        list: &'static str,
+        allowed: Vec<&'static str>,
+    },
     #[error("filter {key}: {why}")]
     BadValue { key: FilterKey, why: String },
     #[error("cursor \"{0}\" is not one printed by a previous page")]
@@ -105,8 +113,13 @@ impl Filters {
 
     /// Parses one `KEY=VALUE` as given to `--where`.
     pub fn push_where(&mut self, expr: &str) -> Result<(), FilterError> {
-        let (k, v) = expr.split_once('=').ok_or_else(|| FilterError::Syntax(expr.to_owned()))?;
-        let key = k.trim().parse::<FilterKey>().map_err(FilterError::UnknownKey)?;
+        let (k, v) = expr
+            .split_once('=')
+            .ok_or_else(|| FilterError::Syntax(expr.to_owned()))?;
+        let key = k
+            .trim()
+            .parse::<FilterKey>()
+            .map_err(FilterError::UnknownKey)?;
         self.push(key, v.trim());
         Ok(())
     }
@@ -132,11 +145,16 @@ impl std::fmt::Display for Cursor {
 impl std::str::FromStr for Cursor {
     type Err = FilterError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (ts, id) = s.split_once(',').ok_or_else(|| FilterError::BadCursor(s.to_owned()))?;
+        let (ts, id) = s
+            .split_once(',')
+            .ok_or_else(|| FilterError::BadCursor(s.to_owned()))?;
         if ts.is_empty() || id.is_empty() {
             return Err(FilterError::BadCursor(s.to_owned()));
         }
-        Ok(Cursor { ts: ts.to_owned(), id: id.to_owned() })
+        Ok(Cursor {
+            ts: ts.to_owned(),
+            id: id.to_owned(),
+        })
     }
 }
 
@@ -171,7 +189,10 @@ where
             v.trim()
                 .parse::<E>()
                 .map(|e| Value::Text(e.into().to_owned()))
-                .map_err(|e| FilterError::BadValue { key, why: e.to_string() })
+                .map_err(|e| FilterError::BadValue {
+                    key,
+                    why: e.to_string(),
+                })
         })
         .collect()
 }
@@ -183,7 +204,15 @@ macro_rules! into_static_str {
         }
     )*};
 }
-into_static_str!(Stage, OrgKind, UploadStatus, UploadKind, PostStatus, SmsStatus, SmsKind);
+into_static_str!(
+    Stage,
+    OrgKind,
+    UploadStatus,
+    UploadKind,
+    PostStatus,
+    SmsStatus,
+    SmsKind
+);
 
 fn in_list(column: &str, values: Vec<Value>) -> (String, Vec<Value>) {
     let marks = vec!["?"; values.len()].join(", ");
@@ -234,9 +263,13 @@ fn build<T: Listed>(list: ListKind, filters: &Filters) -> Result<Built, FilterEr
                 let (c, p) = in_list("o.kind", status_values::<OrgKind>(key, value)?);
                 b.add(c, p)
             }
-            (ListKind::Enrollments, Region) | (ListKind::Uploads, Region) => b.add("o.region = ?", [text()]),
+            (ListKind::Enrollments, Region) | (ListKind::Uploads, Region) => {
+                b.add("o.region = ?", [text()])
+            }
             (ListKind::Enrollments, Province) => b.add("o.province = ?", [text()]),
-            (ListKind::Enrollments, Commune) | (ListKind::Uploads, Commune) => b.add("o.commune = ?", [text()]),
+            (ListKind::Enrollments, Commune) | (ListKind::Uploads, Commune) => {
+                b.add("o.commune = ?", [text()])
+            }
             (ListKind::Enrollments, Search) => {
                 if let Some(q) = fts_query(value) {
                     b.add(
@@ -265,7 +298,10 @@ fn build<T: Listed>(list: ListKind, filters: &Filters) -> Result<Built, FilterEr
                          (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ?))",
                         [like.clone(), like, Value::Text(q)],
                     ),
-                    None => b.add("(u.title LIKE ? OR u.filename LIKE ?)", [like.clone(), like]),
+                    None => b.add(
+                        "(u.title LIKE ? OR u.filename LIKE ?)",
+                        [like.clone(), like],
+                    ),
                 }
             }
             (ListKind::Forum, Status) => {
@@ -277,7 +313,12 @@ fn build<T: Listed>(list: ListKind, filters: &Filters) -> Result<Built, FilterEr
             (ListKind::Forum, Flagged) => match value.as_str() {
                 "yes" | "true" | "1" | "oui" => b.add("p.flag_count > 0", []),
                 "no" | "false" | "0" | "non" => b.add("p.flag_count = 0", []),
-                _ => return Err(FilterError::BadValue { key, why: format!("\"{value}\" is not yes or no") }),
+                _ => {
+                    return Err(FilterError::BadValue {
+                        key,
+                        why: format!("\"{value}\" is not yes or no"),
+                    });
+                }
             },
             (ListKind::Forum, Search) => {
                 if let Some(q) = fts_query(value) {
@@ -317,9 +358,16 @@ fn statement<T: Listed>(
 ) -> Result<(String, Vec<Value>), FilterError> {
     let mut b = build::<T>(list, filters)?;
     let (ts, id) = T::SORT;
-    let (cmp, dir) = if T::DESCENDING { ("<", "DESC") } else { (">", "ASC") };
+    let (cmp, dir) = if T::DESCENDING {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
     if let Some(c) = after {
-        b.add(format!("({ts}, {id}) {cmp} (?, ?)"), [Value::Text(c.ts.clone()), Value::Text(c.id.clone())]);
+        b.add(
+            format!("({ts}, {id}) {cmp} (?, ?)"),
+            [Value::Text(c.ts.clone()), Value::Text(c.id.clone())],
+        );
     }
     let mut sql = select.to_owned();
     if !b.clauses.is_empty() {
@@ -344,13 +392,17 @@ pub fn page<T: Listed>(
 ) -> Result<Page<T>, QueryError> {
     let (sql, params) = statement::<T>(list, filters, after, Some(limit + 1), T::SELECT)?;
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows: Vec<T> =
-        stmt.query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?.collect::<Result<_, _>>()?;
+    let mut rows: Vec<T> = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?
+        .collect::<Result<_, _>>()?;
     let next = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|r| {
             let (ts, id) = r.sort_key();
-            Cursor { ts: ts.to_owned(), id: id.to_owned() }
+            Cursor {
+                ts: ts.to_owned(),
+                id: id.to_owned(),
+            }
         })
     } else {
         None
@@ -378,13 +430,21 @@ pub fn for_each<T: Listed>(
 }
 
 /// The ids of every matching row, in list order (for `--where` selections).
-pub fn ids<T: Listed>(conn: &Connection, list: ListKind, filters: &Filters) -> Result<Vec<String>, QueryError> {
+pub fn ids<T: Listed>(
+    conn: &Connection,
+    list: ListKind,
+    filters: &Filters,
+) -> Result<Vec<String>, QueryError> {
     let (_, id) = T::SORT;
-    let from = T::SELECT.find(" FROM ").map_or(T::SELECT, |i| &T::SELECT[i..]);
+    let from = T::SELECT
+        .find(" FROM ")
+        .map_or(T::SELECT, |i| &T::SELECT[i..]);
     let select = format!("SELECT {id}{from}");
     let (sql, params) = statement::<T>(list, filters, None, None, &select)?;
     let mut stmt = conn.prepare(&sql)?;
-    let ids = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let ids = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     Ok(ids)
 }
 
@@ -394,8 +454,14 @@ mod tests {
 
     #[test]
     fn fts_query_quotes_words() {
-        assert_eq!(fts_query("ecole Dori").as_deref(), Some("\"ecole\" \"Dori\"*"));
-        assert_eq!(fts_query("a\"b OR c*").as_deref(), Some("\"a\" \"b\" \"OR\" \"c\"*"));
+        assert_eq!(
+            fts_query("ecole Dori").as_deref(),
+            Some("\"ecole\" \"Dori\"*")
+        );
+        assert_eq!(
+            fts_query("a\"b OR c*").as_deref(),
+            Some("\"a\" \"b\" \"OR\" \"c\"*")
+        );
         assert_eq!(fts_query("  ;; "), None);
     }
 

@@ -214,8 +214,15 @@ impl Listed for SmsMessage {
         m.failed_count, m.version, m.created_at FROM sms_messages m JOIN sms_groups g ON g.id = m.group_id";
     const SORT: (&'static str, &'static str) = ("m.created_at", "m.id");
     const DESCENDING: bool = true;
-    const TABLE_COLUMNS: &'static [&'static str] =
-        &["id", "status", "kind", "recipients", "segments", "group_name", "body"];
+    const TABLE_COLUMNS: &'static [&'static str] = &[
+        "id",
+        "status",
+        "kind",
+        "recipients",
+        "segments",
+        "group_name",
+        "body",
+    ];
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(SmsMessage {
@@ -258,11 +265,11 @@ pub struct AuditEntry {
 }
 
 impl Listed for AuditEntry {
-    const SELECT: &'static str =
-        "SELECT a.id, a.at, a.actor, a.device, a.action, a.entity, a.entity_id, a.reason, a.detail FROM audit_log a";
+    const SELECT: &'static str = "SELECT a.id, a.at, a.actor, a.device, a.action, a.entity, a.entity_id, a.reason, a.detail FROM audit_log a";
     const SORT: (&'static str, &'static str) = ("a.at", "a.id");
     const DESCENDING: bool = true;
-    const TABLE_COLUMNS: &'static [&'static str] = &["at", "actor", "action", "entity_id", "reason"];
+    const TABLE_COLUMNS: &'static [&'static str] =
+        &["at", "actor", "action", "entity_id", "reason"];
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(AuditEntry {

@@ -1,0 +1,544 @@
+//! The batch CLI as an admin uses it: lists in every format, batch actions with
+//! their all-or-nothing rule, dry runs, confirmation, exit codes.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::*;
+use predicates::prelude::*;
+
+fn civitac(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("civitac").expect("binary");
+    cmd.arg("--db").arg(db).arg("--lang").arg("en");
+    // Logs go under a throwaway data directory, not the tester's home.
+    cmd.env("XDG_DATA_HOME", db.parent().expect("dir"))
+        .env("HOME", db.parent().expect("dir"));
+    cmd
+}
+
+fn stdout(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn ids_where(db: &Path, condition: &str, n: usize) -> Vec<String> {
+    let store = open(db);
+    let mut stmt = store
+        .conn()
+        .prepare(&format!(
+            "SELECT id FROM organizations WHERE {condition} ORDER BY id LIMIT {n}"
+        ))
+        .expect("q");
+    stmt.query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("ids")
+}
+
+fn statuses(db: &Path, ids: &[String]) -> Vec<String> {
+    let store = open(db);
+    ids.iter()
+        .map(|id| {
+            store
+                .conn()
+                .query_row(
+                    "SELECT status FROM organizations WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .expect("s")
+        })
+        .collect()
+}
+
+#[test]
+fn csv_and_json_lists_parse() {
+    let (_dir, db) = small_demo();
+    let json = stdout(civitac(&db).args([
+        "enrollments",
+        "list",
+        "--status",
+        "contacted",
+        "--format",
+        "json",
+    ]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).expect("valid JSON array");
+    let expected = count(
+        &open(&db),
+        "SELECT count(*) FROM organizations WHERE status = 'contacted'",
+    );
+    assert_eq!(rows.len() as i64, expected, "json lists every matching row");
+    assert!(rows.iter().all(|r| r["status"] == "contacted"));
+
+    let csv_text =
+        stdout(civitac(&db).args(["forum", "list", "--format", "csv", "--limit", "200"]));
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    assert_eq!(&headers[0], "id");
+    assert!(headers.iter().any(|h| h == "body"));
+    let records: Vec<csv::StringRecord> = reader
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("valid CSV");
+    assert_eq!(records.len(), 200);
+    // Exact text for scripts, escape characters included, when not on a terminal.
+    let all = stdout(civitac(&db).args(["forum", "list", "--format", "csv"]));
+    assert!(
+        all.contains('\u{1b}'),
+        "CSV to a pipe keeps stored text exactly"
+    );
+
+    for list in ["uploads", "sms", "audit"] {
+        let json = stdout(civitac(&db).args([list, "list", "--format", "json", "--limit", "5"]));
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&json).expect("json");
+        assert_eq!(rows.len(), 5, "{list}");
+    }
+}
+
+#[test]
+fn table_is_terminal_safe_and_pages_with_a_cursor() {
+    let (_dir, db) = small_demo();
+    let out = civitac(&db)
+        .env("COLUMNS", "80")
+        .args(["forum", "list", "--limit", "100000"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{9b}'),
+        "no control bytes in a table"
+    );
+    assert!(text.contains('␛'), "hidden escapes are shown as markers");
+    for line in text.lines() {
+        assert!(
+            civitac::text::width(line) <= 80,
+            "line wider than the terminal: {line}"
+        );
+    }
+
+    let first = civitac(&db)
+        .args(["enrollments", "list", "--limit", "3"])
+        .output()
+        .expect("runs");
+    let hint = String::from_utf8(first.stderr).expect("utf-8");
+    let cursor = hint
+        .split("--after ")
+        .nth(1)
+        .expect("a cursor for the next page")
+        .trim()
+        .to_owned();
+    let page1 = String::from_utf8(first.stdout).expect("utf-8");
+    let page2 =
+        stdout(civitac(&db).args(["enrollments", "list", "--limit", "3", "--after", &cursor]));
+    let both = stdout(civitac(&db).args(["enrollments", "list", "--limit", "6"]));
+    let body = |t: &str| {
+        t.lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        [body(&page1), body(&page2)].concat(),
+        body(&both),
+        "pages follow each other exactly"
+    );
+}
+
+#[test]
+fn search_and_filters() {
+    let (_dir, db) = small_demo();
+    let json = stdout(civitac(&db).args([
+        "forum",
+        "list",
+        "--search",
+        "forage panne",
+        "--format",
+        "json",
+    ]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).expect("json");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| {
+        r["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("forage") && b.contains("panne"))
+    }));
+    // Accents are optional, and the last word is a prefix.
+    let json = stdout(civitac(&db).args([
+        "enrollments",
+        "list",
+        "--search",
+        "Association Femm",
+        "--format",
+        "json",
+    ]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).expect("json");
+    assert!(rows.iter().all(|r| {
+        r["name"]
+            .as_str()
+            .is_some_and(|n| n.to_lowercase().contains("femmes"))
+    }));
+
+    civitac(&db)
+        .args(["enrollments", "list", "--status", "enroled"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("enroled").and(predicate::str::contains("contacted")));
+    civitac(&db)
+        .args(["audit", "list", "--since", "yesterday"])
+        .assert()
+        .code(2);
+    civitac(&db)
+        .args(["forum", "list", "--after", "nonsense"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn global_options_go_before_or_after_the_command() {
+    let (_dir, db) = small_demo();
+    let mut a = Command::cargo_bin("civitac").expect("bin");
+    a.env("XDG_DATA_HOME", db.parent().expect("dir"));
+    let before = stdout(
+        a.arg("--db")
+            .arg(&db)
+            .args(["sms", "list", "--format", "csv"]),
+    );
+    let mut b = Command::cargo_bin("civitac").expect("bin");
+    b.env("XDG_DATA_HOME", db.parent().expect("dir"));
+    let after = stdout(b.args(["sms", "list", "--format", "csv", "--db"]).arg(&db));
+    assert_eq!(before, after);
+    assert!(stdout(civitac(&db).arg("whoami")).contains("awa.kabore"));
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let (_dir, db) = small_demo();
+    let before = file_bytes(&db);
+    let out = stdout(civitac(&db).args([
+        "enrollments",
+        "approve",
+        "--where",
+        "status=contacted",
+        "--dry-run",
+    ]));
+    let contacted = count(
+        &open(&db),
+        "SELECT count(*) FROM organizations WHERE status = 'contacted'",
+    );
+    assert!(
+        out.contains(&format!("dry run: {contacted} would be enrolled")),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("enrol ")).count() as i64,
+        contacted
+    );
+    assert_eq!(
+        file_bytes(&db),
+        before,
+        "the database file is byte-identical"
+    );
+    let store = open(&db);
+    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 0);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM organizations WHERE status = 'contacted'"
+        ),
+        contacted
+    );
+}
+
+#[test]
+fn a_batch_is_all_or_nothing_unless_told_otherwise() {
+    let (_dir, db) = small_demo();
+    let mut ids = ids_where(&db, "status = 'contacted'", 3);
+    let wrong = ids_where(&db, "status = 'applied'", 1);
+    ids.extend(wrong.clone());
+    let before = statuses(&db, &ids);
+
+    let out = civitac(&db)
+        .arg("enrollments")
+        .arg("approve")
+        .args(&ids)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(
+        err.contains(
+            &format!(
+                "{}: organization {} : cannot enrol from applied",
+                wrong[0], wrong[0]
+            )
+            .replace(" : ", ": ")
+        ),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(statuses(&db, &ids), before, "nothing changed");
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM audit_log WHERE actor = 'awa.kabore' AND at > '2026-11-02'"
+        ),
+        0
+    );
+
+    let out = civitac(&db)
+        .arg("enrollments")
+        .arg("approve")
+        .args(&ids)
+        .arg("--continue-on-error")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "failures still fail the command"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 enrolled"));
+    assert_eq!(
+        statuses(&db, &ids),
+        vec!["enrolled", "enrolled", "enrolled", "applied"]
+    );
+    let store = open(&db);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM outbox"),
+        3,
+        "the refused op left no outbox row"
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM audit_log WHERE at > '2026-11-02'"
+        ),
+        3
+    );
+}
+
+#[test]
+fn reasons_ids_files_and_confirmation() {
+    let (dir, db) = small_demo();
+    let ids = ids_where(&db, "status IN ('applied', 'contacted')", 2);
+    civitac(&db)
+        .arg("enrollments")
+        .arg("reject")
+        .args(&ids)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("a reason is required"));
+    civitac(&db)
+        .args(["enrollments", "approve"])
+        .assert()
+        .code(2);
+    civitac(&db)
+        .args(["enrollments", "approve", "not-an-id"])
+        .assert()
+        .code(2);
+
+    // --from: one id a line, a CSV from `list` works, bad lines are named.
+    let list = dir.path().join("ids.csv");
+    let csv = stdout(civitac(&db).args([
+        "enrollments",
+        "list",
+        "--status",
+        "applied",
+        "--format",
+        "csv",
+        "--limit",
+        "2",
+    ]));
+    std::fs::write(&list, csv).expect("write");
+    stdout(
+        civitac(&db)
+            .args([
+                "enrollments",
+                "reject",
+                "--reason",
+                "Demande en double",
+                "--from",
+            ])
+            .arg(&list),
+    );
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM organizations WHERE status = 'rejected' AND updated_at > '2026-11-02'"
+        ),
+        2
+    );
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(
+        &bad,
+        "# à enrôler\n\n0190aaaa-0000-7000-8000-000000000000\nKoudougou\n",
+    )
+    .expect("write");
+    civitac(&db)
+        .args(["enrollments", "approve", "--from"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(format!("{}:4:", bad.display()))
+                .and(predicate::str::contains("Koudougou")),
+        );
+    // Ids from standard input.
+    let one = ids_where(&db, "status = 'contacted'", 1);
+    civitac(&db)
+        .args(["enrollments", "approve", "--from", "-"])
+        .write_stdin(format!("{}\n", one[0]))
+        .assert()
+        .success();
+    assert_eq!(statuses(&db, &one), vec!["enrolled"]);
+
+    // More than 20 without --yes and without a terminal: refused, nothing changed.
+    let many = count(
+        &open(&db),
+        "SELECT count(*) FROM organizations WHERE status = 'contacted'",
+    );
+    assert!(many > 20, "demo has a batch worth confirming ({many})");
+    civitac(&db)
+        .args(["enrollments", "approve", "--where", "status=contacted"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--yes"));
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM organizations WHERE status = 'contacted'"
+        ),
+        many
+    );
+    civitac(&db)
+        .args([
+            "enrollments",
+            "approve",
+            "--where",
+            "status=contacted",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM organizations WHERE status = 'contacted'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn uploads_and_forum_actions() {
+    let (_dir, db) = small_demo();
+    let store = open(&db);
+    let upload = first_id(&store, "uploads", "status = 'pending'");
+    let posts: Vec<String> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' AND flag_count > 0 ORDER BY id LIMIT 4")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    drop(store);
+    civitac(&db)
+        .args([
+            "uploads",
+            "request-changes",
+            &upload,
+            "--reason",
+            "Préciser la source",
+        ])
+        .assert()
+        .success();
+    civitac(&db)
+        .arg("forum")
+        .arg("hide")
+        .args(&posts[..3])
+        .args(["--reason", "Propos injurieux"])
+        .assert()
+        .success();
+    civitac(&db)
+        .args(["forum", "restore", &posts[0]])
+        .assert()
+        .success();
+    civitac(&db)
+        .args(["forum", "dismiss", &posts[0]])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no open flag"));
+    civitac(&db)
+        .args(["forum", "dismiss", &posts[3]])
+        .assert()
+        .success();
+    let store = open(&db);
+    assert_eq!(
+        store
+            .conn()
+            .query_row("SELECT status FROM uploads WHERE id = ?1", [&upload], |r| r
+                .get::<_, String>(0))
+            .expect("s"),
+        "changes_requested"
+    );
+    let hidden = count(
+        &store,
+        &format!(
+            "SELECT count(*) FROM forum_posts WHERE status = 'hidden' AND id IN ('{}', '{}')",
+            posts[1], posts[2]
+        ),
+    );
+    assert_eq!(hidden, 2);
+    let actions = stdout(civitac(&db).args([
+        "audit",
+        "list",
+        "--actor",
+        "awa.kabore",
+        "--since",
+        "2026-11-02",
+        "--format",
+        "csv",
+    ]));
+    assert_eq!(
+        actions.lines().count(),
+        1 + 1 + 3 + 1 + 1,
+        "header + one audit row per decision:\n{actions}"
+    );
+}
+
+#[test]
+fn french_is_the_default_language() {
+    let (_dir, db) = small_demo();
+    let mut cmd = Command::cargo_bin("civitac").expect("bin");
+    cmd.env("XDG_DATA_HOME", db.parent().expect("dir"))
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES");
+    cmd.arg("--db")
+        .arg(&db)
+        .args(["enrollments", "approve", "--where", "status=contacted"]);
+    cmd.assert()
+        .code(1)
+        .stderr(predicate::str::contains("confirmez avec --yes"));
+    let missing = db.with_file_name("absent.db");
+    Command::cargo_bin("civitac")
+        .expect("bin")
+        .arg("--db")
+        .arg(&missing)
+        .arg("whoami")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(missing.display().to_string()));
+}
