@@ -214,15 +214,7 @@ impl Listed for SmsMessage {
         m.failed_count, m.version, m.created_at FROM sms_messages m JOIN sms_groups g ON g.id = m.group_id";
     const SORT: (&'static str, &'static str) = ("m.created_at", "m.id");
     const DESCENDING: bool = true;
-    const TABLE_COLUMNS: &'static [&'static str] = &[
-        "id",
-        "status",
-        "kind",
-        "recipients",
-        "segments",
-        "group_name",
-        "body",
-    ];
+    const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "kind", "recipients", "body"];
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(SmsMessage {
@@ -269,7 +261,7 @@ impl Listed for AuditEntry {
     const SORT: (&'static str, &'static str) = ("a.at", "a.id");
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] =
-        &["at", "actor", "action", "entity_id", "reason"];
+        &["at", "actor", "action", "reason", "entity_id"];
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(AuditEntry {
