@@ -12,3 +12,4 @@ pub mod sms;
 pub mod store;
 pub mod text;
 pub mod time;
+pub mod tui;

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::{CmdResult, Ctx, Failure};
 use crate::i18n::Lang;
-use crate::ops::{self, Op};
+use crate::ops::{self, decisions::Decision};
 use crate::store::query::{Filters, QueryError};
 
 /// Batches above this size ask for confirmation (or `--yes`).
@@ -46,21 +46,7 @@ pub struct ActionArgs {
 /// Finds the ids of every record matching filters (for `--where`).
 pub type SelectIds<'a> = &'a dyn Fn(&Connection, &Filters) -> Result<Vec<String>, QueryError>;
 
-/// What one batch command does, for any kind of record.
-pub struct BatchSpec<'a> {
-    /// `SELECT status, label FROM … WHERE id = ?1`: the state the op's author sees.
-    pub lookup: &'static str,
-    /// Ids of every record matching filters (for `--where`).
-    pub select: SelectIds<'a>,
-    /// Builds the op for one record from its id and current state.
-    pub make: &'a dyn Fn(&str, &str) -> Result<Op, String>,
-    /// Verb for messages, (fr, en): "enrôler", "enrol".
-    pub verb: (&'static str, &'static str),
-    /// Past participle for the summary, (fr, en): "enrôlée(s)", "enrolled".
-    pub done: (&'static str, &'static str),
-}
-
-pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
+pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<'_>) -> CmdResult {
     let lang = ctx.lang;
     let mut store = ctx.open()?;
     let actor = store.owner()?.ok_or_else(|| {
@@ -69,7 +55,7 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
             "this replica belongs to nobody: no one to decide as (civitac login)",
         ))
     })?;
-    let ids = collect_ids(store.conn(), lang, args, &spec)?;
+    let ids = collect_ids(store.conn(), lang, args, select)?;
     if ids.is_empty() {
         eprintln!(
             "{}",
@@ -81,23 +67,27 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
         return Ok(ExitCode::SUCCESS);
     }
     if ids.len() > CONFIRM_ABOVE && !args.yes && !args.dry_run {
-        confirm(lang, ids.len(), spec.verb)?;
+        confirm(lang, ids.len(), decision.verb())?;
     }
 
     let clock = std::time::Instant::now();
     let tx = store.transaction()?;
-    let mut applied: Vec<(String, String, String)> = Vec::new();
-    let mut failed: Vec<(String, String)> = Vec::new();
-    for id in &ids {
-        match apply_one(&tx, &actor, id, &spec, lang, args.continue_on_error) {
-            Ok((status, label)) => applied.push((id.clone(), status, label)),
-            Err(why) => failed.push((id.clone(), why)),
-        }
-    }
+    let reason = args.reason.as_deref();
+    let outcome = ops::decisions::apply_batch(
+        &tx,
+        &actor,
+        decision,
+        &ids,
+        reason,
+        args.continue_on_error,
+        lang,
+    );
+    let (applied, failed) = (outcome.applied, outcome.failed);
     for (id, why) in &failed {
         eprintln!("{id}: {why}");
     }
-    let (verb_fr, verb_en) = spec.verb;
+    let (verb_fr, verb_en) = decision.verb();
+    let done = decision.done();
     if !failed.is_empty() && !args.continue_on_error {
         drop(tx);
         return Err(Failure::new(match lang {
@@ -105,13 +95,13 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
                 "{} sur {} ne peuvent pas être {} : rien n'a été modifié (--continue-on-error applique le reste)",
                 failed.len(),
                 ids.len(),
-                spec.done.0
+                done.0
             ),
             Lang::En => format!(
                 "{} of {} cannot be {}: nothing was changed (--continue-on-error applies the rest)",
                 failed.len(),
                 ids.len(),
-                spec.done.1
+                done.1
             ),
         }));
     }
@@ -133,12 +123,12 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
                 Lang::Fr => format!(
                     "simulation : {} seraient {} ; rien n'a été modifié",
                     applied.len(),
-                    spec.done.0
+                    done.0
                 ),
                 Lang::En => format!(
                     "dry run: {} would be {}; nothing was changed",
                     applied.len(),
-                    spec.done.1
+                    done.1
                 ),
             }
         );
@@ -159,13 +149,13 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, spec: BatchSpec<'_>) -> CmdResult {
                 Lang::Fr => format!(
                     "{} {} ({} opérations en attente de synchro)",
                     applied.len(),
-                    spec.done.0,
+                    done.0,
                     pending(&store)
                 ),
                 Lang::En => format!(
                     "{} {} ({} ops waiting for sync)",
                     applied.len(),
-                    spec.done.1,
+                    done.1,
                     pending(&store)
                 ),
             }
@@ -190,52 +180,11 @@ fn pending(store: &crate::store::Store) -> i64 {
         .unwrap_or(0)
 }
 
-/// Applies one record's op. When the batch goes on past failures, each op sits
-/// in its own savepoint so a refusal leaves no partial write behind; otherwise
-/// any failure rolls the whole transaction back and savepoints would only cost.
-fn apply_one(
-    tx: &Connection,
-    actor: &crate::store::Actor,
-    id: &str,
-    spec: &BatchSpec<'_>,
-    lang: Lang,
-    isolate: bool,
-) -> Result<(String, String), String> {
-    let found: Option<(String, String)> = tx
-        .prepare_cached(spec.lookup)
-        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(|e| e.to_string())?;
-    let (status, label) = found.ok_or_else(|| lang.pick("introuvable", "not found").to_owned())?;
-    let op = (spec.make)(id, &status)?;
-    if !isolate {
-        return ops::apply(tx, actor, &op)
-            .map(|_| (status, label))
-            .map_err(|e| e.message(lang));
-    }
-    let run = |sql: &str| {
-        tx.prepare_cached(sql)
-            .and_then(|mut s| s.execute([]))
-            .map_err(|e| e.to_string())
-    };
-    run("SAVEPOINT one")?;
-    match ops::apply(tx, actor, &op) {
-        Ok(_) => {
-            run("RELEASE one")?;
-            Ok((status, label))
-        }
-        Err(e) => {
-            run("ROLLBACK TO one")?;
-            run("RELEASE one")?;
-            Err(e.message(lang))
-        }
-    }
-}
-
 fn collect_ids(
     conn: &Connection,
     lang: Lang,
     args: &ActionArgs,
-    spec: &BatchSpec<'_>,
+    select: SelectIds<'_>,
 ) -> Result<Vec<String>, Failure> {
     if args.ids.is_empty() && args.from.is_none() && args.filters.is_empty() {
         return Err(Failure::usage(lang.pick(
@@ -264,7 +213,7 @@ fn collect_ids(
                 .push_where(f)
                 .map_err(|e| Failure::usage(format!("--where {f}: {e}")))?;
         }
-        ids.extend((spec.select)(conn, &filters).map_err(|e| Failure::usage(e.to_string()))?);
+        ids.extend(select(conn, &filters).map_err(|e| Failure::usage(e.to_string()))?);
     }
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
     ids.retain(|id| seen.insert(id.clone()));

@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use super::batch::{self, ActionArgs, BatchSpec};
+use super::batch::{self, ActionArgs};
 use super::output::{self, Format};
 use super::{CmdResult, Ctx, Failure};
-use crate::domain::enrollment::{EnrollmentAction, Stage};
-use crate::domain::forum::{PostAction, PostStatus};
-use crate::domain::uploads::{ReviewDecision, UploadStatus};
-use crate::ops::{Charter, Op};
+use crate::domain::enrollment::EnrollmentAction;
+use crate::domain::forum::PostAction;
+use crate::domain::uploads::ReviewDecision;
+use crate::ops::Charter;
+use crate::ops::decisions::Decision;
 use crate::store::query::{self, Cursor, FilterKey, Filters, ListKind};
 use crate::store::rows::{AuditEntry, Listed, Organization, Post, SmsMessage, Upload};
 
@@ -231,54 +232,17 @@ fn list<T: Listed>(ctx: &Ctx, kind: ListKind, common: &ListCommon, filters: &Fil
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_status<S: std::str::FromStr<Err = crate::domain::UnknownValue>>(
-    s: &str,
-) -> Result<S, String> {
-    s.parse()
-        .map_err(|e: crate::domain::UnknownValue| e.to_string())
-}
-
 pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
     use EnrollmentAction as A;
-    let (args, action, charter, verb, done) = match cmd {
+    let (args, decision) = match cmd {
         EnrollmentsCmd::List { common, filters } => {
             return list::<Organization>(ctx, ListKind::Enrollments, &common, &filters.filters());
         }
-        EnrollmentsCmd::Approve(a) => (
-            a,
-            A::Enrol,
-            None,
-            ("enrôler", "enrol"),
-            ("enrôlées", "enrolled"),
-        ),
-        EnrollmentsCmd::Reject(a) => (
-            a,
-            A::Reject,
-            None,
-            ("rejeter", "reject"),
-            ("rejetées", "rejected"),
-        ),
-        EnrollmentsCmd::Suspend(a) => (
-            a,
-            A::Suspend,
-            None,
-            ("suspendre", "suspend"),
-            ("suspendues", "suspended"),
-        ),
-        EnrollmentsCmd::Reinstate(a) => (
-            a,
-            A::Reinstate,
-            None,
-            ("rétablir", "reinstate"),
-            ("rétablies", "reinstated"),
-        ),
-        EnrollmentsCmd::Contacted(a) => (
-            a,
-            A::RecordContact,
-            None,
-            ("marquer contactées", "mark contacted"),
-            ("marquées contactées", "marked contacted"),
-        ),
+        EnrollmentsCmd::Approve(a) => (a, Decision::Enrollment(A::Enrol, None)),
+        EnrollmentsCmd::Reject(a) => (a, Decision::Enrollment(A::Reject, None)),
+        EnrollmentsCmd::Suspend(a) => (a, Decision::Enrollment(A::Suspend, None)),
+        EnrollmentsCmd::Reinstate(a) => (a, Decision::Enrollment(A::Reinstate, None)),
+        EnrollmentsCmd::Contacted(a) => (a, Decision::Enrollment(A::RecordContact, None)),
         EnrollmentsCmd::Charter {
             action,
             signed_on,
@@ -286,164 +250,50 @@ pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
         } => {
             crate::time::parse_day(&signed_on)
                 .map_err(|e| Failure::usage(format!("--signed-on: {e}")))?;
-            let charter = Charter {
-                signed_on,
-                reference,
-            };
             (
                 action,
-                A::RecordCharter,
-                Some(charter),
-                ("enregistrer la charte de", "record the charter of"),
-                ("avec charte enregistrée", "with charter recorded"),
+                Decision::Enrollment(
+                    A::RecordCharter,
+                    Some(Charter {
+                        signed_on,
+                        reference,
+                    }),
+                ),
             )
         }
-    };
-    let reason = args.reason.clone();
-    let make = move |id: &str, status: &str| {
-        Ok(Op::SetEnrollmentStatus {
-            org_id: id.to_owned(),
-            seen_status: parse_status::<Stage>(status)?,
-            action,
-            reason: reason.clone(),
-            charter: charter.clone(),
-        })
     };
     let select = |c: &rusqlite::Connection, f: &Filters| {
         query::ids::<Organization>(c, ListKind::Enrollments, f)
     };
-    batch::run(
-        ctx,
-        &args,
-        BatchSpec {
-            lookup: "SELECT status, name FROM organizations WHERE id = ?1",
-            select: &select,
-            make: &make,
-            verb,
-            done,
-        },
-    )
+    batch::run(ctx, &args, &decision, &select)
 }
 
 pub fn uploads(ctx: &Ctx, cmd: UploadsCmd) -> CmdResult {
-    let (args, decision, verb, done) = match cmd {
+    let (args, decision) = match cmd {
         UploadsCmd::List { common, filters } => {
             return list::<Upload>(ctx, ListKind::Uploads, &common, &filters.filters());
         }
-        UploadsCmd::Approve(a) => (
-            a,
-            ReviewDecision::Approve,
-            ("approuver", "approve"),
-            ("approuvées", "approved"),
-        ),
-        UploadsCmd::Reject(a) => (
-            a,
-            ReviewDecision::Reject,
-            ("rejeter", "reject"),
-            ("rejetées", "rejected"),
-        ),
-        UploadsCmd::RequestChanges(a) => (
-            a,
-            ReviewDecision::RequestChanges,
-            ("demander des corrections pour", "request changes to"),
-            ("renvoyées pour corrections", "sent back for changes"),
-        ),
-    };
-    let reason = args.reason.clone();
-    let make = move |id: &str, status: &str| {
-        Ok(Op::ReviewUpload {
-            upload_id: id.to_owned(),
-            seen_status: parse_status::<UploadStatus>(status)?,
-            decision,
-            reason: reason.clone(),
-        })
+        UploadsCmd::Approve(a) => (a, ReviewDecision::Approve),
+        UploadsCmd::Reject(a) => (a, ReviewDecision::Reject),
+        UploadsCmd::RequestChanges(a) => (a, ReviewDecision::RequestChanges),
     };
     let select =
         |c: &rusqlite::Connection, f: &Filters| query::ids::<Upload>(c, ListKind::Uploads, f);
-    batch::run(
-        ctx,
-        &args,
-        BatchSpec {
-            lookup: "SELECT status, title FROM uploads WHERE id = ?1",
-            select: &select,
-            make: &make,
-            verb,
-            done,
-        },
-    )
+    batch::run(ctx, &args, &Decision::Review(decision), &select)
 }
 
 pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
-    let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Post>(c, ListKind::Forum, f);
-    let (args, action, verb, done) = match cmd {
+    let (args, decision) = match cmd {
         ForumCmd::List { common, filters } => {
             return list::<Post>(ctx, ListKind::Forum, &common, &filters.filters());
         }
-        ForumCmd::Dismiss(args) => {
-            let reason = args.reason.clone();
-            let make = move |id: &str, flags: &str| {
-                Ok(Op::DismissFlags {
-                    post_id: id.to_owned(),
-                    seen_flag_count: flags
-                        .parse()
-                        .map_err(|_| format!("flag count \"{flags}\""))?,
-                    reason: reason.clone(),
-                })
-            };
-            return batch::run(
-                ctx,
-                &args,
-                BatchSpec {
-                    lookup: "SELECT CAST(flag_count AS TEXT), substr(body, 1, 60) FROM forum_posts WHERE id = ?1",
-                    select: &select,
-                    make: &make,
-                    verb: ("classer les signalements de", "dismiss the flags of"),
-                    done: (
-                        "débarrassés de leurs signalements",
-                        "cleared of their flags",
-                    ),
-                },
-            );
-        }
-        ForumCmd::Hide(a) => (
-            a,
-            PostAction::Hide,
-            ("masquer", "hide"),
-            ("masqués", "hidden"),
-        ),
-        ForumCmd::Remove(a) => (
-            a,
-            PostAction::Remove,
-            ("supprimer", "remove"),
-            ("supprimés", "removed"),
-        ),
-        ForumCmd::Restore(a) => (
-            a,
-            PostAction::Restore,
-            ("rétablir", "restore"),
-            ("rétablis", "restored"),
-        ),
+        ForumCmd::Dismiss(a) => (a, Decision::DismissFlags),
+        ForumCmd::Hide(a) => (a, Decision::Moderate(PostAction::Hide)),
+        ForumCmd::Remove(a) => (a, Decision::Moderate(PostAction::Remove)),
+        ForumCmd::Restore(a) => (a, Decision::Moderate(PostAction::Restore)),
     };
-    let reason = args.reason.clone();
-    let make = move |id: &str, status: &str| {
-        Ok(Op::ModeratePost {
-            post_id: id.to_owned(),
-            seen_status: parse_status::<PostStatus>(status)?,
-            action,
-            reason: reason.clone(),
-        })
-    };
-    batch::run(
-        ctx,
-        &args,
-        BatchSpec {
-            lookup: "SELECT status, substr(body, 1, 60) FROM forum_posts WHERE id = ?1",
-            select: &select,
-            make: &make,
-            verb,
-            done,
-        },
-    )
+    let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Post>(c, ListKind::Forum, f);
+    batch::run(ctx, &args, &decision, &select)
 }
 
 pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {

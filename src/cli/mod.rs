@@ -61,6 +61,18 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(lists::AuditCmd),
+    /// Keymaps for the console.
+    #[command(subcommand)]
+    Keymap(KeymapCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeymapCmd {
+    /// Check a keymap file (merged over the defaults): unknown actions, unknown keys, clashes.
+    Check {
+        /// The TOML file.
+        file: PathBuf,
+    },
 }
 
 /// A failure a command reports: one line for a person, and the exit code.
@@ -145,6 +157,7 @@ pub fn main() -> ExitCode {
         Some(Command::Forum(cmd)) => lists::forum(&ctx, cmd),
         Some(Command::Sms(cmd)) => lists::sms(&ctx, cmd),
         Some(Command::Audit(cmd)) => lists::audit(&ctx, cmd),
+        Some(Command::Keymap(KeymapCmd::Check { file })) => keymap_check(&ctx, &file),
     };
     match result {
         Ok(code) => code,
@@ -170,6 +183,29 @@ fn init_logging(paths: Option<&Paths>) -> Option<()> {
         .with_ansi(false)
         .try_init()
         .ok()
+}
+
+fn keymap_check(ctx: &Ctx, file: &std::path::Path) -> CmdResult {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    let errors = crate::tui::keymap::check(&name, &text);
+    if errors.is_empty() {
+        println!(
+            "{}",
+            ctx.lang.pick(
+                &format!("{name} : aucun problème"),
+                &format!("{name}: no problems")
+            )
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    Err(Failure::new(match ctx.lang {
+        Lang::Fr => format!("{} problème(s) dans {name}", errors.len()),
+        Lang::En => format!("{} problem(s) in {name}", errors.len()),
+    }))
 }
 
 fn whoami(ctx: &Ctx) -> CmdResult {

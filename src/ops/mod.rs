@@ -6,6 +6,7 @@
 //! transaction. Nothing here commits; the caller decides the batch boundary.
 
 mod apply;
+pub mod decisions;
 
 pub use apply::{Applied, OpMeta, apply, apply_with};
 

@@ -356,9 +356,21 @@ fn statement<T: Listed>(
     limit: Option<usize>,
     select: &str,
 ) -> Result<(String, Vec<Value>), FilterError> {
+    statement_dir::<T>(list, filters, after, limit, select, false)
+}
+
+/// `backward` walks the list the other way from `after` (for scrolling up).
+fn statement_dir<T: Listed>(
+    list: ListKind,
+    filters: &Filters,
+    after: Option<&Cursor>,
+    limit: Option<usize>,
+    select: &str,
+    backward: bool,
+) -> Result<(String, Vec<Value>), FilterError> {
     let mut b = build::<T>(list, filters)?;
     let (ts, id) = T::SORT;
-    let (cmp, dir) = if T::DESCENDING {
+    let (cmp, dir) = if T::DESCENDING != backward {
         ("<", "DESC")
     } else {
         (">", "ASC")
@@ -408,6 +420,65 @@ pub fn page<T: Listed>(
         None
     };
     Ok(Page { rows, next })
+}
+
+/// The page of at most `limit` rows just before `before`, in list order;
+/// `next` is set when more rows lie before it.
+pub fn page_before<T: Listed>(
+    conn: &Connection,
+    list: ListKind,
+    filters: &Filters,
+    before: &Cursor,
+    limit: usize,
+) -> Result<Page<T>, QueryError> {
+    let (sql, params) = statement_dir::<T>(
+        list,
+        filters,
+        Some(before),
+        Some(limit + 1),
+        T::SELECT,
+        true,
+    )?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows: Vec<T> = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?
+        .collect::<Result<_, _>>()?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    rows.reverse();
+    let next = more.then(|| rows.first().map(cursor_of)).flatten();
+    Ok(Page { rows, next })
+}
+
+pub fn cursor_of<T: Listed>(row: &T) -> Cursor {
+    let (ts, id) = row.sort_key();
+    Cursor {
+        ts: ts.to_owned(),
+        id: id.to_owned(),
+    }
+}
+
+/// How many rows match (for counts in titles and confirmations).
+pub fn count<T: Listed>(
+    conn: &Connection,
+    list: ListKind,
+    filters: &Filters,
+) -> Result<i64, QueryError> {
+    let from = T::SELECT
+        .find(" FROM ")
+        .map_or(T::SELECT, |i| &T::SELECT[i..]);
+    let select = format!("SELECT count(*){from}");
+    let mut b = build::<T>(list, filters)?;
+    let mut sql = select;
+    if !b.clauses.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&b.clauses.join(" AND "));
+    }
+    let params = std::mem::take(&mut b.params);
+    let n = conn
+        .prepare_cached(&sql)?
+        .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+    Ok(n)
 }
 
 /// Streams every matching row (after `after`, at most `limit`) to `f`, one at a

@@ -1,0 +1,196 @@
+//! Decisions a person takes on many records at once (the batch CLI and the
+//! console's marked rows): what each reads to know what its author saw, the op
+//! it becomes, and how a batch of them is applied in one transaction.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::{Charter, Op, apply};
+use crate::domain::enrollment::{EnrollmentAction, Stage};
+use crate::domain::forum::{PostAction, PostStatus};
+use crate::domain::uploads::{ReviewDecision, UploadStatus};
+use crate::i18n::Lang;
+use crate::store::Actor;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Enrollment(EnrollmentAction, Option<Charter>),
+    Review(ReviewDecision),
+    Moderate(PostAction),
+    DismissFlags,
+}
+
+impl Decision {
+    /// `SELECT state, label FROM … WHERE id = ?1`: what the author sees.
+    fn lookup(&self) -> &'static str {
+        match self {
+            Self::Enrollment(..) => "SELECT status, name FROM organizations WHERE id = ?1",
+            Self::Review(_) => "SELECT status, title FROM uploads WHERE id = ?1",
+            Self::Moderate(_) => {
+                "SELECT status, substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
+            }
+            Self::DismissFlags => {
+                "SELECT CAST(flag_count AS TEXT), substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
+            }
+        }
+    }
+
+    pub fn needs_reason(&self) -> bool {
+        match self {
+            Self::Enrollment(a, _) => a.needs_reason(),
+            Self::Review(d) => d.needs_reason(),
+            Self::Moderate(a) => a.needs_reason(),
+            Self::DismissFlags => false,
+        }
+    }
+
+    /// The op for one record, from its id and the state its author sees.
+    pub fn make(&self, id: &str, seen: &str, reason: Option<String>) -> Result<Op, String> {
+        let parse_err = |e: crate::domain::UnknownValue| e.to_string();
+        Ok(match self {
+            Self::Enrollment(action, charter) => Op::SetEnrollmentStatus {
+                org_id: id.to_owned(),
+                seen_status: seen.parse::<Stage>().map_err(parse_err)?,
+                action: *action,
+                reason,
+                charter: charter.clone(),
+            },
+            Self::Review(decision) => Op::ReviewUpload {
+                upload_id: id.to_owned(),
+                seen_status: seen.parse::<UploadStatus>().map_err(parse_err)?,
+                decision: *decision,
+                reason,
+            },
+            Self::Moderate(action) => Op::ModeratePost {
+                post_id: id.to_owned(),
+                seen_status: seen.parse::<PostStatus>().map_err(parse_err)?,
+                action: *action,
+                reason,
+            },
+            Self::DismissFlags => Op::DismissFlags {
+                post_id: id.to_owned(),
+                seen_flag_count: seen.parse().map_err(|_| format!("flag count \"{seen}\""))?,
+                reason,
+            },
+        })
+    }
+
+    /// The verb, for prompts: (French, English).
+    pub fn verb(&self) -> (&'static str, &'static str) {
+        use EnrollmentAction as E;
+        match self {
+            Self::Enrollment(E::Enrol, _) => ("enrôler", "enrol"),
+            Self::Enrollment(E::Reject, _) => ("rejeter", "reject"),
+            Self::Enrollment(E::Suspend, _) => ("suspendre", "suspend"),
+            Self::Enrollment(E::Reinstate, _) => ("rétablir", "reinstate"),
+            Self::Enrollment(E::RecordContact, _) => ("marquer contactées", "mark contacted"),
+            Self::Enrollment(E::RecordCharter, _) => {
+                ("enregistrer la charte de", "record the charter of")
+            }
+            Self::Review(ReviewDecision::Approve) => ("approuver", "approve"),
+            Self::Review(ReviewDecision::Reject) => ("rejeter", "reject"),
+            Self::Review(ReviewDecision::RequestChanges) => {
+                ("demander des corrections pour", "request changes to")
+            }
+            Self::Moderate(PostAction::Hide) => ("masquer", "hide"),
+            Self::Moderate(PostAction::Remove) => ("supprimer", "remove"),
+            Self::Moderate(PostAction::Restore) => ("rétablir", "restore"),
+            Self::DismissFlags => ("classer les signalements de", "dismiss the flags of"),
+        }
+    }
+
+    /// The outcome, for summaries: (French, English).
+    pub fn done(&self) -> (&'static str, &'static str) {
+        use EnrollmentAction as E;
+        match self {
+            Self::Enrollment(E::Enrol, _) => ("enrôlées", "enrolled"),
+            Self::Enrollment(E::Reject, _) => ("rejetées", "rejected"),
+            Self::Enrollment(E::Suspend, _) => ("suspendues", "suspended"),
+            Self::Enrollment(E::Reinstate, _) => ("rétablies", "reinstated"),
+            Self::Enrollment(E::RecordContact, _) => ("marquées contactées", "marked contacted"),
+            Self::Enrollment(E::RecordCharter, _) => {
+                ("avec charte enregistrée", "with charter recorded")
+            }
+            Self::Review(ReviewDecision::Approve) => ("approuvées", "approved"),
+            Self::Review(ReviewDecision::Reject) => ("rejetées", "rejected"),
+            Self::Review(ReviewDecision::RequestChanges) => {
+                ("renvoyées pour corrections", "sent back for changes")
+            }
+            Self::Moderate(PostAction::Hide) => ("masqués", "hidden"),
+            Self::Moderate(PostAction::Remove) => ("supprimés", "removed"),
+            Self::Moderate(PostAction::Restore) => ("rétablis", "restored"),
+            Self::DismissFlags => (
+                "débarrassés de leurs signalements",
+                "cleared of their flags",
+            ),
+        }
+    }
+}
+
+/// What a batch did: records decided (id, state seen, label) and records refused (id, why).
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub applied: Vec<(String, String, String)>,
+    pub failed: Vec<(String, String)>,
+}
+
+/// Applies one decision to every id inside the caller's transaction. With
+/// `isolate`, each op sits in a savepoint so a refused one leaves nothing
+/// behind and the rest go on; without it the caller rolls everything back on
+/// any failure, and savepoints would only cost time.
+pub fn apply_batch(
+    tx: &Connection,
+    actor: &Actor,
+    decision: &Decision,
+    ids: &[String],
+    reason: Option<&str>,
+    isolate: bool,
+    lang: Lang,
+) -> BatchOutcome {
+    let mut out = BatchOutcome::default();
+    for id in ids {
+        match apply_one(tx, actor, decision, id, reason, isolate, lang) {
+            Ok((seen, label)) => out.applied.push((id.clone(), seen, label)),
+            Err(why) => out.failed.push((id.clone(), why)),
+        }
+    }
+    out
+}
+
+fn apply_one(
+    tx: &Connection,
+    actor: &Actor,
+    decision: &Decision,
+    id: &str,
+    reason: Option<&str>,
+    isolate: bool,
+    lang: Lang,
+) -> Result<(String, String), String> {
+    let found: Option<(String, String)> = tx
+        .prepare_cached(decision.lookup())
+        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(|e| e.to_string())?;
+    let (seen, label) = found.ok_or_else(|| lang.pick("introuvable", "not found").to_owned())?;
+    let op = decision.make(id, &seen, reason.map(str::to_owned))?;
+    if !isolate {
+        return apply(tx, actor, &op)
+            .map(|_| (seen, label))
+            .map_err(|e| e.message(lang));
+    }
+    let run = |sql: &str| {
+        tx.prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map_err(|e| e.to_string())
+    };
+    run("SAVEPOINT one")?;
+    match apply(tx, actor, &op) {
+        Ok(_) => {
+            run("RELEASE one")?;
+            Ok((seen, label))
+        }
+        Err(e) => {
+            run("ROLLBACK TO one")?;
+            run("RELEASE one")?;
+            Err(e.message(lang))
+        }
+    }
+}
