@@ -20,6 +20,7 @@ pub enum ListKind {
     Forum,
     Sms,
     Audit,
+    Outbox,
 }
 
 impl ListKind {
@@ -30,6 +31,7 @@ impl ListKind {
             Self::Forum => "forum",
             Self::Sms => "sms",
             Self::Audit => "audit",
+            Self::Outbox => "outbox",
         }
     }
 
@@ -38,14 +40,15 @@ impl ListKind {
         use FilterKey::*;
         match self {
             Self::Enrollments => &[
-                Status, Kind, Region, Province, Commune, Search, Since, Until,
+                Status, Kind, Region, Province, Commune, Search, Since, Until, Id,
             ],
             Self::Uploads => &[
-                Status, Kind, Category, Org, Region, Commune, Search, Since, Until,
+                Status, Kind, Category, Org, Region, Commune, Search, Since, Until, Id,
             ],
-            Self::Forum => &[Status, Thread, Author, Flagged, Search, Since, Until],
-            Self::Sms => &[Status, Kind, Group, Since, Until],
-            Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until],
+            Self::Forum => &[Status, Thread, Author, Flagged, Search, Since, Until, Id],
+            Self::Sms => &[Status, Kind, Group, Since, Until, Id],
+            Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
+            Self::Outbox => &[Since, Until, Id],
         }
     }
 }
@@ -71,6 +74,7 @@ str_enum! {
         Action = "action",
         Entity = "entity",
         EntityId = "entity-id",
+        Id = "id",
     }
 }
 
@@ -240,7 +244,11 @@ fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
         .map_err(|why| FilterError::BadValue { key, why })
 }
 
-fn build<T: Listed>(list: ListKind, filters: &Filters) -> Result<Built, FilterError> {
+fn build<T: Listed>(
+    list: ListKind,
+    filters: &Filters,
+    _conn: Option<&Connection>,
+) -> Result<Built, FilterError> {
     use FilterKey::*;
     let mut b = Built::default();
     let (sort_col, _) = T::SORT;
@@ -341,6 +349,14 @@ fn build<T: Listed>(list: ListKind, filters: &Filters) -> Result<Built, FilterEr
             (ListKind::Audit, Action) => b.add("a.action = ?", [text()]),
             (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),
             (ListKind::Audit, EntityId) => b.add("a.entity_id = ?", [text()]),
+            (_, Id) => {
+                let ids: Vec<Value> = value
+                    .split(',')
+                    .map(|v| Value::Text(v.trim().to_owned()))
+                    .collect();
+                let (c, p) = in_list(T::SORT.1, ids);
+                b.add(c, p)
+            }
             (_, Since) => b.add(format!("{sort_col} >= ?"), [instant(key, value)?]),
             (_, Until) => b.add(format!("{sort_col} < ?"), [instant(key, value)?]),
             _ => unreachable!("keys() and build() disagree on {key} for {}", list.as_str()),
@@ -349,18 +365,9 @@ fn build<T: Listed>(list: ListKind, filters: &Filters) -> Result<Built, FilterEr
     Ok(b)
 }
 
-fn statement<T: Listed>(
-    list: ListKind,
-    filters: &Filters,
-    after: Option<&Cursor>,
-    limit: Option<usize>,
-    select: &str,
-) -> Result<(String, Vec<Value>), FilterError> {
-    statement_dir::<T>(list, filters, after, limit, select, false)
-}
-
 /// `backward` walks the list the other way from `after` (for scrolling up).
 fn statement_dir<T: Listed>(
+    conn: Option<&Connection>,
     list: ListKind,
     filters: &Filters,
     after: Option<&Cursor>,
@@ -368,7 +375,7 @@ fn statement_dir<T: Listed>(
     select: &str,
     backward: bool,
 ) -> Result<(String, Vec<Value>), FilterError> {
-    let mut b = build::<T>(list, filters)?;
+    let mut b = build::<T>(list, filters, conn)?;
     let (ts, id) = T::SORT;
     let (cmp, dir) = if T::DESCENDING != backward {
         ("<", "DESC")
@@ -381,17 +388,40 @@ fn statement_dir<T: Listed>(
             [Value::Text(c.ts.clone()), Value::Text(c.id.clone())],
         );
     }
-    let mut sql = select.to_owned();
-    if !b.clauses.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&b.clauses.join(" AND "));
+    let order = format!(" ORDER BY {ts} {dir}, {id} {dir}");
+    let limit_sql = match limit {
+        Some(n) => {
+            b.params.push(Value::Integer(n as i64));
+            " LIMIT ?"
+        }
+        None => "",
+    };
+    Ok((
+        assemble::<T>(select, &b.clauses, &order, limit_sql),
+        b.params,
+    ))
+}
+
+/// Puts a statement together. A row type whose SELECT reads `FROM {inner}`
+/// is filtered, sorted and limited on its base table first and joined after,
+/// so a search matching 100,000 posts joins 50 of them, not all.
+fn assemble<T: Listed>(select: &str, clauses: &[String], order: &str, limit: &str) -> String {
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    if select.contains("{inner}") {
+        let inner = format!("(SELECT * FROM {}{filter}{order}{limit})", T::BASE);
+        let outer_order = if order.is_empty() {
+            String::new()
+        } else {
+            order.to_owned()
+        };
+        format!("{}{outer_order}", select.replace("{inner}", &inner))
+    } else {
+        format!("{select}{filter}{order}{limit}")
     }
-    sql.push_str(&format!(" ORDER BY {ts} {dir}, {id} {dir}"));
-    if let Some(n) = limit {
-        sql.push_str(" LIMIT ?");
-        b.params.push(Value::Integer(n as i64));
-    }
-    Ok((sql, b.params))
 }
 
 /// One page of a list: at most `limit` rows after `after`.
@@ -402,7 +432,15 @@ pub fn page<T: Listed>(
     after: Option<&Cursor>,
     limit: usize,
 ) -> Result<Page<T>, QueryError> {
-    let (sql, params) = statement::<T>(list, filters, after, Some(limit + 1), T::SELECT)?;
+    let (sql, params) = statement_dir::<T>(
+        Some(conn),
+        list,
+        filters,
+        after,
+        Some(limit + 1),
+        T::SELECT,
+        false,
+    )?;
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows: Vec<T> = stmt
         .query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?
@@ -432,6 +470,7 @@ pub fn page_before<T: Listed>(
     limit: usize,
 ) -> Result<Page<T>, QueryError> {
     let (sql, params) = statement_dir::<T>(
+        Some(conn),
         list,
         filters,
         Some(before),
@@ -468,12 +507,8 @@ pub fn count<T: Listed>(
         .find(" FROM ")
         .map_or(T::SELECT, |i| &T::SELECT[i..]);
     let select = format!("SELECT count(*){from}");
-    let mut b = build::<T>(list, filters)?;
-    let mut sql = select;
-    if !b.clauses.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&b.clauses.join(" AND "));
-    }
+    let mut b = build::<T>(list, filters, Some(conn))?;
+    let sql = assemble::<T>(&select, &b.clauses, "", "");
     let params = std::mem::take(&mut b.params);
     let n = conn
         .prepare_cached(&sql)?
@@ -491,7 +526,8 @@ pub fn for_each<T: Listed>(
     limit: Option<usize>,
     mut f: impl FnMut(T) -> std::io::Result<()>,
 ) -> Result<(), QueryError> {
-    let (sql, params) = statement::<T>(list, filters, after, limit, T::SELECT)?;
+    let (sql, params) =
+        statement_dir::<T>(Some(conn), list, filters, after, limit, T::SELECT, false)?;
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     while let Some(r) = rows.next()? {
@@ -511,7 +547,7 @@ pub fn ids<T: Listed>(
         .find(" FROM ")
         .map_or(T::SELECT, |i| &T::SELECT[i..]);
     let select = format!("SELECT {id}{from}");
-    let (sql, params) = statement::<T>(list, filters, None, None, &select)?;
+    let (sql, params) = statement_dir::<T>(Some(conn), list, filters, None, None, &select, false)?;
     let mut stmt = conn.prepare(&sql)?;
     let ids = stmt
         .query_map(rusqlite::params_from_iter(params), |r| r.get(0))?
@@ -548,12 +584,13 @@ mod tests {
         let mut f = Filters::default();
         f.push_where("thread=abc").unwrap();
         assert!(matches!(
-            build::<super::super::rows::Organization>(ListKind::Enrollments, &f),
+            build::<super::super::rows::Organization>(ListKind::Enrollments, &f, None),
             Err(FilterError::NotApplicable { .. })
         ));
         let mut f = Filters::default();
         f.push(FilterKey::Status, "applied,enroled");
-        let err = build::<super::super::rows::Organization>(ListKind::Enrollments, &f).unwrap_err();
+        let err =
+            build::<super::super::rows::Organization>(ListKind::Enrollments, &f, None).unwrap_err();
         assert!(err.to_string().contains("enroled"), "{err}");
         assert!(Filters::default().push_where("status").is_err());
     }

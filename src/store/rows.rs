@@ -18,6 +18,8 @@ pub trait Listed: Serialize + Sized {
     const SORT: (&'static str, &'static str);
     /// Newest first?
     const DESCENDING: bool;
+    /// The base table and alias when SELECT reads `FROM {inner} alias` (see `query`).
+    const BASE: &'static str = "";
     /// Columns a terminal table shows, in order; the last one takes spare width.
     const TABLE_COLUMNS: &'static [&'static str];
 
@@ -159,7 +161,8 @@ pub struct Post {
 impl Listed for Post {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
         p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version \
-        FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
+        FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
+    const BASE: &'static str = "forum_posts p";
     const SORT: (&'static str, &'static str) = ("p.created_at", "p.id");
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "flag_count", "body"];
@@ -279,5 +282,39 @@ impl Listed for AuditEntry {
 
     fn sort_key(&self) -> (&str, &str) {
         (&self.at, &self.id)
+    }
+}
+
+/// An op waiting in (or pushed from) the outbox, for the Synchro screen.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OutboxEntry {
+    pub op_id: String,
+    pub seq: i64,
+    pub created_at: String,
+    pub op: String,
+    pub pushed_at: Option<String>,
+    pub outcome: Option<String>,
+}
+
+impl Listed for OutboxEntry {
+    const SELECT: &'static str =
+        "SELECT x.op_id, x.seq, x.created_at, x.op, x.pushed_at, x.outcome FROM outbox x";
+    const SORT: (&'static str, &'static str) = ("x.created_at", "x.op_id");
+    const DESCENDING: bool = true;
+    const TABLE_COLUMNS: &'static [&'static str] = &["seq", "created_at", "outcome", "op"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(OutboxEntry {
+            op_id: r.get(0)?,
+            seq: r.get(1)?,
+            created_at: r.get(2)?,
+            op: r.get(3)?,
+            pushed_at: r.get(4)?,
+            outcome: r.get(5)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.created_at, &self.op_id)
     }
 }
