@@ -28,7 +28,7 @@ pub struct DemoArgs {
     pub no_tui: bool,
 }
 
-pub fn run(ctx: &Ctx, args: DemoArgs) -> CmdResult {
+pub fn run(ctx: &Ctx, args: DemoArgs, keymap: Option<String>) -> CmdResult {
     let lang = ctx.lang;
     let dir = match args.dir {
         Some(d) => d,
@@ -128,14 +128,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> CmdResult {
         println!("  {t}");
     }
     if !args.no_tui {
-        println!();
-        println!(
-            "{}",
-            lang.pick(
-                "(la console plein écran arrive avec la prochaine version ; ces commandes marchent dès maintenant)",
-                "(the full-screen console comes with the next version; these commands work now)"
-            )
-        );
+        return super::console(ctx, s.replica, keymap);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -145,11 +145,10 @@ pub fn main() -> ExitCode {
         paths,
     };
     let result = match cli.command {
-        None => Err(Failure::usage(lang.pick(
-            "la console arrive bientôt ; en attendant : civitac demo, civitac enrollments list, civitac --help",
-            "the console is coming; meanwhile: civitac demo, civitac enrollments list, civitac --help",
-        ))),
-        Some(Command::Demo(args)) => demo::run(&ctx, args),
+        None => ctx
+            .db_path()
+            .and_then(|db| console(&ctx, db, cli.keymap.clone())),
+        Some(Command::Demo(args)) => demo::run(&ctx, args, cli.keymap.clone()),
         Some(Command::Whoami) => whoami(&ctx),
         Some(Command::Paths) => show_paths(&ctx),
         Some(Command::Enrollments(cmd)) => lists::enrollments(&ctx, cmd),
@@ -183,6 +182,18 @@ fn init_logging(paths: Option<&Paths>) -> Option<()> {
         .with_ansi(false)
         .try_init()
         .ok()
+}
+
+/// Opens the console on a replica.
+pub fn console(ctx: &Ctx, db: PathBuf, keymap: Option<String>) -> CmdResult {
+    let opts = crate::tui::Options {
+        db,
+        lang: ctx.lang,
+        keymap,
+        user_keymap: ctx.paths.as_ref().map(Paths::keymap_file),
+    };
+    crate::tui::run(opts).map_err(|e| Failure::new(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn keymap_check(ctx: &Ctx, file: &std::path::Path) -> CmdResult {

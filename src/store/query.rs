@@ -460,20 +460,21 @@ pub fn page<T: Listed>(
     Ok(Page { rows, next })
 }
 
-/// The page of at most `limit` rows just before `before`, in list order;
-/// `next` is set when more rows lie before it.
+/// The page of at most `limit` rows just before `before` (or the last page of
+/// the list when `before` is `None`), in list order; `next` is set when more
+/// rows lie before it.
 pub fn page_before<T: Listed>(
     conn: &Connection,
     list: ListKind,
     filters: &Filters,
-    before: &Cursor,
+    before: Option<&Cursor>,
     limit: usize,
 ) -> Result<Page<T>, QueryError> {
     let (sql, params) = statement_dir::<T>(
         Some(conn),
         list,
         filters,
-        Some(before),
+        before,
         Some(limit + 1),
         T::SELECT,
         true,
@@ -485,7 +486,11 @@ pub fn page_before<T: Listed>(
     let more = rows.len() > limit;
     rows.truncate(limit);
     rows.reverse();
-    let next = more.then(|| rows.first().map(cursor_of)).flatten();
+    let next = if more {
+        rows.first().map(cursor_of)
+    } else {
+        None
+    };
     Ok(Page { rows, next })
 }
 

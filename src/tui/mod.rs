@@ -1,4 +1,143 @@
-//! The console: a ratatui application on the local replica. `keymap` holds the
-//! binding table every key, hint and help line comes from.
+//! The console: a ratatui application on the local replica. This module owns
+//! the terminal (raw mode, alternate screen, mouse) and the event loop; it
+//! restores the terminal on every way out: normal quit, error, panic (hook),
+//! SIGTERM and SIGHUP (a dropped SSH link). It redraws only on input, resize
+//! or a change of the replica (`PRAGMA data_version`, polled about once a
+//! second), so an idle console uses no CPU.
 
+pub mod app;
 pub mod keymap;
+pub mod list;
+pub mod screens;
+pub mod theme;
+pub mod view;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::i18n::Lang;
+use crate::store::{Store, StoreError};
+
+pub struct Options {
+    pub db: PathBuf,
+    pub lang: Lang,
+    /// `--keymap NAME|PATH`.
+    pub keymap: Option<String>,
+    /// The user's keymap.toml, merged last.
+    pub user_keymap: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("terminal: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Puts the terminal back as it was: used by the guard, the panic hook and
+/// the signal path, so it must be safe to call more than once.
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+}
+
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+pub fn run(opts: Options) -> Result<(), TuiError> {
+    // Everything that can fail for a reason the person must read happens
+    // before the terminal is taken over.
+    let store = Store::open(&opts.db)?;
+    let (keymap, keymap_errors) = keymap::load(opts.keymap.as_deref(), opts.user_keymap.as_deref());
+    for e in &keymap_errors {
+        tracing::warn!(%e, "keymap");
+    }
+
+    let quit_signal = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&quit_signal))?;
+    }
+
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous_hook(info);
+    }));
+
+    enable_raw_mode()?;
+    let _guard = TerminalGuard;
+    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+
+    let mut app = app::App::new(
+        store,
+        opts.lang,
+        keymap,
+        &keymap_errors,
+        theme::Theme::from_env(),
+    );
+    let mut seen_version = data_version(&app);
+    let mut last_check = Instant::now();
+    let mut dirty = true;
+    let mut list_top = 0;
+    while !app.quit && !quit_signal.load(Ordering::Relaxed) {
+        if dirty {
+            terminal.draw(|f| list_top = view::draw(f, &mut app))?;
+            dirty = false;
+        }
+        // Wake at most every 250 ms to notice signals; look at the replica once a second.
+        if event::poll(Duration::from_millis(250))? {
+            match event::read()? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => app.handle_key(k),
+                Event::Mouse(m) => app.handle_mouse(m, list_top),
+                Event::Resize(..) => {}
+                _ => continue,
+            }
+            dirty = true;
+        }
+        if last_check.elapsed() >= Duration::from_secs(1) {
+            last_check = Instant::now();
+            let now = data_version(&app);
+            if now != seen_version {
+                seen_version = now;
+                app.refresh_all();
+                dirty = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Changes when another connection (a second console, a sync, the CLI) commits.
+fn data_version(app: &app::App) -> i64 {
+    app.store
+        .conn()
+        .query_row("PRAGMA data_version", [], |r| r.get(0))
+        .unwrap_or(0)
+}

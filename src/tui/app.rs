@@ -1,0 +1,717 @@
+//! The console's model and its update function: keys become actions (through
+//! the keymap), actions change the model. Every change to data goes through
+//! `ops::decisions::apply_batch` → `ops::apply`; nothing here writes a table.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::keymap::{Action, Key, Keymap, KeymapError, Lookup, Section};
+use super::list::{ListScreen, ListView};
+use super::screens::Screen;
+use super::theme::Theme;
+use crate::domain::enrollment::EnrollmentAction;
+use crate::domain::forum::PostAction;
+use crate::domain::uploads::ReviewDecision;
+use crate::i18n::Lang;
+use crate::ops::decisions::{Decision, apply_batch};
+use crate::store::rows::{AuditEntry, Organization, OutboxEntry, Post, SmsMessage, Upload};
+use crate::store::{Actor, Store};
+
+/// A decision waiting for the person's confirmation (and reason).
+pub struct Confirm {
+    pub decision: Decision,
+    pub ids: Vec<String>,
+    pub hidden: usize,
+    pub reason: String,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Search,
+    Filter,
+}
+
+pub enum Overlay {
+    None,
+    Help { scroll: u16 },
+    Palette { input: String, selected: usize },
+    Input { kind: InputKind, text: String },
+    Confirm(Confirm),
+}
+
+/// A message in the status bar. Errors stay until dismissed (Esc).
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Counts for the dashboard, read when it is shown or the data changes.
+#[derive(Default)]
+pub struct Dashboard {
+    /// (label fr, label en, count, oldest timestamp)
+    pub queues: Vec<(&'static str, &'static str, i64, Option<String>)>,
+    /// region → counts per stage (applied, charter_received, contacted, enrolled, rejected, suspended)
+    pub stages: Vec<(String, [i64; 6])>,
+    /// (day, flags) for the last 14 days
+    pub flags_per_day: Vec<(String, u64)>,
+}
+
+pub struct Lists {
+    pub enrollments: ListView<Organization>,
+    pub uploads: ListView<Upload>,
+    pub forum: ListView<Post>,
+    pub sms: ListView<SmsMessage>,
+    pub sync: ListView<OutboxEntry>,
+    pub journal: ListView<AuditEntry>,
+}
+
+pub struct App {
+    pub lang: Lang,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub store: Store,
+    pub owner: Option<Actor>,
+    pub screen: Screen,
+    pub lists: Lists,
+    pub overlay: Overlay,
+    pub pending_keys: Vec<Key>,
+    pub message: Option<Message>,
+    pub quit: bool,
+    pub detail_focus: bool,
+    pub dashboard: Dashboard,
+    pub pending_ops: i64,
+    pub last_sync: Option<String>,
+    pub conflicts: i64,
+}
+
+impl App {
+    pub fn new(
+        store: Store,
+        lang: Lang,
+        keymap: Keymap,
+        keymap_errors: &[KeymapError],
+        theme: Theme,
+    ) -> App {
+        let owner = store.owner().ok().flatten();
+        let lists = Lists {
+            enrollments: ListView::new(("Enrôlements", "Enrolments"), ""),
+            uploads: ListView::new(("Publications", "Uploads"), "status=pending"),
+            forum: ListView::new(("Forum", "Forum"), "flagged=yes status=visible"),
+            sms: ListView::new(("Messages SMS", "SMS messages"), ""),
+            sync: ListView::new(("Opérations locales", "Local ops"), ""),
+            journal: ListView::new(("Journal", "Audit log"), ""),
+        };
+        let mut app = App {
+            lang,
+            keymap,
+            theme,
+            store,
+            owner,
+            screen: Screen::Dashboard,
+            lists,
+            overlay: Overlay::None,
+            pending_keys: Vec::new(),
+            message: None,
+            quit: false,
+            detail_focus: false,
+            dashboard: Dashboard::default(),
+            pending_ops: 0,
+            last_sync: None,
+            conflicts: 0,
+        };
+        if let Some(first) = keymap_errors.first() {
+            let more = keymap_errors.len() - 1;
+            let text = match lang {
+                Lang::Fr if more > 0 => {
+                    format!("raccourcis : {first} (et {more} autre(s) : civitac keymap check)")
+                }
+                Lang::En if more > 0 => {
+                    format!("keymap: {first} (and {more} more: civitac keymap check)")
+                }
+                _ => format!("{}: {first}", lang.pick("raccourcis", "keymap")),
+            };
+            app.message = Some(Message { text, error: true });
+        }
+        app.refresh_all();
+        app
+    }
+
+    pub fn list(&mut self) -> Option<&mut dyn ListScreen> {
+        Some(match self.screen {
+            Screen::Dashboard => return None,
+            Screen::Enrollments => &mut self.lists.enrollments,
+            Screen::Uploads => &mut self.lists.uploads,
+            Screen::Forum => &mut self.lists.forum,
+            Screen::Sms => &mut self.lists.sms,
+            Screen::Sync => &mut self.lists.sync,
+            Screen::Journal => &mut self.lists.journal,
+        })
+    }
+
+    /// Runs `f` on the current screen's list with the connection beside it.
+    fn with_list<R>(
+        &mut self,
+        f: impl FnOnce(&mut dyn ListScreen, &rusqlite::Connection) -> R,
+    ) -> Option<R> {
+        let conn = self.store.conn();
+        let list: &mut dyn ListScreen = match self.screen {
+            Screen::Dashboard => return None,
+            Screen::Enrollments => &mut self.lists.enrollments,
+            Screen::Uploads => &mut self.lists.uploads,
+            Screen::Forum => &mut self.lists.forum,
+            Screen::Sms => &mut self.lists.sms,
+            Screen::Sync => &mut self.lists.sync,
+            Screen::Journal => &mut self.lists.journal,
+        };
+        Some(f(list, conn))
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    /// Re-reads what the current screen and the status bar show.
+    pub fn refresh_all(&mut self) {
+        let c = self.store.conn();
+        self.pending_ops = c
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0);
+        self.conflicts = c
+            .query_row(
+                "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0);
+        self.last_sync = crate::store::state(c, "last_sync").ok().flatten();
+        if self.screen == Screen::Dashboard {
+            self.dashboard = load_dashboard(c);
+        }
+        let result = self.with_list(|l, conn| l.reload(conn)).unwrap_or(Ok(()));
+        if let Err(e) = result {
+            self.error(e);
+        }
+    }
+
+    pub fn handle_key(&mut self, ev: KeyEvent) {
+        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return;
+        }
+        let Some(key) = Key::from_event(&ev) else {
+            return;
+        };
+        match &mut self.overlay {
+            Overlay::None => self.handle_normal(key),
+            Overlay::Help { scroll } => match self
+                .keymap
+                .lookup(&[Section::List, Section::Global], &[key])
+            {
+                Lookup::Action(Action::Down) => *scroll = scroll.saturating_add(1),
+                Lookup::Action(Action::Up) => *scroll = scroll.saturating_sub(1),
+                Lookup::Action(Action::PageDown) => *scroll = scroll.saturating_add(10),
+                Lookup::Action(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+                _ => self.overlay = Overlay::None,
+            },
+            _ => self.handle_text(key),
+        }
+    }
+
+    fn handle_normal(&mut self, key: Key) {
+        self.pending_keys.push(key);
+        let sections = self.screen.sections();
+        match self.keymap.lookup(&sections, &self.pending_keys) {
+            Lookup::Pending => {}
+            Lookup::Action(a) => {
+                self.pending_keys.clear();
+                self.update(a);
+            }
+            Lookup::None => {
+                let retry = self.pending_keys.len() > 1;
+                self.pending_keys.clear();
+                if retry {
+                    self.handle_normal(key);
+                }
+            }
+        }
+    }
+
+    /// Keys in a text field: the dialog section's keys (confirm, cancel) act,
+    /// everything else is typed.
+    fn handle_text(&mut self, key: Key) {
+        let action = match self.keymap.lookup(&[Section::Dialog], &[key]) {
+            Lookup::Action(a) => Some(a),
+            _ => None,
+        };
+        match action {
+            Some(Action::Confirm) => return self.submit_overlay(),
+            Some(Action::Cancel) => {
+                self.overlay = Overlay::None;
+                return;
+            }
+            _ => {}
+        }
+        use super::keymap::KeyCodeKey as K;
+        let lang = self.lang;
+        match &mut self.overlay {
+            Overlay::Palette { input, selected } => match key.code {
+                K::Up => *selected = selected.saturating_sub(1),
+                K::Down => *selected += 1,
+                K::Backspace => {
+                    input.pop();
+                    *selected = 0;
+                }
+                K::Char(c) if !key.ctrl && !key.alt => {
+                    input.push(c);
+                    *selected = 0;
+                }
+                _ => {}
+            },
+            Overlay::Input { kind, text } => {
+                let changed = match key.code {
+                    K::Backspace => text.pop().is_some(),
+                    K::Char(c) if !key.ctrl && !key.alt => {
+                        text.push(c);
+                        true
+                    }
+                    _ => false,
+                };
+                // Search narrows as you type; a filter applies on Enter.
+                if changed && *kind == InputKind::Search {
+                    let text = text.clone();
+                    let conn_result = self
+                        .with_list(|l, conn| l.set_search(conn, &text))
+                        .unwrap_or(Ok(()));
+                    if let Err(e) = conn_result {
+                        self.error(e);
+                    }
+                }
+            }
+            Overlay::Confirm(c) => match key.code {
+                K::Backspace => {
+                    c.reason.pop();
+                }
+                K::Char(ch) if !key.ctrl && !key.alt => {
+                    c.reason.push(ch);
+                    c.problem = None;
+                }
+                _ => {}
+            },
+            Overlay::Help { .. } | Overlay::None => {}
+        }
+        let _ = lang;
+    }
+
+    fn submit_overlay(&mut self) {
+        match std::mem::replace(&mut self.overlay, Overlay::None) {
+            Overlay::Input {
+                kind: InputKind::Filter,
+                text,
+            } => {
+                let result = self
+                    .with_list(|l, conn| l.set_filter(conn, &text))
+                    .unwrap_or(Ok(()));
+                if let Err(e) = result {
+                    self.error(format!("{} : {e}", self.lang.pick("filtre", "filter")));
+                    self.overlay = Overlay::Input {
+                        kind: InputKind::Filter,
+                        text,
+                    };
+                }
+            }
+            Overlay::Input {
+                kind: InputKind::Search,
+                ..
+            } => {}
+            Overlay::Palette { input, selected } => {
+                let choices = self.palette_choices(&input);
+                if let Some(action) = choices.get(selected.min(choices.len().saturating_sub(1))) {
+                    self.update(action.0);
+                }
+            }
+            Overlay::Confirm(confirm) => self.apply_confirmed(confirm),
+            other => self.overlay = other,
+        }
+    }
+
+    /// The actions the palette offers for what was typed: every action bound
+    /// on this screen, matched on its name or description.
+    pub fn palette_choices(&self, typed: &str) -> Vec<(Action, String, Vec<String>)> {
+        let needle = crate::domain::normalise_name(typed);
+        self.keymap
+            .bindings_for(&self.screen.sections())
+            .into_iter()
+            .map(|(a, keys)| {
+                (
+                    a,
+                    self.lang.pick(a.describe().0, a.describe().1).to_owned(),
+                    keys,
+                )
+            })
+            .filter(|(a, desc, _)| {
+                needle.is_empty()
+                    || crate::domain::normalise_name(desc).contains(&needle)
+                    || a.as_str().contains(typed.trim())
+            })
+            .collect()
+    }
+
+    pub fn update(&mut self, action: Action) {
+        use Action::*;
+        let lang = self.lang;
+        let result: Result<(), String> = match action {
+            Quit => {
+                self.quit = true;
+                Ok(())
+            }
+            Help => {
+                self.overlay = Overlay::Help { scroll: 0 };
+                Ok(())
+            }
+            Palette => {
+                self.overlay = Overlay::Palette {
+                    input: String::new(),
+                    selected: 0,
+                };
+                Ok(())
+            }
+            ScreenDashboard | ScreenEnrollments | ScreenUploads | ScreenForum | ScreenSms
+            | ScreenSync | ScreenJournal => {
+                if let Some(s) = Screen::ALL.iter().find(|s| s.switch_action() == action) {
+                    self.go(*s);
+                }
+                Ok(())
+            }
+            NextScreen | PrevScreen => {
+                let i = Screen::ALL
+                    .iter()
+                    .position(|s| *s == self.screen)
+                    .unwrap_or(0);
+                let n = Screen::ALL.len();
+                let j = if action == NextScreen {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.go(Screen::ALL[j]);
+                Ok(())
+            }
+            Up | Down | PageUp | PageDown if self.detail_focus => {
+                let delta = match action {
+                    Up => -1,
+                    Down => 1,
+                    PageUp => -10,
+                    _ => 10,
+                };
+                if let Some(l) = self.list() {
+                    l.scroll_detail(delta);
+                }
+                Ok(())
+            }
+            Up | Down | PageUp | PageDown | Top | Bottom => self.move_cursor(action),
+            Search => {
+                if matches!(
+                    self.screen,
+                    Screen::Enrollments | Screen::Uploads | Screen::Forum
+                ) {
+                    let text = self
+                        .list()
+                        .map(|l| l.search().to_owned())
+                        .unwrap_or_default();
+                    self.overlay = Overlay::Input {
+                        kind: InputKind::Search,
+                        text,
+                    };
+                    Ok(())
+                } else {
+                    Err(lang
+                        .pick(
+                            "pas de recherche plein texte sur cet écran",
+                            "no full-text search on this screen",
+                        )
+                        .into())
+                }
+            }
+            Filter => match self.list().map(|l| l.filter_text().to_owned()) {
+                Some(text) => {
+                    self.overlay = Overlay::Input {
+                        kind: InputKind::Filter,
+                        text,
+                    };
+                    Ok(())
+                }
+                None => Ok(()),
+            },
+            Mark => self
+                .with_list(|l, conn| {
+                    l.toggle_mark();
+                    l.move_by(conn, 1)
+                })
+                .unwrap_or(Ok(())),
+            MarkAll => {
+                let marked = self.with_list(|l, conn| l.mark_all(conn)).unwrap_or(Ok(0));
+                marked.map(|n| {
+                    self.info(match lang {
+                        Lang::Fr => format!("{n} lignes du filtre marquées"),
+                        Lang::En => format!("{n} rows of the filter marked"),
+                    })
+                })
+            }
+            ClearMarks => {
+                if let Some(l) = self.list() {
+                    l.clear_marks();
+                }
+                self.message = None;
+                self.detail_focus = false;
+                Ok(())
+            }
+            Detail | NextPane => {
+                self.detail_focus = !self.detail_focus;
+                Ok(())
+            }
+            Refresh => {
+                self.refresh_all();
+                Ok(())
+            }
+            Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
+            | Restore | Dismiss => self.ask(action),
+            Confirm | Cancel => Ok(()),
+        };
+        if let Err(e) = result {
+            self.error(e);
+        }
+    }
+
+    fn go(&mut self, screen: Screen) {
+        self.screen = screen;
+        self.detail_focus = false;
+        self.refresh_all();
+    }
+
+    fn move_cursor(&mut self, action: Action) -> Result<(), String> {
+        self.with_list(|list, conn| {
+            let page = list.page_len() as isize;
+            match action {
+                Action::Up => list.move_by(conn, -1),
+                Action::Down => list.move_by(conn, 1),
+                Action::PageUp => list.move_by(conn, -page),
+                Action::PageDown => list.move_by(conn, page),
+                Action::Top => list.top(conn),
+                _ => list.bottom(conn),
+            }
+        })
+        .unwrap_or(Ok(()))
+    }
+
+    /// The decision an action means on this screen, if any.
+    fn decision_for(&self, action: Action) -> Option<Decision> {
+        use EnrollmentAction as E;
+        Some(match (self.screen, action) {
+            (Screen::Enrollments, Action::Approve) => Decision::Enrollment(E::Enrol, None),
+            (Screen::Enrollments, Action::Reject) => Decision::Enrollment(E::Reject, None),
+            (Screen::Enrollments, Action::Contacted) => {
+                Decision::Enrollment(E::RecordContact, None)
+            }
+            (Screen::Enrollments, Action::Suspend) => Decision::Enrollment(E::Suspend, None),
+            (Screen::Enrollments, Action::Reinstate) => Decision::Enrollment(E::Reinstate, None),
+            (Screen::Uploads, Action::Approve) => Decision::Review(ReviewDecision::Approve),
+            (Screen::Uploads, Action::Reject) => Decision::Review(ReviewDecision::Reject),
+            (Screen::Uploads, Action::RequestChanges) => {
+                Decision::Review(ReviewDecision::RequestChanges)
+            }
+            (Screen::Forum, Action::Hide) => Decision::Moderate(PostAction::Hide),
+            (Screen::Forum, Action::Remove) => Decision::Moderate(PostAction::Remove),
+            (Screen::Forum, Action::Restore) => Decision::Moderate(PostAction::Restore),
+            (Screen::Forum, Action::Dismiss) => Decision::DismissFlags,
+            _ => return None,
+        })
+    }
+
+    fn ask(&mut self, action: Action) -> Result<(), String> {
+        let lang = self.lang;
+        let decision = self.decision_for(action).ok_or_else(|| {
+            lang.pick(
+                "cette action ne s'applique pas à cet écran",
+                "this action does not apply on this screen",
+            )
+            .to_owned()
+        })?;
+        if self.owner.is_none() {
+            return Err(lang
+                .pick(
+                    "ce réplica n'appartient à personne : aucune décision possible",
+                    "this replica has no owner: no decisions",
+                )
+                .into());
+        }
+        let (ids, hidden) = self
+            .with_list(|l, conn| (l.targets(), l.marks_hidden(conn)))
+            .unwrap_or_default();
+        if ids.is_empty() {
+            return Err(lang
+                .pick("aucune ligne sélectionnée", "no row selected")
+                .into());
+        }
+        self.overlay = Overlay::Confirm(Confirm {
+            decision,
+            ids,
+            hidden,
+            reason: String::new(),
+            problem: None,
+        });
+        Ok(())
+    }
+
+    fn apply_confirmed(&mut self, mut confirm: Confirm) {
+        let lang = self.lang;
+        if confirm.decision.needs_reason() && confirm.reason.trim().is_empty() {
+            confirm.problem = Some(
+                lang.pick("un motif est obligatoire", "a reason is required")
+                    .to_owned(),
+            );
+            self.overlay = Overlay::Confirm(confirm);
+            return;
+        }
+        let Some(actor) = self.owner.clone() else {
+            return;
+        };
+        let reason = Some(confirm.reason.trim()).filter(|r| !r.is_empty());
+        let outcome = self
+            .store
+            .transaction()
+            .map_err(|e| e.to_string())
+            .and_then(|tx| {
+                let outcome = apply_batch(
+                    &tx,
+                    &actor,
+                    &confirm.decision,
+                    &confirm.ids,
+                    reason,
+                    false,
+                    lang,
+                );
+                if outcome.failed.is_empty() {
+                    tx.commit().map_err(|e| e.to_string())?;
+                }
+                Ok(outcome)
+            });
+        match outcome {
+            Err(e) => self.error(e),
+            Ok(o) if !o.failed.is_empty() => {
+                let (id, why) = &o.failed[0];
+                let _ = id;
+                self.error(match lang {
+                    Lang::Fr => format!(
+                        "rien n'a été modifié : {} refus, dont {why}",
+                        o.failed.len()
+                    ),
+                    Lang::En => format!(
+                        "nothing was changed: {} refused, e.g. {why}",
+                        o.failed.len()
+                    ),
+                });
+            }
+            Ok(o) => {
+                let done = confirm.decision.done();
+                self.info(format!("{} {}", o.applied.len(), lang.pick(done.0, done.1)));
+                if let Some(l) = self.list() {
+                    l.clear_marks();
+                }
+                self.refresh_all();
+            }
+        }
+    }
+
+    pub fn handle_mouse(&mut self, ev: MouseEvent, list_top: u16) {
+        match ev.kind {
+            MouseEventKind::ScrollDown => self.update(Action::Down),
+            MouseEventKind::ScrollUp => self.update(Action::Up),
+            MouseEventKind::Down(_) if matches!(self.overlay, Overlay::None) => {
+                // The table starts below its border and header lines.
+                if let Some(row) = ev.row.checked_sub(list_top + 2)
+                    && let Some(l) = self.list()
+                {
+                    l.select_visible(usize::from(row));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn load_dashboard(c: &rusqlite::Connection) -> Dashboard {
+    let one = |sql: &str| -> (i64, Option<String>) {
+        c.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap_or((0, None))
+    };
+    let mut d = Dashboard::default();
+    let queues: [(&str, &str, &str); 4] = [
+        (
+            "Enrôlements en cours",
+            "Enrolments in progress",
+            "SELECT count(*), min(created_at) FROM organizations WHERE status IN ('applied','charter_received','contacted')",
+        ),
+        (
+            "Publications à revoir",
+            "Uploads to review",
+            "SELECT count(*), min(submitted_at) FROM uploads WHERE status = 'pending'",
+        ),
+        (
+            "Messages signalés",
+            "Flagged posts",
+            "SELECT count(*), min(created_at) FROM forum_posts WHERE flag_count > 0 AND status = 'visible'",
+        ),
+        (
+            "SMS à approuver",
+            "SMS to approve",
+            "SELECT count(*), min(created_at) FROM sms_messages WHERE status = 'queued'",
+        ),
+    ];
+    for (fr, en, sql) in queues {
+        let (n, oldest) = one(sql);
+        d.queues.push((fr, en, n, oldest));
+    }
+    let stages = [
+        "applied",
+        "charter_received",
+        "contacted",
+        "enrolled",
+        "rejected",
+        "suspended",
+    ];
+    if let Ok(mut stmt) = c.prepare_cached("SELECT region, status, count(*) FROM organizations GROUP BY region, status ORDER BY region")
+        && let Ok(rows) = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+    {
+        for (region, status, n) in rows.flatten() {
+            if d.stages.last().map(|(r, _)| r != &region).unwrap_or(true) {
+                d.stages.push((region.clone(), [0; 6]));
+            }
+            if let (Some(i), Some(last)) = (stages.iter().position(|s| *s == status), d.stages.last_mut()) {
+                last.1[i] = n;
+            }
+        }
+    }
+    let since =
+        crate::time::format(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 14));
+    if let Ok(mut stmt) = c.prepare_cached(
+        "SELECT substr(created_at, 1, 10), count(*) FROM forum_flags WHERE created_at >= ?1 GROUP BY 1 ORDER BY 1",
+    ) && let Ok(rows) = stmt.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+    {
+        d.flags_per_day = rows.flatten().map(|(day, n)| (day, n.max(0) as u64)).collect();
+    }
+    d
+}

@@ -1,0 +1,519 @@
+//! A paged list with a detail pane: a window of at most a few hundred rows,
+//! fetched by keyset from SQLite as the cursor moves, marks kept by record id.
+
+use std::collections::BTreeSet;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use rusqlite::Connection;
+
+use super::theme::Theme;
+use crate::i18n::Lang;
+use crate::store::query::{self, Cursor, FilterKey, Filters, ListKind};
+use crate::store::rows::Listed;
+
+/// Rows fetched at a time, and the most kept in memory.
+const PAGE: usize = 100;
+const WINDOW: usize = 400;
+
+/// A row type a console list shows.
+pub trait ScreenRow: Listed + Clone + 'static {
+    const LIST: ListKind;
+    fn id(&self) -> &str;
+    /// Column headers (French, English) and widths.
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)];
+    /// Cells, already terminal-safe.
+    fn cells(&self) -> Vec<String>;
+    /// The detail pane, already terminal-safe.
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>>;
+}
+
+/// What the app needs from any list, whatever its rows.
+pub trait ListScreen {
+    fn reload(&mut self, conn: &Connection) -> Result<(), String>;
+    fn move_by(&mut self, conn: &Connection, delta: isize) -> Result<(), String>;
+    fn top(&mut self, conn: &Connection) -> Result<(), String>;
+    fn bottom(&mut self, conn: &Connection) -> Result<(), String>;
+    fn page_len(&self) -> usize;
+    fn toggle_mark(&mut self);
+    fn mark_all(&mut self, conn: &Connection) -> Result<usize, String>;
+    fn clear_marks(&mut self);
+    fn marked(&self) -> usize;
+    /// The marked ids, or the cursor row's when nothing is marked.
+    fn targets(&self) -> Vec<String>;
+    /// How many marked records the current filter does not show.
+    fn marks_hidden(&self, conn: &Connection) -> usize;
+    fn search(&self) -> &str;
+    fn set_search(&mut self, conn: &Connection, text: &str) -> Result<(), String>;
+    fn filter_text(&self) -> &str;
+    fn set_filter(&mut self, conn: &Connection, text: &str) -> Result<(), String>;
+    fn select_visible(&mut self, index: usize);
+    fn scroll_detail(&mut self, delta: i32);
+    fn render(
+        &mut self,
+        f: &mut Frame<'_>,
+        area: Rect,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        detail_focus: bool,
+    );
+}
+
+pub struct ListView<T: ScreenRow> {
+    rows: Vec<T>,
+    /// More rows exist before `rows[0]`.
+    more_before: bool,
+    /// Where the next page starts, if more rows follow.
+    after: Option<Cursor>,
+    selected: usize,
+    offset: usize,
+    height: usize,
+    marks: BTreeSet<String>,
+    filters: Filters,
+    filter_text: String,
+    search: String,
+    total: i64,
+    detail: Option<(String, Vec<Line<'static>>)>,
+    detail_scroll: u16,
+    title: (&'static str, &'static str),
+}
+
+impl<T: ScreenRow> ListView<T> {
+    pub fn new(title: (&'static str, &'static str), filter_text: &str) -> ListView<T> {
+        ListView {
+            rows: Vec::new(),
+            more_before: false,
+            after: None,
+            selected: 0,
+            offset: 0,
+            height: 10,
+            marks: BTreeSet::new(),
+            filters: parse_filter(filter_text).unwrap_or_default(),
+            filter_text: filter_text.to_owned(),
+            search: String::new(),
+            total: 0,
+            detail: None,
+            detail_scroll: 0,
+            title,
+        }
+    }
+
+    fn effective_filters(&self) -> Filters {
+        let mut f = self.filters.clone();
+        if !self.search.trim().is_empty() && T::LIST.keys().contains(&FilterKey::Search) {
+            f.push(FilterKey::Search, self.search.clone());
+        }
+        f
+    }
+
+    fn fetch_after(
+        &self,
+        conn: &Connection,
+        after: Option<&Cursor>,
+    ) -> Result<query::Page<T>, String> {
+        query::page::<T>(conn, T::LIST, &self.effective_filters(), after, PAGE)
+            .map_err(|e| e.to_string())
+    }
+
+    fn append_page(&mut self, conn: &Connection) -> Result<bool, String> {
+        let Some(after) = self.after.clone() else {
+            return Ok(false);
+        };
+        let page = self.fetch_after(conn, Some(&after))?;
+        self.after = page.next;
+        let added = page.rows.len();
+        self.rows.extend(page.rows);
+        if self.rows.len() > WINDOW {
+            let drop = self.rows.len() - WINDOW;
+            self.rows.drain(..drop);
+            self.selected = self.selected.saturating_sub(drop);
+            self.offset = self.offset.saturating_sub(drop);
+            self.more_before = true;
+        }
+        Ok(added > 0)
+    }
+
+    fn prepend_page(&mut self, conn: &Connection) -> Result<bool, String> {
+        if !self.more_before {
+            return Ok(false);
+        }
+        let Some(first) = self.rows.first().map(query::cursor_of) else {
+            return Ok(false);
+        };
+        let page =
+            query::page_before::<T>(conn, T::LIST, &self.effective_filters(), Some(&first), PAGE)
+                .map_err(|e| e.to_string())?;
+        self.more_before = page.next.is_some();
+        let added = page.rows.len();
+        let mut rows = page.rows;
+        rows.append(&mut self.rows);
+        self.rows = rows;
+        self.selected += added;
+        self.offset += added;
+        if self.rows.len() > WINDOW {
+            self.rows.truncate(WINDOW);
+            self.after = self.rows.last().map(query::cursor_of);
+        }
+        Ok(added > 0)
+    }
+
+    fn selected_row(&self) -> Option<&T> {
+        self.rows.get(self.selected)
+    }
+
+    fn keep_visible(&mut self) {
+        let h = self.height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + h {
+            self.offset = self.selected + 1 - h;
+        }
+    }
+}
+
+/// Parses a filter line: `status=contacted region=Boucle du Mouhoun` (a word
+/// without `=` continues the previous value).
+pub fn parse_filter(text: &str) -> Result<Filters, String> {
+    let mut parts: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match (word.contains('='), parts.last_mut()) {
+            (false, Some(last)) => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            (false, None) => return Err(format!("\"{word}\": KEY=VALUE expected")),
+            (true, _) => parts.push(word.to_owned()),
+        }
+    }
+    let mut f = Filters::default();
+    for p in parts {
+        f.push_where(&p).map_err(|e| e.to_string())?;
+    }
+    Ok(f)
+}
+
+impl<T: ScreenRow> ListScreen for ListView<T> {
+    fn reload(&mut self, conn: &Connection) -> Result<(), String> {
+        let keep = self.selected_row().map(|r| r.id().to_owned());
+        let filters = self.effective_filters();
+        let page = self.fetch_after(conn, None)?;
+        self.total = query::count::<T>(conn, T::LIST, &filters).map_err(|e| e.to_string())?;
+        self.rows = page.rows;
+        self.after = page.next;
+        self.more_before = false;
+        self.selected = keep
+            .and_then(|id| self.rows.iter().position(|r| r.id() == id))
+            .unwrap_or(0);
+        self.offset = self.offset.min(self.selected);
+        self.detail = None;
+        self.keep_visible();
+        Ok(())
+    }
+
+    fn move_by(&mut self, conn: &Connection, delta: isize) -> Result<(), String> {
+        let mut target = self.selected as isize + delta;
+        while target >= self.rows.len() as isize && self.append_page(conn)? {
+            target = self.selected as isize + delta.min(self.rows.len() as isize);
+            if target < self.rows.len() as isize {
+                break;
+            }
+        }
+        while target < 0 {
+            let before = self.selected;
+            if !self.prepend_page(conn)? {
+                break;
+            }
+            target += (self.selected - before) as isize;
+        }
+        self.selected = target.clamp(0, self.rows.len().saturating_sub(1) as isize) as usize;
+        self.detail_scroll = 0;
+        self.keep_visible();
+        Ok(())
+    }
+
+    fn top(&mut self, conn: &Connection) -> Result<(), String> {
+        self.selected = 0;
+        self.offset = 0;
+        if self.more_before {
+            let page = self.fetch_after(conn, None)?;
+            self.rows = page.rows;
+            self.after = page.next;
+            self.more_before = false;
+        }
+        Ok(())
+    }
+
+    fn bottom(&mut self, conn: &Connection) -> Result<(), String> {
+        if self.after.is_some() {
+            let page =
+                query::page_before::<T>(conn, T::LIST, &self.effective_filters(), None, PAGE)
+                    .map_err(|e| e.to_string())?;
+            self.more_before = page.next.is_some();
+            self.rows = page.rows;
+            self.after = None;
+        }
+        self.selected = self.rows.len().saturating_sub(1);
+        self.keep_visible();
+        Ok(())
+    }
+
+    fn page_len(&self) -> usize {
+        self.height.max(1)
+    }
+
+    fn toggle_mark(&mut self) {
+        if let Some(id) = self.selected_row().map(|r| r.id().to_owned())
+            && !self.marks.remove(&id)
+        {
+            self.marks.insert(id);
+        }
+    }
+
+    fn mark_all(&mut self, conn: &Connection) -> Result<usize, String> {
+        let ids =
+            query::ids::<T>(conn, T::LIST, &self.effective_filters()).map_err(|e| e.to_string())?;
+        let n = ids.len();
+        self.marks.extend(ids);
+        Ok(n)
+    }
+
+    fn clear_marks(&mut self) {
+        self.marks.clear();
+    }
+
+    fn marked(&self) -> usize {
+        self.marks.len()
+    }
+
+    fn targets(&self) -> Vec<String> {
+        if self.marks.is_empty() {
+            self.selected_row()
+                .map(|r| vec![r.id().to_owned()])
+                .unwrap_or_default()
+        } else {
+            self.marks.iter().cloned().collect()
+        }
+    }
+
+    fn marks_hidden(&self, conn: &Connection) -> usize {
+        if self.marks.is_empty() {
+            return 0;
+        }
+        let mut f = self.effective_filters();
+        f.push(
+            FilterKey::Id,
+            self.marks.iter().cloned().collect::<Vec<_>>().join(","),
+        );
+        let shown = query::count::<T>(conn, T::LIST, &f).unwrap_or(self.marks.len() as i64);
+        self.marks.len().saturating_sub(shown as usize)
+    }
+
+    fn search(&self) -> &str {
+        &self.search
+    }
+
+    fn set_search(&mut self, conn: &Connection, text: &str) -> Result<(), String> {
+        self.search = text.to_owned();
+        self.selected = 0;
+        self.offset = 0;
+        self.reload(conn)
+    }
+
+    fn filter_text(&self) -> &str {
+        &self.filter_text
+    }
+
+    fn set_filter(&mut self, conn: &Connection, text: &str) -> Result<(), String> {
+        let filters = parse_filter(text)?;
+        for (key, _) in &filters.0 {
+            if !T::LIST.keys().contains(key) {
+                let allowed: Vec<&str> = T::LIST.keys().iter().map(|k| k.as_str()).collect();
+                return Err(format!("\"{key}\": {}", allowed.join(", ")));
+            }
+        }
+        let previous = std::mem::replace(&mut self.filters, filters);
+        self.selected = 0;
+        self.offset = 0;
+        if let Err(e) = self.reload(conn) {
+            self.filters = previous;
+            return Err(e);
+        }
+        self.filter_text = text.trim().to_owned();
+        Ok(())
+    }
+
+    fn select_visible(&mut self, index: usize) {
+        let target = self.offset + index;
+        if target < self.rows.len() {
+            self.selected = target;
+            self.detail_scroll = 0;
+        }
+    }
+
+    fn scroll_detail(&mut self, delta: i32) {
+        self.detail_scroll = (i32::from(self.detail_scroll) + delta).clamp(0, 10_000) as u16;
+    }
+
+    fn render(
+        &mut self,
+        f: &mut Frame<'_>,
+        area: Rect,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        detail_focus: bool,
+    ) {
+        let wide = area.width >= 110;
+        let (list_area, detail_area) = if wide {
+            let w = area.width * 11 / 20;
+            (
+                Rect { width: w, ..area },
+                Rect {
+                    x: area.x + w,
+                    width: area.width - w,
+                    ..area
+                },
+            )
+        } else {
+            let h = (area.height * 11 / 20).max(5).min(area.height);
+            (
+                Rect { height: h, ..area },
+                Rect {
+                    y: area.y + h,
+                    height: area.height - h,
+                    ..area
+                },
+            )
+        };
+        // Table: borders take two lines, the header one.
+        self.height = usize::from(list_area.height.saturating_sub(3)).max(1);
+        self.keep_visible();
+        let marks_note = if self.marks.is_empty() {
+            String::new()
+        } else {
+            match lang {
+                Lang::Fr => format!(" — {} marqué(s)", self.marks.len()),
+                Lang::En => format!(" — {} marked", self.marks.len()),
+            }
+        };
+        let title = format!(
+            " {} ({}){} ",
+            lang.pick(self.title.0, self.title.1),
+            self.total,
+            marks_note
+        );
+        let header = Row::new(
+            std::iter::once(Cell::from(" ")).chain(
+                T::columns()
+                    .iter()
+                    .map(|(fr, en, _)| Cell::from(lang.pick(fr, en))),
+            ),
+        )
+        .style(theme.header);
+        let visible = self.rows.iter().skip(self.offset).take(self.height);
+        let rows: Vec<Row<'_>> = visible
+            .map(|r| {
+                let mark = if self.marks.contains(r.id()) {
+                    "●"
+                } else {
+                    " "
+                };
+                Row::new(
+                    std::iter::once(Cell::from(mark)).chain(r.cells().into_iter().map(Cell::from)),
+                )
+            })
+            .collect();
+        let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+            .chain(T::columns().iter().map(|(_, _, w)| *w))
+            .collect();
+        let border = if detail_focus {
+            theme.border
+        } else {
+            theme.border_focus
+        };
+        let table = Table::new(rows, widths)
+            .header(header)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(border)
+                    .title(title),
+            )
+            .row_highlight_style(theme.selected)
+            .column_spacing(1);
+        let mut state = TableState::default();
+        if !self.rows.is_empty() {
+            state.select(Some(self.selected - self.offset));
+        }
+        f.render_stateful_widget(table, list_area, &mut state);
+
+        let id = self.selected_row().map(|r| r.id().to_owned());
+        if self.detail.as_ref().map(|(d, _)| Some(d)) != Some(id.as_ref()) {
+            self.detail = self
+                .selected_row()
+                .map(|r| (r.id().to_owned(), r.detail(conn, lang, theme)));
+        }
+        let lines = self
+            .detail
+            .as_ref()
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| {
+                vec![Line::from(Span::styled(
+                    lang.pick("aucune ligne", "no rows").to_owned(),
+                    theme.dim,
+                ))]
+            });
+        let border = if detail_focus {
+            theme.border_focus
+        } else {
+            theme.border
+        };
+        let detail = Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((self.detail_scroll, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(border)
+                    .title(lang.pick(" Détail ", " Detail ")),
+            );
+        f.render_widget(detail, detail_area);
+    }
+}
+
+/// A label and a value on one detail line.
+pub fn field(theme: &Theme, label: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label} : "), theme.dim),
+        Span::raw(crate::text::inline(&value.into())),
+    ])
+}
+
+/// A warning line in the detail pane.
+pub fn warning(theme: &Theme, text: impl Into<String>) -> Line<'static> {
+    Line::from(Span::styled(
+        format!("⚠ {}", text.into()),
+        theme.warning.add_modifier(Modifier::BOLD),
+    ))
+}
+
+/// A block of platform text (a post body), safe and with its line breaks.
+pub fn body(text: &str) -> Vec<Line<'static>> {
+    crate::text::block(text)
+        .lines()
+        .map(|l| Line::from(l.to_owned()))
+        .collect()
+}
+
+pub fn heading(theme: &Theme, text: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        text.to_owned(),
+        theme
+            .header
+            .patch(Style::default().add_modifier(Modifier::BOLD)),
+    ))
+}

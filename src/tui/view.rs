@@ -1,0 +1,534 @@
+//! Drawing: a function of the model (it only caches the detail pane of the
+//! selected row). Hints, help and the palette read the live keymap.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Bar, BarChart, BarGroup, Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap,
+};
+
+use super::app::{App, InputKind, Overlay};
+use super::keymap::Action;
+use super::screens::Screen;
+use crate::i18n::Lang;
+use crate::text;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draws the whole screen; returns the row where the list starts (for mouse clicks).
+pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
+    let area = f.area();
+    let lang = app.lang;
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = match lang {
+            Lang::Fr => format!(
+                "Terminal trop petit : {MIN_WIDTH}×{MIN_HEIGHT} minimum (actuel {}×{})",
+                area.width, area.height
+            ),
+            Lang::En => format!(
+                "Terminal too small: {MIN_WIDTH}×{MIN_HEIGHT} minimum (now {}×{})",
+                area.width, area.height
+            ),
+        };
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return 0;
+    }
+    let [tabs, main, input, hints, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_tabs(f, app, tabs);
+    match app.screen {
+        Screen::Dashboard => draw_dashboard(f, app, main),
+        _ => {
+            let conn = app.store.conn();
+            let theme = app.theme.clone();
+            let focus = app.detail_focus;
+            let list: &mut dyn super::list::ListScreen = match app.screen {
+                Screen::Enrollments => &mut app.lists.enrollments,
+                Screen::Uploads => &mut app.lists.uploads,
+                Screen::Forum => &mut app.lists.forum,
+                Screen::Sms => &mut app.lists.sms,
+                Screen::Sync => &mut app.lists.sync,
+                _ => &mut app.lists.journal,
+            };
+            let main = if app.screen == Screen::Sync {
+                let [head, rest] =
+                    Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(main);
+                let last = app
+                    .last_sync
+                    .clone()
+                    .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
+                let lines = vec![
+                    Line::from(format!(
+                        "{} : {last}    {} : {}    {} : {}",
+                        lang.pick("Dernière synchro", "Last sync"),
+                        lang.pick("opérations en attente", "pending ops"),
+                        app.pending_ops,
+                        lang.pick("conflits", "conflicts"),
+                        app.conflicts
+                    )),
+                    Line::styled(
+                        lang.pick(
+                            "La synchronisation avec le hub se lance avec `civitac sync` (à venir).",
+                            "Sync with the hub runs with `civitac sync` (coming).",
+                        ),
+                        theme.dim,
+                    ),
+                ];
+                f.render_widget(Paragraph::new(lines), head);
+                rest
+            } else {
+                main
+            };
+            list.render(f, main, conn, lang, &theme, focus);
+        }
+    }
+    draw_input_line(f, app, input);
+    draw_hints(f, app, hints);
+    draw_status(f, app, status);
+    match &app.overlay {
+        Overlay::Help { scroll } => draw_help(f, app, area, *scroll),
+        Overlay::Palette { input, selected } => draw_palette(f, app, area, input, *selected),
+        Overlay::Confirm(_) => draw_confirm(f, app, area),
+        _ => {}
+    }
+    main.y
+}
+
+fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let mut spans = Vec::new();
+    for s in Screen::ALL {
+        let key = app
+            .keymap
+            .key_for(&s.sections(), s.switch_action())
+            .unwrap_or_default();
+        let title = app.lang.pick(s.title().0, s.title().1);
+        let style = if s == app.screen {
+            app.theme.tab_active
+        } else {
+            app.theme.tab
+        };
+        spans.push(Span::styled(format!(" {key} {title} "), style));
+        spans.push(Span::raw(" "));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
+    let lang = app.lang;
+    let (line, cursor) = match &app.overlay {
+        Overlay::Input { kind, text: t } => {
+            let label = match kind {
+                InputKind::Search => lang.pick("Rechercher : ", "Search: "),
+                InputKind::Filter => {
+                    lang.pick("Filtre (clé=valeur …) : ", "Filter (key=value …): ")
+                }
+            };
+            let shown = text::inline(t);
+            let x = area.x + (text::width(label) + text::width(&shown)) as u16;
+            (
+                Line::from(vec![Span::styled(label, app.theme.key), Span::raw(shown)]),
+                Some(x),
+            )
+        }
+        _ => {
+            let (search, filter) = app
+                .list()
+                .map(|l| (l.search().to_owned(), l.filter_text().to_owned()))
+                .unwrap_or_default();
+            let mut spans = Vec::new();
+            if !filter.is_empty() {
+                spans.push(Span::styled(
+                    lang.pick("filtre : ", "filter: "),
+                    app.theme.dim,
+                ));
+                spans.push(Span::raw(text::inline(&filter)));
+                spans.push(Span::raw("   "));
+            }
+            if !search.is_empty() {
+                spans.push(Span::styled(
+                    lang.pick("recherche : ", "search: "),
+                    app.theme.dim,
+                ));
+                spans.push(Span::raw(text::inline(&search)));
+            }
+            (Line::from(spans), None)
+        }
+    };
+    f.render_widget(Paragraph::new(line), area);
+    if let Some(x) = cursor {
+        f.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+    }
+}
+
+fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let sections = app.screen.sections();
+    let mut spans = Vec::new();
+    for action in app.screen.hints() {
+        if let Some(key) = app.keymap.key_for(&sections, *action) {
+            let (fr, en) = action.describe();
+            spans.push(Span::styled(key, app.theme.key));
+            spans.push(Span::raw(format!(" {}  ", app.lang.pick(fr, en))));
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let lang = app.lang;
+    let who = match &app.owner {
+        Some(a) => format!("{} · {}", text::inline(&a.display_name), a.role),
+        None => lang
+            .pick("réplica sans propriétaire", "replica without owner")
+            .to_owned(),
+    };
+    let replica = app
+        .store
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sync = app
+        .last_sync
+        .clone()
+        .map(|s| s.chars().take(16).collect())
+        .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
+    let base = format!(
+        " {who} │ {} │ {} {} │ {} {sync} ",
+        text::inline(&replica),
+        app.pending_ops,
+        lang.pick("op. en attente", "pending ops"),
+        lang.pick("synchro", "sync"),
+    );
+    let mut spans = vec![Span::styled(base, app.theme.tab_active)];
+    if let Some(m) = &app.message {
+        let style = if m.error {
+            app.theme.error
+        } else {
+            app.theme.ok
+        };
+        spans.push(Span::styled(format!(" {} ", text::inline(&m.text)), style));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
+    let lang = app.lang;
+    let rect = centered(area, 70, 30);
+    let mut lines = vec![Line::styled(
+        match lang {
+            Lang::Fr => format!(
+                "Raccourcis de l'écran {} (depuis le keymap actif)",
+                app.screen.title().0
+            ),
+            Lang::En => format!(
+                "Keys on the {} screen (from the live keymap)",
+                app.screen.title().1
+            ),
+        },
+        app.theme.header,
+    )];
+    for (action, keys) in app.keymap.bindings_for(&app.screen.sections()) {
+        let (fr, en) = action.describe();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<16}", keys.join(", ")), app.theme.key),
+            Span::raw(lang.pick(fr, en).to_owned()),
+        ]));
+    }
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Aide ", " Help ")),
+        ),
+        rect,
+    );
+}
+
+fn draw_palette(f: &mut Frame<'_>, app: &App, area: Rect, input: &str, selected: usize) {
+    let lang = app.lang;
+    let rect = centered(area, 60, 16);
+    let choices = app.palette_choices(input);
+    let selected = selected.min(choices.len().saturating_sub(1));
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("> ", app.theme.key),
+            Span::raw(text::inline(input)),
+        ]),
+        Line::default(),
+    ];
+    for (i, (_, desc, keys)) in choices
+        .iter()
+        .enumerate()
+        .take(usize::from(rect.height.saturating_sub(4)))
+    {
+        let style = if i == selected {
+            app.theme.selected
+        } else {
+            ratatui::style::Style::default()
+        };
+        lines.push(Line::styled(
+            format!("{desc:<32} {}", keys.join(", ")),
+            style,
+        ));
+    }
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Commandes ", " Commands ")),
+        ),
+        rect,
+    );
+}
+
+fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let Overlay::Confirm(c) = &app.overlay else {
+        return;
+    };
+    let lang = app.lang;
+    let (vfr, ven) = c.decision.verb();
+    let n = c.ids.len();
+    let mut lines = vec![Line::styled(
+        match lang {
+            Lang::Fr => format!("{} {n} ligne(s) ?", capitalise(vfr)),
+            Lang::En => format!("{} {n} row(s)?", capitalise(ven)),
+        },
+        app.theme.header.add_modifier(Modifier::BOLD),
+    )];
+    if c.hidden > 0 {
+        lines.push(Line::styled(
+            match lang {
+                Lang::Fr => format!("dont {} marquée(s) que le filtre actuel masque", c.hidden),
+                Lang::En => format!(
+                    "including {} marked row(s) the current filter hides",
+                    c.hidden
+                ),
+            },
+            app.theme.warning,
+        ));
+    }
+    lines.push(Line::default());
+    let reason_label = if c.decision.needs_reason() {
+        lang.pick("Motif (obligatoire) : ", "Reason (required): ")
+    } else {
+        lang.pick("Motif (facultatif) : ", "Reason (optional): ")
+    };
+    lines.push(Line::from(vec![
+        Span::styled(reason_label, app.theme.key),
+        Span::raw(text::inline(&c.reason)),
+        Span::raw("▏"),
+    ]));
+    if let Some(p) = &c.problem {
+        lines.push(Line::styled(p.clone(), app.theme.error));
+    }
+    lines.push(Line::default());
+    let confirm = app
+        .keymap
+        .key_for(&[super::keymap::Section::Dialog], Action::Confirm)
+        .unwrap_or_default();
+    let cancel = app
+        .keymap
+        .key_for(&[super::keymap::Section::Dialog], Action::Cancel)
+        .unwrap_or_default();
+    lines.push(Line::styled(
+        match lang {
+            Lang::Fr => format!("{confirm} valider   {cancel} annuler"),
+            Lang::En => format!("{confirm} confirm   {cancel} cancel"),
+        },
+        app.theme.dim,
+    ));
+    let rect = centered(area, 64, lines.len() as u16 + 2);
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Confirmer ", " Confirm ")),
+        ),
+        rect,
+    );
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// "il y a 3 j" / "3 d ago" from a stored timestamp.
+fn age(lang: Lang, ts: &str) -> String {
+    let Ok(t) = ts.parse::<jiff::Timestamp>() else {
+        return String::new();
+    };
+    let secs = jiff::Timestamp::now().duration_since(t).as_secs().max(0);
+    let (n, unit_fr, unit_en) = if secs < 3600 {
+        (secs / 60, "min", "min")
+    } else if secs < 86_400 {
+        (secs / 3600, "h", "h")
+    } else {
+        (secs / 86_400, "j", "d")
+    };
+    match lang {
+        Lang::Fr => format!("il y a {n} {unit_fr}"),
+        Lang::En => format!("{n} {unit_en} ago"),
+    }
+}
+
+fn draw_dashboard(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let lang = app.lang;
+    let d = &app.dashboard;
+    let [top, bottom] = Layout::vertical([Constraint::Length(8), Constraint::Min(6)]).areas(area);
+    let [queues, ops] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
+    let rows: Vec<Row<'_>> = d
+        .queues
+        .iter()
+        .map(|(fr, en, n, oldest)| {
+            let oldest = oldest.as_deref().map(|o| age(lang, o)).unwrap_or_default();
+            Row::new(vec![
+                Cell::from(lang.pick(fr, en).to_owned()),
+                Cell::from(n.to_string()),
+                Cell::from(oldest),
+            ])
+        })
+        .collect();
+    let header = Row::new(vec![
+        lang.pick("File", "Queue"),
+        lang.pick("En attente", "Waiting"),
+        lang.pick("Plus ancien", "Oldest"),
+    ])
+    .style(app.theme.header);
+    f.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Min(22),
+                Constraint::Length(10),
+                Constraint::Length(14),
+            ],
+        )
+        .header(header)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Files d'attente ", " Queues ")),
+        ),
+        queues,
+    );
+    let last = app
+        .last_sync
+        .clone()
+        .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
+    let lines = vec![
+        Line::from(format!(
+            "{} : {}",
+            lang.pick("Opérations en attente", "Pending ops"),
+            app.pending_ops
+        )),
+        Line::from(format!(
+            "{} : {last}",
+            lang.pick("Dernière synchro", "Last sync")
+        )),
+        Line::from(format!(
+            "{} : {}",
+            lang.pick("Conflits", "Conflicts"),
+            app.conflicts
+        )),
+    ];
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Synchro ", " Sync ")),
+        ),
+        ops,
+    );
+    let [stages, flags] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    let header = Row::new(vec![
+        lang.pick("Région", "Region"),
+        lang.pick("dem.", "appl."),
+        lang.pick("charte", "charter"),
+        lang.pick("cont.", "cont."),
+        lang.pick("enrôl.", "enrol."),
+        lang.pick("rej.", "rej."),
+        lang.pick("susp.", "susp."),
+    ])
+    .style(app.theme.header);
+    let rows: Vec<Row<'_>> = d
+        .stages
+        .iter()
+        .map(|(region, n)| {
+            Row::new(
+                std::iter::once(Cell::from(text::inline(region)))
+                    .chain(n.iter().map(|v| Cell::from(v.to_string()))),
+            )
+        })
+        .collect();
+    f.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Min(12),
+                Constraint::Length(6),
+                Constraint::Length(7),
+                Constraint::Length(6),
+                Constraint::Length(7),
+                Constraint::Length(5),
+                Constraint::Length(6),
+            ],
+        )
+        .header(header)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Enrôlements par région ", " Enrolments by region ")),
+        ),
+        stages,
+    );
+    let bars: Vec<Bar<'_>> = d
+        .flags_per_day
+        .iter()
+        .map(|(day, n)| {
+            Bar::default()
+                .value(*n)
+                .label(Line::from(day.get(8..10).unwrap_or("").to_owned()))
+        })
+        .collect();
+    f.render_widget(
+        BarChart::default()
+            .data(BarGroup::default().bars(&bars))
+            .bar_width(2)
+            .bar_gap(1)
+            .bar_style(app.theme.key)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(lang.pick(" Signalements par jour ", " Flags per day ")),
+            ),
+        flags,
+    );
+}
