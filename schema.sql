@@ -101,12 +101,15 @@ CREATE TABLE forum_posts (
     moderated_by  TEXT,
     moderated_at  TEXT,
     reason        TEXT,
-    version       INTEGER NOT NULL DEFAULT 1
+    version       INTEGER NOT NULL DEFAULT 1,
+    -- The moderation queue's order as one sortable text: most open flags
+    -- first, then oldest (so keyset paging works as on any other list).
+    queue_key     TEXT GENERATED ALWAYS AS (printf('%05d', 99999 - flag_count) || created_at) VIRTUAL
 );
 CREATE INDEX forum_posts_by_created ON forum_posts (created_at, id);
 CREATE INDEX forum_posts_by_status ON forum_posts (status, created_at, id);
 -- the moderation queue: open flags first, then oldest
-CREATE INDEX forum_posts_by_flags ON forum_posts (flag_count DESC, created_at, id) WHERE flag_count > 0;
+CREATE INDEX forum_posts_queue ON forum_posts (queue_key, id) WHERE flag_count > 0;
 -- A thread's or an author's posts are few; they are sorted after the lookup.
 CREATE INDEX forum_posts_by_thread ON forum_posts (thread_id);
 CREATE INDEX forum_posts_by_author ON forum_posts (author_id);

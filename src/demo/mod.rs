@@ -234,6 +234,9 @@ fn restore_indexes(
     for fts in ["organizations_fts", "forum_posts_fts"] {
         conn.execute_batch(&format!("INSERT INTO {fts} ({fts}) VALUES ('rebuild')"))?;
     }
+    // Statistics let the planner pick the small moderation-queue index over
+    // the status index; a sampled ANALYZE takes well under a second.
+    conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;
     Ok(())
 }
 

@@ -251,7 +251,7 @@ fn build<T: Listed>(
 ) -> Result<Built, FilterError> {
     use FilterKey::*;
     let mut b = Built::default();
-    let (sort_col, _) = T::SORT;
+    let time_col = T::TIME;
     for (key, value) in &filters.0 {
         let key = *key;
         if !list.keys().contains(&key) {
@@ -357,8 +357,8 @@ fn build<T: Listed>(
                 let (c, p) = in_list(T::SORT.1, ids);
                 b.add(c, p)
             }
-            (_, Since) => b.add(format!("{sort_col} >= ?"), [instant(key, value)?]),
-            (_, Until) => b.add(format!("{sort_col} < ?"), [instant(key, value)?]),
+            (_, Since) => b.add(format!("{time_col} >= ?"), [instant(key, value)?]),
+            (_, Until) => b.add(format!("{time_col} < ?"), [instant(key, value)?]),
             _ => unreachable!("keys() and build() disagree on {key} for {}", list.as_str()),
         }
     }

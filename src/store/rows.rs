@@ -18,6 +18,8 @@ pub trait Listed: Serialize + Sized {
     const SORT: (&'static str, &'static str);
     /// Newest first?
     const DESCENDING: bool;
+    /// The column `--since` and `--until` compare (the sort column unless said otherwise).
+    const TIME: &'static str = Self::SORT.0;
     /// The base table and alias when SELECT reads `FROM {inner} alias` (see `query`).
     const BASE: &'static str = "";
     /// Columns a terminal table shows, in order; the last one takes spare width.
@@ -316,5 +318,35 @@ impl Listed for OutboxEntry {
 
     fn sort_key(&self) -> (&str, &str) {
         (&self.created_at, &self.op_id)
+    }
+}
+
+/// A post in the moderation queue: most open flags first, then oldest.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QueuedPost {
+    #[serde(flatten)]
+    pub post: Post,
+    pub queue_key: String,
+}
+
+impl Listed for QueuedPost {
+    const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
+        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.queue_key \
+        FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
+    const BASE: &'static str = "forum_posts p";
+    const SORT: (&'static str, &'static str) = ("p.queue_key", "p.id");
+    const TIME: &'static str = "p.created_at";
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] = Post::TABLE_COLUMNS;
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(QueuedPost {
+            post: Post::from_row(r)?,
+            queue_key: r.get(13)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.queue_key, &self.post.id)
     }
 }

@@ -13,7 +13,7 @@ use crate::domain::forum::PostAction;
 use crate::domain::uploads::ReviewDecision;
 use crate::i18n::Lang;
 use crate::ops::decisions::{Decision, apply_batch};
-use crate::store::rows::{AuditEntry, Organization, OutboxEntry, Post, SmsMessage, Upload};
+use crate::store::rows::{AuditEntry, Organization, OutboxEntry, QueuedPost, SmsMessage, Upload};
 use crate::store::{Actor, Store};
 
 /// A decision waiting for the person's confirmation (and reason).
@@ -59,7 +59,7 @@ pub struct Dashboard {
 pub struct Lists {
     pub enrollments: ListView<Organization>,
     pub uploads: ListView<Upload>,
-    pub forum: ListView<Post>,
+    pub forum: ListView<QueuedPost>,
     pub sms: ListView<SmsMessage>,
     pub sync: ListView<OutboxEntry>,
     pub journal: ListView<AuditEntry>,
@@ -96,7 +96,10 @@ impl App {
         let lists = Lists {
             enrollments: ListView::new(("Enrôlements", "Enrolments"), ""),
             uploads: ListView::new(("Publications", "Uploads"), "status=pending"),
-            forum: ListView::new(("Forum", "Forum"), "flagged=yes status=visible"),
+            forum: ListView::new(
+                ("File de modération", "Moderation queue"),
+                "flagged=yes status=visible",
+            ),
             sms: ListView::new(("Messages SMS", "SMS messages"), ""),
             sync: ListView::new(("Opérations locales", "Local ops"), ""),
             journal: ListView::new(("Journal", "Audit log"), ""),

@@ -11,7 +11,9 @@ use super::list::{ScreenRow, body, field, heading, warning};
 use super::theme::Theme;
 use crate::i18n::Lang;
 use crate::store::query::ListKind;
-use crate::store::rows::{AuditEntry, Organization, OutboxEntry, Post, SmsMessage, Upload};
+use crate::store::rows::{
+    AuditEntry, Organization, OutboxEntry, Post, QueuedPost, SmsMessage, Upload,
+};
 use crate::text::inline;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -501,6 +503,26 @@ impl ScreenRow for Post {
         out.push(Line::default());
         out.push(field(theme, "id", self.id.clone()));
         out
+    }
+}
+
+impl ScreenRow for QueuedPost {
+    const LIST: ListKind = ListKind::Forum;
+
+    fn id(&self) -> &str {
+        &self.post.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        Post::columns()
+    }
+
+    fn cells(&self) -> Vec<String> {
+        self.post.cells()
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        self.post.detail(conn, lang, theme)
     }
 }
 
