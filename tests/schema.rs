@@ -159,7 +159,7 @@ fn every_list_ordering_has_an_index() {
         "SELECT id FROM forum_posts p ORDER BY p.created_at DESC, p.id DESC LIMIT 50",
         "SELECT id FROM forum_posts p WHERE p.status = 'visible' ORDER BY p.created_at DESC, p.id DESC LIMIT 50",
         "SELECT id FROM forum_posts p WHERE p.flag_count > 0 ORDER BY p.queue_key, p.id LIMIT 50",
-        "SELECT id FROM forum_posts p WHERE p.flag_count > 0 AND p.status = 'visible' ORDER BY p.queue_key, p.id LIMIT 50",
+        "SELECT id FROM forum_posts p WHERE p.flag_count > 0 AND +p.status IN ('visible') ORDER BY p.queue_key, p.id LIMIT 50",
         "SELECT id FROM audit_log a ORDER BY a.at DESC, a.id DESC LIMIT 50",
         "SELECT id FROM sms_messages m ORDER BY m.created_at DESC, m.id DESC LIMIT 50",
     ];

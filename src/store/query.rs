@@ -313,7 +313,12 @@ fn build<T: Listed>(
                 }
             }
             (ListKind::Forum, Status) => {
-                let (c, p) = in_list("p.status", status_values::<PostStatus>(key, value)?);
+                let column = if T::STATUS_UNINDEXED {
+                    "+p.status"
+                } else {
+                    "p.status"
+                };
+                let (c, p) = in_list(column, status_values::<PostStatus>(key, value)?);
                 b.add(c, p)
             }
             (ListKind::Forum, Thread) => b.add("p.thread_id = ?", [text()]),

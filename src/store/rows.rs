@@ -20,6 +20,9 @@ pub trait Listed: Serialize + Sized {
     const DESCENDING: bool;
     /// The column `--since` and `--until` compare (the sort column unless said otherwise).
     const TIME: &'static str = Self::SORT.0;
+    /// Keep the planner off the status index (`+status`): set for lists whose
+    /// order has its own partial index, which a status filter must not steal.
+    const STATUS_UNINDEXED: bool = false;
     /// The base table and alias when SELECT reads `FROM {inner} alias` (see `query`).
     const BASE: &'static str = "";
     /// Columns a terminal table shows, in order; the last one takes spare width.
@@ -336,6 +339,7 @@ impl Listed for QueuedPost {
     const BASE: &'static str = "forum_posts p";
     const SORT: (&'static str, &'static str) = ("p.queue_key", "p.id");
     const TIME: &'static str = "p.created_at";
+    const STATUS_UNINDEXED: bool = true;
     const DESCENDING: bool = false;
     const TABLE_COLUMNS: &'static [&'static str] = Post::TABLE_COLUMNS;
 
