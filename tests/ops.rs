@@ -770,3 +770,154 @@ fn ops_round_trip_through_json() {
     let bad = json.replace("contacted", "contactd");
     assert!(serde_json::from_str::<Envelope>(&bad).is_err());
 }
+
+#[test]
+fn undo_restores_exactly_what_an_unsynced_op_changed() {
+    let (_dir, replica) = small_demo();
+    let mut store = open(&replica);
+    let moderator = actor_with(&store, Role::Moderator);
+    let post = first_id(
+        &store,
+        "forum_posts",
+        "status = 'visible' AND flag_count > 1",
+    );
+    let snapshot = |s: &Store| -> (String, i64, Option<String>, i64) {
+        s.conn()
+            .query_row(
+                "SELECT status, flag_count, moderated_by, (SELECT count(*) FROM forum_flags WHERE post_id = ?1 AND resolved = 0)
+                 FROM forum_posts WHERE id = ?1",
+                [&post],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .expect("post")
+    };
+    let before = snapshot(&store);
+    let hide = Op::ModeratePost {
+        post_id: post.clone(),
+        seen_status: PostStatus::Visible,
+        action: PostAction::Hide,
+        reason: reason("Insultes"),
+    };
+    let hidden = run(&mut store, &moderator, &hide).expect("hide");
+    assert_eq!(snapshot(&store).0, "hidden");
+    assert_eq!(snapshot(&store).3, 0);
+
+    // Someone else cannot undo it; the moderator can, once.
+    let mut other = moderator.clone();
+    other.login = "issa.sawadogo".into();
+    let undo = Op::Undo {
+        op_id: hidden.op_id.clone(),
+        reason: None,
+    };
+    assert!(matches!(
+        run(&mut store, &other, &undo),
+        Err(OpError::Forbidden { .. })
+    ));
+    let undone = run(&mut store, &moderator, &undo).expect("undo");
+    assert_eq!(
+        snapshot(&store),
+        before,
+        "status, flags and moderator are back"
+    );
+    assert!(run(&mut store, &moderator, &undo).is_err(), "twice");
+    assert!(
+        run(
+            &mut store,
+            &moderator,
+            &Op::Undo {
+                op_id: undone.op_id,
+                reason: None
+            }
+        )
+        .is_err(),
+        "undo of an undo"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM outbox"),
+        2,
+        "the op and its undo both go to the hub"
+    );
+    assert_eq!(
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE entity_id = '{post}' AND action = 'undo'"
+            )
+        ),
+        1
+    );
+
+    // A record changed since cannot be undone over; a synced op is the hub's now.
+    let hide = run(&mut store, &moderator, &hide).expect("hide again");
+    let remove = Op::ModeratePost {
+        post_id: post.clone(),
+        seen_status: PostStatus::Hidden,
+        action: PostAction::Remove,
+        reason: reason("x"),
+    };
+    run(&mut store, &moderator, &remove).expect("remove");
+    assert!(matches!(
+        run(
+            &mut store,
+            &moderator,
+            &Op::Undo {
+                op_id: hide.op_id,
+                reason: None
+            }
+        ),
+        Err(OpError::Stale { .. })
+    ));
+    let upload = first_id(&store, "uploads", "status = 'pending'");
+    let approve = Op::ReviewUpload {
+        upload_id: upload.clone(),
+        seen_status: UploadStatus::Pending,
+        decision: ReviewDecision::Approve,
+        reason: None,
+    };
+    let approved = run(&mut store, &moderator, &approve).expect("approve");
+    store
+        .conn()
+        .execute(
+            "UPDATE outbox SET pushed_at = '2026-11-02T00:00:00.000Z' WHERE op_id = ?1",
+            [&approved.op_id],
+        )
+        .expect("mark pushed");
+    let err = run(
+        &mut store,
+        &moderator,
+        &Op::Undo {
+            op_id: approved.op_id,
+            reason: None,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("already synced"), "{err}");
+
+    // Creations are rejected or cancelled, not undone.
+    let agent = actor_with(&store, Role::FieldAgent);
+    let org = NewOrganization {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: OrgKind::Osc,
+        name: "Amicale des Apiculteurs de Pô".into(),
+        acronym: None,
+        region: "Nazinon".into(),
+        province: None,
+        commune: Some("Pô".into()),
+        contact_name: None,
+        contact_role: None,
+        phone: None,
+        email: None,
+        notes: None,
+    };
+    let created = run(&mut store, &agent, &Op::ApplyEnrollment { org }).expect("apply");
+    let err = run(
+        &mut store,
+        &agent,
+        &Op::Undo {
+            op_id: created.op_id,
+            reason: None,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("created the record"), "{err}");
+}

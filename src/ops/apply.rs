@@ -54,6 +54,16 @@ pub fn apply_with(
     if conn.is_autocommit() {
         return Err(OpError::NoTransaction);
     }
+    let before = match op {
+        Op::Undo { op_id, .. } => undone_record(conn, op_id)?
+            .map(|(e, id)| snapshot(conn, &e, &id))
+            .transpose()?
+            .flatten(),
+        _ => match op.target() {
+            Some((entity, id)) => snapshot(conn, entity, id)?,
+            None => None,
+        },
+    };
     let change = match op {
         Op::ApplyEnrollment { org } => apply_enrollment(conn, actor, org, meta)?,
         Op::SetEnrollmentStatus {
@@ -124,6 +134,7 @@ pub fn apply_with(
             message_id,
             seen_status,
         } => approve_sms(conn, actor, message_id, *seen_status)?,
+        Op::Undo { op_id, .. } => undo(conn, actor, op_id, meta)?,
         Op::CancelSms {
             message_id,
             seen_status,
@@ -144,7 +155,12 @@ pub fn apply_with(
         change.entity,
         change.entity_id,
         reason_of(op),
-        json!({"before": change.before, "after": change.after}).to_string(),
+        audit_detail(
+            before,
+            snapshot(conn, change.entity, &change.entity_id)?,
+            change.extra
+        )
+        .to_string(),
     ])?;
     if crate::store::state(conn, "side")?.as_deref() != Some("hub") {
         let envelope = Envelope {
@@ -169,12 +185,80 @@ pub fn apply_with(
     })
 }
 
-/// The rows one op changed, for the audit log.
+/// The record one op changed, and what the audit log needs beyond the
+/// tracked columns (the flags a moderation resolved, a new record's summary).
 struct Change {
     entity: &'static str,
     entity_id: String,
-    before: Value,
-    after: Value,
+    extra: Value,
+}
+
+/// The columns ops change, per entity: the audit log records them before and
+/// after every op, and an undo restores them. One list for both.
+pub(crate) const TRACKED: &[(&str, &str, &[&str])] = &[
+    (
+        "organization",
+        "organizations",
+        &["status", "charter_signed_on", "charter_ref"],
+    ),
+    (
+        "upload",
+        "uploads",
+        &["status", "reviewed_by", "reviewed_at", "reason"],
+    ),
+    (
+        "forum_post",
+        "forum_posts",
+        &[
+            "status",
+            "flag_count",
+            "moderated_by",
+            "moderated_at",
+            "reason",
+        ],
+    ),
+    ("citizen", "citizens", &["status", "muted_until"]),
+    ("forum_thread", "forum_threads", &["locked"]),
+    ("sms_message", "sms_messages", &["status", "approved_by"]),
+];
+
+/// The tracked columns of one record as JSON, or `None` if it does not exist.
+pub(crate) fn snapshot(
+    conn: &Connection,
+    entity: &str,
+    id: &str,
+) -> Result<Option<Value>, OpError> {
+    let Some((_, table, columns)) = TRACKED.iter().find(|(e, _, _)| *e == entity) else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", "));
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| {
+            let mut map = serde_json::Map::new();
+            for (i, c) in columns.iter().enumerate() {
+                let v = match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => Value::Null,
+                    rusqlite::types::ValueRef::Integer(n) => json!(n),
+                    rusqlite::types::ValueRef::Real(f) => json!(f),
+                    rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                    rusqlite::types::ValueRef::Blob(_) => Value::Null,
+                };
+                map.insert((*c).to_owned(), v);
+            }
+            Ok(Value::Object(map))
+        })
+        .optional()?;
+    Ok(row)
+}
+
+/// `{"before": …, "after": …}`, with the op's extra facts merged into "after".
+fn audit_detail(before: Option<Value>, after: Option<Value>, extra: Value) -> Value {
+    let mut after = after.unwrap_or_else(|| json!({}));
+    if let (Value::Object(a), Value::Object(x)) = (&mut after, extra) {
+        a.extend(x);
+    }
+    json!({"before": before.unwrap_or(Value::Null), "after": after})
 }
 
 fn reason_of(op: &Op) -> Option<&str> {
@@ -188,6 +272,7 @@ fn reason_of(op: &Op) -> Option<&str> {
         | Op::CancelSms { reason, .. } => {
             reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
         }
+        Op::Undo { reason, .. } => reason.as_deref().map(str::trim).filter(|r| !r.is_empty()),
         Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::ApproveSms { .. } => None,
     }
 }
@@ -356,8 +441,7 @@ fn apply_enrollment(
     Ok(Change {
         entity: "organization",
         entity_id: org.id.clone(),
-        before: Value::Null,
-        after: json!({"status": Stage::Applied, "name": org.name, "kind": org.kind, "region": org.region, "commune": org.commune}),
+        extra: json!({"name": org.name, "kind": org.kind, "region": org.region, "commune": org.commune}),
     })
 }
 
@@ -428,8 +512,7 @@ fn set_enrollment_status(
     Ok(Change {
         entity: "organization",
         entity_id: org_id.to_owned(),
-        before: json!({"status": current}),
-        after,
+        extra: Value::Null,
     })
 }
 
@@ -469,8 +552,7 @@ fn review_upload(
     Ok(Change {
         entity: "upload",
         entity_id: upload_id.to_owned(),
-        before: json!({"status": current}),
-        after: json!({"status": target, "reviewed_by": actor.login}),
+        extra: Value::Null,
     })
 }
 
@@ -486,7 +568,7 @@ fn moderate_post(
     let name = format!("post.{action}");
     require(actor, Permission::ModeratePost, &name)?;
     require_reason(action.needs_reason(), reason, &name)?;
-    let (current, flags): (PostStatus, i64) = conn
+    let (current, _flags): (PostStatus, i64) = conn
         .prepare_cached("SELECT status, flag_count FROM forum_posts WHERE id = ?1")?
         .query_row([post_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
@@ -502,11 +584,12 @@ fn moderate_post(
         ));
     }
     let target = action.target();
-    let resolved = if action.resolves_flags() {
+    let resolved_ids = if action.resolves_flags() {
         resolve_flags(conn, post_id)?
     } else {
-        0
+        Vec::new()
     };
+    let resolved = resolved_ids.len() as i64;
     conn.prepare_cached(
         "UPDATE forum_posts SET status = ?2, moderated_by = ?3, moderated_at = ?4, reason = ?5,
             flag_count = flag_count - ?6, version = version + 1 WHERE id = ?1",
@@ -522,16 +605,21 @@ fn moderate_post(
     Ok(Change {
         entity: "forum_post",
         entity_id: post_id.to_owned(),
-        before: json!({"status": current, "flag_count": flags}),
-        after: json!({"status": target, "flag_count": flags - resolved}),
+        extra: json!({"resolved_flags": resolved_ids}),
     })
 }
 
-fn resolve_flags(conn: &Connection, post_id: &str) -> Result<i64, OpError> {
-    let n = conn
-        .prepare_cached("UPDATE forum_flags SET resolved = 1 WHERE post_id = ?1 AND resolved = 0")?
-        .execute([post_id])?;
-    Ok(n as i64)
+/// Resolves a post's open flags; returns their ids (kept in the audit log so
+/// an undo can reopen exactly those).
+fn resolve_flags(conn: &Connection, post_id: &str) -> Result<Vec<String>, OpError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE forum_flags SET resolved = 1 WHERE post_id = ?1 AND resolved = 0 RETURNING id",
+    )?;
+    let mut ids: Vec<String> = stmt
+        .query_map([post_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.sort();
+    Ok(ids)
 }
 
 fn dismiss_flags(
@@ -573,8 +661,7 @@ fn dismiss_flags(
     Ok(Change {
         entity: "forum_post",
         entity_id: post_id.to_owned(),
-        before: json!({"flag_count": flags}),
-        after: json!({"flag_count": 0, "resolved": resolved}),
+        extra: json!({"resolved_flags": resolved}),
     })
 }
 
@@ -632,8 +719,7 @@ fn set_citizen_status(
     Ok(Change {
         entity: "citizen",
         entity_id: citizen_id.to_owned(),
-        before: json!({"status": current}),
-        after: json!({"status": target, "muted_until": until}),
+        extra: Value::Null,
     })
 }
 
@@ -673,8 +759,7 @@ fn lock_thread(
     Ok(Change {
         entity: "forum_thread",
         entity_id: thread_id.to_owned(),
-        before: json!({"locked": current}),
-        after: json!({"locked": locked}),
+        extra: Value::Null,
     })
 }
 
@@ -733,8 +818,7 @@ fn queue_sms(
     Ok(Change {
         entity: "sms_message",
         entity_id: m.id.clone(),
-        before: Value::Null,
-        after: json!({"status": SmsStatus::Queued, "kind": m.kind, "segments": count.segments, "recipients": recipients}),
+        extra: json!({"kind": m.kind, "segments": count.segments, "recipients": recipients}),
     })
 }
 
@@ -771,8 +855,7 @@ fn approve_sms(
     Ok(Change {
         entity: "sms_message",
         entity_id: id.to_owned(),
-        before: json!({"status": current}),
-        after: json!({"status": SmsStatus::Approved, "approved_by": actor.login}),
+        extra: Value::Null,
     })
 }
 
@@ -809,7 +892,148 @@ fn cancel_sms(
     Ok(Change {
         entity: "sms_message",
         entity_id: id.to_owned(),
-        before: json!({"status": current}),
-        after: json!({"status": SmsStatus::Cancelled}),
+        extra: Value::Null,
+    })
+}
+
+/// The record an earlier op changed, from its audit row.
+fn undone_record(conn: &Connection, op_id: &str) -> Result<Option<(String, String)>, OpError> {
+    Ok(conn
+        .prepare_cached("SELECT entity, entity_id FROM audit_log WHERE id = ?1")?
+        .query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Reverses one of the actor's own ops that has not left this replica: the
+/// record's tracked columns go back to what they were before it, and the
+/// flags it resolved are open again. Refused if anything changed the record
+/// since (the undo would overwrite that), if the op was already pushed or
+/// undone, or if it created the record.
+fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<Change, OpError> {
+    let (entity, entity_id, action, who, detail): (String, String, String, String, String) = conn
+        .prepare_cached(
+            "SELECT entity, entity_id, action, actor, detail FROM audit_log WHERE id = ?1",
+        )?
+        .query_row([op_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?
+        .ok_or_else(|| not_found("op", op_id))?;
+    if who != actor.login {
+        return Err(OpError::Forbidden {
+            role: actor.role,
+            action: format!("undo {who}'s {action}"),
+        });
+    }
+    if action == "undo" {
+        return Err(invalid(
+            "op_id",
+            "an undo cannot itself be undone; make a new decision instead",
+        ));
+    }
+    if crate::store::state(conn, "side")?.as_deref() != Some("hub") {
+        let pushed: Option<Option<String>> = conn
+            .prepare_cached("SELECT pushed_at FROM outbox WHERE op_id = ?1")?
+            .query_row([op_id], |r| r.get(0))
+            .optional()?;
+        match pushed {
+            None => {
+                return Err(invalid(
+                    "op_id",
+                    format!("{action} was not made on this replica"),
+                ));
+            }
+            Some(Some(_)) => {
+                return Err(invalid(
+                    "op_id",
+                    format!("{action} is already synced; make a new decision instead"),
+                ));
+            }
+            Some(None) => {}
+        }
+    }
+    let already: bool = conn
+        .prepare_cached(
+            "SELECT 1 FROM audit_log WHERE entity = ?1 AND entity_id = ?2 AND action = 'undo'
+             AND json_extract(detail, '$.after.undone') = ?3",
+        )?
+        .exists([&entity, &entity_id, op_id])?;
+    if already {
+        return Err(invalid("op_id", format!("{action} was already undone")));
+    }
+    let detail: Value =
+        serde_json::from_str(&detail).map_err(|e| invalid("detail", e.to_string()))?;
+    let (Some(before), Some(after)) = (detail["before"].as_object(), detail["after"].as_object())
+    else {
+        return Err(invalid(
+            "op_id",
+            format!("{action} created the record: reject or cancel it instead"),
+        ));
+    };
+    let Some((entity_name, table, columns)) = TRACKED.iter().find(|(e, _, _)| *e == entity) else {
+        return Err(invalid("entity", format!("{entity} cannot be undone")));
+    };
+    let current = snapshot(conn, entity_name, &entity_id)?
+        .ok_or_else(|| not_found(entity_name, &entity_id))?;
+    for c in columns.iter() {
+        if let Some(expected) = after.get(*c)
+            && current.get(*c) != Some(expected)
+        {
+            return Err(OpError::Stale {
+                entity: entity_name,
+                id: entity_id.clone(),
+                seen: format!("{c} = {expected}"),
+                current: format!("{c} = {}", current.get(*c).unwrap_or(&Value::Null)),
+            });
+        }
+    }
+    let sets: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ?{}", i + 2))
+        .collect();
+    let bump = if *table == "forum_threads" {
+        ""
+    } else {
+        ", version = version + 1"
+    };
+    let stamp = if *table == "organizations" {
+        format!(", updated_at = ?{}", columns.len() + 2)
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "UPDATE {table} SET {}{bump}{stamp} WHERE id = ?1",
+        sets.join(", ")
+    );
+    let mut values: Vec<rusqlite::types::Value> =
+        vec![rusqlite::types::Value::Text(entity_id.clone())];
+    for c in columns.iter() {
+        values.push(match before.get(*c) {
+            Some(Value::String(t)) => rusqlite::types::Value::Text(t.clone()),
+            Some(Value::Number(n)) => n.as_i64().map_or(
+                rusqlite::types::Value::Null,
+                rusqlite::types::Value::Integer,
+            ),
+            Some(Value::Bool(b)) => rusqlite::types::Value::Integer(i64::from(*b)),
+            _ => rusqlite::types::Value::Null,
+        });
+    }
+    if !stamp.is_empty() {
+        values.push(rusqlite::types::Value::Text(meta.at.clone()));
+    }
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    if let Some(flags) = after.get("resolved_flags").and_then(Value::as_array) {
+        let mut reopen =
+            conn.prepare_cached("UPDATE forum_flags SET resolved = 0 WHERE id = ?1")?;
+        for f in flags.iter().filter_map(Value::as_str) {
+            reopen.execute([f])?;
+        }
+    }
+    Ok(Change {
+        entity: entity_name,
+        entity_id,
+        extra: json!({"undone": op_id, "undone_action": action}),
     })
 }

@@ -84,6 +84,12 @@ pub enum Op {
         message_id: String,
         seen_status: SmsStatus,
     },
+    /// Reverses one of this device's own ops that has not been pushed yet.
+    Undo {
+        op_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     CancelSms {
         message_id: String,
         seen_status: SmsStatus,
@@ -185,6 +191,23 @@ impl OpError {
 }
 
 impl Op {
+    /// The existing record this op changes (entity, id); `None` for ops that create one.
+    pub fn target(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::Undo { .. } => None,
+            Op::SetEnrollmentStatus { org_id, .. } => Some(("organization", org_id)),
+            Op::ReviewUpload { upload_id, .. } => Some(("upload", upload_id)),
+            Op::ModeratePost { post_id, .. } | Op::DismissFlags { post_id, .. } => {
+                Some(("forum_post", post_id))
+            }
+            Op::SetCitizenStatus { citizen_id, .. } => Some(("citizen", citizen_id)),
+            Op::LockThread { thread_id, .. } => Some(("forum_thread", thread_id)),
+            Op::ApproveSms { message_id, .. } | Op::CancelSms { message_id, .. } => {
+                Some(("sms_message", message_id))
+            }
+        }
+    }
+
     /// Audit action name, e.g. `enrollment.enrol`, `post.hide`.
     pub fn action_name(&self) -> String {
         match self {
@@ -199,6 +222,7 @@ impl Op {
             Op::QueueSms { .. } => "sms.queue".into(),
             Op::ApproveSms { .. } => "sms.approve".into(),
             Op::CancelSms { .. } => "sms.cancel".into(),
+            Op::Undo { .. } => "undo".into(),
         }
     }
 }

@@ -16,9 +16,20 @@ use crate::ops::decisions::{Decision, apply_batch};
 use crate::store::rows::{AuditEntry, Organization, OutboxEntry, QueuedPost, SmsMessage, Upload};
 use crate::store::{Actor, Store};
 
+/// What a confirmation dialog will do.
+pub enum Pending {
+    Decide(Decision),
+    /// Undo one op (its id, audit action name, and what it was about).
+    Undo {
+        op_id: String,
+        action: String,
+        label: String,
+    },
+}
+
 /// A decision waiting for the person's confirmation (and reason).
 pub struct Confirm {
-    pub decision: Decision,
+    pub pending: Pending,
     pub ids: Vec<String>,
     pub hidden: usize,
     pub reason: String,
@@ -492,6 +503,7 @@ impl App {
             }
             Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
             | Restore | Dismiss => self.ask(action),
+            Undo => self.ask_undo(),
             Confirm | Cancel => Ok(()),
         };
         if let Err(e) = result {
@@ -570,7 +582,7 @@ impl App {
                 .into());
         }
         self.overlay = Overlay::Confirm(Confirm {
-            decision,
+            pending: Pending::Decide(decision),
             ids,
             hidden,
             reason: String::new(),
@@ -579,9 +591,69 @@ impl App {
         Ok(())
     }
 
+    /// Offers to undo this person's latest decision that has not been synced
+    /// (on this screen's kind of record, or any on other screens). Pressed
+    /// again, it offers the one before, and so on.
+    fn ask_undo(&mut self) -> Result<(), String> {
+        let lang = self.lang;
+        let entity = self.screen.entity().unwrap_or("");
+        let login = self
+            .owner
+            .as_ref()
+            .map(|o| o.login.clone())
+            .unwrap_or_default();
+        let found: Option<(String, String, String)> = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT a.id, a.action, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
+                 WHERE o.pushed_at IS NULL AND a.actor = ?2 AND a.action <> 'undo' AND (?1 = '' OR a.entity = ?1)
+                   AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.entity = a.entity AND u.entity_id = a.entity_id
+                                   AND u.action = 'undo' AND json_extract(u.detail, '$.after.undone') = a.id)
+                 ORDER BY o.seq DESC LIMIT 1",
+                [entity, login.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .ok();
+        let (op_id, action, record) = found.ok_or_else(|| {
+            lang.pick(
+                "rien à annuler : aucune décision non synchronisée",
+                "nothing to undo: no unsynced decision",
+            )
+            .to_owned()
+        })?;
+        let label_sql = match entity {
+            "organization" => "SELECT name FROM organizations WHERE id = ?1",
+            "upload" => "SELECT title FROM uploads WHERE id = ?1",
+            "forum_post" => "SELECT substr(body, 1, 50) FROM forum_posts WHERE id = ?1",
+            _ => "SELECT ?1",
+        };
+        let label: String = self
+            .store
+            .conn()
+            .query_row(label_sql, [&record], |r| r.get(0))
+            .unwrap_or_else(|_| record.clone());
+        self.overlay = Overlay::Confirm(Confirm {
+            pending: Pending::Undo {
+                op_id,
+                action,
+                label,
+            },
+            ids: vec![record],
+            hidden: 0,
+            reason: String::new(),
+            problem: None,
+        });
+        Ok(())
+    }
+
     fn apply_confirmed(&mut self, mut confirm: Confirm) {
         let lang = self.lang;
-        if confirm.decision.needs_reason() && confirm.reason.trim().is_empty() {
+        let needs_reason = match &confirm.pending {
+            Pending::Decide(d) => d.needs_reason(),
+            Pending::Undo { .. } => false,
+        };
+        if needs_reason && confirm.reason.trim().is_empty() {
             confirm.problem = Some(
                 lang.pick("un motif est obligatoire", "a reason is required")
                     .to_owned(),
@@ -598,15 +670,23 @@ impl App {
             .transaction()
             .map_err(|e| e.to_string())
             .and_then(|tx| {
-                let outcome = apply_batch(
-                    &tx,
-                    &actor,
-                    &confirm.decision,
-                    &confirm.ids,
-                    reason,
-                    false,
-                    lang,
-                );
+                let outcome = match &confirm.pending {
+                    Pending::Decide(d) => {
+                        apply_batch(&tx, &actor, d, &confirm.ids, reason, false, lang)
+                    }
+                    Pending::Undo { op_id, .. } => {
+                        let op = crate::ops::Op::Undo {
+                            op_id: op_id.clone(),
+                            reason: reason.map(str::to_owned),
+                        };
+                        let mut o = crate::ops::decisions::BatchOutcome::default();
+                        match crate::ops::apply(&tx, &actor, &op) {
+                            Ok(a) => o.applied.push((a.entity_id, String::new(), String::new())),
+                            Err(e) => o.failed.push((op_id.clone(), e.message(lang))),
+                        }
+                        o
+                    }
+                };
                 if outcome.failed.is_empty() {
                     tx.commit().map_err(|e| e.to_string())?;
                 }
@@ -615,8 +695,7 @@ impl App {
         match outcome {
             Err(e) => self.error(e),
             Ok(o) if !o.failed.is_empty() => {
-                let (id, why) = &o.failed[0];
-                let _ = id;
+                let why = &o.failed[0].1;
                 self.error(match lang {
                     Lang::Fr => format!(
                         "rien n'a été modifié : {} refus, dont {why}",
@@ -629,9 +708,18 @@ impl App {
                 });
             }
             Ok(o) => {
-                let done = confirm.decision.done();
-                self.info(format!("{} {}", o.applied.len(), lang.pick(done.0, done.1)));
-                if let Some(l) = self.list() {
+                let text = match &confirm.pending {
+                    Pending::Decide(d) => {
+                        format!("{} {}", o.applied.len(), lang.pick(d.done().0, d.done().1))
+                    }
+                    Pending::Undo { action, .. } => {
+                        format!("{} {action}", lang.pick("annulé :", "undone:"))
+                    }
+                };
+                self.info(text);
+                if let Pending::Decide(_) = confirm.pending
+                    && let Some(l) = self.list()
+                {
                     l.clear_marks();
                 }
                 self.refresh_all();

@@ -71,6 +71,16 @@ impl Screen {
         }
     }
 
+    /// The audit entity of this screen's rows, for undo.
+    pub fn entity(self) -> Option<&'static str> {
+        match self {
+            Screen::Enrollments => Some("organization"),
+            Screen::Uploads => Some("upload"),
+            Screen::Forum => Some("forum_post"),
+            _ => None,
+        }
+    }
+
     pub fn switch_action(self) -> Action {
         match self {
             Screen::Dashboard => Action::ScreenDashboard,

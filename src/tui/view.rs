@@ -77,8 +77,8 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
                     )),
                     Line::styled(
                         lang.pick(
-                            "La synchronisation avec le hub se lance avec `civitac sync` (à venir).",
-                            "Sync with the hub runs with `civitac sync` (coming).",
+                            "Ces opérations partiront vers le hub à la synchronisation (module de synchro à venir).",
+                            "These ops go to the hub when syncing (the sync module is the next step).",
                         ),
                         theme.dim,
                     ),
@@ -308,13 +308,30 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         return;
     };
     let lang = app.lang;
-    let (vfr, ven) = c.decision.verb();
     let n = c.ids.len();
+    let question = match (&c.pending, lang) {
+        (super::app::Pending::Decide(d), Lang::Fr) => {
+            format!("{} {n} ligne(s) ?", capitalise(d.verb().0))
+        }
+        (super::app::Pending::Decide(d), Lang::En) => {
+            format!("{} {n} row(s)?", capitalise(d.verb().1))
+        }
+        (super::app::Pending::Undo { action, label, .. }, Lang::Fr) => {
+            format!(
+                "Annuler votre dernière décision « {action} » sur « {} » ?",
+                text::inline(label)
+            )
+        }
+        (super::app::Pending::Undo { action, label, .. }, Lang::En) => {
+            format!(
+                "Undo your last decision \"{action}\" on \"{}\"?",
+                text::inline(label)
+            )
+        }
+    };
+    let needs_reason = matches!(&c.pending, super::app::Pending::Decide(d) if d.needs_reason());
     let mut lines = vec![Line::styled(
-        match lang {
-            Lang::Fr => format!("{} {n} ligne(s) ?", capitalise(vfr)),
-            Lang::En => format!("{} {n} row(s)?", capitalise(ven)),
-        },
+        question,
         app.theme.header.add_modifier(Modifier::BOLD),
     )];
     if c.hidden > 0 {
@@ -330,7 +347,7 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         ));
     }
     lines.push(Line::default());
-    let reason_label = if c.decision.needs_reason() {
+    let reason_label = if needs_reason {
         lang.pick("Motif (obligatoire) : ", "Reason (required): ")
     } else {
         lang.pick("Motif (facultatif) : ", "Reason (optional): ")
