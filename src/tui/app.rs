@@ -93,9 +93,16 @@ pub struct App {
     pub pending_ops: i64,
     pub last_sync: Option<String>,
     pub conflicts: i64,
+    /// The time ages and charts are relative to: the wall clock, unless fixed
+    /// (tests and snapshots fix it so the screen does not age).
+    pub fixed_now: Option<jiff::Timestamp>,
 }
 
 impl App {
+    pub fn now(&self) -> jiff::Timestamp {
+        self.fixed_now.unwrap_or_else(jiff::Timestamp::now)
+    }
+
     pub fn new(
         store: Store,
         lang: Lang,
@@ -132,6 +139,7 @@ impl App {
             pending_ops: 0,
             last_sync: None,
             conflicts: 0,
+            fixed_now: None,
         };
         if let Some(first) = keymap_errors.first() {
             let more = keymap_errors.len() - 1;
@@ -213,7 +221,7 @@ impl App {
             .unwrap_or(0);
         self.last_sync = crate::store::state(c, "last_sync").ok().flatten();
         if self.screen == Screen::Dashboard {
-            self.dashboard = load_dashboard(c);
+            self.dashboard = load_dashboard(c, self.fixed_now.unwrap_or_else(jiff::Timestamp::now));
         }
         let result = self.with_list(|l, conn| l.reload(conn)).unwrap_or(Ok(()));
         if let Err(e) = result {
@@ -744,7 +752,7 @@ impl App {
     }
 }
 
-fn load_dashboard(c: &rusqlite::Connection) -> Dashboard {
+fn load_dashboard(c: &rusqlite::Connection, now: jiff::Timestamp) -> Dashboard {
     let one = |sql: &str| -> (i64, Option<String>) {
         c.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap_or((0, None))
@@ -796,8 +804,7 @@ fn load_dashboard(c: &rusqlite::Connection) -> Dashboard {
             }
         }
     }
-    let since =
-        crate::time::format(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 14));
+    let since = crate::time::format(now - jiff::SignedDuration::from_hours(24 * 14));
     if let Ok(mut stmt) = c.prepare_cached(
         "SELECT substr(created_at, 1, 10), count(*) FROM forum_flags WHERE created_at >= ?1 GROUP BY 1 ORDER BY 1",
     ) && let Ok(rows) = stmt.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))

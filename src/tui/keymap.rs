@@ -526,7 +526,10 @@ impl Keymap {
         self.bindings_for(sections)
             .into_iter()
             .find(|(a, _)| *a == action)
-            .and_then(|(_, k)| k.into_iter().next())
+            .and_then(|(_, keys)| {
+                keys.into_iter()
+                    .min_by_key(|k| (k.chars().count(), k.clone()))
+            })
     }
 }
 

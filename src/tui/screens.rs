@@ -50,6 +50,19 @@ impl Screen {
         }
     }
 
+    /// A short title for tabs on narrow terminals.
+    pub fn short_title(self) -> (&'static str, &'static str) {
+        match self {
+            Screen::Dashboard => ("Bord", "Home"),
+            Screen::Enrollments => ("Enrôl.", "Enrol."),
+            Screen::Uploads => ("Publ.", "Upl."),
+            Screen::Forum => ("Forum", "Forum"),
+            Screen::Sms => ("SMS", "SMS"),
+            Screen::Sync => ("Synchro", "Sync"),
+            Screen::Journal => ("Journal", "Log"),
+        }
+    }
+
     pub fn section(self) -> Section {
         match self {
             Screen::Dashboard => Section::Dashboard,

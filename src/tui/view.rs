@@ -104,19 +104,31 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
 }
 
 fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
-    let mut spans = Vec::new();
-    for s in Screen::ALL {
+    let tab = |s: Screen, short: bool| {
         let key = app
             .keymap
             .key_for(&s.sections(), s.switch_action())
             .unwrap_or_default();
-        let title = app.lang.pick(s.title().0, s.title().1);
+        let (fr, en) = if short && s != app.screen {
+            s.short_title()
+        } else {
+            s.title()
+        };
+        format!(" {key} {} ", app.lang.pick(fr, en))
+    };
+    let full: usize = Screen::ALL
+        .iter()
+        .map(|s| text::width(&tab(*s, false)) + 1)
+        .sum();
+    let short = full > usize::from(area.width);
+    let mut spans = Vec::new();
+    for s in Screen::ALL {
         let style = if s == app.screen {
             app.theme.tab_active
         } else {
             app.theme.tab
         };
-        spans.push(Span::styled(format!(" {key} {title} "), style));
+        spans.push(Span::styled(tab(s, short), style));
         spans.push(Span::raw(" "));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -170,6 +182,12 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
 }
 
 fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
+    // An error takes the whole hint line until dismissed: it must be read.
+    if let Some(m) = app.message.as_ref().filter(|m| m.error) {
+        let line = Line::styled(format!(" {} ", text::inline(&m.text)), app.theme.error);
+        f.render_widget(Paragraph::new(line), area);
+        return;
+    }
     let sections = app.screen.sections();
     let mut spans = Vec::new();
     for action in app.screen.hints() {
@@ -396,11 +414,11 @@ fn capitalise(s: &str) -> String {
 }
 
 /// "il y a 3 j" / "3 d ago" from a stored timestamp.
-fn age(lang: Lang, ts: &str) -> String {
+fn age(lang: Lang, now: jiff::Timestamp, ts: &str) -> String {
     let Ok(t) = ts.parse::<jiff::Timestamp>() else {
         return String::new();
     };
-    let secs = jiff::Timestamp::now().duration_since(t).as_secs().max(0);
+    let secs = now.duration_since(t).as_secs().max(0);
     let (n, unit_fr, unit_en) = if secs < 3600 {
         (secs / 60, "min", "min")
     } else if secs < 86_400 {
@@ -417,6 +435,7 @@ fn age(lang: Lang, ts: &str) -> String {
 fn draw_dashboard(f: &mut Frame<'_>, app: &App, area: Rect) {
     let lang = app.lang;
     let d = &app.dashboard;
+    let now = app.now();
     let [top, bottom] = Layout::vertical([Constraint::Length(8), Constraint::Min(6)]).areas(area);
     let [queues, ops] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
@@ -424,7 +443,10 @@ fn draw_dashboard(f: &mut Frame<'_>, app: &App, area: Rect) {
         .queues
         .iter()
         .map(|(fr, en, n, oldest)| {
-            let oldest = oldest.as_deref().map(|o| age(lang, o)).unwrap_or_default();
+            let oldest = oldest
+                .as_deref()
+                .map(|o| age(lang, now, o))
+                .unwrap_or_default();
             Row::new(vec![
                 Cell::from(lang.pick(fr, en).to_owned()),
                 Cell::from(n.to_string()),

@@ -1,0 +1,243 @@
+//! The console, driven by real key events: every screen at 80x24 in French and
+//! English as insta snapshots, a batch decision end to end, and the bytes a
+//! real terminal would receive when hostile posts are on screen.
+
+mod common;
+
+use civitac::i18n::Lang;
+use civitac::store::Store;
+use civitac::tui::app::App;
+use civitac::tui::keymap::Keymap;
+use civitac::tui::theme::Theme;
+use civitac::tui::view;
+use common::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::{CrosstermBackend, TestBackend};
+
+fn app(replica: &std::path::Path, lang: Lang) -> App {
+    let store = Store::open(replica).expect("open");
+    let keymap = Keymap::builtin("default").expect("keymap");
+    let mut app = App::new(store, lang, keymap, &[], Theme::new(false));
+    app.fixed_now = Some(AS_OF.parse().expect("date"));
+    app.refresh_all();
+    app
+}
+
+/// Types keys as a person would: characters one by one, `<name>` for named keys.
+fn press(app: &mut App, keys: &str) {
+    let mut rest = keys;
+    while let Some(c) = rest.chars().next() {
+        let (code, len) = if c == '<' {
+            let end = rest.find('>').expect("closing >");
+            let code = match &rest[1..end] {
+                "enter" => KeyCode::Enter,
+                "esc" => KeyCode::Esc,
+                "space" => KeyCode::Char(' '),
+                "down" => KeyCode::Down,
+                "up" => KeyCode::Up,
+                "bs" => KeyCode::Backspace,
+                "tab" => KeyCode::Tab,
+                other => panic!("unknown key <{other}>"),
+            };
+            (code, end + 1)
+        } else {
+            (KeyCode::Char(c), c.len_utf8())
+        };
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        rest = &rest[len..];
+    }
+}
+
+fn screen(app: &mut App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|f| {
+            view::draw(f, app);
+        })
+        .expect("draw");
+    terminal.backend().to_string()
+}
+
+#[test]
+fn every_screen_in_french_and_english() {
+    let (_dir, replica) = small_demo();
+    for (lang, tag) in [(Lang::Fr, "fr"), (Lang::En, "en")] {
+        let mut app = app(&replica, lang);
+        insta::assert_snapshot!(format!("{tag}_1_dashboard"), screen(&mut app, 80, 24));
+        for (key, name) in [
+            ("2", "enrollments"),
+            ("3", "uploads"),
+            ("4", "forum"),
+            ("5", "sms"),
+            ("6", "sync"),
+            ("7", "journal"),
+        ] {
+            press(&mut app, key);
+            insta::assert_snapshot!(format!("{tag}_{key}_{name}"), screen(&mut app, 80, 24));
+        }
+        press(&mut app, "4?");
+        insta::assert_snapshot!(format!("{tag}_help"), screen(&mut app, 80, 24));
+        press(&mut app, "<esc><space><space>h");
+        insta::assert_snapshot!(format!("{tag}_confirm"), screen(&mut app, 80, 24));
+        insta::assert_snapshot!(format!("{tag}_too_small"), screen(&mut app, 60, 20));
+    }
+}
+
+#[test]
+fn moderation_session_end_to_end() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    // Search a post, then go back to the queue.
+    press(&mut app, "4/forage");
+    let found = screen(&mut app, 120, 40);
+    assert!(found.contains("forage"), "{found}");
+    press(&mut app, "<enter>/<bs><bs><bs><bs><bs><bs><enter>");
+    // Mark three flagged posts and hide them with a reason.
+    press(&mut app, "<space><space><space>h");
+    press(&mut app, "<enter>");
+    assert!(
+        screen(&mut app, 120, 40).contains("a reason is required"),
+        "no reason, no hide"
+    );
+    press(&mut app, "Propos injurieux<enter>");
+    let store = open(&replica);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM audit_log WHERE action = 'post.hide' AND reason = 'Propos injurieux' AND at > '2026-11-02'"
+        ),
+        3
+    );
+    // Approve five contacted organisations in one batch, then undo one.
+    press(&mut app, "2f");
+    for _ in 0.."".len() + 40 {
+        press(&mut app, "<bs>");
+    }
+    press(&mut app, "status=contacted<enter>");
+    press(&mut app, "<space><space><space><space><space>a<enter>");
+    assert!(screen(&mut app, 120, 40).contains("5 enrolled"));
+    press(&mut app, "u<enter>");
+    let store = open(&replica);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM audit_log WHERE action = 'enrollment.enrol' AND at > '2026-11-02'"
+        ),
+        5
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM audit_log WHERE action = 'undo'"
+        ),
+        1
+    );
+    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 3 + 5 + 1);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM organizations WHERE status = 'enrolled' AND updated_at > '2026-11-02'"
+        ),
+        4
+    );
+    // Help, then quit.
+    press(&mut app, "?");
+    assert!(screen(&mut app, 120, 40).contains("undo my last decision"));
+    press(&mut app, "<esc>q");
+    assert!(app.quit);
+}
+
+/// Collects what the console writes to its terminal.
+#[derive(Clone, Default)]
+struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn hostile_posts_never_reach_the_terminal_as_commands() {
+    let (_dir, replica) = small_demo();
+    let store = open(&replica);
+    let ids: Vec<String> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE body LIKE '%' || char(27) || '%' OR body LIKE '%' || char(8238) || '%' OR body LIKE '%' || char(155) || '%'")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    assert!(ids.len() >= 3, "the demo has hostile posts");
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "4");
+    // Show exactly the hostile posts, whatever their status.
+    press(&mut app, "f");
+    for _ in 0..40 {
+        press(&mut app, "<bs>");
+    }
+    press(&mut app, &format!("id={}<enter>", ids.join(",")));
+    let sink = Sink::default();
+    let mut terminal = Terminal::new(CrosstermBackend::new(sink.clone())).expect("terminal");
+    for _ in 0..ids.len() {
+        terminal
+            .draw(|f| {
+                view::draw(f, &mut app);
+            })
+            .expect("draw");
+        press(&mut app, "<down>");
+    }
+    let bytes = sink.0.borrow().clone();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains('␛'), "the escapes are shown as markers");
+    for (bad, what) in [
+        (&b"\x1b]"[..], "OSC (title, clipboard)"),
+        (b"\x07", "BEL"),
+        (b"\x1b[2J", "clear screen"),
+        (b"\x1b[8m", "hidden text"),
+        (b"\xc2\x9b", "8-bit CSI"),
+        (b"\x1bP", "DCS"),
+        (b"\x08", "backspace"),
+    ] {
+        assert!(
+            !bytes.windows(bad.len()).any(|w| w == bad),
+            "{what} reached the terminal"
+        );
+    }
+    assert!(
+        !text.contains('\u{202e}'),
+        "a bidi override reached the terminal"
+    );
+    assert!(
+        !text.contains('\r'),
+        "a bare carriage return reached the terminal"
+    );
+}
+
+#[test]
+fn keymap_errors_show_in_the_console() {
+    let (_dir, replica) = small_demo();
+    let store = Store::open(&replica).expect("open");
+    let errors = civitac::tui::keymap::check("mine.toml", "[list]\n\"x\" = \"aprove\"\n");
+    let mut app = App::new(
+        store,
+        Lang::En,
+        Keymap::builtin("default").expect("km"),
+        &errors,
+        Theme::new(true),
+    );
+    let shown = screen(&mut app, 100, 30);
+    assert!(
+        shown.contains("mine.toml:2: unknown action \"aprove\""),
+        "{shown}"
+    );
+}
