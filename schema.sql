@@ -40,6 +40,7 @@ CREATE INDEX organizations_by_created ON organizations (created_at, id);
 CREATE INDEX organizations_by_status ON organizations (status, created_at, id);
 CREATE INDEX organizations_by_region ON organizations (region, created_at, id);
 CREATE INDEX organizations_by_name_key ON organizations (name_key, commune);
+CREATE INDEX organizations_by_region_status ON organizations (region, status);
 
 CREATE TABLE uploads (
     id            TEXT PRIMARY KEY,
@@ -110,6 +111,8 @@ CREATE INDEX forum_posts_by_created ON forum_posts (created_at, id);
 CREATE INDEX forum_posts_by_status ON forum_posts (status, created_at, id);
 -- the moderation queue: open flags first, then oldest
 CREATE INDEX forum_posts_queue ON forum_posts (queue_key, id) WHERE flag_count > 0;
+-- the dashboard's count and oldest of flagged posts, from the index alone
+CREATE INDEX forum_posts_flagged ON forum_posts (status, created_at) WHERE flag_count > 0;
 -- A thread's or an author's posts are few; they are sorted after the lookup.
 CREATE INDEX forum_posts_by_thread ON forum_posts (thread_id);
 CREATE INDEX forum_posts_by_author ON forum_posts (author_id);

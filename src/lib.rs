@@ -3,6 +3,7 @@
 //! later modules) the console and sync with the hub. ARCHITECTURE.md is the map.
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod i18n;

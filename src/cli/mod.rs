@@ -136,19 +136,33 @@ pub struct NoArgs {}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let lang = Lang::resolve(cli.lang);
+    if cli.command.is_some() {
+        quiet_on_closed_pipe();
+    }
     let paths = Paths::discover();
     let _log = init_logging(paths.as_ref());
+    let config = match paths
+        .as_ref()
+        .map(|p| crate::config::Config::load(&p.config_file()))
+    {
+        Some(Err(e)) => {
+            eprintln!("civitac: {e}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(c)) => c,
+        None => crate::config::Config::default(),
+    };
+    // The command line wins over the config file, which wins over LANG.
+    let lang = Lang::resolve(cli.lang.or(config.lang()));
+    let keymap = cli.keymap.clone().or(config.keymap.clone());
     let ctx = Ctx {
         lang,
-        db: cli.db.clone(),
+        db: cli.db.clone().or(config.db.clone()),
         paths,
     };
     let result = match cli.command {
-        None => ctx
-            .db_path()
-            .and_then(|db| console(&ctx, db, cli.keymap.clone())),
-        Some(Command::Demo(args)) => demo::run(&ctx, args, cli.keymap.clone()),
+        None => ctx.db_path().and_then(|db| console(&ctx, db, keymap)),
+        Some(Command::Demo(args)) => demo::run(&ctx, args, keymap),
         Some(Command::Whoami) => whoami(&ctx),
         Some(Command::Paths) => show_paths(&ctx),
         Some(Command::Enrollments(cmd)) => lists::enrollments(&ctx, cmd),
@@ -165,6 +179,18 @@ pub fn main() -> ExitCode {
             eprintln!("civitac: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// `civitac forum list | head` must end quietly, as Unix tools do, rather
+/// than fail on the closed pipe: restore the default SIGPIPE action that the
+/// Rust runtime turns off. (Not for the console, which handles SIGHUP itself.)
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up from the main thread before any other
+    // thread exists; SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

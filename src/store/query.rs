@@ -227,15 +227,19 @@ fn in_list(column: &str, values: Vec<Value>) -> (String, Vec<Value>) {
 /// last one as a prefix (so the list narrows as they type). Quotes keep FTS5
 /// syntax characters in the text from being read as operators.
 pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
+    let words: Vec<&str> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
+        .collect();
+    let last = words.last()?;
+    let quoted: Vec<String> = words
+        .iter()
         .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
         .collect();
-    if words.is_empty() {
-        return None;
-    }
-    Some(format!("{}*", words.join(" ")))
+    // A one-letter prefix would match most of the index: only two letters
+    // and more are read as the start of a word.
+    let star = if last.chars().count() >= 2 { "*" } else { "" };
+    Some(format!("{}{star}", quoted.join(" ")))
 }
 
 fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
@@ -247,7 +251,7 @@ fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
 fn build<T: Listed>(
     list: ListKind,
     filters: &Filters,
-    _conn: Option<&Connection>,
+    ordered: bool,
 ) -> Result<Built, FilterError> {
     use FilterKey::*;
     let mut b = Built::default();
@@ -313,7 +317,7 @@ fn build<T: Listed>(
                 }
             }
             (ListKind::Forum, Status) => {
-                let column = if T::STATUS_UNINDEXED {
+                let column = if T::STATUS_UNINDEXED && ordered {
                     "+p.status"
                 } else {
                     "p.status"
@@ -380,7 +384,8 @@ fn statement_dir<T: Listed>(
     select: &str,
     backward: bool,
 ) -> Result<(String, Vec<Value>), FilterError> {
-    let mut b = build::<T>(list, filters, conn)?;
+    let _ = conn;
+    let mut b = build::<T>(list, filters, true)?;
     let (ts, id) = T::SORT;
     let (cmp, dir) = if T::DESCENDING != backward {
         ("<", "DESC")
@@ -507,23 +512,43 @@ pub fn cursor_of<T: Listed>(row: &T) -> Cursor {
     }
 }
 
-/// How many rows match (for counts in titles and confirmations).
+/// How many rows match, counting no further than `cap` (a title that says
+/// "10000+" must not cost a scan of a million rows). Returns (count, capped).
 pub fn count<T: Listed>(
     conn: &Connection,
     list: ListKind,
     filters: &Filters,
-) -> Result<i64, QueryError> {
+    cap: usize,
+) -> Result<(i64, bool), QueryError> {
     let from = T::SELECT
         .find(" FROM ")
         .map_or(T::SELECT, |i| &T::SELECT[i..]);
-    let select = format!("SELECT count(*){from}");
-    let mut b = build::<T>(list, filters, Some(conn))?;
-    let sql = assemble::<T>(&select, &b.clauses, "", "");
-    let params = std::mem::take(&mut b.params);
-    let n = conn
+    let (_, id) = T::SORT;
+    let select = format!("SELECT {id}{from}");
+    let mut b = build::<T>(list, filters, false)?;
+    // Joins to required parents do not change a count: skip them when the
+    // filters only touch the base table.
+    let only_base = !T::COUNT_FROM.is_empty()
+        && b.clauses
+            .iter()
+            .all(|c| !T::JOINED.iter().any(|a| c.contains(a)));
+    let inner = if !only_base {
+        assemble::<T>(&select, &b.clauses, "", " LIMIT ?")
+    } else {
+        let filter = if b.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", b.clauses.join(" AND "))
+        };
+        format!("SELECT 1 FROM {}{filter} LIMIT ?", T::COUNT_FROM)
+    };
+    let mut params = std::mem::take(&mut b.params);
+    params.push(Value::Integer(cap as i64 + 1));
+    let sql = format!("SELECT count(*) FROM ({inner})");
+    let n: i64 = conn
         .prepare_cached(&sql)?
         .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
-    Ok(n)
+    Ok((n.min(cap as i64), n > cap as i64))
 }
 
 /// Streams every matching row (after `after`, at most `limit`) to `f`, one at a
@@ -580,6 +605,7 @@ mod tests {
             Some("\"a\" \"b\" \"OR\" \"c\"*")
         );
         assert_eq!(fts_query("  ;; "), None);
+        assert_eq!(fts_query("k").as_deref(), Some("\"k\""));
     }
 
     #[test]
@@ -594,13 +620,13 @@ mod tests {
         let mut f = Filters::default();
         f.push_where("thread=abc").unwrap();
         assert!(matches!(
-            build::<super::super::rows::Organization>(ListKind::Enrollments, &f, None),
+            build::<super::super::rows::Organization>(ListKind::Enrollments, &f, true),
             Err(FilterError::NotApplicable { .. })
         ));
         let mut f = Filters::default();
         f.push(FilterKey::Status, "applied,enroled");
         let err =
-            build::<super::super::rows::Organization>(ListKind::Enrollments, &f, None).unwrap_err();
+            build::<super::super::rows::Organization>(ListKind::Enrollments, &f, true).unwrap_err();
         assert!(err.to_string().contains("enroled"), "{err}");
         assert!(Filters::default().push_where("status").is_err());
     }

@@ -23,6 +23,10 @@ pub trait Listed: Serialize + Sized {
     /// Keep the planner off the status index (`+status`): set for lists whose
     /// order has its own partial index, which a status filter must not steal.
     const STATUS_UNINDEXED: bool = false;
+    /// The base table (with alias) a count may read alone when no filter
+    /// touches the joined tables, whose aliases are `JOINED` (e.g. `"o."`).
+    const COUNT_FROM: &'static str = "";
+    const JOINED: &'static [&'static str] = &[];
     /// The base table and alias when SELECT reads `FROM {inner} alias` (see `query`).
     const BASE: &'static str = "";
     /// Columns a terminal table shows, in order; the last one takes spare width.
@@ -116,6 +120,8 @@ impl Listed for Upload {
         u.filename, u.mime, u.size_bytes, u.sha256, u.submitted_at, u.status, u.reviewed_by, u.reviewed_at, \
         u.reason, u.version FROM uploads u JOIN organizations o ON o.id = u.org_id";
     const SORT: (&'static str, &'static str) = ("u.submitted_at", "u.id");
+    const COUNT_FROM: &'static str = "uploads u";
+    const JOINED: &'static [&'static str] = &["o."];
     const DESCENDING: bool = false;
     const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "kind", "title"];
 
@@ -168,6 +174,8 @@ impl Listed for Post {
         p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
+    const COUNT_FROM: &'static str = "forum_posts p";
+    const JOINED: &'static [&'static str] = &["t.", "c."];
     const SORT: (&'static str, &'static str) = ("p.created_at", "p.id");
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "flag_count", "body"];
@@ -221,6 +229,8 @@ impl Listed for SmsMessage {
         m.recipients, m.scheduled_at, m.status, m.created_by, m.approved_by, m.sent_count, m.delivered_count, \
         m.failed_count, m.version, m.created_at FROM sms_messages m JOIN sms_groups g ON g.id = m.group_id";
     const SORT: (&'static str, &'static str) = ("m.created_at", "m.id");
+    const COUNT_FROM: &'static str = "sms_messages m";
+    const JOINED: &'static [&'static str] = &["g."];
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "kind", "recipients", "body"];
 
@@ -337,6 +347,8 @@ impl Listed for QueuedPost {
         p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.queue_key \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
+    const COUNT_FROM: &'static str = "forum_posts p";
+    const JOINED: &'static [&'static str] = &["t.", "c."];
     const SORT: (&'static str, &'static str) = ("p.queue_key", "p.id");
     const TIME: &'static str = "p.created_at";
     const STATUS_UNINDEXED: bool = true;

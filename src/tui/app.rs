@@ -772,7 +772,7 @@ fn load_dashboard(c: &rusqlite::Connection, now: jiff::Timestamp) -> Dashboard {
         (
             "Messages signalés",
             "Flagged posts",
-            "SELECT count(*), min(created_at) FROM forum_posts WHERE flag_count > 0 AND status = 'visible'",
+            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_flagged WHERE flag_count > 0 AND status = 'visible'",
         ),
         (
             "SMS à approuver",

@@ -18,6 +18,8 @@ use crate::store::rows::Listed;
 /// Rows fetched at a time, and the most kept in memory.
 const PAGE: usize = 100;
 const WINDOW: usize = 400;
+/// Titles count matching rows up to this many ("10000+" beyond).
+const COUNT_CAP: usize = 10_000;
 
 /// A row type a console list shows.
 pub trait ScreenRow: Listed + Clone + 'static {
@@ -79,6 +81,7 @@ pub struct ListView<T: ScreenRow> {
     filter_text: String,
     search: String,
     total: i64,
+    total_capped: bool,
     detail: Option<(String, Vec<Line<'static>>)>,
     detail_scroll: u16,
     title: (&'static str, &'static str),
@@ -98,6 +101,7 @@ impl<T: ScreenRow> ListView<T> {
             filter_text: filter_text.to_owned(),
             search: String::new(),
             total: 0,
+            total_capped: false,
             detail: None,
             detail_scroll: 0,
             title,
@@ -203,7 +207,8 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         let keep = self.selected_row().map(|r| r.id().to_owned());
         let filters = self.effective_filters();
         let page = self.fetch_after(conn, None)?;
-        self.total = query::count::<T>(conn, T::LIST, &filters).map_err(|e| e.to_string())?;
+        (self.total, self.total_capped) =
+            query::count::<T>(conn, T::LIST, &filters, COUNT_CAP).map_err(|e| e.to_string())?;
         self.rows = page.rows;
         self.after = page.next;
         self.more_before = false;
@@ -314,7 +319,9 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
             FilterKey::Id,
             self.marks.iter().cloned().collect::<Vec<_>>().join(","),
         );
-        let shown = query::count::<T>(conn, T::LIST, &f).unwrap_or(self.marks.len() as i64);
+        let shown = query::count::<T>(conn, T::LIST, &f, self.marks.len())
+            .map(|(n, _)| n)
+            .unwrap_or(self.marks.len() as i64);
         self.marks.len().saturating_sub(shown as usize)
     }
 
@@ -385,7 +392,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                 },
             )
         } else {
-            let h = (area.height * 11 / 20).max(5).min(area.height);
+            let h = (area.height * 3 / 5).max(5).min(area.height);
             (
                 Rect { height: h, ..area },
                 Rect {
@@ -406,11 +413,11 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                 Lang::En => format!(" — {} marked", self.marks.len()),
             }
         };
+        let plus = if self.total_capped { "+" } else { "" };
         let title = format!(
-            " {} ({}){} ",
+            " {} ({}{plus}){marks_note} ",
             lang.pick(self.title.0, self.title.1),
-            self.total,
-            marks_note
+            self.total
         );
         let header = Row::new(
             std::iter::once(Cell::from(" ")).chain(

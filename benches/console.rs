@@ -1,0 +1,187 @@
+//! Console benchmarks (numbers, not pass/fail) on the scale-50 demo:
+//! keystroke-to-frame latency (p50/p99) for cursor moves, page down, screen
+//! switches and search keystrokes; bytes written to an 80x24 terminal per
+//! cursor move; start to first frame; peak RSS.
+//!
+//!   cargo bench --bench console                          # builds the scale-50 demo first (~1 min)
+//!   CIVITAC_BENCH_REPLICA=path/replica.db cargo bench --bench console   # reuse one
+
+use std::cell::Cell;
+use std::io::Write;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use civitac::i18n::Lang;
+use civitac::store::Store;
+use civitac::tui::app::App;
+use civitac::tui::keymap::Keymap;
+use civitac::tui::theme::Theme;
+use civitac::tui::view;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+
+/// Counts the bytes the console writes to its terminal.
+#[derive(Clone, Default)]
+struct Counter(Rc<Cell<usize>>);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.set(self.0.get() + buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn main() {
+    let keep;
+    let replica = match std::env::var_os("CIVITAC_BENCH_REPLICA") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let opts = civitac::demo::DemoOptions {
+                scale: 50.0,
+                seed: 2026,
+                as_of: "2026-11-01T00:00:00Z".parse().expect("date"),
+            };
+            let s = civitac::demo::build(dir.path(), &opts).expect("demo");
+            keep = dir;
+            let _ = &keep;
+            s.replica
+        }
+    };
+    let rss_before = peak_rss_mb();
+
+    let counter = Counter::default();
+    let area = Rect::new(0, 0, 80, 24);
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(counter.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(area),
+        },
+    )
+    .expect("terminal");
+
+    let t = Instant::now();
+    let store = Store::open(&replica).expect("open");
+    let mut app = App::new(
+        store,
+        Lang::Fr,
+        Keymap::builtin("default").expect("keymap"),
+        &[],
+        Theme::new(false),
+    );
+    terminal
+        .draw(|f| {
+            view::draw(f, &mut app);
+        })
+        .expect("draw");
+    let first_frame = t.elapsed();
+
+    let mut frame = |app: &mut App, k: KeyEvent| -> (Duration, usize) {
+        let before = counter.0.get();
+        let t = Instant::now();
+        app.handle_key(k);
+        terminal
+            .draw(|f| {
+                view::draw(f, app);
+            })
+            .expect("draw");
+        (t.elapsed(), counter.0.get() - before)
+    };
+
+    // Cursor moves in the moderation queue.
+    frame(&mut app, key(KeyCode::Char('4')));
+    let mut moves = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..500 {
+        let (d, b) = frame(&mut app, key(KeyCode::Char('j')));
+        moves.push(d);
+        bytes += b;
+    }
+    // Page down through the enrolments.
+    frame(&mut app, key(KeyCode::Char('2')));
+    let mut pages: Vec<Duration> = (0..200)
+        .map(|_| frame(&mut app, key(KeyCode::PageDown)).0)
+        .collect();
+    // Screen switches.
+    let mut switches = Vec::new();
+    let mut slowest = [Duration::ZERO; 7];
+    for _ in 0..20 {
+        for (i, c) in ['1', '2', '3', '4', '5', '6', '7'].into_iter().enumerate() {
+            let d = frame(&mut app, key(KeyCode::Char(c))).0;
+            slowest[i] = slowest[i].max(d);
+            switches.push(d);
+        }
+    }
+    // Search keystrokes in the forum (the list narrows on each).
+    frame(&mut app, key(KeyCode::Char('4')));
+    frame(&mut app, key(KeyCode::Char('/')));
+    let mut searches = Vec::new();
+    for _ in 0..5 {
+        for c in "koudougou".chars() {
+            searches.push(frame(&mut app, key(KeyCode::Char(c))).0);
+        }
+        for _ in 0.."koudougou".len() {
+            searches.push(frame(&mut app, key(KeyCode::Backspace)).0);
+        }
+    }
+    frame(&mut app, key(KeyCode::Esc));
+
+    println!("console on {} (80x24, French)", replica.display());
+    println!("start to first frame: {}", ms(first_frame));
+    for (name, v) in [
+        ("cursor move (j)", &mut moves),
+        ("page down", &mut pages),
+        ("screen switch", &mut switches),
+        ("search keystroke", &mut searches),
+    ] {
+        println!(
+            "{name:<18} p50 {}  p99 {}  ({} samples)",
+            ms(percentile(v, 0.5)),
+            ms(percentile(v, 0.99)),
+            v.len()
+        );
+    }
+    let slowest: Vec<String> = slowest
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!("{}:{}", i + 1, ms(*d)))
+        .collect();
+    println!("slowest switch to each screen: {}", slowest.join("  "));
+    println!(
+        "bytes written per cursor move: {:.0} (mean over {})",
+        bytes as f64 / moves.len() as f64,
+        moves.len()
+    );
+    match (rss_before, peak_rss_mb()) {
+        (Some(b), Some(a)) => {
+            println!("peak RSS: {a:.1} MB (before opening the console: {b:.1} MB)")
+        }
+        _ => println!("peak RSS: not available on this platform"),
+    }
+}
