@@ -601,8 +601,8 @@ mod tests {
             Some("\"ecole\" \"Dori\"*")
         );
         assert_eq!(
-            fts_query("a\"b OR c*").as_deref(),
-            Some("\"a\" \"b\" \"OR\" \"c\"*")
+            fts_query("a\"b OR cd*").as_deref(),
+            Some("\"a\" \"b\" \"OR\" \"cd\"*")
         );
         assert_eq!(fts_query("  ;; "), None);
         assert_eq!(fts_query("k").as_deref(), Some("\"k\""));
