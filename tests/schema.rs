@@ -162,6 +162,9 @@ fn every_list_ordering_has_an_index() {
         "SELECT id FROM forum_posts p WHERE p.flag_count > 0 AND +p.status IN ('visible') ORDER BY p.queue_key, p.id LIMIT 50",
         "SELECT id FROM audit_log a ORDER BY a.at DESC, a.id DESC LIMIT 50",
         "SELECT id FROM sms_messages m ORDER BY m.created_at DESC, m.id DESC LIMIT 50",
+        "SELECT id FROM sms_groups g ORDER BY g.name, g.id LIMIT 50",
+        "SELECT id FROM sms_contacts k ORDER BY k.phone_e164, k.id LIMIT 50",
+        "SELECT id FROM sms_contacts k WHERE (k.phone_e164, k.id) > ('+2267', '') ORDER BY k.phone_e164, k.id LIMIT 50",
     ];
     for sql in plans {
         let mut stmt = store

@@ -75,6 +75,13 @@ fn every_screen_in_french_and_english() {
         ] {
             press(&mut app, key);
             insta::assert_snapshot!(format!("{tag}_{key}_{name}"), screen(&mut app, 80, 24));
+            if key == "5" {
+                press(&mut app, "v");
+                insta::assert_snapshot!(format!("{tag}_5_sms_groups"), screen(&mut app, 80, 24));
+                press(&mut app, "v");
+                insta::assert_snapshot!(format!("{tag}_5_sms_contacts"), screen(&mut app, 80, 24));
+                press(&mut app, "v");
+            }
         }
         press(&mut app, "4?");
         insta::assert_snapshot!(format!("{tag}_help"), screen(&mut app, 80, 24));

@@ -21,6 +21,8 @@ pub enum ListKind {
     Sms,
     Audit,
     Outbox,
+    SmsGroups,
+    SmsContacts,
 }
 
 impl ListKind {
@@ -32,6 +34,8 @@ impl ListKind {
             Self::Sms => "sms",
             Self::Audit => "audit",
             Self::Outbox => "outbox",
+            Self::SmsGroups => "sms groups",
+            Self::SmsContacts => "sms contacts",
         }
     }
 
@@ -49,6 +53,8 @@ impl ListKind {
             Self::Sms => &[Status, Kind, Group, Since, Until, Id],
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
             Self::Outbox => &[Since, Until, Id],
+            Self::SmsGroups => &[Search, Id],
+            Self::SmsContacts => &[Region, Commune, Search, OptedOut, Id],
         }
     }
 }
@@ -75,6 +81,7 @@ str_enum! {
         Entity = "entity",
         EntityId = "entity-id",
         Id = "id",
+        OptedOut = "opted-out",
     }
 }
 
@@ -354,6 +361,32 @@ fn build<T: Listed>(
                 b.add(c, p)
             }
             (ListKind::Sms, Group) => b.add("(g.name = ? OR g.id = ?)", [text(), text()]),
+            (ListKind::SmsGroups, Search) => {
+                let like = Value::Text(format!("%{}%", value.replace(['%', '_'], "")));
+                b.add(
+                    "(g.name LIKE ? OR g.description LIKE ?)",
+                    [like.clone(), like],
+                )
+            }
+            (ListKind::SmsContacts, Region) => b.add("k.region = ?", [text()]),
+            (ListKind::SmsContacts, Commune) => b.add("k.commune = ?", [text()]),
+            (ListKind::SmsContacts, Search) => {
+                let like = Value::Text(format!("%{}%", value.replace(['%', '_'], "")));
+                b.add(
+                    "(k.name LIKE ? OR k.phone_e164 LIKE ?)",
+                    [like.clone(), like],
+                )
+            }
+            (ListKind::SmsContacts, OptedOut) => match value.as_str() {
+                "yes" | "true" | "1" | "oui" => b.add("k.opted_out_at IS NOT NULL", []),
+                "no" | "false" | "0" | "non" => b.add("k.opted_out_at IS NULL", []),
+                _ => {
+                    return Err(FilterError::BadValue {
+                        key,
+                        why: format!("\"{value}\" is not yes or no"),
+                    });
+                }
+            },
             (ListKind::Audit, Actor) => b.add("a.actor = ?", [text()]),
             (ListKind::Audit, Action) => b.add("a.action = ?", [text()]),
             (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),

@@ -366,3 +366,69 @@ impl Listed for QueuedPost {
         (&self.queue_key, &self.post.id)
     }
 }
+
+/// An SMS broadcast group with its member count.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SmsGroup {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub org_id: Option<String>,
+    pub members: i64,
+}
+
+impl Listed for SmsGroup {
+    const SELECT: &'static str = "SELECT g.id, g.name, g.description, g.org_id, \
+        (SELECT count(*) FROM sms_group_members gm WHERE gm.group_id = g.id) FROM sms_groups g";
+    const SORT: (&'static str, &'static str) = ("g.name", "g.id");
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] = &["name", "members", "description"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SmsGroup {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            description: r.get(2)?,
+            org_id: r.get(3)?,
+            members: r.get(4)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.name, &self.id)
+    }
+}
+
+/// A person SMS alerts go to.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SmsContact {
+    pub id: String,
+    pub phone_e164: String,
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub commune: Option<String>,
+    pub opted_out_at: Option<String>,
+}
+
+impl Listed for SmsContact {
+    const SELECT: &'static str = "SELECT k.id, k.phone_e164, k.name, k.region, k.commune, k.opted_out_at FROM sms_contacts k";
+    const SORT: (&'static str, &'static str) = ("k.phone_e164", "k.id");
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] =
+        &["phone_e164", "name", "region", "opted_out_at"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SmsContact {
+            id: r.get(0)?,
+            phone_e164: r.get(1)?,
+            name: r.get(2)?,
+            region: r.get(3)?,
+            commune: r.get(4)?,
+            opted_out_at: r.get(5)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.phone_e164, &self.id)
+    }
+}

@@ -13,7 +13,9 @@ use crate::domain::forum::PostAction;
 use crate::domain::uploads::ReviewDecision;
 use crate::i18n::Lang;
 use crate::ops::decisions::{Decision, apply_batch};
-use crate::store::rows::{AuditEntry, Organization, OutboxEntry, QueuedPost, SmsMessage, Upload};
+use crate::store::rows::{
+    AuditEntry, Organization, OutboxEntry, QueuedPost, SmsContact, SmsGroup, SmsMessage, Upload,
+};
 use crate::store::{Actor, Store};
 
 /// What a confirmation dialog will do.
@@ -67,11 +69,22 @@ pub struct Dashboard {
     pub flags_per_day: Vec<(String, u64)>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsView {
+    Messages,
+    Groups,
+    Contacts,
+}
+
 pub struct Lists {
     pub enrollments: ListView<Organization>,
     pub uploads: ListView<Upload>,
     pub forum: ListView<QueuedPost>,
     pub sms: ListView<SmsMessage>,
+    pub sms_groups: ListView<SmsGroup>,
+    pub sms_contacts: ListView<SmsContact>,
+    /// Which of the SMS screen's three lists is shown.
+    pub sms_view: SmsView,
     pub sync: ListView<OutboxEntry>,
     pub journal: ListView<AuditEntry>,
 }
@@ -119,6 +132,9 @@ impl App {
                 "flagged=yes status=visible",
             ),
             sms: ListView::new(("Messages SMS", "SMS messages"), ""),
+            sms_groups: ListView::new(("Groupes SMS", "SMS groups"), ""),
+            sms_contacts: ListView::new(("Contacts SMS", "SMS contacts"), ""),
+            sms_view: SmsView::Messages,
             sync: ListView::new(("Opérations locales", "Local ops"), ""),
             journal: ListView::new(("Journal", "Audit log"), ""),
         };
@@ -164,7 +180,11 @@ impl App {
             Screen::Enrollments => &mut self.lists.enrollments,
             Screen::Uploads => &mut self.lists.uploads,
             Screen::Forum => &mut self.lists.forum,
-            Screen::Sms => &mut self.lists.sms,
+            Screen::Sms => match self.lists.sms_view {
+                SmsView::Messages => &mut self.lists.sms,
+                SmsView::Groups => &mut self.lists.sms_groups,
+                SmsView::Contacts => &mut self.lists.sms_contacts,
+            },
             Screen::Sync => &mut self.lists.sync,
             Screen::Journal => &mut self.lists.journal,
         })
@@ -181,7 +201,11 @@ impl App {
             Screen::Enrollments => &mut self.lists.enrollments,
             Screen::Uploads => &mut self.lists.uploads,
             Screen::Forum => &mut self.lists.forum,
-            Screen::Sms => &mut self.lists.sms,
+            Screen::Sms => match self.lists.sms_view {
+                SmsView::Messages => &mut self.lists.sms,
+                SmsView::Groups => &mut self.lists.sms_groups,
+                SmsView::Contacts => &mut self.lists.sms_contacts,
+            },
             Screen::Sync => &mut self.lists.sync,
             Screen::Journal => &mut self.lists.journal,
         };
@@ -499,6 +523,17 @@ impl App {
                 }
                 self.message = None;
                 self.detail_focus = false;
+                Ok(())
+            }
+            NextView => {
+                if self.screen == Screen::Sms {
+                    self.lists.sms_view = match self.lists.sms_view {
+                        SmsView::Messages => SmsView::Groups,
+                        SmsView::Groups => SmsView::Contacts,
+                        SmsView::Contacts => SmsView::Messages,
+                    };
+                    self.refresh_all();
+                }
                 Ok(())
             }
             Detail | NextPane => {

@@ -40,6 +40,7 @@ str_enum! {
         ClearMarks = "clear-marks",
         Detail = "detail",
         NextPane = "next-pane",
+        NextView = "next-view",
         Refresh = "refresh",
         Undo = "undo",
         Approve = "approve",
@@ -103,6 +104,10 @@ impl Action {
             ClearMarks => ("effacer les marques", "clear marks"),
             Detail => ("détail", "detail"),
             NextPane => ("volet suivant", "next pane"),
+            NextView => (
+                "vue suivante (messages, groupes, contacts)",
+                "next view (messages, groups, contacts)",
+            ),
             Refresh => ("actualiser", "refresh"),
             Undo => ("annuler ma dernière décision", "undo my last decision"),
             Approve => ("approuver", "approve"),

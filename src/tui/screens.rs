@@ -12,7 +12,8 @@ use super::theme::Theme;
 use crate::i18n::Lang;
 use crate::store::query::ListKind;
 use crate::store::rows::{
-    AuditEntry, Organization, OutboxEntry, Post, QueuedPost, SmsMessage, Upload,
+    AuditEntry, Organization, OutboxEntry, Post, QueuedPost, SmsContact, SmsGroup, SmsMessage,
+    Upload,
 };
 use crate::text::inline;
 
@@ -118,7 +119,8 @@ impl Screen {
             Screen::Forum => &[
                 Hide, Remove, Restore, Dismiss, Mark, MarkAll, Search, Filter, Help,
             ],
-            Screen::Sms | Screen::Sync | Screen::Journal => &[Filter, Detail, Help, Quit],
+            Screen::Sms => &[NextView, Filter, Detail, Help, Quit],
+            Screen::Sync | Screen::Journal => &[Filter, Detail, Help, Quit],
         }
     }
 }
@@ -619,6 +621,138 @@ impl ScreenRow for SmsMessage {
             Line::default(),
         ];
         out.extend(body(&self.body));
+        out
+    }
+}
+
+impl ScreenRow for SmsGroup {
+    const LIST: ListKind = ListKind::SmsGroups;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("groupe", "group", Constraint::Length(28)),
+            ("membres", "members", Constraint::Length(8)),
+            ("description", "description", Constraint::Min(10)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            inline(&self.name),
+            self.members.to_string(),
+            inline(self.description.as_deref().unwrap_or("")),
+        ]
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let (opted_out, messages): (i64, i64) = conn
+            .prepare_cached(
+                "SELECT (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+                         WHERE m.group_id = ?1 AND c.opted_out_at IS NOT NULL),
+                        (SELECT count(*) FROM sms_messages WHERE group_id = ?1)",
+            )
+            .and_then(|mut s| s.query_row([&self.id], |r| Ok((r.get(0)?, r.get(1)?))))
+            .unwrap_or_default();
+        vec![
+            heading(theme, &inline(&self.name)),
+            field(theme, "Description", opt(&self.description)),
+            field(
+                theme,
+                lang.pick("Membres", "Members"),
+                self.members.to_string(),
+            ),
+            field(
+                theme,
+                lang.pick(
+                    "Désinscrits (jamais destinataires)",
+                    "Opted out (never sent to)",
+                ),
+                opted_out.to_string(),
+            ),
+            field(
+                theme,
+                lang.pick("Destinataires réels", "Actual recipients"),
+                (self.members - opted_out).to_string(),
+            ),
+            field(
+                theme,
+                lang.pick("Messages", "Messages"),
+                messages.to_string(),
+            ),
+            field(theme, "id", self.id.clone()),
+        ]
+    }
+}
+
+impl ScreenRow for SmsContact {
+    const LIST: ListKind = ListKind::SmsContacts;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("téléphone", "phone", Constraint::Length(13)),
+            ("nom", "name", Constraint::Length(24)),
+            ("région", "region", Constraint::Length(11)),
+            ("désinscrit", "opted out", Constraint::Min(10)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            inline(&self.phone_e164),
+            inline(self.name.as_deref().unwrap_or("")),
+            inline(self.region.as_deref().unwrap_or("")),
+            self.opted_out_at
+                .as_deref()
+                .map(|d| d.chars().take(10).collect())
+                .unwrap_or_default(),
+        ]
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let groups: Vec<String> = conn
+            .prepare_cached(
+                "SELECT g.name FROM sms_group_members m JOIN sms_groups g ON g.id = m.group_id
+                 WHERE m.contact_id = ?1 ORDER BY g.name",
+            )
+            .and_then(|mut s| s.query_map([&self.id], |r| r.get(0))?.collect())
+            .unwrap_or_default();
+        let mut out = vec![
+            heading(
+                theme,
+                &inline(self.name.as_deref().unwrap_or(&self.phone_e164)),
+            ),
+            field(
+                theme,
+                lang.pick("Téléphone", "Phone"),
+                self.phone_e164.clone(),
+            ),
+            field(theme, lang.pick("Région", "Region"), opt(&self.region)),
+            field(theme, "Commune", opt(&self.commune)),
+            field(theme, lang.pick("Groupes", "Groups"), groups.join(", ")),
+        ];
+        if let Some(at) = &self.opted_out_at {
+            out.push(warning(
+                theme,
+                match lang {
+                    Lang::Fr => format!(
+                        "désinscrit le {} : ne reçoit aucun SMS, quel que soit le groupe",
+                        inline(at)
+                    ),
+                    Lang::En => format!(
+                        "opted out on {}: gets no SMS, whatever the group",
+                        inline(at)
+                    ),
+                },
+            ));
+        }
         out
     }
 }

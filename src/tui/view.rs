@@ -55,7 +55,11 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
                 Screen::Enrollments => &mut app.lists.enrollments,
                 Screen::Uploads => &mut app.lists.uploads,
                 Screen::Forum => &mut app.lists.forum,
-                Screen::Sms => &mut app.lists.sms,
+                Screen::Sms => match app.lists.sms_view {
+                    super::app::SmsView::Messages => &mut app.lists.sms,
+                    super::app::SmsView::Groups => &mut app.lists.sms_groups,
+                    super::app::SmsView::Contacts => &mut app.lists.sms_contacts,
+                },
                 Screen::Sync => &mut app.lists.sync,
                 _ => &mut app.lists.journal,
             };
