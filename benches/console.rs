@@ -102,10 +102,16 @@ fn main() {
         .expect("draw");
     let first_frame = t.elapsed();
 
-    let mut frame = |app: &mut App, k: KeyEvent| -> (Duration, usize) {
+    // One frame after a key, or (with `None`) after the pause that runs a typed search.
+    let mut frame_after = |app: &mut App, k: Option<KeyEvent>| -> (Duration, usize) {
         let before = counter.0.get();
         let t = Instant::now();
-        app.handle_key(k);
+        match k {
+            Some(k) => app.handle_key(k),
+            None => {
+                app.tick(t + civitac::tui::app::SEARCH_DEBOUNCE);
+            }
+        }
         terminal
             .draw(|f| {
                 view::draw(f, app);
@@ -115,42 +121,47 @@ fn main() {
     };
 
     // Cursor moves in the moderation queue.
-    frame(&mut app, key(KeyCode::Char('4')));
+    frame_after(&mut app, Some(key(KeyCode::Char('4'))));
     let mut moves = Vec::new();
     let mut bytes = 0;
     for _ in 0..500 {
-        let (d, b) = frame(&mut app, key(KeyCode::Char('j')));
+        let (d, b) = frame_after(&mut app, Some(key(KeyCode::Char('j'))));
         moves.push(d);
         bytes += b;
     }
     // Page down through the enrolments.
-    frame(&mut app, key(KeyCode::Char('2')));
+    frame_after(&mut app, Some(key(KeyCode::Char('2'))));
     let mut pages: Vec<Duration> = (0..200)
-        .map(|_| frame(&mut app, key(KeyCode::PageDown)).0)
+        .map(|_| frame_after(&mut app, Some(key(KeyCode::PageDown))).0)
         .collect();
     // Screen switches.
     let mut switches = Vec::new();
     let mut slowest = [Duration::ZERO; 7];
     for _ in 0..20 {
         for (i, c) in ['1', '2', '3', '4', '5', '6', '7'].into_iter().enumerate() {
-            let d = frame(&mut app, key(KeyCode::Char(c))).0;
+            let d = frame_after(&mut app, Some(key(KeyCode::Char(c)))).0;
             slowest[i] = slowest[i].max(d);
             switches.push(d);
         }
     }
     // Search keystrokes in the forum (the list narrows on each).
-    frame(&mut app, key(KeyCode::Char('4')));
-    frame(&mut app, key(KeyCode::Char('/')));
+    frame_after(&mut app, Some(key(KeyCode::Char('4'))));
+    frame_after(&mut app, Some(key(KeyCode::Char('/'))));
     let mut searches = Vec::new();
+    let mut queries = Vec::new();
     for _ in 0..5 {
-        for c in "koudougou".chars() {
-            searches.push(frame(&mut app, key(KeyCode::Char(c))).0);
-        }
-        for _ in 0.."koudougou".len() {
-            searches.push(frame(&mut app, key(KeyCode::Backspace)).0);
+        for word in ["koudougou", "forage"] {
+            for c in word.chars() {
+                searches.push(frame_after(&mut app, Some(key(KeyCode::Char(c)))).0);
+                // The list narrows when typing pauses: time that query and its frame too.
+                queries.push(frame_after(&mut app, None).0);
+            }
+            for _ in 0..word.len() {
+                searches.push(frame_after(&mut app, Some(key(KeyCode::Backspace))).0);
+            }
         }
     }
-    frame(&mut app, key(KeyCode::Esc));
+    frame_after(&mut app, Some(key(KeyCode::Esc)));
 
     println!("console on {} (80x24, French)", replica.display());
     println!("start to first frame: {}", ms(first_frame));
@@ -159,6 +170,7 @@ fn main() {
         ("page down", &mut pages),
         ("screen switch", &mut switches),
         ("search keystroke", &mut searches),
+        ("search query", &mut queries),
     ] {
         println!(
             "{name:<18} p50 {}  p99 {}  ({} samples)",

@@ -97,6 +97,11 @@ fn moderation_session_end_to_end() {
     let mut app = app(&replica, Lang::En);
     // Search a post, then go back to the queue.
     press(&mut app, "4/forage");
+    std::thread::sleep(civitac::tui::app::SEARCH_DEBOUNCE);
+    assert!(
+        app.tick(std::time::Instant::now()),
+        "the search runs once typing pauses"
+    );
     let found = screen(&mut app, 120, 40);
     assert!(found.contains("forage"), "{found}");
     press(&mut app, "<enter>/<bs><bs><bs><bs><bs><bs><enter>");

@@ -109,7 +109,12 @@ pub struct App {
     /// The time ages and charts are relative to: the wall clock, unless fixed
     /// (tests and snapshots fix it so the screen does not age).
     pub fixed_now: Option<jiff::Timestamp>,
+    /// Search text typed but not yet run, and when it was typed.
+    pub pending_search: Option<(String, std::time::Instant)>,
 }
+
+/// How long typing must pause before the list narrows to the search.
+pub const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(120);
 
 impl App {
     pub fn now(&self) -> jiff::Timestamp {
@@ -156,6 +161,7 @@ impl App {
             last_sync: None,
             conflicts: 0,
             fixed_now: None,
+            pending_search: None,
         };
         if let Some(first) = keymap_errors.first() {
             let more = keymap_errors.len() - 1;
@@ -253,6 +259,29 @@ impl App {
         }
     }
 
+    /// Runs work that waits for a pause (the search as typed). Returns true
+    /// when the screen changed.
+    pub fn tick(&mut self, now: std::time::Instant) -> bool {
+        match &self.pending_search {
+            Some((_, at)) if now.duration_since(*at) >= SEARCH_DEBOUNCE => {
+                self.run_pending_search();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn run_pending_search(&mut self) {
+        if let Some((text, _)) = self.pending_search.take() {
+            let result = self
+                .with_list(|l, conn| l.set_search(conn, &text))
+                .unwrap_or(Ok(()));
+            if let Err(e) = result {
+                self.error(e);
+            }
+        }
+    }
+
     pub fn handle_key(&mut self, ev: KeyEvent) {
         if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
@@ -337,14 +366,9 @@ impl App {
                     _ => false,
                 };
                 // Search narrows as you type; a filter applies on Enter.
+                // Search narrows as you type, once typing pauses (see `tick`).
                 if changed && *kind == InputKind::Search {
-                    let text = text.clone();
-                    let conn_result = self
-                        .with_list(|l, conn| l.set_search(conn, &text))
-                        .unwrap_or(Ok(()));
-                    if let Err(e) = conn_result {
-                        self.error(e);
-                    }
+                    self.pending_search = Some((text.clone(), std::time::Instant::now()));
                 }
             }
             Overlay::Confirm(c) => match key.code {
@@ -363,6 +387,7 @@ impl App {
     }
 
     fn submit_overlay(&mut self) {
+        self.run_pending_search();
         match std::mem::replace(&mut self.overlay, Overlay::None) {
             Overlay::Input {
                 kind: InputKind::Filter,

@@ -171,12 +171,18 @@ impl<T: ScreenRow> ListView<T> {
         self.rows.get(self.selected)
     }
 
+    /// Scrolls by half a page when the cursor leaves the view, rather than a
+    /// line at a time: every scroll rewrites the whole list on the terminal,
+    /// which over a slow SSH link is most of the bytes a keystroke costs.
     fn keep_visible(&mut self) {
         let h = self.height.max(1);
         if self.selected < self.offset {
-            self.offset = self.selected;
+            self.offset = self.selected.saturating_sub(h / 2);
         } else if self.selected >= self.offset + h {
-            self.offset = self.selected + 1 - h;
+            self.offset = (self.selected + h / 2 + 1)
+                .saturating_sub(h)
+                .min(self.rows.len().saturating_sub(h));
+            self.offset = self.offset.max(self.selected + 1 - h);
         }
     }
 }
@@ -392,7 +398,8 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                 },
             )
         } else {
-            let h = (area.height * 3 / 5).max(5).min(area.height);
+            // Narrow terminals stack the panes; the list gets two thirds.
+            let h = (area.height * 2 / 3).max(5).min(area.height);
             (
                 Rect { height: h, ..area },
                 Rect {

@@ -111,14 +111,23 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             terminal.draw(|f| list_top = view::draw(f, &mut app))?;
             dirty = false;
         }
-        // Wake at most every 250 ms to notice signals; look at the replica once a second.
-        if event::poll(Duration::from_millis(250))? {
+        // Wake at most every 250 ms to notice signals (sooner while a search
+        // waits for typing to pause); look at the replica once a second.
+        let wait = if app.pending_search.is_some() {
+            app::SEARCH_DEBOUNCE / 2
+        } else {
+            Duration::from_millis(250)
+        };
+        if event::poll(wait)? {
             match event::read()? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => app.handle_key(k),
                 Event::Mouse(m) => app.handle_mouse(m, list_top),
                 Event::Resize(..) => {}
                 _ => continue,
             }
+            dirty = true;
+        }
+        if app.tick(Instant::now()) {
             dirty = true;
         }
         if last_check.elapsed() >= Duration::from_secs(1) {
