@@ -170,7 +170,7 @@ fn main() {
         ("page down", &mut pages),
         ("screen switch", &mut switches),
         ("search keystroke", &mut searches),
-        ("search query", &mut queries),
+        ("search query (worker)", &mut queries),
     ] {
         println!(
             "{name:<18} p50 {}  p99 {}  ({} samples)",

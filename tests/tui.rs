@@ -253,3 +253,36 @@ fn keymap_errors_show_in_the_console() {
         "{shown}"
     );
 }
+
+#[test]
+fn searches_run_off_the_ui_thread() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    app.worker = Some(civitac::tui::worker::Worker::spawn(&replica).expect("worker"));
+    press(&mut app, "4/forage<enter>");
+    // Enter sent the search to the worker; the screen says so until it answers.
+    let waiting = screen(&mut app, 120, 40);
+    assert!(waiting.contains("searching: forage"), "{waiting}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !app.poll_worker() {
+        assert!(std::time::Instant::now() < deadline, "the worker answers");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let shown = screen(&mut app, 120, 40);
+    assert!(
+        shown.contains("search: forage") && shown.contains("forage"),
+        "{shown}"
+    );
+    // An older answer never replaces a newer search.
+    press(
+        &mut app,
+        "/<bs><bs><bs><bs><bs><bs>zzzz<enter>/<bs><bs><bs><bs>forage<enter>",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.searching.is_some() {
+        app.poll_worker();
+        assert!(std::time::Instant::now() < deadline, "the worker answers");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(screen(&mut app, 120, 40).contains("search: forage"));
+}

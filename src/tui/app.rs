@@ -111,6 +111,11 @@ pub struct App {
     pub fixed_now: Option<jiff::Timestamp>,
     /// Search text typed but not yet run, and when it was typed.
     pub pending_search: Option<(String, std::time::Instant)>,
+    /// Runs searches off this thread when present (the console attaches one).
+    pub worker: Option<super::worker::Worker>,
+    /// The newest search sent to the worker, and whether its answer is awaited.
+    pub search_generation: u64,
+    pub searching: Option<String>,
 }
 
 /// How long typing must pause before the list narrows to the search.
@@ -162,6 +167,9 @@ impl App {
             conflicts: 0,
             fixed_now: None,
             pending_search: None,
+            worker: None,
+            search_generation: 0,
+            searching: None,
         };
         if let Some(first) = keymap_errors.first() {
             let more = keymap_errors.len() - 1;
@@ -272,14 +280,55 @@ impl App {
     }
 
     fn run_pending_search(&mut self) {
-        if let Some((text, _)) = self.pending_search.take() {
-            let result = self
-                .with_list(|l, conn| l.set_search(conn, &text))
-                .unwrap_or(Ok(()));
-            if let Err(e) = result {
-                self.error(e);
-            }
+        let Some((text, _)) = self.pending_search.take() else {
+            return;
+        };
+        let filters = match self.screen {
+            Screen::Enrollments => Some(self.lists.enrollments.search_filters(&text)),
+            Screen::Uploads => Some(self.lists.uploads.search_filters(&text)),
+            Screen::Forum => Some(self.lists.forum.search_filters(&text)),
+            _ => None,
+        };
+        if let (Some(worker), Some(filters)) = (&self.worker, filters) {
+            self.search_generation += 1;
+            worker.send(super::worker::Request {
+                generation: self.search_generation,
+                screen: self.screen,
+                filters,
+                page_size: super::list::PAGE,
+                count_cap: super::list::COUNT_CAP,
+            });
+            self.searching = Some(text);
+            return;
         }
+        let result = self
+            .with_list(|l, conn| l.set_search(conn, &text))
+            .unwrap_or(Ok(()));
+        if let Err(e) = result {
+            self.error(e);
+        }
+    }
+
+    /// Shows the worker's answer to the newest search, if it has arrived.
+    /// Returns true when the screen changed.
+    pub fn poll_worker(&mut self) -> bool {
+        let Some(answer) = self.worker.as_ref().and_then(|w| w.latest()) else {
+            return false;
+        };
+        if answer.generation() != self.search_generation {
+            return false;
+        }
+        let text = self.searching.take().unwrap_or_default();
+        use super::worker::Answer;
+        let result = match answer {
+            Answer::Enrollments(_, r) => r.map(|l| self.lists.enrollments.set_loaded(text, l)),
+            Answer::Uploads(_, r) => r.map(|l| self.lists.uploads.set_loaded(text, l)),
+            Answer::Forum(_, r) => r.map(|l| self.lists.forum.set_loaded(text, l)),
+        };
+        if let Err(e) = result {
+            self.error(e);
+        }
+        true
     }
 
     pub fn handle_key(&mut self, ev: KeyEvent) {
@@ -499,10 +548,14 @@ impl App {
                     self.screen,
                     Screen::Enrollments | Screen::Uploads | Screen::Forum
                 ) {
-                    let text = self
-                        .list()
-                        .map(|l| l.search().to_owned())
-                        .unwrap_or_default();
+                    // Start from the newest search typed, even if its answer is still coming.
+                    let text = match self.searching.clone() {
+                        Some(t) => t,
+                        None => self
+                            .list()
+                            .map(|l| l.search().to_owned())
+                            .unwrap_or_default(),
+                    };
                     self.overlay = Overlay::Input {
                         kind: InputKind::Search,
                         text,

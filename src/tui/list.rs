@@ -16,10 +16,10 @@ use crate::store::query::{self, Cursor, FilterKey, Filters, ListKind};
 use crate::store::rows::Listed;
 
 /// Rows fetched at a time, and the most kept in memory.
-const PAGE: usize = 100;
+pub const PAGE: usize = 100;
 const WINDOW: usize = 400;
 /// Titles count matching rows up to this many ("10000+" beyond).
-const COUNT_CAP: usize = 10_000;
+pub const COUNT_CAP: usize = 10_000;
 
 /// A row type a console list shows.
 pub trait ScreenRow: Listed + Clone + 'static {
@@ -88,6 +88,27 @@ pub struct ListView<T: ScreenRow> {
 }
 
 impl<T: ScreenRow> ListView<T> {
+    /// The filters a search for `text` would run with (for the search worker).
+    pub fn search_filters(&self, text: &str) -> Filters {
+        let mut f = self.filters.clone();
+        if !text.trim().is_empty() && T::LIST.keys().contains(&FilterKey::Search) {
+            f.push(FilterKey::Search, text.to_owned());
+        }
+        f
+    }
+
+    /// Shows a search's result that the worker loaded.
+    pub fn set_loaded(&mut self, search: String, loaded: super::worker::Loaded<T>) {
+        self.search = search;
+        self.rows = loaded.page.rows;
+        self.after = loaded.page.next;
+        self.more_before = false;
+        self.selected = 0;
+        self.offset = 0;
+        (self.total, self.total_capped) = loaded.total;
+        self.detail = None;
+    }
+
     pub fn new(title: (&'static str, &'static str), filter_text: &str) -> ListView<T> {
         ListView {
             rows: Vec::new(),
@@ -109,11 +130,7 @@ impl<T: ScreenRow> ListView<T> {
     }
 
     fn effective_filters(&self) -> Filters {
-        let mut f = self.filters.clone();
-        if !self.search.trim().is_empty() && T::LIST.keys().contains(&FilterKey::Search) {
-            f.push(FilterKey::Search, self.search.clone());
-        }
-        f
+        self.search_filters(&self.search)
     }
 
     fn fetch_after(

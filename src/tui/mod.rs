@@ -11,6 +11,7 @@ pub mod list;
 pub mod screens;
 pub mod theme;
 pub mod view;
+pub mod worker;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -127,7 +128,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             }
             dirty = true;
         }
-        if app.tick(Instant::now()) {
+        if app.tick(Instant::now()) || app.poll_worker() {
             dirty = true;
         }
         if last_check.elapsed() >= Duration::from_secs(1) {

@@ -169,7 +169,13 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
                 spans.push(Span::raw(text::inline(&filter)));
                 spans.push(Span::raw("   "));
             }
-            if !search.is_empty() {
+            if let Some(pending) = &app.searching {
+                spans.push(Span::styled(
+                    lang.pick("recherche en cours : ", "searching: "),
+                    app.theme.warning,
+                ));
+                spans.push(Span::raw(text::inline(pending)));
+            } else if !search.is_empty() {
                 spans.push(Span::styled(
                     lang.pick("recherche : ", "search: "),
                     app.theme.dim,

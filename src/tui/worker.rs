@@ -1,0 +1,131 @@
+//! Searches off the UI thread. A full-text search over a million posts can
+//! take a noticeable fraction of a second; the console hands it to this
+//! worker, which has its own read-only connection, keeps drawing and taking
+//! keys, and shows the result when it arrives. Only the newest request
+//! matters: older ones still queued are skipped, older answers are dropped.
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::screens::Screen;
+use crate::store::query::{self, Filters, ListKind, Page};
+use crate::store::rows::{Listed, Organization, QueuedPost, Upload};
+
+/// What a search produced: the first page and the (capped) count.
+pub struct Loaded<T> {
+    pub page: Page<T>,
+    pub total: (i64, bool),
+}
+
+pub struct Request {
+    pub generation: u64,
+    pub screen: Screen,
+    pub filters: Filters,
+    pub page_size: usize,
+    pub count_cap: usize,
+}
+
+pub enum Answer {
+    Enrollments(u64, Result<Loaded<Organization>, String>),
+    Uploads(u64, Result<Loaded<Upload>, String>),
+    Forum(u64, Result<Loaded<QueuedPost>, String>),
+}
+
+impl Answer {
+    pub fn generation(&self) -> u64 {
+        match self {
+            Answer::Enrollments(g, _) | Answer::Uploads(g, _) | Answer::Forum(g, _) => *g,
+        }
+    }
+}
+
+pub struct Worker {
+    requests: Option<Sender<Request>>,
+    answers: Receiver<Answer>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn load<T: Listed>(conn: &Connection, list: ListKind, r: &Request) -> Result<Loaded<T>, String> {
+    let page =
+        query::page::<T>(conn, list, &r.filters, None, r.page_size).map_err(|e| e.to_string())?;
+    let total =
+        query::count::<T>(conn, list, &r.filters, r.count_cap).map_err(|e| e.to_string())?;
+    Ok(Loaded { page, total })
+}
+
+impl Worker {
+    pub fn spawn(db: &Path) -> std::io::Result<Worker> {
+        let conn = Connection::open_with_flags(
+            db,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|_| c))
+        .map_err(std::io::Error::other)?;
+        let (req_tx, req_rx) = channel::<Request>();
+        let (ans_tx, ans_rx) = channel::<Answer>();
+        let thread = std::thread::Builder::new()
+            .name("civitac-search".into())
+            .spawn(move || {
+                while let Ok(mut r) = req_rx.recv() {
+                    // Skip to the newest request: the person kept typing.
+                    while let Ok(newer) = req_rx.try_recv() {
+                        r = newer;
+                    }
+                    let answer = match r.screen {
+                        Screen::Enrollments => Answer::Enrollments(
+                            r.generation,
+                            load(&conn, ListKind::Enrollments, &r),
+                        ),
+                        Screen::Uploads => {
+                            Answer::Uploads(r.generation, load(&conn, ListKind::Uploads, &r))
+                        }
+                        Screen::Forum => {
+                            Answer::Forum(r.generation, load(&conn, ListKind::Forum, &r))
+                        }
+                        _ => continue,
+                    };
+                    if ans_tx.send(answer).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Worker {
+            requests: Some(req_tx),
+            answers: ans_rx,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn send(&self, request: Request) {
+        if let Some(tx) = &self.requests {
+            let _ = tx.send(request);
+        }
+    }
+
+    /// The newest answer that has arrived, if any (older ones are dropped).
+    pub fn latest(&self) -> Option<Answer> {
+        let mut last = None;
+        while let Ok(a) = self.answers.try_recv() {
+            last = Some(a);
+        }
+        last
+    }
+
+    /// Waits for an answer (for tests and benchmarks).
+    pub fn wait(&self, timeout: std::time::Duration) -> Option<Answer> {
+        self.answers.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the request channel ends the thread after its current query.
+        self.requests.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
