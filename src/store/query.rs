@@ -467,6 +467,18 @@ fn assemble<T: Listed>(select: &str, clauses: &[String], order: &str, limit: &st
     }
 }
 
+fn fetch<T: Listed>(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Vec<T>, QueryError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// One page of a list: at most `limit` rows after `after`.
 pub fn page<T: Listed>(
     conn: &Connection,
@@ -484,10 +496,7 @@ pub fn page<T: Listed>(
         T::SELECT,
         false,
     )?;
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows: Vec<T> = stmt
-        .query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?
-        .collect::<Result<_, _>>()?;
+    let mut rows: Vec<T> = fetch(conn, &sql, params)?;
     let next = if rows.len() > limit {
         rows.truncate(limit);
         rows.last().map(|r| {
@@ -522,10 +531,7 @@ pub fn page_before<T: Listed>(
         T::SELECT,
         true,
     )?;
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows: Vec<T> = stmt
-        .query_map(rusqlite::params_from_iter(params), |r| T::from_row(r))?
-        .collect::<Result<_, _>>()?;
+    let mut rows: Vec<T> = fetch(conn, &sql, params)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     rows.reverse();

@@ -89,6 +89,25 @@ pub struct Lists {
     pub journal: ListView<AuditEntry>,
 }
 
+impl Lists {
+    /// The list a screen shows (the SMS screen: its current view).
+    pub fn current(&mut self, screen: Screen) -> Option<&mut dyn ListScreen> {
+        Some(match screen {
+            Screen::Dashboard => return None,
+            Screen::Enrollments => &mut self.enrollments,
+            Screen::Uploads => &mut self.uploads,
+            Screen::Forum => &mut self.forum,
+            Screen::Sms => match self.sms_view {
+                SmsView::Messages => &mut self.sms,
+                SmsView::Groups => &mut self.sms_groups,
+                SmsView::Contacts => &mut self.sms_contacts,
+            },
+            Screen::Sync => &mut self.sync,
+            Screen::Journal => &mut self.journal,
+        })
+    }
+}
+
 pub struct App {
     pub lang: Lang,
     pub keymap: Keymap,
@@ -189,19 +208,7 @@ impl App {
     }
 
     pub fn list(&mut self) -> Option<&mut dyn ListScreen> {
-        Some(match self.screen {
-            Screen::Dashboard => return None,
-            Screen::Enrollments => &mut self.lists.enrollments,
-            Screen::Uploads => &mut self.lists.uploads,
-            Screen::Forum => &mut self.lists.forum,
-            Screen::Sms => match self.lists.sms_view {
-                SmsView::Messages => &mut self.lists.sms,
-                SmsView::Groups => &mut self.lists.sms_groups,
-                SmsView::Contacts => &mut self.lists.sms_contacts,
-            },
-            Screen::Sync => &mut self.lists.sync,
-            Screen::Journal => &mut self.lists.journal,
-        })
+        self.lists.current(self.screen)
     }
 
     /// Runs `f` on the current screen's list with the connection beside it.
@@ -210,20 +217,7 @@ impl App {
         f: impl FnOnce(&mut dyn ListScreen, &rusqlite::Connection) -> R,
     ) -> Option<R> {
         let conn = self.store.conn();
-        let list: &mut dyn ListScreen = match self.screen {
-            Screen::Dashboard => return None,
-            Screen::Enrollments => &mut self.lists.enrollments,
-            Screen::Uploads => &mut self.lists.uploads,
-            Screen::Forum => &mut self.lists.forum,
-            Screen::Sms => match self.lists.sms_view {
-                SmsView::Messages => &mut self.lists.sms,
-                SmsView::Groups => &mut self.lists.sms_groups,
-                SmsView::Contacts => &mut self.lists.sms_contacts,
-            },
-            Screen::Sync => &mut self.lists.sync,
-            Screen::Journal => &mut self.lists.journal,
-        };
-        Some(f(list, conn))
+        self.lists.current(self.screen).map(|list| f(list, conn))
     }
 
     fn error(&mut self, text: impl Into<String>) {

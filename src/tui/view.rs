@@ -51,17 +51,8 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
             let conn = app.store.conn();
             let theme = app.theme.clone();
             let focus = app.detail_focus;
-            let list: &mut dyn super::list::ListScreen = match app.screen {
-                Screen::Enrollments => &mut app.lists.enrollments,
-                Screen::Uploads => &mut app.lists.uploads,
-                Screen::Forum => &mut app.lists.forum,
-                Screen::Sms => match app.lists.sms_view {
-                    super::app::SmsView::Messages => &mut app.lists.sms,
-                    super::app::SmsView::Groups => &mut app.lists.sms_groups,
-                    super::app::SmsView::Contacts => &mut app.lists.sms_contacts,
-                },
-                Screen::Sync => &mut app.lists.sync,
-                _ => &mut app.lists.journal,
+            let Some(list) = app.lists.current(app.screen) else {
+                return 0;
             };
             let main = if app.screen == Screen::Sync {
                 let [head, rest] =
