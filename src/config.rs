@@ -17,6 +17,8 @@ pub struct Config {
     pub keymap: Option<String>,
     /// The replica to open when `--db` is not given.
     pub db: Option<std::path::PathBuf>,
+    /// `false` leaves the mouse to the terminal (so text can be selected and copied).
+    pub mouse: Option<bool>,
 }
 
 impl Config {

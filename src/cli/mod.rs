@@ -109,6 +109,8 @@ pub type CmdResult = Result<ExitCode, Failure>;
 /// What every command knows: the language and where the replica is.
 pub struct Ctx {
     pub lang: Lang,
+    /// Whether the console takes the mouse (config `mouse`, default yes).
+    pub mouse: bool,
     pub db: Option<PathBuf>,
     pub paths: Option<Paths>,
 }
@@ -157,6 +159,7 @@ pub fn main() -> ExitCode {
     let keymap = cli.keymap.clone().or(config.keymap.clone());
     let ctx = Ctx {
         lang,
+        mouse: config.mouse.unwrap_or(true),
         db: cli.db.clone().or(config.db.clone()),
         paths,
     };
@@ -217,6 +220,7 @@ pub fn console(ctx: &Ctx, db: PathBuf, keymap: Option<String>) -> CmdResult {
         lang: ctx.lang,
         keymap,
         user_keymap: ctx.paths.as_ref().map(Paths::keymap_file),
+        mouse: ctx.mouse,
     };
     crate::tui::run(opts).map_err(|e| Failure::new(e.to_string()))?;
     Ok(ExitCode::SUCCESS)

@@ -37,6 +37,8 @@ pub struct Options {
     pub keymap: Option<String>,
     /// The user's keymap.toml, merged last.
     pub user_keymap: Option<PathBuf>,
+    /// Take the mouse (click selects, wheel scrolls); off, the terminal keeps it.
+    pub mouse: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +94,10 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
 
     enable_raw_mode()?;
     let _guard = TerminalGuard;
-    execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    execute!(std::io::stdout(), EnterAlternateScreen)?;
+    if opts.mouse {
+        execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
 
