@@ -62,16 +62,30 @@ fn main() {
     let replica = match std::env::var_os("CIVITAC_BENCH_REPLICA") {
         Some(p) => std::path::PathBuf::from(p),
         None => {
+            // Built by the real command in a child process, so the peak RSS
+            // measured below is the console's, not the demo generator's.
             let dir = tempfile::tempdir().expect("tempdir");
-            let opts = civitac::demo::DemoOptions {
-                scale: 50.0,
-                seed: 2026,
-                as_of: "2026-11-01T00:00:00Z".parse().expect("date"),
-            };
-            let s = civitac::demo::build(dir.path(), &opts).expect("demo");
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_civitac"))
+                .args([
+                    "demo",
+                    "--no-tui",
+                    "--scale",
+                    "50",
+                    "--seed",
+                    "2026",
+                    "--as-of",
+                    "2026-11-01",
+                    "--dir",
+                ])
+                .arg(dir.path())
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("run civitac demo");
+            assert!(status.success(), "demo failed");
+            let replica = dir.path().join("replica.db");
             keep = dir;
             let _ = &keep;
-            s.replica
+            replica
         }
     };
     let rss_before = peak_rss_mb();
