@@ -125,6 +125,8 @@ pub struct App {
     pub pending_ops: i64,
     pub last_sync: Option<String>,
     pub conflicts: i64,
+    /// Organisations per stage, in pipeline order, for the Enrôlements screen.
+    pub pipeline: [i64; 6],
     /// The time ages and charts are relative to: the wall clock, unless fixed
     /// (tests and snapshots fix it so the screen does not age).
     pub fixed_now: Option<jiff::Timestamp>,
@@ -184,6 +186,7 @@ impl App {
             pending_ops: 0,
             last_sync: None,
             conflicts: 0,
+            pipeline: [0; 6],
             fixed_now: None,
             pending_search: None,
             worker: None,
@@ -252,6 +255,9 @@ impl App {
             )
             .unwrap_or(0);
         self.last_sync = crate::store::state(c, "last_sync").ok().flatten();
+        if self.screen == Screen::Enrollments {
+            self.pipeline = load_pipeline(c);
+        }
         if self.screen == Screen::Dashboard {
             self.dashboard = load_dashboard(c, self.fixed_now.unwrap_or_else(jiff::Timestamp::now));
         }
@@ -919,4 +925,25 @@ fn load_dashboard(c: &rusqlite::Connection, now: jiff::Timestamp) -> Dashboard {
         d.flags_per_day = rows.flatten().map(|(day, n)| (day, n.max(0) as u64)).collect();
     }
     d
+}
+
+fn load_pipeline(c: &rusqlite::Connection) -> [i64; 6] {
+    let mut out = [0; 6];
+    let stages = crate::domain::enrollment::Stage::ALL;
+    if let Ok(mut stmt) =
+        c.prepare_cached("SELECT status, count(*) FROM organizations GROUP BY status")
+        && let Ok(rows) = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, crate::domain::enrollment::Stage>(0)?,
+                r.get::<_, i64>(1)?,
+            ))
+        })
+    {
+        for (stage, n) in rows.flatten() {
+            if let Some(i) = stages.iter().position(|s| *s == stage) {
+                out[i] = n;
+            }
+        }
+    }
+    out
 }

@@ -80,6 +80,30 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
                 ];
                 f.render_widget(Paragraph::new(lines), head);
                 rest
+            } else if app.screen == Screen::Enrollments {
+                let [head, rest] =
+                    Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(main);
+                let names: [(&str, &str); 6] = [
+                    ("demandes", "applied"),
+                    ("chartes", "charters"),
+                    ("contactées", "contacted"),
+                    ("enrôlées", "enrolled"),
+                    ("rejetées", "rejected"),
+                    ("susp.", "susp."),
+                ];
+                let p = app.pipeline;
+                let part = |i: usize| format!("{} {}", p[i], lang.pick(names[i].0, names[i].1));
+                let line = format!(
+                    "{} → {} → {} → {} · {} · {}",
+                    part(0),
+                    part(1),
+                    part(2),
+                    part(3),
+                    part(4),
+                    part(5)
+                );
+                f.render_widget(Paragraph::new(Line::styled(line, theme.dim)), head);
+                rest
             } else {
                 main
             };
