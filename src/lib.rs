@@ -11,6 +11,7 @@ pub mod ops;
 pub mod paths;
 pub mod sms;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod time;
 pub mod tui;

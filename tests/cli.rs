@@ -542,3 +542,9 @@ fn french_is_the_default_language() {
         .code(1)
         .stderr(predicate::str::contains(missing.display().to_string()));
 }
+
+#[test]
+fn the_command_line_is_well_formed() {
+    use clap::CommandFactory;
+    civitac::cli::Cli::command().debug_assert();
+}

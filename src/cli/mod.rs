@@ -4,6 +4,7 @@
 
 mod batch;
 mod demo;
+mod hub;
 mod lists;
 mod output;
 
@@ -64,6 +65,9 @@ pub enum Command {
     /// Keymaps for the console.
     #[command(subcommand)]
     Keymap(KeymapCmd),
+    /// Commands on the hub's database.
+    #[command(subcommand)]
+    Hub(hub::HubCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +178,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sms(cmd)) => lists::sms(&ctx, cmd),
         Some(Command::Audit(cmd)) => lists::audit(&ctx, cmd),
         Some(Command::Keymap(KeymapCmd::Check { file })) => keymap_check(&ctx, &file),
+        Some(Command::Hub(cmd)) => hub::run(&ctx, cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,340 @@
+//! Ingest: what the public platform sends the hub, one JSON object per line
+//! (DESIGN §5): new posts, flags, organisations' applications and uploads.
+//! A bad line is reported with its number and skipped; it never costs the
+//! good lines around it (each line sits in its own savepoint). Ingesting the
+//! same file twice changes nothing the second time. Decisions the hub takes on
+//! its own (auto-hiding a post with too many open flags, registering an
+//! application) are ops by the system actor, so they reach the audit log.
+
+use std::io::BufRead;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::domain::forum::{FlagReason, PostAction, PostStatus};
+use crate::domain::staff::Role;
+use crate::domain::uploads::{DocumentCategory, UploadKind};
+use crate::ops::{self, NewOrganization, Op};
+use crate::store::Actor;
+
+/// Lines are committed in batches of this many, so a huge file neither holds
+/// one endless transaction nor pays a commit per line.
+const BATCH: usize = 5_000;
+
+/// Open flags at which the hub hides a post pending review.
+pub const DEFAULT_AUTO_HIDE: i64 = 3;
+
+/// The actor for decisions the hub takes itself.
+pub fn system_actor() -> Actor {
+    Actor {
+        staff_id: "system".into(),
+        login: "system".into(),
+        display_name: "Plateforme Civitac".into(),
+        role: Role::Admin,
+        device: "hub".into(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum Line {
+    Post {
+        id: String,
+        thread: Thread,
+        author: Author,
+        body: String,
+        created_at: String,
+    },
+    Flag {
+        post_id: String,
+        reporter: String,
+        reason: FlagReason,
+        created_at: String,
+    },
+    Application {
+        org: NewOrganization,
+    },
+    Upload {
+        upload: IncomingUpload,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct Thread {
+    id: String,
+    title: String,
+    #[serde(default)]
+    category: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Author {
+    id: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct IncomingUpload {
+    id: String,
+    org_id: String,
+    kind: UploadKind,
+    #[serde(default)]
+    category: Option<DocumentCategory>,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    filename: String,
+    mime: String,
+    size_bytes: i64,
+    sha256: String,
+    submitted_at: String,
+}
+
+/// What one ingest did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    pub posts: usize,
+    pub flags: usize,
+    pub applications: usize,
+    pub uploads: usize,
+    pub duplicates: usize,
+    pub auto_hidden: usize,
+    /// (line number, why)
+    pub bad: Vec<(usize, String)>,
+}
+
+/// Reads JSON lines from `input` into the hub database.
+pub fn ingest(
+    conn: &mut Connection,
+    input: impl BufRead,
+    auto_hide: i64,
+) -> rusqlite::Result<Report> {
+    let mut report = Report::default();
+    let actor = system_actor();
+    let mut tx = conn.transaction()?;
+    let mut in_batch = 0;
+    for (i, line) in input.lines().enumerate() {
+        let number = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                report.bad.push((number, format!("unreadable: {e}")));
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        tx.execute_batch("SAVEPOINT line")?;
+        match ingest_line(&tx, &actor, &line, auto_hide, &mut report) {
+            Ok(()) => tx.execute_batch("RELEASE line")?,
+            Err(why) => {
+                tx.execute_batch("ROLLBACK TO line; RELEASE line")?;
+                report.bad.push((number, why));
+            }
+        }
+        in_batch += 1;
+        if in_batch >= BATCH {
+            tx.commit()?;
+            tx = conn.transaction()?;
+            in_batch = 0;
+        }
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+fn check_uuid(field: &str, id: &str) -> Result<(), String> {
+    uuid::Uuid::parse_str(id)
+        .map(drop)
+        .map_err(|_| format!("{field}: \"{id}\" is not a UUID"))
+}
+
+fn check_time(field: &str, t: &str) -> Result<String, String> {
+    t.parse::<jiff::Timestamp>()
+        .map(crate::time::format)
+        .map_err(|_| format!("{field}: \"{t}\" is not an RFC 3339 time"))
+}
+
+/// A stable id for a flag, which the platform sends without one: the same
+/// flag ingested twice is recognised.
+fn flag_id(post_id: &str, reporter: &str, created_at: &str) -> String {
+    let digest = Sha256::digest(format!("{post_id}\n{reporter}\n{created_at}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+fn ingest_line(
+    conn: &Connection,
+    actor: &Actor,
+    line: &str,
+    auto_hide: i64,
+    report: &mut Report,
+) -> Result<(), String> {
+    let parsed: Line = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let sql = |e: rusqlite::Error| e.to_string();
+    match parsed {
+        Line::Post {
+            id,
+            thread,
+            author,
+            body,
+            created_at,
+        } => {
+            check_uuid("id", &id)?;
+            check_uuid("thread.id", &thread.id)?;
+            check_uuid("author.id", &author.id)?;
+            let at = check_time("created_at", &created_at)?;
+            if body.trim().is_empty() {
+                return Err("body: empty".into());
+            }
+            conn.prepare_cached(
+                "INSERT INTO forum_threads (id, title, category, created_at, locked) VALUES (?1, ?2, ?3, ?4, 0)
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![thread.id, thread.title, thread.category.unwrap_or_else(|| "general".into()), at]))
+            .map_err(sql)?;
+            conn.prepare_cached(
+                "INSERT INTO citizens (id, display_name, status, version) VALUES (?1, ?2, 'active', 1)
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![author.id, author.name]))
+            .map_err(sql)?;
+            let n = conn
+                .prepare_cached(
+                    "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'visible', 0, 1) ON CONFLICT (id) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![id, thread.id, author.id, body, at]))
+                .map_err(sql)?;
+            if n == 0 {
+                report.duplicates += 1;
+            } else {
+                report.posts += 1;
+            }
+        }
+        Line::Flag {
+            post_id,
+            reporter,
+            reason,
+            created_at,
+        } => {
+            let at = check_time("created_at", &created_at)?;
+            let status: Option<PostStatus> = conn
+                .prepare_cached("SELECT status FROM forum_posts WHERE id = ?1")
+                .and_then(|mut s| s.query_row([&post_id], |r| r.get(0)).optional())
+                .map_err(sql)?;
+            let Some(status) = status else {
+                return Err(format!(
+                    "post_id: no post {post_id} (ingest the post before its flags)"
+                ));
+            };
+            let id = flag_id(&post_id, &reporter, &at);
+            let n = conn
+                .prepare_cached(
+                    "INSERT INTO forum_flags (id, post_id, reporter_id, reason, created_at, resolved)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT (id) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![id, post_id, reporter, reason, at]))
+                .map_err(sql)?;
+            if n == 0 {
+                report.duplicates += 1;
+                return Ok(());
+            }
+            report.flags += 1;
+            let open: i64 = conn
+                .prepare_cached(
+                    "UPDATE forum_posts SET flag_count = flag_count + 1 WHERE id = ?1 RETURNING flag_count",
+                )
+                .and_then(|mut s| s.query_row([&post_id], |r| r.get(0)))
+                .map_err(sql)?;
+            if status == PostStatus::Visible && open >= auto_hide {
+                let op = Op::ModeratePost {
+                    post_id: post_id.clone(),
+                    seen_status: PostStatus::Visible,
+                    action: PostAction::Hide,
+                    reason: Some(format!("auto-hidden: {open} open flags, pending review")),
+                };
+                ops::apply(conn, actor, &op).map_err(|e| e.to_string())?;
+                report.auto_hidden += 1;
+            }
+        }
+        Line::Application { org } => {
+            let exists: bool = conn
+                .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")
+                .and_then(|mut s| s.exists([&org.id]))
+                .map_err(sql)?;
+            if exists {
+                report.duplicates += 1;
+                return Ok(());
+            }
+            ops::apply(conn, actor, &Op::ApplyEnrollment { org }).map_err(|e| e.to_string())?;
+            report.applications += 1;
+        }
+        Line::Upload { upload: u } => {
+            check_uuid("upload.id", &u.id)?;
+            let at = check_time("upload.submitted_at", &u.submitted_at)?;
+            if u.size_bytes < 0 {
+                return Err("upload.size_bytes: negative".into());
+            }
+            if u.sha256.len() != 64 || !u.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "upload.sha256: \"{}\" is not a SHA-256 in hex",
+                    u.sha256
+                ));
+            }
+            let org: bool = conn
+                .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")
+                .and_then(|mut s| s.exists([&u.org_id]))
+                .map_err(sql)?;
+            if !org {
+                return Err(format!("upload.org_id: no organisation {}", u.org_id));
+            }
+            let n = conn
+                .prepare_cached(
+                    "INSERT INTO uploads (id, org_id, kind, category, title, description, filename, mime, size_bytes,
+                        sha256, submitted_at, status, version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 1) ON CONFLICT (id) DO NOTHING",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        u.id,
+                        u.org_id,
+                        u.kind,
+                        u.category.map(DocumentCategory::as_str),
+                        u.title,
+                        u.description,
+                        u.filename,
+                        u.mime,
+                        u.size_bytes,
+                        u.sha256.to_ascii_lowercase(),
+                        at
+                    ])
+                })
+                .map_err(sql)?;
+            if n == 0 {
+                report.duplicates += 1;
+            } else {
+                report.uploads += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flag_id;
+
+    #[test]
+    fn flag_ids_are_stable_uuids() {
+        let a = flag_id("p", "r", "2026-11-01T00:00:00.000Z");
+        assert_eq!(a, flag_id("p", "r", "2026-11-01T00:00:00.000Z"));
+        assert_ne!(a, flag_id("p", "r2", "2026-11-01T00:00:00.000Z"));
+        assert!(uuid::Uuid::parse_str(&a).is_ok());
+    }
+}

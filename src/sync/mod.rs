@@ -1,0 +1,4 @@
+//! The hub side of sync. So far: ingest from the public platform. The wire
+//! protocol, the hub server and the replica's client belong here too.
+
+pub mod ingest;
