@@ -6,12 +6,42 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::{CmdResult, Ctx, Failure};
+use crate::domain::staff::Role;
 use crate::i18n::Lang;
 use crate::store::{Side, Store};
-use crate::sync::ingest;
+use crate::sync::{ingest, tokens};
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Issue a token for a staff member's device; it is printed once, never stored.
+    Issue {
+        /// Staff login (created with this role if new).
+        #[arg(long, value_name = "LOGIN")]
+        staff: String,
+        /// admin, moderator or field_agent.
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// The device's name, e.g. laptop-dori.
+        #[arg(long, value_name = "NAME")]
+        device: String,
+        /// The person's full name, for a new staff member.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// List devices and their state (never the tokens).
+    List,
+    /// Revoke a device's token at once (by device id, or name when unambiguous).
+    Revoke {
+        /// Device id or name.
+        device: String,
+    },
+}
 
 #[derive(Debug, Subcommand)]
 pub enum HubCmd {
+    /// Device tokens (the hub database is `--db PATH`, created if missing).
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Bring posts, flags, applications and uploads from the public platform
     /// (JSON lines; `-` reads standard input). Bad lines are reported and skipped.
     /// The hub database is `--db PATH` (created if missing).
@@ -43,9 +73,76 @@ fn open_hub(path: &Path, lang: Lang) -> Result<Store, Failure> {
     Ok(store)
 }
 
+fn hub_db(ctx: &Ctx) -> Result<PathBuf, Failure> {
+    ctx.db.clone().ok_or_else(|| {
+        Failure::usage(ctx.lang.pick(
+            "indiquez la base du hub : --db CHEMIN",
+            "name the hub database: --db PATH",
+        ))
+    })
+}
+
 pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
+        HubCmd::Token(cmd) => {
+            let db = hub_db(ctx)?;
+            let store = open_hub(&db, lang)?;
+            let conn = store.conn();
+            let fail = |e: tokens::TokenError| Failure::new(format!("{}: {e}", db.display()));
+            match cmd {
+                TokenCmd::Issue {
+                    staff,
+                    role,
+                    device,
+                    name,
+                } => {
+                    let role: Role = role.parse().map_err(|e: crate::domain::UnknownValue| {
+                        Failure::usage(format!("--role: {e}"))
+                    })?;
+                    let (id, token) = tokens::issue(conn, &staff, name.as_deref(), role, &device)
+                        .map_err(fail)?;
+                    eprintln!(
+                        "{}",
+                        match lang {
+                            Lang::Fr => format!(
+                                "appareil {device} ({id}) de {staff}, {role} ; ce jeton ne sera plus jamais affiché :"
+                            ),
+                            Lang::En => format!(
+                                "device {device} ({id}) of {staff}, {role}; this token will never be shown again:"
+                            ),
+                        }
+                    );
+                    println!("{token}");
+                }
+                TokenCmd::List => {
+                    for d in tokens::list(conn).map_err(fail)? {
+                        let state = match &d.revoked_at {
+                            Some(at) => format!("{} {at}", lang.pick("révoqué le", "revoked")),
+                            None => lang.pick("actif", "active").to_owned(),
+                        };
+                        println!(
+                            "{}  {:<20} {:<12} {:<20} {state}",
+                            d.id,
+                            d.login,
+                            d.role,
+                            crate::text::inline(&d.name)
+                        );
+                    }
+                }
+                TokenCmd::Revoke { device } => {
+                    let d = tokens::revoke(conn, &device).map_err(fail)?;
+                    println!(
+                        "{}",
+                        match lang {
+                            Lang::Fr => format!("jeton de {} ({}) révoqué", d.name, d.login),
+                            Lang::En => format!("token of {} ({}) revoked", d.name, d.login),
+                        }
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         HubCmd::Ingest { file, auto_hide } => {
             let db = ctx.db.clone().ok_or_else(|| {
                 Failure::usage(lang.pick(

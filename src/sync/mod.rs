@@ -1,4 +1,6 @@
-//! The hub side of sync. So far: ingest from the public platform. The wire
+//! The hub side of sync. So far: ingest from the public platform and device
+//! tokens. The wire
 //! protocol, the hub server and the replica's client belong here too.
 
 pub mod ingest;
+pub mod tokens;

@@ -1,0 +1,166 @@
+//! Device tokens: each belongs to one staff member and one device. The hub
+//! keeps only the token's SHA-256; the token itself is shown once, when
+//! issued. A revoked token is refused from the moment it is revoked.
+
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::domain::staff::Role;
+use crate::store::Actor;
+
+/// Tokens start with this, so a leaked one is recognisable in logs and scans.
+pub const PREFIX: &str = "cvt_";
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TokenError {
+    #[error(
+        "staff {login} is {existing}, not {asked}: change a role deliberately, not by issuing a token"
+    )]
+    RoleMismatch {
+        login: String,
+        existing: Role,
+        asked: Role,
+    },
+    #[error("device name \"{0}\" is already used by a live token of this staff member")]
+    DeviceTaken(String),
+    #[error("no device \"{0}\"")]
+    NoDevice(String),
+    #[error("unknown or revoked token")]
+    Refused,
+    #[error("database: {0}")]
+    Sqlite(String),
+}
+
+impl From<rusqlite::Error> for TokenError {
+    fn from(e: rusqlite::Error) -> Self {
+        TokenError::Sqlite(e.to_string())
+    }
+}
+
+pub fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A device as `token list` shows it (never the token).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Device {
+    pub id: String,
+    pub login: String,
+    pub role: Role,
+    pub name: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Issues a token for `login` on `device`, creating the staff member if new.
+/// Returns (device id, token); the token is not stored and cannot be shown again.
+pub fn issue(
+    conn: &Connection,
+    login: &str,
+    display_name: Option<&str>,
+    role: Role,
+    device: &str,
+) -> Result<(String, String), TokenError> {
+    let existing: Option<(String, Role)> = conn
+        .query_row(
+            "SELECT id, role FROM staff WHERE login = ?1",
+            [login],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let staff_id = match existing {
+        Some((_, existing)) if existing != role => {
+            return Err(TokenError::RoleMismatch {
+                login: login.to_owned(),
+                existing,
+                asked: role,
+            });
+        }
+        Some((id, _)) => id,
+        None => {
+            let id = uuid::Uuid::now_v7().to_string();
+            conn.execute(
+                "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)",
+                params![id, login, display_name.unwrap_or(login), role],
+            )?;
+            id
+        }
+    };
+    let taken: bool = conn
+        .prepare("SELECT 1 FROM devices WHERE staff_id = ?1 AND name = ?2 AND revoked_at IS NULL")?
+        .exists(params![staff_id, device])?;
+    if taken {
+        return Err(TokenError::DeviceTaken(device.to_owned()));
+    }
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token = format!(
+        "{PREFIX}{}",
+        secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let id = uuid::Uuid::now_v7().to_string();
+    conn.execute(
+        "INSERT INTO devices (id, staff_id, name, token_sha256, revoked_at) VALUES (?1, ?2, ?3, ?4, NULL)",
+        params![id, staff_id, device, hash(&token)],
+    )?;
+    Ok((id, token))
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Device>, TokenError> {
+    let mut stmt = conn.prepare(
+        "SELECT d.id, s.login, s.role, d.name, d.revoked_at FROM devices d JOIN staff s ON s.id = d.staff_id
+         ORDER BY s.login, d.name, d.id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Device {
+                id: r.get(0)?,
+                login: r.get(1)?,
+                role: r.get(2)?,
+                name: r.get(3)?,
+                revoked_at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Revokes a device by id (or by name when the name is unambiguous).
+pub fn revoke(conn: &Connection, device: &str) -> Result<Device, TokenError> {
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT id FROM devices WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL
+             AND (SELECT count(*) FROM devices WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL) = 1",
+            [device],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let id = id.ok_or_else(|| TokenError::NoDevice(device.to_owned()))?;
+    conn.execute(
+        "UPDATE devices SET revoked_at = ?2 WHERE id = ?1",
+        params![id, crate::time::now()],
+    )?;
+    list(conn)?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| TokenError::NoDevice(device.to_owned()))
+}
+
+/// Who a presented token speaks for, or `Refused` (unknown, revoked).
+pub fn authenticate(conn: &Connection, token: &str) -> Result<Actor, TokenError> {
+    conn.prepare_cached(
+        "SELECT s.id, s.login, s.display_name, s.role, d.id FROM devices d JOIN staff s ON s.id = d.staff_id
+         WHERE d.token_sha256 = ?1 AND d.revoked_at IS NULL",
+    )?
+    .query_row([hash(token)], |r| {
+        Ok(Actor { staff_id: r.get(0)?, login: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, device: r.get(4)? })
+    })
+    .optional()?
+    .ok_or(TokenError::Refused)
+}
