@@ -162,7 +162,10 @@ pub fn apply_with(
         )
         .to_string(),
     ])?;
-    if crate::store::state(conn, "side")?.as_deref() != Some("hub") {
+    if crate::store::state(conn, "side")?.as_deref() == Some("hub") {
+        // The hub's change feed: replicas pull the rows changed after their cursor.
+        record_change(conn, change.entity, &change.entity_id)?;
+    } else {
         let envelope = Envelope {
             v: OP_FORMAT,
             op: op.clone(),
@@ -195,7 +198,7 @@ struct Change {
 
 /// The columns ops change, per entity: the audit log records them before and
 /// after every op, and an undo restores them. One list for both.
-pub(crate) const TRACKED: &[(&str, &str, &[&str])] = &[
+pub const TRACKED: &[(&str, &str, &[&str])] = &[
     (
         "organization",
         "organizations",
@@ -223,11 +226,7 @@ pub(crate) const TRACKED: &[(&str, &str, &[&str])] = &[
 ];
 
 /// The tracked columns of one record as JSON, or `None` if it does not exist.
-pub(crate) fn snapshot(
-    conn: &Connection,
-    entity: &str,
-    id: &str,
-) -> Result<Option<Value>, OpError> {
+pub fn snapshot(conn: &Connection, entity: &str, id: &str) -> Result<Option<Value>, OpError> {
     let Some((_, table, columns)) = TRACKED.iter().find(|(e, _, _)| *e == entity) else {
         return Ok(None);
     };
@@ -1036,4 +1035,11 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
         entity_id,
         extra: json!({"undone": op_id, "undone_action": action}),
     })
+}
+
+/// Appends a record to the hub's change feed (pull order is `changes.seq`).
+pub fn record_change(conn: &Connection, entity: &str, id: &str) -> Result<(), OpError> {
+    conn.prepare_cached("INSERT INTO changes (entity, entity_id) VALUES (?1, ?2)")?
+        .execute([entity, id])?;
+    Ok(())
 }

@@ -8,7 +8,7 @@
 mod apply;
 pub mod decisions;
 
-pub use apply::{Applied, OpMeta, apply, apply_with};
+pub use apply::{Applied, OpMeta, apply, apply_with, record_change, snapshot};
 
 use serde::{Deserialize, Serialize};
 
@@ -206,6 +206,23 @@ impl Op {
                 Some(("sms_message", message_id))
             }
         }
+    }
+
+    /// The value this op leaves in its record's deciding column, for telling
+    /// "the same decision twice" from a real conflict.
+    pub fn intended(&self) -> Option<(&'static str, serde_json::Value)> {
+        use serde_json::json;
+        Some(match self {
+            Op::SetEnrollmentStatus { action, .. } => ("status", json!(action.target())),
+            Op::ReviewUpload { decision, .. } => ("status", json!(decision.target())),
+            Op::ModeratePost { action, .. } => ("status", json!(action.target())),
+            Op::SetCitizenStatus { action, .. } => ("status", json!(action.target())),
+            Op::LockThread { locked, .. } => ("locked", json!(i64::from(*locked))),
+            Op::ApproveSms { .. } => ("status", json!("approved")),
+            Op::CancelSms { .. } => ("status", json!("cancelled")),
+            Op::DismissFlags { .. } => ("flag_count", json!(0)),
+            Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::Undo { .. } => return None,
+        })
     }
 
     /// Audit action name, e.g. `enrollment.enrol`, `post.hide`.

@@ -215,6 +215,13 @@ fn ingest_line(
                 report.duplicates += 1;
             } else {
                 report.posts += 1;
+                for (entity, id) in [
+                    ("forum_thread", &thread.id),
+                    ("citizen", &author.id),
+                    ("forum_post", &id),
+                ] {
+                    ops::record_change(conn, entity, id).map_err(|e| e.to_string())?;
+                }
             }
         }
         Line::Flag {
@@ -246,6 +253,7 @@ fn ingest_line(
                 return Ok(());
             }
             report.flags += 1;
+            ops::record_change(conn, "forum_post", &post_id).map_err(|e| e.to_string())?;
             let open: i64 = conn
                 .prepare_cached(
                     "UPDATE forum_posts SET flag_count = flag_count + 1 WHERE id = ?1 RETURNING flag_count",
@@ -320,6 +328,7 @@ fn ingest_line(
                 report.duplicates += 1;
             } else {
                 report.uploads += 1;
+                ops::record_change(conn, "upload", &u.id).map_err(|e| e.to_string())?;
             }
         }
     }

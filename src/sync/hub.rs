@@ -1,0 +1,173 @@
+//! The hub's side of a push, without the transport: each pushed op is applied
+//! once (by `op_id`, whatever happens to the response on the way back) through
+//! the same `ops::apply` replicas use, with the pusher's role, and answered
+//! `applied`, `duplicate`, `conflict` or `rejected`. Conflicts keep the first
+//! decision and record both; the same decision twice merges silently. A
+//! database failure stops the batch (the replica retries later); a refusal
+//! never blocks the ops behind it.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+use super::protocol::{OpResult, Outcome, PROTOCOL_VERSION, PushRequest, PushResponse};
+use crate::ops::{self, OpError, OpMeta};
+use crate::store::Actor;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("protocol version {0} is not supported (this hub speaks {PROTOCOL_VERSION})")]
+    Version(u32),
+    #[error("temporary failure after {done} op(s): {source}")]
+    Temporary {
+        done: usize,
+        source: rusqlite::Error,
+        partial: PushResponse,
+    },
+}
+
+/// Applies a replica's batch; `actor` is who the device token speaks for.
+pub fn apply_push(
+    conn: &mut Connection,
+    actor: &Actor,
+    request: &PushRequest,
+) -> Result<PushResponse, PushError> {
+    if request.v != PROTOCOL_VERSION {
+        return Err(PushError::Version(request.v));
+    }
+    let mut results = Vec::with_capacity(request.ops.len());
+    for pushed in &request.ops {
+        match apply_one(conn, actor, pushed) {
+            Ok(r) => results.push(r),
+            Err(source) => {
+                let done = results.len();
+                return Err(PushError::Temporary {
+                    done,
+                    source,
+                    partial: PushResponse {
+                        v: PROTOCOL_VERSION,
+                        results,
+                    },
+                });
+            }
+        }
+    }
+    Ok(PushResponse {
+        v: PROTOCOL_VERSION,
+        results,
+    })
+}
+
+/// One op in its own transaction: its effect and its `applied_ops` row commit
+/// together, so a retry after a lost response finds it and applies nothing.
+fn apply_one(
+    conn: &mut Connection,
+    actor: &Actor,
+    pushed: &super::protocol::PushedOp,
+) -> rusqlite::Result<OpResult> {
+    let tx = conn.transaction()?;
+    let known: Option<String> = tx
+        .prepare_cached("SELECT outcome FROM applied_ops WHERE op_id = ?1")?
+        .query_row([&pushed.op_id], |r| r.get(0))
+        .optional()?;
+    if let Some(outcome) = known {
+        return Ok(OpResult {
+            op_id: pushed.op_id.clone(),
+            outcome: Outcome::Duplicate,
+            reason: Some(format!("already received ({outcome})")),
+            theirs: None,
+        });
+    }
+    let op = &pushed.op.op;
+    let meta = OpMeta {
+        op_id: pushed.op_id.clone(),
+        at: pushed.created_at.clone(),
+    };
+    let result = match ops::apply_with(&tx, actor, op, &meta) {
+        Ok(_) => OpResult {
+            op_id: pushed.op_id.clone(),
+            outcome: Outcome::Applied,
+            reason: None,
+            theirs: None,
+        },
+        Err(OpError::Sqlite(e)) => return Err(e),
+        Err(OpError::Stale { .. }) => {
+            // apply checks before it writes, so nothing of the op is in `tx`.
+            let theirs = match op.target() {
+                Some((entity, id)) => ops::snapshot(&tx, entity, id).map_err(op_sqlite)?,
+                None => None,
+            };
+            let same = match (op.intended(), &theirs) {
+                (Some((column, value)), Some(current)) => current.get(column) == Some(&value),
+                _ => false,
+            };
+            if same {
+                OpResult {
+                    op_id: pushed.op_id.clone(),
+                    outcome: Outcome::Duplicate,
+                    reason: Some("the same decision was already taken".into()),
+                    theirs: None,
+                }
+            } else {
+                record_conflict(&tx, actor, pushed, theirs.clone())?;
+                OpResult {
+                    op_id: pushed.op_id.clone(),
+                    outcome: Outcome::Conflict,
+                    reason: Some("the record changed since this decision was made; the first decision stands".into()),
+                    theirs,
+                }
+            }
+        }
+        Err(e) => OpResult {
+            op_id: pushed.op_id.clone(),
+            outcome: Outcome::Rejected,
+            reason: Some(e.to_string()),
+            theirs: None,
+        },
+    };
+    tx.prepare_cached(
+        "INSERT INTO applied_ops (op_id, device, seq, outcome) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        pushed.op_id,
+        actor.device,
+        pushed.seq,
+        result.outcome.as_str()
+    ])?;
+    tx.commit()?;
+    Ok(result)
+}
+
+fn op_sqlite(e: OpError) -> rusqlite::Error {
+    match e {
+        OpError::Sqlite(e) => e,
+        other => rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
+            other.to_string(),
+        ))),
+    }
+}
+
+/// Both decisions are kept: the standing one in the record, the other here.
+fn record_conflict(
+    conn: &Connection,
+    actor: &Actor,
+    pushed: &super::protocol::PushedOp,
+    theirs: Option<serde_json::Value>,
+) -> rusqlite::Result<()> {
+    let (entity, id) = pushed.op.op.target().unwrap_or(("", ""));
+    let detail = json!({"mine": pushed.op, "theirs": theirs, "device_time": pushed.created_at});
+    conn.prepare_cached(
+        "INSERT INTO audit_log (id, at, actor, device, action, entity, entity_id, reason, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+    )?
+    .execute(params![
+        pushed.op_id,
+        crate::time::now(),
+        actor.login,
+        actor.device,
+        format!("{}.conflict", pushed.op.op.action_name()),
+        entity,
+        id,
+        detail.to_string()
+    ])?;
+    Ok(())
+}

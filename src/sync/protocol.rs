@@ -1,0 +1,78 @@
+//! Wire types of the sync protocol (DESIGN §5) and nothing else: what a
+//! replica pushes and what the hub answers. Versioned, so the format can
+//! evolve while old replicas are still in the field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ops::Envelope;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// One op as it leaves a replica's outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushedOp {
+    pub op_id: String,
+    /// The device's contiguous outbox sequence number.
+    pub seq: i64,
+    /// When its author made the decision (device clock; informative only).
+    pub created_at: String,
+    pub op: Envelope,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub v: u32,
+    pub ops: Vec<PushedOp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Applied now.
+    Applied,
+    /// Known already (a retried push) or the same decision someone already took.
+    Duplicate,
+    /// The record changed since its author looked: the hub kept the first decision.
+    Conflict,
+    /// Refused for good (role, illegal transition, bad input); never blocks later ops.
+    Rejected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Conflict => "conflict",
+            Outcome::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [
+            Outcome::Applied,
+            Outcome::Duplicate,
+            Outcome::Conflict,
+            Outcome::Rejected,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub op_id: String,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For a conflict: the record as the hub has it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theirs: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub v: u32,
+    pub results: Vec<OpResult>,
+}

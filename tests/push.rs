@@ -1,0 +1,233 @@
+//! The hub's answer to pushed ops, without the network: applied once by
+//! op_id, conflicts keep the first decision and record both, the same
+//! decision twice merges, refusals never block later ops.
+
+mod common;
+
+use civitac::domain::enrollment::{EnrollmentAction, Stage};
+use civitac::domain::forum::{PostAction, PostStatus};
+use civitac::domain::staff::Role;
+use civitac::ops::{Envelope, OP_FORMAT, Op};
+use civitac::store::Actor;
+use civitac::sync::hub::{PushError, apply_push};
+use civitac::sync::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushedOp};
+use common::*;
+
+fn actor(login: &str, role: Role, device: &str) -> Actor {
+    Actor {
+        staff_id: login.into(),
+        login: login.into(),
+        display_name: login.into(),
+        role,
+        device: device.into(),
+    }
+}
+
+fn pushed(seq: i64, op: Op) -> PushedOp {
+    PushedOp {
+        op_id: uuid::Uuid::now_v7().to_string(),
+        seq,
+        created_at: "2026-11-02T08:00:00.000Z".into(),
+        op: Envelope { v: OP_FORMAT, op },
+    }
+}
+
+fn moderate(post: &str, action: PostAction) -> Op {
+    Op::ModeratePost {
+        post_id: post.into(),
+        seen_status: PostStatus::Visible,
+        action,
+        reason: Some("Propos injurieux".into()),
+    }
+}
+
+fn push(hub: &std::path::Path, who: &Actor, ops: Vec<PushedOp>) -> Vec<(Outcome, Option<String>)> {
+    let mut store = open(hub);
+    let response = apply_push(
+        store.conn_mut(),
+        who,
+        &PushRequest {
+            v: PROTOCOL_VERSION,
+            ops,
+        },
+    )
+    .expect("push");
+    response
+        .results
+        .into_iter()
+        .map(|r| (r.outcome, r.reason))
+        .collect()
+}
+
+#[test]
+fn two_moderators_decide_differently_on_one_post() {
+    let (dir, _replica) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let post = first_id(
+        &open(&hub),
+        "forum_posts",
+        "status = 'visible' AND flag_count > 0",
+    );
+    let mariam = actor("mariam.traore", Role::Moderator, "laptop-a");
+    let issa = actor("issa.sawadogo", Role::Moderator, "laptop-b");
+
+    let first = push(
+        &hub,
+        &mariam,
+        vec![pushed(1, moderate(&post, PostAction::Hide))],
+    );
+    assert_eq!(first[0].0, Outcome::Applied);
+    let second = push(
+        &hub,
+        &issa,
+        vec![pushed(1, moderate(&post, PostAction::Remove))],
+    );
+    assert_eq!(second[0].0, Outcome::Conflict, "{second:?}");
+
+    let store = open(&hub);
+    let status: String = store
+        .conn()
+        .query_row(
+            "SELECT status FROM forum_posts WHERE id = ?1",
+            [&post],
+            |r| r.get(0),
+        )
+        .expect("s");
+    assert_eq!(status, "hidden", "the first decision stands");
+    assert_eq!(
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE entity_id = '{post}' AND action = 'post.hide' AND actor = 'mariam.traore'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE entity_id = '{post}' AND action = 'post.remove.conflict' AND actor = 'issa.sawadogo'"
+            )
+        ),
+        1,
+        "both decisions are recorded"
+    );
+    assert!(
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM changes WHERE entity = 'forum_post' AND entity_id = '{post}'"
+            )
+        ) >= 1,
+        "replicas will pull the change"
+    );
+
+    // The same decision twice merges silently.
+    let again = push(
+        &hub,
+        &issa,
+        vec![pushed(2, moderate(&post, PostAction::Hide))],
+    );
+    assert_eq!(again[0].0, Outcome::Duplicate, "{again:?}");
+}
+
+#[test]
+fn a_retried_push_applies_nothing_twice() {
+    let (dir, _replica) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let org = first_id(&open(&hub), "organizations", "status = 'contacted'");
+    let admin = actor("awa.kabore", Role::Admin, "laptop-a");
+    let op = pushed(
+        1,
+        Op::SetEnrollmentStatus {
+            org_id: org.clone(),
+            seen_status: Stage::Contacted,
+            action: EnrollmentAction::Enrol,
+            reason: None,
+            charter: None,
+        },
+    );
+    let audit_before = count(&open(&hub), "SELECT count(*) FROM audit_log");
+    assert_eq!(push(&hub, &admin, vec![op.clone()])[0].0, Outcome::Applied);
+    // The response was lost on the way; the replica sends the same op again.
+    let retry = push(&hub, &admin, vec![op]);
+    assert_eq!(retry[0].0, Outcome::Duplicate);
+    assert!(retry[0].1.as_deref().is_some_and(|r| r.contains("applied")));
+    assert_eq!(
+        count(&open(&hub), "SELECT count(*) FROM audit_log"),
+        audit_before + 1
+    );
+}
+
+#[test]
+fn a_role_refusal_does_not_block_later_ops() {
+    let (dir, _replica) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let store = open(&hub);
+    let post = first_id(
+        &store,
+        "forum_posts",
+        "status = 'visible' AND flag_count > 0",
+    );
+    let org = first_id(&store, "organizations", "status = 'charter_received'");
+    drop(store);
+    // A field agent's (modified) client pushes a moderation, then a legitimate step.
+    let agent = actor("boukary.zongo", Role::FieldAgent, "laptop-c");
+    let results = push(
+        &hub,
+        &agent,
+        vec![
+            pushed(1, moderate(&post, PostAction::Hide)),
+            pushed(
+                2,
+                Op::SetEnrollmentStatus {
+                    org_id: org.clone(),
+                    seen_status: Stage::CharterReceived,
+                    action: EnrollmentAction::RecordContact,
+                    reason: None,
+                    charter: None,
+                },
+            ),
+        ],
+    );
+    assert_eq!(results[0].0, Outcome::Rejected);
+    assert!(
+        results[0]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("field_agent")),
+        "{results:?}"
+    );
+    assert_eq!(results[1].0, Outcome::Applied);
+    let store = open(&hub);
+    let status: String = store
+        .conn()
+        .query_row(
+            "SELECT status FROM forum_posts WHERE id = ?1",
+            [&post],
+            |r| r.get(0),
+        )
+        .expect("s");
+    assert_eq!(status, "visible");
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM applied_ops WHERE outcome = 'rejected'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn another_protocol_version_is_refused() {
+    let (dir, _replica) = small_demo();
+    let mut store = open(&dir.path().join("hub.db"));
+    let err = apply_push(
+        store.conn_mut(),
+        &actor("a", Role::Admin, "d"),
+        &PushRequest { v: 99, ops: vec![] },
+    )
+    .unwrap_err();
+    assert!(matches!(err, PushError::Version(99)));
+}
