@@ -231,3 +231,73 @@ fn another_protocol_version_is_refused() {
     .unwrap_err();
     assert!(matches!(err, PushError::Version(99)));
 }
+
+/// Two replicas decide on the same post offline, then push: the outboxes are
+/// acknowledged, the second replica keeps the conflict for its Synchro screen.
+#[test]
+fn replicas_push_their_outboxes_and_keep_conflicts() {
+    use civitac::sync::client;
+    let (dir, replica_a) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let replica_b = dir.path().join("replica-b.db");
+    std::fs::copy(&replica_a, &replica_b).expect("second replica");
+    let post = first_id(
+        &open(&hub),
+        "forum_posts",
+        "status = 'visible' AND flag_count > 0",
+    );
+    for (replica, action) in [
+        (&replica_a, PostAction::Hide),
+        (&replica_b, PostAction::Remove),
+    ] {
+        let mut store = open(replica);
+        let me = actor_with(&store, Role::Moderator);
+        let tx = store.transaction().expect("tx");
+        civitac::ops::apply(&tx, &me, &moderate(&post, action)).expect("decide offline");
+        tx.commit().expect("commit");
+    }
+    for replica in [&replica_a, &replica_b] {
+        let mut store = open(replica);
+        let batch = client::next_batch(store.conn(), 100).expect("batch");
+        assert_eq!(batch.ops.len(), 1);
+        let who = {
+            let mut a = actor_with(&store, Role::Moderator);
+            a.device = replica.display().to_string();
+            a
+        };
+        let mut hub_store = open(&hub);
+        let answer = apply_push(hub_store.conn_mut(), &who, &batch).expect("push");
+        client::record(store.conn_mut(), &answer).expect("record");
+        assert!(
+            client::next_batch(store.conn(), 100)
+                .expect("batch")
+                .ops
+                .is_empty(),
+            "outbox acknowledged"
+        );
+    }
+    let a = open(&replica_a);
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM outbox WHERE outcome = 'applied'"),
+        1
+    );
+    assert_eq!(count(&a, "SELECT count(*) FROM conflicts"), 0);
+    let b = open(&replica_b);
+    assert_eq!(
+        count(&b, "SELECT count(*) FROM outbox WHERE outcome = 'conflict'"),
+        1
+    );
+    let theirs: String = b
+        .conn()
+        .query_row(
+            "SELECT theirs FROM conflicts WHERE entity_id = ?1",
+            [&post],
+            |r| r.get(0),
+        )
+        .expect("conflict");
+    let theirs: serde_json::Value = serde_json::from_str(&theirs).expect("json");
+    assert_eq!(
+        theirs["status"], "hidden",
+        "the replica sees the hub's standing decision"
+    );
+}

@@ -2,6 +2,7 @@
 //! tokens. The wire
 //! protocol, the hub server and the replica's client belong here too.
 
+pub mod client;
 pub mod hub;
 pub mod ingest;
 pub mod protocol;

@@ -1,0 +1,103 @@
+//! The replica's side of a push, without the transport: which outbox ops go
+//! next (in `seq` order, never found by timestamp), and what the hub's answer
+//! does to the outbox and the `conflicts` table. Decisions are pure reads and
+//! writes of the replica; sending is the transport's job.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushResponse, PushedOp};
+use crate::ops::Envelope;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("outbox op {op_id}: {why}")]
+    BadOutbox { op_id: String, why: String },
+    #[error("the hub answered op {0}, which this replica did not send")]
+    Unknown(String),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// The next ops to push: the oldest not yet acknowledged, at most `limit`.
+pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, ClientError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT op_id, seq, created_at, op FROM outbox WHERE pushed_at IS NULL ORDER BY seq LIMIT ?1",
+    )?;
+    let rows: Vec<(String, i64, String, String)> = stmt
+        .query_map([limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut ops = Vec::with_capacity(rows.len());
+    for (op_id, seq, created_at, body) in rows {
+        let op: Envelope = serde_json::from_str(&body).map_err(|e| ClientError::BadOutbox {
+            op_id: op_id.clone(),
+            why: e.to_string(),
+        })?;
+        ops.push(PushedOp {
+            op_id,
+            seq,
+            created_at,
+            op,
+        });
+    }
+    Ok(PushRequest {
+        v: PROTOCOL_VERSION,
+        ops,
+    })
+}
+
+/// What an answer changed on the replica.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Recorded {
+    pub applied: usize,
+    pub duplicate: usize,
+    pub conflict: usize,
+    pub rejected: usize,
+}
+
+/// Records the hub's answer in one transaction: each op is marked pushed with
+/// its outcome; a conflict is kept with both sides for the Synchro screen.
+pub fn record(conn: &mut Connection, response: &PushResponse) -> Result<Recorded, ClientError> {
+    let tx = conn.transaction()?;
+    let now = crate::time::now();
+    let mut out = Recorded::default();
+    for r in &response.results {
+        let body: Option<String> = tx
+            .prepare_cached("SELECT op FROM outbox WHERE op_id = ?1")?
+            .query_row([&r.op_id], |x| x.get(0))
+            .optional()?;
+        let body = body.ok_or_else(|| ClientError::Unknown(r.op_id.clone()))?;
+        tx.prepare_cached("UPDATE outbox SET pushed_at = ?2, outcome = ?3 WHERE op_id = ?1")?
+            .execute(params![r.op_id, now, r.outcome.as_str()])?;
+        match r.outcome {
+            Outcome::Applied => out.applied += 1,
+            Outcome::Duplicate => out.duplicate += 1,
+            Outcome::Rejected => out.rejected += 1,
+            Outcome::Conflict => {
+                out.conflict += 1;
+                let envelope: Envelope =
+                    serde_json::from_str(&body).map_err(|e| ClientError::BadOutbox {
+                        op_id: r.op_id.clone(),
+                        why: e.to_string(),
+                    })?;
+                let (entity, id) = envelope.op.target().unwrap_or(("", ""));
+                let theirs = r.theirs.clone().unwrap_or(serde_json::Value::Null);
+                tx.prepare_cached(
+                    "INSERT INTO conflicts (op_id, entity, entity_id, mine, theirs, detected_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (op_id) DO NOTHING",
+                )?
+                .execute(params![
+                    r.op_id,
+                    entity,
+                    id,
+                    body,
+                    theirs.to_string(),
+                    now
+                ])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
