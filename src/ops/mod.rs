@@ -182,14 +182,6 @@ pub enum OpError {
     Sqlite(#[from] rusqlite::Error),
 }
 
-impl OpError {
-    /// A refusal that retrying cannot fix (role, illegal transition, bad input),
-    /// as opposed to a database or I/O failure.
-    pub fn is_permanent(&self) -> bool {
-        !matches!(self, Self::Sqlite(_) | Self::NoTransaction)
-    }
-}
-
 impl Op {
     /// The existing record this op changes (entity, id); `None` for ops that create one.
     pub fn target(&self) -> Option<(&'static str, &str)> {
