@@ -409,7 +409,6 @@ fn build<T: Listed>(
 
 /// `backward` walks the list the other way from `after` (for scrolling up).
 fn statement_dir<T: Listed>(
-    conn: Option<&Connection>,
     list: ListKind,
     filters: &Filters,
     after: Option<&Cursor>,
@@ -417,7 +416,6 @@ fn statement_dir<T: Listed>(
     select: &str,
     backward: bool,
 ) -> Result<(String, Vec<Value>), FilterError> {
-    let _ = conn;
     let mut b = build::<T>(list, filters, true)?;
     let (ts, id) = T::SORT;
     let (cmp, dir) = if T::DESCENDING != backward {
@@ -487,15 +485,8 @@ pub fn page<T: Listed>(
     after: Option<&Cursor>,
     limit: usize,
 ) -> Result<Page<T>, QueryError> {
-    let (sql, params) = statement_dir::<T>(
-        Some(conn),
-        list,
-        filters,
-        after,
-        Some(limit + 1),
-        T::SELECT,
-        false,
-    )?;
+    let (sql, params) =
+        statement_dir::<T>(list, filters, after, Some(limit + 1), T::SELECT, false)?;
     let mut rows: Vec<T> = fetch(conn, &sql, params)?;
     let next = if rows.len() > limit {
         rows.truncate(limit);
@@ -522,15 +513,8 @@ pub fn page_before<T: Listed>(
     before: Option<&Cursor>,
     limit: usize,
 ) -> Result<Page<T>, QueryError> {
-    let (sql, params) = statement_dir::<T>(
-        Some(conn),
-        list,
-        filters,
-        before,
-        Some(limit + 1),
-        T::SELECT,
-        true,
-    )?;
+    let (sql, params) =
+        statement_dir::<T>(list, filters, before, Some(limit + 1), T::SELECT, true)?;
     let mut rows: Vec<T> = fetch(conn, &sql, params)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
@@ -600,8 +584,7 @@ pub fn for_each<T: Listed>(
     limit: Option<usize>,
     mut f: impl FnMut(T) -> std::io::Result<()>,
 ) -> Result<(), QueryError> {
-    let (sql, params) =
-        statement_dir::<T>(Some(conn), list, filters, after, limit, T::SELECT, false)?;
+    let (sql, params) = statement_dir::<T>(list, filters, after, limit, T::SELECT, false)?;
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     while let Some(r) = rows.next()? {
@@ -621,7 +604,7 @@ pub fn ids<T: Listed>(
         .find(" FROM ")
         .map_or(T::SELECT, |i| &T::SELECT[i..]);
     let select = format!("SELECT {id}{from}");
-    let (sql, params) = statement_dir::<T>(Some(conn), list, filters, None, None, &select, false)?;
+    let (sql, params) = statement_dir::<T>(list, filters, None, None, &select, false)?;
     let mut stmt = conn.prepare(&sql)?;
     let ids = stmt
         .query_map(rusqlite::params_from_iter(params), |r| r.get(0))?
