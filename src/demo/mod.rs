@@ -183,6 +183,13 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         .to_string();
         store.set_state("device_id", &device)?;
         store.set_state("device_name", "demo-replica")?;
+        // The replica starts level with the hub: its first pull begins after the history.
+        let level: i64 = store.sql(|c| {
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })
+        })?;
+        store.set_state("pull_cursor", &level.to_string())?;
     }
     {
         let store = Store::open(&hub_tmp)?;

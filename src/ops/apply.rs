@@ -142,6 +142,13 @@ pub fn apply_with(
         } => cancel_sms(conn, actor, message_id, *seen_status, reason)?,
     };
     let action = op.action_name();
+    // Flags an op resolved or reopened change too; the hub's feed carries them.
+    let touched_flags: Vec<String> = ["resolved_flags", "reopened_flags"]
+        .iter()
+        .filter_map(|k| change.extra.get(*k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
     conn.prepare_cached(
         "INSERT INTO audit_log (id, at, actor, device, action, entity, entity_id, reason, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -165,6 +172,9 @@ pub fn apply_with(
     if crate::store::state(conn, "side")?.as_deref() == Some("hub") {
         // The hub's change feed: replicas pull the rows changed after their cursor.
         record_change(conn, change.entity, &change.entity_id)?;
+        for flag in &touched_flags {
+            record_change(conn, "forum_flag", flag)?;
+        }
     } else {
         let envelope = Envelope {
             v: OP_FORMAT,
@@ -1033,7 +1043,11 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
     Ok(Change {
         entity: entity_name,
         entity_id,
-        extra: json!({"undone": op_id, "undone_action": action}),
+        extra: json!({
+            "undone": op_id,
+            "undone_action": action,
+            "reopened_flags": after.get("resolved_flags").cloned().unwrap_or(json!([])),
+        }),
     })
 }
 

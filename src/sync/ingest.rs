@@ -253,6 +253,7 @@ fn ingest_line(
                 return Ok(());
             }
             report.flags += 1;
+            ops::record_change(conn, "forum_flag", &id).map_err(|e| e.to_string())?;
             ops::record_change(conn, "forum_post", &post_id).map_err(|e| e.to_string())?;
             let open: i64 = conn
                 .prepare_cached(

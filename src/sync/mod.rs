@@ -6,4 +6,5 @@ pub mod client;
 pub mod hub;
 pub mod ingest;
 pub mod protocol;
+pub mod pull;
 pub mod tokens;
