@@ -51,8 +51,8 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
     let mut store = ctx.open()?;
     let actor = store.owner()?.ok_or_else(|| {
         Failure::new(lang.pick(
-            "ce réplica n'appartient à personne : impossible de décider en son nom (civitac login)",
-            "this replica belongs to nobody: no one to decide as (civitac login)",
+            "ce réplica n'appartient à personne : impossible de décider en son nom",
+            "this replica belongs to nobody: no one to decide as",
         ))
     })?;
     let ids = collect_ids(store.conn(), lang, args, select)?;

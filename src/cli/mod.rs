@@ -133,7 +133,7 @@ impl Ctx {
     }
 
     pub fn open(&self) -> Result<Store, Failure> {
-        Ok(Store::open(&self.db_path()?)?)
+        Store::open(&self.db_path()?).map_err(|e| Failure::new(e.message(self.lang)))
     }
 }
 
@@ -227,7 +227,10 @@ pub fn console(ctx: &Ctx, db: PathBuf, keymap: Option<String>) -> CmdResult {
         user_keymap: ctx.paths.as_ref().map(Paths::keymap_file),
         mouse: ctx.mouse,
     };
-    crate::tui::run(opts).map_err(|e| Failure::new(e.to_string()))?;
+    crate::tui::run(opts).map_err(|e| match e {
+        crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),
+        other => Failure::new(other.to_string()),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -258,8 +261,8 @@ fn whoami(ctx: &Ctx) -> CmdResult {
     let store = ctx.open()?;
     let owner = store.owner()?.ok_or_else(|| {
         Failure::new(ctx.lang.pick(
-            "ce réplica n'appartient encore à personne (civitac login le rattache à un membre de l'équipe)",
-            "this replica belongs to nobody yet (civitac login attaches it to a staff member)",
+            "ce réplica n'appartient encore à personne (seules les démonstrations ont un propriétaire pour l'instant)",
+            "this replica belongs to nobody yet (only demo replicas have an owner so far)",
         ))
     })?;
     let device = store

@@ -22,7 +22,7 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{}: no such database (create one with `civitac demo` or `civitac login`)", .0.display())]
+    #[error("{}: no such database (`civitac demo` builds one to try)", .0.display())]
     Missing(PathBuf),
     #[error("{}: already exists", .0.display())]
     Exists(PathBuf),
@@ -51,6 +51,53 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+}
+
+impl StoreError {
+    /// The message for a person, in their language.
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang::*;
+        let p = |p: &Path| p.display().to_string();
+        match (self, lang) {
+            (_, En) => self.to_string(),
+            (Self::Missing(path), Fr) => format!(
+                "{} : base introuvable (`civitac demo` en construit une pour essayer)",
+                p(path)
+            ),
+            (Self::Exists(path), Fr) => format!("{} : existe déjà", p(path)),
+            (Self::NotSqlite { path, reason }, Fr) => {
+                format!(
+                    "{} : pas une base SQLite ({reason}) ; fichier laissé intact",
+                    p(path)
+                )
+            }
+            (Self::Corrupt { path, detail }, Fr) => {
+                format!(
+                    "{} : base endommagée ({detail}) ; fichier laissé intact",
+                    p(path)
+                )
+            }
+            (Self::Foreign(path), Fr) => {
+                format!(
+                    "{} : base SQLite d'un autre programme, pas un réplica civitac ; fichier laissé intact",
+                    p(path)
+                )
+            }
+            (
+                Self::NewerSchema {
+                    path,
+                    found,
+                    supported,
+                },
+                Fr,
+            ) => format!(
+                "{} : schéma version {found}, plus récent que celui que ce civitac comprend ({supported}) ; mettez civitac à jour. Fichier laissé intact",
+                p(path)
+            ),
+            (Self::Io { path, source }, Fr) => format!("{} : {source}", p(path)),
+            (Self::Sqlite { path, source }, Fr) => format!("{} : {source}", p(path)),
+        }
+    }
 }
 
 /// Which side of sync a database is.
