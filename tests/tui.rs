@@ -286,3 +286,33 @@ fn searches_run_off_the_ui_thread() {
     }
     assert!(screen(&mut app, 120, 40).contains("search: forage"));
 }
+
+#[test]
+fn changes_made_elsewhere_show_up() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    press(&mut app, "2");
+    assert!(!app.notice_outside_changes(), "nothing changed yet");
+    // Another process (here: the batch CLI's path) approves a contacted organisation.
+    let mut other = open(&replica);
+    let admin = actor_with(&other, civitac::domain::staff::Role::Admin);
+    let org = first_id(&other, "organizations", "status = 'contacted'");
+    let tx = other.transaction().expect("tx");
+    let decision = civitac::ops::decisions::Decision::Enrollment(
+        civitac::domain::enrollment::EnrollmentAction::Enrol,
+        None,
+    );
+    let outcome =
+        civitac::ops::decisions::apply_batch(&tx, &admin, &decision, &[org], None, false, Lang::En);
+    assert!(outcome.failed.is_empty());
+    tx.commit().expect("commit");
+    assert!(
+        app.notice_outside_changes(),
+        "the console notices the other connection's commit"
+    );
+    assert!(
+        screen(&mut app, 120, 40).contains("1 pending ops"),
+        "and shows it"
+    );
+    assert!(!app.notice_outside_changes());
+}

@@ -132,6 +132,9 @@ pub struct App {
     pub fixed_now: Option<jiff::Timestamp>,
     /// Search text typed but not yet run, and when it was typed.
     pub pending_search: Option<(String, std::time::Instant)>,
+    /// The replica's `PRAGMA data_version` when last read: it changes when
+    /// another connection (a second console, a sync, the CLI) commits.
+    pub seen_data_version: i64,
     /// Runs searches off this thread when present (the console attaches one).
     pub worker: Option<super::worker::Worker>,
     /// The newest search sent to the worker, and whether its answer is awaited.
@@ -190,6 +193,7 @@ impl App {
             fixed_now: None,
             pending_search: None,
             worker: None,
+            seen_data_version: 0,
             search_generation: 0,
             searching: None,
         };
@@ -206,8 +210,29 @@ impl App {
             };
             app.message = Some(Message { text, error: true });
         }
+        app.seen_data_version = app.data_version();
         app.refresh_all();
         app
+    }
+
+    fn data_version(&self) -> i64 {
+        self.store
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .unwrap_or(0)
+    }
+
+    /// Reloads what is shown if another connection changed the replica since
+    /// the last look; returns true when it did. (Our own commits do not move
+    /// `data_version`; they reload explicitly.)
+    pub fn notice_outside_changes(&mut self) -> bool {
+        let now = self.data_version();
+        if now == self.seen_data_version {
+            return false;
+        }
+        self.seen_data_version = now;
+        self.refresh_all();
+        true
     }
 
     pub fn list(&mut self) -> Option<&mut dyn ListScreen> {

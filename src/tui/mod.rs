@@ -108,7 +108,11 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         &keymap_errors,
         theme::Theme::from_env(),
     );
-    let mut seen_version = data_version(&app);
+    match worker::Worker::spawn(&opts.db) {
+        Ok(w) => app.worker = Some(w),
+        // Searches then run on this thread: slower to show, never wrong.
+        Err(e) => tracing::warn!(%e, "no background search"),
+    }
     let mut last_check = Instant::now();
     let mut dirty = true;
     let mut list_top = 0;
@@ -119,7 +123,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         }
         // Wake at most every 250 ms to notice signals (sooner while a search
         // waits for typing to pause); look at the replica once a second.
-        let wait = if app.pending_search.is_some() {
+        let wait = if app.pending_search.is_some() || app.searching.is_some() {
             app::SEARCH_DEBOUNCE / 2
         } else {
             Duration::from_millis(250)
@@ -138,21 +142,10 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         }
         if last_check.elapsed() >= Duration::from_secs(1) {
             last_check = Instant::now();
-            let now = data_version(&app);
-            if now != seen_version {
-                seen_version = now;
-                app.refresh_all();
+            if app.notice_outside_changes() {
                 dirty = true;
             }
         }
     }
     Ok(())
-}
-
-/// Changes when another connection (a second console, a sync, the CLI) commits.
-fn data_version(app: &app::App) -> i64 {
-    app.store
-        .conn()
-        .query_row("PRAGMA data_version", [], |r| r.get(0))
-        .unwrap_or(0)
 }
