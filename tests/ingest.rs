@@ -140,3 +140,20 @@ fn a_replica_is_not_a_hub() {
         .stderr(predicate::str::contains("a replica, not a hub"));
     assert_eq!(file_bytes(&replica), before);
 }
+
+#[test]
+fn a_bad_line_never_reaches_the_terminal_raw() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("hub.db");
+    let file = dir.path().join("hostile.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"type":"flag","post_id":"x","reporter":"r","reason":"\u001b]0;pwned\u0007","created_at":"2026-11-20T10:00:00Z"}"#,
+    )
+    .expect("write");
+    let out = hub(&db).arg(&file).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).expect("utf-8");
+    assert!(err.contains(":1:") && err.contains('␛'), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+}

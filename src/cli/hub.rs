@@ -165,7 +165,8 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             let report = ingest::ingest(store.conn_mut(), input, auto_hide)
                 .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
             for (line, why) in &report.bad {
-                eprintln!("{name}:{line}: {why}");
+                // A bad line may quote platform content: never raw to a terminal.
+                eprintln!("{name}:{line}: {}", crate::text::inline(why));
             }
             let r = &report;
             println!(
