@@ -220,6 +220,7 @@ CREATE TABLE conflicts (
     detected_at  TEXT NOT NULL,
     resolved_at  TEXT
 );
+CREATE INDEX conflicts_by_detected ON conflicts (detected_at, op_id);
 
 -- Hub side of sync.
 CREATE TABLE changes (

@@ -49,7 +49,16 @@ fn press(app: &mut App, keys: &str) {
     }
 }
 
+/// The screen as text; an error in the status line fails the test (an error
+/// is never the expected state of a screen, except where a test asks for one).
 fn screen(app: &mut App, width: u16, height: u16) -> String {
+    if let Some(m) = app.message.as_ref().filter(|m| m.error) {
+        panic!("the console shows an error: {}", m.text);
+    }
+    render(app, width, height)
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     terminal
         .draw(|f| {
@@ -80,6 +89,14 @@ fn every_screen_in_french_and_english() {
                 insta::assert_snapshot!(format!("{tag}_5_sms_groups"), screen(&mut app, 80, 24));
                 press(&mut app, "v");
                 insta::assert_snapshot!(format!("{tag}_5_sms_contacts"), screen(&mut app, 80, 24));
+                press(&mut app, "v");
+            }
+            if key == "6" {
+                press(&mut app, "v");
+                insta::assert_snapshot!(
+                    format!("{tag}_6_sync_conflicts"),
+                    screen(&mut app, 80, 24)
+                );
                 press(&mut app, "v");
             }
         }
@@ -247,7 +264,7 @@ fn keymap_errors_show_in_the_console() {
         &errors,
         Theme::new(true),
     );
-    let shown = screen(&mut app, 100, 30);
+    let shown = render(&mut app, 100, 30);
     assert!(
         shown.contains("mine.toml:2: unknown action \"aprove\""),
         "{shown}"

@@ -23,6 +23,7 @@ pub enum ListKind {
     Outbox,
     SmsGroups,
     SmsContacts,
+    Conflicts,
 }
 
 impl ListKind {
@@ -36,6 +37,7 @@ impl ListKind {
             Self::Outbox => "outbox",
             Self::SmsGroups => "sms groups",
             Self::SmsContacts => "sms contacts",
+            Self::Conflicts => "conflicts",
         }
     }
 
@@ -54,6 +56,7 @@ impl ListKind {
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
             Self::Outbox => &[Since, Until, Id],
             Self::SmsGroups => &[Search, Id],
+            Self::Conflicts => &[Since, Until, Id],
             Self::SmsContacts => &[Region, Commune, Search, OptedOut, Id],
         }
     }
@@ -535,6 +538,15 @@ pub fn cursor_of<T: Listed>(row: &T) -> Cursor {
     }
 }
 
+/// The ` FROM …` part of a row type's SELECT: the last top-level FROM, since
+/// the column list may hold subqueries with FROMs of their own (and no row
+/// type has a subquery after its FROM).
+fn from_clause<T: Listed>() -> &'static str {
+    T::SELECT
+        .rfind(" FROM ")
+        .map_or(T::SELECT, |i| &T::SELECT[i..])
+}
+
 /// How many rows match, counting no further than `cap` (a title that says
 /// "10000+" must not cost a scan of a million rows). Returns (count, capped).
 pub fn count<T: Listed>(
@@ -543,9 +555,7 @@ pub fn count<T: Listed>(
     filters: &Filters,
     cap: usize,
 ) -> Result<(i64, bool), QueryError> {
-    let from = T::SELECT
-        .find(" FROM ")
-        .map_or(T::SELECT, |i| &T::SELECT[i..]);
+    let from = from_clause::<T>();
     let (_, id) = T::SORT;
     let select = format!("SELECT {id}{from}");
     let mut b = build::<T>(list, filters, false)?;
@@ -600,9 +610,7 @@ pub fn ids<T: Listed>(
     filters: &Filters,
 ) -> Result<Vec<String>, QueryError> {
     let (_, id) = T::SORT;
-    let from = T::SELECT
-        .find(" FROM ")
-        .map_or(T::SELECT, |i| &T::SELECT[i..]);
+    let from = from_clause::<T>();
     let select = format!("SELECT {id}{from}");
     let (sql, params) = statement_dir::<T>(list, filters, None, None, &select, false)?;
     let mut stmt = conn.prepare(&sql)?;

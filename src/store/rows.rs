@@ -432,3 +432,43 @@ impl Listed for SmsContact {
         (&self.phone_e164, &self.id)
     }
 }
+
+/// A decision of this replica that the hub refused because the record had
+/// changed: both sides, for the person to look at again.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Conflict {
+    pub op_id: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub mine: String,
+    pub theirs: String,
+    pub detected_at: String,
+    pub resolved_at: Option<String>,
+    /// When the decision was made on this device (its outbox time).
+    pub decided_at: Option<String>,
+}
+
+impl Listed for Conflict {
+    const SELECT: &'static str = "SELECT c.op_id, c.entity, c.entity_id, c.mine, c.theirs, c.detected_at, \
+        c.resolved_at, (SELECT x.created_at FROM outbox x WHERE x.op_id = c.op_id) FROM conflicts c";
+    const SORT: (&'static str, &'static str) = ("c.detected_at", "c.op_id");
+    const DESCENDING: bool = true;
+    const TABLE_COLUMNS: &'static [&'static str] = &["detected_at", "entity", "entity_id"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Conflict {
+            op_id: r.get(0)?,
+            entity: r.get(1)?,
+            entity_id: r.get(2)?,
+            mine: r.get(3)?,
+            theirs: r.get(4)?,
+            detected_at: r.get(5)?,
+            resolved_at: r.get(6)?,
+            decided_at: r.get(7)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.detected_at, &self.op_id)
+    }
+}

@@ -14,7 +14,8 @@ use crate::domain::uploads::ReviewDecision;
 use crate::i18n::Lang;
 use crate::ops::decisions::{Decision, apply_batch};
 use crate::store::rows::{
-    AuditEntry, Organization, OutboxEntry, QueuedPost, SmsContact, SmsGroup, SmsMessage, Upload,
+    AuditEntry, Conflict, Organization, OutboxEntry, QueuedPost, SmsContact, SmsGroup, SmsMessage,
+    Upload,
 };
 use crate::store::{Actor, Store};
 
@@ -86,6 +87,9 @@ pub struct Lists {
     /// Which of the SMS screen's three lists is shown.
     pub sms_view: SmsView,
     pub sync: ListView<OutboxEntry>,
+    pub conflicts: ListView<Conflict>,
+    /// Whether the Synchro screen shows local ops or conflicts.
+    pub sync_conflicts: bool,
     pub journal: ListView<AuditEntry>,
 }
 
@@ -102,6 +106,7 @@ impl Lists {
                 SmsView::Groups => &mut self.sms_groups,
                 SmsView::Contacts => &mut self.sms_contacts,
             },
+            Screen::Sync if self.sync_conflicts => &mut self.conflicts,
             Screen::Sync => &mut self.sync,
             Screen::Journal => &mut self.journal,
         })
@@ -170,6 +175,8 @@ impl App {
             sms_contacts: ListView::new(("Contacts SMS", "SMS contacts"), ""),
             sms_view: SmsView::Messages,
             sync: ListView::new(("Opérations locales", "Local ops"), ""),
+            conflicts: ListView::new(("Conflits", "Conflicts"), ""),
+            sync_conflicts: false,
             journal: ListView::new(("Journal", "Audit log"), ""),
         };
         let mut app = App {
@@ -629,6 +636,10 @@ impl App {
                 Ok(())
             }
             NextView => {
+                if self.screen == Screen::Sync {
+                    self.lists.sync_conflicts = !self.lists.sync_conflicts;
+                    self.refresh_all();
+                }
                 if self.screen == Screen::Sms {
                     self.lists.sms_view = match self.lists.sms_view {
                         SmsView::Messages => SmsView::Groups,

@@ -104,10 +104,7 @@ impl Action {
             ClearMarks => ("effacer les marques", "clear marks"),
             Detail => ("détail", "detail"),
             NextPane => ("volet suivant", "next pane"),
-            NextView => (
-                "vue suivante (messages, groupes, contacts)",
-                "next view (messages, groups, contacts)",
-            ),
+            NextView => ("vue suivante", "next view"),
             Refresh => ("actualiser", "refresh"),
             Undo => ("annuler ma dernière décision", "undo my last decision"),
             Approve => ("approuver", "approve"),

@@ -12,8 +12,8 @@ use super::theme::Theme;
 use crate::i18n::Lang;
 use crate::store::query::ListKind;
 use crate::store::rows::{
-    AuditEntry, Organization, OutboxEntry, Post, QueuedPost, SmsContact, SmsGroup, SmsMessage,
-    Upload,
+    AuditEntry, Conflict, Organization, OutboxEntry, Post, QueuedPost, SmsContact, SmsGroup,
+    SmsMessage, Upload,
 };
 use crate::text::inline;
 
@@ -120,7 +120,8 @@ impl Screen {
                 Hide, Remove, Restore, Dismiss, Mark, MarkAll, Search, Filter, Help,
             ],
             Screen::Sms => &[NextView, Filter, Detail, Help, Quit],
-            Screen::Sync | Screen::Journal => &[Filter, Detail, Help, Quit],
+            Screen::Sync => &[NextView, Filter, Detail, Help, Quit],
+            Screen::Journal => &[Filter, Detail, Help, Quit],
         }
     }
 }
@@ -800,6 +801,83 @@ impl ScreenRow for AuditEntry {
             .and_then(|v| serde_json::to_string_pretty(&v))
             .unwrap_or_else(|_| self.detail.clone());
         out.extend(body(&pretty));
+        out
+    }
+}
+
+fn pretty(json: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(json)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| json.to_owned())
+}
+
+impl ScreenRow for Conflict {
+    const LIST: ListKind = ListKind::Conflicts;
+
+    fn id(&self) -> &str {
+        &self.op_id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("détecté", "detected", Constraint::Length(16)),
+            ("objet", "record", Constraint::Length(13)),
+            ("état", "state", Constraint::Length(9)),
+            ("décision", "decision", Constraint::Min(10)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let decision = serde_json::from_str::<serde_json::Value>(&self.mine)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        vec![
+            self.detected_at.chars().take(16).collect(),
+            inline(&self.entity),
+            if self.resolved_at.is_some() {
+                "resolved".into()
+            } else {
+                "open".into()
+            },
+            inline(&decision),
+        ]
+    }
+
+    fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let mut out = vec![
+            warning(
+                theme,
+                lang.pick(
+                    "Le hub a gardé la première décision : la vôtre n'a pas été appliquée.",
+                    "The hub kept the first decision: yours was not applied.",
+                ),
+            ),
+            field(
+                theme,
+                lang.pick("Objet", "Record"),
+                format!("{} {}", self.entity, self.entity_id),
+            ),
+            field(
+                theme,
+                lang.pick("Décidé sur cet appareil", "Decided on this device"),
+                opt(&self.decided_at),
+            ),
+            field(
+                theme,
+                lang.pick("Refus reçu du hub", "Refusal received from the hub"),
+                self.detected_at.clone(),
+            ),
+            Line::default(),
+            heading(theme, lang.pick("Ma décision", "Mine")),
+        ];
+        out.extend(body(&pretty(&self.mine)));
+        out.push(Line::default());
+        out.push(heading(
+            theme,
+            lang.pick("Au hub maintenant", "At the hub now"),
+        ));
+        out.extend(body(&pretty(&self.theirs)));
         out
     }
 }
