@@ -933,16 +933,12 @@ fn load_dashboard(c: &rusqlite::Connection, now: jiff::Timestamp) -> Dashboard {
         let (n, oldest) = one(sql);
         d.queues.push((fr, en, n, oldest));
     }
-    let stages = [
-        "applied",
-        "charter_received",
-        "contacted",
-        "enrolled",
-        "rejected",
-        "suspended",
-    ];
+    // Columns in pipeline order: the order of the Stage enum, the one list of stages.
+    let stages = crate::domain::enrollment::Stage::ALL;
     if let Ok(mut stmt) = c.prepare_cached("SELECT region, status, count(*) FROM organizations GROUP BY region, status ORDER BY region")
-        && let Ok(rows) = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+        && let Ok(rows) = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, crate::domain::enrollment::Stage>(1)?, r.get::<_, i64>(2)?))
+        })
     {
         for (region, status, n) in rows.flatten() {
             if d.stages.last().map(|(r, _)| r != &region).unwrap_or(true) {

@@ -46,8 +46,6 @@ pub trait ListScreen {
     fn marked(&self) -> usize;
     /// The marked ids, or the cursor row's when nothing is marked.
     fn targets(&self) -> Vec<String>;
-    /// The cursor row's id.
-    fn current(&self) -> Option<String>;
     /// How many marked records the current filter does not show.
     fn marks_hidden(&self, conn: &Connection) -> usize;
     fn search(&self) -> &str;
@@ -327,10 +325,6 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         } else {
             self.marks.iter().cloned().collect()
         }
-    }
-
-    fn current(&self) -> Option<String> {
-        self.selected_row().map(|r| r.id().to_owned())
     }
 
     fn marks_hidden(&self, conn: &Connection) -> usize {

@@ -797,14 +797,12 @@ impl ScreenRow for AuditEntry {
             field(theme, lang.pick("Motif", "Reason"), opt(&self.reason)),
             Line::default(),
         ];
-        let pretty = serde_json::from_str::<serde_json::Value>(&self.detail)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| self.detail.clone());
-        out.extend(body(&pretty));
+        out.extend(body(&pretty(&self.detail)));
         out
     }
 }
 
+/// JSON laid out for reading (or the text as it is, if it is not JSON).
 fn pretty(json: &str) -> String {
     serde_json::from_str::<serde_json::Value>(json)
         .and_then(|v| serde_json::to_string_pretty(&v))
@@ -933,10 +931,7 @@ impl ScreenRow for OutboxEntry {
             ),
             Line::default(),
         ];
-        let pretty = serde_json::from_str::<serde_json::Value>(&self.op)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| self.op.clone());
-        out.extend(body(&pretty));
+        out.extend(body(&pretty(&self.op)));
         out
     }
 }
