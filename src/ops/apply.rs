@@ -240,25 +240,7 @@ pub fn snapshot(conn: &Connection, entity: &str, id: &str) -> Result<Option<Valu
     let Some((_, table, columns)) = TRACKED.iter().find(|(e, _, _)| *e == entity) else {
         return Ok(None);
     };
-    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", "));
-    let row = conn
-        .prepare_cached(&sql)?
-        .query_row([id], |r| {
-            let mut map = serde_json::Map::new();
-            for (i, c) in columns.iter().enumerate() {
-                let v = match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => Value::Null,
-                    rusqlite::types::ValueRef::Integer(n) => json!(n),
-                    rusqlite::types::ValueRef::Real(f) => json!(f),
-                    rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
-                    rusqlite::types::ValueRef::Blob(_) => Value::Null,
-                };
-                map.insert((*c).to_owned(), v);
-            }
-            Ok(Value::Object(map))
-        })
-        .optional()?;
-    Ok(row)
+    Ok(crate::store::row_json(conn, table, columns, id)?.map(Value::Object))
 }
 
 /// `{"before": …, "after": …}`, with the op's extra facts merged into "after".

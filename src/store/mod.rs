@@ -321,6 +321,34 @@ impl Store {
     }
 }
 
+/// Some columns of one row as a JSON object (`None` if there is no such row):
+/// how the audit log, undo and pull see a record.
+pub fn row_json(
+    c: &Connection,
+    table: &str,
+    columns: &[&str],
+    id: &str,
+) -> rusqlite::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    use rusqlite::types::ValueRef;
+    use serde_json::Value;
+    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", "));
+    c.prepare_cached(&sql)?
+        .query_row([id], |r| {
+            let mut map = serde_json::Map::new();
+            for (i, col) in columns.iter().enumerate() {
+                let v = match r.get_ref(i)? {
+                    ValueRef::Null | ValueRef::Blob(_) => Value::Null,
+                    ValueRef::Integer(n) => Value::from(n),
+                    ValueRef::Real(f) => Value::from(f),
+                    ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+                };
+                map.insert((*col).to_owned(), v);
+            }
+            Ok(map)
+        })
+        .optional()
+}
+
 pub fn state(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     c.prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
         .query_row([key], |r| r.get(0))

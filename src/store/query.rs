@@ -252,6 +252,18 @@ pub fn fts_query(text: &str) -> Option<String> {
     Some(format!("{}{star}", quoted.join(" ")))
 }
 
+/// A yes/no filter value, in either language.
+fn yes_no(key: FilterKey, value: &str) -> Result<bool, FilterError> {
+    match value {
+        "yes" | "true" | "1" | "oui" => Ok(true),
+        "no" | "false" | "0" | "non" => Ok(false),
+        _ => Err(FilterError::BadValue {
+            key,
+            why: format!("\"{value}\" is not yes or no"),
+        }),
+    }
+}
+
 fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
     crate::time::parse_instant(value)
         .map(|ts| Value::Text(crate::time::format(ts)))
@@ -337,16 +349,14 @@ fn build<T: Listed>(
             }
             (ListKind::Forum, Thread) => b.add("p.thread_id = ?", [text()]),
             (ListKind::Forum, Author) => b.add("p.author_id = ?", [text()]),
-            (ListKind::Forum, Flagged) => match value.as_str() {
-                "yes" | "true" | "1" | "oui" => b.add("p.flag_count > 0", []),
-                "no" | "false" | "0" | "non" => b.add("p.flag_count = 0", []),
-                _ => {
-                    return Err(FilterError::BadValue {
-                        key,
-                        why: format!("\"{value}\" is not yes or no"),
-                    });
-                }
-            },
+            (ListKind::Forum, Flagged) => {
+                let clause = if yes_no(key, value)? {
+                    "p.flag_count > 0"
+                } else {
+                    "p.flag_count = 0"
+                };
+                b.add(clause, [])
+            }
             (ListKind::Forum, Search) => {
                 if let Some(q) = fts_query(value) {
                     b.add(
@@ -380,16 +390,14 @@ fn build<T: Listed>(
                     [like.clone(), like],
                 )
             }
-            (ListKind::SmsContacts, OptedOut) => match value.as_str() {
-                "yes" | "true" | "1" | "oui" => b.add("k.opted_out_at IS NOT NULL", []),
-                "no" | "false" | "0" | "non" => b.add("k.opted_out_at IS NULL", []),
-                _ => {
-                    return Err(FilterError::BadValue {
-                        key,
-                        why: format!("\"{value}\" is not yes or no"),
-                    });
-                }
-            },
+            (ListKind::SmsContacts, OptedOut) => {
+                let clause = if yes_no(key, value)? {
+                    "k.opted_out_at IS NOT NULL"
+                } else {
+                    "k.opted_out_at IS NULL"
+                };
+                b.add(clause, [])
+            }
             (ListKind::Audit, Actor) => b.add("a.actor = ?", [text()]),
             (ListKind::Audit, Action) => b.add("a.action = ?", [text()]),
             (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),

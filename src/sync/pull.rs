@@ -4,7 +4,7 @@
 //! transaction, so a pull cut at any point resumes where it stopped and
 //! applying a page twice changes nothing.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -71,25 +71,8 @@ fn read_row(
     id: &str,
 ) -> rusqlite::Result<Option<Map<String, Value>>> {
     let cols = columns(conn, table)?;
-    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", cols.join(", "));
-    conn.prepare_cached(&sql)?
-        .query_row([id], |r| {
-            let mut map = Map::new();
-            for (i, c) in cols.iter().enumerate() {
-                let v = match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => Value::Null,
-                    rusqlite::types::ValueRef::Integer(n) => Value::from(n),
-                    rusqlite::types::ValueRef::Real(f) => Value::from(f),
-                    rusqlite::types::ValueRef::Text(t) => {
-                        Value::from(String::from_utf8_lossy(t).into_owned())
-                    }
-                    rusqlite::types::ValueRef::Blob(_) => Value::Null,
-                };
-                map.insert(c.clone(), v);
-            }
-            Ok(map)
-        })
-        .optional()
+    let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
+    crate::store::row_json(conn, table, &cols, id)
 }
 
 /// The hub's answer: rows changed after `since`, at most `limit` feed entries.
