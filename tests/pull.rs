@@ -35,9 +35,12 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     let (dir, replica) = small_demo();
     let hub = dir.path().join("hub.db");
     let start = pull::cursor(open(&replica).conn()).expect("cursor");
-    assert!(start > 0, "a demo replica starts level with the hub");
     assert!(
-        pull::changes_since(open(&hub).conn(), start, 100)
+        matches!(start, pull::Cursor::Feed(n) if n > 0),
+        "a demo replica starts level with the hub"
+    );
+    assert!(
+        pull::changes_since(open(&hub).conn(), &start, 100)
             .expect("feed")
             .rows
             .is_empty()
@@ -92,7 +95,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     let mut records = Vec::new();
     loop {
         let since = pull::cursor(replica_store.conn()).expect("cursor");
-        let page = pull::changes_since(open(&hub).conn(), since, 3).expect("page");
+        let page = pull::changes_since(open(&hub).conn(), &since, 3).expect("page");
         pull::apply_page(replica_store.conn_mut(), &page).expect("apply");
         // The same page again (a retry after a cut) changes nothing.
         pull::apply_page(replica_store.conn_mut(), &page).expect("apply twice");
@@ -151,11 +154,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     // Every pulled record is now the same on both sides.
     let hub_store = open(&hub);
     for (entity, id) in records {
-        let table = pull::ENTITY_TABLES
-            .iter()
-            .find(|(e, _)| *e == entity)
-            .expect("known")
-            .1;
+        let table = pull::synced(&entity).expect("known").table;
         let dump = |s: &civitac::store::Store| -> String {
             let mut stmt = s
                 .conn()
@@ -172,4 +171,44 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
         };
         assert_eq!(dump(&hub_store), dump(&replica_store), "{entity} {id}");
     }
+}
+
+#[test]
+fn an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed() {
+    let (dir, _) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let fresh = dir.path().join("fresh.db");
+    let mut replica =
+        civitac::store::Store::create(&fresh, civitac::store::Side::Replica).expect("create");
+    assert_eq!(
+        pull::cursor(replica.conn()).expect("cursor"),
+        pull::Cursor::Start
+    );
+    let mut pages = 0;
+    let mut ingested = false;
+    loop {
+        let since = pull::cursor(replica.conn()).expect("cursor");
+        let page = pull::changes_since(open(&hub).conn(), &since, 997).expect("page");
+        pull::apply_page(replica.conn_mut(), &page).expect("apply");
+        pages += 1;
+        // Halfway through the snapshot the platform sends more: it arrives by the feed.
+        if pages == 3 && !ingested {
+            civitac::sync::ingest::ingest(open(&hub).conn_mut(), feed().as_bytes(), 3)
+                .expect("ingest");
+            ingested = true;
+        }
+        if !page.more {
+            break;
+        }
+    }
+    assert!(pages > 5, "{pages} pages");
+    let want = synced_digest(&open(&hub));
+    assert_eq!(synced_digest(&replica), want);
+    assert_eq!(
+        count(
+            &replica,
+            &format!("SELECT count(*) FROM forum_posts WHERE id = '{POST}'")
+        ),
+        1
+    );
 }

@@ -61,3 +61,36 @@ pub fn count(store: &Store, sql: &str) -> i64 {
 pub fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("read file")
 }
+
+/// Every synced table's rows in key order, one line per row: two databases
+/// hold the same data exactly when their digests are equal.
+#[allow(dead_code)]
+pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
+    use sha2::Digest;
+    civitac::sync::pull::SYNCED
+        .iter()
+        .map(|t| {
+            let mut stmt = store
+                .conn()
+                .prepare(&format!(
+                    "SELECT * FROM {} ORDER BY {}",
+                    t.table,
+                    t.key.join(", ")
+                ))
+                .expect("select");
+            let n = stmt.column_count();
+            let mut hash = sha2::Sha256::new();
+            let mut rows = 0;
+            let mut q = stmt.query([]).expect("query");
+            while let Some(r) = q.next().expect("row") {
+                for i in 0..n {
+                    hash.update(format!("{:?}|", r.get_ref(i).expect("cell")).as_bytes());
+                }
+                hash.update(b"\n");
+                rows += 1;
+            }
+            let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            (t.table.to_owned(), rows, digest)
+        })
+        .collect()
+}
