@@ -246,6 +246,15 @@ CREATE TABLE devices (
     revoked_at    TEXT
 );
 
+-- Tokens of the public platform (hub only): they may ingest, nothing else.
+CREATE TABLE platform_tokens (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    token_sha256  TEXT NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    revoked_at    TEXT
+);
+
 CREATE TABLE sms_deliveries (
     message_id   TEXT NOT NULL REFERENCES sms_messages (id),
     contact_id   TEXT NOT NULL REFERENCES sms_contacts (id),

@@ -51,7 +51,12 @@ fn a_token_is_shown_once_stored_hashed_and_revocable() {
     );
 
     let store = open(&db);
-    let actor = tokens::authenticate(store.conn(), &token).expect("valid token");
+    let tokens::Principal::Device { actor, device_name } =
+        tokens::authenticate(store.conn(), &token).expect("valid token")
+    else {
+        panic!("a device token")
+    };
+    assert_eq!(device_name, "laptop-dori");
     assert_eq!(
         (actor.login.as_str(), actor.role),
         ("mariam.traore", Role::Moderator)

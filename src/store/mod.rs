@@ -41,6 +41,8 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error("{}: a replica, not a hub database", .0.display())]
+    NotHub(PathBuf),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -94,6 +96,9 @@ impl StoreError {
                 "{} : schéma version {found}, plus récent que celui que ce civitac comprend ({supported}) ; mettez civitac à jour. Fichier laissé intact",
                 p(path)
             ),
+            (Self::NotHub(path), Fr) => {
+                format!("{} : c'est un réplica, pas la base d'un hub", p(path))
+            }
             (Self::Io { path, source }, Fr) => format!("{} : {source}", p(path)),
             (Self::Sqlite { path, source }, Fr) => format!("{} : {source}", p(path)),
         }
@@ -187,6 +192,11 @@ impl Store {
 
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The connection itself, for a long-lived owner such as the hub server.
+    pub fn into_conn(self) -> Connection {
+        self.conn
     }
 
     pub fn conn_mut(&mut self) -> &mut Connection {

@@ -1,10 +1,12 @@
-//! The hub side of sync. So far: ingest from the public platform and device
-//! tokens. The wire
-//! protocol, the hub server and the replica's client belong here too.
+//! Sync between replicas and the hub (DESIGN §5): the wire types, the hub's
+//! side (push application, change feed, ingest, tokens, storage backend, HTTP
+//! server) and the replica's (outbox batching, pull, HTTP client, the sync run).
 
+pub mod backend;
 pub mod client;
 pub mod hub;
 pub mod ingest;
 pub mod protocol;
 pub mod pull;
+pub mod server;
 pub mod tokens;

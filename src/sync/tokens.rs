@@ -95,15 +95,7 @@ pub fn issue(
     if taken {
         return Err(TokenError::DeviceTaken(device.to_owned()));
     }
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!(
-        "{PREFIX}{}",
-        secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let token = new_secret();
     let id = uuid::Uuid::now_v7().to_string();
     conn.execute(
         "INSERT INTO devices (id, staff_id, name, token_sha256, revoked_at) VALUES (?1, ?2, ?3, ?4, NULL)",
@@ -152,15 +144,78 @@ pub fn revoke(conn: &Connection, device: &str) -> Result<Device, TokenError> {
         .ok_or_else(|| TokenError::NoDevice(device.to_owned()))
 }
 
+fn new_secret() -> String {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    format!(
+        "{PREFIX}{}",
+        secret
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+/// Who presented a token: a staff member's device, or the public platform.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Principal {
+    Device { actor: Actor, device_name: String },
+    Platform { name: String },
+}
+
 /// Who a presented token speaks for, or `Refused` (unknown, revoked).
-pub fn authenticate(conn: &Connection, token: &str) -> Result<Actor, TokenError> {
+pub fn authenticate(conn: &Connection, token: &str) -> Result<Principal, TokenError> {
+    let digest = hash(token);
+    let device = conn
+        .prepare_cached(
+            "SELECT s.id, s.login, s.display_name, s.role, d.id, d.name FROM devices d JOIN staff s ON s.id = d.staff_id
+             WHERE d.token_sha256 = ?1 AND d.revoked_at IS NULL",
+        )?
+        .query_row([&digest], |r| {
+            Ok(Principal::Device {
+                actor: Actor {
+                    staff_id: r.get(0)?,
+                    login: r.get(1)?,
+                    display_name: r.get(2)?,
+                    role: r.get(3)?,
+                    device: r.get(4)?,
+                },
+                device_name: r.get(5)?,
+            })
+        })
+        .optional()?;
+    if let Some(d) = device {
+        return Ok(d);
+    }
     conn.prepare_cached(
-        "SELECT s.id, s.login, s.display_name, s.role, d.id FROM devices d JOIN staff s ON s.id = d.staff_id
-         WHERE d.token_sha256 = ?1 AND d.revoked_at IS NULL",
+        "SELECT name FROM platform_tokens WHERE token_sha256 = ?1 AND revoked_at IS NULL",
     )?
-    .query_row([hash(token)], |r| {
-        Ok(Actor { staff_id: r.get(0)?, login: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, device: r.get(4)? })
-    })
+    .query_row([&digest], |r| Ok(Principal::Platform { name: r.get(0)? }))
     .optional()?
     .ok_or(TokenError::Refused)
+}
+
+/// Issues a token for the public platform, which may only ingest.
+pub fn issue_platform(conn: &Connection, name: &str) -> Result<(String, String), TokenError> {
+    let taken: bool = conn
+        .prepare("SELECT 1 FROM platform_tokens WHERE name = ?1 AND revoked_at IS NULL")?
+        .exists([name])?;
+    if taken {
+        return Err(TokenError::DeviceTaken(name.to_owned()));
+    }
+    let token = new_secret();
+    let id = uuid::Uuid::now_v7().to_string();
+    conn.execute(
+        "INSERT INTO platform_tokens (id, name, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, name, hash(&token), crate::time::now()],
+    )?;
+    Ok((id, token))
+}
+
+/// Revokes a platform token by id or name.
+pub fn revoke_platform(conn: &Connection, name: &str) -> Result<bool, TokenError> {
+    Ok(conn.execute(
+        "UPDATE platform_tokens SET revoked_at = ?2 WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL",
+        params![name, crate::time::now()],
+    )? > 0)
 }

@@ -1,0 +1,168 @@
+//! What the hub's HTTP handlers need from storage, as a trait: the handlers
+//! know requests and answers, the backend knows tables. SQLite is the one
+//! backend today; a PostgreSQL one would implement the same trait without a
+//! handler changing. Every method is blocking; the server calls them off its
+//! async threads.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+
+use super::hub::{PushError, apply_push};
+use super::ingest::{self, Report};
+use super::protocol::{PushRequest, PushResponse};
+use super::pull::{Cursor, PullError, PullResponse, changes_since};
+use super::tokens::{self, Principal, TokenError};
+use crate::store::{Actor, Side, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// Unknown or revoked token.
+    #[error("unknown or revoked token")]
+    Refused,
+    /// The request itself is wrong (a bad cursor, an unsupported version).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A push stopped part-way by a storage failure: the answered ops stand,
+    /// the rest are to be sent again later.
+    #[error("temporary failure after {} op(s): {why}", partial.results.len())]
+    Partial { partial: PushResponse, why: String },
+    /// Storage is failing; try again later.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<rusqlite::Error> for BackendError {
+    fn from(e: rusqlite::Error) -> Self {
+        BackendError::Unavailable(e.to_string())
+    }
+}
+
+/// A stored upload file.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub path: PathBuf,
+    pub len: u64,
+}
+
+pub trait HubBackend: Send + Sync + 'static {
+    fn authenticate(&self, token: &str) -> Result<Principal, BackendError>;
+    fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError>;
+    fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError>;
+    /// JSON lines from the platform; bad lines are in the report, not errors.
+    fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError>;
+    /// The content of an upload, by its SHA-256 (lowercase hex).
+    fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError>;
+}
+
+/// The hub on one SQLite file (WAL): one connection writes (pushes and
+/// ingests are serialised, as SQLite would anyway), another reads, so pulls
+/// and token checks never wait behind a long ingest.
+pub struct SqliteHub {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    files: PathBuf,
+    auto_hide: i64,
+}
+
+/// Where a hub keeps upload contents unless told otherwise: `files/` beside its database.
+pub fn default_files_dir(db: &Path) -> PathBuf {
+    db.parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("files")
+}
+
+impl SqliteHub {
+    pub fn open(db: &Path, files: PathBuf, auto_hide: i64) -> Result<SqliteHub, StoreError> {
+        let open = || -> Result<Connection, StoreError> {
+            let store = Store::open(db)?;
+            if store.side()? != Side::Hub {
+                return Err(StoreError::NotHub(db.to_owned()));
+            }
+            let conn = store.into_conn();
+            // An answer says "applied" only once the op survives a power cut.
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(|source| StoreError::Sqlite {
+                    path: db.to_owned(),
+                    source,
+                })?;
+            Ok(conn)
+        };
+        Ok(SqliteHub {
+            writer: Mutex::new(open()?),
+            reader: Mutex::new(open()?),
+            files,
+            auto_hide,
+        })
+    }
+
+    fn with<T>(
+        lock: &Mutex<Connection>,
+        f: impl FnOnce(&mut Connection) -> Result<T, BackendError>,
+    ) -> Result<T, BackendError> {
+        // A panic while holding the lock leaves no half-done transaction
+        // behind (rusqlite rolls back on drop), so the connection is usable.
+        let mut conn = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut conn)
+    }
+}
+
+impl HubBackend for SqliteHub {
+    fn authenticate(&self, token: &str) -> Result<Principal, BackendError> {
+        Self::with(&self.reader, |c| match tokens::authenticate(c, token) {
+            Ok(p) => Ok(p),
+            Err(TokenError::Refused) => Err(BackendError::Refused),
+            Err(e) => Err(BackendError::Unavailable(e.to_string())),
+        })
+    }
+
+    fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError> {
+        Self::with(&self.writer, |c| match apply_push(c, actor, request) {
+            Ok(r) => Ok(r),
+            Err(PushError::Version(v)) => Err(BackendError::BadRequest(
+                PushError::Version(v).to_string(),
+            )),
+            Err(PushError::Temporary {
+                source, partial, ..
+            }) => Err(BackendError::Partial {
+                partial,
+                why: source.to_string(),
+            }),
+        })
+    }
+
+    fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError> {
+        Self::with(&self.reader, |c| {
+            // One read transaction: the page and its cursor agree.
+            let tx = c.transaction()?;
+            let page = changes_since(&tx, since, limit).map_err(|e| match e {
+                PullError::Sqlite(e) => BackendError::from(e),
+                other => BackendError::BadRequest(other.to_string()),
+            })?;
+            tx.finish()?;
+            Ok(page)
+        })
+    }
+
+    fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError> {
+        let auto_hide = self.auto_hide;
+        Self::with(&self.writer, |c| {
+            Ok(ingest::ingest(c, std::io::BufReader::new(lines), auto_hide)?)
+        })
+    }
+
+    fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Ok(None);
+        }
+        let path = self.files.join(sha256);
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Some(StoredFile { path, len: m.len() })),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(BackendError::Unavailable(format!("{}: {e}", path.display()))),
+        }
+    }
+}
