@@ -201,7 +201,8 @@ CREATE TABLE outbox (
     created_at  TEXT NOT NULL,
     op          TEXT NOT NULL,
     pushed_at   TEXT,
-    outcome     TEXT CHECK (outcome IS NULL OR outcome IN ('applied','duplicate','conflict','rejected'))
+    outcome     TEXT CHECK (outcome IS NULL OR outcome IN ('applied','duplicate','conflict','rejected')),
+    reason      TEXT   -- the hub's reason, for a rejected op or a conflict
 );
 CREATE INDEX outbox_pending ON outbox (seq) WHERE pushed_at IS NULL;
 

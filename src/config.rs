@@ -19,6 +19,18 @@ pub struct Config {
     pub db: Option<std::path::PathBuf>,
     /// `false` leaves the mouse to the terminal (so text can be selected and copied).
     pub mouse: Option<bool>,
+    /// The hub this user's replica syncs with (`civitac login` writes it).
+    pub hub: Option<HubConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    pub url: String,
+    /// The device token: this file is kept readable by its owner only.
+    pub token: String,
+    /// A PEM file of the authority that signed the hub's certificate.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -41,6 +53,56 @@ impl Config {
             return Err(format!("{}: lang = \"{l}\" (fr or en)", path.display()));
         }
         Ok(config)
+    }
+
+    /// Sets (or with `None` removes) the `[hub]` table and, if given, `db`,
+    /// keeping everything else in the file as it was. The file is replaced
+    /// atomically and readable by its owner only, as it holds a token.
+    pub fn save_hub(path: &Path, hub: Option<&HubConfig>, db: Option<&Path>) -> Result<(), String> {
+        let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(fail(&e)),
+        };
+        let mut table: toml::Table = text.parse().map_err(|e| fail(&e))?;
+        match hub {
+            Some(h) => {
+                let value = toml::Value::try_from(h).map_err(|e| fail(&e))?;
+                table.insert("hub".into(), value);
+            }
+            None => {
+                table.remove("hub");
+            }
+        }
+        if let Some(db) = db {
+            table.insert("db".into(), toml::Value::String(db.display().to_string()));
+        }
+        let out = toml::to_string(&table).map_err(|e| fail(&e))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+        }
+        let tmp = path.with_extension("toml.new");
+        {
+            use std::io::Write;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut f = options.open(&tmp).map_err(|e| fail(&e))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                f.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| fail(&e))?;
+            }
+            f.write_all(out.as_bytes()).map_err(|e| fail(&e))?;
+            f.sync_all().map_err(|e| fail(&e))?;
+        }
+        std::fs::rename(&tmp, path).map_err(|e| fail(&e))
     }
 
     pub fn lang(&self) -> Option<Lang> {

@@ -16,14 +16,17 @@ pub enum TokenCmd {
     /// Issue a token for a staff member's device; it is printed once, never stored.
     Issue {
         /// Staff login (created with this role if new).
-        #[arg(long, value_name = "LOGIN")]
-        staff: String,
+        #[arg(long, value_name = "LOGIN", required_unless_present = "platform")]
+        staff: Option<String>,
         /// admin, moderator or field_agent.
-        #[arg(long, value_name = "ROLE")]
-        role: String,
-        /// The device's name, e.g. laptop-dori.
+        #[arg(long, value_name = "ROLE", required_unless_present = "platform")]
+        role: Option<String>,
+        /// The device's name, e.g. laptop-dori (with --platform: the platform's name).
         #[arg(long, value_name = "NAME")]
         device: String,
+        /// A token for the public platform, which may only ingest.
+        #[arg(long, conflicts_with_all = ["staff", "role", "name"])]
+        platform: bool,
         /// The person's full name, for a new staff member.
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
@@ -37,8 +40,32 @@ pub enum TokenCmd {
     },
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8443 (port 0: any free port, printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Where upload contents are kept, by SHA-256 (default: files/ beside the database).
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
+    /// Hide a post pending review when it has this many open flags.
+    #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_AUTO_HIDE)]
+    pub auto_hide: i64,
+    /// Largest request body, in MiB, once decompressed.
+    #[arg(long, value_name = "MIB", default_value_t = 16)]
+    pub max_body_mib: usize,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum HubCmd {
+    /// Serve replicas and the platform over HTTP(S) until SIGTERM or ctrl-c.
+    Serve(ServeArgs),
     /// Device tokens (the hub database is `--db PATH`, created if missing).
     #[command(subcommand)]
     Token(TokenCmd),
@@ -82,9 +109,53 @@ fn hub_db(ctx: &Ctx) -> Result<PathBuf, Failure> {
     })
 }
 
+fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
+    let db = hub_db(ctx)?;
+    // Created if missing, like the other hub commands; refused if a replica.
+    drop(open_hub(&db, ctx.lang)?);
+    if args.auto_hide < 1 {
+        return Err(Failure::usage("--auto-hide must be at least 1"));
+    }
+    let files = args
+        .files
+        .clone()
+        .unwrap_or_else(|| crate::sync::backend::default_files_dir(&db));
+    std::fs::create_dir_all(&files)
+        .map_err(|e| Failure::new(format!("{}: {e}", files.display())))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(crate::sync::server::tls_acceptor(cert, key).map_err(Failure::new)?)
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let backend = crate::sync::backend::SqliteHub::open(&db, files, args.auto_hide)
+        .map_err(|e| Failure::new(e.message(ctx.lang)))?;
+    let limits = crate::sync::server::Limits {
+        max_body: args.max_body_mib.max(1) * 1024 * 1024,
+        ..Default::default()
+    };
+    crate::sync::server::serve_until_signalled(
+        std::sync::Arc::new(backend),
+        args.listen,
+        tls,
+        limits,
+        |addr| {
+            // The one line on stdout: scripts and tests read the address from it.
+            println!("{scheme}://{addr}");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            tracing::info!(target: "civitac::hub", %addr, db = %db.display(), "listening");
+        },
+    )
+    .map_err(|e| Failure::new(format!("{}: {e}", args.listen)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
+        HubCmd::Serve(args) => serve(ctx, args),
         HubCmd::Token(cmd) => {
             let db = hub_db(ctx)?;
             let store = open_hub(&db, lang)?;
@@ -92,11 +163,34 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             let fail = |e: tokens::TokenError| Failure::new(format!("{}: {e}", db.display()));
             match cmd {
                 TokenCmd::Issue {
+                    device,
+                    platform: true,
+                    ..
+                } => {
+                    let (id, token) = tokens::issue_platform(conn, &device).map_err(fail)?;
+                    eprintln!(
+                        "{}",
+                        match lang {
+                            Lang::Fr => format!(
+                                "plateforme {device} ({id}), ingestion seulement ; ce jeton ne sera plus jamais affiché :"
+                            ),
+                            Lang::En => format!(
+                                "platform {device} ({id}), ingest only; this token will never be shown again:"
+                            ),
+                        }
+                    );
+                    println!("{token}");
+                }
+                TokenCmd::Issue {
                     staff,
                     role,
                     device,
                     name,
+                    ..
                 } => {
+                    let (Some(staff), Some(role)) = (staff, role) else {
+                        return Err(Failure::usage("--staff and --role are required"));
+                    };
                     let role: Role = role.parse().map_err(|e: crate::domain::UnknownValue| {
                         Failure::usage(format!("--role: {e}"))
                     })?;
@@ -131,6 +225,16 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     }
                 }
                 TokenCmd::Revoke { device } => {
+                    if tokens::revoke_platform(conn, &device).map_err(fail)? {
+                        println!(
+                            "{}",
+                            match lang {
+                                Lang::Fr => format!("jeton de la plateforme {device} révoqué"),
+                                Lang::En => format!("platform token {device} revoked"),
+                            }
+                        );
+                        return Ok(ExitCode::SUCCESS);
+                    }
                     let d = tokens::revoke(conn, &device).map_err(fail)?;
                     println!(
                         "{}",

@@ -7,6 +7,7 @@ mod demo;
 mod hub;
 mod lists;
 mod output;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,7 +66,13 @@ pub enum Command {
     /// Keymaps for the console.
     #[command(subcommand)]
     Keymap(KeymapCmd),
-    /// Commands on the hub's database.
+    /// Attach this replica to a hub with a device token, then sync it.
+    Login(sync::LoginArgs),
+    /// Forget the hub's token (the replica stays).
+    Logout,
+    /// Push this replica's decisions to the hub, then pull what changed.
+    Sync(sync::SyncArgs),
+    /// Commands on the hub's database, and the hub server.
     #[command(subcommand)]
     Hub(hub::HubCmd),
 }
@@ -117,6 +124,8 @@ pub struct Ctx {
     pub mouse: bool,
     pub db: Option<PathBuf>,
     pub paths: Option<Paths>,
+    /// The hub from the configuration, once logged in.
+    pub hub: Option<crate::config::HubConfig>,
 }
 
 impl Ctx {
@@ -146,7 +155,12 @@ pub fn main() -> ExitCode {
         quiet_on_closed_pipe();
     }
     let paths = Paths::discover();
-    let _log = init_logging(paths.as_ref());
+    // A server logs to standard error (for its supervisor); everything else to a file.
+    let _log = if matches!(cli.command, Some(Command::Hub(hub::HubCmd::Serve(_)))) {
+        init_server_logging()
+    } else {
+        init_logging(paths.as_ref())
+    };
     let config = match paths
         .as_ref()
         .map(|p| crate::config::Config::load(&p.config_file()))
@@ -166,6 +180,7 @@ pub fn main() -> ExitCode {
         mouse: config.mouse.unwrap_or(true),
         db: cli.db.clone().or(config.db.clone()),
         paths,
+        hub: config.hub.clone(),
     };
     let result = match cli.command {
         None => ctx.db_path().and_then(|db| console(&ctx, db, keymap)),
@@ -178,6 +193,9 @@ pub fn main() -> ExitCode {
         Some(Command::Sms(cmd)) => lists::sms(&ctx, cmd),
         Some(Command::Audit(cmd)) => lists::audit(&ctx, cmd),
         Some(Command::Keymap(KeymapCmd::Check { file })) => keymap_check(&ctx, &file),
+        Some(Command::Login(args)) => sync::login(&ctx, args),
+        Some(Command::Logout) => sync::logout(&ctx),
+        Some(Command::Sync(args)) => sync::sync(&ctx, args),
         Some(Command::Hub(cmd)) => hub::run(&ctx, cmd),
     };
     match result {
@@ -214,6 +232,15 @@ fn init_logging(paths: Option<&Paths>) -> Option<()> {
     tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)
+        .try_init()
+        .ok()
+}
+
+fn init_server_logging() -> Option<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
         .try_init()
         .ok()
 }

@@ -309,11 +309,12 @@ pub struct OutboxEntry {
     pub op: String,
     pub pushed_at: Option<String>,
     pub outcome: Option<String>,
+    pub reason: Option<String>,
 }
 
 impl Listed for OutboxEntry {
     const SELECT: &'static str =
-        "SELECT x.op_id, x.seq, x.created_at, x.op, x.pushed_at, x.outcome FROM outbox x";
+        "SELECT x.op_id, x.seq, x.created_at, x.op, x.pushed_at, x.outcome, x.reason FROM outbox x";
     const SORT: (&'static str, &'static str) = ("x.created_at", "x.op_id");
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] = &["seq", "created_at", "outcome", "op"];
@@ -326,6 +327,7 @@ impl Listed for OutboxEntry {
             op: r.get(3)?,
             pushed_at: r.get(4)?,
             outcome: r.get(5)?,
+            reason: r.get(6)?,
         })
     }
 

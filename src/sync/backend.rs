@@ -69,9 +69,7 @@ pub struct SqliteHub {
 
 /// Where a hub keeps upload contents unless told otherwise: `files/` beside its database.
 pub fn default_files_dir(db: &Path) -> PathBuf {
-    db.parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join("files")
+    db.parent().unwrap_or_else(|| Path::new(".")).join("files")
 }
 
 impl SqliteHub {
@@ -121,9 +119,9 @@ impl HubBackend for SqliteHub {
     fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError> {
         Self::with(&self.writer, |c| match apply_push(c, actor, request) {
             Ok(r) => Ok(r),
-            Err(PushError::Version(v)) => Err(BackendError::BadRequest(
-                PushError::Version(v).to_string(),
-            )),
+            Err(PushError::Version(v)) => {
+                Err(BackendError::BadRequest(PushError::Version(v).to_string()))
+            }
             Err(PushError::Temporary {
                 source, partial, ..
             }) => Err(BackendError::Partial {
@@ -149,12 +147,20 @@ impl HubBackend for SqliteHub {
     fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError> {
         let auto_hide = self.auto_hide;
         Self::with(&self.writer, |c| {
-            Ok(ingest::ingest(c, std::io::BufReader::new(lines), auto_hide)?)
+            Ok(ingest::ingest(
+                c,
+                std::io::BufReader::new(lines),
+                auto_hide,
+            )?)
         })
     }
 
     fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             return Ok(None);
         }
         let path = self.files.join(sha256);
@@ -162,7 +168,10 @@ impl HubBackend for SqliteHub {
             Ok(m) if m.is_file() => Ok(Some(StoredFile { path, len: m.len() })),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(BackendError::Unavailable(format!("{}: {e}", path.display()))),
+            Err(e) => Err(BackendError::Unavailable(format!(
+                "{}: {e}",
+                path.display()
+            ))),
         }
     }
 }

@@ -68,8 +68,10 @@ pub fn record(conn: &mut Connection, response: &PushResponse) -> Result<Recorded
             .query_row([&r.op_id], |x| x.get(0))
             .optional()?;
         let body = body.ok_or_else(|| ClientError::Unknown(r.op_id.clone()))?;
-        tx.prepare_cached("UPDATE outbox SET pushed_at = ?2, outcome = ?3 WHERE op_id = ?1")?
-            .execute(params![r.op_id, now, r.outcome.as_str()])?;
+        tx.prepare_cached(
+            "UPDATE outbox SET pushed_at = ?2, outcome = ?3, reason = ?4 WHERE op_id = ?1",
+        )?
+        .execute(params![r.op_id, now, r.outcome.as_str(), r.reason])?;
         match r.outcome {
             Outcome::Applied => out.applied += 1,
             Outcome::Duplicate => out.duplicate += 1,

@@ -9,4 +9,6 @@ pub mod ingest;
 pub mod protocol;
 pub mod pull;
 pub mod server;
+pub mod session;
 pub mod tokens;
+pub mod transport;

@@ -348,7 +348,10 @@ async fn pull(
         .unwrap_or("start")
         .parse()
         .map_err(|e: super::pull::BadCursor| ApiError::bad_request(e.to_string()))?;
-    let limit = params.limit.unwrap_or(1_000).clamp(1, state.limits.max_pull);
+    let limit = params
+        .limit
+        .unwrap_or(1_000)
+        .clamp(1, state.limits.max_pull);
     let backend = state.backend.clone();
     let page = blocking(move || backend.pull(&since, limit)).await?;
     Ok(with_who(&actor.login, axum::Json(page)))
@@ -463,7 +466,11 @@ async fn file(
     let count = if len == 0 { 0 } else { end - start + 1 };
     let mut f = tokio::fs::File::open(&stored.path).await.map_err(|e| {
         tracing::error!(path = %stored.path.display(), error = %e, "file unreadable");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "file unreadable")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "file unreadable",
+        )
     })?;
     f.seek(SeekFrom::Start(start)).await.map_err(|e| {
         ApiError::new(
@@ -532,9 +539,8 @@ fn router(backend: Arc<dyn HubBackend>, limits: Limits) -> Router {
         limits: limits.clone(),
     };
     // Upload files are sent as they are: compressing them would break ranges.
-    let compress = DefaultPredicate::new().and(NotForContentType::const_new(
-        "application/octet-stream",
-    ));
+    let compress =
+        DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/whoami", get(whoami))
@@ -617,10 +623,12 @@ pub async fn serve(
         let tls = tls.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(Peer(peer));
-                app.clone().oneshot(request.map(Body::new))
-            });
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(Peer(peer));
+                    app.clone().oneshot(request.map(Body::new))
+                },
+            );
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(30));
@@ -643,8 +651,7 @@ pub async fn serve(
                             return;
                         }
                     };
-                    let conn =
-                        http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                     watcher.watch(conn).await
                 }
             };
@@ -654,7 +661,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("requests still running after the grace period were cut");
     }
 }

@@ -1,0 +1,400 @@
+//! `civitac login`, `logout` and `sync`: attaching a replica to a hub and
+//! syncing it, with progress on a terminal and a JSON summary for scripts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{CmdResult, Ctx, Failure};
+use crate::config::{Config, HubConfig};
+use crate::i18n::Lang;
+use crate::store::{Side, Store};
+use crate::sync::session::{self, Progress, Summary, SyncError};
+use crate::sync::transport::{HubClient, TransportError};
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The hub's address, e.g. https://hub.civitac.bf
+    #[arg(long, value_name = "URL")]
+    pub hub: String,
+    /// The device token an admin issued (`civitac hub token issue`).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CIVITAC_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
+    /// PEM file of the authority that signed the hub's certificate (a hub with its own CA).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Print a JSON summary on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Retries after a temporary failure (network, busy hub), with growing waits.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub retries: u32,
+}
+
+fn transport_message(e: &TransportError, lang: Lang) -> String {
+    match (e.status(), lang) {
+        (Some(401), Lang::Fr) => format!(
+            "{e}\nle hub refuse ce jeton (révoqué ?) : demandez-en un nouveau à un administrateur puis `civitac login`"
+        ),
+        (Some(401), Lang::En) => format!(
+            "{e}\nthe hub refuses this token (revoked?): ask an admin for a new one, then `civitac login`"
+        ),
+        _ => e.to_string(),
+    }
+}
+
+fn sync_message(e: &SyncError, lang: Lang) -> String {
+    match e {
+        SyncError::Transport(t) => transport_message(t, lang),
+        other => other.to_string(),
+    }
+}
+
+fn config_path(ctx: &Ctx) -> Result<PathBuf, Failure> {
+    ctx.paths
+        .as_ref()
+        .map(crate::paths::Paths::config_file)
+        .ok_or_else(|| Failure::new("no home directory found for the configuration file"))
+}
+
+/// A progress bar on standard error when it is a terminal; nothing otherwise.
+struct Bar {
+    bar: indicatif::ProgressBar,
+    lang: Lang,
+}
+
+impl Bar {
+    fn new(lang: Lang, quiet: bool) -> Bar {
+        let bar = if quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(0)
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Bar { bar, lang }
+    }
+
+    fn update(&self, p: Progress) {
+        match p {
+            Progress::Pushing { done, total } => {
+                self.bar
+                    .set_prefix(self.lang.pick("envoi", "push").to_owned());
+                self.bar.set_length(total as u64);
+                self.bar.set_position(done as u64);
+                self.bar
+                    .set_message(self.lang.pick("opérations", "ops").to_owned());
+            }
+            Progress::Pulling { rows, snapshot } => {
+                self.bar
+                    .set_prefix(self.lang.pick("réception", "pull").to_owned());
+                match snapshot {
+                    Some((table, tables)) => {
+                        self.bar.set_length(tables as u64);
+                        self.bar.set_position(table as u64);
+                        self.bar.set_message(format!(
+                            "{rows} {}",
+                            self.lang
+                                .pick("lignes (copie initiale)", "rows (first copy)")
+                        ));
+                    }
+                    None => {
+                        self.bar.set_length(0);
+                        self.bar
+                            .set_message(format!("{rows} {}", self.lang.pick("lignes", "rows")));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs a sync with retries; prints progress unless `quiet`.
+fn run_sync(
+    ctx: &Ctx,
+    store: &mut Store,
+    hub: &mut HubClient,
+    retries: u32,
+    quiet: bool,
+) -> Result<Summary, Failure> {
+    let lang = ctx.lang;
+    let bar = Bar::new(lang, quiet);
+    let mut attempt = 0;
+    let mut total = Summary::default();
+    loop {
+        let result = session::sync(store.conn_mut(), hub, &mut |p| bar.update(p));
+        match result {
+            Ok(s) => {
+                bar.bar.finish_and_clear();
+                merge(&mut total, s);
+                return Ok(total);
+            }
+            Err(e) if e.is_temporary() && attempt < retries => {
+                let retry_after = match &e {
+                    SyncError::Transport(TransportError::Http { retry_after, .. }) => *retry_after,
+                    _ => None,
+                };
+                let wait = session::backoff(attempt, retry_after);
+                bar.bar.suspend(|| {
+                    eprintln!(
+                        "{} ({}); {} {:.0} s",
+                        sync_message(&e, lang),
+                        lang.pick("échec temporaire", "temporary failure"),
+                        lang.pick("nouvel essai dans", "retrying in"),
+                        wait.as_secs_f64()
+                    )
+                });
+                std::thread::sleep(wait);
+                attempt += 1;
+            }
+            Err(e) => {
+                bar.bar.finish_and_clear();
+                return Err(Failure::new(sync_message(&e, lang)));
+            }
+        }
+    }
+}
+
+fn merge(total: &mut Summary, s: Summary) {
+    total.pushed += s.pushed;
+    total.applied += s.applied;
+    total.duplicate += s.duplicate;
+    total.conflict += s.conflict;
+    total.rejected += s.rejected;
+    total.pulled += s.pulled;
+    total.bytes_up += s.bytes_up;
+    total.bytes_down += s.bytes_down;
+    total.seconds += s.seconds;
+    total.clock_skew = s.clock_skew;
+    total.rejections.extend(s.rejections);
+}
+
+fn report(ctx: &Ctx, summary: &Summary, json: bool) {
+    let lang = ctx.lang;
+    if let Some(skew) = summary.skew_warning() {
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::Fr => format!(
+                    "attention : l'horloge de cet appareil a {} min d'écart avec celle du hub ; réglez-la (les heures des décisions en dépendent)",
+                    skew.abs() / 60
+                ),
+                Lang::En => format!(
+                    "warning: this device's clock is {} min off the hub's; set it right (decision times depend on it)",
+                    skew.abs() / 60
+                ),
+            }
+        );
+    }
+    for r in &summary.rejections {
+        eprintln!(
+            "{} {} ({}): {}",
+            lang.pick("refusé par le hub :", "refused by the hub:"),
+            r.action,
+            r.op_id,
+            crate::text::inline(&r.reason)
+        );
+    }
+    if json {
+        match serde_json::to_string(summary) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("{e}"),
+        }
+        return;
+    }
+    let s = summary;
+    println!(
+        "{}",
+        match lang {
+            Lang::Fr => format!(
+                "{} envoyées ({} appliquées, {} doublons, {} conflits, {} refusées), {} lignes reçues ; {} o envoyés, {} o reçus, {:.1} s",
+                s.pushed,
+                s.applied,
+                s.duplicate,
+                s.conflict,
+                s.rejected,
+                s.pulled,
+                s.bytes_up,
+                s.bytes_down,
+                s.seconds
+            ),
+            Lang::En => format!(
+                "{} pushed ({} applied, {} duplicate, {} conflict, {} rejected), {} rows pulled; {} B up, {} B down, {:.1} s",
+                s.pushed,
+                s.applied,
+                s.duplicate,
+                s.conflict,
+                s.rejected,
+                s.pulled,
+                s.bytes_up,
+                s.bytes_down,
+                s.seconds
+            ),
+        }
+    );
+    if s.conflict > 0 {
+        println!(
+            "{}",
+            lang.pick(
+                "des conflits attendent votre décision : écran Synchro (touche v) de la console",
+                "conflicts await your decision: the console's Sync screen (key v)",
+            )
+        );
+    }
+}
+
+pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
+    let lang = ctx.lang;
+    let mut hub = HubClient::new(&args.hub, &args.token, args.ca.as_deref())
+        .map_err(|e| Failure::new(e.to_string()))?;
+    let me = hub
+        .whoami()
+        .map_err(|e| Failure::new(transport_message(&e, lang)))?;
+    let db = ctx.db_path()?;
+    let mut store = if db.exists() {
+        let store = ctx.open()?;
+        if store.side()? != Side::Replica {
+            return Err(Failure::new(format!(
+                "{}: {}",
+                db.display(),
+                lang.pick(
+                    "c'est la base d'un hub, pas un réplica",
+                    "a hub database, not a replica"
+                )
+            )));
+        }
+        let owner = store.state("staff_id")?;
+        let attached = store.state("hub_url")?;
+        if owner.as_deref().is_some_and(|o| o != me.staff_id)
+            || attached.as_deref().is_some_and(|u| u != hub.base())
+        {
+            return Err(Failure::new(format!(
+                "{}: {}",
+                db.display(),
+                lang.pick(
+                    "ce réplica appartient à un autre compte ou à un autre hub ; choisissez un autre fichier avec --db",
+                    "this replica belongs to another account or hub; choose another file with --db",
+                )
+            )));
+        }
+        store
+    } else {
+        Store::create(&db, Side::Replica)?
+    };
+    store.sql(|c| {
+        let tx = c.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET login = excluded.login,
+               display_name = excluded.display_name, role = excluded.role",
+            rusqlite::params![me.staff_id, me.login, me.display_name, me.role],
+        )?;
+        crate::store::set_state(&tx, "staff_id", &me.staff_id)?;
+        crate::store::set_state(&tx, "device_id", &me.device_id)?;
+        crate::store::set_state(&tx, "device_name", &me.device_name)?;
+        crate::store::set_state(&tx, "hub_url", hub.base())?;
+        tx.commit()
+    })?;
+    let config = config_path(ctx)?;
+    let saved = HubConfig {
+        url: hub.base().to_owned(),
+        token: args.token.clone(),
+        ca: args
+            .ca
+            .as_ref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+    };
+    let db_abs = std::path::absolute(&db).unwrap_or_else(|_| db.clone());
+    Config::save_hub(
+        &config,
+        Some(&saved),
+        ctx.db.is_some().then_some(db_abs.as_path()),
+    )
+    .map_err(Failure::new)?;
+    eprintln!(
+        "{}",
+        match lang {
+            Lang::Fr => format!(
+                "connecté à {} comme {} ({}), appareil {} ; première synchronisation…",
+                hub.base(),
+                crate::text::inline(&me.display_name),
+                me.role,
+                crate::text::inline(&me.device_name)
+            ),
+            Lang::En => format!(
+                "logged in to {} as {} ({}), device {}; first sync…",
+                hub.base(),
+                crate::text::inline(&me.display_name),
+                me.role,
+                crate::text::inline(&me.device_name)
+            ),
+        }
+    );
+    let summary = run_sync(ctx, &mut store, &mut hub, 4, false)?;
+    report(ctx, &summary, false);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn logout(ctx: &Ctx) -> CmdResult {
+    let config = config_path(ctx)?;
+    if ctx.hub.is_none() {
+        println!(
+            "{}",
+            ctx.lang.pick("aucun hub configuré", "no hub configured")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    Config::save_hub(&config, None, None).map_err(Failure::new)?;
+    println!(
+        "{}",
+        ctx.lang.pick(
+            "déconnecté : jeton retiré de la configuration (le réplica et ses opérations en attente restent)",
+            "logged out: token removed from the configuration (the replica and its pending ops stay)",
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hub client from the configuration, or a clear "log in first".
+pub fn client(ctx: &Ctx) -> Result<HubClient, Failure> {
+    let hub = ctx.hub.as_ref().ok_or_else(|| {
+        Failure::new(ctx.lang.pick(
+            "aucun hub : connectez ce réplica avec `civitac login --hub URL --token JETON`",
+            "no hub: attach this replica with `civitac login --hub URL --token TOKEN`",
+        ))
+    })?;
+    HubClient::new(&hub.url, &hub.token, hub.ca.as_deref()).map_err(|e| Failure::new(e.to_string()))
+}
+
+pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
+    let mut hub = client(ctx)?;
+    let mut store = ctx.open()?;
+    if let Some(url) = store.state("hub_url")?
+        && url != hub.base()
+    {
+        return Err(Failure::new(format!(
+            "{}: {} {url}",
+            store.path().display(),
+            ctx.lang.pick(
+                "ce réplica est rattaché à un autre hub :",
+                "this replica is attached to another hub:"
+            )
+        )));
+    }
+    let summary = run_sync(ctx, &mut store, &mut hub, args.retries, args.json)?;
+    report(ctx, &summary, args.json);
+    Ok(ExitCode::SUCCESS)
+}

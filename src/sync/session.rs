@@ -1,0 +1,235 @@
+//! One sync, as DESIGN §5 orders it: push the outbox in batches until it is
+//! empty, then pull pages until the hub has no more; ops made meanwhile are
+//! pushed on a next round, on top of the hub's state. Each step commits on
+//! its own, so a sync cut anywhere is finished by the next one. Used by
+//! `civitac sync`, the console's sync key and the demo.
+
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::client::{self, ClientError};
+use super::pull::{self, PullError};
+use super::transport::{HubClient, TransportError};
+
+/// Ops per push request.
+pub const PUSH_BATCH: usize = 500;
+/// Rows per pull page.
+pub const PULL_PAGE: usize = 2_000;
+/// Rounds of push-then-pull before giving up on an outbox that keeps filling.
+const ROUNDS: usize = 3;
+/// A clock further than this from the hub's is worth a warning.
+pub const SKEW_WARNING: i64 = 5 * 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Pull(#[from] PullError),
+    #[error("the hub answered {answered} of {sent} ops; the rest will be sent again")]
+    Incomplete { sent: usize, answered: usize },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl SyncError {
+    /// Whether trying again later can help.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            SyncError::Transport(t) => t.is_temporary(),
+            SyncError::Incomplete { .. } => true,
+            SyncError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            SyncError::Client(_) | SyncError::Pull(_) => false,
+        }
+    }
+}
+
+/// Where a sync is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Progress {
+    Pushing {
+        done: usize,
+        total: usize,
+    },
+    Pulling {
+        rows: usize,
+        snapshot: Option<(usize, usize)>,
+    },
+}
+
+/// A refused op, with the hub's reason.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Rejection {
+    pub op_id: String,
+    pub action: String,
+    pub reason: String,
+}
+
+/// What a sync did (`civitac sync --json` prints this).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub pushed: usize,
+    pub applied: usize,
+    pub duplicate: usize,
+    pub conflict: usize,
+    pub rejected: usize,
+    pub pulled: usize,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub seconds: f64,
+    /// Hub clock minus this device's, in seconds.
+    pub clock_skew: Option<i64>,
+    pub rejections: Vec<Rejection>,
+}
+
+impl Summary {
+    pub fn skew_warning(&self) -> Option<i64> {
+        self.clock_skew.filter(|s| s.abs() > SKEW_WARNING)
+    }
+}
+
+fn pending(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.query_row(
+        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as usize)
+}
+
+/// Pushes everything pending, then pulls everything new.
+pub fn sync(
+    conn: &mut Connection,
+    hub: &mut HubClient,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Summary, SyncError> {
+    let started = Instant::now();
+    let (up, down) = (hub.bytes_up, hub.bytes_down);
+    let mut summary = Summary::default();
+    let result = rounds(conn, hub, progress, &mut summary);
+    summary.bytes_up = hub.bytes_up - up;
+    summary.bytes_down = hub.bytes_down - down;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.clock_skew = hub.skew;
+    result.map(|()| summary)
+}
+
+fn rounds(
+    conn: &mut Connection,
+    hub: &mut HubClient,
+    progress: &mut dyn FnMut(Progress),
+    summary: &mut Summary,
+) -> Result<(), SyncError> {
+    for _ in 0..ROUNDS {
+        push_all(conn, hub, progress, summary)?;
+        pull_all(conn, hub, progress, summary)?;
+        if pending(conn)? == 0 {
+            break;
+        }
+    }
+    crate::store::set_state(conn, "last_sync", &crate::time::now())?;
+    Ok(())
+}
+
+fn push_all(
+    conn: &mut Connection,
+    hub: &mut HubClient,
+    progress: &mut dyn FnMut(Progress),
+    summary: &mut Summary,
+) -> Result<(), SyncError> {
+    let total = summary.pushed + pending(conn)?;
+    progress(Progress::Pushing {
+        done: summary.pushed,
+        total,
+    });
+    loop {
+        let batch = client::next_batch(conn, PUSH_BATCH)?;
+        if batch.ops.is_empty() {
+            return Ok(());
+        }
+        let response = hub.push(&batch)?;
+        let recorded = client::record(conn, &response)?;
+        summary.pushed += response.results.len();
+        summary.applied += recorded.applied;
+        summary.duplicate += recorded.duplicate;
+        summary.conflict += recorded.conflict;
+        summary.rejected += recorded.rejected;
+        for r in &response.results {
+            if r.outcome == super::protocol::Outcome::Rejected {
+                let action = batch
+                    .ops
+                    .iter()
+                    .find(|o| o.op_id == r.op_id)
+                    .map(|o| o.op.op.action_name())
+                    .unwrap_or_default();
+                summary.rejections.push(Rejection {
+                    op_id: r.op_id.clone(),
+                    action: action.to_owned(),
+                    reason: r.reason.clone().unwrap_or_default(),
+                });
+            }
+        }
+        progress(Progress::Pushing {
+            done: summary.pushed,
+            total,
+        });
+        if response.results.len() < batch.ops.len() {
+            return Err(SyncError::Incomplete {
+                sent: batch.ops.len(),
+                answered: response.results.len(),
+            });
+        }
+    }
+}
+
+fn pull_all(
+    conn: &mut Connection,
+    hub: &mut HubClient,
+    progress: &mut dyn FnMut(Progress),
+    summary: &mut Summary,
+) -> Result<(), SyncError> {
+    loop {
+        let since = pull::cursor(conn)?;
+        let page = hub.pull(&since, PULL_PAGE)?;
+        summary.pulled += pull::apply_page(conn, &page)?;
+        progress(Progress::Pulling {
+            rows: summary.pulled,
+            snapshot: page.snapshot.map(|s| (s.table, s.tables)),
+        });
+        if !page.more {
+            return Ok(());
+        }
+    }
+}
+
+/// Waits before the `attempt`-th retry (1, 2, 4 … 60 s, with jitter so
+/// replicas cut by the same outage do not all come back at once).
+pub fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
+    let base = 1u64 << attempt.min(6);
+    let jitter = rand::random::<u64>() % (base * 250 + 1);
+    let wait = Duration::from_millis(base.min(60) * 1000 + jitter);
+    match retry_after {
+        Some(s) => wait.max(Duration::from_secs(s.min(600))),
+        None => wait,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(0, None) >= Duration::from_secs(1));
+        assert!(backoff(3, None) >= Duration::from_secs(8));
+        assert!(backoff(30, None) <= Duration::from_secs(61 + 16));
+        assert!(backoff(0, Some(30)) >= Duration::from_secs(30));
+    }
+}
