@@ -86,6 +86,11 @@ pub fn issue(
                 "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)",
                 params![id, login, display_name.unwrap_or(login), role],
             )?;
+            // Replicas learn of new colleagues (names in the audit log) by the feed.
+            conn.execute(
+                "INSERT INTO changes (entity, entity_id) VALUES ('staff', ?1)",
+                [&id],
+            )?;
             id
         }
     };

@@ -94,3 +94,5 @@ pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
         })
         .collect()
 }
+
+pub mod net;

@@ -1,0 +1,508 @@
+//! Sync end to end: a real `civitac hub serve` on 127.0.0.1 (port 0) and
+//! replicas driven through `civitac login` and `civitac sync`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::net::*;
+use common::*;
+
+fn hub_store(db: &std::path::Path) -> civitac::store::Store {
+    open(db)
+}
+
+fn post_status(store: &civitac::store::Store, id: &str) -> String {
+    store
+        .conn()
+        .query_row("SELECT status FROM forum_posts WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .expect("post")
+}
+
+#[test]
+fn two_moderators_deciding_differently_make_one_conflict_and_the_same_decision_merges() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    let b = Replica::new(dir.path(), "b");
+    a.login(&hub.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
+    b.login(
+        &hub.url,
+        &issue(&db, "test.boukary", "moderator", "laptop-b"),
+    );
+    // The first pull filled the replica from nothing.
+    assert_eq!(synced_digest(&b.store()), synced_digest(&hub_store(&db)));
+
+    let (contested, agreed) = {
+        let s = hub_store(&db);
+        let mut stmt = s
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' AND flag_count > 0 ORDER BY id LIMIT 2")
+            .expect("q");
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids");
+        (ids[0].clone(), ids[1].clone())
+    };
+    a.run(&["forum", "hide", &contested, "--reason", "Insultes", "-y"]);
+    b.run(&["forum", "remove", &contested, "--reason", "Spam", "-y"]);
+    a.run(&["forum", "hide", &agreed, "--reason", "Hors sujet", "-y"]);
+    b.run(&[
+        "forum",
+        "hide",
+        &agreed,
+        "--reason",
+        "Hors sujet aussi",
+        "-y",
+    ]);
+
+    let first = a.sync();
+    assert_eq!(
+        (first["pushed"].as_u64(), first["applied"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let second = b.sync();
+    assert_eq!(second["pushed"], 2);
+    assert_eq!(second["conflict"], 1, "{second}");
+    assert_eq!(second["duplicate"], 1, "the same decision merges: {second}");
+    assert_eq!(second["applied"], 0);
+
+    // The rules table: the first decision stands; both are recorded.
+    let h = hub_store(&db);
+    assert_eq!(post_status(&h, &contested), "hidden");
+    assert_eq!(
+        count(
+            &h,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE entity_id = '{contested}' AND action = 'post.hide'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &h,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE entity_id = '{contested}' AND action = 'post.remove.conflict'"
+            )
+        ),
+        1
+    );
+    // B sees the hub's state and keeps the conflict for its Synchro screen.
+    let bs = b.store();
+    assert_eq!(post_status(&bs, &contested), "hidden");
+    assert_eq!(
+        count(
+            &bs,
+            &format!(
+                "SELECT count(*) FROM conflicts WHERE entity_id = '{contested}' AND resolved_at IS NULL"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(&bs, "SELECT count(*) FROM outbox WHERE pushed_at IS NULL"),
+        0
+    );
+    // After A pulls again, everyone agrees with the hub.
+    a.sync();
+    let want = synced_digest(&h);
+    assert_eq!(synced_digest(&a.store()), want);
+    assert_eq!(synced_digest(&bs), want);
+}
+
+/// Forwards connections to the hub; while `drop_answers` > 0, it forwards a
+/// request but throws the hub's answer away and cuts the connection.
+struct CuttingProxy {
+    url: String,
+    drop_answers: Arc<AtomicUsize>,
+}
+
+impl CuttingProxy {
+    fn start(target: &str) -> CuttingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let target = target.trim_start_matches("http://").to_owned();
+        let drop_answers = Arc::new(AtomicUsize::new(0));
+        let drops = drop_answers.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let target = target.clone();
+                let drops = drops.clone();
+                std::thread::spawn(move || relay(client, &target, &drops));
+            }
+        });
+        CuttingProxy { url, drop_answers }
+    }
+}
+
+fn relay(client: TcpStream, target: &str, drops: &AtomicUsize) {
+    let Ok(upstream) = TcpStream::connect(target) else {
+        return;
+    };
+    let (mut c_read, mut u_write) = (
+        client.try_clone().expect("clone"),
+        upstream.try_clone().expect("clone"),
+    );
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut c_read, &mut u_write);
+    });
+    let mut u_read = upstream;
+    let mut c_write = client;
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = match u_read.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let cut = drops
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| d.checked_sub(1))
+            .is_ok();
+        if cut {
+            // The hub has answered (so it committed); the replica never hears it.
+            let _ = c_write.shutdown(std::net::Shutdown::Both);
+            let _ = u_read.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        if c_write.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = c_write.shutdown(std::net::Shutdown::Both);
+}
+
+#[test]
+fn a_push_whose_answer_is_lost_is_answered_duplicate_and_applied_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let proxy = CuttingProxy::start(&hub.url);
+    let r = Replica::new(dir.path(), "r");
+    r.login(&proxy.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
+    r.run(&[
+        "forum",
+        "hide",
+        "--where",
+        "flagged=yes",
+        "--reason",
+        "Propos injurieux",
+        "-y",
+    ]);
+    let queued = count(
+        &r.store(),
+        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+    );
+    assert!(queued > 10, "{queued}");
+
+    proxy.drop_answers.store(1, Ordering::SeqCst);
+    let failed = r
+        .cmd()
+        .args(["sync", "--retries", "0"])
+        .output()
+        .expect("runs");
+    assert!(!failed.status.success(), "the cut is reported");
+    let h = hub_store(&db);
+    let applied = count(&h, "SELECT count(*) FROM applied_ops");
+    assert_eq!(applied, queued, "the hub committed the whole batch");
+    // The replica does not know: its outbox still holds everything.
+    assert_eq!(
+        count(
+            &r.store(),
+            "SELECT count(*) FROM outbox WHERE pushed_at IS NULL"
+        ),
+        queued
+    );
+
+    let retry = r.sync();
+    assert_eq!(retry["duplicate"].as_i64(), Some(queued), "{retry}");
+    assert_eq!(retry["applied"], 0);
+    assert_eq!(count(&h, "SELECT count(*) FROM applied_ops"), queued);
+    assert_eq!(
+        count(
+            &h,
+            "SELECT count(*) FROM audit_log WHERE action = 'post.hide' AND actor = 'test.awa'"
+        ),
+        queued,
+        "each decision applied exactly once"
+    );
+    assert_eq!(synced_digest(&r.store()), synced_digest(&h));
+}
+
+#[test]
+fn a_revoked_token_is_refused_at_once_and_logout_forgets_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let r = Replica::new(dir.path(), "r");
+    let token = issue(&db, "test.awa", "moderator", "laptop-a");
+    r.login(&hub.url, &token);
+    let config = std::fs::read_to_string(r.config()).expect("config");
+    assert!(config.contains(&token) && config.contains(&hub.url));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(r.config())
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the token is readable by its owner only"
+        );
+    }
+    r.sync();
+    revoke(&db, "laptop-a");
+    let out = r
+        .cmd()
+        .args(["sync", "--retries", "0"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("401") && err.contains("revoked"), "{err}");
+
+    r.assert_cmd().arg("logout").assert().success();
+    let config = std::fs::read_to_string(r.config()).expect("config");
+    assert!(!config.contains(&token), "{config}");
+    let out = r.cmd().args(["sync"]).output().expect("runs");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("civitac login"));
+}
+
+#[test]
+fn a_refused_op_never_blocks_the_ops_behind_it() {
+    use civitac::ops::{Envelope, OP_FORMAT, Op};
+    use civitac::sync::protocol::{PROTOCOL_VERSION, PushRequest, PushedOp};
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let token = issue(&db, "test.fatou", "field_agent", "tablet-f");
+    let (post, org) = {
+        let h = hub_store(&db);
+        (
+            first_id(&h, "forum_posts", "status = 'visible' AND flag_count > 0"),
+            first_id(&h, "organizations", "status = 'charter_received'"),
+        )
+    };
+    // A modified client: a field agent pushes a moderation op, then a legitimate one.
+    let hide = Op::ModeratePost {
+        post_id: post.clone(),
+        seen_status: civitac::domain::forum::PostStatus::Visible,
+        action: civitac::domain::forum::PostAction::Hide,
+        reason: Some("je peux ?".into()),
+    };
+    let advance = Op::SetEnrollmentStatus {
+        org_id: org.clone(),
+        seen_status: civitac::domain::enrollment::Stage::CharterReceived,
+        action: civitac::domain::enrollment::EnrollmentAction::RecordContact,
+        reason: None,
+        charter: None,
+    };
+    let pushed = |seq, op| PushedOp {
+        op_id: uuid::Uuid::now_v7().to_string(),
+        seq,
+        created_at: "2026-11-02T10:00:00.000Z".into(),
+        op: Envelope { v: OP_FORMAT, op },
+    };
+    let request = PushRequest {
+        v: PROTOCOL_VERSION,
+        ops: vec![pushed(1, hide), pushed(2, advance)],
+    };
+    let mut client =
+        civitac::sync::transport::HubClient::new(&hub.url, &token, None).expect("client");
+    let answer = client.push(&request).expect("push");
+    let outcomes: Vec<&str> = answer.results.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["rejected", "applied"], "{answer:?}");
+    assert!(
+        answer.results[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("field_agent")),
+        "{answer:?}"
+    );
+    let h = hub_store(&db);
+    assert_eq!(post_status(&h, &post), "visible", "the hub enforces roles");
+    let stage: String = h
+        .conn()
+        .query_row(
+            "SELECT status FROM organizations WHERE id = ?1",
+            [&org],
+            |r| r.get(0),
+        )
+        .expect("org");
+    assert_eq!(stage, "contacted");
+}
+
+/// Sends raw bytes as an HTTP request and returns (status, body).
+fn raw(url: &str, request: &[u8]) -> (u16, String) {
+    raw_then(url, request, false)
+}
+
+/// `hang_up`: close our side after sending (a client that gave up mid-body).
+fn raw_then(url: &str, request: &[u8], hang_up: bool) -> (u16, String) {
+    let addr = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    s.write_all(request).expect("send");
+    if hang_up {
+        let _ = s.shutdown(std::net::Shutdown::Write);
+    }
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+fn post_raw(url: &str, path: &str, token: &str, extra_headers: &str, body: &[u8]) -> (u16, String) {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n{extra_headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    raw(url, &req)
+}
+
+#[test]
+fn malformed_truncated_and_oversize_bodies_get_clear_json_errors() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &["--max-body-mib", "1"]);
+    let token = issue(&db, "test.awa", "moderator", "laptop-a");
+
+    let (status, body) = post_raw(
+        &hub.url,
+        "/v1/push",
+        &token,
+        "",
+        b"{\"v\":1,\"ops\":[{\"op_id\":",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"code\":\"bad_request\""), "{body}");
+
+    // Content-Length promises more than arrives, then the client hangs up.
+    let req = format!(
+        "POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 5000\r\n\r\n{{\"v\":1,"
+    )
+    .into_bytes();
+    let (status, _) = raw_then(&hub.url, &req, true);
+    assert!(status == 400 || status == 0, "{status}");
+
+    let big = vec![b' '; 2 * 1024 * 1024];
+    let (status, body) = post_raw(&hub.url, "/v1/push", &token, "", &big);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("too_large"), "{body}");
+
+    // A small zstd body that inflates past the limit is refused the same way.
+    let bomb = zstd::encode_all(&vec![b' '; 8 * 1024 * 1024][..], 19).expect("zstd");
+    assert!(bomb.len() < 10_000);
+    let (status, body) = post_raw(
+        &hub.url,
+        "/v1/push",
+        &token,
+        "Content-Encoding: zstd\r\n",
+        &bomb,
+    );
+    assert_eq!(status, 413, "{body}");
+
+    let (status, body) = post_raw(&hub.url, "/v1/push", "cvt_nope", "", b"{}");
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("unauthorized"));
+    let (status, body) = raw(
+        &hub.url,
+        b"GET /v1/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("not_found"));
+    // After all that the hub still serves.
+    let (status, body) = raw(
+        &hub.url,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn failed_authentication_is_rate_limited_per_address() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let (status, _) = raw(
+            &hub.url,
+            format!("GET /v1/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cvt_guess{i}\r\nConnection: close\r\n\r\n").as_bytes(),
+        );
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+}
+
+#[test]
+fn the_platform_ingests_over_http_and_replicas_pull_what_it_sent() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let platform = platform_token(&db, "civitac.bf");
+    let device = issue(&db, "test.awa", "moderator", "laptop-a");
+    let r = Replica::new(dir.path(), "r");
+    r.login(&hub.url, &device);
+
+    let post = "019a0000-0000-7000-8000-00000000b001";
+    let lines = format!(
+        "{{\"type\":\"post\",\"id\":\"{post}\",\"thread\":{{\"id\":\"019a0000-0000-7000-8000-00000000b002\",\"title\":\"Forage de Bassinko\"}},\"author\":{{\"id\":\"019a0000-0000-7000-8000-00000000b003\",\"name\":\"Salif\"}},\"body\":\"La pompe est en panne \\u001b[2J depuis mardi\",\"created_at\":\"2026-11-20T08:00:00Z\"}}\nnot json\n{{\"type\":\"flag\",\"post_id\":\"{post}\",\"reporter\":\"c9\",\"reason\":\"spam\",\"created_at\":\"2026-11-20T09:00:00Z\"}}\n"
+    );
+    let (status, body) = post_raw(&hub.url, "/v1/ingest", &platform, "", lines.as_bytes());
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        (report["posts"].as_u64(), report["flags"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(report["bad"][0]["line"], 2, "{report}");
+
+    // A device token may not ingest, a platform token may not pull.
+    let (status, _) = post_raw(&hub.url, "/v1/ingest", &device, "", lines.as_bytes());
+    assert_eq!(status, 403);
+    let (status, _) = raw(
+        &hub.url,
+        format!("GET /v1/pull HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {platform}\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(status, 403);
+
+    let summary = r.sync();
+    assert!(summary["pulled"].as_u64().unwrap_or(0) >= 4, "{summary}");
+    let s = r.store();
+    assert_eq!(
+        count(
+            &s,
+            &format!("SELECT count(*) FROM forum_posts WHERE id = '{post}' AND flag_count = 1")
+        ),
+        1
+    );
+}
+
+#[test]
+fn the_hub_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let mut hub = HubProcess::start(&db, &[]);
+    let status = hub.terminate();
+    assert!(status.success(), "{status:?}");
+}
