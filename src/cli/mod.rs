@@ -151,7 +151,16 @@ pub struct NoArgs {}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.command.is_some() {
+    // Not for commands that talk over the network: a peer closing its socket
+    // would kill them with SIGPIPE instead of returning an error to handle.
+    let networked = matches!(
+        cli.command,
+        None | Some(Command::Demo(_))
+            | Some(Command::Login(_))
+            | Some(Command::Sync(_))
+            | Some(Command::Hub(hub::HubCmd::Serve(_)))
+    );
+    if !networked {
         quiet_on_closed_pipe();
     }
     let paths = Paths::discover();

@@ -39,6 +39,12 @@ pub struct SyncArgs {
     /// Retries after a temporary failure (network, busy hub), with growing waits.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub retries: u32,
+    /// Ops per push request (smaller on a poor link: a cut loses less).
+    #[arg(long, value_name = "N", default_value_t = session::PUSH_BATCH)]
+    pub batch: usize,
+    /// Rows per pull page.
+    #[arg(long, value_name = "N", default_value_t = session::PULL_PAGE)]
+    pub page: usize,
 }
 
 fn transport_message(e: &TransportError, lang: Lang) -> String {
@@ -128,6 +134,7 @@ fn run_sync(
     store: &mut Store,
     hub: &mut HubClient,
     retries: u32,
+    sizes: session::Sizes,
     quiet: bool,
 ) -> Result<Summary, Failure> {
     let lang = ctx.lang;
@@ -135,7 +142,7 @@ fn run_sync(
     let mut attempt = 0;
     let mut total = Summary::default();
     loop {
-        let result = session::sync(store.conn_mut(), hub, &mut |p| bar.update(p));
+        let result = session::sync(store.conn_mut(), hub, sizes, &mut |p| bar.update(p));
         match result {
             Ok(s) => {
                 bar.bar.finish_and_clear();
@@ -343,7 +350,14 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
             ),
         }
     );
-    let summary = run_sync(ctx, &mut store, &mut hub, 4, false)?;
+    let summary = run_sync(
+        ctx,
+        &mut store,
+        &mut hub,
+        4,
+        session::Sizes::default(),
+        false,
+    )?;
     report(ctx, &summary, false);
     Ok(ExitCode::SUCCESS)
 }
@@ -394,7 +408,11 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
             )
         )));
     }
-    let summary = run_sync(ctx, &mut store, &mut hub, args.retries, args.json)?;
+    let sizes = session::Sizes {
+        push_batch: args.batch.max(1),
+        pull_page: args.page.max(1),
+    };
+    let summary = run_sync(ctx, &mut store, &mut hub, args.retries, sizes, args.json)?;
     report(ctx, &summary, args.json);
     Ok(ExitCode::SUCCESS)
 }

@@ -249,15 +249,7 @@ fn restore_indexes(
 
 /// Removes a database file and its WAL companions, if present.
 fn remove_db(path: &Path) -> std::io::Result<()> {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        match std::fs::remove_file(PathBuf::from(p)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    Ok(())
+    crate::store::remove_with_journals(path)
 }
 
 /// The demo may replace its own earlier output, never anything else.

@@ -171,18 +171,35 @@ impl Store {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+        // Built under a temporary name and renamed into place complete: a
+        // process killed half-way never leaves a half-made database under the
+        // real name (which every later run would refuse).
+        let mut building = path.as_os_str().to_owned();
+        building.push(".creating");
+        let building = PathBuf::from(building);
+        let io = |source| StoreError::Io {
             path: path.to_owned(),
             source,
-        })?;
-        let mut store = Store {
-            conn,
-            path: path.to_owned(),
         };
+        remove_with_journals(&building).map_err(io)?;
+        {
+            let conn = Connection::open(&building).map_err(|source| StoreError::Sqlite {
+                path: path.to_owned(),
+                source,
+            })?;
+            let mut store = Store {
+                conn,
+                path: path.to_owned(),
+            };
+            // DELETE while building, so the closed file is whole on its own.
+            store.sql(|c| c.pragma_update(None, "journal_mode", "DELETE"))?;
+            store.configure_connection()?;
+            store.migrate()?;
+            store.set_state("side", side.as_str())?;
+        }
+        std::fs::rename(&building, path).map_err(io)?;
+        let store = Store::open(path)?;
         store.sql(|c| c.pragma_update(None, "journal_mode", "WAL"))?;
-        store.configure()?;
-        store.migrate()?;
-        store.set_state("side", side.as_str())?;
         Ok(store)
     }
 
@@ -269,6 +286,17 @@ impl Store {
     }
 
     fn configure(&self) -> Result<(), StoreError> {
+        self.configure_connection()?;
+        self.sql(|c| {
+            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                c.pragma_update(None, "journal_mode", "WAL")?;
+            }
+            Ok(())
+        })
+    }
+
+    fn configure_connection(&self) -> Result<(), StoreError> {
         self.sql(|c| {
             c.busy_timeout(std::time::Duration::from_secs(5))?;
             c.pragma_update(None, "foreign_keys", "ON")?;
@@ -278,10 +306,6 @@ impl Store {
             c.pragma_update(None, "cache_size", -32_768)?;
             // Savepoint sub-journals in memory, not a temporary file per batch.
             c.pragma_update(None, "temp_store", "MEMORY")?;
-            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                c.pragma_update(None, "journal_mode", "WAL")?;
-            }
             Ok(())
         })
     }
@@ -329,6 +353,19 @@ impl Store {
     pub fn owner(&self) -> Result<Option<Actor>, StoreError> {
         self.sql(owner)
     }
+}
+
+/// Removes a database file and its journals, if there.
+pub fn remove_with_journals(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(PathBuf::from(p)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Some columns of one row as a JSON object (`None` if there is no such row):

@@ -104,16 +104,33 @@ fn pending(conn: &Connection) -> rusqlite::Result<usize> {
     .map(|n| n as usize)
 }
 
+/// Request sizes: smaller on a poor link, where a cut loses less.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sizes {
+    pub push_batch: usize,
+    pub pull_page: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes {
+            push_batch: PUSH_BATCH,
+            pull_page: PULL_PAGE,
+        }
+    }
+}
+
 /// Pushes everything pending, then pulls everything new.
 pub fn sync(
     conn: &mut Connection,
     hub: &mut HubClient,
+    sizes: Sizes,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Summary, SyncError> {
     let started = Instant::now();
     let (up, down) = (hub.bytes_up, hub.bytes_down);
     let mut summary = Summary::default();
-    let result = rounds(conn, hub, progress, &mut summary);
+    let result = rounds(conn, hub, sizes, progress, &mut summary);
     summary.bytes_up = hub.bytes_up - up;
     summary.bytes_down = hub.bytes_down - down;
     summary.seconds = started.elapsed().as_secs_f64();
@@ -124,12 +141,13 @@ pub fn sync(
 fn rounds(
     conn: &mut Connection,
     hub: &mut HubClient,
+    sizes: Sizes,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
     for _ in 0..ROUNDS {
-        push_all(conn, hub, progress, summary)?;
-        pull_all(conn, hub, progress, summary)?;
+        push_all(conn, hub, sizes.push_batch, progress, summary)?;
+        pull_all(conn, hub, sizes.pull_page, progress, summary)?;
         if pending(conn)? == 0 {
             break;
         }
@@ -141,6 +159,7 @@ fn rounds(
 fn push_all(
     conn: &mut Connection,
     hub: &mut HubClient,
+    batch_size: usize,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
@@ -150,7 +169,7 @@ fn push_all(
         total,
     });
     loop {
-        let batch = client::next_batch(conn, PUSH_BATCH)?;
+        let batch = client::next_batch(conn, batch_size.max(1))?;
         if batch.ops.is_empty() {
             return Ok(());
         }
@@ -192,12 +211,13 @@ fn push_all(
 fn pull_all(
     conn: &mut Connection,
     hub: &mut HubClient,
+    page_size: usize,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
     loop {
         let since = pull::cursor(conn)?;
-        let page = hub.pull(&since, PULL_PAGE)?;
+        let page = hub.pull(&since, page_size.max(1))?;
         summary.pulled += pull::apply_page(conn, &page)?;
         progress(Progress::Pulling {
             rows: summary.pulled,

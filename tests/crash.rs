@@ -1,0 +1,191 @@
+//! kill -9 at many points: of the client mid-push and mid-pull, of the hub
+//! mid-push. After a last sync every op is applied exactly once and the
+//! replica equals the hub on every synced table.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::net::*;
+use common::*;
+use rand::{Rng, SeedableRng};
+
+/// Starts `args` on the replica and kills it with SIGKILL after `after`.
+fn killed_after(r: &Replica, args: &[&str], after: Duration) {
+    let mut child = r
+        .cmd()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(after);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn sync_until_done(r: &Replica) {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let out = r
+            .cmd()
+            .args(["sync", "--json", "--retries", "3"])
+            .output()
+            .expect("sync");
+        if out.status.success() {
+            return;
+        }
+        last = String::from_utf8_lossy(&out.stderr).into_owned();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    panic!("sync never completed: {last}");
+}
+
+#[test]
+fn kill_9_anywhere_loses_nothing_and_doubles_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let mut hub = HubProcess::start(&db, &[]);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261126);
+
+    // A replica whose first pull (the snapshot) is killed again and again.
+    let b = Replica::new(dir.path(), "b");
+    let token_b = issue(&db, "test.bintou", "moderator", "laptop-b");
+    let mut cut_in_snapshot = 0;
+    for _ in 0..4 {
+        let after = Duration::from_millis(rng.random_range(100..900));
+        killed_after(
+            &b,
+            &["login", "--hub", &hub.url, "--token", &token_b],
+            after,
+        );
+        let cursor =
+            b.db.exists()
+                .then(|| b.store().state("pull_cursor").expect("state"))
+                .flatten();
+        if cursor.is_some_and(|c| c.starts_with("s:")) {
+            cut_in_snapshot += 1;
+        }
+    }
+    assert!(cut_in_snapshot > 0, "no kill landed inside the first pull");
+    if !b.config().exists() {
+        b.login(&hub.url, &token_b);
+    }
+
+    // A replica with many ops to push, made in three waves on the same posts.
+    let a = Replica::new(dir.path(), "a");
+    a.login(&hub.url, &issue(&db, "test.adama", "admin", "laptop-a"));
+    a.run(&[
+        "forum",
+        "hide",
+        "--where",
+        "flagged=yes",
+        "--reason",
+        "Vague 1",
+        "-y",
+    ]);
+    a.run(&["forum", "restore", "--where", "status=hidden", "-y"]);
+    a.run(&[
+        "enrollments",
+        "contacted",
+        "--where",
+        "status=charter_received",
+        "-y",
+    ]);
+    let ops = count(&a.store(), "SELECT count(*) FROM outbox");
+    assert!(ops > 300, "{ops} ops");
+
+    let mut cut_mid_push = 0;
+    for round in 0..12 {
+        // New decisions keep arriving between cuts.
+        let ids: Vec<String> = {
+            let s = a.store();
+            let mut stmt = s
+                .conn()
+                .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 60 OFFSET ?1")
+                .expect("q");
+            stmt.query_map([round * 60], |r| r.get(0))
+                .expect("q")
+                .collect::<Result<_, _>>()
+                .expect("ids")
+        };
+        let mut args = vec!["forum", "hide", "--reason", "Vague", "-y"];
+        args.extend(ids.iter().map(String::as_str));
+        a.run(&args);
+        let ops = count(&a.store(), "SELECT count(*) FROM outbox");
+        let after = Duration::from_millis(rng.random_range(20..450));
+        if round % 3 == 2 {
+            // The hub dies mid-push: start a sync, kill the hub under it.
+            let mut child = a
+                .cmd()
+                .args(["sync", "--retries", "0", "--batch", "10"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn");
+            std::thread::sleep(after);
+            hub.restart();
+            let _ = child.kill();
+            let _ = child.wait();
+        } else {
+            killed_after(
+                &a,
+                &["sync", "--retries", "0", "--batch", "10", "--page", "200"],
+                after,
+            );
+        }
+        let at_hub = count(&open(&db), "SELECT count(*) FROM applied_ops");
+        eprintln!("round {round}: {at_hub}/{ops} after {after:?}");
+        if at_hub > 0 && at_hub < ops {
+            cut_mid_push += 1;
+        }
+        let other = Duration::from_millis(rng.random_range(20..400));
+        killed_after(
+            &b,
+            &["sync", "--retries", "0", "--batch", "10", "--page", "200"],
+            other,
+        );
+    }
+
+    assert!(cut_mid_push > 0, "no kill landed inside a push");
+    let ops = count(&a.store(), "SELECT count(*) FROM outbox");
+    sync_until_done(&a);
+    sync_until_done(&b);
+    sync_until_done(&a);
+
+    let h = open(&db);
+    let rs = a.store();
+    assert_eq!(
+        count(&rs, "SELECT count(*) FROM outbox WHERE pushed_at IS NULL"),
+        0
+    );
+    assert_eq!(
+        count(
+            &h,
+            "SELECT count(*) FROM applied_ops WHERE outcome = 'applied'"
+        ),
+        ops,
+        "every op applied once at the hub"
+    );
+    // Each op left exactly one audit row at the hub, under its own id.
+    let mut stmt = rs.conn().prepare("SELECT op_id FROM outbox").expect("q");
+    let ids: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("ids");
+    for id in &ids {
+        assert_eq!(
+            count(
+                &h,
+                &format!("SELECT count(*) FROM audit_log WHERE id = '{id}'")
+            ),
+            1,
+            "{id}"
+        );
+    }
+    let want = synced_digest(&h);
+    assert_eq!(synced_digest(&rs), want, "replica a equals the hub");
+    assert_eq!(synced_digest(&b.store()), want, "replica b equals the hub");
+}
