@@ -1,0 +1,197 @@
+//! Three replicas make random decisions on the same few posts and sync in a
+//! random order through a real hub on 127.0.0.1; after everyone syncs twice,
+//! every replica equals the hub, every op has exactly one outcome there, and
+//! no decision was lost (each is applied, or kept as a conflict).
+
+mod common;
+
+use std::sync::Arc;
+
+use civitac::domain::forum::{PostAction, PostStatus};
+use civitac::ops::{self, Op};
+use civitac::store::{Side, Store};
+use civitac::sync::backend::SqliteHub;
+use civitac::sync::server::{Limits, RunningHub};
+use civitac::sync::session::{self, Sizes};
+use civitac::sync::tokens;
+use civitac::sync::transport::HubClient;
+use common::*;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// Replica `who` takes `action` on post number `post`, as it sees it.
+    Decide {
+        who: usize,
+        post: usize,
+        action: PostAction,
+    },
+    Sync {
+        who: usize,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0..3usize, 0..4usize, prop_oneof![
+            Just(PostAction::Hide),
+            Just(PostAction::Remove),
+            Just(PostAction::Restore),
+        ])
+            .prop_map(|(who, post, action)| Step::Decide { who, post, action }),
+        2 => (0..3usize).prop_map(|who| Step::Sync { who }),
+    ]
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    hub_db: std::path::PathBuf,
+    _hub: RunningHub,
+    replicas: Vec<(Store, HubClient)>,
+    posts: Vec<String>,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().expect("dir");
+    civitac::demo::build(&dir.path().join("demo"), &options(0.05, 11)).expect("demo");
+    let hub_db = dir.path().join("hub.db");
+    std::fs::copy(dir.path().join("demo/hub.db"), &hub_db).expect("copy");
+    let mut toks = Vec::new();
+    {
+        let h = open(&hub_db);
+        for i in 0..3 {
+            let (_, token) = tokens::issue(
+                h.conn(),
+                &format!("test.mod{i}"),
+                None,
+                civitac::domain::staff::Role::Moderator,
+                &format!("device-{i}"),
+            )
+            .expect("token");
+            toks.push(token);
+        }
+    }
+    let posts: Vec<String> = {
+        let h = open(&hub_db);
+        let mut stmt = h
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    let backend = SqliteHub::open(&hub_db, dir.path().join("files"), 3).expect("backend");
+    let hub = RunningHub::start(
+        Arc::new(backend),
+        "127.0.0.1:0".parse().expect("addr"),
+        None,
+        Limits::default(),
+    )
+    .expect("hub");
+    let url = format!("http://{}", hub.addr);
+    let mut replicas = Vec::new();
+    for (i, token) in toks.iter().enumerate() {
+        let mut client = HubClient::new(&url, token, None).expect("client");
+        let me = client.whoami().expect("whoami");
+        let mut store =
+            Store::create(&dir.path().join(format!("r{i}.db")), Side::Replica).expect("replica");
+        store
+            .sql(|c| {
+                c.execute(
+                    "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![me.staff_id, me.login, me.display_name, me.role],
+                )?;
+                civitac::store::set_state(c, "staff_id", &me.staff_id)?;
+                civitac::store::set_state(c, "device_id", &me.device_id)
+            })
+            .expect("identity");
+        session::sync(store.conn_mut(), &mut client, Sizes::default(), &mut |_| {})
+            .expect("first sync");
+        replicas.push((store, client));
+    }
+    World {
+        _dir: dir,
+        hub_db,
+        _hub: hub,
+        replicas,
+        posts,
+    }
+}
+
+fn decide(store: &mut Store, post: &str, action: PostAction) {
+    let actor = store.owner().expect("owner").expect("an owner");
+    let tx = store.transaction().expect("tx");
+    let seen: PostStatus = tx
+        .query_row(
+            "SELECT status FROM forum_posts WHERE id = ?1",
+            [post],
+            |r| r.get(0),
+        )
+        .expect("post");
+    let op = Op::ModeratePost {
+        post_id: post.to_owned(),
+        seen_status: seen,
+        action,
+        reason: (action != PostAction::Restore).then(|| "Essai".to_owned()),
+    };
+    // An illegal move from what this replica sees is refused locally: fine.
+    if ops::apply(&tx, &actor, &op).is_ok() {
+        tx.commit().expect("commit");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn three_replicas_converge_on_the_hubs_state(steps in proptest::collection::vec(step(), 5..40)) {
+        let mut w = world();
+        for s in &steps {
+            match s {
+                Step::Decide { who, post, action } => {
+                    let post = w.posts[*post].clone();
+                    decide(&mut w.replicas[*who].0, &post, *action);
+                }
+                Step::Sync { who } => {
+                    let (store, client) = &mut w.replicas[*who];
+                    session::sync(store.conn_mut(), client, Sizes::default(), &mut |_| {})
+                        .expect("sync");
+                }
+            }
+        }
+        for _ in 0..2 {
+            for (store, client) in &mut w.replicas {
+                session::sync(store.conn_mut(), client, Sizes::default(), &mut |_| {})
+                    .expect("final sync");
+            }
+        }
+        let hub = open(&w.hub_db);
+        let want = synced_digest(&hub);
+        for (i, (store, _)) in w.replicas.iter().enumerate() {
+            prop_assert_eq!(&synced_digest(store), &want, "replica {}", i);
+            prop_assert_eq!(count(store, "SELECT count(*) FROM outbox WHERE pushed_at IS NULL"), 0);
+            // Every op this replica made has exactly one outcome at the hub,
+            // and a conflict answer left a conflict to decide here.
+            let mut stmt = store.conn().prepare("SELECT op_id, outcome FROM outbox").expect("q");
+            let rows: Vec<(String, String)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .expect("q")
+                .collect::<Result<_, _>>()
+                .expect("rows");
+            for (op_id, outcome) in rows {
+                let at_hub = count(&hub, &format!("SELECT count(*) FROM applied_ops WHERE op_id = '{op_id}'"));
+                prop_assert_eq!(at_hub, 1, "{}", op_id);
+                let kept = count(&hub, &format!("SELECT count(*) FROM audit_log WHERE id = '{op_id}'"));
+                match outcome.as_str() {
+                    "applied" | "conflict" => prop_assert_eq!(kept, 1, "{} {}", op_id, outcome),
+                    _ => {}
+                }
+                if outcome == "conflict" {
+                    prop_assert_eq!(count(store, &format!("SELECT count(*) FROM conflicts WHERE op_id = '{op_id}'")), 1);
+                }
+            }
+        }
+    }
+}
