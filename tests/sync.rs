@@ -506,3 +506,61 @@ fn the_hub_stops_cleanly_on_sigterm() {
     let status = hub.terminate();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn over_https_the_client_verifies_the_hubs_certificate() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    // A private authority, as a ministry's hub would have, and the hub's certificate.
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Civitac test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
+    let hub_key = rcgen::KeyPair::generate().expect("key");
+    let hub_cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .expect("params")
+        .signed_by(&hub_key, &ca)
+        .expect("signed");
+    let (ca_pem, cert_pem, key_pem) = (dir.path().join("ca.pem"), dir.path().join("hub.pem"), dir.path().join("hub.key"));
+    std::fs::write(&ca_pem, ca.pem()).expect("write");
+    std::fs::write(&cert_pem, hub_cert.pem()).expect("write");
+    std::fs::write(&key_pem, hub_key.serialize_pem()).expect("write");
+
+    let hub = HubProcess::start(
+        &db,
+        &[
+            "--tls-cert",
+            cert_pem.to_str().expect("utf-8"),
+            "--tls-key",
+            key_pem.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(hub.url.starts_with("https://"), "{}", hub.url);
+    let token = issue(&db, "test.awa", "moderator", "laptop-a");
+
+    // Without the authority the certificate is refused and nothing is stored.
+    let r = Replica::new(dir.path(), "r");
+    let out = r
+        .cmd()
+        .args(["login", "--hub", &hub.url, "--token", &token])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(!r.config().exists());
+
+    let out = r
+        .cmd()
+        .args(["login", "--hub", &hub.url, "--token", &token, "--ca"])
+        .arg(&ca_pem)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = r.sync();
+    assert_eq!(summary["pushed"], 0);
+    assert_eq!(synced_digest(&r.store()), synced_digest(&hub_store(&db)));
+}
