@@ -90,39 +90,29 @@ fn apply_one(
             theirs: None,
         },
         Err(OpError::Sqlite(e)) => return Err(e),
-        Err(OpError::Stale { .. }) => {
+        Err(refusal) => {
             // apply checks before it writes, so nothing of the op is in `tx`.
             let theirs = match op.target() {
                 Some((entity, id)) => ops::snapshot(&tx, entity, id).map_err(op_sqlite)?,
                 None => None,
             };
-            let same = match (op.intended(), &theirs) {
-                (Some((column, value)), Some(current)) => current.get(column) == Some(&value),
-                _ => false,
-            };
-            if same {
-                OpResult {
-                    op_id: pushed.op_id.clone(),
-                    outcome: Outcome::Duplicate,
-                    reason: Some("the same decision was already taken".into()),
-                    theirs: None,
-                }
-            } else {
+            let outcome = judge(op, &refusal, theirs.as_ref());
+            if outcome == Outcome::Conflict {
                 record_conflict(&tx, actor, pushed, theirs.clone())?;
-                OpResult {
-                    op_id: pushed.op_id.clone(),
-                    outcome: Outcome::Conflict,
-                    reason: Some("the record changed since this decision was made; the first decision stands".into()),
-                    theirs,
-                }
+            }
+            OpResult {
+                op_id: pushed.op_id.clone(),
+                outcome,
+                reason: Some(match outcome {
+                    Outcome::Duplicate => "the same decision was already taken".into(),
+                    Outcome::Conflict => format!(
+                        "{refusal}; the first decision stands, yours is kept as a conflict"
+                    ),
+                    _ => refusal.to_string(),
+                }),
+                theirs: (outcome == Outcome::Conflict).then_some(theirs).flatten(),
             }
         }
-        Err(e) => OpResult {
-            op_id: pushed.op_id.clone(),
-            outcome: Outcome::Rejected,
-            reason: Some(e.to_string()),
-            theirs: None,
-        },
     };
     tx.prepare_cached(
         "INSERT INTO applied_ops (op_id, device, seq, outcome) VALUES (?1, ?2, ?3, ?4)",
@@ -135,6 +125,43 @@ fn apply_one(
     ])?;
     tx.commit()?;
     Ok(result)
+}
+
+/// The conflict rules (ARCHITECTURE.md, "Conflict rules"), in one place: what
+/// a refused op becomes, given why `apply` refused it and the record as the
+/// hub has it now.
+///
+/// - Refused for who sent it (role, two-person rule) or for what it says
+///   (missing reason, bad field, unknown record): `rejected`, always.
+/// - The record already shows what the op would have set: the same decision
+///   was taken twice, `duplicate` (merged; nothing changes).
+/// - The record moved on since its author looked (`Stale`), or the move is no
+///   longer possible from where it is now (`IllegalTransition`, e.g. an
+///   approval arriving after a rejection): `conflict`: the first decision
+///   stands, both are kept.
+pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value>) -> Outcome {
+    match refusal {
+        OpError::Forbidden { .. }
+        | OpError::OwnMessage { .. }
+        | OpError::ReasonRequired { .. }
+        | OpError::Invalid { .. }
+        | OpError::NotFound { .. }
+        | OpError::NoTransaction
+        | OpError::Sqlite(_) => Outcome::Rejected,
+        OpError::Stale { .. } | OpError::IllegalTransition { .. } => {
+            let same = match (op.intended(), current) {
+                (Some((column, value)), Some(row)) => row.get(column) == Some(&value),
+                _ => false,
+            };
+            if same {
+                Outcome::Duplicate
+            } else if current.is_some() {
+                Outcome::Conflict
+            } else {
+                Outcome::Rejected
+            }
+        }
+    }
 }
 
 fn op_sqlite(e: OpError) -> rusqlite::Error {
@@ -170,4 +197,77 @@ fn record_conflict(
         detail.to_string()
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::enrollment::{EnrollmentAction, Stage};
+    use crate::domain::forum::{PostAction, PostStatus};
+    use crate::domain::staff::Role;
+    use crate::ops::Op;
+
+    fn stale() -> OpError {
+        OpError::Stale {
+            entity: "forum_post",
+            id: "p".into(),
+            seen: "visible".into(),
+            current: "hidden".into(),
+        }
+    }
+
+    #[test]
+    fn the_rules_table_holds() {
+        let hide = Op::ModeratePost {
+            post_id: "p".into(),
+            seen_status: PostStatus::Visible,
+            action: PostAction::Hide,
+            reason: Some("x".into()),
+        };
+        let remove = Op::ModeratePost {
+            post_id: "p".into(),
+            seen_status: PostStatus::Visible,
+            action: PostAction::Remove,
+            reason: Some("x".into()),
+        };
+        let hidden = json!({"status": "hidden", "flag_count": 0});
+        // Same decision twice: merged. A different one: conflict.
+        assert_eq!(judge(&hide, &stale(), Some(&hidden)), Outcome::Duplicate);
+        assert_eq!(judge(&remove, &stale(), Some(&hidden)), Outcome::Conflict);
+        // Flags dismissed twice: the second finds none open, still the same decision.
+        let dismiss = Op::DismissFlags {
+            post_id: "p".into(),
+            seen_flag_count: 2,
+            reason: None,
+        };
+        let none_open = OpError::IllegalTransition {
+            entity: "forum_post",
+            id: "p".into(),
+            action: "dismiss_flags".into(),
+            from: "no open flag".into(),
+            allowed: "a post with open flags".into(),
+        };
+        assert_eq!(
+            judge(&dismiss, &none_open, Some(&hidden)),
+            Outcome::Duplicate
+        );
+        // An approval arriving after a rejection: conflict, the rejection stands.
+        let enrol = Op::SetEnrollmentStatus {
+            org_id: "o".into(),
+            seen_status: Stage::Contacted,
+            action: EnrollmentAction::Enrol,
+            reason: None,
+            charter: None,
+        };
+        let rejected = json!({"status": "rejected"});
+        assert_eq!(judge(&enrol, &stale(), Some(&rejected)), Outcome::Conflict);
+        // Refusals for who sent it are never merged, even if the record agrees.
+        let forbidden = OpError::Forbidden {
+            role: Role::FieldAgent,
+            action: "post.hide".into(),
+        };
+        assert_eq!(judge(&hide, &forbidden, Some(&hidden)), Outcome::Rejected);
+        // A record the hub does not have cannot conflict.
+        assert_eq!(judge(&hide, &stale(), None), Outcome::Rejected);
+    }
 }
