@@ -520,11 +520,16 @@ fn over_https_the_client_verifies_the_hubs_certificate() {
         .push(rcgen::DnType::CommonName, "Civitac test CA");
     let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
     let hub_key = rcgen::KeyPair::generate().expect("key");
-    let hub_cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .expect("params")
-        .signed_by(&hub_key, &ca)
-        .expect("signed");
-    let (ca_pem, cert_pem, key_pem) = (dir.path().join("ca.pem"), dir.path().join("hub.pem"), dir.path().join("hub.key"));
+    let hub_cert =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("params")
+            .signed_by(&hub_key, &ca)
+            .expect("signed");
+    let (ca_pem, cert_pem, key_pem) = (
+        dir.path().join("ca.pem"),
+        dir.path().join("hub.pem"),
+        dir.path().join("hub.key"),
+    );
     std::fs::write(&ca_pem, ca.pem()).expect("write");
     std::fs::write(&cert_pem, hub_cert.pem()).expect("write");
     std::fs::write(&key_pem, hub_key.serialize_pem()).expect("write");
@@ -559,7 +564,11 @@ fn over_https_the_client_verifies_the_hubs_certificate() {
         .arg(&ca_pem)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = r.sync();
     assert_eq!(summary["pushed"], 0);
     assert_eq!(synced_digest(&r.store()), synced_digest(&hub_store(&db)));

@@ -333,3 +333,105 @@ fn changes_made_elsewhere_show_up() {
     );
     assert!(!app.notice_outside_changes());
 }
+
+/// Waits for the console's sync to finish, as the event loop would.
+fn sync_in_console(app: &mut App) {
+    press(app, "6s");
+    let start = std::time::Instant::now();
+    loop {
+        app.poll_sync(std::time::Instant::now());
+        if !app.syncer.as_ref().is_some_and(|s| s.is_running()) {
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 60, "sync never ended");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn syncing_and_settling_conflicts_from_the_console() {
+    use common::net::*;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    let b = Replica::new(dir.path(), "b");
+    a.login(&hub.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
+    let token_b = issue(&db, "test.boukary", "moderator", "laptop-b");
+    b.login(&hub.url, &token_b);
+    let posts: Vec<String> = {
+        let h = open(&db);
+        let mut stmt = h
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' AND flag_count > 0 ORDER BY id LIMIT 2")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    for p in &posts {
+        a.run(&["forum", "hide", p, "--reason", "Insultes", "-y"]);
+        b.run(&["forum", "remove", p, "--reason", "Spam", "-y"]);
+    }
+    a.sync();
+
+    let mut app = app(&b.db, Lang::En);
+    app.syncer = Some(civitac::tui::syncer::Syncer::new(
+        b.db.clone(),
+        Some(civitac::config::HubConfig {
+            url: hub.url.clone(),
+            token: token_b.clone(),
+            ca: None,
+        }),
+    ));
+    press(&mut app, "6");
+    let idle = render(&mut app, 100, 24);
+    assert!(idle.contains("s: sync now"), "{idle}");
+    sync_in_console(&mut app);
+    let msg = app.message.as_ref().expect("a message");
+    assert!(msg.text.contains("2 conflict"), "{}", msg.text);
+    assert_eq!(app.conflicts, 2);
+
+    // The conflicts view shows both; the first is decided again, the second accepted.
+    press(&mut app, "v");
+    let listed = render(&mut app, 100, 24);
+    assert!(listed.contains("forum_post"), "{listed}");
+    press(&mut app, "<enter>");
+    let detail = render(&mut app, 120, 40);
+    assert!(
+        detail.contains("test.awa") || detail.contains("by "),
+        "{detail}"
+    );
+    press(&mut app, "<esc>o");
+    assert_eq!(app.screen, civitac::tui::screens::Screen::Forum);
+    let filter = app.list().expect("list").filter_text().to_owned();
+    let (redecided, accepted) = if filter.contains(&posts[0]) {
+        (posts[0].clone(), posts[1].clone())
+    } else {
+        assert!(filter.contains(&posts[1]), "{filter}");
+        (posts[1].clone(), posts[0].clone())
+    };
+    let record = screen(&mut app, 100, 24);
+    assert!(
+        record.contains("hidden") || record.contains("masqué"),
+        "{record}"
+    );
+    press(&mut app, "xSpam confirmé<enter>");
+    assert_eq!(app.conflicts, 1, "deciding again closed that conflict");
+    sync_in_console(&mut app);
+    press(&mut app, "t");
+    assert_eq!(app.conflicts, 0);
+
+    let h = open(&db);
+    let status = |id: &str| -> String {
+        h.conn()
+            .query_row("SELECT status FROM forum_posts WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .expect("post")
+    };
+    assert_eq!(status(&redecided), "removed", "decided again, applied");
+    assert_eq!(status(&accepted), "hidden", "the hub's version accepted");
+    assert_eq!(synced_digest(&b.store()), synced_digest(&h));
+}

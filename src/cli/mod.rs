@@ -256,12 +256,33 @@ fn init_server_logging() -> Option<()> {
 
 /// Opens the console on a replica.
 pub fn console(ctx: &Ctx, db: PathBuf, keymap: Option<String>) -> CmdResult {
+    console_with_hub(ctx, db, keymap, None)
+}
+
+/// The console; `hub` overrides the configured hub (the demo's own hub).
+pub fn console_with_hub(
+    ctx: &Ctx,
+    db: PathBuf,
+    keymap: Option<String>,
+    hub: Option<crate::config::HubConfig>,
+) -> CmdResult {
+    // The configured hub syncs only the replica it was logged in with: a
+    // demo replica opened with --db must never reach the real hub.
+    let hub = hub.or_else(|| {
+        let attached = Store::open(&db)
+            .ok()
+            .and_then(|s| s.state("hub_url").ok().flatten());
+        ctx.hub
+            .clone()
+            .filter(|h| attached.as_deref() == Some(h.url.as_str()))
+    });
     let opts = crate::tui::Options {
         db,
         lang: ctx.lang,
         keymap,
         user_keymap: ctx.paths.as_ref().map(Paths::keymap_file),
         mouse: ctx.mouse,
+        hub,
     };
     crate::tui::run(opts).map_err(|e| match e {
         crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),

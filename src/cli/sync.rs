@@ -396,17 +396,28 @@ pub fn client(ctx: &Ctx) -> Result<HubClient, Failure> {
 pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
     let mut hub = client(ctx)?;
     let mut store = ctx.open()?;
-    if let Some(url) = store.state("hub_url")?
-        && url != hub.base()
-    {
-        return Err(Failure::new(format!(
-            "{}: {} {url}",
-            store.path().display(),
-            ctx.lang.pick(
-                "ce réplica est rattaché à un autre hub :",
-                "this replica is attached to another hub:"
-            )
-        )));
+    match store.state("hub_url")? {
+        Some(url) if url == hub.base() => {}
+        Some(url) => {
+            return Err(Failure::new(format!(
+                "{}: {} {url}",
+                store.path().display(),
+                ctx.lang.pick(
+                    "ce réplica est rattaché à un autre hub :",
+                    "this replica is attached to another hub:"
+                )
+            )));
+        }
+        None => {
+            return Err(Failure::new(format!(
+                "{}: {}",
+                store.path().display(),
+                ctx.lang.pick(
+                    "ce réplica n'a jamais été rattaché à ce hub : `civitac login --hub URL --token JETON --db …`",
+                    "this replica was never attached to this hub: `civitac login --hub URL --token TOKEN --db …`"
+                )
+            )));
+        }
     }
     let sizes = session::Sizes {
         push_batch: args.batch.max(1),

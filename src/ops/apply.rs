@@ -189,6 +189,13 @@ pub fn apply_with(
              VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3)",
         )?
         .execute(params![meta.op_id, meta.at, body])?;
+        // A new decision on a record settles the conflicts it had: the person
+        // decided again, knowing the hub's state (DESIGN §5).
+        conn.prepare_cached(
+            "UPDATE conflicts SET resolved_at = ?3
+             WHERE entity = ?1 AND entity_id = ?2 AND resolved_at IS NULL",
+        )?
+        .execute(params![change.entity, change.entity_id, meta.at])?;
     }
     Ok(Applied {
         op_id: meta.op_id.clone(),

@@ -56,7 +56,7 @@ impl ListKind {
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
             Self::Outbox => &[Since, Until, Id],
             Self::SmsGroups => &[Search, Id],
-            Self::Conflicts => &[Since, Until, Id],
+            Self::Conflicts => &[Status, Since, Until, Id],
             Self::SmsContacts => &[Region, Commune, Search, OptedOut, Id],
         }
     }
@@ -398,6 +398,16 @@ fn build<T: Listed>(
                 };
                 b.add(clause, [])
             }
+            (ListKind::Conflicts, Status) => match value.as_str() {
+                "open" => b.add("c.resolved_at IS NULL", []),
+                "resolved" => b.add("c.resolved_at IS NOT NULL", []),
+                other => {
+                    return Err(FilterError::BadValue {
+                        key,
+                        why: format!("\"{other}\": open or resolved"),
+                    });
+                }
+            },
             (ListKind::Audit, Actor) => b.add("a.actor = ?", [text()]),
             (ListKind::Audit, Action) => b.add("a.action = ?", [text()]),
             (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),

@@ -47,6 +47,21 @@ pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, Client
     })
 }
 
+/// Accepts the hub's version for these conflicts (by op id): the record
+/// already shows the hub's state, so only the conflict is closed. Returns how
+/// many were open.
+pub fn accept_theirs(conn: &Connection, op_ids: &[String]) -> rusqlite::Result<usize> {
+    let now = crate::time::now();
+    let mut stmt = conn.prepare_cached(
+        "UPDATE conflicts SET resolved_at = ?2 WHERE op_id = ?1 AND resolved_at IS NULL",
+    )?;
+    let mut n = 0;
+    for id in op_ids {
+        n += stmt.execute(params![id, now])?;
+    }
+    Ok(n)
+}
+
 /// What an answer changed on the replica.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Recorded {

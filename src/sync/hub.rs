@@ -105,9 +105,9 @@ fn apply_one(
                 outcome,
                 reason: Some(match outcome {
                     Outcome::Duplicate => "the same decision was already taken".into(),
-                    Outcome::Conflict => format!(
-                        "{refusal}; the first decision stands, yours is kept as a conflict"
-                    ),
+                    Outcome::Conflict => {
+                        format!("{refusal}; the first decision stands, yours is kept as a conflict")
+                    }
                     _ => refusal.to_string(),
                 }),
                 theirs: (outcome == Outcome::Conflict).then_some(theirs).flatten(),

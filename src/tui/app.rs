@@ -145,6 +145,8 @@ pub struct App {
     /// The newest search sent to the worker, and whether its answer is awaited.
     pub search_generation: u64,
     pub searching: Option<String>,
+    /// Syncs with the hub off this thread (the console attaches one).
+    pub syncer: Option<super::syncer::Syncer>,
 }
 
 /// How long typing must pause before the list narrows to the search.
@@ -175,7 +177,7 @@ impl App {
             sms_contacts: ListView::new(("Contacts SMS", "SMS contacts"), ""),
             sms_view: SmsView::Messages,
             sync: ListView::new(("Opérations locales", "Local ops"), ""),
-            conflicts: ListView::new(("Conflits", "Conflicts"), ""),
+            conflicts: ListView::new(("Conflits", "Conflicts"), "status=open"),
             sync_conflicts: false,
             journal: ListView::new(("Journal", "Audit log"), ""),
         };
@@ -203,6 +205,7 @@ impl App {
             seen_data_version: 0,
             search_generation: 0,
             searching: None,
+            syncer: None,
         };
         if let Some(first) = keymap_errors.first() {
             let more = keymap_errors.len() - 1;
@@ -661,11 +664,172 @@ impl App {
             Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
             | Restore | Dismiss => self.ask(action),
             Undo => self.ask_undo(),
+            SyncNow => self.start_sync(),
+            AcceptTheirs => self.accept_theirs(),
+            OpenRecord => self.open_conflict_record(),
             Confirm | Cancel => Ok(()),
         };
         if let Err(e) = result {
             self.error(e);
         }
+    }
+
+    fn start_sync(&mut self) -> Result<(), String> {
+        let lang = self.lang;
+        let Some(syncer) = self.syncer.as_mut().filter(|s| s.configured()) else {
+            return Err(lang
+                .pick(
+                    "aucun hub : rattachez ce réplica avec `civitac login --hub URL --token JETON`",
+                    "no hub: attach this replica with `civitac login --hub URL --token TOKEN`",
+                )
+                .into());
+        };
+        if syncer.is_running() {
+            self.info(lang.pick("synchronisation déjà en cours", "already syncing"));
+        } else if syncer.start() {
+            self.info(lang.pick("synchronisation…", "syncing…"));
+        }
+        Ok(())
+    }
+
+    /// Takes the sync thread's news; returns true when the screen changed.
+    pub fn poll_sync(&mut self, now: std::time::Instant) -> bool {
+        let Some(syncer) = self.syncer.as_mut() else {
+            return false;
+        };
+        let (changed, outcome) = syncer.poll(now);
+        let Some(outcome) = outcome else {
+            return changed;
+        };
+        let lang = self.lang;
+        match outcome {
+            Ok(s) => {
+                let mut text = match lang {
+                    Lang::Fr => format!(
+                        "synchro faite : {} envoyées ({} appliquées, {} doublons, {} conflits, {} refusées), {} reçues",
+                        s.pushed, s.applied, s.duplicate, s.conflict, s.rejected, s.pulled
+                    ),
+                    Lang::En => format!(
+                        "synced: {} pushed ({} applied, {} duplicate, {} conflict, {} rejected), {} pulled",
+                        s.pushed, s.applied, s.duplicate, s.conflict, s.rejected, s.pulled
+                    ),
+                };
+                if let Some(skew) = s.skew_warning() {
+                    text.push_str(&match lang {
+                        Lang::Fr => {
+                            format!(" — horloge décalée de {} min : réglez-la", skew.abs() / 60)
+                        }
+                        Lang::En => format!(" — clock {} min off: set it right", skew.abs() / 60),
+                    });
+                }
+                let error = s.rejected > 0 || s.conflict > 0 || s.skew_warning().is_some();
+                if let Some(r) = s.rejections.first() {
+                    text.push_str(&format!(
+                        " — {} {}: {}",
+                        lang.pick("refusée :", "rejected:"),
+                        r.action,
+                        r.reason
+                    ));
+                }
+                self.message = Some(Message {
+                    text: crate::text::inline(&text),
+                    error,
+                });
+            }
+            Err(f) => {
+                let mut text = format!(
+                    "{} {}",
+                    lang.pick("synchro échouée :", "sync failed:"),
+                    f.message
+                );
+                if let Some(wait) = self.syncer.as_ref().and_then(|s| s.retry_in(now)) {
+                    text.push_str(&match lang {
+                        Lang::Fr => format!(" ; nouvel essai dans {} s", wait.as_secs().max(1)),
+                        Lang::En => format!("; retrying in {} s", wait.as_secs().max(1)),
+                    });
+                }
+                self.error(crate::text::inline(&text));
+            }
+        }
+        // The sync wrote through its own connection.
+        self.seen_data_version = self.data_version();
+        self.refresh_all();
+        true
+    }
+
+    fn selected_conflicts(&mut self) -> Result<Vec<String>, String> {
+        let lang = self.lang;
+        if self.screen != Screen::Sync || !self.lists.sync_conflicts {
+            return Err(lang
+                .pick(
+                    "sur l'écran Synchro, vue des conflits (touche v)",
+                    "on the Sync screen's conflicts view (key v)",
+                )
+                .into());
+        }
+        let ids = self.with_list(|l, _| l.targets()).unwrap_or_default();
+        if ids.is_empty() {
+            return Err(lang
+                .pick("aucun conflit sélectionné", "no conflict selected")
+                .into());
+        }
+        Ok(ids)
+    }
+
+    fn accept_theirs(&mut self) -> Result<(), String> {
+        let ids = self.selected_conflicts()?;
+        let n = crate::sync::client::accept_theirs(self.store.conn(), &ids)
+            .map_err(|e| e.to_string())?;
+        if let Some(l) = self.list() {
+            l.clear_marks();
+        }
+        self.info(match self.lang {
+            Lang::Fr => format!("{n} conflit(s) clos : la version du hub est gardée"),
+            Lang::En => format!("{n} conflict(s) closed: the hub's version stays"),
+        });
+        self.refresh_all();
+        Ok(())
+    }
+
+    /// Opens the conflict's record on its screen, filtered to it, so the
+    /// person decides again with a normal op (which closes the conflict).
+    fn open_conflict_record(&mut self) -> Result<(), String> {
+        let lang = self.lang;
+        let ids = self.selected_conflicts()?;
+        let (entity, id): (String, String) = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT entity, entity_id FROM conflicts WHERE op_id = ?1",
+                [&ids[0]],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| e.to_string())?;
+        let screen = match entity.as_str() {
+            "organization" => Screen::Enrollments,
+            "upload" => Screen::Uploads,
+            "forum_post" => Screen::Forum,
+            _ => {
+                return Err(match lang {
+                    Lang::Fr => format!(
+                        "pas d'écran pour redécider sur {entity} {id} : acceptez la version du hub (t)"
+                    ),
+                    Lang::En => format!(
+                        "no screen to decide again on {entity} {id}: accept the hub's version (t)"
+                    ),
+                });
+            }
+        };
+        self.go(screen);
+        let result = self
+            .with_list(|l, conn| l.set_filter(conn, &format!("id={id}")))
+            .unwrap_or(Ok(()));
+        result?;
+        self.info(lang.pick(
+            "fiche du conflit : décidez à nouveau (la décision close le conflit) ; f pour changer le filtre",
+            "the conflict's record: decide again (that closes the conflict); f to change the filter",
+        ));
+        Ok(())
     }
 
     fn go(&mut self, screen: Screen) {

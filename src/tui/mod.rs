@@ -9,6 +9,7 @@ pub mod app;
 pub mod keymap;
 pub mod list;
 pub mod screens;
+pub mod syncer;
 pub mod theme;
 pub mod view;
 pub mod worker;
@@ -39,6 +40,8 @@ pub struct Options {
     pub user_keymap: Option<PathBuf>,
     /// Take the mouse (click selects, wheel scrolls); off, the terminal keeps it.
     pub mouse: bool,
+    /// The hub this replica syncs with (from `civitac login`), if any.
+    pub hub: Option<crate::config::HubConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +111,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         &keymap_errors,
         theme::Theme::from_env(),
     );
+    app.syncer = Some(syncer::Syncer::new(opts.db.clone(), opts.hub.clone()));
     match worker::Worker::spawn(&opts.db) {
         Ok(w) => app.worker = Some(w),
         // Searches then run on this thread: slower to show, never wrong.
@@ -123,7 +127,10 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         }
         // Wake at most every 250 ms to notice signals (sooner while a search
         // waits for typing to pause); look at the replica once a second.
-        let wait = if app.pending_search.is_some() || app.searching.is_some() {
+        let wait = if app.pending_search.is_some()
+            || app.searching.is_some()
+            || app.syncer.as_ref().is_some_and(syncer::Syncer::is_running)
+        {
             app::SEARCH_DEBOUNCE / 2
         } else {
             Duration::from_millis(250)
@@ -137,7 +144,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             }
             dirty = true;
         }
-        if app.tick(Instant::now()) || app.poll_worker() {
+        if app.tick(Instant::now()) || app.poll_worker() || app.poll_sync(Instant::now()) {
             dirty = true;
         }
         if last_check.elapsed() >= Duration::from_secs(1) {

@@ -120,7 +120,7 @@ impl Screen {
                 Hide, Remove, Restore, Dismiss, Mark, MarkAll, Search, Filter, Help,
             ],
             Screen::Sms => &[NextView, Filter, Detail, Help, Quit],
-            Screen::Sync => &[NextView, Filter, Detail, Help, Quit],
+            Screen::Sync => &[SyncNow, NextView, AcceptTheirs, OpenRecord, Detail, Help],
             Screen::Journal => &[Filter, Detail, Help, Quit],
         }
     }
@@ -842,13 +842,38 @@ impl ScreenRow for Conflict {
         ]
     }
 
-    fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let theirs = serde_json::from_str::<serde_json::Value>(&self.theirs).unwrap_or_default();
+        let pick = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| theirs.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        };
+        let who = pick(&["moderated_by", "reviewed_by", "approved_by"]).map(|id| {
+            conn.query_row(
+                "SELECT display_name FROM staff WHERE id = ?1 OR login = ?1",
+                [&id],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap_or(id)
+        });
+        let when = pick(&["moderated_at", "reviewed_at"]);
         let mut out = vec![
             warning(
                 theme,
                 lang.pick(
-                    "Le hub a gardé la première décision : la vôtre n'a pas été appliquée.",
-                    "The hub kept the first decision: yours was not applied.",
+                    "Le hub a gardé la première décision : la vôtre n'a pas été appliquée. o : rouvrir la fiche et redécider · t : accepter la version du hub",
+                    "The hub kept the first decision: yours was not applied. o: open the record and decide again · t: accept the hub's version",
+                ),
+            ),
+            field(
+                theme,
+                lang.pick("Décision au hub", "Decision at the hub"),
+                format!(
+                    "{} {} {} {}",
+                    lang.pick("par", "by"),
+                    inline(who.as_deref().unwrap_or("?")),
+                    lang.pick("le", "at"),
+                    when.as_deref().unwrap_or("?")
                 ),
             ),
             field(

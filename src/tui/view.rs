@@ -55,30 +55,26 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
                 return 0;
             };
             let main = if app.screen == Screen::Sync {
-                let [head, rest] =
-                    Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(main);
+                let [head, gauge, rest] = Layout::vertical([
+                    Constraint::Length(1),
+                    Constraint::Length(1),
+                    Constraint::Min(3),
+                ])
+                .areas(main);
                 let last = app
                     .last_sync
                     .clone()
                     .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
-                let lines = vec![
-                    Line::from(format!(
-                        "{} : {last}    {} : {}    {} : {}",
-                        lang.pick("Dernière synchro", "Last sync"),
-                        lang.pick("opérations en attente", "pending ops"),
-                        app.pending_ops,
-                        lang.pick("conflits", "conflicts"),
-                        app.conflicts
-                    )),
-                    Line::styled(
-                        lang.pick(
-                            "Ces opérations partiront vers le hub à la synchronisation (module de synchro à venir).",
-                            "These ops go to the hub when syncing (the sync module is the next step).",
-                        ),
-                        theme.dim,
-                    ),
-                ];
+                let lines = vec![Line::from(format!(
+                    "{} : {last}    {} : {}    {} : {}",
+                    lang.pick("Dernière synchro", "Last sync"),
+                    lang.pick("opérations en attente", "pending ops"),
+                    app.pending_ops,
+                    lang.pick("conflits", "conflicts"),
+                    app.conflicts
+                ))];
                 f.render_widget(Paragraph::new(lines), head);
+                draw_sync_state(f, app.syncer.as_ref(), lang, &theme, gauge);
                 rest
             } else if app.screen == Screen::Enrollments {
                 let [head, rest] =
@@ -120,6 +116,85 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
         _ => {}
     }
     main.y
+}
+
+/// The Synchro screen's second line: a gauge while syncing, else what the
+/// sync key would do (or why it cannot).
+fn draw_sync_state(
+    f: &mut Frame<'_>,
+    syncer: Option<&crate::tui::syncer::Syncer>,
+    lang: Lang,
+    theme: &crate::tui::theme::Theme,
+    area: Rect,
+) {
+    use crate::sync::session::Progress;
+    let idle = |text: String| Paragraph::new(Line::styled(text, theme.dim));
+    let Some(syncer) = syncer.filter(|s| s.configured()) else {
+        f.render_widget(
+            idle(
+                lang.pick(
+                    "Aucun hub : `civitac login --hub URL --token JETON` rattache ce réplica.",
+                    "No hub: `civitac login --hub URL --token TOKEN` attaches this replica.",
+                )
+                .to_owned(),
+            ),
+            area,
+        );
+        return;
+    };
+    if syncer.is_running() {
+        let (label, ratio) = match syncer.progress {
+            Some(Progress::Pushing { done, total }) => (
+                format!("{} {done}/{total}", lang.pick("envoi", "pushing")),
+                if total == 0 {
+                    0.0
+                } else {
+                    done as f64 / total as f64
+                },
+            ),
+            Some(Progress::Pulling {
+                rows,
+                snapshot: Some((table, tables)),
+            }) => (
+                format!(
+                    "{} {rows} {}",
+                    lang.pick("copie initiale", "first copy"),
+                    lang.pick("lignes", "rows")
+                ),
+                table as f64 / tables.max(1) as f64,
+            ),
+            Some(Progress::Pulling { rows, .. }) => (
+                format!(
+                    "{} {rows} {}",
+                    lang.pick("réception", "pulling"),
+                    lang.pick("lignes", "rows")
+                ),
+                1.0,
+            ),
+            None => (lang.pick("connexion…", "connecting…").to_owned(), 0.0),
+        };
+        f.render_widget(
+            ratatui::widgets::Gauge::default()
+                .gauge_style(theme.selected)
+                .ratio(ratio.clamp(0.0, 1.0))
+                .label(label),
+            area,
+        );
+        return;
+    }
+    let text = match syncer.retry_in(std::time::Instant::now()) {
+        Some(wait) => match lang {
+            Lang::Fr => format!("Nouvel essai automatique dans {} s (s : maintenant).", wait.as_secs().max(1)),
+            Lang::En => format!("Retrying by itself in {} s (s: now).", wait.as_secs().max(1)),
+        },
+        None => lang
+            .pick(
+                "s : synchroniser maintenant · v : conflits · t : accepter la version du hub · o : redécider",
+                "s: sync now · v: conflicts · t: accept the hub's version · o: decide again",
+            )
+            .to_owned(),
+    };
+    f.render_widget(idle(text), area);
 }
 
 fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
