@@ -573,3 +573,43 @@ fn over_https_the_client_verifies_the_hubs_certificate() {
     assert_eq!(summary["pushed"], 0);
     assert_eq!(synced_digest(&r.store()), synced_digest(&hub_store(&db)));
 }
+
+#[test]
+fn the_live_demo_serves_its_hub_and_feeds_it_like_the_platform() {
+    let dir = tempfile::tempdir().expect("dir");
+    let summary = civitac::demo::build(dir.path(), &options(0.1, 3)).expect("demo");
+    let before = count(&hub_store(&summary.hub), "SELECT count(*) FROM forum_posts");
+    let mut live =
+        civitac::demo::live::LiveDemo::start(&summary, 3, std::time::Duration::from_millis(100))
+            .expect("live demo");
+    let start = std::time::Instant::now();
+    while count(&hub_store(&summary.hub), "SELECT count(*) FROM forum_posts") < before + 4 {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "the platform never fed the hub"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The replica is attached to the live hub and pulls what arrived.
+    let mut replica = open(&summary.replica);
+    assert_eq!(
+        replica.state("hub_url").expect("state").as_deref(),
+        Some(live.config.url.as_str())
+    );
+    let mut client =
+        civitac::sync::transport::HubClient::new(&live.config.url, &live.config.token, None)
+            .expect("client");
+    let s = civitac::sync::session::sync(
+        replica.conn_mut(),
+        &mut client,
+        civitac::sync::session::Sizes::default(),
+        &mut |_| {},
+    )
+    .expect("sync");
+    assert!(s.pulled >= 4, "{s:?}");
+    live.stop();
+    assert!(
+        count(&replica, "SELECT count(*) FROM forum_posts") >= before + 4,
+        "new posts reached the replica"
+    );
+}

@@ -26,6 +26,10 @@ pub struct DemoArgs {
     /// Build the data and print what was made, without opening the console.
     #[arg(long)]
     pub no_tui: bool,
+    /// With the console: seconds between two batches of new posts and flags
+    /// from the simulated public platform.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub feed_every: u64,
 }
 
 pub fn run(ctx: &Ctx, args: DemoArgs, keymap: Option<String>) -> CmdResult {
@@ -128,7 +132,33 @@ pub fn run(ctx: &Ctx, args: DemoArgs, keymap: Option<String>) -> CmdResult {
         println!("  {t}");
     }
     if !args.no_tui {
-        return super::console(ctx, s.replica, keymap);
+        let every = std::time::Duration::from_secs(args.feed_every.max(1));
+        let mut live = demo::live::LiveDemo::start(&s, args.seed, every)
+            .map_err(|e| Failure::new(e.to_string()))?;
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::Fr => format!(
+                    "hub de démonstration sur {} ; la plateforme y envoie de nouveaux messages toutes les {} s (touche s sur l'écran Synchro)",
+                    live.config.url,
+                    every.as_secs()
+                ),
+                Lang::En => format!(
+                    "demo hub on {}; the platform sends it new posts every {} s (key s on the Sync screen)",
+                    live.config.url,
+                    every.as_secs()
+                ),
+            }
+        );
+        let result = super::console_with_hub(
+            ctx,
+            s.replica,
+            keymap,
+            Some(live.config.clone()),
+            std::time::Duration::from_secs(30),
+        );
+        live.stop();
+        return result;
     }
     Ok(ExitCode::SUCCESS)
 }

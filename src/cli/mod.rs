@@ -256,8 +256,11 @@ fn init_server_logging() -> Option<()> {
 
 /// Opens the console on a replica.
 pub fn console(ctx: &Ctx, db: PathBuf, keymap: Option<String>) -> CmdResult {
-    console_with_hub(ctx, db, keymap, None)
+    console_with_hub(ctx, db, keymap, None, AUTO_SYNC)
 }
+
+/// How often the console syncs by itself when attached to a hub.
+const AUTO_SYNC: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// The console; `hub` overrides the configured hub (the demo's own hub).
 pub fn console_with_hub(
@@ -265,6 +268,7 @@ pub fn console_with_hub(
     db: PathBuf,
     keymap: Option<String>,
     hub: Option<crate::config::HubConfig>,
+    sync_every: std::time::Duration,
 ) -> CmdResult {
     // The configured hub syncs only the replica it was logged in with: a
     // demo replica opened with --db must never reach the real hub.
@@ -283,6 +287,7 @@ pub fn console_with_hub(
         user_keymap: ctx.paths.as_ref().map(Paths::keymap_file),
         mouse: ctx.mouse,
         hub,
+        sync_every: Some(sync_every),
     };
     crate::tui::run(opts).map_err(|e| match e {
         crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),

@@ -9,6 +9,7 @@
 //! log tells the same story as the rows. Same seed, same `as_of` day → the same
 //! data, row for row.
 
+pub mod live;
 mod words;
 
 use std::collections::HashSet;
@@ -79,6 +80,8 @@ pub enum DemoError {
     Communes { line: usize, why: String },
     #[error("--scale must be between 0.01 and 1000, not {0}")]
     Scale(f64),
+    #[error("live demo: {0}")]
+    Live(String),
 }
 
 #[derive(Debug, Clone)]

@@ -705,15 +705,15 @@ impl App {
         match outcome {
             Ok(s) => {
                 let mut text = match lang {
-                    Lang::Fr => format!(
-                        "synchro faite : {} envoyées ({} appliquées, {} doublons, {} conflits, {} refusées), {} reçues",
-                        s.pushed, s.applied, s.duplicate, s.conflict, s.rejected, s.pulled
-                    ),
-                    Lang::En => format!(
-                        "synced: {} pushed ({} applied, {} duplicate, {} conflict, {} rejected), {} pulled",
-                        s.pushed, s.applied, s.duplicate, s.conflict, s.rejected, s.pulled
-                    ),
+                    Lang::Fr => format!("synchro : {} envoyées, {} reçues", s.pushed, s.pulled),
+                    Lang::En => format!("synced: {} sent, {} received", s.pushed, s.pulled),
                 };
+                if s.conflict > 0 {
+                    text.push_str(&match lang {
+                        Lang::Fr => format!(", {} conflit(s) (v)", s.conflict),
+                        Lang::En => format!(", {} conflict(s) (v)", s.conflict),
+                    });
+                }
                 if let Some(skew) = s.skew_warning() {
                     text.push_str(&match lang {
                         Lang::Fr => {

@@ -42,6 +42,8 @@ pub struct Options {
     pub mouse: bool,
     /// The hub this replica syncs with (from `civitac login`), if any.
     pub hub: Option<crate::config::HubConfig>,
+    /// Sync by itself this often (and at start) when there is a hub.
+    pub sync_every: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +113,10 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         &keymap_errors,
         theme::Theme::from_env(),
     );
-    app.syncer = Some(syncer::Syncer::new(opts.db.clone(), opts.hub.clone()));
+    app.syncer = Some(
+        syncer::Syncer::new(opts.db.clone(), opts.hub.clone())
+            .every(opts.hub.as_ref().and(opts.sync_every)),
+    );
     match worker::Worker::spawn(&opts.db) {
         Ok(w) => app.worker = Some(w),
         // Searches then run on this thread: slower to show, never wrong.

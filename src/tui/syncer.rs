@@ -35,6 +35,9 @@ pub struct Syncer {
     pub progress: Option<Progress>,
     pub retry_at: Option<Instant>,
     attempt: u32,
+    /// Sync by itself this often (and once at start), when set.
+    every: Option<Duration>,
+    next_auto: Option<Instant>,
 }
 
 impl Syncer {
@@ -46,7 +49,16 @@ impl Syncer {
             progress: None,
             retry_at: None,
             attempt: 0,
+            every: None,
+            next_auto: None,
         }
+    }
+
+    /// Syncs at once, then every `every` while the console is open.
+    pub fn every(mut self, every: Option<Duration>) -> Syncer {
+        self.every = every;
+        self.next_auto = every.map(|_| Instant::now());
+        self
     }
 
     pub fn configured(&self) -> bool {
@@ -94,8 +106,10 @@ impl Syncer {
     pub fn poll(&mut self, now: Instant) -> (bool, Option<Result<Summary, Failure>>) {
         let mut changed = false;
         if self.running.is_none() {
-            if self.retry_at.is_some_and(|at| now >= at) {
+            let auto_due = self.retry_at.is_none() && self.next_auto.is_some_and(|at| now >= at);
+            if self.retry_at.is_some_and(|at| now >= at) || auto_due {
                 self.retry_at = None;
+                self.next_auto = None;
                 changed = self.start();
             }
             return (changed, None);
@@ -118,6 +132,7 @@ impl Syncer {
                 Event::Done(result) => {
                     self.running = None;
                     self.progress = None;
+                    self.next_auto = self.every.map(|e| now + e);
                     match &result {
                         Ok(_) => self.attempt = 0,
                         Err(f) if f.temporary => {
