@@ -613,3 +613,90 @@ fn the_live_demo_serves_its_hub_and_feeds_it_like_the_platform() {
         "new posts reached the replica"
     );
 }
+
+#[test]
+fn upload_files_are_fetched_on_demand_verified_and_resumed_after_a_cut() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let files = dir.path().join("demo").join("files");
+    let hub = HubProcess::start(&db, &["--files", files.to_str().expect("utf-8")]);
+    let token = issue(&db, "test.awa", "moderator", "laptop-a");
+    let r = Replica::new(dir.path(), "r");
+    r.login(&hub.url, &token);
+
+    // A statistics upload of the demo: its CSV is on the hub under its hash.
+    let (stat, sha): (String, String) = r
+        .store()
+        .conn()
+        .query_row(
+            "SELECT id, sha256 FROM uploads WHERE kind = 'statistic' ORDER BY id LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .expect("a statistic");
+    let out = r.run(&["uploads", "fetch", &stat]);
+    let path = std::path::PathBuf::from(out.split('\t').nth(1).expect("path"));
+    assert!(path.starts_with(&r.home), "{out}");
+    assert_eq!(civitac::sync::files::hash_file(&path).expect("hash"), sha);
+    let csv = std::fs::read_to_string(&path).expect("csv");
+    assert!(
+        csv.starts_with("organisation;region;commune;indicateur"),
+        "{csv}"
+    );
+
+    // A large video, cut after its first megabyte: the next fetch asks for the rest only.
+    let video = dir.path().join("video.mp4");
+    let bytes: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&video, &bytes).expect("write");
+    let added = {
+        let out = civitac()
+            .args(["--db"])
+            .arg(&db)
+            .args(["hub", "files", "add", "--store"])
+            .arg(&files)
+            .arg(&video)
+            .output()
+            .expect("files add");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let video_sha = added.split('\t').next().expect("hash").to_owned();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).expect("cache");
+    std::fs::write(cache.join(format!("{video_sha}.part")), &bytes[..1_000_000]).expect("part");
+    let mut client =
+        civitac::sync::transport::HubClient::new(&hub.url, &token, None).expect("client");
+    let got = civitac::sync::files::fetch(&mut client, &cache, &video_sha, &mut |_, _| {})
+        .expect("fetch");
+    assert_eq!(
+        client.bytes_down, 2_000_000,
+        "only the missing part crossed the wire"
+    );
+    assert_eq!(std::fs::read(&got).expect("read"), bytes);
+    assert!(!cache.join(format!("{video_sha}.part")).exists());
+
+    // A part that went bad on disk is caught by the hash, discarded, fetched again.
+    let other = dir.path().join("other.bin");
+    std::fs::write(&other, &bytes[..500_000]).expect("write");
+    let (other_sha, _) = civitac::sync::files::store(&files, &other).expect("store");
+    let mut bad = bytes[..200_000].to_vec();
+    bad[10] ^= 0xff;
+    std::fs::write(cache.join(format!("{other_sha}.part")), &bad).expect("part");
+    let err = civitac::sync::files::fetch(&mut client, &cache, &other_sha, &mut |_, _| {})
+        .expect_err("corrupt part");
+    assert!(err.to_string().contains("does not match"), "{err}");
+    let got = civitac::sync::files::fetch(&mut client, &cache, &other_sha, &mut |_, _| {})
+        .expect("refetch");
+    assert_eq!(
+        civitac::sync::files::hash_file(&got).expect("hash"),
+        other_sha
+    );
+
+    // An unknown hash is a clear 404, not a crash.
+    let missing = "0".repeat(64);
+    let err = civitac::sync::files::fetch(&mut client, &cache, &missing, &mut |_, _| {})
+        .expect_err("missing");
+    assert!(err.to_string().contains("404"), "{err}");
+}

@@ -63,7 +63,23 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum FilesCmd {
+    /// Add upload contents to the hub's file store (by SHA-256); prints each hash.
+    Add {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The file store (default: files/ beside the database).
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum HubCmd {
+    /// Upload contents served to replicas.
+    #[command(subcommand)]
+    Files(FilesCmd),
     /// Serve replicas and the platform over HTTP(S) until SIGTERM or ctrl-c.
     Serve(ServeArgs),
     /// Device tokens (the hub database is `--db PATH`, created if missing).
@@ -156,6 +172,16 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
         HubCmd::Serve(args) => serve(ctx, args),
+        HubCmd::Files(FilesCmd::Add { files, store }) => {
+            let db = hub_db(ctx)?;
+            let dir = store.unwrap_or_else(|| crate::sync::backend::default_files_dir(&db));
+            for f in files {
+                let (sha, len) =
+                    crate::sync::files::store(&dir, &f).map_err(|e| Failure::new(e.to_string()))?;
+                println!("{sha}\t{len}\t{}", f.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         HubCmd::Token(cmd) => {
             let db = hub_db(ctx)?;
             let store = open_hub(&db, lang)?;

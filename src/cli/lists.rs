@@ -168,6 +168,13 @@ pub enum UploadsCmd {
     Reject(ActionArgs),
     /// Send pending uploads back for changes (a reason is required).
     RequestChanges(ActionArgs),
+    /// Fetch uploads' files from the hub into the local cache (verified by
+    /// SHA-256, resumed after a cut) and print where each is.
+    Fetch {
+        /// Upload ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +280,7 @@ pub fn uploads(ctx: &Ctx, cmd: UploadsCmd) -> CmdResult {
         UploadsCmd::List { common, filters } => {
             return list::<Upload>(ctx, ListKind::Uploads, &common, &filters.filters());
         }
+        UploadsCmd::Fetch { ids } => return super::sync::fetch_files(ctx, &ids),
         UploadsCmd::Approve(a) => (a, ReviewDecision::Approve),
         UploadsCmd::Reject(a) => (a, ReviewDecision::Reject),
         UploadsCmd::RequestChanges(a) => (a, ReviewDecision::RequestChanges),

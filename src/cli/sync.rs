@@ -393,6 +393,66 @@ pub fn client(ctx: &Ctx) -> Result<HubClient, Failure> {
     HubClient::new(&hub.url, &hub.token, hub.ca.as_deref()).map_err(|e| Failure::new(e.to_string()))
 }
 
+/// `civitac uploads fetch ID…`: each upload's file into the cache, with retries.
+pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
+    let lang = ctx.lang;
+    let store = ctx.open()?;
+    let cache = ctx
+        .paths
+        .as_ref()
+        .map(crate::paths::Paths::file_cache)
+        .ok_or_else(|| Failure::new("no cache directory found"))?;
+    let mut hub = client(ctx)?;
+    let mut failed = 0;
+    for id in ids {
+        let found: Option<(String, String, i64)> = store.sql(|c| {
+            use rusqlite::OptionalExtension;
+            c.query_row(
+                "SELECT sha256, filename, size_bytes FROM uploads WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+        })?;
+        let Some((sha, filename, size)) = found else {
+            eprintln!(
+                "{id}: {}",
+                lang.pick("publication introuvable", "no such upload")
+            );
+            failed += 1;
+            continue;
+        };
+        let mut attempt = 0;
+        let result = loop {
+            match crate::sync::files::fetch(&mut hub, &cache, &sha, &mut |_, _| {}) {
+                Err(e) if e.is_temporary() && attempt < 4 => {
+                    std::thread::sleep(session::backoff(attempt, None));
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
+        match result {
+            Ok(path) => println!(
+                "{id}\t{}\t{size}\t{}",
+                path.display(),
+                crate::text::inline(&filename)
+            ),
+            Err(e) => {
+                eprintln!("{id}: {}", crate::text::inline(&e.to_string()));
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(Failure::new(match lang {
+            Lang::Fr => format!("{failed} fichier(s) non récupéré(s)"),
+            Lang::En => format!("{failed} file(s) not fetched"),
+        }));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
     let mut hub = client(ctx)?;
     let mut store = ctx.open()?;

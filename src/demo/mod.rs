@@ -82,6 +82,8 @@ pub enum DemoError {
     Scale(f64),
     #[error("live demo: {0}")]
     Live(String),
+    #[error("demo files: {0}")]
+    Files(String),
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +159,7 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         let tx = conn.transaction()?;
         let deferred = defer_indexes(&tx)?;
         World::new(&tx, opts)?.generate(&mut summary)?;
+        statistic_files(&tx, &dir.join("files"))?;
         let clock = std::time::Instant::now();
         restore_indexes(&tx, &deferred)?;
         tracing::info!(
@@ -203,6 +206,39 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         std::fs::rename(tmp, path).map_err(io(path))?;
     }
     Ok(summary)
+}
+
+/// Statistics uploads get real content: the CSV their figures came from,
+/// stored in the hub's file store under its SHA-256 (which, with the size,
+/// replaces the placeholder), so fetching and verifying files can be tried.
+fn statistic_files(conn: &Connection, files: &Path) -> Result<(), DemoError> {
+    let mut uploads = conn.prepare(
+        "SELECT u.id, o.name, o.region, COALESCE(o.commune, '') FROM uploads u
+         JOIN organizations o ON o.id = u.org_id WHERE u.kind = 'statistic' ORDER BY u.id",
+    )?;
+    let mut stats = conn.prepare(
+        "SELECT indicator, year, value FROM upload_stats WHERE upload_id = ?1 ORDER BY indicator, year",
+    )?;
+    let mut update =
+        conn.prepare("UPDATE uploads SET sha256 = ?2, size_bytes = ?3 WHERE id = ?1")?;
+    let rows: Vec<(String, String, String, String)> = uploads
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, org, region, commune) in rows {
+        let mut csv = String::from("organisation;region;commune;indicateur;annee;valeur\n");
+        let figures: Vec<(String, i64, f64)> = stats
+            .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (indicator, year, value) in figures {
+            csv.push_str(&format!(
+                "{org};{region};{commune};{indicator};{year};{value}\n"
+            ));
+        }
+        let sha = crate::sync::files::store_bytes(files, csv.as_bytes())
+            .map_err(|e| DemoError::Files(e.to_string()))?;
+        update.execute(params![id, sha, csv.len() as i64])?;
+    }
+    Ok(())
 }
 
 /// Tables whose secondary indexes and FTS insert triggers are dropped while

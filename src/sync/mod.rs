@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod files;
 pub mod hub;
 pub mod ingest;
 pub mod protocol;
