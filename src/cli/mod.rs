@@ -288,6 +288,7 @@ pub fn console_with_hub(
         mouse: ctx.mouse,
         hub,
         sync_every: Some(sync_every),
+        file_cache: ctx.paths.as_ref().map(Paths::file_cache),
     };
     crate::tui::run(opts).map_err(|e| match e {
         crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),

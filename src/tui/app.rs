@@ -147,6 +147,8 @@ pub struct App {
     pub searching: Option<String>,
     /// Syncs with the hub off this thread (the console attaches one).
     pub syncer: Option<super::syncer::Syncer>,
+    /// Fetches upload files on their own queue (with a hub).
+    pub fetcher: Option<super::syncer::Fetcher>,
 }
 
 /// How long typing must pause before the list narrows to the search.
@@ -206,6 +208,7 @@ impl App {
             search_generation: 0,
             searching: None,
             syncer: None,
+            fetcher: None,
         };
         if let Some(first) = keymap_errors.first() {
             let more = keymap_errors.len() - 1;
@@ -667,6 +670,7 @@ impl App {
             SyncNow => self.start_sync(),
             AcceptTheirs => self.accept_theirs(),
             OpenRecord => self.open_conflict_record(),
+            FetchFile => self.fetch_file(),
             Confirm | Cancel => Ok(()),
         };
         if let Err(e) = result {
@@ -754,6 +758,81 @@ impl App {
         // The sync wrote through its own connection.
         self.seen_data_version = self.data_version();
         self.refresh_all();
+        true
+    }
+
+    fn fetch_file(&mut self) -> Result<(), String> {
+        let lang = self.lang;
+        if self.screen != Screen::Uploads {
+            return Err(lang
+                .pick("sur l'écran Publications", "on the Uploads screen")
+                .into());
+        }
+        let Some(id) = self
+            .with_list(|l, _| l.targets())
+            .and_then(|t| t.into_iter().next())
+        else {
+            return Err(lang
+                .pick("aucune ligne sélectionnée", "no row selected")
+                .into());
+        };
+        let Some(fetcher) = self.fetcher.as_mut() else {
+            return Err(lang
+                .pick(
+                    "aucun hub : les fichiers viennent du hub (`civitac login`)",
+                    "no hub: files come from the hub (`civitac login`)",
+                )
+                .into());
+        };
+        let (sha, filename): (String, String) = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT sha256, filename FROM uploads WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| e.to_string())?;
+        let cached = crate::sync::files::cached(&fetcher.cache, &sha);
+        if cached.is_file() {
+            self.info(format!(
+                "{} {} : {}",
+                lang.pick("déjà là", "already here"),
+                crate::text::inline(&filename),
+                cached.display()
+            ));
+            return Ok(());
+        }
+        fetcher.request(id, sha);
+        self.info(format!(
+            "{} {}",
+            lang.pick("téléchargement de", "fetching"),
+            crate::text::inline(&filename)
+        ));
+        Ok(())
+    }
+
+    /// Reports files fetched since the last look; true when the screen changed.
+    pub fn poll_files(&mut self) -> bool {
+        let Some((id, result)) = self.fetcher.as_mut().and_then(super::syncer::Fetcher::poll)
+        else {
+            return false;
+        };
+        let lang = self.lang;
+        match result {
+            Ok(path) => self.info(format!(
+                "{} {id} : {}",
+                lang.pick(
+                    "fichier vérifié (SHA-256) pour",
+                    "file verified (SHA-256) for"
+                ),
+                path.display()
+            )),
+            Err(e) => self.error(format!(
+                "{} {id} : {e}",
+                lang.pick("fichier non récupéré pour", "file not fetched for")
+            )),
+        }
         true
     }
 

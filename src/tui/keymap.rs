@@ -46,6 +46,7 @@ str_enum! {
         SyncNow = "sync",
         AcceptTheirs = "accept-theirs",
         OpenRecord = "open-record",
+        FetchFile = "fetch-file",
         Approve = "approve",
         Reject = "reject",
         RequestChanges = "request-changes",
@@ -112,6 +113,10 @@ impl Action {
             Undo => ("annuler ma dernière décision", "undo my last decision"),
             SyncNow => ("synchroniser avec le hub", "sync with the hub"),
             AcceptTheirs => ("accepter la version du hub", "accept the hub's version"),
+            FetchFile => (
+                "télécharger le fichier (vérifié)",
+                "fetch the file (verified)",
+            ),
             OpenRecord => (
                 "ouvrir la fiche pour redécider",
                 "open the record to decide again",

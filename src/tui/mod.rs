@@ -44,6 +44,8 @@ pub struct Options {
     pub hub: Option<crate::config::HubConfig>,
     /// Sync by itself this often (and at start) when there is a hub.
     pub sync_every: Option<Duration>,
+    /// Where fetched upload files are kept.
+    pub file_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +119,12 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         syncer::Syncer::new(opts.db.clone(), opts.hub.clone())
             .every(opts.hub.as_ref().and(opts.sync_every)),
     );
+    if let (Some(hub), Some(cache)) = (opts.hub.clone(), opts.file_cache.clone()) {
+        match syncer::Fetcher::spawn(hub, cache) {
+            Ok(f) => app.fetcher = Some(f),
+            Err(e) => tracing::warn!(%e, "no file fetching"),
+        }
+    }
     match worker::Worker::spawn(&opts.db) {
         Ok(w) => app.worker = Some(w),
         // Searches then run on this thread: slower to show, never wrong.
@@ -135,6 +143,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         let wait = if app.pending_search.is_some()
             || app.searching.is_some()
             || app.syncer.as_ref().is_some_and(syncer::Syncer::is_running)
+            || app.fetcher.as_ref().is_some_and(|f| f.queued > 0)
         {
             app::SEARCH_DEBOUNCE / 2
         } else {
@@ -149,7 +158,11 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             }
             dirty = true;
         }
-        if app.tick(Instant::now()) || app.poll_worker() || app.poll_sync(Instant::now()) {
+        if app.tick(Instant::now())
+            || app.poll_worker()
+            || app.poll_sync(Instant::now())
+            || app.poll_files()
+        {
             dirty = true;
         }
         if last_check.elapsed() >= Duration::from_secs(1) {

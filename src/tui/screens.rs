@@ -115,7 +115,16 @@ impl Screen {
             Screen::Enrollments => &[
                 Approve, Reject, Contacted, Suspend, Reinstate, Mark, Search, Filter, Help,
             ],
-            Screen::Uploads => &[Approve, Reject, RequestChanges, Mark, Search, Filter, Help],
+            Screen::Uploads => &[
+                Approve,
+                Reject,
+                RequestChanges,
+                FetchFile,
+                Mark,
+                Search,
+                Filter,
+                Help,
+            ],
             Screen::Forum => &[
                 Hide, Remove, Restore, Dismiss, Mark, MarkAll, Search, Filter, Help,
             ],

@@ -179,3 +179,68 @@ fn run(
         }
     })
 }
+
+/// Upload files fetched on a queue of their own: a large video never holds
+/// up a sync, and the UI never waits for either.
+pub struct Fetcher {
+    requests: Option<std::sync::mpsc::Sender<(String, String)>>,
+    done: Receiver<(String, Result<PathBuf, String>)>,
+    pub cache: PathBuf,
+    pub queued: usize,
+}
+
+impl Fetcher {
+    pub fn spawn(hub: HubConfig, cache: PathBuf) -> std::io::Result<Fetcher> {
+        let (tx, rx) = channel::<(String, String)>();
+        let (done_tx, done) = channel();
+        let dir = cache.clone();
+        std::thread::Builder::new()
+            .name("files".into())
+            .spawn(move || {
+                let mut client = match HubClient::new(&hub.url, &hub.token, hub.ca.as_deref()) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        for (id, _) in rx {
+                            let _ = done_tx.send((id, Err(e.to_string())));
+                        }
+                        return;
+                    }
+                };
+                for (id, sha) in rx {
+                    let mut attempt = 0;
+                    let result = loop {
+                        match crate::sync::files::fetch(&mut client, &dir, &sha, &mut |_, _| {}) {
+                            Err(e) if e.is_temporary() && attempt < 3 => {
+                                std::thread::sleep(session::backoff(attempt, None));
+                                attempt += 1;
+                            }
+                            other => break other.map_err(|e| crate::text::inline(&e.to_string())),
+                        }
+                    };
+                    if done_tx.send((id, result)).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Fetcher {
+            requests: Some(tx),
+            done,
+            cache,
+            queued: 0,
+        })
+    }
+
+    pub fn request(&mut self, upload_id: String, sha256: String) {
+        if let Some(tx) = &self.requests
+            && tx.send((upload_id, sha256)).is_ok()
+        {
+            self.queued += 1;
+        }
+    }
+
+    pub fn poll(&mut self) -> Option<(String, Result<PathBuf, String>)> {
+        let got = self.done.try_recv().ok()?;
+        self.queued = self.queued.saturating_sub(1);
+        Some(got)
+    }
+}
