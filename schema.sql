@@ -281,7 +281,11 @@ CREATE TRIGGER organizations_fts_delete AFTER DELETE ON organizations BEGIN
     INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
     VALUES ('delete', old.rowid, old.name, old.acronym, old.commune);
 END;
-CREATE TRIGGER organizations_fts_update AFTER UPDATE OF name, acronym, commune ON organizations BEGIN
+-- Only when the text changed: a pulled row rewrites every column, and
+-- re-indexing unchanged text would make each pull pay for the FTS again.
+CREATE TRIGGER organizations_fts_update AFTER UPDATE OF name, acronym, commune ON organizations
+WHEN old.name IS NOT new.name OR old.acronym IS NOT new.acronym OR old.commune IS NOT new.commune
+BEGIN
     INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
     VALUES ('delete', old.rowid, old.name, old.acronym, old.commune);
     INSERT INTO organizations_fts (rowid, name, acronym, commune)
@@ -299,7 +303,9 @@ END;
 CREATE TRIGGER forum_posts_fts_delete AFTER DELETE ON forum_posts BEGIN
     INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
 END;
-CREATE TRIGGER forum_posts_fts_update AFTER UPDATE OF body ON forum_posts BEGIN
+CREATE TRIGGER forum_posts_fts_update AFTER UPDATE OF body ON forum_posts
+WHEN old.body IS NOT new.body
+BEGIN
     INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
     INSERT INTO forum_posts_fts (rowid, body) VALUES (new.rowid, new.body);
 END;

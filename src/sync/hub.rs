@@ -34,37 +34,59 @@ pub fn apply_push(
     if request.v != PROTOCOL_VERSION {
         return Err(PushError::Version(request.v));
     }
+    // The batch commits once (one fsync, not one per op); each op runs in
+    // a savepoint with its `applied_ops` row, so its effect and its record
+    // stand or fall together, and nothing is answered before the commit.
     let mut results = Vec::with_capacity(request.ops.len());
-    for pushed in &request.ops {
-        match apply_one(conn, actor, pushed) {
-            Ok(r) => results.push(r),
-            Err(source) => {
-                let done = results.len();
-                return Err(PushError::Temporary {
-                    done,
-                    source,
-                    partial: PushResponse {
-                        v: PROTOCOL_VERSION,
-                        results,
-                    },
-                });
+    let failure = {
+        let mut tx = conn.transaction().map_err(|source| PushError::Temporary {
+            done: 0,
+            source,
+            partial: PushResponse {
+                v: PROTOCOL_VERSION,
+                results: Vec::new(),
+            },
+        })?;
+        let mut failure = None;
+        for pushed in &request.ops {
+            match apply_one(&mut tx, actor, pushed) {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
             }
         }
+        if let Err(e) = tx.commit() {
+            results.clear();
+            failure = Some(e);
+        }
+        failure
+    };
+    match failure {
+        None => Ok(PushResponse {
+            v: PROTOCOL_VERSION,
+            results,
+        }),
+        Some(source) => Err(PushError::Temporary {
+            done: results.len(),
+            source,
+            partial: PushResponse {
+                v: PROTOCOL_VERSION,
+                results,
+            },
+        }),
     }
-    Ok(PushResponse {
-        v: PROTOCOL_VERSION,
-        results,
-    })
 }
 
-/// One op in its own transaction: its effect and its `applied_ops` row commit
+/// One op in its own savepoint: its effect and its `applied_ops` row commit
 /// together, so a retry after a lost response finds it and applies nothing.
 fn apply_one(
-    conn: &mut Connection,
+    conn: &mut rusqlite::Transaction<'_>,
     actor: &Actor,
     pushed: &super::protocol::PushedOp,
 ) -> rusqlite::Result<OpResult> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let known: Option<String> = tx
         .prepare_cached("SELECT outcome FROM applied_ops WHERE op_id = ?1")?
         .query_row([&pushed.op_id], |r| r.get(0))

@@ -213,14 +213,28 @@ pub enum PullError {
     Sqlite(#[from] rusqlite::Error),
 }
 
-/// The stored (not generated) columns of a table.
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(&format!("PRAGMA table_info({table})"))?;
-    let mut cols = Vec::new();
-    for c in stmt.query_map([], |r| r.get::<_, String>(1))? {
-        cols.push(c?);
+/// The stored (not generated) columns of each table, read once per page.
+#[derive(Default)]
+struct Columns(std::collections::HashMap<&'static str, std::rc::Rc<Vec<String>>>);
+
+impl Columns {
+    fn of(
+        &mut self,
+        conn: &Connection,
+        table: &'static str,
+    ) -> rusqlite::Result<std::rc::Rc<Vec<String>>> {
+        if let Some(c) = self.0.get(table) {
+            return Ok(c.clone());
+        }
+        let mut stmt = conn.prepare_cached(&format!("PRAGMA table_info({table})"))?;
+        let mut cols = Vec::new();
+        for c in stmt.query_map([], |r| r.get::<_, String>(1))? {
+            cols.push(c?);
+        }
+        let cols = std::rc::Rc::new(cols);
+        self.0.insert(table, cols.clone());
+        Ok(cols)
     }
-    Ok(cols)
 }
 
 fn to_json(v: ValueRef<'_>) -> Value {
@@ -249,12 +263,13 @@ fn to_sql(v: &Value) -> SqlValue {
 /// Rows of `t` matching `filter` (SQL over the key), as JSON objects.
 fn select(
     conn: &Connection,
+    columns: &mut Columns,
     t: &Synced,
     filter: &str,
     args: &[SqlValue],
     limit: usize,
 ) -> rusqlite::Result<Vec<Map<String, Value>>> {
-    let cols = columns(conn, t.table)?;
+    let cols = columns.of(conn, t.table)?;
     let sql = format!(
         "SELECT {} FROM {} WHERE {filter} ORDER BY {} LIMIT {limit}",
         cols.join(", "),
@@ -292,6 +307,7 @@ fn key_text(key: &[Value]) -> String {
 /// One record by its feed id (composite keys are '/'-joined).
 fn read_row(
     conn: &Connection,
+    columns: &mut Columns,
     t: &Synced,
     id: &str,
 ) -> rusqlite::Result<Option<Map<String, Value>>> {
@@ -312,7 +328,9 @@ fn read_row(
         .map(|(i, k)| format!("{k} = ?{}", i + 1))
         .collect::<Vec<_>>()
         .join(" AND ");
-    Ok(select(conn, t, &filter, &parts, 1)?.into_iter().next())
+    Ok(select(conn, columns, t, &filter, &parts, 1)?
+        .into_iter()
+        .next())
 }
 
 fn feed_end(conn: &Connection) -> rusqlite::Result<i64> {
@@ -343,16 +361,17 @@ fn snapshot_page(
     limit: usize,
 ) -> Result<PullResponse, PullError> {
     let mut rows = Vec::new();
+    let mut columns = Columns::default();
     let mut after: Vec<Value> = after.to_vec();
     while let Some(t) = SYNCED.get(table) {
         let want = limit - rows.len();
         let page = if after.is_empty() {
-            select(conn, t, "1", &[], want)?
+            select(conn, &mut columns, t, "1", &[], want)?
         } else {
             let marks: Vec<String> = (1..=t.key.len()).map(|i| format!("?{i}")).collect();
             let filter = format!("({}) > ({})", t.key.join(", "), marks.join(", "));
             let args: Vec<SqlValue> = after.iter().map(to_sql).collect();
-            select(conn, t, &filter, &args, want)?
+            select(conn, &mut columns, t, &filter, &args, want)?
         };
         let full = page.len() == want;
         if let Some(last) = page.last() {
@@ -404,16 +423,21 @@ fn feed_page(conn: &Connection, since: i64, limit: usize) -> Result<PullResponse
     let feed = &feed[..feed.len().min(limit)];
     let next = feed.last().map_or(since, |(seq, _, _)| *seq);
     let mut rows: Vec<PulledRow> = Vec::with_capacity(feed.len());
+    let mut columns = Columns::default();
+    // A record changed twice in one page is sent once, where it last changed.
+    let mut last = std::collections::HashMap::new();
     for (i, (_, entity, id)) in feed.iter().enumerate() {
-        // A record changed twice in one page is sent once, where it last changed.
-        if feed[i + 1..].iter().any(|(_, e, x)| e == entity && x == id) {
+        last.insert((entity.as_str(), id.as_str()), i);
+    }
+    for (i, (_, entity, id)) in feed.iter().enumerate() {
+        if last.get(&(entity.as_str(), id.as_str())) != Some(&i) {
             continue;
         }
         let t = synced(entity).ok_or_else(|| PullError::Entity(entity.clone()))?;
         rows.push(PulledRow {
             entity: entity.clone(),
             id: id.clone(),
-            row: read_row(conn, t, id)?,
+            row: read_row(conn, &mut columns, t, id)?,
         });
     }
     Ok(PullResponse {
@@ -452,12 +476,15 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
     // Parents and children may arrive in either order within a page.
     tx.pragma_update(None, "defer_foreign_keys", "ON")?;
     let mut applied = 0;
+    let mut columns = Columns::default();
     for pulled in &page.rows {
         let t = synced(&pulled.entity).ok_or_else(|| PullError::Entity(pulled.entity.clone()))?;
         let Some(row) = &pulled.row else { continue };
-        let cols: Vec<String> = columns(&tx, t.table)?
-            .into_iter()
-            .filter(|c| row.contains_key(c))
+        let cols: Vec<String> = columns
+            .of(&tx, t.table)?
+            .iter()
+            .filter(|c| row.contains_key(*c))
+            .cloned()
             .collect();
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
         let updates: Vec<String> = cols
