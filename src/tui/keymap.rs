@@ -113,10 +113,7 @@ impl Action {
             Undo => ("annuler ma dernière décision", "undo my last decision"),
             SyncNow => ("synchroniser avec le hub", "sync with the hub"),
             AcceptTheirs => ("accepter la version du hub", "accept the hub's version"),
-            FetchFile => (
-                "télécharger le fichier (vérifié)",
-                "fetch the file (verified)",
-            ),
+            FetchFile => ("récupérer le fichier", "fetch the file"),
             OpenRecord => (
                 "ouvrir la fiche pour redécider",
                 "open the record to decide again",
