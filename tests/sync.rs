@@ -700,3 +700,80 @@ fn upload_files_are_fetched_on_demand_verified_and_resumed_after_a_cut() {
         .expect_err("missing");
     assert!(err.to_string().contains("404"), "{err}");
 }
+
+/// Forwards to the hub, rewriting the `Date` of every answer to an hour ago.
+fn clock_skewing_proxy(target: &str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let target = target.trim_start_matches("http://").to_owned();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let target = target.clone();
+            std::thread::spawn(move || {
+                let Ok(upstream) = TcpStream::connect(&target) else {
+                    return;
+                };
+                let (mut c_read, mut u_write) = (
+                    client.try_clone().expect("clone"),
+                    upstream.try_clone().expect("clone"),
+                );
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_read, &mut u_write);
+                });
+                let (mut u_read, mut c_write) = (upstream, client);
+                let old = jiff::fmt::rfc2822::DateTimePrinter::new()
+                    .timestamp_to_rfc9110_string(
+                        &(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)),
+                    )
+                    .expect("date");
+                let mut buf = [0u8; 65536];
+                loop {
+                    let n = match u_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let mut chunk = buf[..n].to_vec();
+                    if let Some(at) = chunk
+                        .windows(6)
+                        .position(|w| w.eq_ignore_ascii_case(b"date: "))
+                    {
+                        let end = at
+                            + chunk[at..]
+                                .windows(2)
+                                .position(|w| w == b"\r\n")
+                                .expect("line end");
+                        chunk.splice(at + 6..end, old.bytes());
+                    }
+                    if c_write.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_device_clock_far_from_the_hubs_is_warned_about() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let proxy = clock_skewing_proxy(&hub.url);
+    let r = Replica::new(dir.path(), "r");
+    r.login(&proxy, &issue(&db, "test.awa", "moderator", "laptop-a"));
+    let out = r.cmd().args(["sync", "--json"]).output().expect("sync");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("60 min off"), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let skew = summary["clock_skew"].as_i64().expect("skew");
+    assert!((-3700..=-3500).contains(&skew), "{skew}");
+    // A method an endpoint does not take is a JSON error too.
+    let (status, body) = raw(
+        &hub.url,
+        b"DELETE /v1/push HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 405, "{body}");
+    assert!(body.contains("method_not_allowed"));
+}

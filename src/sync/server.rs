@@ -498,6 +498,14 @@ async fn file(
     Ok(response)
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
@@ -549,6 +557,7 @@ fn router(backend: Arc<dyn HubBackend>, limits: Limits) -> Router {
         .route("/v1/ingest", post(ingest))
         .route("/v1/files/{sha256}", get(file))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new().compress_when(compress))
