@@ -548,3 +548,59 @@ fn the_command_line_is_well_formed() {
     use clap::CommandFactory;
     civitac::cli::Cli::command().debug_assert();
 }
+
+#[test]
+fn sms_count_reads_json_lines_and_counts_exact_segments() {
+    let texts = [
+        "a".repeat(160),                                    // GSM-7, one part
+        "a".repeat(161),                                    // two parts of 153
+        format!("{}€{}", "a".repeat(152), "a".repeat(152)), // € (two septets) never split: 3 parts, not 2
+        format!("{}ç", "a".repeat(69)), // lower-case ç is not GSM-7: UCS-2, 70 units
+        format!("{}ç", "a".repeat(70)), // 71 units: two parts of 67
+        format!("{}Ç", "a".repeat(159)), // capital Ç is GSM-7
+        format!("{}😀{}", "a".repeat(66), "a".repeat(66)), // a surrogate pair never split: 3 parts, not 2
+    ];
+    let input: String = texts
+        .iter()
+        .map(|t| format!("{}\n", serde_json::to_string(t).expect("json")))
+        .collect();
+    let out = Command::cargo_bin("civitac")
+        .expect("bin")
+        .args(["--lang", "en", "sms", "count"])
+        .write_stdin(format!("{input}not json\n"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("-:8: not a JSON string"))
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let got: Vec<(String, u64, u64)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["encoding"].as_str().expect("encoding").to_owned(),
+                v["segments"].as_u64().expect("segments"),
+                v["units"].as_u64().expect("units"),
+            )
+        })
+        .collect();
+    let want = [
+        ("GSM-7", 1, 160),
+        ("GSM-7", 2, 161),
+        ("GSM-7", 3, 306),
+        ("UCS-2", 1, 70),
+        ("UCS-2", 2, 71),
+        ("GSM-7", 1, 160),
+        ("UCS-2", 3, 134),
+    ];
+    let want: Vec<(String, u64, u64)> = want
+        .iter()
+        .map(|(e, s, u)| ((*e).to_owned(), *s, *u))
+        .collect();
+    assert_eq!(got, want);
+}

@@ -205,6 +205,13 @@ pub enum SmsCmd {
         #[command(flatten)]
         filters: SmsFilters,
     },
+    /// Count SMS segments: reads JSON lines, one JSON string a line (`-` or
+    /// nothing: standard input), writes one
+    /// {"encoding":"GSM-7"|"UCS-2","segments":N,"units":N} line for each.
+    Count {
+        /// The JSON-lines file.
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,7 +316,60 @@ pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
         SmsCmd::List { common, filters } => {
             list::<SmsMessage>(ctx, ListKind::Sms, &common, &filters.filters())
         }
+        SmsCmd::Count { file } => sms_count(ctx, file.as_deref()),
     }
+}
+
+fn sms_count(ctx: &Ctx, file: Option<&std::path::Path>) -> CmdResult {
+    use std::io::{BufRead, Write};
+    let (name, input): (String, Box<dyn BufRead>) = match file {
+        Some(f) if f.as_os_str() != "-" => {
+            let opened = std::fs::File::open(f)
+                .map_err(|e| Failure::new(format!("{}: {e}", f.display())))?;
+            (
+                f.display().to_string(),
+                Box::new(std::io::BufReader::new(opened)),
+            )
+        }
+        _ => ("-".to_owned(), Box::new(std::io::stdin().lock())),
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut bad = 0;
+    for (i, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| Failure::new(format!("{name}:{}: {e}", i + 1)))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<String>(&line) {
+            Ok(text) => {
+                let c = crate::sms::segments::count(&text);
+                writeln!(
+                    out,
+                    "{{\"encoding\":\"{}\",\"segments\":{},\"units\":{}}}",
+                    c.encoding.as_str(),
+                    c.segments,
+                    c.units
+                )
+                .map_err(|e| Failure::new(e.to_string()))?;
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!(
+                    "{name}:{}: {} ({e})",
+                    i + 1,
+                    ctx.lang.pick("pas une chaîne JSON", "not a JSON string")
+                );
+            }
+        }
+    }
+    out.flush().map_err(|e| Failure::new(e.to_string()))?;
+    if bad > 0 {
+        return Err(Failure::new(match ctx.lang {
+            crate::i18n::Lang::Fr => format!("{bad} ligne(s) illisible(s)"),
+            crate::i18n::Lang::En => format!("{bad} unreadable line(s)"),
+        }));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn audit(ctx: &Ctx, cmd: AuditCmd) -> CmdResult {
