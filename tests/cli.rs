@@ -604,3 +604,107 @@ fn sms_count_reads_json_lines_and_counts_exact_segments() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn contacts_import_reports_bad_lines_dedupes_and_keeps_the_good_ones() {
+    let (dir, replica) = small_demo();
+    let store = open(&replica);
+    let (group_id, group): (String, String) = store
+        .conn()
+        .query_row(
+            "SELECT id, name FROM sms_groups ORDER BY name LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("group");
+    drop(store);
+    // French header with accents, semicolons, Latin-1 would be tolerated too.
+    let csv = dir.path().join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "Nom;Téléphone;Région;Commune\n\
+         Aminata Ouédraogo;70 12 34 56;Centre;Ouagadougou\n\
+         Issa Sawadogo;25 30 12 34;Nord;Ouahigouya\n\
+         Mauvais numéro;123;Nord;Kaya\n\
+         Même personne;+226 70 12 34 56;Centre;Ouagadougou\n\
+         Sans numéro;;Est;Fada N'Gourma\n\
+         Koffi (Abidjan);07 07 12 34 56;;\n",
+    )
+    .expect("csv");
+    civitac(&replica)
+        .args(["sms", "contacts", "import"])
+        .arg(&csv)
+        .args(["--group", &group])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("2 contacts added"))
+        .stderr(predicate::str::contains(
+            "contacts.csv:4: \"123\" is not a valid number for BF",
+        ))
+        .stderr(predicate::str::contains(
+            "contacts.csv:5: same number as line 2",
+        ))
+        .stderr(predicate::str::contains("contacts.csv:6: no phone number"))
+        .stderr(predicate::str::contains(
+            "contacts.csv:7: \"07 07 12 34 56\" is not a valid number",
+        ));
+    // With the right region the Ivorian number keeps its leading 0.
+    let ci = dir.path().join("ci.csv");
+    std::fs::write(&ci, "name,phone\nKoffi,07 07 12 34 56\n").expect("csv");
+    civitac(&replica)
+        .args(["sms", "contacts", "import"])
+        .arg(&ci)
+        .args(["--group", &group_id, "--default-region", "CI"])
+        .assert()
+        .success();
+    let store = open(&replica);
+    let members = |phone: &str| {
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM sms_contacts c JOIN sms_group_members m ON m.contact_id = c.id
+                 WHERE c.phone_e164 = '{phone}' AND m.group_id = '{group_id}'"
+            ),
+        )
+    };
+    assert_eq!(members("+22670123456"), 1);
+    assert_eq!(members("+22625301234"), 1);
+    assert_eq!(members("+2250707123456"), 1);
+    // Every contact went through ops::apply: audited and queued for the hub.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM audit_log WHERE action = 'sms.contact'"
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            &store,
+            r#"SELECT count(*) FROM outbox WHERE op LIKE '%"AddContact"%'"#
+        ),
+        3
+    );
+    // Importing the same file again adds nobody twice.
+    civitac(&replica)
+        .args(["sms", "contacts", "import"])
+        .arg(&ci)
+        .args(["--group", &group_id, "--default-region", "CI"])
+        .assert()
+        .success();
+    assert_eq!(members("+2250707123456"), 1);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+2250707123456'"
+        ),
+        1
+    );
+    // An unknown group is a usage error that changes nothing.
+    civitac(&replica)
+        .args(["sms", "contacts", "import"])
+        .arg(&ci)
+        .args(["--group", "Nulle part"])
+        .assert()
+        .code(2);
+}

@@ -212,6 +212,9 @@ pub enum SmsCmd {
         /// The JSON-lines file.
         file: Option<std::path::PathBuf>,
     },
+    /// SMS contacts.
+    #[command(subcommand)]
+    Contacts(super::contacts::ContactsCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -317,6 +320,7 @@ pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
             list::<SmsMessage>(ctx, ListKind::Sms, &common, &filters.filters())
         }
         SmsCmd::Count { file } => sms_count(ctx, file.as_deref()),
+        SmsCmd::Contacts(cmd) => super::contacts::run(ctx, cmd),
     }
 }
 

@@ -3,6 +3,7 @@
 //! return an exit code: 0 ok, 1 failure, 2 usage.
 
 mod batch;
+mod contacts;
 mod demo;
 mod hub;
 mod lists;

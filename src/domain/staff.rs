@@ -25,6 +25,7 @@ str_enum! {
         MuteCitizen = "mute_citizen",
         BanCitizen = "ban_citizen",
         QueueSms = "queue_sms",
+        ManageContacts = "manage_contacts",
         ApproveSms = "approve_sms",
         CancelAnySms = "cancel_any_sms",
     }
@@ -40,7 +41,7 @@ impl Permission {
             DecideEnrollment => &[Admin],
             ReviewUpload | ModeratePost | LockThread | MuteCitizen => &[Admin, Moderator],
             BanCitizen => &[Admin],
-            QueueSms => &[Admin, Moderator, FieldAgent],
+            QueueSms | ManageContacts => &[Admin, Moderator, FieldAgent],
             ApproveSms | CancelAnySms => &[Admin],
         }
     }

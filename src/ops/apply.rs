@@ -130,6 +130,9 @@ pub fn apply_with(
             reason,
         } => lock_thread(conn, actor, thread_id, *seen_locked, *locked, reason)?,
         Op::QueueSms { message } => queue_sms(conn, actor, message, meta)?,
+        Op::AddContact { contact, group_id } => {
+            add_contact(conn, actor, contact, group_id.as_deref())?
+        }
         Op::ApproveSms {
             message_id,
             seen_status,
@@ -143,6 +146,11 @@ pub fn apply_with(
     };
     let action = op.action_name();
     // Flags an op resolved or reopened change too; the hub's feed carries them.
+    let member = change
+        .extra
+        .get("member")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let touched_flags: Vec<String> = ["resolved_flags", "reopened_flags"]
         .iter()
         .filter_map(|k| change.extra.get(*k).and_then(Value::as_array))
@@ -174,6 +182,9 @@ pub fn apply_with(
         record_change(conn, change.entity, &change.entity_id)?;
         for flag in &touched_flags {
             record_change(conn, "forum_flag", flag)?;
+        }
+        if let Some(member) = &member {
+            record_change(conn, "sms_group_member", member)?;
         }
     } else {
         let envelope = Envelope {
@@ -240,6 +251,11 @@ pub const TRACKED: &[(&str, &str, &[&str])] = &[
     ("citizen", "citizens", &["status", "muted_until"]),
     ("forum_thread", "forum_threads", &["locked"]),
     ("sms_message", "sms_messages", &["status", "approved_by"]),
+    (
+        "sms_contact",
+        "sms_contacts",
+        &["name", "region", "commune", "opted_out_at"],
+    ),
 ];
 
 /// The tracked columns of one record as JSON, or `None` if it does not exist.
@@ -271,7 +287,10 @@ fn reason_of(op: &Op) -> Option<&str> {
             reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
         }
         Op::Undo { reason, .. } => reason.as_deref().map(str::trim).filter(|r| !r.is_empty()),
-        Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::ApproveSms { .. } => None,
+        Op::ApplyEnrollment { .. }
+        | Op::QueueSms { .. }
+        | Op::AddContact { .. }
+        | Op::ApproveSms { .. } => None,
     }
 }
 
@@ -758,6 +777,83 @@ fn lock_thread(
         entity: "forum_thread",
         entity_id: thread_id.to_owned(),
         extra: Value::Null,
+    })
+}
+
+fn add_contact(
+    conn: &Connection,
+    actor: &Actor,
+    c: &super::NewContact,
+    group_id: Option<&str>,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageContacts, "sms.contact")?;
+    if !crate::sms::phone::is_e164(&c.phone_e164) {
+        return Err(invalid(
+            "contact.phone_e164",
+            format!(
+                "\"{}\" is not an E.164 number (+ and 8 to 15 digits)",
+                c.phone_e164
+            ),
+        ));
+    }
+    let existing: Option<String> = conn
+        .prepare_cached("SELECT id FROM sms_contacts WHERE phone_e164 = ?1")?
+        .query_row([&c.phone_e164], |r| r.get(0))
+        .optional()?;
+    let clean = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let id = match existing {
+        Some(id) => {
+            conn.prepare_cached(
+                "UPDATE sms_contacts SET name = COALESCE(?2, name), region = COALESCE(?3, region),
+                   commune = COALESCE(?4, commune) WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                clean(&c.name),
+                clean(&c.region),
+                clean(&c.commune)
+            ])?;
+            id
+        }
+        None => {
+            let id = crate::sms::phone::contact_id(&c.phone_e164);
+            conn.prepare_cached(
+                "INSERT INTO sms_contacts (id, phone_e164, name, region, commune) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                id,
+                c.phone_e164,
+                clean(&c.name),
+                clean(&c.region),
+                clean(&c.commune)
+            ])?;
+            id
+        }
+    };
+    let mut extra = json!({"phone_e164": c.phone_e164});
+    if let Some(group) = group_id {
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM sms_groups WHERE id = ?1")?
+            .exists([group])?;
+        if !exists {
+            return Err(not_found("sms_group", group));
+        }
+        conn.prepare_cached(
+            "INSERT INTO sms_group_members (group_id, contact_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![group, id])?;
+        extra["group_id"] = json!(group);
+        extra["member"] = json!(format!("{group}/{id}"));
+    }
+    Ok(Change {
+        entity: "sms_contact",
+        entity_id: id,
+        extra,
     })
 }
 

@@ -80,6 +80,12 @@ pub enum Op {
     QueueSms {
         message: NewSms,
     },
+    /// Adds (or completes) an SMS contact by its E.164 number, optionally to a group.
+    AddContact {
+        contact: NewContact,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_id: Option<String>,
+    },
     ApproveSms {
         message_id: String,
         seen_status: SmsStatus,
@@ -138,6 +144,18 @@ pub struct Charter {
     pub reference: String,
 }
 
+/// An SMS contact as an import brings it: the number already in E.164.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewContact {
+    pub phone_e164: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commune: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewSms {
     pub id: String,
@@ -186,7 +204,10 @@ impl Op {
     /// The existing record this op changes (entity, id); `None` for ops that create one.
     pub fn target(&self) -> Option<(&'static str, &str)> {
         match self {
-            Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::Undo { .. } => None,
+            Op::ApplyEnrollment { .. }
+            | Op::QueueSms { .. }
+            | Op::AddContact { .. }
+            | Op::Undo { .. } => None,
             Op::SetEnrollmentStatus { org_id, .. } => Some(("organization", org_id)),
             Op::ReviewUpload { upload_id, .. } => Some(("upload", upload_id)),
             Op::ModeratePost { post_id, .. } | Op::DismissFlags { post_id, .. } => {
@@ -213,7 +234,10 @@ impl Op {
             Op::ApproveSms { .. } => ("status", json!("approved")),
             Op::CancelSms { .. } => ("status", json!("cancelled")),
             Op::DismissFlags { .. } => ("flag_count", json!(0)),
-            Op::ApplyEnrollment { .. } | Op::QueueSms { .. } | Op::Undo { .. } => return None,
+            Op::ApplyEnrollment { .. }
+            | Op::QueueSms { .. }
+            | Op::AddContact { .. }
+            | Op::Undo { .. } => return None,
         })
     }
 
@@ -229,6 +253,7 @@ impl Op {
             Op::LockThread { locked: true, .. } => "thread.lock".into(),
             Op::LockThread { locked: false, .. } => "thread.unlock".into(),
             Op::QueueSms { .. } => "sms.queue".into(),
+            Op::AddContact { .. } => "sms.contact".into(),
             Op::ApproveSms { .. } => "sms.approve".into(),
             Op::CancelSms { .. } => "sms.cancel".into(),
             Op::Undo { .. } => "undo".into(),

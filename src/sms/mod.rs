@@ -1,4 +1,4 @@
-//! The SMS module: segment counting (GSM 03.38 / UCS-2). Phone numbers and
-//! gateways come with the SMS issue.
+//! The SMS module: segment counting (GSM 03.38 / UCS-2) and phone numbers.
 
+pub mod phone;
 pub mod segments;

@@ -707,7 +707,7 @@ impl ScreenRow for SmsContact {
 
     fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
         &[
-            ("téléphone", "phone", Constraint::Length(13)),
+            ("téléphone", "phone", Constraint::Length(15)),
             ("nom", "name", Constraint::Length(24)),
             ("région", "region", Constraint::Length(11)),
             ("désinscrit", "opted out", Constraint::Min(10)),
@@ -742,7 +742,11 @@ impl ScreenRow for SmsContact {
             field(
                 theme,
                 lang.pick("Téléphone", "Phone"),
-                self.phone_e164.clone(),
+                format!(
+                    "{} ({})",
+                    inline(&self.phone_e164),
+                    crate::sms::phone::line(&self.phone_e164).label(lang)
+                ),
             ),
             field(theme, lang.pick("Région", "Region"), opt(&self.region)),
             field(theme, "Commune", opt(&self.commune)),
