@@ -256,15 +256,21 @@ CREATE TABLE platform_tokens (
     revoked_at    TEXT
 );
 
+-- One row per (message, recipient), planned when sending starts. 'sending'
+-- is written (and committed) before the gateway is called: after a crash such
+-- a row is never sent again blindly; a delivery report settles it.
 CREATE TABLE sms_deliveries (
     message_id   TEXT NOT NULL REFERENCES sms_messages (id),
     contact_id   TEXT NOT NULL REFERENCES sms_contacts (id),
-    status       TEXT NOT NULL CHECK (status IN ('pending','sent','delivered','failed')),
+    status       TEXT NOT NULL CHECK (status IN ('pending','sending','sent','delivered','failed')),
     gateway_ref  TEXT,
     attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      TEXT,
+    error        TEXT,
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (message_id, contact_id)
 );
+CREATE INDEX sms_deliveries_due ON sms_deliveries (status, next_at);
 
 -- Full-text search (external content, kept in step by triggers). remove_diacritics
 -- lets "ecole" find "école", as staff type on keyboards without accents.

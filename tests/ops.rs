@@ -472,7 +472,7 @@ fn citizens_threads_and_sms() {
         message: NewSms {
             id: sms_id.clone(),
             group_id: group.clone(),
-            kind: SmsKind::Notice,
+            kind: SmsKind::Alert,
             body: "Réunion ce soir à la mairie, ça concerne tout le monde".into(),
             scheduled_at: None,
         },
@@ -495,6 +495,28 @@ fn citizens_threads_and_sms() {
         ),
     );
     assert_eq!(recipients, opted_in, "opted-out contacts are not counted");
+    // A small notice needs no approval; every alert does.
+    let notice_id = uuid::Uuid::now_v7().to_string();
+    let notice = Op::QueueSms {
+        message: NewSms {
+            id: notice_id.clone(),
+            group_id: group.clone(),
+            kind: SmsKind::Notice,
+            body: "Reunion ce soir".into(),
+            scheduled_at: None,
+        },
+    };
+    run(&mut store, &agent, &notice).expect("queue notice");
+    let status_of = |store: &civitac::store::Store, id: &str| -> String {
+        store
+            .conn()
+            .query_row("SELECT status FROM sms_messages WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .expect("sms")
+    };
+    assert_eq!(status_of(&store, &notice_id), "approved");
+    assert_eq!(status_of(&store, &sms_id), "queued");
     let approve = Op::ApproveSms {
         message_id: sms_id.clone(),
         seen_status: SmsStatus::Queued,
@@ -624,6 +646,18 @@ fn role_matrix_is_enforced_by_apply() {
                     body: "ALERTE".into(),
                     scheduled_at: None,
                 },
+            },
+        ),
+        (
+            Permission::ManageContacts,
+            Op::AddContact {
+                contact: civitac::ops::NewContact {
+                    phone_e164: "+22670999999".into(),
+                    name: Some("Test".into()),
+                    region: None,
+                    commune: None,
+                },
+                group_id: None,
             },
         ),
         (

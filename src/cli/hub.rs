@@ -60,6 +60,32 @@ pub struct ServeArgs {
     /// Largest request body, in MiB, once decompressed.
     #[arg(long, value_name = "MIB", default_value_t = 16)]
     pub max_body_mib: usize,
+    /// Send approved SMS: none, log (writes them to the log) or kannel.
+    #[arg(long, value_name = "KIND", default_value = "none")]
+    pub sms_gateway: String,
+    /// Kannel's sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms
+    #[arg(long, value_name = "URL")]
+    pub kannel_url: Option<String>,
+    #[arg(long, value_name = "USER", default_value = "civitac")]
+    pub kannel_user: String,
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "CIVITAC_KANNEL_PASSWORD",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub kannel_password: String,
+    /// Sender shown on phones.
+    #[arg(long, value_name = "FROM", default_value = "Civitac")]
+    pub sms_from: String,
+    /// The hub's address as the gateway reaches it, for delivery reports
+    /// (default: the listening address).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Most SMS handed to the gateway per second.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub sms_rate: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,12 +177,69 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         max_body: args.max_body_mib.max(1) * 1024 * 1024,
         ..Default::default()
     };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut sender: Option<std::thread::JoinHandle<()>> = None;
+    let gateway_kind = args.sms_gateway.clone();
+    if !matches!(gateway_kind.as_str(), "none" | "log" | "kannel") {
+        return Err(Failure::usage("--sms-gateway: none, log or kannel"));
+    }
+    if gateway_kind == "kannel" && args.kannel_url.is_none() {
+        return Err(Failure::usage("--sms-gateway kannel needs --kannel-url"));
+    }
+    let public = args.public_url.clone();
+    let sms_settings = crate::sms::dispatch::Settings {
+        per_second: args.sms_rate.max(1),
+        ..Default::default()
+    };
+    let start_sender = |addr: std::net::SocketAddr| -> Option<std::thread::JoinHandle<()>> {
+        if gateway_kind == "none" {
+            return None;
+        }
+        let mut conn = match Store::open(&db) {
+            Ok(s) => s.into_conn(),
+            Err(e) => {
+                tracing::error!(error = %e, "SMS sender cannot open the hub");
+                return None;
+            }
+        };
+        let key = crate::sync::backend::sms_key(&conn).ok()?;
+        let base = public
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{addr}"));
+        let gateway: std::sync::Arc<dyn crate::sms::dispatch::Gateway> = if gateway_kind == "kannel"
+        {
+            std::sync::Arc::new(crate::sms::dispatch::Kannel::new(
+                args.kannel_url.as_deref().unwrap_or_default(),
+                &args.kannel_user,
+                &args.kannel_password,
+                &args.sms_from,
+                Some(format!(
+                    "{}/v1/sms/dlr?key={key}",
+                    base.trim_end_matches('/')
+                )),
+            ))
+        } else {
+            std::sync::Arc::new(crate::sms::dispatch::LogGateway)
+        };
+        let stop = stop.clone();
+        let settings = sms_settings.clone();
+        std::thread::Builder::new()
+            .name("sms".into())
+            .spawn(move || {
+                let halt = || stop.load(std::sync::atomic::Ordering::Relaxed);
+                if let Err(e) = crate::sms::dispatch::run(&mut conn, gateway, &settings, &halt) {
+                    tracing::error!(error = %e, "SMS sender stopped");
+                }
+            })
+            .ok()
+    };
     crate::sync::server::serve_until_signalled(
         std::sync::Arc::new(backend),
         args.listen,
         tls,
         limits,
         |addr| {
+            sender = start_sender(addr);
             // The one line on stdout: scripts and tests read the address from it.
             println!("{scheme}://{addr}");
             use std::io::Write;
@@ -165,6 +248,10 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         },
     )
     .map_err(|e| Failure::new(format!("{}: {e}", args.listen)))?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(s) = sender {
+        let _ = s.join();
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -29,6 +29,9 @@ pub struct LoginArgs {
     /// PEM file of the authority that signed the hub's certificate (a hub with its own CA).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+    /// Attach only; the first sync happens with `civitac sync` (e.g. on a better link).
+    #[arg(long)]
+    pub no_sync: bool,
 }
 
 #[derive(Debug, Args)]
@@ -350,6 +353,9 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
             ),
         }
     );
+    if args.no_sync {
+        return Ok(ExitCode::SUCCESS);
+    }
     let summary = run_sync(
         ctx,
         &mut store,

@@ -1376,8 +1376,14 @@ impl<'c> World<'c> {
                 },
             };
             self.op(&author, at, op)?;
+            // Small notices go without approval; alerts and big sends wait for one.
+            let status: SmsStatus = self.conn.query_row(
+                "SELECT status FROM sms_messages WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?;
             let roll = self.rng.random_range(0..10);
-            if roll < 5 {
+            if roll < 5 && status == SmsStatus::Queued {
                 let admin = self.staff_with(Role::Admin);
                 let later = self.after(at, 1, 48);
                 self.op(
@@ -1392,7 +1398,7 @@ impl<'c> World<'c> {
                 let later = self.after(at, 1, 24);
                 let op = Op::CancelSms {
                     message_id: id,
-                    seen_status: SmsStatus::Queued,
+                    seen_status: status,
                     reason: Some("Erreur de groupe destinataire".into()),
                 };
                 self.op(&author, later, op)?;

@@ -3,6 +3,10 @@
 
 use crate::str_enum;
 
+/// Messages to more recipients than this need an admin's approval even when
+/// they are notices (a hub may set `sms_approval_threshold` in `sync_state`).
+pub const APPROVAL_THRESHOLD: i64 = 500;
+
 str_enum! {
     pub enum SmsKind {
         Alert = "alert",

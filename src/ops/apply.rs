@@ -133,6 +133,7 @@ pub fn apply_with(
         Op::AddContact { contact, group_id } => {
             add_contact(conn, actor, contact, group_id.as_deref())?
         }
+        Op::OptOutContact { phone_e164, .. } => opt_out_contact(conn, actor, phone_e164, meta)?,
         Op::ApproveSms {
             message_id,
             seen_status,
@@ -291,6 +292,9 @@ fn reason_of(op: &Op) -> Option<&str> {
         | Op::QueueSms { .. }
         | Op::AddContact { .. }
         | Op::ApproveSms { .. } => None,
+        Op::OptOutContact { reason, .. } => {
+            reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
+        }
     }
 }
 
@@ -780,6 +784,29 @@ fn lock_thread(
     })
 }
 
+fn opt_out_contact(
+    conn: &Connection,
+    actor: &Actor,
+    phone: &str,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageContacts, "sms.opt_out")?;
+    let found: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT id, opted_out_at FROM sms_contacts WHERE phone_e164 = ?1")?
+        .query_row([phone], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (id, opted_out) = found.ok_or_else(|| not_found("sms_contact", phone))?;
+    if opted_out.is_none() {
+        conn.prepare_cached("UPDATE sms_contacts SET opted_out_at = ?2 WHERE id = ?1")?
+            .execute(params![id, meta.at])?;
+    }
+    Ok(Change {
+        entity: "sms_contact",
+        entity_id: id,
+        extra: json!({"phone_e164": phone, "already": opted_out.is_some()}),
+    })
+}
+
 fn add_contact(
     conn: &Connection,
     actor: &Actor,
@@ -885,11 +912,18 @@ fn queue_sms(
         )?
         .query_row([&m.group_id], |r| r.get(0))?;
     let count = crate::sms::segments::count(&m.body);
+    // Every alert, and any message to more people than the threshold, waits
+    // for an admin's approval (never the author's); a small notice goes as is.
+    let threshold: i64 = crate::store::state(conn, "sms_approval_threshold")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::domain::sms::APPROVAL_THRESHOLD);
+    let needs_approval = m.kind == crate::domain::sms::SmsKind::Alert || recipients > threshold;
+    let status = if needs_approval { "queued" } else { "approved" };
     let inserted = conn
         .prepare_cached(
             "INSERT INTO sms_messages (id, group_id, kind, body, encoding, segments, recipients, scheduled_at,
                 status, created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10) ON CONFLICT (id) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?9, ?10) ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
             m.id,
@@ -901,7 +935,8 @@ fn queue_sms(
             recipients,
             scheduled,
             actor.login,
-            meta.at
+            meta.at,
+            status
         ])?;
     if inserted == 0 {
         return Err(invalid(

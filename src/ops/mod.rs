@@ -80,6 +80,12 @@ pub enum Op {
     QueueSms {
         message: NewSms,
     },
+    /// A contact asked to receive no more SMS (an inbound STOP, or staff on their behalf).
+    OptOutContact {
+        phone_e164: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// Adds (or completes) an SMS contact by its E.164 number, optionally to a group.
     AddContact {
         contact: NewContact,
@@ -207,6 +213,7 @@ impl Op {
             Op::ApplyEnrollment { .. }
             | Op::QueueSms { .. }
             | Op::AddContact { .. }
+            | Op::OptOutContact { .. }
             | Op::Undo { .. } => None,
             Op::SetEnrollmentStatus { org_id, .. } => Some(("organization", org_id)),
             Op::ReviewUpload { upload_id, .. } => Some(("upload", upload_id)),
@@ -237,6 +244,7 @@ impl Op {
             Op::ApplyEnrollment { .. }
             | Op::QueueSms { .. }
             | Op::AddContact { .. }
+            | Op::OptOutContact { .. }
             | Op::Undo { .. } => return None,
         })
     }
@@ -254,6 +262,7 @@ impl Op {
             Op::LockThread { locked: false, .. } => "thread.unlock".into(),
             Op::QueueSms { .. } => "sms.queue".into(),
             Op::AddContact { .. } => "sms.contact".into(),
+            Op::OptOutContact { .. } => "sms.opt_out".into(),
             Op::ApproveSms { .. } => "sms.approve".into(),
             Op::CancelSms { .. } => "sms.cancel".into(),
             Op::Undo { .. } => "undo".into(),

@@ -55,6 +55,34 @@ pub trait HubBackend: Send + Sync + 'static {
     fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError>;
     /// The content of an upload, by its SHA-256 (lowercase hex).
     fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError>;
+    /// The secret the SMS gateway's callbacks carry (delivery reports, inbound SMS).
+    fn sms_key(&self) -> &str;
+    /// A delivery report; false if it changed nothing (unknown, or already final).
+    fn sms_report(
+        &self,
+        message_id: &str,
+        contact_id: &str,
+        bits: u32,
+    ) -> Result<bool, BackendError>;
+    /// An SMS a person sent to the platform's number; STOP / ARRET opts them out.
+    /// Returns whether it opted someone out.
+    fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError>;
+}
+
+/// Whether an inbound SMS asks to stop receiving messages.
+pub fn is_stop(text: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let word: String = text
+        .trim()
+        .nfd()
+        .filter(char::is_ascii)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let word = word.trim_end_matches(['.', '!', ' ']);
+    matches!(
+        word,
+        "STOP" | "ARRET" | "ARRETER" | "STOP SMS" | "DESABONNER"
+    )
 }
 
 /// The hub on one SQLite file (WAL): one connection writes (pushes and
@@ -65,6 +93,19 @@ pub struct SqliteHub {
     reader: Mutex<Connection>,
     files: PathBuf,
     auto_hide: i64,
+    sms_key: String,
+}
+
+/// The hub's secret for gateway callbacks, made once and kept in `sync_state`.
+pub fn sms_key(conn: &Connection) -> rusqlite::Result<String> {
+    if let Some(k) = crate::store::state(conn, "sms_callback_key")? {
+        return Ok(k);
+    }
+    let key: String = (0..24)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    crate::store::set_state(conn, "sms_callback_key", &key)?;
+    Ok(key)
 }
 
 /// Where a hub keeps upload contents unless told otherwise: `files/` beside its database.
@@ -88,11 +129,17 @@ impl SqliteHub {
                 })?;
             Ok(conn)
         };
+        let writer = open()?;
+        let key = sms_key(&writer).map_err(|source| StoreError::Sqlite {
+            path: db.to_owned(),
+            source,
+        })?;
         Ok(SqliteHub {
-            writer: Mutex::new(open()?),
+            writer: Mutex::new(writer),
             reader: Mutex::new(open()?),
             files,
             auto_hide,
+            sms_key: key,
         })
     }
 
@@ -152,6 +199,51 @@ impl HubBackend for SqliteHub {
                 std::io::BufReader::new(lines),
                 auto_hide,
             )?)
+        })
+    }
+
+    fn sms_key(&self) -> &str {
+        &self.sms_key
+    }
+
+    fn sms_report(
+        &self,
+        message_id: &str,
+        contact_id: &str,
+        bits: u32,
+    ) -> Result<bool, BackendError> {
+        Self::with(&self.writer, |c| {
+            Ok(crate::sms::dispatch::report(
+                c, message_id, contact_id, bits,
+            )?)
+        })
+    }
+
+    fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError> {
+        if !is_stop(text) {
+            tracing::info!(target: "civitac::sms", from, "inbound SMS (not a STOP)");
+            return Ok(false);
+        }
+        let phone = from.trim();
+        let phone = if phone.starts_with('+') {
+            phone.to_owned()
+        } else {
+            format!("+{}", phone.trim_start_matches("00"))
+        };
+        Self::with(&self.writer, |c| {
+            let tx = c.transaction()?;
+            let op = crate::ops::Op::OptOutContact {
+                phone_e164: phone.clone(),
+                reason: Some(format!("SMS: {}", crate::text::inline(text.trim()))),
+            };
+            let done = match crate::ops::apply(&tx, &super::ingest::system_actor(), &op) {
+                Ok(_) => true,
+                Err(crate::ops::OpError::NotFound { .. }) => false,
+                Err(crate::ops::OpError::Sqlite(e)) => return Err(e.into()),
+                Err(e) => return Err(BackendError::BadRequest(e.to_string())),
+            };
+            tx.commit()?;
+            Ok(done)
         })
     }
 

@@ -498,6 +498,80 @@ async fn file(
     Ok(response)
 }
 
+#[derive(Debug, Deserialize)]
+struct DlrParams {
+    key: String,
+    message: String,
+    contact: String,
+    #[serde(rename = "type")]
+    bits: u32,
+}
+
+fn check_sms_key(state: &AppState, key: &str, peer: IpAddr) -> Result<(), ApiError> {
+    if let Some(wait) = state.limiter.blocked(peer) {
+        let mut err = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many failures",
+        );
+        err.retry_after = Some(wait.as_secs().max(1));
+        return Err(err);
+    }
+    let want = state.backend.sms_key().as_bytes();
+    let same = want.len() == key.len()
+        && want
+            .iter()
+            .zip(key.as_bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        state.limiter.failed(peer);
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "bad callback key",
+        ))
+    }
+}
+
+/// Kannel's delivery reports (`dlr-url`).
+async fn sms_dlr(
+    State(state): State<AppState>,
+    Extension(Peer(peer)): Extension<Peer>,
+    params: Result<Query<DlrParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    check_sms_key(&state, &p.key, peer.ip())?;
+    let backend = state.backend.clone();
+    let changed = blocking(move || backend.sms_report(&p.message, &p.contact, p.bits)).await?;
+    Ok(with_who("gateway", axum::Json(json!({"changed": changed}))))
+}
+
+#[derive(Debug, Deserialize)]
+struct InboundParams {
+    key: String,
+    from: String,
+    text: String,
+}
+
+/// SMS people send to the platform's number (Kannel `sms-service` get-url).
+async fn sms_inbound(
+    State(state): State<AppState>,
+    Extension(Peer(peer)): Extension<Peer>,
+    params: Result<Query<InboundParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    check_sms_key(&state, &p.key, peer.ip())?;
+    let backend = state.backend.clone();
+    let opted_out = blocking(move || backend.sms_inbound(&p.from, &p.text)).await?;
+    Ok(with_who(
+        "gateway",
+        axum::Json(json!({"opted_out": opted_out})),
+    ))
+}
+
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -556,6 +630,8 @@ fn router(backend: Arc<dyn HubBackend>, limits: Limits) -> Router {
         .route("/v1/pull", get(pull))
         .route("/v1/ingest", post(ingest))
         .route("/v1/files/{sha256}", get(file))
+        .route("/v1/sms/dlr", get(sms_dlr))
+        .route("/v1/sms/inbound", get(sms_inbound).post(sms_inbound))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body))

@@ -1,0 +1,486 @@
+//! Sending approved SMS at the hub, through a gateway.
+//!
+//! When a message's time comes its recipients are fixed (group members not
+//! opted out) as one `sms_deliveries` row each. Each delivery is marked
+//! `sending` and committed *before* the gateway is called, then `sent` or
+//! `failed` after: a hub killed in between never sends that delivery again on
+//! its own (a person must never get the same message twice); the gateway's
+//! delivery report settles it, or it is failed as unknown after a while.
+//! Temporary gateway failures (503, network) retry with backoff; the rate
+//! per second is capped. Counts reach replicas through the change feed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::sms::segments::Encoding;
+
+/// One SMS to one person.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub message_id: String,
+    pub contact_id: String,
+    pub to: String,
+    pub text: String,
+    pub encoding: Encoding,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GatewayError {
+    /// Worth trying again later (overloaded gateway, network).
+    #[error("{0}")]
+    Temporary(String),
+    /// The gateway refused this message for good.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+pub trait Gateway: Send + Sync {
+    /// Hands one SMS to the gateway; returns its reference, if it gives one.
+    fn send(&self, sms: &Outgoing) -> Result<Option<String>, GatewayError>;
+}
+
+/// Kannel's `sendsms` HTTP interface (and gateways that copy it).
+pub struct Kannel {
+    pub url: String,
+    pub username: String,
+    pub password: String,
+    pub from: String,
+    /// Where Kannel sends delivery reports (the hub's `/v1/sms/dlr`, with its key).
+    pub dlr_url: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl Kannel {
+    pub fn new(
+        url: &str,
+        username: &str,
+        password: &str,
+        from: &str,
+        dlr_url: Option<String>,
+    ) -> Kannel {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Kannel {
+            url: url.to_owned(),
+            username: username.to_owned(),
+            password: password.to_owned(),
+            from: from.to_owned(),
+            dlr_url,
+            agent,
+        }
+    }
+}
+
+/// Kannel's delivery-report bits, as the hub reads them.
+pub fn dlr_status(bits: u32) -> Option<&'static str> {
+    if bits & 1 != 0 {
+        Some("delivered")
+    } else if bits & (2 | 16) != 0 {
+        Some("failed")
+    } else if bits & (4 | 8) != 0 {
+        Some("sent")
+    } else {
+        None
+    }
+}
+
+impl Gateway for Kannel {
+    fn send(&self, sms: &Outgoing) -> Result<Option<String>, GatewayError> {
+        let coding = match sms.encoding {
+            Encoding::Gsm7 => "0",
+            Encoding::Ucs2 => "2",
+        };
+        let mut request = self
+            .agent
+            .get(&self.url)
+            .query("username", &self.username)
+            .query("password", &self.password)
+            .query("from", &self.from)
+            .query("to", &sms.to)
+            .query("text", &sms.text)
+            .query("charset", "UTF-8")
+            .query("coding", coding);
+        if let Some(dlr) = &self.dlr_url {
+            let sep = if dlr.contains('?') { '&' } else { '?' };
+            // %d is Kannel's placeholder for the report type.
+            let url = format!(
+                "{dlr}{sep}message={}&contact={}&type=%d",
+                sms.message_id, sms.contact_id
+            );
+            request = request.query("dlr-mask", "31").query("dlr-url", &url);
+        }
+        let response = request
+            .call()
+            .map_err(|e| GatewayError::Temporary(format!("gateway unreachable: {e}")))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(4096)
+            .read_to_string()
+            .unwrap_or_default();
+        match status {
+            200..=299 => Ok(Some(body.trim().chars().take(120).collect())),
+            408 | 429 | 500..=599 => Err(GatewayError::Temporary(format!(
+                "gateway answered {status}: {}",
+                body.trim()
+            ))),
+            _ => Err(GatewayError::Permanent(format!(
+                "gateway answered {status}: {}",
+                body.trim()
+            ))),
+        }
+    }
+}
+
+/// For the demo and tests without a gateway: logs what would be sent.
+pub struct LogGateway;
+
+impl Gateway for LogGateway {
+    fn send(&self, sms: &Outgoing) -> Result<Option<String>, GatewayError> {
+        tracing::info!(
+            target: "civitac::sms",
+            to = %sms.to,
+            message = %sms.message_id,
+            encoding = sms.encoding.as_str(),
+            "SMS (log gateway, not sent)"
+        );
+        Ok(None)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Most SMS handed to the gateway per second.
+    pub per_second: u32,
+    /// Attempts before a delivery fails for good.
+    pub max_attempts: i64,
+    /// A delivery left `sending` by a crash, with no report, fails after this.
+    pub unknown_after: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            per_second: 20,
+            max_attempts: 5,
+            unknown_after: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+fn record_change(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO changes (entity, entity_id) VALUES (?1, ?2)")?
+        .execute(params![entity, id])
+        .map(drop)
+}
+
+/// Starts every approved message whose time has come: fixes its recipients.
+pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
+    let tx = conn.transaction()?;
+    let due: Vec<String> = tx
+        .prepare_cached(
+            "SELECT id FROM sms_messages WHERE status = 'approved'
+             AND (scheduled_at IS NULL OR scheduled_at <= ?1) ORDER BY created_at, id",
+        )?
+        .query_map([now], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &due {
+        tx.prepare_cached(
+            "INSERT INTO sms_deliveries (message_id, contact_id, status, updated_at)
+             SELECT ?1, c.id, 'pending', ?2 FROM sms_messages m
+             JOIN sms_group_members gm ON gm.group_id = m.group_id
+             JOIN sms_contacts c ON c.id = gm.contact_id
+             WHERE m.id = ?1 AND c.opted_out_at IS NULL
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![id, now])?;
+        tx.prepare_cached(
+            "UPDATE sms_messages SET status = 'sending', version = version + 1,
+               recipients = (SELECT count(*) FROM sms_deliveries WHERE message_id = ?1)
+             WHERE id = ?1",
+        )?
+        .execute([id])?;
+        record_change(&tx, "sms_message", id)?;
+    }
+    tx.commit()?;
+    Ok(due.len())
+}
+
+/// Re-counts a message's deliveries; closes it when none is left to send.
+pub fn recount(conn: &Connection, message_id: &str) -> rusqlite::Result<()> {
+    let (open, sent, delivered, failed): (i64, i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT
+               count(*) FILTER (WHERE status IN ('pending','sending')),
+               count(*) FILTER (WHERE status IN ('sent','delivered')),
+               count(*) FILTER (WHERE status = 'delivered'),
+               count(*) FILTER (WHERE status = 'failed')
+             FROM sms_deliveries WHERE message_id = ?1",
+        )?
+        .query_row([message_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    let status = if open > 0 {
+        "sending"
+    } else if sent > 0 || failed == 0 {
+        "sent"
+    } else {
+        "failed"
+    };
+    let changed = conn
+        .prepare_cached(
+            "UPDATE sms_messages SET sent_count = ?2, delivered_count = ?3, failed_count = ?4,
+               status = CASE WHEN status IN ('sending','sent','failed') THEN ?5 ELSE status END,
+               version = version + 1
+             WHERE id = ?1 AND (sent_count, delivered_count, failed_count, status) IS NOT (?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![message_id, sent, delivered, failed, status])?;
+    if changed > 0 {
+        record_change(conn, "sms_message", message_id)?;
+    }
+    Ok(())
+}
+
+/// The next delivery to hand to the gateway, marked `sending` (committed).
+fn claim(conn: &mut Connection, now: &str) -> rusqlite::Result<Option<Outgoing>> {
+    let tx = conn.transaction()?;
+    let next: Option<(String, String, String, String, String, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT d.message_id, d.contact_id, c.phone_e164, m.body, m.encoding, c.opted_out_at
+             FROM sms_deliveries d
+             JOIN sms_messages m ON m.id = d.message_id
+             JOIN sms_contacts c ON c.id = d.contact_id
+             WHERE d.status = 'pending' AND (d.next_at IS NULL OR d.next_at <= ?1)
+               AND m.status = 'sending'
+             ORDER BY d.next_at IS NOT NULL, d.next_at, m.created_at, d.contact_id LIMIT 1",
+        )?
+        .query_row([now], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((message_id, contact_id, to, text, encoding, opted_out)) = next else {
+        return Ok(None);
+    };
+    if opted_out.is_some() {
+        // Opted out after the message started: never sent to.
+        tx.prepare_cached(
+            "UPDATE sms_deliveries SET status = 'failed', error = 'opted out', updated_at = ?3
+             WHERE message_id = ?1 AND contact_id = ?2",
+        )?
+        .execute(params![message_id, contact_id, now])?;
+        recount(&tx, &message_id)?;
+        tx.commit()?;
+        return claim(conn, now);
+    }
+    tx.prepare_cached(
+        "UPDATE sms_deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?3
+         WHERE message_id = ?1 AND contact_id = ?2",
+    )?
+    .execute(params![message_id, contact_id, now])?;
+    tx.commit()?;
+    Ok(Some(Outgoing {
+        message_id,
+        contact_id,
+        to,
+        text,
+        encoding: if encoding == "UCS-2" {
+            Encoding::Ucs2
+        } else {
+            Encoding::Gsm7
+        },
+    }))
+}
+
+fn settle(
+    conn: &mut Connection,
+    sms: &Outgoing,
+    result: Result<Option<String>, GatewayError>,
+    settings: &Settings,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    let now = crate::time::now();
+    match result {
+        Ok(reference) => {
+            // A delivery report may have arrived first: keep the better news.
+            tx.prepare_cached(
+                "UPDATE sms_deliveries SET status = 'sent', gateway_ref = ?3, error = NULL, updated_at = ?4
+                 WHERE message_id = ?1 AND contact_id = ?2 AND status = 'sending'",
+            )?
+            .execute(params![sms.message_id, sms.contact_id, reference, now])?;
+        }
+        Err(GatewayError::Temporary(why)) => {
+            let attempts: i64 = tx
+                .prepare_cached(
+                    "SELECT attempts FROM sms_deliveries WHERE message_id = ?1 AND contact_id = ?2",
+                )?
+                .query_row(params![sms.message_id, sms.contact_id], |r| r.get(0))?;
+            if attempts >= settings.max_attempts {
+                tx.prepare_cached(
+                    "UPDATE sms_deliveries SET status = 'failed', error = ?3, updated_at = ?4
+                     WHERE message_id = ?1 AND contact_id = ?2 AND status = 'sending'",
+                )?
+                .execute(params![sms.message_id, sms.contact_id, why, now])?;
+            } else {
+                let wait = crate::sync::session::backoff(attempts as u32, None);
+                let next = jiff::Timestamp::now()
+                    + jiff::SignedDuration::try_from(wait).unwrap_or_default();
+                tx.prepare_cached(
+                    "UPDATE sms_deliveries SET status = 'pending', error = ?3, next_at = ?4, updated_at = ?5
+                     WHERE message_id = ?1 AND contact_id = ?2 AND status = 'sending'",
+                )?
+                .execute(params![
+                    sms.message_id,
+                    sms.contact_id,
+                    why,
+                    crate::time::format(next),
+                    now
+                ])?;
+            }
+        }
+        Err(GatewayError::Permanent(why)) => {
+            tx.prepare_cached(
+                "UPDATE sms_deliveries SET status = 'failed', error = ?3, updated_at = ?4
+                 WHERE message_id = ?1 AND contact_id = ?2 AND status = 'sending'",
+            )?
+            .execute(params![sms.message_id, sms.contact_id, why, now])?;
+        }
+    }
+    recount(&tx, &sms.message_id)?;
+    tx.commit()
+}
+
+/// Deliveries a crash left `sending` with no report for too long: failed as
+/// unknown, never sent again.
+pub fn expire_unknown(conn: &mut Connection, settings: &Settings) -> rusqlite::Result<usize> {
+    let cutoff = jiff::Timestamp::now()
+        - jiff::SignedDuration::try_from(settings.unknown_after).unwrap_or_default();
+    let tx = conn.transaction()?;
+    let stale: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT message_id, contact_id FROM sms_deliveries WHERE status = 'sending' AND updated_at < ?1",
+        )?
+        .query_map([crate::time::format(cutoff)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (m, c) in &stale {
+        tx.prepare_cached(
+            "UPDATE sms_deliveries SET status = 'failed',
+               error = 'outcome unknown after a hub restart: not sent again, so nobody gets it twice',
+               updated_at = ?3 WHERE message_id = ?1 AND contact_id = ?2",
+        )?
+        .execute(params![m, c, crate::time::now()])?;
+        recount(&tx, m)?;
+    }
+    tx.commit()?;
+    Ok(stale.len())
+}
+
+/// A delivery report from the gateway.
+pub fn report(
+    conn: &mut Connection,
+    message_id: &str,
+    contact_id: &str,
+    bits: u32,
+) -> rusqlite::Result<bool> {
+    let Some(status) = dlr_status(bits) else {
+        return Ok(false);
+    };
+    let tx = conn.transaction()?;
+    // Delivered is final; a late "sent" never downgrades it.
+    let changed = tx
+        .prepare_cached(
+            "UPDATE sms_deliveries SET status = ?3, updated_at = ?4
+             WHERE message_id = ?1 AND contact_id = ?2 AND status <> 'delivered'
+               AND NOT (?3 = 'sent' AND status = 'failed')",
+        )?
+        .execute(params![message_id, contact_id, status, crate::time::now()])?;
+    if changed > 0 {
+        recount(&tx, message_id)?;
+    }
+    tx.commit()?;
+    Ok(changed > 0)
+}
+
+/// Sends until `stop` says so: starts due messages, hands deliveries to the
+/// gateway at most `per_second`, settles each.
+pub fn run(
+    conn: &mut Connection,
+    gateway: Arc<dyn Gateway>,
+    settings: &Settings,
+    stop: &dyn Fn() -> bool,
+) -> rusqlite::Result<()> {
+    let mut window = Instant::now();
+    let mut in_window = 0u32;
+    let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
+    while !stop() {
+        if last_housekeeping.elapsed() >= Duration::from_secs(5) {
+            start_due(conn, &crate::time::now())?;
+            expire_unknown(conn, settings)?;
+            last_housekeeping = Instant::now();
+        }
+        let Some(sms) = claim(conn, &crate::time::now())? else {
+            std::thread::sleep(Duration::from_millis(200));
+            last_housekeeping -= Duration::from_secs(1);
+            continue;
+        };
+        if window.elapsed() >= Duration::from_secs(1) {
+            window = Instant::now();
+            in_window = 0;
+        }
+        if in_window >= settings.per_second.max(1) {
+            std::thread::sleep(Duration::from_secs(1).saturating_sub(window.elapsed()));
+            window = Instant::now();
+            in_window = 0;
+        }
+        in_window += 1;
+        let result = gateway.send(&sms);
+        if let Err(e) = &result {
+            tracing::warn!(target: "civitac::sms", to = %sms.to, error = %e, "gateway");
+        }
+        settle(conn, &sms, result, settings)?;
+    }
+    Ok(())
+}
+
+/// Sends everything due now and returns (for tests and `hub sms send-now`).
+pub fn drain(
+    conn: &mut Connection,
+    gateway: &dyn Gateway,
+    settings: &Settings,
+) -> rusqlite::Result<usize> {
+    start_due(conn, &crate::time::now())?;
+    let mut n = 0;
+    while let Some(sms) = claim(conn, &crate::time::now())? {
+        let result = gateway.send(&sms);
+        settle(conn, &sms, result, settings)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_report_bits_read_as_kannel_defines_them() {
+        assert_eq!(dlr_status(1), Some("delivered"));
+        assert_eq!(dlr_status(2), Some("failed"));
+        assert_eq!(dlr_status(4), Some("sent"));
+        assert_eq!(dlr_status(8), Some("sent"));
+        assert_eq!(dlr_status(16), Some("failed"));
+        assert_eq!(dlr_status(0), None);
+    }
+}
