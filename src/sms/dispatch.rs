@@ -430,11 +430,9 @@ pub fn run(
             expire_unknown(conn, settings)?;
             last_housekeeping = Instant::now();
         }
-        let Some(sms) = claim(conn, &crate::time::now())? else {
-            std::thread::sleep(Duration::from_millis(200));
-            last_housekeeping -= Duration::from_secs(1);
-            continue;
-        };
+        // Wait for the rate limit *before* claiming: between the claim's
+        // commit and the gateway call nothing may take time, since a crash
+        // there leaves a delivery that is never sent again.
         if window.elapsed() >= Duration::from_secs(1) {
             window = Instant::now();
             in_window = 0;
@@ -444,6 +442,11 @@ pub fn run(
             window = Instant::now();
             in_window = 0;
         }
+        let Some(sms) = claim(conn, &crate::time::now())? else {
+            std::thread::sleep(Duration::from_millis(200));
+            last_housekeeping -= Duration::from_secs(1);
+            continue;
+        };
         in_window += 1;
         let result = gateway.send(&sms);
         if let Err(e) = &result {

@@ -285,7 +285,7 @@ impl Store {
         Ok(())
     }
 
-    fn configure(&self) -> Result<(), StoreError> {
+    fn configure(&mut self) -> Result<(), StoreError> {
         self.configure_connection()?;
         self.sql(|c| {
             let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
@@ -296,7 +296,13 @@ impl Store {
         })
     }
 
-    fn configure_connection(&self) -> Result<(), StoreError> {
+    fn configure_connection(&mut self) -> Result<(), StoreError> {
+        // Transactions take the write lock when they begin: a deferred one that
+        // read first and writes second cannot wait for another writer (SQLite
+        // answers "busy" at once rather than risk a deadlock); an immediate
+        // one waits its turn (busy_timeout).
+        self.conn
+            .set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         self.sql(|c| {
             c.busy_timeout(std::time::Duration::from_secs(5))?;
             c.pragma_update(None, "foreign_keys", "ON")?;

@@ -180,8 +180,9 @@ impl HubBackend for SqliteHub {
 
     fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError> {
         Self::with(&self.reader, |c| {
-            // One read transaction: the page and its cursor agree.
-            let tx = c.transaction()?;
+            // One read transaction: the page and its cursor agree. Deferred,
+            // so it never waits for (or holds up) the writer.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
             let page = changes_since(&tx, since, limit).map_err(|e| match e {
                 PullError::Sqlite(e) => BackendError::from(e),
                 other => BackendError::BadRequest(other.to_string()),

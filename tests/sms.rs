@@ -1,0 +1,395 @@
+//! SMS dispatch against a fake Kannel on 127.0.0.1: exactly one request per
+//! recipient, opted-out people never, delivery reports counted, STOP / ARRÊT
+//! opting out, 503s retried, and a hub killed mid-send neither doubling nor
+//! missing anyone.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use civitac::domain::sms::SmsKind;
+use civitac::ops::{NewSms, Op};
+use civitac::store::Actor;
+use common::net::*;
+use common::*;
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query(target: &str) -> HashMap<String, String> {
+    target
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn http_get(url: &str) -> Option<u16> {
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_at(rest.find('/')?);
+    let mut s = TcpStream::connect(host).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A Kannel look-alike: records every sendsms, answers 503 to the first
+/// `refuse` requests, and sends a "delivered" report for each accepted one
+/// (retrying while the hub is down, as a patient gateway would).
+struct FakeKannel {
+    url: String,
+    sent: Arc<Mutex<Vec<HashMap<String, String>>>>,
+}
+
+impl FakeKannel {
+    fn start(refuse: usize) -> FakeKannel {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/cgi-bin/sendsms",
+            listener.local_addr().expect("addr")
+        );
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let log = sent.clone();
+        let refused = Arc::new(Mutex::new(0usize));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut first = String::new();
+                if reader.read_line(&mut first).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let target = first.split_whitespace().nth(1).unwrap_or("").to_owned();
+                let params = query(&target);
+                let mut stream = stream;
+                let mut n = refused.lock().expect("lock");
+                if *n < refuse {
+                    *n += 1;
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy",
+                    );
+                    continue;
+                }
+                drop(n);
+                log.lock().expect("lock").push(params.clone());
+                let _ = stream.write_all(
+                    b"HTTP/1.1 202 Accepted\r\nContent-Length: 26\r\nConnection: close\r\n\r\n0: Accepted for delivery\r\n",
+                );
+                drop(stream);
+                if let Some(dlr) = params.get("dlr-url") {
+                    let report = dlr.replace("%d", "1");
+                    std::thread::spawn(move || {
+                        let until = Instant::now() + Duration::from_secs(60);
+                        while Instant::now() < until {
+                            if http_get(&report) == Some(200) {
+                                return;
+                            }
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                    });
+                }
+            }
+        });
+        FakeKannel { url, sent }
+    }
+
+    fn recipients(&self) -> Vec<String> {
+        self.sent
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter_map(|p| p.get("to").cloned())
+            .collect()
+    }
+}
+
+fn actor(store: &civitac::store::Store, role: &str) -> Actor {
+    store
+        .conn()
+        .query_row(
+            "SELECT id, login, display_name, role FROM staff WHERE role = ?1 ORDER BY login LIMIT 1",
+            [role],
+            |r| {
+                Ok(Actor {
+                    staff_id: r.get(0)?,
+                    login: r.get(1)?,
+                    display_name: r.get(2)?,
+                    role: r.get(3)?,
+                    device: "hub-test".into(),
+                })
+            },
+        )
+        .expect("staff")
+}
+
+/// Queues an alert at the hub and has another person approve it.
+fn alert(hub_db: &std::path::Path, group: &str, body: &str) -> String {
+    let mut store = open(hub_db);
+    let author = actor(&store, "moderator");
+    let admin = actor(&store, "admin");
+    let id = uuid::Uuid::now_v7().to_string();
+    let tx = store.transaction().expect("tx");
+    civitac::ops::apply(
+        &tx,
+        &author,
+        &Op::QueueSms {
+            message: NewSms {
+                id: id.clone(),
+                group_id: group.to_owned(),
+                kind: SmsKind::Alert,
+                body: body.to_owned(),
+                scheduled_at: None,
+            },
+        },
+    )
+    .expect("queue");
+    civitac::ops::apply(
+        &tx,
+        &admin,
+        &Op::ApproveSms {
+            message_id: id.clone(),
+            seen_status: civitac::domain::sms::SmsStatus::Queued,
+        },
+    )
+    .expect("approve");
+    tx.commit().expect("commit");
+    id
+}
+
+fn wait_done(hub_db: &std::path::Path, id: &str, secs: u64) -> (String, i64, i64, i64) {
+    let start = Instant::now();
+    loop {
+        let row: (String, i64, i64, i64, i64) = open(hub_db)
+            .conn()
+            .query_row(
+                "SELECT status, recipients, sent_count, delivered_count, failed_count FROM sms_messages WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .expect("message");
+        if row.0 == "sent" && row.3 + row.4 >= row.1 {
+            return (row.0, row.1, row.3, row.4);
+        }
+        assert!(
+            start.elapsed().as_secs() < secs,
+            "message not done in {secs} s: {row:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A group with a good number of members, one of them opted out.
+fn group_with_members(hub_db: &std::path::Path) -> (String, Vec<String>, String) {
+    let store = open(hub_db);
+    let group: String = store
+        .conn()
+        .query_row(
+            "SELECT group_id FROM sms_group_members GROUP BY group_id
+             HAVING count(*) BETWEEN 12 AND 40 ORDER BY group_id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a group");
+    let phones: Vec<String> = store
+        .conn()
+        .prepare(
+            "SELECT c.phone_e164 FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+             WHERE m.group_id = ?1 ORDER BY c.phone_e164",
+        )
+        .expect("q")
+        .query_map([&group], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("phones");
+    store
+        .conn()
+        .execute(
+            "UPDATE sms_contacts SET opted_out_at = '2026-11-01T00:00:00.000Z' WHERE phone_e164 = ?1",
+            [&phones[0]],
+        )
+        .expect("opt out");
+    store
+        .conn()
+        .execute(
+            "UPDATE sms_contacts SET opted_out_at = NULL WHERE phone_e164 <> ?1 AND id IN
+               (SELECT contact_id FROM sms_group_members WHERE group_id = ?2)",
+            [&phones[0], &group],
+        )
+        .expect("others in");
+    // The demo's own approved messages would be sent too: not in these tests.
+    store
+        .conn()
+        .execute(
+            "UPDATE sms_messages SET status = 'cancelled' WHERE status IN ('approved','queued')",
+            [],
+        )
+        .expect("quiet demo");
+    let opted_out = phones[0].clone();
+    (group, phones[1..].to_vec(), opted_out)
+}
+
+#[test]
+fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let (group, members, opted_out) = group_with_members(&db);
+    let kannel = FakeKannel::start(3);
+    let hub = HubProcess::start(
+        &db,
+        &[
+            "--sms-gateway",
+            "kannel",
+            "--kannel-url",
+            &kannel.url,
+            "--kannel-password",
+            "s3cret",
+        ],
+    );
+
+    let first = alert(
+        &db,
+        &group,
+        "ALERTE Civitac : coupure d'eau demain de 8h à 12h.",
+    );
+    let (_, recipients, delivered, failed) = wait_done(&db, &first, 60);
+    assert_eq!(recipients as usize, members.len());
+    assert_eq!((delivered as usize, failed), (members.len(), 0));
+    let mut got = kannel.recipients();
+    got.sort();
+    assert_eq!(got, members, "each member exactly once, after three 503s");
+    assert!(!got.contains(&opted_out));
+    let sample = kannel.sent.lock().expect("lock")[0].clone();
+    assert_eq!(sample.get("coding").map(String::as_str), Some("0"), "GSM-7");
+    assert_eq!(sample.get("password").map(String::as_str), Some("s3cret"));
+    assert_eq!(sample.get("dlr-mask").map(String::as_str), Some("31"));
+
+    // Someone answers ARRÊT: opted out at once, through an op by the system.
+    let key: String = open(&db)
+        .state("sms_callback_key")
+        .expect("state")
+        .expect("key");
+    let stopper = members[0].clone();
+    let url = format!(
+        "{}/v1/sms/inbound?key={key}&from=%2B{}&text=Arr%C3%AAt",
+        hub.url,
+        &stopper[1..]
+    );
+    assert_eq!(http_get(&url), Some(200));
+    assert_eq!(
+        http_get(&format!(
+            "{}/v1/sms/inbound?key=wrong&from=1&text=STOP",
+            hub.url
+        )),
+        Some(401)
+    );
+    let h = open(&db);
+    assert_eq!(
+        count(
+            &h,
+            &format!(
+                "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '{stopper}' AND opted_out_at IS NOT NULL"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &h,
+            "SELECT count(*) FROM audit_log WHERE action = 'sms.opt_out' AND actor = 'system'"
+        ),
+        1
+    );
+    drop(h);
+    let before = kannel.recipients().len();
+    let second = alert(
+        &db,
+        &group,
+        "ALERTE Civitac : l'eau revient à 14h, ça se confirme.",
+    );
+    wait_done(&db, &second, 60);
+    let second_batch: Vec<String> = kannel.recipients()[before..].to_vec();
+    assert_eq!(second_batch.len(), members.len() - 1);
+    assert!(!second_batch.contains(&stopper) && !second_batch.contains(&opted_out));
+    let last = kannel
+        .sent
+        .lock()
+        .expect("lock")
+        .last()
+        .cloned()
+        .expect("sent");
+    assert_eq!(
+        last.get("coding").map(String::as_str),
+        Some("2"),
+        "ç: UCS-2"
+    );
+}
+
+#[test]
+fn a_hub_killed_mid_send_neither_doubles_nor_misses_anyone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let (group, members, _) = group_with_members(&db);
+    let kannel = FakeKannel::start(0);
+    let args = [
+        "--sms-gateway",
+        "kannel",
+        "--kannel-url",
+        &kannel.url,
+        "--sms-rate",
+        "4",
+    ];
+    let mut hub = HubProcess::start(&db, &args);
+    let id = alert(&db, &group, "ALERTE Civitac : vaccination demain au CSPS.");
+    let mut kills = 0;
+    let start = Instant::now();
+    while kannel.recipients().len() < members.len() && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(Duration::from_millis(900));
+        if kills < 3 && !kannel.recipients().is_empty() {
+            hub.restart();
+            kills += 1;
+        }
+    }
+    assert!(kills >= 2, "the hub was killed {kills} times mid-send");
+    let (_, recipients, delivered, failed) = wait_done(&db, &id, 60);
+    let mut got = kannel.recipients();
+    got.sort();
+    assert_eq!(got, members, "nobody twice, nobody missed");
+    assert_eq!(
+        (recipients as usize, delivered as usize, failed),
+        (members.len(), members.len(), 0)
+    );
+}
