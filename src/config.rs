@@ -21,6 +21,8 @@ pub struct Config {
     pub mouse: Option<bool>,
     /// The hub this user's replica syncs with (`civitac login` writes it).
     pub hub: Option<HubConfig>,
+    /// SMS quiet hours, local time, e.g. "21:00-07:00": notices wait, alerts ask first.
+    pub quiet_hours: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
@@ -51,6 +53,14 @@ impl Config {
             && !matches!(l.as_str(), "fr" | "en")
         {
             return Err(format!("{}: lang = \"{l}\" (fr or en)", path.display()));
+        }
+        if let Some(q) = &config.quiet_hours
+            && crate::tui::composer::QuietHours::parse(q).is_none()
+        {
+            return Err(format!(
+                "{}: quiet_hours = \"{q}\" (HH:MM-HH:MM, e.g. \"21:00-07:00\")",
+                path.display()
+            ));
         }
         Ok(config)
     }

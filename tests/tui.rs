@@ -435,3 +435,67 @@ fn syncing_and_settling_conflicts_from_the_console() {
     assert_eq!(status(&accepted), "hidden", "the hub's version accepted");
     assert_eq!(synced_digest(&b.store()), synced_digest(&h));
 }
+
+fn ctrl(app: &mut App, c: char) {
+    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+#[test]
+fn the_sms_composer_counts_as_you_type_swaps_only_safe_characters_and_queues() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "5n");
+    assert!(matches!(
+        app.overlay,
+        civitac::tui::app::Overlay::Compose(_)
+    ));
+    press(&mut app, "L’eau « potable » revient, ça marche");
+    let shown = render(&mut app, 120, 30);
+    assert!(shown.contains("UCS-2 ·"), "{shown}");
+    assert!(shown.contains("En UCS-2 à cause de : ’ « » ç"), "{shown}");
+    ctrl(&mut app, 'o');
+    let shown = render(&mut app, 120, 30);
+    assert!(
+        shown.contains("restent en UCS-2 (lettres gardées) : ç"),
+        "{shown}"
+    );
+    let civitac::tui::app::Overlay::Compose(c) = &app.overlay else {
+        panic!("composer closed");
+    };
+    assert_eq!(c.body, "L'eau \" potable \" revient, ça marche");
+    let recipients = c.recipients();
+    // Quiet hours all day: a notice must wait; an alert asks for a second Enter.
+    app.quiet_hours = civitac::tui::composer::QuietHours::parse("00:00-23:59");
+    press(&mut app, "<enter>");
+    let shown = render(&mut app, 120, 30);
+    assert!(shown.contains("heures calmes"), "{shown}");
+    ctrl(&mut app, 't');
+    press(&mut app, "<enter>");
+    let shown = render(&mut app, 120, 30);
+    assert!(shown.contains("Entrée encore pour confirmer"), "{shown}");
+    press(&mut app, "<enter>");
+    assert!(matches!(app.overlay, civitac::tui::app::Overlay::None));
+    let msg = app.message.as_ref().expect("message");
+    assert!(msg.text.contains("SMS en file"), "{}", msg.text);
+    let store = open(&replica);
+    let (kind, status, encoding, n): (String, String, String, i64) = store
+        .conn()
+        .query_row(
+            "SELECT kind, status, encoding, recipients FROM sms_messages WHERE body = ?1",
+            ["L'eau \" potable \" revient, ça marche"],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("queued through ops::apply");
+    assert_eq!(
+        (kind.as_str(), status.as_str(), encoding.as_str()),
+        ("alert", "queued", "UCS-2")
+    );
+    assert_eq!(n, recipients);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM outbox WHERE op LIKE '%QueueSms%'"
+        ),
+        1
+    );
+}

@@ -127,6 +127,8 @@ pub struct Ctx {
     pub paths: Option<Paths>,
     /// The hub from the configuration, once logged in.
     pub hub: Option<crate::config::HubConfig>,
+    /// SMS quiet hours from the configuration.
+    pub quiet_hours: Option<String>,
 }
 
 impl Ctx {
@@ -191,6 +193,7 @@ pub fn main() -> ExitCode {
         db: cli.db.clone().or(config.db.clone()),
         paths,
         hub: config.hub.clone(),
+        quiet_hours: config.quiet_hours.clone(),
     };
     let result = match cli.command {
         None => ctx.db_path().and_then(|db| console(&ctx, db, keymap)),
@@ -290,6 +293,7 @@ pub fn console_with_hub(
         hub,
         sync_every: Some(sync_every),
         file_cache: ctx.paths.as_ref().map(Paths::file_cache),
+        quiet_hours: ctx.quiet_hours.clone(),
     };
     crate::tui::run(opts).map_err(|e| match e {
         crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),

@@ -2,6 +2,7 @@
 //! console's marked rows): what each reads to know what its author saw, the op
 //! it becomes, and how a batch of them is applied in one transaction.
 
+use crate::domain::sms::SmsStatus;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{Charter, Op, apply};
@@ -17,6 +18,10 @@ pub enum Decision {
     Review(ReviewDecision),
     Moderate(PostAction),
     DismissFlags,
+    ApproveSms,
+    CancelSms,
+    /// A contact asked (by phone, in person) to receive no more SMS.
+    OptOut,
 }
 
 impl Decision {
@@ -31,6 +36,12 @@ impl Decision {
             Self::DismissFlags => {
                 "SELECT CAST(flag_count AS TEXT), substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
             }
+            Self::ApproveSms | Self::CancelSms => {
+                "SELECT status, substr(body, 1, 60) FROM sms_messages WHERE id = ?1"
+            }
+            Self::OptOut => {
+                "SELECT phone_e164, COALESCE(name, phone_e164) FROM sms_contacts WHERE id = ?1"
+            }
         }
     }
 
@@ -39,7 +50,8 @@ impl Decision {
             Self::Enrollment(a, _) => a.needs_reason(),
             Self::Review(d) => d.needs_reason(),
             Self::Moderate(a) => a.needs_reason(),
-            Self::DismissFlags => false,
+            Self::DismissFlags | Self::ApproveSms | Self::OptOut => false,
+            Self::CancelSms => true,
         }
     }
 
@@ -71,6 +83,19 @@ impl Decision {
                 seen_flag_count: seen.parse().map_err(|_| format!("flag count \"{seen}\""))?,
                 reason,
             },
+            Self::ApproveSms => Op::ApproveSms {
+                message_id: id.to_owned(),
+                seen_status: seen.parse::<SmsStatus>().map_err(parse_err)?,
+            },
+            Self::CancelSms => Op::CancelSms {
+                message_id: id.to_owned(),
+                seen_status: seen.parse::<SmsStatus>().map_err(parse_err)?,
+                reason,
+            },
+            Self::OptOut => Op::OptOutContact {
+                phone_e164: seen.to_owned(),
+                reason,
+            },
         })
     }
 
@@ -95,6 +120,9 @@ impl Decision {
             Self::Moderate(PostAction::Remove) => ("supprimer", "remove"),
             Self::Moderate(PostAction::Restore) => ("rétablir", "restore"),
             Self::DismissFlags => ("classer les signalements de", "dismiss the flags of"),
+            Self::ApproveSms => ("approuver l'envoi de", "approve sending"),
+            Self::CancelSms => ("annuler l'envoi de", "cancel sending"),
+            Self::OptOut => ("désinscrire", "opt out"),
         }
     }
 
@@ -122,6 +150,9 @@ impl Decision {
                 "débarrassés de leurs signalements",
                 "cleared of their flags",
             ),
+            Self::ApproveSms => ("approuvés pour l'envoi", "approved for sending"),
+            Self::CancelSms => ("annulés", "cancelled"),
+            Self::OptOut => ("désinscrits", "opted out"),
         }
     }
 }

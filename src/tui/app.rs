@@ -51,6 +51,7 @@ pub enum Overlay {
     Palette { input: String, selected: usize },
     Input { kind: InputKind, text: String },
     Confirm(Confirm),
+    Compose(Box<super::composer::Composer>),
 }
 
 /// A message in the status bar. Errors stay until dismissed (Esc).
@@ -149,6 +150,8 @@ pub struct App {
     pub syncer: Option<super::syncer::Syncer>,
     /// Fetches upload files on their own queue (with a hub).
     pub fetcher: Option<super::syncer::Fetcher>,
+    /// SMS quiet hours (local time), if configured.
+    pub quiet_hours: Option<super::composer::QuietHours>,
 }
 
 /// How long typing must pause before the list narrows to the search.
@@ -209,6 +212,7 @@ impl App {
             searching: None,
             syncer: None,
             fetcher: None,
+            quiet_hours: None,
         };
         if let Some(first) = keymap_errors.first() {
             let more = keymap_errors.len() - 1;
@@ -389,7 +393,161 @@ impl App {
                 Lookup::Action(Action::PageUp) => *scroll = scroll.saturating_sub(10),
                 _ => self.overlay = Overlay::None,
             },
+            Overlay::Compose(_) => self.handle_compose(key),
             _ => self.handle_text(key),
+        }
+    }
+
+    fn open_composer(&mut self) -> Result<(), String> {
+        let lang = self.lang;
+        if self.screen != Screen::Sms {
+            return Err(lang.pick("sur l'écran SMS", "on the SMS screen").into());
+        }
+        if self.owner.is_none() {
+            return Err(lang
+                .pick(
+                    "ce réplica n'appartient à personne",
+                    "this replica has no owner",
+                )
+                .into());
+        }
+        let preferred = if self.lists.sms_view == SmsView::Groups {
+            self.with_list(|l, _| l.targets())
+                .and_then(|t| t.into_iter().next())
+        } else {
+            None
+        };
+        let composer = super::composer::Composer::open(self.store.conn(), preferred.as_deref())?;
+        if composer.groups.is_empty() {
+            return Err(lang.pick("aucun groupe SMS", "no SMS group").into());
+        }
+        self.overlay = Overlay::Compose(Box::new(composer));
+        Ok(())
+    }
+
+    fn handle_compose(&mut self, key: Key) {
+        use super::composer::Field;
+        use super::keymap::KeyCodeKey as K;
+        let action = match self.keymap.lookup(&[Section::Dialog], &[key]) {
+            Lookup::Action(a) => Some(a),
+            _ => None,
+        };
+        match action {
+            Some(Action::Confirm) => return self.submit_composer(),
+            Some(Action::Cancel) => {
+                self.overlay = Overlay::None;
+                return;
+            }
+            _ => {}
+        }
+        let lang = self.lang;
+        let Overlay::Compose(c) = &mut self.overlay else {
+            return;
+        };
+        match key.code {
+            K::Char('t') if key.ctrl => c.toggle_kind(),
+            K::Char('g') if key.ctrl => c.next_group(),
+            K::Char('o') if key.ctrl => {
+                let said = c.swap(lang);
+                c.problem = Some(said);
+            }
+            K::Tab => {
+                c.focus = match c.focus {
+                    Field::Body => Field::Schedule,
+                    Field::Schedule => Field::Body,
+                };
+            }
+            K::Backspace => {
+                match c.focus {
+                    Field::Body => c.body.pop(),
+                    Field::Schedule => c.schedule.pop(),
+                };
+                c.quiet_confirmed = false;
+            }
+            K::Char(ch) if !key.ctrl && !key.alt => {
+                match c.focus {
+                    Field::Body => c.body.push(ch),
+                    Field::Schedule => c.schedule.push(ch),
+                }
+                c.quiet_confirmed = false;
+            }
+            _ => {}
+        }
+    }
+
+    fn submit_composer(&mut self) {
+        let lang = self.lang;
+        let now = self.now();
+        let quiet = self.quiet_hours;
+        let Overlay::Compose(c) = &mut self.overlay else {
+            return;
+        };
+        if c.body.trim().is_empty() {
+            c.problem = Some(
+                lang.pick("le message est vide", "the message is empty")
+                    .into(),
+            );
+            return;
+        }
+        let scheduled = match c.scheduled(now, lang) {
+            Ok(s) => s,
+            Err(e) => {
+                c.problem = Some(e);
+                return;
+            }
+        };
+        if let Some(p) = c.quiet_problem(quiet, scheduled.unwrap_or(now), lang) {
+            c.problem = Some(p);
+            return;
+        }
+        let Some((group_id, group_name, recipients)) = c.groups.get(c.group).cloned() else {
+            return;
+        };
+        let count = c.count();
+        let op = crate::ops::Op::QueueSms {
+            message: crate::ops::NewSms {
+                id: uuid::Uuid::now_v7().to_string(),
+                group_id,
+                kind: c.kind,
+                body: c.body.clone(),
+                scheduled_at: scheduled.map(crate::time::format),
+            },
+        };
+        let Some(actor) = self.owner.clone() else {
+            return;
+        };
+        let result = self
+            .store
+            .transaction()
+            .map_err(|e| e.message(lang))
+            .and_then(|tx| {
+                crate::ops::apply(&tx, &actor, &op).map_err(|e| e.message(lang))?;
+                tx.commit().map_err(|e| e.to_string())
+            });
+        match result {
+            Ok(()) => {
+                self.overlay = Overlay::None;
+                self.info(match lang {
+                    Lang::Fr => format!(
+                        "SMS en file pour {} : {} segment(s) × {recipients} destinataires = {}",
+                        crate::text::inline(&group_name),
+                        count.segments,
+                        i64::from(count.segments) * recipients
+                    ),
+                    Lang::En => format!(
+                        "SMS queued for {}: {} segment(s) × {recipients} recipients = {}",
+                        crate::text::inline(&group_name),
+                        count.segments,
+                        i64::from(count.segments) * recipients
+                    ),
+                });
+                self.refresh_all();
+            }
+            Err(e) => {
+                if let Overlay::Compose(c) = &mut self.overlay {
+                    c.problem = Some(e);
+                }
+            }
         }
     }
 
@@ -452,8 +610,8 @@ impl App {
                     }
                     _ => false,
                 };
-                // Search narrows as you type; a filter applies on Enter.
-                // Search narrows as you type, once typing pauses (see `tick`).
+                // Search narrows as you type, once typing pauses (see `tick`);
+                // a filter applies on Enter.
                 if changed && *kind == InputKind::Search {
                     self.pending_search = Some((text.clone(), std::time::Instant::now()));
                 }
@@ -468,7 +626,7 @@ impl App {
                 }
                 _ => {}
             },
-            Overlay::Help { .. } | Overlay::None => {}
+            Overlay::Help { .. } | Overlay::None | Overlay::Compose(_) => {}
         }
         let _ = lang;
     }
@@ -665,12 +823,13 @@ impl App {
                 Ok(())
             }
             Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
-            | Restore | Dismiss => self.ask(action),
+            | Restore | Dismiss | OptOut => self.ask(action),
             Undo => self.ask_undo(),
             SyncNow => self.start_sync(),
             AcceptTheirs => self.accept_theirs(),
             OpenRecord => self.open_conflict_record(),
             FetchFile => self.fetch_file(),
+            Compose => self.open_composer(),
             Confirm | Cancel => Ok(()),
         };
         if let Err(e) = result {
@@ -952,6 +1111,15 @@ impl App {
             (Screen::Forum, Action::Remove) => Decision::Moderate(PostAction::Remove),
             (Screen::Forum, Action::Restore) => Decision::Moderate(PostAction::Restore),
             (Screen::Forum, Action::Dismiss) => Decision::DismissFlags,
+            (Screen::Sms, Action::Approve) if self.lists.sms_view == SmsView::Messages => {
+                Decision::ApproveSms
+            }
+            (Screen::Sms, Action::Reject) if self.lists.sms_view == SmsView::Messages => {
+                Decision::CancelSms
+            }
+            (Screen::Sms, Action::OptOut) if self.lists.sms_view == SmsView::Contacts => {
+                Decision::OptOut
+            }
             _ => return None,
         })
     }

@@ -47,6 +47,8 @@ str_enum! {
         AcceptTheirs = "accept-theirs",
         OpenRecord = "open-record",
         FetchFile = "fetch-file",
+        Compose = "compose",
+        OptOut = "opt-out",
         Approve = "approve",
         Reject = "reject",
         RequestChanges = "request-changes",
@@ -114,6 +116,8 @@ impl Action {
             SyncNow => ("synchroniser avec le hub", "sync with the hub"),
             AcceptTheirs => ("accepter la version du hub", "accept the hub's version"),
             FetchFile => ("récupérer le fichier", "fetch the file"),
+            Compose => ("nouveau SMS", "new SMS"),
+            OptOut => ("désinscrire le contact", "opt the contact out"),
             OpenRecord => (
                 "ouvrir la fiche pour redécider",
                 "open the record to decide again",

@@ -6,6 +6,7 @@
 //! second), so an idle console uses no CPU.
 
 pub mod app;
+pub mod composer;
 pub mod keymap;
 pub mod list;
 pub mod screens;
@@ -46,6 +47,8 @@ pub struct Options {
     pub sync_every: Option<Duration>,
     /// Where fetched upload files are kept.
     pub file_cache: Option<PathBuf>,
+    /// SMS quiet hours (config `quiet_hours = "21:00-07:00"`).
+    pub quiet_hours: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +118,10 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         &keymap_errors,
         theme::Theme::from_env(),
     );
+    app.quiet_hours = opts
+        .quiet_hours
+        .as_deref()
+        .and_then(composer::QuietHours::parse);
     app.syncer = Some(
         syncer::Syncer::new(opts.db.clone(), opts.hub.clone())
             .every(opts.hub.as_ref().and(opts.sync_every)),

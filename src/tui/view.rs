@@ -113,6 +113,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
         Overlay::Help { scroll } => draw_help(f, app, area, *scroll),
         Overlay::Palette { input, selected } => draw_palette(f, app, area, input, *selected),
         Overlay::Confirm(_) => draw_confirm(f, app, area),
+        Overlay::Compose(c) => draw_composer(f, app, c, area),
         _ => {}
     }
     main.y
@@ -501,6 +502,136 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .title(lang.pick(" Confirmer ", " Confirm ")),
+        ),
+        rect,
+    );
+}
+
+fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, area: Rect) {
+    use super::composer::Field;
+    use crate::domain::sms::SmsKind;
+    let lang = app.lang;
+    let theme = &app.theme;
+    let count = c.count();
+    let recipients = c.recipients();
+    let group = c
+        .groups
+        .get(c.group)
+        .map(|g| text::inline(&g.1))
+        .unwrap_or_default();
+    let kind = match (c.kind, lang) {
+        (SmsKind::Alert, Lang::Fr) => "alerte",
+        (SmsKind::Alert, Lang::En) => "alert",
+        (SmsKind::Notice, Lang::Fr) => "avis",
+        (SmsKind::Notice, Lang::En) => "notice",
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(lang.pick("Type : ", "Kind: "), theme.key),
+            Span::raw(format!("{kind} (ctrl-t)   ")),
+            Span::styled(lang.pick("Groupe : ", "Group: "), theme.key),
+            Span::raw(format!("{group} (ctrl-g)")),
+        ]),
+        Line::default(),
+    ];
+    // The body, with each character that forces UCS-2 marked.
+    let mut spans = vec![Span::styled(
+        lang.pick("Message : ", "Message: "),
+        theme.key,
+    )];
+    for ch in text::inline(&c.body).chars() {
+        let style = if crate::sms::segments::gsm_septets(ch).is_none() {
+            theme.error.add_modifier(Modifier::REVERSED)
+        } else {
+            ratatui::style::Style::default()
+        };
+        spans.push(Span::styled(ch.to_string(), style));
+    }
+    if c.focus == Field::Body {
+        spans.push(Span::raw("▏"));
+    }
+    lines.push(Line::from(spans));
+    lines.push(Line::default());
+    let chars = c.body.chars().count();
+    lines.push(Line::styled(
+        match lang {
+            Lang::Fr => format!(
+                "{} · {chars} caractères · {} segment(s) · {recipients} destinataires (désinscrits exclus) → {} segments",
+                count.encoding.as_str(),
+                count.segments,
+                i64::from(count.segments) * recipients
+            ),
+            Lang::En => format!(
+                "{} · {chars} characters · {} segment(s) · {recipients} recipients (opted-out excluded) → {} segments",
+                count.encoding.as_str(),
+                count.segments,
+                i64::from(count.segments) * recipients
+            ),
+        },
+        theme.header,
+    ));
+    let forcing: String = super::composer::ucs2_forcing(&c.body)
+        .into_iter()
+        .map(|ch| text::inline(&ch.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !forcing.is_empty() {
+        lines.push(Line::styled(
+            match lang {
+                Lang::Fr => format!(
+                    "En UCS-2 à cause de : {forcing}  (ctrl-o remplace ’ « » œ … sans toucher aux lettres)"
+                ),
+                Lang::En => format!(
+                    "UCS-2 because of: {forcing}  (ctrl-o replaces ’ « » œ … and never a letter)"
+                ),
+            },
+            theme.warning,
+        ));
+    }
+    let mut when = vec![Span::styled(lang.pick("Envoi : ", "Send: "), theme.key)];
+    if c.schedule.is_empty() && c.focus == Field::Body {
+        when.push(Span::raw(lang.pick(
+            "maintenant (Tab : programmer, AAAA-MM-JJ HH:MM heure locale)",
+            "now (Tab: schedule, YYYY-MM-DD HH:MM local time)",
+        )));
+    } else {
+        when.push(Span::raw(text::inline(&c.schedule)));
+        if c.focus == Field::Schedule {
+            when.push(Span::raw("▏"));
+        }
+    }
+    lines.push(Line::from(when));
+    if let Some(q) = app.quiet_hours {
+        lines.push(Line::styled(
+            match lang {
+                Lang::Fr => format!(
+                    "Heures calmes : {} (seules les alertes, après confirmation)",
+                    q.label()
+                ),
+                Lang::En => format!("Quiet hours: {} (alerts only, after confirming)", q.label()),
+            },
+            theme.dim,
+        ));
+    }
+    if let Some(p) = &c.problem {
+        lines.push(Line::styled(text::inline(p), theme.error));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        lang.pick(
+            "Entrée : mettre en file   Échap : annuler",
+            "Enter: queue   Esc: cancel",
+        ),
+        theme.dim,
+    ));
+    let width = area.width.saturating_sub(4).min(100);
+    let rect = centered(area, width, lines.len() as u16 + 6);
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(lang.pick(" Nouveau SMS ", " New SMS ")),
         ),
         rect,
     );

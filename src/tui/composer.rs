@@ -1,0 +1,299 @@
+//! The SMS composer: kind, group, body with a live count (encoding,
+//! characters, segments, recipients after opt-outs, total segments), the
+//! characters that force UCS-2 shown, a swap of only the safe ones, a send
+//! time in the staff's time zone, and quiet hours that only an alert may
+//! break, after a confirmation.
+
+use rusqlite::Connection;
+
+use crate::domain::sms::SmsKind;
+use crate::i18n::Lang;
+use crate::sms::segments::{self, Count};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Body,
+    Schedule,
+}
+
+#[derive(Debug, Clone)]
+pub struct Composer {
+    pub kind: SmsKind,
+    /// (id, name, recipients after opt-outs), by name.
+    pub groups: Vec<(String, String, i64)>,
+    pub group: usize,
+    pub body: String,
+    /// Empty: now. Else `YYYY-MM-DD HH:MM` or `HH:MM` (today), local time.
+    pub schedule: String,
+    pub focus: Field,
+    /// An alert in quiet hours was confirmed once; Enter again sends it.
+    pub quiet_confirmed: bool,
+    pub problem: Option<String>,
+}
+
+/// Quiet hours, as minutes after midnight (start, end); may wrap midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: u16,
+    pub end: u16,
+}
+
+impl QuietHours {
+    /// `"21:00-07:00"`.
+    pub fn parse(s: &str) -> Option<QuietHours> {
+        let (a, b) = s.split_once('-')?;
+        let minutes = |t: &str| -> Option<u16> {
+            let (h, m) = t.trim().split_once(':')?;
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            (h < 24 && m < 60).then_some(h * 60 + m)
+        };
+        Some(QuietHours {
+            start: minutes(a)?,
+            end: minutes(b)?,
+        })
+    }
+
+    pub fn contains(&self, minute_of_day: u16) -> bool {
+        if self.start <= self.end {
+            (self.start..self.end).contains(&minute_of_day)
+        } else {
+            minute_of_day >= self.start || minute_of_day < self.end
+        }
+    }
+
+    pub fn label(&self) -> String {
+        format!(
+            "{:02}:{:02}–{:02}:{:02}",
+            self.start / 60,
+            self.start % 60,
+            self.end / 60,
+            self.end % 60
+        )
+    }
+}
+
+/// Characters with a GSM-7 stand-in that says the same thing. Letters are
+/// never replaced (ç stays ç: "c" would be a different word).
+pub fn safe_swap(c: char) -> Option<&'static str> {
+    Some(match c {
+        '’' | '‘' | 'ʼ' | '′' | '`' | '´' => "'",
+        '“' | '”' | '«' | '»' | '„' | '″' => "\"",
+        'œ' => "oe",
+        'Œ' => "OE",
+        '…' => "...",
+        '–' | '—' | '‑' | '‐' | '•' => "-",
+        '\u{a0}' | '\u{202f}' | '\u{2009}' => " ",
+        _ => return None,
+    })
+}
+
+/// The body with the safe swaps made.
+pub fn swap_safe(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    for c in body.chars() {
+        match safe_swap(c) {
+            Some(s) => out.push_str(s),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// The distinct characters that force UCS-2, in order of appearance.
+pub fn ucs2_forcing(body: &str) -> Vec<char> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = Vec::new();
+    for c in body.nfc() {
+        if segments::gsm_septets(c).is_none() && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Composer {
+    pub fn open(conn: &Connection, preferred_group: Option<&str>) -> Result<Composer, String> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT g.id, g.name, (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+                   WHERE m.group_id = g.id AND c.opted_out_at IS NULL)
+                 FROM sms_groups g ORDER BY g.name",
+            )
+            .map_err(|e| e.to_string())?;
+        let groups: Vec<(String, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| e.to_string())?;
+        let group = preferred_group
+            .and_then(|g| groups.iter().position(|(id, _, _)| id == g))
+            .unwrap_or(0);
+        Ok(Composer {
+            kind: SmsKind::Notice,
+            groups,
+            group,
+            body: String::new(),
+            schedule: String::new(),
+            focus: Field::Body,
+            quiet_confirmed: false,
+            problem: None,
+        })
+    }
+
+    pub fn count(&self) -> Count {
+        segments::count(&self.body)
+    }
+
+    pub fn recipients(&self) -> i64 {
+        self.groups.get(self.group).map_or(0, |g| g.2)
+    }
+
+    pub fn next_group(&mut self) {
+        if !self.groups.is_empty() {
+            self.group = (self.group + 1) % self.groups.len();
+        }
+        self.quiet_confirmed = false;
+    }
+
+    pub fn toggle_kind(&mut self) {
+        self.kind = match self.kind {
+            SmsKind::Alert => SmsKind::Notice,
+            SmsKind::Notice => SmsKind::Alert,
+        };
+        self.quiet_confirmed = false;
+    }
+
+    /// Makes the safe swaps; says what was swapped and what still forces UCS-2.
+    pub fn swap(&mut self, lang: Lang) -> String {
+        let swapped: Vec<char> = self
+            .body
+            .chars()
+            .filter(|c| safe_swap(*c).is_some())
+            .collect();
+        self.body = swap_safe(&self.body);
+        let left: String = ucs2_forcing(&self.body).into_iter().collect();
+        match (swapped.is_empty(), left.is_empty(), lang) {
+            (true, true, Lang::Fr) => "rien à remplacer : le message est en GSM-7".into(),
+            (true, true, Lang::En) => "nothing to replace: the message is GSM-7".into(),
+            (_, true, Lang::Fr) => format!("{} caractère(s) remplacé(s) : GSM-7", swapped.len()),
+            (_, true, Lang::En) => format!("{} character(s) replaced: GSM-7", swapped.len()),
+            (_, false, Lang::Fr) => format!(
+                "{} remplacé(s) ; restent en UCS-2 (lettres gardées) : {left}",
+                swapped.len()
+            ),
+            (_, false, Lang::En) => format!(
+                "{} replaced; still UCS-2 (letters kept): {left}",
+                swapped.len()
+            ),
+        }
+    }
+
+    /// The send time in UTC (None: now), from what was typed in local time.
+    pub fn scheduled(
+        &self,
+        now: jiff::Timestamp,
+        lang: Lang,
+    ) -> Result<Option<jiff::Timestamp>, String> {
+        let text = self.schedule.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let tz = jiff::tz::TimeZone::system();
+        let today = now.to_zoned_datetime(tz.clone()).date();
+        let parsed = if text.len() <= 5 {
+            jiff::civil::Time::strptime("%H:%M", text)
+                .ok()
+                .map(|t| today.to_datetime(t))
+        } else {
+            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", text).ok()
+        };
+        let at = parsed
+            .and_then(|dt| dt.to_zoned_datetime(tz).ok())
+            .map(|z| z.timestamp())
+            .ok_or_else(|| {
+                lang.pick(
+                    "heure d'envoi : AAAA-MM-JJ HH:MM ou HH:MM (heure locale)",
+                    "send time: YYYY-MM-DD HH:MM or HH:MM (local time)",
+                )
+                .to_owned()
+            })?;
+        if at <= now {
+            return Err(lang
+                .pick("l'heure d'envoi est passée", "the send time has passed")
+                .into());
+        }
+        Ok(Some(at))
+    }
+
+    /// Checks quiet hours for a send at `at` (local time of day).
+    pub fn quiet_problem(
+        &mut self,
+        quiet: Option<QuietHours>,
+        at: jiff::Timestamp,
+        lang: Lang,
+    ) -> Option<String> {
+        let quiet = quiet?;
+        let local = at.to_zoned_datetime(jiff::tz::TimeZone::system());
+        let minute = (local.hour() as u16) * 60 + local.minute() as u16;
+        if !quiet.contains(minute) {
+            return None;
+        }
+        match self.kind {
+            SmsKind::Notice => Some(match lang {
+                Lang::Fr => format!(
+                    "heures calmes ({}) : un avis attend ; programmez-le après (Tab)",
+                    quiet.label()
+                ),
+                Lang::En => format!(
+                    "quiet hours ({}): a notice waits; schedule it after (Tab)",
+                    quiet.label()
+                ),
+            }),
+            SmsKind::Alert if self.quiet_confirmed => None,
+            SmsKind::Alert => {
+                self.quiet_confirmed = true;
+                Some(match lang {
+                    Lang::Fr => format!(
+                        "alerte pendant les heures calmes ({}) : Entrée encore pour confirmer",
+                        quiet.label()
+                    ),
+                    Lang::En => format!(
+                        "alert during quiet hours ({}): Enter again to confirm",
+                        quiet.label()
+                    ),
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_swaps_never_touch_letters() {
+        let body = "L’école « Wend-Panga » : réunion… ça commence – œuvre";
+        let swapped = swap_safe(body);
+        assert_eq!(
+            swapped,
+            "L'école \" Wend-Panga \" : réunion... ça commence - oeuvre"
+        );
+        assert_eq!(ucs2_forcing(&swapped), vec!['ç']);
+        assert!(!swapped.contains('?'));
+        assert_eq!(
+            ucs2_forcing("Ça va"),
+            Vec::<char>::new(),
+            "capital Ç is GSM-7"
+        );
+    }
+
+    #[test]
+    fn quiet_hours_wrap_midnight() {
+        let q = QuietHours::parse("21:00-07:00").expect("parse");
+        assert!(q.contains(22 * 60) && q.contains(3 * 60) && !q.contains(12 * 60));
+        assert!(!q.contains(7 * 60) && q.contains(21 * 60));
+        let day = QuietHours::parse("12:00-14:00").expect("parse");
+        assert!(day.contains(13 * 60) && !day.contains(14 * 60));
+        assert_eq!(QuietHours::parse("25:00-07:00"), None);
+    }
+}
