@@ -270,7 +270,7 @@ CREATE TABLE sms_deliveries (
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (message_id, contact_id)
 );
-CREATE INDEX sms_deliveries_due ON sms_deliveries (status, next_at);
+CREATE INDEX sms_deliveries_by_status ON sms_deliveries (message_id, status, contact_id);
 
 -- Full-text search (external content, kept in step by triggers). remove_diacritics
 -- lets "ecole" find "école", as staff type on keyboards without accents.

@@ -214,18 +214,21 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
 
 /// Re-counts a message's deliveries; closes it when none is left to send.
 pub fn recount(conn: &Connection, message_id: &str) -> rusqlite::Result<()> {
-    let (open, sent, delivered, failed): (i64, i64, i64, i64) = conn
-        .prepare_cached(
-            "SELECT
-               count(*) FILTER (WHERE status IN ('pending','sending')),
-               count(*) FILTER (WHERE status IN ('sent','delivered')),
-               count(*) FILTER (WHERE status = 'delivered'),
-               count(*) FILTER (WHERE status = 'failed')
-             FROM sms_deliveries WHERE message_id = ?1",
-        )?
-        .query_row([message_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
+    let mut by_status: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, count(*) FROM sms_deliveries WHERE message_id = ?1 GROUP BY status",
+    )?;
+    for row in stmt.query_map([message_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+        let (s, n) = row?;
+        by_status.insert(s, n);
+    }
+    let n = |s: &str| by_status.get(s).copied().unwrap_or(0);
+    let (open, sent, delivered, failed) = (
+        n("pending") + n("sending"),
+        n("sent") + n("delivered"),
+        n("delivered"),
+        n("failed"),
+    );
     let status = if open > 0 {
         "sending"
     } else if sent > 0 || failed == 0 {
@@ -250,27 +253,33 @@ pub fn recount(conn: &Connection, message_id: &str) -> rusqlite::Result<()> {
 /// The next delivery to hand to the gateway, marked `sending` (committed).
 fn claim(conn: &mut Connection, now: &str) -> rusqlite::Result<Option<Outgoing>> {
     let tx = conn.transaction()?;
-    let next: Option<(String, String, String, String, String, Option<String>)> = tx
+    // Oldest message first; within it, deliveries in the order of the index
+    // on (message, status, contact), so each claim reads a row or two.
+    let sending: Vec<(String, String, String)> = tx
         .prepare_cached(
-            "SELECT d.message_id, d.contact_id, c.phone_e164, m.body, m.encoding, c.opted_out_at
-             FROM sms_deliveries d
-             JOIN sms_messages m ON m.id = d.message_id
-             JOIN sms_contacts c ON c.id = d.contact_id
-             WHERE d.status = 'pending' AND (d.next_at IS NULL OR d.next_at <= ?1)
-               AND m.status = 'sending'
-             ORDER BY d.next_at IS NOT NULL, d.next_at, m.created_at, d.contact_id LIMIT 1",
+            "SELECT id, body, encoding FROM sms_messages WHERE status = 'sending' ORDER BY created_at, id",
         )?
-        .query_row([now], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .optional()?;
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut next = None;
+    for (message_id, body, encoding) in sending {
+        let found: Option<(String, String, Option<String>)> = tx
+            .prepare_cached(
+                "SELECT d.contact_id, c.phone_e164, c.opted_out_at
+                 FROM sms_deliveries d JOIN sms_contacts c ON c.id = d.contact_id
+                 WHERE d.message_id = ?1 AND d.status = 'pending'
+                   AND (d.next_at IS NULL OR d.next_at <= ?2)
+                 ORDER BY d.contact_id LIMIT 1",
+            )?
+            .query_row(params![message_id, now], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        if let Some((contact_id, to, opted_out)) = found {
+            next = Some((message_id, contact_id, to, body, encoding, opted_out));
+            break;
+        }
+    }
     let Some((message_id, contact_id, to, text, encoding, opted_out)) = next else {
         return Ok(None);
     };
@@ -358,8 +367,31 @@ fn settle(
             .execute(params![sms.message_id, sms.contact_id, why, now])?;
         }
     }
-    recount(&tx, &sms.message_id)?;
+    // Counts are refreshed at most once a second while a message sends, and
+    // when its last delivery settles (a recount reads all its deliveries).
+    let last = !tx
+        .prepare_cached(
+            "SELECT 1 FROM sms_deliveries WHERE message_id = ?1 AND status IN ('pending','sending') LIMIT 1",
+        )?
+        .exists([&sms.message_id])?;
+    if last || recount_due(&sms.message_id) {
+        recount(&tx, &sms.message_id)?;
+    }
     tx.commit()
+}
+
+/// Whether a message's counts were last refreshed more than a second ago.
+fn recount_due(message_id: &str) -> bool {
+    use std::sync::Mutex;
+    static LAST: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+    match &*last {
+        Some((id, at)) if id == message_id && at.elapsed() < Duration::from_secs(1) => false,
+        _ => {
+            *last = Some((message_id.to_owned(), Instant::now()));
+            true
+        }
+    }
 }
 
 /// Deliveries a crash left `sending` with no report for too long: failed as
