@@ -825,6 +825,7 @@ pub fn serve_until_signalled(
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let stop = stop_signal()?;
         let listener = TcpListener::bind(listen).await?;
         announce(listener.local_addr()?);
         serve(
@@ -832,7 +833,7 @@ pub fn serve_until_signalled(
             tls,
             backend,
             limits,
-            stop_signal(),
+            stop,
             Duration::from_secs(20),
         )
         .await;
@@ -841,27 +842,23 @@ pub fn serve_until_signalled(
     })
 }
 
-async fn stop_signal() {
+/// SIGTERM or ctrl-c. The handlers are installed when this is called (not
+/// when the future is first polled), so a signal sent the moment the address
+/// is printed is not lost.
+fn stop_signal() -> std::io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let interrupt = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!(target: "civitac::hub", "stop requested; finishing requests in flight");
+        #[cfg(not(unix))]
+        let _ = interrupt.await;
+        tracing::info!(target: "civitac::hub", "stop requested; finishing requests in flight");
+    })
 }
 
 #[cfg(test)]
