@@ -30,6 +30,8 @@ pub struct LiveDemo {
     /// How the replica reaches the hub (not written to the user's config).
     pub config: HubConfig,
     feeder: Option<(Sender<()>, JoinHandle<()>)>,
+    /// Sends approved SMS through the log gateway (nothing leaves the machine).
+    sender: Option<(Arc<std::sync::atomic::AtomicBool>, JoinHandle<()>)>,
 }
 
 impl LiveDemo {
@@ -93,7 +95,25 @@ impl LiveDemo {
                 }
             })
             .map_err(|e| DemoError::Live(format!("demo platform: {e}")))?;
+        let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut conn = Store::open(&summary.hub)?.into_conn();
+        let flag = halt.clone();
+        let sender = std::thread::Builder::new()
+            .name("demo-sms".into())
+            .spawn(move || {
+                let settings = crate::sms::dispatch::Settings {
+                    per_second: 50,
+                    ..Default::default()
+                };
+                let stop = || flag.load(std::sync::atomic::Ordering::Relaxed);
+                let gateway = Arc::new(crate::sms::dispatch::LogGateway);
+                if let Err(e) = crate::sms::dispatch::run(&mut conn, gateway, &settings, &stop) {
+                    tracing::warn!(error = %e, "demo SMS sender stopped");
+                }
+            })
+            .map_err(|e| DemoError::Live(format!("demo SMS sender: {e}")))?;
         Ok(LiveDemo {
+            sender: Some((halt, sender)),
             hub,
             config: HubConfig {
                 url,
@@ -107,6 +127,10 @@ impl LiveDemo {
     pub fn stop(&mut self) {
         if let Some((stop, thread)) = self.feeder.take() {
             let _ = stop.send(());
+            let _ = thread.join();
+        }
+        if let Some((halt, thread)) = self.sender.take() {
+            halt.store(true, std::sync::atomic::Ordering::Relaxed);
             let _ = thread.join();
         }
         self.hub.stop();
