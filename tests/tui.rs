@@ -499,3 +499,42 @@ fn the_sms_composer_counts_as_you_type_swaps_only_safe_characters_and_queues() {
         1
     );
 }
+
+#[test]
+fn a_groups_members_and_contact_search_on_the_sms_screen() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    press(&mut app, "5v");
+    assert_eq!(app.lists.sms_view, civitac::tui::app::SmsView::Groups);
+    let group = app.list().expect("list").targets()[0].clone();
+    press(&mut app, "m");
+    assert_eq!(app.lists.sms_view, civitac::tui::app::SmsView::Contacts);
+    let shown = screen(&mut app, 100, 30);
+    let store = open(&replica);
+    let members = count(
+        &store,
+        &format!("SELECT count(*) FROM sms_group_members WHERE group_id = '{group}'"),
+    );
+    assert!(
+        shown.contains(&format!("({members})")),
+        "{members} members:\n{shown}"
+    );
+    // Search narrows contacts by name or number.
+    let phone: String = store
+        .conn()
+        .query_row(
+            "SELECT phone_e164 FROM sms_contacts ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("contact");
+    press(&mut app, "f");
+    for _ in 0..80 {
+        press(&mut app, "<bs>");
+    }
+    press(&mut app, "<enter>/");
+    press(&mut app, &phone[4..]);
+    app.tick(std::time::Instant::now() + std::time::Duration::from_secs(1));
+    let shown = screen(&mut app, 100, 30);
+    assert!(shown.contains(&phone) && shown.contains("(1)"), "{shown}");
+}

@@ -57,7 +57,7 @@ impl ListKind {
             Self::Outbox => &[Since, Until, Id],
             Self::SmsGroups => &[Search, Id],
             Self::Conflicts => &[Status, Since, Until, Id],
-            Self::SmsContacts => &[Region, Commune, Search, OptedOut, Id],
+            Self::SmsContacts => &[Group, Region, Commune, Search, OptedOut, Id],
         }
     }
 }
@@ -381,6 +381,10 @@ fn build<T: Listed>(
                     [like.clone(), like],
                 )
             }
+            (ListKind::SmsContacts, Group) => b.add(
+                "k.id IN (SELECT contact_id FROM sms_group_members WHERE group_id = ?)",
+                [text()],
+            ),
             (ListKind::SmsContacts, Region) => b.add("k.region = ?", [text()]),
             (ListKind::SmsContacts, Commune) => b.add("k.commune = ?", [text()]),
             (ListKind::SmsContacts, Search) => {

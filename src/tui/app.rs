@@ -740,10 +740,14 @@ impl App {
             }
             Up | Down | PageUp | PageDown | Top | Bottom => self.move_cursor(action),
             Search => {
-                if matches!(
-                    self.screen,
-                    Screen::Enrollments | Screen::Uploads | Screen::Forum
-                ) {
+                let sms_lists =
+                    self.screen == Screen::Sms && self.lists.sms_view != SmsView::Messages;
+                if sms_lists
+                    || matches!(
+                        self.screen,
+                        Screen::Enrollments | Screen::Uploads | Screen::Forum
+                    )
+                {
                     // Start from the newest search typed, even if its answer is still coming.
                     let text = match self.searching.clone() {
                         Some(t) => t,
@@ -1033,6 +1037,28 @@ impl App {
     /// person decides again with a normal op (which closes the conflict).
     fn open_conflict_record(&mut self) -> Result<(), String> {
         let lang = self.lang;
+        if self.screen == Screen::Sms && self.lists.sms_view == SmsView::Groups {
+            // A group's members: the contacts view, filtered to it.
+            let Some(group) = self
+                .with_list(|l, _| l.targets())
+                .and_then(|t| t.into_iter().next())
+            else {
+                return Err(lang
+                    .pick("aucun groupe sélectionné", "no group selected")
+                    .into());
+            };
+            self.lists.sms_view = SmsView::Contacts;
+            self.refresh_all();
+            let result = self
+                .with_list(|l, conn| l.set_filter(conn, &format!("group={group}")))
+                .unwrap_or(Ok(()));
+            result?;
+            self.info(lang.pick(
+                "membres du groupe (f pour changer le filtre, O pour désinscrire)",
+                "the group's members (f to change the filter, O to opt out)",
+            ));
+            return Ok(());
+        }
         let ids = self.selected_conflicts()?;
         let (entity, id): (String, String) = self
             .store

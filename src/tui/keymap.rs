@@ -119,8 +119,8 @@ impl Action {
             Compose => ("nouveau SMS", "new SMS"),
             OptOut => ("désinscrire le contact", "opt the contact out"),
             OpenRecord => (
-                "ouvrir la fiche pour redécider",
-                "open the record to decide again",
+                "ouvrir (fiche à redécider, membres du groupe)",
+                "open (record to decide again, group members)",
             ),
             Approve => ("approuver", "approve"),
             Reject => ("rejeter", "reject"),
