@@ -118,10 +118,7 @@ impl Action {
             FetchFile => ("récupérer le fichier", "fetch the file"),
             Compose => ("nouveau SMS", "new SMS"),
             OptOut => ("désinscrire le contact", "opt the contact out"),
-            OpenRecord => (
-                "ouvrir (fiche à redécider, membres du groupe)",
-                "open (record to decide again, group members)",
-            ),
+            OpenRecord => ("ouvrir la fiche ou les membres", "open record or members"),
             Approve => ("approuver", "approve"),
             Reject => ("rejeter", "reject"),
             RequestChanges => ("demander des corrections", "request changes"),
