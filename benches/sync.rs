@@ -27,17 +27,8 @@ use civitac::sync::transport::HubClient;
 fn fresh_replica(path: &Path, url: &str, token: &str) -> (Store, HubClient) {
     let mut client = HubClient::new(url, token, None).expect("client");
     let me = client.whoami().expect("whoami");
-    let store = Store::create(path, Side::Replica).expect("replica");
-    store
-        .sql(|c| {
-            c.execute(
-                "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![me.staff_id, me.login, me.display_name, me.role],
-            )?;
-            civitac::store::set_state(c, "staff_id", &me.staff_id)?;
-            civitac::store::set_state(c, "device_id", &me.device_id)
-        })
-        .expect("identity");
+    let mut store = Store::create(path, Side::Replica).expect("replica");
+    session::attach(store.conn_mut(), &me, url).expect("identity");
     (store, client)
 }
 

@@ -97,16 +97,7 @@ fn world() -> World {
         let me = client.whoami().expect("whoami");
         let mut store =
             Store::create(&dir.path().join(format!("r{i}.db")), Side::Replica).expect("replica");
-        store
-            .sql(|c| {
-                c.execute(
-                    "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![me.staff_id, me.login, me.display_name, me.role],
-                )?;
-                civitac::store::set_state(c, "staff_id", &me.staff_id)?;
-                civitac::store::set_state(c, "device_id", &me.device_id)
-            })
-            .expect("identity");
+        session::attach(store.conn_mut(), &me, &url).expect("identity");
         session::sync(store.conn_mut(), &mut client, Sizes::default(), &mut |_| {})
             .expect("first sync");
         replicas.push((store, client));

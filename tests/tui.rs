@@ -538,3 +538,36 @@ fn a_groups_members_and_contact_search_on_the_sms_screen() {
     let shown = screen(&mut app, 100, 30);
     assert!(shown.contains(&phone) && shown.contains("(1)"), "{shown}");
 }
+
+#[test]
+fn sms_messages_are_approved_and_cancelled_from_the_console() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    press(&mut app, "5");
+    press(&mut app, "f");
+    for _ in 0..80 {
+        press(&mut app, "<bs>");
+    }
+    press(&mut app, "status=queued<enter>");
+    let queued = app.list().expect("list").targets();
+    assert_eq!(queued.len(), 1, "the cursor row");
+    press(&mut app, "a<enter>");
+    let store = open(&replica);
+    let status = |id: &str| -> String {
+        store
+            .conn()
+            .query_row("SELECT status FROM sms_messages WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .expect("sms")
+    };
+    assert_eq!(status(&queued[0]), "approved");
+    // Cancelling needs a reason.
+    press(&mut app, "f");
+    for _ in 0..80 {
+        press(&mut app, "<bs>");
+    }
+    press(&mut app, &format!("id={}<enter>", queued[0]));
+    press(&mut app, "xMauvais groupe<enter>");
+    assert_eq!(status(&queued[0]), "cancelled");
+}

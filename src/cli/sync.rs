@@ -304,20 +304,8 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
     } else {
         Store::create(&db, Side::Replica)?
     };
-    store.sql(|c| {
-        let tx = c.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET login = excluded.login,
-               display_name = excluded.display_name, role = excluded.role",
-            rusqlite::params![me.staff_id, me.login, me.display_name, me.role],
-        )?;
-        crate::store::set_state(&tx, "staff_id", &me.staff_id)?;
-        crate::store::set_state(&tx, "device_id", &me.device_id)?;
-        crate::store::set_state(&tx, "device_name", &me.device_name)?;
-        crate::store::set_state(&tx, "hub_url", hub.base())?;
-        tx.commit()
-    })?;
+    session::attach(store.conn_mut(), &me, hub.base())
+        .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
     let config = config_path(ctx)?;
     let saved = HubConfig {
         url: hub.base().to_owned(),

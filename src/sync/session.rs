@@ -95,6 +95,28 @@ impl Summary {
     }
 }
 
+/// Makes a replica the given device's: its owner's staff row and its
+/// identity in `sync_state`, in one transaction (what `login` does before the
+/// first pull brings everything else).
+pub fn attach(
+    conn: &mut Connection,
+    me: &super::transport::WhoAmI,
+    hub_url: &str,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO staff (id, login, display_name, role) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET login = excluded.login,
+           display_name = excluded.display_name, role = excluded.role",
+        rusqlite::params![me.staff_id, me.login, me.display_name, me.role],
+    )?;
+    crate::store::set_state(&tx, "staff_id", &me.staff_id)?;
+    crate::store::set_state(&tx, "device_id", &me.device_id)?;
+    crate::store::set_state(&tx, "device_name", &me.device_name)?;
+    crate::store::set_state(&tx, "hub_url", hub_url)?;
+    tx.commit()
+}
+
 fn pending(conn: &Connection) -> rusqlite::Result<usize> {
     conn.query_row(
         "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",

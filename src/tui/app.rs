@@ -827,7 +827,7 @@ impl App {
                 Ok(())
             }
             Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
-            | Restore | Dismiss | OptOut => self.ask(action),
+            | Restore | Dismiss | OptOut | CancelSms => self.ask(action),
             Undo => self.ask_undo(),
             SyncNow => self.start_sync(),
             AcceptTheirs => self.accept_theirs(),
@@ -1140,7 +1140,7 @@ impl App {
             (Screen::Sms, Action::Approve) if self.lists.sms_view == SmsView::Messages => {
                 Decision::ApproveSms
             }
-            (Screen::Sms, Action::Reject) if self.lists.sms_view == SmsView::Messages => {
+            (Screen::Sms, Action::CancelSms) if self.lists.sms_view == SmsView::Messages => {
                 Decision::CancelSms
             }
             (Screen::Sms, Action::OptOut) if self.lists.sms_view == SmsView::Contacts => {

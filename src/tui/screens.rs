@@ -128,7 +128,7 @@ impl Screen {
             Screen::Forum => &[
                 Hide, Remove, Restore, Dismiss, Mark, MarkAll, Search, Filter, Help,
             ],
-            Screen::Sms => &[Compose, Approve, Reject, OptOut, NextView, Filter, Help],
+            Screen::Sms => &[Compose, Approve, CancelSms, OptOut, NextView, Filter, Help],
             Screen::Sync => &[SyncNow, NextView, AcceptTheirs, OpenRecord, Detail, Help],
             Screen::Journal => &[Filter, Detail, Help, Quit],
         }
