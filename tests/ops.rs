@@ -516,6 +516,22 @@ fn citizens_threads_and_sms() {
             .expect("sms")
     };
     assert_eq!(status_of(&store, &notice_id), "approved");
+    // A hub that lowers the threshold makes the same notice wait for approval.
+    store
+        .set_state("sms_approval_threshold", "0")
+        .expect("setting");
+    let held_id = uuid::Uuid::now_v7().to_string();
+    let held = Op::QueueSms {
+        message: NewSms {
+            id: held_id.clone(),
+            group_id: group.clone(),
+            kind: SmsKind::Notice,
+            body: "Reunion ce soir".into(),
+            scheduled_at: None,
+        },
+    };
+    run(&mut store, &agent, &held).expect("queue held notice");
+    assert_eq!(status_of(&store, &held_id), "queued");
     assert_eq!(status_of(&store, &sms_id), "queued");
     let approve = Op::ApproveSms {
         message_id: sms_id.clone(),

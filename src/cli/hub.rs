@@ -106,6 +106,12 @@ pub enum HubCmd {
     /// Upload contents served to replicas.
     #[command(subcommand)]
     Files(FilesCmd),
+    /// Show or change the hub's settings.
+    Settings {
+        /// Notices to more recipients than this need an admin's approval (alerts always do).
+        #[arg(long, value_name = "N")]
+        sms_approval_threshold: Option<u32>,
+    },
     /// Serve replicas and the platform over HTTP(S) until SIGTERM or ctrl-c.
     Serve(ServeArgs),
     /// Device tokens (the hub database is `--db PATH`, created if missing).
@@ -259,6 +265,20 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
         HubCmd::Serve(args) => serve(ctx, args),
+        HubCmd::Settings {
+            sms_approval_threshold,
+        } => {
+            let db = hub_db(ctx)?;
+            let store = open_hub(&db, lang)?;
+            if let Some(n) = sms_approval_threshold {
+                store.set_state("sms_approval_threshold", &n.to_string())?;
+            }
+            let threshold = store
+                .state("sms_approval_threshold")?
+                .unwrap_or_else(|| crate::domain::sms::APPROVAL_THRESHOLD.to_string());
+            println!("sms_approval_threshold = {threshold}");
+            Ok(ExitCode::SUCCESS)
+        }
         HubCmd::Files(FilesCmd::Add { files, store }) => {
             let db = hub_db(ctx)?;
             let dir = store.unwrap_or_else(|| crate::sync::backend::default_files_dir(&db));
