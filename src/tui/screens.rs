@@ -967,8 +967,24 @@ impl ScreenRow for OutboxEntry {
                 lang.pick("Envoyée", "Pushed"),
                 yes_no(lang, self.pushed_at.is_some()),
             ),
-            Line::default(),
         ];
+        if let Some(outcome) = &self.outcome {
+            out.push(field(
+                theme,
+                lang.pick("Réponse du hub", "Hub's answer"),
+                outcome.clone(),
+            ));
+        }
+        if let Some(reason) = &self.reason {
+            // The hub's words may quote platform content.
+            let line = field(theme, lang.pick("Motif", "Reason"), inline(reason));
+            out.push(if self.outcome.as_deref() == Some("rejected") {
+                line.style(theme.error)
+            } else {
+                line
+            });
+        }
+        out.push(Line::default());
         out.extend(body(&pretty(&self.op)));
         out
     }
