@@ -15,3 +15,8 @@ pub mod sync;
 pub mod text;
 pub mod time;
 pub mod tui;
+
+/// Bytes as lowercase hexadecimal (hashes, tokens, keys).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

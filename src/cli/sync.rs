@@ -145,11 +145,16 @@ fn run_sync(
     let mut attempt = 0;
     let mut total = Summary::default();
     loop {
-        let result = session::sync(store.conn_mut(), hub, sizes, &mut |p| bar.update(p));
+        let result = session::sync_into(
+            store.conn_mut(),
+            hub,
+            sizes,
+            &mut |p| bar.update(p),
+            &mut total,
+        );
         match result {
-            Ok(s) => {
+            Ok(()) => {
                 bar.bar.finish_and_clear();
-                merge(&mut total, s);
                 return Ok(total);
             }
             Err(e) if e.is_temporary() && attempt < retries => {
@@ -176,20 +181,6 @@ fn run_sync(
             }
         }
     }
-}
-
-fn merge(total: &mut Summary, s: Summary) {
-    total.pushed += s.pushed;
-    total.applied += s.applied;
-    total.duplicate += s.duplicate;
-    total.conflict += s.conflict;
-    total.rejected += s.rejected;
-    total.pulled += s.pulled;
-    total.bytes_up += s.bytes_up;
-    total.bytes_down += s.bytes_down;
-    total.seconds += s.seconds;
-    total.clock_skew = s.clock_skew;
-    total.rejections.extend(s.rejections);
 }
 
 fn report(ctx: &Ctx, summary: &Summary, json: bool) {
@@ -416,17 +407,7 @@ pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
             failed += 1;
             continue;
         };
-        let mut attempt = 0;
-        let result = loop {
-            match crate::sync::files::fetch(&mut hub, &cache, &sha, &mut |_, _| {}) {
-                Err(e) if e.is_temporary() && attempt < 4 => {
-                    std::thread::sleep(session::backoff(attempt, None));
-                    attempt += 1;
-                }
-                other => break other,
-            }
-        };
-        match result {
+        match crate::sync::files::fetch_retrying(&mut hub, &cache, &sha, 4) {
             Ok(path) => println!(
                 "{id}\t{}\t{size}\t{}",
                 path.display(),

@@ -854,7 +854,7 @@ impl<'c> World<'c> {
                     self.rng.random_range(3_000_000..60_000_000),
                 ),
             };
-            let sha = hex(&Sha256::digest(
+            let sha = crate::hex(&Sha256::digest(
                 format!("{id}:{filename}:{size}").as_bytes(),
             ));
             let description = format!("Publié par {} via la plateforme.", org_name_hint(org.kind));
@@ -1423,8 +1423,4 @@ fn initials(name: &str) -> String {
         .flat_map(char::to_uppercase)
         .take(2)
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1172,8 +1172,8 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
 }
 
 /// Appends a record to the hub's change feed (pull order is `changes.seq`).
-pub fn record_change(conn: &Connection, entity: &str, id: &str) -> Result<(), OpError> {
+pub fn record_change(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("INSERT INTO changes (entity, entity_id) VALUES (?1, ?2)")?
-        .execute([entity, id])?;
-    Ok(())
+        .execute([entity, id])
+        .map(drop)
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::ops::record_change;
 use crate::sms::segments::Encoding;
 
 /// One SMS to one person.
@@ -174,12 +175,6 @@ impl Default for Settings {
     }
 }
 
-fn record_change(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO changes (entity, entity_id) VALUES (?1, ?2)")?
-        .execute(params![entity, id])
-        .map(drop)
-}
-
 /// Starts every approved message whose time has come: fixes its recipients.
 pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
     let tx = conn.transaction()?;
@@ -318,6 +313,7 @@ fn settle(
     sms: &Outgoing,
     result: Result<Option<String>, GatewayError>,
     settings: &Settings,
+    counted_at: &mut Instant,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     let now = crate::time::now();
@@ -374,24 +370,11 @@ fn settle(
             "SELECT 1 FROM sms_deliveries WHERE message_id = ?1 AND status IN ('pending','sending') LIMIT 1",
         )?
         .exists([&sms.message_id])?;
-    if last || recount_due(&sms.message_id) {
+    if last || counted_at.elapsed() >= Duration::from_secs(1) {
         recount(&tx, &sms.message_id)?;
+        *counted_at = Instant::now();
     }
     tx.commit()
-}
-
-/// Whether a message's counts were last refreshed more than a second ago.
-fn recount_due(message_id: &str) -> bool {
-    use std::sync::Mutex;
-    static LAST: Mutex<Option<(String, Instant)>> = Mutex::new(None);
-    let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
-    match &*last {
-        Some((id, at)) if id == message_id && at.elapsed() < Duration::from_secs(1) => false,
-        _ => {
-            *last = Some((message_id.to_owned(), Instant::now()));
-            true
-        }
-    }
 }
 
 /// Deliveries a crash left `sending` with no report for too long: failed as
@@ -456,6 +439,7 @@ pub fn run(
     let mut window = Instant::now();
     let mut in_window = 0u32;
     let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
+    let mut counted_at = Instant::now();
     while !stop() {
         if last_housekeeping.elapsed() >= Duration::from_secs(5) {
             start_due(conn, &crate::time::now())?;
@@ -484,7 +468,7 @@ pub fn run(
         if let Err(e) = &result {
             tracing::warn!(target: "civitac::sms", to = %sms.to, error = %e, "gateway");
         }
-        settle(conn, &sms, result, settings)?;
+        settle(conn, &sms, result, settings, &mut counted_at)?;
     }
     Ok(())
 }
@@ -497,9 +481,10 @@ pub fn drain(
 ) -> rusqlite::Result<usize> {
     start_due(conn, &crate::time::now())?;
     let mut n = 0;
+    let mut counted_at = Instant::now();
     while let Some(sms) = claim(conn, &crate::time::now())? {
         let result = gateway.send(&sms);
-        settle(conn, &sms, result, settings)?;
+        settle(conn, &sms, result, settings, &mut counted_at)?;
         n += 1;
     }
     Ok(n)

@@ -382,24 +382,28 @@ pub fn row_json(
     columns: &[&str],
     id: &str,
 ) -> rusqlite::Result<Option<serde_json::Map<String, serde_json::Value>>> {
-    use rusqlite::types::ValueRef;
-    use serde_json::Value;
     let sql = format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", "));
     c.prepare_cached(&sql)?
         .query_row([id], |r| {
             let mut map = serde_json::Map::new();
             for (i, col) in columns.iter().enumerate() {
-                let v = match r.get_ref(i)? {
-                    ValueRef::Null | ValueRef::Blob(_) => Value::Null,
-                    ValueRef::Integer(n) => Value::from(n),
-                    ValueRef::Real(f) => Value::from(f),
-                    ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
-                };
-                map.insert((*col).to_owned(), v);
+                map.insert((*col).to_owned(), json_of(r.get_ref(i)?));
             }
             Ok(map)
         })
         .optional()
+}
+
+/// A cell as JSON (blobs, which civitac never stores, as null).
+pub fn json_of(v: rusqlite::types::ValueRef<'_>) -> serde_json::Value {
+    use rusqlite::types::ValueRef;
+    use serde_json::Value;
+    match v {
+        ValueRef::Null | ValueRef::Blob(_) => Value::Null,
+        ValueRef::Integer(n) => Value::from(n),
+        ValueRef::Real(f) => Value::from(f),
+        ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+    }
 }
 
 pub fn state(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {

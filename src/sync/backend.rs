@@ -101,9 +101,7 @@ pub fn sms_key(conn: &Connection) -> rusqlite::Result<String> {
     if let Some(k) = crate::store::state(conn, "sms_callback_key")? {
         return Ok(k);
     }
-    let key: String = (0..24)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
+    let key = super::tokens::random_hex(24);
     crate::store::set_state(conn, "sms_callback_key", &key)?;
     Ok(key)
 }
@@ -249,11 +247,7 @@ impl HubBackend for SqliteHub {
     }
 
     fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
-        if sha256.len() != 64
-            || !sha256
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        {
+        if !super::files::valid_hash(sha256) {
             return Ok(None);
         }
         let path = self.files.join(sha256);

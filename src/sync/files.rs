@@ -62,11 +62,7 @@ pub fn hash_file(path: &Path) -> Result<String, FileError> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::hex(&hasher.finalize()))
 }
 
 /// Where a verified file is (or will be) in a cache.
@@ -128,6 +124,26 @@ pub fn fetch(
     Ok(done)
 }
 
+/// `fetch`, tried again after temporary failures (each resumes where the
+/// last stopped), up to `retries` more times with growing waits.
+pub fn fetch_retrying(
+    client: &mut HubClient,
+    cache: &Path,
+    sha256: &str,
+    retries: u32,
+) -> Result<PathBuf, FileError> {
+    let mut attempt = 0;
+    loop {
+        match fetch(client, cache, sha256, &mut |_, _| {}) {
+            Err(e) if e.is_temporary() && attempt < retries => {
+                std::thread::sleep(super::session::backoff(attempt, None));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Adds a file to a hub's store under its hash (written whole, then renamed).
 pub fn store(files: &Path, source: &Path) -> Result<(String, u64), FileError> {
     let sha256 = hash_file(source)?;
@@ -147,10 +163,7 @@ pub fn store(files: &Path, source: &Path) -> Result<(String, u64), FileError> {
 
 /// Writes bytes into a hub's store under their hash.
 pub fn store_bytes(files: &Path, bytes: &[u8]) -> Result<String, FileError> {
-    let sha256: String = Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = crate::hex(&Sha256::digest(bytes));
     std::fs::create_dir_all(files).map_err(io(files))?;
     let dest = files.join(&sha256);
     if !dest.is_file() {

@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rusqlite::Connection;
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -237,15 +237,6 @@ impl Columns {
     }
 }
 
-fn to_json(v: ValueRef<'_>) -> Value {
-    match v {
-        ValueRef::Null | ValueRef::Blob(_) => Value::Null,
-        ValueRef::Integer(n) => Value::from(n),
-        ValueRef::Real(f) => Value::from(f),
-        ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
-    }
-}
-
 fn to_sql(v: &Value) -> SqlValue {
     match v {
         Value::Null => SqlValue::Null,
@@ -280,7 +271,7 @@ fn select(
     let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
         let mut map = Map::new();
         for (i, c) in cols.iter().enumerate() {
-            map.insert(c.clone(), to_json(r.get_ref(i)?));
+            map.insert(c.clone(), crate::store::json_of(r.get_ref(i)?));
         }
         Ok(map)
     })?;

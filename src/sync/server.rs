@@ -198,20 +198,28 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// Refuses an address that failed to authenticate too often lately.
+fn locked_out(state: &AppState, peer: IpAddr) -> Result<(), ApiError> {
+    match state.limiter.blocked(peer) {
+        None => Ok(()),
+        Some(wait) => {
+            let mut err = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many failed authentications from this address; wait and try again",
+            );
+            err.retry_after = Some(wait.as_secs().max(1));
+            Err(err)
+        }
+    }
+}
+
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     peer: IpAddr,
 ) -> Result<Principal, ApiError> {
-    if let Some(wait) = state.limiter.blocked(peer) {
-        let mut err = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many failed authentications from this address; wait and try again",
-        );
-        err.retry_after = Some(wait.as_secs().max(1));
-        return Err(err);
-    }
+    locked_out(state, peer)?;
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -508,15 +516,7 @@ struct DlrParams {
 }
 
 fn check_sms_key(state: &AppState, key: &str, peer: IpAddr) -> Result<(), ApiError> {
-    if let Some(wait) = state.limiter.blocked(peer) {
-        let mut err = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many failures",
-        );
-        err.retry_after = Some(wait.as_secs().max(1));
-        return Err(err);
-    }
+    locked_out(state, peer)?;
     let want = state.backend.sms_key().as_bytes();
     let same = want.len() == key.len()
         && want

@@ -149,15 +149,27 @@ pub fn sync(
     sizes: Sizes,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Summary, SyncError> {
+    let mut summary = Summary::default();
+    sync_into(conn, hub, sizes, progress, &mut summary).map(|()| summary)
+}
+
+/// The same, adding what it does to `summary` even when it fails part-way,
+/// so that retries report everything the attempts together did.
+pub fn sync_into(
+    conn: &mut Connection,
+    hub: &mut HubClient,
+    sizes: Sizes,
+    progress: &mut dyn FnMut(Progress),
+    summary: &mut Summary,
+) -> Result<(), SyncError> {
     let started = Instant::now();
     let (up, down) = (hub.bytes_up, hub.bytes_down);
-    let mut summary = Summary::default();
-    let result = rounds(conn, hub, sizes, progress, &mut summary);
-    summary.bytes_up = hub.bytes_up - up;
-    summary.bytes_down = hub.bytes_down - down;
-    summary.seconds = started.elapsed().as_secs_f64();
-    summary.clock_skew = hub.skew;
-    result.map(|()| summary)
+    let result = rounds(conn, hub, sizes, progress, summary);
+    summary.bytes_up += hub.bytes_up - up;
+    summary.bytes_down += hub.bytes_down - down;
+    summary.seconds += started.elapsed().as_secs_f64();
+    summary.clock_skew = hub.skew.or(summary.clock_skew);
+    result
 }
 
 fn rounds(

@@ -39,10 +39,7 @@ impl From<rusqlite::Error> for TokenError {
 }
 
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A device as `token list` shows it (never the token).
@@ -87,10 +84,7 @@ pub fn issue(
                 params![id, login, display_name.unwrap_or(login), role],
             )?;
             // Replicas learn of new colleagues (names in the audit log) by the feed.
-            conn.execute(
-                "INSERT INTO changes (entity, entity_id) VALUES ('staff', ?1)",
-                [&id],
-            )?;
+            crate::ops::record_change(conn, "staff", &id)?;
             id
         }
     };
@@ -150,15 +144,14 @@ pub fn revoke(conn: &Connection, device: &str) -> Result<Device, TokenError> {
 }
 
 fn new_secret() -> String {
-    let mut secret = [0u8; 32];
+    format!("{PREFIX}{}", random_hex(32))
+}
+
+/// `n` random bytes from the OS-seeded generator, in hex (secrets, keys).
+pub fn random_hex(n: usize) -> String {
+    let mut secret = vec![0u8; n];
     rand::rng().fill_bytes(&mut secret);
-    format!(
-        "{PREFIX}{}",
-        secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    crate::hex(&secret)
 }
 
 /// Who presented a token: a staff member's device, or the public platform.

@@ -207,16 +207,8 @@ impl Fetcher {
                     }
                 };
                 for (id, sha) in rx {
-                    let mut attempt = 0;
-                    let result = loop {
-                        match crate::sync::files::fetch(&mut client, &dir, &sha, &mut |_, _| {}) {
-                            Err(e) if e.is_temporary() && attempt < 3 => {
-                                std::thread::sleep(session::backoff(attempt, None));
-                                attempt += 1;
-                            }
-                            other => break other.map_err(|e| crate::text::inline(&e.to_string())),
-                        }
-                    };
+                    let result = crate::sync::files::fetch_retrying(&mut client, &dir, &sha, 3)
+                        .map_err(|e| crate::text::inline(&e.to_string()));
                     if done_tx.send((id, result)).is_err() {
                         return;
                     }
