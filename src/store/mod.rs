@@ -5,7 +5,6 @@
 pub mod query;
 pub mod rows;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
@@ -17,8 +16,6 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
-
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -141,7 +138,7 @@ impl Store {
     /// not SQLite, corrupt, another program's, a newer schema) is refused before
     /// a single byte of the file is written.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        check_header(path)?;
+        let len = check_file(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -150,6 +147,7 @@ impl Store {
             path: path.to_owned(),
             source,
         })?;
+        check_pages(&conn, path, len)?;
         let mut store = Store {
             conn,
             path: path.to_owned(),
@@ -439,19 +437,27 @@ pub fn owner(c: &Connection) -> rusqlite::Result<Option<Actor>> {
     .optional()
 }
 
-/// Looks at the first bytes without SQLite: a file that is not a database at all
-/// (a CSV, a truncated download) is refused with a clear reason.
-fn check_header(path: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io {
-        path: path.to_owned(),
-        source,
-    };
+/// Looks at the file without opening it (a `stat`, never a descriptor):
+/// what is plainly not a database (missing, a directory, a FIFO, empty) is
+/// refused before SQLite sees it.
+///
+/// The header itself is read by SQLite, never by us: once a process holds a
+/// SQLite connection to a file, opening and closing *any* other descriptor
+/// of that file drops every POSIX lock the process holds on it (SQLite's
+/// "How To Corrupt", 2.2.1), and another process's SQLite then believes it is
+/// the last user, checkpoints and deletes the WAL under our connections.
+fn check_file(path: &Path) -> Result<u64, StoreError> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(StoreError::Missing(path.to_owned()));
         }
-        Err(e) => return Err(io(e)),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
     };
     let not = |reason: &str| StoreError::NotSqlite {
         path: path.to_owned(),
@@ -460,39 +466,54 @@ fn check_header(path: &Path) -> Result<(), StoreError> {
     if meta.is_dir() {
         return Err(not("a directory"));
     }
-    let mut header = [0u8; 100];
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut read = 0;
-    while read < header.len() {
-        match file.read(&mut header[read..]).map_err(io)? {
-            0 => break,
-            n => read += n,
-        }
+    if !meta.is_file() {
+        return Err(not("not a regular file"));
     }
-    if read == 0 {
+    if meta.len() == 0 {
         return Err(not("an empty file"));
     }
-    if read < header.len() || &header[..16] != SQLITE_MAGIC {
+    if meta.len() < 512 {
         return Err(not("no SQLite header"));
     }
-    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
-        1 => 65536,
-        n => u32::from(n),
-    };
+    Ok(meta.len())
+}
+
+/// The header checks SQLite's own reading allows: the page size, and a file
+/// that holds a whole number of pages (a truncated copy does not).
+fn check_pages(c: &Connection, path: &Path, len: u64) -> Result<(), StoreError> {
+    let page_size: i64 = c
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(|source| header_error(path, source))?;
+    let page_size = u64::try_from(page_size).unwrap_or(0);
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
         return Err(StoreError::Corrupt {
             path: path.to_owned(),
             detail: format!("invalid page size {page_size}"),
         });
     }
-    if meta.len() % u64::from(page_size) != 0 {
+    if len % page_size != 0 {
         return Err(StoreError::Corrupt {
             path: path.to_owned(),
-            detail: format!(
-                "size {} is not a whole number of {page_size}-byte pages",
-                meta.len()
-            ),
+            detail: format!("size {len} is not a whole number of {page_size}-byte pages"),
         });
     }
     Ok(())
+}
+
+/// SQLite's first read of a file that is not a database says so.
+fn header_error(path: &Path, source: rusqlite::Error) -> StoreError {
+    match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotSqlite {
+            path: path.to_owned(),
+            reason: "no SQLite header".into(),
+        },
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: source.to_string(),
+        },
+        _ => StoreError::Sqlite {
+            path: path.to_owned(),
+            source,
+        },
+    }
 }
