@@ -1,4 +1,5 @@
--- civitac schema, version 1 (PRAGMA user_version = 1).
+-- civitac schema, version 2 (PRAGMA user_version = 2).
+-- A file at version 1 is brought here by src/store/migrations (one step per version).
 --
 -- One file for the replica and the hub: both hold the domain tables; the sync
 -- tables of the other side simply stay empty. Table and column names are a
@@ -34,7 +35,9 @@ CREATE TABLE organizations (
     updated_at         TEXT NOT NULL,
     version            INTEGER NOT NULL DEFAULT 1,
     -- normalised name (accents, case, punctuation folded) for duplicate detection
-    name_key           TEXT NOT NULL DEFAULT ''
+    name_key           TEXT NOT NULL DEFAULT '',
+    -- the public platform's own id (any printable text); `id` is derived from it
+    platform_id        TEXT
 );
 CREATE INDEX organizations_by_created ON organizations (created_at, id);
 CREATE INDEX organizations_by_status ON organizations (status, created_at, id);
@@ -60,7 +63,8 @@ CREATE TABLE uploads (
     reviewed_by   TEXT,
     reviewed_at   TEXT,
     reason        TEXT,
-    version       INTEGER NOT NULL DEFAULT 1
+    version       INTEGER NOT NULL DEFAULT 1,
+    platform_id   TEXT
 );
 CREATE INDEX uploads_by_submitted ON uploads (submitted_at, id);
 CREATE INDEX uploads_by_status ON uploads (status, submitted_at, id);
@@ -80,7 +84,8 @@ CREATE TABLE forum_threads (
     category    TEXT NOT NULL,
     org_id      TEXT REFERENCES organizations (id),
     created_at  TEXT NOT NULL,
-    locked      INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1))
+    locked      INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+    platform_id TEXT
 );
 
 CREATE TABLE citizens (
@@ -88,7 +93,8 @@ CREATE TABLE citizens (
     display_name  TEXT NOT NULL,
     status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','muted','banned')),
     muted_until   TEXT,
-    version       INTEGER NOT NULL DEFAULT 1
+    version       INTEGER NOT NULL DEFAULT 1,
+    platform_id   TEXT
 );
 
 CREATE TABLE forum_posts (
@@ -105,7 +111,8 @@ CREATE TABLE forum_posts (
     version       INTEGER NOT NULL DEFAULT 1,
     -- The moderation queue's order as one sortable text: most open flags
     -- first, then oldest (so keyset paging works as on any other list).
-    queue_key     TEXT GENERATED ALWAYS AS (printf('%05d', 99999 - flag_count) || created_at) VIRTUAL
+    queue_key     TEXT GENERATED ALWAYS AS (printf('%05d', 99999 - flag_count) || created_at) VIRTUAL,
+    platform_id   TEXT
 );
 CREATE INDEX forum_posts_by_created ON forum_posts (created_at, id);
 CREATE INDEX forum_posts_by_status ON forum_posts (status, created_at, id);

@@ -23,6 +23,10 @@ pub struct Config {
     pub hub: Option<HubConfig>,
     /// SMS quiet hours, local time, e.g. "21:00-07:00": notices wait, alerts ask first.
     pub quiet_hours: Option<String>,
+    /// Where the public platform shows a record: a URL with `{kind}` (post,
+    /// thread, citizen, organization, upload) and `{id}` (the platform's own
+    /// id), e.g. "https://civitac.bf/{kind}s/{id}".
+    pub platform_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
@@ -60,6 +64,15 @@ impl Config {
             return Err(format!(
                 "{}: quiet_hours = \"{q}\" (HH:MM-HH:MM, e.g. \"21:00-07:00\")",
                 path.display()
+            ));
+        }
+        if let Some(u) = &config.platform_url
+            && !valid_platform_url(u)
+        {
+            return Err(format!(
+                "{}: platform_url = \"{}\" (an http(s) URL with {{id}}, e.g. \"https://civitac.bf/{{kind}}s/{{id}}\")",
+                path.display(),
+                crate::text::inline(u)
             ));
         }
         Ok(config)
@@ -124,6 +137,39 @@ impl Config {
     }
 }
 
+fn valid_platform_url(u: &str) -> bool {
+    (u.starts_with("https://") || u.starts_with("http://"))
+        && u.contains("{id}")
+        && crate::text::is_plain(u)
+        && !u.contains(' ')
+}
+
+static PLATFORM_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the process's platform URL template (from `config.toml`, once at start).
+pub fn set_platform_url(template: &str) {
+    let _ = PLATFORM_URL.set(template.to_owned());
+}
+
+/// The public page of a record the platform knows by `id`, if a
+/// `platform_url` is configured. The id is percent-encoded, so whatever the
+/// platform calls its records, the link stays one URL.
+pub fn platform_link(kind: &str, id: &str) -> Option<String> {
+    PLATFORM_URL.get().map(|t| fill_platform_url(t, kind, id))
+}
+
+pub fn fill_platform_url(template: &str, kind: &str, id: &str) -> String {
+    let mut encoded = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    template.replace("{kind}", kind).replace("{id}", &encoded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +191,21 @@ mod tests {
         assert!(err.contains("config.toml:2:"), "{err}");
         std::fs::write(&path, "lang = \"wo\"\n").expect("write");
         assert!(Config::load(&path).is_err());
+        std::fs::write(&path, "platform_url = \"javascript:{id}\"\n").expect("write");
+        assert!(Config::load(&path).is_err());
+        std::fs::write(
+            &path,
+            "platform_url = \"https://civitac.bf/{kind}s/{id}\"\n",
+        )
+        .expect("write");
+        assert!(Config::load(&path).is_ok());
+    }
+
+    #[test]
+    fn platform_links_encode_the_id() {
+        assert_eq!(
+            fill_platform_url("https://civitac.bf/{kind}s/{id}", "post", "doc/2026 1"),
+            "https://civitac.bf/posts/doc%2F2026%201"
+        );
     }
 }

@@ -42,6 +42,13 @@ fn marker(c: char) -> Option<String> {
     }
 }
 
+/// Whether a string is plain printable text: nothing a terminal would obey
+/// or hide (no control, tab, newline, bidi or zero-width character). Ids and
+/// names taken from outside are held to this, not only escaped on display.
+pub fn is_plain(s: &str) -> bool {
+    s.chars().all(|c| !c.is_control() && marker(c).is_none())
+}
+
 fn is_combining(c: char) -> bool {
     // Zero-width characters that are not controls (checked before) are marks that
     // attach to the previous base character.

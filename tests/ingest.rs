@@ -157,3 +157,135 @@ fn a_bad_line_never_reaches_the_terminal_raw() {
     assert!(err.contains(":1:") && err.contains('␛'), "{err}");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
 }
+
+#[test]
+fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("hub.db");
+    let file = dir.path().join("platform.jsonl");
+    let long = "x".repeat(129);
+    let lines = [
+        // Integers and slugs, as the public platform numbers things.
+        r#"{"type":"post","id":"98231","thread":{"id":"eau-potable-reo","title":"Eau potable"},"author":{"id":"4411","name":"Ablassé"},"body":"Le forage est en panne","created_at":"2026-11-20T10:00:00Z"}"#.to_owned(),
+        // A thread called like the post: another record.
+        r#"{"type":"post","id":"98232","thread":{"id":"98231","title":"Budget"},"author":{"id":"4411","name":"Ablassé"},"body":"Où est le budget ?","created_at":"2026-11-20T10:05:00Z"}"#.to_owned(),
+        r#"{"type":"flag","post_id":"98231","reporter":"4412","reason":"spam","created_at":"2026-11-20T10:06:00Z"}"#.to_owned(),
+        r#"{"type":"application","org":{"id":"org-77","kind":"osc","name":"Tisserandes de Réo","region":"Nando","status":"applied"}}"#.to_owned(),
+        format!(r#"{{"type":"upload","upload":{{"id":"doc/2026/1","org_id":"org-77","kind":"document","category":"budget","title":"Budget 2026","filename":"b.pdf","mime":"application/pdf","size_bytes":1,"sha256":"{}","submitted_at":"2026-11-21T08:00:00Z"}}}}"#, "cd".repeat(32)),
+        // Refused: empty, too long, a control character, an invisible one.
+        r#"{"type":"post","id":"","thread":{"id":"t","title":"x"},"author":{"id":"a","name":"x"},"body":"x","created_at":"2026-11-20T10:00:00Z"}"#.to_owned(),
+        format!(r#"{{"type":"post","id":"{long}","thread":{{"id":"t","title":"x"}},"author":{{"id":"a","name":"x"}},"body":"x","created_at":"2026-11-20T10:00:00Z"}}"#),
+        r#"{"type":"post","id":"12\u001b[2J","thread":{"id":"t","title":"x"},"author":{"id":"a","name":"x"},"body":"x","created_at":"2026-11-20T10:00:00Z"}"#.to_owned(),
+        r#"{"type":"post","id":"12\u200b","thread":{"id":"t","title":"x"},"author":{"id":"a","name":"x"},"body":"x","created_at":"2026-11-20T10:00:00Z"}"#.to_owned(),
+        // The same post again, in another thread: still one post, no new thread.
+        r#"{"type":"post","id":"98231","thread":{"id":"autre-fil","title":"Autre"},"author":{"id":"4411","name":"Ablassé"},"body":"Le forage est en panne","created_at":"2026-11-20T10:00:00Z"}"#.to_owned(),
+    ];
+    std::fs::write(&file, lines.join("\n")).expect("write");
+    let name = file.display().to_string();
+    let out = hub(&db).arg(&file).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("2 posts, 1 flags, 1 applications, 1 uploads; 1 already known"),
+        "{stdout}{stderr}"
+    );
+    for n in 6..=9 {
+        assert!(stderr.contains(&format!("{name}:{n}: id: ")), "{stderr}");
+    }
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    let store = open(&db);
+    assert_eq!(count(&store, "SELECT count(*) FROM forum_threads"), 2);
+    assert_eq!(count(&store, "SELECT count(*) FROM citizens"), 1);
+    let post = civitac::sync::ingest::internal_id("forum_post", "98231").expect("id");
+    let thread = civitac::sync::ingest::internal_id("forum_thread", "98231").expect("id");
+    assert_ne!(post, thread);
+    assert!(uuid::Uuid::parse_str(&post).is_ok());
+    let (pid, flags): (String, i64) = store
+        .conn()
+        .query_row(
+            "SELECT platform_id, flag_count FROM forum_posts WHERE id = ?1",
+            [&post],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("post by its derived id");
+    assert_eq!((pid.as_str(), flags), ("98231", 1));
+    for (table, platform_id) in [
+        ("forum_threads", "eau-potable-reo"),
+        ("citizens", "4411"),
+        ("organizations", "org-77"),
+        ("uploads", "doc/2026/1"),
+    ] {
+        assert_eq!(
+            count(
+                &store,
+                &format!("SELECT count(*) FROM {table} WHERE platform_id = '{platform_id}'")
+            ),
+            1,
+            "{table}"
+        );
+    }
+    drop(store);
+    // A moderator finds the website's post 98231 by the website's number.
+    let out = Command::cargo_bin("civitac")
+        .expect("bin")
+        .args(["--lang", "en", "--db"])
+        .arg(&db)
+        .args(["forum", "list", "--platform", "98231", "--format", "json"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("\"platform_id\":\"98231\"") && text.contains(&post),
+        "{text}"
+    );
+    assert_eq!(text.matches("\"platform_id\"").count(), 1, "{text}");
+    // A UUID from the platform stays the id it was.
+    let uuid = "019A0000-0000-7000-8000-0000000000AA";
+    assert_eq!(
+        civitac::sync::ingest::internal_id("forum_post", uuid).expect("id"),
+        uuid.to_ascii_lowercase()
+    );
+}
+
+#[test]
+fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("old.db");
+    civitac::store::Store::create(&db, civitac::store::Side::Hub).expect("create");
+    {
+        // What a version-1 file looked like: no platform_id columns.
+        let c = rusqlite::Connection::open(&db).expect("raw");
+        for t in [
+            "organizations",
+            "uploads",
+            "forum_threads",
+            "citizens",
+            "forum_posts",
+        ] {
+            c.execute_batch(&format!("ALTER TABLE {t} DROP COLUMN platform_id"))
+                .expect("drop");
+        }
+        c.execute_batch(
+            "INSERT INTO citizens (id, display_name) VALUES ('c', 'Awa'); PRAGMA user_version = 1;",
+        )
+        .expect("v1");
+    }
+    let store = open(&db);
+    let (version, name): (i64, String) = store
+        .conn()
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), display_name FROM citizens WHERE platform_id IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("migrated");
+    assert_eq!(
+        (version, name.as_str()),
+        (civitac::store::SCHEMA_VERSION, "Awa")
+    );
+}

@@ -213,6 +213,7 @@ fn apply_enrollment_creates_an_organisation() {
         phone: Some("70123456".into()),
         email: None,
         notes: None,
+        platform_id: None,
     };
     let err = run(
         &mut store,
@@ -590,6 +591,7 @@ fn role_matrix_is_enforced_by_apply() {
                     phone: None,
                     email: None,
                     notes: None,
+                    platform_id: None,
                 },
             },
         ),
@@ -958,6 +960,7 @@ fn undo_restores_exactly_what_an_unsynced_op_changed() {
         phone: None,
         email: None,
         notes: None,
+        platform_id: None,
     };
     let created = run(&mut store, &agent, &Op::ApplyEnrollment { org }).expect("apply");
     let err = run(

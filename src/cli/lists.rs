@@ -61,6 +61,8 @@ filter_args!(EnrollmentFilters {
     since => Since,
     /// Applied before.
     until => Until,
+    /// The public platform's own id(s), comma-separated (as on the website).
+    platform => Platform,
 });
 
 filter_args!(UploadFilters {
@@ -79,6 +81,8 @@ filter_args!(UploadFilters {
     /// Submitted on or after.
     since => Since,
     until => Until,
+    /// The public platform's own id(s), comma-separated.
+    platform => Platform,
 });
 
 filter_args!(ForumFilters {
@@ -95,6 +99,8 @@ filter_args!(ForumFilters {
     search => Search,
     since => Since,
     until => Until,
+    /// The public platform's own id(s), comma-separated (as on the website).
+    platform => Platform,
 });
 
 filter_args!(SmsFilters {

@@ -184,6 +184,9 @@ pub fn main() -> ExitCode {
         Some(Ok(c)) => c,
         None => crate::config::Config::default(),
     };
+    if let Some(u) = &config.platform_url {
+        crate::config::set_platform_url(u);
+    }
     // The command line wins over the config file, which wins over LANG.
     let lang = Lang::resolve(cli.lang.or(config.lang()));
     let keymap = cli.keymap.clone().or(config.keymap.clone());

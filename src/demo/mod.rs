@@ -586,6 +586,7 @@ impl<'c> World<'c> {
                 phone: Some(self.mobile()),
                 email: Some(format!("{}@{domain}", email_user.to_lowercase())),
                 notes: None,
+                platform_id: None,
             };
             let agent = self.staff_with(Role::FieldAgent);
             self.op(&agent, created, Op::ApplyEnrollment { org })?;

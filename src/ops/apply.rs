@@ -416,6 +416,10 @@ fn apply_enrollment(
 ) -> Result<Change, OpError> {
     require(actor, Permission::ApplyEnrollment, "enrollment.apply")?;
     check_id("org.id", &org.id)?;
+    if let Some(pid) = &org.platform_id {
+        crate::sync::ingest::internal_id("organization", pid)
+            .map_err(|why| invalid("org.platform_id", why))?;
+    }
     non_empty("org.name", &org.name)?;
     non_empty("org.region", &org.region)?;
     if let Some(phone) = org.phone.as_deref().filter(|p| !p.is_empty()) {
@@ -440,8 +444,8 @@ fn apply_enrollment(
     }
     conn.prepare_cached(
         "INSERT INTO organizations (id, kind, name, acronym, region, province, commune, contact_name, contact_role,
-            phone, email, status, notes, created_at, updated_at, version, name_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'applied', ?12, ?13, ?13, 1, ?14)",
+            phone, email, status, notes, created_at, updated_at, version, name_key, platform_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'applied', ?12, ?13, ?13, 1, ?14, ?15)",
     )?
     .execute(params![
         org.id,
@@ -458,6 +462,7 @@ fn apply_enrollment(
         org.notes,
         meta.at,
         normalise_name(&org.name),
+        org.platform_id,
     ])?;
     Ok(Change {
         entity: "organization",

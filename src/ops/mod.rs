@@ -141,6 +141,9 @@ pub struct NewOrganization {
     pub email: Option<String>,
     #[serde(default)]
     pub notes: Option<String>,
+    /// The public platform's own id, when the application came from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,10 +12,21 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
+
+/// The steps that bring an older file to `SCHEMA_VERSION`: `MIGRATIONS[i]`
+/// takes version `i + 1` to `i + 2`. A new file gets `schema.sql` whole.
+const MIGRATIONS: &[&str] = &[
+    // 2: the public platform's own ids beside the internal ones.
+    "ALTER TABLE organizations ADD COLUMN platform_id TEXT;
+     ALTER TABLE uploads ADD COLUMN platform_id TEXT;
+     ALTER TABLE forum_threads ADD COLUMN platform_id TEXT;
+     ALTER TABLE citizens ADD COLUMN platform_id TEXT;
+     ALTER TABLE forum_posts ADD COLUMN platform_id TEXT;",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -330,6 +341,10 @@ impl Store {
         let tx = self.conn.transaction().map_err(err)?;
         if version < 1 {
             tx.execute_batch(SCHEMA_SQL).map_err(err)?;
+        } else {
+            for step in &MIGRATIONS[(version - 1) as usize..] {
+                tx.execute_batch(step).map_err(err)?;
+            }
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(err)?;

@@ -46,12 +46,14 @@ impl ListKind {
         use FilterKey::*;
         match self {
             Self::Enrollments => &[
-                Status, Kind, Region, Province, Commune, Search, Since, Until, Id,
+                Status, Kind, Region, Province, Commune, Search, Since, Until, Id, Platform,
             ],
             Self::Uploads => &[
-                Status, Kind, Category, Org, Region, Commune, Search, Since, Until, Id,
+                Status, Kind, Category, Org, Region, Commune, Search, Since, Until, Id, Platform,
             ],
-            Self::Forum => &[Status, Thread, Author, Flagged, Search, Since, Until, Id],
+            Self::Forum => &[
+                Status, Thread, Author, Flagged, Search, Since, Until, Id, Platform,
+            ],
             Self::Sms => &[Status, Kind, Group, Since, Until, Id],
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
             Self::Outbox => &[Since, Until, Id],
@@ -85,6 +87,7 @@ str_enum! {
         EntityId = "entity-id",
         Id = "id",
         OptedOut = "opted-out",
+        Platform = "platform",
     }
 }
 
@@ -421,6 +424,25 @@ fn build<T: Listed>(
                     .split(',')
                     .map(|v| Value::Text(v.trim().to_owned()))
                     .collect();
+                let (c, p) = in_list(T::SORT.1, ids);
+                b.add(c, p)
+            }
+            (_, Platform) => {
+                // Internal ids are derived from the platform's: the primary
+                // key answers, no index of its own needed.
+                let entity = match list {
+                    ListKind::Enrollments => "organization",
+                    ListKind::Uploads => "upload",
+                    _ => "forum_post",
+                };
+                let ids = value
+                    .split(',')
+                    .map(|v| {
+                        crate::sync::ingest::internal_id(entity, v.trim())
+                            .map(Value::Text)
+                            .map_err(|why| FilterError::BadValue { key, why })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
                 let (c, p) = in_list(T::SORT.1, ids);
                 b.add(c, p)
             }

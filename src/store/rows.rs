@@ -56,12 +56,14 @@ pub struct Organization {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// The public platform's own id, for records that came from it.
+    pub platform_id: Option<String>,
 }
 
 impl Listed for Organization {
     const SELECT: &'static str = "SELECT o.id, o.kind, o.name, o.acronym, o.region, o.province, o.commune, \
         o.contact_name, o.contact_role, o.phone, o.email, o.status, o.charter_signed_on, o.charter_ref, \
-        o.notes, o.created_at, o.updated_at, o.version FROM organizations o";
+        o.notes, o.created_at, o.updated_at, o.version, o.platform_id FROM organizations o";
     const SORT: (&'static str, &'static str) = ("o.created_at", "o.id");
     const DESCENDING: bool = false;
     const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "commune", "name"];
@@ -86,6 +88,7 @@ impl Listed for Organization {
             created_at: r.get(15)?,
             updated_at: r.get(16)?,
             version: r.get(17)?,
+            platform_id: r.get(18)?,
         })
     }
 
@@ -113,12 +116,13 @@ pub struct Upload {
     pub reviewed_at: Option<String>,
     pub reason: Option<String>,
     pub version: i64,
+    pub platform_id: Option<String>,
 }
 
 impl Listed for Upload {
     const SELECT: &'static str = "SELECT u.id, u.org_id, o.name, u.kind, u.category, u.title, u.description, \
         u.filename, u.mime, u.size_bytes, u.sha256, u.submitted_at, u.status, u.reviewed_by, u.reviewed_at, \
-        u.reason, u.version FROM uploads u JOIN organizations o ON o.id = u.org_id";
+        u.reason, u.version, u.platform_id FROM uploads u JOIN organizations o ON o.id = u.org_id";
     const SORT: (&'static str, &'static str) = ("u.submitted_at", "u.id");
     const COUNT_FROM: &'static str = "uploads u";
     const JOINED: &'static [&'static str] = &["o."];
@@ -144,6 +148,7 @@ impl Listed for Upload {
             reviewed_at: r.get(14)?,
             reason: r.get(15)?,
             version: r.get(16)?,
+            platform_id: r.get(17)?,
         })
     }
 
@@ -167,11 +172,12 @@ pub struct Post {
     pub moderated_at: Option<String>,
     pub reason: Option<String>,
     pub version: i64,
+    pub platform_id: Option<String>,
 }
 
 impl Listed for Post {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
-        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version \
+        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
     const COUNT_FROM: &'static str = "forum_posts p";
@@ -195,6 +201,7 @@ impl Listed for Post {
             moderated_at: r.get(10)?,
             reason: r.get(11)?,
             version: r.get(12)?,
+            platform_id: r.get(13)?,
         })
     }
 
@@ -346,7 +353,7 @@ pub struct QueuedPost {
 
 impl Listed for QueuedPost {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
-        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.queue_key \
+        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, p.queue_key \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
     const COUNT_FROM: &'static str = "forum_posts p";
@@ -360,7 +367,7 @@ impl Listed for QueuedPost {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(QueuedPost {
             post: Post::from_row(r)?,
-            queue_key: r.get(13)?,
+            queue_key: r.get(14)?,
         })
     }
 

@@ -145,10 +145,45 @@ pub fn ingest(
     Ok(report)
 }
 
-fn check_uuid(field: &str, id: &str) -> Result<(), String> {
-    uuid::Uuid::parse_str(id)
-        .map(drop)
-        .map_err(|_| format!("{field}: \"{id}\" is not a UUID"))
+/// The longest platform id taken, in characters.
+pub const PLATFORM_ID_MAX: usize = 128;
+
+/// The internal id of a record the public platform knows by `platform_id`
+/// (its own id: an integer, a slug, a UUID): the same platform id always
+/// gives the same internal id, so a post ingested twice is one post. A UUID is
+/// kept (canonical lowercase); anything else becomes a UUID derived from the
+/// entity and the id, so a post and a thread both called "42" stay apart.
+/// Refused: empty, over 128 characters, or holding any control, bidi or
+/// zero-width character.
+pub fn internal_id(entity: &str, platform_id: &str) -> Result<String, String> {
+    let n = platform_id.chars().count();
+    if platform_id.trim().is_empty() {
+        return Err("empty".into());
+    }
+    if n > PLATFORM_ID_MAX {
+        return Err(format!("{n} characters (at most {PLATFORM_ID_MAX})"));
+    }
+    if !crate::text::is_plain(platform_id) {
+        return Err(format!(
+            "\"{}\" holds control or invisible characters",
+            crate::text::inline(platform_id)
+        ));
+    }
+    if let Ok(u) = uuid::Uuid::parse_str(platform_id) {
+        return Ok(u.hyphenated().to_string());
+    }
+    let digest = Sha256::digest(format!("civitac-platform\n{entity}\n{platform_id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Ok(uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string())
+}
+
+/// `internal_id` with the line's field named in the error.
+fn map_id(field: &str, entity: &str, platform_id: &str) -> Result<String, String> {
+    internal_id(entity, platform_id).map_err(|why| format!("{field}: {why}"))
 }
 
 fn check_time(field: &str, t: &str) -> Result<String, String> {
@@ -185,40 +220,49 @@ fn ingest_line(
             body,
             created_at,
         } => {
-            check_uuid("id", &id)?;
-            check_uuid("thread.id", &thread.id)?;
-            check_uuid("author.id", &author.id)?;
+            let post_id = map_id("id", "forum_post", &id)?;
+            let thread_id = map_id("thread.id", "forum_thread", &thread.id)?;
+            let author_id = map_id("author.id", "citizen", &author.id)?;
             let at = check_time("created_at", &created_at)?;
             if body.trim().is_empty() {
                 return Err("body: empty".into());
             }
+            // A post seen before changes nothing, not even its thread or author.
+            let known: bool = conn
+                .prepare_cached("SELECT 1 FROM forum_posts WHERE id = ?1")
+                .and_then(|mut s| s.exists([&post_id]))
+                .map_err(sql)?;
+            if known {
+                report.duplicates += 1;
+                return Ok(());
+            }
             conn.prepare_cached(
-                "INSERT INTO forum_threads (id, title, category, created_at, locked) VALUES (?1, ?2, ?3, ?4, 0)
+                "INSERT INTO forum_threads (id, title, category, created_at, locked, platform_id) VALUES (?1, ?2, ?3, ?4, 0, ?5)
                  ON CONFLICT (id) DO NOTHING",
             )
-            .and_then(|mut s| s.execute(params![thread.id, thread.title, thread.category.unwrap_or_else(|| "general".into()), at]))
+            .and_then(|mut s| s.execute(params![thread_id, thread.title, thread.category.unwrap_or_else(|| "general".into()), at, thread.id]))
             .map_err(sql)?;
             conn.prepare_cached(
-                "INSERT INTO citizens (id, display_name, status, version) VALUES (?1, ?2, 'active', 1)
+                "INSERT INTO citizens (id, display_name, status, version, platform_id) VALUES (?1, ?2, 'active', 1, ?3)
                  ON CONFLICT (id) DO NOTHING",
             )
-            .and_then(|mut s| s.execute(params![author.id, author.name]))
+            .and_then(|mut s| s.execute(params![author_id, author.name, author.id]))
             .map_err(sql)?;
             let n = conn
                 .prepare_cached(
-                    "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'visible', 0, 1) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version, platform_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'visible', 0, 1, ?6) ON CONFLICT (id) DO NOTHING",
                 )
-                .and_then(|mut s| s.execute(params![id, thread.id, author.id, body, at]))
+                .and_then(|mut s| s.execute(params![post_id, thread_id, author_id, body, at, id]))
                 .map_err(sql)?;
             if n == 0 {
                 report.duplicates += 1;
             } else {
                 report.posts += 1;
                 for (entity, id) in [
-                    ("forum_thread", &thread.id),
-                    ("citizen", &author.id),
-                    ("forum_post", &id),
+                    ("forum_thread", &thread_id),
+                    ("citizen", &author_id),
+                    ("forum_post", &post_id),
                 ] {
                     ops::record_change(conn, entity, id).map_err(|e| e.to_string())?;
                 }
@@ -230,6 +274,9 @@ fn ingest_line(
             reason,
             created_at,
         } => {
+            let platform_post = post_id;
+            let post_id = map_id("post_id", "forum_post", &platform_post)?;
+            let reporter = map_id("reporter", "citizen", &reporter)?;
             let at = check_time("created_at", &created_at)?;
             let status: Option<PostStatus> = conn
                 .prepare_cached("SELECT status FROM forum_posts WHERE id = ?1")
@@ -237,7 +284,8 @@ fn ingest_line(
                 .map_err(sql)?;
             let Some(status) = status else {
                 return Err(format!(
-                    "post_id: no post {post_id} (ingest the post before its flags)"
+                    "post_id: no post {} (ingest the post before its flags)",
+                    crate::text::inline(&platform_post)
                 ));
             };
             let id = flag_id(&post_id, &reporter, &at);
@@ -272,7 +320,10 @@ fn ingest_line(
                 report.auto_hidden += 1;
             }
         }
-        Line::Application { org } => {
+        Line::Application { mut org } => {
+            let platform_id = org.id.clone();
+            org.id = map_id("org.id", "organization", &platform_id)?;
+            org.platform_id = Some(platform_id);
             let exists: bool = conn
                 .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")
                 .and_then(|mut s| s.exists([&org.id]))
@@ -285,7 +336,8 @@ fn ingest_line(
             report.applications += 1;
         }
         Line::Upload { upload: u } => {
-            check_uuid("upload.id", &u.id)?;
+            let upload_id = map_id("upload.id", "upload", &u.id)?;
+            let org_id = map_id("upload.org_id", "organization", &u.org_id)?;
             let at = check_time("upload.submitted_at", &u.submitted_at)?;
             if u.size_bytes < 0 {
                 return Err("upload.size_bytes: negative".into());
@@ -298,21 +350,24 @@ fn ingest_line(
             }
             let org: bool = conn
                 .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")
-                .and_then(|mut s| s.exists([&u.org_id]))
+                .and_then(|mut s| s.exists([&org_id]))
                 .map_err(sql)?;
             if !org {
-                return Err(format!("upload.org_id: no organisation {}", u.org_id));
+                return Err(format!(
+                    "upload.org_id: no organisation {}",
+                    crate::text::inline(&u.org_id)
+                ));
             }
             let n = conn
                 .prepare_cached(
                     "INSERT INTO uploads (id, org_id, kind, category, title, description, filename, mime, size_bytes,
-                        sha256, submitted_at, status, version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 1) ON CONFLICT (id) DO NOTHING",
+                        sha256, submitted_at, status, version, platform_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 1, ?12) ON CONFLICT (id) DO NOTHING",
                 )
                 .and_then(|mut s| {
                     s.execute(params![
-                        u.id,
-                        u.org_id,
+                        upload_id,
+                        org_id,
                         u.kind,
                         u.category.map(DocumentCategory::as_str),
                         u.title,
@@ -321,7 +376,8 @@ fn ingest_line(
                         u.mime,
                         u.size_bytes,
                         u.sha256.to_ascii_lowercase(),
-                        at
+                        at,
+                        u.id
                     ])
                 })
                 .map_err(sql)?;
@@ -329,7 +385,7 @@ fn ingest_line(
                 report.duplicates += 1;
             } else {
                 report.uploads += 1;
-                ops::record_change(conn, "upload", &u.id).map_err(|e| e.to_string())?;
+                ops::record_change(conn, "upload", &upload_id).map_err(|e| e.to_string())?;
             }
         }
     }

@@ -143,6 +143,27 @@ fn yes_no(lang: Lang, b: bool) -> &'static str {
     }
 }
 
+/// The platform's own id of a record, and its public page when
+/// `platform_url` is configured, so a moderator finds the same thing on the
+/// website.
+fn on_platform(
+    theme: &Theme,
+    lang: Lang,
+    kind: &str,
+    id: &Option<String>,
+) -> Option<Line<'static>> {
+    let id = id.as_deref()?;
+    let value = match crate::config::platform_link(kind, id) {
+        Some(url) => format!("{id} — {url}"),
+        None => id.to_owned(),
+    };
+    Some(field(
+        theme,
+        lang.pick("Sur la plateforme", "On the platform"),
+        value,
+    ))
+}
+
 fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "—".to_owned())
 }
@@ -280,6 +301,7 @@ impl ScreenRow for Organization {
             ),
             field(theme, "id", self.id.clone()),
         ]);
+        out.extend(on_platform(theme, lang, "organization", &self.platform_id));
         out.extend(history(conn, theme, lang, "organization", &self.id));
         out
     }
@@ -433,6 +455,7 @@ impl ScreenRow for Upload {
             };
             out.push(line);
         }
+        out.extend(on_platform(theme, lang, "upload", &self.platform_id));
         out.extend(history(conn, theme, lang, "upload", &self.id));
         out
     }
@@ -537,6 +560,7 @@ impl ScreenRow for Post {
         out.extend(body(&self.body));
         out.push(Line::default());
         out.push(field(theme, "id", self.id.clone()));
+        out.extend(on_platform(theme, lang, "post", &self.platform_id));
         out
     }
 }
