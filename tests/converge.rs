@@ -18,13 +18,22 @@ use civitac::sync::transport::HubClient;
 use common::*;
 use proptest::prelude::*;
 
+/// What a moderator does to a post: a moderation, or "keep it as it is"
+/// (dismissing its flags), which must conflict with a hide or removal made
+/// meanwhile elsewhere.
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    Moderate(PostAction),
+    Dismiss,
+}
+
 #[derive(Debug, Clone)]
 enum Step {
     /// Replica `who` takes `action` on post number `post`, as it sees it.
     Decide {
         who: usize,
         post: usize,
-        action: PostAction,
+        action: Move,
     },
     Sync {
         who: usize,
@@ -34,9 +43,10 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (0..3usize, 0..4usize, prop_oneof![
-            Just(PostAction::Hide),
-            Just(PostAction::Remove),
-            Just(PostAction::Restore),
+            Just(Move::Moderate(PostAction::Hide)),
+            Just(Move::Moderate(PostAction::Remove)),
+            Just(Move::Moderate(PostAction::Restore)),
+            Just(Move::Dismiss),
         ])
             .prop_map(|(who, post, action)| Step::Decide { who, post, action }),
         2 => (0..3usize).prop_map(|who| Step::Sync { who }),
@@ -75,7 +85,7 @@ fn world() -> World {
         let h = open(&hub_db);
         let mut stmt = h
             .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4")
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY flag_count > 0 DESC, id LIMIT 4")
             .expect("q");
         stmt.query_map([], |r| r.get(0))
             .expect("q")
@@ -111,21 +121,29 @@ fn world() -> World {
     }
 }
 
-fn decide(store: &mut Store, post: &str, action: PostAction) {
+fn decide(store: &mut Store, post: &str, action: Move) {
     let actor = store.owner().expect("owner").expect("an owner");
     let tx = store.transaction().expect("tx");
-    let seen: PostStatus = tx
+    let (seen, flags): (PostStatus, i64) = tx
         .query_row(
-            "SELECT status FROM forum_posts WHERE id = ?1",
+            "SELECT status, flag_count FROM forum_posts WHERE id = ?1",
             [post],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .expect("post");
-    let op = Op::ModeratePost {
-        post_id: post.to_owned(),
-        seen_status: seen,
-        action,
-        reason: (action != PostAction::Restore).then(|| "Essai".to_owned()),
+    let op = match action {
+        Move::Moderate(action) => Op::ModeratePost {
+            post_id: post.to_owned(),
+            seen_status: seen,
+            action,
+            reason: (action != PostAction::Restore).then(|| "Essai".to_owned()),
+        },
+        Move::Dismiss => Op::DismissFlags {
+            post_id: post.to_owned(),
+            seen_status: Some(seen),
+            seen_flag_count: flags,
+            reason: None,
+        },
     };
     // An illegal move from what this replica sees is refused locally: fine.
     if ops::apply(&tx, &actor, &op).is_ok() {

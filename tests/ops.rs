@@ -385,6 +385,7 @@ fn post_moderation_and_flags() {
         .expect("n");
     let dismiss = |seen| Op::DismissFlags {
         post_id: other.clone(),
+        seen_status: Some(PostStatus::Visible),
         seen_flag_count: seen,
         reason: None,
     };

@@ -1156,6 +1156,7 @@ impl<'c> World<'c> {
             let op = match nature {
                 Nature::Ordinary => Op::DismissFlags {
                     post_id: post_id.clone(),
+                    seen_status: Some(PostStatus::Visible),
                     seen_flag_count: flags,
                     reason: Some("Signalement non fondé".into()),
                 },

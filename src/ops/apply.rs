@@ -104,9 +104,10 @@ pub fn apply_with(
         } => moderate_post(conn, actor, post_id, *seen_status, *action, reason, meta)?,
         Op::DismissFlags {
             post_id,
+            seen_status,
             seen_flag_count,
             ..
-        } => dismiss_flags(conn, actor, post_id, *seen_flag_count)?,
+        } => dismiss_flags(conn, actor, post_id, *seen_status, *seen_flag_count)?,
         Op::SetCitizenStatus {
             citizen_id,
             seen_status,
@@ -652,14 +653,20 @@ fn dismiss_flags(
     conn: &Connection,
     actor: &Actor,
     post_id: &str,
+    seen_status: Option<PostStatus>,
     seen_flags: i64,
 ) -> Result<Change, OpError> {
     require(actor, Permission::ModeratePost, "post.dismiss_flags")?;
-    let flags: i64 = conn
-        .prepare_cached("SELECT flag_count FROM forum_posts WHERE id = ?1")?
-        .query_row([post_id], |r| r.get(0))
+    let (status, flags): (PostStatus, i64) = conn
+        .prepare_cached("SELECT status, flag_count FROM forum_posts WHERE id = ?1")?
+        .query_row([post_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .ok_or_else(|| not_found("forum_post", post_id))?;
+    // Dismissing means "this post is fine as it is": if someone else hid or
+    // removed it meanwhile, that is another decision, not the same one.
+    if let Some(seen) = seen_status {
+        check_seen("forum_post", post_id, seen, status)?;
+    }
     if flags == 0 {
         return Err(OpError::IllegalTransition {
             entity: "forum_post",

@@ -34,7 +34,7 @@ impl Decision {
                 "SELECT status, substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
             }
             Self::DismissFlags => {
-                "SELECT CAST(flag_count AS TEXT), substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
+                "SELECT status || ' ' || flag_count, substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
             }
             Self::ApproveSms | Self::CancelSms => {
                 "SELECT status, substr(body, 1, 60) FROM sms_messages WHERE id = ?1"
@@ -78,11 +78,20 @@ impl Decision {
                 action: *action,
                 reason,
             },
-            Self::DismissFlags => Op::DismissFlags {
-                post_id: id.to_owned(),
-                seen_flag_count: seen.parse().map_err(|_| format!("flag count \"{seen}\""))?,
-                reason,
-            },
+            Self::DismissFlags => {
+                // "STATUS FLAGS", as `lookup` reads it.
+                let (status, flags) = seen
+                    .split_once(' ')
+                    .ok_or_else(|| format!("post state \"{seen}\""))?;
+                Op::DismissFlags {
+                    post_id: id.to_owned(),
+                    seen_status: Some(status.parse::<PostStatus>().map_err(parse_err)?),
+                    seen_flag_count: flags
+                        .parse()
+                        .map_err(|_| format!("flag count \"{flags}\""))?,
+                    reason,
+                }
+            }
             Self::ApproveSms => Op::ApproveSms {
                 message_id: id.to_owned(),
                 seen_status: seen.parse::<SmsStatus>().map_err(parse_err)?,

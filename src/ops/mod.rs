@@ -56,6 +56,11 @@ pub enum Op {
     /// Closes a post's open flags without acting on the post.
     DismissFlags {
         post_id: String,
+        /// The post's status as its author saw it ("keep it visible" means
+        /// nothing once someone else hid it). Absent only in ops written
+        /// before it existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen_status: Option<PostStatus>,
         seen_flag_count: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -231,25 +236,33 @@ impl Op {
         }
     }
 
-    /// The value this op leaves in its record's deciding column, for telling
-    /// "the same decision twice" from a real conflict.
-    pub fn intended(&self) -> Option<(&'static str, serde_json::Value)> {
+    /// What this op leaves in its record's deciding columns, for telling
+    /// "the same decision twice" from a real conflict: the record shows the
+    /// same decision only when every one of these holds.
+    pub fn intended(&self) -> Vec<(&'static str, serde_json::Value)> {
         use serde_json::json;
-        Some(match self {
-            Op::SetEnrollmentStatus { action, .. } => ("status", json!(action.target())),
-            Op::ReviewUpload { decision, .. } => ("status", json!(decision.target())),
-            Op::ModeratePost { action, .. } => ("status", json!(action.target())),
-            Op::SetCitizenStatus { action, .. } => ("status", json!(action.target())),
-            Op::LockThread { locked, .. } => ("locked", json!(i64::from(*locked))),
-            Op::ApproveSms { .. } => ("status", json!("approved")),
-            Op::CancelSms { .. } => ("status", json!("cancelled")),
-            Op::DismissFlags { .. } => ("flag_count", json!(0)),
+        match self {
+            Op::SetEnrollmentStatus { action, .. } => vec![("status", json!(action.target()))],
+            Op::ReviewUpload { decision, .. } => vec![("status", json!(decision.target()))],
+            Op::ModeratePost { action, .. } => vec![("status", json!(action.target()))],
+            Op::SetCitizenStatus { action, .. } => vec![("status", json!(action.target()))],
+            Op::LockThread { locked, .. } => vec![("locked", json!(i64::from(*locked)))],
+            Op::ApproveSms { .. } => vec![("status", json!("approved"))],
+            Op::CancelSms { .. } => vec![("status", json!("cancelled"))],
+            // Dismissing says "no open flag, and the post stays as I saw it".
+            Op::DismissFlags { seen_status, .. } => {
+                let mut v = vec![("flag_count", json!(0))];
+                if let Some(s) = seen_status {
+                    v.push(("status", json!(s.as_str())));
+                }
+                v
+            }
             Op::ApplyEnrollment { .. }
             | Op::QueueSms { .. }
             | Op::AddContact { .. }
             | Op::OptOutContact { .. }
-            | Op::Undo { .. } => return None,
-        })
+            | Op::Undo { .. } => Vec::new(),
+        }
     }
 
     /// Audit action name, e.g. `enrollment.enrol`, `post.hide`.

@@ -171,8 +171,11 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::NoTransaction
         | OpError::Sqlite(_) => Outcome::Rejected,
         OpError::Stale { .. } | OpError::IllegalTransition { .. } => {
-            let same = match (op.intended(), current) {
-                (Some((column, value)), Some(row)) => row.get(column) == Some(&value),
+            let intended = op.intended();
+            let same = match current {
+                Some(row) if !intended.is_empty() => intended
+                    .iter()
+                    .all(|(column, value)| row.get(*column) == Some(value)),
                 _ => false,
             };
             if same {
@@ -259,6 +262,7 @@ mod tests {
         // Flags dismissed twice: the second finds none open, still the same decision.
         let dismiss = Op::DismissFlags {
             post_id: "p".into(),
+            seen_status: Some(PostStatus::Hidden),
             seen_flag_count: 2,
             reason: None,
         };
@@ -272,6 +276,45 @@ mod tests {
         assert_eq!(
             judge(&dismiss, &none_open, Some(&hidden)),
             Outcome::Duplicate
+        );
+        // "Keep it visible" meeting a post someone else hid: a conflict, not
+        // a merge, though no flag is open either way.
+        let keep_visible = Op::DismissFlags {
+            post_id: "p".into(),
+            seen_status: Some(PostStatus::Visible),
+            seen_flag_count: 2,
+            reason: None,
+        };
+        assert_eq!(
+            judge(&keep_visible, &stale(), Some(&hidden)),
+            Outcome::Conflict
+        );
+        // Restoring what someone else removed meanwhile: a conflict.
+        let restore = Op::ModeratePost {
+            post_id: "p".into(),
+            seen_status: PostStatus::Hidden,
+            action: PostAction::Restore,
+            reason: None,
+        };
+        let removed = json!({"status": "removed", "flag_count": 0});
+        assert_eq!(judge(&restore, &stale(), Some(&removed)), Outcome::Conflict);
+        // Re-deciding an upload someone else reviewed: the same verdict
+        // merges, another one conflicts.
+        let approve = Op::ReviewUpload {
+            upload_id: "u".into(),
+            seen_status: crate::domain::uploads::UploadStatus::Pending,
+            decision: crate::domain::uploads::ReviewDecision::Approve,
+            reason: None,
+        };
+        let approved = json!({"status": "approved"});
+        let rejected_upload = json!({"status": "rejected"});
+        assert_eq!(
+            judge(&approve, &stale(), Some(&approved)),
+            Outcome::Duplicate
+        );
+        assert_eq!(
+            judge(&approve, &stale(), Some(&rejected_upload)),
+            Outcome::Conflict
         );
         // An approval arriving after a rejection: conflict, the rejection stands.
         let enrol = Op::SetEnrollmentStatus {
