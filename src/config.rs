@@ -19,7 +19,9 @@ pub struct Config {
     pub db: Option<std::path::PathBuf>,
     /// `false` leaves the mouse to the terminal (so text can be selected and copied).
     pub mouse: Option<bool>,
-    /// The hub this user's replica syncs with (`civitac login` writes it).
+    /// Where older versions kept one hub token for the whole OS account;
+    /// read so such a file still loads, never used: credentials belong to
+    /// each replica (`replica.db.hub.toml`), and the next login removes it.
     pub hub: Option<HubConfig>,
     /// SMS quiet hours, local time, e.g. "21:00-07:00": notices wait, alerts ask first.
     pub quiet_hours: Option<String>,
@@ -29,6 +31,7 @@ pub struct Config {
     pub platform_url: Option<String>,
 }
 
+/// A hub to talk to: its address, the device token, and its authority.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HubConfig {
@@ -37,6 +40,16 @@ pub struct HubConfig {
     pub token: String,
     /// A PEM file of the authority that signed the hub's certificate.
     pub ca: Option<std::path::PathBuf>,
+}
+
+impl From<crate::sync::credentials::Credentials> for HubConfig {
+    fn from(c: crate::sync::credentials::Credentials) -> HubConfig {
+        HubConfig {
+            url: c.url,
+            token: c.token,
+            ca: c.ca,
+        }
+    }
 }
 
 impl Config {
@@ -78,10 +91,11 @@ impl Config {
         Ok(config)
     }
 
-    /// Sets (or with `None` removes) the `[hub]` table and, if given, `db`,
-    /// keeping everything else in the file as it was. The file is replaced
-    /// atomically and readable by its owner only, as it holds a token.
-    pub fn save_hub(path: &Path, hub: Option<&HubConfig>, db: Option<&Path>) -> Result<(), String> {
+    /// Records the replica a plain `civitac` opens (if given) and drops the
+    /// `[hub]` table older versions kept here (credentials now belong to each
+    /// replica), keeping everything else in the file as it was. The file is
+    /// replaced atomically, readable by its owner only.
+    pub fn remember_replica(path: &Path, db: Option<&Path>) -> Result<(), String> {
         let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
@@ -89,14 +103,9 @@ impl Config {
             Err(e) => return Err(fail(&e)),
         };
         let mut table: toml::Table = text.parse().map_err(|e| fail(&e))?;
-        match hub {
-            Some(h) => {
-                let value = toml::Value::try_from(h).map_err(|e| fail(&e))?;
-                table.insert("hub".into(), value);
-            }
-            None => {
-                table.remove("hub");
-            }
+        let legacy = table.remove("hub").is_some();
+        if db.is_none() && !legacy {
+            return Ok(());
         }
         if let Some(db) = db {
             table.insert("db".into(), toml::Value::String(db.display().to_string()));
@@ -106,25 +115,7 @@ impl Config {
             std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
         }
         let tmp = path.with_extension("toml.new");
-        {
-            use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(&tmp).map_err(|e| fail(&e))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                f.set_permissions(std::fs::Permissions::from_mode(0o600))
-                    .map_err(|e| fail(&e))?;
-            }
-            f.write_all(out.as_bytes()).map_err(|e| fail(&e))?;
-            f.sync_all().map_err(|e| fail(&e))?;
-        }
+        crate::store::write_private(&tmp, out.as_bytes()).map_err(|e| fail(&e))?;
         std::fs::rename(&tmp, path).map_err(|e| fail(&e))
     }
 

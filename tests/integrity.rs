@@ -139,3 +139,182 @@ fn other_processes_opening_the_hub_database_never_detach_it_from_its_journal() {
         );
     }
 }
+
+/// Two staff on one OS account (one HOME, one config.toml), each with a
+/// replica of their own.
+#[test]
+fn two_staff_sharing_one_account_each_sync_under_their_own_name() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let shared = Replica::new(dir.path(), "shared");
+    let issa_db = shared.home.join("issa.db");
+    let mariam_db = shared.home.join("mariam.db");
+    let as_db = |replica: &std::path::Path| {
+        let mut c = civitac();
+        c.env("HOME", &shared.home)
+            .env("XDG_CONFIG_HOME", shared.home.join("config"))
+            .env("XDG_DATA_HOME", shared.home.join("data"))
+            .env_remove("CIVITAC_TOKEN")
+            .args(["--lang", "en", "--db"])
+            .arg(replica);
+        c
+    };
+    let login = |replica: &std::path::Path, token: &str| {
+        let mut c = as_db(replica);
+        c.args(["login", "--hub", &hub.url])
+            .env("CIVITAC_TOKEN", token)
+            .stdout(std::process::Stdio::null());
+        let out = c.output().expect("login");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let issa_token = issue(&db, "issa.sawadogo", "moderator", "bureau-issa");
+    let mariam_token = issue(&db, "mariam.traore", "moderator", "bureau-mariam");
+    login(&issa_db, &issa_token);
+    // The token on standard input, as the README shows first.
+    {
+        use std::io::Write;
+        let mut c = as_db(&mariam_db);
+        c.args(["login", "--hub", &hub.url])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().expect("login");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{mariam_token}\n").as_bytes())
+            .expect("token");
+        let out = child.wait_with_output().expect("login");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Mariam's login changed nothing of Issa's replica.
+    let creds = std::fs::read_to_string(civitac::sync::credentials::path_for(&issa_db))
+        .expect("issa's credentials");
+    assert!(creds.contains(&issa_token) && !creds.contains(&mariam_token));
+    let config = std::fs::read_to_string(shared.config()).unwrap_or_default();
+    assert!(
+        !config.contains(&issa_token) && !config.contains(&mariam_token),
+        "{config}"
+    );
+    // A plain `civitac` opens the replica logged in last.
+    let whoami = {
+        let mut c = civitac();
+        c.env("HOME", &shared.home)
+            .env("XDG_CONFIG_HOME", shared.home.join("config"))
+            .env("XDG_DATA_HOME", shared.home.join("data"))
+            .args(["--lang", "en", "whoami"]);
+        let out = c.output().expect("whoami");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(whoami.contains("mariam.traore"), "{whoami}");
+
+    let post = first_id(&open(&db), "forum_posts", "status = 'visible'");
+    let out = as_db(&issa_db)
+        .args(["forum", "hide", &post, "--reason", "Hors sujet", "-y"])
+        .output()
+        .expect("hide");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = as_db(&issa_db)
+        .args(["sync", "--json", "--retries", "0"])
+        .output()
+        .expect("sync");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let actor: String = open(&db)
+        .conn()
+        .query_row(
+            "SELECT actor FROM audit_log WHERE entity_id = ?1 AND action = 'post.hide'",
+            [&post],
+            |r| r.get(0),
+        )
+        .expect("audit");
+    assert_eq!(actor, "issa.sawadogo");
+
+    // Credentials copied from another replica (or tampered) are refused
+    // before anything is sent.
+    std::fs::copy(
+        civitac::sync::credentials::path_for(&mariam_db),
+        civitac::sync::credentials::path_for(&issa_db),
+    )
+    .expect("copy");
+    let out = as_db(&issa_db)
+        .args(["sync", "--retries", "0"])
+        .output()
+        .expect("sync");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("another staff member") && err.lines().count() == 1,
+        "{err}"
+    );
+    // Missing credentials: one line naming the file and how to log in.
+    std::fs::remove_file(civitac::sync::credentials::path_for(&issa_db)).expect("rm");
+    let out = as_db(&issa_db)
+        .args(["sync", "--retries", "0"])
+        .output()
+        .expect("sync");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("issa.db.hub.toml: missing") && err.contains("civitac login"),
+        "{err}"
+    );
+}
+
+/// "Keep it visible" from one moderator and a hide from another: the second
+/// to sync gets a conflict, not a silent merge.
+#[test]
+fn dismissing_the_flags_of_a_post_someone_hid_is_a_conflict() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    let b = Replica::new(dir.path(), "b");
+    a.login(&hub.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
+    b.login(
+        &hub.url,
+        &issue(&db, "test.boukary", "moderator", "laptop-b"),
+    );
+    let post = first_id(
+        &open(&db),
+        "forum_posts",
+        "status = 'visible' AND flag_count > 0",
+    );
+    a.run(&["forum", "hide", &post, "--reason", "Insultes", "-y"]);
+    b.run(&["forum", "dismiss", &post, "-y"]);
+    a.sync();
+    let s = b.sync();
+    assert_eq!(s["conflict"], 1, "{s}");
+    let bs = b.store();
+    assert_eq!(
+        count(
+            &bs,
+            &format!("SELECT count(*) FROM conflicts WHERE entity_id = '{post}'")
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &bs,
+            &format!("SELECT count(*) FROM forum_posts WHERE id = '{post}' AND status = 'hidden'")
+        ),
+        1
+    );
+}

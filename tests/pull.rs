@@ -83,6 +83,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
             op_id: uuid::Uuid::now_v7().to_string(),
             seq: 1,
             created_at: "2026-11-02T10:00:00.000Z".into(),
+            author: moderator.login.clone(),
             op: Envelope { v: OP_FORMAT, op },
         }],
     };

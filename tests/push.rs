@@ -28,6 +28,8 @@ fn pushed(seq: i64, op: Op) -> PushedOp {
         op_id: uuid::Uuid::now_v7().to_string(),
         seq,
         created_at: "2026-11-02T08:00:00.000Z".into(),
+        // Filled in by `push` with the pusher's login unless a test sets it.
+        author: String::new(),
         op: Envelope { v: OP_FORMAT, op },
     }
 }
@@ -41,7 +43,16 @@ fn moderate(post: &str, action: PostAction) -> Op {
     }
 }
 
-fn push(hub: &std::path::Path, who: &Actor, ops: Vec<PushedOp>) -> Vec<(Outcome, Option<String>)> {
+fn push(
+    hub: &std::path::Path,
+    who: &Actor,
+    mut ops: Vec<PushedOp>,
+) -> Vec<(Outcome, Option<String>)> {
+    for o in &mut ops {
+        if o.author.is_empty() {
+            o.author = who.login.clone();
+        }
+    }
     let mut store = open(hub);
     let response = apply_push(
         store.conn_mut(),
@@ -300,4 +311,34 @@ fn replicas_push_their_outboxes_and_keep_conflicts() {
         theirs["status"], "hidden",
         "the replica sees the hub's standing decision"
     );
+}
+
+#[test]
+fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner() {
+    let (dir, _replica) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let post = first_id(&open(&hub), "forum_posts", "status = 'visible'");
+    let mariam = actor("mariam.traore", Role::Moderator, "laptop-shared");
+    let mut op = pushed(1, moderate(&post, PostAction::Hide));
+    op.author = "issa.sawadogo".into();
+    let audit_before = count(&open(&hub), "SELECT count(*) FROM audit_log");
+    let answer = push(&hub, &mariam, vec![op.clone()]);
+    assert_eq!(answer[0].0, Outcome::Rejected, "{answer:?}");
+    let reason = answer[0].1.clone().unwrap_or_default();
+    assert!(
+        reason.contains("issa.sawadogo") && reason.contains("mariam.traore"),
+        "{reason}"
+    );
+    let h = open(&hub);
+    assert_eq!(count(&h, "SELECT count(*) FROM audit_log"), audit_before);
+    assert_eq!(
+        count(
+            &h,
+            &format!("SELECT count(*) FROM forum_posts WHERE id = '{post}' AND status = 'visible'")
+        ),
+        1
+    );
+    // Answered once and for all: sent again, it is a duplicate of that refusal.
+    drop(h);
+    assert_eq!(push(&hub, &mariam, vec![op])[0].0, Outcome::Duplicate);
 }

@@ -244,12 +244,13 @@ fn a_revoked_token_is_refused_at_once_and_logout_forgets_it() {
     let r = Replica::new(dir.path(), "r");
     let token = issue(&db, "test.awa", "moderator", "laptop-a");
     r.login(&hub.url, &token);
-    let config = std::fs::read_to_string(r.config()).expect("config");
-    assert!(config.contains(&token) && config.contains(&hub.url));
+    let creds = civitac::sync::credentials::path_for(&r.db);
+    let saved = std::fs::read_to_string(&creds).expect("credentials");
+    assert!(saved.contains(&token) && saved.contains(&hub.url));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(r.config())
+        let mode = std::fs::metadata(&creds)
             .expect("meta")
             .permissions()
             .mode();
@@ -271,8 +272,7 @@ fn a_revoked_token_is_refused_at_once_and_logout_forgets_it() {
     assert!(err.contains("401") && err.contains("revoked"), "{err}");
 
     r.assert_cmd().arg("logout").assert().success();
-    let config = std::fs::read_to_string(r.config()).expect("config");
-    assert!(!config.contains(&token), "{config}");
+    assert!(!creds.exists(), "logout forgets the replica's token");
     let out = r.cmd().args(["sync"]).output().expect("runs");
     assert!(String::from_utf8_lossy(&out.stderr).contains("civitac login"));
 }
@@ -310,6 +310,7 @@ fn a_refused_op_never_blocks_the_ops_behind_it() {
         op_id: uuid::Uuid::now_v7().to_string(),
         seq,
         created_at: "2026-11-02T10:00:00.000Z".into(),
+        author: "test.fatou".into(),
         op: Envelope { v: OP_FORMAT, op },
     };
     let request = PushRequest {

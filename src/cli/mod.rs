@@ -125,8 +125,6 @@ pub struct Ctx {
     pub mouse: bool,
     pub db: Option<PathBuf>,
     pub paths: Option<Paths>,
-    /// The hub from the configuration, once logged in.
-    pub hub: Option<crate::config::HubConfig>,
     /// SMS quiet hours from the configuration.
     pub quiet_hours: Option<String>,
 }
@@ -195,7 +193,6 @@ pub fn main() -> ExitCode {
         mouse: config.mouse.unwrap_or(true),
         db: cli.db.clone().or(config.db.clone()),
         paths,
-        hub: config.hub.clone(),
         quiet_hours: config.quiet_hours.clone(),
     };
     let result = match cli.command {
@@ -277,16 +274,21 @@ pub fn console_with_hub(
     hub: Option<crate::config::HubConfig>,
     sync_every: std::time::Duration,
 ) -> CmdResult {
-    // The configured hub syncs only the replica it was logged in with: a
-    // demo replica opened with --db must never reach the real hub.
-    let hub = hub.or_else(|| {
-        let attached = Store::open(&db)
-            .ok()
-            .and_then(|s| s.state("hub_url").ok().flatten());
-        ctx.hub
-            .clone()
-            .filter(|h| attached.as_deref() == Some(h.url.as_str()))
-    });
+    // A replica syncs with its own credentials only, checked against its
+    // owner and hub; one without them works offline.
+    let hub = match hub {
+        Some(h) => Some(h),
+        None => match Store::open(&db) {
+            Ok(store)
+                if crate::sync::credentials::Credentials::find(store.path())
+                    .map_err(|e| Failure::new(e.to_string()))?
+                    .is_some() =>
+            {
+                Some(sync::credentials(ctx, &store)?.into())
+            }
+            _ => None,
+        },
+    };
     let opts = crate::tui::Options {
         db,
         lang: ctx.lang,

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{CmdResult, Ctx, Failure};
-use crate::config::{Config, HubConfig};
+use crate::config::Config;
 use crate::i18n::Lang;
 use crate::store::{Side, Store};
+use crate::sync::credentials::Credentials;
 use crate::sync::session::{self, Progress, Summary, SyncError};
 use crate::sync::transport::{HubClient, TransportError};
 
@@ -18,14 +19,15 @@ pub struct LoginArgs {
     /// The hub's address, e.g. https://hub.civitac.bf
     #[arg(long, value_name = "URL")]
     pub hub: String,
-    /// The device token an admin issued (`civitac hub token issue`).
+    /// The device token an admin issued (`civitac hub token issue`). Better
+    /// from standard input or CIVITAC_TOKEN: an argument is visible in `ps`.
     #[arg(
         long,
         value_name = "TOKEN",
         env = "CIVITAC_TOKEN",
         hide_env_values = true
     )]
-    pub token: String,
+    pub token: Option<String>,
     /// PEM file of the authority that signed the hub's certificate (a hub with its own CA).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
@@ -257,9 +259,33 @@ fn report(ctx: &Ctx, summary: &Summary, json: bool) {
     }
 }
 
+/// The token from `--token`/`CIVITAC_TOKEN`, else one line of standard input.
+fn read_token(args: &LoginArgs, lang: Lang) -> Result<String, Failure> {
+    if let Some(t) = &args.token {
+        return Ok(t.trim().to_owned());
+    }
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("{}", lang.pick("jeton : ", "token: "));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::new(format!("stdin: {e}")))?;
+    let token = line.trim().to_owned();
+    if token.is_empty() {
+        return Err(Failure::usage(lang.pick(
+            "aucun jeton : donnez-le sur l'entrée standard (ou CIVITAC_TOKEN)",
+            "no token: give it on standard input (or CIVITAC_TOKEN)",
+        )));
+    }
+    Ok(token)
+}
+
 pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
     let lang = ctx.lang;
-    let mut hub = HubClient::new(&args.hub, &args.token, args.ca.as_deref())
+    let token = read_token(&args, lang)?;
+    let mut hub = HubClient::new(&args.hub, &token, args.ca.as_deref())
         .map_err(|e| Failure::new(e.to_string()))?;
     let me = hub
         .whoami()
@@ -297,22 +323,25 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
     };
     session::attach(store.conn_mut(), &me, hub.base())
         .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
-    let config = config_path(ctx)?;
-    let saved = HubConfig {
+    // The credentials belong to this replica: a login on another replica
+    // (another person on the same OS account) never changes them.
+    let db_abs = std::path::absolute(&db).unwrap_or_else(|_| db.clone());
+    Credentials {
         url: hub.base().to_owned(),
-        token: args.token.clone(),
+        token,
         ca: args
             .ca
             .as_ref()
             .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
-    };
-    let db_abs = std::path::absolute(&db).unwrap_or_else(|_| db.clone());
-    Config::save_hub(
-        &config,
-        Some(&saved),
-        ctx.db.is_some().then_some(db_abs.as_path()),
-    )
-    .map_err(Failure::new)?;
+        staff_id: me.staff_id.clone(),
+        login: me.login.clone(),
+        device_id: me.device_id.clone(),
+    }
+    .save(&db_abs)
+    .map_err(|e| Failure::new(e.to_string()))?;
+    // A plain `civitac` opens the replica logged in last; a token that an
+    // older civitac kept in config.toml leaves it.
+    Config::remember_replica(&config_path(ctx)?, Some(&db_abs)).map_err(Failure::new)?;
     eprintln!(
         "{}",
         match lang {
@@ -348,34 +377,70 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
 }
 
 pub fn logout(ctx: &Ctx) -> CmdResult {
-    let config = config_path(ctx)?;
-    if ctx.hub.is_none() {
+    let db = ctx.db_path()?;
+    let removed = Credentials::remove(&db).map_err(|e| Failure::new(e.to_string()))?;
+    Config::remember_replica(&config_path(ctx)?, None).map_err(Failure::new)?;
+    if !removed {
         println!(
             "{}",
-            ctx.lang.pick("aucun hub configuré", "no hub configured")
+            ctx.lang.pick(
+                "ce réplica n'était connecté à aucun hub",
+                "this replica was not logged in to a hub"
+            )
         );
         return Ok(ExitCode::SUCCESS);
     }
-    Config::save_hub(&config, None, None).map_err(Failure::new)?;
     println!(
         "{}",
         ctx.lang.pick(
-            "déconnecté : jeton retiré de la configuration (le réplica et ses opérations en attente restent)",
-            "logged out: token removed from the configuration (the replica and its pending ops stay)",
+            "déconnecté : jeton de ce réplica oublié (le réplica et ses opérations en attente restent)",
+            "logged out: this replica's token forgotten (the replica and its pending ops stay)",
         )
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// The hub client from the configuration, or a clear "log in first".
-pub fn client(ctx: &Ctx) -> Result<HubClient, Failure> {
-    let hub = ctx.hub.as_ref().ok_or_else(|| {
-        Failure::new(ctx.lang.pick(
-            "aucun hub : connectez ce réplica avec `civitac login --hub URL --token JETON`",
-            "no hub: attach this replica with `civitac login --hub URL --token TOKEN`",
-        ))
-    })?;
-    HubClient::new(&hub.url, &hub.token, hub.ca.as_deref()).map_err(|e| Failure::new(e.to_string()))
+/// This replica's credentials, checked against the replica itself: the same
+/// hub, and a token that speaks for the replica's owner (never another
+/// staff member's token for this replica's ops).
+pub fn credentials(ctx: &Ctx, store: &Store) -> Result<Credentials, Failure> {
+    let creds = Credentials::load(store.path()).map_err(|e| Failure::new(e.to_string()))?;
+    let owner = store.state("staff_id")?;
+    if owner.as_deref() != Some(creds.staff_id.as_str()) {
+        return Err(Failure::new(format!(
+            "{}: {}",
+            crate::sync::credentials::path_for(store.path()).display(),
+            ctx.lang.pick(
+                "ce jeton est celui d'un autre membre de l'équipe que le propriétaire du réplica : reconnectez-vous avec le vôtre",
+                "this token belongs to another staff member than the replica's owner: log in again with yours",
+            )
+        )));
+    }
+    match store.state("hub_url")? {
+        Some(url) if url == creds.url => Ok(creds),
+        Some(url) => Err(Failure::new(format!(
+            "{}: {} {url}",
+            store.path().display(),
+            ctx.lang.pick(
+                "ce réplica est rattaché à un autre hub :",
+                "this replica is attached to another hub:"
+            )
+        ))),
+        None => Err(Failure::new(format!(
+            "{}: {}",
+            store.path().display(),
+            ctx.lang.pick(
+                "ce réplica n'a jamais été rattaché à ce hub : `civitac login --hub URL --db …`",
+                "this replica was never attached to this hub: `civitac login --hub URL --db …`"
+            )
+        ))),
+    }
+}
+
+/// The hub client for this replica, or a clear "log in first".
+pub fn client(ctx: &Ctx, store: &Store) -> Result<HubClient, Failure> {
+    let c = credentials(ctx, store)?;
+    HubClient::new(&c.url, &c.token, c.ca.as_deref()).map_err(|e| Failure::new(e.to_string()))
 }
 
 /// `civitac uploads fetch ID…`: each upload's file into the cache, with retries.
@@ -387,7 +452,7 @@ pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
         .as_ref()
         .map(crate::paths::Paths::file_cache)
         .ok_or_else(|| Failure::new("no cache directory found"))?;
-    let mut hub = client(ctx)?;
+    let mut hub = client(ctx, &store)?;
     let mut failed = 0;
     for id in ids {
         let found: Option<(String, String, i64)> = store.sql(|c| {
@@ -429,31 +494,8 @@ pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
 }
 
 pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
-    let mut hub = client(ctx)?;
     let mut store = ctx.open()?;
-    match store.state("hub_url")? {
-        Some(url) if url == hub.base() => {}
-        Some(url) => {
-            return Err(Failure::new(format!(
-                "{}: {} {url}",
-                store.path().display(),
-                ctx.lang.pick(
-                    "ce réplica est rattaché à un autre hub :",
-                    "this replica is attached to another hub:"
-                )
-            )));
-        }
-        None => {
-            return Err(Failure::new(format!(
-                "{}: {}",
-                store.path().display(),
-                ctx.lang.pick(
-                    "ce réplica n'a jamais été rattaché à ce hub : `civitac login --hub URL --token JETON --db …`",
-                    "this replica was never attached to this hub: `civitac login --hub URL --token TOKEN --db …`"
-                )
-            )));
-        }
-    }
+    let mut hub = client(ctx, &store)?;
     let sizes = session::Sizes {
         push_batch: args.batch.max(1),
         pull_page: args.page.max(1),

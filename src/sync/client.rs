@@ -20,16 +20,24 @@ pub enum ClientError {
 
 /// The next ops to push: the oldest not yet acknowledged, at most `limit`.
 pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, ClientError> {
+    // Each op goes with the author its audit row names, never with whoever
+    // holds the token now: the hub refuses a mismatch.
     let mut stmt = conn.prepare_cached(
-        "SELECT op_id, seq, created_at, op FROM outbox WHERE pushed_at IS NULL ORDER BY seq LIMIT ?1",
+        "SELECT x.op_id, x.seq, x.created_at, x.op, a.actor FROM outbox x
+         LEFT JOIN audit_log a ON a.id = x.op_id
+         WHERE x.pushed_at IS NULL ORDER BY x.seq LIMIT ?1",
     )?;
-    let rows: Vec<(String, i64, String, String)> = stmt
+    let rows: Vec<(String, i64, String, String, Option<String>)> = stmt
         .query_map([limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
     let mut ops = Vec::with_capacity(rows.len());
-    for (op_id, seq, created_at, body) in rows {
+    for (op_id, seq, created_at, body, author) in rows {
+        let author = author.ok_or_else(|| ClientError::BadOutbox {
+            op_id: op_id.clone(),
+            why: "no audit entry names its author".into(),
+        })?;
         let op: Envelope = serde_json::from_str(&body).map_err(|e| ClientError::BadOutbox {
             op_id: op_id.clone(),
             why: e.to_string(),
@@ -38,6 +46,7 @@ pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, Client
             op_id,
             seq,
             created_at,
+            author,
             op,
         });
     }

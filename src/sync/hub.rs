@@ -100,6 +100,23 @@ fn apply_one(
         });
     }
     let op = &pushed.op.op;
+    // Decided by one person, pushed with another's token: never filed under
+    // the token's name (two staff sharing a laptop, a tampered client).
+    if pushed.author != actor.login {
+        let result = OpResult {
+            op_id: pushed.op_id.clone(),
+            outcome: Outcome::Rejected,
+            reason: Some(format!(
+                "decided by {}, pushed with the token of {}: each person syncs with their own token",
+                crate::text::inline(&pushed.author),
+                actor.login
+            )),
+            theirs: None,
+        };
+        record_applied(&tx, actor, pushed, result.outcome)?;
+        tx.commit()?;
+        return Ok(result);
+    }
     let meta = OpMeta {
         op_id: pushed.op_id.clone(),
         at: pushed.created_at.clone(),
@@ -136,17 +153,28 @@ fn apply_one(
             }
         }
     };
-    tx.prepare_cached(
+    record_applied(&tx, actor, pushed, result.outcome)?;
+    tx.commit()?;
+    Ok(result)
+}
+
+/// The op's outcome, kept so a retry is answered without applying anything.
+fn record_applied(
+    conn: &Connection,
+    actor: &Actor,
+    pushed: &super::protocol::PushedOp,
+    outcome: Outcome,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
         "INSERT INTO applied_ops (op_id, device, seq, outcome) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![
         pushed.op_id,
         actor.device,
         pushed.seq,
-        result.outcome.as_str()
+        outcome.as_str()
     ])?;
-    tx.commit()?;
-    Ok(result)
+    Ok(())
 }
 
 /// The conflict rules (ARCHITECTURE.md, "Conflict rules"), in one place: what

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod credentials;
 pub mod files;
 pub mod hub;
 pub mod ingest;

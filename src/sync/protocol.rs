@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ops::Envelope;
 
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: pushed ops name their author; pulled rows carry platform ids.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// One op as it leaves a replica's outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,6 +17,9 @@ pub struct PushedOp {
     pub seq: i64,
     /// When its author made the decision (device clock; informative only).
     pub created_at: String,
+    /// The login of the staff member who made it (the replica's audit log).
+    /// The hub rejects an op whose author is not the token's staff member.
+    pub author: String,
     pub op: Envelope,
 }
 

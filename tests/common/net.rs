@@ -171,7 +171,8 @@ impl Replica {
 
     pub fn login(&self, url: &str, token: &str) {
         self.assert_cmd()
-            .args(["login", "--hub", url, "--token", token])
+            .args(["login", "--hub", url])
+            .env("CIVITAC_TOKEN", token)
             .assert()
             .success();
     }
