@@ -318,3 +318,124 @@ fn dismissing_the_flags_of_a_post_someone_hid_is_a_conflict() {
         1
     );
 }
+
+fn hub_command(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    civitac()
+        .args(["--lang", "en", "--db"])
+        .arg(db)
+        .arg("hub")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+/// Sync two replicas, back up while serving, sync more, restore the backup,
+/// sync again: the hub ends with every op exactly once, replicas converge.
+#[test]
+fn a_restore_from_an_older_backup_loses_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let mut hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    let b = Replica::new(dir.path(), "b");
+    a.login(&hub.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
+    b.login(
+        &hub.url,
+        &issue(&db, "test.boukary", "moderator", "laptop-b"),
+    );
+    let posts: Vec<String> = {
+        let h = open(&db);
+        let mut stmt = h
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    a.run(&["forum", "hide", &posts[0], "--reason", "Insultes", "-y"]);
+    b.run(&["forum", "hide", &posts[1], "--reason", "Spam", "-y"]);
+    a.sync();
+    b.sync();
+
+    let backup = dir.path().join("hub-backup.db");
+    let out = hub_command(&db, &["backup", backup.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("integrity_check ok"));
+    // A backup never overwrites.
+    let out = hub_command(&db, &["backup", backup.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    a.run(&["forum", "remove", &posts[2], "--reason", "Spam", "-y"]);
+    b.run(&["forum", "hide", &posts[3], "--reason", "Hors sujet", "-y"]);
+    a.sync();
+    b.sync();
+    // Not under a running hub.
+    let out = hub_command(&db, &["restore", backup.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a hub is serving") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    hub.terminate();
+    let out = hub_command(&db, &["restore", backup.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        count(&open(&db), "SELECT count(*) FROM applied_ops"),
+        2,
+        "the backup held the first two decisions"
+    );
+    hub.restart();
+    let s = a.sync();
+    assert_eq!(s["hub_restored"], true, "{s}");
+    b.sync();
+    a.sync();
+    let h = open(&db);
+    for (post, status) in posts.iter().zip(["hidden", "hidden", "removed", "hidden"]) {
+        assert_eq!(
+            count(
+                &h,
+                &format!(
+                    "SELECT count(*) FROM forum_posts WHERE id = '{post}' AND status = '{status}'"
+                )
+            ),
+            1,
+            "{post}"
+        );
+    }
+    // Every op exactly once, under its author.
+    assert_eq!(count(&h, "SELECT count(*) FROM applied_ops"), 4);
+    for r in [&a, &b] {
+        let s = r.store();
+        let mut stmt = s.conn().prepare("SELECT op_id FROM outbox").expect("q");
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids");
+        for id in ids {
+            assert_eq!(
+                count(
+                    &h,
+                    &format!("SELECT count(*) FROM audit_log WHERE id = '{id}'")
+                ),
+                1
+            );
+        }
+    }
+    let want = synced_digest(&h);
+    assert_eq!(synced_digest(&a.store()), want);
+    assert_eq!(synced_digest(&b.store()), want);
+}

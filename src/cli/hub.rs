@@ -117,6 +117,17 @@ pub enum HubCmd {
     /// Device tokens (the hub database is `--db PATH`, created if missing).
     #[command(subcommand)]
     Token(TokenCmd),
+    /// A consistent, verified copy of the hub database, taken while it serves.
+    Backup {
+        /// Where the copy goes (must not exist).
+        dest: PathBuf,
+    },
+    /// Put a backup in place of the hub database (refused while a hub serves
+    /// it). The hub gets a new epoch: replicas send again what it lost.
+    Restore {
+        /// A file made by `civitac hub backup`.
+        backup: PathBuf,
+    },
     /// Bring posts, flags, applications and uploads from the public platform
     /// (JSON lines; `-` reads standard input). Bad lines are reported and skipped.
     /// The hub database is `--db PATH` (created if missing).
@@ -177,6 +188,9 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // Held while serving: `hub restore` refuses to swap the database under us.
+    let _serving =
+        crate::sync::backup::ServeLock::acquire(&db).map_err(|e| Failure::new(e.to_string()))?;
     let backend = crate::sync::backend::SqliteHub::open(&db, files, args.auto_hide)
         .map_err(|e| Failure::new(e.message(ctx.lang)))?;
     let limits = crate::sync::server::Limits {
@@ -277,6 +291,56 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                 .state("sms_approval_threshold")?
                 .unwrap_or_else(|| crate::domain::sms::APPROVAL_THRESHOLD.to_string());
             println!("sms_approval_threshold = {threshold}");
+            Ok(ExitCode::SUCCESS)
+        }
+        HubCmd::Backup { dest } => {
+            let db = hub_db(ctx)?;
+            let r =
+                crate::sync::backup::backup(&db, &dest).map_err(|e| Failure::new(e.to_string()))?;
+            println!(
+                "{}",
+                match lang {
+                    Lang::Fr => format!(
+                        "{} : sauvegarde vérifiée (integrity_check ok), {} pages, {} opérations, époque {}",
+                        dest.display(),
+                        r.pages,
+                        r.ops,
+                        r.epoch
+                    ),
+                    Lang::En => format!(
+                        "{}: verified backup (integrity_check ok), {} pages, {} ops, epoch {}",
+                        dest.display(),
+                        r.pages,
+                        r.ops,
+                        r.epoch
+                    ),
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        HubCmd::Restore { backup } => {
+            let db = hub_db(ctx)?;
+            let r = crate::sync::backup::restore(&db, &backup)
+                .map_err(|e| Failure::new(e.to_string()))?;
+            println!(
+                "{}",
+                match lang {
+                    Lang::Fr => format!(
+                        "{} : restaurée depuis {} ({} opérations), nouvelle époque {} ; les réplicas renverront ce que le hub a perdu à leur prochaine synchro",
+                        db.display(),
+                        backup.display(),
+                        r.ops,
+                        r.epoch
+                    ),
+                    Lang::En => format!(
+                        "{}: restored from {} ({} ops), new epoch {}; replicas send again what the hub lost at their next sync",
+                        db.display(),
+                        backup.display(),
+                        r.ops,
+                        r.epoch
+                    ),
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
         HubCmd::Files(FilesCmd::Add { files, store }) => {

@@ -132,6 +132,10 @@ impl SqliteHub {
             path: db.to_owned(),
             source,
         })?;
+        super::backup::ensure_epoch(&writer).map_err(|source| StoreError::Sqlite {
+            path: db.to_owned(),
+            source,
+        })?;
         Ok(SqliteHub {
             writer: Mutex::new(writer),
             reader: Mutex::new(open()?),

@@ -45,6 +45,7 @@ pub fn apply_push(
             partial: PushResponse {
                 v: PROTOCOL_VERSION,
                 results: Vec::new(),
+                epoch: None,
             },
         })?;
         let mut failure = None;
@@ -63,10 +64,12 @@ pub fn apply_push(
         }
         failure
     };
+    let epoch = crate::store::state(conn, "epoch").ok().flatten();
     match failure {
         None => Ok(PushResponse {
             v: PROTOCOL_VERSION,
             results,
+            epoch,
         }),
         Some(source) => Err(PushError::Temporary {
             done: results.len(),
@@ -74,6 +77,7 @@ pub fn apply_push(
             partial: PushResponse {
                 v: PROTOCOL_VERSION,
                 results,
+                epoch,
             },
         }),
     }

@@ -3,6 +3,7 @@
 //! server) and the replica's (outbox batching, pull, HTTP client, the sync run).
 
 pub mod backend;
+pub mod backup;
 pub mod client;
 pub mod credentials;
 pub mod files;

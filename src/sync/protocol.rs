@@ -79,4 +79,7 @@ pub struct OpResult {
 pub struct PushResponse {
     pub v: u32,
     pub results: Vec<OpResult>,
+    /// The hub's epoch (see `PullResponse::epoch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }

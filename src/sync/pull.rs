@@ -193,6 +193,10 @@ pub struct PullResponse {
     /// While a snapshot is sent: how far it is, for a progress bar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotProgress>,
+    /// The hub's epoch: it changes when the hub is restored from a backup,
+    /// and then cursors and answers from before mean nothing any more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -337,11 +341,13 @@ pub fn changes_since(
     limit: usize,
 ) -> Result<PullResponse, PullError> {
     let limit = limit.max(1);
-    match since {
+    let mut page = match since {
         Cursor::Start => snapshot_page(conn, feed_end(conn)?, 0, &[], limit),
         Cursor::Feed(seq) => feed_page(conn, *seq, limit),
         Cursor::Snapshot { upto, table, after } => snapshot_page(conn, *upto, *table, after, limit),
-    }
+    }?;
+    page.epoch = crate::store::state(conn, "epoch")?;
+    Ok(page)
 }
 
 fn snapshot_page(
@@ -383,6 +389,7 @@ fn snapshot_page(
                     table,
                     tables: SYNCED.len(),
                 }),
+                epoch: None,
             });
         }
         table += 1;
@@ -398,6 +405,7 @@ fn snapshot_page(
             table: SYNCED.len(),
             tables: SYNCED.len(),
         }),
+        epoch: None,
     })
 }
 
@@ -437,6 +445,7 @@ fn feed_page(conn: &Connection, since: i64, limit: usize) -> Result<PullResponse
         next: Cursor::Feed(next),
         more,
         snapshot: None,
+        epoch: None,
     })
 }
 

@@ -87,6 +87,10 @@ pub struct Summary {
     /// Hub clock minus this device's, in seconds.
     pub clock_skew: Option<i64>,
     pub rejections: Vec<Rejection>,
+    /// The hub had been restored from a backup: kept ops were sent again and
+    /// a fresh snapshot pulled.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hub_restored: bool,
 }
 
 impl Summary {
@@ -179,9 +183,20 @@ fn rounds(
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
-    for _ in 0..ROUNDS {
-        push_all(conn, hub, sizes.push_batch, progress, summary)?;
-        pull_all(conn, hub, sizes.pull_page, progress, summary)?;
+    let mut rounds = ROUNDS;
+    let mut round = 0;
+    while round < rounds {
+        round += 1;
+        let mut restored = push_all(conn, hub, sizes.push_batch, progress, summary)?;
+        if !restored {
+            restored = pull_all(conn, hub, sizes.pull_page, progress, summary)?;
+        }
+        if restored {
+            // Everything kept goes again, then a fresh snapshot: one more round.
+            summary.hub_restored = true;
+            rounds = ROUNDS + round;
+            continue;
+        }
         if pending(conn)? == 0 {
             break;
         }
@@ -190,13 +205,48 @@ fn rounds(
     Ok(())
 }
 
+/// Meets the hub's epoch. A hub restored from a backup has a new one, and may
+/// have lost ops it once answered: then every op this replica still keeps is
+/// marked to be sent again (the hub answers `duplicate` for those it has and
+/// applies the rest), and the replica pulls a fresh snapshot, its own
+/// unsynced work staying in the outbox to be pushed first. Returns whether
+/// the epoch changed.
+pub fn meet_epoch(conn: &mut Connection, epoch: Option<&str>) -> rusqlite::Result<bool> {
+    let Some(epoch) = epoch else {
+        return Ok(false);
+    };
+    let tx = conn.transaction()?;
+    let changed = match crate::store::state(&tx, "hub_epoch")? {
+        Some(known) if known == epoch => return Ok(false),
+        None => false,
+        Some(_) => {
+            tx.execute(
+                "UPDATE outbox SET pushed_at = NULL, outcome = NULL, reason = NULL WHERE pushed_at IS NOT NULL",
+                [],
+            )?;
+            crate::store::set_state(&tx, "pull_cursor", "start")?;
+            true
+        }
+    };
+    crate::store::set_state(&tx, "hub_epoch", epoch)?;
+    tx.commit()?;
+    if changed {
+        tracing::warn!(
+            epoch,
+            "the hub was restored from a backup: resending kept ops, pulling a fresh snapshot"
+        );
+    }
+    Ok(changed)
+}
+
+/// Pushes the outbox; true if the hub turned out to be restored from a backup.
 fn push_all(
     conn: &mut Connection,
     hub: &mut HubClient,
     batch_size: usize,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
-) -> Result<(), SyncError> {
+) -> Result<bool, SyncError> {
     let total = summary.pushed + pending(conn)?;
     progress(Progress::Pushing {
         done: summary.pushed,
@@ -205,9 +255,11 @@ fn push_all(
     loop {
         let batch = client::next_batch(conn, batch_size.max(1))?;
         if batch.ops.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let response = hub.push(&batch)?;
+        // These answers come from the hub as it is now: recorded after the reset.
+        let restored = meet_epoch(conn, response.epoch.as_deref())?;
         let recorded = client::record(conn, &response)?;
         summary.pushed += response.results.len();
         summary.applied += recorded.applied;
@@ -239,26 +291,34 @@ fn push_all(
                 answered: response.results.len(),
             });
         }
+        if restored {
+            return Ok(true);
+        }
     }
 }
 
+/// Pulls until the hub has no more; true if the hub turned out to be
+/// restored from a backup (the page, read with an old cursor, is dropped).
 fn pull_all(
     conn: &mut Connection,
     hub: &mut HubClient,
     page_size: usize,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
-) -> Result<(), SyncError> {
+) -> Result<bool, SyncError> {
     loop {
         let since = pull::cursor(conn)?;
         let page = hub.pull(&since, page_size.max(1))?;
+        if meet_epoch(conn, page.epoch.as_deref())? {
+            return Ok(true);
+        }
         summary.pulled += pull::apply_page(conn, &page)?;
         progress(Progress::Pulling {
             rows: summary.pulled,
             snapshot: page.snapshot.map(|s| (s.table, s.tables)),
         });
         if !page.more {
-            return Ok(());
+            return Ok(false);
         }
     }
 }
