@@ -244,7 +244,9 @@ CREATE TABLE applied_ops (
     seq      INTEGER NOT NULL,
     outcome  TEXT NOT NULL CHECK (outcome IN ('applied','duplicate','conflict','rejected'))
 );
-CREATE UNIQUE INDEX applied_ops_by_device ON applied_ops (device, seq);
+-- Not unique: op_id is the key. A device's token used again on a fresh
+-- replica (a lost laptop) starts its seq again, and must still push.
+CREATE INDEX applied_ops_by_device ON applied_ops (device, seq);
 
 CREATE TABLE devices (
     id            TEXT PRIMARY KEY,

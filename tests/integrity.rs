@@ -439,3 +439,27 @@ fn a_restore_from_an_older_backup_loses_nothing() {
     assert_eq!(synced_digest(&a.store()), want);
     assert_eq!(synced_digest(&b.store()), want);
 }
+
+/// A lost laptop: the same device token on a fresh replica pushes at once.
+#[test]
+fn a_token_used_again_on_a_fresh_replica_pushes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let token = issue(&db, "test.awa", "moderator", "laptop-a");
+    let old = Replica::new(dir.path(), "old");
+    old.login(&hub.url, &token);
+    let post = first_id(&open(&db), "forum_posts", "status = 'visible'");
+    old.run(&["forum", "hide", &post, "--reason", "Spam", "-y"]);
+    old.sync();
+    let fresh = Replica::new(dir.path(), "fresh");
+    fresh.login(&hub.url, &token);
+    let other = first_id(&open(&db), "forum_posts", "status = 'visible'");
+    fresh.run(&["forum", "hide", &other, "--reason", "Spam", "-y"]);
+    let s = fresh.sync();
+    assert_eq!(
+        (s["pushed"].as_u64(), s["applied"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+}

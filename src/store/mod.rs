@@ -20,12 +20,15 @@ pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// The steps that bring an older file to `SCHEMA_VERSION`: `MIGRATIONS[i]`
 /// takes version `i + 1` to `i + 2`. A new file gets `schema.sql` whole.
 const MIGRATIONS: &[&str] = &[
-    // 2: the public platform's own ids beside the internal ones.
+    // 2: the public platform's own ids beside the internal ones; a device's
+    // seq no longer unique at the hub (a token used again on a new replica).
     "ALTER TABLE organizations ADD COLUMN platform_id TEXT;
      ALTER TABLE uploads ADD COLUMN platform_id TEXT;
      ALTER TABLE forum_threads ADD COLUMN platform_id TEXT;
      ALTER TABLE citizens ADD COLUMN platform_id TEXT;
-     ALTER TABLE forum_posts ADD COLUMN platform_id TEXT;",
+     ALTER TABLE forum_posts ADD COLUMN platform_id TEXT;
+     DROP INDEX applied_ops_by_device;
+     CREATE INDEX applied_ops_by_device ON applied_ops (device, seq);",
 ];
 
 #[derive(Debug, thiserror::Error)]
