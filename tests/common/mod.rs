@@ -95,4 +95,5 @@ pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
         .collect()
 }
 
+pub mod kannel;
 pub mod net;
