@@ -97,7 +97,7 @@ fn decide(r: &Replica, round: usize, i: usize, figures: &mut Figures) {
         .ok();
     drop(s);
     let Some(post) = post else { return };
-    let action = if (round + i) % 3 == 0 {
+    let action = if (round + i).is_multiple_of(3) {
         "remove"
     } else {
         "hide"
@@ -294,7 +294,7 @@ fn run_soak(seconds: u64) {
                 ingest(&hub.url, &platform, &sent_lines);
                 restored = true;
             }
-            r if r > 10 && r % 10 == 0 => {
+            r if r > 10 && r.is_multiple_of(10) => {
                 hub.restart();
                 figures.restarts += 1;
             }

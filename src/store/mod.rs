@@ -543,7 +543,7 @@ fn check_pages(c: &Connection, path: &Path, len: u64) -> Result<(), StoreError> 
             detail: format!("invalid page size {page_size}"),
         });
     }
-    if len % page_size != 0 {
+    if !len.is_multiple_of(page_size) {
         return Err(StoreError::Corrupt {
             path: path.to_owned(),
             detail: format!("size {len} is not a whole number of {page_size}-byte pages"),

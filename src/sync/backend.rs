@@ -174,7 +174,7 @@ impl HubBackend for SqliteHub {
             Err(PushError::Temporary {
                 source, partial, ..
             }) => Err(BackendError::Partial {
-                partial,
+                partial: *partial,
                 why: source.to_string(),
             }),
         })

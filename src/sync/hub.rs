@@ -21,7 +21,7 @@ pub enum PushError {
     Temporary {
         done: usize,
         source: rusqlite::Error,
-        partial: PushResponse,
+        partial: Box<PushResponse>,
     },
 }
 
@@ -42,11 +42,11 @@ pub fn apply_push(
         let mut tx = conn.transaction().map_err(|source| PushError::Temporary {
             done: 0,
             source,
-            partial: PushResponse {
+            partial: Box::new(PushResponse {
                 v: PROTOCOL_VERSION,
                 results: Vec::new(),
                 epoch: None,
-            },
+            }),
         })?;
         let mut failure = None;
         for pushed in &request.ops {
@@ -74,11 +74,11 @@ pub fn apply_push(
         Some(source) => Err(PushError::Temporary {
             done: results.len(),
             source,
-            partial: PushResponse {
+            partial: Box::new(PushResponse {
                 v: PROTOCOL_VERSION,
                 results,
                 epoch,
-            },
+            }),
         }),
     }
 }
