@@ -209,7 +209,8 @@ CREATE TABLE outbox (
     op          TEXT NOT NULL,
     pushed_at   TEXT,
     outcome     TEXT CHECK (outcome IS NULL OR outcome IN ('applied','duplicate','conflict','rejected')),
-    reason      TEXT   -- the hub's reason, for a rejected op or a conflict
+    reason      TEXT,  -- the hub's reason, for a rejected op or a conflict
+    answered_at TEXT   -- the hub's clock when it answered (for knowing what its backups hold)
 );
 CREATE INDEX outbox_pending ON outbox (seq) WHERE pushed_at IS NULL;
 

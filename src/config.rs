@@ -29,6 +29,10 @@ pub struct Config {
     /// thread, citizen, organization, upload) and `{id}` (the platform's own
     /// id), e.g. "https://civitac.bf/{kind}s/{id}".
     pub platform_url: Option<String>,
+    /// Days an op the hub answered stays in this replica's outbox when no hub
+    /// backup is known to hold it (default 30): a hub restored from an older
+    /// backup gets it again.
+    pub keep_pushed_days: Option<u32>,
 }
 
 /// A hub to talk to: its address, the device token, and its authority.

@@ -376,6 +376,11 @@ fn a_restore_from_an_older_backup_loses_nothing() {
     b.run(&["forum", "hide", &posts[3], "--reason", "Hors sujet", "-y"]);
     a.sync();
     b.sync();
+    // The backup holds the first decisions: the replicas let them go (the
+    // newest op stays, it carries the device's sequence).
+    for r in [&a, &b] {
+        assert_eq!(count(&r.store(), "SELECT count(*) FROM outbox"), 1);
+    }
     // Not under a running hub.
     let out = hub_command(&db, &["restore", backup.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
@@ -415,7 +420,7 @@ fn a_restore_from_an_older_backup_loses_nothing() {
             "{post}"
         );
     }
-    // Every op exactly once, under its author.
+    // Every op exactly once.
     assert_eq!(count(&h, "SELECT count(*) FROM applied_ops"), 4);
     for r in [&a, &b] {
         let s = r.store();
@@ -461,5 +466,50 @@ fn a_token_used_again_on_a_fresh_replica_pushes() {
         (s["pushed"].as_u64(), s["applied"].as_u64()),
         (Some(1), Some(1)),
         "{s}"
+    );
+}
+
+/// Without a backup, answered ops stay for `keep_pushed_days`, then go.
+#[test]
+fn answered_ops_are_kept_for_their_days_then_let_go() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("r.db");
+    let store = civitac::store::Store::create(&db, civitac::store::Side::Replica).expect("create");
+    let c = store.conn();
+    let now = civitac::time::now();
+    for (seq, pushed, outcome) in [
+        (1, Some("2020-01-01T00:00:00.000Z"), Some("applied")),
+        (2, Some("2020-01-02T00:00:00.000Z"), Some("conflict")),
+        (3, Some(now.as_str()), Some("applied")),
+        (4, None, None),
+        (5, Some("2020-01-03T00:00:00.000Z"), Some("applied")),
+    ] {
+        c.execute(
+            "INSERT INTO outbox (op_id, seq, created_at, op, pushed_at, outcome) VALUES (?1, ?2, '2020-01-01T00:00:00.000Z', '{}', ?3, ?4)",
+            rusqlite::params![format!("op{seq}"), seq, pushed, outcome],
+        )
+        .expect("row");
+    }
+    c.execute(
+        "INSERT INTO conflicts (op_id, entity, entity_id, mine, theirs, detected_at) VALUES ('op2', 'forum_post', 'p', '{}', '{}', '2020-01-02T00:00:00.000Z')",
+        [],
+    )
+    .expect("conflict");
+    let gone = civitac::sync::session::prune(c, 30).expect("prune");
+    let left: Vec<String> = c
+        .prepare("SELECT op_id FROM outbox ORDER BY seq")
+        .expect("q")
+        .query_map([], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("ids");
+    // op1 is old and answered: gone. op2's conflict is open, op3 is recent,
+    // op4 is unsent, op5 is the newest (it holds the sequence).
+    assert_eq!(
+        (gone, left),
+        (
+            1,
+            vec!["op2".to_owned(), "op3".into(), "op4".into(), "op5".into()]
+        )
     );
 }

@@ -127,6 +127,8 @@ pub struct Ctx {
     pub paths: Option<Paths>,
     /// SMS quiet hours from the configuration.
     pub quiet_hours: Option<String>,
+    /// Days answered ops stay in the outbox unless a hub backup holds them.
+    pub keep_pushed_days: u32,
 }
 
 impl Ctx {
@@ -194,6 +196,9 @@ pub fn main() -> ExitCode {
         db: cli.db.clone().or(config.db.clone()),
         paths,
         quiet_hours: config.quiet_hours.clone(),
+        keep_pushed_days: config
+            .keep_pushed_days
+            .unwrap_or(crate::sync::session::KEEP_PUSHED_DAYS),
     };
     let result = match cli.command {
         None => ctx.db_path().and_then(|db| console(&ctx, db, keymap)),

@@ -497,6 +497,7 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
     let mut store = ctx.open()?;
     let mut hub = client(ctx, &store)?;
     let sizes = session::Sizes {
+        keep_pushed_days: ctx.keep_pushed_days,
         push_batch: args.batch.max(1),
         pull_page: args.page.max(1),
     };

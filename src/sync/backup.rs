@@ -167,6 +167,9 @@ pub fn backup(db: &Path, dest: &Path) -> Result<Report, BackupError> {
         });
     }
     ensure_epoch(store.conn()).map_err(sqlite(db))?;
+    // Every op answered before this instant is in the copy (the copy's read
+    // transaction begins after it).
+    let began = crate::time::now();
     let mut partial = dest.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
@@ -193,6 +196,19 @@ pub fn backup(db: &Path, dest: &Path) -> Result<Report, BackupError> {
         path: dest.to_owned(),
         source,
     })?;
+    // Replicas learn it by their next pull and may let those ops go.
+    store
+        .sql(|c| {
+            let known = crate::store::state(c, "backed_up_until")?;
+            if known.as_deref().is_none_or(|k| k < began.as_str()) {
+                crate::store::set_state(c, "backed_up_until", &began)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| BackupError::NotBackup {
+            path: db.to_owned(),
+            why: e.to_string(),
+        })?;
     Ok(report)
 }
 

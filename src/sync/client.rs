@@ -93,9 +93,9 @@ pub fn record(conn: &mut Connection, response: &PushResponse) -> Result<Recorded
             .optional()?;
         let body = body.ok_or_else(|| ClientError::Unknown(r.op_id.clone()))?;
         tx.prepare_cached(
-            "UPDATE outbox SET pushed_at = ?2, outcome = ?3, reason = ?4 WHERE op_id = ?1",
+            "UPDATE outbox SET pushed_at = ?2, outcome = ?3, reason = ?4, answered_at = ?5 WHERE op_id = ?1",
         )?
-        .execute(params![r.op_id, now, r.outcome.as_str(), r.reason])?;
+        .execute(params![r.op_id, now, r.outcome.as_str(), r.reason, response.at])?;
         match r.outcome {
             Outcome::Applied => out.applied += 1,
             Outcome::Duplicate => out.duplicate += 1,

@@ -46,6 +46,7 @@ pub fn apply_push(
                 v: PROTOCOL_VERSION,
                 results: Vec::new(),
                 epoch: None,
+                at: None,
             }),
         })?;
         let mut failure = None;
@@ -70,6 +71,7 @@ pub fn apply_push(
             v: PROTOCOL_VERSION,
             results,
             epoch,
+            at: Some(crate::time::now()),
         }),
         Some(source) => Err(PushError::Temporary {
             done: results.len(),
@@ -78,6 +80,7 @@ pub fn apply_push(
                 v: PROTOCOL_VERSION,
                 results,
                 epoch,
+                at: Some(crate::time::now()),
             }),
         }),
     }

@@ -82,4 +82,8 @@ pub struct PushResponse {
     /// The hub's epoch (see `PullResponse::epoch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// The hub's clock once these answers were committed: an op answered
+    /// before the hub's last backup began is inside that backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }

@@ -197,6 +197,10 @@ pub struct PullResponse {
     /// and then cursors and answers from before mean nothing any more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// When the hub's last verified backup began (hub clock): ops it
+    /// answered before then are safe in it, and replicas may let them go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backed_up_until: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -347,6 +351,7 @@ pub fn changes_since(
         Cursor::Snapshot { upto, table, after } => snapshot_page(conn, *upto, *table, after, limit),
     }?;
     page.epoch = crate::store::state(conn, "epoch")?;
+    page.backed_up_until = crate::store::state(conn, "backed_up_until")?;
     Ok(page)
 }
 
@@ -390,6 +395,7 @@ fn snapshot_page(
                     tables: SYNCED.len(),
                 }),
                 epoch: None,
+                backed_up_until: None,
             });
         }
         table += 1;
@@ -406,6 +412,7 @@ fn snapshot_page(
             tables: SYNCED.len(),
         }),
         epoch: None,
+        backed_up_until: None,
     })
 }
 
@@ -446,6 +453,7 @@ fn feed_page(conn: &Connection, since: i64, limit: usize) -> Result<PullResponse
         more,
         snapshot: None,
         epoch: None,
+        backed_up_until: None,
     })
 }
 
@@ -510,6 +518,9 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
         applied += 1;
     }
     crate::store::set_state(&tx, "pull_cursor", &page.next.to_string())?;
+    if let Some(t) = &page.backed_up_until {
+        crate::store::set_state(&tx, "hub_backed_up_until", t)?;
+    }
     tx.commit()?;
     Ok(applied)
 }

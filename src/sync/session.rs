@@ -130,20 +130,48 @@ fn pending(conn: &Connection) -> rusqlite::Result<usize> {
     .map(|n| n as usize)
 }
 
-/// Request sizes: smaller on a poor link, where a cut loses less.
+/// How a sync runs: request sizes (smaller on a poor link, where a cut loses
+/// less) and how long answered ops stay in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sizes {
     pub push_batch: usize,
     pub pull_page: usize,
+    /// Days an answered op is kept when no hub backup is known to hold it.
+    pub keep_pushed_days: u32,
 }
+
+/// Answered ops are kept this long by default (config `keep_pushed_days`).
+pub const KEEP_PUSHED_DAYS: u32 = 30;
 
 impl Default for Sizes {
     fn default() -> Self {
         Sizes {
             push_batch: PUSH_BATCH,
             pull_page: PULL_PAGE,
+            keep_pushed_days: KEEP_PUSHED_DAYS,
         }
     }
+}
+
+/// Lets go of answered ops that are safe without this replica: inside a
+/// backup the hub has taken (answered before it began), or older than
+/// `keep_days`. Until then they are kept, so a hub restored from a backup
+/// gets them again. Never the newest op (it carries the device's sequence),
+/// never one whose conflict is still open. Returns how many went.
+pub fn prune(conn: &Connection, keep_days: u32) -> rusqlite::Result<usize> {
+    let backed_up = crate::store::state(conn, "hub_backed_up_until")?;
+    let cutoff = crate::time::format(
+        jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(keep_days)))
+            .unwrap_or(jiff::Timestamp::MIN),
+    );
+    conn.execute(
+        "DELETE FROM outbox WHERE outcome IS NOT NULL
+           AND seq < (SELECT MAX(seq) FROM outbox)
+           AND op_id NOT IN (SELECT op_id FROM conflicts WHERE resolved_at IS NULL)
+           AND ((?1 IS NOT NULL AND answered_at < ?1) OR pushed_at < ?2)",
+        rusqlite::params![backed_up, cutoff],
+    )
 }
 
 /// Pushes everything pending, then pulls everything new.
@@ -201,6 +229,7 @@ fn rounds(
             break;
         }
     }
+    prune(conn, sizes.keep_pushed_days)?;
     crate::store::set_state(conn, "last_sync", &crate::time::now())?;
     Ok(())
 }
@@ -221,7 +250,8 @@ pub fn meet_epoch(conn: &mut Connection, epoch: Option<&str>) -> rusqlite::Resul
         None => false,
         Some(_) => {
             tx.execute(
-                "UPDATE outbox SET pushed_at = NULL, outcome = NULL, reason = NULL WHERE pushed_at IS NOT NULL",
+                "UPDATE outbox SET pushed_at = NULL, outcome = NULL, reason = NULL, answered_at = NULL
+                 WHERE pushed_at IS NOT NULL",
                 [],
             )?;
             crate::store::set_state(&tx, "pull_cursor", "start")?;
