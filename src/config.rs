@@ -33,6 +33,9 @@ pub struct Config {
     /// backup is known to hold it (default 30): a hub restored from an older
     /// backup gets it again.
     pub keep_pushed_days: Option<u32>,
+    /// Percent of a table a `--where` batch may select without
+    /// `--all-matching` (default 20).
+    pub batch_share_limit: Option<u32>,
 }
 
 /// A hub to talk to: its address, the device token, and its authority.

@@ -42,6 +42,19 @@ fn marker(c: char) -> Option<String> {
     }
 }
 
+/// An error message for a terminal: terminal-safe, each line at most 300
+/// columns, at most 5 lines. Errors quote input (an id from a file, a device
+/// name, an SQL statement); a hostile or huge input must not flood or drive
+/// the terminal.
+pub fn error_text(s: &str) -> String {
+    let safe = block(s);
+    let mut lines: Vec<String> = safe.lines().take(5).map(|l| truncate(l, 300)).collect();
+    if safe.lines().count() > 5 {
+        lines.push("…".to_owned());
+    }
+    lines.join("\n")
+}
+
 /// Whether a string is plain printable text: nothing a terminal would obey
 /// or hide (no control, tab, newline, bidi or zero-width character). Ids and
 /// names taken from outside are held to this, not only escaped on display.
@@ -188,6 +201,18 @@ mod tests {
         assert_eq!(safe.chars().count(), 1 + MAX_COMBINING + 1);
         // An ordinary accent is untouched.
         assert_eq!(inline("e\u{301}te\u{301}"), "e\u{301}te\u{301}");
+    }
+
+    #[test]
+    fn error_text_is_safe_short_and_few_lines() {
+        let huge = format!("id \u{1b}[2J{}\n", "x".repeat(100_000)).repeat(40);
+        let out = error_text(&huge);
+        assert!(!out.contains('\u{1b}'));
+        assert!(
+            out.lines().count() <= 6 && out.len() < 2_000,
+            "{}",
+            out.len()
+        );
     }
 
     #[test]

@@ -41,7 +41,14 @@ pub struct ActionArgs {
     /// Apply what can be applied and report the rest (default: all or nothing).
     #[arg(long)]
     pub continue_on_error: bool,
+    /// A `--where` that selects more than `batch_share_limit` percent of the
+    /// table (config, default 20) needs this besides --yes.
+    #[arg(long)]
+    pub all_matching: bool,
 }
+
+/// The share of a table a `--where` may select without `--all-matching`.
+pub const SHARE_LIMIT_PERCENT: u32 = 20;
 
 /// Finds the ids of every record matching filters (for `--where`).
 pub type SelectIds<'a> = &'a dyn Fn(&Connection, &Filters) -> Result<Vec<String>, QueryError>;
@@ -66,6 +73,28 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
         );
         return Ok(ExitCode::SUCCESS);
     }
+    if !args.filters.is_empty() && !args.all_matching {
+        let total: i64 = store.sql(|c| {
+            c.query_row(
+                &format!("SELECT count(*) FROM {}", decision.table()),
+                [],
+                |r| r.get(0),
+            )
+        })?;
+        let limit = u64::from(ctx.batch_share_limit);
+        if (ids.len() as u64) * 100 > limit * (total.max(0) as u64) {
+            return Err(Failure::usage(match lang {
+                Lang::Fr => format!(
+                    "--where sélectionne {} enregistrements sur {total}, plus de {limit} % : vérifiez le filtre, puis ajoutez --all-matching si c'est voulu ; rien n'a été modifié",
+                    ids.len()
+                ),
+                Lang::En => format!(
+                    "--where selects {} of {total} records, more than {limit}%: check the filter, then add --all-matching if that is meant; nothing was changed",
+                    ids.len()
+                ),
+            }));
+        }
+    }
     if ids.len() > CONFIRM_ABOVE && !args.yes && !args.dry_run {
         confirm(lang, ids.len(), decision.verb())?;
     }
@@ -82,9 +111,31 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
         args.continue_on_error,
         lang,
     );
+    if let Some(why) = outcome.storage {
+        // The database failed (a full disk, a read-only file): whatever was
+        // applied so far goes with the transaction. One line, nothing changed.
+        drop(tx);
+        return Err(Failure::new(match lang {
+            Lang::Fr => format!(
+                "{}: {why} ; arrêt au bout de {} sur {} : rien n'a été modifié",
+                store.path().display(),
+                outcome.applied.len() + outcome.failed.len(),
+                ids.len()
+            ),
+            Lang::En => format!(
+                "{}: {why}; stopped after {} of {}: nothing was changed",
+                store.path().display(),
+                outcome.applied.len() + outcome.failed.len(),
+                ids.len()
+            ),
+        }));
+    }
     let (applied, failed) = (outcome.applied, outcome.failed);
     for (id, why) in &failed {
-        eprintln!("{id}: {why}");
+        eprintln!(
+            "{id}: {}",
+            crate::text::truncate(&crate::text::inline(why), 300)
+        );
     }
     let (verb_fr, verb_en) = decision.verb();
     let done = decision.done();
@@ -133,8 +184,13 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             }
         );
     } else {
-        tx.commit()
-            .map_err(|e| Failure::new(format!("{}: {e}", store.path().display())))?;
+        tx.commit().map_err(|e| {
+            Failure::new(format!(
+                "{}: {e}; {}",
+                store.path().display(),
+                lang.pick("rien n'a été modifié", "nothing was changed")
+            ))
+        })?;
         tracing::info!(
             count = applied.len(),
             failed = failed.len(),
@@ -201,7 +257,7 @@ fn collect_ids(
                 i + 1
             ))
         })?;
-        ids.push(id.clone());
+        ids.push(crate::store::query::normalise_id(id));
     }
     if let Some(path) = &args.from {
         ids.extend(read_ids(path, lang)?);
@@ -221,9 +277,12 @@ fn collect_ids(
 }
 
 fn check_id(id: &str) -> Result<(), String> {
-    uuid::Uuid::parse_str(id)
-        .map(drop)
-        .map_err(|_| format!("\"{}\" is not a record id", crate::text::inline(id)))
+    uuid::Uuid::parse_str(id).map(drop).map_err(|_| {
+        format!(
+            "\"{}\" is not a record id",
+            crate::text::truncate(&crate::text::inline(id), 60)
+        )
+    })
 }
 
 /// Reads ids one a line (first field of a CSV line); blank lines, `#` comments
@@ -239,6 +298,12 @@ fn read_ids(path: &std::path::Path, lang: Lang) -> Result<Vec<String>, Failure> 
     let mut ids = Vec::new();
     for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| Failure::new(format!("{name}:{}: {e}", n + 1)))?;
+        // A file saved by a spreadsheet or Notepad starts with a BOM.
+        let line = if n == 0 {
+            line.trim_start_matches('\u{feff}')
+        } else {
+            line.as_str()
+        };
         let first = line
             .split([',', ';', '\t', ' '])
             .next()
@@ -255,7 +320,7 @@ fn read_ids(path: &std::path::Path, lang: Lang) -> Result<Vec<String>, Failure> 
                 lang.pick(" ; rien n'a été modifié", "; nothing was changed")
             ))
         })?;
-        ids.push(first.to_owned());
+        ids.push(crate::store::query::normalise_id(first));
     }
     Ok(ids)
 }

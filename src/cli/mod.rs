@@ -129,6 +129,8 @@ pub struct Ctx {
     pub quiet_hours: Option<String>,
     /// Days answered ops stay in the outbox unless a hub backup holds them.
     pub keep_pushed_days: u32,
+    /// Percent of a table a `--where` batch may select without `--all-matching`.
+    pub batch_share_limit: u32,
 }
 
 impl Ctx {
@@ -178,7 +180,7 @@ pub fn main() -> ExitCode {
         .map(|p| crate::config::Config::load(&p.config_file()))
     {
         Some(Err(e)) => {
-            eprintln!("civitac: {e}");
+            eprintln!("civitac: {}", crate::text::error_text(&e));
             return ExitCode::FAILURE;
         }
         Some(Ok(c)) => c,
@@ -199,6 +201,9 @@ pub fn main() -> ExitCode {
         keep_pushed_days: config
             .keep_pushed_days
             .unwrap_or(crate::sync::session::KEEP_PUSHED_DAYS),
+        batch_share_limit: config
+            .batch_share_limit
+            .unwrap_or(batch::SHARE_LIMIT_PERCENT),
     };
     let result = match cli.command {
         None => ctx.db_path().and_then(|db| console(&ctx, db, keymap)),
@@ -220,7 +225,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(f) => {
             tracing::warn!(message = %f.message, "command failed");
-            eprintln!("civitac: {}", f.message);
+            eprintln!("civitac: {}", crate::text::error_text(&f.message));
             ExitCode::from(f.code)
         }
     }

@@ -25,6 +25,17 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The table whose records this decision is taken on.
+    pub fn table(&self) -> &'static str {
+        match self {
+            Self::Enrollment(..) => "organizations",
+            Self::Review(_) => "uploads",
+            Self::Moderate(_) | Self::DismissFlags => "forum_posts",
+            Self::ApproveSms | Self::CancelSms => "sms_messages",
+            Self::OptOut => "sms_contacts",
+        }
+    }
+
     /// `SELECT state, label FROM … WHERE id = ?1`: what the author sees.
     fn lookup(&self) -> &'static str {
         match self {
@@ -166,11 +177,40 @@ impl Decision {
     }
 }
 
-/// What a batch did: records decided (id, state seen, label) and records refused (id, why).
+/// What a batch did: records decided (id, state seen, label), records refused
+/// (id, why), and a storage failure (a full disk, a read-only file) that
+/// stopped it: then the caller must roll everything back, whatever it was
+/// told about refusals, since the transaction itself may be gone.
 #[derive(Debug, Default)]
 pub struct BatchOutcome {
     pub applied: Vec<(String, String, String)>,
     pub failed: Vec<(String, String)>,
+    pub storage: Option<String>,
+}
+
+/// Why one record of a batch was not decided.
+enum Stop {
+    /// This record cannot take the decision: the batch may go on.
+    Refused(String),
+    /// The database failed: nothing after this can be trusted.
+    Storage(String),
+}
+
+/// A database error is a refusal of the record only when it is about the
+/// record (a constraint); anything else is storage failing.
+fn storage_or_refusal(e: &rusqlite::Error) -> Stop {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => Stop::Refused(e.to_string()),
+        _ => Stop::Storage(e.to_string()),
+    }
+}
+
+fn op_stop(e: super::OpError, lang: Lang) -> Stop {
+    match e {
+        super::OpError::Sqlite(e) => storage_or_refusal(&e),
+        super::OpError::NoTransaction => Stop::Storage(e.message(lang)),
+        other => Stop::Refused(other.message(lang)),
+    }
 }
 
 /// Applies one decision to every id inside the caller's transaction. With
@@ -190,7 +230,11 @@ pub fn apply_batch(
     for id in ids {
         match apply_one(tx, actor, decision, id, reason, isolate, lang) {
             Ok((seen, label)) => out.applied.push((id.clone(), seen, label)),
-            Err(why) => out.failed.push((id.clone(), why)),
+            Err(Stop::Refused(why)) => out.failed.push((id.clone(), why)),
+            Err(Stop::Storage(why)) => {
+                out.storage = Some(why);
+                break;
+            }
         }
     }
     out
@@ -204,22 +248,25 @@ fn apply_one(
     reason: Option<&str>,
     isolate: bool,
     lang: Lang,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), Stop> {
     let found: Option<(String, String)> = tx
         .prepare_cached(decision.lookup())
         .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(|e| e.to_string())?;
-    let (seen, label) = found.ok_or_else(|| lang.pick("introuvable", "not found").to_owned())?;
-    let op = decision.make(id, &seen, reason.map(str::to_owned))?;
+        .map_err(|e| Stop::Storage(e.to_string()))?;
+    let (seen, label) =
+        found.ok_or_else(|| Stop::Refused(lang.pick("introuvable", "not found").to_owned()))?;
+    let op = decision
+        .make(id, &seen, reason.map(str::to_owned))
+        .map_err(Stop::Refused)?;
     if !isolate {
         return apply(tx, actor, &op)
             .map(|_| (seen, label))
-            .map_err(|e| e.message(lang));
+            .map_err(|e| op_stop(e, lang));
     }
     let run = |sql: &str| {
         tx.prepare_cached(sql)
             .and_then(|mut s| s.execute([]))
-            .map_err(|e| e.to_string())
+            .map_err(|e| Stop::Storage(e.to_string()))
     };
     run("SAVEPOINT one")?;
     match apply(tx, actor, &op) {
@@ -228,9 +275,12 @@ fn apply_one(
             Ok((seen, label))
         }
         Err(e) => {
-            run("ROLLBACK TO one")?;
-            run("RELEASE one")?;
-            Err(e.message(lang))
+            let stop = op_stop(e, lang);
+            if let Stop::Refused(_) = stop {
+                run("ROLLBACK TO one")?;
+                run("RELEASE one")?;
+            }
+            Err(stop)
         }
     }
 }

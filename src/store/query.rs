@@ -255,6 +255,16 @@ pub fn fts_query(text: &str) -> Option<String> {
     Some(format!("{}{star}", quoted.join(" ")))
 }
 
+/// A record id as stored: a UUID in any of its spellings (uppercase, braced,
+/// without dashes) becomes the canonical lowercase form; anything else is
+/// left as it is (and matches nothing).
+pub fn normalise_id(id: &str) -> String {
+    match uuid::Uuid::parse_str(id.trim()) {
+        Ok(u) => u.hyphenated().to_string(),
+        Err(_) => id.trim().to_owned(),
+    }
+}
+
 /// A yes/no filter value, in either language.
 fn yes_no(key: FilterKey, value: &str) -> Result<bool, FilterError> {
     match value {
@@ -291,6 +301,17 @@ fn build<T: Listed>(
             });
         }
         let text = || Value::Text(value.clone());
+        // A search with no word in it (empty, `*`, `--`, `"`) would match
+        // everything: that is a mistake to report, never "all rows".
+        if key == Search && !value.chars().any(char::is_alphanumeric) {
+            return Err(FilterError::BadValue {
+                key,
+                why: format!(
+                    "\"{}\" has no word to search for",
+                    crate::text::truncate(&crate::text::inline(value), 40)
+                ),
+            });
+        }
         match (list, key) {
             (ListKind::Enrollments, Status) => {
                 let (c, p) = in_list("o.status", status_values::<Stage>(key, value)?);
@@ -420,12 +441,12 @@ fn build<T: Listed>(
             (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),
             (ListKind::Audit, EntityId) => b.add("a.entity_id = ?", [text()]),
             (_, Id) => {
-                let ids: Vec<Value> = value
-                    .split(',')
-                    .map(|v| Value::Text(v.trim().to_owned()))
-                    .collect();
-                let (c, p) = in_list(T::SORT.1, ids);
-                b.add(c, p)
+                // One parameter however many ids (SQLite allows 32,766 `?`).
+                let ids: Vec<String> = value.split(',').map(|v| normalise_id(v.trim())).collect();
+                b.add(
+                    format!("{} IN (SELECT value FROM json_each(?))", T::SORT.1),
+                    [Value::Text(serde_json::Value::from(ids).to_string())],
+                )
             }
             (_, Platform) => {
                 // Internal ids are derived from the platform's: the primary
@@ -443,8 +464,17 @@ fn build<T: Listed>(
                             .map_err(|why| FilterError::BadValue { key, why })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                let (c, p) = in_list(T::SORT.1, ids);
-                b.add(c, p)
+                let ids: Vec<serde_json::Value> = ids
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Text(t) => serde_json::Value::from(t),
+                        _ => serde_json::Value::Null,
+                    })
+                    .collect();
+                b.add(
+                    format!("{} IN (SELECT value FROM json_each(?))", T::SORT.1),
+                    [Value::Text(serde_json::Value::from(ids).to_string())],
+                )
             }
             (_, Since) => b.add(format!("{time_col} >= ?"), [instant(key, value)?]),
             (_, Until) => b.add(format!("{time_col} < ?"), [instant(key, value)?]),

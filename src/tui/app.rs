@@ -1281,6 +1281,12 @@ impl App {
                         o
                     }
                 };
+                if let Some(why) = &outcome.storage {
+                    return Err(match lang {
+                        Lang::Fr => format!("rien n'a été modifié : {why}"),
+                        Lang::En => format!("nothing was changed: {why}"),
+                    });
+                }
                 if outcome.failed.is_empty() {
                     tx.commit().map_err(|e| e.to_string())?;
                 }

@@ -1,0 +1,297 @@
+//! Clumsy and hostile input at the command line: a filter that means nothing,
+//! a batch over most of a table, `--from` files as spreadsheets write them, a
+//! full disk in the middle of a batch, huge inputs quoted in errors.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::*;
+
+fn civitac(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("civitac").expect("binary");
+    cmd.arg("--db").arg(db).arg("--lang").arg("en");
+    cmd.env("XDG_DATA_HOME", db.parent().expect("dir"))
+        .env("XDG_CONFIG_HOME", db.parent().expect("dir"))
+        .env("HOME", db.parent().expect("dir"));
+    cmd
+}
+
+fn state(db: &Path) -> (i64, i64) {
+    let s = open(db);
+    (
+        count(
+            &s,
+            "SELECT count(*) FROM forum_posts WHERE status <> 'visible'",
+        ),
+        count(&s, "SELECT count(*) FROM outbox"),
+    )
+}
+
+#[test]
+fn a_search_with_no_word_in_it_is_an_error_never_everything() {
+    let (_dir, db) = small_demo();
+    let before = state(&db);
+    for search in ["", "*", "-", "!!", "\"", "--", "  "] {
+        let out = civitac(&db)
+            .args(["forum", "hide", "--where"])
+            .arg(format!("search={search}"))
+            .args([
+                "--reason",
+                "x",
+                "--yes",
+                "--continue-on-error",
+                "--all-matching",
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "search={search:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no word to search for"), "{err}");
+    }
+    let out = civitac(&db)
+        .args([
+            "enrollments",
+            "reject",
+            "--where",
+            "search=--",
+            "--reason",
+            "x",
+            "-y",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    // The same in lists.
+    let out = civitac(&db)
+        .args(["forum", "list", "--search", "**"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(state(&db), before);
+}
+
+#[test]
+fn a_batch_over_most_of_a_table_needs_all_matching() {
+    let (_dir, db) = small_demo();
+    let before = state(&db);
+    let out = civitac(&db)
+        .args([
+            "forum",
+            "hide",
+            "--where",
+            "status=visible",
+            "--reason",
+            "x",
+            "-y",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--all-matching") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(state(&db), before);
+    // Said explicitly, it goes (dry run: the checks, no change).
+    let out = civitac(&db)
+        .args([
+            "forum",
+            "hide",
+            "--where",
+            "status=visible",
+            "--reason",
+            "x",
+            "-y",
+            "--all-matching",
+            "--dry-run",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn from_files_as_spreadsheets_write_them() {
+    let (dir, db) = small_demo();
+    let ids: Vec<String> = {
+        let s = open(&db);
+        let mut stmt = s
+            .conn()
+            .prepare("SELECT id FROM organizations WHERE status = 'contacted' ORDER BY id LIMIT 3")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    // A BOM, an uppercase id, a braced one, one without dashes.
+    let file = dir.path().join("todo.csv");
+    let text = format!(
+        "\u{feff}{}\n{{{}}}\n{}\n",
+        ids[0].to_uppercase(),
+        ids[1],
+        ids[2].replace('-', "")
+    );
+    std::fs::write(&file, text).expect("write");
+    let out = civitac(&db)
+        .args(["enrollments", "approve", "--from"])
+        .arg(&file)
+        .arg("-y")
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = open(&db);
+    for id in &ids {
+        assert_eq!(
+            count(
+                &s,
+                &format!(
+                    "SELECT count(*) FROM organizations WHERE id = '{id}' AND status = 'enrolled'"
+                )
+            ),
+            1
+        );
+    }
+    drop(s);
+    // A 1 MB line is named, not echoed whole.
+    std::fs::write(&file, format!("{}\n", "\u{1b}[2Jx".repeat(250_000))).expect("write");
+    let out = civitac(&db)
+        .args(["enrollments", "approve", "--from"])
+        .arg(&file)
+        .arg("-y")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.len() < 1_000,
+        "{} bytes of error",
+        out.stderr.len()
+    );
+    assert!(!out.stderr.contains(&0x1b));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("todo.csv:1:"));
+}
+
+#[test]
+fn where_id_takes_tens_of_thousands_of_ids() {
+    let (_dir, db) = small_demo();
+    let real = first_id(&open(&db), "organizations", "status = 'contacted'");
+    // More values than SQLite's 32,766 parameters, short enough for one
+    // command-line argument (128 KiB).
+    fn base36(mut n: u32) -> String {
+        let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let mut out = Vec::new();
+        loop {
+            out.push(digits[(n % 36) as usize]);
+            n /= 36;
+            if n == 0 {
+                break;
+            }
+        }
+        out.reverse();
+        String::from_utf8(out).expect("ascii")
+    }
+    let mut ids: Vec<String> = (0..32_800).map(base36).collect();
+    ids.push(real.to_uppercase());
+    let out = civitac(&db)
+        .args(["enrollments", "approve", "--dry-run", "--where"])
+        .arg(format!("id={}", ids.join(",")))
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}", &err[..err.len().min(500)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 would be"));
+}
+
+/// A disk that fills up during a batch: one line, a non-zero exit, nothing
+/// half-applied (run under a file-size limit, SIGXFSZ ignored, as a full
+/// disk looks to SQLite).
+#[cfg(unix)]
+#[test]
+fn a_full_disk_during_a_batch_changes_nothing_and_says_so_once() {
+    let (_dir, db) = small_demo();
+    let before = state(&db);
+    let bin = assert_cmd::cargo::cargo_bin("civitac");
+    for extra in ["", "--continue-on-error"] {
+        let script = format!(
+            "trap '' XFSZ; ulimit -f 64; exec \"$0\" --lang en --db \"$1\" forum hide --where status=visible --all-matching -y --reason Spam {extra}"
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .arg(&bin)
+            .arg(&db)
+            .env("XDG_DATA_HOME", db.parent().expect("dir"))
+            .env("HOME", db.parent().expect("dir"))
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra}: {err}");
+        assert!(
+            err.lines().count() <= 2,
+            "{extra}: {} lines: {err}",
+            err.lines().count()
+        );
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert_eq!(state(&db), before, "{extra}: something was applied");
+    }
+}
+
+/// A database that refuses writes (read-only, full, failing) stops a batch at
+/// the first record, with or without isolation: never one error per record,
+/// never the records blamed.
+#[test]
+fn a_storage_failure_stops_a_batch_at_once() {
+    use civitac::domain::forum::PostAction;
+    use civitac::ops::decisions::{Decision, apply_batch};
+    let (_dir, db) = small_demo();
+    let actor = actor_with(&open(&db), civitac::domain::staff::Role::Moderator);
+    let ids: Vec<String> = {
+        let s = open(&db);
+        let mut stmt = s
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 50")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("read-only");
+    for isolate in [false, true] {
+        let tx = conn.unchecked_transaction().expect("tx");
+        let out = apply_batch(
+            &tx,
+            &actor,
+            &Decision::Moderate(PostAction::Hide),
+            &ids,
+            Some("Spam"),
+            isolate,
+            civitac::i18n::Lang::En,
+        );
+        assert!(
+            out.storage
+                .as_deref()
+                .is_some_and(|w| w.contains("readonly")),
+            "{:?}",
+            out.storage
+        );
+        assert_eq!(
+            (out.applied.len(), out.failed.len()),
+            (0, 0),
+            "isolate {isolate}"
+        );
+    }
+}
