@@ -408,7 +408,13 @@ fn reasons_ids_files_and_confirmation() {
     );
     assert!(many > 20, "demo has a batch worth confirming ({many})");
     civitac(&db)
-        .args(["enrollments", "approve", "--where", "status=contacted"])
+        .args([
+            "enrollments",
+            "approve",
+            "--where",
+            "status=contacted",
+            "--all-matching",
+        ])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("--yes"));
@@ -425,6 +431,7 @@ fn reasons_ids_files_and_confirmation() {
             "approve",
             "--where",
             "status=contacted",
+            "--all-matching",
             "--yes",
         ])
         .assert()
@@ -526,9 +533,13 @@ fn french_is_the_default_language() {
         .env_remove("LANG")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES");
-    cmd.arg("--db")
-        .arg(&db)
-        .args(["enrollments", "approve", "--where", "status=contacted"]);
+    cmd.arg("--db").arg(&db).args([
+        "enrollments",
+        "approve",
+        "--where",
+        "status=contacted",
+        "--all-matching",
+    ]);
     cmd.assert()
         .code(1)
         .stderr(predicate::str::contains("confirmez avec --yes"));

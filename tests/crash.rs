@@ -88,14 +88,23 @@ fn kill_9_anywhere_loses_nothing_and_doubles_nothing() {
         "--reason",
         "Vague 1",
         "-y",
+        "--all-matching",
     ]);
-    a.run(&["forum", "restore", "--where", "status=hidden", "-y"]);
+    a.run(&[
+        "forum",
+        "restore",
+        "--where",
+        "status=hidden",
+        "-y",
+        "--all-matching",
+    ]);
     a.run(&[
         "enrollments",
         "contacted",
         "--where",
         "status=charter_received",
         "-y",
+        "--all-matching",
     ]);
     let ops = count(&a.store(), "SELECT count(*) FROM outbox");
     assert!(ops > 300, "{ops} ops");

@@ -195,6 +195,7 @@ fn a_push_whose_answer_is_lost_is_answered_duplicate_and_applied_once() {
         "--reason",
         "Propos injurieux",
         "-y",
+        "--all-matching",
     ]);
     let queued = count(
         &r.store(),

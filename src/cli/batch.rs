@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.filters.is_empty() && !args.all_matching {
+    if !args.filters.is_empty() && !args.all_matching && !args.dry_run {
         let total: i64 = store.sql(|c| {
             c.query_row(
                 &format!("SELECT count(*) FROM {}", decision.table()),
