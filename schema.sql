@@ -243,7 +243,8 @@ CREATE TABLE applied_ops (
     op_id    TEXT PRIMARY KEY,
     device   TEXT NOT NULL,
     seq      INTEGER NOT NULL,
-    outcome  TEXT NOT NULL CHECK (outcome IN ('applied','duplicate','conflict','rejected'))
+    outcome  TEXT NOT NULL CHECK (outcome IN ('applied','duplicate','conflict','rejected')),
+    received_at  TEXT   -- the hub's clock when the op arrived
 );
 -- Not unique: op_id is the key. A device's token used again on a fresh
 -- replica (a lost laptop) starts its seq again, and must still push.

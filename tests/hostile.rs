@@ -295,3 +295,88 @@ fn a_storage_failure_stops_a_batch_at_once() {
         );
     }
 }
+
+#[test]
+fn csv_cells_never_become_spreadsheet_formulas_unless_raw() {
+    let (_dir, db) = small_demo();
+    {
+        let s = open(&db);
+        for (i, body) in [
+            "=HYPERLINK(\"http://x\",\"clic\")",
+            "@SUM(A1)",
+            "+33 6 00",
+            "-1+2",
+        ]
+        .iter()
+        .enumerate()
+        {
+            s.conn()
+                .execute(
+                    "UPDATE forum_posts SET body = ?1 WHERE id = (SELECT id FROM forum_posts ORDER BY created_at DESC LIMIT 1 OFFSET ?2)",
+                    rusqlite::params![body, i as i64],
+                )
+                .expect("body");
+        }
+    }
+    let read = |raw: bool| -> Vec<String> {
+        let mut cmd = civitac(&db);
+        cmd.args(["forum", "list", "--format", "csv", "--limit", "10"]);
+        if raw {
+            cmd.arg("--raw");
+        }
+        let out = cmd.output().expect("runs");
+        assert!(out.status.success());
+        let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+        r.records()
+            .flat_map(|rec| {
+                rec.expect("csv")
+                    .iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let safe = read(false);
+    for c in &safe {
+        let formula = c.starts_with(['=', '+', '-', '@', '\t', '\r']) && c.parse::<f64>().is_err();
+        assert!(!formula, "{c:?}");
+    }
+    assert!(
+        safe.iter()
+            .any(|c| c == "'=HYPERLINK(\"http://x\",\"clic\")")
+    );
+    assert!(
+        read(true)
+            .iter()
+            .any(|c| c == "=HYPERLINK(\"http://x\",\"clic\")")
+    );
+}
+
+#[test]
+fn names_and_numbers_from_the_command_line_are_checked() {
+    let dir = tempfile::tempdir().expect("dir");
+    let hub = dir.path().join("hub.db");
+    let out = civitac(&hub)
+        .args([
+            "hub",
+            "token",
+            "issue",
+            "--staff",
+            "awa",
+            "--role",
+            "moderator",
+            "--device",
+            "pc\u{1b}]0;pwned\u{7}",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!out.stderr.contains(&0x1b) && !out.stdout.contains(&0x1b));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--device"));
+    let (_d, db) = small_demo();
+    let out = civitac(&db)
+        .args(["forum", "list", "--limit", "18446744073709551615"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}

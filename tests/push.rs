@@ -342,3 +342,93 @@ fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner() {
     drop(h);
     assert_eq!(push(&hub, &mariam, vec![op])[0].0, Outcome::Duplicate);
 }
+
+#[test]
+fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
+    let (dir, _replica) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let posts: Vec<String> = {
+        let s = open(&hub);
+        let mut stmt = s
+            .conn()
+            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("ids")
+    };
+    let awa = actor("awa.kabore", Role::Moderator, "laptop-a");
+    let audit_id: String = first_id(&open(&hub), "audit_log", "1");
+    let with = |f: &dyn Fn(&mut PushedOp)| {
+        let mut op = pushed(1, moderate(&posts[0], PostAction::Hide));
+        f(&mut op);
+        op
+    };
+    let bad = vec![
+        with(&|o| o.created_at = "not a time".into()),
+        with(&|o| o.created_at = "2026-11-02T08:00:00Z\u{1b}]0;x\u{7}".into()),
+        with(&|o| o.created_at = "2199-01-01T00:00:00Z".into()),
+        with(&|o| o.op_id = String::new()),
+        with(&|o| o.op_id = "a".repeat(100_000)),
+        with(&|o| o.op_id = audit_id.clone()),
+        with(&|o| o.op.v = 99),
+        with(&|o| o.seq = 0),
+    ];
+    let answers = push(&hub, &awa, bad);
+    assert_eq!(answers.len(), 8, "every op answered, none wedged the batch");
+    for (outcome, reason) in &answers {
+        assert_eq!(*outcome, Outcome::Rejected, "{reason:?}");
+        let reason = reason.clone().unwrap_or_default();
+        assert!(reason.len() < 200 && !reason.contains('\u{1b}'), "{reason}");
+    }
+    assert_eq!(
+        count(
+            &open(&hub),
+            &format!(
+                "SELECT count(*) FROM forum_posts WHERE id = '{}' AND status = 'visible'",
+                posts[0]
+            )
+        ),
+        1
+    );
+    // An undo comes in the same sync as its op; an undo of an op synced long
+    // ago is refused.
+    let hide = pushed(2, moderate(&posts[1], PostAction::Hide));
+    let undo = pushed(
+        3,
+        Op::Undo {
+            op_id: hide.op_id.clone(),
+            reason: None,
+        },
+    );
+    let answers = push(&hub, &awa, vec![hide, undo]);
+    assert_eq!(answers[1].0, Outcome::Applied, "{answers:?}");
+    let old = pushed(4, moderate(&posts[2], PostAction::Hide));
+    assert_eq!(push(&hub, &awa, vec![old.clone()])[0].0, Outcome::Applied);
+    open(&hub)
+        .conn()
+        .execute(
+            "UPDATE applied_ops SET received_at = '2026-01-01T00:00:00.000Z' WHERE op_id = ?1",
+            [&old.op_id],
+        )
+        .expect("age it");
+    let late = push(
+        &hub,
+        &awa,
+        vec![pushed(
+            5,
+            Op::Undo {
+                op_id: old.op_id.clone(),
+                reason: None,
+            },
+        )],
+    );
+    assert_eq!(late[0].0, Outcome::Rejected, "{late:?}");
+    assert!(
+        late[0]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("already synced"))
+    );
+}

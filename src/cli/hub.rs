@@ -415,7 +415,7 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                         println!(
                             "{}  {:<20} {:<12} {:<20} {state}",
                             d.id,
-                            d.login,
+                            crate::text::inline(&d.login),
                             d.role,
                             crate::text::inline(&d.name)
                         );
@@ -426,8 +426,14 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                         println!(
                             "{}",
                             match lang {
-                                Lang::Fr => format!("jeton de la plateforme {device} révoqué"),
-                                Lang::En => format!("platform token {device} revoked"),
+                                Lang::Fr => format!(
+                                    "jeton de la plateforme {} révoqué",
+                                    crate::text::inline(&device)
+                                ),
+                                Lang::En => format!(
+                                    "platform token {} revoked",
+                                    crate::text::inline(&device)
+                                ),
                             }
                         );
                         return Ok(ExitCode::SUCCESS);
@@ -436,8 +442,16 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     println!(
                         "{}",
                         match lang {
-                            Lang::Fr => format!("jeton de {} ({}) révoqué", d.name, d.login),
-                            Lang::En => format!("token of {} ({}) revoked", d.name, d.login),
+                            Lang::Fr => format!(
+                                "jeton de {} ({}) révoqué",
+                                crate::text::inline(&d.name),
+                                crate::text::inline(&d.login)
+                            ),
+                            Lang::En => format!(
+                                "token of {} ({}) revoked",
+                                crate::text::inline(&d.name),
+                                crate::text::inline(&d.login)
+                            ),
                         }
                     );
                 }

@@ -21,12 +21,17 @@ pub struct ListCommon {
     /// table (fits the terminal), csv or json (for scripts).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// At most N rows (tables default to 50; csv and json to all).
-    #[arg(long, value_name = "N")]
-    pub limit: Option<usize>,
+    /// At most N rows, 1 to 1,000,000,000 (tables default to 50; csv and json to all).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub limit: Option<u64>,
     /// Start after this cursor (printed at the end of the previous page).
     #[arg(long, value_name = "CURSOR")]
     pub after: Option<String>,
+    /// CSV cells exactly as stored, for machine use: by default a cell a
+    /// spreadsheet would read as a formula (=, +, -, @, tab, CR first) gets a
+    /// leading apostrophe.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 macro_rules! filter_args {
@@ -248,8 +253,11 @@ fn list<T: Listed>(ctx: &Ctx, kind: ListKind, common: &ListCommon, filters: &Fil
         ctx.lang,
         kind,
         filters,
-        common.format,
-        common.limit,
+        output::Shape {
+            format: common.format,
+            limit: common.limit.map(|n| n as usize),
+            raw: common.raw,
+        },
         after.as_ref(),
     )?;
     Ok(ExitCode::SUCCESS)

@@ -100,15 +100,55 @@ pub fn fit_widths(natural: &[usize], total: usize) -> Vec<usize> {
     w
 }
 
+/// How a list is printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub format: Format,
+    pub limit: Option<usize>,
+    /// CSV cells exactly as stored (no formula guard).
+    pub raw: bool,
+}
+
+/// A CSV cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab
+/// or carriage return first) gets the usual leading apostrophe; numbers stay
+/// numbers.
+pub fn spreadsheet_safe(cell: String) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// JSON for a terminal: the same JSON value, with every character a
+/// terminal would obey or hide (C1 controls, bidi overrides, zero-width
+/// characters) written as a `\uXXXX` escape. To a pipe or a file the JSON
+/// stays byte-exact.
+pub fn terminal_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if !c.is_ascii() && !text::is_plain(c.encode_utf8(&mut [0; 4])) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub fn print_list<T: Listed>(
     conn: &rusqlite::Connection,
     lang: Lang,
     list: ListKind,
     filters: &Filters,
-    format: Format,
-    limit: Option<usize>,
+    shape: Shape,
     after: Option<&Cursor>,
 ) -> Result<(), Failure> {
+    let Shape { format, limit, raw } = shape;
     let stdout = std::io::stdout();
     let to_terminal = stdout.is_terminal();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -164,8 +204,14 @@ pub fn print_list<T: Listed>(
                 Some(next) => eprintln!(
                     "{}",
                     lang.pick(
-                        &format!("{shown} lignes ; la suite : --after {next}"),
-                        &format!("{shown} rows; next page: --after {next}")
+                        &format!(
+                            "{shown} lignes ; la suite : --after {}",
+                            text::inline(&next.to_string())
+                        ),
+                        &format!(
+                            "{shown} rows; next page: --after {}",
+                            text::inline(&next.to_string())
+                        )
                     )
                 ),
                 None if shown == 0 => eprintln!("{}", lang.pick("aucune ligne", "no rows")),
@@ -184,6 +230,7 @@ pub fn print_list<T: Listed>(
                 }
                 let cells = map.values().map(|v| {
                     let c = cell(v);
+                    let c = if raw { c } else { spreadsheet_safe(c) };
                     if to_terminal { text::inline(&c) } else { c }
                 });
                 w.write_record(cells).map_err(std::io::Error::other)
@@ -200,7 +247,12 @@ pub fn print_list<T: Listed>(
                 }
                 first = false;
                 writeln!(out)?;
-                serde_json::to_writer(&mut out, &row).map_err(std::io::Error::other)
+                let json = serde_json::to_string(&row).map_err(std::io::Error::other)?;
+                if to_terminal {
+                    write!(out, "{}", terminal_json(&json))
+                } else {
+                    write!(out, "{json}")
+                }
             })
             .map_err(query_failure)?;
             writeln!(out, "\n]").map_err(io)?;
@@ -221,6 +273,29 @@ fn query_failure(e: query::QueryError) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::fit_widths;
+
+    #[test]
+    fn spreadsheet_formulas_are_neutralised_numbers_kept() {
+        use super::spreadsheet_safe as s;
+        assert_eq!(s("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
+        for risky in ["+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "-"] {
+            assert!(s(risky.into()).starts_with('\''), "{risky}");
+        }
+        assert_eq!(s("-12.5".into()), "-12.5");
+        assert_eq!(s("Ouagadougou".into()), "Ouagadougou");
+    }
+
+    #[test]
+    fn json_for_a_terminal_escapes_what_a_terminal_would_obey() {
+        let json = serde_json::to_string(&"a\u{9b}31mb\u{202e}c\u{200b}d é").expect("json");
+        let safe = super::terminal_json(&json);
+        assert!(safe.is_ascii() || safe.contains('é'));
+        assert!(
+            !safe.contains('\u{9b}') && !safe.contains('\u{202e}') && !safe.contains('\u{200b}')
+        );
+        let back: String = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, "a\u{9b}31mb\u{202e}c\u{200b}d é", "the same value");
+    }
 
     #[test]
     fn widths_fit_the_terminal() {

@@ -212,7 +212,11 @@ fn report(ctx: &Ctx, summary: &Summary, json: bool) {
         );
     }
     if json {
+        use std::io::IsTerminal;
         match serde_json::to_string(summary) {
+            Ok(s) if std::io::stdout().is_terminal() => {
+                println!("{}", super::output::terminal_json(&s))
+            }
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("{e}"),
         }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE citizens ADD COLUMN platform_id TEXT;
      ALTER TABLE forum_posts ADD COLUMN platform_id TEXT;
      ALTER TABLE outbox ADD COLUMN answered_at TEXT;
+     ALTER TABLE applied_ops ADD COLUMN received_at TEXT;
      DROP INDEX applied_ops_by_device;
      CREATE INDEX applied_ops_by_device ON applied_ops (device, seq);",
 ];

@@ -106,6 +106,23 @@ fn apply_one(
             theirs: None,
         });
     }
+    // Every field checked at the edge: a bad op is refused with its reason,
+    // never applied half-understood, never a 503 that wedges the batch.
+    if let Err(why) = validate(&tx, actor, pushed) {
+        let result = OpResult {
+            op_id: crate::text::truncate(&crate::text::inline(&pushed.op_id), 64),
+            outcome: Outcome::Rejected,
+            reason: Some(why),
+            theirs: None,
+        };
+        // Only a well-formed op id is remembered (a huge or garbage one is
+        // refused again if sent again, which costs nothing).
+        if uuid::Uuid::parse_str(&pushed.op_id).is_ok() && pushed.op_id.len() == 36 {
+            record_applied(&tx, actor, pushed, result.outcome)?;
+            tx.commit()?;
+        }
+        return Ok(result);
+    }
     let op = &pushed.op.op;
     // Decided by one person, pushed with another's token: never filed under
     // the token's name (two staff sharing a laptop, a tampered client).
@@ -135,6 +152,19 @@ fn apply_one(
             reason: None,
             theirs: None,
         },
+        // A constraint is about this op (an id that collides, a bad value):
+        // refused with its reason, the batch goes on. Anything else is the
+        // storage failing, which stops the batch (answered "try later").
+        Err(OpError::Sqlite(e))
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
+        {
+            OpResult {
+                op_id: pushed.op_id.clone(),
+                outcome: Outcome::Rejected,
+                reason: Some(format!("refused by the database: {e}")),
+                theirs: None,
+            }
+        }
         Err(OpError::Sqlite(e)) => return Err(e),
         Err(refusal) => {
             // apply checks before it writes, so nothing of the op is in `tx`.
@@ -165,6 +195,98 @@ fn apply_one(
     Ok(result)
 }
 
+/// How far ahead of the hub's clock an op's time may be (device clocks drift).
+const FUTURE_SLACK_HOURS: i64 = 24;
+/// An undo arriving this long after the op it undoes was received is refused:
+/// a replica undoes only ops it has not pushed, so both come in one sync.
+const UNDO_WINDOW_MINUTES: i64 = 10;
+
+/// Checks every field of a pushed op before anything is applied.
+fn validate(
+    conn: &Connection,
+    actor: &Actor,
+    pushed: &super::protocol::PushedOp,
+) -> Result<(), String> {
+    let id = &pushed.op_id;
+    if id.len() != 36 || uuid::Uuid::parse_str(id).is_err() || id.to_ascii_lowercase() != *id {
+        return Err(format!(
+            "op_id: \"{}\" is not a lowercase UUID",
+            crate::text::truncate(&crate::text::inline(id), 40)
+        ));
+    }
+    if pushed.op.v != crate::ops::OP_FORMAT {
+        return Err(format!(
+            "op format version {} is not known (this hub reads {})",
+            pushed.op.v,
+            crate::ops::OP_FORMAT
+        ));
+    }
+    if pushed.seq < 1 {
+        return Err(format!("seq: {} (from 1)", pushed.seq));
+    }
+    if pushed.author.is_empty()
+        || pushed.author.len() > 64
+        || !crate::text::is_plain(&pushed.author)
+    {
+        return Err("author: not a login".into());
+    }
+    let at: jiff::Timestamp = pushed.created_at.parse().map_err(|_| {
+        format!(
+            "created_at: \"{}\" is not an RFC 3339 time",
+            crate::text::truncate(&crate::text::inline(&pushed.created_at), 40)
+        )
+    })?;
+    let now = jiff::Timestamp::now();
+    let earliest: jiff::Timestamp = "2020-01-01T00:00:00Z".parse().map_err(|_| "clock")?;
+    let latest = now
+        .checked_add(jiff::SignedDuration::from_hours(FUTURE_SLACK_HOURS))
+        .unwrap_or(now);
+    if at < earliest || at > latest {
+        return Err(format!(
+            "created_at: {} is not a plausible time for a decision",
+            crate::time::format(at)
+        ));
+    }
+    // An op id that already names another entry of the journal.
+    let taken: bool = conn
+        .prepare_cached("SELECT 1 FROM audit_log WHERE id = ?1")
+        .and_then(|mut s| s.exists([id]))
+        .map_err(|e| e.to_string())?;
+    if taken {
+        return Err("op_id: already names another decision in the hub's journal".into());
+    }
+    if let crate::ops::Op::Undo { op_id, .. } = &pushed.op.op {
+        let original: Option<(String, Option<String>)> = conn
+            .prepare_cached("SELECT device, received_at FROM applied_ops WHERE op_id = ?1")
+            .and_then(|mut s| {
+                s.query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| e.to_string())?;
+        let recent = |received: &str| {
+            received
+                .parse::<jiff::Timestamp>()
+                .ok()
+                .and_then(|t| {
+                    t.checked_add(jiff::SignedDuration::from_mins(UNDO_WINDOW_MINUTES))
+                        .ok()
+                })
+                .is_some_and(|until| until >= now)
+        };
+        match original {
+            Some((device, Some(received))) if device == actor.device && recent(&received) => {}
+            Some(_) => {
+                return Err(
+                    "undo: the op was already synced (an undo comes with the op it undoes); make a new decision instead"
+                        .into(),
+                );
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 /// The op's outcome, kept so a retry is answered without applying anything.
 fn record_applied(
     conn: &Connection,
@@ -173,13 +295,14 @@ fn record_applied(
     outcome: Outcome,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO applied_ops (op_id, device, seq, outcome) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO applied_ops (op_id, device, seq, outcome, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         pushed.op_id,
         actor.device,
         pushed.seq,
-        outcome.as_str()
+        outcome.as_str(),
+        crate::time::now()
     ])?;
     Ok(())
 }

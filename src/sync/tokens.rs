@@ -28,6 +28,8 @@ pub enum TokenError {
     NoDevice(String),
     #[error("unknown or revoked token")]
     Refused,
+    #[error("{field} \"{}\": 1 to 64 printable characters, no control or invisible ones", crate::text::truncate(&crate::text::inline(.value), 40))]
+    BadName { field: &'static str, value: String },
     #[error("database: {0}")]
     Sqlite(String),
 }
@@ -61,6 +63,11 @@ pub fn issue(
     role: Role,
     device: &str,
 ) -> Result<(String, String), TokenError> {
+    check_name("--staff", login)?;
+    check_name("--device", device)?;
+    if let Some(name) = display_name {
+        check_name("--name", name)?;
+    }
     let existing: Option<(String, Role)> = conn
         .query_row(
             "SELECT id, role FROM staff WHERE login = ?1",
@@ -194,7 +201,21 @@ pub fn authenticate(conn: &Connection, token: &str) -> Result<Principal, TokenEr
 }
 
 /// Issues a token for the public platform, which may only ingest.
+/// Names staff type and others read (logins, device names): plain text only,
+/// so nothing printed or logged later can drive a terminal.
+fn check_name(field: &'static str, value: &str) -> Result<(), TokenError> {
+    let n = value.chars().count();
+    if n == 0 || n > 64 || value.trim() != value || !crate::text::is_plain(value) {
+        return Err(TokenError::BadName {
+            field,
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 pub fn issue_platform(conn: &Connection, name: &str) -> Result<(String, String), TokenError> {
+    check_name("--device", name)?;
     let taken: bool = conn
         .prepare("SELECT 1 FROM platform_tokens WHERE name = ?1 AND revoked_at IS NULL")?
         .exists([name])?;
