@@ -32,7 +32,16 @@ fn marker(c: char) -> Option<String> {
             Some(format!("⟨U+{code:04X}⟩"))
         }
         // Zero-width and invisible formatting characters.
-        '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}' | '\u{180e}' => {
+        '\u{200b}'..='\u{200d}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{feff}'
+        | '\u{ad}'
+        | '\u{180e}'
+        // Hangul fillers: letters that draw nothing.
+        | '\u{115f}'
+        | '\u{1160}'
+        | '\u{3164}'
+        | '\u{ffa0}' => {
             Some(format!("⟨U+{code:04X}⟩"))
         }
         // Line and paragraph separators, and private-use / unassigned noncharacters

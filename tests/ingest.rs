@@ -271,6 +271,13 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
                 .expect("drop");
         }
         c.execute_batch(
+            "ALTER TABLE outbox DROP COLUMN answered_at;
+             ALTER TABLE applied_ops DROP COLUMN received_at;
+             DROP INDEX applied_ops_by_device;
+             CREATE UNIQUE INDEX applied_ops_by_device ON applied_ops (device, seq);",
+        )
+        .expect("v1 shape");
+        c.execute_batch(
             "INSERT INTO citizens (id, display_name) VALUES ('c', 'Awa'); PRAGMA user_version = 1;",
         )
         .expect("v1");

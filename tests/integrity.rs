@@ -343,6 +343,8 @@ fn a_restore_from_an_older_backup_loses_nothing() {
         &hub.url,
         &issue(&db, "test.boukary", "moderator", "laptop-b"),
     );
+    // A laptop whose token is revoked after the backup is taken.
+    let stolen = issue(&db, "test.vole", "moderator", "laptop-stolen");
     let posts: Vec<String> = {
         let h = open(&db);
         let mut stmt = h
@@ -372,6 +374,7 @@ fn a_restore_from_an_older_backup_loses_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 
+    revoke(&db, "laptop-stolen");
     a.run(&["forum", "remove", &posts[2], "--reason", "Spam", "-y"]);
     b.run(&["forum", "hide", &posts[3], "--reason", "Hors sujet", "-y"]);
     a.sync();
@@ -391,6 +394,19 @@ fn a_restore_from_an_older_backup_loses_nothing() {
     );
 
     hub.terminate();
+    // Refused: the hub database itself, a missing one.
+    let out = hub_command(&db, &["restore", db.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let typo = dir.path().join("typo.db");
+    let out = civitac()
+        .arg("--db")
+        .arg(&typo)
+        .args(["hub", "restore"])
+        .arg(&backup)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!typo.exists());
     let out = hub_command(&db, &["restore", backup.to_str().expect("utf-8")]);
     assert!(
         out.status.success(),
@@ -402,7 +418,24 @@ fn a_restore_from_an_older_backup_loses_nothing() {
         2,
         "the backup held the first two decisions"
     );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("before-restore"));
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM devices WHERE name = 'laptop-stolen' AND revoked_at IS NULL"
+        ),
+        0,
+        "a restore never brings a revoked token back"
+    );
     hub.restart();
+    let thief = Replica::new(dir.path(), "thief");
+    let out = thief
+        .cmd()
+        .args(["login", "--hub", &hub.url, "--no-sync"])
+        .env("CIVITAC_TOKEN", &stolen)
+        .output()
+        .expect("login");
+    assert_eq!(out.status.code(), Some(1), "the stolen token works again");
     let s = a.sync();
     assert_eq!(s["hub_restored"], true, "{s}");
     b.sync();

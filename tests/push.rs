@@ -162,8 +162,22 @@ fn a_retried_push_applies_nothing_twice() {
     let audit_before = count(&open(&hub), "SELECT count(*) FROM audit_log");
     assert_eq!(push(&hub, &admin, vec![op.clone()])[0].0, Outcome::Applied);
     // The response was lost on the way; the replica sends the same op again.
-    let retry = push(&hub, &admin, vec![op]);
+    let retry = push(&hub, &admin, vec![op.clone()]);
     assert_eq!(retry[0].0, Outcome::Duplicate);
+    // The first answer travels with it, so the replica keeps "applied".
+    let again = civitac::sync::hub::apply_push(
+        open(&hub).conn_mut(),
+        &admin,
+        &PushRequest {
+            v: PROTOCOL_VERSION,
+            ops: vec![PushedOp {
+                author: admin.login.clone(),
+                ..op
+            }],
+        },
+    )
+    .expect("push");
+    assert_eq!(again.results[0].first, Some(Outcome::Applied));
     assert!(retry[0].1.as_deref().is_some_and(|r| r.contains("applied")));
     assert_eq!(
         count(&open(&hub), "SELECT count(*) FROM audit_log"),
@@ -338,9 +352,15 @@ fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner() {
         ),
         1
     );
-    // Answered once and for all: sent again, it is a duplicate of that refusal.
+    // Not remembered: the refusal cannot be used to block Issa's decision,
+    // which applies once it comes with his own token.
     drop(h);
-    assert_eq!(push(&hub, &mariam, vec![op])[0].0, Outcome::Duplicate);
+    assert_eq!(
+        push(&hub, &mariam, vec![op.clone()])[0].0,
+        Outcome::Rejected
+    );
+    let issa = actor("issa.sawadogo", Role::Moderator, "laptop-issa");
+    assert_eq!(push(&hub, &issa, vec![op])[0].0, Outcome::Applied);
 }
 
 #[test]

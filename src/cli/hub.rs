@@ -341,6 +341,16 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     ),
                 }
             );
+            if let Some(kept) = &r.kept {
+                println!(
+                    "{} {}",
+                    lang.pick(
+                        "la base remplacée est gardée dans",
+                        "the replaced database is kept in"
+                    ),
+                    kept.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         HubCmd::Files(FilesCmd::Add { files, store }) => {

@@ -265,8 +265,17 @@ fn report(ctx: &Ctx, summary: &Summary, json: bool) {
 
 /// The token from `--token`/`CIVITAC_TOKEN`, else one line of standard input.
 fn read_token(args: &LoginArgs, lang: Lang) -> Result<String, Failure> {
+    let check = |t: String| -> Result<String, Failure> {
+        if t.is_empty() || t.len() > 200 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Failure::usage(lang.pick(
+                "ce jeton n'a pas la forme d'un jeton civitac (une ligne sans espace)",
+                "this does not look like a civitac token (one line, no spaces)",
+            )));
+        }
+        Ok(t)
+    };
     if let Some(t) = &args.token {
-        return Ok(t.trim().to_owned());
+        return check(t.trim().to_owned());
     }
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
@@ -283,7 +292,7 @@ fn read_token(args: &LoginArgs, lang: Lang) -> Result<String, Failure> {
             "no token: give it on standard input (or CIVITAC_TOKEN)",
         )));
     }
-    Ok(token)
+    check(token)
 }
 
 pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {

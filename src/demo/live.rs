@@ -32,12 +32,16 @@ pub struct LiveDemo {
     feeder: Option<(Sender<()>, JoinHandle<()>)>,
     /// Sends approved SMS through the log gateway (nothing leaves the machine).
     sender: Option<(Arc<std::sync::atomic::AtomicBool>, JoinHandle<()>)>,
+    /// Like `hub serve`: nothing rebuilds or restores this hub meanwhile.
+    _serving: crate::sync::backup::ServeLock,
 }
 
 impl LiveDemo {
     /// Serves the demo's hub, attaches its replica, and feeds the platform
     /// every `every`.
     pub fn start(summary: &DemoSummary, seed: u64, every: Duration) -> Result<LiveDemo, DemoError> {
+        let serving = crate::sync::backup::ServeLock::acquire(&summary.hub)
+            .map_err(|e| DemoError::Live(e.to_string()))?;
         let hub_store = Store::open(&summary.hub)?;
         let owner: (String, Option<String>) = hub_store.sql(|c| {
             c.query_row(
@@ -121,6 +125,7 @@ impl LiveDemo {
                 ca: None,
             },
             feeder: Some((stop, feeder)),
+            _serving: serving,
         })
     }
 

@@ -137,6 +137,10 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     for p in [&hub_path, &replica_path] {
         refuse_non_demo(p)?;
     }
+    // Never rebuilt under a hub serving it (its files would be deleted
+    // under its connections).
+    let _serving = crate::sync::backup::ServeLock::acquire(&hub_path)
+        .map_err(|e| DemoError::Live(e.to_string()))?;
     let hub_tmp = dir.join("hub.db.building");
     let replica_tmp = dir.join("replica.db.building");
     for p in [&hub_tmp, &replica_tmp] {

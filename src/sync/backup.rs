@@ -21,6 +21,8 @@ pub enum BackupError {
     Serving { path: PathBuf, pid: String },
     #[error("{}: not a verified hub backup: {why}", path.display())]
     NotBackup { path: PathBuf, why: String },
+    #[error("{}: busy for 10 s (another process kept writing); nothing was changed, try again", .0.display())]
+    Busy(PathBuf),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -58,6 +60,8 @@ pub struct ServeLock {
 }
 
 fn lock_path(db: &Path) -> PathBuf {
+    // One lock per file, however it is named (a symlink, a relative path).
+    let db = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_owned());
     let mut p = db.as_os_str().to_owned();
     p.push(".lock");
     PathBuf::from(p)
@@ -110,6 +114,8 @@ pub struct Report {
     pub pages: i64,
     pub epoch: String,
     pub ops: i64,
+    /// After a restore: where the replaced database was kept.
+    pub kept: Option<PathBuf>,
 }
 
 /// `PRAGMA integrity_check` and the hub's identity, on a file opened read-only.
@@ -148,7 +154,12 @@ fn verify(path: &Path) -> Result<Report, BackupError> {
     let epoch = crate::store::state(&c, "epoch")
         .map_err(|e| bad(e.to_string()))?
         .unwrap_or_default();
-    Ok(Report { pages, epoch, ops })
+    Ok(Report {
+        pages,
+        epoch,
+        ops,
+        kept: None,
+    })
 }
 
 /// Copies the hub database at `db` (which may be serving) to `dest`.
@@ -181,7 +192,7 @@ pub fn backup(db: &Path, dest: &Path) -> Result<Report, BackupError> {
         let mut out = Connection::open(&partial).map_err(sqlite(&partial))?;
         let copy = rusqlite::backup::Backup::new(store.conn(), &mut out).map_err(sqlite(db))?;
         // All pages in one step: one read transaction, one consistent state.
-        copy.step(-1).map_err(sqlite(db))?;
+        copy_all(&copy, db)?;
         drop(copy);
         // A backup stands alone: no WAL beside it.
         out.pragma_update(None, "journal_mode", "DELETE")
@@ -212,11 +223,111 @@ pub fn backup(db: &Path, dest: &Path) -> Result<Report, BackupError> {
     Ok(report)
 }
 
+/// Runs a backup to its end: all pages in one step, retried while the other
+/// side is busy (another process writing), an error if it never gets there.
+/// `Ok` from SQLite is not enough: a step can answer "busy" without copying.
+fn copy_all(copy: &rusqlite::backup::Backup<'_, '_>, db: &Path) -> Result<(), BackupError> {
+    use rusqlite::backup::StepResult;
+    for _ in 0..100 {
+        match copy.step(-1).map_err(sqlite(db))? {
+            StepResult::Done => return Ok(()),
+            StepResult::More | StepResult::Busy | StepResult::Locked => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+    Err(BackupError::Busy(db.to_owned()))
+}
+
+/// The revocations a database holds (device and platform token ids).
+fn revocations(c: &Connection) -> rusqlite::Result<Vec<(&'static str, String, String)>> {
+    let mut out = Vec::new();
+    for table in ["devices", "platform_tokens"] {
+        let mut stmt = c.prepare(&format!(
+            "SELECT id, revoked_at FROM {table} WHERE revoked_at IS NOT NULL"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((table, r.get(0)?, r.get(1)?)))?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Puts a verified backup in place of the hub database at `db`, with a new
-/// epoch. Refused while a hub serves `db`.
+/// epoch. Refused while a hub serves `db`. The database it replaces is kept
+/// beside it (`hub.db.before-restore-TIME`), and every token revoked in it
+/// stays revoked: a restore never brings a lost laptop's token back.
 pub fn restore(db: &Path, from: &Path) -> Result<Report, BackupError> {
+    match std::fs::metadata(db) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(BackupError::NotBackup {
+                path: db.to_owned(),
+                why: "not a regular file".into(),
+            });
+        }
+        Err(source) => {
+            return Err(BackupError::Io {
+                path: db.to_owned(),
+                source,
+            });
+        }
+    }
+    match std::fs::metadata(from) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(BackupError::NotBackup {
+                path: from.to_owned(),
+                why: "not a regular file".into(),
+            });
+        }
+        Err(source) => {
+            return Err(BackupError::Io {
+                path: from.to_owned(),
+                source,
+            });
+        }
+    }
+    if same_file(db, from) {
+        return Err(BackupError::NotBackup {
+            path: from.to_owned(),
+            why: "it is the hub database itself".into(),
+        });
+    }
     let _lock = ServeLock::acquire(db)?;
     verify(from)?;
+    let version: i64 = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+        .map_err(sqlite(from))?;
+    if version > crate::store::SCHEMA_VERSION {
+        return Err(BackupError::NotBackup {
+            path: from.to_owned(),
+            why: format!(
+                "schema version {version} is newer than this civitac ({})",
+                crate::store::SCHEMA_VERSION
+            ),
+        });
+    }
+    // What is being replaced is kept, and its revocations carried over.
+    let stamp = crate::time::now().replace([':', '.'], "-");
+    let mut keep = db.as_os_str().to_owned();
+    keep.push(format!(".before-restore-{stamp}"));
+    let keep = PathBuf::from(keep);
+    backup(db, &keep)?;
+    let revoked = {
+        let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(sqlite(db))?;
+        revocations(&c).map_err(sqlite(db))?
+    };
     let mut conn = Connection::open(db).map_err(sqlite(db))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(sqlite(db))?;
@@ -224,16 +335,28 @@ pub fn restore(db: &Path, from: &Path) -> Result<Report, BackupError> {
         let src = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(sqlite(from))?;
         let copy = rusqlite::backup::Backup::new(&src, &mut conn).map_err(sqlite(db))?;
-        copy.step(-1).map_err(sqlite(db))?;
+        copy_all(&copy, db)?;
     }
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(sqlite(db))?;
     let epoch = super::tokens::random_hex(8);
-    crate::store::set_state(&conn, "epoch", &epoch).map_err(sqlite(db))?;
-    crate::store::set_state(&conn, "restored_from", &from.display().to_string())
-        .map_err(sqlite(db))?;
+    {
+        let tx = conn.transaction().map_err(sqlite(db))?;
+        for (table, id, at) in &revoked {
+            tx.execute(
+                &format!("UPDATE {table} SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL"),
+                rusqlite::params![id, at],
+            )
+            .map_err(sqlite(db))?;
+        }
+        crate::store::set_state(&tx, "epoch", &epoch).map_err(sqlite(db))?;
+        crate::store::set_state(&tx, "restored_from", &from.display().to_string())
+            .map_err(sqlite(db))?;
+        tx.commit().map_err(sqlite(db))?;
+    }
     drop(conn);
     let mut report = verify(db)?;
     report.epoch = epoch;
+    report.kept = Some(keep);
     Ok(report)
 }

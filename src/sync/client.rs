@@ -92,10 +92,13 @@ pub fn record(conn: &mut Connection, response: &PushResponse) -> Result<Recorded
             .query_row([&r.op_id], |x| x.get(0))
             .optional()?;
         let body = body.ok_or_else(|| ClientError::Unknown(r.op_id.clone()))?;
+        // An op sent again (after a lost answer, a hub restored from a backup)
+        // keeps the answer it first had: a conflict stays a conflict.
+        let stored = r.first.unwrap_or(r.outcome);
         tx.prepare_cached(
             "UPDATE outbox SET pushed_at = ?2, outcome = ?3, reason = ?4, answered_at = ?5 WHERE op_id = ?1",
         )?
-        .execute(params![r.op_id, now, r.outcome.as_str(), r.reason, response.at])?;
+        .execute(params![r.op_id, now, stored.as_str(), r.reason, response.at])?;
         match r.outcome {
             Outcome::Applied => out.applied += 1,
             Outcome::Duplicate => out.duplicate += 1,

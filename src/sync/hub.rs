@@ -94,16 +94,27 @@ fn apply_one(
     pushed: &super::protocol::PushedOp,
 ) -> rusqlite::Result<OpResult> {
     let tx = conn.savepoint()?;
-    let known: Option<String> = tx
-        .prepare_cached("SELECT outcome FROM applied_ops WHERE op_id = ?1")?
-        .query_row([&pushed.op_id], |r| r.get(0))
+    let known: Option<(String, String)> = tx
+        .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?
+        .query_row([&pushed.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    if let Some(outcome) = known {
+    if let Some((outcome, device)) = known {
+        if device != actor.device {
+            // Another device's op id: never answered as this one's.
+            return Ok(OpResult {
+                op_id: pushed.op_id.clone(),
+                outcome: Outcome::Rejected,
+                reason: Some("op_id: already used by another device's op".into()),
+                theirs: None,
+                first: None,
+            });
+        }
         return Ok(OpResult {
             op_id: pushed.op_id.clone(),
             outcome: Outcome::Duplicate,
             reason: Some(format!("already received ({outcome})")),
             theirs: None,
+            first: Outcome::parse(&outcome),
         });
     }
     // Every field checked at the edge: a bad op is refused with its reason,
@@ -114,6 +125,7 @@ fn apply_one(
             outcome: Outcome::Rejected,
             reason: Some(why),
             theirs: None,
+            first: None,
         };
         // Only a well-formed op id is remembered (a huge or garbage one is
         // refused again if sent again, which costs nothing).
@@ -126,8 +138,9 @@ fn apply_one(
     let op = &pushed.op.op;
     // Decided by one person, pushed with another's token: never filed under
     // the token's name (two staff sharing a laptop, a tampered client).
+    // Not remembered: sent again with the right token, the op still applies.
     if pushed.author != actor.login {
-        let result = OpResult {
+        return Ok(OpResult {
             op_id: pushed.op_id.clone(),
             outcome: Outcome::Rejected,
             reason: Some(format!(
@@ -136,10 +149,8 @@ fn apply_one(
                 actor.login
             )),
             theirs: None,
-        };
-        record_applied(&tx, actor, pushed, result.outcome)?;
-        tx.commit()?;
-        return Ok(result);
+            first: None,
+        });
     }
     let meta = OpMeta {
         op_id: pushed.op_id.clone(),
@@ -151,6 +162,7 @@ fn apply_one(
             outcome: Outcome::Applied,
             reason: None,
             theirs: None,
+            first: None,
         },
         // A constraint is about this op (an id that collides, a bad value):
         // refused with its reason, the batch goes on. Anything else is the
@@ -163,6 +175,7 @@ fn apply_one(
                 outcome: Outcome::Rejected,
                 reason: Some(format!("refused by the database: {e}")),
                 theirs: None,
+                first: None,
             }
         }
         Err(OpError::Sqlite(e)) => return Err(e),
@@ -187,6 +200,7 @@ fn apply_one(
                     _ => refusal.to_string(),
                 }),
                 theirs: (outcome == Outcome::Conflict).then_some(theirs).flatten(),
+                first: None,
             }
         }
     };

@@ -169,6 +169,17 @@ pub fn internal_id(entity: &str, platform_id: &str) -> Result<String, String> {
             crate::text::inline(platform_id)
         ));
     }
+    // " 42" and "42" would be two posts nobody can tell apart on screen.
+    if platform_id.trim() != platform_id {
+        return Err(format!(
+            "\"{}\" starts or ends with a space",
+            crate::text::inline(platform_id)
+        ));
+    }
+    // The same text typed two ways (é as one character or e + accent) is one id.
+    use unicode_normalization::UnicodeNormalization;
+    let nfc: String = platform_id.nfc().collect();
+    let platform_id = nfc.as_str();
     if let Ok(u) = uuid::Uuid::parse_str(platform_id) {
         return Ok(u.hyphenated().to_string());
     }

@@ -73,6 +73,10 @@ pub struct OpResult {
     /// For a conflict: the record as the hub has it now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theirs: Option<serde_json::Value>,
+    /// For an op received before (`duplicate`): what it was answered then,
+    /// so a replica sending it again keeps the first answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<Outcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

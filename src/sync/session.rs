@@ -32,6 +32,10 @@ pub enum SyncError {
     Pull(#[from] PullError),
     #[error("the hub answered {answered} of {sent} ops; the rest will be sent again")]
     Incomplete { sent: usize, answered: usize },
+    #[error(
+        "the hub's epoch changed twice during one sync (two hubs behind one address?); stopped"
+    )]
+    EpochFlapping,
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -46,7 +50,7 @@ impl SyncError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
-            SyncError::Client(_) | SyncError::Pull(_) => false,
+            SyncError::Client(_) | SyncError::Pull(_) | SyncError::EpochFlapping => false,
         }
     }
 }
@@ -220,7 +224,11 @@ fn rounds(
             restored = pull_all(conn, hub, sizes.pull_page, progress, summary)?;
         }
         if restored {
-            // Everything kept goes again, then a fresh snapshot: one more round.
+            // Everything kept goes again, then a fresh snapshot: one more
+            // round. Twice in one sync is not a restore but a fault.
+            if summary.hub_restored {
+                return Err(SyncError::EpochFlapping);
+            }
             summary.hub_restored = true;
             rounds = ROUNDS + round;
             continue;
@@ -255,6 +263,11 @@ pub fn meet_epoch(conn: &mut Connection, epoch: Option<&str>) -> rusqlite::Resul
                 [],
             )?;
             crate::store::set_state(&tx, "pull_cursor", "start")?;
+            // What the old hub said of its backups means nothing now.
+            tx.execute(
+                "DELETE FROM sync_state WHERE key = 'hub_backed_up_until'",
+                [],
+            )?;
             true
         }
     };
