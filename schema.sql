@@ -283,6 +283,14 @@ CREATE TABLE sms_deliveries (
 );
 CREATE INDEX sms_deliveries_by_status ON sms_deliveries (message_id, status, contact_id);
 
+-- Hub only: numbers that said STOP, contact or not yet. Every contact added
+-- or imported later with such a number starts opted out.
+CREATE TABLE sms_suppressions (
+    phone_e164  TEXT PRIMARY KEY,
+    at          TEXT NOT NULL,
+    reason      TEXT
+);
+
 -- Full-text search (external content, kept in step by triggers). remove_diacritics
 -- lets "ecole" find "école", as staff type on keyboards without accents.
 CREATE VIRTUAL TABLE organizations_fts USING fts5 (

@@ -211,6 +211,21 @@ fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
         1
     );
     drop(h);
+    // STOP from a number that is no contact yet: remembered, and the number
+    // starts opted out when someone imports it later.
+    let url = format!(
+        "{}/v1/sms/inbound?key={key}&from=%2B22670990500&text=STOP",
+        hub.url
+    );
+    assert_eq!(http_get(&url), Some(200));
+    add_members(&db, &group, 1, 500);
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+22670990500' AND opted_out_at IS NOT NULL"
+        ),
+        1
+    );
     let before = kannel.recipients().len();
     let second = alert(
         &db,
@@ -269,4 +284,114 @@ fn a_hub_killed_mid_send_neither_doubles_nor_misses_anyone() {
         (recipients as usize, delivered as usize, failed),
         (members.len(), members.len(), 0)
     );
+}
+
+fn add_members(hub_db: &std::path::Path, group: &str, n: usize, from: u32) {
+    let mut store = open(hub_db);
+    let who = actor(&store, "moderator");
+    let tx = store.transaction().expect("tx");
+    for i in 0..n as u32 {
+        civitac::ops::apply(
+            &tx,
+            &who,
+            &Op::AddContact {
+                contact: civitac::ops::NewContact {
+                    phone_e164: format!("+2267099{:04}", from + i),
+                    name: Some(format!("Nouveau {i}")),
+                    region: None,
+                    commune: None,
+                },
+                group_id: Some(group.to_owned()),
+            },
+        )
+        .expect("add");
+    }
+    tx.commit().expect("commit");
+}
+
+fn message(hub_db: &std::path::Path, id: &str) -> (String, Option<String>, i64) {
+    open(hub_db)
+        .conn()
+        .query_row(
+            "SELECT status, approved_by, recipients FROM sms_messages WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("message")
+}
+
+/// A notice approved as it was queued (small audience) and an alert an admin
+/// approved: both go back for approval if the group grows before the send.
+#[test]
+fn an_approval_holds_only_for_the_audience_it_was_given_for() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let (group, members, _) = group_with_members(&db);
+    open(&db)
+        .set_state("sms_approval_threshold", &(members.len() + 5).to_string())
+        .expect("threshold");
+    // A small notice: approved as it is queued.
+    let notice = uuid::Uuid::now_v7().to_string();
+    {
+        let mut store = open(&db);
+        let who = actor(&store, "moderator");
+        let tx = store.transaction().expect("tx");
+        civitac::ops::apply(
+            &tx,
+            &who,
+            &Op::QueueSms {
+                message: NewSms {
+                    id: notice.clone(),
+                    group_id: group.clone(),
+                    kind: SmsKind::Notice,
+                    body: "Réunion du conseil samedi.".into(),
+                    scheduled_at: Some("2099-01-01T00:00:00Z".into()),
+                },
+            },
+        )
+        .expect("queue");
+        tx.commit().expect("commit");
+    }
+    assert_eq!(message(&db, &notice).0, "approved");
+    let alert_id = alert(&db, &group, "ALERTE : crue du Nakambé.");
+    assert_eq!(message(&db, &alert_id).2, members.len() as i64);
+    // The group grows past the threshold before the send.
+    add_members(&db, &group, 10, 0);
+    open(&db)
+        .conn()
+        .execute(
+            "UPDATE sms_messages SET scheduled_at = NULL WHERE id = ?1",
+            [&notice],
+        )
+        .expect("due now");
+    let started = civitac::sms::dispatch::start_due(open(&db).conn_mut(), &civitac::time::now())
+        .expect("start");
+    assert_eq!(started, 0, "nothing sent to an audience nobody approved");
+    for id in [&notice, &alert_id] {
+        let (status, approved_by, recipients) = message(&db, id);
+        assert_eq!(
+            (status.as_str(), approved_by, recipients),
+            ("queued", None, members.len() as i64 + 10)
+        );
+    }
+    assert_eq!(count(&open(&db), "SELECT count(*) FROM sms_deliveries"), 0);
+    // Approved again for the new audience, it goes.
+    {
+        let mut store = open(&db);
+        let admin = actor(&store, "admin");
+        let tx = store.transaction().expect("tx");
+        civitac::ops::apply(
+            &tx,
+            &admin,
+            &Op::ApproveSms {
+                message_id: alert_id.clone(),
+                seen_status: civitac::domain::sms::SmsStatus::Queued,
+            },
+        )
+        .expect("approve");
+        tx.commit().expect("commit");
+    }
+    let started = civitac::sms::dispatch::start_due(open(&db).conn_mut(), &civitac::time::now())
+        .expect("start");
+    assert_eq!(started, 1);
 }

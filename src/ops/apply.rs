@@ -874,7 +874,22 @@ fn add_contact(
             id
         }
     };
+    // A number that said STOP (before it was a contact, or before it was
+    // removed) stays opted out whoever adds it again.
+    let suppressed: Option<String> = conn
+        .prepare_cached("SELECT at FROM sms_suppressions WHERE phone_e164 = ?1")?
+        .query_row([&c.phone_e164], |r| r.get(0))
+        .optional()?;
+    if let Some(at) = &suppressed {
+        conn.prepare_cached(
+            "UPDATE sms_contacts SET opted_out_at = ?2 WHERE id = ?1 AND opted_out_at IS NULL",
+        )?
+        .execute(params![id, at])?;
+    }
     let mut extra = json!({"phone_e164": c.phone_e164});
+    if suppressed.is_some() {
+        extra["suppressed"] = json!(true);
+    }
     if let Some(group) = group_id {
         let exists = conn
             .prepare_cached("SELECT 1 FROM sms_groups WHERE id = ?1")?
@@ -991,8 +1006,15 @@ fn approve_sms(
     if author == actor.login {
         return Err(OpError::OwnMessage { id: id.to_owned() });
     }
-    conn.prepare_cached("UPDATE sms_messages SET status = 'approved', approved_by = ?2, version = version + 1 WHERE id = ?1")?
-        .execute(params![id, actor.login])?;
+    // The approval is for the audience as it is now: fixed with it, so a
+    // group that grows before the send needs a new approval (see dispatch).
+    conn.prepare_cached(
+        "UPDATE sms_messages SET status = 'approved', approved_by = ?2, version = version + 1,
+           recipients = (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
+                         WHERE gm.group_id = sms_messages.group_id AND c.opted_out_at IS NULL)
+         WHERE id = ?1",
+    )?
+    .execute(params![id, actor.login])?;
     Ok(Change {
         entity: "sms_message",
         entity_id: id.to_owned(),

@@ -185,7 +185,43 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
         )?
         .query_map([now], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    let threshold: i64 = crate::store::state(&tx, "sms_approval_threshold")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::domain::sms::APPROVAL_THRESHOLD);
+    let mut started = 0;
     for id in &due {
+        // The audience an approval was given for is the one that may be sent
+        // to: a group that grew since (contacts added before the send time)
+        // goes back for approval rather than reach people nobody approved.
+        let (approved_for, approved_by, audience): (i64, Option<String>, i64) = tx
+            .prepare_cached(
+                "SELECT m.recipients, m.approved_by,
+                   (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
+                    WHERE gm.group_id = m.group_id AND c.opted_out_at IS NULL)
+                 FROM sms_messages m WHERE m.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let stale = match approved_by {
+            Some(_) => audience > approved_for,
+            None => audience > threshold,
+        };
+        if stale {
+            tx.prepare_cached(
+                "UPDATE sms_messages SET status = 'queued', approved_by = NULL, recipients = ?2,
+                   version = version + 1 WHERE id = ?1",
+            )?
+            .execute(params![id, audience])?;
+            record_change(&tx, "sms_message", id)?;
+            tracing::warn!(
+                target: "civitac::sms",
+                message = %id,
+                approved_for,
+                audience,
+                "audience grew since approval: back to queued, needs a new approval"
+            );
+            continue;
+        }
+        started += 1;
         tx.prepare_cached(
             "INSERT INTO sms_deliveries (message_id, contact_id, status, updated_at)
              SELECT ?1, c.id, 'pending', ?2 FROM sms_messages m
@@ -204,7 +240,7 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
         record_change(&tx, "sms_message", id)?;
     }
     tx.commit()?;
-    Ok(due.len())
+    Ok(started)
 }
 
 /// Re-counts a message's deliveries; closes it when none is left to send.

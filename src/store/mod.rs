@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE forum_posts ADD COLUMN platform_id TEXT;
      ALTER TABLE outbox ADD COLUMN answered_at TEXT;
      ALTER TABLE applied_ops ADD COLUMN received_at TEXT;
+     CREATE TABLE sms_suppressions (phone_e164 TEXT PRIMARY KEY, at TEXT NOT NULL, reason TEXT);
      DROP INDEX applied_ops_by_device;
      CREATE INDEX applied_ops_by_device ON applied_ops (device, seq);",
 ];

@@ -239,6 +239,17 @@ impl HubBackend for SqliteHub {
                 phone_e164: phone.clone(),
                 reason: Some(format!("SMS: {}", crate::text::inline(text.trim()))),
             };
+            // Remembered whether or not the number is a contact yet: an
+            // import or an add of it later starts opted out.
+            tx.execute(
+                "INSERT INTO sms_suppressions (phone_e164, at, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (phone_e164) DO NOTHING",
+                rusqlite::params![
+                    phone,
+                    crate::time::now(),
+                    format!("SMS: {}", crate::text::inline(text.trim()))
+                ],
+            )?;
             let done = match crate::ops::apply(&tx, &super::ingest::system_actor(), &op) {
                 Ok(_) => true,
                 Err(crate::ops::OpError::NotFound { .. }) => false,
