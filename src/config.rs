@@ -119,7 +119,7 @@ impl Config {
         }
         let out = toml::to_string(&table).map_err(|e| fail(&e))?;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+            crate::store::create_private_dir(dir).map_err(|e| fail(&e))?;
         }
         let tmp = path.with_extension("toml.new");
         crate::store::write_private(&tmp, out.as_bytes()).map_err(|e| fail(&e))?;

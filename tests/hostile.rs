@@ -380,3 +380,65 @@ fn names_and_numbers_from_the_command_line_are_checked() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Databases, their journals, logs and secrets are the owner's only.
+#[cfg(unix)]
+#[test]
+fn files_are_created_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let demo = dir.path().join("data").join("demo");
+    civitac::demo::build(&demo, &options(0.05, 3)).expect("demo");
+    assert_eq!(mode(&demo), 0o700, "a directory civitac made");
+    for name in ["hub.db", "replica.db"] {
+        let db = demo.join(name);
+        let store = civitac::store::Store::open(&db).expect("open");
+        store.set_state("probe", "1").expect("write");
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            assert_eq!(mode(Path::new(&p)), 0o600, "{name}{suffix}");
+        }
+    }
+    // The log, and the hub's callback key (outside the database).
+    let out = civitac(&demo.join("replica.db"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .arg("whoami")
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let log = walk(dir.path())
+        .into_iter()
+        .find(|p| p.ends_with("civitac.log"))
+        .expect("a log");
+    assert_eq!(mode(&log), 0o600);
+    let hub = demo.join("hub.db");
+    let _backend =
+        civitac::sync::backend::SqliteHub::open(&hub, demo.join("files"), 3).expect("hub");
+    assert_eq!(mode(&civitac::sync::backend::sms_key_path(&hub)), 0o600);
+    assert_eq!(
+        open(&hub).state("sms_callback_key").expect("state"),
+        None,
+        "the key is not in the database"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -222,7 +222,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
                 return None;
             }
         };
-        let key = crate::sync::backend::sms_key(&conn).ok()?;
+        let key = crate::sync::backend::sms_key(&db, &conn).ok()?;
         let base = public
             .clone()
             .unwrap_or_else(|| format!("{scheme}://{addr}"));

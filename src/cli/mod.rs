@@ -246,12 +246,18 @@ fn quiet_on_closed_pipe() {
 /// Logs go to a file in the data directory, never to the terminal.
 fn init_logging(paths: Option<&Paths>) -> Option<()> {
     let dir = paths?.log_dir();
-    std::fs::create_dir_all(&dir).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("civitac.log"))
-        .ok()?;
+    crate::store::create_private_dir(&dir).ok()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let path = dir.join("civitac.log");
+    let file = options.open(&path).ok()?;
+    // A log written by an older civitac may be world-readable.
+    crate::store::restrict(&path).ok()?;
     tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)

@@ -131,7 +131,7 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         let path = path.to_owned();
         move |source| DemoError::Io { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    crate::store::create_private_dir(dir).map_err(io(dir))?;
     let hub_path = dir.join("hub.db");
     let replica_path = dir.join("replica.db");
     for p in [&hub_path, &replica_path] {

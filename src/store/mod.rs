@@ -181,7 +181,7 @@ impl Store {
             return Err(StoreError::Exists(path.to_owned()));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            create_private_dir(dir).map_err(|source| StoreError::Io {
                 path: dir.to_owned(),
                 source,
             })?;
@@ -212,6 +212,9 @@ impl Store {
             store.migrate()?;
             store.set_state("side", side.as_str())?;
         }
+        // Readable by its owner only: a replica holds names, numbers and the
+        // moderation history (SQLite gives its -wal and -shm the same mode).
+        restrict(&building).map_err(io)?;
         std::fs::rename(&building, path).map_err(io)?;
         let store = Store::open(path)?;
         store.sql(|c| c.pragma_update(None, "journal_mode", "WAL"))?;
@@ -400,6 +403,24 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// Creates a directory (and its parents) that only its owner can enter; an
+/// existing directory is left as it is (it may be shared on purpose).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }
 
 /// Makes an existing file readable by its owner only (Unix; elsewhere a no-op).

@@ -96,13 +96,44 @@ pub struct SqliteHub {
     sms_key: String,
 }
 
-/// The hub's secret for gateway callbacks, made once and kept in `sync_state`.
-pub fn sms_key(conn: &Connection) -> rusqlite::Result<String> {
-    if let Some(k) = crate::store::state(conn, "sms_callback_key")? {
-        return Ok(k);
+/// Where the hub keeps its secret for gateway callbacks: a 0600 file beside
+/// its database (`hub.db.sms-key`), never inside it, where anyone who can
+/// read the database (a backup, a support copy) could forge delivery reports
+/// and STOPs.
+pub fn sms_key_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".sms-key");
+    PathBuf::from(p)
+}
+
+/// The hub's secret for gateway callbacks, made once. A key an older civitac
+/// kept in `sync_state` moves to the file and leaves the database.
+pub fn sms_key(db: &Path, conn: &Connection) -> Result<String, StoreError> {
+    let path = sms_key_path(db);
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    let sqlite = |source| StoreError::Sqlite {
+        path: db.to_owned(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(k) if !k.trim().is_empty() => {
+            crate::store::restrict(&path).map_err(io)?;
+            return Ok(k.trim().to_owned());
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
     }
-    let key = super::tokens::random_hex(24);
-    crate::store::set_state(conn, "sms_callback_key", &key)?;
+    let key = match crate::store::state(conn, "sms_callback_key").map_err(sqlite)? {
+        Some(k) => k,
+        None => super::tokens::random_hex(24),
+    };
+    crate::store::write_private(&path, key.as_bytes()).map_err(io)?;
+    conn.execute("DELETE FROM sync_state WHERE key = 'sms_callback_key'", [])
+        .map_err(sqlite)?;
     Ok(key)
 }
 
@@ -128,10 +159,7 @@ impl SqliteHub {
             Ok(conn)
         };
         let writer = open()?;
-        let key = sms_key(&writer).map_err(|source| StoreError::Sqlite {
-            path: db.to_owned(),
-            source,
-        })?;
+        let key = sms_key(db, &writer)?;
         super::backup::ensure_epoch(&writer).map_err(|source| StoreError::Sqlite {
             path: db.to_owned(),
             source,

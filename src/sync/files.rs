@@ -85,7 +85,7 @@ pub fn fetch(
     if done.is_file() {
         return Ok(done);
     }
-    std::fs::create_dir_all(cache).map_err(io(cache))?;
+    crate::store::create_private_dir(cache).map_err(io(cache))?;
     let part = cache.join(format!("{sha256}.part"));
     let offset = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     let mut out = std::fs::OpenOptions::new()
