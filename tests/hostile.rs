@@ -442,3 +442,108 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+fn group_name(db: &Path) -> String {
+    open(db)
+        .conn()
+        .query_row(
+            "SELECT name FROM sms_groups ORDER BY name LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("group")
+}
+
+#[test]
+fn an_unbalanced_quote_costs_its_line_only() {
+    let (dir, db) = small_demo();
+    let group = group_name(&db);
+    let mut text = String::from("nom,telephone\n\"Awa Kaboré,70 00 00 01\n");
+    for i in 0..999 {
+        text.push_str(&format!("Contact {i},70{:06}\n", 100_000 + i));
+    }
+    let file = dir.path().join("quotes.csv");
+    std::fs::write(&file, text).expect("write");
+    let out = civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&file)
+        .args(["--group", &group])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("quotes.csv:2: unbalanced quote"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("999 contacts added"), "{stdout}{stderr}");
+    // A thousand bad lines are a screenful, not a thousand lines.
+    let bad: String = (0..1000).map(|i| format!("x{i},123\n")).collect();
+    std::fs::write(&file, format!("nom,telephone\n{bad}")).expect("write");
+    let out = civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&file)
+        .args(["--group", &group])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.lines().count() <= 52,
+        "{} lines",
+        stderr.lines().count()
+    );
+    assert!(stderr.contains("950 more"), "{stderr}");
+}
+
+#[test]
+fn an_encoding_is_read_as_said_or_refused_never_guessed_silently() {
+    let (dir, db) = small_demo();
+    let group = group_name(&db);
+    // Windows-1252 throughout: read so, and said.
+    let mut latin = b"nom;telephone\n".to_vec();
+    latin.extend_from_slice(b"Jos\xe9 Ou\xe9draogo;70 00 00 42\n");
+    let file = dir.path().join("latin.csv");
+    std::fs::write(&file, &latin).expect("write");
+    let out = civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&file)
+        .args(["--group", &group])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Windows-1252"));
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM sms_contacts WHERE name = 'José Ouédraogo'"
+        ),
+        1
+    );
+    // UTF-8 with one bad byte: both readings plausible, so refused.
+    let mut mixed = "nom;telephone\nAminata Ouédraogo;70 00 00 43\n"
+        .as_bytes()
+        .to_vec();
+    mixed.extend_from_slice(b"Bad\xff;70 00 00 44\n");
+    std::fs::write(&file, &mixed).expect("write");
+    let out = civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&file)
+        .args(["--group", &group])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("latin.csv:3: not UTF-8"));
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM sms_contacts WHERE name LIKE 'Aminata Ou%draogo' AND phone_e164 = '+22670000043'"
+        ),
+        0,
+        "nothing imported"
+    );
+}

@@ -79,14 +79,32 @@ pub struct Parsed {
     pub duplicates: Vec<(usize, usize)>,
 }
 
-pub fn parse(text: &str, region: phonenumber::country::Id, lang: Lang) -> Result<Parsed, String> {
-    let header = text.lines().next().unwrap_or("");
+/// One physical line as one CSV record. A contact list never needs a field
+/// that spans lines, so a quote left open is that line's mistake, reported,
+/// and never swallows the lines after it.
+fn record_of(line: &str, delimiter: u8) -> Result<csv::StringRecord, String> {
+    if line.matches('"').count() % 2 == 1 {
+        return Err("unbalanced quote (\")".into());
+    }
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(separator(header))
+        .delimiter(delimiter)
+        .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+        .from_reader(line.as_bytes());
+    match reader.records().next() {
+        Some(Ok(r)) => Ok(r),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Ok(csv::StringRecord::new()),
+    }
+}
+
+pub fn parse(text: &str, region: phonenumber::country::Id, lang: Lang) -> Result<Parsed, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("");
+    let delimiter = separator(header);
+    let headers = record_of(header, delimiter).map_err(|e| format!("line 1: {e}"))?;
     let columns: HashMap<&str, usize> = headers
         .iter()
         .enumerate()
@@ -102,16 +120,15 @@ pub fn parse(text: &str, region: phonenumber::country::Id, lang: Lang) -> Result
     };
     let mut out = Parsed::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
+    for (i, text_line) in lines.enumerate() {
+        let line = i + 2;
+        let record = match record_of(text_line, delimiter) {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                out.rejected.push((line, e.to_string()));
+                out.rejected.push((line, e));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line() as usize);
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -149,21 +166,73 @@ pub fn parse(text: &str, region: phonenumber::country::Id, lang: Lang) -> Result
     Ok(out)
 }
 
-fn read(file: &Path) -> Result<String, Failure> {
+/// Windows-1252's characters for bytes 0x80–0x9F (Latin-1 has controls there).
+const CP1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+/// How a file's bytes were read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    /// No valid UTF-8 sequence beyond ASCII anywhere: a spreadsheet's
+    /// Windows export, read as Windows-1252 (said so to the person).
+    Windows1252,
+}
+
+/// Decodes a contacts file: UTF-8, or Windows-1252 when nothing in it reads as
+/// UTF-8. A file that is UTF-8 in places and not in others could be read
+/// either way: refused, naming the first bad line, rather than guessed.
+pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => return Ok((t.to_owned(), Encoding::Utf8)),
+        Err(e) => {
+            let valid_multibyte = String::from_utf8_lossy(bytes)
+                .chars()
+                .any(|c| !c.is_ascii() && c != char::REPLACEMENT_CHARACTER);
+            if valid_multibyte {
+                let line = bytes[..e.valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1;
+                return Err(format!(
+                    "{line}: not UTF-8, though other lines are: re-save the file as UTF-8 (nothing was imported)"
+                ));
+            }
+        }
+    }
+    let text = bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect();
+    Ok((text, Encoding::Windows1252))
+}
+
+fn read(file: &Path, lang: Lang) -> Result<String, Failure> {
     use std::io::Read;
     let name = file.display().to_string();
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     if name == "-" {
         std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| Failure::new(format!("-: {e}")))?;
     } else {
-        let bytes = std::fs::read(file).map_err(|e| Failure::new(format!("{name}: {e}")))?;
-        // Spreadsheets exported on Windows are often Latin-1.
-        text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => e.into_bytes().iter().map(|&b| char::from(b)).collect(),
-        };
+        bytes = std::fs::read(file).map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    }
+    let (text, encoding) = decode(&bytes).map_err(|e| Failure::new(format!("{name}:{e}")))?;
+    if encoding == Encoding::Windows1252 {
+        eprintln!(
+            "{name}: {}",
+            lang.pick(
+                "pas en UTF-8 : lu comme Windows-1252 (export Excel Windows) ; vérifiez les accents ci-dessous",
+                "not UTF-8: read as Windows-1252 (a Windows spreadsheet export); check the accents below",
+            )
+        );
     }
     Ok(text)
 }
@@ -179,7 +248,7 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
         ))
     })?;
     let name = args.file.display().to_string();
-    let text = read(&args.file)?;
+    let text = read(&args.file, lang)?;
     let parsed = parse(&text, region, lang).map_err(|e| Failure::new(format!("{name}: {e}")))?;
     let mut store = ctx.open()?;
     let actor = store.owner()?.ok_or_else(|| {
@@ -207,14 +276,15 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
             )
         ))
     })?;
+    let mut complaints = super::Complaints::new();
     for (line, why) in &parsed.rejected {
-        eprintln!("{name}:{line}: {}", crate::text::inline(why));
+        complaints.say(&format!("{name}:{line}: {why}"));
     }
     for (line, first) in &parsed.duplicates {
-        eprintln!(
+        complaints.say(&format!(
             "{name}:{line}: {} {first}",
             lang.pick("même numéro que la ligne", "same number as line")
-        );
+        ));
     }
     let mut added = 0;
     let mut refused = 0;
@@ -234,16 +304,37 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
                         .map_err(|e| Failure::new(e.to_string()))?;
                     added += 1;
                 }
+                Err(e @ (crate::ops::OpError::NoTransaction | crate::ops::OpError::Sqlite(_)))
+                    if !matches!(&e, crate::ops::OpError::Sqlite(s)
+                        if s.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)) =>
+                {
+                    // The database failed (full, read-only): stop, keep nothing.
+                    drop(tx);
+                    complaints.finish(lang);
+                    return Err(Failure::new(format!(
+                        "{}: {} ; {}",
+                        store.path().display(),
+                        e.message(lang),
+                        lang.pick("rien n'a été importé", "nothing was imported")
+                    )));
+                }
                 Err(e) => {
                     tx.execute_batch("ROLLBACK TO line; RELEASE line")
                         .map_err(|e| Failure::new(e.to_string()))?;
-                    eprintln!("{name}:{line}: {}", e.message(lang));
+                    complaints.say(&format!("{name}:{line}: {}", e.message(lang)));
                     refused += 1;
                 }
             }
         }
-        tx.commit().map_err(|e| Failure::new(e.to_string()))?;
+        tx.commit().map_err(|e| {
+            Failure::new(format!(
+                "{}: {e}; {}",
+                store.path().display(),
+                lang.pick("rien n'a été importé", "nothing was imported")
+            ))
+        })?;
     }
+    complaints.finish(lang);
     let rejected = parsed.rejected.len() + refused;
     println!(
         "{}",

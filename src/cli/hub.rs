@@ -489,10 +489,12 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             };
             let report = ingest::ingest(store.conn_mut(), input, auto_hide)
                 .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
+            // A bad line may quote platform content: never raw to a terminal.
+            let mut complaints = super::Complaints::new();
             for (line, why) in &report.bad {
-                // A bad line may quote platform content: never raw to a terminal.
-                eprintln!("{name}:{line}: {}", crate::text::inline(why));
+                complaints.say(&format!("{name}:{line}: {why}"));
             }
+            complaints.finish(lang);
             let r = &report;
             println!(
                 "{}",

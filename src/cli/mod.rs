@@ -118,6 +118,51 @@ impl From<StoreError> for Failure {
 
 pub type CmdResult = Result<ExitCode, Failure>;
 
+/// Per-record complaints on standard error (a bad line, a refused id): the
+/// first ones in full, then a count, so one mistake repeated over a file of
+/// 20,000 lines is a screenful, not 20,000 lines. Every line terminal-safe.
+pub struct Complaints {
+    shown: usize,
+    more: usize,
+}
+
+impl Complaints {
+    /// How many are printed before the rest are only counted.
+    pub const LIMIT: usize = 50;
+
+    pub fn new() -> Complaints {
+        Complaints { shown: 0, more: 0 }
+    }
+
+    pub fn say(&mut self, line: &str) {
+        if self.shown < Self::LIMIT {
+            eprintln!("{}", crate::text::truncate(&crate::text::inline(line), 300));
+            self.shown += 1;
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The count of those not shown, if any.
+    pub fn finish(self, lang: Lang) {
+        if self.more > 0 {
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::Fr => format!("… et {} autres, non affichées", self.more),
+                    Lang::En => format!("… and {} more, not shown", self.more),
+                }
+            );
+        }
+    }
+}
+
+impl Default for Complaints {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// What every command knows: the language and where the replica is.
 pub struct Ctx {
     pub lang: Lang,
