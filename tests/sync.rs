@@ -387,6 +387,24 @@ fn malformed_truncated_and_oversize_bodies_get_clear_json_errors() {
     let hub = HubProcess::start(&db, &["--max-body-mib", "1"]);
     let token = issue(&db, "test.awa", "moderator", "laptop-a");
 
+    // Errors made by layers or before routing have the JSON shape too.
+    let long = format!(
+        "GET /v1/pull?since={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    let (status, body) = raw(&hub.url, long.as_bytes());
+    assert_eq!(status, 414);
+    assert!(body.contains("\"uri_too_long\""), "{body}");
+    let (status, body) = post_raw(
+        &hub.url,
+        "/v1/push",
+        &token,
+        "Content-Encoding: br\r\n",
+        b"abc",
+    );
+    assert_eq!(status, 415);
+    assert!(body.contains("\"error\""), "{body}");
+
     let (status, body) = post_raw(
         &hub.url,
         "/v1/push",
@@ -440,20 +458,67 @@ fn malformed_truncated_and_oversize_bodies_get_clear_json_errors() {
 }
 
 #[test]
-fn failed_authentication_is_rate_limited_per_address() {
+fn failed_authentication_is_rate_limited_per_credential_never_refusing_a_valid_token() {
     let dir = tempfile::tempdir().expect("dir");
     let db = demo_hub(dir.path());
-    let hub = HubProcess::start(&db, &[]);
-    let mut statuses = Vec::new();
-    for i in 0..12 {
-        let (status, _) = raw(
+    let valid = issue(&db, "test.awa", "moderator", "laptop-a");
+    let hub = HubProcess::start(&db, &["--trusted-proxy", "127.0.0.1"]);
+    let whoami = |token: &str, client: &str| {
+        raw(
             &hub.url,
-            format!("GET /v1/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer cvt_guess{i}\r\nConnection: close\r\n\r\n").as_bytes(),
-        );
-        statuses.push(status);
-    }
+            format!("GET /v1/whoami HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nX-Forwarded-For: {client}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .0
+    };
+    // One person behind the office NAT keeps typing a wrong token.
+    let statuses: Vec<u16> = (0..12)
+        .map(|_| whoami("cvt_typo_typo_typo", "203.0.113.5"))
+        .collect();
     assert_eq!(&statuses[..10], &[401; 10]);
     assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    // Their colleagues, same address, valid tokens: served.
+    assert_eq!(whoami(&valid, "203.0.113.5"), 200);
+    // Another client behind the same proxy is not that person.
+    assert_eq!(whoami("cvt_typo_typo_typo", "198.51.100.7"), 401);
+    // Guessing with ever new tokens trips the address's own budget.
+    let guesses: Vec<u16> = (0..105)
+        .map(|i| whoami(&format!("cvt_guess_{i:05}"), "192.0.2.9"))
+        .collect();
+    assert!(guesses.ends_with(&[429, 429]), "{:?}", &guesses[95..]);
+    assert_eq!(
+        whoami(&valid, "192.0.2.9"),
+        200,
+        "a valid token is always served"
+    );
+}
+
+/// Idle connections from one address never take the hub's descriptors: over
+/// the per-address cap, a connection is closed at once.
+#[test]
+fn connections_are_capped_per_address() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &["--max-per-address", "4"]);
+    let addr = hub.url.trim_start_matches("http://").to_owned();
+    let idle: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(&addr).expect("connect"))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut extra = TcpStream::connect(&addr).expect("connect");
+    extra
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = extra.read_to_end(&mut answer);
+    assert!(answer.is_empty(), "over the cap: closed without an answer");
+    drop(idle);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, _) = raw(
+        &hub.url,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
 }
 
 #[test]

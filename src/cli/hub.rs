@@ -86,6 +86,16 @@ pub struct ServeArgs {
     /// Most SMS handed to the gateway per second.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub sms_rate: u32,
+    /// Most open connections at once (default: what the file limit allows).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Most open connections from one address (an office NAT shares one).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_per_address: usize,
+    /// A reverse proxy in front of the hub (repeatable): its X-Forwarded-For
+    /// names the client, for rate limits and logs.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,7 +123,7 @@ pub enum HubCmd {
         sms_approval_threshold: Option<u32>,
     },
     /// Serve replicas and the platform over HTTP(S) until SIGTERM or ctrl-c.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Device tokens (the hub database is `--db PATH`, created if missing).
     #[command(subcommand)]
     Token(TokenCmd),
@@ -193,9 +203,16 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         crate::sync::backup::ServeLock::acquire(&db).map_err(|e| Failure::new(e.to_string()))?;
     let backend = crate::sync::backend::SqliteHub::open(&db, files, args.auto_hide)
         .map_err(|e| Failure::new(e.message(ctx.lang)))?;
+    let defaults = crate::sync::server::Limits::default();
     let limits = crate::sync::server::Limits {
         max_body: args.max_body_mib.max(1) * 1024 * 1024,
-        ..Default::default()
+        max_connections: args
+            .max_connections
+            .unwrap_or(defaults.max_connections)
+            .max(1),
+        max_per_address: args.max_per_address.max(1),
+        trusted_proxies: args.trusted_proxies.clone(),
+        ..defaults
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut sender: Option<std::thread::JoinHandle<()>> = None;
@@ -278,7 +295,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
 pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
-        HubCmd::Serve(args) => serve(ctx, args),
+        HubCmd::Serve(args) => serve(ctx, *args),
         HubCmd::Settings {
             sms_approval_threshold,
         } => {

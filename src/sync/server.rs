@@ -50,6 +50,13 @@ pub struct Limits {
     pub auth_window: Duration,
     /// Most rows in one pull page.
     pub max_pull: usize,
+    /// Open connections at once, all addresses together (kept below the
+    /// process's file limit, so the hub can always accept and answer).
+    pub max_connections: usize,
+    /// Open connections from one address (an office behind one NAT shares it).
+    pub max_per_address: usize,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Limits {
@@ -60,7 +67,134 @@ impl Default for Limits {
             auth_failures: 10,
             auth_window: Duration::from_secs(60),
             max_pull: 5_000,
+            max_connections: connection_budget(),
+            max_per_address: 64,
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+/// Connections the process can hold: its file limit (raised to the hard
+/// limit first) less what the databases, logs and files need.
+fn connection_budget() -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit read and write the struct we own.
+        let files = unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+                if limit.rlim_cur < limit.rlim_max {
+                    let raised = libc::rlimit {
+                        rlim_cur: limit.rlim_max.min(65_536),
+                        rlim_max: limit.rlim_max,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                        limit = raised;
+                    }
+                }
+                limit.rlim_cur as usize
+            } else {
+                1024
+            }
+        };
+        files.saturating_sub(128).clamp(64, 16_384)
+    }
+    #[cfg(not(unix))]
+    {
+        4_096
+    }
+}
+
+/// Open connections, in total and per address. A connection holds a
+/// `Slot`; dropping it (the connection ends) frees the place.
+#[derive(Default)]
+struct Connections {
+    by_address: Mutex<HashMap<IpAddr, usize>>,
+    total: std::sync::atomic::AtomicUsize,
+}
+
+struct Slot {
+    conns: Arc<Connections>,
+    ip: Option<IpAddr>,
+}
+
+impl Connections {
+    /// A place for a new connection from `ip`, or `None` if it is over a cap.
+    /// A trusted proxy carries many clients: no per-address cap for it.
+    fn admit(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Option<Slot> {
+        use std::sync::atomic::Ordering;
+        if self.total.load(Ordering::Relaxed) >= limits.max_connections {
+            return None;
+        }
+        let trusted = limits.trusted_proxies.contains(&ip);
+        if !trusted {
+            let mut map = self
+                .by_address
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let n = map.entry(ip).or_insert(0);
+            if *n >= limits.max_per_address {
+                return None;
+            }
+            *n += 1;
+        }
+        self.total.fetch_add(1, Ordering::Relaxed);
+        Some(Slot {
+            conns: self.clone(),
+            ip: (!trusted).then_some(ip),
+        })
+    }
+
+    fn total(&self) -> usize {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.conns
+            .total
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(ip) = self.ip {
+            let mut map = self
+                .conns
+                .by_address
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(n) = map.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
+/// The client's address: the TCP peer, or for a trusted proxy the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+fn client_address(
+    peer: SocketAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpAddr],
+) -> SocketAddr {
+    if !trusted.contains(&peer.ip()) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter_map(|a| a.parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    match forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)) {
+        Some(ip) => SocketAddr::new(ip, 0),
+        None => peer,
     }
 }
 
@@ -137,48 +271,85 @@ impl From<BackendError> for ApiError {
     }
 }
 
-/// Counts failed authentications per address over a sliding window.
+/// Counts failed authentications over a window, per address *and* token
+/// (its first characters), and per address overall with more room. Only
+/// failures are ever refused: a valid token is always served, so ten typos
+/// by one person behind an office NAT never lock their colleagues out.
 struct AuthLimiter {
-    failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    failures: Mutex<HashMap<(IpAddr, String), (Instant, u32)>>,
+    per_address: Mutex<HashMap<IpAddr, (Instant, u32)>>,
     max: u32,
     window: Duration,
+}
+
+/// Failures from one address, all tokens together, before it is slowed down.
+const ADDRESS_FACTOR: u32 = 10;
+
+/// What identifies "the same credential" between failures.
+fn credential_key(token: &str) -> String {
+    token.chars().take(12).collect()
 }
 
 impl AuthLimiter {
     fn new(max: u32, window: Duration) -> AuthLimiter {
         AuthLimiter {
             failures: Mutex::new(HashMap::new()),
+            per_address: Mutex::new(HashMap::new()),
             max,
             window,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (Instant, u32)>> {
-        self.failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// How long this address must wait, if it is locked out.
-    fn blocked(&self, ip: IpAddr) -> Option<Duration> {
-        let map = self.lock();
-        let (since, count) = map.get(&ip)?;
+    fn count<K: std::hash::Hash + Eq>(
+        map: &Mutex<HashMap<K, (Instant, u32)>>,
+        key: &K,
+        max: u32,
+        window: Duration,
+    ) -> Option<Duration> {
+        let map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (since, count) = map.get(key)?;
         let elapsed = since.elapsed();
-        (*count >= self.max && elapsed < self.window).then(|| self.window - elapsed)
+        (*count >= max && elapsed < window).then(|| window - elapsed)
     }
 
-    fn failed(&self, ip: IpAddr) {
-        let mut map = self.lock();
+    fn bump<K: std::hash::Hash + Eq>(
+        map: &Mutex<HashMap<K, (Instant, u32)>>,
+        key: K,
+        window: Duration,
+    ) {
+        let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = Instant::now();
         if map.len() > 100_000 {
-            let window = self.window;
             map.retain(|_, (since, _)| now.duration_since(*since) < window);
         }
-        let entry = map.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
+        let entry = map.entry(key).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
         entry.1 += 1;
+    }
+
+    /// How long a failing credential from this address must wait, if it must.
+    fn blocked(&self, ip: IpAddr, credential: &str) -> Option<Duration> {
+        Self::count(
+            &self.failures,
+            &(ip, credential.to_owned()),
+            self.max,
+            self.window,
+        )
+        .or_else(|| {
+            Self::count(
+                &self.per_address,
+                &ip,
+                self.max.saturating_mul(ADDRESS_FACTOR),
+                self.window,
+            )
+        })
+    }
+
+    fn failed(&self, ip: IpAddr, credential: &str) {
+        Self::bump(&self.failures, (ip, credential.to_owned()), self.window);
+        Self::bump(&self.per_address, ip, self.window);
     }
 }
 
@@ -198,18 +369,21 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Refuses an address that failed to authenticate too often lately.
-fn locked_out(state: &AppState, peer: IpAddr) -> Result<(), ApiError> {
-    match state.limiter.blocked(peer) {
-        None => Ok(()),
+/// A failed authentication: counted, and answered 429 once this credential
+/// (or this address overall) failed too often lately, else `refusal`.
+fn failure(state: &AppState, peer: IpAddr, credential: &str, refusal: ApiError) -> ApiError {
+    let blocked = state.limiter.blocked(peer, credential);
+    state.limiter.failed(peer, credential);
+    match blocked {
+        None => refusal,
         Some(wait) => {
             let mut err = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                "too many failed authentications from this address; wait and try again",
+                "too many failed authentications; wait and try again",
             );
             err.retry_after = Some(wait.as_secs().max(1));
-            Err(err)
+            err
         }
     }
 }
@@ -219,7 +393,6 @@ async fn authenticate(
     headers: &HeaderMap,
     peer: IpAddr,
 ) -> Result<Principal, ApiError> {
-    locked_out(state, peer)?;
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -228,21 +401,23 @@ async fn authenticate(
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
     let Some(token) = token else {
-        state.limiter.failed(peer);
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "an Authorization: Bearer token is required",
+        return Err(failure(
+            state,
+            peer,
+            "",
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "an Authorization: Bearer token is required",
+            ),
         ));
     };
+    let credential = credential_key(&token);
     let backend = state.backend.clone();
-    let result = blocking(move || backend.authenticate(&token)).await;
-    if let Err(e) = &result
-        && e.status == StatusCode::UNAUTHORIZED
-    {
-        state.limiter.failed(peer);
+    match blocking(move || backend.authenticate(&token)).await {
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(failure(state, peer, &credential, e)),
+        other => other,
     }
-    result
 }
 
 async fn device(
@@ -516,7 +691,6 @@ struct DlrParams {
 }
 
 fn check_sms_key(state: &AppState, key: &str, peer: IpAddr) -> Result<(), ApiError> {
-    locked_out(state, peer)?;
     let want = state.backend.sms_key().as_bytes();
     let same = want.len() == key.len()
         && want
@@ -527,11 +701,11 @@ fn check_sms_key(state: &AppState, key: &str, peer: IpAddr) -> Result<(), ApiErr
     if same {
         Ok(())
     } else {
-        state.limiter.failed(peer);
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "bad callback key",
+        Err(failure(
+            state,
+            peer,
+            "sms-callback",
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "bad callback key"),
         ))
     }
 }
@@ -582,6 +756,141 @@ async fn method_not_allowed() -> ApiError {
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// Every error the hub answers has the JSON shape, including those made by
+/// layers (415 for an unknown Content-Encoding, 408, 413): an empty error
+/// body gets `{"error":{"code","message"}}`.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let empty = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0")
+        || !response.headers().contains_key(header::CONTENT_TYPE);
+    if !(status.is_client_error() || status.is_server_error()) || !empty {
+        return response;
+    }
+    let code = match status.as_u16() {
+        408 => "timeout",
+        413 => "too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_encoding",
+        429 => "rate_limited",
+        s if s >= 500 => "unavailable",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_owned();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = json!({"error": {"code": code, "message": message}});
+    let mut fresh = (status, axum::Json(body)).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fresh
+}
+
+/// The first request line of a connection, read before hyper sees it: one
+/// longer than `MAX_REQUEST_LINE` is answered with the JSON error shape
+/// (hyper's own 414 has an empty body) and the connection closed.
+const MAX_REQUEST_LINE: usize = 8 * 1024;
+
+async fn first_line_ok<S>(stream: &mut S) -> std::io::Result<Option<Vec<u8>>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    let mut seen = Vec::with_capacity(1024);
+    let mut buf = [0u8; 2048];
+    loop {
+        if seen.windows(2).any(|w| w == b"\r\n") || seen.contains(&b'\n') {
+            return Ok(Some(seen));
+        }
+        if seen.len() > MAX_REQUEST_LINE {
+            let body = br#"{"error":{"code":"uri_too_long","message":"URI Too Long"}}"#;
+            let head = format!(
+                "HTTP/1.1 414 URI Too Long\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body).await?;
+            stream.flush().await?;
+            return Ok(None);
+        }
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(Some(seen));
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A stream that gives back bytes already read before reading on.
+struct Rewind<S> {
+    prefix: Vec<u8>,
+    at: usize,
+    inner: S,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Rewind<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.at < self.prefix.len() {
+            let n = (self.prefix.len() - self.at).min(buf.remaining());
+            let at = self.at;
+            buf.put_slice(&self.prefix[at..at + n]);
+            self.at += n;
+            return std::task::Poll::Ready(Ok(()));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Rewind<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Reads the first request line (within `limit`), answers an oversize one,
+/// and hands back a stream that replays what was read.
+async fn checked<S>(mut stream: S, limit: Duration) -> Option<Rewind<S>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(limit, first_line_ok(&mut stream)).await {
+        Ok(Ok(Some(prefix))) => Some(Rewind {
+            prefix,
+            at: 0,
+            inner: stream,
+        }),
+        _ => None,
+    }
 }
 
 /// One line per request: who, what, how it ended, how long it took.
@@ -641,6 +950,7 @@ fn router(backend: Arc<dyn HubBackend>, limits: Limits) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -687,7 +997,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
-    let app = router(backend, limits);
+    let trusted = limits.trusted_proxies.clone();
+    let conns = Arc::new(Connections::default());
+    let app = router(backend, limits.clone());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -703,22 +1015,41 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Over a cap: closed at once, so one address (or a flood) can never
+        // take every descriptor and starve the others.
+        let Some(slot) = conns.admit(peer.ip(), &limits) else {
+            tracing::info!(%peer, total = conns.total(), "connection refused: over the connection cap");
+            drop(tcp);
+            continue;
+        };
+        // Under pressure, a connection that sends nothing is let go early.
+        let idle_limit = if conns.total() * 4 > limits.max_connections * 3 {
+            Duration::from_secs(3)
+        } else {
+            Duration::from_secs(30)
+        };
         let _ = tcp.set_nodelay(true);
         let app = app.clone();
         let tls = tls.clone();
         let watcher = graceful.watcher();
+        let trusted = trusted.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(Peer(peer));
+                    let client = client_address(peer, request.headers(), &trusted);
+                    request.extensions_mut().insert(Peer(client));
                     app.clone().oneshot(request.map(Body::new))
                 },
             );
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30));
+                .header_read_timeout(idle_limit);
             let result = match tls {
                 None => {
+                    let Some(tcp) = checked(tcp, idle_limit).await else {
+                        return;
+                    };
                     let conn = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), service);
                     watcher.watch(conn).await
                 }
@@ -735,6 +1066,9 @@ pub async fn serve(
                             tracing::info!(%peer, "TLS handshake timed out");
                             return;
                         }
+                    };
+                    let Some(stream) = checked(stream, idle_limit).await else {
+                        return;
                     };
                     let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                     watcher.watch(conn).await
@@ -879,16 +1213,64 @@ mod tests {
     }
 
     #[test]
-    fn failed_authentications_lock_an_address_out_for_the_window() {
+    fn failures_are_counted_per_credential_and_address() {
         let limiter = AuthLimiter::new(3, Duration::from_secs(60));
         let a: IpAddr = [127, 0, 0, 1].into();
         let b: IpAddr = [127, 0, 0, 2].into();
-        for _ in 0..2 {
-            limiter.failed(a);
+        for _ in 0..3 {
+            limiter.failed(a, "civ_typo");
         }
-        assert!(limiter.blocked(a).is_none());
-        limiter.failed(a);
-        assert!(limiter.blocked(a).is_some());
-        assert!(limiter.blocked(b).is_none(), "per address");
+        assert!(limiter.blocked(a, "civ_typo").is_some());
+        assert!(
+            limiter.blocked(a, "civ_other").is_none(),
+            "a colleague's token"
+        );
+        assert!(limiter.blocked(b, "civ_typo").is_none(), "per address");
+        // Guessing with ever new tokens trips the address's own budget.
+        for i in 0..30 {
+            limiter.failed(b, &format!("civ_{i}"));
+        }
+        assert!(limiter.blocked(b, "civ_new").is_some());
+    }
+
+    #[test]
+    fn connections_are_capped_per_address_and_in_total() {
+        let limits = Limits {
+            max_connections: 3,
+            max_per_address: 2,
+            trusted_proxies: vec![[10, 0, 0, 1].into()],
+            ..Limits::default()
+        };
+        let conns = Arc::new(Connections::default());
+        let a: IpAddr = [127, 0, 0, 1].into();
+        let b: IpAddr = [127, 0, 0, 2].into();
+        let one = conns.admit(a, &limits).expect("first");
+        let _two = conns.admit(a, &limits).expect("second");
+        assert!(conns.admit(a, &limits).is_none(), "per address");
+        let _three = conns.admit(b, &limits).expect("another address");
+        assert!(conns.admit(b, &limits).is_none(), "in total");
+        drop(one);
+        assert!(conns.admit(b, &limits).is_some(), "a place freed");
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client() {
+        let proxy: SocketAddr = "10.0.0.1:5000".parse().expect("addr");
+        let other: SocketAddr = "192.0.2.7:5000".parse().expect("addr");
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 198.51.100.4"),
+        );
+        let trusted: Vec<IpAddr> = vec![proxy.ip()];
+        assert_eq!(
+            client_address(proxy, &headers, &trusted).ip(),
+            "198.51.100.4".parse::<IpAddr>().expect("ip")
+        );
+        assert_eq!(
+            client_address(other, &headers, &trusted),
+            other,
+            "untrusted: ignored"
+        );
     }
 }
