@@ -547,3 +547,46 @@ fn an_encoding_is_read_as_said_or_refused_never_guessed_silently() {
         "nothing imported"
     );
 }
+
+/// Corruption met in the middle of a file is reported naming the file, in
+/// one line, with a failure exit.
+#[test]
+fn corruption_found_mid_file_names_the_file() {
+    let (_dir, db) = small_demo();
+    {
+        // Checkpointed into the main file, then a run of pages overwritten
+        // well past the schema.
+        let s = open(&db);
+        s.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
+    }
+    let mut bytes = std::fs::read(&db).expect("read");
+    let start = bytes.len() / 2;
+    for (i, b) in bytes[start..start + 64 * 4096].iter_mut().enumerate() {
+        *b = (i * 131 % 251) as u8;
+    }
+    std::fs::write(&db, &bytes).expect("write");
+    let name = db.display().to_string();
+    for args in [
+        vec!["forum", "list", "--format", "csv"],
+        vec![
+            "forum",
+            "hide",
+            "--where",
+            "search=forage",
+            "--reason",
+            "x",
+            "-y",
+            "--dry-run",
+        ],
+    ] {
+        let out = civitac(&db).args(&args).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&name) && err.lines().count() <= 2,
+            "{args:?}: {err}"
+        );
+    }
+}

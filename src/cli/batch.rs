@@ -62,7 +62,13 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             "this replica belongs to nobody: no one to decide as",
         ))
     })?;
-    let ids = collect_ids(store.conn(), lang, args, select)?;
+    let ids = collect_ids(store.conn(), lang, args, select).map_err(|f| {
+        if f.code == 2 {
+            f
+        } else {
+            f.in_file(store.path())
+        }
+    })?;
     if ids.is_empty() {
         eprintln!(
             "{}",
@@ -269,7 +275,11 @@ fn collect_ids(
                 .push_where(f)
                 .map_err(|e| Failure::usage(format!("--where {f}: {e}")))?;
         }
-        ids.extend(select(conn, &filters).map_err(|e| Failure::usage(e.to_string()))?);
+        ids.extend(select(conn, &filters).map_err(|e| match e {
+            // A filter the user must fix; anything else is the file failing.
+            QueryError::Filter(f) => Failure::usage(f.to_string()),
+            other => Failure::new(other.to_string()),
+        })?);
     }
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
     ids.retain(|id| seen.insert(id.clone()));

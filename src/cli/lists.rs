@@ -259,7 +259,14 @@ fn list<T: Listed>(ctx: &Ctx, kind: ListKind, common: &ListCommon, filters: &Fil
             raw: common.raw,
         },
         after.as_ref(),
-    )?;
+    )
+    .map_err(|f| {
+        if f.code == 2 {
+            f
+        } else {
+            f.in_file(store.path())
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -108,6 +108,15 @@ impl Failure {
             code: 2,
         }
     }
+
+    /// Names the file at fault when the message does not yet.
+    pub fn in_file(mut self, path: &std::path::Path) -> Failure {
+        let name = path.display().to_string();
+        if !self.message.contains(&name) {
+            self.message = format!("{name}: {}", self.message);
+        }
+        self
+    }
 }
 
 impl From<StoreError> for Failure {
