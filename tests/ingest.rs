@@ -256,31 +256,20 @@ fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
 fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("old.db");
-    civitac::store::Store::create(&db, civitac::store::Side::Hub).expect("create");
     {
-        // What a version-1 file looked like: no platform_id columns.
+        // A file as the version-1 civitac made it (its schema.sql, kept as a fixture).
         let c = rusqlite::Connection::open(&db).expect("raw");
-        for t in [
-            "organizations",
-            "uploads",
-            "forum_threads",
-            "citizens",
-            "forum_posts",
-        ] {
-            c.execute_batch(&format!("ALTER TABLE {t} DROP COLUMN platform_id"))
-                .expect("drop");
-        }
+        c.execute_batch(include_str!("fixtures/schema_v1.sql"))
+            .expect("v1 schema");
+        c.pragma_update(None, "application_id", civitac::store::APPLICATION_ID)
+            .expect("id");
         c.execute_batch(
-            "ALTER TABLE outbox DROP COLUMN answered_at;
-             ALTER TABLE applied_ops DROP COLUMN received_at;
-             DROP INDEX applied_ops_by_device;
-             CREATE UNIQUE INDEX applied_ops_by_device ON applied_ops (device, seq);",
+            "INSERT INTO sync_state (key, value) VALUES ('side', 'hub');
+             INSERT INTO citizens (id, display_name) VALUES ('c', 'Awa');
+             INSERT INTO applied_ops (op_id, device, seq, outcome) VALUES ('o', 'd', 1, 'applied');
+             PRAGMA user_version = 1;",
         )
-        .expect("v1 shape");
-        c.execute_batch(
-            "INSERT INTO citizens (id, display_name) VALUES ('c', 'Awa'); PRAGMA user_version = 1;",
-        )
-        .expect("v1");
+        .expect("v1 rows");
     }
     let store = open(&db);
     let (version, name): (i64, String) = store
@@ -295,4 +284,35 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
         (version, name.as_str()),
         (civitac::store::SCHEMA_VERSION, "Awa")
     );
+    // The same device's seq again is allowed now (a token on a fresh replica).
+    store
+        .conn()
+        .execute(
+            "INSERT INTO applied_ops (op_id, device, seq, outcome, received_at) VALUES ('p', 'd', 1, 'applied', NULL)",
+            [],
+        )
+        .expect("seq not unique");
+    assert_eq!(count(&store, "SELECT count(*) FROM sms_suppressions"), 0);
+    // A migrated file has the very tables, columns and indexes a new one has.
+    let shape = |s: &civitac::store::Store| -> Vec<(String, String)> {
+        let mut stmt = s
+            .conn()
+            .prepare(
+                "SELECT m.name, group_concat(p.name || ' ' || p.type || ' ' || p.pk, ', ')
+                 FROM sqlite_master m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' GROUP BY m.name
+                 UNION ALL
+                 SELECT name, tbl_name FROM sqlite_master WHERE type IN ('index', 'trigger')
+                 ORDER BY 1",
+            )
+            .expect("q");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    let fresh =
+        civitac::store::Store::create(&dir.path().join("new.db"), civitac::store::Side::Hub)
+            .expect("fresh");
+    assert_eq!(shape(&store), shape(&fresh));
 }
