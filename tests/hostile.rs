@@ -120,17 +120,10 @@ fn a_batch_over_most_of_a_table_needs_all_matching() {
 #[test]
 fn from_files_as_spreadsheets_write_them() {
     let (dir, db) = small_demo();
-    let ids: Vec<String> = {
-        let s = open(&db);
-        let mut stmt = s
-            .conn()
-            .prepare("SELECT id FROM organizations WHERE status = 'contacted' ORDER BY id LIMIT 3")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
+    let ids: Vec<String> = ids(
+        &open(&db),
+        "SELECT id FROM organizations WHERE status = 'contacted' ORDER BY id LIMIT 3",
+    );
     // A BOM, an uppercase id, a braced one, one without dashes.
     let file = dir.path().join("todo.csv");
     let text = format!(
@@ -256,17 +249,10 @@ fn a_storage_failure_stops_a_batch_at_once() {
     use civitac::ops::decisions::{Decision, apply_batch};
     let (_dir, db) = small_demo();
     let actor = actor_with(&open(&db), civitac::domain::staff::Role::Moderator);
-    let ids: Vec<String> = {
-        let s = open(&db);
-        let mut stmt = s
-            .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 50")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
+    let ids: Vec<String> = ids(
+        &open(&db),
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 50",
+    );
     let conn =
         rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .expect("read-only");

@@ -40,17 +40,10 @@ fn other_processes_opening_the_hub_database_never_detach_it_from_its_journal() {
     let mut hub = HubProcess::start(&db, &[]);
     let a = Replica::new(dir.path(), "a");
     a.login(&hub.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
-    let posts: Vec<String> = {
-        let h = open(&db);
-        let mut stmt = h
-            .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 6")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
+    let posts: Vec<String> = ids(
+        &open(&db),
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 6",
+    );
     let ingest = dir.path().join("feed.jsonl");
     let mut applied = 0;
     for (round, post) in posts.iter().enumerate() {
@@ -345,17 +338,10 @@ fn a_restore_from_an_older_backup_loses_nothing() {
     );
     // A laptop whose token is revoked after the backup is taken.
     let stolen = issue(&db, "test.vole", "moderator", "laptop-stolen");
-    let posts: Vec<String> = {
-        let h = open(&db);
-        let mut stmt = h
-            .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
+    let posts: Vec<String> = ids(
+        &open(&db),
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4",
+    );
     a.run(&["forum", "hide", &posts[0], "--reason", "Insultes", "-y"]);
     b.run(&["forum", "hide", &posts[1], "--reason", "Spam", "-y"]);
     a.sync();

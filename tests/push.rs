@@ -367,17 +367,10 @@ fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner() {
 fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
     let (dir, _replica) = small_demo();
     let hub = dir.path().join("hub.db");
-    let posts: Vec<String> = {
-        let s = open(&hub);
-        let mut stmt = s
-            .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
+    let posts: Vec<String> = ids(
+        &open(&hub),
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4",
+    );
     let awa = actor("awa.kabore", Role::Moderator, "laptop-a");
     let audit_id: String = first_id(&open(&hub), "audit_log", "1");
     let with = |f: &dyn Fn(&mut PushedOp)| {

@@ -255,6 +255,20 @@ fn revocations(c: &Connection) -> rusqlite::Result<Vec<(&'static str, String, St
     Ok(out)
 }
 
+fn regular_file(path: &Path) -> Result<(), BackupError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(BackupError::NotBackup {
+            path: path.to_owned(),
+            why: "not a regular file".into(),
+        }),
+        Err(source) => Err(BackupError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
@@ -267,36 +281,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// beside it (`hub.db.before-restore-TIME`), and every token revoked in it
 /// stays revoked: a restore never brings a lost laptop's token back.
 pub fn restore(db: &Path, from: &Path) -> Result<Report, BackupError> {
-    match std::fs::metadata(db) {
-        Ok(m) if m.is_file() => {}
-        Ok(_) => {
-            return Err(BackupError::NotBackup {
-                path: db.to_owned(),
-                why: "not a regular file".into(),
-            });
-        }
-        Err(source) => {
-            return Err(BackupError::Io {
-                path: db.to_owned(),
-                source,
-            });
-        }
-    }
-    match std::fs::metadata(from) {
-        Ok(m) if m.is_file() => {}
-        Ok(_) => {
-            return Err(BackupError::NotBackup {
-                path: from.to_owned(),
-                why: "not a regular file".into(),
-            });
-        }
-        Err(source) => {
-            return Err(BackupError::Io {
-                path: from.to_owned(),
-                source,
-            });
-        }
-    }
+    // Both must exist and be files: a typo never creates a hub, a FIFO
+    // never hangs a restore holding the serve lock.
+    regular_file(db)?;
+    regular_file(from)?;
     if same_file(db, from) {
         return Err(BackupError::NotBackup {
             path: from.to_owned(),

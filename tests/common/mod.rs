@@ -51,6 +51,18 @@ pub fn first_id(store: &Store, table: &str, condition: &str) -> String {
         .unwrap_or_else(|e| panic!("no {table} row where {condition}: {e}"))
 }
 
+/// The first column of every row a query returns (ids, mostly).
+pub fn ids(store: &Store, sql: &str) -> Vec<String> {
+    let mut stmt = store
+        .conn()
+        .prepare(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    stmt.query_map([], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 pub fn count(store: &Store, sql: &str) -> i64 {
     store
         .conn()
