@@ -156,6 +156,14 @@ pub fn platform_link(kind: &str, id: &str) -> Option<String> {
     PLATFORM_URL.get().map(|t| fill_platform_url(t, kind, id))
 }
 
+/// What every platform link starts with (the template up to its first
+/// placeholder), for finding the links on a screen.
+pub fn platform_url_prefix() -> Option<String> {
+    let t = PLATFORM_URL.get()?;
+    let prefix = &t[..t.find('{').unwrap_or(t.len())];
+    (prefix.len() > "https://".len()).then(|| prefix.to_owned())
+}
+
 pub fn fill_platform_url(template: &str, kind: &str, id: &str) -> String {
     let mut encoded = String::with_capacity(id.len());
     for b in id.bytes() {

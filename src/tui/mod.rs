@@ -140,9 +140,18 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     let mut last_check = Instant::now();
     let mut dirty = true;
     let mut list_top = 0;
+    // Links to the public platform are clickable where the terminal knows
+    // OSC 8 hyperlinks; elsewhere they stay plain text.
+    let links = crate::config::platform_url_prefix().filter(|_| view::hyperlinks_supported());
     while !app.quit && !quit_signal.load(Ordering::Relaxed) {
         if dirty {
-            terminal.draw(|f| list_top = view::draw(f, &mut app))?;
+            terminal.draw(|f| {
+                list_top = view::draw(f, &mut app);
+                if let Some(prefix) = &links {
+                    let area = f.area();
+                    view::linkify(f.buffer_mut(), area, prefix);
+                }
+            })?;
             dirty = false;
         }
         // Wake at most every 250 ms to notice signals (sooner while a search

@@ -802,3 +802,95 @@ fn draw_dashboard(f: &mut Frame<'_>, app: &App, area: Rect) {
         flags,
     );
 }
+
+/// Whether the terminal is one that knows OSC 8 hyperlinks (the Linux
+/// console and `dumb` do not; `CIVITAC_NO_LINKS` turns them off anywhere).
+pub fn hyperlinks_supported() -> bool {
+    if std::env::var_os("CIVITAC_NO_LINKS").is_some() {
+        return false;
+    }
+    match std::env::var("TERM") {
+        Ok(term) => !(term == "linux" || term == "dumb" || term.is_empty()),
+        Err(_) => false,
+    }
+}
+
+/// Makes every platform link on screen (text starting with `prefix`, whole
+/// on its row) an OSC 8 hyperlink to exactly the text shown. A link cut by
+/// its pane ("…") stays plain text. The first cell carries the sequence
+/// and the text, the cells under the rest are skipped by the diff.
+pub fn linkify(buf: &mut ratatui::buffer::Buffer, area: Rect, prefix: &str) {
+    use ratatui::buffer::CellDiffOption;
+    let url_char = |s: &str| {
+        s.len() == 1
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b))
+    };
+    for y in area.top()..area.bottom() {
+        let row: Vec<String> = (area.left()..area.right())
+            .map(|x| buf[(x, y)].symbol().to_owned())
+            .collect();
+        let text: String = row
+            .iter()
+            .map(|s| if s.len() == 1 { s.as_str() } else { "\u{0}" })
+            .collect();
+        let mut from = 0;
+        while let Some(at) = text[from..].find(prefix) {
+            let start = from + at;
+            let mut end = start;
+            while end < row.len() && url_char(&row[end]) {
+                end += 1;
+            }
+            from = end.max(start + 1);
+            let whole = end == row.len() || row[end] == " " || row[end] == "│";
+            if !whole || end - start <= prefix.len() {
+                continue;
+            }
+            let url: String = row[start..end].concat();
+            let Some(width) = std::num::NonZeroU16::new((end - start) as u16) else {
+                continue;
+            };
+            let x0 = area.left() + start as u16;
+            buf[(x0, y)]
+                .set_symbol(&format!("\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\"))
+                .set_diff_option(CellDiffOption::ForcedWidth(width));
+            for x in x0 + 1..x0 + width.get() {
+                buf[(x, y)].set_diff_option(CellDiffOption::Skip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use ratatui::buffer::Buffer;
+
+    #[test]
+    fn platform_links_become_osc8_hyperlinks_only_when_whole() {
+        let area = Rect::new(0, 0, 60, 2);
+        let mut buf = Buffer::empty(area);
+        buf.set_string(
+            0,
+            0,
+            "Sur la plateforme : 98 — https://civitac.bf/posts/98 ",
+            ratatui::style::Style::default(),
+        );
+        buf.set_string(
+            0,
+            1,
+            "cut https://civitac.bf/posts/12345…",
+            ratatui::style::Style::default(),
+        );
+        linkify(&mut buf, area, "https://civitac.bf/");
+        let first = buf[(25, 0)].symbol().to_owned();
+        assert_eq!(
+            first,
+            "\x1b]8;;https://civitac.bf/posts/98\x1b\\https://civitac.bf/posts/98\x1b]8;;\x1b\\"
+        );
+        assert!(
+            !buf[(4, 1)].symbol().contains('\x1b'),
+            "a cut link stays text"
+        );
+    }
+}
