@@ -538,6 +538,7 @@ fn citizens_threads_and_sms() {
     let approve = Op::ApproveSms {
         message_id: sms_id.clone(),
         seen_status: SmsStatus::Queued,
+        seen_recipients: None,
     };
     let mut own = admin.clone();
     own.login = agent.login.clone();
@@ -684,6 +685,7 @@ fn role_matrix_is_enforced_by_apply() {
             Op::ApproveSms {
                 message_id: queued.clone(),
                 seen_status: SmsStatus::Queued,
+                seen_recipients: None,
             },
         ),
         (

@@ -381,7 +381,17 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
     let bad = vec![
         with(&|o| o.created_at = "not a time".into()),
         with(&|o| o.created_at = "2026-11-02T08:00:00Z\u{1b}]0;x\u{7}".into()),
-        with(&|o| o.created_at = "2199-01-01T00:00:00Z".into()),
+        with(&|o| {
+            o.op = Envelope {
+                v: OP_FORMAT,
+                op: Op::ModeratePost {
+                    post_id: "x".into(),
+                    seen_status: PostStatus::Visible,
+                    action: PostAction::Hide,
+                    reason: Some("r".repeat(3_000)),
+                },
+            }
+        }),
         with(&|o| o.op_id = String::new()),
         with(&|o| o.op_id = "a".repeat(100_000)),
         with(&|o| o.op_id = audit_id.clone()),
@@ -443,5 +453,69 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
             .1
             .as_deref()
             .is_some_and(|r| r.contains("already synced"))
+    );
+    // An undo of an op the hub never received from this device (one of
+    // Awa's own decisions from months ago, taken elsewhere).
+    let hers = first_id(
+        &open(&hub),
+        "audit_log",
+        "actor = 'awa.kabore' AND action = 'post.hide'",
+    );
+    let never = push(
+        &hub,
+        &awa,
+        vec![pushed(
+            6,
+            Op::Undo {
+                op_id: hers,
+                reason: None,
+            },
+        )],
+    );
+    assert_eq!(never[0].0, Outcome::Rejected, "{never:?}");
+    // A device clock far off: the decision is kept, with the hub's time.
+    let mut skewed = pushed(7, moderate(&posts[3], PostAction::Hide));
+    skewed.created_at = "2199-01-01T00:00:00+14:00".into();
+    assert_eq!(
+        push(&hub, &awa, vec![skewed.clone()])[0].0,
+        Outcome::Applied
+    );
+    let at: String = open(&hub)
+        .conn()
+        .query_row(
+            "SELECT at FROM audit_log WHERE id = ?1",
+            [&skewed.op_id],
+            |r| r.get(0),
+        )
+        .expect("audit");
+    assert!(at.starts_with("2026-") && at.ends_with('Z'), "{at}");
+}
+
+/// An op refused after a first write (a new contact, then an unknown group)
+/// leaves nothing behind at the hub.
+#[test]
+fn a_refused_op_leaves_nothing_behind() {
+    let (dir, _replica) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let awa = actor("awa.kabore", Role::Moderator, "laptop-a");
+    let add = pushed(
+        1,
+        Op::AddContact {
+            contact: civitac::ops::NewContact {
+                phone_e164: "+22670999111".into(),
+                name: Some("Nouveau".into()),
+                region: None,
+                commune: None,
+            },
+            group_id: Some(uuid::Uuid::now_v7().to_string()),
+        },
+    );
+    assert_eq!(push(&hub, &awa, vec![add])[0].0, Outcome::Rejected);
+    assert_eq!(
+        count(
+            &open(&hub),
+            "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+22670999111'"
+        ),
+        0
     );
 }

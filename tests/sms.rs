@@ -60,6 +60,7 @@ fn alert(hub_db: &std::path::Path, group: &str, body: &str) -> String {
         &Op::ApproveSms {
             message_id: id.clone(),
             seen_status: civitac::domain::sms::SmsStatus::Queued,
+            seen_recipients: None,
         },
     )
     .expect("approve");
@@ -388,6 +389,7 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
             &Op::ApproveSms {
                 message_id: alert_id.clone(),
                 seen_status: civitac::domain::sms::SmsStatus::Queued,
+                seen_recipients: None,
             },
         )
         .expect("approve");
@@ -396,4 +398,75 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
     let started = civitac::sms::dispatch::start_due(open(&db).conn_mut(), &civitac::time::now())
         .expect("start");
     assert_eq!(started, 1);
+}
+
+/// An approval given on a replica that saw a smaller group than the hub has
+/// covers only what its author saw; a body of a novel's length is refused.
+#[test]
+fn an_approval_covers_what_its_author_saw_and_a_message_has_a_length() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let (group, members, _) = group_with_members(&db);
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut store = open(&db);
+    let author = actor(&store, "moderator");
+    let admin = actor(&store, "admin");
+    let tx = store.transaction().expect("tx");
+    civitac::ops::apply(
+        &tx,
+        &author,
+        &Op::QueueSms {
+            message: NewSms {
+                id: id.clone(),
+                group_id: group.clone(),
+                kind: SmsKind::Alert,
+                body: "ALERTE : coupure d'électricité ce soir.".into(),
+                scheduled_at: None,
+            },
+        },
+    )
+    .expect("queue");
+    tx.commit().expect("commit");
+    drop(store);
+    // 200 contacts reach the hub before the approval, which saw the old group.
+    add_members(&db, &group, 200, 1000);
+    let mut store = open(&db);
+    let tx = store.transaction().expect("tx");
+    civitac::ops::apply(
+        &tx,
+        &admin,
+        &Op::ApproveSms {
+            message_id: id.clone(),
+            seen_status: civitac::domain::sms::SmsStatus::Queued,
+            seen_recipients: Some(members.len() as i64),
+        },
+    )
+    .expect("approve");
+    tx.commit().expect("commit");
+    drop(store);
+    assert_eq!(message(&db, &id).2, members.len() as i64);
+    civitac::sms::dispatch::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
+    assert_eq!(
+        message(&db, &id).0,
+        "queued",
+        "not sent to 200 unapproved people"
+    );
+    // 160,000 characters are not an SMS.
+    let mut store = open(&db);
+    let tx = store.transaction().expect("tx");
+    let err = civitac::ops::apply(
+        &tx,
+        &author,
+        &Op::QueueSms {
+            message: NewSms {
+                id: uuid::Uuid::now_v7().to_string(),
+                group_id: group,
+                kind: SmsKind::Notice,
+                body: "x".repeat(160_000),
+                scheduled_at: None,
+            },
+        },
+    )
+    .expect_err("too long");
+    assert!(err.to_string().contains("segments"), "{err}");
 }

@@ -240,6 +240,7 @@ fn run_soak(seconds: u64) {
                     &Op::ApproveSms {
                         message_id: id.clone(),
                         seen_status: SmsStatus::Queued,
+                        seen_recipients: None,
                     },
                 )
                 .expect("approve");

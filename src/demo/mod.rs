@@ -1398,6 +1398,7 @@ impl<'c> World<'c> {
                     Op::ApproveSms {
                         message_id: id,
                         seen_status: SmsStatus::Queued,
+                        seen_recipients: None,
                     },
                 )?;
             } else if roll < 6 {

@@ -7,6 +7,10 @@ use crate::str_enum;
 /// they are notices (a hub may set `sms_approval_threshold` in `sync_state`).
 pub const APPROVAL_THRESHOLD: i64 = 500;
 
+/// The longest message, in segments (10 × 153 GSM-7 characters): beyond it
+/// a message is a document, not an SMS, and every recipient pays each part.
+pub const MAX_SEGMENTS: i64 = 10;
+
 str_enum! {
     pub enum SmsKind {
         Alert = "alert",

@@ -138,7 +138,8 @@ pub fn apply_with(
         Op::ApproveSms {
             message_id,
             seen_status,
-        } => approve_sms(conn, actor, message_id, *seen_status)?,
+            seen_recipients,
+        } => approve_sms(conn, actor, message_id, *seen_status, *seen_recipients)?,
         Op::Undo { op_id, .. } => undo(conn, actor, op_id, meta)?,
         Op::CancelSms {
             message_id,
@@ -939,6 +940,18 @@ fn queue_sms(
         )?
         .query_row([&m.group_id], |r| r.get(0))?;
     let count = crate::sms::segments::count(&m.body);
+    if i64::from(count.segments) > crate::domain::sms::MAX_SEGMENTS {
+        return Err(invalid(
+            "message.body",
+            format!(
+                "{} segments (at most {}: {} GSM-7 or {} UCS-2 characters)",
+                count.segments,
+                crate::domain::sms::MAX_SEGMENTS,
+                crate::domain::sms::MAX_SEGMENTS * 153,
+                crate::domain::sms::MAX_SEGMENTS * 67
+            ),
+        ));
+    }
     // Every alert, and any message to more people than the threshold, waits
     // for an admin's approval (never the author's); a small notice goes as is.
     let threshold: i64 = crate::store::state(conn, "sms_approval_threshold")?
@@ -990,6 +1003,7 @@ fn approve_sms(
     actor: &Actor,
     id: &str,
     seen: SmsStatus,
+    seen_recipients: Option<i64>,
 ) -> Result<Change, OpError> {
     require(actor, Permission::ApproveSms, "sms.approve")?;
     let (current, author) = sms_status(conn, id)?;
@@ -1006,15 +1020,22 @@ fn approve_sms(
     if author == actor.login {
         return Err(OpError::OwnMessage { id: id.to_owned() });
     }
-    // The approval is for the audience as it is now: fixed with it, so a
-    // group that grows before the send needs a new approval (see dispatch).
+    // The approval is for the audience its author saw (or, from an older
+    // client, the one here now), at most: fixed with it, so a group that is
+    // or grows larger before the send needs a new approval (see dispatch).
+    let here: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM sms_messages m JOIN sms_group_members gm ON gm.group_id = m.group_id
+             JOIN sms_contacts c ON c.id = gm.contact_id
+             WHERE m.id = ?1 AND c.opted_out_at IS NULL",
+        )?
+        .query_row([id], |r| r.get(0))?;
+    let approved_for = seen_recipients.map_or(here, |seen| seen.max(0).min(here));
     conn.prepare_cached(
         "UPDATE sms_messages SET status = 'approved', approved_by = ?2, version = version + 1,
-           recipients = (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
-                         WHERE gm.group_id = sms_messages.group_id AND c.opted_out_at IS NULL)
-         WHERE id = ?1",
+           recipients = ?3 WHERE id = ?1",
     )?
-    .execute(params![id, actor.login])?;
+    .execute(params![id, actor.login, approved_for])?;
     Ok(Change {
         entity: "sms_message",
         entity_id: id.to_owned(),

@@ -47,9 +47,14 @@ impl Decision {
             Self::DismissFlags => {
                 "SELECT status || ' ' || flag_count, substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
             }
-            Self::ApproveSms | Self::CancelSms => {
-                "SELECT status, substr(body, 1, 60) FROM sms_messages WHERE id = ?1"
+            // The approver sees how many it reaches now: the approval is for that.
+            Self::ApproveSms => {
+                "SELECT m.status || ' ' || (SELECT count(*) FROM sms_group_members gm
+                   JOIN sms_contacts c ON c.id = gm.contact_id
+                   WHERE gm.group_id = m.group_id AND c.opted_out_at IS NULL),
+                   substr(m.body, 1, 60) FROM sms_messages m WHERE m.id = ?1"
             }
+            Self::CancelSms => "SELECT status, substr(body, 1, 60) FROM sms_messages WHERE id = ?1",
             Self::OptOut => {
                 "SELECT phone_e164, COALESCE(name, phone_e164) FROM sms_contacts WHERE id = ?1"
             }
@@ -103,10 +108,21 @@ impl Decision {
                     reason,
                 }
             }
-            Self::ApproveSms => Op::ApproveSms {
-                message_id: id.to_owned(),
-                seen_status: seen.parse::<SmsStatus>().map_err(parse_err)?,
-            },
+            Self::ApproveSms => {
+                // "STATUS RECIPIENTS", as `lookup` reads it.
+                let (status, recipients) = seen
+                    .split_once(' ')
+                    .ok_or_else(|| format!("message state \"{seen}\""))?;
+                Op::ApproveSms {
+                    message_id: id.to_owned(),
+                    seen_status: status.parse::<SmsStatus>().map_err(parse_err)?,
+                    seen_recipients: Some(
+                        recipients
+                            .parse()
+                            .map_err(|_| format!("recipients \"{recipients}\""))?,
+                    ),
+                }
+            }
             Self::CancelSms => Op::CancelSms {
                 message_id: id.to_owned(),
                 seen_status: seen.parse::<SmsStatus>().map_err(parse_err)?,

@@ -100,6 +100,10 @@ pub enum Op {
     ApproveSms {
         message_id: String,
         seen_status: SmsStatus,
+        /// How many people the approver saw it would reach: the approval is
+        /// for that audience, never for a larger one the hub knows of.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen_recipients: Option<i64>,
     },
     /// Reverses one of this device's own ops that has not been pushed yet.
     Undo {

@@ -93,7 +93,7 @@ fn apply_one(
     actor: &Actor,
     pushed: &super::protocol::PushedOp,
 ) -> rusqlite::Result<OpResult> {
-    let tx = conn.savepoint()?;
+    let mut tx = conn.savepoint()?;
     let known: Option<(String, String)> = tx
         .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?
         .query_row([&pushed.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -154,9 +154,19 @@ fn apply_one(
     }
     let meta = OpMeta {
         op_id: pushed.op_id.clone(),
-        at: pushed.created_at.clone(),
+        at: decision_time(&pushed.created_at),
     };
-    let result = match ops::apply_with(&tx, actor, op, &meta) {
+    // The op's writes in a savepoint of their own: a refusal found after a
+    // first write (a new contact, then an unknown group) leaves nothing.
+    let applied = {
+        let sp = tx.savepoint()?;
+        let r = ops::apply_with(&sp, actor, op, &meta);
+        if r.is_ok() {
+            sp.commit()?;
+        }
+        r
+    };
+    let result = match applied {
         Ok(_) => OpResult {
             op_id: pushed.op_id.clone(),
             outcome: Outcome::Applied,
@@ -180,7 +190,7 @@ fn apply_one(
         }
         Err(OpError::Sqlite(e)) => return Err(e),
         Err(refusal) => {
-            // apply checks before it writes, so nothing of the op is in `tx`.
+            // Nothing of the op is in `tx`: its savepoint was rolled back.
             let theirs = match op.target() {
                 Some((entity, id)) => ops::snapshot(&tx, entity, id).map_err(op_sqlite)?,
                 None => None,
@@ -244,22 +254,20 @@ fn validate(
     {
         return Err("author: not a login".into());
     }
-    let at: jiff::Timestamp = pushed.created_at.parse().map_err(|_| {
+    // A time that is not one is refused (a tampered client); a plausible
+    // format with an implausible value (a dead clock battery) is not the
+    // author's fault: the decision keeps the hub's time instead (see
+    // `decision_time`), never lost for it.
+    pushed.created_at.parse::<jiff::Timestamp>().map_err(|_| {
         format!(
             "created_at: \"{}\" is not an RFC 3339 time",
             crate::text::truncate(&crate::text::inline(&pushed.created_at), 40)
         )
     })?;
-    let now = jiff::Timestamp::now();
-    let earliest: jiff::Timestamp = "2020-01-01T00:00:00Z".parse().map_err(|_| "clock")?;
-    let latest = now
-        .checked_add(jiff::SignedDuration::from_hours(FUTURE_SLACK_HOURS))
-        .unwrap_or(now);
-    if at < earliest || at > latest {
-        return Err(format!(
-            "created_at: {} is not a plausible time for a decision",
-            crate::time::format(at)
-        ));
+    if let Some(reason) = op_reason(&pushed.op.op)
+        && reason.chars().count() > MAX_REASON
+    {
+        return Err(format!("reason: over {MAX_REASON} characters"));
     }
     // An op id that already names another entry of the journal.
     let taken: bool = conn
@@ -270,6 +278,7 @@ fn validate(
         return Err("op_id: already names another decision in the hub's journal".into());
     }
     if let crate::ops::Op::Undo { op_id, .. } = &pushed.op.op {
+        let now = jiff::Timestamp::now();
         let original: Option<(String, Option<String>)> = conn
             .prepare_cached("SELECT device, received_at FROM applied_ops WHERE op_id = ?1")
             .and_then(|mut s| {
@@ -295,10 +304,52 @@ fn validate(
                         .into(),
                 );
             }
-            None => {}
+            // An op this hub never received cannot be undone here.
+            None => {
+                return Err(
+                    "undo: the hub never received the op it undoes; make a new decision instead"
+                        .into(),
+                );
+            }
         }
     }
     Ok(())
+}
+
+/// The longest reason a pushed op may carry.
+const MAX_REASON: usize = 2_000;
+
+fn op_reason(op: &crate::ops::Op) -> Option<&str> {
+    use crate::ops::Op;
+    match op {
+        Op::SetEnrollmentStatus { reason, .. }
+        | Op::ReviewUpload { reason, .. }
+        | Op::ModeratePost { reason, .. }
+        | Op::DismissFlags { reason, .. }
+        | Op::SetCitizenStatus { reason, .. }
+        | Op::LockThread { reason, .. }
+        | Op::OptOutContact { reason, .. }
+        | Op::Undo { reason, .. }
+        | Op::CancelSms { reason, .. } => reason.as_deref(),
+        _ => None,
+    }
+}
+
+/// The time a pushed decision is recorded with: its author's, written the
+/// one canonical way, or the hub's own when the device's clock cannot be
+/// right (before 2020, or more than a day ahead).
+fn decision_time(created_at: &str) -> String {
+    let now = jiff::Timestamp::now();
+    let Ok(at) = created_at.parse::<jiff::Timestamp>() else {
+        return crate::time::format(now);
+    };
+    let plausible = "2020-01-01T00:00:00Z"
+        .parse::<jiff::Timestamp>()
+        .is_ok_and(|earliest| at >= earliest)
+        && now
+            .checked_add(jiff::SignedDuration::from_hours(FUTURE_SLACK_HOURS))
+            .is_ok_and(|latest| at <= latest);
+    crate::time::format(if plausible { at } else { now })
 }
 
 /// The op's outcome, kept so a retry is answered without applying anything.
