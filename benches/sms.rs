@@ -122,6 +122,7 @@ fn main() {
             &Op::ApproveSms {
                 message_id: id.clone(),
                 seen_status: SmsStatus::Queued,
+                seen_recipients: None,
             },
         )
         .expect("approve");

@@ -68,7 +68,24 @@ pub fn error_text(s: &str) -> String {
 /// or hide (no control, tab, newline, bidi or zero-width character). Ids and
 /// names taken from outside are held to this, not only escaped on display.
 pub fn is_plain(s: &str) -> bool {
-    s.chars().all(|c| !c.is_control() && marker(c).is_none())
+    s.chars()
+        .all(|c| !c.is_control() && marker(c).is_none() && !is_invisible(c))
+}
+
+/// Characters that draw nothing or only modify their neighbour (Unicode's
+/// default-ignorable code points, blank patterns, spaces other than the
+/// plain one): fine inside a post, not in a name or an id someone must tell
+/// apart from another.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{34f}'
+        | '\u{17b4}'..='\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
+        | '\u{2800}'
+        | '\u{fe00}'..='\u{fe0f}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}'
+    ) || (c.is_whitespace() && c != ' ')
 }
 
 fn is_combining(c: char) -> bool {
@@ -210,6 +227,22 @@ mod tests {
         assert_eq!(safe.chars().count(), 1 + MAX_COMBINING + 1);
         // An ordinary accent is untouched.
         assert_eq!(inline("e\u{301}te\u{301}"), "e\u{301}te\u{301}");
+    }
+
+    #[test]
+    fn names_hold_nothing_invisible() {
+        assert!(is_plain("Awa Kaboré"));
+        for bad in [
+            "a\u{2800}",
+            "a\u{34f}",
+            "a\u{17b4}",
+            "a\u{e0041}",
+            "a\u{fe0f}",
+            "a\u{a0}b",
+            "a\u{1d173}",
+        ] {
+            assert!(!is_plain(bad), "{bad:?}");
+        }
     }
 
     #[test]

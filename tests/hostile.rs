@@ -95,6 +95,38 @@ fn a_batch_over_most_of_a_table_needs_all_matching() {
         "{err}"
     );
     assert_eq!(state(&db), before);
+    // The same selection from a file (as `list --format csv` writes it).
+    let all = ids(
+        &open(&db),
+        "SELECT id FROM forum_posts WHERE status = 'visible'",
+    );
+    let file = db.with_file_name("all.txt");
+    std::fs::write(&file, all.join("\n")).expect("write");
+    let out = civitac(&db)
+        .args(["forum", "hide", "--reason", "x", "-y", "--from"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(state(&db), before);
+    // A missing --from file is named, not the replica.
+    let out = civitac(&db)
+        .args([
+            "forum",
+            "hide",
+            "--reason",
+            "x",
+            "-y",
+            "--from",
+            "nofile.txt",
+        ])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nofile.txt") && !err.contains("replica.db"),
+        "{err}"
+    );
     // Said explicitly, it goes (dry run: the checks, no change).
     let out = civitac(&db)
         .args([
@@ -575,4 +607,49 @@ fn corruption_found_mid_file_names_the_file() {
             "{args:?}: {err}"
         );
     }
+}
+
+#[test]
+fn contacts_files_in_utf16_or_with_bare_carriage_returns_lose_nothing() {
+    let (dir, db) = small_demo();
+    let group = group_name(&db);
+    let file = dir.path().join("u16.csv");
+    let text = "nom;telephone\r\nAïcha Traoré;70 00 00 71\r\n";
+    let mut bytes = vec![0xff, 0xfe];
+    for u in text.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(&file, &bytes).expect("write");
+    let out = civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&file)
+        .args(["--group", &group])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM sms_contacts WHERE name = 'Aïcha Traoré'"
+        ),
+        1
+    );
+    // Lines ended by a lone CR (old Mac files), or a CR inside a line.
+    std::fs::write(&file, "nom,telephone\rA,70000072\rB,70000073\nC,70000074\n").expect("write");
+    let out = civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&file)
+        .args(["--group", &group])
+        .output()
+        .expect("runs");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 contacts added"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

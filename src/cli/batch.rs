@@ -41,8 +41,8 @@ pub struct ActionArgs {
     /// Apply what can be applied and report the rest (default: all or nothing).
     #[arg(long)]
     pub continue_on_error: bool,
-    /// A `--where` that selects more than `batch_share_limit` percent of the
-    /// table (config, default 20) needs this besides --yes.
+    /// A batch of more than 20 records that is more than `batch_share_limit`
+    /// percent of its table (config, default 20) needs this besides --yes.
     #[arg(long)]
     pub all_matching: bool,
 }
@@ -62,13 +62,7 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             "this replica belongs to nobody: no one to decide as",
         ))
     })?;
-    let ids = collect_ids(store.conn(), lang, args, select).map_err(|f| {
-        if f.code == 2 {
-            f
-        } else {
-            f.in_file(store.path())
-        }
-    })?;
+    let ids = collect_ids(store.conn(), store.path(), lang, args, select)?;
     if ids.is_empty() {
         eprintln!(
             "{}",
@@ -79,7 +73,9 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.filters.is_empty() && !args.all_matching && !args.dry_run {
+    // However the records were chosen (a filter, a file, ids): most of a
+    // table at once is said explicitly. Small batches never ask.
+    if ids.len() > CONFIRM_ABOVE && !args.all_matching && !args.dry_run {
         let total: i64 = store.sql(|c| {
             c.query_row(
                 &format!("SELECT count(*) FROM {}", decision.table()),
@@ -91,11 +87,11 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
         if (ids.len() as u64) * 100 > limit * (total.max(0) as u64) {
             return Err(Failure::usage(match lang {
                 Lang::Fr => format!(
-                    "--where sélectionne {} enregistrements sur {total}, plus de {limit} % : vérifiez le filtre, puis ajoutez --all-matching si c'est voulu ; rien n'a été modifié",
+                    "ce lot touche {} enregistrements sur {total}, plus de {limit} % : vérifiez la sélection, puis ajoutez --all-matching si c'est voulu ; rien n'a été modifié",
                     ids.len()
                 ),
                 Lang::En => format!(
-                    "--where selects {} of {total} records, more than {limit}%: check the filter, then add --all-matching if that is meant; nothing was changed",
+                    "this batch selects {} of {total} records, more than {limit}%: check the selection, then add --all-matching if that is meant; nothing was changed",
                     ids.len()
                 ),
             }));
@@ -244,6 +240,7 @@ fn pending(store: &crate::store::Store) -> i64 {
 
 fn collect_ids(
     conn: &Connection,
+    db: &std::path::Path,
     lang: Lang,
     args: &ActionArgs,
     select: SelectIds<'_>,
@@ -276,9 +273,9 @@ fn collect_ids(
                 .map_err(|e| Failure::usage(format!("--where {f}: {e}")))?;
         }
         ids.extend(select(conn, &filters).map_err(|e| match e {
-            // A filter the user must fix; anything else is the file failing.
+            // A filter the user must fix; anything else is the database failing.
             QueryError::Filter(f) => Failure::usage(f.to_string()),
-            other => Failure::new(other.to_string()),
+            other => Failure::new(other.to_string()).in_file(db),
         })?);
     }
     let mut seen = std::collections::HashSet::with_capacity(ids.len());

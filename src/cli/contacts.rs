@@ -101,6 +101,9 @@ fn record_of(line: &str, delimiter: u8) -> Result<csv::StringRecord, String> {
 
 pub fn parse(text: &str, region: phonenumber::country::Id, lang: Lang) -> Result<Parsed, String> {
     let text = text.trim_start_matches('\u{feff}');
+    // Old Mac files end lines with a lone CR; a CR inside a line would end
+    // the CSV record early and drop what follows: both are line breaks here.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut lines = text.lines();
     let header = lines.next().unwrap_or("");
     let delimiter = separator(header);
@@ -176,6 +179,8 @@ const CP1252_HIGH: [char; 32] = [
 #[derive(Debug, PartialEq, Eq)]
 pub enum Encoding {
     Utf8,
+    /// With a byte-order mark.
+    Utf16,
     /// No valid UTF-8 sequence beyond ASCII anywhere: a spreadsheet's
     /// Windows export, read as Windows-1252 (said so to the person).
     Windows1252,
@@ -185,6 +190,29 @@ pub enum Encoding {
 /// UTF-8. A file that is UTF-8 in places and not in others could be read
 /// either way: refused, naming the first bad line, rather than guessed.
 pub fn decode(bytes: &[u8]) -> Result<(String, Encoding), String> {
+    // UTF-16, as some spreadsheets save "Unicode text": its BOM says so.
+    let utf16 = |le: bool| -> Result<(String, Encoding), String> {
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16(&units)
+            .map(|t| (t, Encoding::Utf16))
+            .map_err(|_| {
+                "1: not valid UTF-16 after its byte-order mark (nothing was imported)".into()
+            })
+    };
+    match bytes {
+        [0xff, 0xfe, ..] => return utf16(true),
+        [0xfe, 0xff, ..] => return utf16(false),
+        _ => {}
+    }
     match std::str::from_utf8(bytes) {
         Ok(t) => return Ok((t.to_owned(), Encoding::Utf8)),
         Err(e) => {
@@ -227,7 +255,8 @@ fn read(file: &Path, lang: Lang) -> Result<String, Failure> {
     let (text, encoding) = decode(&bytes).map_err(|e| Failure::new(format!("{name}:{e}")))?;
     if encoding == Encoding::Windows1252 {
         eprintln!(
-            "{name}: {}",
+            "{}: {}",
+            crate::text::inline(&name),
             lang.pick(
                 "pas en UTF-8 : lu comme Windows-1252 (export Excel Windows) ; vérifiez les accents ci-dessous",
                 "not UTF-8: read as Windows-1252 (a Windows spreadsheet export); check the accents below",

@@ -319,14 +319,14 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                 match lang {
                     Lang::Fr => format!(
                         "{} : sauvegarde vérifiée (integrity_check ok), {} pages, {} opérations, époque {}",
-                        dest.display(),
+                        crate::text::inline(&dest.display().to_string()),
                         r.pages,
                         r.ops,
                         r.epoch
                     ),
                     Lang::En => format!(
                         "{}: verified backup (integrity_check ok), {} pages, {} ops, epoch {}",
-                        dest.display(),
+                        crate::text::inline(&dest.display().to_string()),
                         r.pages,
                         r.ops,
                         r.epoch
@@ -376,7 +376,10 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             for f in files {
                 let (sha, len) =
                     crate::sync::files::store(&dir, &f).map_err(|e| Failure::new(e.to_string()))?;
-                println!("{sha}\t{len}\t{}", f.display());
+                println!(
+                    "{sha}\t{len}\t{}",
+                    crate::text::inline(&f.display().to_string())
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -179,7 +179,28 @@ fn run_sync(
             }
             Err(e) => {
                 bar.bar.finish_and_clear();
-                return Err(Failure::new(sync_message(&e, lang)));
+                let failure = Failure::new(sync_message(&e, lang));
+                // The hub's answers so far are kept: say so, and name the
+                // replica when it is the one failing.
+                let failure = match e {
+                    SyncError::Transport(_) => failure,
+                    _ => failure.in_file(store.path()),
+                };
+                if total.pushed > 0 {
+                    return Err(Failure::new(format!(
+                        "{}; {}",
+                        failure.message,
+                        match lang {
+                            Lang::Fr => format!(
+                                "{} opérations déjà acceptées par le hub restent acquises",
+                                total.pushed
+                            ),
+                            Lang::En =>
+                                format!("{} ops already answered by the hub stand", total.pushed),
+                        }
+                    )));
+                }
+                return Err(failure);
             }
         }
     }
@@ -202,15 +223,17 @@ fn report(ctx: &Ctx, summary: &Summary, json: bool) {
             }
         );
     }
+    let mut complaints = super::Complaints::new();
     for r in &summary.rejections {
-        eprintln!(
+        complaints.say(&format!(
             "{} {} ({}): {}",
             lang.pick("refusé par le hub :", "refused by the hub:"),
             r.action,
             r.op_id,
-            crate::text::inline(&r.reason)
-        );
+            r.reason
+        ));
     }
+    complaints.finish(lang);
     if json {
         use std::io::IsTerminal;
         match serde_json::to_string(summary) {
@@ -468,6 +491,7 @@ pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
     let mut hub = client(ctx, &store)?;
     let mut failed = 0;
     for id in ids {
+        let id = &crate::store::query::normalise_id(id);
         let found: Option<(String, String, i64)> = store.sql(|c| {
             use rusqlite::OptionalExtension;
             c.query_row(
@@ -479,7 +503,8 @@ pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
         })?;
         let Some((sha, filename, size)) = found else {
             eprintln!(
-                "{id}: {}",
+                "{}: {}",
+                crate::text::inline(id),
                 lang.pick("publication introuvable", "no such upload")
             );
             failed += 1;

@@ -197,6 +197,8 @@ impl Store {
             source,
         };
         remove_with_journals(&building).map_err(io)?;
+        // Owner-only from its first byte (SQLite keeps an existing file's mode).
+        write_private(&building, b"").map_err(io)?;
         {
             let conn = Connection::open(&building).map_err(|source| StoreError::Sqlite {
                 path: path.to_owned(),

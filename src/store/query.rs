@@ -345,7 +345,7 @@ fn build<T: Listed>(
                 b.add(c, p)
             }
             (ListKind::Uploads, Category) => b.add("u.category = ?", [text()]),
-            (ListKind::Uploads, Org) => b.add("u.org_id = ?", [text()]),
+            (ListKind::Uploads, Org) => b.add("u.org_id = ?", [Value::Text(normalise_id(value))]),
             (ListKind::Uploads, Search) => {
                 // Uploads have no FTS table of their own: titles and file names are
                 // short, and the organisation's name goes through its FTS index.
@@ -371,8 +371,12 @@ fn build<T: Listed>(
                 let (c, p) = in_list(column, status_values::<PostStatus>(key, value)?);
                 b.add(c, p)
             }
-            (ListKind::Forum, Thread) => b.add("p.thread_id = ?", [text()]),
-            (ListKind::Forum, Author) => b.add("p.author_id = ?", [text()]),
+            (ListKind::Forum, Thread) => {
+                b.add("p.thread_id = ?", [Value::Text(normalise_id(value))])
+            }
+            (ListKind::Forum, Author) => {
+                b.add("p.author_id = ?", [Value::Text(normalise_id(value))])
+            }
             (ListKind::Forum, Flagged) => {
                 let clause = if yes_no(key, value)? {
                     "p.flag_count > 0"
@@ -439,7 +443,9 @@ fn build<T: Listed>(
             (ListKind::Audit, Actor) => b.add("a.actor = ?", [text()]),
             (ListKind::Audit, Action) => b.add("a.action = ?", [text()]),
             (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),
-            (ListKind::Audit, EntityId) => b.add("a.entity_id = ?", [text()]),
+            (ListKind::Audit, EntityId) => {
+                b.add("a.entity_id = ?", [Value::Text(normalise_id(value))])
+            }
             (_, Id) => {
                 // One parameter however many ids (SQLite allows 32,766 `?`).
                 let ids: Vec<String> = value.split(',').map(|v| normalise_id(v.trim())).collect();

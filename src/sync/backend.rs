@@ -255,12 +255,25 @@ impl HubBackend for SqliteHub {
             tracing::info!(target: "civitac::sms", from, "inbound SMS (not a STOP)");
             return Ok(false);
         }
-        let phone = from.trim();
-        let phone = if phone.starts_with('+') {
-            phone.to_owned()
+        // The same number however the gateway writes it (+226 70…, 0022670…,
+        // 70…): one suppression, one contact. What is no number is refused.
+        let raw = from.trim();
+        let international = if raw.starts_with('+') || raw.starts_with("00") {
+            raw.to_owned()
+        } else if raw.len() > 8 && raw.bytes().all(|b| b.is_ascii_digit()) {
+            // Kannel often drops the +.
+            format!("+{raw}")
         } else {
-            format!("+{}", phone.trim_start_matches("00"))
+            raw.to_owned()
         };
+        let region = crate::sms::phone::region("BF")
+            .ok_or_else(|| BackendError::Unavailable("no default SMS region".into()))?;
+        let phone = crate::sms::phone::to_e164(&international, region).map_err(|e| {
+            BackendError::BadRequest(format!(
+                "from: {}",
+                crate::text::truncate(&crate::text::inline(&e.to_string()), 80)
+            ))
+        })?;
         Self::with(&self.writer, |c| {
             let tx = c.transaction()?;
             let op = crate::ops::Op::OptOutContact {

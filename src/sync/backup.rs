@@ -188,6 +188,11 @@ pub fn backup(db: &Path, dest: &Path) -> Result<Report, BackupError> {
         path: partial.clone(),
         source,
     })?;
+    // Owner-only from its first byte: a backup holds every token hash and name.
+    crate::store::write_private(&partial, b"").map_err(|source| BackupError::Io {
+        path: partial.clone(),
+        source,
+    })?;
     {
         let mut out = Connection::open(&partial).map_err(sqlite(&partial))?;
         let copy = rusqlite::backup::Backup::new(store.conn(), &mut out).map_err(sqlite(db))?;
@@ -343,6 +348,10 @@ pub fn restore(db: &Path, from: &Path) -> Result<Report, BackupError> {
         tx.commit().map_err(sqlite(db))?;
     }
     drop(conn);
+    crate::store::restrict(db).map_err(|source| BackupError::Io {
+        path: db.to_owned(),
+        source,
+    })?;
     let mut report = verify(db)?;
     report.epoch = epoch;
     report.kept = Some(keep);

@@ -126,10 +126,11 @@ impl Connections {
     /// A trusted proxy carries many clients: no per-address cap for it.
     fn admit(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Option<Slot> {
         use std::sync::atomic::Ordering;
+        let trusted = limits.trusted_proxies.contains(&ip);
+        let ip = address_key(ip);
         if self.total.load(Ordering::Relaxed) >= limits.max_connections {
             return None;
         }
-        let trusted = limits.trusted_proxies.contains(&ip);
         if !trusted {
             let mut map = self
                 .by_address
@@ -174,8 +175,22 @@ impl Drop for Slot {
     }
 }
 
-/// The client's address: the TCP peer, or for a trusted proxy the last
-/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+/// What counts as one address for caps and lockouts: an IPv4 address, or an
+/// IPv6 /64 (one subscriber's network: they can pick any address in it).
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+    }
+}
+
+/// The client's address: the TCP peer, or for a trusted proxy the address
+/// that proxy appended last to `X-Forwarded-For` (its port dropped). Entries
+/// before it are the client's own words and never believed; an entry that is
+/// no address leaves the proxy's own.
 fn client_address(
     peer: SocketAddr,
     headers: &axum::http::HeaderMap,
@@ -184,15 +199,19 @@ fn client_address(
     if !trusted.contains(&peer.ip()) {
         return peer;
     }
-    let forwarded = headers
+    let last = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .filter_map(|a| a.parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    match forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)) {
+        .next_back();
+    let parsed = last.and_then(|a| {
+        a.parse::<IpAddr>()
+            .ok()
+            .or_else(|| a.parse::<SocketAddr>().ok().map(|s| s.ip()))
+    });
+    match parsed {
         Some(ip) => SocketAddr::new(ip, 0),
         None => peer,
     }
@@ -331,6 +350,7 @@ impl AuthLimiter {
 
     /// How long a failing credential from this address must wait, if it must.
     fn blocked(&self, ip: IpAddr, credential: &str) -> Option<Duration> {
+        let ip = address_key(ip);
         Self::count(
             &self.failures,
             &(ip, credential.to_owned()),
@@ -348,6 +368,7 @@ impl AuthLimiter {
     }
 
     fn failed(&self, ip: IpAddr, credential: &str) {
+        let ip = address_key(ip);
         Self::bump(&self.failures, (ip, credential.to_owned()), self.window);
         Self::bump(&self.per_address, ip, self.window);
     }
@@ -1251,6 +1272,29 @@ mod tests {
         assert!(conns.admit(b, &limits).is_none(), "in total");
         drop(one);
         assert!(conns.admit(b, &limits).is_some(), "a place freed");
+        // One IPv6 subscriber is one /64, whatever address they pick.
+        let limits = Limits {
+            max_connections: 100,
+            max_per_address: 2,
+            ..Limits::default()
+        };
+        let conns = Arc::new(Connections::default());
+        let _x = conns
+            .admit("2001:db8:1:2::1".parse().expect("ip"), &limits)
+            .expect("one");
+        let _y = conns
+            .admit("2001:db8:1:2::ffff".parse().expect("ip"), &limits)
+            .expect("two");
+        assert!(
+            conns
+                .admit("2001:db8:1:2:aaaa::9".parse().expect("ip"), &limits)
+                .is_none()
+        );
+        assert!(
+            conns
+                .admit("2001:db8:1:3::1".parse().expect("ip"), &limits)
+                .is_some()
+        );
     }
 
     #[test]
