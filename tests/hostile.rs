@@ -653,3 +653,36 @@ fn contacts_files_in_utf16_or_with_bare_carriage_returns_lose_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A full disk during an ingest stops it with one line saying what was
+/// committed, never thousands of "bad lines" that were the disk's fault.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_during_an_ingest_is_the_disks_fault_not_the_lines() {
+    let (dir, _replica) = small_demo();
+    let hub = dir.path().join("hub.db");
+    let feed = dir.path().join("feed.jsonl");
+    let lines: String = (0..3000)
+        .map(|i| format!("{{\"type\":\"post\",\"id\":\"full-{i}\",\"thread\":{{\"id\":\"t\",\"title\":\"Eau\"}},\"author\":{{\"id\":\"a\",\"name\":\"Ali\"}},\"body\":\"{}\",\"created_at\":\"2026-11-02T10:00:00Z\"}}\n", "panne ".repeat(40)))
+        .collect();
+    std::fs::write(&feed, lines).expect("write");
+    let bin = assert_cmd::cargo::cargo_bin("civitac");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 64; exec \"$0\" --lang en --db \"$1\" hub ingest \"$2\"")
+        .arg(&bin)
+        .arg(&hub)
+        .arg(&feed)
+        .env("XDG_DATA_HOME", dir.path())
+        .env("HOME", dir.path())
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.lines().count() <= 2,
+        "{} lines: {err}",
+        err.lines().count()
+    );
+    assert!(err.contains("hub.db") && err.contains("committed"), "{err}");
+}

@@ -225,11 +225,8 @@ impl HubBackend for SqliteHub {
     fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError> {
         let auto_hide = self.auto_hide;
         Self::with(&self.writer, |c| {
-            Ok(ingest::ingest(
-                c,
-                std::io::BufReader::new(lines),
-                auto_hide,
-            )?)
+            ingest::ingest(c, std::io::BufReader::new(lines), auto_hide)
+                .map_err(|e| BackendError::Unavailable(e.to_string()))
         })
     }
 

@@ -104,11 +104,81 @@ pub struct Report {
     pub bad: Vec<(usize, String)>,
 }
 
+/// The database failed during an ingest: what was committed before stands
+/// (ingest is idempotent, so the same file again completes it).
+#[derive(Debug)]
+pub struct IngestError {
+    /// Lines up to this one were committed (0: none).
+    pub committed: usize,
+    pub source: rusqlite::Error,
+}
+
+impl std::fmt::Display for IngestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.committed {
+            0 => write!(f, "{}; nothing was committed", self.source),
+            n => write!(
+                f,
+                "{}; lines 1 to {n} were committed: ingest the same file again to finish",
+                self.source
+            ),
+        }
+    }
+}
+
+impl std::error::Error for IngestError {}
+
+/// Why one line was not taken.
+enum LineError {
+    /// The line is wrong: reported, the ingest goes on.
+    Bad(String),
+    /// The database failed: the ingest stops.
+    Storage(rusqlite::Error),
+}
+
+impl From<String> for LineError {
+    fn from(why: String) -> LineError {
+        LineError::Bad(why)
+    }
+}
+
+impl From<&str> for LineError {
+    fn from(why: &str) -> LineError {
+        LineError::Bad(why.to_owned())
+    }
+}
+
+/// A database error is the line's fault only when it is a constraint.
+fn storage(e: rusqlite::Error) -> LineError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => LineError::Bad(e.to_string()),
+        _ => LineError::Storage(e),
+    }
+}
+
+fn op_storage(e: ops::OpError) -> LineError {
+    match e {
+        ops::OpError::Sqlite(e) => storage(e),
+        other => LineError::Bad(other.to_string()),
+    }
+}
+
 /// Reads JSON lines from `input` into the hub database.
 pub fn ingest(
     conn: &mut Connection,
     input: impl BufRead,
     auto_hide: i64,
+) -> Result<Report, IngestError> {
+    let mut committed = 0;
+    let result = ingest_from(conn, input, auto_hide, &mut committed);
+    result.map_err(|source| IngestError { committed, source })
+}
+
+fn ingest_from(
+    conn: &mut Connection,
+    input: impl BufRead,
+    auto_hide: i64,
+    committed: &mut usize,
 ) -> rusqlite::Result<Report> {
     let mut report = Report::default();
     let actor = system_actor();
@@ -129,14 +199,17 @@ pub fn ingest(
         tx.execute_batch("SAVEPOINT line")?;
         match ingest_line(&tx, &actor, &line, auto_hide, &mut report) {
             Ok(()) => tx.execute_batch("RELEASE line")?,
-            Err(why) => {
+            Err(LineError::Bad(why)) => {
                 tx.execute_batch("ROLLBACK TO line; RELEASE line")?;
                 report.bad.push((number, why));
             }
+            // Never a storage failure reported as a bad line, line after line.
+            Err(LineError::Storage(e)) => return Err(e),
         }
         in_batch += 1;
         if in_batch >= BATCH {
             tx.commit()?;
+            *committed = number;
             tx = conn.transaction()?;
             in_batch = 0;
         }
@@ -220,9 +293,9 @@ fn ingest_line(
     line: &str,
     auto_hide: i64,
     report: &mut Report,
-) -> Result<(), String> {
+) -> Result<(), LineError> {
     let parsed: Line = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let sql = |e: rusqlite::Error| e.to_string();
+    let sql = storage;
     match parsed {
         Line::Post {
             id,
@@ -275,7 +348,7 @@ fn ingest_line(
                     ("citizen", &author_id),
                     ("forum_post", &post_id),
                 ] {
-                    ops::record_change(conn, entity, id).map_err(|e| e.to_string())?;
+                    ops::record_change(conn, entity, id).map_err(storage)?;
                 }
             }
         }
@@ -297,7 +370,8 @@ fn ingest_line(
                 return Err(format!(
                     "post_id: no post {} (ingest the post before its flags)",
                     crate::text::inline(&platform_post)
-                ));
+                )
+                .into());
             };
             let id = flag_id(&post_id, &reporter, &at);
             let n = conn
@@ -312,8 +386,8 @@ fn ingest_line(
                 return Ok(());
             }
             report.flags += 1;
-            ops::record_change(conn, "forum_flag", &id).map_err(|e| e.to_string())?;
-            ops::record_change(conn, "forum_post", &post_id).map_err(|e| e.to_string())?;
+            ops::record_change(conn, "forum_flag", &id).map_err(storage)?;
+            ops::record_change(conn, "forum_post", &post_id).map_err(storage)?;
             let open: i64 = conn
                 .prepare_cached(
                     "UPDATE forum_posts SET flag_count = flag_count + 1 WHERE id = ?1 RETURNING flag_count",
@@ -327,7 +401,7 @@ fn ingest_line(
                     action: PostAction::Hide,
                     reason: Some(format!("auto-hidden: {open} open flags, pending review")),
                 };
-                ops::apply(conn, actor, &op).map_err(|e| e.to_string())?;
+                ops::apply(conn, actor, &op).map_err(op_storage)?;
                 report.auto_hidden += 1;
             }
         }
@@ -343,7 +417,7 @@ fn ingest_line(
                 report.duplicates += 1;
                 return Ok(());
             }
-            ops::apply(conn, actor, &Op::ApplyEnrollment { org }).map_err(|e| e.to_string())?;
+            ops::apply(conn, actor, &Op::ApplyEnrollment { org }).map_err(op_storage)?;
             report.applications += 1;
         }
         Line::Upload { upload: u } => {
@@ -356,8 +430,9 @@ fn ingest_line(
             if u.sha256.len() != 64 || !u.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!(
                     "upload.sha256: \"{}\" is not a SHA-256 in hex",
-                    u.sha256
-                ));
+                    crate::text::inline(&u.sha256)
+                )
+                .into());
             }
             let org: bool = conn
                 .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")
@@ -367,7 +442,8 @@ fn ingest_line(
                 return Err(format!(
                     "upload.org_id: no organisation {}",
                     crate::text::inline(&u.org_id)
-                ));
+                )
+                .into());
             }
             let n = conn
                 .prepare_cached(
@@ -396,7 +472,7 @@ fn ingest_line(
                 report.duplicates += 1;
             } else {
                 report.uploads += 1;
-                ops::record_change(conn, "upload", &upload_id).map_err(|e| e.to_string())?;
+                ops::record_change(conn, "upload", &upload_id).map_err(storage)?;
             }
         }
     }
