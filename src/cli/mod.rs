@@ -345,20 +345,37 @@ pub fn console_with_hub(
     sync_every: std::time::Duration,
 ) -> CmdResult {
     // A replica syncs with its own credentials only, checked against its
-    // owner and hub; one without them works offline.
+    // owner and hub; one without them works offline. Credentials that are
+    // wrong (unreadable, another person's) never stop the console: it opens
+    // offline and says why on its status line.
+    let mut warning = None;
     let hub = match hub {
         Some(h) => Some(h),
         None => match Store::open(&db) {
-            Ok(store)
-                if crate::sync::credentials::Credentials::find(store.path())
-                    .map_err(|e| Failure::new(e.to_string()))?
-                    .is_some() =>
-            {
-                Some(sync::credentials(ctx, &store)?.into())
-            }
-            _ => None,
+            Ok(store) => match crate::sync::credentials::Credentials::find(store.path()) {
+                Ok(None) => None,
+                Ok(Some(_)) => match sync::credentials(ctx, &store) {
+                    Ok(c) => Some(c.into()),
+                    Err(f) => {
+                        warning = Some(f.message);
+                        None
+                    }
+                },
+                Err(e) => {
+                    warning = Some(e.to_string());
+                    None
+                }
+            },
+            Err(_) => None,
         },
     };
+    let warning = warning.map(|w| {
+        format!(
+            "{} {}",
+            ctx.lang.pick("hors ligne :", "offline:"),
+            crate::text::error_text(&w)
+        )
+    });
     let opts = crate::tui::Options {
         db,
         lang: ctx.lang,
@@ -369,6 +386,7 @@ pub fn console_with_hub(
         sync_every: Some(sync_every),
         file_cache: ctx.paths.as_ref().map(Paths::file_cache),
         quiet_hours: ctx.quiet_hours.clone(),
+        warning,
     };
     crate::tui::run(opts).map_err(|e| match e {
         crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),

@@ -272,6 +272,11 @@ impl App {
         });
     }
 
+    /// A message from outside the console's own work (shown like an error).
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.error(text);
+    }
+
     fn info(&mut self, text: impl Into<String>) {
         self.message = Some(Message {
             text: text.into(),

@@ -49,6 +49,8 @@ pub struct Options {
     pub file_cache: Option<PathBuf>,
     /// SMS quiet hours (config `quiet_hours = "21:00-07:00"`).
     pub quiet_hours: Option<String>,
+    /// Said on the status line at start (e.g. why the console is offline).
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +124,9 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         .quiet_hours
         .as_deref()
         .and_then(composer::QuietHours::parse);
+    if let Some(w) = opts.warning.clone() {
+        app.warn(w);
+    }
     app.syncer = Some(
         syncer::Syncer::new(opts.db.clone(), opts.hub.clone())
             .every(opts.hub.as_ref().and(opts.sync_every)),
