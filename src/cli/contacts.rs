@@ -333,10 +333,7 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
                         .map_err(|e| Failure::new(e.to_string()))?;
                     added += 1;
                 }
-                Err(e @ (crate::ops::OpError::NoTransaction | crate::ops::OpError::Sqlite(_)))
-                    if !matches!(&e, crate::ops::OpError::Sqlite(s)
-                        if s.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)) =>
-                {
+                Err(e) if e.is_storage() => {
                     // The database failed (full, read-only): stop, keep nothing.
                     drop(tx);
                     complaints.finish(lang);

@@ -212,20 +212,11 @@ enum Stop {
     Storage(String),
 }
 
-/// A database error is a refusal of the record only when it is about the
-/// record (a constraint); anything else is storage failing.
-fn storage_or_refusal(e: &rusqlite::Error) -> Stop {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => Stop::Refused(e.to_string()),
-        _ => Stop::Storage(e.to_string()),
-    }
-}
-
 fn op_stop(e: super::OpError, lang: Lang) -> Stop {
-    match e {
-        super::OpError::Sqlite(e) => storage_or_refusal(&e),
-        super::OpError::NoTransaction => Stop::Storage(e.message(lang)),
-        other => Stop::Refused(other.message(lang)),
+    if e.is_storage() {
+        Stop::Storage(e.message(lang))
+    } else {
+        Stop::Refused(e.message(lang))
     }
 }
 

@@ -291,6 +291,16 @@ impl Op {
 }
 
 impl OpError {
+    /// Whether the database failed (rather than the op being refused): what
+    /// follows in the same transaction cannot be trusted, so callers stop.
+    pub fn is_storage(&self) -> bool {
+        match self {
+            OpError::Sqlite(e) => !crate::store::is_constraint(e),
+            OpError::NoTransaction => true,
+            _ => false,
+        }
+    }
+
     /// The message for a person, in their language.
     pub fn message(&self, lang: crate::i18n::Lang) -> String {
         use crate::i18n::Lang::*;

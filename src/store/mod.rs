@@ -385,6 +385,14 @@ impl Store {
     }
 }
 
+/// Whether a database error is about the record being written (a constraint:
+/// an id that collides, a value a CHECK refuses) rather than the database
+/// failing (full, read-only, I/O, corrupt). The first refuses one record;
+/// the second stops whatever is under way.
+pub fn is_constraint(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)
+}
+
 /// Writes a file readable and writable by its owner only (0600 on Unix),
 /// replacing what was there, and flushes it to disk: for tokens and secrets.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -177,17 +177,13 @@ fn apply_one(
         // A constraint is about this op (an id that collides, a bad value):
         // refused with its reason, the batch goes on. Anything else is the
         // storage failing, which stops the batch (answered "try later").
-        Err(OpError::Sqlite(e))
-            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) =>
-        {
-            OpResult {
-                op_id: pushed.op_id.clone(),
-                outcome: Outcome::Rejected,
-                reason: Some(format!("refused by the database: {e}")),
-                theirs: None,
-                first: None,
-            }
-        }
+        Err(OpError::Sqlite(e)) if crate::store::is_constraint(&e) => OpResult {
+            op_id: pushed.op_id.clone(),
+            outcome: Outcome::Rejected,
+            reason: Some(format!("refused by the database: {e}")),
+            theirs: None,
+            first: None,
+        },
         Err(OpError::Sqlite(e)) => return Err(e),
         Err(refusal) => {
             // Nothing of the op is in `tx`: its savepoint was rolled back.

@@ -150,9 +150,10 @@ impl From<&str> for LineError {
 
 /// A database error is the line's fault only when it is a constraint.
 fn storage(e: rusqlite::Error) -> LineError {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => LineError::Bad(e.to_string()),
-        _ => LineError::Storage(e),
+    if crate::store::is_constraint(&e) {
+        LineError::Bad(e.to_string())
+    } else {
+        LineError::Storage(e)
     }
 }
 
