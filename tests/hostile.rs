@@ -18,6 +18,34 @@ fn civitac(db: &Path) -> Command {
     cmd
 }
 
+/// civitac with these arguments on `db`, on a "full disk": a 64 KiB file
+/// size limit with SIGXFSZ ignored, which SQLite sees as a write failing.
+#[cfg(unix)]
+fn on_a_full_disk(db: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 64; exec \"$@\"")
+        .arg("civitac")
+        .arg(assert_cmd::cargo::cargo_bin("civitac"))
+        .args(["--lang", "en", "--db"])
+        .arg(db)
+        .args(args)
+        .env("XDG_DATA_HOME", db.parent().expect("dir"))
+        .env("HOME", db.parent().expect("dir"))
+        .output()
+        .expect("runs")
+}
+
+/// `sms contacts import FILE --group GROUP` on `db`.
+fn import(db: &Path, file: &Path, group: &str) -> std::process::Output {
+    civitac(db)
+        .args(["sms", "contacts", "import"])
+        .arg(file)
+        .args(["--group", group])
+        .output()
+        .expect("runs")
+}
+
 fn state(db: &Path) -> (i64, i64) {
     let s = open(db);
     (
@@ -246,20 +274,21 @@ fn where_id_takes_tens_of_thousands_of_ids() {
 fn a_full_disk_during_a_batch_changes_nothing_and_says_so_once() {
     let (_dir, db) = small_demo();
     let before = state(&db);
-    let bin = assert_cmd::cargo::cargo_bin("civitac");
     for extra in ["", "--continue-on-error"] {
-        let script = format!(
-            "trap '' XFSZ; ulimit -f 64; exec \"$0\" --lang en --db \"$1\" forum hide --where status=visible --all-matching -y --reason Spam {extra}"
-        );
-        let out = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(&script)
-            .arg(&bin)
-            .arg(&db)
-            .env("XDG_DATA_HOME", db.parent().expect("dir"))
-            .env("HOME", db.parent().expect("dir"))
-            .output()
-            .expect("runs");
+        let mut args = vec![
+            "forum",
+            "hide",
+            "--where",
+            "status=visible",
+            "--all-matching",
+            "-y",
+            "--reason",
+            "Spam",
+        ];
+        if !extra.is_empty() {
+            args.push(extra);
+        }
+        let out = on_a_full_disk(&db, &args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{extra}: {err}");
         assert!(
@@ -482,12 +511,7 @@ fn an_unbalanced_quote_costs_its_line_only() {
     }
     let file = dir.path().join("quotes.csv");
     std::fs::write(&file, text).expect("write");
-    let out = civitac(&db)
-        .args(["sms", "contacts", "import"])
-        .arg(&file)
-        .args(["--group", &group])
-        .output()
-        .expect("runs");
+    let out = import(&db, &file, &group);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -498,12 +522,7 @@ fn an_unbalanced_quote_costs_its_line_only() {
     // A thousand bad lines are a screenful, not a thousand lines.
     let bad: String = (0..1000).map(|i| format!("x{i},123\n")).collect();
     std::fs::write(&file, format!("nom,telephone\n{bad}")).expect("write");
-    let out = civitac(&db)
-        .args(["sms", "contacts", "import"])
-        .arg(&file)
-        .args(["--group", &group])
-        .output()
-        .expect("runs");
+    let out = import(&db, &file, &group);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -523,12 +542,7 @@ fn an_encoding_is_read_as_said_or_refused_never_guessed_silently() {
     latin.extend_from_slice(b"Jos\xe9 Ou\xe9draogo;70 00 00 42\n");
     let file = dir.path().join("latin.csv");
     std::fs::write(&file, &latin).expect("write");
-    let out = civitac(&db)
-        .args(["sms", "contacts", "import"])
-        .arg(&file)
-        .args(["--group", &group])
-        .output()
-        .expect("runs");
+    let out = import(&db, &file, &group);
     assert!(
         out.status.success(),
         "{}",
@@ -548,12 +562,7 @@ fn an_encoding_is_read_as_said_or_refused_never_guessed_silently() {
         .to_vec();
     mixed.extend_from_slice(b"Bad\xff;70 00 00 44\n");
     std::fs::write(&file, &mixed).expect("write");
-    let out = civitac(&db)
-        .args(["sms", "contacts", "import"])
-        .arg(&file)
-        .args(["--group", &group])
-        .output()
-        .expect("runs");
+    let out = import(&db, &file, &group);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("latin.csv:3: not UTF-8"));
     assert_eq!(
@@ -620,12 +629,7 @@ fn contacts_files_in_utf16_or_with_bare_carriage_returns_lose_nothing() {
         bytes.extend_from_slice(&u.to_le_bytes());
     }
     std::fs::write(&file, &bytes).expect("write");
-    let out = civitac(&db)
-        .args(["sms", "contacts", "import"])
-        .arg(&file)
-        .args(["--group", &group])
-        .output()
-        .expect("runs");
+    let out = import(&db, &file, &group);
     assert!(
         out.status.success(),
         "{}",
@@ -640,12 +644,7 @@ fn contacts_files_in_utf16_or_with_bare_carriage_returns_lose_nothing() {
     );
     // Lines ended by a lone CR (old Mac files), or a CR inside a line.
     std::fs::write(&file, "nom,telephone\rA,70000072\rB,70000073\nC,70000074\n").expect("write");
-    let out = civitac(&db)
-        .args(["sms", "contacts", "import"])
-        .arg(&file)
-        .args(["--group", &group])
-        .output()
-        .expect("runs");
+    let out = import(&db, &file, &group);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("3 contacts added"),
         "{}{}",
@@ -666,17 +665,7 @@ fn a_full_disk_during_an_ingest_is_the_disks_fault_not_the_lines() {
         .map(|i| format!("{{\"type\":\"post\",\"id\":\"full-{i}\",\"thread\":{{\"id\":\"t\",\"title\":\"Eau\"}},\"author\":{{\"id\":\"a\",\"name\":\"Ali\"}},\"body\":\"{}\",\"created_at\":\"2026-11-02T10:00:00Z\"}}\n", "panne ".repeat(40)))
         .collect();
     std::fs::write(&feed, lines).expect("write");
-    let bin = assert_cmd::cargo::cargo_bin("civitac");
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 64; exec \"$0\" --lang en --db \"$1\" hub ingest \"$2\"")
-        .arg(&bin)
-        .arg(&hub)
-        .arg(&feed)
-        .env("XDG_DATA_HOME", dir.path())
-        .env("HOME", dir.path())
-        .output()
-        .expect("runs");
+    let out = on_a_full_disk(&hub, &["hub", "ingest", feed.to_str().expect("utf-8")]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
