@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use civitac::demo::{self, DemoOptions};
 use civitac::domain::sms::{SmsKind, SmsStatus};
+use civitac::hub::sms::{self, Kannel, Settings};
 use civitac::ops::{NewSms, Op};
-use civitac::sms::dispatch::{self, Kannel, Settings};
 use civitac::sms::segments;
 use civitac::store::{Actor, Store};
 
@@ -167,7 +167,7 @@ fn main() {
     let gateway = Kannel::new(&url, "bench", "bench", "Civitac", None);
     let mut conn = store.into_conn();
     let t = Instant::now();
-    let sent = dispatch::drain(&mut conn, &gateway, &Settings::default()).expect("drain");
+    let sent = sms::drain(&mut conn, &gateway, &Settings::default()).expect("drain");
     let secs = t.elapsed().as_secs_f64();
     let (status, sent_count): (String, i64) = conn
         .query_row(

@@ -15,13 +15,13 @@ use std::time::Instant;
 use civitac::demo::{self, DemoOptions};
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
+use civitac::hub::backend::SqliteHub;
+use civitac::hub::server::{Limits, RunningHub};
+use civitac::hub::tokens;
 use civitac::ops::{self, Op};
+use civitac::replica::session::{self, Sizes};
+use civitac::replica::transport::HubClient;
 use civitac::store::{Side, Store};
-use civitac::sync::backend::SqliteHub;
-use civitac::sync::server::{Limits, RunningHub};
-use civitac::sync::session::{self, Sizes};
-use civitac::sync::tokens;
-use civitac::sync::transport::HubClient;
 
 /// An empty replica attached to the hub as the token's owner.
 fn fresh_replica(path: &Path, url: &str, token: &str) -> (Store, HubClient) {

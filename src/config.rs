@@ -49,8 +49,8 @@ pub struct HubConfig {
     pub ca: Option<std::path::PathBuf>,
 }
 
-impl From<crate::sync::credentials::Credentials> for HubConfig {
-    fn from(c: crate::sync::credentials::Credentials) -> HubConfig {
+impl From<crate::replica::credentials::Credentials> for HubConfig {
+    fn from(c: crate::replica::credentials::Credentials) -> HubConfig {
         HubConfig {
             url: c.url,
             token: c.token,
@@ -79,7 +79,7 @@ impl Config {
             return Err(format!("{}: lang = \"{l}\" (fr or en)", path.display()));
         }
         if let Some(q) = &config.quiet_hours
-            && crate::tui::composer::QuietHours::parse(q).is_none()
+            && crate::sms::quiet::QuietHours::parse(q).is_none()
         {
             return Err(format!(
                 "{}: quiet_hours = \"{q}\" (HH:MM-HH:MM, e.g. \"21:00-07:00\")",

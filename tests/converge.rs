@@ -8,13 +8,13 @@ mod common;
 use std::sync::Arc;
 
 use civitac::domain::forum::{PostAction, PostStatus};
+use civitac::hub::backend::SqliteHub;
+use civitac::hub::server::{Limits, RunningHub};
+use civitac::hub::tokens;
 use civitac::ops::{self, Op};
+use civitac::replica::session::{self, Sizes};
+use civitac::replica::transport::HubClient;
 use civitac::store::{Side, Store};
-use civitac::sync::backend::SqliteHub;
-use civitac::sync::server::{Limits, RunningHub};
-use civitac::sync::session::{self, Sizes};
-use civitac::sync::tokens;
-use civitac::sync::transport::HubClient;
 use common::*;
 use proptest::prelude::*;
 

@@ -468,8 +468,8 @@ fn files_are_created_readable_by_their_owner_only() {
     assert_eq!(mode(&log), 0o600);
     let hub = demo.join("hub.db");
     let _backend =
-        civitac::sync::backend::SqliteHub::open(&hub, demo.join("files"), 3).expect("hub");
-    assert_eq!(mode(&civitac::sync::backend::sms_key_path(&hub)), 0o600);
+        civitac::hub::backend::SqliteHub::open(&hub, demo.join("files"), 3).expect("hub");
+    assert_eq!(mode(&civitac::hub::backend::sms_key_path(&hub)), 0o600);
     assert_eq!(
         open(&hub).state("sms_callback_key").expect("state"),
         None,

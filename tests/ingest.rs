@@ -196,8 +196,8 @@ fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
     let store = open(&db);
     assert_eq!(count(&store, "SELECT count(*) FROM forum_threads"), 2);
     assert_eq!(count(&store, "SELECT count(*) FROM citizens"), 1);
-    let post = civitac::sync::ingest::internal_id("forum_post", "98231").expect("id");
-    let thread = civitac::sync::ingest::internal_id("forum_thread", "98231").expect("id");
+    let post = civitac::domain::platform::internal_id("forum_post", "98231").expect("id");
+    let thread = civitac::domain::platform::internal_id("forum_thread", "98231").expect("id");
     assert_ne!(post, thread);
     assert!(uuid::Uuid::parse_str(&post).is_ok());
     let (pid, flags): (String, i64) = store
@@ -247,7 +247,7 @@ fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
     // A UUID from the platform stays the id it was.
     let uuid = "019A0000-0000-7000-8000-0000000000AA";
     assert_eq!(
-        civitac::sync::ingest::internal_id("forum_post", uuid).expect("id"),
+        civitac::domain::platform::internal_id("forum_post", uuid).expect("id"),
         uuid.to_ascii_lowercase()
     );
 }

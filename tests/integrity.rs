@@ -191,7 +191,7 @@ fn two_staff_sharing_one_account_each_sync_under_their_own_name() {
         );
     }
     // Mariam's login changed nothing of Issa's replica.
-    let creds = std::fs::read_to_string(civitac::sync::credentials::path_for(&issa_db))
+    let creds = std::fs::read_to_string(civitac::replica::credentials::path_for(&issa_db))
         .expect("issa's credentials");
     assert!(creds.contains(&issa_token) && !creds.contains(&mariam_token));
     let config = std::fs::read_to_string(shared.config()).unwrap_or_default();
@@ -243,8 +243,8 @@ fn two_staff_sharing_one_account_each_sync_under_their_own_name() {
     // Credentials copied from another replica (or tampered) are refused
     // before anything is sent.
     std::fs::copy(
-        civitac::sync::credentials::path_for(&mariam_db),
-        civitac::sync::credentials::path_for(&issa_db),
+        civitac::replica::credentials::path_for(&mariam_db),
+        civitac::replica::credentials::path_for(&issa_db),
     )
     .expect("copy");
     let out = as_db(&issa_db)
@@ -258,7 +258,7 @@ fn two_staff_sharing_one_account_each_sync_under_their_own_name() {
         "{err}"
     );
     // Missing credentials: one line naming the file and how to log in.
-    std::fs::remove_file(civitac::sync::credentials::path_for(&issa_db)).expect("rm");
+    std::fs::remove_file(civitac::replica::credentials::path_for(&issa_db)).expect("rm");
     let out = as_db(&issa_db)
         .args(["sync", "--retries", "0"])
         .output()
@@ -514,7 +514,7 @@ fn answered_ops_are_kept_for_their_days_then_let_go() {
         [],
     )
     .expect("conflict");
-    let gone = civitac::sync::session::prune(c, 30).expect("prune");
+    let gone = civitac::replica::session::prune(c, 30).expect("prune");
     let left: Vec<String> = c
         .prepare("SELECT op_id FROM outbox ORDER BY seq")
         .expect("q")

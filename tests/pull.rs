@@ -6,10 +6,12 @@ mod common;
 
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
+use civitac::hub::feed::changes_since;
+use civitac::hub::push::apply_push;
 use civitac::ops::{Envelope, OP_FORMAT, Op};
-use civitac::sync::hub::apply_push;
-use civitac::sync::protocol::{PROTOCOL_VERSION, PushRequest, PushedOp};
-use civitac::sync::pull;
+use civitac::protocol::Cursor;
+use civitac::protocol::{PROTOCOL_VERSION, PushRequest, PushedOp};
+use civitac::replica::pull;
 use common::*;
 
 const POST: &str = "019a0000-0000-7000-8000-0000000000a2";
@@ -36,11 +38,11 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     let hub = dir.path().join("hub.db");
     let start = pull::cursor(open(&replica).conn()).expect("cursor");
     assert!(
-        matches!(start, pull::Cursor::Feed(n) if n > 0),
+        matches!(start, Cursor::Feed(n) if n > 0),
         "a demo replica starts level with the hub"
     );
     assert!(
-        pull::changes_since(open(&hub).conn(), &start, 100)
+        changes_since(open(&hub).conn(), &start, 100)
             .expect("feed")
             .rows
             .is_empty()
@@ -49,7 +51,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     // The platform feeds the hub; a moderator on another device decides on another post.
     let mut hub_store = open(&hub);
     let report =
-        civitac::sync::ingest::ingest(hub_store.conn_mut(), feed().as_bytes(), 3).expect("ingest");
+        civitac::hub::ingest::ingest(hub_store.conn_mut(), feed().as_bytes(), 3).expect("ingest");
     assert_eq!(
         (
             report.posts,
@@ -96,7 +98,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     let mut records = Vec::new();
     loop {
         let since = pull::cursor(replica_store.conn()).expect("cursor");
-        let page = pull::changes_since(open(&hub).conn(), &since, 3).expect("page");
+        let page = changes_since(open(&hub).conn(), &since, 3).expect("page");
         pull::apply_page(replica_store.conn_mut(), &page).expect("apply");
         // The same page again (a retry after a cut) changes nothing.
         pull::apply_page(replica_store.conn_mut(), &page).expect("apply twice");
@@ -155,7 +157,9 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     // Every pulled record is now the same on both sides.
     let hub_store = open(&hub);
     for (entity, id) in records {
-        let table = pull::synced(&entity).expect("known").table;
+        let table = civitac::store::entity::Entity::parse(&entity)
+            .expect("known")
+            .table();
         let dump = |s: &civitac::store::Store| -> String {
             let mut stmt = s
                 .conn()
@@ -181,20 +185,17 @@ fn an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed() {
     let fresh = dir.path().join("fresh.db");
     let mut replica =
         civitac::store::Store::create(&fresh, civitac::store::Side::Replica).expect("create");
-    assert_eq!(
-        pull::cursor(replica.conn()).expect("cursor"),
-        pull::Cursor::Start
-    );
+    assert_eq!(pull::cursor(replica.conn()).expect("cursor"), Cursor::Start);
     let mut pages = 0;
     let mut ingested = false;
     loop {
         let since = pull::cursor(replica.conn()).expect("cursor");
-        let page = pull::changes_since(open(&hub).conn(), &since, 997).expect("page");
+        let page = changes_since(open(&hub).conn(), &since, 997).expect("page");
         pull::apply_page(replica.conn_mut(), &page).expect("apply");
         pages += 1;
         // Halfway through the snapshot the platform sends more: it arrives by the feed.
         if pages == 3 && !ingested {
-            civitac::sync::ingest::ingest(open(&hub).conn_mut(), feed().as_bytes(), 3)
+            civitac::hub::ingest::ingest(open(&hub).conn_mut(), feed().as_bytes(), 3)
                 .expect("ingest");
             ingested = true;
         }

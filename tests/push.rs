@@ -7,10 +7,10 @@ mod common;
 use civitac::domain::enrollment::{EnrollmentAction, Stage};
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
+use civitac::hub::push::{PushError, apply_push};
 use civitac::ops::{Envelope, OP_FORMAT, Op};
+use civitac::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushedOp};
 use civitac::store::Actor;
-use civitac::sync::hub::{PushError, apply_push};
-use civitac::sync::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushedOp};
 use common::*;
 
 fn actor(login: &str, role: Role, device: &str) -> Actor {
@@ -165,7 +165,7 @@ fn a_retried_push_applies_nothing_twice() {
     let retry = push(&hub, &admin, vec![op.clone()]);
     assert_eq!(retry[0].0, Outcome::Duplicate);
     // The first answer travels with it, so the replica keeps "applied".
-    let again = civitac::sync::hub::apply_push(
+    let again = civitac::hub::push::apply_push(
         open(&hub).conn_mut(),
         &admin,
         &PushRequest {
@@ -261,7 +261,7 @@ fn another_protocol_version_is_refused() {
 /// acknowledged, the second replica keeps the conflict for its Synchro screen.
 #[test]
 fn replicas_push_their_outboxes_and_keep_conflicts() {
-    use civitac::sync::client;
+    use civitac::replica::outbox;
     let (dir, replica_a) = small_demo();
     let hub = dir.path().join("hub.db");
     let replica_b = dir.path().join("replica-b.db");
@@ -283,7 +283,7 @@ fn replicas_push_their_outboxes_and_keep_conflicts() {
     }
     for replica in [&replica_a, &replica_b] {
         let mut store = open(replica);
-        let batch = client::next_batch(store.conn(), 100).expect("batch");
+        let batch = outbox::next_batch(store.conn(), 100).expect("batch");
         assert_eq!(batch.ops.len(), 1);
         let who = {
             let mut a = actor_with(&store, Role::Moderator);
@@ -292,9 +292,9 @@ fn replicas_push_their_outboxes_and_keep_conflicts() {
         };
         let mut hub_store = open(&hub);
         let answer = apply_push(hub_store.conn_mut(), &who, &batch).expect("push");
-        client::record(store.conn_mut(), &answer).expect("record");
+        outbox::record(store.conn_mut(), &answer).expect("record");
         assert!(
-            client::next_batch(store.conn(), 100)
+            outbox::next_batch(store.conn(), 100)
                 .expect("batch")
                 .ops
                 .is_empty(),

@@ -177,7 +177,7 @@ fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
 
     // Someone answers ARRÊT: opted out at once, through an op by the system.
     // The key lives in a 0600 file beside the database, not in it.
-    let key = std::fs::read_to_string(civitac::sync::backend::sms_key_path(&db))
+    let key = std::fs::read_to_string(civitac::hub::backend::sms_key_path(&db))
         .expect("key file")
         .trim()
         .to_owned();
@@ -379,8 +379,8 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
             [&notice],
         )
         .expect("due now");
-    let started = civitac::sms::dispatch::start_due(open(&db).conn_mut(), &civitac::time::now())
-        .expect("start");
+    let started =
+        civitac::hub::sms::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
     assert_eq!(started, 0, "nothing sent to an audience nobody approved");
     for id in [&notice, &alert_id] {
         let (status, approved_by, recipients) = message(&db, id);
@@ -407,8 +407,8 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
         .expect("approve");
         tx.commit().expect("commit");
     }
-    let started = civitac::sms::dispatch::start_due(open(&db).conn_mut(), &civitac::time::now())
-        .expect("start");
+    let started =
+        civitac::hub::sms::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
     assert_eq!(started, 1);
 }
 
@@ -457,7 +457,7 @@ fn an_approval_covers_what_its_author_saw_and_a_message_has_a_length() {
     tx.commit().expect("commit");
     drop(store);
     assert_eq!(message(&db, &id).2, members.len() as i64);
-    civitac::sms::dispatch::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
+    civitac::hub::sms::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
     assert_eq!(
         message(&db, &id).0,
         "queued",

@@ -245,7 +245,7 @@ fn a_revoked_token_is_refused_at_once_and_logout_forgets_it() {
     let r = Replica::new(dir.path(), "r");
     let token = issue(&db, "test.awa", "moderator", "laptop-a");
     r.login(&hub.url, &token);
-    let creds = civitac::sync::credentials::path_for(&r.db);
+    let creds = civitac::replica::credentials::path_for(&r.db);
     let saved = std::fs::read_to_string(&creds).expect("credentials");
     assert!(saved.contains(&token) && saved.contains(&hub.url));
     #[cfg(unix)]
@@ -281,7 +281,7 @@ fn a_revoked_token_is_refused_at_once_and_logout_forgets_it() {
 #[test]
 fn a_refused_op_never_blocks_the_ops_behind_it() {
     use civitac::ops::{Envelope, OP_FORMAT, Op};
-    use civitac::sync::protocol::{PROTOCOL_VERSION, PushRequest, PushedOp};
+    use civitac::protocol::{PROTOCOL_VERSION, PushRequest, PushedOp};
     let dir = tempfile::tempdir().expect("dir");
     let db = demo_hub(dir.path());
     let hub = HubProcess::start(&db, &[]);
@@ -319,7 +319,7 @@ fn a_refused_op_never_blocks_the_ops_behind_it() {
         ops: vec![pushed(1, hide), pushed(2, advance)],
     };
     let mut client =
-        civitac::sync::transport::HubClient::new(&hub.url, &token, None).expect("client");
+        civitac::replica::transport::HubClient::new(&hub.url, &token, None).expect("client");
     let answer = client.push(&request).expect("push");
     let outcomes: Vec<&str> = answer.results.iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(outcomes, ["rejected", "applied"], "{answer:?}");
@@ -678,12 +678,12 @@ fn the_live_demo_serves_its_hub_and_feeds_it_like_the_platform() {
         Some(live.config.url.as_str())
     );
     let mut client =
-        civitac::sync::transport::HubClient::new(&live.config.url, &live.config.token, None)
+        civitac::replica::transport::HubClient::new(&live.config.url, &live.config.token, None)
             .expect("client");
-    let s = civitac::sync::session::sync(
+    let s = civitac::replica::session::sync(
         replica.conn_mut(),
         &mut client,
-        civitac::sync::session::Sizes::default(),
+        civitac::replica::session::Sizes::default(),
         &mut |_| {},
     )
     .expect("sync");
@@ -718,7 +718,10 @@ fn upload_files_are_fetched_on_demand_verified_and_resumed_after_a_cut() {
     let out = r.run(&["uploads", "fetch", &stat]);
     let path = std::path::PathBuf::from(out.split('\t').nth(1).expect("path"));
     assert!(path.starts_with(&r.home), "{out}");
-    assert_eq!(civitac::sync::files::hash_file(&path).expect("hash"), sha);
+    assert_eq!(
+        civitac::replica::files::hash_file(&path).expect("hash"),
+        sha
+    );
     let csv = std::fs::read_to_string(&path).expect("csv");
     assert!(
         csv.starts_with("organisation;region;commune;indicateur"),
@@ -748,8 +751,8 @@ fn upload_files_are_fetched_on_demand_verified_and_resumed_after_a_cut() {
     std::fs::create_dir_all(&cache).expect("cache");
     std::fs::write(cache.join(format!("{video_sha}.part")), &bytes[..1_000_000]).expect("part");
     let mut client =
-        civitac::sync::transport::HubClient::new(&hub.url, &token, None).expect("client");
-    let got = civitac::sync::files::fetch(&mut client, &cache, &video_sha, &mut |_, _| {})
+        civitac::replica::transport::HubClient::new(&hub.url, &token, None).expect("client");
+    let got = civitac::replica::files::fetch(&mut client, &cache, &video_sha, &mut |_, _| {})
         .expect("fetch");
     assert_eq!(
         client.bytes_down, 2_000_000,
@@ -761,23 +764,23 @@ fn upload_files_are_fetched_on_demand_verified_and_resumed_after_a_cut() {
     // A part that went bad on disk is caught by the hash, discarded, fetched again.
     let other = dir.path().join("other.bin");
     std::fs::write(&other, &bytes[..500_000]).expect("write");
-    let (other_sha, _) = civitac::sync::files::store(&files, &other).expect("store");
+    let (other_sha, _) = civitac::hub::files::store(&files, &other).expect("store");
     let mut bad = bytes[..200_000].to_vec();
     bad[10] ^= 0xff;
     std::fs::write(cache.join(format!("{other_sha}.part")), &bad).expect("part");
-    let err = civitac::sync::files::fetch(&mut client, &cache, &other_sha, &mut |_, _| {})
+    let err = civitac::replica::files::fetch(&mut client, &cache, &other_sha, &mut |_, _| {})
         .expect_err("corrupt part");
     assert!(err.to_string().contains("does not match"), "{err}");
-    let got = civitac::sync::files::fetch(&mut client, &cache, &other_sha, &mut |_, _| {})
+    let got = civitac::replica::files::fetch(&mut client, &cache, &other_sha, &mut |_, _| {})
         .expect("refetch");
     assert_eq!(
-        civitac::sync::files::hash_file(&got).expect("hash"),
+        civitac::replica::files::hash_file(&got).expect("hash"),
         other_sha
     );
 
     // An unknown hash is a clear 404, not a crash.
     let missing = "0".repeat(64);
-    let err = civitac::sync::files::fetch(&mut client, &cache, &missing, &mut |_, _| {})
+    let err = civitac::replica::files::fetch(&mut client, &cache, &missing, &mut |_, _| {})
         .expect_err("missing");
     assert!(err.to_string().contains("404"), "{err}");
 }

@@ -4,8 +4,8 @@ mod common;
 
 use assert_cmd::Command;
 use civitac::domain::staff::Role;
+use civitac::hub::tokens::{self, TokenError};
 use civitac::store::{Side, Store};
-use civitac::sync::tokens::{self, TokenError};
 use common::*;
 use predicates::prelude::*;
 

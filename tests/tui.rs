@@ -465,7 +465,7 @@ fn the_sms_composer_counts_as_you_type_swaps_only_safe_characters_and_queues() {
     assert_eq!(c.body, "L'eau \" potable \" revient, ça marche");
     let recipients = c.recipients();
     // Quiet hours all day: a notice must wait; an alert asks for a second Enter.
-    app.quiet_hours = civitac::tui::composer::QuietHours::parse("00:00-23:59");
+    app.quiet_hours = civitac::sms::quiet::QuietHours::parse("00:00-23:59");
     press(&mut app, "<enter>");
     let shown = render(&mut app, 120, 30);
     assert!(shown.contains("heures calmes"), "{shown}");

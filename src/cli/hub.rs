@@ -7,9 +7,10 @@ use clap::Subcommand;
 
 use super::{CmdResult, Ctx, Failure};
 use crate::domain::staff::Role;
+use crate::hub::runtime::{self, SmsGateway};
+use crate::hub::{ingest, tokens};
 use crate::i18n::Lang;
 use crate::store::{Side, Store};
-use crate::sync::{ingest, tokens};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
@@ -188,23 +189,18 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
     let files = args
         .files
         .clone()
-        .unwrap_or_else(|| crate::sync::backend::default_files_dir(&db));
+        .unwrap_or_else(|| crate::hub::backend::default_files_dir(&db));
     std::fs::create_dir_all(&files)
         .map_err(|e| Failure::new(format!("{}: {e}", files.display())))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
-            Some(crate::sync::server::tls_acceptor(cert, key).map_err(Failure::new)?)
+            Some(crate::hub::server::tls_acceptor(cert, key).map_err(Failure::new)?)
         }
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    // Held while serving: `hub restore` refuses to swap the database under us.
-    let _serving =
-        crate::sync::backup::ServeLock::acquire(&db).map_err(|e| Failure::new(e.to_string()))?;
-    let backend = crate::sync::backend::SqliteHub::open(&db, files, args.auto_hide)
-        .map_err(|e| Failure::new(e.message(ctx.lang)))?;
-    let defaults = crate::sync::server::Limits::default();
-    let limits = crate::sync::server::Limits {
+    let defaults = crate::hub::server::Limits::default();
+    let limits = crate::hub::server::Limits {
         max_body: args.max_body_mib.max(1) * 1024 * 1024,
         max_connections: args
             .max_connections
@@ -214,81 +210,45 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         trusted_proxies: args.trusted_proxies.clone(),
         ..defaults
     };
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut sender: Option<std::thread::JoinHandle<()>> = None;
-    let gateway_kind = args.sms_gateway.clone();
-    if !matches!(gateway_kind.as_str(), "none" | "log" | "kannel") {
-        return Err(Failure::usage("--sms-gateway: none, log or kannel"));
-    }
-    if gateway_kind == "kannel" && args.kannel_url.is_none() {
-        return Err(Failure::usage("--sms-gateway kannel needs --kannel-url"));
-    }
-    let public = args.public_url.clone();
-    let sms_settings = crate::sms::dispatch::Settings {
-        per_second: args.sms_rate.max(1),
-        ..Default::default()
+    let gateway = match args.sms_gateway.as_str() {
+        "none" => SmsGateway::None,
+        "log" => SmsGateway::Log,
+        "kannel" => SmsGateway::Kannel {
+            url: args
+                .kannel_url
+                .clone()
+                .ok_or_else(|| Failure::usage("--sms-gateway kannel needs --kannel-url"))?,
+            user: args.kannel_user.clone(),
+            password: args.kannel_password.clone(),
+            from: args.sms_from.clone(),
+        },
+        _ => return Err(Failure::usage("--sms-gateway: none, log or kannel")),
     };
-    let start_sender = |addr: std::net::SocketAddr| -> Option<std::thread::JoinHandle<()>> {
-        if gateway_kind == "none" {
-            return None;
-        }
-        let mut conn = match Store::open(&db) {
-            Ok(s) => s.into_conn(),
-            Err(e) => {
-                tracing::error!(error = %e, "SMS sender cannot open the hub");
-                return None;
-            }
-        };
-        let key = crate::sync::backend::sms_key(&db, &conn).ok()?;
-        let base = public
-            .clone()
-            .unwrap_or_else(|| format!("{scheme}://{addr}"));
-        let gateway: std::sync::Arc<dyn crate::sms::dispatch::Gateway> = if gateway_kind == "kannel"
-        {
-            std::sync::Arc::new(crate::sms::dispatch::Kannel::new(
-                args.kannel_url.as_deref().unwrap_or_default(),
-                &args.kannel_user,
-                &args.kannel_password,
-                &args.sms_from,
-                Some(format!(
-                    "{}/v1/sms/dlr?key={key}",
-                    base.trim_end_matches('/')
-                )),
-            ))
-        } else {
-            std::sync::Arc::new(crate::sms::dispatch::LogGateway)
-        };
-        let stop = stop.clone();
-        let settings = sms_settings.clone();
-        std::thread::Builder::new()
-            .name("sms".into())
-            .spawn(move || {
-                let halt = || stop.load(std::sync::atomic::Ordering::Relaxed);
-                if let Err(e) = crate::sms::dispatch::run(&mut conn, gateway, &settings, &halt) {
-                    tracing::error!(error = %e, "SMS sender stopped");
-                }
-            })
-            .ok()
-    };
-    crate::sync::server::serve_until_signalled(
-        std::sync::Arc::new(backend),
-        args.listen,
+    let opts = runtime::Options {
+        db: db.clone(),
+        files,
+        auto_hide: args.auto_hide,
+        listen: args.listen,
         tls,
         limits,
-        |addr| {
-            sender = start_sender(addr);
-            // The one line on stdout: scripts and tests read the address from it.
-            println!("{scheme}://{addr}");
-            use std::io::Write;
-            let _ = std::io::stdout().flush();
-            tracing::info!(target: "civitac::hub", %addr, db = %db.display(), "listening");
+        gateway,
+        sms: crate::hub::sms::Settings {
+            per_second: args.sms_rate.max(1),
+            ..Default::default()
         },
-    )
-    .map_err(|e| Failure::new(format!("{}: {e}", args.listen)))?;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    if let Some(s) = sender {
-        let _ = s.join();
-    }
+        public_url: args.public_url.clone(),
+    };
+    runtime::serve_until_signalled(opts, |addr| {
+        // The one line on stdout: scripts and tests read the address from it.
+        println!("{scheme}://{addr}");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        tracing::info!(target: "civitac::hub", %addr, db = %db.display(), "listening");
+    })
+    .map_err(|e| match e {
+        runtime::RuntimeError::Open(e) => Failure::new(e.message(ctx.lang)),
+        other => Failure::new(other.to_string()),
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -313,7 +273,7 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
         HubCmd::Backup { dest } => {
             let db = hub_db(ctx)?;
             let r =
-                crate::sync::backup::backup(&db, &dest).map_err(|e| Failure::new(e.to_string()))?;
+                crate::hub::backup::backup(&db, &dest).map_err(|e| Failure::new(e.to_string()))?;
             println!(
                 "{}",
                 match lang {
@@ -337,7 +297,7 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
         }
         HubCmd::Restore { backup } => {
             let db = hub_db(ctx)?;
-            let r = crate::sync::backup::restore(&db, &backup)
+            let r = crate::hub::backup::restore(&db, &backup)
                 .map_err(|e| Failure::new(e.to_string()))?;
             println!(
                 "{}",
@@ -372,10 +332,10 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
         }
         HubCmd::Files(FilesCmd::Add { files, store }) => {
             let db = hub_db(ctx)?;
-            let dir = store.unwrap_or_else(|| crate::sync::backend::default_files_dir(&db));
+            let dir = store.unwrap_or_else(|| crate::hub::backend::default_files_dir(&db));
             for f in files {
                 let (sha, len) =
-                    crate::sync::files::store(&dir, &f).map_err(|e| Failure::new(e.to_string()))?;
+                    crate::hub::files::store(&dir, &f).map_err(|e| Failure::new(e.to_string()))?;
                 println!(
                     "{sha}\t{len}\t{}",
                     crate::text::inline(&f.display().to_string())

@@ -254,7 +254,7 @@ pub fn main() -> ExitCode {
         quiet_hours: config.quiet_hours.clone(),
         keep_pushed_days: config
             .keep_pushed_days
-            .unwrap_or(crate::sync::session::KEEP_PUSHED_DAYS),
+            .unwrap_or(crate::replica::session::KEEP_PUSHED_DAYS),
         batch_share_limit: config
             .batch_share_limit
             .unwrap_or(batch::SHARE_LIMIT_PERCENT),
@@ -352,7 +352,7 @@ pub fn console_with_hub(
     let hub = match hub {
         Some(h) => Some(h),
         None => match Store::open(&db) {
-            Ok(store) => match crate::sync::credentials::Credentials::find(store.path()) {
+            Ok(store) => match crate::replica::credentials::Credentials::find(store.path()) {
                 Ok(None) => None,
                 Ok(Some(_)) => match sync::credentials(ctx, &store) {
                     Ok(c) => Some(c.into()),

@@ -9,10 +9,10 @@ use clap::Args;
 use super::{CmdResult, Ctx, Failure};
 use crate::config::Config;
 use crate::i18n::Lang;
+use crate::replica::credentials::Credentials;
+use crate::replica::session::{self, Progress, Summary, SyncError};
+use crate::replica::transport::{HubClient, TransportError};
 use crate::store::{Side, Store};
-use crate::sync::credentials::Credentials;
-use crate::sync::session::{self, Progress, Summary, SyncError};
-use crate::sync::transport::{HubClient, TransportError};
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -164,7 +164,7 @@ fn run_sync(
                     SyncError::Transport(TransportError::Http { retry_after, .. }) => *retry_after,
                     _ => None,
                 };
-                let wait = session::backoff(attempt, retry_after);
+                let wait = crate::retry::backoff(attempt, retry_after);
                 bar.bar.suspend(|| {
                     eprintln!(
                         "{} ({}); {} {:.0} s",
@@ -445,7 +445,7 @@ pub fn credentials(ctx: &Ctx, store: &Store) -> Result<Credentials, Failure> {
     if owner.as_deref() != Some(creds.staff_id.as_str()) {
         return Err(Failure::new(format!(
             "{}: {}",
-            crate::sync::credentials::path_for(store.path()).display(),
+            crate::replica::credentials::path_for(store.path()).display(),
             ctx.lang.pick(
                 "ce jeton est celui d'un autre membre de l'équipe que le propriétaire du réplica : reconnectez-vous avec le vôtre",
                 "this token belongs to another staff member than the replica's owner: log in again with yours",
@@ -510,7 +510,7 @@ pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
             failed += 1;
             continue;
         };
-        match crate::sync::files::fetch_retrying(&mut hub, &cache, &sha, 4) {
+        match crate::replica::files::fetch_retrying(&mut hub, &cache, &sha, 4) {
             Ok(path) => println!(
                 "{id}\t{}\t{size}\t{}",
                 path.display(),

@@ -4,7 +4,6 @@
 //! `/v1/ingest`, so the next sync has real work to do.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -19,29 +18,25 @@ use super::words::{ABUSE, POST_CLOSINGS, POST_MIDDLES, POST_OPENINGS, SPAM};
 use super::{DemoError, DemoSummary};
 use crate::config::HubConfig;
 use crate::domain::staff::Role;
+use crate::hub::runtime::{Options, Running, RuntimeError, SmsGateway};
+use crate::hub::server::Limits;
+use crate::hub::tokens;
+use crate::replica::transport::HubClient;
 use crate::store::Store;
-use crate::sync::backend::SqliteHub;
-use crate::sync::server::{Limits, RunningHub};
-use crate::sync::tokens;
-use crate::sync::transport::HubClient;
 
 pub struct LiveDemo {
-    pub hub: RunningHub,
+    /// The demo's hub, wired as `hub serve` wires it; approved SMS go to the
+    /// log gateway (nothing leaves the machine).
+    pub hub: Running,
     /// How the replica reaches the hub (not written to the user's config).
     pub config: HubConfig,
     feeder: Option<(Sender<()>, JoinHandle<()>)>,
-    /// Sends approved SMS through the log gateway (nothing leaves the machine).
-    sender: Option<(Arc<std::sync::atomic::AtomicBool>, JoinHandle<()>)>,
-    /// Like `hub serve`: nothing rebuilds or restores this hub meanwhile.
-    _serving: crate::sync::backup::ServeLock,
 }
 
 impl LiveDemo {
     /// Serves the demo's hub, attaches its replica, and feeds the platform
     /// every `every`.
     pub fn start(summary: &DemoSummary, seed: u64, every: Duration) -> Result<LiveDemo, DemoError> {
-        let serving = crate::sync::backup::ServeLock::acquire(&summary.hub)
-            .map_err(|e| DemoError::Live(e.to_string()))?;
         let hub_store = Store::open(&summary.hub)?;
         let owner: (String, Option<String>) = hub_store.sql(|c| {
             c.query_row(
@@ -63,18 +58,27 @@ impl LiveDemo {
             tokens::issue_platform(hub_store.conn(), "demo-platform").map_err(fail)?;
         drop(hub_store);
 
-        let files = crate::sync::backend::default_files_dir(&summary.hub);
-        let backend = SqliteHub::open(&summary.hub, files, crate::sync::ingest::DEFAULT_AUTO_HIDE)?;
-        let hub = RunningHub::start(
-            Arc::new(backend),
-            "127.0.0.1:0"
+        let hub = Running::start(Options {
+            db: summary.hub.clone(),
+            files: crate::hub::backend::default_files_dir(&summary.hub),
+            auto_hide: crate::hub::ingest::DEFAULT_AUTO_HIDE,
+            listen: "127.0.0.1:0"
                 .parse()
                 .map_err(|e| DemoError::Live(format!("{e}")))?,
-            None,
-            Limits::default(),
-        )
-        .map_err(|e| DemoError::Live(format!("demo hub: {e}")))?;
-        let url = format!("http://{}", hub.addr);
+            tls: None,
+            limits: Limits::default(),
+            gateway: SmsGateway::Log,
+            sms: crate::hub::sms::Settings {
+                per_second: 50,
+                ..Default::default()
+            },
+            public_url: None,
+        })
+        .map_err(|e| match e {
+            RuntimeError::Open(e) => DemoError::from(e),
+            other => DemoError::Live(format!("demo hub: {other}")),
+        })?;
+        let url = hub.url();
         let replica = Store::open(&summary.replica)?;
         replica.set_state("device_id", &device_id)?;
         replica.set_state("device_name", "demo-console")?;
@@ -99,25 +103,7 @@ impl LiveDemo {
                 }
             })
             .map_err(|e| DemoError::Live(format!("demo platform: {e}")))?;
-        let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut conn = Store::open(&summary.hub)?.into_conn();
-        let flag = halt.clone();
-        let sender = std::thread::Builder::new()
-            .name("demo-sms".into())
-            .spawn(move || {
-                let settings = crate::sms::dispatch::Settings {
-                    per_second: 50,
-                    ..Default::default()
-                };
-                let stop = || flag.load(std::sync::atomic::Ordering::Relaxed);
-                let gateway = Arc::new(crate::sms::dispatch::LogGateway);
-                if let Err(e) = crate::sms::dispatch::run(&mut conn, gateway, &settings, &stop) {
-                    tracing::warn!(error = %e, "demo SMS sender stopped");
-                }
-            })
-            .map_err(|e| DemoError::Live(format!("demo SMS sender: {e}")))?;
         Ok(LiveDemo {
-            sender: Some((halt, sender)),
             hub,
             config: HubConfig {
                 url,
@@ -125,17 +111,12 @@ impl LiveDemo {
                 ca: None,
             },
             feeder: Some((stop, feeder)),
-            _serving: serving,
         })
     }
 
     pub fn stop(&mut self) {
         if let Some((stop, thread)) = self.feeder.take() {
             let _ = stop.send(());
-            let _ = thread.join();
-        }
-        if let Some((halt, thread)) = self.sender.take() {
-            halt.store(true, std::sync::atomic::Ordering::Relaxed);
             let _ = thread.join();
         }
         self.hub.stop();

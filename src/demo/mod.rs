@@ -139,7 +139,7 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     }
     // Never rebuilt under a hub serving it (its files would be deleted
     // under its connections).
-    let _serving = crate::sync::backup::ServeLock::acquire(&hub_path)
+    let _serving = crate::hub::backup::ServeLock::acquire(&hub_path)
         .map_err(|e| DemoError::Live(e.to_string()))?;
     let hub_tmp = dir.join("hub.db.building");
     let replica_tmp = dir.join("replica.db.building");
@@ -238,7 +238,7 @@ fn statistic_files(conn: &Connection, files: &Path) -> Result<(), DemoError> {
                 "{org};{region};{commune};{indicator};{year};{value}\n"
             ));
         }
-        let sha = crate::sync::files::store_bytes(files, csv.as_bytes())
+        let sha = crate::hub::files::store_bytes(files, csv.as_bytes())
             .map_err(|e| DemoError::Files(e.to_string()))?;
         update.execute(params![id, sha, csv.len() as i64])?;
     }

@@ -11,6 +11,7 @@ use crate::domain::sms::SmsStatus;
 use crate::domain::staff::Permission;
 use crate::domain::uploads::{ReviewDecision, UploadStatus};
 use crate::store::Actor;
+use crate::store::entity::Entity;
 
 /// The identity and time of one op, fixed where the op is born.
 #[derive(Debug, Clone)]
@@ -227,46 +228,12 @@ struct Change {
     extra: Value,
 }
 
-/// The columns ops change, per entity: the audit log records them before and
-/// after every op, and an undo restores them. One list for both.
-pub const TRACKED: &[(&str, &str, &[&str])] = &[
-    (
-        "organization",
-        "organizations",
-        &["status", "charter_signed_on", "charter_ref"],
-    ),
-    (
-        "upload",
-        "uploads",
-        &["status", "reviewed_by", "reviewed_at", "reason"],
-    ),
-    (
-        "forum_post",
-        "forum_posts",
-        &[
-            "status",
-            "flag_count",
-            "moderated_by",
-            "moderated_at",
-            "reason",
-        ],
-    ),
-    ("citizen", "citizens", &["status", "muted_until"]),
-    ("forum_thread", "forum_threads", &["locked"]),
-    ("sms_message", "sms_messages", &["status", "approved_by"]),
-    (
-        "sms_contact",
-        "sms_contacts",
-        &["name", "region", "commune", "opted_out_at"],
-    ),
-];
-
 /// The tracked columns of one record as JSON, or `None` if it does not exist.
 pub fn snapshot(conn: &Connection, entity: &str, id: &str) -> Result<Option<Value>, OpError> {
-    let Some((_, table, columns)) = TRACKED.iter().find(|(e, _, _)| *e == entity) else {
+    let Some(e) = Entity::parse(entity).filter(|e| !e.tracked().is_empty()) else {
         return Ok(None);
     };
-    Ok(crate::store::row_json(conn, table, columns, id)?.map(Value::Object))
+    Ok(crate::store::row_json(conn, e.table(), e.tracked(), id)?.map(Value::Object))
 }
 
 /// `{"before": …, "after": …}`, with the op's extra facts merged into "after".
@@ -419,7 +386,7 @@ fn apply_enrollment(
     require(actor, Permission::ApplyEnrollment, "enrollment.apply")?;
     check_id("org.id", &org.id)?;
     if let Some(pid) = &org.platform_id {
-        crate::sync::ingest::internal_id("organization", pid)
+        crate::domain::platform::internal_id("organization", pid)
             .map_err(|why| invalid("org.platform_id", why))?;
     }
     non_empty("org.name", &org.name)?;
@@ -1154,9 +1121,10 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
             format!("{action} created the record: reject or cancel it instead"),
         ));
     };
-    let Some((entity_name, table, columns)) = TRACKED.iter().find(|(e, _, _)| *e == entity) else {
+    let Some(e) = Entity::parse(&entity).filter(|e| !e.tracked().is_empty()) else {
         return Err(invalid("entity", format!("{entity} cannot be undone")));
     };
+    let (entity_name, table, columns) = (e.name(), e.table(), e.tracked());
     let current = snapshot(conn, entity_name, &entity_id)?
         .ok_or_else(|| not_found(entity_name, &entity_id))?;
     for c in columns.iter() {
@@ -1176,12 +1144,12 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
         .enumerate()
         .map(|(i, c)| format!("{c} = ?{}", i + 2))
         .collect();
-    let bump = if *table == "forum_threads" {
+    let bump = if table == "forum_threads" {
         ""
     } else {
         ", version = version + 1"
     };
-    let stamp = if *table == "organizations" {
+    let stamp = if table == "organizations" {
         format!(", updated_at = ?{}", columns.len() + 2)
     } else {
         String::new()

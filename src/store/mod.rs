@@ -2,8 +2,10 @@
 //! version, identity (who owns this replica), row types and paged queries.
 //! No business rules live here: what may change, and how, is `ops` and `domain`.
 
+pub mod entity;
 pub mod query;
 pub mod rows;
+pub mod synced;
 
 use std::path::{Path, PathBuf};
 

@@ -465,7 +465,7 @@ fn build<T: Listed>(
                 let ids = value
                     .split(',')
                     .map(|v| {
-                        crate::sync::ingest::internal_id(entity, v.trim())
+                        crate::domain::platform::internal_id(entity, v.trim())
                             .map(Value::Text)
                             .map_err(|why| FilterError::BadValue { key, why })
                     })

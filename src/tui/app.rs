@@ -151,7 +151,7 @@ pub struct App {
     /// Fetches upload files on their own queue (with a hub).
     pub fetcher: Option<super::syncer::Fetcher>,
     /// SMS quiet hours (local time), if configured.
-    pub quiet_hours: Option<super::composer::QuietHours>,
+    pub quiet_hours: Option<crate::sms::quiet::QuietHours>,
 }
 
 /// How long typing must pause before the list narrows to the search.
@@ -961,7 +961,7 @@ impl App {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| e.to_string())?;
-        let cached = crate::sync::files::cached(&fetcher.cache, &sha);
+        let cached = crate::replica::files::cached(&fetcher.cache, &sha);
         if cached.is_file() {
             self.info(format!(
                 "{} {} : {}",
@@ -1025,7 +1025,7 @@ impl App {
 
     fn accept_theirs(&mut self) -> Result<(), String> {
         let ids = self.selected_conflicts()?;
-        let n = crate::sync::client::accept_theirs(self.store.conn(), &ids)
+        let n = crate::replica::outbox::accept_theirs(self.store.conn(), &ids)
             .map_err(|e| e.to_string())?;
         if let Some(l) = self.list() {
             l.clear_marks();

@@ -123,7 +123,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     app.quiet_hours = opts
         .quiet_hours
         .as_deref()
-        .and_then(composer::QuietHours::parse);
+        .and_then(crate::sms::quiet::QuietHours::parse);
     if let Some(w) = opts.warning.clone() {
         app.warn(w);
     }

@@ -9,9 +9,9 @@ use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
 use crate::config::HubConfig;
+use crate::replica::session::{self, Progress, Sizes, Summary, SyncError};
+use crate::replica::transport::{HubClient, TransportError};
 use crate::store::Store;
-use crate::sync::session::{self, Progress, Sizes, Summary, SyncError};
-use crate::sync::transport::{HubClient, TransportError};
 
 pub enum Event {
     Progress(Progress),
@@ -136,7 +136,7 @@ impl Syncer {
                     match &result {
                         Ok(_) => self.attempt = 0,
                         Err(f) if f.temporary => {
-                            let wait = session::backoff(self.attempt, f.retry_after);
+                            let wait = crate::retry::backoff(self.attempt, f.retry_after);
                             self.attempt = self.attempt.saturating_add(1);
                             self.retry_at = Some(now + wait);
                         }
@@ -207,7 +207,7 @@ impl Fetcher {
                     }
                 };
                 for (id, sha) in rx {
-                    let result = crate::sync::files::fetch_retrying(&mut client, &dir, &sha, 3)
+                    let result = crate::replica::files::fetch_retrying(&mut client, &dir, &sha, 3)
                         .map_err(|e| crate::text::inline(&e.to_string()));
                     if done_tx.send((id, result)).is_err() {
                         return;

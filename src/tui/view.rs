@@ -128,7 +128,7 @@ fn draw_sync_state(
     theme: &crate::tui::theme::Theme,
     area: Rect,
 ) {
-    use crate::sync::session::Progress;
+    use crate::replica::session::Progress;
     let idle = |text: String| Paragraph::new(Line::styled(text, theme.dim));
     let Some(syncer) = syncer.filter(|s| s.configured()) else {
         f.render_widget(

@@ -79,15 +79,15 @@ pub fn file_bytes(path: &Path) -> Vec<u8> {
 #[allow(dead_code)]
 pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
     use sha2::Digest;
-    civitac::sync::pull::SYNCED
+    civitac::store::entity::Entity::SYNCED
         .iter()
         .map(|t| {
             let mut stmt = store
                 .conn()
                 .prepare(&format!(
                     "SELECT * FROM {} ORDER BY {}",
-                    t.table,
-                    t.key.join(", ")
+                    t.table(),
+                    t.key().join(", ")
                 ))
                 .expect("select");
             let n = stmt.column_count();
@@ -102,7 +102,7 @@ pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
                 rows += 1;
             }
             let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-            (t.table.to_owned(), rows, digest)
+            (t.table().to_owned(), rows, digest)
         })
         .collect()
 }

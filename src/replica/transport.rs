@@ -10,61 +10,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::protocol::{PushRequest, PushResponse};
-use super::pull::{Cursor, PullResponse};
+use crate::protocol::remote::Remote;
+pub use crate::protocol::remote::TransportError;
+use crate::protocol::{Cursor, PullResponse, PushRequest, PushResponse, WhoAmI};
 
 /// Largest answer a replica accepts (a pull page is a few hundred KiB).
 const MAX_ANSWER: u64 = 256 * 1024 * 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub enum TransportError {
-    #[error("{url}: {why}")]
-    Unreachable { url: String, why: String },
-    #[error("{url}: HTTP {status} {code}: {message}")]
-    Http {
-        url: String,
-        status: u16,
-        code: String,
-        message: String,
-        retry_after: Option<u64>,
-    },
-    #[error("{url}: the hub's answer is not understood: {why}")]
-    Protocol { url: String, why: String },
-    #[error("{0}")]
-    Setup(String),
-}
-
-impl TransportError {
-    /// Whether the same request may succeed later (network, overload,
-    /// storage trouble) rather than never (bad token, refused, bad request).
-    pub fn is_temporary(&self) -> bool {
-        match self {
-            TransportError::Unreachable { .. } => true,
-            TransportError::Http { status, .. } => {
-                *status == 408 || *status == 429 || *status >= 500
-            }
-            TransportError::Protocol { .. } | TransportError::Setup(_) => false,
-        }
-    }
-
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            TransportError::Http { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-}
-
-/// Who the hub says a token belongs to.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct WhoAmI {
-    pub staff_id: String,
-    pub login: String,
-    pub display_name: String,
-    pub role: String,
-    pub device_id: String,
-    pub device_name: String,
-}
 
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
@@ -375,4 +326,39 @@ fn percent(s: &str) -> String {
         }
     }
     out
+}
+
+impl Remote for HubClient {
+    fn whoami(&mut self) -> Result<WhoAmI, TransportError> {
+        HubClient::whoami(self)
+    }
+
+    fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        HubClient::push(self, request)
+    }
+
+    fn pull(&mut self, since: &Cursor, limit: usize) -> Result<PullResponse, TransportError> {
+        HubClient::pull(self, since, limit)
+    }
+
+    fn file_range(
+        &mut self,
+        sha256: &str,
+        offset: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, TransportError> {
+        HubClient::file_range(self, sha256, offset, out)
+    }
+
+    fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn traffic(&self) -> (u64, u64) {
+        (self.bytes_up, self.bytes_down)
+    }
+
+    fn skew(&self) -> Option<i64> {
+        self.skew
+    }
 }

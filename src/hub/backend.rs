@@ -10,11 +10,12 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-use super::hub::{PushError, apply_push};
+use super::feed::changes_since;
 use super::ingest::{self, Report};
-use super::protocol::{PushRequest, PushResponse};
-use super::pull::{Cursor, PullError, PullResponse, changes_since};
+use super::push::{PushError, apply_push};
 use super::tokens::{self, Principal, TokenError};
+use crate::protocol::{Cursor, PullError, PullResponse};
+use crate::protocol::{PushRequest, PushResponse};
 use crate::store::{Actor, Side, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,39 @@ pub enum BackendError {
     /// Storage is failing; try again later.
     #[error("{0}")]
     Unavailable(String),
+}
+
+/// How a refusal is answered, whatever carries it (HTTP, or in-process).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl BackendError {
+    pub fn answer(&self) -> Answer {
+        let (status, code, message, retry_after) = match self {
+            BackendError::Refused => (401, "unauthorized", self.to_string(), None),
+            BackendError::BadRequest(m) => (400, "bad_request", m.clone(), None),
+            BackendError::Partial { .. } | BackendError::Unavailable(_) => {
+                tracing::error!(error = %self, "storage failure");
+                (
+                    503,
+                    "unavailable",
+                    "the hub cannot reach its storage; try again shortly".to_owned(),
+                    Some(5),
+                )
+            }
+        };
+        Answer {
+            status,
+            code,
+            message,
+            retry_after,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for BackendError {
@@ -67,22 +101,6 @@ pub trait HubBackend: Send + Sync + 'static {
     /// An SMS a person sent to the platform's number; STOP / ARRET opts them out.
     /// Returns whether it opted someone out.
     fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError>;
-}
-
-/// Whether an inbound SMS asks to stop receiving messages.
-pub fn is_stop(text: &str) -> bool {
-    use unicode_normalization::UnicodeNormalization;
-    let word: String = text
-        .trim()
-        .nfd()
-        .filter(char::is_ascii)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    let word = word.trim_end_matches(['.', '!', ' ']);
-    matches!(
-        word,
-        "STOP" | "ARRET" | "ARRETER" | "STOP SMS" | "DESABONNER"
-    )
 }
 
 /// The hub on one SQLite file (WAL): one connection writes (pushes and
@@ -241,14 +259,12 @@ impl HubBackend for SqliteHub {
         bits: u32,
     ) -> Result<bool, BackendError> {
         Self::with(&self.writer, |c| {
-            Ok(crate::sms::dispatch::report(
-                c, message_id, contact_id, bits,
-            )?)
+            Ok(crate::hub::sms::report(c, message_id, contact_id, bits)?)
         })
     }
 
     fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError> {
-        if !is_stop(text) {
+        if !super::sms::is_stop(text) {
             tracing::info!(target: "civitac::sms", from, "inbound SMS (not a STOP)");
             return Ok(false);
         }
@@ -300,7 +316,7 @@ impl HubBackend for SqliteHub {
     }
 
     fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
-        if !super::files::valid_hash(sha256) {
+        if !crate::protocol::files::valid_hash(sha256) {
             return Ok(None);
         }
         let path = self.files.join(sha256);

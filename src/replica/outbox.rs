@@ -5,8 +5,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushResponse, PushedOp};
 use crate::ops::Envelope;
+use crate::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushResponse, PushedOp};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -4,14 +4,16 @@
 //! its own, so a sync cut anywhere is finished by the next one. Used by
 //! `civitac sync`, the console's sync key and the demo.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::client::{self, ClientError};
-use super::pull::{self, PullError};
-use super::transport::{HubClient, TransportError};
+use super::outbox::{self, ClientError};
+use super::pull;
+use super::transport::TransportError;
+use crate::protocol::PullError;
+use crate::protocol::remote::Remote;
 
 /// Ops per push request.
 pub const PUSH_BATCH: usize = 500;
@@ -108,7 +110,7 @@ impl Summary {
 /// first pull brings everything else).
 pub fn attach(
     conn: &mut Connection,
-    me: &super::transport::WhoAmI,
+    me: &crate::protocol::WhoAmI,
     hub_url: &str,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
@@ -181,7 +183,7 @@ pub fn prune(conn: &Connection, keep_days: u32) -> rusqlite::Result<usize> {
 /// Pushes everything pending, then pulls everything new.
 pub fn sync(
     conn: &mut Connection,
-    hub: &mut HubClient,
+    hub: &mut dyn Remote,
     sizes: Sizes,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Summary, SyncError> {
@@ -193,24 +195,25 @@ pub fn sync(
 /// so that retries report everything the attempts together did.
 pub fn sync_into(
     conn: &mut Connection,
-    hub: &mut HubClient,
+    hub: &mut dyn Remote,
     sizes: Sizes,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
 ) -> Result<(), SyncError> {
     let started = Instant::now();
-    let (up, down) = (hub.bytes_up, hub.bytes_down);
+    let (up, down) = hub.traffic();
     let result = rounds(conn, hub, sizes, progress, summary);
-    summary.bytes_up += hub.bytes_up - up;
-    summary.bytes_down += hub.bytes_down - down;
+    let (up_now, down_now) = hub.traffic();
+    summary.bytes_up += up_now - up;
+    summary.bytes_down += down_now - down;
     summary.seconds += started.elapsed().as_secs_f64();
-    summary.clock_skew = hub.skew.or(summary.clock_skew);
+    summary.clock_skew = hub.skew().or(summary.clock_skew);
     result
 }
 
 fn rounds(
     conn: &mut Connection,
-    hub: &mut HubClient,
+    hub: &mut dyn Remote,
     sizes: Sizes,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
@@ -285,7 +288,7 @@ pub fn meet_epoch(conn: &mut Connection, epoch: Option<&str>) -> rusqlite::Resul
 /// Pushes the outbox; true if the hub turned out to be restored from a backup.
 fn push_all(
     conn: &mut Connection,
-    hub: &mut HubClient,
+    hub: &mut dyn Remote,
     batch_size: usize,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
@@ -296,21 +299,21 @@ fn push_all(
         total,
     });
     loop {
-        let batch = client::next_batch(conn, batch_size.max(1))?;
+        let batch = outbox::next_batch(conn, batch_size.max(1))?;
         if batch.ops.is_empty() {
             return Ok(false);
         }
         let response = hub.push(&batch)?;
         // These answers come from the hub as it is now: recorded after the reset.
         let restored = meet_epoch(conn, response.epoch.as_deref())?;
-        let recorded = client::record(conn, &response)?;
+        let recorded = outbox::record(conn, &response)?;
         summary.pushed += response.results.len();
         summary.applied += recorded.applied;
         summary.duplicate += recorded.duplicate;
         summary.conflict += recorded.conflict;
         summary.rejected += recorded.rejected;
         for r in &response.results {
-            if r.outcome == super::protocol::Outcome::Rejected {
+            if r.outcome == crate::protocol::Outcome::Rejected {
                 let action = batch
                     .ops
                     .iter()
@@ -344,7 +347,7 @@ fn push_all(
 /// restored from a backup (the page, read with an old cursor, is dropped).
 fn pull_all(
     conn: &mut Connection,
-    hub: &mut HubClient,
+    hub: &mut dyn Remote,
     page_size: usize,
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
@@ -363,30 +366,5 @@ fn pull_all(
         if !page.more {
             return Ok(false);
         }
-    }
-}
-
-/// Waits before the `attempt`-th retry (1, 2, 4 … 60 s, with jitter so
-/// replicas cut by the same outage do not all come back at once).
-pub fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
-    let base = 1u64 << attempt.min(6);
-    let jitter = rand::random::<u64>() % (base * 250 + 1);
-    let wait = Duration::from_millis(base.min(60) * 1000 + jitter);
-    match retry_after {
-        Some(s) => wait.max(Duration::from_secs(s.min(600))),
-        None => wait,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert!(backoff(0, None) >= Duration::from_secs(1));
-        assert!(backoff(3, None) >= Duration::from_secs(8));
-        assert!(backoff(30, None) <= Duration::from_secs(61 + 16));
-        assert!(backoff(0, Some(30)) >= Duration::from_secs(30));
     }
 }

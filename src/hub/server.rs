@@ -34,9 +34,9 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::backend::{BackendError, HubBackend};
-use super::protocol::{PROTOCOL_VERSION, PushRequest};
-use super::pull::Cursor;
 use super::tokens::Principal;
+use crate::protocol::Cursor;
+use crate::protocol::{PROTOCOL_VERSION, PushRequest};
 
 /// Limits a hub enforces; the defaults suit a national deployment on one machine.
 #[derive(Debug, Clone)]
@@ -271,21 +271,12 @@ impl IntoResponse for ApiError {
 
 impl From<BackendError> for ApiError {
     fn from(e: BackendError) -> ApiError {
-        match e {
-            BackendError::Refused => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
-            }
-            BackendError::BadRequest(m) => ApiError::bad_request(m),
-            BackendError::Partial { .. } | BackendError::Unavailable(_) => {
-                tracing::error!(error = %e, "storage failure");
-                let mut err = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the hub cannot reach its storage; try again shortly",
-                );
-                err.retry_after = Some(5);
-                err
-            }
+        let a = e.answer();
+        ApiError {
+            status: StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: a.code,
+            message: a.message,
+            retry_after: a.retry_after,
         }
     }
 }
@@ -551,7 +542,7 @@ async fn pull(
         .as_deref()
         .unwrap_or("start")
         .parse()
-        .map_err(|e: super::pull::BadCursor| ApiError::bad_request(e.to_string()))?;
+        .map_err(|e: crate::protocol::BadCursor| ApiError::bad_request(e.to_string()))?;
     let limit = params
         .limit
         .unwrap_or(1_000)

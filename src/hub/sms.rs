@@ -375,7 +375,7 @@ fn settle(
                 )?
                 .execute(params![sms.message_id, sms.contact_id, why, now])?;
             } else {
-                let wait = crate::sync::session::backoff(attempts as u32, None);
+                let wait = crate::retry::backoff(attempts as u32, None);
                 let next = jiff::Timestamp::now()
                     + jiff::SignedDuration::try_from(wait).unwrap_or_default();
                 tx.prepare_cached(
@@ -524,6 +524,22 @@ pub fn drain(
         n += 1;
     }
     Ok(n)
+}
+
+/// Whether an inbound SMS asks to stop receiving messages.
+pub fn is_stop(text: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let word: String = text
+        .trim()
+        .nfd()
+        .filter(char::is_ascii)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let word = word.trim_end_matches(['.', '!', ' ']);
+    matches!(
+        word,
+        "STOP" | "ARRET" | "ARRETER" | "STOP SMS" | "DESABONNER"
+    )
 }
 
 #[cfg(test)]

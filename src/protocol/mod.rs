@@ -1,8 +1,16 @@
 //! Wire types of the sync protocol (DESIGN §5) and nothing else: what a
-//! replica pushes and what the hub answers. Versioned, so the format can
-//! evolve while old replicas are still in the field.
+//! replica pushes and what the hub answers, the pull cursor, how a file is
+//! named. Versioned, so the format can evolve while old replicas are still in
+//! the field. Both the hub and the replica import this; it imports neither.
+
+pub mod cursor;
+pub mod files;
+pub mod remote;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use cursor::{BadCursor, Cursor};
 
 use crate::ops::Envelope;
 
@@ -90,4 +98,62 @@ pub struct PushResponse {
     /// before the hub's last backup began is inside that backup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PulledRow {
+    pub entity: String,
+    /// The key, its parts joined by '/' for composite keys.
+    pub id: String,
+    /// The row as the hub has it now (`None`: it no longer exists).
+    pub row: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub v: u32,
+    pub rows: Vec<PulledRow>,
+    /// The cursor to send next time.
+    pub next: Cursor,
+    pub more: bool,
+    /// While a snapshot is sent: how far it is, for a progress bar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotProgress>,
+    /// The hub's epoch: it changes when the hub is restored from a backup,
+    /// and then cursors and answers from before mean nothing any more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
+    /// When the hub's last verified backup began (hub clock): ops it
+    /// answered before then are safe in it, and replicas may let them go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backed_up_until: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotProgress {
+    pub table: usize,
+    pub tables: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error("protocol version {0} is not supported (this replica speaks {PROTOCOL_VERSION})")]
+    Version(u32),
+    #[error("unknown record kind \"{0}\"")]
+    Entity(String),
+    #[error(transparent)]
+    Cursor(#[from] BadCursor),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Who the hub says a token belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub staff_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    pub device_id: String,
+    pub device_name: String,
 }

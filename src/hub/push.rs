@@ -9,8 +9,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
-use super::protocol::{OpResult, Outcome, PROTOCOL_VERSION, PushRequest, PushResponse};
 use crate::ops::{self, OpError, OpMeta};
+use crate::protocol::{OpResult, Outcome, PROTOCOL_VERSION, PushRequest, PushResponse};
 use crate::store::Actor;
 
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +91,7 @@ pub fn apply_push(
 fn apply_one(
     conn: &mut rusqlite::Transaction<'_>,
     actor: &Actor,
-    pushed: &super::protocol::PushedOp,
+    pushed: &crate::protocol::PushedOp,
 ) -> rusqlite::Result<OpResult> {
     let mut tx = conn.savepoint()?;
     let known: Option<(String, String)> = tx
@@ -225,7 +225,7 @@ const UNDO_WINDOW_MINUTES: i64 = 10;
 fn validate(
     conn: &Connection,
     actor: &Actor,
-    pushed: &super::protocol::PushedOp,
+    pushed: &crate::protocol::PushedOp,
 ) -> Result<(), String> {
     let id = &pushed.op_id;
     if id.len() != 36 || uuid::Uuid::parse_str(id).is_err() || id.to_ascii_lowercase() != *id {
@@ -352,7 +352,7 @@ fn decision_time(created_at: &str) -> String {
 fn record_applied(
     conn: &Connection,
     actor: &Actor,
-    pushed: &super::protocol::PushedOp,
+    pushed: &crate::protocol::PushedOp,
     outcome: Outcome,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -421,7 +421,7 @@ fn op_sqlite(e: OpError) -> rusqlite::Error {
 fn record_conflict(
     conn: &Connection,
     actor: &Actor,
-    pushed: &super::protocol::PushedOp,
+    pushed: &crate::protocol::PushedOp,
     theirs: Option<serde_json::Value>,
 ) -> rusqlite::Result<()> {
     let (entity, id) = pushed.op.op.target().unwrap_or(("", ""));

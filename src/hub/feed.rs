@@ -1,0 +1,142 @@
+//! The hub's side of pull: "what changed after my cursor" answered with the
+//! current state of those rows, in `changes.seq` order (never a device
+//! clock). A replica that starts from nothing first receives a snapshot:
+//! every synced table in foreign-key order, paged by key, noting the feed
+//! position it started at; then the feed from that position. Rows created or
+//! changed while the snapshot is paged come again through the feed, so
+//! nothing is missed and the snapshot needs no long transaction.
+
+use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
+use serde_json::Value;
+
+use crate::protocol::{
+    Cursor, PROTOCOL_VERSION, PullError, PullResponse, PulledRow, SnapshotProgress,
+};
+use crate::store::entity::Entity;
+use crate::store::synced::{Columns, key_of, key_text, read_row, select, to_sql};
+
+fn feed_end(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })
+}
+
+/// The hub's answer: rows changed after `since`, at most `limit` of them.
+pub fn changes_since(
+    conn: &Connection,
+    since: &Cursor,
+    limit: usize,
+) -> Result<PullResponse, PullError> {
+    let limit = limit.max(1);
+    let mut page = match since {
+        Cursor::Start => snapshot_page(conn, feed_end(conn)?, 0, &[], limit),
+        Cursor::Feed(seq) => feed_page(conn, *seq, limit),
+        Cursor::Snapshot { upto, table, after } => snapshot_page(conn, *upto, *table, after, limit),
+    }?;
+    page.epoch = crate::store::state(conn, "epoch")?;
+    page.backed_up_until = crate::store::state(conn, "backed_up_until")?;
+    Ok(page)
+}
+
+fn snapshot_page(
+    conn: &Connection,
+    upto: i64,
+    mut table: usize,
+    after: &[Value],
+    limit: usize,
+) -> Result<PullResponse, PullError> {
+    let mut rows = Vec::new();
+    let mut columns = Columns::default();
+    let mut after: Vec<Value> = after.to_vec();
+    while let Some(&t) = Entity::SYNCED.get(table) {
+        let want = limit - rows.len();
+        let page = if after.is_empty() {
+            select(conn, &mut columns, t, "1", &[], want)?
+        } else {
+            let marks: Vec<String> = (1..=t.key().len()).map(|i| format!("?{i}")).collect();
+            let filter = format!("({}) > ({})", t.key().join(", "), marks.join(", "));
+            let args: Vec<SqlValue> = after.iter().map(to_sql).collect();
+            select(conn, &mut columns, t, &filter, &args, want)?
+        };
+        let full = page.len() == want;
+        if let Some(last) = page.last() {
+            after = key_of(t, last);
+        }
+        rows.extend(page.into_iter().map(|row| PulledRow {
+            entity: t.name().to_owned(),
+            id: key_text(&key_of(t, &row)),
+            row: Some(row),
+        }));
+        if full {
+            return Ok(PullResponse {
+                v: PROTOCOL_VERSION,
+                rows,
+                next: Cursor::Snapshot { upto, table, after },
+                more: true,
+                snapshot: Some(SnapshotProgress {
+                    table,
+                    tables: Entity::SYNCED.len(),
+                }),
+                epoch: None,
+                backed_up_until: None,
+            });
+        }
+        table += 1;
+        after.clear();
+    }
+    // The snapshot is complete; what changed since it began comes by the feed.
+    Ok(PullResponse {
+        v: PROTOCOL_VERSION,
+        rows,
+        next: Cursor::Feed(upto),
+        more: true,
+        snapshot: Some(SnapshotProgress {
+            table: Entity::SYNCED.len(),
+            tables: Entity::SYNCED.len(),
+        }),
+        epoch: None,
+        backed_up_until: None,
+    })
+}
+
+fn feed_page(conn: &Connection, since: i64, limit: usize) -> Result<PullResponse, PullError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, entity, entity_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let feed: Vec<(i64, String, String)> = stmt
+        .query_map(rusqlite::params![since, limit as i64 + 1], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let more = feed.len() > limit;
+    let feed = &feed[..feed.len().min(limit)];
+    let next = feed.last().map_or(since, |(seq, _, _)| *seq);
+    let mut rows: Vec<PulledRow> = Vec::with_capacity(feed.len());
+    let mut columns = Columns::default();
+    // A record changed twice in one page is sent once, where it last changed.
+    let mut last = std::collections::HashMap::new();
+    for (i, (_, entity, id)) in feed.iter().enumerate() {
+        last.insert((entity.as_str(), id.as_str()), i);
+    }
+    for (i, (_, entity, id)) in feed.iter().enumerate() {
+        if last.get(&(entity.as_str(), id.as_str())) != Some(&i) {
+            continue;
+        }
+        let t = Entity::parse(entity).ok_or_else(|| PullError::Entity(entity.clone()))?;
+        rows.push(PulledRow {
+            entity: entity.clone(),
+            id: id.clone(),
+            row: read_row(conn, &mut columns, t, id)?,
+        });
+    }
+    Ok(PullResponse {
+        v: PROTOCOL_VERSION,
+        rows,
+        next: Cursor::Feed(next),
+        more,
+        snapshot: None,
+        epoch: None,
+        backed_up_until: None,
+    })
+}

@@ -1,0 +1,16 @@
+//! The hub: the one place every replica's decisions meet. It applies pushed
+//! ops (with the conflict rules), answers pulls from its change feed,
+//! ingests the public platform's content, keeps tokens and files, sends SMS,
+//! and serves all of it over HTTP. It imports nothing from `replica` or `tui`.
+
+pub mod backend;
+pub mod backup;
+pub mod feed;
+pub mod files;
+pub mod ingest;
+pub mod local;
+pub mod push;
+pub mod runtime;
+pub mod server;
+pub mod sms;
+pub mod tokens;

@@ -1,0 +1,233 @@
+//! A running hub: the serve lock, the storage backend, the HTTP server and
+//! the SMS sender, started and stopped together. `hub serve` runs one until a
+//! signal; the demo runs one on a thread beside the console. One wiring for
+//! both, so the demo's hub is the operator's hub.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use super::backend::SqliteHub;
+use super::backup::{BackupError, ServeLock};
+use super::server::{Limits, RunningHub};
+use super::sms::{self, Gateway, Kannel, LogGateway};
+use crate::store::{Store, StoreError};
+
+/// Where approved SMS go.
+#[derive(Debug, Clone)]
+pub enum SmsGateway {
+    /// No sender runs: messages wait, approved, for a hub that sends.
+    None,
+    /// Written to the hub's log, never sent (demo, trials).
+    Log,
+    /// A Kannel smsbox; delivery reports come back to `<public url>/v1/sms/dlr`.
+    Kannel {
+        url: String,
+        user: String,
+        password: String,
+        from: String,
+    },
+}
+
+/// How to run a hub.
+pub struct Options {
+    pub db: PathBuf,
+    pub files: PathBuf,
+    pub auto_hide: i64,
+    pub listen: SocketAddr,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub limits: Limits,
+    pub gateway: SmsGateway,
+    pub sms: sms::Settings,
+    /// The hub's address as the SMS gateway reaches it (default: the one bound).
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Lock(#[from] BackupError),
+    #[error(transparent)]
+    Open(#[from] StoreError),
+    #[error("{addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The SMS sender's thread; stops (and is waited for) on drop.
+pub struct Sender {
+    halt: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sender {
+    /// Starts sending through `gateway`; `base` is the hub's URL for
+    /// delivery reports. `None` when no gateway is chosen or it cannot start
+    /// (said in the log: the hub still serves).
+    pub fn start(
+        db: &Path,
+        gateway: &SmsGateway,
+        settings: sms::Settings,
+        base: &str,
+    ) -> Option<Sender> {
+        if matches!(gateway, SmsGateway::None) {
+            return None;
+        }
+        let mut conn = match Store::open(db) {
+            Ok(s) => s.into_conn(),
+            Err(e) => {
+                tracing::error!(error = %e, "SMS sender cannot open the hub");
+                return None;
+            }
+        };
+        let gateway: Arc<dyn Gateway> = match gateway {
+            SmsGateway::None => return None,
+            SmsGateway::Log => Arc::new(LogGateway),
+            SmsGateway::Kannel {
+                url,
+                user,
+                password,
+                from,
+            } => {
+                let key = super::backend::sms_key(db, &conn).ok()?;
+                Arc::new(Kannel::new(
+                    url,
+                    user,
+                    password,
+                    from,
+                    Some(format!(
+                        "{}/v1/sms/dlr?key={key}",
+                        base.trim_end_matches('/')
+                    )),
+                ))
+            }
+        };
+        let halt = Arc::new(AtomicBool::new(false));
+        let flag = halt.clone();
+        let thread = std::thread::Builder::new()
+            .name("sms".into())
+            .spawn(move || {
+                let stop = || flag.load(Ordering::Relaxed);
+                if let Err(e) = sms::run(&mut conn, gateway, &settings, &stop) {
+                    tracing::error!(error = %e, "SMS sender stopped");
+                }
+            })
+            .ok()?;
+        Some(Sender {
+            halt,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn stop(&mut self) {
+        self.halt.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn scheme(opts: &Options) -> &'static str {
+    if opts.tls.is_some() { "https" } else { "http" }
+}
+
+fn backend(opts: &Options) -> Result<(ServeLock, SqliteHub), RuntimeError> {
+    // Held while serving: `hub restore` refuses to swap the database under us.
+    let lock = ServeLock::acquire(&opts.db)?;
+    let backend = SqliteHub::open(&opts.db, opts.files.clone(), opts.auto_hide)?;
+    Ok((lock, backend))
+}
+
+/// `hub serve`: serves until SIGTERM or ctrl-c; `announce` is told the
+/// address once bound (the sender starts then, knowing where reports go).
+pub fn serve_until_signalled(
+    opts: Options,
+    announce: impl FnOnce(SocketAddr),
+) -> Result<(), RuntimeError> {
+    let (_lock, backend) = backend(&opts)?;
+    let scheme = scheme(&opts);
+    let mut sender = None;
+    let Options {
+        db,
+        listen,
+        tls,
+        limits,
+        gateway,
+        sms,
+        public_url,
+        ..
+    } = opts;
+    super::server::serve_until_signalled(Arc::new(backend), listen, tls, limits, |addr| {
+        let base = public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
+        sender = Sender::start(&db, &gateway, sms, &base);
+        announce(addr);
+    })
+    .map_err(|source| RuntimeError::Listen {
+        addr: listen,
+        source,
+    })?;
+    drop(sender);
+    Ok(())
+}
+
+/// A hub serving on its own threads until stopped or dropped.
+pub struct Running {
+    pub hub: RunningHub,
+    scheme: &'static str,
+    sender: Option<Sender>,
+    _lock: ServeLock,
+}
+
+impl Running {
+    pub fn start(opts: Options) -> Result<Running, RuntimeError> {
+        let (lock, backend) = backend(&opts)?;
+        let hub = RunningHub::start(
+            Arc::new(backend),
+            opts.listen,
+            opts.tls.clone(),
+            opts.limits.clone(),
+        )
+        .map_err(|source| RuntimeError::Listen {
+            addr: opts.listen,
+            source,
+        })?;
+        let base = opts
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{}://{}", scheme(&opts), hub.addr));
+        let sender = Sender::start(&opts.db, &opts.gateway, opts.sms.clone(), &base);
+        Ok(Running {
+            hub,
+            scheme: scheme(&opts),
+            sender,
+            _lock: lock,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.hub.addr)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut s) = self.sender.take() {
+            s.stop();
+        }
+        self.hub.stop();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

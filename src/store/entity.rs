@@ -1,0 +1,144 @@
+//! The one registry of record kinds: the name a kind has in the audit log,
+//! the change feed and on the wire; its table and key; the columns whose
+//! changes the audit log keeps (and undo restores). Sync, ops and the console
+//! all look a kind up here instead of keeping lists of their own.
+
+/// A kind of record replicas receive, in the snapshot's order (parents
+/// before children).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    Staff,
+    Organization,
+    Upload,
+    UploadStat,
+    ForumThread,
+    Citizen,
+    ForumPost,
+    ForumFlag,
+    SmsContact,
+    SmsGroup,
+    SmsGroupMember,
+    SmsMessage,
+}
+
+impl Entity {
+    /// Every synced kind, parents before children: the snapshot's order. A
+    /// pull cursor names a table by its index here, so only append.
+    pub const SYNCED: [Entity; 12] = [
+        Entity::Staff,
+        Entity::Organization,
+        Entity::Upload,
+        Entity::UploadStat,
+        Entity::ForumThread,
+        Entity::Citizen,
+        Entity::ForumPost,
+        Entity::ForumFlag,
+        Entity::SmsContact,
+        Entity::SmsGroup,
+        Entity::SmsGroupMember,
+        Entity::SmsMessage,
+    ];
+
+    /// Its name in the audit log, the change feed and on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::Staff => "staff",
+            Entity::Organization => "organization",
+            Entity::Upload => "upload",
+            Entity::UploadStat => "upload_stat",
+            Entity::ForumThread => "forum_thread",
+            Entity::Citizen => "citizen",
+            Entity::ForumPost => "forum_post",
+            Entity::ForumFlag => "forum_flag",
+            Entity::SmsContact => "sms_contact",
+            Entity::SmsGroup => "sms_group",
+            Entity::SmsGroupMember => "sms_group_member",
+            Entity::SmsMessage => "sms_message",
+        }
+    }
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Entity::Staff => "staff",
+            Entity::Organization => "organizations",
+            Entity::Upload => "uploads",
+            Entity::UploadStat => "upload_stats",
+            Entity::ForumThread => "forum_threads",
+            Entity::Citizen => "citizens",
+            Entity::ForumPost => "forum_posts",
+            Entity::ForumFlag => "forum_flags",
+            Entity::SmsContact => "sms_contacts",
+            Entity::SmsGroup => "sms_groups",
+            Entity::SmsGroupMember => "sms_group_members",
+            Entity::SmsMessage => "sms_messages",
+        }
+    }
+
+    /// Its key columns (a composite key is '/'-joined in the feed).
+    pub fn key(self) -> &'static [&'static str] {
+        match self {
+            Entity::UploadStat => &["upload_id", "indicator", "year"],
+            Entity::SmsGroupMember => &["group_id", "contact_id"],
+            _ => &["id"],
+        }
+    }
+
+    /// The columns staff decisions change: the audit log keeps them before
+    /// and after, and undo puts them back. Empty: no op changes this kind.
+    pub fn tracked(self) -> &'static [&'static str] {
+        match self {
+            Entity::Organization => &["status", "charter_signed_on", "charter_ref"],
+            Entity::Upload => &["status", "reviewed_by", "reviewed_at", "reason"],
+            Entity::ForumPost => &[
+                "status",
+                "flag_count",
+                "moderated_by",
+                "moderated_at",
+                "reason",
+            ],
+            Entity::Citizen => &["status", "muted_until"],
+            Entity::ForumThread => &["locked"],
+            Entity::SmsMessage => &["status", "approved_by"],
+            Entity::SmsContact => &["name", "region", "commune", "opted_out_at"],
+            Entity::Staff
+            | Entity::UploadStat
+            | Entity::ForumFlag
+            | Entity::SmsGroup
+            | Entity::SmsGroupMember => &[],
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Entity> {
+        Entity::SYNCED.into_iter().find(|e| e.name() == name)
+    }
+
+    /// Its index in `SYNCED` (the snapshot's order).
+    pub fn position(self) -> usize {
+        Entity::SYNCED
+            .iter()
+            .position(|e| *e == self)
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back_and_tables_exist_once() {
+        let mut tables = std::collections::HashSet::new();
+        for e in Entity::SYNCED {
+            assert_eq!(Entity::parse(e.name()), Some(e));
+            assert!(tables.insert(e.table()), "{e}");
+            assert_eq!(Entity::SYNCED[e.position()], e);
+        }
+        assert_eq!(Entity::parse("nothing"), None);
+    }
+}

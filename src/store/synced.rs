@@ -1,0 +1,120 @@
+//! Synced rows as JSON objects: the hub reads them for its feed and
+//! snapshot, a replica writes them when it applies a page. Table and column
+//! names come from `Entity` and `PRAGMA table_info`, never from the wire.
+
+use rusqlite::Connection;
+use rusqlite::types::Value as SqlValue;
+use serde_json::{Map, Value};
+
+use super::entity::Entity;
+
+/// The stored (not generated) columns of each table, read once per page.
+#[derive(Default)]
+pub struct Columns(std::collections::HashMap<&'static str, std::rc::Rc<Vec<String>>>);
+
+impl Columns {
+    pub fn of(
+        &mut self,
+        conn: &Connection,
+        table: &'static str,
+    ) -> rusqlite::Result<std::rc::Rc<Vec<String>>> {
+        if let Some(c) = self.0.get(table) {
+            return Ok(c.clone());
+        }
+        let mut stmt = conn.prepare_cached(&format!("PRAGMA table_info({table})"))?;
+        let mut cols = Vec::new();
+        for c in stmt.query_map([], |r| r.get::<_, String>(1))? {
+            cols.push(c?);
+        }
+        let cols = std::rc::Rc::new(cols);
+        self.0.insert(table, cols.clone());
+        Ok(cols)
+    }
+}
+
+pub fn to_sql(v: &Value) -> SqlValue {
+    match v {
+        Value::Null => SqlValue::Null,
+        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(SqlValue::Integer)
+            .or_else(|| n.as_f64().map(SqlValue::Real))
+            .unwrap_or(SqlValue::Null),
+        Value::String(s) => SqlValue::Text(s.clone()),
+        other => SqlValue::Text(other.to_string()),
+    }
+}
+
+/// Rows of `t` matching `filter` (SQL over the key), as JSON objects.
+pub fn select(
+    conn: &Connection,
+    columns: &mut Columns,
+    t: Entity,
+    filter: &str,
+    args: &[SqlValue],
+    limit: usize,
+) -> rusqlite::Result<Vec<Map<String, Value>>> {
+    let cols = columns.of(conn, t.table())?;
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {filter} ORDER BY {} LIMIT {limit}",
+        cols.join(", "),
+        t.table(),
+        t.key().join(", ")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+        let mut map = Map::new();
+        for (i, c) in cols.iter().enumerate() {
+            map.insert(c.clone(), crate::store::json_of(r.get_ref(i)?));
+        }
+        Ok(map)
+    })?;
+    rows.collect()
+}
+
+pub fn key_of(t: Entity, row: &Map<String, Value>) -> Vec<Value> {
+    t.key()
+        .iter()
+        .map(|k| row.get(*k).cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+pub fn key_text(key: &[Value]) -> String {
+    key.iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// One record by its feed id (composite keys are '/'-joined).
+pub fn read_row(
+    conn: &Connection,
+    columns: &mut Columns,
+    t: Entity,
+    id: &str,
+) -> rusqlite::Result<Option<Map<String, Value>>> {
+    let parts: Vec<SqlValue> = if t.key().len() == 1 {
+        vec![SqlValue::Text(id.to_owned())]
+    } else {
+        id.splitn(t.key().len(), '/')
+            .map(|p| SqlValue::Text(p.to_owned()))
+            .collect()
+    };
+    if parts.len() != t.key().len() {
+        return Ok(None);
+    }
+    let filter = t
+        .key()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{k} = ?{}", i + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    Ok(select(conn, columns, t, &filter, &parts, 1)?
+        .into_iter()
+        .next())
+}
