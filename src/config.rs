@@ -49,16 +49,6 @@ pub struct HubConfig {
     pub ca: Option<std::path::PathBuf>,
 }
 
-impl From<crate::replica::credentials::Credentials> for HubConfig {
-    fn from(c: crate::replica::credentials::Credentials) -> HubConfig {
-        HubConfig {
-            url: c.url,
-            token: c.token,
-            ca: c.ca,
-        }
-    }
-}
-
 impl Config {
     /// Reads the file if it exists; a missing file is an empty config.
     pub fn load(path: &Path) -> Result<Config, String> {

@@ -505,10 +505,16 @@ fn a_groups_members_and_contact_search_on_the_sms_screen() {
     let (_dir, replica) = small_demo();
     let mut app = app(&replica, Lang::En);
     press(&mut app, "5v");
-    assert_eq!(app.lists.sms_view, civitac::tui::app::SmsView::Groups);
+    assert_eq!(
+        app.page_ref().view(),
+        civitac::tui::screens::View::SmsGroups
+    );
     let group = app.list().expect("list").targets()[0].clone();
     press(&mut app, "m");
-    assert_eq!(app.lists.sms_view, civitac::tui::app::SmsView::Contacts);
+    assert_eq!(
+        app.page_ref().view(),
+        civitac::tui::screens::View::SmsContacts
+    );
     let shown = screen(&mut app, 100, 30);
     let store = open(&replica);
     let members = count(

@@ -110,6 +110,16 @@ impl Credentials {
     }
 }
 
+impl From<Credentials> for crate::config::HubConfig {
+    fn from(c: Credentials) -> crate::config::HubConfig {
+        crate::config::HubConfig {
+            url: c.url,
+            token: c.token,
+            ca: c.ca,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

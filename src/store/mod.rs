@@ -6,6 +6,7 @@ pub mod entity;
 pub mod query;
 pub mod rows;
 pub mod synced;
+pub mod views;
 
 use std::path::{Path, PathBuf};
 

@@ -5,18 +5,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 
 use super::keymap::{Action, Key, Keymap, KeymapError, Lookup, Section};
-use super::list::{ListScreen, ListView};
-use super::screens::Screen;
+use super::list::ListScreen;
+use super::screens::{Page, Screen, View};
 use super::theme::Theme;
-use crate::domain::enrollment::EnrollmentAction;
-use crate::domain::forum::PostAction;
-use crate::domain::uploads::ReviewDecision;
 use crate::i18n::Lang;
 use crate::ops::decisions::{Decision, apply_batch};
-use crate::store::rows::{
-    AuditEntry, Conflict, Organization, OutboxEntry, QueuedPost, SmsContact, SmsGroup, SmsMessage,
-    Upload,
-};
+use crate::store::entity::Entity;
+use crate::store::views;
 use crate::store::{Actor, Store};
 
 /// What a confirmation dialog will do.
@@ -60,60 +55,6 @@ pub struct Message {
     pub error: bool,
 }
 
-/// Counts for the dashboard, read when it is shown or the data changes.
-#[derive(Default)]
-pub struct Dashboard {
-    /// (label fr, label en, count, oldest timestamp)
-    pub queues: Vec<(&'static str, &'static str, i64, Option<String>)>,
-    /// region → counts per stage (applied, charter_received, contacted, enrolled, rejected, suspended)
-    pub stages: Vec<(String, [i64; 6])>,
-    /// (day, flags) for the last 14 days
-    pub flags_per_day: Vec<(String, u64)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmsView {
-    Messages,
-    Groups,
-    Contacts,
-}
-
-pub struct Lists {
-    pub enrollments: ListView<Organization>,
-    pub uploads: ListView<Upload>,
-    pub forum: ListView<QueuedPost>,
-    pub sms: ListView<SmsMessage>,
-    pub sms_groups: ListView<SmsGroup>,
-    pub sms_contacts: ListView<SmsContact>,
-    /// Which of the SMS screen's three lists is shown.
-    pub sms_view: SmsView,
-    pub sync: ListView<OutboxEntry>,
-    pub conflicts: ListView<Conflict>,
-    /// Whether the Synchro screen shows local ops or conflicts.
-    pub sync_conflicts: bool,
-    pub journal: ListView<AuditEntry>,
-}
-
-impl Lists {
-    /// The list a screen shows (the SMS screen: its current view).
-    pub fn current(&mut self, screen: Screen) -> Option<&mut dyn ListScreen> {
-        Some(match screen {
-            Screen::Dashboard => return None,
-            Screen::Enrollments => &mut self.enrollments,
-            Screen::Uploads => &mut self.uploads,
-            Screen::Forum => &mut self.forum,
-            Screen::Sms => match self.sms_view {
-                SmsView::Messages => &mut self.sms,
-                SmsView::Groups => &mut self.sms_groups,
-                SmsView::Contacts => &mut self.sms_contacts,
-            },
-            Screen::Sync if self.sync_conflicts => &mut self.conflicts,
-            Screen::Sync => &mut self.sync,
-            Screen::Journal => &mut self.journal,
-        })
-    }
-}
-
 pub struct App {
     pub lang: Lang,
     pub keymap: Keymap,
@@ -121,18 +62,16 @@ pub struct App {
     pub store: Store,
     pub owner: Option<Actor>,
     pub screen: Screen,
-    pub lists: Lists,
+    /// One page per screen, in `Screen::ALL` order.
+    pub pages: Vec<Box<dyn Page>>,
     pub overlay: Overlay,
     pub pending_keys: Vec<Key>,
     pub message: Option<Message>,
     pub quit: bool,
     pub detail_focus: bool,
-    pub dashboard: Dashboard,
     pub pending_ops: i64,
     pub last_sync: Option<String>,
     pub conflicts: i64,
-    /// Organisations per stage, in pipeline order, for the Enrôlements screen.
-    pub pipeline: [i64; 6],
     /// The time ages and charts are relative to: the wall clock, unless fixed
     /// (tests and snapshots fix it so the screen does not age).
     pub fixed_now: Option<jiff::Timestamp>,
@@ -170,22 +109,6 @@ impl App {
         theme: Theme,
     ) -> App {
         let owner = store.owner().ok().flatten();
-        let lists = Lists {
-            enrollments: ListView::new(("Enrôlements", "Enrolments"), ""),
-            uploads: ListView::new(("Publications", "Uploads"), "status=pending"),
-            forum: ListView::new(
-                ("File de modération", "Moderation queue"),
-                "flagged=yes status=visible",
-            ),
-            sms: ListView::new(("Messages SMS", "SMS messages"), ""),
-            sms_groups: ListView::new(("Groupes SMS", "SMS groups"), ""),
-            sms_contacts: ListView::new(("Contacts SMS", "SMS contacts"), ""),
-            sms_view: SmsView::Messages,
-            sync: ListView::new(("Opérations locales", "Local ops"), ""),
-            conflicts: ListView::new(("Conflits", "Conflicts"), "status=open"),
-            sync_conflicts: false,
-            journal: ListView::new(("Journal", "Audit log"), ""),
-        };
         let mut app = App {
             lang,
             keymap,
@@ -193,17 +116,15 @@ impl App {
             store,
             owner,
             screen: Screen::Dashboard,
-            lists,
+            pages: super::screens::pages(),
             overlay: Overlay::None,
             pending_keys: Vec::new(),
             message: None,
             quit: false,
             detail_focus: false,
-            dashboard: Dashboard::default(),
             pending_ops: 0,
             last_sync: None,
             conflicts: 0,
-            pipeline: [0; 6],
             fixed_now: None,
             pending_search: None,
             worker: None,
@@ -233,10 +154,39 @@ impl App {
     }
 
     fn data_version(&self) -> i64 {
-        self.store
-            .conn()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .unwrap_or(0)
+        views::data_version(self.store.conn())
+    }
+
+    /// The current screen's page.
+    pub fn page(&mut self) -> &mut dyn Page {
+        let i = Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0);
+        self.pages[i].as_mut()
+    }
+
+    /// The current screen's page, to look at.
+    pub fn page_ref(&self) -> &dyn Page {
+        let i = Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0);
+        self.pages[i].as_ref()
+    }
+
+    /// Loads the detail pane of the selected row if the selection moved:
+    /// after every change, so drawing never queries.
+    fn settle(&mut self) {
+        let (lang, theme) = (self.lang, self.theme.clone());
+        let conn = self.store.conn();
+        let i = Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0);
+        if let Some(l) = self.pages[i].list() {
+            l.prepare_detail(conn, lang, &theme);
+        }
     }
 
     /// Reloads what is shown if another connection changed the replica since
@@ -253,7 +203,7 @@ impl App {
     }
 
     pub fn list(&mut self) -> Option<&mut dyn ListScreen> {
-        self.lists.current(self.screen)
+        self.page().list()
     }
 
     /// Runs `f` on the current screen's list with the connection beside it.
@@ -262,7 +212,11 @@ impl App {
         f: impl FnOnce(&mut dyn ListScreen, &rusqlite::Connection) -> R,
     ) -> Option<R> {
         let conn = self.store.conn();
-        self.lists.current(self.screen).map(|list| f(list, conn))
+        let i = Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0);
+        self.pages[i].list().map(|list| f(list, conn))
     }
 
     fn error(&mut self, text: impl Into<String>) {
@@ -287,31 +241,20 @@ impl App {
     /// Re-reads what the current screen and the status bar show.
     pub fn refresh_all(&mut self) {
         let c = self.store.conn();
-        self.pending_ops = c
-            .query_row(
-                "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(0);
-        self.conflicts = c
-            .query_row(
-                "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(0);
+        self.pending_ops = views::pending_ops(c);
+        self.conflicts = views::open_conflicts(c);
         self.last_sync = crate::store::state(c, "last_sync").ok().flatten();
-        if self.screen == Screen::Enrollments {
-            self.pipeline = load_pipeline(c);
-        }
-        if self.screen == Screen::Dashboard {
-            self.dashboard = load_dashboard(c, self.fixed_now.unwrap_or_else(jiff::Timestamp::now));
-        }
+        let now = self.now();
+        let i = Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0);
+        self.pages[i].load(self.store.conn(), now);
         let result = self.with_list(|l, conn| l.reload(conn)).unwrap_or(Ok(()));
         if let Err(e) = result {
             self.error(e);
         }
+        self.settle();
     }
 
     /// Runs work that waits for a pause (the search as typed). Returns true
@@ -330,12 +273,7 @@ impl App {
         let Some((text, _)) = self.pending_search.take() else {
             return;
         };
-        let filters = match self.screen {
-            Screen::Enrollments => Some(self.lists.enrollments.search_filters(&text)),
-            Screen::Uploads => Some(self.lists.uploads.search_filters(&text)),
-            Screen::Forum => Some(self.lists.forum.search_filters(&text)),
-            _ => None,
-        };
+        let filters = self.page_ref().search_filters(&text);
         if let (Some(worker), Some(filters)) = (&self.worker, filters) {
             self.search_generation += 1;
             worker.send(super::worker::Request {
@@ -354,6 +292,7 @@ impl App {
         if let Err(e) = result {
             self.error(e);
         }
+        self.settle();
     }
 
     /// Shows the worker's answer to the newest search, if it has arrived.
@@ -366,15 +305,11 @@ impl App {
             return false;
         }
         let text = self.searching.take().unwrap_or_default();
-        use super::worker::Answer;
-        let result = match answer {
-            Answer::Enrollments(_, r) => r.map(|l| self.lists.enrollments.set_loaded(text, l)),
-            Answer::Uploads(_, r) => r.map(|l| self.lists.uploads.set_loaded(text, l)),
-            Answer::Forum(_, r) => r.map(|l| self.lists.forum.set_loaded(text, l)),
-        };
+        let result = self.page().take_loaded(text, answer);
         if let Err(e) = result {
             self.error(e);
         }
+        self.settle();
         true
     }
 
@@ -401,6 +336,7 @@ impl App {
             Overlay::Compose(_) => self.handle_compose(key),
             _ => self.handle_text(key),
         }
+        self.settle();
     }
 
     fn open_composer(&mut self) -> Result<(), String> {
@@ -416,7 +352,7 @@ impl App {
                 )
                 .into());
         }
-        let preferred = if self.lists.sms_view == SmsView::Groups {
+        let preferred = if self.page_ref().view() == View::SmsGroups {
             self.with_list(|l, _| l.targets())
                 .and_then(|t| t.into_iter().next())
         } else {
@@ -745,14 +681,7 @@ impl App {
             }
             Up | Down | PageUp | PageDown | Top | Bottom => self.move_cursor(action),
             Search => {
-                let sms_lists =
-                    self.screen == Screen::Sms && self.lists.sms_view != SmsView::Messages;
-                if sms_lists
-                    || matches!(
-                        self.screen,
-                        Screen::Enrollments | Screen::Uploads | Screen::Forum
-                    )
-                {
+                if self.page_ref().searchable() {
                     // Start from the newest search typed, even if its answer is still coming.
                     let text = match self.searching.clone() {
                         Some(t) => t,
@@ -809,16 +738,7 @@ impl App {
                 Ok(())
             }
             NextView => {
-                if self.screen == Screen::Sync {
-                    self.lists.sync_conflicts = !self.lists.sync_conflicts;
-                    self.refresh_all();
-                }
-                if self.screen == Screen::Sms {
-                    self.lists.sms_view = match self.lists.sms_view {
-                        SmsView::Messages => SmsView::Groups,
-                        SmsView::Groups => SmsView::Contacts,
-                        SmsView::Contacts => SmsView::Messages,
-                    };
+                if self.page().next_view() {
                     self.refresh_all();
                 }
                 Ok(())
@@ -844,6 +764,7 @@ impl App {
         if let Err(e) = result {
             self.error(e);
         }
+        self.settle();
     }
 
     fn start_sync(&mut self) -> Result<(), String> {
@@ -952,15 +873,8 @@ impl App {
                 )
                 .into());
         };
-        let (sha, filename): (String, String) = self
-            .store
-            .conn()
-            .query_row(
-                "SELECT sha256, filename FROM uploads WHERE id = ?1",
-                [&id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(|e| e.to_string())?;
+        let (sha, filename) =
+            views::upload_file(self.store.conn(), &id).map_err(|e| e.to_string())?;
         let cached = crate::replica::files::cached(&fetcher.cache, &sha);
         if cached.is_file() {
             self.info(format!(
@@ -1006,7 +920,7 @@ impl App {
 
     fn selected_conflicts(&mut self) -> Result<Vec<String>, String> {
         let lang = self.lang;
-        if self.screen != Screen::Sync || !self.lists.sync_conflicts {
+        if self.screen != Screen::Sync || self.page_ref().view() != View::Conflicts {
             return Err(lang
                 .pick(
                     "sur l'écran Synchro, vue des conflits (touche v)",
@@ -1042,7 +956,7 @@ impl App {
     /// person decides again with a normal op (which closes the conflict).
     fn open_conflict_record(&mut self) -> Result<(), String> {
         let lang = self.lang;
-        if self.screen == Screen::Sms && self.lists.sms_view == SmsView::Groups {
+        if self.screen == Screen::Sms && self.page_ref().view() == View::SmsGroups {
             // A group's members: the contacts view, filtered to it.
             let Some(group) = self
                 .with_list(|l, _| l.targets())
@@ -1052,7 +966,7 @@ impl App {
                     .pick("aucun groupe sélectionné", "no group selected")
                     .into());
             };
-            self.lists.sms_view = SmsView::Contacts;
+            self.page().set_view(View::SmsContacts);
             self.refresh_all();
             let result = self
                 .with_list(|l, conn| l.set_filter(conn, &format!("group={group}")))
@@ -1065,20 +979,11 @@ impl App {
             return Ok(());
         }
         let ids = self.selected_conflicts()?;
-        let (entity, id): (String, String) = self
-            .store
-            .conn()
-            .query_row(
-                "SELECT entity, entity_id FROM conflicts WHERE op_id = ?1",
-                [&ids[0]],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(|e| e.to_string())?;
-        let screen = match entity.as_str() {
-            "organization" => Screen::Enrollments,
-            "upload" => Screen::Uploads,
-            "forum_post" => Screen::Forum,
-            _ => {
+        let (entity, id) =
+            views::conflict_record(self.store.conn(), &ids[0]).map_err(|e| e.to_string())?;
+        let screen = match Entity::parse(&entity).and_then(Screen::of) {
+            Some(screen) => screen,
+            None => {
                 return Err(match lang {
                     Lang::Fr => format!(
                         "pas d'écran pour redécider sur {entity} {id} : acceptez la version du hub (t)"
@@ -1122,42 +1027,9 @@ impl App {
         .unwrap_or(Ok(()))
     }
 
-    /// The decision an action means on this screen, if any.
-    fn decision_for(&self, action: Action) -> Option<Decision> {
-        use EnrollmentAction as E;
-        Some(match (self.screen, action) {
-            (Screen::Enrollments, Action::Approve) => Decision::Enrollment(E::Enrol, None),
-            (Screen::Enrollments, Action::Reject) => Decision::Enrollment(E::Reject, None),
-            (Screen::Enrollments, Action::Contacted) => {
-                Decision::Enrollment(E::RecordContact, None)
-            }
-            (Screen::Enrollments, Action::Suspend) => Decision::Enrollment(E::Suspend, None),
-            (Screen::Enrollments, Action::Reinstate) => Decision::Enrollment(E::Reinstate, None),
-            (Screen::Uploads, Action::Approve) => Decision::Review(ReviewDecision::Approve),
-            (Screen::Uploads, Action::Reject) => Decision::Review(ReviewDecision::Reject),
-            (Screen::Uploads, Action::RequestChanges) => {
-                Decision::Review(ReviewDecision::RequestChanges)
-            }
-            (Screen::Forum, Action::Hide) => Decision::Moderate(PostAction::Hide),
-            (Screen::Forum, Action::Remove) => Decision::Moderate(PostAction::Remove),
-            (Screen::Forum, Action::Restore) => Decision::Moderate(PostAction::Restore),
-            (Screen::Forum, Action::Dismiss) => Decision::DismissFlags,
-            (Screen::Sms, Action::Approve) if self.lists.sms_view == SmsView::Messages => {
-                Decision::ApproveSms
-            }
-            (Screen::Sms, Action::CancelSms) if self.lists.sms_view == SmsView::Messages => {
-                Decision::CancelSms
-            }
-            (Screen::Sms, Action::OptOut) if self.lists.sms_view == SmsView::Contacts => {
-                Decision::OptOut
-            }
-            _ => return None,
-        })
-    }
-
     fn ask(&mut self, action: Action) -> Result<(), String> {
         let lang = self.lang;
-        let decision = self.decision_for(action).ok_or_else(|| {
+        let decision = self.page_ref().decision(action).ok_or_else(|| {
             lang.pick(
                 "cette action ne s'applique pas à cet écran",
                 "this action does not apply on this screen",
@@ -1195,25 +1067,13 @@ impl App {
     /// again, it offers the one before, and so on.
     fn ask_undo(&mut self) -> Result<(), String> {
         let lang = self.lang;
-        let entity = self.screen.entity().unwrap_or("");
+        let entity = self.screen.entity().map(Entity::name);
         let login = self
             .owner
             .as_ref()
             .map(|o| o.login.clone())
             .unwrap_or_default();
-        let found: Option<(String, String, String)> = self
-            .store
-            .conn()
-            .query_row(
-                "SELECT a.id, a.action, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
-                 WHERE o.pushed_at IS NULL AND a.actor = ?2 AND a.action <> 'undo' AND (?1 = '' OR a.entity = ?1)
-                   AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.entity = a.entity AND u.entity_id = a.entity_id
-                                   AND u.action = 'undo' AND json_extract(u.detail, '$.after.undone') = a.id)
-                 ORDER BY o.seq DESC LIMIT 1",
-                [entity, login.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .ok();
+        let found = views::undo_candidate(self.store.conn(), entity, &login);
         let (op_id, action, record) = found.ok_or_else(|| {
             lang.pick(
                 "rien à annuler : aucune décision non synchronisée",
@@ -1221,17 +1081,7 @@ impl App {
             )
             .to_owned()
         })?;
-        let label_sql = match entity {
-            "organization" => "SELECT name FROM organizations WHERE id = ?1",
-            "upload" => "SELECT title FROM uploads WHERE id = ?1",
-            "forum_post" => "SELECT substr(body, 1, 50) FROM forum_posts WHERE id = ?1",
-            _ => "SELECT ?1",
-        };
-        let label: String = self
-            .store
-            .conn()
-            .query_row(label_sql, [&record], |r| r.get(0))
-            .unwrap_or_else(|_| record.clone());
+        let label = views::record_label(self.store.conn(), entity, &record);
         self.overlay = Overlay::Confirm(Confirm {
             pending: Pending::Undo {
                 op_id,
@@ -1346,84 +1196,6 @@ impl App {
             }
             _ => {}
         }
+        self.settle();
     }
-}
-
-fn load_dashboard(c: &rusqlite::Connection, now: jiff::Timestamp) -> Dashboard {
-    let one = |sql: &str| -> (i64, Option<String>) {
-        c.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap_or((0, None))
-    };
-    let mut d = Dashboard::default();
-    let queues: [(&str, &str, &str); 4] = [
-        (
-            "Enrôlements en cours",
-            "Enrolments in progress",
-            "SELECT count(*), min(created_at) FROM organizations WHERE status IN ('applied','charter_received','contacted')",
-        ),
-        (
-            "Publications à revoir",
-            "Uploads to review",
-            "SELECT count(*), min(submitted_at) FROM uploads WHERE status = 'pending'",
-        ),
-        (
-            "Messages signalés",
-            "Flagged posts",
-            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_flagged WHERE flag_count > 0 AND status = 'visible'",
-        ),
-        (
-            "SMS à approuver",
-            "SMS to approve",
-            "SELECT count(*), min(created_at) FROM sms_messages WHERE status = 'queued'",
-        ),
-    ];
-    for (fr, en, sql) in queues {
-        let (n, oldest) = one(sql);
-        d.queues.push((fr, en, n, oldest));
-    }
-    // Columns in pipeline order: the order of the Stage enum, the one list of stages.
-    let stages = crate::domain::enrollment::Stage::ALL;
-    if let Ok(mut stmt) = c.prepare_cached("SELECT region, status, count(*) FROM organizations GROUP BY region, status ORDER BY region")
-        && let Ok(rows) = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, crate::domain::enrollment::Stage>(1)?, r.get::<_, i64>(2)?))
-        })
-    {
-        for (region, status, n) in rows.flatten() {
-            if d.stages.last().map(|(r, _)| r != &region).unwrap_or(true) {
-                d.stages.push((region.clone(), [0; 6]));
-            }
-            if let (Some(i), Some(last)) = (stages.iter().position(|s| *s == status), d.stages.last_mut()) {
-                last.1[i] = n;
-            }
-        }
-    }
-    let since = crate::time::format(now - jiff::SignedDuration::from_hours(24 * 14));
-    if let Ok(mut stmt) = c.prepare_cached(
-        "SELECT substr(created_at, 1, 10), count(*) FROM forum_flags WHERE created_at >= ?1 GROUP BY 1 ORDER BY 1",
-    ) && let Ok(rows) = stmt.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-    {
-        d.flags_per_day = rows.flatten().map(|(day, n)| (day, n.max(0) as u64)).collect();
-    }
-    d
-}
-
-fn load_pipeline(c: &rusqlite::Connection) -> [i64; 6] {
-    let mut out = [0; 6];
-    let stages = crate::domain::enrollment::Stage::ALL;
-    if let Ok(mut stmt) =
-        c.prepare_cached("SELECT status, count(*) FROM organizations GROUP BY status")
-        && let Ok(rows) = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, crate::domain::enrollment::Stage>(0)?,
-                r.get::<_, i64>(1)?,
-            ))
-        })
-    {
-        for (stage, n) in rows.flatten() {
-            if let Some(i) = stages.iter().position(|s| *s == stage) {
-                out[i] = n;
-            }
-        }
-    }
-    out
 }

@@ -54,11 +54,13 @@ pub trait ListScreen {
     fn set_filter(&mut self, conn: &Connection, text: &str) -> Result<(), String>;
     fn select_visible(&mut self, index: usize);
     fn scroll_detail(&mut self, delta: i32);
+    /// Loads the selected row's detail pane if the selection moved (or the
+    /// rows were reloaded): called after every change, never while drawing.
+    fn prepare_detail(&mut self, conn: &Connection, lang: Lang, theme: &Theme);
     fn render(
         &mut self,
         f: &mut Frame<'_>,
         area: Rect,
-        conn: &Connection,
         lang: Lang,
         theme: &Theme,
         detail_focus: bool,
@@ -388,11 +390,19 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         self.detail_scroll = (i32::from(self.detail_scroll) + delta).clamp(0, 10_000) as u16;
     }
 
+    fn prepare_detail(&mut self, conn: &Connection, lang: Lang, theme: &Theme) {
+        let id = self.selected_row().map(|r| r.id().to_owned());
+        if self.detail.as_ref().map(|(d, _)| Some(d)) != Some(id.as_ref()) {
+            self.detail = self
+                .selected_row()
+                .map(|r| (r.id().to_owned(), r.detail(conn, lang, theme)));
+        }
+    }
+
     fn render(
         &mut self,
         f: &mut Frame<'_>,
         area: Rect,
-        conn: &Connection,
         lang: Lang,
         theme: &Theme,
         detail_focus: bool,
@@ -482,12 +492,6 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         }
         f.render_stateful_widget(table, list_area, &mut state);
 
-        let id = self.selected_row().map(|r| r.id().to_owned());
-        if self.detail.as_ref().map(|(d, _)| Some(d)) != Some(id.as_ref()) {
-            self.detail = self
-                .selected_row()
-                .map(|r| (r.id().to_owned(), r.detail(conn, lang, theme)));
-        }
         let lines = self
             .detail
             .as_ref()

@@ -1,17 +1,17 @@
-//! Drawing: a function of the model (it only caches the detail pane of the
-//! selected row). Hints, help and the palette read the live keymap.
+//! Drawing: a function of the model; it never queries (detail panes are
+//! loaded when the selection changes). Each screen draws its own main area;
+//! this draws the frame around it. Hints, help and the palette read the
+//! live keymap.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Bar, BarChart, BarGroup, Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{App, InputKind, Overlay};
 use super::keymap::Action;
-use super::screens::Screen;
+use super::screens::{Context, Screen};
 use crate::i18n::Lang;
 use crate::text;
 
@@ -45,67 +45,23 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
     ])
     .areas(area);
     draw_tabs(f, app, tabs);
-    match app.screen {
-        Screen::Dashboard => draw_dashboard(f, app, main),
-        _ => {
-            let conn = app.store.conn();
-            let theme = app.theme.clone();
-            let focus = app.detail_focus;
-            let Some(list) = app.lists.current(app.screen) else {
-                return 0;
-            };
-            let main = if app.screen == Screen::Sync {
-                let [head, gauge, rest] = Layout::vertical([
-                    Constraint::Length(1),
-                    Constraint::Length(1),
-                    Constraint::Min(3),
-                ])
-                .areas(main);
-                let last = app
-                    .last_sync
-                    .clone()
-                    .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
-                let lines = vec![Line::from(format!(
-                    "{} : {last}    {} : {}    {} : {}",
-                    lang.pick("Dernière synchro", "Last sync"),
-                    lang.pick("opérations en attente", "pending ops"),
-                    app.pending_ops,
-                    lang.pick("conflits", "conflicts"),
-                    app.conflicts
-                ))];
-                f.render_widget(Paragraph::new(lines), head);
-                draw_sync_state(f, app.syncer.as_ref(), lang, &theme, gauge);
-                rest
-            } else if app.screen == Screen::Enrollments {
-                let [head, rest] =
-                    Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(main);
-                let names: [(&str, &str); 6] = [
-                    ("demandes", "applied"),
-                    ("chartes", "charters"),
-                    ("contactées", "contacted"),
-                    ("enrôlées", "enrolled"),
-                    ("rejetées", "rejected"),
-                    ("susp.", "susp."),
-                ];
-                let p = app.pipeline;
-                let part = |i: usize| format!("{} {}", p[i], lang.pick(names[i].0, names[i].1));
-                let line = format!(
-                    "{} → {} → {} → {} · {} · {}",
-                    part(0),
-                    part(1),
-                    part(2),
-                    part(3),
-                    part(4),
-                    part(5)
-                );
-                f.render_widget(Paragraph::new(Line::styled(line, theme.dim)), head);
-                rest
-            } else {
-                main
-            };
-            list.render(f, main, conn, lang, &theme, focus);
-        }
-    }
+    let now = app.now();
+    let cx = Context {
+        lang,
+        theme: &app.theme,
+        now,
+        last_sync: app.last_sync.as_deref(),
+        pending_ops: app.pending_ops,
+        conflicts: app.conflicts,
+        syncer: app.syncer.as_ref(),
+        detail_focus: app.detail_focus,
+    };
+    let page = &mut app.pages[Screen::ALL
+        .iter()
+        .position(|s| *s == app.screen)
+        .unwrap_or(0)];
+    page.draw(f, main, &cx);
+    let list_top = main.y + page.header_height();
     draw_input_line(f, app, input);
     draw_hints(f, app, hints);
     draw_status(f, app, status);
@@ -116,86 +72,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
         Overlay::Compose(c) => draw_composer(f, app, c, area),
         _ => {}
     }
-    main.y
-}
-
-/// The Synchro screen's second line: a gauge while syncing, else what the
-/// sync key would do (or why it cannot).
-fn draw_sync_state(
-    f: &mut Frame<'_>,
-    syncer: Option<&crate::tui::syncer::Syncer>,
-    lang: Lang,
-    theme: &crate::tui::theme::Theme,
-    area: Rect,
-) {
-    use crate::replica::session::Progress;
-    let idle = |text: String| Paragraph::new(Line::styled(text, theme.dim));
-    let Some(syncer) = syncer.filter(|s| s.configured()) else {
-        f.render_widget(
-            idle(
-                lang.pick(
-                    "Aucun hub : `civitac login --hub URL --token JETON` rattache ce réplica.",
-                    "No hub: `civitac login --hub URL --token TOKEN` attaches this replica.",
-                )
-                .to_owned(),
-            ),
-            area,
-        );
-        return;
-    };
-    if syncer.is_running() {
-        let (label, ratio) = match syncer.progress {
-            Some(Progress::Pushing { done, total }) => (
-                format!("{} {done}/{total}", lang.pick("envoi", "pushing")),
-                if total == 0 {
-                    0.0
-                } else {
-                    done as f64 / total as f64
-                },
-            ),
-            Some(Progress::Pulling {
-                rows,
-                snapshot: Some((table, tables)),
-            }) => (
-                format!(
-                    "{} {rows} {}",
-                    lang.pick("copie initiale", "first copy"),
-                    lang.pick("lignes", "rows")
-                ),
-                table as f64 / tables.max(1) as f64,
-            ),
-            Some(Progress::Pulling { rows, .. }) => (
-                format!(
-                    "{} {rows} {}",
-                    lang.pick("réception", "pulling"),
-                    lang.pick("lignes", "rows")
-                ),
-                1.0,
-            ),
-            None => (lang.pick("connexion…", "connecting…").to_owned(), 0.0),
-        };
-        f.render_widget(
-            ratatui::widgets::Gauge::default()
-                .gauge_style(theme.selected)
-                .ratio(ratio.clamp(0.0, 1.0))
-                .label(label),
-            area,
-        );
-        return;
-    }
-    let text = match syncer.retry_in(std::time::Instant::now()) {
-        Some(wait) => match lang {
-            Lang::Fr => format!("Nouvel essai automatique dans {} s (s : maintenant).", wait.as_secs().max(1)),
-            Lang::En => format!("Retrying by itself in {} s (s: now).", wait.as_secs().max(1)),
-        },
-        None => lang
-            .pick(
-                "s : synchroniser maintenant · v : conflits · t : accepter la version du hub · o : redécider",
-                "s: sync now · v: conflicts · t: accept the hub's version · o: decide again",
-            )
-            .to_owned(),
-    };
-    f.render_widget(idle(text), area);
+    list_top
 }
 
 fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
@@ -291,11 +168,19 @@ fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
     }
     let sections = app.screen.sections();
     let mut spans = Vec::new();
+    let page = app.page_ref();
     for action in app.screen.hints() {
         if let Some(key) = app.keymap.key_for(&sections, *action) {
             let (fr, en) = action.describe();
-            spans.push(Span::styled(key, app.theme.key));
-            spans.push(Span::raw(format!(" {}  ", app.lang.pick(fr, en))));
+            let text = format!(" {}  ", app.lang.pick(fr, en));
+            // An action that cannot act in this view is shown dim.
+            if page.enabled(*action) {
+                spans.push(Span::styled(key, app.theme.key));
+                spans.push(Span::raw(text));
+            } else {
+                spans.push(Span::styled(key, app.theme.dim));
+                spans.push(Span::styled(text, app.theme.dim));
+            }
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -337,6 +222,13 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
         spans.push(Span::styled(format!(" {} ", text::inline(&m.text)), style));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -634,172 +526,6 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
                 .title(lang.pick(" Nouveau SMS ", " New SMS ")),
         ),
         rect,
-    );
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-/// "il y a 3 j" / "3 d ago" from a stored timestamp.
-fn age(lang: Lang, now: jiff::Timestamp, ts: &str) -> String {
-    let Ok(t) = ts.parse::<jiff::Timestamp>() else {
-        return String::new();
-    };
-    let secs = now.duration_since(t).as_secs().max(0);
-    let (n, unit_fr, unit_en) = if secs < 3600 {
-        (secs / 60, "min", "min")
-    } else if secs < 86_400 {
-        (secs / 3600, "h", "h")
-    } else {
-        (secs / 86_400, "j", "d")
-    };
-    match lang {
-        Lang::Fr => format!("il y a {n} {unit_fr}"),
-        Lang::En => format!("{n} {unit_en} ago"),
-    }
-}
-
-fn draw_dashboard(f: &mut Frame<'_>, app: &App, area: Rect) {
-    let lang = app.lang;
-    let d = &app.dashboard;
-    let now = app.now();
-    let [top, bottom] = Layout::vertical([Constraint::Length(8), Constraint::Min(6)]).areas(area);
-    let [queues, ops] =
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
-    let rows: Vec<Row<'_>> = d
-        .queues
-        .iter()
-        .map(|(fr, en, n, oldest)| {
-            let oldest = oldest
-                .as_deref()
-                .map(|o| age(lang, now, o))
-                .unwrap_or_default();
-            Row::new(vec![
-                Cell::from(lang.pick(fr, en).to_owned()),
-                Cell::from(n.to_string()),
-                Cell::from(oldest),
-            ])
-        })
-        .collect();
-    let header = Row::new(vec![
-        lang.pick("File", "Queue"),
-        lang.pick("En attente", "Waiting"),
-        lang.pick("Plus ancien", "Oldest"),
-    ])
-    .style(app.theme.header);
-    f.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Min(22),
-                Constraint::Length(10),
-                Constraint::Length(14),
-            ],
-        )
-        .header(header)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(lang.pick(" Files d'attente ", " Queues ")),
-        ),
-        queues,
-    );
-    let last = app
-        .last_sync
-        .clone()
-        .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
-    let lines = vec![
-        Line::from(format!(
-            "{} : {}",
-            lang.pick("Opérations en attente", "Pending ops"),
-            app.pending_ops
-        )),
-        Line::from(format!(
-            "{} : {last}",
-            lang.pick("Dernière synchro", "Last sync")
-        )),
-        Line::from(format!(
-            "{} : {}",
-            lang.pick("Conflits", "Conflicts"),
-            app.conflicts
-        )),
-    ];
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(lang.pick(" Synchro ", " Sync ")),
-        ),
-        ops,
-    );
-    let [stages, flags] =
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-    let header = Row::new(vec![
-        lang.pick("Région", "Region"),
-        lang.pick("dem.", "appl."),
-        lang.pick("charte", "charter"),
-        lang.pick("cont.", "cont."),
-        lang.pick("enrôl.", "enrol."),
-        lang.pick("rej.", "rej."),
-        lang.pick("susp.", "susp."),
-    ])
-    .style(app.theme.header);
-    let rows: Vec<Row<'_>> = d
-        .stages
-        .iter()
-        .map(|(region, n)| {
-            Row::new(
-                std::iter::once(Cell::from(text::inline(region)))
-                    .chain(n.iter().map(|v| Cell::from(v.to_string()))),
-            )
-        })
-        .collect();
-    f.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Min(12),
-                Constraint::Length(6),
-                Constraint::Length(7),
-                Constraint::Length(6),
-                Constraint::Length(7),
-                Constraint::Length(5),
-                Constraint::Length(6),
-            ],
-        )
-        .header(header)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(lang.pick(" Enrôlements par région ", " Enrolments by region ")),
-        ),
-        stages,
-    );
-    let bars: Vec<Bar<'_>> = d
-        .flags_per_day
-        .iter()
-        .map(|(day, n)| {
-            Bar::default()
-                .value(*n)
-                .label(Line::from(day.get(8..10).unwrap_or("").to_owned()))
-        })
-        .collect();
-    f.render_widget(
-        BarChart::default()
-            .data(BarGroup::default().bars(&bars))
-            .bar_width(2)
-            .bar_gap(1)
-            .bar_style(app.theme.key)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(lang.pick(" Signalements par jour ", " Flags per day ")),
-            ),
-        flags,
     );
 }
 

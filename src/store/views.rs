@@ -1,0 +1,296 @@
+//! What the console reads besides its paged lists: counters for the status
+//! bar and dashboard, the facts a detail pane shows beside a row (history,
+//! possible duplicates, an author's record…), the undo candidate. Plain reads,
+//! never a write; a read that fails shows as empty rather than stopping the
+//! console (the list itself reports real storage errors).
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::domain::enrollment::Stage;
+
+/// `PRAGMA data_version`: changes when another connection commits.
+pub fn data_version(c: &Connection) -> i64 {
+    c.query_row("PRAGMA data_version", [], |r| r.get(0))
+        .unwrap_or(0)
+}
+
+/// Ops waiting to be pushed.
+pub fn pending_ops(c: &Connection) -> i64 {
+    c.query_row(
+        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap_or(0)
+}
+
+/// Conflicts not yet resolved.
+pub fn open_conflicts(c: &Connection) -> i64 {
+    c.query_row(
+        "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap_or(0)
+}
+
+/// One queue of the dashboard: how many wait, and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Enrollments,
+    Uploads,
+    FlaggedPosts,
+    SmsToApprove,
+}
+
+/// Counts for the dashboard.
+#[derive(Debug, Default, Clone)]
+pub struct Dashboard {
+    /// Each queue, its count and its oldest timestamp.
+    pub queues: Vec<(Queue, i64, Option<String>)>,
+    /// region → counts per stage, in `Stage::ALL` order
+    pub stages: Vec<(String, [i64; 6])>,
+    /// (day, flags) for the last 14 days
+    pub flags_per_day: Vec<(String, u64)>,
+}
+
+pub fn dashboard(c: &Connection, now: jiff::Timestamp) -> Dashboard {
+    let one = |sql: &str| -> (i64, Option<String>) {
+        c.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap_or((0, None))
+    };
+    let mut d = Dashboard::default();
+    let queues: [(Queue, &str); 4] = [
+        (
+            Queue::Enrollments,
+            "SELECT count(*), min(created_at) FROM organizations WHERE status IN ('applied','charter_received','contacted')",
+        ),
+        (
+            Queue::Uploads,
+            "SELECT count(*), min(submitted_at) FROM uploads WHERE status = 'pending'",
+        ),
+        (
+            Queue::FlaggedPosts,
+            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_flagged WHERE flag_count > 0 AND status = 'visible'",
+        ),
+        (
+            Queue::SmsToApprove,
+            "SELECT count(*), min(created_at) FROM sms_messages WHERE status = 'queued'",
+        ),
+    ];
+    for (queue, sql) in queues {
+        let (n, oldest) = one(sql);
+        d.queues.push((queue, n, oldest));
+    }
+    // Columns in pipeline order: the order of the Stage enum, the one list of stages.
+    let stages = Stage::ALL;
+    if let Ok(mut stmt) = c.prepare_cached(
+        "SELECT region, status, count(*) FROM organizations GROUP BY region, status ORDER BY region",
+    ) && let Ok(rows) = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Stage>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    }) {
+        for (region, status, n) in rows.flatten() {
+            if d.stages.last().is_none_or(|(r, _)| r != &region) {
+                d.stages.push((region.clone(), [0; 6]));
+            }
+            if let (Some(i), Some(last)) = (
+                stages.iter().position(|s| *s == status),
+                d.stages.last_mut(),
+            ) {
+                last.1[i] = n;
+            }
+        }
+    }
+    let since = crate::time::format(now - jiff::SignedDuration::from_hours(24 * 14));
+    if let Ok(mut stmt) = c.prepare_cached(
+        "SELECT substr(created_at, 1, 10), count(*) FROM forum_flags WHERE created_at >= ?1 GROUP BY 1 ORDER BY 1",
+    ) && let Ok(rows) = stmt.query_map([since], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    }) {
+        d.flags_per_day = rows
+            .flatten()
+            .map(|(day, n)| (day, n.max(0) as u64))
+            .collect();
+    }
+    d
+}
+
+/// Organisations per stage, in `Stage::ALL` order.
+pub fn pipeline(c: &Connection) -> [i64; 6] {
+    let mut out = [0; 6];
+    let stages = Stage::ALL;
+    if let Ok(mut stmt) =
+        c.prepare_cached("SELECT status, count(*) FROM organizations GROUP BY status")
+        && let Ok(rows) = stmt.query_map([], |r| Ok((r.get::<_, Stage>(0)?, r.get::<_, i64>(1)?)))
+    {
+        for (stage, n) in rows.flatten() {
+            if let Some(i) = stages.iter().position(|s| *s == stage) {
+                out[i] = n;
+            }
+        }
+    }
+    out
+}
+
+/// One decision in a record's history.
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub reason: Option<String>,
+}
+
+/// The first decisions about one record, oldest first (at most 50).
+pub fn history(c: &Connection, entity: &str, id: &str) -> Vec<HistoryEntry> {
+    c.prepare_cached(
+        "SELECT at, actor, action, reason FROM audit_log WHERE entity = ?1 AND entity_id = ?2 ORDER BY at, id LIMIT 50",
+    )
+    .and_then(|mut s| {
+        s.query_map([entity, id], |r| {
+            Ok(HistoryEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        })?
+        .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Other organisations of the same name in the same commune: (name, status).
+pub fn possible_duplicates(c: &Connection, org_id: &str) -> Vec<(String, String)> {
+    c.prepare_cached(
+        "SELECT name, status FROM organizations
+         WHERE name_key = (SELECT name_key FROM organizations WHERE id = ?1)
+           AND commune IS (SELECT commune FROM organizations WHERE id = ?1) AND id <> ?1 LIMIT 5",
+    )
+    .and_then(|mut s| {
+        s.query_map([org_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A statistics upload's figures: (indicator, year, value).
+pub fn upload_stats(c: &Connection, upload_id: &str) -> Vec<(String, i64, f64)> {
+    c.prepare_cached(
+        "SELECT indicator, year, value FROM upload_stats WHERE upload_id = ?1 ORDER BY indicator, year DESC",
+    )
+    .and_then(|mut s| {
+        s.query_map([upload_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// An upload's file: (sha256, filename).
+pub fn upload_file(c: &Connection, upload_id: &str) -> rusqlite::Result<(String, String)> {
+    c.query_row(
+        "SELECT sha256, filename FROM uploads WHERE id = ?1",
+        [upload_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// A citizen's standing: (status, posts, posts hidden or removed).
+pub fn author_record(c: &Connection, citizen_id: &str) -> (String, i64, i64) {
+    c.prepare_cached(
+        "SELECT c.status, (SELECT count(*) FROM forum_posts WHERE author_id = c.id),
+                (SELECT count(*) FROM forum_posts WHERE author_id = c.id AND status <> 'visible')
+         FROM citizens c WHERE c.id = ?1",
+    )
+    .and_then(|mut s| {
+        s.query_row([citizen_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
+
+/// A post's open flags: (reason, count), most frequent first.
+pub fn open_flags(c: &Connection, post_id: &str) -> Vec<(String, i64)> {
+    c.prepare_cached(
+        "SELECT reason, count(*) FROM forum_flags WHERE post_id = ?1 AND resolved = 0 GROUP BY reason ORDER BY 2 DESC",
+    )
+    .and_then(|mut s| s.query_map([post_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+    .unwrap_or_default()
+}
+
+/// An SMS group's (members opted out, messages sent to it).
+pub fn group_counts(c: &Connection, group_id: &str) -> (i64, i64) {
+    c.prepare_cached(
+        "SELECT (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+                 WHERE m.group_id = ?1 AND c.opted_out_at IS NOT NULL),
+                (SELECT count(*) FROM sms_messages WHERE group_id = ?1)",
+    )
+    .and_then(|mut s| s.query_row([group_id], |r| Ok((r.get(0)?, r.get(1)?))))
+    .unwrap_or_default()
+}
+
+/// The names of the groups a contact belongs to.
+pub fn contact_groups(c: &Connection, contact_id: &str) -> Vec<String> {
+    c.prepare_cached(
+        "SELECT g.name FROM sms_group_members m JOIN sms_groups g ON g.id = m.group_id
+         WHERE m.contact_id = ?1 ORDER BY g.name",
+    )
+    .and_then(|mut s| s.query_map([contact_id], |r| r.get(0))?.collect())
+    .unwrap_or_default()
+}
+
+/// A staff member's display name, by id or login (the id itself if unknown).
+pub fn staff_name(c: &Connection, id_or_login: &str) -> String {
+    c.query_row(
+        "SELECT display_name FROM staff WHERE id = ?1 OR login = ?1",
+        [id_or_login],
+        |r| r.get::<_, String>(0),
+    )
+    .unwrap_or_else(|_| id_or_login.to_owned())
+}
+
+/// The record a conflict is about: (entity, id).
+pub fn conflict_record(c: &Connection, op_id: &str) -> rusqlite::Result<(String, String)> {
+    c.query_row(
+        "SELECT entity, entity_id FROM conflicts WHERE op_id = ?1",
+        [op_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// The latest decision `login` made that is not synced nor undone yet, on
+/// `entity` (any when `None`): (op id, action, record id).
+pub fn undo_candidate(
+    c: &Connection,
+    entity: Option<&str>,
+    login: &str,
+) -> Option<(String, String, String)> {
+    c.query_row(
+        "SELECT a.id, a.action, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
+         WHERE o.pushed_at IS NULL AND a.actor = ?2 AND a.action <> 'undo' AND (?1 = '' OR a.entity = ?1)
+           AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.entity = a.entity AND u.entity_id = a.entity_id
+                           AND u.action = 'undo' AND json_extract(u.detail, '$.after.undone') = a.id)
+         ORDER BY o.seq DESC LIMIT 1",
+        [entity.unwrap_or(""), login],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .ok()
+}
+
+/// How a person recognises a record in a dialog: an organisation's name, an
+/// upload's title, a post's first words; else its id.
+pub fn record_label(c: &Connection, entity: Option<&str>, id: &str) -> String {
+    let sql = match entity {
+        Some("organization") => "SELECT name FROM organizations WHERE id = ?1",
+        Some("upload") => "SELECT title FROM uploads WHERE id = ?1",
+        Some("forum_post") => "SELECT substr(body, 1, 50) FROM forum_posts WHERE id = ?1",
+        _ => return id.to_owned(),
+    };
+    c.query_row(sql, [id], |r| r.get(0))
+        .unwrap_or_else(|_| id.to_owned())
+}

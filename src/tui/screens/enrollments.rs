@@ -1,0 +1,217 @@
+//! Enrôlements: organisations on their way from application to the charter.
+
+use ratatui::layout::Constraint;
+use ratatui::text::Line;
+use rusqlite::Connection;
+
+use super::{Meta, Page, Screen, history, on_platform, opt};
+use crate::domain::enrollment::EnrollmentAction as E;
+use crate::i18n::Lang;
+use crate::ops::decisions::Decision;
+use crate::store::entity::Entity;
+use crate::store::query::Filters;
+use crate::store::query::ListKind;
+use crate::store::rows::Organization;
+use crate::text::inline;
+use crate::tui::keymap::{Action, Section};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, field, heading, warning};
+use crate::tui::screens::Context;
+use crate::tui::theme::Theme;
+use crate::tui::worker::Answer;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::Paragraph;
+
+impl ScreenRow for Organization {
+    const LIST: ListKind = ListKind::Enrollments;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("statut", "status", Constraint::Length(16)),
+            ("région", "region", Constraint::Length(11)),
+            ("commune", "commune", Constraint::Length(14)),
+            ("nom", "name", Constraint::Min(12)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.status.to_string(),
+            inline(&self.region),
+            inline(self.commune.as_deref().unwrap_or("")),
+            inline(&self.name),
+        ]
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let mut out = vec![heading(theme, &inline(&self.name))];
+        let duplicates = crate::store::views::possible_duplicates(conn, &self.id);
+        for (name, status) in duplicates {
+            out.push(warning(
+                theme,
+                match lang {
+                    Lang::Fr => format!(
+                        "doublon possible : « {} » ({status}), même commune",
+                        inline(&name)
+                    ),
+                    Lang::En => format!(
+                        "possible duplicate: \"{}\" ({status}), same commune",
+                        inline(&name)
+                    ),
+                },
+            ));
+        }
+        out.extend([
+            field(
+                theme,
+                lang.pick("Statut", "Status"),
+                self.status.to_string(),
+            ),
+            field(theme, lang.pick("Type", "Kind"), self.kind.to_string()),
+            field(theme, lang.pick("Sigle", "Acronym"), opt(&self.acronym)),
+            field(theme, lang.pick("Région", "Region"), self.region.clone()),
+            field(theme, "Province", opt(&self.province)),
+            field(theme, "Commune", opt(&self.commune)),
+            Line::default(),
+            heading(theme, lang.pick("Contact", "Contact")),
+            field(theme, lang.pick("Nom", "Name"), opt(&self.contact_name)),
+            field(
+                theme,
+                lang.pick("Fonction", "Role"),
+                opt(&self.contact_role),
+            ),
+            field(theme, lang.pick("Téléphone", "Phone"), opt(&self.phone)),
+            field(theme, "E-mail", opt(&self.email)),
+            Line::default(),
+            field(
+                theme,
+                lang.pick("Charte signée le", "Charter signed on"),
+                opt(&self.charter_signed_on),
+            ),
+            field(
+                theme,
+                lang.pick("Référence", "Reference"),
+                opt(&self.charter_ref),
+            ),
+            field(
+                theme,
+                lang.pick("Demande", "Applied"),
+                self.created_at.clone(),
+            ),
+            field(
+                theme,
+                lang.pick("Modifiée", "Updated"),
+                self.updated_at.clone(),
+            ),
+            field(theme, "id", self.id.clone()),
+        ]);
+        out.extend(on_platform(theme, lang, "organization", &self.platform_id));
+        out.extend(history(conn, theme, lang, "organization", &self.id));
+        out
+    }
+}
+
+pub static META: Meta = Meta {
+    title: ("Enrôlements", "Enrolments"),
+    short_title: ("Enrôl.", "Enrol."),
+    section: Section::Enrollments,
+    switch: Action::ScreenEnrollments,
+    entity: Some(Entity::Organization),
+    hints: &[
+        Action::Approve,
+        Action::Reject,
+        Action::Contacted,
+        Action::Suspend,
+        Action::Reinstate,
+        Action::Mark,
+        Action::Search,
+        Action::Filter,
+        Action::Help,
+    ],
+};
+
+pub struct Enrollments {
+    list: ListView<Organization>,
+    /// Organisations per stage, in pipeline order.
+    pipeline: [i64; 6],
+}
+
+impl Default for Enrollments {
+    fn default() -> Enrollments {
+        Enrollments {
+            list: ListView::new(("Enrôlements", "Enrolments"), ""),
+            pipeline: [0; 6],
+        }
+    }
+}
+
+impl Page for Enrollments {
+    fn screen(&self) -> Screen {
+        Screen::Enrollments
+    }
+
+    fn list(&mut self) -> Option<&mut dyn ListScreen> {
+        Some(&mut self.list)
+    }
+
+    fn decision(&self, action: Action) -> Option<Decision> {
+        Some(match action {
+            Action::Approve => Decision::Enrollment(E::Enrol, None),
+            Action::Reject => Decision::Enrollment(E::Reject, None),
+            Action::Contacted => Decision::Enrollment(E::RecordContact, None),
+            Action::Suspend => Decision::Enrollment(E::Suspend, None),
+            Action::Reinstate => Decision::Enrollment(E::Reinstate, None),
+            _ => return None,
+        })
+    }
+
+    fn searchable(&self) -> bool {
+        true
+    }
+
+    fn search_filters(&self, text: &str) -> Option<Filters> {
+        Some(self.list.search_filters(text))
+    }
+
+    fn take_loaded(&mut self, search: String, answer: Answer) -> Result<(), String> {
+        if let Answer::Enrollments(_, r) = answer {
+            self.list.set_loaded(search, r?);
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, conn: &Connection, _now: jiff::Timestamp) {
+        self.pipeline = crate::store::views::pipeline(conn);
+    }
+
+    fn header_height(&self) -> u16 {
+        1
+    }
+
+    fn draw_header(&self, f: &mut Frame<'_>, area: Rect, cx: &Context<'_>) {
+        let names: [(&str, &str); 6] = [
+            ("demandes", "applied"),
+            ("chartes", "charters"),
+            ("contactées", "contacted"),
+            ("enrôlées", "enrolled"),
+            ("rejetées", "rejected"),
+            ("susp.", "susp."),
+        ];
+        let p = self.pipeline;
+        let part = |i: usize| format!("{} {}", p[i], cx.lang.pick(names[i].0, names[i].1));
+        let line = format!(
+            "{} → {} → {} → {} · {} · {}",
+            part(0),
+            part(1),
+            part(2),
+            part(3),
+            part(4),
+            part(5)
+        );
+        f.render_widget(Paragraph::new(Line::styled(line, cx.theme.dim)), area);
+    }
+}

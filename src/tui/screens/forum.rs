@@ -1,0 +1,199 @@
+//! Forum: the moderation queue of flagged posts.
+
+use ratatui::layout::Constraint;
+use ratatui::text::Line;
+use rusqlite::Connection;
+
+use super::{Meta, Page, Screen, on_platform, opt};
+use crate::domain::forum::PostAction;
+use crate::i18n::Lang;
+use crate::ops::decisions::Decision;
+use crate::store::entity::Entity;
+use crate::store::query::Filters;
+use crate::store::query::ListKind;
+use crate::store::rows::{Post, QueuedPost};
+use crate::text::inline;
+use crate::tui::keymap::{Action, Section};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::theme::Theme;
+use crate::tui::worker::Answer;
+
+impl ScreenRow for Post {
+    const LIST: ListKind = ListKind::Forum;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("statut", "status", Constraint::Length(7)),
+            ("sig.", "flags", Constraint::Length(5)),
+            ("auteur", "author", Constraint::Length(16)),
+            ("message", "post", Constraint::Min(12)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.status.to_string(),
+            if self.flag_count > 0 {
+                self.flag_count.to_string()
+            } else {
+                String::new()
+            },
+            inline(&self.author_name),
+            inline(&self.body),
+        ]
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let mut out = vec![heading(theme, &inline(&self.thread_title))];
+        let (author_status, author_posts, author_hidden) =
+            crate::store::views::author_record(conn, &self.author_id);
+        out.push(field(
+            theme,
+            lang.pick("Auteur", "Author"),
+            match lang {
+                Lang::Fr => format!(
+                    "{} ({author_status}, {author_posts} messages dont {author_hidden} masqués ou supprimés)",
+                    self.author_name
+                ),
+                Lang::En => format!(
+                    "{} ({author_status}, {author_posts} posts, {author_hidden} hidden or removed)",
+                    self.author_name
+                ),
+            },
+        ));
+        out.push(field(
+            theme,
+            lang.pick("Publié le", "Posted"),
+            self.created_at.clone(),
+        ));
+        out.push(field(
+            theme,
+            lang.pick("Statut", "Status"),
+            self.status.to_string(),
+        ));
+        let flags = crate::store::views::open_flags(conn, &self.id);
+        if flags.is_empty() {
+            out.push(field(
+                theme,
+                lang.pick("Signalements", "Flags"),
+                lang.pick("aucun", "none"),
+            ));
+        } else {
+            let list: Vec<String> = flags.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+            out.push(warning(
+                theme,
+                format!(
+                    "{} : {}",
+                    lang.pick("Signalements", "Flags"),
+                    list.join(", ")
+                ),
+            ));
+        }
+        if let Some(by) = &self.moderated_by {
+            out.push(field(
+                theme,
+                lang.pick("Modéré par", "Moderated by"),
+                format!("{by} — {}", opt(&self.reason)),
+            ));
+        }
+        out.push(Line::default());
+        out.extend(body(&self.body));
+        out.push(Line::default());
+        out.push(field(theme, "id", self.id.clone()));
+        out.extend(on_platform(theme, lang, "post", &self.platform_id));
+        out
+    }
+}
+
+impl ScreenRow for QueuedPost {
+    const LIST: ListKind = ListKind::Forum;
+
+    fn id(&self) -> &str {
+        &self.post.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        Post::columns()
+    }
+
+    fn cells(&self) -> Vec<String> {
+        self.post.cells()
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        self.post.detail(conn, lang, theme)
+    }
+}
+
+pub static META: Meta = Meta {
+    title: ("Forum", "Forum"),
+    short_title: ("Forum", "Forum"),
+    section: Section::Forum,
+    switch: Action::ScreenForum,
+    entity: Some(Entity::ForumPost),
+    hints: &[
+        Action::Hide,
+        Action::Remove,
+        Action::Restore,
+        Action::Dismiss,
+        Action::Mark,
+        Action::MarkAll,
+        Action::Search,
+        Action::Filter,
+        Action::Help,
+    ],
+};
+
+pub struct Forum {
+    list: ListView<QueuedPost>,
+}
+
+impl Default for Forum {
+    fn default() -> Forum {
+        Forum {
+            list: ListView::new(
+                ("File de modération", "Moderation queue"),
+                "flagged=yes status=visible",
+            ),
+        }
+    }
+}
+
+impl Page for Forum {
+    fn screen(&self) -> Screen {
+        Screen::Forum
+    }
+
+    fn list(&mut self) -> Option<&mut dyn ListScreen> {
+        Some(&mut self.list)
+    }
+
+    fn decision(&self, action: Action) -> Option<Decision> {
+        Some(match action {
+            Action::Hide => Decision::Moderate(PostAction::Hide),
+            Action::Remove => Decision::Moderate(PostAction::Remove),
+            Action::Restore => Decision::Moderate(PostAction::Restore),
+            Action::Dismiss => Decision::DismissFlags,
+            _ => return None,
+        })
+    }
+
+    fn searchable(&self) -> bool {
+        true
+    }
+
+    fn search_filters(&self, text: &str) -> Option<Filters> {
+        Some(self.list.search_filters(text))
+    }
+
+    fn take_loaded(&mut self, search: String, answer: Answer) -> Result<(), String> {
+        if let Answer::Forum(_, r) = answer {
+            self.list.set_loaded(search, r?);
+        }
+        Ok(())
+    }
+}

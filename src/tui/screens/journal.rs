@@ -1,0 +1,89 @@
+//! Journal: the audit log, every decision taken on this replica or pulled.
+
+use ratatui::layout::Constraint;
+use ratatui::text::Line;
+use rusqlite::Connection;
+
+use super::{Meta, Page, Screen, opt, pretty};
+use crate::i18n::Lang;
+use crate::store::query::ListKind;
+use crate::store::rows::AuditEntry;
+use crate::text::inline;
+use crate::tui::keymap::{Action, Section};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field};
+use crate::tui::theme::Theme;
+
+impl ScreenRow for AuditEntry {
+    const LIST: ListKind = ListKind::Audit;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("date", "time", Constraint::Length(16)),
+            ("acteur", "actor", Constraint::Length(16)),
+            ("action", "action", Constraint::Length(22)),
+            ("motif", "reason", Constraint::Min(10)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.at.chars().take(16).collect(),
+            inline(&self.actor),
+            inline(&self.action),
+            inline(self.reason.as_deref().unwrap_or("")),
+        ]
+    }
+
+    fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let mut out = vec![
+            field(theme, lang.pick("Date", "Time"), self.at.clone()),
+            field(theme, lang.pick("Acteur", "Actor"), self.actor.clone()),
+            field(theme, lang.pick("Appareil", "Device"), self.device.clone()),
+            field(theme, "Action", self.action.clone()),
+            field(
+                theme,
+                lang.pick("Objet", "Record"),
+                format!("{} {}", self.entity, self.entity_id),
+            ),
+            field(theme, lang.pick("Motif", "Reason"), opt(&self.reason)),
+            Line::default(),
+        ];
+        out.extend(body(&pretty(&self.detail)));
+        out
+    }
+}
+
+pub static META: Meta = Meta {
+    title: ("Journal", "Audit log"),
+    short_title: ("Journal", "Log"),
+    section: Section::Journal,
+    switch: Action::ScreenJournal,
+    entity: None,
+    hints: &[Action::Filter, Action::Detail, Action::Help, Action::Quit],
+};
+
+pub struct Journal {
+    list: ListView<AuditEntry>,
+}
+
+impl Default for Journal {
+    fn default() -> Journal {
+        Journal {
+            list: ListView::new(("Journal", "Audit log"), ""),
+        }
+    }
+}
+
+impl Page for Journal {
+    fn screen(&self) -> Screen {
+        Screen::Journal
+    }
+
+    fn list(&mut self) -> Option<&mut dyn ListScreen> {
+        Some(&mut self.list)
+    }
+}

@@ -1,0 +1,354 @@
+//! Synchro: ops waiting to be pushed, conflicts the hub reported.
+
+use ratatui::layout::Constraint;
+use ratatui::text::Line;
+use rusqlite::Connection;
+
+use super::{Context, View};
+use super::{Meta, Page, Screen, opt, pretty, yes_no};
+use crate::i18n::Lang;
+use crate::store::query::ListKind;
+use crate::store::rows::{Conflict, OutboxEntry};
+use crate::text::inline;
+use crate::tui::keymap::{Action, Section};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Layout, Rect};
+use ratatui::widgets::Paragraph;
+
+impl ScreenRow for Conflict {
+    const LIST: ListKind = ListKind::Conflicts;
+
+    fn id(&self) -> &str {
+        &self.op_id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("détecté", "detected", Constraint::Length(16)),
+            ("objet", "record", Constraint::Length(13)),
+            ("état", "state", Constraint::Length(9)),
+            ("décision", "decision", Constraint::Min(10)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let decision = serde_json::from_str::<serde_json::Value>(&self.mine)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        vec![
+            self.detected_at.chars().take(16).collect(),
+            inline(&self.entity),
+            if self.resolved_at.is_some() {
+                "resolved".into()
+            } else {
+                "open".into()
+            },
+            inline(&decision),
+        ]
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let theirs = serde_json::from_str::<serde_json::Value>(&self.theirs).unwrap_or_default();
+        let pick = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| theirs.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        };
+        let who = pick(&["moderated_by", "reviewed_by", "approved_by"])
+            .map(|id| crate::store::views::staff_name(conn, &id));
+        let when = pick(&["moderated_at", "reviewed_at"]);
+        let mut out = vec![
+            warning(
+                theme,
+                lang.pick(
+                    "Le hub a gardé la première décision : la vôtre n'a pas été appliquée. o : rouvrir la fiche et redécider · t : accepter la version du hub",
+                    "The hub kept the first decision: yours was not applied. o: open the record and decide again · t: accept the hub's version",
+                ),
+            ),
+            field(
+                theme,
+                lang.pick("Décision au hub", "Decision at the hub"),
+                format!(
+                    "{} {} {} {}",
+                    lang.pick("par", "by"),
+                    inline(who.as_deref().unwrap_or("?")),
+                    lang.pick("le", "at"),
+                    when.as_deref().unwrap_or("?")
+                ),
+            ),
+            field(
+                theme,
+                lang.pick("Objet", "Record"),
+                format!("{} {}", self.entity, self.entity_id),
+            ),
+            field(
+                theme,
+                lang.pick("Décidé sur cet appareil", "Decided on this device"),
+                opt(&self.decided_at),
+            ),
+            field(
+                theme,
+                lang.pick("Refus reçu du hub", "Refusal received from the hub"),
+                self.detected_at.clone(),
+            ),
+            Line::default(),
+            heading(theme, lang.pick("Ma décision", "Mine")),
+        ];
+        out.extend(body(&pretty(&self.mine)));
+        out.push(Line::default());
+        out.push(heading(
+            theme,
+            lang.pick("Au hub maintenant", "At the hub now"),
+        ));
+        out.extend(body(&pretty(&self.theirs)));
+        out
+    }
+}
+
+impl ScreenRow for OutboxEntry {
+    const LIST: ListKind = ListKind::Outbox;
+
+    fn id(&self) -> &str {
+        &self.op_id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("n°", "seq", Constraint::Length(6)),
+            ("date", "time", Constraint::Length(16)),
+            ("état", "state", Constraint::Length(10)),
+            ("opération", "op", Constraint::Min(10)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let kind = serde_json::from_str::<serde_json::Value>(&self.op)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        vec![
+            self.seq.to_string(),
+            self.created_at.chars().take(16).collect(),
+            self.outcome.clone().unwrap_or_else(|| {
+                if self.pushed_at.is_some() {
+                    "pushed"
+                } else {
+                    "pending"
+                }
+                .into()
+            }),
+            inline(&kind),
+        ]
+    }
+
+    fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let mut out = vec![
+            field(theme, "op_id", self.op_id.clone()),
+            field(
+                theme,
+                lang.pick("Créée", "Created"),
+                self.created_at.clone(),
+            ),
+            field(
+                theme,
+                lang.pick("Envoyée", "Pushed"),
+                yes_no(lang, self.pushed_at.is_some()),
+            ),
+        ];
+        if let Some(outcome) = &self.outcome {
+            out.push(field(
+                theme,
+                lang.pick("Réponse du hub", "Hub's answer"),
+                outcome.clone(),
+            ));
+        }
+        if let Some(reason) = &self.reason {
+            // The hub's words may quote platform content.
+            let line = field(theme, lang.pick("Motif", "Reason"), inline(reason));
+            out.push(if self.outcome.as_deref() == Some("rejected") {
+                line.style(theme.error)
+            } else {
+                line
+            });
+        }
+        out.push(Line::default());
+        out.extend(body(&pretty(&self.op)));
+        out
+    }
+}
+
+pub static META: Meta = Meta {
+    title: ("Synchro", "Sync"),
+    short_title: ("Synchro", "Sync"),
+    section: Section::Sync,
+    switch: Action::ScreenSync,
+    entity: None,
+    hints: &[
+        Action::SyncNow,
+        Action::NextView,
+        Action::AcceptTheirs,
+        Action::OpenRecord,
+        Action::Detail,
+        Action::Help,
+    ],
+};
+
+pub struct Sync {
+    outbox: ListView<OutboxEntry>,
+    conflicts: ListView<Conflict>,
+    /// Conflicts shown rather than local ops.
+    showing_conflicts: bool,
+}
+
+impl Default for Sync {
+    fn default() -> Sync {
+        Sync {
+            outbox: ListView::new(("Opérations locales", "Local ops"), ""),
+            conflicts: ListView::new(("Conflits", "Conflicts"), "status=open"),
+            showing_conflicts: false,
+        }
+    }
+}
+
+impl Page for Sync {
+    fn screen(&self) -> Screen {
+        Screen::Sync
+    }
+
+    fn list(&mut self) -> Option<&mut dyn ListScreen> {
+        Some(if self.showing_conflicts {
+            &mut self.conflicts
+        } else {
+            &mut self.outbox
+        })
+    }
+
+    fn enabled(&self, action: Action) -> bool {
+        match action {
+            Action::AcceptTheirs | Action::OpenRecord => self.showing_conflicts,
+            _ => true,
+        }
+    }
+
+    fn view(&self) -> View {
+        if self.showing_conflicts {
+            View::Conflicts
+        } else {
+            View::Main
+        }
+    }
+
+    fn next_view(&mut self) -> bool {
+        self.showing_conflicts = !self.showing_conflicts;
+        true
+    }
+
+    fn set_view(&mut self, view: View) {
+        self.showing_conflicts = view == View::Conflicts;
+    }
+
+    fn header_height(&self) -> u16 {
+        2
+    }
+
+    fn draw_header(&self, f: &mut Frame<'_>, area: Rect, cx: &Context<'_>) {
+        let lang = cx.lang;
+        let [head, gauge] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        let last = cx
+            .last_sync
+            .map(str::to_owned)
+            .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
+        let lines = vec![Line::from(format!(
+            "{} : {last}    {} : {}    {} : {}",
+            lang.pick("Dernière synchro", "Last sync"),
+            lang.pick("opérations en attente", "pending ops"),
+            cx.pending_ops,
+            lang.pick("conflits", "conflicts"),
+            cx.conflicts
+        ))];
+        f.render_widget(Paragraph::new(lines), head);
+        draw_sync_state(f, cx.syncer, lang, cx.theme, gauge);
+    }
+}
+
+/// The Synchro screen's second line: a gauge while syncing, else what the
+/// sync key would do (or why it cannot).
+pub(super) fn draw_sync_state(
+    f: &mut Frame<'_>,
+    syncer: Option<&crate::tui::syncer::Syncer>,
+    lang: Lang,
+    theme: &crate::tui::theme::Theme,
+    area: Rect,
+) {
+    use crate::replica::session::Progress;
+    let idle = |text: String| Paragraph::new(Line::styled(text, theme.dim));
+    let Some(syncer) = syncer.filter(|s| s.configured()) else {
+        f.render_widget(
+            idle(
+                lang.pick(
+                    "Aucun hub : `civitac login --hub URL --token JETON` rattache ce réplica.",
+                    "No hub: `civitac login --hub URL --token TOKEN` attaches this replica.",
+                )
+                .to_owned(),
+            ),
+            area,
+        );
+        return;
+    };
+    if syncer.is_running() {
+        let (label, ratio) = match syncer.progress {
+            Some(Progress::Pushing { done, total }) => (
+                format!("{} {done}/{total}", lang.pick("envoi", "pushing")),
+                if total == 0 {
+                    0.0
+                } else {
+                    done as f64 / total as f64
+                },
+            ),
+            Some(Progress::Pulling {
+                rows,
+                snapshot: Some((table, tables)),
+            }) => (
+                format!(
+                    "{} {rows} {}",
+                    lang.pick("copie initiale", "first copy"),
+                    lang.pick("lignes", "rows")
+                ),
+                table as f64 / tables.max(1) as f64,
+            ),
+            Some(Progress::Pulling { rows, .. }) => (
+                format!(
+                    "{} {rows} {}",
+                    lang.pick("réception", "pulling"),
+                    lang.pick("lignes", "rows")
+                ),
+                1.0,
+            ),
+            None => (lang.pick("connexion…", "connecting…").to_owned(), 0.0),
+        };
+        f.render_widget(
+            ratatui::widgets::Gauge::default()
+                .gauge_style(theme.selected)
+                .ratio(ratio.clamp(0.0, 1.0))
+                .label(label),
+            area,
+        );
+        return;
+    }
+    let text = match syncer.retry_in(std::time::Instant::now()) {
+        Some(wait) => match lang {
+            Lang::Fr => format!("Nouvel essai automatique dans {} s (s : maintenant).", wait.as_secs().max(1)),
+            Lang::En => format!("Retrying by itself in {} s (s: now).", wait.as_secs().max(1)),
+        },
+        None => lang
+            .pick(
+                "s : synchroniser maintenant · v : conflits · t : accepter la version du hub · o : redécider",
+                "s: sync now · v: conflicts · t: accept the hub's version · o: decide again",
+            )
+            .to_owned(),
+    };
+    f.render_widget(idle(text), area);
+}

@@ -1,0 +1,234 @@
+//! Publications: budgets, plans, minutes, statistics and media to review.
+
+use ratatui::layout::Constraint;
+use ratatui::text::Line;
+use rusqlite::Connection;
+
+use super::{Meta, Page, Screen, history, on_platform, opt};
+use crate::domain::uploads::ReviewDecision;
+use crate::i18n::Lang;
+use crate::ops::decisions::Decision;
+use crate::store::entity::Entity;
+use crate::store::query::Filters;
+use crate::store::query::ListKind;
+use crate::store::rows::Upload;
+use crate::text::inline;
+use crate::tui::keymap::{Action, Section};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::theme::Theme;
+use crate::tui::worker::Answer;
+
+/// The MIME types a file extension should have.
+fn expected_mimes(filename: &str) -> Option<&'static [&'static str]> {
+    let ext = filename.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "pdf" => &["application/pdf"],
+        "jpg" | "jpeg" => &["image/jpeg"],
+        "png" => &["image/png"],
+        "mp4" => &["video/mp4"],
+        "mp3" => &["audio/mpeg"],
+        "csv" => &["text/csv", "application/csv"],
+        "html" | "htm" => &["text/html"],
+        "xlsx" => &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+        _ => return None,
+    })
+}
+
+fn human_size(bytes: i64) -> String {
+    let b = bytes as f64;
+    if bytes < 1_000 {
+        format!("{bytes} o")
+    } else if bytes < 1_000_000 {
+        format!("{:.1} ko", b / 1e3)
+    } else if bytes < 1_000_000_000 {
+        format!("{:.1} Mo", b / 1e6)
+    } else {
+        format!("{:.2} Go", b / 1e9)
+    }
+}
+
+impl ScreenRow for Upload {
+    const LIST: ListKind = ListKind::Uploads;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+        &[
+            ("statut", "status", Constraint::Length(17)),
+            ("type", "kind", Constraint::Length(9)),
+            ("organisation", "organisation", Constraint::Length(22)),
+            ("titre", "title", Constraint::Min(12)),
+        ]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.status.to_string(),
+            self.kind.to_string(),
+            inline(&self.org_name),
+            inline(&self.title),
+        ]
+    }
+
+    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+        let mut out = vec![heading(theme, &inline(&self.title))];
+        if let Some(expected) = expected_mimes(&self.filename)
+            && !expected.contains(&self.mime.as_str())
+        {
+            out.push(warning(
+                theme,
+                match lang {
+                    Lang::Fr => format!(
+                        "le type {} ne correspond pas à l'extension du fichier",
+                        inline(&self.mime)
+                    ),
+                    Lang::En => format!(
+                        "type {} does not match the file extension",
+                        inline(&self.mime)
+                    ),
+                },
+            ));
+        }
+        out.extend([
+            field(
+                theme,
+                lang.pick("Organisation", "Organisation"),
+                self.org_name.clone(),
+            ),
+            field(theme, lang.pick("Type", "Kind"), self.kind.to_string()),
+            field(
+                theme,
+                lang.pick("Catégorie", "Category"),
+                opt(&self.category),
+            ),
+            field(theme, lang.pick("Fichier", "File"), self.filename.clone()),
+            field(theme, "MIME", self.mime.clone()),
+            field(
+                theme,
+                lang.pick("Taille", "Size"),
+                human_size(self.size_bytes),
+            ),
+            field(theme, "sha256", self.sha256.clone()),
+            field(
+                theme,
+                lang.pick("Soumis le", "Submitted"),
+                self.submitted_at.clone(),
+            ),
+            field(
+                theme,
+                lang.pick("Statut", "Status"),
+                self.status.to_string(),
+            ),
+            field(
+                theme,
+                lang.pick("Revu par", "Reviewed by"),
+                opt(&self.reviewed_by),
+            ),
+            field(theme, lang.pick("Motif", "Reason"), opt(&self.reason)),
+        ]);
+        if let Some(d) = &self.description {
+            out.push(Line::default());
+            out.extend(body(d));
+        }
+        let stats = crate::store::views::upload_stats(conn, &self.id);
+        if !stats.is_empty() {
+            out.push(Line::default());
+            out.push(heading(theme, lang.pick("Statistiques", "Statistics")));
+        }
+        for (i, (indicator, year, value)) in stats.iter().enumerate() {
+            // The previous value: this upload's older year for the same indicator.
+            let previous = stats[i + 1..]
+                .iter()
+                .find(|(ind, y, _)| ind == indicator && y < year);
+            let line = match previous {
+                Some((_, py, pv)) if *pv != 0.0 => {
+                    let change = (value - pv) / pv * 100.0;
+                    let text = format!(
+                        "{} {year} : {value:.0} ({py} : {pv:.0}, {change:+.1} %)",
+                        inline(indicator)
+                    );
+                    let yearly = change.abs() / ((year - py).max(1) as f64);
+                    if change.abs() > 50.0 || yearly > 15.0 {
+                        warning(
+                            theme,
+                            format!("{text} — {}", lang.pick("invraisemblable", "implausible")),
+                        )
+                    } else {
+                        Line::from(text)
+                    }
+                }
+                _ => Line::from(format!("{} {year} : {value:.0}", inline(indicator))),
+            };
+            out.push(line);
+        }
+        out.extend(on_platform(theme, lang, "upload", &self.platform_id));
+        out.extend(history(conn, theme, lang, "upload", &self.id));
+        out
+    }
+}
+
+pub static META: Meta = Meta {
+    title: ("Publications", "Uploads"),
+    short_title: ("Publ.", "Upl."),
+    section: Section::Uploads,
+    switch: Action::ScreenUploads,
+    entity: Some(Entity::Upload),
+    hints: &[
+        Action::Approve,
+        Action::Reject,
+        Action::RequestChanges,
+        Action::Mark,
+        Action::Search,
+        Action::FetchFile,
+        Action::Filter,
+        Action::Help,
+    ],
+};
+
+pub struct Uploads {
+    list: ListView<Upload>,
+}
+
+impl Default for Uploads {
+    fn default() -> Uploads {
+        Uploads {
+            list: ListView::new(("Publications", "Uploads"), "status=pending"),
+        }
+    }
+}
+
+impl Page for Uploads {
+    fn screen(&self) -> Screen {
+        Screen::Uploads
+    }
+
+    fn list(&mut self) -> Option<&mut dyn ListScreen> {
+        Some(&mut self.list)
+    }
+
+    fn decision(&self, action: Action) -> Option<Decision> {
+        Some(match action {
+            Action::Approve => Decision::Review(ReviewDecision::Approve),
+            Action::Reject => Decision::Review(ReviewDecision::Reject),
+            Action::RequestChanges => Decision::Review(ReviewDecision::RequestChanges),
+            _ => return None,
+        })
+    }
+
+    fn searchable(&self) -> bool {
+        true
+    }
+
+    fn search_filters(&self, text: &str) -> Option<Filters> {
+        Some(self.list.search_filters(text))
+    }
+
+    fn take_loaded(&mut self, search: String, answer: Answer) -> Result<(), String> {
+        if let Answer::Uploads(_, r) = answer {
+            self.list.set_loaded(search, r?);
+        }
+        Ok(())
+    }
+}
