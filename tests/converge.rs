@@ -1,7 +1,11 @@
+//! Conflicts, merges and convergence, in-process: replicas sync through
+//! `LocalHub` (the hub's backend behind the `Remote` trait, with the same
+//! authentication and answers as over HTTP), so these run without sockets.
 //! Three replicas make random decisions on the same few posts and sync in a
-//! random order through a real hub on 127.0.0.1; after everyone syncs twice,
-//! every replica equals the hub, every op has exactly one outcome there, and
-//! no decision was lost (each is applied, or kept as a conflict).
+//! random order; after everyone syncs twice, every replica equals the hub,
+//! every op has exactly one outcome there, and no decision was lost (each is
+//! applied, or kept as a conflict). `tests/sync.rs` keeps the same story end
+//! to end over HTTP.
 
 mod common;
 
@@ -9,11 +13,11 @@ use std::sync::Arc;
 
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::hub::backend::SqliteHub;
-use civitac::hub::server::{Limits, RunningHub};
+use civitac::hub::local::LocalHub;
 use civitac::hub::tokens;
 use civitac::ops::{self, Op};
+use civitac::protocol::remote::Remote;
 use civitac::replica::session::{self, Sizes};
-use civitac::replica::transport::HubClient;
 use civitac::store::{Side, Store};
 use common::*;
 use proptest::prelude::*;
@@ -56,8 +60,7 @@ fn step() -> impl Strategy<Value = Step> {
 struct World {
     _dir: tempfile::TempDir,
     hub_db: std::path::PathBuf,
-    _hub: RunningHub,
-    replicas: Vec<(Store, HubClient)>,
+    replicas: Vec<(Store, LocalHub)>,
     posts: Vec<String>,
 }
 
@@ -93,21 +96,17 @@ fn world() -> World {
             .expect("ids")
     };
     let backend = SqliteHub::open(&hub_db, dir.path().join("files"), 3).expect("backend");
-    let hub = RunningHub::start(
-        Arc::new(backend),
-        "127.0.0.1:0".parse().expect("addr"),
-        None,
-        Limits::default(),
-    )
-    .expect("hub");
-    let url = format!("http://{}", hub.addr);
+    // In-process: the hub's backend behind the same `Remote` a replica uses
+    // over HTTP, so a case takes milliseconds and no socket.
+    let backend = Arc::new(backend);
+    let url = "in-process";
     let mut replicas = Vec::new();
     for (i, token) in toks.iter().enumerate() {
-        let mut client = HubClient::new(&url, token, None).expect("client");
+        let mut client = LocalHub::new(backend.clone(), token);
         let me = client.whoami().expect("whoami");
         let mut store =
             Store::create(&dir.path().join(format!("r{i}.db")), Side::Replica).expect("replica");
-        session::attach(store.conn_mut(), &me, &url).expect("identity");
+        session::attach(store.conn_mut(), &me, url).expect("identity");
         session::sync(store.conn_mut(), &mut client, Sizes::default(), &mut |_| {})
             .expect("first sync");
         replicas.push((store, client));
@@ -115,7 +114,6 @@ fn world() -> World {
     World {
         _dir: dir,
         hub_db,
-        _hub: hub,
         replicas,
         posts,
     }
@@ -203,4 +201,102 @@ proptest! {
             }
         }
     }
+}
+
+fn outcome(store: &Store, post: &str) -> Vec<String> {
+    let mut stmt = store
+        .conn()
+        .prepare(
+            "SELECT o.outcome FROM outbox o JOIN audit_log a ON a.id = o.op_id
+             WHERE a.entity_id = ?1 ORDER BY o.seq",
+        )
+        .expect("q");
+    stmt.query_map([post], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("outcomes")
+}
+
+#[test]
+fn different_decisions_make_one_conflict_and_the_same_decision_merges() {
+    let mut w = world();
+    let (contested, agreed) = (w.posts[0].clone(), w.posts[1].clone());
+    decide(
+        &mut w.replicas[0].0,
+        &contested,
+        Move::Moderate(PostAction::Hide),
+    );
+    decide(
+        &mut w.replicas[1].0,
+        &contested,
+        Move::Moderate(PostAction::Remove),
+    );
+    decide(
+        &mut w.replicas[0].0,
+        &agreed,
+        Move::Moderate(PostAction::Hide),
+    );
+    decide(
+        &mut w.replicas[1].0,
+        &agreed,
+        Move::Moderate(PostAction::Hide),
+    );
+    for who in [0, 1, 0, 1] {
+        let (store, hub) = &mut w.replicas[who];
+        session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
+    }
+    let (a, b) = (&w.replicas[0].0, &w.replicas[1].0);
+    assert_eq!(outcome(a, &contested), ["applied"]);
+    assert_eq!(outcome(b, &contested), ["conflict"]);
+    assert_eq!(outcome(a, &agreed), ["applied"]);
+    assert_eq!(outcome(b, &agreed), ["duplicate"]);
+    let hub = open(&w.hub_db);
+    // The first decision stands everywhere; the second waits to be decided again.
+    assert_eq!(
+        count(
+            &hub,
+            &format!(
+                "SELECT count(*) FROM forum_posts WHERE id = '{contested}' AND status = 'hidden'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            b,
+            "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL"
+        ),
+        1
+    );
+    assert_eq!(synced_digest(a), synced_digest(&hub));
+    assert_eq!(synced_digest(b), synced_digest(&hub));
+}
+
+#[test]
+fn the_in_process_hub_refuses_as_the_http_hub_does() {
+    let w = world();
+    let backend: Arc<dyn civitac::hub::backend::HubBackend> =
+        Arc::new(SqliteHub::open(&w.hub_db, w.hub_db.with_extension("files"), 3).expect("backend"));
+    let err = LocalHub::new(backend.clone(), "cvt_not-a-token")
+        .whoami()
+        .expect_err("refused");
+    assert_eq!(err.status(), Some(401), "{err}");
+    let (_, platform) = tokens::issue_platform(open(&w.hub_db).conn(), "site").expect("platform");
+    let err = LocalHub::new(backend.clone(), &platform)
+        .whoami()
+        .expect_err("refused");
+    assert_eq!(err.status(), Some(403), "{err}");
+    let mut bytes = Vec::new();
+    let (_, token) = tokens::issue(
+        open(&w.hub_db).conn(),
+        "test.files",
+        None,
+        civitac::domain::staff::Role::Moderator,
+        "device-files",
+    )
+    .expect("token");
+    let err = LocalHub::new(backend, &token)
+        .file_range(&"0".repeat(64), 0, &mut bytes)
+        .expect_err("no such file");
+    assert_eq!(err.status(), Some(404), "{err}");
 }

@@ -10,6 +10,7 @@ use crate::domain::sms::SmsKind;
 use crate::i18n::Lang;
 use crate::sms::quiet::QuietHours;
 use crate::sms::segments::{self, Count};
+use crate::tui::strings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -131,19 +132,10 @@ impl Composer {
             .collect();
         self.body = swap_safe(&self.body);
         let left: String = ucs2_forcing(&self.body).into_iter().collect();
-        match (swapped.is_empty(), left.is_empty(), lang) {
-            (true, true, Lang::Fr) => "rien à remplacer : le message est en GSM-7".into(),
-            (true, true, Lang::En) => "nothing to replace: the message is GSM-7".into(),
-            (_, true, Lang::Fr) => format!("{} caractère(s) remplacé(s) : GSM-7", swapped.len()),
-            (_, true, Lang::En) => format!("{} character(s) replaced: GSM-7", swapped.len()),
-            (_, false, Lang::Fr) => format!(
-                "{} remplacé(s) ; restent en UCS-2 (lettres gardées) : {left}",
-                swapped.len()
-            ),
-            (_, false, Lang::En) => format!(
-                "{} replaced; still UCS-2 (letters kept): {left}",
-                swapped.len()
-            ),
+        match (swapped.is_empty(), left.is_empty()) {
+            (true, true) => strings::NOTHING_TO_REPLACE.get(lang).into(),
+            (_, true) => strings::replaced_all(lang, swapped.len()),
+            (_, false) => strings::replaced_some(lang, swapped.len(), &left),
         }
     }
 
@@ -169,17 +161,9 @@ impl Composer {
         let at = parsed
             .and_then(|dt| dt.to_zoned_datetime(tz).ok())
             .map(|z| z.timestamp())
-            .ok_or_else(|| {
-                lang.pick(
-                    "heure d'envoi : AAAA-MM-JJ HH:MM ou HH:MM (heure locale)",
-                    "send time: YYYY-MM-DD HH:MM or HH:MM (local time)",
-                )
-                .to_owned()
-            })?;
+            .ok_or_else(|| strings::SEND_TIME_FORMAT_HINT.get(lang).to_owned())?;
         if at <= now {
-            return Err(lang
-                .pick("l'heure d'envoi est passée", "the send time has passed")
-                .into());
+            return Err(strings::THE_SEND_TIME_HAS_PASSED.get(lang).into());
         }
         Ok(Some(at))
     }
@@ -198,29 +182,11 @@ impl Composer {
             return None;
         }
         match self.kind {
-            SmsKind::Notice => Some(match lang {
-                Lang::Fr => format!(
-                    "heures calmes ({}) : un avis attend ; programmez-le après (Tab)",
-                    quiet.label()
-                ),
-                Lang::En => format!(
-                    "quiet hours ({}): a notice waits; schedule it after (Tab)",
-                    quiet.label()
-                ),
-            }),
+            SmsKind::Notice => Some(strings::quiet_notice_waits(lang, quiet.label())),
             SmsKind::Alert if self.quiet_confirmed => None,
             SmsKind::Alert => {
                 self.quiet_confirmed = true;
-                Some(match lang {
-                    Lang::Fr => format!(
-                        "alerte pendant les heures calmes ({}) : Entrée encore pour confirmer",
-                        quiet.label()
-                    ),
-                    Lang::En => format!(
-                        "alert during quiet hours ({}): Enter again to confirm",
-                        quiet.label()
-                    ),
-                })
+                Some(strings::quiet_alert_confirm(lang, quiet.label()))
             }
         }
     }

@@ -14,6 +14,7 @@ use super::theme::Theme;
 use crate::i18n::Lang;
 use crate::store::query::{self, Cursor, FilterKey, Filters, ListKind};
 use crate::store::rows::Listed;
+use crate::tui::strings;
 
 /// Rows fetched at a time, and the most kept in memory.
 pub const PAGE: usize = 100;
@@ -436,10 +437,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         let marks_note = if self.marks.is_empty() {
             String::new()
         } else {
-            match lang {
-                Lang::Fr => format!(" — {} marqué(s)", self.marks.len()),
-                Lang::En => format!(" — {} marked", self.marks.len()),
-            }
+            strings::marked(lang, self.marks.len())
         };
         let plus = if self.total_capped { "+" } else { "" };
         let title = format!(
@@ -498,7 +496,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
             .map(|(_, l)| l.clone())
             .unwrap_or_else(|| {
                 vec![Line::from(Span::styled(
-                    lang.pick("aucune ligne", "no rows").to_owned(),
+                    strings::NO_ROWS.get(lang).to_owned(),
                     theme.dim,
                 ))]
             });
@@ -514,7 +512,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                 Block::default()
                     .borders(Borders::ALL)
                     .border_style(border)
-                    .title(lang.pick(" Détail ", " Detail ")),
+                    .title(strings::DETAIL.get(lang)),
             );
         f.render_widget(detail, detail_area);
     }

@@ -10,6 +10,7 @@ pub mod composer;
 pub mod keymap;
 pub mod list;
 pub mod screens;
+pub mod strings;
 pub mod syncer;
 pub mod theme;
 pub mod view;

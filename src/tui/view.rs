@@ -14,6 +14,7 @@ use super::keymap::Action;
 use super::screens::{Context, Screen};
 use crate::i18n::Lang;
 use crate::text;
+use crate::tui::strings;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -23,16 +24,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
     let area = f.area();
     let lang = app.lang;
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = match lang {
-            Lang::Fr => format!(
-                "Terminal trop petit : {MIN_WIDTH}×{MIN_HEIGHT} minimum (actuel {}×{})",
-                area.width, area.height
-            ),
-            Lang::En => format!(
-                "Terminal too small: {MIN_WIDTH}×{MIN_HEIGHT} minimum (now {}×{})",
-                area.width, area.height
-            ),
-        };
+        let msg = strings::too_small(lang, MIN_WIDTH, MIN_HEIGHT, area.width, area.height);
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return 0;
     }
@@ -111,10 +103,8 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
     let (line, cursor) = match &app.overlay {
         Overlay::Input { kind, text: t } => {
             let label = match kind {
-                InputKind::Search => lang.pick("Rechercher : ", "Search: "),
-                InputKind::Filter => {
-                    lang.pick("Filtre (clé=valeur …) : ", "Filter (key=value …): ")
-                }
+                InputKind::Search => strings::SEARCH_PROMPT.get(lang),
+                InputKind::Filter => strings::FILTER_KEY_VALUE.get(lang),
             };
             let shown = text::inline(t);
             let x = area.x + (text::width(label) + text::width(&shown)) as u16;
@@ -130,24 +120,18 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
                 .unwrap_or_default();
             let mut spans = Vec::new();
             if !filter.is_empty() {
-                spans.push(Span::styled(
-                    lang.pick("filtre : ", "filter: "),
-                    app.theme.dim,
-                ));
+                spans.push(Span::styled(strings::FILTER.get(lang), app.theme.dim));
                 spans.push(Span::raw(text::inline(&filter)));
                 spans.push(Span::raw("   "));
             }
             if let Some(pending) = &app.searching {
                 spans.push(Span::styled(
-                    lang.pick("recherche en cours : ", "searching: "),
+                    strings::SEARCHING.get(lang),
                     app.theme.warning,
                 ));
                 spans.push(Span::raw(text::inline(pending)));
             } else if !search.is_empty() {
-                spans.push(Span::styled(
-                    lang.pick("recherche : ", "search: "),
-                    app.theme.dim,
-                ));
+                spans.push(Span::styled(strings::SEARCH_LABEL.get(lang), app.theme.dim));
                 spans.push(Span::raw(text::inline(&search)));
             }
             (Line::from(spans), None)
@@ -190,9 +174,7 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
     let lang = app.lang;
     let who = match &app.owner {
         Some(a) => format!("{} · {}", text::inline(&a.display_name), a.role),
-        None => lang
-            .pick("réplica sans propriétaire", "replica without owner")
-            .to_owned(),
+        None => strings::REPLICA_WITHOUT_OWNER.get(lang).to_owned(),
     };
     let replica = app
         .store
@@ -204,13 +186,13 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
         .last_sync
         .clone()
         .map(|s| s.chars().take(16).collect())
-        .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
+        .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
     let base = format!(
         " {who} │ {} │ {} {} │ {} {sync} ",
         text::inline(&replica),
         app.pending_ops,
-        lang.pick("op. en attente", "pending ops"),
-        lang.pick("synchro", "sync"),
+        strings::PENDING_OPS_SHORT.get(lang),
+        strings::SYNC_WORD.get(lang),
     );
     let mut spans = vec![Span::styled(base, app.theme.tab_active)];
     if let Some(m) = &app.message {
@@ -246,16 +228,7 @@ fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
     let lang = app.lang;
     let rect = centered(area, 70, 30);
     let mut lines = vec![Line::styled(
-        match lang {
-            Lang::Fr => format!(
-                "Raccourcis de l'écran {} (depuis le keymap actif)",
-                app.screen.title().0
-            ),
-            Lang::En => format!(
-                "Keys on the {} screen (from the live keymap)",
-                app.screen.title().1
-            ),
-        },
+        strings::keys_on_screen(lang, app.screen.title()),
         app.theme.header,
     )];
     for (action, keys) in app.keymap.bindings_for(&app.screen.sections()) {
@@ -270,7 +243,7 @@ fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
         Paragraph::new(lines).scroll((scroll, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Aide ", " Help ")),
+                .title(strings::HELP.get(lang)),
         ),
         rect,
     );
@@ -308,7 +281,7 @@ fn draw_palette(f: &mut Frame<'_>, app: &App, area: Rect, input: &str, selected:
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Commandes ", " Commands ")),
+                .title(strings::COMMANDS.get(lang)),
         ),
         rect,
     );
@@ -320,24 +293,13 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
     };
     let lang = app.lang;
     let n = c.ids.len();
-    let question = match (&c.pending, lang) {
-        (super::app::Pending::Decide(d), Lang::Fr) => {
-            format!("{} {n} ligne(s) ?", capitalise(d.verb().0))
+    let question = match &c.pending {
+        super::app::Pending::Decide(d) => {
+            let (fr, en) = d.verb();
+            strings::decide_rows(lang, &capitalise(lang.pick(fr, en)), n)
         }
-        (super::app::Pending::Decide(d), Lang::En) => {
-            format!("{} {n} row(s)?", capitalise(d.verb().1))
-        }
-        (super::app::Pending::Undo { action, label, .. }, Lang::Fr) => {
-            format!(
-                "Annuler votre dernière décision « {action} » sur « {} » ?",
-                text::inline(label)
-            )
-        }
-        (super::app::Pending::Undo { action, label, .. }, Lang::En) => {
-            format!(
-                "Undo your last decision \"{action}\" on \"{}\"?",
-                text::inline(label)
-            )
+        super::app::Pending::Undo { action, label, .. } => {
+            strings::undo_last(lang, action, &text::inline(label))
         }
     };
     let needs_reason = matches!(&c.pending, super::app::Pending::Decide(d) if d.needs_reason());
@@ -347,21 +309,15 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
     )];
     if c.hidden > 0 {
         lines.push(Line::styled(
-            match lang {
-                Lang::Fr => format!("dont {} marquée(s) que le filtre actuel masque", c.hidden),
-                Lang::En => format!(
-                    "including {} marked row(s) the current filter hides",
-                    c.hidden
-                ),
-            },
+            strings::hidden_marked(lang, c.hidden),
             app.theme.warning,
         ));
     }
     lines.push(Line::default());
     let reason_label = if needs_reason {
-        lang.pick("Motif (obligatoire) : ", "Reason (required): ")
+        strings::REASON_REQUIRED.get(lang)
     } else {
-        lang.pick("Motif (facultatif) : ", "Reason (optional): ")
+        strings::REASON_OPTIONAL.get(lang)
     };
     lines.push(Line::from(vec![
         Span::styled(reason_label, app.theme.key),
@@ -381,10 +337,7 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         .key_for(&[super::keymap::Section::Dialog], Action::Cancel)
         .unwrap_or_default();
     lines.push(Line::styled(
-        match lang {
-            Lang::Fr => format!("{confirm} valider   {cancel} annuler"),
-            Lang::En => format!("{confirm} confirm   {cancel} cancel"),
-        },
+        strings::confirm_cancel(lang, &confirm, &cancel),
         app.theme.dim,
     ));
     let rect = centered(area, 64, lines.len() as u16 + 2);
@@ -393,7 +346,7 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Confirmer ", " Confirm ")),
+                .title(strings::CONFIRM.get(lang)),
         ),
         rect,
     );
@@ -411,26 +364,21 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
         .get(c.group)
         .map(|g| text::inline(&g.1))
         .unwrap_or_default();
-    let kind = match (c.kind, lang) {
-        (SmsKind::Alert, Lang::Fr) => "alerte",
-        (SmsKind::Alert, Lang::En) => "alert",
-        (SmsKind::Notice, Lang::Fr) => "avis",
-        (SmsKind::Notice, Lang::En) => "notice",
+    let kind = match c.kind {
+        SmsKind::Alert => strings::ALERT.get(lang),
+        SmsKind::Notice => strings::NOTICE.get(lang),
     };
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(lang.pick("Type : ", "Kind: "), theme.key),
+            Span::styled(strings::KIND_PROMPT.get(lang), theme.key),
             Span::raw(format!("{kind} (ctrl-t)   ")),
-            Span::styled(lang.pick("Groupe : ", "Group: "), theme.key),
+            Span::styled(strings::GROUP_PROMPT.get(lang), theme.key),
             Span::raw(format!("{group} (ctrl-g)")),
         ]),
         Line::default(),
     ];
     // The body, with each character that forces UCS-2 marked.
-    let mut spans = vec![Span::styled(
-        lang.pick("Message : ", "Message: "),
-        theme.key,
-    )];
+    let mut spans = vec![Span::styled(strings::MESSAGE.get(lang), theme.key)];
     for ch in text::inline(&c.body).chars() {
         let style = if crate::sms::segments::gsm_septets(ch).is_none() {
             theme.error.add_modifier(Modifier::REVERSED)
@@ -446,20 +394,14 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
     lines.push(Line::default());
     let chars = c.body.chars().count();
     lines.push(Line::styled(
-        match lang {
-            Lang::Fr => format!(
-                "{} · {chars} caractères · {} segment(s) · {recipients} destinataires (désinscrits exclus) → {} segments",
-                count.encoding.as_str(),
-                count.segments,
-                i64::from(count.segments) * recipients
-            ),
-            Lang::En => format!(
-                "{} · {chars} characters · {} segment(s) · {recipients} recipients (opted-out excluded) → {} segments",
-                count.encoding.as_str(),
-                count.segments,
-                i64::from(count.segments) * recipients
-            ),
-        },
+        strings::sms_count(
+            lang,
+            count.encoding.as_str(),
+            chars,
+            count.segments,
+            recipients,
+            i64::from(count.segments) * recipients,
+        ),
         theme.header,
     ));
     let forcing: String = super::composer::ucs2_forcing(&c.body)
@@ -469,23 +411,13 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
         .join(" ");
     if !forcing.is_empty() {
         lines.push(Line::styled(
-            match lang {
-                Lang::Fr => format!(
-                    "En UCS-2 à cause de : {forcing}  (ctrl-o remplace ’ « » œ … sans toucher aux lettres)"
-                ),
-                Lang::En => format!(
-                    "UCS-2 because of: {forcing}  (ctrl-o replaces ’ « » œ … and never a letter)"
-                ),
-            },
+            strings::ucs2_because(lang, &forcing),
             theme.warning,
         ));
     }
-    let mut when = vec![Span::styled(lang.pick("Envoi : ", "Send: "), theme.key)];
+    let mut when = vec![Span::styled(strings::SEND.get(lang), theme.key)];
     if c.schedule.is_empty() && c.focus == Field::Body {
-        when.push(Span::raw(lang.pick(
-            "maintenant (Tab : programmer, AAAA-MM-JJ HH:MM heure locale)",
-            "now (Tab: schedule, YYYY-MM-DD HH:MM local time)",
-        )));
+        when.push(Span::raw(strings::SEND_NOW_HINT.get(lang)));
     } else {
         when.push(Span::raw(text::inline(&c.schedule)));
         if c.focus == Field::Schedule {
@@ -495,13 +427,7 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
     lines.push(Line::from(when));
     if let Some(q) = app.quiet_hours {
         lines.push(Line::styled(
-            match lang {
-                Lang::Fr => format!(
-                    "Heures calmes : {} (seules les alertes, après confirmation)",
-                    q.label()
-                ),
-                Lang::En => format!("Quiet hours: {} (alerts only, after confirming)", q.label()),
-            },
+            strings::quiet_hours_note(lang, q.label()),
             theme.dim,
         ));
     }
@@ -510,10 +436,7 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
     }
     lines.push(Line::default());
     lines.push(Line::styled(
-        lang.pick(
-            "Entrée : mettre en file   Échap : annuler",
-            "Enter: queue   Esc: cancel",
-        ),
+        strings::ENTER_QUEUE_ESC_CANCEL.get(lang),
         theme.dim,
     ));
     let width = area.width.saturating_sub(4).min(100);
@@ -523,7 +446,7 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Nouveau SMS ", " New SMS ")),
+                .title(strings::NEW_SMS.get(lang)),
         ),
         rect,
     );

@@ -10,6 +10,7 @@ use super::{Context, Meta, Page, Screen};
 use crate::i18n::Lang;
 use crate::store::views::{self, Queue};
 use crate::tui::keymap::{Action, Section};
+use crate::tui::strings;
 
 pub static META: Meta = Meta {
     title: ("Tableau de bord", "Dashboard"),
@@ -54,17 +55,14 @@ fn age(lang: Lang, now: jiff::Timestamp, ts: &str) -> String {
         return String::new();
     };
     let secs = now.duration_since(t).as_secs().max(0);
-    let (n, unit_fr, unit_en) = if secs < 3600 {
-        (secs / 60, "min", "min")
+    let (n, unit) = if secs < 3600 {
+        (secs / 60, strings::MINUTES_UNIT)
     } else if secs < 86_400 {
-        (secs / 3600, "h", "h")
+        (secs / 3600, strings::HOURS_UNIT)
     } else {
-        (secs / 86_400, "j", "d")
+        (secs / 86_400, strings::DAYS_UNIT)
     };
-    match lang {
-        Lang::Fr => format!("il y a {n} {unit_fr}"),
-        Lang::En => format!("{n} {unit_en} ago"),
-    }
+    strings::ago(lang, n, unit.get(lang))
 }
 
 fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, area: Rect) {
@@ -90,9 +88,9 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         })
         .collect();
     let header = Row::new(vec![
-        lang.pick("File", "Queue"),
-        lang.pick("En attente", "Waiting"),
-        lang.pick("Plus ancien", "Oldest"),
+        strings::QUEUE.get(lang),
+        strings::WAITING.get(lang),
+        strings::OLDEST.get(lang),
     ])
     .style(cx.theme.header);
     f.render_widget(
@@ -108,27 +106,24 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Files d'attente ", " Queues ")),
+                .title(strings::QUEUES.get(lang)),
         ),
         queues,
     );
     let last = cx
         .last_sync
         .map(str::to_owned)
-        .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
+        .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
     let lines = vec![
         Line::from(format!(
             "{} : {}",
-            lang.pick("Opérations en attente", "Pending ops"),
+            strings::PENDING_OPS.get(lang),
             cx.pending_ops
         )),
-        Line::from(format!(
-            "{} : {last}",
-            lang.pick("Dernière synchro", "Last sync")
-        )),
+        Line::from(format!("{} : {last}", strings::LAST_SYNC.get(lang))),
         Line::from(format!(
             "{} : {}",
-            lang.pick("Conflits", "Conflicts"),
+            strings::CONFLICTS.get(lang),
             cx.conflicts
         )),
     ];
@@ -136,20 +131,20 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Synchro ", " Sync ")),
+                .title(strings::SYNC_TITLE.get(lang)),
         ),
         ops,
     );
     let [stages, flags] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
     let header = Row::new(vec![
-        lang.pick("Région", "Region"),
-        lang.pick("dem.", "appl."),
-        lang.pick("charte", "charter"),
-        lang.pick("cont.", "cont."),
-        lang.pick("enrôl.", "enrol."),
-        lang.pick("rej.", "rej."),
-        lang.pick("susp.", "susp."),
+        strings::REGION.get(lang),
+        strings::APPL.get(lang),
+        strings::CHARTER.get(lang),
+        strings::CONT.get(lang),
+        strings::ENROL.get(lang),
+        strings::REJ.get(lang),
+        strings::SUSP.get(lang),
     ])
     .style(cx.theme.header);
     let rows: Vec<Row<'_>> = d
@@ -179,7 +174,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(lang.pick(" Enrôlements par région ", " Enrolments by region ")),
+                .title(strings::ENROLMENTS_BY_REGION.get(lang)),
         ),
         stages,
     );
@@ -201,7 +196,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(lang.pick(" Signalements par jour ", " Flags per day ")),
+                    .title(strings::FLAGS_PER_DAY.get(lang)),
             ),
         flags,
     );

@@ -16,6 +16,7 @@ use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, field, heading, warning};
 use crate::tui::screens::Context;
+use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::worker::Answer;
 use ratatui::Frame;
@@ -53,60 +54,31 @@ impl ScreenRow for Organization {
         for (name, status) in duplicates {
             out.push(warning(
                 theme,
-                match lang {
-                    Lang::Fr => format!(
-                        "doublon possible : « {} » ({status}), même commune",
-                        inline(&name)
-                    ),
-                    Lang::En => format!(
-                        "possible duplicate: \"{}\" ({status}), same commune",
-                        inline(&name)
-                    ),
-                },
+                strings::possible_duplicate(lang, &inline(&name), &status),
             ));
         }
         out.extend([
-            field(
-                theme,
-                lang.pick("Statut", "Status"),
-                self.status.to_string(),
-            ),
-            field(theme, lang.pick("Type", "Kind"), self.kind.to_string()),
-            field(theme, lang.pick("Sigle", "Acronym"), opt(&self.acronym)),
-            field(theme, lang.pick("Région", "Region"), self.region.clone()),
+            field(theme, strings::STATUS.get(lang), self.status.to_string()),
+            field(theme, strings::KIND.get(lang), self.kind.to_string()),
+            field(theme, strings::ACRONYM.get(lang), opt(&self.acronym)),
+            field(theme, strings::REGION.get(lang), self.region.clone()),
             field(theme, "Province", opt(&self.province)),
             field(theme, "Commune", opt(&self.commune)),
             Line::default(),
-            heading(theme, lang.pick("Contact", "Contact")),
-            field(theme, lang.pick("Nom", "Name"), opt(&self.contact_name)),
-            field(
-                theme,
-                lang.pick("Fonction", "Role"),
-                opt(&self.contact_role),
-            ),
-            field(theme, lang.pick("Téléphone", "Phone"), opt(&self.phone)),
+            heading(theme, strings::CONTACT.get(lang)),
+            field(theme, strings::NAME.get(lang), opt(&self.contact_name)),
+            field(theme, strings::ROLE.get(lang), opt(&self.contact_role)),
+            field(theme, strings::PHONE.get(lang), opt(&self.phone)),
             field(theme, "E-mail", opt(&self.email)),
             Line::default(),
             field(
                 theme,
-                lang.pick("Charte signée le", "Charter signed on"),
+                strings::CHARTER_SIGNED_ON.get(lang),
                 opt(&self.charter_signed_on),
             ),
-            field(
-                theme,
-                lang.pick("Référence", "Reference"),
-                opt(&self.charter_ref),
-            ),
-            field(
-                theme,
-                lang.pick("Demande", "Applied"),
-                self.created_at.clone(),
-            ),
-            field(
-                theme,
-                lang.pick("Modifiée", "Updated"),
-                self.updated_at.clone(),
-            ),
+            field(theme, strings::REFERENCE.get(lang), opt(&self.charter_ref)),
+            field(theme, strings::APPLIED.get(lang), self.created_at.clone()),
+            field(theme, strings::UPDATED.get(lang), self.updated_at.clone()),
             field(theme, "id", self.id.clone()),
         ]);
         out.extend(on_platform(theme, lang, "organization", &self.platform_id));

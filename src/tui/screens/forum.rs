@@ -15,6 +15,7 @@ use crate::store::rows::{Post, QueuedPost};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::worker::Answer;
 
@@ -53,50 +54,43 @@ impl ScreenRow for Post {
             crate::store::views::author_record(conn, &self.author_id);
         out.push(field(
             theme,
-            lang.pick("Auteur", "Author"),
-            match lang {
-                Lang::Fr => format!(
-                    "{} ({author_status}, {author_posts} messages dont {author_hidden} masqués ou supprimés)",
-                    self.author_name
-                ),
-                Lang::En => format!(
-                    "{} ({author_status}, {author_posts} posts, {author_hidden} hidden or removed)",
-                    self.author_name
-                ),
-            },
+            strings::AUTHOR.get(lang),
+            strings::author_record(
+                lang,
+                &self.author_name,
+                &author_status,
+                author_posts,
+                author_hidden,
+            ),
         ));
         out.push(field(
             theme,
-            lang.pick("Publié le", "Posted"),
+            strings::POSTED.get(lang),
             self.created_at.clone(),
         ));
         out.push(field(
             theme,
-            lang.pick("Statut", "Status"),
+            strings::STATUS.get(lang),
             self.status.to_string(),
         ));
         let flags = crate::store::views::open_flags(conn, &self.id);
         if flags.is_empty() {
             out.push(field(
                 theme,
-                lang.pick("Signalements", "Flags"),
-                lang.pick("aucun", "none"),
+                strings::FLAGS.get(lang),
+                strings::NONE.get(lang),
             ));
         } else {
             let list: Vec<String> = flags.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
             out.push(warning(
                 theme,
-                format!(
-                    "{} : {}",
-                    lang.pick("Signalements", "Flags"),
-                    list.join(", ")
-                ),
+                format!("{} : {}", strings::FLAGS.get(lang), list.join(", ")),
             ));
         }
         if let Some(by) = &self.moderated_by {
             out.push(field(
                 theme,
-                lang.pick("Modéré par", "Moderated by"),
+                strings::MODERATED_BY.get(lang),
                 format!("{by} — {}", opt(&self.reason)),
             ));
         }

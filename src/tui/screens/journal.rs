@@ -11,6 +11,7 @@ use crate::store::rows::AuditEntry;
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field};
+use crate::tui::strings;
 use crate::tui::theme::Theme;
 
 impl ScreenRow for AuditEntry {
@@ -40,16 +41,16 @@ impl ScreenRow for AuditEntry {
 
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
-            field(theme, lang.pick("Date", "Time"), self.at.clone()),
-            field(theme, lang.pick("Acteur", "Actor"), self.actor.clone()),
-            field(theme, lang.pick("Appareil", "Device"), self.device.clone()),
+            field(theme, strings::TIME.get(lang), self.at.clone()),
+            field(theme, strings::ACTOR.get(lang), self.actor.clone()),
+            field(theme, strings::DEVICE.get(lang), self.device.clone()),
             field(theme, "Action", self.action.clone()),
             field(
                 theme,
-                lang.pick("Objet", "Record"),
+                strings::RECORD.get(lang),
                 format!("{} {}", self.entity, self.entity_id),
             ),
-            field(theme, lang.pick("Motif", "Reason"), opt(&self.reason)),
+            field(theme, strings::REASON.get(lang), opt(&self.reason)),
             Line::default(),
         ];
         out.extend(body(&pretty(&self.detail)));

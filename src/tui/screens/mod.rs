@@ -26,6 +26,7 @@ use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
 use crate::store::query::Filters;
 use crate::text::inline;
+use crate::tui::strings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -236,9 +237,9 @@ pub fn pages() -> Vec<Box<dyn Page>> {
 
 pub(super) fn yes_no(lang: Lang, b: bool) -> &'static str {
     if b {
-        lang.pick("oui", "yes")
+        strings::YES.get(lang)
     } else {
-        lang.pick("non", "no")
+        strings::NO.get(lang)
     }
 }
 
@@ -256,11 +257,7 @@ pub(super) fn on_platform(
         Some(url) => format!("{id} — {url}"),
         None => id.to_owned(),
     };
-    Some(field(
-        theme,
-        lang.pick("Sur la plateforme", "On the platform"),
-        value,
-    ))
+    Some(field(theme, strings::ON_THE_PLATFORM.get(lang), value))
 }
 
 pub(super) fn opt(v: &Option<String>) -> String {
@@ -275,16 +272,10 @@ pub(super) fn history(
     entity: &str,
     id: &str,
 ) -> Vec<Line<'static>> {
-    let mut out = vec![
-        Line::default(),
-        heading(theme, lang.pick("Historique", "History")),
-    ];
+    let mut out = vec![Line::default(), heading(theme, strings::HISTORY.get(lang))];
     let rows = crate::store::views::history(conn, entity, id);
     if rows.is_empty() {
-        out.push(Line::styled(
-            lang.pick("(aucune décision)", "(no decision yet)"),
-            theme.dim,
-        ));
+        out.push(Line::styled(strings::NO_DECISION_YET.get(lang), theme.dim));
     }
     for crate::store::views::HistoryEntry {
         at,

@@ -13,6 +13,7 @@ use crate::store::rows::{SmsContact, SmsGroup, SmsMessage};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::strings;
 use crate::tui::theme::Theme;
 
 impl ScreenRow for SmsMessage {
@@ -44,16 +45,12 @@ impl ScreenRow for SmsMessage {
 
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
-            field(theme, lang.pick("Groupe", "Group"), self.group_name.clone()),
-            field(theme, lang.pick("Type", "Kind"), self.kind.to_string()),
+            field(theme, strings::GROUP.get(lang), self.group_name.clone()),
+            field(theme, strings::KIND.get(lang), self.kind.to_string()),
+            field(theme, strings::STATUS.get(lang), self.status.to_string()),
             field(
                 theme,
-                lang.pick("Statut", "Status"),
-                self.status.to_string(),
-            ),
-            field(
-                theme,
-                lang.pick("Encodage", "Encoding"),
+                strings::ENCODING.get(lang),
                 format!(
                     "{}, {} segment(s), {} destinataires",
                     self.encoding, self.segments, self.recipients
@@ -61,22 +58,18 @@ impl ScreenRow for SmsMessage {
             ),
             field(
                 theme,
-                lang.pick("Rédigé par", "Written by"),
+                strings::WRITTEN_BY.get(lang),
                 self.created_by.clone(),
             ),
             field(
                 theme,
-                lang.pick("Approuvé par", "Approved by"),
+                strings::APPROVED_BY.get(lang),
                 opt(&self.approved_by),
             ),
+            field(theme, strings::SCHEDULED.get(lang), opt(&self.scheduled_at)),
             field(
                 theme,
-                lang.pick("Prévu", "Scheduled"),
-                opt(&self.scheduled_at),
-            ),
-            field(
-                theme,
-                lang.pick("Envoyés / remis / échecs", "Sent / delivered / failed"),
+                strings::SENT_DELIVERED_FAILED.get(lang),
                 format!(
                     "{} / {} / {}",
                     self.sent_count, self.delivered_count, self.failed_count
@@ -117,29 +110,14 @@ impl ScreenRow for SmsGroup {
         vec![
             heading(theme, &inline(&self.name)),
             field(theme, "Description", opt(&self.description)),
+            field(theme, strings::MEMBERS.get(lang), self.members.to_string()),
+            field(theme, strings::OPTED_OUT.get(lang), opted_out.to_string()),
             field(
                 theme,
-                lang.pick("Membres", "Members"),
-                self.members.to_string(),
-            ),
-            field(
-                theme,
-                lang.pick(
-                    "Désinscrits (jamais destinataires)",
-                    "Opted out (never sent to)",
-                ),
-                opted_out.to_string(),
-            ),
-            field(
-                theme,
-                lang.pick("Destinataires réels", "Actual recipients"),
+                strings::ACTUAL_RECIPIENTS.get(lang),
                 (self.members - opted_out).to_string(),
             ),
-            field(
-                theme,
-                lang.pick("Messages", "Messages"),
-                messages.to_string(),
-            ),
+            field(theme, strings::MESSAGES.get(lang), messages.to_string()),
             field(theme, "id", self.id.clone()),
         ]
     }
@@ -182,31 +160,19 @@ impl ScreenRow for SmsContact {
             ),
             field(
                 theme,
-                lang.pick("Téléphone", "Phone"),
+                strings::PHONE.get(lang),
                 format!(
                     "{} ({})",
                     inline(&self.phone_e164),
                     crate::sms::phone::line(&self.phone_e164).label(lang)
                 ),
             ),
-            field(theme, lang.pick("Région", "Region"), opt(&self.region)),
+            field(theme, strings::REGION.get(lang), opt(&self.region)),
             field(theme, "Commune", opt(&self.commune)),
-            field(theme, lang.pick("Groupes", "Groups"), groups.join(", ")),
+            field(theme, strings::GROUPS.get(lang), groups.join(", ")),
         ];
         if let Some(at) = &self.opted_out_at {
-            out.push(warning(
-                theme,
-                match lang {
-                    Lang::Fr => format!(
-                        "désinscrit le {} : ne reçoit aucun SMS, quel que soit le groupe",
-                        inline(at)
-                    ),
-                    Lang::En => format!(
-                        "opted out on {}: gets no SMS, whatever the group",
-                        inline(at)
-                    ),
-                },
-            ));
+            out.push(warning(theme, strings::opted_out_on(lang, &inline(at))));
         }
         out
     }

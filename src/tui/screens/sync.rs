@@ -12,6 +12,7 @@ use crate::store::rows::{Conflict, OutboxEntry};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::strings;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Layout, Rect};
@@ -60,48 +61,39 @@ impl ScreenRow for Conflict {
             .map(|id| crate::store::views::staff_name(conn, &id));
         let when = pick(&["moderated_at", "reviewed_at"]);
         let mut out = vec![
-            warning(
-                theme,
-                lang.pick(
-                    "Le hub a gardé la première décision : la vôtre n'a pas été appliquée. o : rouvrir la fiche et redécider · t : accepter la version du hub",
-                    "The hub kept the first decision: yours was not applied. o: open the record and decide again · t: accept the hub's version",
-                ),
-            ),
+            warning(theme, strings::CONFLICT_EXPLAINED.get(lang)),
             field(
                 theme,
-                lang.pick("Décision au hub", "Decision at the hub"),
+                strings::DECISION_AT_THE_HUB.get(lang),
                 format!(
                     "{} {} {} {}",
-                    lang.pick("par", "by"),
+                    strings::BY.get(lang),
                     inline(who.as_deref().unwrap_or("?")),
-                    lang.pick("le", "at"),
+                    strings::AT.get(lang),
                     when.as_deref().unwrap_or("?")
                 ),
             ),
             field(
                 theme,
-                lang.pick("Objet", "Record"),
+                strings::RECORD.get(lang),
                 format!("{} {}", self.entity, self.entity_id),
             ),
             field(
                 theme,
-                lang.pick("Décidé sur cet appareil", "Decided on this device"),
+                strings::DECIDED_ON_THIS_DEVICE.get(lang),
                 opt(&self.decided_at),
             ),
             field(
                 theme,
-                lang.pick("Refus reçu du hub", "Refusal received from the hub"),
+                strings::REFUSAL_RECEIVED_FROM_THE_HUB.get(lang),
                 self.detected_at.clone(),
             ),
             Line::default(),
-            heading(theme, lang.pick("Ma décision", "Mine")),
+            heading(theme, strings::MINE.get(lang)),
         ];
         out.extend(body(&pretty(&self.mine)));
         out.push(Line::default());
-        out.push(heading(
-            theme,
-            lang.pick("Au hub maintenant", "At the hub now"),
-        ));
+        out.push(heading(theme, strings::AT_THE_HUB_NOW.get(lang)));
         out.extend(body(&pretty(&self.theirs)));
         out
     }
@@ -146,27 +138,23 @@ impl ScreenRow for OutboxEntry {
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
             field(theme, "op_id", self.op_id.clone()),
+            field(theme, strings::CREATED.get(lang), self.created_at.clone()),
             field(
                 theme,
-                lang.pick("Créée", "Created"),
-                self.created_at.clone(),
-            ),
-            field(
-                theme,
-                lang.pick("Envoyée", "Pushed"),
+                strings::PUSHED.get(lang),
                 yes_no(lang, self.pushed_at.is_some()),
             ),
         ];
         if let Some(outcome) = &self.outcome {
             out.push(field(
                 theme,
-                lang.pick("Réponse du hub", "Hub's answer"),
+                strings::HUB_S_ANSWER.get(lang),
                 outcome.clone(),
             ));
         }
         if let Some(reason) = &self.reason {
             // The hub's words may quote platform content.
-            let line = field(theme, lang.pick("Motif", "Reason"), inline(reason));
+            let line = field(theme, strings::REASON.get(lang), inline(reason));
             out.push(if self.outcome.as_deref() == Some("rejected") {
                 line.style(theme.error)
             } else {
@@ -260,13 +248,13 @@ impl Page for Sync {
         let last = cx
             .last_sync
             .map(str::to_owned)
-            .unwrap_or_else(|| lang.pick("jamais", "never").to_owned());
+            .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
         let lines = vec![Line::from(format!(
             "{} : {last}    {} : {}    {} : {}",
-            lang.pick("Dernière synchro", "Last sync"),
-            lang.pick("opérations en attente", "pending ops"),
+            strings::LAST_SYNC.get(lang),
+            strings::PENDING_OPS_WORD.get(lang),
             cx.pending_ops,
-            lang.pick("conflits", "conflicts"),
+            strings::CONFLICTS_WORD.get(lang),
             cx.conflicts
         ))];
         f.render_widget(Paragraph::new(lines), head);
@@ -286,22 +274,13 @@ pub(super) fn draw_sync_state(
     use crate::replica::session::Progress;
     let idle = |text: String| Paragraph::new(Line::styled(text, theme.dim));
     let Some(syncer) = syncer.filter(|s| s.configured()) else {
-        f.render_widget(
-            idle(
-                lang.pick(
-                    "Aucun hub : `civitac login --hub URL --token JETON` rattache ce réplica.",
-                    "No hub: `civitac login --hub URL --token TOKEN` attaches this replica.",
-                )
-                .to_owned(),
-            ),
-            area,
-        );
+        f.render_widget(idle(strings::NO_HUB_HINT.get(lang).to_owned()), area);
         return;
     };
     if syncer.is_running() {
         let (label, ratio) = match syncer.progress {
             Some(Progress::Pushing { done, total }) => (
-                format!("{} {done}/{total}", lang.pick("envoi", "pushing")),
+                format!("{} {done}/{total}", strings::PUSHING.get(lang)),
                 if total == 0 {
                     0.0
                 } else {
@@ -314,20 +293,20 @@ pub(super) fn draw_sync_state(
             }) => (
                 format!(
                     "{} {rows} {}",
-                    lang.pick("copie initiale", "first copy"),
-                    lang.pick("lignes", "rows")
+                    strings::FIRST_COPY.get(lang),
+                    strings::ROWS.get(lang)
                 ),
                 table as f64 / tables.max(1) as f64,
             ),
             Some(Progress::Pulling { rows, .. }) => (
                 format!(
                     "{} {rows} {}",
-                    lang.pick("réception", "pulling"),
-                    lang.pick("lignes", "rows")
+                    strings::PULLING.get(lang),
+                    strings::ROWS.get(lang)
                 ),
                 1.0,
             ),
-            None => (lang.pick("connexion…", "connecting…").to_owned(), 0.0),
+            None => (strings::CONNECTING.get(lang).to_owned(), 0.0),
         };
         f.render_widget(
             ratatui::widgets::Gauge::default()
@@ -339,16 +318,8 @@ pub(super) fn draw_sync_state(
         return;
     }
     let text = match syncer.retry_in(std::time::Instant::now()) {
-        Some(wait) => match lang {
-            Lang::Fr => format!("Nouvel essai automatique dans {} s (s : maintenant).", wait.as_secs().max(1)),
-            Lang::En => format!("Retrying by itself in {} s (s: now).", wait.as_secs().max(1)),
-        },
-        None => lang
-            .pick(
-                "s : synchroniser maintenant · v : conflits · t : accepter la version du hub · o : redécider",
-                "s: sync now · v: conflicts · t: accept the hub's version · o: decide again",
-            )
-            .to_owned(),
+        Some(wait) => strings::retry_in(lang, wait.as_secs().max(1)),
+        None => strings::SYNC_KEYS_HINT.get(lang).to_owned(),
     };
     f.render_widget(idle(text), area);
 }

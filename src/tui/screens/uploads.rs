@@ -15,6 +15,7 @@ use crate::store::rows::Upload;
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::worker::Answer;
 
@@ -79,54 +80,33 @@ impl ScreenRow for Upload {
         {
             out.push(warning(
                 theme,
-                match lang {
-                    Lang::Fr => format!(
-                        "le type {} ne correspond pas à l'extension du fichier",
-                        inline(&self.mime)
-                    ),
-                    Lang::En => format!(
-                        "type {} does not match the file extension",
-                        inline(&self.mime)
-                    ),
-                },
+                strings::mime_mismatch(lang, &inline(&self.mime)),
             ));
         }
         out.extend([
             field(
                 theme,
-                lang.pick("Organisation", "Organisation"),
+                strings::ORGANISATION.get(lang),
                 self.org_name.clone(),
             ),
-            field(theme, lang.pick("Type", "Kind"), self.kind.to_string()),
-            field(
-                theme,
-                lang.pick("Catégorie", "Category"),
-                opt(&self.category),
-            ),
-            field(theme, lang.pick("Fichier", "File"), self.filename.clone()),
+            field(theme, strings::KIND.get(lang), self.kind.to_string()),
+            field(theme, strings::CATEGORY.get(lang), opt(&self.category)),
+            field(theme, strings::FILE.get(lang), self.filename.clone()),
             field(theme, "MIME", self.mime.clone()),
-            field(
-                theme,
-                lang.pick("Taille", "Size"),
-                human_size(self.size_bytes),
-            ),
+            field(theme, strings::SIZE.get(lang), human_size(self.size_bytes)),
             field(theme, "sha256", self.sha256.clone()),
             field(
                 theme,
-                lang.pick("Soumis le", "Submitted"),
+                strings::SUBMITTED.get(lang),
                 self.submitted_at.clone(),
             ),
+            field(theme, strings::STATUS.get(lang), self.status.to_string()),
             field(
                 theme,
-                lang.pick("Statut", "Status"),
-                self.status.to_string(),
-            ),
-            field(
-                theme,
-                lang.pick("Revu par", "Reviewed by"),
+                strings::REVIEWED_BY.get(lang),
                 opt(&self.reviewed_by),
             ),
-            field(theme, lang.pick("Motif", "Reason"), opt(&self.reason)),
+            field(theme, strings::REASON.get(lang), opt(&self.reason)),
         ]);
         if let Some(d) = &self.description {
             out.push(Line::default());
@@ -135,7 +115,7 @@ impl ScreenRow for Upload {
         let stats = crate::store::views::upload_stats(conn, &self.id);
         if !stats.is_empty() {
             out.push(Line::default());
-            out.push(heading(theme, lang.pick("Statistiques", "Statistics")));
+            out.push(heading(theme, strings::STATISTICS.get(lang)));
         }
         for (i, (indicator, year, value)) in stats.iter().enumerate() {
             // The previous value: this upload's older year for the same indicator.
@@ -153,7 +133,7 @@ impl ScreenRow for Upload {
                     if change.abs() > 50.0 || yearly > 15.0 {
                         warning(
                             theme,
-                            format!("{text} — {}", lang.pick("invraisemblable", "implausible")),
+                            format!("{text} — {}", strings::IMPLAUSIBLE.get(lang)),
                         )
                     } else {
                         Line::from(text)
