@@ -2,6 +2,8 @@
 //! a view shows lives here, so a translation is read and changed in one place.
 //! Texts with values in them are functions taking those values.
 
+use std::fmt::Display;
+
 use crate::i18n::Lang;
 
 /// A text in French (`.0`) and English (`.1`).
@@ -180,3 +182,235 @@ pub const SYNC_KEYS_HINT: Text = Text(
 pub const TIME: Text = Text("Date", "Time");
 pub const ACTOR: Text = Text("Acteur", "Actor");
 pub const DEVICE: Text = Text("Appareil", "Device");
+
+// ---- Composing an SMS (view.rs, composer.rs) ----
+
+pub const ALERT: Text = Text("alerte", "alert");
+pub const NOTICE: Text = Text("avis", "notice");
+pub const NOTHING_TO_REPLACE: Text = Text(
+    "rien à remplacer : le message est en GSM-7",
+    "nothing to replace: the message is GSM-7",
+);
+
+// ---- Dashboard: ages ----
+
+pub const MINUTES_UNIT: Text = Text("min", "min");
+pub const HOURS_UNIT: Text = Text("h", "h");
+pub const DAYS_UNIT: Text = Text("j", "d");
+
+// ---- Texts with values ----
+
+pub fn too_small(
+    lang: Lang,
+    min_width: impl Display,
+    min_height: impl Display,
+    width: impl Display,
+    height: impl Display,
+) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "Terminal trop petit : {min_width}×{min_height} minimum (actuel {width}×{height})"
+        ),
+        Lang::En => {
+            format!("Terminal too small: {min_width}×{min_height} minimum (now {width}×{height})")
+        }
+    }
+}
+
+/// The help panel's heading; `title` is the screen's (French, English) title.
+pub fn keys_on_screen(lang: Lang, title: (&str, &str)) -> String {
+    match lang {
+        Lang::Fr => format!("Raccourcis de l'écran {} (depuis le keymap actif)", title.0),
+        Lang::En => format!("Keys on the {} screen (from the live keymap)", title.1),
+    }
+}
+
+/// `verb` is already capitalised and in `lang`.
+pub fn decide_rows(lang: Lang, verb: &str, n: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("{verb} {n} ligne(s) ?"),
+        Lang::En => format!("{verb} {n} row(s)?"),
+    }
+}
+
+pub fn undo_last(lang: Lang, action: impl Display, label: &str) -> String {
+    match lang {
+        Lang::Fr => format!("Annuler votre dernière décision « {action} » sur « {label} » ?"),
+        Lang::En => format!("Undo your last decision \"{action}\" on \"{label}\"?"),
+    }
+}
+
+pub fn hidden_marked(lang: Lang, n: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("dont {n} marquée(s) que le filtre actuel masque"),
+        Lang::En => format!("including {n} marked row(s) the current filter hides"),
+    }
+}
+
+pub fn confirm_cancel(lang: Lang, confirm: &str, cancel: &str) -> String {
+    match lang {
+        Lang::Fr => format!("{confirm} valider   {cancel} annuler"),
+        Lang::En => format!("{confirm} confirm   {cancel} cancel"),
+    }
+}
+
+pub fn sms_count(
+    lang: Lang,
+    encoding: &str,
+    chars: impl Display,
+    segments: impl Display,
+    recipients: impl Display,
+    total: impl Display,
+) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "{encoding} · {chars} caractères · {segments} segment(s) · {recipients} destinataires (désinscrits exclus) → {total} segments"
+        ),
+        Lang::En => format!(
+            "{encoding} · {chars} characters · {segments} segment(s) · {recipients} recipients (opted-out excluded) → {total} segments"
+        ),
+    }
+}
+
+pub fn ucs2_because(lang: Lang, forcing: &str) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "En UCS-2 à cause de : {forcing}  (ctrl-o remplace ’ « » œ … sans toucher aux lettres)"
+        ),
+        Lang::En => {
+            format!("UCS-2 because of: {forcing}  (ctrl-o replaces ’ « » œ … and never a letter)")
+        }
+    }
+}
+
+pub fn quiet_hours_note(lang: Lang, hours: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("Heures calmes : {hours} (seules les alertes, après confirmation)"),
+        Lang::En => format!("Quiet hours: {hours} (alerts only, after confirming)"),
+    }
+}
+
+/// After a list's title, when rows are marked.
+pub fn marked(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!(" — {n} marqué(s)"),
+        Lang::En => format!(" — {n} marked"),
+    }
+}
+
+pub fn replaced_all(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{n} caractère(s) remplacé(s) : GSM-7"),
+        Lang::En => format!("{n} character(s) replaced: GSM-7"),
+    }
+}
+
+pub fn replaced_some(lang: Lang, n: usize, left: &str) -> String {
+    match lang {
+        Lang::Fr => format!("{n} remplacé(s) ; restent en UCS-2 (lettres gardées) : {left}"),
+        Lang::En => format!("{n} replaced; still UCS-2 (letters kept): {left}"),
+    }
+}
+
+pub fn quiet_notice_waits(lang: Lang, hours: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("heures calmes ({hours}) : un avis attend ; programmez-le après (Tab)"),
+        Lang::En => format!("quiet hours ({hours}): a notice waits; schedule it after (Tab)"),
+    }
+}
+
+pub fn quiet_alert_confirm(lang: Lang, hours: impl Display) -> String {
+    match lang {
+        Lang::Fr => {
+            format!("alerte pendant les heures calmes ({hours}) : Entrée encore pour confirmer")
+        }
+        Lang::En => format!("alert during quiet hours ({hours}): Enter again to confirm"),
+    }
+}
+
+/// "il y a 3 j" / "3 d ago"; `unit` is already in `lang`.
+pub fn ago(lang: Lang, n: impl Display, unit: &str) -> String {
+    match lang {
+        Lang::Fr => format!("il y a {n} {unit}"),
+        Lang::En => format!("{n} {unit} ago"),
+    }
+}
+
+pub fn possible_duplicate(lang: Lang, name: &str, status: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("doublon possible : « {name} » ({status}), même commune"),
+        Lang::En => format!("possible duplicate: \"{name}\" ({status}), same commune"),
+    }
+}
+
+pub fn author_record(
+    lang: Lang,
+    name: impl Display,
+    status: impl Display,
+    posts: impl Display,
+    hidden: impl Display,
+) -> String {
+    match lang {
+        Lang::Fr => {
+            format!("{name} ({status}, {posts} messages dont {hidden} masqués ou supprimés)")
+        }
+        Lang::En => format!("{name} ({status}, {posts} posts, {hidden} hidden or removed)"),
+    }
+}
+
+pub fn opted_out_on(lang: Lang, at: &str) -> String {
+    match lang {
+        Lang::Fr => format!("désinscrit le {at} : ne reçoit aucun SMS, quel que soit le groupe"),
+        Lang::En => format!("opted out on {at}: gets no SMS, whatever the group"),
+    }
+}
+
+pub fn retry_in(lang: Lang, secs: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("Nouvel essai automatique dans {secs} s (s : maintenant)."),
+        Lang::En => format!("Retrying by itself in {secs} s (s: now)."),
+    }
+}
+
+pub fn mime_mismatch(lang: Lang, mime: &str) -> String {
+    match lang {
+        Lang::Fr => format!("le type {mime} ne correspond pas à l'extension du fichier"),
+        Lang::En => format!("type {mime} does not match the file extension"),
+    }
+}
+
+// ---- Dashboard: queues ----
+
+pub const QUEUE_ENROLMENTS: Text = Text("Enrôlements en cours", "Enrolments in progress");
+pub const QUEUE_UPLOADS: Text = Text("Publications à revoir", "Uploads to review");
+pub const QUEUE_FLAGGED_POSTS: Text = Text("Messages signalés", "Flagged posts");
+pub const QUEUE_SMS_TO_APPROVE: Text = Text("SMS à approuver", "SMS to approve");
+
+// ---- Enrolments: the pipeline line ----
+
+pub const PIPELINE_APPLIED: Text = Text("demandes", "applied");
+pub const PIPELINE_CHARTERS: Text = Text("chartes", "charters");
+pub const PIPELINE_CONTACTED: Text = Text("contactées", "contacted");
+pub const PIPELINE_ENROLLED: Text = Text("enrôlées", "enrolled");
+pub const PIPELINE_REJECTED: Text = Text("rejetées", "rejected");
+pub const PIPELINE_SUSPENDED: Text = Text("susp.", "susp.");
+
+// ---- Screen and list titles (French, English), as `Meta` and `ListView::new` take them ----
+
+pub const DASHBOARD_TITLE: (&str, &str) = ("Tableau de bord", "Dashboard");
+pub const DASHBOARD_SHORT: (&str, &str) = ("Bord", "Home");
+pub const ENROLMENTS_TITLE: (&str, &str) = ("Enrôlements", "Enrolments");
+pub const ENROLMENTS_SHORT: (&str, &str) = ("Enrôl.", "Enrol.");
+pub const UPLOADS_TITLE: (&str, &str) = ("Publications", "Uploads");
+pub const UPLOADS_SHORT: (&str, &str) = ("Publ.", "Upl.");
+pub const FORUM_TITLE: (&str, &str) = ("Forum", "Forum");
+pub const MODERATION_QUEUE_TITLE: (&str, &str) = ("File de modération", "Moderation queue");
+pub const SMS_TITLE: (&str, &str) = ("SMS", "SMS");
+pub const SMS_MESSAGES_TITLE: (&str, &str) = ("Messages SMS", "SMS messages");
+pub const SMS_GROUPS_TITLE: (&str, &str) = ("Groupes SMS", "SMS groups");
+pub const SMS_CONTACTS_TITLE: (&str, &str) = ("Contacts SMS", "SMS contacts");
+pub const SYNC_SCREEN_TITLE: (&str, &str) = ("Synchro", "Sync");
+pub const LOCAL_OPS_TITLE: (&str, &str) = ("Opérations locales", "Local ops");
+pub const CONFLICTS_TITLE: (&str, &str) = ("Conflits", "Conflicts");
+pub const JOURNAL_TITLE: (&str, &str) = ("Journal", "Audit log");
+pub const JOURNAL_SHORT: (&str, &str) = ("Journal", "Log");

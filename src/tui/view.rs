@@ -12,7 +12,6 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::app::{App, InputKind, Overlay};
 use super::keymap::Action;
 use super::screens::{Context, Screen};
-use crate::i18n::Lang;
 use crate::text;
 use crate::tui::strings;
 

@@ -13,8 +13,8 @@ use crate::tui::keymap::{Action, Section};
 use crate::tui::strings;
 
 pub static META: Meta = Meta {
-    title: ("Tableau de bord", "Dashboard"),
-    short_title: ("Bord", "Home"),
+    title: strings::DASHBOARD_TITLE,
+    short_title: strings::DASHBOARD_SHORT,
     section: Section::Dashboard,
     switch: Action::ScreenDashboard,
     entity: None,
@@ -40,12 +40,12 @@ impl Page for Dashboard {
     }
 }
 
-fn queue_label(q: Queue) -> (&'static str, &'static str) {
+fn queue_label(q: Queue) -> strings::Text {
     match q {
-        Queue::Enrollments => ("Enrôlements en cours", "Enrolments in progress"),
-        Queue::Uploads => ("Publications à revoir", "Uploads to review"),
-        Queue::FlaggedPosts => ("Messages signalés", "Flagged posts"),
-        Queue::SmsToApprove => ("SMS à approuver", "SMS to approve"),
+        Queue::Enrollments => strings::QUEUE_ENROLMENTS,
+        Queue::Uploads => strings::QUEUE_UPLOADS,
+        Queue::FlaggedPosts => strings::QUEUE_FLAGGED_POSTS,
+        Queue::SmsToApprove => strings::QUEUE_SMS_TO_APPROVE,
     }
 }
 
@@ -75,13 +75,13 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         .queues
         .iter()
         .map(|(queue, n, oldest)| {
-            let (fr, en) = queue_label(*queue);
+            let label = queue_label(*queue);
             let oldest = oldest
                 .as_deref()
                 .map(|o| age(lang, now, o))
                 .unwrap_or_default();
             Row::new(vec![
-                Cell::from(lang.pick(fr, en).to_owned()),
+                Cell::from(label.get(lang).to_owned()),
                 Cell::from(n.to_string()),
                 Cell::from(oldest),
             ])

@@ -88,8 +88,8 @@ impl ScreenRow for Organization {
 }
 
 pub static META: Meta = Meta {
-    title: ("Enrôlements", "Enrolments"),
-    short_title: ("Enrôl.", "Enrol."),
+    title: strings::ENROLMENTS_TITLE,
+    short_title: strings::ENROLMENTS_SHORT,
     section: Section::Enrollments,
     switch: Action::ScreenEnrollments,
     entity: Some(Entity::Organization),
@@ -115,7 +115,7 @@ pub struct Enrollments {
 impl Default for Enrollments {
     fn default() -> Enrollments {
         Enrollments {
-            list: ListView::new(("Enrôlements", "Enrolments"), ""),
+            list: ListView::new(strings::ENROLMENTS_TITLE, ""),
             pipeline: [0; 6],
         }
     }
@@ -165,16 +165,16 @@ impl Page for Enrollments {
     }
 
     fn draw_header(&self, f: &mut Frame<'_>, area: Rect, cx: &Context<'_>) {
-        let names: [(&str, &str); 6] = [
-            ("demandes", "applied"),
-            ("chartes", "charters"),
-            ("contactées", "contacted"),
-            ("enrôlées", "enrolled"),
-            ("rejetées", "rejected"),
-            ("susp.", "susp."),
+        let names: [strings::Text; 6] = [
+            strings::PIPELINE_APPLIED,
+            strings::PIPELINE_CHARTERS,
+            strings::PIPELINE_CONTACTED,
+            strings::PIPELINE_ENROLLED,
+            strings::PIPELINE_REJECTED,
+            strings::PIPELINE_SUSPENDED,
         ];
         let p = self.pipeline;
-        let part = |i: usize| format!("{} {}", p[i], cx.lang.pick(names[i].0, names[i].1));
+        let part = |i: usize| format!("{} {}", p[i], names[i].get(cx.lang));
         let line = format!(
             "{} → {} → {} → {} · {} · {}",
             part(0),

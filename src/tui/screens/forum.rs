@@ -124,8 +124,8 @@ impl ScreenRow for QueuedPost {
 }
 
 pub static META: Meta = Meta {
-    title: ("Forum", "Forum"),
-    short_title: ("Forum", "Forum"),
+    title: strings::FORUM_TITLE,
+    short_title: strings::FORUM_TITLE,
     section: Section::Forum,
     switch: Action::ScreenForum,
     entity: Some(Entity::ForumPost),
@@ -150,7 +150,7 @@ impl Default for Forum {
     fn default() -> Forum {
         Forum {
             list: ListView::new(
-                ("File de modération", "Moderation queue"),
+                strings::MODERATION_QUEUE_TITLE,
                 "flagged=yes status=visible",
             ),
         }

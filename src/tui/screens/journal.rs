@@ -59,8 +59,8 @@ impl ScreenRow for AuditEntry {
 }
 
 pub static META: Meta = Meta {
-    title: ("Journal", "Audit log"),
-    short_title: ("Journal", "Log"),
+    title: strings::JOURNAL_TITLE,
+    short_title: strings::JOURNAL_SHORT,
     section: Section::Journal,
     switch: Action::ScreenJournal,
     entity: None,
@@ -74,7 +74,7 @@ pub struct Journal {
 impl Default for Journal {
     fn default() -> Journal {
         Journal {
-            list: ListView::new(("Journal", "Audit log"), ""),
+            list: ListView::new(strings::JOURNAL_TITLE, ""),
         }
     }
 }

@@ -179,8 +179,8 @@ impl ScreenRow for SmsContact {
 }
 
 pub static META: Meta = Meta {
-    title: ("SMS", "SMS"),
-    short_title: ("SMS", "SMS"),
+    title: strings::SMS_TITLE,
+    short_title: strings::SMS_TITLE,
     section: Section::Sms,
     switch: Action::ScreenSms,
     entity: None,
@@ -205,9 +205,9 @@ pub struct Sms {
 impl Default for Sms {
     fn default() -> Sms {
         Sms {
-            messages: ListView::new(("Messages SMS", "SMS messages"), ""),
-            groups: ListView::new(("Groupes SMS", "SMS groups"), ""),
-            contacts: ListView::new(("Contacts SMS", "SMS contacts"), ""),
+            messages: ListView::new(strings::SMS_MESSAGES_TITLE, ""),
+            groups: ListView::new(strings::SMS_GROUPS_TITLE, ""),
+            contacts: ListView::new(strings::SMS_CONTACTS_TITLE, ""),
             view: View::Main,
         }
     }

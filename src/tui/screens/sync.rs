@@ -168,8 +168,8 @@ impl ScreenRow for OutboxEntry {
 }
 
 pub static META: Meta = Meta {
-    title: ("Synchro", "Sync"),
-    short_title: ("Synchro", "Sync"),
+    title: strings::SYNC_SCREEN_TITLE,
+    short_title: strings::SYNC_SCREEN_TITLE,
     section: Section::Sync,
     switch: Action::ScreenSync,
     entity: None,
@@ -193,8 +193,8 @@ pub struct Sync {
 impl Default for Sync {
     fn default() -> Sync {
         Sync {
-            outbox: ListView::new(("Opérations locales", "Local ops"), ""),
-            conflicts: ListView::new(("Conflits", "Conflicts"), "status=open"),
+            outbox: ListView::new(strings::LOCAL_OPS_TITLE, ""),
+            conflicts: ListView::new(strings::CONFLICTS_TITLE, "status=open"),
             showing_conflicts: false,
         }
     }

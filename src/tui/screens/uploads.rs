@@ -150,8 +150,8 @@ impl ScreenRow for Upload {
 }
 
 pub static META: Meta = Meta {
-    title: ("Publications", "Uploads"),
-    short_title: ("Publ.", "Upl."),
+    title: strings::UPLOADS_TITLE,
+    short_title: strings::UPLOADS_SHORT,
     section: Section::Uploads,
     switch: Action::ScreenUploads,
     entity: Some(Entity::Upload),
@@ -174,7 +174,7 @@ pub struct Uploads {
 impl Default for Uploads {
     fn default() -> Uploads {
         Uploads {
-            list: ListView::new(("Publications", "Uploads"), "status=pending"),
+            list: ListView::new(strings::UPLOADS_TITLE, "status=pending"),
         }
     }
 }

@@ -4,15 +4,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 
-use super::keymap::{Action, Key, Keymap, KeymapError, Lookup, Section};
-use super::list::ListScreen;
-use super::screens::{Page, Screen, View};
-use super::theme::Theme;
 use crate::i18n::Lang;
-use crate::ops::decisions::{Decision, apply_batch};
-use crate::store::entity::Entity;
+use crate::ops::decisions::Decision;
 use crate::store::views;
 use crate::store::{Actor, Store};
+use crate::tui::keymap::{Action, Key, Keymap, KeymapError, Lookup, Section};
+use crate::tui::list::ListScreen;
+use crate::tui::screens::{Page, Screen};
+use crate::tui::theme::Theme;
 
 /// What a confirmation dialog will do.
 pub enum Pending {
@@ -46,7 +45,7 @@ pub enum Overlay {
     Palette { input: String, selected: usize },
     Input { kind: InputKind, text: String },
     Confirm(Confirm),
-    Compose(Box<super::composer::Composer>),
+    Compose(Box<crate::tui::composer::Composer>),
 }
 
 /// A message in the status bar. Errors stay until dismissed (Esc).
@@ -81,19 +80,24 @@ pub struct App {
     /// another connection (a second console, a sync, the CLI) commits.
     pub seen_data_version: i64,
     /// Runs searches off this thread when present (the console attaches one).
-    pub worker: Option<super::worker::Worker>,
+    pub worker: Option<crate::tui::worker::Worker>,
     /// The newest search sent to the worker, and whether its answer is awaited.
     pub search_generation: u64,
     pub searching: Option<String>,
     /// Syncs with the hub off this thread (the console attaches one).
-    pub syncer: Option<super::syncer::Syncer>,
+    pub syncer: Option<crate::tui::syncer::Syncer>,
     /// Fetches upload files on their own queue (with a hub).
-    pub fetcher: Option<super::syncer::Fetcher>,
+    pub fetcher: Option<crate::tui::syncer::Fetcher>,
     /// SMS quiet hours (local time), if configured.
     pub quiet_hours: Option<crate::sms::quiet::QuietHours>,
 }
 
 /// How long typing must pause before the list narrows to the search.
+mod compose;
+mod decide;
+mod records;
+mod sync;
+
 pub const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(120);
 
 impl App {
@@ -276,12 +280,12 @@ impl App {
         let filters = self.page_ref().search_filters(&text);
         if let (Some(worker), Some(filters)) = (&self.worker, filters) {
             self.search_generation += 1;
-            worker.send(super::worker::Request {
+            worker.send(crate::tui::worker::Request {
                 generation: self.search_generation,
                 screen: self.screen,
                 filters,
-                page_size: super::list::PAGE,
-                count_cap: super::list::COUNT_CAP,
+                page_size: crate::tui::list::PAGE,
+                count_cap: crate::tui::list::COUNT_CAP,
             });
             self.searching = Some(text);
             return;
@@ -339,159 +343,6 @@ impl App {
         self.settle();
     }
 
-    fn open_composer(&mut self) -> Result<(), String> {
-        let lang = self.lang;
-        if self.screen != Screen::Sms {
-            return Err(lang.pick("sur l'écran SMS", "on the SMS screen").into());
-        }
-        if self.owner.is_none() {
-            return Err(lang
-                .pick(
-                    "ce réplica n'appartient à personne",
-                    "this replica has no owner",
-                )
-                .into());
-        }
-        let preferred = if self.page_ref().view() == View::SmsGroups {
-            self.with_list(|l, _| l.targets())
-                .and_then(|t| t.into_iter().next())
-        } else {
-            None
-        };
-        let composer = super::composer::Composer::open(self.store.conn(), preferred.as_deref())?;
-        if composer.groups.is_empty() {
-            return Err(lang.pick("aucun groupe SMS", "no SMS group").into());
-        }
-        self.overlay = Overlay::Compose(Box::new(composer));
-        Ok(())
-    }
-
-    fn handle_compose(&mut self, key: Key) {
-        use super::composer::Field;
-        use super::keymap::KeyCodeKey as K;
-        let action = match self.keymap.lookup(&[Section::Dialog], &[key]) {
-            Lookup::Action(a) => Some(a),
-            _ => None,
-        };
-        match action {
-            Some(Action::Confirm) => return self.submit_composer(),
-            Some(Action::Cancel) => {
-                self.overlay = Overlay::None;
-                return;
-            }
-            _ => {}
-        }
-        let lang = self.lang;
-        let Overlay::Compose(c) = &mut self.overlay else {
-            return;
-        };
-        match key.code {
-            K::Char('t') if key.ctrl => c.toggle_kind(),
-            K::Char('g') if key.ctrl => c.next_group(),
-            K::Char('o') if key.ctrl => {
-                let said = c.swap(lang);
-                c.problem = Some(said);
-            }
-            K::Tab => {
-                c.focus = match c.focus {
-                    Field::Body => Field::Schedule,
-                    Field::Schedule => Field::Body,
-                };
-            }
-            K::Backspace => {
-                match c.focus {
-                    Field::Body => c.body.pop(),
-                    Field::Schedule => c.schedule.pop(),
-                };
-                c.quiet_confirmed = false;
-            }
-            K::Char(ch) if !key.ctrl && !key.alt => {
-                match c.focus {
-                    Field::Body => c.body.push(ch),
-                    Field::Schedule => c.schedule.push(ch),
-                }
-                c.quiet_confirmed = false;
-            }
-            _ => {}
-        }
-    }
-
-    fn submit_composer(&mut self) {
-        let lang = self.lang;
-        let now = self.now();
-        let quiet = self.quiet_hours;
-        let Overlay::Compose(c) = &mut self.overlay else {
-            return;
-        };
-        if c.body.trim().is_empty() {
-            c.problem = Some(
-                lang.pick("le message est vide", "the message is empty")
-                    .into(),
-            );
-            return;
-        }
-        let scheduled = match c.scheduled(now, lang) {
-            Ok(s) => s,
-            Err(e) => {
-                c.problem = Some(e);
-                return;
-            }
-        };
-        if let Some(p) = c.quiet_problem(quiet, scheduled.unwrap_or(now), lang) {
-            c.problem = Some(p);
-            return;
-        }
-        let Some((group_id, group_name, recipients)) = c.groups.get(c.group).cloned() else {
-            return;
-        };
-        let count = c.count();
-        let op = crate::ops::Op::QueueSms {
-            message: crate::ops::NewSms {
-                id: uuid::Uuid::now_v7().to_string(),
-                group_id,
-                kind: c.kind,
-                body: c.body.clone(),
-                scheduled_at: scheduled.map(crate::time::format),
-            },
-        };
-        let Some(actor) = self.owner.clone() else {
-            return;
-        };
-        let result = self
-            .store
-            .transaction()
-            .map_err(|e| e.message(lang))
-            .and_then(|tx| {
-                crate::ops::apply(&tx, &actor, &op).map_err(|e| e.message(lang))?;
-                tx.commit().map_err(|e| e.to_string())
-            });
-        match result {
-            Ok(()) => {
-                self.overlay = Overlay::None;
-                self.info(match lang {
-                    Lang::Fr => format!(
-                        "SMS en file pour {} : {} segment(s) × {recipients} destinataires = {}",
-                        crate::text::inline(&group_name),
-                        count.segments,
-                        i64::from(count.segments) * recipients
-                    ),
-                    Lang::En => format!(
-                        "SMS queued for {}: {} segment(s) × {recipients} recipients = {}",
-                        crate::text::inline(&group_name),
-                        count.segments,
-                        i64::from(count.segments) * recipients
-                    ),
-                });
-                self.refresh_all();
-            }
-            Err(e) => {
-                if let Overlay::Compose(c) = &mut self.overlay {
-                    c.problem = Some(e);
-                }
-            }
-        }
-    }
-
     fn handle_normal(&mut self, key: Key) {
         self.pending_keys.push(key);
         let sections = self.screen.sections();
@@ -526,7 +377,7 @@ impl App {
             }
             _ => {}
         }
-        use super::keymap::KeyCodeKey as K;
+        use crate::tui::keymap::KeyCodeKey as K;
         let lang = self.lang;
         match &mut self.overlay {
             Overlay::Palette { input, selected } => match key.code {
@@ -767,245 +618,6 @@ impl App {
         self.settle();
     }
 
-    fn start_sync(&mut self) -> Result<(), String> {
-        let lang = self.lang;
-        let Some(syncer) = self.syncer.as_mut().filter(|s| s.configured()) else {
-            return Err(lang
-                .pick(
-                    "aucun hub : rattachez ce réplica avec `civitac login --hub URL --token JETON`",
-                    "no hub: attach this replica with `civitac login --hub URL --token TOKEN`",
-                )
-                .into());
-        };
-        if syncer.is_running() {
-            self.info(lang.pick("synchronisation déjà en cours", "already syncing"));
-        } else if syncer.start() {
-            self.info(lang.pick("synchronisation…", "syncing…"));
-        }
-        Ok(())
-    }
-
-    /// Takes the sync thread's news; returns true when the screen changed.
-    pub fn poll_sync(&mut self, now: std::time::Instant) -> bool {
-        let Some(syncer) = self.syncer.as_mut() else {
-            return false;
-        };
-        let (changed, outcome) = syncer.poll(now);
-        let Some(outcome) = outcome else {
-            return changed;
-        };
-        let lang = self.lang;
-        match outcome {
-            Ok(s) => {
-                let mut text = match lang {
-                    Lang::Fr => format!("synchro : {} envoyées, {} reçues", s.pushed, s.pulled),
-                    Lang::En => format!("synced: {} sent, {} received", s.pushed, s.pulled),
-                };
-                if s.conflict > 0 {
-                    text.push_str(&match lang {
-                        Lang::Fr => format!(", {} conflit(s) (v)", s.conflict),
-                        Lang::En => format!(", {} conflict(s) (v)", s.conflict),
-                    });
-                }
-                if let Some(skew) = s.skew_warning() {
-                    text.push_str(&match lang {
-                        Lang::Fr => {
-                            format!(" — horloge décalée de {} min : réglez-la", skew.abs() / 60)
-                        }
-                        Lang::En => format!(" — clock {} min off: set it right", skew.abs() / 60),
-                    });
-                }
-                let error = s.rejected > 0 || s.conflict > 0 || s.skew_warning().is_some();
-                if let Some(r) = s.rejections.first() {
-                    text.push_str(&format!(
-                        " — {} {}: {}",
-                        lang.pick("refusée :", "rejected:"),
-                        r.action,
-                        r.reason
-                    ));
-                }
-                self.message = Some(Message {
-                    text: crate::text::inline(&text),
-                    error,
-                });
-            }
-            Err(f) => {
-                let mut text = format!(
-                    "{} {}",
-                    lang.pick("synchro échouée :", "sync failed:"),
-                    f.message
-                );
-                if let Some(wait) = self.syncer.as_ref().and_then(|s| s.retry_in(now)) {
-                    text.push_str(&match lang {
-                        Lang::Fr => format!(" ; nouvel essai dans {} s", wait.as_secs().max(1)),
-                        Lang::En => format!("; retrying in {} s", wait.as_secs().max(1)),
-                    });
-                }
-                self.error(crate::text::inline(&text));
-            }
-        }
-        // The sync wrote through its own connection.
-        self.seen_data_version = self.data_version();
-        self.refresh_all();
-        true
-    }
-
-    fn fetch_file(&mut self) -> Result<(), String> {
-        let lang = self.lang;
-        if self.screen != Screen::Uploads {
-            return Err(lang
-                .pick("sur l'écran Publications", "on the Uploads screen")
-                .into());
-        }
-        let Some(id) = self
-            .with_list(|l, _| l.targets())
-            .and_then(|t| t.into_iter().next())
-        else {
-            return Err(lang
-                .pick("aucune ligne sélectionnée", "no row selected")
-                .into());
-        };
-        let Some(fetcher) = self.fetcher.as_mut() else {
-            return Err(lang
-                .pick(
-                    "aucun hub : les fichiers viennent du hub (`civitac login`)",
-                    "no hub: files come from the hub (`civitac login`)",
-                )
-                .into());
-        };
-        let (sha, filename) =
-            views::upload_file(self.store.conn(), &id).map_err(|e| e.to_string())?;
-        let cached = crate::replica::files::cached(&fetcher.cache, &sha);
-        if cached.is_file() {
-            self.info(format!(
-                "{} {} : {}",
-                lang.pick("déjà là", "already here"),
-                crate::text::inline(&filename),
-                cached.display()
-            ));
-            return Ok(());
-        }
-        fetcher.request(id, sha);
-        self.info(format!(
-            "{} {}",
-            lang.pick("téléchargement de", "fetching"),
-            crate::text::inline(&filename)
-        ));
-        Ok(())
-    }
-
-    /// Reports files fetched since the last look; true when the screen changed.
-    pub fn poll_files(&mut self) -> bool {
-        let Some((id, result)) = self.fetcher.as_mut().and_then(super::syncer::Fetcher::poll)
-        else {
-            return false;
-        };
-        let lang = self.lang;
-        match result {
-            Ok(path) => self.info(format!(
-                "{} {id} : {}",
-                lang.pick(
-                    "fichier vérifié (SHA-256) pour",
-                    "file verified (SHA-256) for"
-                ),
-                path.display()
-            )),
-            Err(e) => self.error(format!(
-                "{} {id} : {e}",
-                lang.pick("fichier non récupéré pour", "file not fetched for")
-            )),
-        }
-        true
-    }
-
-    fn selected_conflicts(&mut self) -> Result<Vec<String>, String> {
-        let lang = self.lang;
-        if self.screen != Screen::Sync || self.page_ref().view() != View::Conflicts {
-            return Err(lang
-                .pick(
-                    "sur l'écran Synchro, vue des conflits (touche v)",
-                    "on the Sync screen's conflicts view (key v)",
-                )
-                .into());
-        }
-        let ids = self.with_list(|l, _| l.targets()).unwrap_or_default();
-        if ids.is_empty() {
-            return Err(lang
-                .pick("aucun conflit sélectionné", "no conflict selected")
-                .into());
-        }
-        Ok(ids)
-    }
-
-    fn accept_theirs(&mut self) -> Result<(), String> {
-        let ids = self.selected_conflicts()?;
-        let n = crate::replica::outbox::accept_theirs(self.store.conn(), &ids)
-            .map_err(|e| e.to_string())?;
-        if let Some(l) = self.list() {
-            l.clear_marks();
-        }
-        self.info(match self.lang {
-            Lang::Fr => format!("{n} conflit(s) clos : la version du hub est gardée"),
-            Lang::En => format!("{n} conflict(s) closed: the hub's version stays"),
-        });
-        self.refresh_all();
-        Ok(())
-    }
-
-    /// Opens the conflict's record on its screen, filtered to it, so the
-    /// person decides again with a normal op (which closes the conflict).
-    fn open_conflict_record(&mut self) -> Result<(), String> {
-        let lang = self.lang;
-        if self.screen == Screen::Sms && self.page_ref().view() == View::SmsGroups {
-            // A group's members: the contacts view, filtered to it.
-            let Some(group) = self
-                .with_list(|l, _| l.targets())
-                .and_then(|t| t.into_iter().next())
-            else {
-                return Err(lang
-                    .pick("aucun groupe sélectionné", "no group selected")
-                    .into());
-            };
-            self.page().set_view(View::SmsContacts);
-            self.refresh_all();
-            let result = self
-                .with_list(|l, conn| l.set_filter(conn, &format!("group={group}")))
-                .unwrap_or(Ok(()));
-            result?;
-            self.info(lang.pick(
-                "membres du groupe (f pour changer le filtre, O pour désinscrire)",
-                "the group's members (f to change the filter, O to opt out)",
-            ));
-            return Ok(());
-        }
-        let ids = self.selected_conflicts()?;
-        let (entity, id) =
-            views::conflict_record(self.store.conn(), &ids[0]).map_err(|e| e.to_string())?;
-        let screen = match Entity::parse(&entity).and_then(Screen::of) {
-            Some(screen) => screen,
-            None => {
-                return Err(match lang {
-                    Lang::Fr => format!(
-                        "pas d'écran pour redécider sur {entity} {id} : acceptez la version du hub (t)"
-                    ),
-                    Lang::En => format!(
-                        "no screen to decide again on {entity} {id}: accept the hub's version (t)"
-                    ),
-                });
-            }
-        };
-        self.go(screen);
-        let result = self
-            .with_list(|l, conn| l.set_filter(conn, &format!("id={id}")))
-            .unwrap_or(Ok(()));
-        result?;
-        self.info(lang.pick(
-            "fiche du conflit : décidez à nouveau (la décision close le conflit) ; f pour changer le filtre",
-            "the conflict's record: decide again (that closes the conflict); f to change the filter",
-        ));
-        Ok(())
-    }
-
     fn go(&mut self, screen: Screen) {
         self.screen = screen;
         self.detail_focus = false;
@@ -1025,161 +637,6 @@ impl App {
             }
         })
         .unwrap_or(Ok(()))
-    }
-
-    fn ask(&mut self, action: Action) -> Result<(), String> {
-        let lang = self.lang;
-        let decision = self.page_ref().decision(action).ok_or_else(|| {
-            lang.pick(
-                "cette action ne s'applique pas à cet écran",
-                "this action does not apply on this screen",
-            )
-            .to_owned()
-        })?;
-        if self.owner.is_none() {
-            return Err(lang
-                .pick(
-                    "ce réplica n'appartient à personne : aucune décision possible",
-                    "this replica has no owner: no decisions",
-                )
-                .into());
-        }
-        let (ids, hidden) = self
-            .with_list(|l, conn| (l.targets(), l.marks_hidden(conn)))
-            .unwrap_or_default();
-        if ids.is_empty() {
-            return Err(lang
-                .pick("aucune ligne sélectionnée", "no row selected")
-                .into());
-        }
-        self.overlay = Overlay::Confirm(Confirm {
-            pending: Pending::Decide(decision),
-            ids,
-            hidden,
-            reason: String::new(),
-            problem: None,
-        });
-        Ok(())
-    }
-
-    /// Offers to undo this person's latest decision that has not been synced
-    /// (on this screen's kind of record, or any on other screens). Pressed
-    /// again, it offers the one before, and so on.
-    fn ask_undo(&mut self) -> Result<(), String> {
-        let lang = self.lang;
-        let entity = self.screen.entity().map(Entity::name);
-        let login = self
-            .owner
-            .as_ref()
-            .map(|o| o.login.clone())
-            .unwrap_or_default();
-        let found = views::undo_candidate(self.store.conn(), entity, &login);
-        let (op_id, action, record) = found.ok_or_else(|| {
-            lang.pick(
-                "rien à annuler : aucune décision non synchronisée",
-                "nothing to undo: no unsynced decision",
-            )
-            .to_owned()
-        })?;
-        let label = views::record_label(self.store.conn(), entity, &record);
-        self.overlay = Overlay::Confirm(Confirm {
-            pending: Pending::Undo {
-                op_id,
-                action,
-                label,
-            },
-            ids: vec![record],
-            hidden: 0,
-            reason: String::new(),
-            problem: None,
-        });
-        Ok(())
-    }
-
-    fn apply_confirmed(&mut self, mut confirm: Confirm) {
-        let lang = self.lang;
-        let needs_reason = match &confirm.pending {
-            Pending::Decide(d) => d.needs_reason(),
-            Pending::Undo { .. } => false,
-        };
-        if needs_reason && confirm.reason.trim().is_empty() {
-            confirm.problem = Some(
-                lang.pick("un motif est obligatoire", "a reason is required")
-                    .to_owned(),
-            );
-            self.overlay = Overlay::Confirm(confirm);
-            return;
-        }
-        let Some(actor) = self.owner.clone() else {
-            return;
-        };
-        let reason = Some(confirm.reason.trim()).filter(|r| !r.is_empty());
-        let outcome = self
-            .store
-            .transaction()
-            .map_err(|e| e.to_string())
-            .and_then(|tx| {
-                let outcome = match &confirm.pending {
-                    Pending::Decide(d) => {
-                        apply_batch(&tx, &actor, d, &confirm.ids, reason, false, lang)
-                    }
-                    Pending::Undo { op_id, .. } => {
-                        let op = crate::ops::Op::Undo {
-                            op_id: op_id.clone(),
-                            reason: reason.map(str::to_owned),
-                        };
-                        let mut o = crate::ops::decisions::BatchOutcome::default();
-                        match crate::ops::apply(&tx, &actor, &op) {
-                            Ok(a) => o.applied.push((a.entity_id, String::new(), String::new())),
-                            Err(e) => o.failed.push((op_id.clone(), e.message(lang))),
-                        }
-                        o
-                    }
-                };
-                if let Some(why) = &outcome.storage {
-                    return Err(match lang {
-                        Lang::Fr => format!("rien n'a été modifié : {why}"),
-                        Lang::En => format!("nothing was changed: {why}"),
-                    });
-                }
-                if outcome.failed.is_empty() {
-                    tx.commit().map_err(|e| e.to_string())?;
-                }
-                Ok(outcome)
-            });
-        match outcome {
-            Err(e) => self.error(e),
-            Ok(o) if !o.failed.is_empty() => {
-                let why = &o.failed[0].1;
-                self.error(match lang {
-                    Lang::Fr => format!(
-                        "rien n'a été modifié : {} refus, dont {why}",
-                        o.failed.len()
-                    ),
-                    Lang::En => format!(
-                        "nothing was changed: {} refused, e.g. {why}",
-                        o.failed.len()
-                    ),
-                });
-            }
-            Ok(o) => {
-                let text = match &confirm.pending {
-                    Pending::Decide(d) => {
-                        format!("{} {}", o.applied.len(), lang.pick(d.done().0, d.done().1))
-                    }
-                    Pending::Undo { action, .. } => {
-                        format!("{} {action}", lang.pick("annulé :", "undone:"))
-                    }
-                };
-                self.info(text);
-                if let Pending::Decide(_) = confirm.pending
-                    && let Some(l) = self.list()
-                {
-                    l.clear_marks();
-                }
-                self.refresh_all();
-            }
-        }
     }
 
     pub fn handle_mouse(&mut self, ev: MouseEvent, list_top: u16) {
