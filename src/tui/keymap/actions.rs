@@ -1,0 +1,128 @@
+//! The actions a key can do, the keymap sections, and each action's help text.
+
+use crate::str_enum;
+
+str_enum! {
+    /// Everything a key can do.
+    pub enum Action {
+        Quit = "quit",
+        Help = "help",
+        Palette = "palette",
+        ScreenDashboard = "screen-dashboard",
+        ScreenEnrollments = "screen-enrollments",
+        ScreenUploads = "screen-uploads",
+        ScreenForum = "screen-forum",
+        ScreenSms = "screen-sms",
+        ScreenSync = "screen-sync",
+        ScreenJournal = "screen-journal",
+        NextScreen = "next-screen",
+        PrevScreen = "prev-screen",
+        Up = "up",
+        Down = "down",
+        PageUp = "page-up",
+        PageDown = "page-down",
+        Top = "top",
+        Bottom = "bottom",
+        Search = "search",
+        Filter = "filter",
+        Mark = "mark",
+        MarkAll = "mark-all",
+        ClearMarks = "clear-marks",
+        Detail = "detail",
+        NextPane = "next-pane",
+        NextView = "next-view",
+        Refresh = "refresh",
+        Undo = "undo",
+        SyncNow = "sync",
+        AcceptTheirs = "accept-theirs",
+        OpenRecord = "open-record",
+        FetchFile = "fetch-file",
+        Compose = "compose",
+        CancelSms = "cancel-sms",
+        OptOut = "opt-out",
+        Approve = "approve",
+        Reject = "reject",
+        RequestChanges = "request-changes",
+        Contacted = "contacted",
+        Suspend = "suspend",
+        Reinstate = "reinstate",
+        Hide = "hide",
+        Remove = "remove",
+        Restore = "restore",
+        Dismiss = "dismiss",
+        Confirm = "confirm",
+        Cancel = "cancel",
+    }
+}
+
+str_enum! {
+    /// Where a binding applies. Screen sections win over `list`, which wins over `global`.
+    pub enum Section {
+        Global = "global",
+        List = "list",
+        Dialog = "dialog",
+        Dashboard = "dashboard",
+        Enrollments = "enrollments",
+        Uploads = "uploads",
+        Forum = "forum",
+        Sms = "sms",
+        Sync = "sync",
+        Journal = "journal",
+    }
+}
+
+impl Action {
+    /// Help text, (French, English).
+    pub fn describe(self) -> (&'static str, &'static str) {
+        use Action::*;
+        match self {
+            Quit => ("quitter", "quit"),
+            Help => ("aide", "help"),
+            Palette => ("palette de commandes", "command palette"),
+            ScreenDashboard => ("tableau de bord", "dashboard"),
+            ScreenEnrollments => ("enrôlements", "enrolments"),
+            ScreenUploads => ("publications", "uploads"),
+            ScreenForum => ("forum", "forum"),
+            ScreenSms => ("SMS", "SMS"),
+            ScreenSync => ("synchro", "sync"),
+            ScreenJournal => ("journal", "audit log"),
+            NextScreen => ("écran suivant", "next screen"),
+            PrevScreen => ("écran précédent", "previous screen"),
+            Up => ("ligne précédente", "previous row"),
+            Down => ("ligne suivante", "next row"),
+            PageUp => ("page précédente", "page up"),
+            PageDown => ("page suivante", "page down"),
+            Top => ("début", "top"),
+            Bottom => ("fin", "bottom"),
+            Search => ("rechercher", "search"),
+            Filter => ("filtrer", "filter"),
+            Mark => ("marquer", "mark"),
+            MarkAll => ("tout marquer (filtre)", "mark all (filter)"),
+            ClearMarks => ("effacer les marques", "clear marks"),
+            Detail => ("détail", "detail"),
+            NextPane => ("volet suivant", "next pane"),
+            NextView => ("vue suivante", "next view"),
+            Refresh => ("actualiser", "refresh"),
+            Undo => ("annuler ma dernière décision", "undo my last decision"),
+            SyncNow => ("synchroniser avec le hub", "sync with the hub"),
+            AcceptTheirs => ("accepter la version du hub", "accept the hub's version"),
+            FetchFile => ("récupérer le fichier", "fetch the file"),
+            Compose => ("nouveau SMS", "new SMS"),
+            CancelSms => ("annuler l'envoi", "cancel sending"),
+            OptOut => ("désinscrire le contact", "opt the contact out"),
+            OpenRecord => ("ouvrir la fiche ou les membres", "open record or members"),
+            Approve => ("approuver", "approve"),
+            Reject => ("rejeter", "reject"),
+            RequestChanges => ("demander des corrections", "request changes"),
+            Contacted => ("marquer contacté", "mark contacted"),
+            Suspend => ("suspendre", "suspend"),
+            Reinstate => ("rétablir", "reinstate"),
+            Hide => ("masquer", "hide"),
+            Remove => ("supprimer", "remove"),
+            Restore => ("rétablir", "restore"),
+            Dismiss => ("classer les signalements", "dismiss flags"),
+            Confirm => ("valider", "confirm"),
+            Cancel => ("annuler", "cancel"),
+        }
+    }
+}
