@@ -19,7 +19,7 @@ fn app(replica: &std::path::Path, lang: Lang) -> App {
     let store = Store::open(replica).expect("open");
     let keymap = Keymap::builtin("default").expect("keymap");
     let mut app = App::new(store, lang, keymap, &[], Theme::new(false));
-    app.fixed_now = Some(AS_OF.parse().expect("date"));
+    app.model.fixed_now = Some(AS_OF.parse().expect("date"));
     app.refresh_all();
     app
 }
@@ -52,7 +52,7 @@ fn press(app: &mut App, keys: &str) {
 /// The screen as text; an error in the status line fails the test (an error
 /// is never the expected state of a screen, except where a test asks for one).
 fn screen(app: &mut App, width: u16, height: u16) -> String {
-    if let Some(m) = app.message.as_ref().filter(|m| m.error) {
+    if let Some(m) = app.model.message.as_ref().filter(|m| m.error) {
         panic!("the console shows an error: {}", m.text);
     }
     render(app, width, height)
@@ -174,7 +174,7 @@ fn moderation_session_end_to_end() {
     press(&mut app, "?");
     assert!(screen(&mut app, 120, 40).contains("undo my last decision"));
     press(&mut app, "<esc>q");
-    assert!(app.quit);
+    assert!(app.model.quit);
 }
 
 /// Collects what the console writes to its terminal.
@@ -275,15 +275,15 @@ fn keymap_errors_show_in_the_console() {
 fn searches_run_off_the_ui_thread() {
     let (_dir, replica) = small_demo();
     let mut app = app(&replica, Lang::En);
-    app.worker = Some(civitac::tui::worker::Worker::spawn(&replica).expect("worker"));
+    app.worker = Some(civitac::tui::worker::Worker::spawn(&replica, app.sender()).expect("worker"));
     press(&mut app, "4/forage<enter>");
     // Enter sent the search to the worker; the screen says so until it answers.
     let waiting = screen(&mut app, 120, 40);
     assert!(waiting.contains("searching: forage"), "{waiting}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !app.poll_worker() {
+    // Its answer comes back on the console's one channel.
+    while !app.wait(std::time::Duration::from_millis(10), 0) {
         assert!(std::time::Instant::now() < deadline, "the worker answers");
-        std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let shown = screen(&mut app, 120, 40);
     assert!(
@@ -296,8 +296,8 @@ fn searches_run_off_the_ui_thread() {
         "/<bs><bs><bs><bs><bs><bs>zzzz<enter>/<bs><bs><bs><bs>forage<enter>",
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while app.searching.is_some() {
-        app.poll_worker();
+    while app.model.searching.is_some() {
+        app.wait(std::time::Duration::from_millis(10), 0);
         assert!(std::time::Instant::now() < deadline, "the worker answers");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -339,7 +339,7 @@ fn sync_in_console(app: &mut App) {
     press(app, "6s");
     let start = std::time::Instant::now();
     loop {
-        app.poll_sync(std::time::Instant::now());
+        app.wait(std::time::Duration::from_millis(20), 0);
         if !app.syncer.as_ref().is_some_and(|s| s.is_running()) {
             break;
         }
@@ -384,14 +384,15 @@ fn syncing_and_settling_conflicts_from_the_console() {
             token: token_b.clone(),
             ca: None,
         }),
+        app.sender(),
     ));
     press(&mut app, "6");
     let idle = render(&mut app, 100, 24);
     assert!(idle.contains("s: sync now"), "{idle}");
     sync_in_console(&mut app);
-    let msg = app.message.as_ref().expect("a message");
+    let msg = app.model.message.as_ref().expect("a message");
     assert!(msg.text.contains("2 conflict"), "{}", msg.text);
-    assert_eq!(app.conflicts, 2);
+    assert_eq!(app.model.conflicts, 2);
 
     // The conflicts view shows both; the first is decided again, the second accepted.
     press(&mut app, "v");
@@ -404,8 +405,8 @@ fn syncing_and_settling_conflicts_from_the_console() {
         "{detail}"
     );
     press(&mut app, "<esc>o");
-    assert_eq!(app.screen, civitac::tui::screens::Screen::Forum);
-    let filter = app.list().expect("list").filter_text().to_owned();
+    assert_eq!(app.model.screen, civitac::tui::screens::Screen::Forum);
+    let filter = app.model.list().expect("list").filter_text().to_owned();
     let (redecided, accepted) = if filter.contains(&posts[0]) {
         (posts[0].clone(), posts[1].clone())
     } else {
@@ -418,10 +419,13 @@ fn syncing_and_settling_conflicts_from_the_console() {
         "{record}"
     );
     press(&mut app, "xSpam confirmé<enter>");
-    assert_eq!(app.conflicts, 1, "deciding again closed that conflict");
+    assert_eq!(
+        app.model.conflicts, 1,
+        "deciding again closed that conflict"
+    );
     sync_in_console(&mut app);
     press(&mut app, "t");
-    assert_eq!(app.conflicts, 0);
+    assert_eq!(app.model.conflicts, 0);
 
     let h = open(&db);
     let status = |id: &str| -> String {
@@ -446,8 +450,8 @@ fn the_sms_composer_counts_as_you_type_swaps_only_safe_characters_and_queues() {
     let mut app = app(&replica, Lang::Fr);
     press(&mut app, "5n");
     assert!(matches!(
-        app.overlay,
-        civitac::tui::app::Overlay::Compose(_)
+        app.model.overlay,
+        civitac::tui::model::Overlay::Compose(_)
     ));
     press(&mut app, "L’eau « potable » revient, ça marche");
     let shown = render(&mut app, 120, 30);
@@ -459,13 +463,13 @@ fn the_sms_composer_counts_as_you_type_swaps_only_safe_characters_and_queues() {
         shown.contains("restent en UCS-2 (lettres gardées) : ç"),
         "{shown}"
     );
-    let civitac::tui::app::Overlay::Compose(c) = &app.overlay else {
+    let civitac::tui::model::Overlay::Compose(c) = &app.model.overlay else {
         panic!("composer closed");
     };
     assert_eq!(c.body, "L'eau \" potable \" revient, ça marche");
     let recipients = c.recipients();
     // Quiet hours all day: a notice must wait; an alert asks for a second Enter.
-    app.quiet_hours = civitac::sms::quiet::QuietHours::parse("00:00-23:59");
+    app.model.quiet_hours = civitac::sms::quiet::QuietHours::parse("00:00-23:59");
     press(&mut app, "<enter>");
     let shown = render(&mut app, 120, 30);
     assert!(shown.contains("heures calmes"), "{shown}");
@@ -474,8 +478,11 @@ fn the_sms_composer_counts_as_you_type_swaps_only_safe_characters_and_queues() {
     let shown = render(&mut app, 120, 30);
     assert!(shown.contains("Entrée encore pour confirmer"), "{shown}");
     press(&mut app, "<enter>");
-    assert!(matches!(app.overlay, civitac::tui::app::Overlay::None));
-    let msg = app.message.as_ref().expect("message");
+    assert!(matches!(
+        app.model.overlay,
+        civitac::tui::model::Overlay::None
+    ));
+    let msg = app.model.message.as_ref().expect("message");
     assert!(msg.text.contains("SMS en file"), "{}", msg.text);
     let store = open(&replica);
     let (kind, status, encoding, n): (String, String, String, i64) = store
@@ -506,13 +513,13 @@ fn a_groups_members_and_contact_search_on_the_sms_screen() {
     let mut app = app(&replica, Lang::En);
     press(&mut app, "5v");
     assert_eq!(
-        app.page_ref().view(),
+        app.model.page_ref().view(),
         civitac::tui::screens::View::SmsGroups
     );
-    let group = app.list().expect("list").targets()[0].clone();
+    let group = app.model.list().expect("list").targets()[0].clone();
     press(&mut app, "m");
     assert_eq!(
-        app.page_ref().view(),
+        app.model.page_ref().view(),
         civitac::tui::screens::View::SmsContacts
     );
     let shown = screen(&mut app, 100, 30);
@@ -555,7 +562,7 @@ fn sms_messages_are_approved_and_cancelled_from_the_console() {
         press(&mut app, "<bs>");
     }
     press(&mut app, "status=queued<enter>");
-    let queued = app.list().expect("list").targets();
+    let queued = app.model.list().expect("list").targets();
     assert_eq!(queued.len(), 1, "the cursor row");
     press(&mut app, "a<enter>");
     let store = open(&replica);

@@ -7,8 +7,10 @@
 
 pub mod app;
 pub mod composer;
+pub mod events;
 pub mod keymap;
 pub mod list;
+pub mod model;
 pub mod screens;
 pub mod strings;
 pub mod syncer;
@@ -22,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -121,7 +123,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         &keymap_errors,
         theme::Theme::from_env(),
     );
-    app.quiet_hours = opts
+    app.model.quiet_hours = opts
         .quiet_hours
         .as_deref()
         .and_then(crate::sms::quiet::QuietHours::parse);
@@ -129,27 +131,28 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         app.warn(w);
     }
     app.syncer = Some(
-        syncer::Syncer::new(opts.db.clone(), opts.hub.clone())
+        syncer::Syncer::new(opts.db.clone(), opts.hub.clone(), app.sender())
             .every(opts.hub.as_ref().and(opts.sync_every)),
     );
     if let (Some(hub), Some(cache)) = (opts.hub.clone(), opts.file_cache.clone()) {
-        match syncer::Fetcher::spawn(hub, cache) {
+        match syncer::Fetcher::spawn(hub, cache, app.sender()) {
             Ok(f) => app.fetcher = Some(f),
             Err(e) => tracing::warn!(%e, "no file fetching"),
         }
     }
-    match worker::Worker::spawn(&opts.db) {
+    match worker::Worker::spawn(&opts.db, app.sender()) {
         Ok(w) => app.worker = Some(w),
         // Searches then run on this thread: slower to show, never wrong.
         Err(e) => tracing::warn!(%e, "no background search"),
     }
+    events::spawn_input(app.sender())?;
     let mut last_check = Instant::now();
     let mut dirty = true;
     let mut list_top = 0;
     // Links to the public platform are clickable where the terminal knows
     // OSC 8 hyperlinks; elsewhere they stay plain text.
     let links = crate::config::platform_url_prefix().filter(|_| view::hyperlinks_supported());
-    while !app.quit && !quit_signal.load(Ordering::Relaxed) {
+    while !app.model.quit && !quit_signal.load(Ordering::Relaxed) {
         if dirty {
             terminal.draw(|f| {
                 list_top = view::draw(f, &mut app);
@@ -160,31 +163,22 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             })?;
             dirty = false;
         }
-        // Wake at most every 250 ms to notice signals (sooner while a search
-        // waits for typing to pause); look at the replica once a second.
-        let wait = if app.pending_search.is_some()
-            || app.searching.is_some()
+        // Everything arrives on one channel (keys, search answers, sync
+        // news, fetched files). Wake at most every 250 ms to notice signals
+        // (sooner while a search waits for typing to pause or a sync runs);
+        // look at the replica once a second.
+        let wait = if app.model.pending_search.is_some()
+            || app.model.searching.is_some()
             || app.syncer.as_ref().is_some_and(syncer::Syncer::is_running)
-            || app.fetcher.as_ref().is_some_and(|f| f.queued > 0)
         {
             app::SEARCH_DEBOUNCE / 2
         } else {
             Duration::from_millis(250)
         };
-        if event::poll(wait)? {
-            match event::read()? {
-                Event::Key(k) if k.kind != KeyEventKind::Release => app.handle_key(k),
-                Event::Mouse(m) => app.handle_mouse(m, list_top),
-                Event::Resize(..) => {}
-                _ => continue,
-            }
+        if app.wait(wait, list_top) {
             dirty = true;
         }
-        if app.tick(Instant::now())
-            || app.poll_worker()
-            || app.poll_sync(Instant::now())
-            || app.poll_files()
-        {
+        if app.tick(Instant::now()) {
             dirty = true;
         }
         if last_check.elapsed() >= Duration::from_secs(1) {

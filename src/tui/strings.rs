@@ -414,3 +414,189 @@ pub const LOCAL_OPS_TITLE: (&str, &str) = ("Opérations locales", "Local ops");
 pub const CONFLICTS_TITLE: (&str, &str) = ("Conflits", "Conflicts");
 pub const JOURNAL_TITLE: (&str, &str) = ("Journal", "Audit log");
 pub const JOURNAL_SHORT: (&str, &str) = ("Journal", "Log");
+
+// ---- Keys, decisions and their outcomes (model and runner) ----
+
+pub const NO_SEARCH_HERE: Text = Text(
+    "pas de recherche plein texte sur cet écran",
+    "no full-text search on this screen",
+);
+pub const ON_UPLOADS_SCREEN: Text = Text("sur l'écran Publications", "on the Uploads screen");
+pub const ON_SMS_SCREEN: Text = Text("sur l'écran SMS", "on the SMS screen");
+pub const NO_ROW_SELECTED: Text = Text("aucune ligne sélectionnée", "no row selected");
+pub const ON_CONFLICTS_VIEW: Text = Text(
+    "sur l'écran Synchro, vue des conflits (touche v)",
+    "on the Sync screen's conflicts view (key v)",
+);
+pub const NO_CONFLICT_SELECTED: Text = Text("aucun conflit sélectionné", "no conflict selected");
+pub const NO_GROUP_SELECTED: Text = Text("aucun groupe sélectionné", "no group selected");
+pub const GROUP_MEMBERS_SHOWN: Text = Text(
+    "membres du groupe (f pour changer le filtre, O pour désinscrire)",
+    "the group's members (f to change the filter, O to opt out)",
+);
+pub const CONFLICT_RECORD_SHOWN: Text = Text(
+    "fiche du conflit : décidez à nouveau (la décision close le conflit) ; f pour changer le filtre",
+    "the conflict's record: decide again (that closes the conflict); f to change the filter",
+);
+pub const NOT_ON_THIS_SCREEN: Text = Text(
+    "cette action ne s'applique pas à cet écran",
+    "this action does not apply on this screen",
+);
+pub const NO_OWNER_NO_DECISIONS: Text = Text(
+    "ce réplica n'appartient à personne : aucune décision possible",
+    "this replica has no owner: no decisions",
+);
+pub const NO_OWNER: Text = Text(
+    "ce réplica n'appartient à personne",
+    "this replica has no owner",
+);
+pub const A_REASON_IS_REQUIRED: Text = Text("un motif est obligatoire", "a reason is required");
+pub const MESSAGE_EMPTY: Text = Text("le message est vide", "the message is empty");
+pub const NO_SMS_GROUP: Text = Text("aucun groupe SMS", "no SMS group");
+pub const FILTER_WORD: Text = Text("filtre", "filter");
+pub const NOTHING_TO_UNDO: Text = Text(
+    "rien à annuler : aucune décision non synchronisée",
+    "nothing to undo: no unsynced decision",
+);
+pub const UNDONE: Text = Text("annulé :", "undone:");
+pub const NO_HUB_LOGIN: Text = Text(
+    "aucun hub : rattachez ce réplica avec `civitac login --hub URL --token JETON`",
+    "no hub: attach this replica with `civitac login --hub URL --token TOKEN`",
+);
+pub const NO_HUB_FILES: Text = Text(
+    "aucun hub : les fichiers viennent du hub (`civitac login`)",
+    "no hub: files come from the hub (`civitac login`)",
+);
+pub const ALREADY_SYNCING: Text = Text("synchronisation déjà en cours", "already syncing");
+pub const SYNCING: Text = Text("synchronisation…", "syncing…");
+
+/// The first keymap error, and how many more there are.
+pub fn keymap_errors(lang: Lang, first: impl Display, more: usize) -> String {
+    match lang {
+        Lang::Fr if more > 0 => {
+            format!("raccourcis : {first} (et {more} autre(s) : civitac keymap check)")
+        }
+        Lang::En if more > 0 => format!("keymap: {first} (and {more} more: civitac keymap check)"),
+        _ => format!("{}: {first}", lang.pick("raccourcis", "keymap")),
+    }
+}
+
+pub fn marked_by_filter(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{n} lignes du filtre marquées"),
+        Lang::En => format!("{n} rows of the filter marked"),
+    }
+}
+
+pub fn no_screen_for(lang: Lang, entity: &str, id: &str) -> String {
+    match lang {
+        Lang::Fr => {
+            format!("pas d'écran pour redécider sur {entity} {id} : acceptez la version du hub (t)")
+        }
+        Lang::En => {
+            format!("no screen to decide again on {entity} {id}: accept the hub's version (t)")
+        }
+    }
+}
+
+pub fn nothing_changed(lang: Lang, why: &str) -> String {
+    match lang {
+        Lang::Fr => format!("rien n'a été modifié : {why}"),
+        Lang::En => format!("nothing was changed: {why}"),
+    }
+}
+
+pub fn nothing_changed_refused(lang: Lang, refused: usize, why: &str) -> String {
+    match lang {
+        Lang::Fr => format!("rien n'a été modifié : {refused} refus, dont {why}"),
+        Lang::En => format!("nothing was changed: {refused} refused, e.g. {why}"),
+    }
+}
+
+pub fn sms_queued(lang: Lang, group: &str, segments: u32, recipients: i64) -> String {
+    let total = i64::from(segments) * recipients;
+    match lang {
+        Lang::Fr => format!(
+            "SMS en file pour {group} : {segments} segment(s) × {recipients} destinataires = {total}"
+        ),
+        Lang::En => format!(
+            "SMS queued for {group}: {segments} segment(s) × {recipients} recipients = {total}"
+        ),
+    }
+}
+
+pub fn conflicts_closed(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{n} conflit(s) clos : la version du hub est gardée"),
+        Lang::En => format!("{n} conflict(s) closed: the hub's version stays"),
+    }
+}
+
+/// What a sync did, in one line.
+pub fn synced(lang: Lang, s: &crate::replica::session::Summary) -> String {
+    let mut text = match lang {
+        Lang::Fr => format!("synchro : {} envoyées, {} reçues", s.pushed, s.pulled),
+        Lang::En => format!("synced: {} sent, {} received", s.pushed, s.pulled),
+    };
+    if s.conflict > 0 {
+        text.push_str(&match lang {
+            Lang::Fr => format!(", {} conflit(s) (v)", s.conflict),
+            Lang::En => format!(", {} conflict(s) (v)", s.conflict),
+        });
+    }
+    if let Some(skew) = s.skew_warning() {
+        text.push_str(&match lang {
+            Lang::Fr => format!(" — horloge décalée de {} min : réglez-la", skew.abs() / 60),
+            Lang::En => format!(" — clock {} min off: set it right", skew.abs() / 60),
+        });
+    }
+    if let Some(r) = s.rejections.first() {
+        text.push_str(&format!(
+            " — {} {}: {}",
+            lang.pick("refusée :", "rejected:"),
+            r.action,
+            r.reason
+        ));
+    }
+    text
+}
+
+pub fn sync_failed(lang: Lang, why: &str, retry: Option<std::time::Duration>) -> String {
+    let mut text = format!("{} {why}", lang.pick("synchro échouée :", "sync failed:"));
+    if let Some(wait) = retry {
+        let secs = wait.as_secs().max(1);
+        text.push_str(&match lang {
+            Lang::Fr => format!(" ; nouvel essai dans {secs} s"),
+            Lang::En => format!("; retrying in {secs} s"),
+        });
+    }
+    text
+}
+
+pub fn already_here(lang: Lang, filename: &str, path: impl Display) -> String {
+    format!(
+        "{} {filename} : {path}",
+        lang.pick("déjà là", "already here")
+    )
+}
+
+pub fn fetching(lang: Lang, filename: &str) -> String {
+    format!("{} {filename}", lang.pick("téléchargement de", "fetching"))
+}
+
+pub fn file_verified(lang: Lang, id: &str, path: impl Display) -> String {
+    format!(
+        "{} {id} : {path}",
+        lang.pick(
+            "fichier vérifié (SHA-256) pour",
+            "file verified (SHA-256) for"
+        )
+    )
+}
+
+pub fn file_not_fetched(lang: Lang, id: &str, why: &str) -> String {
+    format!(
+        "{} {id} : {why}",
+        lang.pick("fichier non récupéré pour", "file not fetched for")
+    )
+}

@@ -1,11 +1,11 @@
 //! Sync from the console, off the UI thread: a thread with its own
-//! connection runs `session::sync` and reports progress and the outcome on a
-//! channel; the UI polls it between frames and never waits. A temporary
-//! failure schedules the next attempt on a timer (backoff), so a field laptop
-//! that regains its link syncs without a key press.
+//! connection runs `session::sync` and sends progress and the outcome on the
+//! console's one channel; the UI never waits. A temporary failure schedules
+//! the next attempt on a timer (backoff), so a field laptop that regains its
+//! link syncs without a key press.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
 
 use crate::config::HubConfig;
@@ -13,9 +13,38 @@ use crate::replica::session::{self, Progress, Sizes, Summary, SyncError};
 use crate::replica::transport::{HubClient, TransportError};
 use crate::store::Store;
 
-pub enum Event {
+use super::events::Event;
+
+/// What the sync thread reports.
+pub enum News {
     Progress(Progress),
     Done(Result<Summary, Failure>),
+}
+
+/// Sends `Done` when the sync thread ends without saying how (a panic), so
+/// the console never waits for a sync that is gone.
+struct Finish {
+    events: Sender<Event>,
+    said: bool,
+}
+
+impl Finish {
+    fn send(&mut self, result: Result<Summary, Failure>) {
+        self.said = true;
+        let _ = self.events.send(Event::Sync(News::Done(result)));
+    }
+}
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        if !self.said {
+            let _ = self.events.send(Event::Sync(News::Done(Err(Failure {
+                message: "the sync stopped unexpectedly".into(),
+                temporary: true,
+                retry_after: None,
+            }))));
+        }
+    }
 }
 
 /// Why a sync ended early, and whether it will be tried again.
@@ -31,7 +60,8 @@ pub struct Failure {
 pub struct Syncer {
     db: PathBuf,
     hub: Option<HubConfig>,
-    running: Option<Receiver<Event>>,
+    events: Sender<Event>,
+    running: bool,
     pub progress: Option<Progress>,
     pub retry_at: Option<Instant>,
     attempt: u32,
@@ -41,11 +71,13 @@ pub struct Syncer {
 }
 
 impl Syncer {
-    pub fn new(db: PathBuf, hub: Option<HubConfig>) -> Syncer {
+    /// News goes to `events`, the console's channel.
+    pub fn new(db: PathBuf, hub: Option<HubConfig>, events: Sender<Event>) -> Syncer {
         Syncer {
             db,
             hub,
-            running: None,
+            events,
+            running: false,
             progress: None,
             retry_at: None,
             attempt: 0,
@@ -66,7 +98,7 @@ impl Syncer {
     }
 
     pub fn is_running(&self) -> bool {
-        self.running.is_some()
+        self.running
     }
 
     /// Starts a sync unless one runs. Returns false without a hub.
@@ -74,22 +106,26 @@ impl Syncer {
         let Some(hub) = self.hub.clone() else {
             return false;
         };
-        if self.running.is_some() {
+        if self.running {
             return true;
         }
-        let (tx, rx) = channel();
+        let mut finish = Finish {
+            events: self.events.clone(),
+            said: false,
+        };
         let db = self.db.clone();
         let spawned = std::thread::Builder::new()
             .name("sync".into())
             .spawn(move || {
+                let progress = finish.events.clone();
                 let result = run(&db, &hub, &mut |p| {
-                    let _ = tx.send(Event::Progress(p));
+                    let _ = progress.send(Event::Sync(News::Progress(p)));
                 });
-                let _ = tx.send(Event::Done(result));
+                finish.send(result);
             });
         match spawned {
             Ok(_) => {
-                self.running = Some(rx);
+                self.running = true;
                 self.progress = None;
                 self.retry_at = None;
                 true
@@ -101,49 +137,43 @@ impl Syncer {
         }
     }
 
-    /// Takes what the sync thread reported since the last look. Returns the
-    /// outcome once it is over.
-    pub fn poll(&mut self, now: Instant) -> (bool, Option<Result<Summary, Failure>>) {
-        let mut changed = false;
-        if self.running.is_none() {
-            let auto_due = self.retry_at.is_none() && self.next_auto.is_some_and(|at| now >= at);
-            if self.retry_at.is_some_and(|at| now >= at) || auto_due {
-                self.retry_at = None;
-                self.next_auto = None;
-                changed = self.start();
-            }
-            return (changed, None);
+    /// Starts the sync a timer planned (a retry, or the periodic one) once
+    /// it is due; true if one started.
+    pub fn due(&mut self, now: Instant) -> bool {
+        if self.running {
+            return false;
         }
-        loop {
-            let event = match self.running.as_ref().map(Receiver::try_recv) {
-                Some(Ok(e)) => e,
-                Some(Err(TryRecvError::Empty)) | None => return (changed, None),
-                Some(Err(TryRecvError::Disconnected)) => Event::Done(Err(Failure {
-                    message: "the sync stopped unexpectedly".into(),
-                    temporary: true,
-                    retry_after: None,
-                })),
-            };
-            match event {
-                Event::Progress(p) => {
-                    self.progress = Some(p);
-                    changed = true;
-                }
-                Event::Done(result) => {
-                    self.running = None;
-                    self.progress = None;
-                    self.next_auto = self.every.map(|e| now + e);
-                    match &result {
-                        Ok(_) => self.attempt = 0,
-                        Err(f) if f.temporary => {
-                            let wait = crate::retry::backoff(self.attempt, f.retry_after);
-                            self.attempt = self.attempt.saturating_add(1);
-                            self.retry_at = Some(now + wait);
-                        }
-                        Err(_) => self.attempt = 0,
+        let auto_due = self.retry_at.is_none() && self.next_auto.is_some_and(|at| now >= at);
+        if self.retry_at.is_some_and(|at| now >= at) || auto_due {
+            self.retry_at = None;
+            self.next_auto = None;
+            return self.start();
+        }
+        false
+    }
+
+    /// Takes news from the sync thread; returns the outcome once it is over
+    /// (and plans the retry a temporary failure calls for).
+    pub fn news(&mut self, news: News, now: Instant) -> Option<Result<Summary, Failure>> {
+        match news {
+            News::Progress(p) => {
+                self.progress = Some(p);
+                None
+            }
+            News::Done(result) => {
+                self.running = false;
+                self.progress = None;
+                self.next_auto = self.every.map(|e| now + e);
+                match &result {
+                    Ok(_) => self.attempt = 0,
+                    Err(f) if f.temporary => {
+                        let wait = crate::retry::backoff(self.attempt, f.retry_after);
+                        self.attempt = self.attempt.saturating_add(1);
+                        self.retry_at = Some(now + wait);
                     }
-                    return (true, Some(result));
+                    Err(_) => self.attempt = 0,
                 }
+                Some(result)
             }
         }
     }
@@ -183,16 +213,22 @@ fn run(
 /// Upload files fetched on a queue of their own: a large video never holds
 /// up a sync, and the UI never waits for either.
 pub struct Fetcher {
-    requests: Option<std::sync::mpsc::Sender<(String, String)>>,
-    done: Receiver<(String, Result<PathBuf, String>)>,
+    requests: Option<Sender<(String, String)>>,
     pub cache: PathBuf,
     pub queued: usize,
 }
 
 impl Fetcher {
-    pub fn spawn(hub: HubConfig, cache: PathBuf) -> std::io::Result<Fetcher> {
+    /// Fetched files are reported on `events`, the console's channel.
+    pub fn spawn(
+        hub: HubConfig,
+        cache: PathBuf,
+        events: Sender<Event>,
+    ) -> std::io::Result<Fetcher> {
         let (tx, rx) = channel::<(String, String)>();
-        let (done_tx, done) = channel();
+        let done = move |upload_id: String, result: Result<PathBuf, String>| {
+            events.send(Event::Fetched { upload_id, result }).is_ok()
+        };
         let dir = cache.clone();
         std::thread::Builder::new()
             .name("files".into())
@@ -201,7 +237,7 @@ impl Fetcher {
                     Ok(c) => c,
                     Err(e) => {
                         for (id, _) in rx {
-                            let _ = done_tx.send((id, Err(e.to_string())));
+                            done(id, Err(e.to_string()));
                         }
                         return;
                     }
@@ -209,14 +245,13 @@ impl Fetcher {
                 for (id, sha) in rx {
                     let result = crate::replica::files::fetch_retrying(&mut client, &dir, &sha, 3)
                         .map_err(|e| crate::text::inline(&e.to_string()));
-                    if done_tx.send((id, result)).is_err() {
+                    if !done(id, result) {
                         return;
                     }
                 }
             })?;
         Ok(Fetcher {
             requests: Some(tx),
-            done,
             cache,
             queued: 0,
         })
@@ -230,9 +265,8 @@ impl Fetcher {
         }
     }
 
-    pub fn poll(&mut self) -> Option<(String, Result<PathBuf, String>)> {
-        let got = self.done.try_recv().ok()?;
+    /// One file came back (fetched or not).
+    pub fn fetched(&mut self) {
         self.queued = self.queued.saturating_sub(1);
-        Some(got)
     }
 }

@@ -9,8 +9,9 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, InputKind, Overlay};
+use super::app::App;
 use super::keymap::Action;
+use super::model::{InputKind, Overlay};
 use super::screens::{Context, Screen};
 use crate::text;
 use crate::tui::strings;
@@ -21,7 +22,7 @@ pub const MIN_HEIGHT: u16 = 24;
 /// Draws the whole screen; returns the row where the list starts (for mouse clicks).
 pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
     let area = f.area();
-    let lang = app.lang;
+    let lang = app.model.lang;
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = strings::too_small(lang, MIN_WIDTH, MIN_HEIGHT, area.width, area.height);
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
@@ -36,27 +37,27 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
     ])
     .areas(area);
     draw_tabs(f, app, tabs);
-    let now = app.now();
+    let now = app.model.now();
     let cx = Context {
         lang,
-        theme: &app.theme,
+        theme: &app.model.theme,
         now,
-        last_sync: app.last_sync.as_deref(),
-        pending_ops: app.pending_ops,
-        conflicts: app.conflicts,
+        last_sync: app.model.last_sync.as_deref(),
+        pending_ops: app.model.pending_ops,
+        conflicts: app.model.conflicts,
         syncer: app.syncer.as_ref(),
-        detail_focus: app.detail_focus,
+        detail_focus: app.model.detail_focus,
     };
-    let page = &mut app.pages[Screen::ALL
+    let page = &mut app.model.pages[Screen::ALL
         .iter()
-        .position(|s| *s == app.screen)
+        .position(|s| *s == app.model.screen)
         .unwrap_or(0)];
     page.draw(f, main, &cx);
     let list_top = main.y + page.header_height();
     draw_input_line(f, app, input);
     draw_hints(f, app, hints);
     draw_status(f, app, status);
-    match &app.overlay {
+    match &app.model.overlay {
         Overlay::Help { scroll } => draw_help(f, app, area, *scroll),
         Overlay::Palette { input, selected } => draw_palette(f, app, area, input, *selected),
         Overlay::Confirm(_) => draw_confirm(f, app, area),
@@ -69,15 +70,16 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
 fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
     let tab = |s: Screen, short: bool| {
         let key = app
+            .model
             .keymap
             .key_for(&s.sections(), s.switch_action())
             .unwrap_or_default();
-        let (fr, en) = if short && s != app.screen {
+        let (fr, en) = if short && s != app.model.screen {
             s.short_title()
         } else {
             s.title()
         };
-        format!(" {key} {} ", app.lang.pick(fr, en))
+        format!(" {key} {} ", app.model.lang.pick(fr, en))
     };
     let full: usize = Screen::ALL
         .iter()
@@ -86,10 +88,10 @@ fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
     let short = full > usize::from(area.width);
     let mut spans = Vec::new();
     for s in Screen::ALL {
-        let style = if s == app.screen {
-            app.theme.tab_active
+        let style = if s == app.model.screen {
+            app.model.theme.tab_active
         } else {
-            app.theme.tab
+            app.model.theme.tab
         };
         spans.push(Span::styled(tab(s, short), style));
         spans.push(Span::raw(" "));
@@ -98,8 +100,8 @@ fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
 }
 
 fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
-    let lang = app.lang;
-    let (line, cursor) = match &app.overlay {
+    let lang = app.model.lang;
+    let (line, cursor) = match &app.model.overlay {
         Overlay::Input { kind, text: t } => {
             let label = match kind {
                 InputKind::Search => strings::SEARCH_PROMPT.get(lang),
@@ -108,29 +110,36 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
             let shown = text::inline(t);
             let x = area.x + (text::width(label) + text::width(&shown)) as u16;
             (
-                Line::from(vec![Span::styled(label, app.theme.key), Span::raw(shown)]),
+                Line::from(vec![
+                    Span::styled(label, app.model.theme.key),
+                    Span::raw(shown),
+                ]),
                 Some(x),
             )
         }
         _ => {
             let (search, filter) = app
+                .model
                 .list()
                 .map(|l| (l.search().to_owned(), l.filter_text().to_owned()))
                 .unwrap_or_default();
             let mut spans = Vec::new();
             if !filter.is_empty() {
-                spans.push(Span::styled(strings::FILTER.get(lang), app.theme.dim));
+                spans.push(Span::styled(strings::FILTER.get(lang), app.model.theme.dim));
                 spans.push(Span::raw(text::inline(&filter)));
                 spans.push(Span::raw("   "));
             }
-            if let Some(pending) = &app.searching {
+            if let Some(pending) = &app.model.searching {
                 spans.push(Span::styled(
                     strings::SEARCHING.get(lang),
-                    app.theme.warning,
+                    app.model.theme.warning,
                 ));
                 spans.push(Span::raw(text::inline(pending)));
             } else if !search.is_empty() {
-                spans.push(Span::styled(strings::SEARCH_LABEL.get(lang), app.theme.dim));
+                spans.push(Span::styled(
+                    strings::SEARCH_LABEL.get(lang),
+                    app.model.theme.dim,
+                ));
                 spans.push(Span::raw(text::inline(&search)));
             }
             (Line::from(spans), None)
@@ -144,25 +153,28 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
 
 fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
     // An error takes the whole hint line until dismissed: it must be read.
-    if let Some(m) = app.message.as_ref().filter(|m| m.error) {
-        let line = Line::styled(format!(" {} ", text::inline(&m.text)), app.theme.error);
+    if let Some(m) = app.model.message.as_ref().filter(|m| m.error) {
+        let line = Line::styled(
+            format!(" {} ", text::inline(&m.text)),
+            app.model.theme.error,
+        );
         f.render_widget(Paragraph::new(line), area);
         return;
     }
-    let sections = app.screen.sections();
+    let sections = app.model.screen.sections();
     let mut spans = Vec::new();
-    let page = app.page_ref();
-    for action in app.screen.hints() {
-        if let Some(key) = app.keymap.key_for(&sections, *action) {
+    let page = app.model.page_ref();
+    for action in app.model.screen.hints() {
+        if let Some(key) = app.model.keymap.key_for(&sections, *action) {
             let (fr, en) = action.describe();
-            let text = format!(" {}  ", app.lang.pick(fr, en));
+            let text = format!(" {}  ", app.model.lang.pick(fr, en));
             // An action that cannot act in this view is shown dim.
             if page.enabled(*action) {
-                spans.push(Span::styled(key, app.theme.key));
+                spans.push(Span::styled(key, app.model.theme.key));
                 spans.push(Span::raw(text));
             } else {
-                spans.push(Span::styled(key, app.theme.dim));
-                spans.push(Span::styled(text, app.theme.dim));
+                spans.push(Span::styled(key, app.model.theme.dim));
+                spans.push(Span::styled(text, app.model.theme.dim));
             }
         }
     }
@@ -170,8 +182,8 @@ fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
 }
 
 fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
-    let lang = app.lang;
-    let who = match &app.owner {
+    let lang = app.model.lang;
+    let who = match &app.model.owner {
         Some(a) => format!("{} · {}", text::inline(&a.display_name), a.role),
         None => strings::REPLICA_WITHOUT_OWNER.get(lang).to_owned(),
     };
@@ -182,6 +194,7 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let sync = app
+        .model
         .last_sync
         .clone()
         .map(|s| s.chars().take(16).collect())
@@ -189,16 +202,16 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
     let base = format!(
         " {who} │ {} │ {} {} │ {} {sync} ",
         text::inline(&replica),
-        app.pending_ops,
+        app.model.pending_ops,
         strings::PENDING_OPS_SHORT.get(lang),
         strings::SYNC_WORD.get(lang),
     );
-    let mut spans = vec![Span::styled(base, app.theme.tab_active)];
-    if let Some(m) = &app.message {
+    let mut spans = vec![Span::styled(base, app.model.theme.tab_active)];
+    if let Some(m) = &app.model.message {
         let style = if m.error {
-            app.theme.error
+            app.model.theme.error
         } else {
-            app.theme.ok
+            app.model.theme.ok
         };
         spans.push(Span::styled(format!(" {} ", text::inline(&m.text)), style));
     }
@@ -224,16 +237,16 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
-    let lang = app.lang;
+    let lang = app.model.lang;
     let rect = centered(area, 70, 30);
     let mut lines = vec![Line::styled(
-        strings::keys_on_screen(lang, app.screen.title()),
-        app.theme.header,
+        strings::keys_on_screen(lang, app.model.screen.title()),
+        app.model.theme.header,
     )];
-    for (action, keys) in app.keymap.bindings_for(&app.screen.sections()) {
+    for (action, keys) in app.model.keymap.bindings_for(&app.model.screen.sections()) {
         let (fr, en) = action.describe();
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<16}", keys.join(", ")), app.theme.key),
+            Span::styled(format!("{:<16}", keys.join(", ")), app.model.theme.key),
             Span::raw(lang.pick(fr, en).to_owned()),
         ]));
     }
@@ -249,13 +262,13 @@ fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
 }
 
 fn draw_palette(f: &mut Frame<'_>, app: &App, area: Rect, input: &str, selected: usize) {
-    let lang = app.lang;
+    let lang = app.model.lang;
     let rect = centered(area, 60, 16);
-    let choices = app.palette_choices(input);
+    let choices = app.model.palette_choices(input);
     let selected = selected.min(choices.len().saturating_sub(1));
     let mut lines = vec![
         Line::from(vec![
-            Span::styled("> ", app.theme.key),
+            Span::styled("> ", app.model.theme.key),
             Span::raw(text::inline(input)),
         ]),
         Line::default(),
@@ -266,7 +279,7 @@ fn draw_palette(f: &mut Frame<'_>, app: &App, area: Rect, input: &str, selected:
         .take(usize::from(rect.height.saturating_sub(4)))
     {
         let style = if i == selected {
-            app.theme.selected
+            app.model.theme.selected
         } else {
             ratatui::style::Style::default()
         };
@@ -287,29 +300,29 @@ fn draw_palette(f: &mut Frame<'_>, app: &App, area: Rect, input: &str, selected:
 }
 
 fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
-    let Overlay::Confirm(c) = &app.overlay else {
+    let Overlay::Confirm(c) = &app.model.overlay else {
         return;
     };
-    let lang = app.lang;
+    let lang = app.model.lang;
     let n = c.ids.len();
     let question = match &c.pending {
-        super::app::Pending::Decide(d) => {
+        super::model::Pending::Decide(d) => {
             let (fr, en) = d.verb();
             strings::decide_rows(lang, &capitalise(lang.pick(fr, en)), n)
         }
-        super::app::Pending::Undo { action, label, .. } => {
+        super::model::Pending::Undo { action, label, .. } => {
             strings::undo_last(lang, action, &text::inline(label))
         }
     };
-    let needs_reason = matches!(&c.pending, super::app::Pending::Decide(d) if d.needs_reason());
+    let needs_reason = matches!(&c.pending, super::model::Pending::Decide(d) if d.needs_reason());
     let mut lines = vec![Line::styled(
         question,
-        app.theme.header.add_modifier(Modifier::BOLD),
+        app.model.theme.header.add_modifier(Modifier::BOLD),
     )];
     if c.hidden > 0 {
         lines.push(Line::styled(
             strings::hidden_marked(lang, c.hidden),
-            app.theme.warning,
+            app.model.theme.warning,
         ));
     }
     lines.push(Line::default());
@@ -319,25 +332,27 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         strings::REASON_OPTIONAL.get(lang)
     };
     lines.push(Line::from(vec![
-        Span::styled(reason_label, app.theme.key),
+        Span::styled(reason_label, app.model.theme.key),
         Span::raw(text::inline(&c.reason)),
         Span::raw("▏"),
     ]));
     if let Some(p) = &c.problem {
-        lines.push(Line::styled(p.clone(), app.theme.error));
+        lines.push(Line::styled(p.clone(), app.model.theme.error));
     }
     lines.push(Line::default());
     let confirm = app
+        .model
         .keymap
         .key_for(&[super::keymap::Section::Dialog], Action::Confirm)
         .unwrap_or_default();
     let cancel = app
+        .model
         .keymap
         .key_for(&[super::keymap::Section::Dialog], Action::Cancel)
         .unwrap_or_default();
     lines.push(Line::styled(
         strings::confirm_cancel(lang, &confirm, &cancel),
-        app.theme.dim,
+        app.model.theme.dim,
     ));
     let rect = centered(area, 64, lines.len() as u16 + 2);
     f.render_widget(Clear, rect);
@@ -354,8 +369,8 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
 fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, area: Rect) {
     use super::composer::Field;
     use crate::domain::sms::SmsKind;
-    let lang = app.lang;
-    let theme = &app.theme;
+    let lang = app.model.lang;
+    let theme = &app.model.theme;
     let count = c.count();
     let recipients = c.recipients();
     let group = c
@@ -424,7 +439,7 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
         }
     }
     lines.push(Line::from(when));
-    if let Some(q) = app.quiet_hours {
+    if let Some(q) = app.model.quiet_hours {
         lines.push(Line::styled(
             strings::quiet_hours_note(lang, q.label()),
             theme.dim,

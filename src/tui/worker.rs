@@ -1,15 +1,17 @@
 //! Searches off the UI thread. A full-text search over a million posts can
 //! take a noticeable fraction of a second; the console hands it to this
 //! worker, which has its own read-only connection, keeps drawing and taking
-//! keys, and shows the result when it arrives. Only the newest request
-//! matters: older ones still queued are skipped, older answers are dropped.
+//! keys, and shows the result when it arrives (on the console's one
+//! channel). Only the newest request matters: older ones still queued are
+//! skipped, and the console drops answers to older ones.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Sender, channel};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::events::Event;
 use super::screens::Screen;
 use crate::store::query::{self, Filters, ListKind, Page};
 use crate::store::rows::{Listed, Organization, QueuedPost, Upload};
@@ -44,7 +46,6 @@ impl Answer {
 
 pub struct Worker {
     requests: Option<Sender<Request>>,
-    answers: Receiver<Answer>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -57,7 +58,8 @@ fn load<T: Listed>(conn: &Connection, list: ListKind, r: &Request) -> Result<Loa
 }
 
 impl Worker {
-    pub fn spawn(db: &Path) -> std::io::Result<Worker> {
+    /// Answers go to `events`, the console's channel.
+    pub fn spawn(db: &Path, events: Sender<Event>) -> std::io::Result<Worker> {
         let conn = Connection::open_with_flags(
             db,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -65,7 +67,6 @@ impl Worker {
         .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|_| c))
         .map_err(std::io::Error::other)?;
         let (req_tx, req_rx) = channel::<Request>();
-        let (ans_tx, ans_rx) = channel::<Answer>();
         let thread = std::thread::Builder::new()
             .name("civitac-search".into())
             .spawn(move || {
@@ -87,14 +88,13 @@ impl Worker {
                         }
                         _ => continue,
                     };
-                    if ans_tx.send(answer).is_err() {
+                    if events.send(Event::Searched(answer)).is_err() {
                         break;
                     }
                 }
             })?;
         Ok(Worker {
             requests: Some(req_tx),
-            answers: ans_rx,
             thread: Some(thread),
         })
     }
@@ -103,20 +103,6 @@ impl Worker {
         if let Some(tx) = &self.requests {
             let _ = tx.send(request);
         }
-    }
-
-    /// The newest answer that has arrived, if any (older ones are dropped).
-    pub fn latest(&self) -> Option<Answer> {
-        let mut last = None;
-        while let Ok(a) = self.answers.try_recv() {
-            last = Some(a);
-        }
-        last
-    }
-
-    /// Waits for an answer (for tests and benchmarks).
-    pub fn wait(&self, timeout: std::time::Duration) -> Option<Answer> {
-        self.answers.recv_timeout(timeout).ok()
     }
 }
 

@@ -1,46 +1,97 @@
-//! Keys in the normal view and in text fields (search, filter, palette,
-//! a reason): the keymap turns them into actions or text.
+//! Keys and the mouse: the keymap turns keys into actions in the normal
+//! view; in text fields (search, filter, palette, a reason) keys are typed,
+//! and the dialog section's keys (confirm, cancel) act.
 
-use super::{App, InputKind, Overlay};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::{Effect, InputKind, Model, Overlay};
 use crate::tui::keymap::{Action, Key, Lookup, Section};
+use crate::tui::strings;
 
-impl App {
-    pub(super) fn handle_normal(&mut self, key: Key) {
+impl Model {
+    /// A key press: what it changes, and the effects it asks for.
+    pub fn key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return Vec::new();
+        }
+        let Some(key) = Key::from_event(&ev) else {
+            return Vec::new();
+        };
+        match &mut self.overlay {
+            Overlay::None => self.normal_key(key),
+            Overlay::Help { scroll } => {
+                match self
+                    .keymap
+                    .lookup(&[Section::List, Section::Global], &[key])
+                {
+                    Lookup::Action(Action::Down) => *scroll = scroll.saturating_add(1),
+                    Lookup::Action(Action::Up) => *scroll = scroll.saturating_sub(1),
+                    Lookup::Action(Action::PageDown) => *scroll = scroll.saturating_add(10),
+                    Lookup::Action(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+                    _ => self.overlay = Overlay::None,
+                }
+                Vec::new()
+            }
+            Overlay::Compose(_) => self.compose_key(key),
+            _ => self.text_key(key),
+        }
+    }
+
+    /// The wheel moves the cursor; a click selects the row under it
+    /// (`list_top`: where the list is drawn).
+    pub fn mouse(&mut self, ev: MouseEvent, list_top: u16) -> Vec<Effect> {
+        match ev.kind {
+            MouseEventKind::ScrollDown => self.update(Action::Down),
+            MouseEventKind::ScrollUp => self.update(Action::Up),
+            MouseEventKind::Down(_) if matches!(self.overlay, Overlay::None) => {
+                // The table starts below its border and header lines.
+                if let Some(row) = ev.row.checked_sub(list_top + 2)
+                    && let Some(l) = self.list()
+                {
+                    l.select_visible(usize::from(row));
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn normal_key(&mut self, key: Key) -> Vec<Effect> {
         self.pending_keys.push(key);
         let sections = self.screen.sections();
         match self.keymap.lookup(&sections, &self.pending_keys) {
-            Lookup::Pending => {}
+            Lookup::Pending => Vec::new(),
             Lookup::Action(a) => {
                 self.pending_keys.clear();
-                self.update(a);
+                self.update(a)
             }
             Lookup::None => {
                 let retry = self.pending_keys.len() > 1;
                 self.pending_keys.clear();
                 if retry {
-                    self.handle_normal(key);
+                    self.normal_key(key)
+                } else {
+                    Vec::new()
                 }
             }
         }
     }
 
-    /// Keys in a text field: the dialog section's keys (confirm, cancel) act,
-    /// everything else is typed.
-    pub(super) fn handle_text(&mut self, key: Key) {
+    fn text_key(&mut self, key: Key) -> Vec<Effect> {
         let action = match self.keymap.lookup(&[Section::Dialog], &[key]) {
             Lookup::Action(a) => Some(a),
             _ => None,
         };
         match action {
-            Some(Action::Confirm) => return self.submit_overlay(),
+            Some(Action::Confirm) => return self.submit(),
             Some(Action::Cancel) => {
                 self.overlay = Overlay::None;
-                return;
+                return Vec::new();
             }
             _ => {}
         }
         use crate::tui::keymap::KeyCodeKey as K;
-        let lang = self.lang;
         match &mut self.overlay {
             Overlay::Palette { input, selected } => match key.code {
                 K::Up => *selected = selected.saturating_sub(1),
@@ -82,27 +133,21 @@ impl App {
             },
             Overlay::Help { .. } | Overlay::None | Overlay::Compose(_) => {}
         }
-        let _ = lang;
+        Vec::new()
     }
 
-    pub(super) fn submit_overlay(&mut self) {
-        self.run_pending_search();
+    /// Enter in a text field or dialog.
+    fn submit(&mut self) -> Vec<Effect> {
+        let mut effects: Vec<Effect> = self.take_search().into_iter().collect();
         match std::mem::replace(&mut self.overlay, Overlay::None) {
             Overlay::Input {
                 kind: InputKind::Filter,
                 text,
-            } => {
-                let result = self
-                    .with_list(|l, conn| l.set_filter(conn, &text))
-                    .unwrap_or(Ok(()));
-                if let Err(e) = result {
-                    self.error(format!("{} : {e}", self.lang.pick("filtre", "filter")));
-                    self.overlay = Overlay::Input {
-                        kind: InputKind::Filter,
-                        text,
-                    };
-                }
-            }
+            } => effects.push(Effect::Filter {
+                text,
+                note: None,
+                typed: true,
+            }),
             Overlay::Input {
                 kind: InputKind::Search,
                 ..
@@ -110,12 +155,13 @@ impl App {
             Overlay::Palette { input, selected } => {
                 let choices = self.palette_choices(&input);
                 if let Some(action) = choices.get(selected.min(choices.len().saturating_sub(1))) {
-                    self.update(action.0);
+                    effects.extend(self.update(action.0));
                 }
             }
-            Overlay::Confirm(confirm) => self.apply_confirmed(confirm),
+            Overlay::Confirm(confirm) => effects.extend(self.confirmed(confirm)),
             other => self.overlay = other,
         }
+        effects
     }
 
     /// The actions the palette offers for what was typed: every action bound
@@ -126,11 +172,8 @@ impl App {
             .bindings_for(&self.screen.sections())
             .into_iter()
             .map(|(a, keys)| {
-                (
-                    a,
-                    self.lang.pick(a.describe().0, a.describe().1).to_owned(),
-                    keys,
-                )
+                let (fr, en) = a.describe();
+                (a, strings::Text(fr, en).get(self.lang).to_owned(), keys)
             })
             .filter(|(a, desc, _)| {
                 needle.is_empty()

@@ -1,0 +1,119 @@
+//! The console's one write path: a change is applied in one transaction
+//! through `ops::apply` (decisions by way of `ops::decisions::apply_batch`),
+//! and nothing is kept unless every op of it holds.
+
+use super::App;
+use crate::ops::decisions::{BatchOutcome, apply_batch};
+use crate::ops::{self, Op};
+use crate::tui::model::{Change, Overlay};
+use crate::tui::strings;
+
+impl App {
+    pub(super) fn apply(&mut self, change: Change) {
+        let lang = self.model.lang;
+        let Some(actor) = self.model.owner.clone() else {
+            return;
+        };
+        let outcome = self
+            .store
+            .transaction()
+            .map_err(|e| e.message(lang))
+            .and_then(|tx| {
+                let outcome = match &change {
+                    Change::Decide {
+                        decision,
+                        ids,
+                        reason,
+                    } => apply_batch(&tx, &actor, decision, ids, reason.as_deref(), false, lang),
+                    Change::Undo { op_id, reason, .. } => one(
+                        &tx,
+                        &actor,
+                        &Op::Undo {
+                            op_id: op_id.clone(),
+                            reason: reason.clone(),
+                        },
+                        op_id,
+                        lang,
+                    ),
+                    Change::QueueSms { op, .. } => one(&tx, &actor, op, "", lang),
+                };
+                if let Some(why) = &outcome.storage {
+                    return Err(strings::nothing_changed(lang, why));
+                }
+                if outcome.failed.is_empty() {
+                    tx.commit().map_err(|e| e.to_string())?;
+                }
+                Ok(outcome)
+            });
+        let failure = match &outcome {
+            Err(e) => Some(e.clone()),
+            Ok(o) => o.failed.first().map(|(_, why)| match &change {
+                // The composer stays open with what went wrong.
+                Change::QueueSms { .. } => why.clone(),
+                _ => strings::nothing_changed_refused(lang, o.failed.len(), why),
+            }),
+        };
+        if let Some(e) = failure {
+            match (&change, &mut self.model.overlay) {
+                (Change::QueueSms { .. }, Overlay::Compose(c)) => c.problem = Some(e),
+                _ => self.model.error(e),
+            }
+            return;
+        }
+        let applied = outcome.map(|o| o.applied.len()).unwrap_or_default();
+        let text = match &change {
+            Change::Decide { decision, .. } => {
+                let (fr, en) = decision.done();
+                format!("{applied} {}", strings::Text(fr, en).get(lang))
+            }
+            Change::Undo { action, .. } => {
+                format!("{} {action}", strings::UNDONE.get(lang))
+            }
+            Change::QueueSms {
+                group,
+                segments,
+                recipients,
+                ..
+            } => {
+                self.model.overlay = Overlay::None;
+                strings::sms_queued(lang, &crate::text::inline(group), *segments, *recipients)
+            }
+        };
+        self.model.info(text);
+        if let Change::Decide { .. } = change
+            && let Some(l) = self.model.list()
+        {
+            l.clear_marks();
+        }
+        self.refresh_all();
+    }
+
+    pub(super) fn accept_theirs(&mut self, ids: &[String]) -> Result<(), String> {
+        let n = crate::replica::outbox::accept_theirs(self.store.conn(), ids)
+            .map_err(|e| e.to_string())?;
+        if let Some(l) = self.model.list() {
+            l.clear_marks();
+        }
+        self.model
+            .info(strings::conflicts_closed(self.model.lang, n));
+        self.refresh_all();
+        Ok(())
+    }
+}
+
+/// One op, as a batch of one: its refusal said in the person's language.
+fn one(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &crate::store::Actor,
+    op: &Op,
+    id: &str,
+    lang: crate::i18n::Lang,
+) -> BatchOutcome {
+    let mut o = BatchOutcome::default();
+    match ops::apply(tx, actor, op) {
+        Ok(a) => o.applied.push((a.entity_id, String::new(), String::new())),
+        Err(e) if e.is_storage() => o.storage = Some(e.message(lang)),
+        Err(e) => o.failed.push((id.to_owned(), e.message(lang))),
+    }
+    o
+}

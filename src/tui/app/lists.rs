@@ -1,0 +1,171 @@
+//! Effects on what is shown: moving through paged lists, searching,
+//! filtering, opening dialogs with what they need from the replica.
+
+use super::App;
+use crate::ops::decisions::Decision;
+use crate::store::entity::Entity;
+use crate::store::views;
+use crate::tui::keymap::Action;
+use crate::tui::model::{Confirm, InputKind, Overlay, Pending};
+use crate::tui::screens::Screen;
+use crate::tui::strings;
+use crate::tui::worker::{Answer, Request};
+
+impl App {
+    pub(super) fn move_cursor(&mut self, action: Action) -> Result<(), String> {
+        self.with_list(|list, conn| {
+            let page = list.page_len() as isize;
+            match action {
+                Action::Up => list.move_by(conn, -1),
+                Action::Down => list.move_by(conn, 1),
+                Action::PageUp => list.move_by(conn, -page),
+                Action::PageDown => list.move_by(conn, page),
+                Action::Top => list.top(conn),
+                _ => list.bottom(conn),
+            }
+        })
+        .unwrap_or(Ok(()))
+    }
+
+    pub(super) fn mark_all(&mut self) -> Result<(), String> {
+        let n = self
+            .with_list(|l, conn| l.mark_all(conn))
+            .unwrap_or(Ok(0))?;
+        self.model
+            .info(strings::marked_by_filter(self.model.lang, n));
+        Ok(())
+    }
+
+    /// A search: on the worker when the screen has one (large lists), else here.
+    pub(super) fn search(&mut self, text: String) -> Result<(), String> {
+        let m = &mut self.model;
+        let filters = m.page_ref().search_filters(&text);
+        if let (Some(worker), Some(filters)) = (&self.worker, filters) {
+            m.search_generation += 1;
+            worker.send(Request {
+                generation: m.search_generation,
+                screen: m.screen,
+                filters,
+                page_size: crate::tui::list::PAGE,
+                count_cap: crate::tui::list::COUNT_CAP,
+            });
+            m.searching = Some(text);
+            return Ok(());
+        }
+        self.with_list(|l, conn| l.set_search(conn, &text))
+            .unwrap_or(Ok(()))
+    }
+
+    /// The worker's answer, shown if it answers the newest search.
+    pub(super) fn searched(&mut self, answer: Answer) {
+        if answer.generation() != self.model.search_generation {
+            return;
+        }
+        let text = self.model.searching.take().unwrap_or_default();
+        if let Err(e) = self.model.page().take_loaded(text, answer) {
+            self.model.error(e);
+        }
+        self.settle();
+    }
+
+    pub(super) fn filter(
+        &mut self,
+        text: String,
+        note: Option<String>,
+        typed: bool,
+    ) -> Result<(), String> {
+        let result = self
+            .with_list(|l, conn| l.set_filter(conn, &text))
+            .unwrap_or(Ok(()));
+        match result {
+            Ok(()) => {
+                if let Some(note) = note {
+                    self.model.info(note);
+                }
+                Ok(())
+            }
+            Err(e) if typed => {
+                let lang = self.model.lang;
+                self.model
+                    .error(format!("{} : {e}", strings::FILTER_WORD.get(lang)));
+                self.model.overlay = Overlay::Input {
+                    kind: InputKind::Filter,
+                    text,
+                };
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The confirmation dialog for a decision on `ids`.
+    pub(super) fn ask(&mut self, decision: Decision, ids: Vec<String>) -> Result<(), String> {
+        let hidden = self
+            .with_list(|l, conn| l.marks_hidden(conn))
+            .unwrap_or_default();
+        self.model.overlay = Overlay::Confirm(Confirm {
+            pending: Pending::Decide(decision),
+            ids,
+            hidden,
+            reason: String::new(),
+            problem: None,
+        });
+        Ok(())
+    }
+
+    /// Offers to undo this person's latest decision that has not been synced
+    /// (on this screen's kind of record, or any on other screens). Pressed
+    /// again, it offers the one before, and so on.
+    pub(super) fn ask_undo(&mut self, entity: Option<&'static str>) -> Result<(), String> {
+        let lang = self.model.lang;
+        let login = self
+            .model
+            .owner
+            .as_ref()
+            .map(|o| o.login.clone())
+            .unwrap_or_default();
+        let (op_id, action, record) = views::undo_candidate(self.store.conn(), entity, &login)
+            .ok_or(strings::NOTHING_TO_UNDO.get(lang))?;
+        let label = views::record_label(self.store.conn(), entity, &record);
+        self.model.overlay = Overlay::Confirm(Confirm {
+            pending: Pending::Undo {
+                op_id,
+                action,
+                label,
+            },
+            ids: vec![record],
+            hidden: 0,
+            reason: String::new(),
+            problem: None,
+        });
+        Ok(())
+    }
+
+    /// Opens the conflict's record on its screen, filtered to it, so the
+    /// person decides again with a normal op (which closes the conflict).
+    pub(super) fn open_conflict(&mut self, op_id: &str) -> Result<(), String> {
+        let lang = self.model.lang;
+        let (entity, id) =
+            views::conflict_record(self.store.conn(), op_id).map_err(|e| e.to_string())?;
+        let Some(screen) = Entity::parse(&entity).and_then(Screen::of) else {
+            return Err(strings::no_screen_for(lang, &entity, &id));
+        };
+        self.model.screen = screen;
+        self.model.detail_focus = false;
+        self.refresh_all();
+        self.filter(
+            format!("id={id}"),
+            Some(strings::CONFLICT_RECORD_SHOWN.get(lang).into()),
+            false,
+        )
+    }
+
+    pub(super) fn open_composer(&mut self, group: Option<&str>) -> Result<(), String> {
+        let composer = crate::tui::composer::Composer::open(self.store.conn(), group)?;
+        if composer.groups.is_empty() {
+            return Err(strings::NO_SMS_GROUP.get(self.model.lang).into());
+        }
+        self.model.overlay = Overlay::Compose(Box::new(composer));
+        Ok(())
+    }
+}

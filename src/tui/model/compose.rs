@@ -1,0 +1,121 @@
+//! The SMS composer: opening it, typing, and the message to queue (a change
+//! the runner applies like any other).
+
+use super::{Change, Effect, Model, Overlay};
+use crate::tui::keymap::{Action, Key, Lookup, Section};
+use crate::tui::screens::{Screen, View};
+use crate::tui::strings;
+
+impl Model {
+    /// The compose key: the composer opens on the SMS screen (on the group
+    /// chosen in the groups view).
+    pub(super) fn compose(&mut self) -> Result<Vec<Effect>, String> {
+        let lang = self.lang;
+        if self.screen != Screen::Sms {
+            return Err(strings::ON_SMS_SCREEN.get(lang).into());
+        }
+        if self.owner.is_none() {
+            return Err(strings::NO_OWNER.get(lang).into());
+        }
+        let group = if self.page_ref().view() == View::SmsGroups {
+            self.selected()
+        } else {
+            None
+        };
+        Ok(vec![Effect::OpenComposer { group }])
+    }
+
+    pub(super) fn compose_key(&mut self, key: Key) -> Vec<Effect> {
+        use crate::tui::composer::Field;
+        use crate::tui::keymap::KeyCodeKey as K;
+        let action = match self.keymap.lookup(&[Section::Dialog], &[key]) {
+            Lookup::Action(a) => Some(a),
+            _ => None,
+        };
+        match action {
+            Some(Action::Confirm) => return self.submit_composer(),
+            Some(Action::Cancel) => {
+                self.overlay = Overlay::None;
+                return Vec::new();
+            }
+            _ => {}
+        }
+        let lang = self.lang;
+        let Overlay::Compose(c) = &mut self.overlay else {
+            return Vec::new();
+        };
+        match key.code {
+            K::Char('t') if key.ctrl => c.toggle_kind(),
+            K::Char('g') if key.ctrl => c.next_group(),
+            K::Char('o') if key.ctrl => {
+                let said = c.swap(lang);
+                c.problem = Some(said);
+            }
+            K::Tab => {
+                c.focus = match c.focus {
+                    Field::Body => Field::Schedule,
+                    Field::Schedule => Field::Body,
+                };
+            }
+            K::Backspace => {
+                match c.focus {
+                    Field::Body => c.body.pop(),
+                    Field::Schedule => c.schedule.pop(),
+                };
+                c.quiet_confirmed = false;
+            }
+            K::Char(ch) if !key.ctrl && !key.alt => {
+                match c.focus {
+                    Field::Body => c.body.push(ch),
+                    Field::Schedule => c.schedule.push(ch),
+                }
+                c.quiet_confirmed = false;
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Enter in the composer: the message to queue, or what is wrong with it.
+    fn submit_composer(&mut self) -> Vec<Effect> {
+        let lang = self.lang;
+        let now = self.now();
+        let quiet = self.quiet_hours;
+        let Overlay::Compose(c) = &mut self.overlay else {
+            return Vec::new();
+        };
+        if c.body.trim().is_empty() {
+            c.problem = Some(strings::MESSAGE_EMPTY.get(lang).into());
+            return Vec::new();
+        }
+        let scheduled = match c.scheduled(now, lang) {
+            Ok(s) => s,
+            Err(e) => {
+                c.problem = Some(e);
+                return Vec::new();
+            }
+        };
+        if let Some(p) = c.quiet_problem(quiet, scheduled.unwrap_or(now), lang) {
+            c.problem = Some(p);
+            return Vec::new();
+        }
+        let Some((group_id, group, recipients)) = c.groups.get(c.group).cloned() else {
+            return Vec::new();
+        };
+        let op = crate::ops::Op::QueueSms {
+            message: crate::ops::NewSms {
+                id: uuid::Uuid::now_v7().to_string(),
+                group_id,
+                kind: c.kind,
+                body: c.body.clone(),
+                scheduled_at: scheduled.map(crate::time::format),
+            },
+        };
+        vec![Effect::Apply(Change::QueueSms {
+            op: Box::new(op),
+            group,
+            segments: c.count().segments,
+            recipients,
+        })]
+    }
+}

@@ -1,0 +1,56 @@
+//! Decisions from the console: what an action means on the current screen,
+//! and the confirmation dialog's answer. Applying is the runner's.
+
+use super::{Change, Confirm, Effect, Model, Overlay, Pending};
+use crate::tui::keymap::Action;
+use crate::tui::strings;
+
+impl Model {
+    /// A decision key: the rows it would apply to, to be confirmed.
+    pub(super) fn ask(&mut self, action: Action) -> Result<Vec<Effect>, String> {
+        let lang = self.lang;
+        let decision = self
+            .page_ref()
+            .decision(action)
+            .ok_or(strings::NOT_ON_THIS_SCREEN.get(lang))?;
+        if self.owner.is_none() {
+            return Err(strings::NO_OWNER_NO_DECISIONS.get(lang).into());
+        }
+        let ids = self.list().map(|l| l.targets()).unwrap_or_default();
+        if ids.is_empty() {
+            return Err(strings::NO_ROW_SELECTED.get(lang).into());
+        }
+        Ok(vec![Effect::Ask { decision, ids }])
+    }
+
+    /// Enter in the confirmation dialog: the change to apply, or the dialog
+    /// again with what is missing.
+    pub(super) fn confirmed(&mut self, mut confirm: Confirm) -> Vec<Effect> {
+        let needs_reason = match &confirm.pending {
+            Pending::Decide(d) => d.needs_reason(),
+            Pending::Undo { .. } => false,
+        };
+        if needs_reason && confirm.reason.trim().is_empty() {
+            confirm.problem = Some(strings::A_REASON_IS_REQUIRED.get(self.lang).to_owned());
+            self.overlay = Overlay::Confirm(confirm);
+            return Vec::new();
+        }
+        if self.owner.is_none() {
+            return Vec::new();
+        }
+        let reason = Some(confirm.reason.trim().to_owned()).filter(|r| !r.is_empty());
+        let change = match confirm.pending {
+            Pending::Decide(decision) => Change::Decide {
+                decision,
+                ids: confirm.ids,
+                reason,
+            },
+            Pending::Undo { op_id, action, .. } => Change::Undo {
+                op_id,
+                action,
+                reason,
+            },
+        };
+        vec![Effect::Apply(change)]
+    }
+}

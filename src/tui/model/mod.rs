@@ -1,0 +1,444 @@
+//! The console's model and its update: keys become actions (through the
+//! keymap), and `update` changes what lives in memory and returns the
+//! effects that need the database or a thread — apply a decision, move
+//! through a paged list, run a search, start a sync, fetch a file. The model
+//! holds no database and starts no thread, so its tests need neither; the
+//! runner (`tui::app`) carries effects out and feeds what comes back (search
+//! answers, sync news, fetched files) through one channel.
+
+mod compose;
+mod decide;
+mod input;
+#[cfg(test)]
+mod tests;
+
+use crate::i18n::Lang;
+use crate::ops::Op;
+use crate::ops::decisions::Decision;
+use crate::store::Actor;
+use crate::tui::keymap::{Action, Key, Keymap, KeymapError};
+use crate::tui::list::ListScreen;
+use crate::tui::screens::{Page, Screen, View};
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+
+/// How long typing must pause before the list narrows to the search.
+pub const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(120);
+
+/// What a confirmation dialog will do.
+pub enum Pending {
+    Decide(Decision),
+    /// Undo one op (its id, audit action name, and what it was about).
+    Undo {
+        op_id: String,
+        action: String,
+        label: String,
+    },
+}
+
+/// A decision waiting for the person's confirmation (and reason).
+pub struct Confirm {
+    pub pending: Pending,
+    pub ids: Vec<String>,
+    pub hidden: usize,
+    pub reason: String,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Search,
+    Filter,
+}
+
+pub enum Overlay {
+    None,
+    Help { scroll: u16 },
+    Palette { input: String, selected: usize },
+    Input { kind: InputKind, text: String },
+    Confirm(Confirm),
+    Compose(Box<crate::tui::composer::Composer>),
+}
+
+/// A message in the status bar. Errors stay until dismissed (Esc).
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+}
+
+/// A change to data, applied by the runner in one transaction through
+/// `ops::apply` (the only path that writes).
+#[derive(Debug)]
+pub enum Change {
+    /// A decision on the records `ids`.
+    Decide {
+        decision: Decision,
+        ids: Vec<String>,
+        reason: Option<String>,
+    },
+    /// Undo of one op not yet synced.
+    Undo {
+        op_id: String,
+        action: String,
+        reason: Option<String>,
+    },
+    /// An SMS put in the queue from the composer.
+    QueueSms {
+        op: Box<Op>,
+        group: String,
+        segments: u32,
+        recipients: i64,
+    },
+}
+
+/// Work `update` asks for and the runner does (it needs the database or a
+/// thread).
+#[derive(Debug)]
+pub enum Effect {
+    /// Re-read what the screen and the status bar show.
+    Reload,
+    /// Move the list's cursor (`Up`, `Down`, `PageUp`, `PageDown`, `Top`, `Bottom`).
+    Move(Action),
+    /// Mark every row the filter matches.
+    MarkAll,
+    /// Narrow the list to this search (on the worker when the screen has one).
+    Search(String),
+    /// Apply a filter; `note` is said once it holds. A bad filter typed on
+    /// the filter line (`typed`) reopens it with the error.
+    Filter {
+        text: String,
+        note: Option<String>,
+        typed: bool,
+    },
+    /// Ask to confirm a decision on these rows (the runner counts the marked
+    /// rows the filter now hides).
+    Ask {
+        decision: Decision,
+        ids: Vec<String>,
+    },
+    /// Offer to undo this person's latest unsynced decision (on `entity`, or any).
+    AskUndo {
+        entity: Option<&'static str>,
+    },
+    /// Apply a change.
+    Apply(Change),
+    /// Keep the hub's version of these conflicts.
+    AcceptTheirs(Vec<String>),
+    /// Open the record a conflict is about, on its screen.
+    OpenConflict(String),
+    /// Open the SMS composer (on this group if one is chosen).
+    OpenComposer {
+        group: Option<String>,
+    },
+    StartSync,
+    /// Fetch an upload's file into the cache.
+    Fetch(String),
+}
+
+/// Everything the console shows and remembers, without a database.
+pub struct Model {
+    pub lang: Lang,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub owner: Option<Actor>,
+    pub screen: Screen,
+    /// One page per screen, in `Screen::ALL` order.
+    pub pages: Vec<Box<dyn Page>>,
+    pub overlay: Overlay,
+    pub pending_keys: Vec<Key>,
+    pub message: Option<Message>,
+    pub quit: bool,
+    pub detail_focus: bool,
+    pub pending_ops: i64,
+    pub last_sync: Option<String>,
+    pub conflicts: i64,
+    /// The time ages and charts are relative to: the wall clock, unless fixed
+    /// (tests and snapshots fix it so the screen does not age).
+    pub fixed_now: Option<jiff::Timestamp>,
+    /// Search text typed but not yet run, and when it was typed.
+    pub pending_search: Option<(String, std::time::Instant)>,
+    /// The newest search sent to the worker, and whether its answer is awaited.
+    pub search_generation: u64,
+    pub searching: Option<String>,
+    /// SMS quiet hours (local time), if configured.
+    pub quiet_hours: Option<crate::sms::quiet::QuietHours>,
+}
+
+impl Model {
+    pub fn new(
+        lang: Lang,
+        keymap: Keymap,
+        keymap_errors: &[KeymapError],
+        theme: Theme,
+        owner: Option<Actor>,
+    ) -> Model {
+        let mut model = Model {
+            lang,
+            keymap,
+            theme,
+            owner,
+            screen: Screen::Dashboard,
+            pages: crate::tui::screens::pages(),
+            overlay: Overlay::None,
+            pending_keys: Vec::new(),
+            message: None,
+            quit: false,
+            detail_focus: false,
+            pending_ops: 0,
+            last_sync: None,
+            conflicts: 0,
+            fixed_now: None,
+            pending_search: None,
+            search_generation: 0,
+            searching: None,
+            quiet_hours: None,
+        };
+        if let Some(first) = keymap_errors.first() {
+            model.error(strings::keymap_errors(lang, first, keymap_errors.len() - 1));
+        }
+        model
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.fixed_now.unwrap_or_else(jiff::Timestamp::now)
+    }
+
+    fn index(&self) -> usize {
+        Screen::ALL
+            .iter()
+            .position(|s| *s == self.screen)
+            .unwrap_or(0)
+    }
+
+    /// The current screen's page.
+    pub fn page(&mut self) -> &mut dyn Page {
+        let i = self.index();
+        self.pages[i].as_mut()
+    }
+
+    /// The current screen's page, to look at.
+    pub fn page_ref(&self) -> &dyn Page {
+        self.pages[self.index()].as_ref()
+    }
+
+    /// The list the current screen shows, if it has one.
+    pub fn list(&mut self) -> Option<&mut dyn ListScreen> {
+        self.page().list()
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    /// The search typed but not yet run, now: for the tick after typing
+    /// pauses, or Enter.
+    fn take_search(&mut self) -> Option<Effect> {
+        self.pending_search
+            .take()
+            .map(|(text, _)| Effect::Search(text))
+    }
+
+    /// Runs work that waits for a pause (the search as typed).
+    pub fn tick(&mut self, now: std::time::Instant) -> Vec<Effect> {
+        match &self.pending_search {
+            Some((_, at)) if now.duration_since(*at) >= SEARCH_DEBOUNCE => {
+                self.take_search().into_iter().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn go(&mut self, screen: Screen) -> Vec<Effect> {
+        self.screen = screen;
+        self.detail_focus = false;
+        vec![Effect::Reload]
+    }
+
+    /// What an action does: changes to the model, and effects for the runner.
+    /// A refusal is said on the status line.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match self.act(action) {
+            Ok(effects) => effects,
+            Err(e) => {
+                self.error(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) -> Result<Vec<Effect>, String> {
+        use Action::*;
+        let lang = self.lang;
+        Ok(match action {
+            Quit => {
+                self.quit = true;
+                vec![]
+            }
+            Help => {
+                self.overlay = Overlay::Help { scroll: 0 };
+                vec![]
+            }
+            Palette => {
+                self.overlay = Overlay::Palette {
+                    input: String::new(),
+                    selected: 0,
+                };
+                vec![]
+            }
+            ScreenDashboard | ScreenEnrollments | ScreenUploads | ScreenForum | ScreenSms
+            | ScreenSync | ScreenJournal => {
+                match Screen::ALL.iter().find(|s| s.switch_action() == action) {
+                    Some(s) => self.go(*s),
+                    None => vec![],
+                }
+            }
+            NextScreen | PrevScreen => {
+                let (i, n) = (self.index(), Screen::ALL.len());
+                let j = if action == NextScreen {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.go(Screen::ALL[j])
+            }
+            Up | Down | PageUp | PageDown if self.detail_focus => {
+                let delta = match action {
+                    Up => -1,
+                    Down => 1,
+                    PageUp => -10,
+                    _ => 10,
+                };
+                if let Some(l) = self.list() {
+                    l.scroll_detail(delta);
+                }
+                vec![]
+            }
+            Up | Down | PageUp | PageDown | Top | Bottom => vec![Effect::Move(action)],
+            Search => {
+                if !self.page_ref().searchable() {
+                    return Err(strings::NO_SEARCH_HERE.get(lang).into());
+                }
+                // Start from the newest search typed, even if its answer is still coming.
+                let text = match self.searching.clone() {
+                    Some(t) => t,
+                    None => self
+                        .list()
+                        .map(|l| l.search().to_owned())
+                        .unwrap_or_default(),
+                };
+                self.overlay = Overlay::Input {
+                    kind: InputKind::Search,
+                    text,
+                };
+                vec![]
+            }
+            Filter => {
+                if let Some(text) = self.list().map(|l| l.filter_text().to_owned()) {
+                    self.overlay = Overlay::Input {
+                        kind: InputKind::Filter,
+                        text,
+                    };
+                }
+                vec![]
+            }
+            Mark => match self.list() {
+                Some(l) => {
+                    l.toggle_mark();
+                    vec![Effect::Move(Down)]
+                }
+                None => vec![],
+            },
+            MarkAll => vec![Effect::MarkAll],
+            ClearMarks => {
+                if let Some(l) = self.list() {
+                    l.clear_marks();
+                }
+                self.message = None;
+                self.detail_focus = false;
+                vec![]
+            }
+            NextView => {
+                if self.page().next_view() {
+                    vec![Effect::Reload]
+                } else {
+                    vec![]
+                }
+            }
+            Detail | NextPane => {
+                self.detail_focus = !self.detail_focus;
+                vec![]
+            }
+            Refresh => vec![Effect::Reload],
+            Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
+            | Restore | Dismiss | OptOut | CancelSms => self.ask(action)?,
+            Undo => {
+                let entity = self.screen.entity().map(|e| e.name());
+                vec![Effect::AskUndo { entity }]
+            }
+            SyncNow => vec![Effect::StartSync],
+            AcceptTheirs => vec![Effect::AcceptTheirs(self.selected_conflicts()?)],
+            OpenRecord => self.open_record()?,
+            FetchFile => {
+                if self.screen != Screen::Uploads {
+                    return Err(strings::ON_UPLOADS_SCREEN.get(lang).into());
+                }
+                let id = self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?;
+                vec![Effect::Fetch(id)]
+            }
+            Compose => self.compose()?,
+            Confirm | Cancel => vec![],
+        })
+    }
+
+    /// The row under the cursor, or the first marked row.
+    fn selected(&mut self) -> Option<String> {
+        self.list()
+            .map(|l| l.targets())
+            .and_then(|t| t.into_iter().next())
+    }
+
+    /// The conflicts chosen on the Synchro screen's conflicts view.
+    fn selected_conflicts(&mut self) -> Result<Vec<String>, String> {
+        let lang = self.lang;
+        if self.screen != Screen::Sync || self.page_ref().view() != View::Conflicts {
+            return Err(strings::ON_CONFLICTS_VIEW.get(lang).into());
+        }
+        let ids = self.list().map(|l| l.targets()).unwrap_or_default();
+        if ids.is_empty() {
+            return Err(strings::NO_CONFLICT_SELECTED.get(lang).into());
+        }
+        Ok(ids)
+    }
+
+    /// Opens what is behind a row: a group's members, or a conflict's record.
+    fn open_record(&mut self) -> Result<Vec<Effect>, String> {
+        let lang = self.lang;
+        if self.screen == Screen::Sms && self.page_ref().view() == View::SmsGroups {
+            // A group's members: the contacts view, filtered to it.
+            let group = self
+                .selected()
+                .ok_or(strings::NO_GROUP_SELECTED.get(lang))?;
+            self.page().set_view(View::SmsContacts);
+            return Ok(vec![
+                Effect::Reload,
+                Effect::Filter {
+                    text: format!("group={group}"),
+                    note: Some(strings::GROUP_MEMBERS_SHOWN.get(lang).into()),
+                    typed: false,
+                },
+            ]);
+        }
+        let ids = self.selected_conflicts()?;
+        Ok(vec![Effect::OpenConflict(ids[0].clone())])
+    }
+}

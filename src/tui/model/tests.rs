@@ -1,0 +1,176 @@
+//! `update` checked by the effects it returns: no database, no thread.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::domain::forum::PostAction;
+use crate::domain::staff::Role;
+
+fn model(owner: bool) -> Model {
+    let keymap = Keymap::builtin("default").expect("keymap");
+    let owner = owner.then(|| Actor {
+        staff_id: "s1".into(),
+        login: "awa".into(),
+        display_name: "Awa".into(),
+        role: Role::Moderator,
+        device: "d1".into(),
+    });
+    Model::new(Lang::Fr, keymap, &[], Theme::new(true), owner)
+}
+
+fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(m.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    }
+    effects
+}
+
+fn enter(m: &mut Model) -> Vec<Effect> {
+    m.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+}
+
+fn said(m: &Model) -> String {
+    m.message
+        .as_ref()
+        .map(|x| x.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn moving_and_switching_screens_ask_the_runner_for_rows() {
+    let mut m = model(true);
+    assert!(matches!(
+        m.update(Action::ScreenForum)[..],
+        [Effect::Reload]
+    ));
+    assert_eq!(m.screen, Screen::Forum);
+    assert!(matches!(
+        m.update(Action::PageDown)[..],
+        [Effect::Move(Action::PageDown)]
+    ));
+    // With the detail pane focused, the same keys scroll it: no effect.
+    m.update(Action::Detail);
+    assert!(m.update(Action::Down).is_empty());
+    assert!(matches!(m.update(Action::NextScreen)[..], [Effect::Reload]));
+    assert_eq!(m.screen, Screen::Sms);
+    assert!(!m.detail_focus, "a new screen starts on its list");
+}
+
+#[test]
+fn decisions_are_refused_before_any_effect_without_rows_or_owner() {
+    let mut m = model(true);
+    m.update(Action::ScreenForum);
+    assert!(m.update(Action::Hide).is_empty());
+    assert_eq!(said(&m), "aucune ligne sélectionnée");
+    // An action that means nothing here is said so, never applied to "everything".
+    assert!(m.update(Action::Approve).is_empty());
+    assert_eq!(said(&m), "cette action ne s'applique pas à cet écran");
+    let mut nobody = model(false);
+    nobody.update(Action::ScreenForum);
+    assert!(nobody.update(Action::Hide).is_empty());
+    assert!(
+        said(&nobody).contains("n'appartient à personne"),
+        "{}",
+        said(&nobody)
+    );
+}
+
+#[test]
+fn a_confirmed_decision_becomes_one_change_with_its_reason() {
+    let mut m = model(true);
+    m.update(Action::ScreenForum);
+    m.overlay = Overlay::Confirm(Confirm {
+        pending: Pending::Decide(Decision::Moderate(PostAction::Hide)),
+        ids: vec!["p1".into(), "p2".into()],
+        hidden: 0,
+        reason: String::new(),
+        problem: None,
+    });
+    // A hide needs a reason: Enter without one keeps the dialog open.
+    assert!(enter(&mut m).is_empty());
+    match &m.overlay {
+        Overlay::Confirm(c) => assert_eq!(c.problem.as_deref(), Some("un motif est obligatoire")),
+        _ => panic!("the dialog closed without a reason"),
+    }
+    typed(&mut m, " Spam ");
+    let effects = enter(&mut m);
+    match &effects[..] {
+        [
+            Effect::Apply(Change::Decide {
+                decision: Decision::Moderate(PostAction::Hide),
+                ids,
+                reason: Some(reason),
+            }),
+        ] => {
+            assert_eq!(ids, &["p1", "p2"]);
+            assert_eq!(reason, "Spam");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(m.overlay, Overlay::None));
+}
+
+#[test]
+fn a_search_runs_once_typing_pauses_and_a_filter_on_enter() {
+    let mut m = model(true);
+    m.update(Action::ScreenForum);
+    assert!(m.update(Action::Search).is_empty());
+    assert!(
+        typed(&mut m, "forage").is_empty(),
+        "nothing runs while typing"
+    );
+    let typed_at = m
+        .pending_search
+        .as_ref()
+        .map(|(_, at)| *at)
+        .expect("pending");
+    assert!(m.tick(typed_at).is_empty(), "not before the pause");
+    match &m.tick(typed_at + SEARCH_DEBOUNCE)[..] {
+        [Effect::Search(text)] => assert_eq!(text, "forage"),
+        other => panic!("{other:?}"),
+    }
+    assert!(m.tick(typed_at + SEARCH_DEBOUNCE * 2).is_empty(), "once");
+
+    m.overlay = Overlay::Input {
+        kind: InputKind::Filter,
+        text: String::new(),
+    };
+    typed(&mut m, "status=hidden");
+    match &enter(&mut m)[..] {
+        [
+            Effect::Filter {
+                text, typed: true, ..
+            },
+        ] => assert_eq!(text, "status=hidden"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn sync_undo_and_conflicts_are_asked_of_the_runner() {
+    let mut m = model(true);
+    assert!(matches!(m.update(Action::SyncNow)[..], [Effect::StartSync]));
+    m.update(Action::ScreenForum);
+    assert!(matches!(
+        m.update(Action::Undo)[..],
+        [Effect::AskUndo {
+            entity: Some("forum_post")
+        }]
+    ));
+    // Accepting the hub's version only means something on the conflicts view.
+    assert!(m.update(Action::AcceptTheirs).is_empty());
+    assert_eq!(said(&m), "sur l'écran Synchro, vue des conflits (touche v)");
+    m.update(Action::ScreenSync);
+    assert!(matches!(m.update(Action::NextView)[..], [Effect::Reload]));
+    assert!(m.update(Action::AcceptTheirs).is_empty());
+    assert_eq!(said(&m), "aucun conflit sélectionné");
+    // The composer opens only on the SMS screen.
+    assert!(m.update(Action::Compose).is_empty());
+    assert_eq!(said(&m), "sur l'écran SMS");
+    m.update(Action::ScreenSms);
+    assert!(matches!(
+        m.update(Action::Compose)[..],
+        [Effect::OpenComposer { group: None }]
+    ));
+}
