@@ -28,7 +28,7 @@ use crate::domain::sms::{SmsKind, SmsStatus};
 use crate::domain::staff::Role;
 use crate::domain::uploads::{DocumentCategory, ReviewDecision, UploadKind, UploadStatus};
 use crate::ops::{self, Charter, NewOrganization, NewSms, Op, OpMeta};
-use crate::store::{Actor, Side, Store, StoreError};
+use crate::store::{Actor, Side, Store, StoreError, platform};
 use words::*;
 
 /// Burkina Faso's communes (INSD, RGPH 2019); see data/README.md for the source.
@@ -679,11 +679,6 @@ impl<'c> World<'c> {
     fn uploads(&mut self, orgs: &[OrgRef], summary: &mut DemoSummary) -> Result<(), DemoError> {
         let n = self.scaled(2000.0);
         let year = self.as_of.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
-        let mut insert = self.conn.prepare(
-            "INSERT INTO uploads (id, org_id, kind, category, title, description, filename, mime, size_bytes, sha256,
-                submitted_at, status, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 1)",
-        )?;
         let mut stat = self.conn.prepare(
             "INSERT OR IGNORE INTO upload_stats (upload_id, indicator, year, value) VALUES (?1, ?2, ?3, ?4)",
         )?;
@@ -863,19 +858,23 @@ impl<'c> World<'c> {
                 format!("{id}:{filename}:{size}").as_bytes(),
             ));
             let description = format!("Publié par {} via la plateforme.", org_name_hint(org.kind));
-            insert.execute(params![
-                id,
-                org.id,
-                kind,
-                category.map(DocumentCategory::as_str),
-                title,
-                description,
-                filename,
-                mime,
-                size,
-                sha,
-                crate::time::format(submitted),
-            ])?;
+            platform::add_upload(
+                self.conn,
+                &platform::NewUpload {
+                    id: &id,
+                    org_id: &org.id,
+                    kind,
+                    category,
+                    title: &title,
+                    description: Some(&description),
+                    filename: &filename,
+                    mime,
+                    size_bytes: size,
+                    sha256: &sha,
+                    submitted_at: &crate::time::format(submitted),
+                    platform_id: None,
+                },
+            )?;
             if kind == UploadKind::Statistic
                 && let Some(c) = &commune
             {
@@ -947,9 +946,6 @@ impl<'c> World<'c> {
 
         let mut citizens = Vec::with_capacity(n_citizens);
         {
-            let mut insert = self
-                .conn
-                .prepare("INSERT INTO citizens (id, display_name, status, version) VALUES (?1, ?2, 'active', 1)")?;
             for _ in 0..n_citizens {
                 let at = self.within_days(900);
                 let id = self.id_at(at);
@@ -963,7 +959,7 @@ impl<'c> World<'c> {
                 } else {
                     format!("{}{}", g.to_lowercase(), suffix)
                 };
-                insert.execute(params![id, name])?;
+                platform::add_citizen(self.conn, &id, &name, None)?;
                 citizens.push(id);
             }
         }
@@ -976,9 +972,6 @@ impl<'c> World<'c> {
         }
         let mut threads = Vec::with_capacity(n_threads);
         {
-            let mut insert = self.conn.prepare(
-                "INSERT INTO forum_threads (id, title, category, org_id, created_at, locked) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-            )?;
             for _ in 0..n_threads {
                 let created = self.within_days(365);
                 let id = self.id_at(created);
@@ -989,13 +982,17 @@ impl<'c> World<'c> {
                     .replace("{c}", &self.communes[commune].name)
                     .replace("{y}", &year.to_string());
                 let org_id = (org.kind != OrgKind::Osc).then(|| org.id.clone());
-                insert.execute(params![
-                    id,
-                    title,
-                    category,
-                    org_id,
-                    crate::time::format(created)
-                ])?;
+                platform::add_thread(
+                    self.conn,
+                    &platform::NewThread {
+                        id: &id,
+                        title: &title,
+                        category,
+                        org_id: org_id.as_deref(),
+                        created_at: &crate::time::format(created),
+                        platform_id: None,
+                    },
+                )?;
                 threads.push(Thread {
                     id,
                     commune,
@@ -1014,13 +1011,6 @@ impl<'c> World<'c> {
             Misinformation,
             Hostile,
         }
-        let mut insert_post = self.conn.prepare(
-            "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'visible', ?6, 1)",
-        )?;
-        let mut insert_flag = self.conn.prepare(
-            "INSERT INTO forum_flags (id, post_id, reporter_id, reason, created_at, resolved) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-        )?;
         let mut decisions: Vec<(String, String, Nature, i64, Timestamp)> = Vec::new();
         let hostile_every = (n_posts / HOSTILE.len().max(1)).clamp(1, 2000);
         let mut flags_total = 0;
@@ -1114,26 +1104,31 @@ impl<'c> World<'c> {
                 }
                 Nature::Hostile => (1, FlagReason::Other),
             };
-            insert_post.execute(params![
-                id,
-                thread_id,
-                author,
-                body,
-                crate::time::format(created),
-                n_flags as i64
-            ])?;
+            platform::add_post(
+                self.conn,
+                &platform::NewPost {
+                    id: &id,
+                    thread_id: &thread_id,
+                    author_id: &author,
+                    body: &body,
+                    created_at: &crate::time::format(created),
+                    flag_count: n_flags as i64,
+                    platform_id: None,
+                },
+            )?;
             let mut last_flag = created;
             for _ in 0..n_flags {
                 last_flag = self.after(last_flag, 0, 48);
                 let fid = self.id_at(last_flag);
                 let reporter = self.pick(&citizens).clone();
-                insert_flag.execute(params![
-                    fid,
-                    id,
-                    reporter,
+                platform::add_flag(
+                    self.conn,
+                    &fid,
+                    &id,
+                    &reporter,
                     reason,
-                    crate::time::format(last_flag)
-                ])?;
+                    &crate::time::format(last_flag),
+                )?;
             }
             flags_total += n_flags;
             // Staff have dealt with flagged posts older than three days, most of the time.
@@ -1144,8 +1139,6 @@ impl<'c> World<'c> {
                 decisions.push((id, author, nature, n_flags as i64, last_flag));
             }
         }
-        drop(insert_post);
-        drop(insert_flag);
         summary.posts = n_posts;
         summary.flags = flags_total;
 

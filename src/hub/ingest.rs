@@ -8,7 +8,7 @@
 
 use std::io::BufRead;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -16,7 +16,7 @@ use crate::domain::forum::{FlagReason, PostAction, PostStatus};
 use crate::domain::staff::Role;
 use crate::domain::uploads::{DocumentCategory, UploadKind};
 use crate::ops::{self, NewOrganization, Op};
-use crate::store::Actor;
+use crate::store::{Actor, platform};
 
 /// Lines are committed in batches of this many, so a huge file neither holds
 /// one endless transaction nor pays a commit per line.
@@ -276,26 +276,34 @@ fn ingest_line(
                 report.duplicates += 1;
                 return Ok(());
             }
-            conn.prepare_cached(
-                "INSERT INTO forum_threads (id, title, category, created_at, locked, platform_id) VALUES (?1, ?2, ?3, ?4, 0, ?5)
-                 ON CONFLICT (id) DO NOTHING",
+            let category = thread.category.unwrap_or_else(|| "general".into());
+            platform::add_thread(
+                conn,
+                &platform::NewThread {
+                    id: &thread_id,
+                    title: &thread.title,
+                    category: &category,
+                    org_id: None,
+                    created_at: &at,
+                    platform_id: Some(&thread.id),
+                },
             )
-            .and_then(|mut s| s.execute(params![thread_id, thread.title, thread.category.unwrap_or_else(|| "general".into()), at, thread.id]))
             .map_err(sql)?;
-            conn.prepare_cached(
-                "INSERT INTO citizens (id, display_name, status, version, platform_id) VALUES (?1, ?2, 'active', 1, ?3)
-                 ON CONFLICT (id) DO NOTHING",
+            platform::add_citizen(conn, &author_id, &author.name, Some(&author.id)).map_err(sql)?;
+            let added = platform::add_post(
+                conn,
+                &platform::NewPost {
+                    id: &post_id,
+                    thread_id: &thread_id,
+                    author_id: &author_id,
+                    body: &body,
+                    created_at: &at,
+                    flag_count: 0,
+                    platform_id: Some(&id),
+                },
             )
-            .and_then(|mut s| s.execute(params![author_id, author.name, author.id]))
             .map_err(sql)?;
-            let n = conn
-                .prepare_cached(
-                    "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version, platform_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'visible', 0, 1, ?6) ON CONFLICT (id) DO NOTHING",
-                )
-                .and_then(|mut s| s.execute(params![post_id, thread_id, author_id, body, at, id]))
-                .map_err(sql)?;
-            if n == 0 {
+            if !added {
                 report.duplicates += 1;
             } else {
                 report.posts += 1;
@@ -330,14 +338,9 @@ fn ingest_line(
                 .into());
             };
             let id = flag_id(&post_id, &reporter, &at);
-            let n = conn
-                .prepare_cached(
-                    "INSERT INTO forum_flags (id, post_id, reporter_id, reason, created_at, resolved)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT (id) DO NOTHING",
-                )
-                .and_then(|mut s| s.execute(params![id, post_id, reporter, reason, at]))
-                .map_err(sql)?;
-            if n == 0 {
+            let added =
+                platform::add_flag(conn, &id, &post_id, &reporter, reason, &at).map_err(sql)?;
+            if !added {
                 report.duplicates += 1;
                 return Ok(());
             }
@@ -401,30 +404,26 @@ fn ingest_line(
                 )
                 .into());
             }
-            let n = conn
-                .prepare_cached(
-                    "INSERT INTO uploads (id, org_id, kind, category, title, description, filename, mime, size_bytes,
-                        sha256, submitted_at, status, version, platform_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 1, ?12) ON CONFLICT (id) DO NOTHING",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        upload_id,
-                        org_id,
-                        u.kind,
-                        u.category.map(DocumentCategory::as_str),
-                        u.title,
-                        u.description,
-                        u.filename,
-                        u.mime,
-                        u.size_bytes,
-                        u.sha256.to_ascii_lowercase(),
-                        at,
-                        u.id
-                    ])
-                })
-                .map_err(sql)?;
-            if n == 0 {
+            let sha256 = u.sha256.to_ascii_lowercase();
+            let added = platform::add_upload(
+                conn,
+                &platform::NewUpload {
+                    id: &upload_id,
+                    org_id: &org_id,
+                    kind: u.kind,
+                    category: u.category,
+                    title: &u.title,
+                    description: u.description.as_deref(),
+                    filename: &u.filename,
+                    mime: &u.mime,
+                    size_bytes: u.size_bytes,
+                    sha256: &sha256,
+                    submitted_at: &at,
+                    platform_id: Some(&u.id),
+                },
+            )
+            .map_err(sql)?;
+            if !added {
                 report.duplicates += 1;
             } else {
                 report.uploads += 1;

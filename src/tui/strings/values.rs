@@ -1,0 +1,316 @@
+//! The console's messages that carry values (counts, names, times), French
+//! first: each a function of the values it shows.
+
+use std::fmt::Display;
+
+use crate::i18n::Lang;
+
+pub fn too_small(
+    lang: Lang,
+    min_width: impl Display,
+    min_height: impl Display,
+    width: impl Display,
+    height: impl Display,
+) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "Terminal trop petit : {min_width}×{min_height} minimum (actuel {width}×{height})"
+        ),
+        Lang::En => {
+            format!("Terminal too small: {min_width}×{min_height} minimum (now {width}×{height})")
+        }
+    }
+}
+
+/// The help panel's heading; `title` is the screen's (French, English) title.
+pub fn keys_on_screen(lang: Lang, title: (&str, &str)) -> String {
+    match lang {
+        Lang::Fr => format!("Raccourcis de l'écran {} (depuis le keymap actif)", title.0),
+        Lang::En => format!("Keys on the {} screen (from the live keymap)", title.1),
+    }
+}
+
+/// `verb` is already capitalised and in `lang`.
+pub fn decide_rows(lang: Lang, verb: &str, n: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("{verb} {n} ligne(s) ?"),
+        Lang::En => format!("{verb} {n} row(s)?"),
+    }
+}
+
+pub fn undo_last(lang: Lang, action: impl Display, label: &str) -> String {
+    match lang {
+        Lang::Fr => format!("Annuler votre dernière décision « {action} » sur « {label} » ?"),
+        Lang::En => format!("Undo your last decision \"{action}\" on \"{label}\"?"),
+    }
+}
+
+pub fn hidden_marked(lang: Lang, n: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("dont {n} marquée(s) que le filtre actuel masque"),
+        Lang::En => format!("including {n} marked row(s) the current filter hides"),
+    }
+}
+
+pub fn confirm_cancel(lang: Lang, confirm: &str, cancel: &str) -> String {
+    match lang {
+        Lang::Fr => format!("{confirm} valider   {cancel} annuler"),
+        Lang::En => format!("{confirm} confirm   {cancel} cancel"),
+    }
+}
+
+pub fn sms_count(
+    lang: Lang,
+    encoding: &str,
+    chars: impl Display,
+    segments: impl Display,
+    recipients: impl Display,
+    total: impl Display,
+) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "{encoding} · {chars} caractères · {segments} segment(s) · {recipients} destinataires (désinscrits exclus) → {total} segments"
+        ),
+        Lang::En => format!(
+            "{encoding} · {chars} characters · {segments} segment(s) · {recipients} recipients (opted-out excluded) → {total} segments"
+        ),
+    }
+}
+
+pub fn ucs2_because(lang: Lang, forcing: &str) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "En UCS-2 à cause de : {forcing}  (ctrl-o remplace ’ « » œ … sans toucher aux lettres)"
+        ),
+        Lang::En => {
+            format!("UCS-2 because of: {forcing}  (ctrl-o replaces ’ « » œ … and never a letter)")
+        }
+    }
+}
+
+pub fn quiet_hours_note(lang: Lang, hours: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("Heures calmes : {hours} (seules les alertes, après confirmation)"),
+        Lang::En => format!("Quiet hours: {hours} (alerts only, after confirming)"),
+    }
+}
+
+/// After a list's title, when rows are marked.
+pub fn marked(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!(" — {n} marqué(s)"),
+        Lang::En => format!(" — {n} marked"),
+    }
+}
+
+pub fn replaced_all(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{n} caractère(s) remplacé(s) : GSM-7"),
+        Lang::En => format!("{n} character(s) replaced: GSM-7"),
+    }
+}
+
+pub fn replaced_some(lang: Lang, n: usize, left: &str) -> String {
+    match lang {
+        Lang::Fr => format!("{n} remplacé(s) ; restent en UCS-2 (lettres gardées) : {left}"),
+        Lang::En => format!("{n} replaced; still UCS-2 (letters kept): {left}"),
+    }
+}
+
+pub fn quiet_notice_waits(lang: Lang, hours: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("heures calmes ({hours}) : un avis attend ; programmez-le après (Tab)"),
+        Lang::En => format!("quiet hours ({hours}): a notice waits; schedule it after (Tab)"),
+    }
+}
+
+pub fn quiet_alert_confirm(lang: Lang, hours: impl Display) -> String {
+    match lang {
+        Lang::Fr => {
+            format!("alerte pendant les heures calmes ({hours}) : Entrée encore pour confirmer")
+        }
+        Lang::En => format!("alert during quiet hours ({hours}): Enter again to confirm"),
+    }
+}
+
+/// "il y a 3 j" / "3 d ago"; `unit` is already in `lang`.
+pub fn ago(lang: Lang, n: impl Display, unit: &str) -> String {
+    match lang {
+        Lang::Fr => format!("il y a {n} {unit}"),
+        Lang::En => format!("{n} {unit} ago"),
+    }
+}
+
+pub fn possible_duplicate(lang: Lang, name: &str, status: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("doublon possible : « {name} » ({status}), même commune"),
+        Lang::En => format!("possible duplicate: \"{name}\" ({status}), same commune"),
+    }
+}
+
+pub fn author_record(
+    lang: Lang,
+    name: impl Display,
+    status: impl Display,
+    posts: impl Display,
+    hidden: impl Display,
+) -> String {
+    match lang {
+        Lang::Fr => {
+            format!("{name} ({status}, {posts} messages dont {hidden} masqués ou supprimés)")
+        }
+        Lang::En => format!("{name} ({status}, {posts} posts, {hidden} hidden or removed)"),
+    }
+}
+
+pub fn opted_out_on(lang: Lang, at: &str) -> String {
+    match lang {
+        Lang::Fr => format!("désinscrit le {at} : ne reçoit aucun SMS, quel que soit le groupe"),
+        Lang::En => format!("opted out on {at}: gets no SMS, whatever the group"),
+    }
+}
+
+pub fn retry_in(lang: Lang, secs: impl Display) -> String {
+    match lang {
+        Lang::Fr => format!("Nouvel essai automatique dans {secs} s (s : maintenant)."),
+        Lang::En => format!("Retrying by itself in {secs} s (s: now)."),
+    }
+}
+
+pub fn mime_mismatch(lang: Lang, mime: &str) -> String {
+    match lang {
+        Lang::Fr => format!("le type {mime} ne correspond pas à l'extension du fichier"),
+        Lang::En => format!("type {mime} does not match the file extension"),
+    }
+}
+
+/// The first keymap error, and how many more there are.
+pub fn keymap_errors(lang: Lang, first: impl Display, more: usize) -> String {
+    match lang {
+        Lang::Fr if more > 0 => {
+            format!("raccourcis : {first} (et {more} autre(s) : civitac keymap check)")
+        }
+        Lang::En if more > 0 => format!("keymap: {first} (and {more} more: civitac keymap check)"),
+        _ => format!("{}: {first}", lang.pick("raccourcis", "keymap")),
+    }
+}
+
+pub fn marked_by_filter(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{n} lignes du filtre marquées"),
+        Lang::En => format!("{n} rows of the filter marked"),
+    }
+}
+
+pub fn no_screen_for(lang: Lang, entity: &str, id: &str) -> String {
+    match lang {
+        Lang::Fr => {
+            format!("pas d'écran pour redécider sur {entity} {id} : acceptez la version du hub (t)")
+        }
+        Lang::En => {
+            format!("no screen to decide again on {entity} {id}: accept the hub's version (t)")
+        }
+    }
+}
+
+pub fn nothing_changed(lang: Lang, why: &str) -> String {
+    match lang {
+        Lang::Fr => format!("rien n'a été modifié : {why}"),
+        Lang::En => format!("nothing was changed: {why}"),
+    }
+}
+
+pub fn nothing_changed_refused(lang: Lang, refused: usize, why: &str) -> String {
+    match lang {
+        Lang::Fr => format!("rien n'a été modifié : {refused} refus, dont {why}"),
+        Lang::En => format!("nothing was changed: {refused} refused, e.g. {why}"),
+    }
+}
+
+pub fn sms_queued(lang: Lang, group: &str, segments: u32, recipients: i64) -> String {
+    let total = i64::from(segments) * recipients;
+    match lang {
+        Lang::Fr => format!(
+            "SMS en file pour {group} : {segments} segment(s) × {recipients} destinataires = {total}"
+        ),
+        Lang::En => format!(
+            "SMS queued for {group}: {segments} segment(s) × {recipients} recipients = {total}"
+        ),
+    }
+}
+
+pub fn conflicts_closed(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{n} conflit(s) clos : la version du hub est gardée"),
+        Lang::En => format!("{n} conflict(s) closed: the hub's version stays"),
+    }
+}
+
+/// What a sync did, in one line.
+pub fn synced(lang: Lang, s: &crate::replica::session::Summary) -> String {
+    let mut text = match lang {
+        Lang::Fr => format!("synchro : {} envoyées, {} reçues", s.pushed, s.pulled),
+        Lang::En => format!("synced: {} sent, {} received", s.pushed, s.pulled),
+    };
+    if s.conflict > 0 {
+        text.push_str(&match lang {
+            Lang::Fr => format!(", {} conflit(s) (v)", s.conflict),
+            Lang::En => format!(", {} conflict(s) (v)", s.conflict),
+        });
+    }
+    if let Some(skew) = s.skew_warning() {
+        text.push_str(&match lang {
+            Lang::Fr => format!(" — horloge décalée de {} min : réglez-la", skew.abs() / 60),
+            Lang::En => format!(" — clock {} min off: set it right", skew.abs() / 60),
+        });
+    }
+    if let Some(r) = s.rejections.first() {
+        text.push_str(&format!(
+            " — {} {}: {}",
+            lang.pick("refusée :", "rejected:"),
+            r.action,
+            r.reason
+        ));
+    }
+    text
+}
+
+pub fn sync_failed(lang: Lang, why: &str, retry: Option<std::time::Duration>) -> String {
+    let mut text = format!("{} {why}", lang.pick("synchro échouée :", "sync failed:"));
+    if let Some(wait) = retry {
+        let secs = wait.as_secs().max(1);
+        text.push_str(&match lang {
+            Lang::Fr => format!(" ; nouvel essai dans {secs} s"),
+            Lang::En => format!("; retrying in {secs} s"),
+        });
+    }
+    text
+}
+
+pub fn already_here(lang: Lang, filename: &str, path: impl Display) -> String {
+    format!(
+        "{} {filename} : {path}",
+        lang.pick("déjà là", "already here")
+    )
+}
+
+pub fn fetching(lang: Lang, filename: &str) -> String {
+    format!("{} {filename}", lang.pick("téléchargement de", "fetching"))
+}
+
+pub fn file_verified(lang: Lang, id: &str, path: impl Display) -> String {
+    format!(
+        "{} {id} : {path}",
+        lang.pick(
+            "fichier vérifié (SHA-256) pour",
+            "file verified (SHA-256) for"
+        )
+    )
+}
+
+pub fn file_not_fetched(lang: Lang, id: &str, why: &str) -> String {
+    format!(
+        "{} {id} : {why}",
+        lang.pick("fichier non récupéré pour", "file not fetched for")
+    )
+}
