@@ -252,6 +252,15 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A new token: what it is for on stderr, the token alone on stdout (once).
+fn hand_out(lang: Lang, fr: &str, en: &str, token: &str) {
+    match lang {
+        Lang::Fr => eprintln!("{fr} ; ce jeton ne sera plus jamais affiché :"),
+        Lang::En => eprintln!("{en}; this token will never be shown again:"),
+    }
+    println!("{token}");
+}
+
 pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
@@ -355,18 +364,12 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     ..
                 } => {
                     let (id, token) = tokens::issue_platform(conn, &device).map_err(fail)?;
-                    eprintln!(
-                        "{}",
-                        match lang {
-                            Lang::Fr => format!(
-                                "plateforme {device} ({id}), ingestion seulement ; ce jeton ne sera plus jamais affiché :"
-                            ),
-                            Lang::En => format!(
-                                "platform {device} ({id}), ingest only; this token will never be shown again:"
-                            ),
-                        }
+                    hand_out(
+                        lang,
+                        &format!("plateforme {device} ({id}), ingestion seulement"),
+                        &format!("platform {device} ({id}), ingest only"),
+                        &token,
                     );
-                    println!("{token}");
                 }
                 TokenCmd::Issue {
                     staff,
@@ -383,18 +386,12 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     })?;
                     let (id, token) = tokens::issue(conn, &staff, name.as_deref(), role, &device)
                         .map_err(fail)?;
-                    eprintln!(
-                        "{}",
-                        match lang {
-                            Lang::Fr => format!(
-                                "appareil {device} ({id}) de {staff}, {role} ; ce jeton ne sera plus jamais affiché :"
-                            ),
-                            Lang::En => format!(
-                                "device {device} ({id}) of {staff}, {role}; this token will never be shown again:"
-                            ),
-                        }
+                    hand_out(
+                        lang,
+                        &format!("appareil {device} ({id}) de {staff}, {role}"),
+                        &format!("device {device} ({id}) of {staff}, {role}"),
+                        &token,
                     );
-                    println!("{token}");
                 }
                 TokenCmd::List => {
                     for d in tokens::list(conn).map_err(fail)? {

@@ -260,7 +260,7 @@ fn validate(
             crate::text::truncate(&crate::text::inline(&pushed.created_at), 40)
         )
     })?;
-    if let Some(reason) = op_reason(&pushed.op.op)
+    if let Some(reason) = pushed.op.op.reason()
         && reason.chars().count() > MAX_REASON
     {
         return Err(format!("reason: over {MAX_REASON} characters"));
@@ -314,22 +314,6 @@ fn validate(
 
 /// The longest reason a pushed op may carry.
 const MAX_REASON: usize = 2_000;
-
-fn op_reason(op: &crate::ops::Op) -> Option<&str> {
-    use crate::ops::Op;
-    match op {
-        Op::SetEnrollmentStatus { reason, .. }
-        | Op::ReviewUpload { reason, .. }
-        | Op::ModeratePost { reason, .. }
-        | Op::DismissFlags { reason, .. }
-        | Op::SetCitizenStatus { reason, .. }
-        | Op::LockThread { reason, .. }
-        | Op::OptOutContact { reason, .. }
-        | Op::Undo { reason, .. }
-        | Op::CancelSms { reason, .. } => reason.as_deref(),
-        _ => None,
-    }
-}
 
 /// The time a pushed decision is recorded with: its author's, written the
 /// one canonical way, or the hub's own when the device's clock cannot be

@@ -245,26 +245,9 @@ fn audit_detail(before: Option<Value>, after: Option<Value>, extra: Value) -> Va
     json!({"before": before.unwrap_or(Value::Null), "after": after})
 }
 
+/// The op's reason, trimmed; `None` when it has none or it is blank.
 fn reason_of(op: &Op) -> Option<&str> {
-    match op {
-        Op::SetEnrollmentStatus { reason, .. }
-        | Op::ReviewUpload { reason, .. }
-        | Op::ModeratePost { reason, .. }
-        | Op::DismissFlags { reason, .. }
-        | Op::SetCitizenStatus { reason, .. }
-        | Op::LockThread { reason, .. }
-        | Op::CancelSms { reason, .. } => {
-            reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
-        }
-        Op::Undo { reason, .. } => reason.as_deref().map(str::trim).filter(|r| !r.is_empty()),
-        Op::ApplyEnrollment { .. }
-        | Op::QueueSms { .. }
-        | Op::AddContact { .. }
-        | Op::ApproveSms { .. } => None,
-        Op::OptOutContact { reason, .. } => {
-            reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
-        }
-    }
+    op.reason().map(str::trim).filter(|r| !r.is_empty())
 }
 
 fn require(

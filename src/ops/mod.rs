@@ -219,6 +219,25 @@ pub enum OpError {
 }
 
 impl Op {
+    /// The reason its author gave, as written (ops that take none: `None`).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Op::SetEnrollmentStatus { reason, .. }
+            | Op::ReviewUpload { reason, .. }
+            | Op::ModeratePost { reason, .. }
+            | Op::DismissFlags { reason, .. }
+            | Op::SetCitizenStatus { reason, .. }
+            | Op::LockThread { reason, .. }
+            | Op::CancelSms { reason, .. }
+            | Op::OptOutContact { reason, .. }
+            | Op::Undo { reason, .. } => reason.as_deref(),
+            Op::ApplyEnrollment { .. }
+            | Op::QueueSms { .. }
+            | Op::AddContact { .. }
+            | Op::ApproveSms { .. } => None,
+        }
+    }
+
     /// The existing record this op changes (entity, id); `None` for ops that create one.
     pub fn target(&self) -> Option<(&'static str, &str)> {
         match self {

@@ -68,6 +68,29 @@ pub trait ListScreen {
     );
 }
 
+/// A list the search worker fills (the large ones): what to search with,
+/// and taking the worker's answer.
+pub trait SearchedList: ListScreen {
+    fn search_filters(&self, text: &str) -> Filters;
+    fn take(&mut self, search: String, answer: super::worker::Answer) -> Result<(), String>;
+}
+
+impl<T: ScreenRow + super::worker::Searched> SearchedList for ListView<T> {
+    fn search_filters(&self, text: &str) -> Filters {
+        ListView::search_filters(self, text)
+    }
+
+    fn take(&mut self, search: String, answer: super::worker::Answer) -> Result<(), String> {
+        match T::from_answer(answer) {
+            Some(loaded) => {
+                self.set_loaded(search, loaded?);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
 pub struct ListView<T: ScreenRow> {
     rows: Vec<T>,
     /// More rows exist before `rows[0]`.

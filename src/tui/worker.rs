@@ -36,6 +36,38 @@ pub enum Answer {
     Forum(u64, Result<Loaded<QueuedPost>, String>),
 }
 
+/// Rows the worker searches: each kind knows which answer carries it.
+pub trait Searched: Listed + Sized {
+    fn from_answer(answer: Answer) -> Option<Result<Loaded<Self>, String>>;
+}
+
+impl Searched for Organization {
+    fn from_answer(answer: Answer) -> Option<Result<Loaded<Self>, String>> {
+        match answer {
+            Answer::Enrollments(_, r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl Searched for Upload {
+    fn from_answer(answer: Answer) -> Option<Result<Loaded<Self>, String>> {
+        match answer {
+            Answer::Uploads(_, r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl Searched for QueuedPost {
+    fn from_answer(answer: Answer) -> Option<Result<Loaded<Self>, String>> {
+        match answer {
+            Answer::Forum(_, r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
 impl Answer {
     pub fn generation(&self) -> u64 {
         match self {

@@ -39,7 +39,7 @@ impl App {
     /// A search: on the worker when the screen has one (large lists), else here.
     pub(super) fn search(&mut self, text: String) -> Result<(), String> {
         let m = &mut self.model;
-        let filters = m.page_ref().search_filters(&text);
+        let filters = m.page().searched().map(|l| l.search_filters(&text));
         if let (Some(worker), Some(filters)) = (&self.worker, filters) {
             m.search_generation += 1;
             worker.send(Request {
@@ -62,7 +62,11 @@ impl App {
             return;
         }
         let text = self.model.searching.take().unwrap_or_default();
-        if let Err(e) = self.model.page().take_loaded(text, answer) {
+        let taken = match self.model.page().searched() {
+            Some(list) => list.take(text, answer),
+            None => Ok(()),
+        };
+        if let Err(e) = taken {
             self.model.error(e);
         }
         self.settle();

@@ -2,7 +2,7 @@
 //! the runner applies like any other).
 
 use super::{Change, Effect, Model, Overlay};
-use crate::tui::keymap::{Action, Key, Lookup, Section};
+use crate::tui::keymap::{Action, Key};
 use crate::tui::screens::{Screen, View};
 use crate::tui::strings;
 
@@ -28,11 +28,7 @@ impl Model {
     pub(super) fn compose_key(&mut self, key: Key) -> Vec<Effect> {
         use crate::tui::composer::Field;
         use crate::tui::keymap::KeyCodeKey as K;
-        let action = match self.keymap.lookup(&[Section::Dialog], &[key]) {
-            Lookup::Action(a) => Some(a),
-            _ => None,
-        };
-        match action {
+        match self.dialog_action(key) {
             Some(Action::Confirm) => return self.submit_composer(),
             Some(Action::Cancel) => {
                 self.overlay = Overlay::None;

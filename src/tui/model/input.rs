@@ -78,12 +78,16 @@ impl Model {
         }
     }
 
-    fn text_key(&mut self, key: Key) -> Vec<Effect> {
-        let action = match self.keymap.lookup(&[Section::Dialog], &[key]) {
+    /// What a key does in a dialog (confirm, cancel), if anything.
+    pub(super) fn dialog_action(&self, key: Key) -> Option<Action> {
+        match self.keymap.lookup(&[Section::Dialog], &[key]) {
             Lookup::Action(a) => Some(a),
             _ => None,
-        };
-        match action {
+        }
+    }
+
+    fn text_key(&mut self, key: Key) -> Vec<Effect> {
+        match self.dialog_action(key) {
             Some(Action::Confirm) => return self.submit(),
             Some(Action::Cancel) => {
                 self.overlay = Overlay::None;

@@ -325,7 +325,7 @@ impl Model {
             }
             Up | Down | PageUp | PageDown | Top | Bottom => vec![Effect::Move(action)],
             Search => {
-                if !self.page_ref().searchable() {
+                if !self.page().searchable() {
                     return Err(strings::NO_SEARCH_HERE.get(lang).into());
                 }
                 // Start from the newest search typed, even if its answer is still coming.

@@ -9,16 +9,14 @@ use crate::domain::enrollment::EnrollmentAction as E;
 use crate::i18n::Lang;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
-use crate::store::query::Filters;
 use crate::store::query::ListKind;
 use crate::store::rows::Organization;
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
-use crate::tui::list::{ListScreen, ListView, ScreenRow, field, heading, warning};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, SearchedList, field, heading, warning};
 use crate::tui::screens::Context;
 use crate::tui::strings;
 use crate::tui::theme::Theme;
-use crate::tui::worker::Answer;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Paragraph;
@@ -141,19 +139,8 @@ impl Page for Enrollments {
         })
     }
 
-    fn searchable(&self) -> bool {
-        true
-    }
-
-    fn search_filters(&self, text: &str) -> Option<Filters> {
-        Some(self.list.search_filters(text))
-    }
-
-    fn take_loaded(&mut self, search: String, answer: Answer) -> Result<(), String> {
-        if let Answer::Enrollments(_, r) = answer {
-            self.list.set_loaded(search, r?);
-        }
-        Ok(())
+    fn searched(&mut self) -> Option<&mut dyn SearchedList> {
+        Some(&mut self.list)
     }
 
     fn load(&mut self, conn: &Connection, _now: jiff::Timestamp) {

@@ -9,15 +9,15 @@ use crate::domain::forum::PostAction;
 use crate::i18n::Lang;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
-use crate::store::query::Filters;
 use crate::store::query::ListKind;
 use crate::store::rows::{Post, QueuedPost};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
-use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::list::{
+    ListScreen, ListView, ScreenRow, SearchedList, body, field, heading, warning,
+};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
-use crate::tui::worker::Answer;
 
 impl ScreenRow for Post {
     const LIST: ListKind = ListKind::Forum;
@@ -176,18 +176,7 @@ impl Page for Forum {
         })
     }
 
-    fn searchable(&self) -> bool {
-        true
-    }
-
-    fn search_filters(&self, text: &str) -> Option<Filters> {
-        Some(self.list.search_filters(text))
-    }
-
-    fn take_loaded(&mut self, search: String, answer: Answer) -> Result<(), String> {
-        if let Answer::Forum(_, r) = answer {
-            self.list.set_loaded(search, r?);
-        }
-        Ok(())
+    fn searched(&mut self) -> Option<&mut dyn SearchedList> {
+        Some(&mut self.list)
     }
 }

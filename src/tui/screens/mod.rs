@@ -18,13 +18,11 @@ use ratatui::text::Line;
 use rusqlite::Connection;
 
 use super::keymap::{Action, Section};
-use super::list::{ListScreen, field, heading};
+use super::list::{ListScreen, SearchedList, field, heading};
 use super::theme::Theme;
-use super::worker::Answer;
 use crate::i18n::Lang;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
-use crate::store::query::Filters;
 use crate::text::inline;
 use crate::tui::strings;
 
@@ -160,20 +158,14 @@ pub trait Page {
         None
     }
 
-    /// Whether the list shown can be searched.
-    fn searchable(&self) -> bool {
-        false
-    }
-
-    /// The filters a search for `text` runs with, when the search worker
-    /// can run it (large lists).
-    fn search_filters(&self, _text: &str) -> Option<Filters> {
+    /// The list shown, when the search worker fills it (large lists).
+    fn searched(&mut self) -> Option<&mut dyn SearchedList> {
         None
     }
 
-    /// Shows the worker's answer to a search.
-    fn take_loaded(&mut self, _search: String, _answer: Answer) -> Result<(), String> {
-        Ok(())
+    /// Whether the list shown can be searched.
+    fn searchable(&mut self) -> bool {
+        self.searched().is_some()
     }
 
     fn view(&self) -> View {

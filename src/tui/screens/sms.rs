@@ -244,7 +244,7 @@ impl Page for Sms {
     }
 
     /// Groups and contacts are searched in place; messages are not.
-    fn searchable(&self) -> bool {
+    fn searchable(&mut self) -> bool {
         self.view != View::Main
     }
 

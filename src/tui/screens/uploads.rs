@@ -9,15 +9,15 @@ use crate::domain::uploads::ReviewDecision;
 use crate::i18n::Lang;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
-use crate::store::query::Filters;
 use crate::store::query::ListKind;
 use crate::store::rows::Upload;
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
-use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
+use crate::tui::list::{
+    ListScreen, ListView, ScreenRow, SearchedList, body, field, heading, warning,
+};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
-use crate::tui::worker::Answer;
 
 /// The MIME types a file extension should have.
 fn expected_mimes(filename: &str) -> Option<&'static [&'static str]> {
@@ -197,18 +197,7 @@ impl Page for Uploads {
         })
     }
 
-    fn searchable(&self) -> bool {
-        true
-    }
-
-    fn search_filters(&self, text: &str) -> Option<Filters> {
-        Some(self.list.search_filters(text))
-    }
-
-    fn take_loaded(&mut self, search: String, answer: Answer) -> Result<(), String> {
-        if let Answer::Uploads(_, r) = answer {
-            self.list.set_loaded(search, r?);
-        }
-        Ok(())
+    fn searched(&mut self) -> Option<&mut dyn SearchedList> {
+        Some(&mut self.list)
     }
 }
