@@ -12,12 +12,9 @@ use crate::store::views::{self, Queue};
 use crate::tui::keymap::{Action, Section};
 use crate::tui::strings;
 
+#[rustfmt::skip]
 pub static META: Meta = Meta {
-    title: strings::DASHBOARD_TITLE,
-    short_title: strings::DASHBOARD_SHORT,
-    section: Section::Dashboard,
-    switch: Action::ScreenDashboard,
-    entity: None,
+    title: strings::DASHBOARD_TITLE, short_title: strings::DASHBOARD_SHORT, section: Section::Dashboard, switch: Action::ScreenDashboard, entity: None,
     hints: &[Action::Help, Action::Palette, Action::Quit],
 };
 

@@ -85,23 +85,10 @@ impl ScreenRow for Organization {
     }
 }
 
+#[rustfmt::skip]
 pub static META: Meta = Meta {
-    title: strings::ENROLMENTS_TITLE,
-    short_title: strings::ENROLMENTS_SHORT,
-    section: Section::Enrollments,
-    switch: Action::ScreenEnrollments,
-    entity: Some(Entity::Organization),
-    hints: &[
-        Action::Approve,
-        Action::Reject,
-        Action::Contacted,
-        Action::Suspend,
-        Action::Reinstate,
-        Action::Mark,
-        Action::Search,
-        Action::Filter,
-        Action::Help,
-    ],
+    title: strings::ENROLMENTS_TITLE, short_title: strings::ENROLMENTS_SHORT, section: Section::Enrollments, switch: Action::ScreenEnrollments, entity: Some(Entity::Organization),
+    hints: &[Action::Approve, Action::Reject, Action::Contacted, Action::Suspend, Action::Reinstate, Action::Mark, Action::Search, Action::Filter, Action::Help],
 };
 
 pub struct Enrollments {

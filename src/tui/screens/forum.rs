@@ -123,23 +123,10 @@ impl ScreenRow for QueuedPost {
     }
 }
 
+#[rustfmt::skip]
 pub static META: Meta = Meta {
-    title: strings::FORUM_TITLE,
-    short_title: strings::FORUM_TITLE,
-    section: Section::Forum,
-    switch: Action::ScreenForum,
-    entity: Some(Entity::ForumPost),
-    hints: &[
-        Action::Hide,
-        Action::Remove,
-        Action::Restore,
-        Action::Dismiss,
-        Action::Mark,
-        Action::MarkAll,
-        Action::Search,
-        Action::Filter,
-        Action::Help,
-    ],
+    title: strings::FORUM_TITLE, short_title: strings::FORUM_TITLE, section: Section::Forum, switch: Action::ScreenForum, entity: Some(Entity::ForumPost),
+    hints: &[Action::Hide, Action::Remove, Action::Restore, Action::Dismiss, Action::Mark, Action::MarkAll, Action::Search, Action::Filter, Action::Help],
 };
 
 pub struct Forum {

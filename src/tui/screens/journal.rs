@@ -58,12 +58,9 @@ impl ScreenRow for AuditEntry {
     }
 }
 
+#[rustfmt::skip]
 pub static META: Meta = Meta {
-    title: strings::JOURNAL_TITLE,
-    short_title: strings::JOURNAL_SHORT,
-    section: Section::Journal,
-    switch: Action::ScreenJournal,
-    entity: None,
+    title: strings::JOURNAL_TITLE, short_title: strings::JOURNAL_SHORT, section: Section::Journal, switch: Action::ScreenJournal, entity: None,
     hints: &[Action::Filter, Action::Detail, Action::Help, Action::Quit],
 };
 

@@ -178,21 +178,10 @@ impl ScreenRow for SmsContact {
     }
 }
 
+#[rustfmt::skip]
 pub static META: Meta = Meta {
-    title: strings::SMS_TITLE,
-    short_title: strings::SMS_TITLE,
-    section: Section::Sms,
-    switch: Action::ScreenSms,
-    entity: None,
-    hints: &[
-        Action::Compose,
-        Action::Approve,
-        Action::CancelSms,
-        Action::OptOut,
-        Action::NextView,
-        Action::Filter,
-        Action::Help,
-    ],
+    title: strings::SMS_TITLE, short_title: strings::SMS_TITLE, section: Section::Sms, switch: Action::ScreenSms, entity: None,
+    hints: &[Action::Compose, Action::Approve, Action::CancelSms, Action::OptOut, Action::NextView, Action::Filter, Action::Help],
 };
 
 pub struct Sms {

@@ -167,20 +167,10 @@ impl ScreenRow for OutboxEntry {
     }
 }
 
+#[rustfmt::skip]
 pub static META: Meta = Meta {
-    title: strings::SYNC_SCREEN_TITLE,
-    short_title: strings::SYNC_SCREEN_TITLE,
-    section: Section::Sync,
-    switch: Action::ScreenSync,
-    entity: None,
-    hints: &[
-        Action::SyncNow,
-        Action::NextView,
-        Action::AcceptTheirs,
-        Action::OpenRecord,
-        Action::Detail,
-        Action::Help,
-    ],
+    title: strings::SYNC_SCREEN_TITLE, short_title: strings::SYNC_SCREEN_TITLE, section: Section::Sync, switch: Action::ScreenSync, entity: None,
+    hints: &[Action::SyncNow, Action::NextView, Action::AcceptTheirs, Action::OpenRecord, Action::Detail, Action::Help],
 };
 
 pub struct Sync {

@@ -149,22 +149,10 @@ impl ScreenRow for Upload {
     }
 }
 
+#[rustfmt::skip]
 pub static META: Meta = Meta {
-    title: strings::UPLOADS_TITLE,
-    short_title: strings::UPLOADS_SHORT,
-    section: Section::Uploads,
-    switch: Action::ScreenUploads,
-    entity: Some(Entity::Upload),
-    hints: &[
-        Action::Approve,
-        Action::Reject,
-        Action::RequestChanges,
-        Action::Mark,
-        Action::Search,
-        Action::FetchFile,
-        Action::Filter,
-        Action::Help,
-    ],
+    title: strings::UPLOADS_TITLE, short_title: strings::UPLOADS_SHORT, section: Section::Uploads, switch: Action::ScreenUploads, entity: Some(Entity::Upload),
+    hints: &[Action::Approve, Action::Reject, Action::RequestChanges, Action::Mark, Action::Search, Action::FetchFile, Action::Filter, Action::Help],
 };
 
 pub struct Uploads {
