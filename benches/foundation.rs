@@ -127,7 +127,15 @@ fn main() {
     let out = Command::new(env!("CARGO_BIN_EXE_civitac"))
         .arg("--db")
         .arg(&summary.replica)
-        .args(["--lang", "en", "enrollments", "approve", "--yes", "--from"])
+        .args([
+            "--lang",
+            "en",
+            "enrollments",
+            "approve",
+            "--yes",
+            "--all-matching",
+            "--from",
+        ])
         .arg(&file)
         .output()
         .expect("run civitac");

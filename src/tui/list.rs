@@ -27,7 +27,7 @@ pub trait ScreenRow: Listed + Clone + 'static {
     const LIST: ListKind;
     fn id(&self) -> &str;
     /// Column headers (French, English) and widths.
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)];
+    fn columns() -> &'static [(super::strings::Text, Constraint)];
     /// Cells, already terminal-safe.
     fn cells(&self) -> Vec<String>;
     /// The detail pane, already terminal-safe.
@@ -472,7 +472,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
             std::iter::once(Cell::from(" ")).chain(
                 T::columns()
                     .iter()
-                    .map(|(fr, en, _)| Cell::from(lang.pick(fr, en))),
+                    .map(|(name, _)| Cell::from(name.get(lang))),
             ),
         )
         .style(theme.header);
@@ -490,7 +490,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
             })
             .collect();
         let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
-            .chain(T::columns().iter().map(|(_, _, w)| *w))
+            .chain(T::columns().iter().map(|(_, w)| *w))
             .collect();
         let border = if detail_focus {
             theme.border

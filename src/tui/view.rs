@@ -166,8 +166,7 @@ fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
     let page = app.model.page_ref();
     for action in app.model.screen.hints() {
         if let Some(key) = app.model.keymap.key_for(&sections, *action) {
-            let (fr, en) = action.describe();
-            let text = format!(" {}  ", app.model.lang.pick(fr, en));
+            let text = format!(" {}  ", strings::action(*action).get(app.model.lang));
             // An action that cannot act in this view is shown dim.
             if page.enabled(*action) {
                 spans.push(Span::styled(key, app.model.theme.key));
@@ -244,10 +243,9 @@ fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
         app.model.theme.header,
     )];
     for (action, keys) in app.model.keymap.bindings_for(&app.model.screen.sections()) {
-        let (fr, en) = action.describe();
         lines.push(Line::from(vec![
             Span::styled(format!("{:<16}", keys.join(", ")), app.model.theme.key),
-            Span::raw(lang.pick(fr, en).to_owned()),
+            Span::raw(strings::action(action).get(lang)),
         ]));
     }
     f.render_widget(Clear, rect);

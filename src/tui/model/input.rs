@@ -175,10 +175,7 @@ impl Model {
         self.keymap
             .bindings_for(&self.screen.sections())
             .into_iter()
-            .map(|(a, keys)| {
-                let (fr, en) = a.describe();
-                (a, strings::Text(fr, en).get(self.lang).to_owned(), keys)
-            })
+            .map(|(a, keys)| (a, strings::action(a).get(self.lang).to_owned(), keys))
             .filter(|(a, desc, _)| {
                 needle.is_empty()
                     || crate::domain::normalise_name(desc).contains(&needle)

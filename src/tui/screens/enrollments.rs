@@ -15,7 +15,7 @@ use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, SearchedList, field, heading, warning};
 use crate::tui::screens::Context;
-use crate::tui::strings;
+use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -28,12 +28,12 @@ impl ScreenRow for Organization {
         &self.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("statut", "status", Constraint::Length(16)),
-            ("région", "region", Constraint::Length(11)),
-            ("commune", "commune", Constraint::Length(14)),
-            ("nom", "name", Constraint::Min(12)),
+            (strings::COL_STATUS, Constraint::Length(16)),
+            (strings::COL_REGION, Constraint::Length(11)),
+            (strings::COL_COMMUNE, Constraint::Length(14)),
+            (strings::COL_NAME, Constraint::Min(12)),
         ]
     }
 

@@ -16,7 +16,7 @@ use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{
     ListScreen, ListView, ScreenRow, SearchedList, body, field, heading, warning,
 };
-use crate::tui::strings;
+use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
 
 impl ScreenRow for Post {
@@ -26,12 +26,12 @@ impl ScreenRow for Post {
         &self.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("statut", "status", Constraint::Length(7)),
-            ("sig.", "flags", Constraint::Length(5)),
-            ("auteur", "author", Constraint::Length(16)),
-            ("message", "post", Constraint::Min(12)),
+            (strings::COL_STATUS, Constraint::Length(7)),
+            (strings::COL_FLAGS, Constraint::Length(5)),
+            (strings::COL_AUTHOR, Constraint::Length(16)),
+            (strings::COL_POST, Constraint::Min(12)),
         ]
     }
 
@@ -110,7 +110,7 @@ impl ScreenRow for QueuedPost {
         &self.post.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         Post::columns()
     }
 

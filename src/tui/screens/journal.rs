@@ -11,7 +11,7 @@ use crate::store::rows::AuditEntry;
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field};
-use crate::tui::strings;
+use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
 
 impl ScreenRow for AuditEntry {
@@ -21,12 +21,12 @@ impl ScreenRow for AuditEntry {
         &self.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("date", "time", Constraint::Length(16)),
-            ("acteur", "actor", Constraint::Length(16)),
-            ("action", "action", Constraint::Length(22)),
-            ("motif", "reason", Constraint::Min(10)),
+            (strings::COL_TIME, Constraint::Length(16)),
+            (strings::COL_ACTOR, Constraint::Length(16)),
+            (strings::COL_ACTION, Constraint::Length(22)),
+            (strings::COL_REASON, Constraint::Min(10)),
         ]
     }
 

@@ -13,7 +13,7 @@ use crate::store::rows::{SmsContact, SmsGroup, SmsMessage};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
-use crate::tui::strings;
+use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
 
 impl ScreenRow for SmsMessage {
@@ -23,13 +23,13 @@ impl ScreenRow for SmsMessage {
         &self.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("statut", "status", Constraint::Length(9)),
-            ("type", "kind", Constraint::Length(6)),
-            ("destin.", "recip.", Constraint::Length(7)),
-            ("groupe", "group", Constraint::Length(18)),
-            ("texte", "text", Constraint::Min(12)),
+            (strings::COL_STATUS, Constraint::Length(9)),
+            (strings::COL_KIND, Constraint::Length(6)),
+            (strings::COL_RECIP, Constraint::Length(7)),
+            (strings::COL_GROUP, Constraint::Length(18)),
+            (strings::COL_TEXT, Constraint::Min(12)),
         ]
     }
 
@@ -89,11 +89,11 @@ impl ScreenRow for SmsGroup {
         &self.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("groupe", "group", Constraint::Length(28)),
-            ("membres", "members", Constraint::Length(8)),
-            ("description", "description", Constraint::Min(10)),
+            (strings::COL_GROUP, Constraint::Length(28)),
+            (strings::COL_MEMBERS, Constraint::Length(8)),
+            (strings::COL_DESCRIPTION, Constraint::Min(10)),
         ]
     }
 
@@ -130,12 +130,12 @@ impl ScreenRow for SmsContact {
         &self.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("téléphone", "phone", Constraint::Length(15)),
-            ("nom", "name", Constraint::Length(24)),
-            ("région", "region", Constraint::Length(11)),
-            ("désinscrit", "opted out", Constraint::Min(10)),
+            (strings::COL_PHONE, Constraint::Length(15)),
+            (strings::COL_NAME, Constraint::Length(24)),
+            (strings::COL_REGION, Constraint::Length(11)),
+            (strings::COL_OPTED_OUT, Constraint::Min(10)),
         ]
     }
 

@@ -12,7 +12,7 @@ use crate::store::rows::{Conflict, OutboxEntry};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
-use crate::tui::strings;
+use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Layout, Rect};
@@ -25,12 +25,12 @@ impl ScreenRow for Conflict {
         &self.op_id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("détecté", "detected", Constraint::Length(16)),
-            ("objet", "record", Constraint::Length(13)),
-            ("état", "state", Constraint::Length(9)),
-            ("décision", "decision", Constraint::Min(10)),
+            (strings::COL_DETECTED, Constraint::Length(16)),
+            (strings::COL_RECORD, Constraint::Length(13)),
+            (strings::COL_STATE, Constraint::Length(9)),
+            (strings::COL_DECISION, Constraint::Min(10)),
         ]
     }
 
@@ -106,12 +106,12 @@ impl ScreenRow for OutboxEntry {
         &self.op_id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("n°", "seq", Constraint::Length(6)),
-            ("date", "time", Constraint::Length(16)),
-            ("état", "state", Constraint::Length(10)),
-            ("opération", "op", Constraint::Min(10)),
+            (strings::COL_SEQ, Constraint::Length(6)),
+            (strings::COL_TIME, Constraint::Length(16)),
+            (strings::COL_STATE, Constraint::Length(10)),
+            (strings::COL_OP, Constraint::Min(10)),
         ]
     }
 

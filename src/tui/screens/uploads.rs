@@ -16,7 +16,7 @@ use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{
     ListScreen, ListView, ScreenRow, SearchedList, body, field, heading, warning,
 };
-use crate::tui::strings;
+use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
 
 /// The MIME types a file extension should have.
@@ -55,12 +55,12 @@ impl ScreenRow for Upload {
         &self.id
     }
 
-    fn columns() -> &'static [(&'static str, &'static str, Constraint)] {
+    fn columns() -> &'static [(Text, Constraint)] {
         &[
-            ("statut", "status", Constraint::Length(17)),
-            ("type", "kind", Constraint::Length(9)),
-            ("organisation", "organisation", Constraint::Length(22)),
-            ("titre", "title", Constraint::Min(12)),
+            (strings::COL_STATUS, Constraint::Length(17)),
+            (strings::COL_KIND, Constraint::Length(9)),
+            (strings::COL_ORGANISATION, Constraint::Length(22)),
+            (strings::COL_TITLE, Constraint::Min(12)),
         ]
     }
 

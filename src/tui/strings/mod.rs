@@ -4,7 +4,9 @@
 
 use crate::i18n::Lang;
 
+mod actions;
 mod values;
+pub use actions::action;
 pub use values::*;
 
 /// A text in French (`.0`) and English (`.1`).
@@ -289,3 +291,33 @@ pub const NO_HUB_FILES: Text = Text(
 );
 pub const ALREADY_SYNCING: Text = Text("synchronisation déjà en cours", "already syncing");
 pub const SYNCING: Text = Text("synchronisation…", "syncing…");
+
+// ---- Column headings ----
+
+pub const COL_STATUS: Text = Text("statut", "status");
+pub const COL_REGION: Text = Text("région", "region");
+pub const COL_COMMUNE: Text = Text("commune", "commune");
+pub const COL_NAME: Text = Text("nom", "name");
+pub const COL_FLAGS: Text = Text("sig.", "flags");
+pub const COL_AUTHOR: Text = Text("auteur", "author");
+pub const COL_POST: Text = Text("message", "post");
+pub const COL_TIME: Text = Text("date", "time");
+pub const COL_ACTOR: Text = Text("acteur", "actor");
+pub const COL_ACTION: Text = Text("action", "action");
+pub const COL_REASON: Text = Text("motif", "reason");
+pub const COL_KIND: Text = Text("type", "kind");
+pub const COL_RECIP: Text = Text("destin.", "recip.");
+pub const COL_GROUP: Text = Text("groupe", "group");
+pub const COL_TEXT: Text = Text("texte", "text");
+pub const COL_MEMBERS: Text = Text("membres", "members");
+pub const COL_DESCRIPTION: Text = Text("description", "description");
+pub const COL_PHONE: Text = Text("téléphone", "phone");
+pub const COL_OPTED_OUT: Text = Text("désinscrit", "opted out");
+pub const COL_DETECTED: Text = Text("détecté", "detected");
+pub const COL_RECORD: Text = Text("objet", "record");
+pub const COL_STATE: Text = Text("état", "state");
+pub const COL_DECISION: Text = Text("décision", "decision");
+pub const COL_SEQ: Text = Text("n°", "seq");
+pub const COL_OP: Text = Text("opération", "op");
+pub const COL_ORGANISATION: Text = Text("organisation", "organisation");
+pub const COL_TITLE: Text = Text("titre", "title");

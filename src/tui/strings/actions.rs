@@ -1,0 +1,57 @@
+//! What each action is called in help, the hint bar and the palette.
+
+use super::Text;
+use crate::tui::keymap::Action;
+
+pub fn action(a: Action) -> Text {
+    use Action::*;
+    match a {
+        Quit => Text("quitter", "quit"),
+        Help => Text("aide", "help"),
+        Palette => Text("palette de commandes", "command palette"),
+        ScreenDashboard => Text("tableau de bord", "dashboard"),
+        ScreenEnrollments => Text("enrôlements", "enrolments"),
+        ScreenUploads => Text("publications", "uploads"),
+        ScreenForum => Text("forum", "forum"),
+        ScreenSms => Text("SMS", "SMS"),
+        ScreenSync => Text("synchro", "sync"),
+        ScreenJournal => Text("journal", "audit log"),
+        NextScreen => Text("écran suivant", "next screen"),
+        PrevScreen => Text("écran précédent", "previous screen"),
+        Up => Text("ligne précédente", "previous row"),
+        Down => Text("ligne suivante", "next row"),
+        PageUp => Text("page précédente", "page up"),
+        PageDown => Text("page suivante", "page down"),
+        Top => Text("début", "top"),
+        Bottom => Text("fin", "bottom"),
+        Search => Text("rechercher", "search"),
+        Filter => Text("filtrer", "filter"),
+        Mark => Text("marquer", "mark"),
+        MarkAll => Text("tout marquer (filtre)", "mark all (filter)"),
+        ClearMarks => Text("effacer les marques", "clear marks"),
+        Detail => Text("détail", "detail"),
+        NextPane => Text("volet suivant", "next pane"),
+        NextView => Text("vue suivante", "next view"),
+        Refresh => Text("actualiser", "refresh"),
+        Undo => Text("annuler ma dernière décision", "undo my last decision"),
+        SyncNow => Text("synchroniser avec le hub", "sync with the hub"),
+        AcceptTheirs => Text("accepter la version du hub", "accept the hub's version"),
+        FetchFile => Text("récupérer le fichier", "fetch the file"),
+        Compose => Text("nouveau SMS", "new SMS"),
+        CancelSms => Text("annuler l'envoi", "cancel sending"),
+        OptOut => Text("désinscrire le contact", "opt the contact out"),
+        OpenRecord => Text("ouvrir la fiche ou les membres", "open record or members"),
+        Approve => Text("approuver", "approve"),
+        Reject => Text("rejeter", "reject"),
+        RequestChanges => Text("demander des corrections", "request changes"),
+        Contacted => Text("marquer contacté", "mark contacted"),
+        Suspend => Text("suspendre", "suspend"),
+        Reinstate => Text("rétablir", "reinstate"),
+        Hide => Text("masquer", "hide"),
+        Remove => Text("supprimer", "remove"),
+        Restore => Text("rétablir", "restore"),
+        Dismiss => Text("classer les signalements", "dismiss flags"),
+        Confirm => Text("valider", "confirm"),
+        Cancel => Text("annuler", "cancel"),
+    }
+}
