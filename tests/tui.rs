@@ -305,6 +305,24 @@ fn searches_run_off_the_ui_thread() {
 }
 
 #[test]
+fn a_search_answer_reaches_its_list_after_a_screen_switch() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    app.worker = Some(civitac::tui::worker::Worker::spawn(&replica, app.sender()).expect("worker"));
+    // Enter sends the search; the person moves to another screen before the
+    // answer is taken from the channel (typed ahead, or a slow replica).
+    press(&mut app, "4/forage<enter>2");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.model.searching.is_some() {
+        app.wait(std::time::Duration::from_millis(10), 0);
+        assert!(std::time::Instant::now() < deadline, "the worker answers");
+    }
+    press(&mut app, "4");
+    let shown = screen(&mut app, 120, 40);
+    assert!(shown.contains("search: forage"), "{shown}");
+}
+
+#[test]
 fn changes_made_elsewhere_show_up() {
     let (_dir, replica) = small_demo();
     let mut app = app(&replica, Lang::En);

@@ -78,6 +78,34 @@ fn restore_terminal() {
     let _ = out.flush();
 }
 
+/// Shows the cursor again and lets the terminal go. If the terminal is gone,
+/// ratatui's own attempt on drop would report the failure on a stderr that is
+/// gone too, and that panics: then the handle is simply not dropped (the
+/// process is ending).
+fn let_go(mut terminal: Terminal<CrosstermBackend<std::io::Stdout>>) {
+    if terminal.show_cursor().is_err() {
+        std::mem::forget(terminal);
+    }
+}
+
+/// Whether the terminal we draw on has hung up (its other end is closed).
+#[cfg(unix)]
+fn terminal_gone() -> bool {
+    let mut fds = [libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    }];
+    // SAFETY: one valid pollfd for the length given, and no waiting.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+    n > 0 && fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+}
+
+#[cfg(not(unix))]
+fn terminal_gone() -> bool {
+    false
+}
+
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
@@ -154,13 +182,17 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     let links = crate::config::platform_url_prefix().filter(|_| view::hyperlinks_supported());
     while !app.model.quit && !quit_signal.load(Ordering::Relaxed) {
         if dirty {
-            terminal.draw(|f| {
+            let drawn = terminal.draw(|f| {
                 list_top = view::draw(f, &mut app);
                 if let Some(prefix) = &links {
                     let area = f.area();
                     view::linkify(f.buffer_mut(), area, prefix);
                 }
-            })?;
+            });
+            if let Err(e) = drawn {
+                let_go(terminal);
+                return Err(e.into());
+            }
             dirty = false;
         }
         // Everything arrives on one channel (keys, search answers, sync
@@ -186,7 +218,14 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
             if app.notice_outside_changes() {
                 dirty = true;
             }
+            // A terminal can go away without a SIGHUP reaching us (a detached
+            // session): then nobody reads, and nothing must keep running.
+            if terminal_gone() {
+                tracing::info!("the terminal hung up");
+                break;
+            }
         }
     }
+    let_go(terminal);
     Ok(())
 }

@@ -69,6 +69,15 @@ impl Searched for QueuedPost {
 }
 
 impl Answer {
+    /// The screen whose list asked.
+    pub fn screen(&self) -> Screen {
+        match self {
+            Answer::Enrollments(..) => Screen::Enrollments,
+            Answer::Uploads(..) => Screen::Uploads,
+            Answer::Forum(..) => Screen::Forum,
+        }
+    }
+
     pub fn generation(&self) -> u64 {
         match self {
             Answer::Enrollments(g, _) | Answer::Uploads(g, _) | Answer::Forum(g, _) => *g,

@@ -56,13 +56,14 @@ impl App {
             .unwrap_or(Ok(()))
     }
 
-    /// The worker's answer, shown if it answers the newest search.
+    /// The worker's answer, shown if it answers the newest search: in the
+    /// list that asked, even if the person has moved to another screen since.
     pub(super) fn searched(&mut self, answer: Answer) {
         if answer.generation() != self.model.search_generation {
             return;
         }
         let text = self.model.searching.take().unwrap_or_default();
-        let taken = match self.model.page().searched() {
+        let taken = match self.model.page_of(answer.screen()).searched() {
             Some(list) => list.take(text, answer),
             None => Ok(()),
         };

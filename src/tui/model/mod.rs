@@ -216,6 +216,12 @@ impl Model {
         self.pages[i].as_mut()
     }
 
+    /// A screen's page, shown or not.
+    pub fn page_of(&mut self, screen: Screen) -> &mut dyn Page {
+        let i = Screen::ALL.iter().position(|s| *s == screen).unwrap_or(0);
+        self.pages[i].as_mut()
+    }
+
     /// The current screen's page, to look at.
     pub fn page_ref(&self) -> &dyn Page {
         self.pages[self.index()].as_ref()
