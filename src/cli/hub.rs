@@ -1,5 +1,6 @@
 //! `civitac hub …`: commands run on the hub's own database.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -149,6 +150,17 @@ pub enum HubCmd {
         #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_AUTO_HIDE)]
         auto_hide: i64,
     },
+    /// The decisions the public platform must enforce, after a feed position,
+    /// as JSON lines (the same feed as `GET /v1/decisions`). The last line
+    /// read gives the next `--since`.
+    Decisions {
+        /// Feed position to start after (0: from the beginning).
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        since: i64,
+        /// At most this many decisions.
+        #[arg(long, value_name = "N", default_value_t = 1_000)]
+        limit: usize,
+    },
 }
 
 /// Opens a hub database, creating it if missing; a replica is refused.
@@ -279,6 +291,54 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             println!("sms_approval_threshold = {threshold}");
             Ok(ExitCode::SUCCESS)
         }
+        HubCmd::Decisions { since, limit } => {
+            let db = hub_db(ctx)?;
+            if since < 0 {
+                return Err(Failure::usage("--since: a feed position, 0 or more"));
+            }
+            let store = Store::open(&db)?;
+            if store.side()? != Side::Hub {
+                return Err(Failure::new(match lang {
+                    Lang::Fr => {
+                        format!("{} : c'est un réplica, pas la base d'un hub", db.display())
+                    }
+                    Lang::En => format!("{}: a replica, not a hub database", db.display()),
+                }));
+            }
+            let page = crate::hub::decisions::since(store.conn(), since, limit)
+                .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
+            let to_terminal = std::io::stdout().is_terminal();
+            for d in &page.decisions {
+                let json = serde_json::to_string(d).map_err(|e| Failure::new(e.to_string()))?;
+                if to_terminal {
+                    println!("{}", super::output::terminal_json(&json));
+                } else {
+                    println!("{json}");
+                }
+            }
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::Fr => format!(
+                        "{} décision(s) ; suite : --since {}{}",
+                        page.decisions.len(),
+                        page.next,
+                        if page.more {
+                            " (il y en a d'autres)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    Lang::En => format!(
+                        "{} decision(s); next: --since {}{}",
+                        page.decisions.len(),
+                        page.next,
+                        if page.more { " (more follow)" } else { "" }
+                    ),
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         HubCmd::Backup { dest } => {
             let db = hub_db(ctx)?;
             let r =
@@ -366,8 +426,10 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     let (id, token) = tokens::issue_platform(conn, &device).map_err(fail)?;
                     hand_out(
                         lang,
-                        &format!("plateforme {device} ({id}), ingestion seulement"),
-                        &format!("platform {device} ({id}), ingest only"),
+                        &format!(
+                            "plateforme {device} ({id}), ingestion et flux des décisions seulement"
+                        ),
+                        &format!("platform {device} ({id}), ingest and the decision feed only"),
                         &token,
                     );
                 }

@@ -85,6 +85,8 @@ pub trait HubBackend: Send + Sync + 'static {
     fn authenticate(&self, token: &str) -> Result<Principal, BackendError>;
     fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError>;
     fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError>;
+    /// The decision feed for the public platform, after `since`.
+    fn decisions(&self, since: i64, limit: usize) -> Result<super::decisions::Page, BackendError>;
     /// JSON lines from the platform; bad lines are in the report, not errors.
     fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError>;
     /// The content of an upload, by its SHA-256 (lowercase hex).
@@ -237,6 +239,12 @@ impl HubBackend for SqliteHub {
             })?;
             tx.finish()?;
             Ok(page)
+        })
+    }
+
+    fn decisions(&self, since: i64, limit: usize) -> Result<super::decisions::Page, BackendError> {
+        Self::with(&self.reader, |c| {
+            Ok(super::decisions::since(c, since, limit)?)
         })
     }
 

@@ -40,7 +40,7 @@ impl LocalHub {
             Ok(Principal::Platform { .. }) => Err(http(
                 403,
                 "forbidden",
-                "a platform token may only ingest".into(),
+                "a platform token may only ingest and read the decision feed".into(),
                 None,
             )),
             Err(e) => Err(Self::refused(&e)),

@@ -442,7 +442,7 @@ async fn device(
         Principal::Platform { .. } => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "a platform token may only ingest",
+            "a platform token may only ingest and read the decision feed",
         )),
     }
 }
@@ -588,6 +588,44 @@ async fn ingest(
             "bad": bad,
         })),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionParams {
+    since: Option<i64>,
+    limit: Option<usize>,
+}
+
+/// The decision feed, for the public platform only: a device token is
+/// refused, as a platform token is refused everywhere but here and ingest.
+async fn decisions(
+    State(state): State<AppState>,
+    Extension(Peer(peer)): Extension<Peer>,
+    headers: HeaderMap,
+    params: Result<Query<DecisionParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let name = match authenticate(&state, &headers, peer.ip()).await? {
+        Principal::Platform { name } => name,
+        Principal::Device { .. } => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the decision feed takes a platform token, not a device token",
+            ));
+        }
+    };
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let since = params.since.unwrap_or(0);
+    if since < 0 {
+        return Err(ApiError::bad_request("since: a feed position, 0 or more"));
+    }
+    let limit = params
+        .limit
+        .unwrap_or(1_000)
+        .clamp(1, state.limits.max_pull);
+    let backend = state.backend.clone();
+    let page = blocking(move || backend.decisions(since, limit)).await?;
+    Ok(with_who(&name, axum::Json(page)))
 }
 
 /// A `Range: bytes=…` header, for one range: (start, inclusive end).
@@ -947,6 +985,7 @@ fn router(backend: Arc<dyn HubBackend>, limits: Limits) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/whoami", get(whoami))
+        .route("/v1/decisions", get(decisions))
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
         .route("/v1/ingest", post(ingest))

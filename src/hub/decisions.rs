@@ -1,0 +1,299 @@
+//! The decision feed: what the public platform must enforce, in the order
+//! the hub took the decisions, each once. It is read from the hub's audit
+//! log (its rowid is the cursor: rows are only ever appended), and a decision
+//! is named by the state it left (a post hidden, an organisation enrolled…),
+//! so an undo reads as what it restored ("post.restored"). Decisions that
+//! change nothing the platform shows (a contact recorded, flags dismissed, an
+//! SMS contact) and conflicts the hub refused are passed over, but the cursor
+//! moves past them. Each decision carries the platform's own id for the
+//! record, the staff role that took it — never the person's name — and the
+//! reason to show.
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What the platform is told, for one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Stable: the op's id. The platform applies a decision once by it.
+    pub id: String,
+    /// Its place in the feed: ask for decisions after it.
+    pub seq: i64,
+    /// When the hub recorded it (hub clock, RFC 3339).
+    pub at: String,
+    /// `post.hidden`, `post.removed`, `post.restored`, `citizen.muted`,
+    /// `citizen.banned`, `citizen.reinstated`, `thread.locked`,
+    /// `thread.unlocked`, `organization.enrolled`, `organization.suspended`,
+    /// `organization.reinstated`, `organization.rejected`, `upload.approved`,
+    /// `upload.rejected`, `upload.changes_requested`, `sms.approved`,
+    /// `sms.cancelled`.
+    pub kind: String,
+    /// The kind of record (`forum_post`, `citizen`, …).
+    pub entity: String,
+    /// The hub's id of the record.
+    pub entity_id: String,
+    /// The platform's own id of the record, when the platform sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_id: Option<String>,
+    /// The reason to show (to the author, or the organisation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A muted citizen's end of silence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// The role that decided: `moderator`, `admin`, … or `system` (the hub
+    /// itself: auto-hide, a STOP by SMS).
+    pub by: String,
+}
+
+/// One page of the feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    pub v: u32,
+    pub decisions: Vec<Decision>,
+    /// The cursor for the next page (the last entry read, shown or not).
+    pub next: i64,
+    pub more: bool,
+}
+
+/// Feed version: bump when a field changes meaning.
+pub const FEED_VERSION: u32 = 1;
+
+fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn flag(v: &Value, key: &str) -> Option<bool> {
+    match v.get(key)? {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_i64().map(|n| n != 0),
+        _ => None,
+    }
+}
+
+/// What a change means to the platform, from the record's state before and
+/// after; `None` when it changes nothing the platform shows.
+pub fn kind_of(entity: &str, before: &Value, after: &Value) -> Option<&'static str> {
+    let was = text(before, "status");
+    let now = text(after, "status");
+    if now.is_some() && now == was && entity != "forum_thread" {
+        return None;
+    }
+    Some(match (entity, now) {
+        ("forum_post", Some("hidden")) => "post.hidden",
+        ("forum_post", Some("removed")) => "post.removed",
+        ("forum_post", Some("visible")) => "post.restored",
+        ("citizen", Some("muted")) => "citizen.muted",
+        ("citizen", Some("banned")) => "citizen.banned",
+        ("citizen", Some("active")) => "citizen.reinstated",
+        ("organization", Some("enrolled")) if was == Some("suspended") => "organization.reinstated",
+        ("organization", Some("enrolled")) => "organization.enrolled",
+        ("organization", Some("suspended")) => "organization.suspended",
+        ("organization", Some("rejected")) => "organization.rejected",
+        ("upload", Some("approved")) => "upload.approved",
+        ("upload", Some("rejected")) => "upload.rejected",
+        ("upload", Some("changes_requested")) => "upload.changes_requested",
+        ("sms_message", Some("approved")) => "sms.approved",
+        ("sms_message", Some("cancelled")) => "sms.cancelled",
+        ("forum_thread", _) => match (flag(before, "locked"), flag(after, "locked")) {
+            (b, Some(true)) if b != Some(true) => "thread.locked",
+            (b, Some(false)) if b != Some(false) => "thread.unlocked",
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// The platform's id of a record, if it has one.
+fn platform_id(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<Option<String>> {
+    let Some(table) = crate::store::entity::Entity::parse(entity).map(|e| e.table()) else {
+        return Ok(None);
+    };
+    let has = matches!(
+        table,
+        "organizations" | "uploads" | "forum_threads" | "citizens" | "forum_posts"
+    );
+    if !has {
+        return Ok(None);
+    }
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached(&format!("SELECT platform_id FROM {table} WHERE id = ?1"))?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// The role of whoever decided (`system` for the hub itself).
+fn role_of(conn: &Connection, login: &str) -> rusqlite::Result<String> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT role FROM staff WHERE login = ?1")?
+        .query_row([login], |r| r.get::<_, String>(0))
+        .optional()?
+        .unwrap_or_else(|| "system".to_owned()))
+}
+
+/// One audit-log entry, as the feed reads it.
+struct Entry {
+    seq: i64,
+    id: String,
+    at: String,
+    actor: String,
+    entity: String,
+    entity_id: String,
+    reason: Option<String>,
+    detail: String,
+}
+
+/// Decisions after `since`, at most `limit` of them.
+pub fn since(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Page> {
+    let limit = limit.clamp(1, 5_000);
+    // Read a little past the page: entries that mean nothing to the
+    // platform are skipped without costing the caller a round trip.
+    let scan = limit.saturating_mul(4).max(100);
+    let mut stmt = conn.prepare_cached(
+        "SELECT rowid, id, at, actor, entity, entity_id, reason, detail FROM audit_log
+         WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+    )?;
+    let rows: Vec<Entry> = stmt
+        .query_map(rusqlite::params![since, scan as i64], |r| {
+            Ok(Entry {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                at: r.get(2)?,
+                actor: r.get(3)?,
+                entity: r.get(4)?,
+                entity_id: r.get(5)?,
+                reason: r.get(6)?,
+                detail: r.get(7)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let scanned_all = rows.len() < scan;
+    let mut decisions = Vec::new();
+    let mut next = since;
+    for Entry {
+        seq,
+        id,
+        at,
+        actor,
+        entity,
+        entity_id,
+        reason,
+        detail,
+    } in rows
+    {
+        if decisions.len() == limit {
+            return Ok(Page {
+                v: FEED_VERSION,
+                decisions,
+                next,
+                more: true,
+            });
+        }
+        next = seq;
+        let detail: Value = serde_json::from_str(&detail).unwrap_or(Value::Null);
+        let (Some(before), Some(after)) = (detail.get("before"), detail.get("after")) else {
+            continue;
+        };
+        let Some(kind) = kind_of(&entity, before, after) else {
+            continue;
+        };
+        let until = (kind == "citizen.muted")
+            .then(|| text(after, "muted_until").map(str::to_owned))
+            .flatten();
+        decisions.push(Decision {
+            id,
+            seq,
+            at,
+            kind: kind.to_owned(),
+            platform_id: platform_id(conn, &entity, &entity_id)?,
+            entity,
+            entity_id,
+            reason,
+            until,
+            by: role_of(conn, &actor)?,
+        });
+    }
+    Ok(Page {
+        v: FEED_VERSION,
+        decisions,
+        next,
+        more: !scanned_all,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_decision_is_named_by_the_state_it_left() {
+        let k = |e, b: Value, a: Value| kind_of(e, &b, &a);
+        assert_eq!(
+            k(
+                "forum_post",
+                json!({"status": "visible"}),
+                json!({"status": "hidden"})
+            ),
+            Some("post.hidden")
+        );
+        // An undo of a hide restores: the platform shows the post again.
+        assert_eq!(
+            k(
+                "forum_post",
+                json!({"status": "hidden"}),
+                json!({"status": "visible", "undone": "x"})
+            ),
+            Some("post.restored")
+        );
+        // Flags dismissed: nothing the platform shows changed.
+        assert_eq!(
+            k(
+                "forum_post",
+                json!({"status": "visible", "flag_count": 3}),
+                json!({"status": "visible", "flag_count": 0})
+            ),
+            None
+        );
+        assert_eq!(
+            k(
+                "organization",
+                json!({"status": "suspended"}),
+                json!({"status": "enrolled"})
+            ),
+            Some("organization.reinstated")
+        );
+        assert_eq!(
+            k(
+                "organization",
+                json!({"status": "charter_received"}),
+                json!({"status": "contacted"})
+            ),
+            None
+        );
+        assert_eq!(
+            k(
+                "forum_thread",
+                json!({"locked": 0}),
+                json!({"locked": true})
+            ),
+            Some("thread.locked")
+        );
+        assert_eq!(
+            k("forum_thread", json!({"locked": 1}), json!({"locked": 1})),
+            None
+        );
+        assert_eq!(
+            k(
+                "sms_contact",
+                json!({}),
+                json!({"opted_out_at": "2026-01-01T00:00:00Z"})
+            ),
+            None
+        );
+    }
+}
