@@ -447,6 +447,23 @@ async fn device(
     }
 }
 
+/// The public platform's name, for what only its token may do (`what`).
+async fn platform(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: IpAddr,
+    what: &str,
+) -> Result<String, ApiError> {
+    match authenticate(state, headers, peer).await? {
+        Principal::Platform { name } => Ok(name),
+        Principal::Device { .. } => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("{what} takes a platform token, not a device token"),
+        )),
+    }
+}
+
 fn body_error(e: axum::extract::rejection::BytesRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
@@ -558,16 +575,7 @@ async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let name = match authenticate(&state, &headers, peer.ip()).await? {
-        Principal::Platform { name } => name,
-        Principal::Device { .. } => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "ingest takes a platform token, not a device token",
-            ));
-        }
-    };
+    let name = platform(&state, &headers, peer.ip(), "ingest").await?;
     let body = body.map_err(body_error)?;
     let backend = state.backend.clone();
     let report = blocking(move || backend.ingest(&mut &body[..])).await?;
@@ -604,16 +612,7 @@ async fn decisions(
     headers: HeaderMap,
     params: Result<Query<DecisionParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let name = match authenticate(&state, &headers, peer.ip()).await? {
-        Principal::Platform { name } => name,
-        Principal::Device { .. } => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the decision feed takes a platform token, not a device token",
-            ));
-        }
-    };
+    let name = platform(&state, &headers, peer.ip(), "the decision feed").await?;
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let since = params.since.unwrap_or(0);
     if since < 0 {
