@@ -281,6 +281,10 @@ fn every_decision_kind_is_in_the_feed_once_in_order_and_a_cursor_resumes() {
     // At the end: nothing new, and the cursor stays put.
     let end = decisions::since(hub.conn(), cursor, 3).expect("end");
     assert!(end.decisions.is_empty() && !end.more && end.next == cursor);
+    // A position past the end (another hub's, or from before a restore) is
+    // refused rather than silently skipping what comes next; the epoch tells
+    // the platform when positions were reset.
+    assert!(decisions::since(hub.conn(), cursor + 1, 3).is_err());
 }
 
 #[test]
@@ -309,6 +313,7 @@ fn only_a_platform_token_reads_the_feed_over_http_and_the_cli_prints_json_lines(
     let page: decisions::Page = serde_json::from_str(&body).expect("page");
     let kinds: Vec<&str> = page.decisions.iter().map(|d| d.kind.as_str()).collect();
     assert_eq!(kinds, want);
+    assert!(page.epoch.is_some(), "the serving hub says its epoch");
     // A device token does not read the platform's feed, and a platform token
     // does not pull the replicas' one.
     let (status, body) = get("/v1/decisions?since=0", &device);

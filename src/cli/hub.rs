@@ -170,6 +170,11 @@ fn open_hub(path: &Path, lang: Lang) -> Result<Store, Failure> {
     } else {
         Store::create(path, Side::Hub)?
     };
+    only_hub(store, path, lang)
+}
+
+/// The store, if it is a hub's; a replica is refused.
+fn only_hub(store: Store, path: &Path, lang: Lang) -> Result<Store, Failure> {
     if store.side()? != Side::Hub {
         return Err(Failure::new(match lang {
             Lang::Fr => format!(
@@ -296,17 +301,11 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             if since < 0 {
                 return Err(Failure::usage("--since: a feed position, 0 or more"));
             }
-            let store = Store::open(&db)?;
-            if store.side()? != Side::Hub {
-                return Err(Failure::new(match lang {
-                    Lang::Fr => {
-                        format!("{} : c'est un réplica, pas la base d'un hub", db.display())
-                    }
-                    Lang::En => format!("{}: a replica, not a hub database", db.display()),
-                }));
-            }
+            // Read only: a missing file is an error here, never a new hub.
+            let store = only_hub(Store::open(&db)?, &db, lang)?;
             let page = crate::hub::decisions::since(store.conn(), since, limit)
                 .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
+            let epoch = page.epoch.as_deref().unwrap_or("-");
             let to_terminal = std::io::stdout().is_terminal();
             for d in &page.decisions {
                 let json = serde_json::to_string(d).map_err(|e| Failure::new(e.to_string()))?;
@@ -320,7 +319,7 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                 "{}",
                 match lang {
                     Lang::Fr => format!(
-                        "{} décision(s) ; suite : --since {}{}",
+                        "{} décision(s) ; suite : --since {}{} ; époque {epoch}",
                         page.decisions.len(),
                         page.next,
                         if page.more {
@@ -330,7 +329,7 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                         }
                     ),
                     Lang::En => format!(
-                        "{} decision(s); next: --since {}{}",
+                        "{} decision(s); next: --since {}{}; epoch {epoch}",
                         page.decisions.len(),
                         page.next,
                         if page.more { " (more follow)" } else { "" }

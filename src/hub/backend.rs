@@ -244,7 +244,10 @@ impl HubBackend for SqliteHub {
 
     fn decisions(&self, since: i64, limit: usize) -> Result<super::decisions::Page, BackendError> {
         Self::with(&self.reader, |c| {
-            Ok(super::decisions::since(c, since, limit)?)
+            super::decisions::since(c, since, limit).map_err(|e| match e {
+                super::decisions::FeedError::Sqlite(e) => BackendError::from(e),
+                past => BackendError::BadRequest(past.to_string()),
+            })
         })
     }
 

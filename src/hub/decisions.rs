@@ -9,9 +9,11 @@
 //! record, the staff role that took it — never the person's name — and the
 //! reason to show.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::store::entity::Entity;
 
 /// What the platform is told, for one record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,7 +22,8 @@ pub struct Decision {
     pub id: String,
     /// Its place in the feed: ask for decisions after it.
     pub seq: i64,
-    /// When the hub recorded it (hub clock, RFC 3339).
+    /// When it was decided (RFC 3339): the author's time, as the hub kept it
+    /// (never in the hub's future). The feed's order is `seq`, not this.
     pub at: String,
     /// `post.hidden`, `post.removed`, `post.restored`, `citizen.muted`,
     /// `citizen.banned`, `citizen.reinstated`, `thread.locked`,
@@ -42,8 +45,8 @@ pub struct Decision {
     /// A muted citizen's end of silence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
-    /// The role that decided: `moderator`, `admin`, … or `system` (the hub
-    /// itself: auto-hide, a STOP by SMS).
+    /// The role that decided, as the hub knows the person now: `moderator`,
+    /// `admin`, … or `system` (the hub itself: auto-hide, a STOP by SMS).
     pub by: String,
 }
 
@@ -55,6 +58,23 @@ pub struct Page {
     /// The cursor for the next page (the last entry read, shown or not).
     pub next: i64,
     pub more: bool,
+    /// The hub's epoch. It changes when the hub is restored from a backup:
+    /// positions from before mean nothing then, and the platform reads the
+    /// feed again from 0, applying each decision once by its `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
+}
+
+/// A position after the end of the feed: a cursor from another hub, or from
+/// before a restore.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(
+        "since {since} is past the end of the feed ({end}); read again from 0 (the hub may have been restored)"
+    )]
+    PastEnd { since: i64, end: i64 },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 /// Feed version: bump when a field changes meaning.
@@ -77,7 +97,8 @@ fn flag(v: &Value, key: &str) -> Option<bool> {
 pub fn kind_of(entity: &str, before: &Value, after: &Value) -> Option<&'static str> {
     let was = text(before, "status");
     let now = text(after, "status");
-    if now.is_some() && now == was && entity != "forum_thread" {
+    // Threads have no status: their change is the lock, below.
+    if now.is_some() && now == was {
         return None;
     }
     Some(match (entity, now) {
@@ -107,32 +128,17 @@ pub fn kind_of(entity: &str, before: &Value, after: &Value) -> Option<&'static s
 
 /// The platform's id of a record, if it has one.
 fn platform_id(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<Option<String>> {
-    let Some(table) = crate::store::entity::Entity::parse(entity).map(|e| e.table()) else {
+    let Some(e) = Entity::parse(entity).filter(|e| e.from_platform()) else {
         return Ok(None);
     };
-    let has = matches!(
-        table,
-        "organizations" | "uploads" | "forum_threads" | "citizens" | "forum_posts"
-    );
-    if !has {
-        return Ok(None);
-    }
-    use rusqlite::OptionalExtension;
     Ok(conn
-        .prepare_cached(&format!("SELECT platform_id FROM {table} WHERE id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT platform_id FROM {} WHERE id = ?1",
+            e.table()
+        ))?
         .query_row([id], |r| r.get::<_, Option<String>>(0))
         .optional()?
         .flatten())
-}
-
-/// The role of whoever decided (`system` for the hub itself).
-fn role_of(conn: &Connection, login: &str) -> rusqlite::Result<String> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .prepare_cached("SELECT role FROM staff WHERE login = ?1")?
-        .query_row([login], |r| r.get::<_, String>(0))
-        .optional()?
-        .unwrap_or_else(|| "system".to_owned()))
 }
 
 /// One audit-log entry, as the feed reads it.
@@ -140,7 +146,8 @@ struct Entry {
     seq: i64,
     id: String,
     at: String,
-    actor: String,
+    /// The deciding role (`system`: the hub itself).
+    role: String,
     entity: String,
     entity_id: String,
     reason: Option<String>,
@@ -148,28 +155,41 @@ struct Entry {
 }
 
 /// Decisions after `since`, at most `limit` of them.
-pub fn since(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Page> {
+pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedError> {
+    let end: i64 = conn.query_row("SELECT COALESCE(max(rowid), 0) FROM audit_log", [], |r| {
+        r.get(0)
+    })?;
+    if since > end {
+        return Err(FeedError::PastEnd { since, end });
+    }
+    let epoch = crate::store::state(conn, "epoch")?;
     let limit = limit.clamp(1, 5_000);
     // Read a little past the page: entries that mean nothing to the
     // platform are skipped without costing the caller a round trip.
     let scan = limit.saturating_mul(4).max(100);
     let mut stmt = conn.prepare_cached(
-        "SELECT rowid, id, at, actor, entity, entity_id, reason, detail FROM audit_log
-         WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+        "SELECT a.rowid, a.id, a.at,
+                CASE WHEN a.actor = ?3 THEN 'system' ELSE COALESCE(s.role, 'unknown') END,
+                a.entity, a.entity_id, a.reason, a.detail
+         FROM audit_log a LEFT JOIN staff s ON s.login = a.actor
+         WHERE a.rowid > ?1 ORDER BY a.rowid LIMIT ?2",
     )?;
     let rows: Vec<Entry> = stmt
-        .query_map(rusqlite::params![since, scan as i64], |r| {
-            Ok(Entry {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                at: r.get(2)?,
-                actor: r.get(3)?,
-                entity: r.get(4)?,
-                entity_id: r.get(5)?,
-                reason: r.get(6)?,
-                detail: r.get(7)?,
-            })
-        })?
+        .query_map(
+            rusqlite::params![since, scan as i64, super::ingest::SYSTEM_LOGIN],
+            |r| {
+                Ok(Entry {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    at: r.get(2)?,
+                    role: r.get(3)?,
+                    entity: r.get(4)?,
+                    entity_id: r.get(5)?,
+                    reason: r.get(6)?,
+                    detail: r.get(7)?,
+                })
+            },
+        )?
         .collect::<Result<_, _>>()?;
     let scanned_all = rows.len() < scan;
     let mut decisions = Vec::new();
@@ -178,7 +198,7 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Pa
         seq,
         id,
         at,
-        actor,
+        role,
         entity,
         entity_id,
         reason,
@@ -191,6 +211,7 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Pa
                 decisions,
                 next,
                 more: true,
+                epoch,
             });
         }
         next = seq;
@@ -214,7 +235,7 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Pa
             entity_id,
             reason,
             until,
-            by: role_of(conn, &actor)?,
+            by: role,
         });
     }
     Ok(Page {
@@ -222,6 +243,7 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Pa
         decisions,
         next,
         more: !scanned_all,
+        epoch,
     })
 }
 

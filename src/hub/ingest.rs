@@ -26,10 +26,14 @@ const BATCH: usize = 5_000;
 pub const DEFAULT_AUTO_HIDE: i64 = 3;
 
 /// The actor for decisions the hub takes itself.
+/// The login the hub's own decisions are filed under (auto-hide, STOP by
+/// SMS); no staff member may have it.
+pub const SYSTEM_LOGIN: &str = "system";
+
 pub fn system_actor() -> Actor {
     Actor {
-        staff_id: "system".into(),
-        login: "system".into(),
+        staff_id: SYSTEM_LOGIN.into(),
+        login: SYSTEM_LOGIN.into(),
         display_name: "Plateforme Civitac".into(),
         role: Role::Admin,
         device: "hub".into(),

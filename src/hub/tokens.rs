@@ -30,6 +30,8 @@ pub enum TokenError {
     Refused,
     #[error("{field} \"{}\": 1 to 64 printable characters, no control or invisible ones", crate::text::truncate(&crate::text::inline(.value), 40))]
     BadName { field: &'static str, value: String },
+    #[error("{0:?} is the hub's own name for its decisions; choose another login")]
+    Reserved(String),
     #[error("database: {0}")]
     Sqlite(String),
 }
@@ -64,6 +66,10 @@ pub fn issue(
     device: &str,
 ) -> Result<(String, String), TokenError> {
     check_name("--staff", login)?;
+    // A person called "system" would sign the hub's own decisions.
+    if login.eq_ignore_ascii_case(super::ingest::SYSTEM_LOGIN) {
+        return Err(TokenError::Reserved(login.to_owned()));
+    }
     check_name("--device", device)?;
     if let Some(name) = display_name {
         check_name("--name", name)?;

@@ -108,6 +108,19 @@ impl Entity {
         }
     }
 
+    /// Whether records of this kind come from the public platform and keep
+    /// its own id (`platform_id`).
+    pub fn from_platform(self) -> bool {
+        matches!(
+            self,
+            Entity::Organization
+                | Entity::Upload
+                | Entity::ForumThread
+                | Entity::Citizen
+                | Entity::ForumPost
+        )
+    }
+
     pub fn parse(name: &str) -> Option<Entity> {
         Entity::SYNCED.into_iter().find(|e| e.name() == name)
     }

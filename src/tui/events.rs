@@ -4,7 +4,7 @@
 //! it and hands each event to the runner; nothing is polled apart.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::Sender;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
@@ -27,11 +27,6 @@ pub enum Event {
         upload_id: String,
         result: Result<PathBuf, String>,
     },
-}
-
-/// The console's one channel.
-pub fn channel_pair() -> (Sender<Event>, Receiver<Event>) {
-    channel()
 }
 
 /// Reads the terminal on its own thread and sends what it reads. It ends

@@ -48,10 +48,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
         syncer: app.syncer.as_ref(),
         detail_focus: app.model.detail_focus,
     };
-    let page = &mut app.model.pages[Screen::ALL
-        .iter()
-        .position(|s| *s == app.model.screen)
-        .unwrap_or(0)];
+    let page = &mut app.model.pages[app.model.screen.index()];
     page.draw(f, main, &cx);
     let list_top = main.y + page.header_height();
     draw_input_line(f, app, input);

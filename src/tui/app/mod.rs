@@ -15,7 +15,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::i18n::Lang;
 use crate::store::{Store, views};
-use crate::tui::events::{self, Event};
+use crate::tui::events::Event;
 use crate::tui::keymap::{Keymap, KeymapError};
 use crate::tui::list::ListScreen;
 use crate::tui::model::{Effect, Model};
@@ -49,7 +49,7 @@ impl App {
         theme: Theme,
     ) -> App {
         let owner = store.owner().ok().flatten();
-        let (sender, events) = events::channel_pair();
+        let (sender, events) = std::sync::mpsc::channel();
         let mut app = App {
             model: Model::new(lang, keymap, keymap_errors, theme, owner),
             store,
@@ -177,10 +177,9 @@ impl App {
     /// Loads the detail pane of the selected row if the selection moved:
     /// after every change, so drawing never queries.
     fn settle(&mut self) {
-        let (lang, theme) = (self.model.lang, self.model.theme.clone());
-        let conn = self.store.conn();
-        if let Some(l) = self.model.list() {
-            l.prepare_detail(conn, lang, &theme);
+        let m = &mut self.model;
+        if let Some(l) = m.pages[m.screen.index()].list() {
+            l.prepare_detail(self.store.conn(), m.lang, &m.theme);
         }
     }
 

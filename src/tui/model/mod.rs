@@ -203,28 +203,20 @@ impl Model {
         self.fixed_now.unwrap_or_else(jiff::Timestamp::now)
     }
 
-    fn index(&self) -> usize {
-        Screen::ALL
-            .iter()
-            .position(|s| *s == self.screen)
-            .unwrap_or(0)
-    }
-
     /// The current screen's page.
     pub fn page(&mut self) -> &mut dyn Page {
-        let i = self.index();
+        let i = self.screen.index();
         self.pages[i].as_mut()
     }
 
     /// A screen's page, shown or not.
     pub fn page_of(&mut self, screen: Screen) -> &mut dyn Page {
-        let i = Screen::ALL.iter().position(|s| *s == screen).unwrap_or(0);
-        self.pages[i].as_mut()
+        self.pages[screen.index()].as_mut()
     }
 
     /// The current screen's page, to look at.
     pub fn page_ref(&self) -> &dyn Page {
-        self.pages[self.index()].as_ref()
+        self.pages[self.screen.index()].as_ref()
     }
 
     /// The list the current screen shows, if it has one.
@@ -309,7 +301,7 @@ impl Model {
                 }
             }
             NextScreen | PrevScreen => {
-                let (i, n) = (self.index(), Screen::ALL.len());
+                let (i, n) = (self.screen.index(), Screen::ALL.len());
                 let j = if action == NextScreen {
                     (i + 1) % n
                 } else {

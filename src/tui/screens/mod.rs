@@ -113,7 +113,8 @@ impl Screen {
         self.meta().hints
     }
 
-    fn index(self) -> usize {
+    /// Its place in `Screen::ALL` (and in the model's pages).
+    pub fn index(self) -> usize {
         Screen::ALL.iter().position(|s| *s == self).unwrap_or(0)
     }
 }
