@@ -155,12 +155,14 @@ fn nobody_may_sign_as_the_hub_itself() {
     let db = dir.path().join("hub.db");
     let store = Store::create(&db, Side::Hub).expect("hub");
     for login in ["system", "System"] {
-        let err = tokens::issue(store.conn(), login, None, Role::Moderator, "x")
-            .expect_err("reserved");
+        let err =
+            tokens::issue(store.conn(), login, None, Role::Moderator, "x").expect_err("reserved");
         assert!(matches!(err, TokenError::Reserved(_)), "{err}");
     }
     hub(&db)
-        .args(["issue", "--staff", "system", "--role", "admin", "--device", "x"])
+        .args([
+            "issue", "--staff", "system", "--role", "admin", "--device", "x",
+        ])
         .assert()
         .failure()
         .stderr(predicate::str::contains("the hub's own name"));
