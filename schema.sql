@@ -112,7 +112,10 @@ CREATE TABLE forum_posts (
     -- The moderation queue's order as one sortable text: most open flags
     -- first, then oldest (so keyset paging works as on any other list).
     queue_key     TEXT GENERATED ALWAYS AS (printf('%05d', 99999 - flag_count) || created_at) VIRTUAL,
-    platform_id   TEXT
+    platform_id   TEXT,
+    -- A watched word the hub found at ingest, and what it did (hold|flag|reject).
+    watched_word    TEXT,
+    watched_action  TEXT
 );
 CREATE INDEX forum_posts_by_created ON forum_posts (created_at, id);
 CREATE INDEX forum_posts_by_status ON forum_posts (status, created_at, id);
@@ -290,6 +293,74 @@ CREATE TABLE sms_suppressions (
     at          TEXT NOT NULL,
     reason      TEXT
 );
+
+-- begin: version 3 (a file made by an older civitac gets this part as it is)
+-- Hub only: words the hub watches for in what the platform sends (posts and
+-- thread titles). `word` is the normalised form (lower case, no accents, one
+-- space between words); `shown` is how the team typed it.
+CREATE TABLE watched_words (
+    word        TEXT PRIMARY KEY,
+    shown       TEXT NOT NULL,
+    match       TEXT NOT NULL CHECK (match IN ('word','prefix','phrase')),
+    action      TEXT NOT NULL CHECK (action IN ('hold','flag','reject')),
+    created_at  TEXT NOT NULL
+);
+
+-- Hub only: where the hub POSTs the decision feed. `position` is the feed
+-- position delivered (acknowledged with a 2xx) so far; it survives restarts.
+CREATE TABLE webhooks (
+    id             TEXT PRIMARY KEY,
+    url            TEXT NOT NULL,
+    secret         TEXT NOT NULL,
+    events         TEXT,            -- comma-separated kinds or 'post.*'; NULL: all
+    created_at     TEXT NOT NULL,
+    position       INTEGER NOT NULL DEFAULT 0 CHECK (position >= 0),
+    delivered      INTEGER NOT NULL DEFAULT 0,
+    attempts       INTEGER NOT NULL DEFAULT 0,  -- failed attempts at the waiting batch
+    failing_since  TEXT,
+    next_at        TEXT,
+    last_error     TEXT,
+    paused_at      TEXT,
+    removed_at     TEXT
+);
+
+-- What the person a decision affects is told (synced: the console shows the
+-- message before it goes out). Placeholders: {date} {reason} {until} {title} {name}.
+CREATE TABLE notice_templates (
+    kind        TEXT NOT NULL,
+    lang        TEXT NOT NULL CHECK (lang IN ('fr','en')),
+    body        TEXT NOT NULL,
+    updated_at  TEXT,
+    PRIMARY KEY (kind, lang)
+);
+INSERT INTO notice_templates (kind, lang, body) VALUES
+    ('post.hidden', 'fr', 'Votre message du {date} a été masqué : {reason}.'),
+    ('post.hidden', 'en', 'Your post of {date} was hidden: {reason}.'),
+    ('post.removed', 'fr', 'Votre message du {date} a été retiré : {reason}.'),
+    ('post.removed', 'en', 'Your post of {date} was removed: {reason}.'),
+    ('post.restored', 'fr', 'Votre message du {date} est de nouveau visible.'),
+    ('post.restored', 'en', 'Your post of {date} is visible again.'),
+    ('citizen.muted', 'fr', 'Vous ne pourrez plus publier jusqu''au {until} : {reason}.'),
+    ('citizen.muted', 'en', 'You cannot post until {until}: {reason}.'),
+    ('citizen.banned', 'fr', 'Votre compte ne peut plus publier : {reason}.'),
+    ('citizen.banned', 'en', 'Your account can no longer post: {reason}.'),
+    ('citizen.reinstated', 'fr', 'Vous pouvez de nouveau publier.'),
+    ('citizen.reinstated', 'en', 'You can post again.'),
+    ('organization.enrolled', 'fr', 'Bienvenue : l''espace de {name} est ouvert sur Civitac.'),
+    ('organization.enrolled', 'en', 'Welcome: the space of {name} is open on Civitac.'),
+    ('organization.suspended', 'fr', 'L''espace de {name} est suspendu : {reason}.'),
+    ('organization.suspended', 'en', 'The space of {name} is suspended: {reason}.'),
+    ('organization.reinstated', 'fr', 'L''espace de {name} est de nouveau ouvert.'),
+    ('organization.reinstated', 'en', 'The space of {name} is open again.'),
+    ('organization.rejected', 'fr', 'La demande de {name} n''a pas été retenue : {reason}.'),
+    ('organization.rejected', 'en', 'The application of {name} was not accepted: {reason}.'),
+    ('upload.approved', 'fr', 'Votre document « {title} » est publié.'),
+    ('upload.approved', 'en', 'Your document "{title}" is published.'),
+    ('upload.rejected', 'fr', 'Votre document « {title} » n''a pas été accepté : {reason}.'),
+    ('upload.rejected', 'en', 'Your document "{title}" was not accepted: {reason}.'),
+    ('upload.changes_requested', 'fr', 'Votre document « {title} » est à corriger : {reason}.'),
+    ('upload.changes_requested', 'en', 'Your document "{title}" needs changes: {reason}.');
+-- end: version 3
 
 -- Full-text search (external content, kept in step by triggers). remove_diacritics
 -- lets "ecole" find "école", as staff type on keyboards without accents.

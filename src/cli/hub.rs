@@ -150,6 +150,9 @@ pub enum HubCmd {
         #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_AUTO_HIDE)]
         auto_hide: i64,
     },
+    /// Words the hub watches for in posts and thread titles from the platform.
+    #[command(subcommand)]
+    Words(super::platform::WordsCmd),
     /// The decisions the public platform must enforce, after a feed position,
     /// as JSON lines (the same feed as `GET /v1/decisions`). The last line
     /// read gives the next `--since`.
@@ -282,6 +285,11 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
+        HubCmd::Words(cmd) => {
+            let db = hub_db(ctx)?;
+            let mut store = open_hub(&db, lang)?;
+            super::platform::words(&db, &mut store, lang, cmd)
+        }
         HubCmd::Settings {
             sms_approval_threshold,
         } => {
@@ -534,8 +542,20 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             }
             complaints.finish(lang);
             let r = &report;
+            let words = r.words_held + r.words_flagged + r.words_rejected;
+            let words = match lang {
+                _ if words == 0 => String::new(),
+                Lang::Fr => format!(
+                    " ; mots surveillés : {} retenus, {} signalés, {} rejetés",
+                    r.words_held, r.words_flagged, r.words_rejected
+                ),
+                Lang::En => format!(
+                    "; watched words: {} held, {} flagged, {} rejected",
+                    r.words_held, r.words_flagged, r.words_rejected
+                ),
+            };
             println!(
-                "{}",
+                "{}{words}",
                 match lang {
                     Lang::Fr => format!(
                         "{} messages, {} signalements, {} candidatures, {} publications ; {} déjà connus ; {} messages masqués automatiquement ; {} lignes rejetées",

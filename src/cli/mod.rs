@@ -8,6 +8,7 @@ mod demo;
 mod hub;
 mod lists;
 mod output;
+mod platform;
 mod sync;
 
 use std::path::PathBuf;

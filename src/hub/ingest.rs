@@ -8,7 +8,7 @@
 
 use std::io::BufRead;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -104,6 +104,10 @@ pub struct Report {
     pub uploads: usize,
     pub duplicates: usize,
     pub auto_hidden: usize,
+    /// Posts a watched word held for review, flagged, or rejected.
+    pub words_held: usize,
+    pub words_flagged: usize,
+    pub words_rejected: usize,
     /// (line number, why)
     pub bad: Vec<(usize, String)>,
 }
@@ -187,6 +191,12 @@ fn ingest_from(
 ) -> rusqlite::Result<Report> {
     let mut report = Report::default();
     let actor = system_actor();
+    let watched = super::words::Matcher::load(conn)?;
+    let ctx = Context {
+        actor: &actor,
+        auto_hide,
+        watched: &watched,
+    };
     let mut tx = conn.transaction()?;
     let mut in_batch = 0;
     for (i, line) in input.lines().enumerate() {
@@ -202,7 +212,7 @@ fn ingest_from(
             continue;
         }
         tx.execute_batch("SAVEPOINT line")?;
-        match ingest_line(&tx, &actor, &line, auto_hide, &mut report) {
+        match ingest_line(&tx, &ctx, &line, &mut report) {
             Ok(()) => tx.execute_batch("RELEASE line")?,
             Err(LineError::Bad(why)) => {
                 tx.execute_batch("ROLLBACK TO line; RELEASE line")?;
@@ -247,13 +257,22 @@ fn flag_id(post_id: &str, reporter: &str, created_at: &str) -> String {
         .to_string()
 }
 
+/// What every line of one ingest is read with.
+struct Context<'a> {
+    actor: &'a Actor,
+    auto_hide: i64,
+    watched: &'a super::words::Matcher,
+}
+
 fn ingest_line(
     conn: &Connection,
-    actor: &Actor,
+    ctx: &Context<'_>,
     line: &str,
-    auto_hide: i64,
     report: &mut Report,
 ) -> Result<(), LineError> {
+    let Context {
+        actor, auto_hide, ..
+    } = *ctx;
     let parsed: Line = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let sql = storage;
     match parsed {
@@ -281,7 +300,7 @@ fn ingest_line(
                 return Ok(());
             }
             let category = thread.category.unwrap_or_else(|| "general".into());
-            platform::add_thread(
+            let new_thread = platform::add_thread(
                 conn,
                 &platform::NewThread {
                     id: &thread_id,
@@ -317,6 +336,15 @@ fn ingest_line(
                     ("forum_post", &post_id),
                 ] {
                     ops::record_change(conn, entity, id).map_err(storage)?;
+                }
+                // A thread's title is looked at once, with its first post.
+                let texts: &[&str] = if new_thread {
+                    &[&thread.title, &body]
+                } else {
+                    &[&body]
+                };
+                if let Some(w) = ctx.watched.find(texts) {
+                    watched_word(conn, actor, &post_id, w, &at, report)?;
                 }
             }
         }
@@ -435,6 +463,59 @@ fn ingest_line(
             }
         }
     }
+    Ok(())
+}
+
+/// Does what a watched word says to a new post: hold it (hidden until a
+/// moderator decides), reject it (removed), or flag it for the queue. The
+/// word is kept on the post for the moderator to see.
+fn watched_word(
+    conn: &Connection,
+    actor: &Actor,
+    post_id: &str,
+    w: &super::words::Watched,
+    at: &str,
+    report: &mut Report,
+) -> Result<(), LineError> {
+    use super::words::WordAction;
+    conn.prepare_cached(
+        "UPDATE forum_posts SET watched_word = ?2, watched_action = ?3 WHERE id = ?1",
+    )
+    .and_then(|mut s| s.execute(params![post_id, w.shown, w.action]))
+    .map_err(storage)?;
+    let reason = super::words::reason(w);
+    let action = match w.action {
+        WordAction::Hold => {
+            report.words_held += 1;
+            PostAction::Hide
+        }
+        WordAction::Reject => {
+            report.words_rejected += 1;
+            PostAction::Remove
+        }
+        WordAction::Flag => {
+            let id = flag_id(post_id, SYSTEM_LOGIN, at);
+            if platform::add_flag(conn, &id, post_id, SYSTEM_LOGIN, FlagReason::Other, at)
+                .map_err(storage)?
+            {
+                conn.prepare_cached(
+                    "UPDATE forum_posts SET flag_count = flag_count + 1 WHERE id = ?1",
+                )
+                .and_then(|mut s| s.execute([post_id]))
+                .map_err(storage)?;
+                ops::record_change(conn, "forum_flag", &id).map_err(storage)?;
+            }
+            report.words_flagged += 1;
+            return Ok(());
+        }
+    };
+    let op = Op::ModeratePost {
+        post_id: post_id.to_owned(),
+        seen_status: PostStatus::Visible,
+        action,
+        reason: Some(reason),
+    };
+    ops::apply(conn, actor, &op).map_err(op_storage)?;
     Ok(())
 }
 

@@ -15,3 +15,4 @@ pub mod runtime;
 pub mod server;
 pub mod sms;
 pub mod tokens;
+pub mod words;

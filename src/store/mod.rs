@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -36,7 +36,23 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE sms_suppressions (phone_e164 TEXT PRIMARY KEY, at TEXT NOT NULL, reason TEXT);
      DROP INDEX applied_ops_by_device;
      CREATE INDEX applied_ops_by_device ON applied_ops (device, seq);",
+    // 3: the loop with the platform: watched words, webhooks and the
+    // notices authors are told, which schema.sql holds between its
+    // "version 3" markers (added after these lines).
+    "ALTER TABLE forum_posts ADD COLUMN watched_word TEXT;
+     ALTER TABLE forum_posts ADD COLUMN watched_action TEXT;",
 ];
+
+/// The part of `schema.sql` between `-- begin: version N` and `-- end:
+/// version N`: the tables a version added whole, written once.
+fn schema_part(version: i64) -> &'static str {
+    let begin = format!("-- begin: version {version}");
+    let end = format!("-- end: version {version}");
+    match (SCHEMA_SQL.find(&begin), SCHEMA_SQL.find(&end)) {
+        (Some(b), Some(e)) if b < e => &SCHEMA_SQL[b..e],
+        _ => "",
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -357,8 +373,9 @@ impl Store {
         if version < 1 {
             tx.execute_batch(SCHEMA_SQL).map_err(err)?;
         } else {
-            for step in &MIGRATIONS[(version - 1) as usize..] {
+            for (to, step) in (version + 1..).zip(&MIGRATIONS[(version - 1) as usize..]) {
                 tx.execute_batch(step).map_err(err)?;
+                tx.execute_batch(schema_part(to)).map_err(err)?;
             }
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)

@@ -173,11 +173,15 @@ pub struct Post {
     pub reason: Option<String>,
     pub version: i64,
     pub platform_id: Option<String>,
+    /// A watched word the hub found in it, and what that did.
+    pub watched_word: Option<String>,
+    pub watched_action: Option<String>,
 }
 
 impl Listed for Post {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
-        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id \
+        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, \
+        p.watched_word, p.watched_action \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
     const COUNT_FROM: &'static str = "forum_posts p";
@@ -202,6 +206,8 @@ impl Listed for Post {
             reason: r.get(11)?,
             version: r.get(12)?,
             platform_id: r.get(13)?,
+            watched_word: r.get(14)?,
+            watched_action: r.get(15)?,
         })
     }
 
@@ -353,7 +359,8 @@ pub struct QueuedPost {
 
 impl Listed for QueuedPost {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
-        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, p.queue_key \
+        p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, \
+        p.watched_word, p.watched_action, p.queue_key \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
     const COUNT_FROM: &'static str = "forum_posts p";
@@ -367,7 +374,7 @@ impl Listed for QueuedPost {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(QueuedPost {
             post: Post::from_row(r)?,
-            queue_key: r.get(14)?,
+            queue_key: r.get(16)?,
         })
     }
 

@@ -87,6 +87,20 @@ impl ScreenRow for Post {
                 format!("{} : {}", strings::FLAGS.get(lang), list.join(", ")),
             ));
         }
+        if let Some(word) = &self.watched_word {
+            let did = match self.watched_action.as_deref() {
+                Some("hold") => strings::WORD_HELD.get(lang),
+                Some("reject") => strings::WORD_REJECTED.get(lang),
+                _ => strings::WORD_FLAGGED.get(lang),
+            };
+            out.push(warning(
+                theme,
+                match lang {
+                    Lang::Fr => format!("Mot surveillé : « {} » — {did}", inline(word)),
+                    Lang::En => format!("Watched word: \"{}\" — {did}", inline(word)),
+                },
+            ));
+        }
         if let Some(by) = &self.moderated_by {
             out.push(field(
                 theme,

@@ -128,6 +128,9 @@ pub const POSTED: Text = Text("Publié le", "Posted");
 pub const FLAGS: Text = Text("Signalements", "Flags");
 pub const NONE: Text = Text("aucun", "none");
 pub const MODERATED_BY: Text = Text("Modéré par", "Moderated by");
+pub const WORD_HELD: Text = Text("retenu pour examen", "held for review");
+pub const WORD_FLAGGED: Text = Text("signalé", "flagged");
+pub const WORD_REJECTED: Text = Text("rejeté", "rejected");
 
 // ---- SMS ----
 

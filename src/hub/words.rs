@@ -1,0 +1,310 @@
+//! Watched words: a list the team keeps at the hub, applied to every post
+//! and new thread title the platform sends (Discourse's watched words).
+//! Accents, case and punctuation are ignored: "Arnaque", "arnaqué" and
+//! "ARNAQUE !" are one word. A word matches a whole word of the text; a
+//! prefix (`forag*`) the start of one; a phrase a run of whole words.
+//!
+//! What a match does is decided here and done by ingest: `hold` hides the
+//! post until a moderator decides, `reject` removes it, both as ops of the
+//! `system` actor with the word in the reason (audited, synced, in the
+//! decision feed, and a moderator restores the post like any other);
+//! `flag` adds a flag from the system, so the post joins the queue.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, params};
+use unicode_normalization::UnicodeNormalization;
+
+crate::str_enum! {
+    /// What the hub does with a post that has the word.
+    pub enum WordAction {
+        Flag = "flag",
+        Hold = "hold",
+        Reject = "reject",
+    }
+}
+
+crate::str_enum! {
+    /// How the word is compared with the text.
+    pub enum Match {
+        Word = "word",
+        Prefix = "prefix",
+        Phrase = "phrase",
+    }
+}
+
+/// The shortest prefix the list takes: `a*` would watch half the language.
+pub const MIN_PREFIX: usize = 3;
+/// The longest entry, in characters.
+pub const MAX_LEN: usize = 100;
+
+/// The words of a text as the list compares them: lower case, accents and
+/// punctuation gone.
+pub fn words(text: &str) -> Vec<String> {
+    let plain: String = text
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect();
+    plain
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One entry of the list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Watched {
+    /// As the team typed it.
+    pub shown: String,
+    /// Its normalised form: the list's key.
+    pub word: String,
+    #[serde(rename = "match")]
+    pub kind: Match,
+    pub action: WordAction,
+    pub created_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WordError {
+    #[error("\"{0}\" has no letters or digits to watch for")]
+    Empty(String),
+    #[error("\"{0}\" is longer than {MAX_LEN} characters")]
+    TooLong(String),
+    #[error("\"{0}\" is several words: watch it as a phrase (--match phrase)")]
+    NotOneWord(String),
+    #[error("the prefix \"{0}\" is shorter than {MIN_PREFIX} letters: it would match too much")]
+    ShortPrefix(String),
+    #[error("\"{0}\" is not on the list")]
+    Unknown(String),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Reads an entry as a person types it: `forag*` is a prefix, several
+/// words a phrase, unless `kind` says otherwise.
+pub fn parse(typed: &str, kind: Option<Match>, action: WordAction) -> Result<Watched, WordError> {
+    let typed = typed.trim();
+    let shown = crate::text::inline(typed);
+    if typed.chars().count() > MAX_LEN {
+        return Err(WordError::TooLong(crate::text::truncate(&shown, 40)));
+    }
+    let starred = typed.ends_with('*');
+    let tokens = words(typed);
+    if tokens.is_empty() {
+        return Err(WordError::Empty(shown));
+    }
+    let kind = kind.unwrap_or(if starred {
+        Match::Prefix
+    } else if tokens.len() > 1 {
+        Match::Phrase
+    } else {
+        Match::Word
+    });
+    if kind != Match::Phrase && tokens.len() > 1 {
+        return Err(WordError::NotOneWord(shown));
+    }
+    if kind == Match::Prefix && tokens[0].chars().count() < MIN_PREFIX {
+        return Err(WordError::ShortPrefix(shown));
+    }
+    Ok(Watched {
+        word: tokens.join(" "),
+        shown,
+        kind,
+        action,
+        created_at: crate::time::now(),
+    })
+}
+
+/// Adds an entry, or changes the match and action of one already there.
+pub fn add(conn: &Connection, w: &Watched) -> Result<(), WordError> {
+    conn.prepare_cached(
+        "INSERT INTO watched_words (word, shown, match, action, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (word) DO UPDATE SET shown = ?2, match = ?3, action = ?4",
+    )?
+    .execute(params![w.word, w.shown, w.kind, w.action, w.created_at])?;
+    Ok(())
+}
+
+/// Removes an entry, typed as it was added (accents and case do not matter).
+pub fn remove(conn: &Connection, typed: &str) -> Result<(), WordError> {
+    let word = words(typed).join(" ");
+    let n = conn.execute("DELETE FROM watched_words WHERE word = ?1", [&word])?;
+    if n == 0 {
+        return Err(WordError::Unknown(crate::text::inline(typed.trim())));
+    }
+    Ok(())
+}
+
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Watched>> {
+    let mut stmt = conn.prepare(
+        "SELECT shown, word, match, action, created_at FROM watched_words ORDER BY word",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Watched {
+                shown: r.get(0)?,
+                word: r.get(1)?,
+                kind: r.get(2)?,
+                action: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// The list, ready to look through texts.
+#[derive(Debug, Default)]
+pub struct Matcher {
+    entries: Vec<Watched>,
+    exact: HashMap<String, usize>,
+    prefixes: Vec<(String, usize)>,
+    phrases: Vec<(Vec<String>, usize)>,
+}
+
+impl Matcher {
+    pub fn load(conn: &Connection) -> rusqlite::Result<Matcher> {
+        Ok(Matcher::new(list(conn)?))
+    }
+
+    pub fn new(entries: Vec<Watched>) -> Matcher {
+        let mut m = Matcher::default();
+        for (i, w) in entries.iter().enumerate() {
+            match w.kind {
+                Match::Word => {
+                    m.exact.insert(w.word.clone(), i);
+                }
+                Match::Prefix => m.prefixes.push((w.word.clone(), i)),
+                Match::Phrase => m
+                    .phrases
+                    .push((w.word.split(' ').map(str::to_owned).collect(), i)),
+            }
+        }
+        m.entries = entries;
+        m
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry that acts on these texts: of all that match, the one with
+    /// the strongest action (reject, then hold, then flag), first in the
+    /// text on a tie.
+    pub fn find(&self, texts: &[&str]) -> Option<&Watched> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut best: Option<usize> = None;
+        let mut consider = |i: usize| {
+            let stronger = match best {
+                None => true,
+                Some(b) => rank(self.entries[i].action) > rank(self.entries[b].action),
+            };
+            if stronger {
+                best = Some(i);
+            }
+        };
+        for text in texts {
+            let tokens = words(text);
+            for (at, token) in tokens.iter().enumerate() {
+                if let Some(&i) = self.exact.get(token) {
+                    consider(i);
+                }
+                for (prefix, i) in &self.prefixes {
+                    if token.starts_with(prefix.as_str()) {
+                        consider(*i);
+                    }
+                }
+                for (phrase, i) in &self.phrases {
+                    if tokens[at..].starts_with(phrase) {
+                        consider(*i);
+                    }
+                }
+            }
+        }
+        best.map(|i| &self.entries[i])
+    }
+}
+
+fn rank(a: WordAction) -> u8 {
+    match a {
+        WordAction::Flag => 1,
+        WordAction::Hold => 2,
+        WordAction::Reject => 3,
+    }
+}
+
+/// The reason an op of the system gives for what a word did: the
+/// moderator, the audit log and the platform all read the word.
+pub fn reason(w: &Watched) -> String {
+    format!("mot surveillé : « {} »", w.shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(list: &[(&str, WordAction)]) -> Matcher {
+        Matcher::new(
+            list.iter()
+                .map(|(w, a)| parse(w, None, *a).expect("entry"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn accents_case_and_punctuation_do_not_matter() {
+        assert_eq!(words("L'ARNAQUE, arnaqué !"), ["l", "arnaque", "arnaque"]);
+        let list = m(&[("Arnaque", WordAction::Hold)]);
+        assert!(list.find(&["Une ARNAQUÉ!"]).is_some());
+        // A word is whole: "arnaqueur" is another word.
+        assert!(list.find(&["un arnaqueur"]).is_none());
+    }
+
+    #[test]
+    fn prefixes_and_phrases() {
+        let list = m(&[
+            ("forag*", WordAction::Flag),
+            ("gagnez 500 000", WordAction::Reject),
+        ]);
+        assert_eq!(
+            list.find(&["Les forages de Kaya"]).map(|w| w.action),
+            Some(WordAction::Flag)
+        );
+        assert!(list.find(&["un forum"]).is_none());
+        assert_eq!(
+            list.find(&["forage — GAGNEZ 500.000 FCFA"])
+                .map(|w| w.action),
+            Some(WordAction::Reject),
+            "the strongest action wins"
+        );
+        // The phrase is a run of words, in order.
+        assert!(list.find(&["500 000 gagnez"]).is_none());
+    }
+
+    #[test]
+    fn entries_that_would_mean_too_much_are_refused() {
+        assert!(matches!(
+            parse("  !! ", None, WordAction::Hold),
+            Err(WordError::Empty(_))
+        ));
+        assert!(matches!(
+            parse("fo*", None, WordAction::Hold),
+            Err(WordError::ShortPrefix(_))
+        ));
+        assert!(matches!(
+            parse("deux mots", Some(Match::Word), WordAction::Hold),
+            Err(WordError::NotOneWord(_))
+        ));
+        assert_eq!(
+            parse("Vente de terrains", None, WordAction::Hold)
+                .map(|w| (w.word, w.kind))
+                .ok(),
+            Some(("vente de terrains".into(), Match::Phrase))
+        );
+    }
+}
