@@ -98,6 +98,13 @@ pub struct ServeArgs {
     /// names the client, for rate limits and logs.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Retry a failing webhook this many hours, then pause it (nothing is
+    /// skipped: `hub webhook resume` goes on from there).
+    #[arg(long, value_name = "HOURS", default_value_t = 72)]
+    pub webhook_retry_hours: u64,
+    /// A webhook request's time limit, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub webhook_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +157,9 @@ pub enum HubCmd {
         #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_AUTO_HIDE)]
         auto_hide: i64,
     },
+    /// Where the hub POSTs the decision feed, signed (HMAC-SHA256).
+    #[command(subcommand)]
+    Webhook(super::platform::WebhookCmd),
     /// Words the hub watches for in posts and thread titles from the platform.
     #[command(subcommand)]
     Words(super::platform::WordsCmd),
@@ -257,6 +267,11 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
             ..Default::default()
         },
         public_url: args.public_url.clone(),
+        webhooks: crate::hub::webhooks::Settings {
+            retry_for: std::time::Duration::from_secs(args.webhook_retry_hours * 3600),
+            timeout: std::time::Duration::from_secs(args.webhook_timeout.clamp(1, 300)),
+            ..Default::default()
+        },
     };
     runtime::serve_until_signalled(opts, |addr| {
         // The one line on stdout: scripts and tests read the address from it.
@@ -285,6 +300,11 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
+        HubCmd::Webhook(cmd) => {
+            let db = hub_db(ctx)?;
+            let store = open_hub(&db, lang)?;
+            super::platform::webhook(&db, &store, lang, cmd)
+        }
         HubCmd::Words(cmd) => {
             let db = hub_db(ctx)?;
             let mut store = open_hub(&db, lang)?;

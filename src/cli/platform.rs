@@ -13,6 +13,155 @@ use crate::store::Store;
 use crate::text::inline;
 
 #[derive(Debug, Subcommand)]
+pub enum WebhookCmd {
+    /// POST the decision feed to URL, signed with the secret in FILE.
+    Add {
+        url: String,
+        /// A file holding the shared secret (at least 16 bytes; never on the
+        /// command line, where `ps` shows it).
+        #[arg(long, value_name = "FILE")]
+        secret_from: PathBuf,
+        /// Only these decision kinds, comma-separated (`post.*` for a family).
+        #[arg(long, value_name = "KINDS")]
+        events: Option<String>,
+        /// Deliver the whole feed from its start, not only what follows.
+        #[arg(long)]
+        from_start: bool,
+    },
+    /// Each webhook: position, backlog, failures and the last error.
+    List,
+    /// Stop delivering to a webhook.
+    Remove { id: String },
+    /// Deliver again to a paused webhook, from where it stopped.
+    Resume { id: String },
+}
+
+fn show_webhook(conn: &rusqlite::Connection, lang: Lang, w: &crate::hub::webhooks::Webhook) {
+    let backlog = crate::hub::webhooks::backlog(conn, w, 10_000)
+        .map(|n| {
+            if n >= 10_000 {
+                "10000+".to_owned()
+            } else {
+                n.to_string()
+            }
+        })
+        .unwrap_or_else(|_| "?".into());
+    let state = match (&w.paused_at, &w.failing_since) {
+        (Some(at), _) => format!("{} {at}", lang.pick("EN PAUSE depuis", "PAUSED since")),
+        (None, Some(since)) => format!(
+            "{} {since}, {} {}, {} {}",
+            lang.pick("en échec depuis", "failing since"),
+            w.attempts,
+            lang.pick("essais", "attempts"),
+            lang.pick("prochain", "next"),
+            w.next_at.as_deref().unwrap_or("-")
+        ),
+        (None, None) => lang.pick("ok", "ok").to_owned(),
+    };
+    println!("{}  {}", w.id, inline(&w.url));
+    println!(
+        "    {} {}  {} {}  {} {}  {state}",
+        lang.pick("livrées", "delivered"),
+        w.delivered,
+        lang.pick("en attente", "backlog"),
+        backlog,
+        lang.pick("position", "position"),
+        w.position
+    );
+    if let Some(events) = &w.events {
+        println!(
+            "    {} {}",
+            lang.pick("événements", "events"),
+            inline(events)
+        );
+    }
+    if let Some(e) = &w.last_error {
+        println!(
+            "    {} {}",
+            lang.pick("dernière erreur :", "last error:"),
+            inline(e)
+        );
+    }
+}
+
+pub fn webhook(db: &Path, store: &Store, lang: Lang, cmd: WebhookCmd) -> CmdResult {
+    use crate::hub::webhooks;
+    let conn = store.conn();
+    let fail = |e: webhooks::WebhookError| Failure::new(format!("{}: {e}", db.display()));
+    match cmd {
+        WebhookCmd::Add {
+            url,
+            secret_from,
+            events,
+            from_start,
+        } => {
+            let secret = std::fs::read(&secret_from).map_err(|e| {
+                Failure::new(format!(
+                    "{}: {e}",
+                    inline(&secret_from.display().to_string())
+                ))
+            })?;
+            let secret = secret.trim_ascii();
+            let w =
+                webhooks::add(conn, &url, secret, events.as_deref(), from_start).map_err(|e| {
+                    match e {
+                        webhooks::WebhookError::Sqlite(_) => fail(e),
+                        other => Failure::usage(other.to_string()),
+                    }
+                })?;
+            println!(
+                "{}",
+                match lang {
+                    Lang::Fr => format!(
+                        "webhook {} : les décisions après la position {} iront à {} (signature HMAC-SHA256 dans l'en-tête {})",
+                        w.id,
+                        w.position,
+                        inline(&w.url),
+                        webhooks::SIGNATURE_HEADER
+                    ),
+                    Lang::En => format!(
+                        "webhook {}: decisions after position {} go to {} (HMAC-SHA256 signature in the {} header)",
+                        w.id,
+                        w.position,
+                        inline(&w.url),
+                        webhooks::SIGNATURE_HEADER
+                    ),
+                }
+            );
+        }
+        WebhookCmd::List => {
+            let list = webhooks::list(conn).map_err(fail)?;
+            if list.is_empty() {
+                eprintln!(
+                    "{}",
+                    lang.pick(
+                        "aucun webhook (civitac hub webhook add URL --secret-from FICHIER)",
+                        "no webhooks (civitac hub webhook add URL --secret-from FILE)"
+                    )
+                );
+            }
+            for w in &list {
+                show_webhook(conn, lang, w);
+            }
+        }
+        WebhookCmd::Remove { id } => {
+            let w = webhooks::remove(conn, &id).map_err(fail)?;
+            println!(
+                "{} {} ({})",
+                lang.pick("webhook retiré :", "webhook removed:"),
+                w.id,
+                inline(&w.url)
+            );
+        }
+        WebhookCmd::Resume { id } => {
+            let w = webhooks::resume(conn, &id).map_err(fail)?;
+            show_webhook(conn, lang, &w);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
 pub enum WordsCmd {
     /// Watch for a word (`forag*`: any word starting so; several words: a
     /// phrase). Accents and case are ignored.

@@ -73,6 +73,7 @@ impl LiveDemo {
                 ..Default::default()
             },
             public_url: None,
+            webhooks: Default::default(),
         })
         .map_err(|e| match e {
             RuntimeError::Open(e) => DemoError::from(e),

@@ -77,6 +77,27 @@ pub enum FeedError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// Every kind of decision the feed carries.
+pub const KINDS: &[&str] = &[
+    "post.hidden",
+    "post.removed",
+    "post.restored",
+    "citizen.muted",
+    "citizen.banned",
+    "citizen.reinstated",
+    "thread.locked",
+    "thread.unlocked",
+    "organization.enrolled",
+    "organization.suspended",
+    "organization.reinstated",
+    "organization.rejected",
+    "upload.approved",
+    "upload.rejected",
+    "upload.changes_requested",
+    "sms.approved",
+    "sms.cancelled",
+];
+
 /// Feed version: bump when a field changes meaning.
 pub const FEED_VERSION: u32 = 1;
 

@@ -15,4 +15,5 @@ pub mod runtime;
 pub mod server;
 pub mod sms;
 pub mod tokens;
+pub mod webhooks;
 pub mod words;

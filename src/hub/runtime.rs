@@ -13,6 +13,7 @@ use super::backend::SqliteHub;
 use super::backup::{BackupError, ServeLock};
 use super::server::{Limits, RunningHub};
 use super::sms::{self, Gateway, Kannel, LogGateway};
+use super::webhooks;
 use crate::store::{Store, StoreError};
 
 /// Where approved SMS go.
@@ -43,6 +44,7 @@ pub struct Options {
     pub sms: sms::Settings,
     /// The hub's address as the SMS gateway reaches it (default: the one bound).
     pub public_url: Option<String>,
+    pub webhooks: webhooks::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,66 +60,25 @@ pub enum RuntimeError {
     },
 }
 
-/// The SMS sender's thread; stops (and is waited for) on drop.
-pub struct Sender {
+/// A thread of the hub's own (the SMS sender, the webhook deliverer):
+/// stopped, and waited for, on drop.
+pub struct Background {
     halt: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Sender {
-    /// Starts sending through `gateway`; `base` is the hub's URL for
-    /// delivery reports. `None` when no gateway is chosen or it cannot start
-    /// (said in the log: the hub still serves).
-    pub fn start(
-        db: &Path,
-        gateway: &SmsGateway,
-        settings: sms::Settings,
-        base: &str,
-    ) -> Option<Sender> {
-        if matches!(gateway, SmsGateway::None) {
-            return None;
-        }
-        let mut conn = match Store::open(db) {
-            Ok(s) => s.into_conn(),
-            Err(e) => {
-                tracing::error!(error = %e, "SMS sender cannot open the hub");
-                return None;
-            }
-        };
-        let gateway: Arc<dyn Gateway> = match gateway {
-            SmsGateway::None => return None,
-            SmsGateway::Log => Arc::new(LogGateway),
-            SmsGateway::Kannel {
-                url,
-                user,
-                password,
-                from,
-            } => {
-                let key = super::backend::sms_key(db, &conn).ok()?;
-                Arc::new(Kannel::new(
-                    url,
-                    user,
-                    password,
-                    from,
-                    Some(format!(
-                        "{}/v1/sms/dlr?key={key}",
-                        base.trim_end_matches('/')
-                    )),
-                ))
-            }
-        };
+impl Background {
+    fn spawn(
+        name: &str,
+        work: impl FnOnce(&dyn Fn() -> bool) + Send + 'static,
+    ) -> Option<Background> {
         let halt = Arc::new(AtomicBool::new(false));
         let flag = halt.clone();
         let thread = std::thread::Builder::new()
-            .name("sms".into())
-            .spawn(move || {
-                let stop = || flag.load(Ordering::Relaxed);
-                if let Err(e) = sms::run(&mut conn, gateway, &settings, &stop) {
-                    tracing::error!(error = %e, "SMS sender stopped");
-                }
-            })
+            .name(name.into())
+            .spawn(move || work(&|| flag.load(Ordering::Relaxed)))
             .ok()?;
-        Some(Sender {
+        Some(Background {
             halt,
             thread: Some(thread),
         })
@@ -131,10 +92,69 @@ impl Sender {
     }
 }
 
-impl Drop for Sender {
+impl Drop for Background {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Starts sending approved SMS through `gateway`; `base` is the hub's URL
+/// for delivery reports. `None` when no gateway is chosen or it cannot
+/// start (said in the log: the hub still serves).
+pub fn start_sender(
+    db: &Path,
+    gateway: &SmsGateway,
+    settings: sms::Settings,
+    base: &str,
+) -> Option<Background> {
+    if matches!(gateway, SmsGateway::None) {
+        return None;
+    }
+    let mut conn = match Store::open(db) {
+        Ok(s) => s.into_conn(),
+        Err(e) => {
+            tracing::error!(error = %e, "SMS sender cannot open the hub");
+            return None;
+        }
+    };
+    let gateway: Arc<dyn Gateway> = match gateway {
+        SmsGateway::None => return None,
+        SmsGateway::Log => Arc::new(LogGateway),
+        SmsGateway::Kannel {
+            url,
+            user,
+            password,
+            from,
+        } => {
+            let key = super::backend::sms_key(db, &conn).ok()?;
+            Arc::new(Kannel::new(
+                url,
+                user,
+                password,
+                from,
+                Some(format!(
+                    "{}/v1/sms/dlr?key={key}",
+                    base.trim_end_matches('/')
+                )),
+            ))
+        }
+    };
+    Background::spawn("sms", move |stop| {
+        if let Err(e) = sms::run(&mut conn, gateway, &settings, &stop) {
+            tracing::error!(error = %e, "SMS sender stopped");
+        }
+    })
+}
+
+/// Starts POSTing the decision feed to the webhooks (those added later
+/// too: it looks at the list at each round).
+pub fn start_webhooks(db: &Path, settings: webhooks::Settings) -> Option<Background> {
+    let db = db.to_owned();
+    Background::spawn("webhooks", move |stop| {
+        if let Err(e) = webhooks::run(&db, &settings, stop) {
+            tracing::error!(error = %e, "webhook deliverer stopped");
+        }
+    })
 }
 
 fn scheme(opts: &Options) -> &'static str {
@@ -165,11 +185,13 @@ pub fn serve_until_signalled(
         gateway,
         sms,
         public_url,
+        webhooks,
         ..
     } = opts;
+    let deliverer = start_webhooks(&db, webhooks);
     super::server::serve_until_signalled(Arc::new(backend), listen, tls, limits, |addr| {
         let base = public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
-        sender = Sender::start(&db, &gateway, sms, &base);
+        sender = start_sender(&db, &gateway, sms, &base);
         announce(addr);
     })
     .map_err(|source| RuntimeError::Listen {
@@ -177,6 +199,7 @@ pub fn serve_until_signalled(
         source,
     })?;
     drop(sender);
+    drop(deliverer);
     Ok(())
 }
 
@@ -184,7 +207,8 @@ pub fn serve_until_signalled(
 pub struct Running {
     pub hub: RunningHub,
     scheme: &'static str,
-    sender: Option<Sender>,
+    sender: Option<Background>,
+    deliverer: Option<Background>,
     _lock: ServeLock,
 }
 
@@ -205,11 +229,13 @@ impl Running {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("{}://{}", scheme(&opts), hub.addr));
-        let sender = Sender::start(&opts.db, &opts.gateway, opts.sms.clone(), &base);
+        let sender = start_sender(&opts.db, &opts.gateway, opts.sms.clone(), &base);
+        let deliverer = start_webhooks(&opts.db, opts.webhooks.clone());
         Ok(Running {
             hub,
             scheme: scheme(&opts),
             sender,
+            deliverer,
             _lock: lock,
         })
     }
@@ -219,8 +245,11 @@ impl Running {
     }
 
     pub fn stop(&mut self) {
-        if let Some(mut s) = self.sender.take() {
-            s.stop();
+        for mut b in [self.sender.take(), self.deliverer.take()]
+            .into_iter()
+            .flatten()
+        {
+            b.stop();
         }
         self.hub.stop();
     }
