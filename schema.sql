@@ -267,7 +267,11 @@ CREATE TABLE platform_tokens (
     name          TEXT NOT NULL,
     token_sha256  TEXT NOT NULL UNIQUE,
     created_at    TEXT NOT NULL,
-    revoked_at    TEXT
+    revoked_at    TEXT,
+    -- The decision feed's position the platform read from last: it has
+    -- applied everything up to there (its acknowledgement).
+    acknowledged     INTEGER NOT NULL DEFAULT 0,
+    acknowledged_at  TEXT
 );
 
 -- One row per (message, recipient), planned when sending starts. 'sending'

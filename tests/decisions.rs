@@ -322,6 +322,22 @@ fn only_a_platform_token_reads_the_feed_over_http_and_the_cli_prints_json_lines(
     assert_eq!(status, 403, "{body}");
     let (status, _) = get("/v1/decisions?since=-4", &platform);
     assert_eq!(status, 400);
+    // Reading on from a position acknowledges what came before it; the
+    // operator sees it beside the webhooks.
+    let (status, _) = get(&format!("/v1/decisions?since={}", page.next), &platform);
+    assert_eq!(status, 200);
+    let out = civitac()
+        .args(["--lang", "en", "--db"])
+        .arg(&hub_db)
+        .args(["hub", "webhook", "list"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("feed read by platform site  acknowledged up to {} (", page.next))
+            && text.contains("backlog 0"),
+        "{text}"
+    );
 
     // The same feed from the command line, as JSON lines.
     let out = civitac()

@@ -143,6 +143,22 @@ pub fn webhook(db: &Path, store: &Store, lang: Lang, cmd: WebhookCmd) -> CmdResu
             for w in &list {
                 show_webhook(conn, lang, w);
             }
+            // Platforms that read the feed themselves acknowledge by reading.
+            let readers = crate::hub::decisions::readers(conn)
+                .map_err(|e| fail(e.into()))?;
+            for (name, position, at) in readers {
+                let waiting = webhooks::waiting(conn, position, None, 10_000)
+                    .map(|n| if n >= 10_000 { "10000+".to_owned() } else { n.to_string() })
+                    .unwrap_or_else(|_| "?".into());
+                println!(
+                    "{} {}  {} {position} ({})  {} {waiting}",
+                    lang.pick("flux lu par la plateforme", "feed read by platform"),
+                    inline(&name),
+                    lang.pick("confirmé jusqu'à", "acknowledged up to"),
+                    at.as_deref().unwrap_or("-"),
+                    lang.pick("en attente", "backlog"),
+                );
+            }
         }
         WebhookCmd::Remove { id } => {
             let w = webhooks::remove(conn, &id).map_err(fail)?;

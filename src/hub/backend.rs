@@ -86,7 +86,14 @@ pub trait HubBackend: Send + Sync + 'static {
     fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError>;
     fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError>;
     /// The decision feed for the public platform, after `since`.
-    fn decisions(&self, since: i64, limit: usize) -> Result<super::decisions::Page, BackendError>;
+    /// The decision feed after `since`, read by the platform `reader`: its
+    /// reading from `since` acknowledges everything up to there.
+    fn decisions(
+        &self,
+        reader: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<super::decisions::Page, BackendError>;
     /// JSON lines from the platform; bad lines are in the report, not errors.
     fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError>;
     /// The content of an upload, by its SHA-256 (lowercase hex).
@@ -242,13 +249,24 @@ impl HubBackend for SqliteHub {
         })
     }
 
-    fn decisions(&self, since: i64, limit: usize) -> Result<super::decisions::Page, BackendError> {
-        Self::with(&self.reader, |c| {
+    fn decisions(
+        &self,
+        reader: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<super::decisions::Page, BackendError> {
+        let page = Self::with(&self.reader, |c| {
             super::decisions::since(c, since, limit).map_err(|e| match e {
                 super::decisions::FeedError::Sqlite(e) => BackendError::from(e),
                 past => BackendError::BadRequest(past.to_string()),
             })
-        })
+        })?;
+        if since > 0 {
+            Self::with(&self.writer, |c| {
+                super::decisions::acknowledge(c, reader, since).map_err(BackendError::from)
+            })?;
+        }
+        Ok(page)
     }
 
     fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError> {

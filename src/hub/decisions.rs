@@ -162,6 +162,28 @@ fn platform_id(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<Op
         .flatten())
 }
 
+/// The platform `reader` read the feed from `since`: it has applied
+/// everything up to there. Kept per platform token (positions only grow).
+pub fn acknowledge(conn: &Connection, reader: &str, since: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE platform_tokens SET acknowledged = ?2, acknowledged_at = ?3
+         WHERE name = ?1 AND revoked_at IS NULL AND acknowledged < ?2",
+    )?
+    .execute(rusqlite::params![reader, since, crate::time::now()])?;
+    Ok(())
+}
+
+/// Each platform reading the feed: its name, the position it acknowledged
+/// and when.
+pub fn readers(conn: &Connection) -> rusqlite::Result<Vec<(String, i64, Option<String>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, acknowledged, acknowledged_at FROM platform_tokens
+         WHERE revoked_at IS NULL ORDER BY name",
+    )?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+}
+
 /// One audit-log entry, as the feed reads it.
 struct Entry {
     seq: i64,

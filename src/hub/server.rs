@@ -623,7 +623,8 @@ async fn decisions(
         .unwrap_or(1_000)
         .clamp(1, state.limits.max_pull);
     let backend = state.backend.clone();
-    let page = blocking(move || backend.decisions(since, limit)).await?;
+    let reader = name.clone();
+    let page = blocking(move || backend.decisions(&reader, since, limit)).await?;
     Ok(with_who(&name, axum::Json(page)))
 }
 

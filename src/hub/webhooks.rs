@@ -269,18 +269,29 @@ pub fn list(conn: &Connection) -> Result<Vec<Webhook>, WebhookError> {
 
 /// Decisions waiting for a webhook, counted up to `cap`.
 pub fn backlog(conn: &Connection, w: &Webhook, cap: usize) -> Result<usize, WebhookError> {
+    waiting(conn, w.position, w.events.as_deref(), cap)
+}
+
+/// Decisions after `position` (of the `events` kinds), counted up to `cap`.
+pub fn waiting(
+    conn: &Connection,
+    position: i64,
+    events: Option<&str>,
+    cap: usize,
+) -> Result<usize, WebhookError> {
     let mut n = 0;
-    let mut at = w.position;
+    let mut at = position;
     loop {
-        let page = decisions::since(conn, at, 1_000).map_err(|e| match e {
-            decisions::FeedError::Sqlite(e) => WebhookError::Sqlite(e),
-            // A restored hub: everything from 0 again.
-            decisions::FeedError::PastEnd { .. } => WebhookError::Unknown(w.id.clone()),
-        })?;
+        let page = match decisions::since(conn, at, 1_000) {
+            Ok(p) => p,
+            Err(decisions::FeedError::Sqlite(e)) => return Err(e.into()),
+            // A restored hub: the reader starts again from 0.
+            Err(decisions::FeedError::PastEnd { .. }) => return waiting(conn, 0, events, cap),
+        };
         n += page
             .decisions
             .iter()
-            .filter(|d| wanted(w.events.as_deref(), &d.kind))
+            .filter(|d| wanted(events, &d.kind))
             .count();
         if !page.more || n >= cap || page.next == at {
             return Ok(n.min(cap));

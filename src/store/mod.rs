@@ -40,7 +40,9 @@ const MIGRATIONS: &[&str] = &[
     // notices authors are told, which schema.sql holds between its
     // "version 3" markers (added after these lines).
     "ALTER TABLE forum_posts ADD COLUMN watched_word TEXT;
-     ALTER TABLE forum_posts ADD COLUMN watched_action TEXT;",
+     ALTER TABLE forum_posts ADD COLUMN watched_action TEXT;
+     ALTER TABLE platform_tokens ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE platform_tokens ADD COLUMN acknowledged_at TEXT;",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:
