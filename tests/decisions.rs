@@ -37,7 +37,15 @@ fn admin(hub: &Store) -> Actor {
 
 fn decide(hub: &mut Store, actor: &Actor, d: Decision, id: &str, reason: Option<&str>) {
     let tx = hub.transaction().expect("tx");
-    let o = apply_batch(&tx, actor, &d, &[id.to_owned()], reason, false, Lang::En);
+    let o = apply_batch(
+        &tx,
+        actor,
+        &d,
+        &[id.to_owned()],
+        reason,
+        Default::default(),
+        Lang::En,
+    );
     assert!(
         o.failed.is_empty() && o.storage.is_none(),
         "{d:?} {id}: {:?}",
@@ -334,8 +342,10 @@ fn only_a_platform_token_reads_the_feed_over_http_and_the_cli_prints_json_lines(
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains(&format!("feed read by platform site  acknowledged up to {} (", page.next))
-            && text.contains("backlog 0"),
+        text.contains(&format!(
+            "feed read by platform site  acknowledged up to {} (",
+            page.next
+        )) && text.contains("backlog 0"),
         "{text}"
     );
 
@@ -362,4 +372,114 @@ fn only_a_platform_token_reads_the_feed_over_http_and_the_cli_prints_json_lines(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The author is told why, in words the team wrote; a moderator who chooses
+/// not to notify is heard across sync; a name only when the hub says so.
+#[test]
+fn notices_come_from_the_teams_templates_and_a_moderator_may_not_notify() {
+    let dir = tempfile::tempdir().expect("dir");
+    let hub_db = demo_hub(dir.path());
+    civitac()
+        .args(["--lang", "en", "--db"])
+        .arg(&hub_db)
+        .args([
+            "hub",
+            "templates",
+            "edit",
+            "post.hidden",
+            "fr",
+            "--text",
+            "Votre message du {date} a été masqué par l'équipe : {reason}.",
+        ])
+        .output()
+        .expect("edit")
+        .status
+        .success()
+        .then_some(())
+        .expect("template edited");
+    let hub = HubProcess::start(&hub_db, &[]);
+    let replica = Replica::new(dir.path(), "awa");
+    replica.login(&hub.url, &issue(&hub_db, "awa.kabore", "admin", "laptop"));
+    replica.sync();
+    // The edited template reached the replica with the sync.
+    assert_eq!(
+        replica
+            .store()
+            .conn()
+            .query_row(
+                "SELECT body FROM notice_templates WHERE kind = 'post.hidden' AND lang = 'fr'",
+                [],
+                |r| r.get::<_, String>(0)
+            )
+            .expect("template"),
+        "Votre message du {date} a été masqué par l'équipe : {reason}."
+    );
+    let posts = ids(
+        &replica.store(),
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 2",
+    );
+    let start = last_seq(&open(&hub_db));
+    replica.run(&[
+        "forum",
+        "hide",
+        &posts[0],
+        "--reason",
+        "Propos injurieux",
+        "-y",
+    ]);
+    replica.run(&[
+        "forum",
+        "hide",
+        &posts[1],
+        "--reason",
+        "Doublon",
+        "--no-notify",
+        "-y",
+    ]);
+    replica.sync();
+    let (created, author_name): (String, String) = open(&hub_db)
+        .conn()
+        .query_row(
+            "SELECT p.created_at, s.display_name FROM forum_posts p, staff s
+             WHERE p.id = ?1 AND s.login = 'awa.kabore'",
+            [&posts[0]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("post");
+    let feed = |hub: &Store| decisions::since(hub.conn(), start, 100).expect("feed");
+    let page = feed(&open(&hub_db));
+    let [told, quiet] = &page.decisions[..] else {
+        panic!("{:?}", page.decisions)
+    };
+    let notice = told.notice.as_ref().expect("a notice");
+    assert!(
+        notice.fr.starts_with("Votre message du ")
+            && notice
+                .fr
+                .ends_with(" a été masqué par l'équipe : Propos injurieux."),
+        "{notice:?} ({created})"
+    );
+    // The English one is the default template, untouched.
+    assert!(
+        notice.en.starts_with("Your post of ")
+            && notice.en.ends_with(" was hidden: Propos injurieux."),
+        "{notice:?}"
+    );
+    assert!(told.notify && told.by_name.is_none());
+    assert_eq!((quiet.notify, &quiet.notice), (false, &None));
+    assert_eq!(
+        quiet.reason.as_deref(),
+        Some("Doublon"),
+        "the reason still goes"
+    );
+    // Names only when the hub is set to give them.
+    civitac()
+        .args(["--lang", "en", "--db"])
+        .arg(&hub_db)
+        .args(["hub", "settings", "--feed-staff-names", "true"])
+        .output()
+        .expect("settings");
+    let page = feed(&open(&hub_db));
+    assert_eq!(page.decisions[0].by_name.as_deref(), Some(&*author_name));
 }

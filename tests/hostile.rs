@@ -325,7 +325,10 @@ fn a_storage_failure_stops_a_batch_at_once() {
             &Decision::Moderate(PostAction::Hide),
             &ids,
             Some("Spam"),
-            isolate,
+            civitac::ops::decisions::Mode {
+                isolate,
+                quiet: false,
+            },
             civitac::i18n::Lang::En,
         );
         assert!(

@@ -813,6 +813,7 @@ fn ops_round_trip_through_json() {
     let op = enrollment("0190", Stage::Contacted, EnrollmentAction::Enrol);
     let json = serde_json::to_string(&Envelope {
         v: 1,
+        quiet: false,
         op: op.clone(),
     })
     .expect("ser");

@@ -86,7 +86,11 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
             seq: 1,
             created_at: "2026-11-02T10:00:00.000Z".into(),
             author: moderator.login.clone(),
-            op: Envelope { v: OP_FORMAT, op },
+            op: Envelope {
+                v: OP_FORMAT,
+                quiet: false,
+                op,
+            },
         }],
     };
     apply_push(hub_store.conn_mut(), &moderator, &push).expect("push");

@@ -30,7 +30,11 @@ fn pushed(seq: i64, op: Op) -> PushedOp {
         created_at: "2026-11-02T08:00:00.000Z".into(),
         // Filled in by `push` with the pusher's login unless a test sets it.
         author: String::new(),
-        op: Envelope { v: OP_FORMAT, op },
+        op: Envelope {
+            v: OP_FORMAT,
+            quiet: false,
+            op,
+        },
     }
 }
 
@@ -384,6 +388,7 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
         with(&|o| {
             o.op = Envelope {
                 v: OP_FORMAT,
+                quiet: false,
                 op: Op::ModeratePost {
                     post_id: "x".into(),
                     seen_status: PostStatus::Visible,

@@ -312,7 +312,11 @@ fn a_refused_op_never_blocks_the_ops_behind_it() {
         seq,
         created_at: "2026-11-02T10:00:00.000Z".into(),
         author: "test.fatou".into(),
-        op: Envelope { v: OP_FORMAT, op },
+        op: Envelope {
+            v: OP_FORMAT,
+            quiet: false,
+            op,
+        },
     };
     let request = PushRequest {
         v: PROTOCOL_VERSION,

@@ -337,8 +337,15 @@ fn changes_made_elsewhere_show_up() {
         civitac::domain::enrollment::EnrollmentAction::Enrol,
         None,
     );
-    let outcome =
-        civitac::ops::decisions::apply_batch(&tx, &admin, &decision, &[org], None, false, Lang::En);
+    let outcome = civitac::ops::decisions::apply_batch(
+        &tx,
+        &admin,
+        &decision,
+        &[org],
+        None,
+        Default::default(),
+        Lang::En,
+    );
     assert!(outcome.failed.is_empty());
     tx.commit().expect("commit");
     assert!(

@@ -110,7 +110,7 @@ fn watched_words_hold_flag_and_reject_at_ingest() {
             "hidden".into(),
             0,
             Some("vente de terrains".into()),
-            Some("mot surveillé : « vente de terrains »".into())
+            Some("mot surveillé « vente de terrains »".into())
         )
     );
     assert_eq!(state("p2").0, "removed");
@@ -138,13 +138,13 @@ fn watched_words_hold_flag_and_reject_at_ingest() {
         [
             (
                 "p1",
-                Some("mot surveillé : « vente de terrains »"),
+                Some("mot surveillé « vente de terrains »"),
                 "post.hidden",
                 "system"
             ),
             (
                 "p2",
-                Some("mot surveillé : « Arnaque »"),
+                Some("mot surveillé « Arnaque »"),
                 "post.removed",
                 "system"
             ),

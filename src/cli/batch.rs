@@ -32,6 +32,10 @@ pub struct ActionArgs {
     /// Why (required to reject, suspend, request changes, hide, remove).
     #[arg(long)]
     pub reason: Option<String>,
+    /// Do not have the person each decision affects told (the platform gets
+    /// the decision without its notice).
+    #[arg(long)]
+    pub no_notify: bool,
     /// Show what would change, change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -110,7 +114,10 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
         decision,
         &ids,
         reason,
-        args.continue_on_error,
+        ops::decisions::Mode {
+            isolate: args.continue_on_error,
+            quiet: args.no_notify,
+        },
         lang,
     );
     if let Some(why) = outcome.storage {

@@ -130,6 +130,10 @@ pub enum HubCmd {
         /// Notices to more recipients than this need an admin's approval (alerts always do).
         #[arg(long, value_name = "N")]
         sms_approval_threshold: Option<u32>,
+        /// Name the staff member in the platform's decision feed (default:
+        /// only their role).
+        #[arg(long, value_name = "BOOL")]
+        feed_staff_names: Option<bool>,
     },
     /// Serve replicas and the platform over HTTP(S) until SIGTERM or ctrl-c.
     Serve(Box<ServeArgs>),
@@ -157,6 +161,9 @@ pub enum HubCmd {
         #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_AUTO_HIDE)]
         auto_hide: i64,
     },
+    /// What the person a decision affects is told (by decision kind and language).
+    #[command(subcommand)]
+    Templates(super::platform::TemplatesCmd),
     /// Where the hub POSTs the decision feed, signed (HMAC-SHA256).
     #[command(subcommand)]
     Webhook(super::platform::WebhookCmd),
@@ -300,6 +307,11 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
+        HubCmd::Templates(cmd) => {
+            let db = hub_db(ctx)?;
+            let mut store = open_hub(&db, lang)?;
+            super::platform::templates(&db, &mut store, lang, cmd)
+        }
         HubCmd::Webhook(cmd) => {
             let db = hub_db(ctx)?;
             let store = open_hub(&db, lang)?;
@@ -312,16 +324,25 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
         }
         HubCmd::Settings {
             sms_approval_threshold,
+            feed_staff_names,
         } => {
             let db = hub_db(ctx)?;
             let store = open_hub(&db, lang)?;
             if let Some(n) = sms_approval_threshold {
                 store.set_state("sms_approval_threshold", &n.to_string())?;
             }
+            let names = crate::hub::decisions::STAFF_NAMES_SETTING;
+            if let Some(b) = feed_staff_names {
+                store.set_state(names, &b.to_string())?;
+            }
             let threshold = store
                 .state("sms_approval_threshold")?
                 .unwrap_or_else(|| crate::domain::sms::APPROVAL_THRESHOLD.to_string());
             println!("sms_approval_threshold = {threshold}");
+            println!(
+                "{names} = {}",
+                store.state(names)?.as_deref().unwrap_or("false")
+            );
             Ok(ExitCode::SUCCESS)
         }
         HubCmd::Decisions { since, limit } => {

@@ -13,6 +13,143 @@ use crate::store::Store;
 use crate::text::inline;
 
 #[derive(Debug, Subcommand)]
+pub enum TemplatesCmd {
+    /// Every notice template, by decision kind and language.
+    List,
+    /// Change the notice for a decision kind (replicas get it at their next
+    /// sync). Placeholders: {date} {reason} {until} {title} {name}.
+    Edit {
+        /// The decision kind, e.g. post.hidden.
+        kind: String,
+        /// fr or en.
+        #[arg(value_name = "LANG")]
+        language: String,
+        /// The new text.
+        #[arg(long, value_name = "TEXT", conflicts_with = "from")]
+        text: Option<String>,
+        /// Read the new text from a file (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+    },
+}
+
+/// The longest notice template, in characters (an SMS is 160).
+const MAX_TEMPLATE: usize = 500;
+
+pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) -> CmdResult {
+    use crate::store::notices;
+    let sql = |e: rusqlite::Error| Failure::new(format!("{}: {e}", db.display()));
+    match cmd {
+        TemplatesCmd::List => {
+            for t in notices::templates(store.conn()).map_err(sql)? {
+                let (kind, l, body) = (t.kind, t.lang, t.body);
+                let changed = t
+                    .updated_at
+                    .map(|u| format!("  ({} {u})", lang.pick("modifié le", "changed")))
+                    .unwrap_or_default();
+                println!("{kind:<26} {l}  {}{changed}", inline(&body));
+            }
+        }
+        TemplatesCmd::Edit {
+            kind,
+            language: which,
+            text,
+            from,
+        } => {
+            let kind = kind.trim().to_owned();
+            let which = which.trim().to_ascii_lowercase();
+            if which != "fr" && which != "en" {
+                return Err(Failure::usage("LANG: fr or en"));
+            }
+            let body = match (text, from) {
+                (Some(t), _) => t,
+                (None, Some(f)) if f.as_os_str() == "-" => {
+                    let mut s = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                        .map_err(|e| Failure::new(format!("-: {e}")))?;
+                    s
+                }
+                (None, Some(f)) => std::fs::read_to_string(&f).map_err(|e| {
+                    Failure::new(format!("{}: {e}", inline(&f.display().to_string())))
+                })?,
+                (None, None) => {
+                    return Err(Failure::usage(lang.pick(
+                        "donnez le texte : --text TEXTE ou --from FICHIER",
+                        "give the text: --text TEXT or --from FILE",
+                    )));
+                }
+            };
+            let body = body.trim();
+            if body.is_empty() || body.chars().count() > MAX_TEMPLATE {
+                return Err(Failure::usage(format!(
+                    "{}: 1 to {MAX_TEMPLATE} characters",
+                    inline(&kind)
+                )));
+            }
+            if body.chars().any(char::is_control) {
+                return Err(Failure::usage(lang.pick(
+                    "le texte tient sur une ligne, sans caractère de contrôle",
+                    "the text is one line, without control characters",
+                )));
+            }
+            let unknown = notices::unknown_placeholders(body);
+            if !unknown.is_empty() {
+                return Err(Failure::usage(format!(
+                    "{} {} ({})",
+                    lang.pick("inconnu(s) :", "unknown:"),
+                    inline(&unknown.join(" ")),
+                    notices::PLACEHOLDERS
+                        .iter()
+                        .map(|p| format!("{{{p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )));
+            }
+            let tx = store.transaction()?;
+            let n = tx
+                .execute(
+                    "UPDATE notice_templates SET body = ?3, updated_at = ?4 WHERE kind = ?1 AND lang = ?2",
+                    rusqlite::params![kind, which, body, crate::time::now()],
+                )
+                .map_err(sql)?;
+            if n == 0 {
+                let kinds: Vec<String> = notices::templates(&tx)
+                    .map_err(sql)?
+                    .into_iter()
+                    .map(|t| t.kind)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                return Err(Failure::usage(format!(
+                    "{} \"{}\" ({})",
+                    lang.pick("pas de modèle pour", "no template for"),
+                    inline(&kind),
+                    kinds.join(", ")
+                )));
+            }
+            // Replicas get it at their next sync: the console shows it.
+            crate::ops::record_change(&tx, "notice_template", &format!("{kind}/{which}"))
+                .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            let sample = crate::store::notices::render(
+                body,
+                &crate::store::notices::Vars {
+                    date: Some(crate::time::now()),
+                    reason: Some(lang.pick("propos injurieux", "abusive language").into()),
+                    until: Some(crate::time::now()),
+                    title: Some("Budget 2026".into()),
+                    name: Some("Mairie de Kaya".into()),
+                },
+                if which == "fr" { Lang::Fr } else { Lang::En },
+                jiff::Timestamp::now(),
+            );
+            println!("{} {sample}", lang.pick("exemple :", "example:"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
 pub enum WebhookCmd {
     /// POST the decision feed to URL, signed with the secret in FILE.
     Add {
@@ -144,11 +281,16 @@ pub fn webhook(db: &Path, store: &Store, lang: Lang, cmd: WebhookCmd) -> CmdResu
                 show_webhook(conn, lang, w);
             }
             // Platforms that read the feed themselves acknowledge by reading.
-            let readers = crate::hub::decisions::readers(conn)
-                .map_err(|e| fail(e.into()))?;
+            let readers = crate::hub::decisions::readers(conn).map_err(|e| fail(e.into()))?;
             for (name, position, at) in readers {
                 let waiting = webhooks::waiting(conn, position, None, 10_000)
-                    .map(|n| if n >= 10_000 { "10000+".to_owned() } else { n.to_string() })
+                    .map(|n| {
+                        if n >= 10_000 {
+                            "10000+".to_owned()
+                        } else {
+                            n.to_string()
+                        }
+                    })
                     .unwrap_or_else(|_| "?".into());
                 println!(
                     "{} {}  {} {position} ({})  {} {waiting}",

@@ -416,6 +416,7 @@ impl<'c> World<'c> {
         let meta = OpMeta {
             op_id: self.id_at(at),
             at: crate::time::format(at),
+            quiet: false,
         };
         ops::apply_with(self.conn, actor, &op, &meta)?;
         self.ops += 1;

@@ -48,7 +48,30 @@ pub struct Decision {
     /// The role that decided, as the hub knows the person now: `moderator`,
     /// `admin`, … or `system` (the hub itself: auto-hide, a STOP by SMS).
     pub by: String,
+    /// The person's name, only when the hub is set to say it (`hub settings
+    /// --feed-staff-names true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_name: Option<String>,
+    /// What the person the decision affects is told, in French and English
+    /// (from the team's templates); absent when it affects no one person, or
+    /// when the moderator chose not to notify (then `notify` is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<crate::store::notices::Notice>,
+    /// False when the moderator chose not to notify the person.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub notify: bool,
 }
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
+}
+
+/// The hub setting that puts staff names in the feed.
+pub const STAFF_NAMES_SETTING: &str = "feed_staff_names";
 
 /// One page of the feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,6 +214,7 @@ struct Entry {
     at: String,
     /// The deciding role (`system`: the hub itself).
     role: String,
+    name: Option<String>,
     entity: String,
     entity_id: String,
     reason: Option<String>,
@@ -206,6 +230,7 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedEr
         return Err(FeedError::PastEnd { since, end });
     }
     let epoch = crate::store::state(conn, "epoch")?;
+    let names = crate::store::state(conn, STAFF_NAMES_SETTING)?.as_deref() == Some("true");
     let limit = limit.clamp(1, 5_000);
     // Read a little past the page: entries that mean nothing to the
     // platform are skipped without costing the caller a round trip.
@@ -213,7 +238,7 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedEr
     let mut stmt = conn.prepare_cached(
         "SELECT a.rowid, a.id, a.at,
                 CASE WHEN a.actor = ?3 THEN 'system' ELSE COALESCE(s.role, 'unknown') END,
-                a.entity, a.entity_id, a.reason, a.detail
+                s.display_name, a.entity, a.entity_id, a.reason, a.detail
          FROM audit_log a LEFT JOIN staff s ON s.login = a.actor
          WHERE a.rowid > ?1 ORDER BY a.rowid LIMIT ?2",
     )?;
@@ -226,10 +251,11 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedEr
                     id: r.get(1)?,
                     at: r.get(2)?,
                     role: r.get(3)?,
-                    entity: r.get(4)?,
-                    entity_id: r.get(5)?,
-                    reason: r.get(6)?,
-                    detail: r.get(7)?,
+                    name: r.get(4)?,
+                    entity: r.get(5)?,
+                    entity_id: r.get(6)?,
+                    reason: r.get(7)?,
+                    detail: r.get(8)?,
                 })
             },
         )?
@@ -242,6 +268,7 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedEr
         id,
         at,
         role,
+        name,
         entity,
         entity_id,
         reason,
@@ -268,6 +295,19 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedEr
         let until = (kind == "citizen.muted")
             .then(|| text(after, "muted_until").map(str::to_owned))
             .flatten();
+        let notify = detail.get("notify") != Some(&Value::Bool(false));
+        let notice = if notify {
+            crate::store::notices::notice(
+                conn,
+                kind,
+                &entity,
+                &entity_id,
+                reason.as_deref(),
+                until.as_deref(),
+            )?
+        } else {
+            None
+        };
         decisions.push(Decision {
             id,
             seq,
@@ -278,7 +318,14 @@ pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedEr
             entity_id,
             reason,
             until,
+            by_name: if names && role != "system" {
+                name
+            } else {
+                None
+            },
             by: role,
+            notice,
+            notify,
         });
     }
     Ok(Page {

@@ -155,6 +155,7 @@ fn apply_one(
     let meta = OpMeta {
         op_id: pushed.op_id.clone(),
         at: decision_time(&pushed.created_at),
+        quiet: pushed.op.quiet,
     };
     // The op's writes in a savepoint of their own: a refusal found after a
     // first write (a new contact, then an unknown group) leaves nothing.

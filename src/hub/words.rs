@@ -241,7 +241,7 @@ fn rank(a: WordAction) -> u8 {
 /// The reason an op of the system gives for what a word did: the
 /// moderator, the audit log and the platform all read the word.
 pub fn reason(w: &Watched) -> String {
-    format!("mot surveillé : « {} »", w.shown)
+    format!("mot surveillé « {} »", w.shown)
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ pub struct OpMeta {
     pub op_id: String,
     /// When its author made the decision (UTC RFC 3339, fixed width).
     pub at: String,
+    /// Its author chose not to have the person it affects told (the
+    /// decision feed then carries no notice for it).
+    pub quiet: bool,
 }
 
 impl OpMeta {
@@ -26,6 +29,7 @@ impl OpMeta {
         OpMeta {
             op_id: uuid::Uuid::now_v7().to_string(),
             at: crate::time::now(),
+            quiet: false,
         }
     }
 }
@@ -177,7 +181,8 @@ pub fn apply_with(
         audit_detail(
             before,
             snapshot(conn, change.entity, &change.entity_id)?,
-            change.extra
+            change.extra,
+            meta.quiet
         )
         .to_string(),
     ])?;
@@ -193,6 +198,7 @@ pub fn apply_with(
     } else {
         let envelope = Envelope {
             v: OP_FORMAT,
+            quiet: meta.quiet,
             op: op.clone(),
         };
         let body = serde_json::to_string(&envelope).map_err(|e| OpError::Invalid {
@@ -236,13 +242,18 @@ pub fn snapshot(conn: &Connection, entity: &str, id: &str) -> Result<Option<Valu
     Ok(crate::store::row_json(conn, e.table(), e.tracked(), id)?.map(Value::Object))
 }
 
-/// `{"before": …, "after": …}`, with the op's extra facts merged into "after".
-fn audit_detail(before: Option<Value>, after: Option<Value>, extra: Value) -> Value {
+/// `{"before": …, "after": …}`, with the op's extra facts merged into
+/// "after", and `"notify": false` when its author chose not to notify.
+fn audit_detail(before: Option<Value>, after: Option<Value>, extra: Value, quiet: bool) -> Value {
     let mut after = after.unwrap_or_else(|| json!({}));
     if let (Value::Object(a), Value::Object(x)) = (&mut after, extra) {
         a.extend(x);
     }
-    json!({"before": before.unwrap_or(Value::Null), "after": after})
+    let mut detail = json!({"before": before.unwrap_or(Value::Null), "after": after});
+    if quiet {
+        detail["notify"] = Value::Bool(false);
+    }
+    detail
 }
 
 /// The op's reason, trimmed; `None` when it has none or it is blank.

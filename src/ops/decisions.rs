@@ -5,7 +5,7 @@
 use crate::domain::sms::SmsStatus;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{Charter, Op, apply};
+use super::{Charter, Op};
 use crate::domain::enrollment::{EnrollmentAction, Stage};
 use crate::domain::forum::{PostAction, PostStatus};
 use crate::domain::uploads::{ReviewDecision, UploadStatus};
@@ -162,6 +162,36 @@ impl Decision {
         }
     }
 
+    /// The decision feed's kind this decision takes, when it affects a
+    /// person who is told (the notice templates are by this kind).
+    pub fn notice_kind(&self) -> Option<&'static str> {
+        use EnrollmentAction as E;
+        Some(match self {
+            Self::Enrollment(E::Enrol, _) => "organization.enrolled",
+            Self::Enrollment(E::Reject, _) => "organization.rejected",
+            Self::Enrollment(E::Suspend, _) => "organization.suspended",
+            Self::Enrollment(E::Reinstate, _) => "organization.reinstated",
+            Self::Review(ReviewDecision::Approve) => "upload.approved",
+            Self::Review(ReviewDecision::Reject) => "upload.rejected",
+            Self::Review(ReviewDecision::RequestChanges) => "upload.changes_requested",
+            Self::Moderate(PostAction::Hide) => "post.hidden",
+            Self::Moderate(PostAction::Remove) => "post.removed",
+            Self::Moderate(PostAction::Restore) => "post.restored",
+            _ => return None,
+        })
+    }
+
+    /// The kind of record it is taken on (for the notice's facts).
+    pub fn entity(&self) -> &'static str {
+        match self {
+            Self::Enrollment(..) => "organization",
+            Self::Review(_) => "upload",
+            Self::Moderate(_) | Self::DismissFlags => "forum_post",
+            Self::ApproveSms | Self::CancelSms => "sms_message",
+            Self::OptOut => "sms_contact",
+        }
+    }
+
     /// The outcome, for summaries: (French, English).
     pub fn done(&self) -> (&'static str, &'static str) {
         use EnrollmentAction as E;
@@ -224,18 +254,29 @@ fn op_stop(e: super::OpError, lang: Lang) -> Stop {
 /// `isolate`, each op sits in a savepoint so a refused one leaves nothing
 /// behind and the rest go on; without it the caller rolls everything back on
 /// any failure, and savepoints would only cost time.
+/// How a batch is applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// Each record in a savepoint of its own: a refused one is skipped and
+    /// the rest applied (`--continue-on-error`).
+    pub isolate: bool,
+    /// The person each decision affects is not told (no notice in the
+    /// platform's feed).
+    pub quiet: bool,
+}
+
 pub fn apply_batch(
     tx: &Connection,
     actor: &Actor,
     decision: &Decision,
     ids: &[String],
     reason: Option<&str>,
-    isolate: bool,
+    mode: Mode,
     lang: Lang,
 ) -> BatchOutcome {
     let mut out = BatchOutcome::default();
     for id in ids {
-        match apply_one(tx, actor, decision, id, reason, isolate, lang) {
+        match apply_one(tx, actor, decision, id, reason, mode, lang) {
             Ok((seen, label)) => out.applied.push((id.clone(), seen, label)),
             Err(Stop::Refused(why)) => out.failed.push((id.clone(), why)),
             Err(Stop::Storage(why)) => {
@@ -253,7 +294,7 @@ fn apply_one(
     decision: &Decision,
     id: &str,
     reason: Option<&str>,
-    isolate: bool,
+    mode: Mode,
     lang: Lang,
 ) -> Result<(String, String), Stop> {
     let found: Option<(String, String)> = tx
@@ -265,7 +306,12 @@ fn apply_one(
     let op = decision
         .make(id, &seen, reason.map(str::to_owned))
         .map_err(Stop::Refused)?;
-    if !isolate {
+    let meta = super::OpMeta {
+        quiet: mode.quiet,
+        ..super::OpMeta::now()
+    };
+    let apply = |tx: &Connection, actor: &Actor, op: &Op| super::apply_with(tx, actor, op, &meta);
+    if !mode.isolate {
         return apply(tx, actor, &op)
             .map(|_| (seen, label))
             .map_err(|e| op_stop(e, lang));

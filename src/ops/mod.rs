@@ -124,6 +124,9 @@ pub enum Op {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     pub v: u32,
+    /// Its author chose not to notify the person it affects.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quiet: bool,
     #[serde(flatten)]
     pub op: Op,
 }

@@ -19,12 +19,13 @@ pub enum Entity {
     SmsGroup,
     SmsGroupMember,
     SmsMessage,
+    NoticeTemplate,
 }
 
 impl Entity {
     /// Every synced kind, parents before children: the snapshot's order. A
     /// pull cursor names a table by its index here, so only append.
-    pub const SYNCED: [Entity; 12] = [
+    pub const SYNCED: [Entity; 13] = [
         Entity::Staff,
         Entity::Organization,
         Entity::Upload,
@@ -37,6 +38,7 @@ impl Entity {
         Entity::SmsGroup,
         Entity::SmsGroupMember,
         Entity::SmsMessage,
+        Entity::NoticeTemplate,
     ];
 
     /// Its name in the audit log, the change feed and on the wire.
@@ -54,6 +56,7 @@ impl Entity {
             Entity::SmsGroup => "sms_group",
             Entity::SmsGroupMember => "sms_group_member",
             Entity::SmsMessage => "sms_message",
+            Entity::NoticeTemplate => "notice_template",
         }
     }
 
@@ -71,6 +74,7 @@ impl Entity {
             Entity::SmsGroup => "sms_groups",
             Entity::SmsGroupMember => "sms_group_members",
             Entity::SmsMessage => "sms_messages",
+            Entity::NoticeTemplate => "notice_templates",
         }
     }
 
@@ -79,6 +83,7 @@ impl Entity {
         match self {
             Entity::UploadStat => &["upload_id", "indicator", "year"],
             Entity::SmsGroupMember => &["group_id", "contact_id"],
+            Entity::NoticeTemplate => &["kind", "lang"],
             _ => &["id"],
         }
     }
@@ -104,7 +109,8 @@ impl Entity {
             | Entity::UploadStat
             | Entity::ForumFlag
             | Entity::SmsGroup
-            | Entity::SmsGroupMember => &[],
+            | Entity::SmsGroupMember
+            | Entity::NoticeTemplate => &[],
         }
     }
 

@@ -3,6 +3,7 @@
 //! No business rules live here: what may change, and how, is `ops` and `domain`.
 
 pub mod entity;
+pub mod notices;
 pub mod platform;
 pub mod query;
 pub mod rows;

@@ -334,6 +334,29 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
     if let Some(p) = &c.problem {
         lines.push(Line::styled(p.clone(), app.model.theme.error));
     }
+    if let Some(notice) = c.notice_text(lang) {
+        let toggle = app
+            .model
+            .keymap
+            .key_for(&[super::keymap::Section::Dialog], Action::ToggleNotify)
+            .unwrap_or_default();
+        lines.push(Line::default());
+        if c.notify {
+            lines.push(Line::from(vec![
+                Span::styled(strings::NOTICE_TO_AUTHOR.get(lang), app.model.theme.key),
+                Span::raw(notice),
+            ]));
+            lines.push(Line::styled(
+                strings::notice_toggle(lang, &toggle, true),
+                app.model.theme.dim,
+            ));
+        } else {
+            lines.push(Line::styled(
+                strings::notice_toggle(lang, &toggle, false),
+                app.model.theme.warning,
+            ));
+        }
+    }
     lines.push(Line::default());
     let confirm = app
         .model
@@ -349,7 +372,19 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         strings::confirm_cancel(lang, &confirm, &cancel),
         app.model.theme.dim,
     ));
-    let rect = centered(area, 64, lines.len() as u16 + 2);
+    // Rows once wrapped (a long notice takes several), so the keys' line
+    // at the bottom is never cut.
+    let inner = usize::from(64.min(area.width.saturating_sub(2)).saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| match l.width() {
+            0 => 1,
+            w if w <= inner => 1,
+            // Wrapping at words leaves some room at each line's end.
+            w => w.div_ceil(inner) + 1,
+        })
+        .sum();
+    let rect = centered(area, 64, u16::try_from(rows + 2).unwrap_or(u16::MAX));
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(

@@ -3,7 +3,7 @@
 //! and nothing is kept unless every op of it holds.
 
 use super::App;
-use crate::ops::decisions::{BatchOutcome, apply_batch};
+use crate::ops::decisions::{BatchOutcome, Mode, apply_batch};
 use crate::ops::{self, Op};
 use crate::tui::model::{Change, Overlay};
 use crate::tui::strings;
@@ -24,7 +24,19 @@ impl App {
                         decision,
                         ids,
                         reason,
-                    } => apply_batch(&tx, &actor, decision, ids, reason.as_deref(), false, lang),
+                        quiet,
+                    } => apply_batch(
+                        &tx,
+                        &actor,
+                        decision,
+                        ids,
+                        reason.as_deref(),
+                        Mode {
+                            isolate: false,
+                            quiet: *quiet,
+                        },
+                        lang,
+                    ),
                     Change::Undo { op_id, reason, .. } => one(
                         &tx,
                         &actor,

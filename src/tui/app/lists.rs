@@ -6,7 +6,7 @@ use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
 use crate::store::views;
 use crate::tui::keymap::Action;
-use crate::tui::model::{Confirm, InputKind, Overlay, Pending};
+use crate::tui::model::{Confirm, InputKind, NoticePreview, Overlay, Pending};
 use crate::tui::screens::Screen;
 use crate::tui::strings;
 use crate::tui::worker::{Answer, Request};
@@ -108,13 +108,24 @@ impl App {
         let hidden = self
             .with_list(|l, conn| l.marks_hidden(conn))
             .unwrap_or_default();
-        self.model.overlay = Overlay::Confirm(Confirm {
-            pending: Pending::Decide(decision),
-            ids,
-            hidden,
-            reason: String::new(),
-            problem: None,
-        });
+        // The notice the first record's person would get, in the console's
+        // language, from the templates the hub sent.
+        let lang = self.model.lang;
+        let conn = self.store.conn();
+        let notice = match (decision.notice_kind(), ids.first()) {
+            (Some(kind), Some(id)) => crate::store::notices::template(conn, kind, lang)
+                .ok()
+                .flatten()
+                .map(|template| NoticePreview {
+                    template,
+                    vars: crate::store::notices::record_vars(conn, decision.entity(), id)
+                        .unwrap_or_default(),
+                }),
+            _ => None,
+        };
+        let mut confirm = Confirm::new(Pending::Decide(decision), ids, hidden);
+        confirm.notice = notice.map(Box::new);
+        self.model.overlay = Overlay::Confirm(confirm);
         Ok(())
     }
 
@@ -132,17 +143,15 @@ impl App {
         let (op_id, action, record) = views::undo_candidate(self.store.conn(), entity, &login)
             .ok_or(strings::NOTHING_TO_UNDO.get(lang))?;
         let label = views::record_label(self.store.conn(), entity, &record);
-        self.model.overlay = Overlay::Confirm(Confirm {
-            pending: Pending::Undo {
+        self.model.overlay = Overlay::Confirm(Confirm::new(
+            Pending::Undo {
                 op_id,
                 action,
                 label,
             },
-            ids: vec![record],
-            hidden: 0,
-            reason: String::new(),
-            problem: None,
-        });
+            vec![record],
+            0,
+        ));
         Ok(())
     }
 

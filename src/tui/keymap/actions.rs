@@ -52,6 +52,7 @@ str_enum! {
         Dismiss = "dismiss",
         Confirm = "confirm",
         Cancel = "cancel",
+        ToggleNotify = "toggle-notify",
     }
 }
 

@@ -41,6 +41,7 @@ impl Model {
         let reason = Some(confirm.reason.trim().to_owned()).filter(|r| !r.is_empty());
         let change = match confirm.pending {
             Pending::Decide(decision) => Change::Decide {
+                quiet: confirm.notice.is_some() && !confirm.notify,
                 decision,
                 ids: confirm.ids,
                 reason,

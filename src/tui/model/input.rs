@@ -93,6 +93,14 @@ impl Model {
                 self.overlay = Overlay::None;
                 return Vec::new();
             }
+            Some(Action::ToggleNotify) => {
+                if let Overlay::Confirm(c) = &mut self.overlay
+                    && c.notice.is_some()
+                {
+                    c.notify = !c.notify;
+                }
+                return Vec::new();
+            }
             _ => {}
         }
         use crate::tui::keymap::KeyCodeKey as K;

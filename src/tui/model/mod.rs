@@ -43,6 +43,52 @@ pub struct Confirm {
     pub hidden: usize,
     pub reason: String,
     pub problem: Option<String>,
+    /// What the person it affects will be told (filled with the reason as
+    /// it is typed), for the first record.
+    pub notice: Option<Box<NoticePreview>>,
+    /// Whether they are told (the moderator may choose not to).
+    pub notify: bool,
+}
+
+/// A notice's template and the record's facts, without the reason yet.
+pub struct NoticePreview {
+    pub template: String,
+    pub vars: crate::store::notices::Vars,
+}
+
+impl Confirm {
+    /// A new dialog, with no reason typed and the person notified.
+    pub fn new(pending: Pending, ids: Vec<String>, hidden: usize) -> Confirm {
+        Confirm {
+            pending,
+            ids,
+            hidden,
+            reason: String::new(),
+            problem: None,
+            notice: None,
+            notify: true,
+        }
+    }
+
+    /// The notice as it would go out now.
+    pub fn notice_text(&self, lang: crate::i18n::Lang) -> Option<String> {
+        let n = self.notice.as_ref()?;
+        // Until a reason is typed, its place is shown.
+        let reason = match self.reason.trim() {
+            "" => lang.pick("[motif]", "[reason]").to_owned(),
+            r => r.to_owned(),
+        };
+        let vars = crate::store::notices::Vars {
+            reason: Some(reason),
+            ..n.vars.clone()
+        };
+        Some(crate::store::notices::render(
+            &n.template,
+            &vars,
+            lang,
+            jiff::Timestamp::now(),
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +121,8 @@ pub enum Change {
         decision: Decision,
         ids: Vec<String>,
         reason: Option<String>,
+        /// The people affected are not told.
+        quiet: bool,
     },
     /// Undo of one op not yet synced.
     Undo {
@@ -394,7 +442,7 @@ impl Model {
                 vec![Effect::Fetch(id)]
             }
             Compose => self.compose()?,
-            Confirm | Cancel => vec![],
+            Confirm | Cancel | ToggleNotify => vec![],
         })
     }
 

@@ -80,20 +80,36 @@ fn decisions_are_refused_before_any_effect_without_rows_or_owner() {
 fn a_confirmed_decision_becomes_one_change_with_its_reason() {
     let mut m = model(true);
     m.update(Action::ScreenForum);
-    m.overlay = Overlay::Confirm(Confirm {
-        pending: Pending::Decide(Decision::Moderate(PostAction::Hide)),
-        ids: vec!["p1".into(), "p2".into()],
-        hidden: 0,
-        reason: String::new(),
-        problem: None,
-    });
+    let mut confirm = Confirm::new(
+        Pending::Decide(Decision::Moderate(PostAction::Hide)),
+        vec!["p1".into(), "p2".into()],
+        0,
+    );
+    confirm.notice = Some(Box::new(super::NoticePreview {
+        template: "Votre message du {date} a été masqué : {reason}.".into(),
+        vars: crate::store::notices::Vars {
+            date: Some("2026-11-12T10:00:00Z".into()),
+            ..Default::default()
+        },
+    }));
+    m.overlay = Overlay::Confirm(confirm);
     // A hide needs a reason: Enter without one keeps the dialog open.
     assert!(enter(&mut m).is_empty());
     match &m.overlay {
         Overlay::Confirm(c) => assert_eq!(c.problem.as_deref(), Some("un motif est obligatoire")),
         _ => panic!("the dialog closed without a reason"),
     }
-    typed(&mut m, " Spam ");
+    typed(&mut m, "Spam");
+    // The notice the author will get reads with the reason as it is typed.
+    match &m.overlay {
+        Overlay::Confirm(c) => assert_eq!(
+            c.notice_text(crate::i18n::Lang::Fr).as_deref(),
+            Some("Votre message du 12 novembre a été masqué : Spam.")
+        ),
+        _ => panic!("the dialog closed"),
+    }
+    // Tab: the moderator chooses not to notify; recorded with the decision.
+    m.key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     let effects = enter(&mut m);
     match &effects[..] {
         [
@@ -101,6 +117,7 @@ fn a_confirmed_decision_becomes_one_change_with_its_reason() {
                 decision: Decision::Moderate(PostAction::Hide),
                 ids,
                 reason: Some(reason),
+                quiet: true,
             }),
         ] => {
             assert_eq!(ids, &["p1", "p2"]);

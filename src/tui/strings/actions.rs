@@ -53,5 +53,6 @@ pub fn action(a: Action) -> Text {
         Dismiss => Text("classer les signalements", "dismiss flags"),
         Confirm => Text("valider", "confirm"),
         Cancel => Text("annuler", "cancel"),
+        ToggleNotify => Text("prévenir l'auteur ou non", "notify the author or not"),
     }
 }

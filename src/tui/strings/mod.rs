@@ -128,6 +128,7 @@ pub const POSTED: Text = Text("Publié le", "Posted");
 pub const FLAGS: Text = Text("Signalements", "Flags");
 pub const NONE: Text = Text("aucun", "none");
 pub const MODERATED_BY: Text = Text("Modéré par", "Moderated by");
+pub const NOTICE_TO_AUTHOR: Text = Text("Message à l'auteur : ", "Message to the author: ");
 pub const WORD_HELD: Text = Text("retenu pour examen", "held for review");
 pub const WORD_FLAGGED: Text = Text("signalé", "flagged");
 pub const WORD_REJECTED: Text = Text("rejeté", "rejected");

@@ -59,6 +59,16 @@ pub fn confirm_cancel(lang: Lang, confirm: &str, cancel: &str) -> String {
     }
 }
 
+/// The line under the notice: whether it goes out, and the key to change it.
+pub fn notice_toggle(lang: Lang, key: &str, notify: bool) -> String {
+    match (lang, notify) {
+        (Lang::Fr, true) => format!("{key} ne pas prévenir l'auteur"),
+        (Lang::En, true) => format!("{key} do not notify the author"),
+        (Lang::Fr, false) => format!("L'auteur ne sera pas prévenu ({key} pour le prévenir)"),
+        (Lang::En, false) => format!("The author will not be told ({key} to notify)"),
+    }
+}
+
 pub fn sms_count(
     lang: Lang,
     encoding: &str,
