@@ -664,9 +664,15 @@ fn the_live_demo_serves_its_hub_and_feeds_it_like_the_platform() {
     let dir = tempfile::tempdir().expect("dir");
     let summary = civitac::demo::build(dir.path(), &options(0.1, 3)).expect("demo");
     let before = count(&hub_store(&summary.hub), "SELECT count(*) FROM forum_posts");
-    let mut live =
-        civitac::demo::live::LiveDemo::start(&summary, 3, std::time::Duration::from_millis(100))
-            .expect("live demo");
+    let (said, heard) = std::sync::mpsc::channel();
+    let mut live = civitac::demo::live::LiveDemo::start(
+        &summary,
+        3,
+        std::time::Duration::from_millis(100),
+        civitac::i18n::Lang::En,
+        said,
+    )
+    .expect("live demo");
     let start = std::time::Instant::now();
     while count(&hub_store(&summary.hub), "SELECT count(*) FROM forum_posts") < before + 4 {
         assert!(
@@ -692,6 +698,48 @@ fn the_live_demo_serves_its_hub_and_feeds_it_like_the_platform() {
     )
     .expect("sync");
     assert!(s.pulled >= 4, "{s:?}");
+    // The loop closes: a post hidden in the console, synced, is applied by
+    // the simulated platform, which says so on the status line.
+    let owner = replica.owner().expect("owner").expect("an owner");
+    let post = first_id(&replica, "forum_posts", "status = 'visible'");
+    let tx = replica.transaction().expect("tx");
+    let o = civitac::ops::decisions::apply_batch(
+        &tx,
+        &owner,
+        &civitac::ops::decisions::Decision::Moderate(civitac::domain::forum::PostAction::Hide),
+        &[post],
+        Some("Spam"),
+        Default::default(),
+        civitac::i18n::Lang::En,
+    );
+    assert!(o.failed.is_empty() && o.storage.is_none(), "{o:?}");
+    tx.commit().expect("commit");
+    civitac::replica::session::sync(
+        replica.conn_mut(),
+        &mut client,
+        civitac::replica::session::Sizes::default(),
+        &mut |_| {},
+    )
+    .expect("sync");
+    // (The platform's own flags may auto-hide posts too: each is a decision
+    // it applies, in the same words.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut lines = Vec::new();
+    while !lines
+        .iter()
+        .any(|l: &String| l.contains(" hidden") && l.contains("author"))
+    {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        lines.push(
+            heard
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("the platform never said it hid a post: {lines:?}")),
+        );
+    }
+    assert!(
+        lines.iter().all(|l| l.starts_with("platform applied: ")),
+        "{lines:?}"
+    );
     live.stop();
     assert!(
         count(&replica, "SELECT count(*) FROM forum_posts") >= before + 4,

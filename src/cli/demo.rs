@@ -133,18 +133,19 @@ pub fn run(ctx: &Ctx, args: DemoArgs, keymap: Option<String>) -> CmdResult {
     }
     if !args.no_tui {
         let every = std::time::Duration::from_secs(args.feed_every.max(1));
-        let mut live = demo::live::LiveDemo::start(&s, args.seed, every)
+        let (said, news) = std::sync::mpsc::channel();
+        let mut live = demo::live::LiveDemo::start(&s, args.seed, every, lang, said)
             .map_err(|e| Failure::new(e.to_string()))?;
         eprintln!(
             "{}",
             match lang {
                 Lang::Fr => format!(
-                    "hub de démonstration sur {} ; la plateforme y envoie de nouveaux messages toutes les {} s (touche s sur l'écran Synchro)",
+                    "hub de démonstration sur {} ; la plateforme y envoie de nouveaux messages toutes les {} s (touche s sur l'écran Synchro) et applique les décisions du hub",
                     live.config.url,
                     every.as_secs()
                 ),
                 Lang::En => format!(
-                    "demo hub on {}; the platform sends it new posts every {} s (key s on the Sync screen)",
+                    "demo hub on {}; the platform sends it new posts every {} s (key s on the Sync screen) and applies the hub's decisions",
                     live.config.url,
                     every.as_secs()
                 ),
@@ -156,6 +157,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs, keymap: Option<String>) -> CmdResult {
             keymap,
             Some(live.config.clone()),
             std::time::Duration::from_secs(30),
+            Some(news),
         );
         live.stop();
         return result;

@@ -331,7 +331,7 @@ fn init_server_logging() -> Option<()> {
 
 /// Opens the console on a replica.
 pub fn console(ctx: &Ctx, db: PathBuf, keymap: Option<String>) -> CmdResult {
-    console_with_hub(ctx, db, keymap, None, AUTO_SYNC)
+    console_with_hub(ctx, db, keymap, None, AUTO_SYNC, None)
 }
 
 /// How often the console syncs by itself when attached to a hub.
@@ -344,6 +344,7 @@ pub fn console_with_hub(
     keymap: Option<String>,
     hub: Option<crate::config::HubConfig>,
     sync_every: std::time::Duration,
+    news: Option<std::sync::mpsc::Receiver<String>>,
 ) -> CmdResult {
     // A replica syncs with its own credentials only, checked against its
     // owner and hub; one without them works offline. Credentials that are
@@ -388,6 +389,7 @@ pub fn console_with_hub(
         file_cache: ctx.paths.as_ref().map(Paths::file_cache),
         quiet_hours: ctx.quiet_hours.clone(),
         warning,
+        news,
     };
     crate::tui::run(opts).map_err(|e| match e {
         crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),

@@ -1,7 +1,9 @@
 //! The demo, alive: its hub served in this process on 127.0.0.1 (a free
 //! port), the replica logged in as the demo admin, and the public platform
 //! simulated: every so often a few new citizen posts and flags arrive through
-//! `/v1/ingest`, so the next sync has real work to do.
+//! `/v1/ingest`, so the next sync has real work to do; and the platform
+//! reads the hub's decision feed, applies each decision once, and says on
+//! the console's status line what it applied: the loop, closed.
 
 use std::path::Path;
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
@@ -18,9 +20,11 @@ use super::words::{ABUSE, POST_CLOSINGS, POST_MIDDLES, POST_OPENINGS, SPAM};
 use super::{DemoError, DemoSummary};
 use crate::config::HubConfig;
 use crate::domain::staff::Role;
+use crate::hub::decisions::{Decision, Page};
 use crate::hub::runtime::{Options, Running, RuntimeError, SmsGateway};
 use crate::hub::server::Limits;
 use crate::hub::tokens;
+use crate::i18n::Lang;
 use crate::replica::transport::HubClient;
 use crate::store::Store;
 
@@ -36,7 +40,13 @@ pub struct LiveDemo {
 impl LiveDemo {
     /// Serves the demo's hub, attaches its replica, and feeds the platform
     /// every `every`.
-    pub fn start(summary: &DemoSummary, seed: u64, every: Duration) -> Result<LiveDemo, DemoError> {
+    pub fn start(
+        summary: &DemoSummary,
+        seed: u64,
+        every: Duration,
+        lang: Lang,
+        said: Sender<String>,
+    ) -> Result<LiveDemo, DemoError> {
         let hub_store = Store::open(&summary.hub)?;
         let owner: (String, Option<String>) = hub_store.sql(|c| {
             c.query_row(
@@ -56,6 +66,13 @@ impl LiveDemo {
         .map_err(fail)?;
         let (_, platform_token) =
             tokens::issue_platform(hub_store.conn(), "demo-platform").map_err(fail)?;
+        // The platform has applied the demo's history already: it reads on
+        // from here.
+        let since: i64 = hub_store.sql(|c| {
+            c.query_row("SELECT COALESCE(max(rowid), 0) FROM audit_log", [], |r| {
+                r.get(0)
+            })
+        })?;
         drop(hub_store);
 
         let hub = Running::start(Options {
@@ -93,11 +110,28 @@ impl LiveDemo {
             .name("demo-platform".into())
             .spawn(move || {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xfeed);
+                let mut platform = Platform::new(&feed_url, &platform_token, since);
+                // The feed is read often (a decision shows on the website
+                // soon after its sync); new posts come every `every`.
+                let tick = every.min(Duration::from_secs(2));
+                let mut fed = std::time::Instant::now();
                 loop {
-                    match stopped.recv_timeout(every) {
+                    match stopped.recv_timeout(tick) {
                         Err(RecvTimeoutError::Timeout) => {}
                         _ => return,
                     }
+                    match platform.read() {
+                        Ok(applied) => {
+                            if let Some(line) = applied_line(&applied, lang) {
+                                let _ = said.send(line);
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "demo platform decisions"),
+                    }
+                    if fed.elapsed() < every {
+                        continue;
+                    }
+                    fed = std::time::Instant::now();
                     if let Err(e) = feed_once(&hub_path, &feed_url, &platform_token, &mut rng) {
                         tracing::warn!(error = %e, "demo platform feed");
                     }
@@ -128,6 +162,225 @@ impl Drop for LiveDemo {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The public platform's side of the loop, as the demo plays it: it reads
+/// the hub's decision feed with its token and applies each decision once
+/// (by its id), as a real platform would.
+pub struct Platform {
+    url: String,
+    token: String,
+    since: i64,
+    applied: std::collections::HashSet<String>,
+    agent: ureq::Agent,
+}
+
+impl Platform {
+    pub fn new(url: &str, token: &str, since: i64) -> Platform {
+        Platform {
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            since,
+            applied: Default::default(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build()
+                .into(),
+        }
+    }
+
+    /// The decisions taken since the last read, each once.
+    pub fn read(&mut self) -> Result<Vec<Decision>, String> {
+        let mut out = Vec::new();
+        loop {
+            let mut response = self
+                .agent
+                .get(&format!("{}/v1/decisions", self.url))
+                .query("since", self.since.to_string())
+                .query("limit", "500")
+                .header("Authorization", &format!("Bearer {}", self.token))
+                .call()
+                .map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(16 * 1024 * 1024)
+                .read_to_string()
+                .map_err(|e| e.to_string())?;
+            if status == 400 && body.contains("past the end") {
+                // The hub was restored: read again from the start, applying
+                // only what was never applied.
+                self.since = 0;
+                continue;
+            }
+            if status != 200 {
+                return Err(format!("HTTP {status}"));
+            }
+            let page: Page = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+            self.since = page.next;
+            out.extend(
+                page.decisions
+                    .into_iter()
+                    .filter(|d| self.applied.insert(d.id.clone())),
+            );
+            if !page.more {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+/// How the status line names each kind: French (one, several), English.
+fn kind_words(kind: &str) -> (&'static str, &'static str, &'static str, &'static str) {
+    match kind {
+        "post.hidden" => (
+            "message masqué",
+            "messages masqués",
+            "post hidden",
+            "posts hidden",
+        ),
+        "post.removed" => (
+            "message retiré",
+            "messages retirés",
+            "post removed",
+            "posts removed",
+        ),
+        "post.restored" => (
+            "message rétabli",
+            "messages rétablis",
+            "post restored",
+            "posts restored",
+        ),
+        "citizen.muted" => (
+            "citoyen réduit au silence",
+            "citoyens réduits au silence",
+            "citizen muted",
+            "citizens muted",
+        ),
+        "citizen.banned" => (
+            "citoyen banni",
+            "citoyens bannis",
+            "citizen banned",
+            "citizens banned",
+        ),
+        "citizen.reinstated" => (
+            "citoyen rétabli",
+            "citoyens rétablis",
+            "citizen reinstated",
+            "citizens reinstated",
+        ),
+        "thread.locked" => (
+            "fil verrouillé",
+            "fils verrouillés",
+            "thread locked",
+            "threads locked",
+        ),
+        "thread.unlocked" => (
+            "fil rouvert",
+            "fils rouverts",
+            "thread unlocked",
+            "threads unlocked",
+        ),
+        "organization.enrolled" => (
+            "organisation enrôlée",
+            "organisations enrôlées",
+            "organisation enrolled",
+            "organisations enrolled",
+        ),
+        "organization.suspended" => (
+            "organisation suspendue",
+            "organisations suspendues",
+            "organisation suspended",
+            "organisations suspended",
+        ),
+        "organization.reinstated" => (
+            "organisation rétablie",
+            "organisations rétablies",
+            "organisation reinstated",
+            "organisations reinstated",
+        ),
+        "organization.rejected" => (
+            "candidature rejetée",
+            "candidatures rejetées",
+            "application rejected",
+            "applications rejected",
+        ),
+        "upload.approved" => (
+            "document publié",
+            "documents publiés",
+            "document published",
+            "documents published",
+        ),
+        "upload.rejected" => (
+            "document refusé",
+            "documents refusés",
+            "document rejected",
+            "documents rejected",
+        ),
+        "upload.changes_requested" => (
+            "document à corriger",
+            "documents à corriger",
+            "document sent back",
+            "documents sent back",
+        ),
+        "sms.approved" => (
+            "SMS approuvé",
+            "SMS approuvés",
+            "SMS approved",
+            "SMS approved",
+        ),
+        "sms.cancelled" => (
+            "SMS annulé",
+            "SMS annulés",
+            "SMS cancelled",
+            "SMS cancelled",
+        ),
+        _ => ("décision", "décisions", "decision", "decisions"),
+    }
+}
+
+/// "plateforme, appliqué : 3 messages masqués, 1 organisation enrôlée ; 4
+/// auteurs prévenus", or nothing when nothing came.
+pub fn applied_line(applied: &[Decision], lang: Lang) -> Option<String> {
+    if applied.is_empty() {
+        return None;
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for d in applied {
+        match counts.iter_mut().find(|(k, _)| *k == d.kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&d.kind, 1)),
+        }
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(kind, n)| {
+            let (fr1, fr, en1, en) = kind_words(kind);
+            let word = match (lang, *n) {
+                (Lang::Fr, 1) => fr1,
+                (Lang::Fr, _) => fr,
+                (Lang::En, 1) => en1,
+                (Lang::En, _) => en,
+            };
+            format!("{n} {word}")
+        })
+        .collect();
+    let told = applied.iter().filter(|d| d.notice.is_some()).count();
+    Some(match lang {
+        Lang::Fr => format!(
+            "plateforme, appliqué : {} ; {told} auteur{} prévenu{}",
+            parts.join(", "),
+            if told > 1 { "s" } else { "" },
+            if told > 1 { "s" } else { "" },
+        ),
+        Lang::En => format!(
+            "platform applied: {}; {told} author{} told",
+            parts.join(", "),
+            if told == 1 { "" } else { "s" },
+        ),
+    })
 }
 
 /// A random row of `table` (by rowid, without scanning a million rows).
@@ -239,4 +492,50 @@ pub fn feed_once(
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let mut client = HubClient::new(url, token, None).map_err(|e| e.to_string())?;
     client.ingest(body.as_bytes()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(kind: &str, told: bool) -> Decision {
+        Decision {
+            id: uuid::Uuid::now_v7().to_string(),
+            seq: 1,
+            at: String::new(),
+            kind: kind.into(),
+            entity: String::new(),
+            entity_id: String::new(),
+            platform_id: None,
+            reason: None,
+            until: None,
+            by: "moderator".into(),
+            by_name: None,
+            notice: told.then(|| crate::store::notices::Notice {
+                fr: "x".into(),
+                en: "x".into(),
+            }),
+            notify: told,
+        }
+    }
+
+    #[test]
+    fn the_status_line_says_what_the_platform_applied() {
+        assert_eq!(applied_line(&[], Lang::Fr), None);
+        let applied = [
+            decision("post.hidden", true),
+            decision("post.hidden", false),
+            decision("organization.enrolled", true),
+        ];
+        assert_eq!(
+            applied_line(&applied, Lang::Fr).as_deref(),
+            Some(
+                "plateforme, appliqué : 2 messages masqués, 1 organisation enrôlée ; 2 auteurs prévenus"
+            )
+        );
+        assert_eq!(
+            applied_line(&applied[..1], Lang::En).as_deref(),
+            Some("platform applied: 1 post hidden; 1 author told")
+        );
+    }
 }

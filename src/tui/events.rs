@@ -22,6 +22,9 @@ pub enum Event {
     Searched(Answer),
     /// News from the sync thread.
     Sync(News),
+    /// A line from outside the console for its status line (the demo's
+    /// simulated platform says what it applied).
+    Said(String),
     /// An upload's file fetched into the cache (or why not).
     Fetched {
         upload_id: String,

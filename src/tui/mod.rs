@@ -54,6 +54,8 @@ pub struct Options {
     pub quiet_hours: Option<String>,
     /// Said on the status line at start (e.g. why the console is offline).
     pub warning: Option<String>,
+    /// Lines said on the status line as they come (the demo's platform).
+    pub news: Option<std::sync::mpsc::Receiver<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +176,18 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         Err(e) => tracing::warn!(%e, "no background search"),
     }
     events::spawn_input(app.sender())?;
+    if let Some(news) = opts.news {
+        let events = app.sender();
+        let _ = std::thread::Builder::new()
+            .name("news".into())
+            .spawn(move || {
+                for line in news {
+                    if events.send(events::Event::Said(line)).is_err() {
+                        return;
+                    }
+                }
+            });
+    }
     let mut last_check = Instant::now();
     let mut dirty = true;
     let mut list_top = 0;

@@ -98,6 +98,7 @@ impl App {
             Event::Searched(answer) => self.searched(answer),
             Event::Sync(news) => self.sync_news(news, Instant::now()),
             Event::Fetched { upload_id, result } => self.fetched(&upload_id, result),
+            Event::Said(text) => self.model.info(crate::text::inline(&text)),
         }
     }
 
