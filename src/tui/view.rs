@@ -150,11 +150,15 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
 
 fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
     // An error takes the whole hint line until dismissed: it must be read.
-    if let Some(m) = app.model.message.as_ref().filter(|m| m.error) {
-        let line = Line::styled(
-            format!(" {} ", text::inline(&m.text)),
-            app.model.theme.error,
-        );
+    // News takes it for a few seconds (the status bar has no room for it at
+    // 80 columns).
+    if let Some(m) = app.model.message.as_ref().filter(|m| m.on_hint_line()) {
+        let style = if m.error {
+            app.model.theme.error
+        } else {
+            app.model.theme.ok
+        };
+        let line = Line::styled(format!(" {} ", text::inline(&m.text)), style);
         f.render_widget(Paragraph::new(line), area);
         return;
     }
@@ -203,13 +207,12 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
         strings::SYNC_WORD.get(lang),
     );
     let mut spans = vec![Span::styled(base, app.model.theme.tab_active)];
-    if let Some(m) = &app.model.message {
-        let style = if m.error {
-            app.model.theme.error
-        } else {
-            app.model.theme.ok
-        };
-        spans.push(Span::styled(format!(" {} ", text::inline(&m.text)), style));
+    // Faded news stays here, where a wide terminal has room for it.
+    if let Some(m) = app.model.message.as_ref().filter(|m| !m.on_hint_line()) {
+        spans.push(Span::styled(
+            format!(" {} ", text::inline(&m.text)),
+            app.model.theme.ok,
+        ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

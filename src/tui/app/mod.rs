@@ -134,7 +134,7 @@ impl App {
         if self.syncer.as_mut().is_some_and(|s| s.due(now)) {
             changed = true;
         }
-        changed
+        changed | self.model.fade(now)
     }
 
     /// Reloads what is shown if another connection changed the replica since

@@ -36,16 +36,16 @@ impl App {
         };
         let lang = self.model.lang;
         self.model.message = Some(match outcome {
-            Ok(s) => Message {
-                text: crate::text::inline(&strings::synced(lang, &s)),
-                error: s.rejected > 0 || s.conflict > 0 || s.skew_warning().is_some(),
-            },
+            Ok(s) => Message::new(
+                crate::text::inline(&strings::synced(lang, &s)),
+                s.rejected > 0 || s.conflict > 0 || s.skew_warning().is_some(),
+            ),
             Err(f) => {
                 let wait = self.syncer.as_ref().and_then(|s| s.retry_in(now));
-                Message {
-                    text: crate::text::inline(&strings::sync_failed(lang, &f.message, wait)),
-                    error: true,
-                }
+                Message::new(
+                    crate::text::inline(&strings::sync_failed(lang, &f.message, wait)),
+                    true,
+                )
             }
         });
         self.seen_data_version = views::data_version(self.store.conn());

@@ -106,10 +106,34 @@ pub enum Overlay {
     Compose(Box<crate::tui::composer::Composer>),
 }
 
-/// A message in the status bar. Errors stay until dismissed (Esc).
+/// A message for the person. Errors take the hint line until dismissed
+/// (Esc); other news takes it for `NEWS_SHOWN`, then stays at the end of the
+/// status bar (where a narrow terminal may not have room for it).
 pub struct Message {
     pub text: String,
     pub error: bool,
+    pub at: std::time::Instant,
+    /// News that gave the hint line back.
+    pub faded: bool,
+}
+
+/// How long news holds the hint line.
+pub const NEWS_SHOWN: std::time::Duration = std::time::Duration::from_secs(8);
+
+impl Message {
+    pub fn new(text: impl Into<String>, error: bool) -> Message {
+        Message {
+            text: text.into(),
+            error,
+            at: std::time::Instant::now(),
+            faded: false,
+        }
+    }
+
+    /// Whether it holds the hint line now.
+    pub fn on_hint_line(&self) -> bool {
+        self.error || !self.faded
+    }
 }
 
 /// A change to data, applied by the runner in one transaction through
@@ -273,17 +297,23 @@ impl Model {
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            text: text.into(),
-            error: true,
-        });
+        self.message = Some(Message::new(text, true));
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            text: text.into(),
-            error: false,
-        });
+        self.message = Some(Message::new(text, false));
+    }
+
+    /// News older than `NEWS_SHOWN` gives the hint line back; true when
+    /// that happens now (the screen is drawn again).
+    pub fn fade(&mut self, now: std::time::Instant) -> bool {
+        match &mut self.message {
+            Some(m) if !m.error && !m.faded && now.duration_since(m.at) >= NEWS_SHOWN => {
+                m.faded = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The search typed but not yet run, now: for the tick after typing

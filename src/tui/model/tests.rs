@@ -191,3 +191,18 @@ fn sync_undo_and_conflicts_are_asked_of_the_runner() {
         [Effect::OpenComposer { group: None }]
     ));
 }
+
+#[test]
+fn news_holds_the_hint_line_for_a_while_and_errors_until_dismissed() {
+    let mut m = model(true);
+    m.info("plateforme, appliqué : 1 message masqué");
+    let at = m.message.as_ref().map(|x| x.at).expect("said");
+    assert!(!m.fade(at), "not yet");
+    assert!(m.message.as_ref().is_some_and(Message::on_hint_line));
+    assert!(m.fade(at + NEWS_SHOWN), "it fades once");
+    assert!(!m.fade(at + NEWS_SHOWN * 2));
+    assert!(m.message.as_ref().is_some_and(|x| !x.on_hint_line()));
+    m.error("refusé");
+    let at = m.message.as_ref().map(|x| x.at).expect("said");
+    assert!(!m.fade(at + NEWS_SHOWN * 10), "an error stays");
+}
