@@ -403,8 +403,30 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
         with(&|o| o.op.v = 99),
         with(&|o| o.seq = 0),
     ];
+    // A reason goes to every console and to the author on the website: one
+    // line of plain text, never a bidi override or a control.
+    let mut bad = bad;
+    for reason in [
+        "Spam\u{202e}moc.evil",
+        "Spam\n\nVotre compte est fermé",
+        "Spam\u{1b}]0;x\u{7}",
+    ] {
+        bad.push(pushed(
+            1,
+            Op::ModeratePost {
+                post_id: posts[0].clone(),
+                seen_status: PostStatus::Visible,
+                action: PostAction::Hide,
+                reason: Some(reason.into()),
+            },
+        ));
+    }
     let answers = push(&hub, &awa, bad);
-    assert_eq!(answers.len(), 8, "every op answered, none wedged the batch");
+    assert_eq!(
+        answers.len(),
+        11,
+        "every op answered, none wedged the batch"
+    );
     for (outcome, reason) in &answers {
         assert_eq!(*outcome, Outcome::Rejected, "{reason:?}");
         let reason = reason.clone().unwrap_or_default();

@@ -59,6 +59,17 @@ pub fn apply_with(
     if conn.is_autocommit() {
         return Err(OpError::NoTransaction);
     }
+    // A reason reaches the audit log, every replica's console and the
+    // platform (shown to the author): plain text on one line, nothing a
+    // terminal or a web page would obey or hide.
+    if let Some(reason) = op.reason()
+        && !crate::text::is_plain(reason)
+    {
+        return Err(invalid(
+            "reason",
+            "one line of plain text (no control, bidi or invisible character)",
+        ));
+    }
     let before = match op {
         Op::Undo { op_id, .. } => undone_record(conn, op_id)?
             .map(|(e, id)| snapshot(conn, &e, &id))
