@@ -310,6 +310,9 @@ CREATE TABLE watched_words (
     created_at  TEXT NOT NULL
 );
 
+-- Posts a watched word acted on (few): `forum list --watched hold` pages on it.
+CREATE INDEX forum_posts_watched ON forum_posts (created_at, id) WHERE watched_word IS NOT NULL;
+
 -- Hub only: where the hub POSTs the decision feed. `position` is the feed
 -- position delivered (acknowledged with a 2xx) so far; it survives restarts.
 CREATE TABLE webhooks (

@@ -72,6 +72,41 @@ pub fn is_plain(s: &str) -> bool {
         .all(|c| !c.is_control() && marker(c).is_none() && !is_invisible(c))
 }
 
+/// The first character that keeps `s` from being prose a person reads on one
+/// line (a reason, a notice): like [`is_plain`], except that the no-break
+/// spaces French puts before `:` and inside « » are fine. With its position
+/// (in characters), for an error that says where.
+pub fn first_unplain_prose(s: &str) -> Option<(usize, char)> {
+    s.chars().enumerate().find(|(_, c)| {
+        !matches!(c, '\u{a0}' | '\u{202f}')
+            && (c.is_control() || marker(*c).is_some() || is_invisible(*c))
+    })
+}
+
+/// Whether a character draws nothing and only changes how its neighbours
+/// read (zero-width spaces, soft hyphens, joiners, variation selectors, bidi
+/// marks): text compared for meaning drops them.
+pub fn is_ignorable(c: char) -> bool {
+    matches!(c,
+        '\u{ad}'
+        | '\u{34f}'
+        | '\u{61c}'
+        | '\u{115f}'..='\u{1160}'
+        | '\u{17b4}'..='\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{3164}'
+        | '\u{fe00}'..='\u{fe0f}'
+        | '\u{feff}'
+        | '\u{ffa0}'
+        | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}'
+    )
+}
+
 /// Characters that draw nothing or only modify their neighbour (Unicode's
 /// default-ignorable code points, blank patterns, spaces other than the
 /// plain one): fine inside a post, not in a name or an id someone must tell

@@ -678,3 +678,39 @@ fn a_full_disk_during_an_ingest_is_the_disks_fault_not_the_lines() {
     );
     assert!(err.contains("hub.db") && err.contains("committed"), "{err}");
 }
+
+/// A reason reaches every console and the author on the website: the replica
+/// refuses what the hub would (too long, a bidi override, a newline), with
+/// the character and where, and changes nothing; French spaces are fine.
+#[test]
+fn a_reason_the_hub_would_refuse_is_refused_where_it_is_typed() {
+    let (_dir, db) = small_demo();
+    let post = first_id(&open(&db), "forum_posts", "status = 'visible'");
+    let before = state(&db);
+    for (reason, says) in [
+        ("x".repeat(2_001), "over 2000 characters".to_owned()),
+        (
+            "Spam\u{202e}moc.live".to_owned(),
+            "U+202E at position 5".to_owned(),
+        ),
+        (
+            "Spam\nVotre compte".to_owned(),
+            "U+000A at position 5".to_owned(),
+        ),
+    ] {
+        let out = civitac(&db)
+            .args(["forum", "hide", &post, "--yes", "--reason"])
+            .arg(&reason)
+            .output()
+            .expect("runs");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&says) && err.lines().count() <= 2, "{err}");
+    }
+    assert_eq!(state(&db), before, "nothing changed");
+    civitac(&db)
+        .args(["forum", "hide", &post, "--yes", "--reason"])
+        .arg("Spam\u{a0}: vente\u{202f}!")
+        .assert()
+        .success();
+}

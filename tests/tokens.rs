@@ -144,7 +144,10 @@ fn tokens_need_a_hub() {
     Command::cargo_bin("civitac")
         .expect("bin")
         .args(["hub", "token", "list"])
+        // A config of the machine's user (`db = …`) must not answer for it.
         .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("HOME", dir.path())
         .assert()
         .code(2);
 }

@@ -281,6 +281,21 @@ fn every_decision_arrives_in_order_through_failures() {
         check(&replay, now() + 3_600),
         Err(VerifyError::Stale { .. })
     ));
+    // Ids as an operator types them: the start of one, never a pattern.
+    assert_eq!(
+        webhooks::find(hub.conn(), &w.id[..8]).expect("prefix").id,
+        w.id
+    );
+    for typed in ["%", "_", &"a".repeat(100_000), ""] {
+        assert!(
+            matches!(
+                webhooks::find(hub.conn(), typed),
+                Err(webhooks::WebhookError::Unknown(_))
+            ),
+            "{:?}",
+            &typed[..typed.len().min(10)]
+        );
+    }
     let mut altered = replay.body.clone();
     altered[10] ^= 1;
     assert_eq!(
@@ -361,4 +376,52 @@ fn a_hub_killed_mid_delivery_delivers_the_rest_after_restart() {
         text.contains("delivered 80") && text.contains("backlog 0"),
         "{text}"
     );
+}
+
+#[test]
+fn a_receiver_that_hangs_never_holds_up_another() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("hub.db");
+    civitac::store::Store::create(&db, civitac::store::Side::Hub).expect("hub");
+    decisions(&db, 3);
+    let hub = open(&db);
+    let hanging = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let healthy = TcpListener::bind("127.0.0.1:0").expect("bind");
+    // The hanging one first: one after the other, the healthy one would wait
+    // for its whole time limit.
+    for (listener, _) in [(&hanging, 0), (&healthy, 1)] {
+        webhooks::add(
+            hub.conn(),
+            &format!("http://{}/h", listener.local_addr().expect("addr")),
+            SECRET,
+            None,
+            true,
+        )
+        .expect("add");
+    }
+    let _stuck = receiver(
+        hanging,
+        Arc::new(Mutex::new(VecDeque::from([Answer::Hang]))),
+    );
+    let heard = receiver(healthy, Script::default());
+    let settings = webhooks::Settings {
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            webhooks::deliver_due(&open(&db).into_conn(), &webhooks::agent(), &settings)
+                .expect("deliver")
+        });
+        heard
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the healthy receiver is served");
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "served only after the hanging one's time limit: {:?}",
+            start.elapsed()
+        );
+    });
+    drop(hub);
 }

@@ -151,6 +151,23 @@ fn watched_words_hold_flag_and_reject_at_ingest() {
         ]
     );
     drop(hub);
+    // Held posts wait for a moderator: the forum list finds them (the
+    // console's filter line takes the same `watched=hold`).
+    let held = civitac(&db)
+        .args(["forum", "list", "--watched", "hold", "--format", "json"])
+        .output()
+        .expect("list");
+    let held: Vec<serde_json::Value> = serde_json::from_slice(&held.stdout).expect("json");
+    let ids: Vec<&str> = held
+        .iter()
+        .filter_map(|p| p["platform_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["p1"]);
+    civitac(&db)
+        .args(["forum", "list", "--watched", "maybe"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("hold, flag or reject"));
     // Removed from the list: the next post with the word passes.
     civitac(&db)
         .args(["hub", "words", "remove", "ARNAQUÉ"])

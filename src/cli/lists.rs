@@ -100,6 +100,9 @@ filter_args!(ForumFilters {
     /// Only posts with open flags (`--flagged`, or `--flagged no` for unflagged ones).
     #[arg(num_args = 0..=1, default_missing_value = "yes", value_name = "yes|no")]
     flagged => Flagged,
+    /// What a watched word did at ingest: hold (held for review), flag,
+    /// reject, or yes/no.
+    watched => Watched,
     /// Words in the post (accents optional).
     search => Search,
     since => Since,

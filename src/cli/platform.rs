@@ -33,6 +33,28 @@ pub enum TemplatesCmd {
     },
 }
 
+/// A small file (`-`: standard input) read whole, refused past `max` bytes
+/// (`/dev/zero` is a file too).
+fn read_capped(path: &Path, max: u64) -> Result<String, Failure> {
+    use std::io::Read;
+    let name = inline(&path.display().to_string());
+    let mut reader: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path).map_err(|e| Failure::new(format!("{name}: {e}")))?)
+    };
+    let mut bytes = Vec::new();
+    reader
+        .by_ref()
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::new(format!("{name}: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(Failure::usage(format!("{name}: over {max} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|_| Failure::usage(format!("{name}: not UTF-8 text")))
+}
+
 /// The longest notice template, in characters (an SMS is 160).
 const MAX_TEMPLATE: usize = 500;
 
@@ -63,15 +85,7 @@ pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) ->
             }
             let body = match (text, from) {
                 (Some(t), _) => t,
-                (None, Some(f)) if f.as_os_str() == "-" => {
-                    let mut s = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                        .map_err(|e| Failure::new(format!("-: {e}")))?;
-                    s
-                }
-                (None, Some(f)) => std::fs::read_to_string(&f).map_err(|e| {
-                    Failure::new(format!("{}: {e}", inline(&f.display().to_string())))
-                })?,
+                (None, Some(f)) => read_capped(&f, 64 * 1024)?,
                 (None, None) => {
                     return Err(Failure::usage(lang.pick(
                         "donnez le texte : --text TEXTE ou --from FICHIER",
@@ -86,11 +100,20 @@ pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) ->
                     inline(&kind)
                 )));
             }
-            if body.chars().any(char::is_control) {
-                return Err(Failure::usage(lang.pick(
-                    "le texte tient sur une ligne, sans caractère de contrôle",
-                    "the text is one line, without control characters",
-                )));
+            // What the author reads: one line of plain prose, like a reason.
+            if let Some((at, c)) = crate::text::first_unplain_prose(body) {
+                return Err(Failure::usage(match lang {
+                    Lang::Fr => format!(
+                        "caractère U+{:04X} en position {} : le texte tient sur une ligne, sans caractère de contrôle, bidi ou invisible",
+                        c as u32,
+                        at + 1
+                    ),
+                    Lang::En => format!(
+                        "character U+{:04X} at position {}: the text is one line, without control, bidi or invisible characters",
+                        c as u32,
+                        at + 1
+                    ),
+                }));
             }
             let unknown = notices::unknown_placeholders(body);
             if !unknown.is_empty() {
@@ -195,7 +218,7 @@ fn show_webhook(conn: &rusqlite::Connection, lang: Lang, w: &crate::hub::webhook
         ),
         (None, None) => lang.pick("ok", "ok").to_owned(),
     };
-    println!("{}  {}", w.id, inline(&w.url));
+    println!("{}  {}", w.id, crate::hub::webhooks::shown_url(&w.url));
     println!(
         "    {} {}  {} {}  {} {}  {state}",
         lang.pick("livrées", "delivered"),
@@ -232,13 +255,8 @@ pub fn webhook(db: &Path, store: &Store, lang: Lang, cmd: WebhookCmd) -> CmdResu
             events,
             from_start,
         } => {
-            let secret = std::fs::read(&secret_from).map_err(|e| {
-                Failure::new(format!(
-                    "{}: {e}",
-                    inline(&secret_from.display().to_string())
-                ))
-            })?;
-            let secret = secret.trim_ascii();
+            let secret = read_capped(&secret_from, 1024)?;
+            let secret = secret.trim().as_bytes();
             let w =
                 webhooks::add(conn, &url, secret, events.as_deref(), from_start).map_err(|e| {
                     match e {
@@ -253,14 +271,14 @@ pub fn webhook(db: &Path, store: &Store, lang: Lang, cmd: WebhookCmd) -> CmdResu
                         "webhook {} : les décisions après la position {} iront à {} (signature HMAC-SHA256 dans l'en-tête {})",
                         w.id,
                         w.position,
-                        inline(&w.url),
+                        webhooks::shown_url(&w.url),
                         webhooks::SIGNATURE_HEADER
                     ),
                     Lang::En => format!(
                         "webhook {}: decisions after position {} go to {} (HMAC-SHA256 signature in the {} header)",
                         w.id,
                         w.position,
-                        inline(&w.url),
+                        webhooks::shown_url(&w.url),
                         webhooks::SIGNATURE_HEADER
                     ),
                 }
@@ -308,7 +326,7 @@ pub fn webhook(db: &Path, store: &Store, lang: Lang, cmd: WebhookCmd) -> CmdResu
                 "{} {} ({})",
                 lang.pick("webhook retiré :", "webhook removed:"),
                 w.id,
-                inline(&w.url)
+                webhooks::shown_url(&w.url)
             );
         }
         WebhookCmd::Resume { id } => {
@@ -382,7 +400,25 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
             let action = parse_action(&action).map_err(Failure::usage)?;
             let kind = parse_match(kind.as_deref().unwrap_or("")).map_err(Failure::usage)?;
             let w = words::parse(&word, kind, action).map_err(|e| Failure::usage(e.to_string()))?;
-            words::add(store.conn(), &w).map_err(fail)?;
+            if let Some(was) = words::add(store.conn(), &w).map_err(fail)? {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Fr => format!(
+                            "remplace « {} » ({}, {})",
+                            was.shown,
+                            match_word(lang, was.kind),
+                            action_word(lang, was.action)
+                        ),
+                        Lang::En => format!(
+                            "replaces \"{}\" ({}, {})",
+                            was.shown,
+                            match_word(lang, was.kind),
+                            action_word(lang, was.action)
+                        ),
+                    }
+                );
+            }
             println!(
                 "{}",
                 match lang {
@@ -440,22 +476,28 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
                 .trim(csv::Trim::All)
                 .from_path(&file)
                 .map_err(|e| Failure::new(format!("{name}: {e}")))?;
-            let mut entries = Vec::new();
+            let mut entries: Vec<words::Watched> = Vec::new();
+            // A word given twice (once folded): the later line wins, said.
+            let mut first_line: std::collections::HashMap<String, u64> = Default::default();
+            let mut repeats = Vec::new();
             let mut complaints = Complaints::new();
             let mut bad = 0;
             for (i, record) in reader.records().enumerate() {
-                let line = i + 1;
                 let record = match record {
                     Ok(r) => r,
                     Err(e) => {
                         bad += 1;
+                        let line = e.position().map_or(i as u64 + 1, |p| p.line());
                         complaints.say(&format!("{name}:{line}: {e}"));
                         continue;
                     }
                 };
+                // The file's line, not the record's number (a quoted cell may
+                // span lines, blank lines are skipped).
+                let line = record.position().map_or(i as u64 + 1, |p| p.line());
                 let cell = |n: usize| record.get(n).unwrap_or("").trim_start_matches('\u{feff}');
                 let first = cell(0).to_lowercase();
-                if line == 1 && (first == "word" || first == "mot") {
+                if i == 0 && (first == "word" || first == "mot") {
                     continue;
                 }
                 if record.iter().all(|c| c.trim().is_empty()) {
@@ -470,7 +512,17 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
                     words::parse(cell(0), kind, action).map_err(|e| e.to_string())
                 })();
                 match entry {
-                    Ok(w) => entries.push(w),
+                    Ok(w) => {
+                        if let Some(earlier) = first_line.insert(w.word.clone(), line) {
+                            repeats.push(format!(
+                                "{name}:{line}: « {} » {} {earlier}",
+                                w.shown,
+                                lang.pick("remplace la ligne", "replaces line")
+                            ));
+                            entries.retain(|e| e.word != w.word);
+                        }
+                        entries.push(w)
+                    }
                     Err(why) => {
                         bad += 1;
                         complaints.say(&format!("{name}:{line}: {why}"));
@@ -486,6 +538,11 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
                     Lang::En => format!("{name}: {bad} line(s) refused; nothing was imported"),
                 }));
             }
+            let mut said = Complaints::new();
+            for r in &repeats {
+                said.say(r);
+            }
+            said.finish(lang);
             let tx = store.transaction()?;
             for w in &entries {
                 words::add(&tx, w).map_err(fail)?;

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 pub enum BackupError {
     #[error("{}: already exists; choose a new name (a backup never overwrites)", .0.display())]
     Exists(PathBuf),
-    #[error("{}: a hub is serving this database (pid {pid}); stop it before restoring", path.display())]
+    #[error("{}: a hub is serving this database (pid {pid}): one hub at a time; stop it first", path.display())]
     Serving { path: PathBuf, pid: String },
     #[error("{}: not a verified hub backup: {why}", path.display())]
     NotBackup { path: PathBuf, why: String },

@@ -112,6 +112,36 @@ pub struct Report {
     pub bad: Vec<(usize, String)>,
 }
 
+impl Report {
+    fn counts(&self) -> [usize; 9] {
+        [
+            self.posts,
+            self.flags,
+            self.applications,
+            self.uploads,
+            self.duplicates,
+            self.auto_hidden,
+            self.words_held,
+            self.words_flagged,
+            self.words_rejected,
+        ]
+    }
+
+    fn set_counts(&mut self, c: [usize; 9]) {
+        [
+            self.posts,
+            self.flags,
+            self.applications,
+            self.uploads,
+            self.duplicates,
+            self.auto_hidden,
+            self.words_held,
+            self.words_flagged,
+            self.words_rejected,
+        ] = c;
+    }
+}
+
 /// The database failed during an ingest: what was committed before stands
 /// (ingest is idempotent, so the same file again completes it).
 #[derive(Debug)]
@@ -212,10 +242,13 @@ fn ingest_from(
             continue;
         }
         tx.execute_batch("SAVEPOINT line")?;
+        let counted = report.counts();
         match ingest_line(&tx, &ctx, &line, &mut report) {
             Ok(()) => tx.execute_batch("RELEASE line")?,
             Err(LineError::Bad(why)) => {
                 tx.execute_batch("ROLLBACK TO line; RELEASE line")?;
+                // What the line counted went with it.
+                report.set_counts(counted);
                 report.bad.push((number, why));
             }
             // Never a storage failure reported as a bad line, line after line.

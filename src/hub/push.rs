@@ -262,9 +262,12 @@ fn validate(
         )
     })?;
     if let Some(reason) = pushed.op.op.reason()
-        && reason.chars().count() > MAX_REASON
+        && reason.chars().count() > crate::ops::MAX_REASON
     {
-        return Err(format!("reason: over {MAX_REASON} characters"));
+        return Err(format!(
+            "reason: over {} characters",
+            crate::ops::MAX_REASON
+        ));
     }
     // An op id that already names another entry of the journal.
     let taken: bool = conn
@@ -312,9 +315,6 @@ fn validate(
     }
     Ok(())
 }
-
-/// The longest reason a pushed op may carry.
-const MAX_REASON: usize = 2_000;
 
 /// The time a pushed decision is recorded with: its author's, written the
 /// one canonical way, or the hub's own when the device's clock cannot be

@@ -151,6 +151,8 @@ pub enum WebhookError {
     Event(String),
     #[error("no webhook {0}")]
     Unknown(String),
+    #[error("{0} names several webhooks: {1}")]
+    Ambiguous(String, String),
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -244,19 +246,30 @@ fn webhook(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
 /// A webhook by its id, or the start of it (as `list` shows it).
 pub fn find(conn: &Connection, id: &str) -> Result<Webhook, WebhookError> {
     let id = id.trim();
+    // An id is a UUID or its start: anything else names nothing.
+    if id.is_empty() || id.len() > 36 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(WebhookError::Unknown(crate::text::truncate(
+            &crate::text::inline(id),
+            40,
+        )));
+    }
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE removed_at IS NULL AND id LIKE ?1 || '%' ESCAPE '\\' LIMIT 2"
+        "SELECT {COLUMNS} FROM webhooks
+         WHERE removed_at IS NULL AND substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 5"
     ))?;
-    let pattern = id
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
     let found: Vec<Webhook> = stmt
-        .query_map([&pattern], webhook)?
+        .query_map([id.to_ascii_lowercase()], webhook)?
         .collect::<Result<_, _>>()?;
     match found.as_slice() {
-        [one] if !id.is_empty() => Ok(one.clone()),
-        _ => Err(WebhookError::Unknown(crate::text::inline(id))),
+        [one] => Ok(one.clone()),
+        [] => Err(WebhookError::Unknown(id.to_owned())),
+        many => Err(WebhookError::Ambiguous(
+            id.to_owned(),
+            many.iter()
+                .map(|w| w.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
     }
 }
 
@@ -391,7 +404,9 @@ fn due(conn: &Connection, now: &str) -> rusqlite::Result<Vec<Due>> {
     .collect()
 }
 
-/// Tries each due webhook once: one batch each.
+/// Tries each due webhook once: one batch each. The requests go out
+/// together, so a receiver that hangs until the time limit never holds up
+/// another webhook.
 pub fn deliver_due(
     conn: &Connection,
     agent: &ureq::Agent,
@@ -399,19 +414,39 @@ pub fn deliver_due(
 ) -> rusqlite::Result<Vec<(String, Attempt)>> {
     let now = crate::time::now();
     let mut out = Vec::new();
+    let mut sending = Vec::new();
     for w in due(conn, &now)? {
-        let attempt = deliver_one(conn, agent, settings, &w)?;
-        out.push((w.id, attempt));
+        match prepare(conn, &w)? {
+            Prepared::Done(attempt) => out.push((w.id, attempt)),
+            Prepared::Send { next, n, body } => sending.push((w, next, n, body)),
+        }
+    }
+    let answers: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let posts: Vec<_> = sending
+            .iter()
+            .map(|(w, _, _, body)| s.spawn(move || post(agent, settings, w, body)))
+            .collect();
+        posts
+            .into_iter()
+            .map(|p| {
+                p.join()
+                    .unwrap_or_else(|_| Err("the delivery thread failed".into()))
+            })
+            .collect()
+    });
+    for ((w, next, n, _), answer) in sending.iter().zip(answers) {
+        out.push((w.id.clone(), record(conn, settings, w, *next, *n, answer)?));
     }
     Ok(out)
 }
 
-fn deliver_one(
-    conn: &Connection,
-    agent: &ureq::Agent,
-    settings: &Settings,
-    w: &Due,
-) -> rusqlite::Result<Attempt> {
+/// One webhook's next batch, or why there is none.
+enum Prepared {
+    Done(Attempt),
+    Send { next: i64, n: usize, body: Vec<u8> },
+}
+
+fn prepare(conn: &Connection, w: &Due) -> rusqlite::Result<Prepared> {
     let page = match decisions::since(conn, w.position, BATCH) {
         Ok(p) => p,
         Err(decisions::FeedError::Sqlite(e)) => return Err(e),
@@ -419,7 +454,7 @@ fn deliver_one(
         // applies decisions once by id, so the whole feed again is safe.
         Err(decisions::FeedError::PastEnd { .. }) => {
             conn.execute("UPDATE webhooks SET position = 0 WHERE id = ?1", [&w.id])?;
-            return Ok(Attempt::Skipped);
+            return Ok(Prepared::Done(Attempt::Skipped));
         }
     };
     let batch: Vec<Decision> = page
@@ -429,13 +464,13 @@ fn deliver_one(
         .collect();
     if batch.is_empty() {
         if page.next == w.position {
-            return Ok(Attempt::Idle);
+            return Ok(Prepared::Done(Attempt::Idle));
         }
         conn.execute(
             "UPDATE webhooks SET position = ?2 WHERE id = ?1",
             params![w.id, page.next],
         )?;
-        return Ok(Attempt::Skipped);
+        return Ok(Prepared::Done(Attempt::Skipped));
     }
     let n = batch.len();
     let body = serde_json::to_vec(&Delivery {
@@ -445,13 +480,29 @@ fn deliver_one(
         next: page.next,
     })
     .unwrap_or_default();
-    match post(agent, settings, w, &body) {
+    Ok(Prepared::Send {
+        next: page.next,
+        n,
+        body,
+    })
+}
+
+/// Keeps what one attempt did: the position moves on a 2xx only.
+fn record(
+    conn: &Connection,
+    settings: &Settings,
+    w: &Due,
+    next: i64,
+    n: usize,
+    answer: Result<(), String>,
+) -> rusqlite::Result<Attempt> {
+    match answer {
         Ok(()) => {
             conn.execute(
                 "UPDATE webhooks SET position = ?2, delivered = delivered + ?3, attempts = 0,
                     failing_since = NULL, next_at = NULL, last_error = NULL
                  WHERE id = ?1 AND position = ?4",
-                params![w.id, page.next, n as i64, w.position],
+                params![w.id, next, n as i64, w.position],
             )?;
             Ok(Attempt::Delivered(n))
         }
@@ -465,7 +516,7 @@ fn deliver_one(
             let attempts = w.attempts + 1;
             let wait =
                 crate::retry::backoff(attempts.min(30) as u32, None).min(Duration::from_secs(3600));
-            let next = now + jiff::SignedDuration::try_from(wait).unwrap_or_default();
+            let next_at = now + jiff::SignedDuration::try_from(wait).unwrap_or_default();
             let give_up =
                 now.duration_since(since).as_secs() as u64 >= settings.retry_for.as_secs();
             conn.execute(
@@ -476,7 +527,7 @@ fn deliver_one(
                     w.id,
                     attempts,
                     crate::time::format(since),
-                    crate::time::format(next),
+                    crate::time::format(next_at),
                     crate::text::truncate(&why, 300),
                     give_up.then(|| crate::time::format(now)),
                 ],
@@ -503,7 +554,8 @@ fn post(agent: &ureq::Agent, settings: &Settings, w: &Due, body: &[u8]) -> Resul
         )
         .header(SIGNATURE_HEADER, sign(&w.secret, t, body))
         .send(body)
-        .map_err(|e| crate::text::inline(&e.to_string()))?;
+        // Never the address's credentials in an error kept and shown.
+        .map_err(|e| crate::text::inline(&e.to_string().replace(&w.url, &shown_url(&w.url))))?;
     let status = response.status().as_u16();
     if (200..300).contains(&status) {
         return Ok(());
@@ -518,6 +570,22 @@ fn post(agent: &ureq::Agent, settings: &Settings, w: &Due, body: &[u8]) -> Resul
         "HTTP {status} {}",
         crate::text::truncate(&crate::text::inline(said.trim()), 120)
     ))
+}
+
+/// A webhook's address as it may be shown: credentials in it (`https://
+/// user:secret@host/…`) are replaced by `***`.
+pub fn shown_url(url: &str) -> String {
+    let safe = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    };
+    crate::text::inline(&safe)
 }
 
 /// The HTTP agent the deliverer uses (no redirects: a signed body is not
@@ -600,6 +668,15 @@ mod tests {
             verify(secret, "v1=00", b"{}", 1_100, 300),
             Err(VerifyError::Malformed)
         );
+    }
+
+    #[test]
+    fn credentials_in_an_address_are_never_shown() {
+        assert_eq!(
+            shown_url("https://platform:s3cret@civitac.bf/hooks?x=a@b"),
+            "https://***@civitac.bf/hooks?x=a@b"
+        );
+        assert_eq!(shown_url("http://127.0.0.1:9/h"), "http://127.0.0.1:9/h");
     }
 
     #[test]

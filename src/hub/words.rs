@@ -1,7 +1,8 @@
 //! Watched words: a list the team keeps at the hub, applied to every post
 //! and new thread title the platform sends (Discourse's watched words).
-//! Accents, case and punctuation are ignored: "Arnaque", "arnaqué" and
-//! "ARNAQUE !" are one word. A word matches a whole word of the text; a
+//! Accents, case, punctuation and look-alike forms are ignored: "Arnaque",
+//! "arnaqué", "ＡＲＮＡＱＵＥ" and "ar\u{200b}naque" (a zero-width space
+//! inside) are one word. A word matches a whole word of the text; a
 //! prefix (`forag*`) the start of one; a phrase a run of whole words.
 //!
 //! What a match does is decided here and done by ingest: `hold` hides the
@@ -12,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use unicode_normalization::UnicodeNormalization;
 
 crate::str_enum! {
@@ -35,15 +36,20 @@ crate::str_enum! {
 
 /// The shortest prefix the list takes: `a*` would watch half the language.
 pub const MIN_PREFIX: usize = 3;
+/// The shortest whole word: "à" is "a" once accents go, the verb.
+pub const MIN_WORD: usize = 2;
 /// The longest entry, in characters.
 pub const MAX_LEN: usize = 100;
 
-/// The words of a text as the list compares them: lower case, accents and
-/// punctuation gone.
+/// The words of a text as the list compares them: compatibility forms
+/// folded (full-width letters, ligatures), accents, invisible characters and
+/// case gone, split at anything not a letter or digit.
 pub fn words(text: &str) -> Vec<String> {
     let plain: String = text
-        .nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .nfkd()
+        .filter(|c| {
+            !unicode_normalization::char::is_combining_mark(*c) && !crate::text::is_ignorable(*c)
+        })
         .flat_map(char::to_lowercase)
         .collect();
     plain
@@ -76,6 +82,10 @@ pub enum WordError {
     NotOneWord(String),
     #[error("the prefix \"{0}\" is shorter than {MIN_PREFIX} letters: it would match too much")]
     ShortPrefix(String),
+    #[error("\"{0}\" is shorter than {MIN_WORD} letters: it would match too much")]
+    ShortWord(String),
+    #[error("\"{0}\": a * goes only at the end (a prefix)")]
+    Star(String),
     #[error("\"{0}\" is not on the list")]
     Unknown(String),
     #[error(transparent)]
@@ -91,6 +101,9 @@ pub fn parse(typed: &str, kind: Option<Match>, action: WordAction) -> Result<Wat
         return Err(WordError::TooLong(crate::text::truncate(&shown, 40)));
     }
     let starred = typed.ends_with('*');
+    if typed.trim_end_matches('*').contains('*') {
+        return Err(WordError::Star(shown));
+    }
     let tokens = words(typed);
     if tokens.is_empty() {
         return Err(WordError::Empty(shown));
@@ -108,8 +121,20 @@ pub fn parse(typed: &str, kind: Option<Match>, action: WordAction) -> Result<Wat
     if kind == Match::Prefix && tokens[0].chars().count() < MIN_PREFIX {
         return Err(WordError::ShortPrefix(shown));
     }
+    if kind != Match::Prefix && tokens.iter().all(|t| t.chars().count() < MIN_WORD) {
+        return Err(WordError::ShortWord(shown));
+    }
+    let word = tokens.join(" ");
+    // How it is shown goes into the reason of the hub's decisions, which is
+    // held to plain prose: a word pasted with invisible characters is shown
+    // by its folded form instead.
+    let shown = match (kind, crate::text::first_unplain_prose(typed)) {
+        (_, None) => shown,
+        (Match::Prefix, Some(_)) => format!("{word}*"),
+        (_, Some(_)) => word.clone(),
+    };
     Ok(Watched {
-        word: tokens.join(" "),
+        word,
         shown,
         kind,
         action,
@@ -117,15 +142,31 @@ pub fn parse(typed: &str, kind: Option<Match>, action: WordAction) -> Result<Wat
     })
 }
 
-/// Adds an entry, or changes the match and action of one already there.
-pub fn add(conn: &Connection, w: &Watched) -> Result<(), WordError> {
+/// Adds an entry, or changes the match and action of one already there
+/// (the same word once folded: "Arnaqué" replaces "arnaque"); returns the
+/// entry it replaced.
+pub fn add(conn: &Connection, w: &Watched) -> Result<Option<Watched>, WordError> {
+    let before = conn
+        .prepare_cached(
+            "SELECT shown, word, match, action, created_at FROM watched_words WHERE word = ?1",
+        )?
+        .query_row([&w.word], |r| {
+            Ok(Watched {
+                shown: r.get(0)?,
+                word: r.get(1)?,
+                kind: r.get(2)?,
+                action: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })
+        .optional()?;
     conn.prepare_cached(
         "INSERT INTO watched_words (word, shown, match, action, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (word) DO UPDATE SET shown = ?2, match = ?3, action = ?4",
     )?
     .execute(params![w.word, w.shown, w.kind, w.action, w.created_at])?;
-    Ok(())
+    Ok(before)
 }
 
 /// Removes an entry, typed as it was added (accents and case do not matter).
@@ -161,7 +202,11 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Watched>> {
 pub struct Matcher {
     entries: Vec<Watched>,
     exact: HashMap<String, usize>,
-    prefixes: Vec<(String, usize)>,
+    /// By the prefix: a word is looked up once per length, however many
+    /// prefixes the list has.
+    prefixes: HashMap<String, usize>,
+    /// The longest prefix, in characters.
+    longest_prefix: usize,
     phrases: Vec<(Vec<String>, usize)>,
 }
 
@@ -177,7 +222,10 @@ impl Matcher {
                 Match::Word => {
                     m.exact.insert(w.word.clone(), i);
                 }
-                Match::Prefix => m.prefixes.push((w.word.clone(), i)),
+                Match::Prefix => {
+                    m.longest_prefix = m.longest_prefix.max(w.word.chars().count());
+                    m.prefixes.insert(w.word.clone(), i);
+                }
                 Match::Phrase => m
                     .phrases
                     .push((w.word.split(' ').map(str::to_owned).collect(), i)),
@@ -214,9 +262,14 @@ impl Matcher {
                 if let Some(&i) = self.exact.get(token) {
                     consider(i);
                 }
-                for (prefix, i) in &self.prefixes {
-                    if token.starts_with(prefix.as_str()) {
-                        consider(*i);
+                if !self.prefixes.is_empty() {
+                    for (n, (end, c)) in token.char_indices().enumerate() {
+                        if n >= self.longest_prefix {
+                            break;
+                        }
+                        if let Some(&i) = self.prefixes.get(&token[..end + c.len_utf8()]) {
+                            consider(i);
+                        }
                     }
                 }
                 for (phrase, i) in &self.phrases {
@@ -266,6 +319,27 @@ mod tests {
     }
 
     #[test]
+    fn look_alikes_and_invisible_characters_do_not_hide_a_word() {
+        let list = m(&[("arnaque", WordAction::Hold)]);
+        for hidden in [
+            "ar\u{200b}naque",
+            "arn\u{ad}aque",
+            "ＡＲＮＡＱＵＥ",
+            "arnaque\u{fe0f}",
+        ] {
+            assert!(list.find(&[hidden]).is_some(), "{hidden:?}");
+        }
+        // A word pasted with a no-break space inside is one phrase, shown
+        // in a form a reason may carry.
+        let w = parse("vente\u{a0}terrain\u{2800}", None, WordAction::Hold).expect("entry");
+        assert_eq!(w.kind, Match::Phrase);
+        assert!(
+            crate::text::first_unplain_prose(&reason(&w)).is_none(),
+            "{w:?}"
+        );
+    }
+
+    #[test]
     fn prefixes_and_phrases() {
         let list = m(&[
             ("forag*", WordAction::Flag),
@@ -299,6 +373,18 @@ mod tests {
         assert!(matches!(
             parse("deux mots", Some(Match::Word), WordAction::Hold),
             Err(WordError::NotOneWord(_))
+        ));
+        assert!(matches!(
+            parse("à", None, WordAction::Reject),
+            Err(WordError::ShortWord(_))
+        ));
+        assert!(matches!(
+            parse("a b", None, WordAction::Reject),
+            Err(WordError::ShortWord(_))
+        ));
+        assert!(matches!(
+            parse("arn*aque", None, WordAction::Hold),
+            Err(WordError::Star(_))
         ));
         assert_eq!(
             parse("Vente de terrains", None, WordAction::Hold)

@@ -62,13 +62,23 @@ pub fn apply_with(
     // A reason reaches the audit log, every replica's console and the
     // platform (shown to the author): plain text on one line, nothing a
     // terminal or a web page would obey or hide.
-    if let Some(reason) = op.reason()
-        && !crate::text::is_plain(reason)
-    {
-        return Err(invalid(
-            "reason",
-            "one line of plain text (no control, bidi or invisible character)",
-        ));
+    if let Some(reason) = op.reason() {
+        if let Some((at, c)) = crate::text::first_unplain_prose(reason) {
+            return Err(invalid(
+                "reason",
+                format!(
+                    "character U+{:04X} at position {} (one line of plain text: no control, bidi or invisible character)",
+                    c as u32,
+                    at + 1
+                ),
+            ));
+        }
+        if reason.chars().count() > super::MAX_REASON {
+            return Err(invalid(
+                "reason",
+                format!("over {} characters", super::MAX_REASON),
+            ));
+        }
     }
     let before = match op {
         Op::Undo { op_id, .. } => undone_record(conn, op_id)?

@@ -18,6 +18,9 @@ use crate::domain::sms::{SmsKind, SmsStatus};
 use crate::domain::staff::Role;
 use crate::domain::uploads::{ReviewDecision, UploadStatus};
 
+/// The longest reason an op may carry, in characters.
+pub const MAX_REASON: usize = 2_000;
+
 /// Version of the op wire format, carried in every stored or pushed op.
 pub const OP_FORMAT: u32 = 1;
 

@@ -52,7 +52,7 @@ impl ListKind {
                 Status, Kind, Category, Org, Region, Commune, Search, Since, Until, Id, Platform,
             ],
             Self::Forum => &[
-                Status, Thread, Author, Flagged, Search, Since, Until, Id, Platform,
+                Status, Thread, Author, Flagged, Watched, Search, Since, Until, Id, Platform,
             ],
             Self::Sms => &[Status, Kind, Group, Since, Until, Id],
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
@@ -88,6 +88,7 @@ str_enum! {
         Id = "id",
         OptedOut = "opted-out",
         Platform = "platform",
+        Watched = "watched",
     }
 }
 
@@ -385,6 +386,25 @@ fn build<T: Listed>(
                 };
                 b.add(clause, [])
             }
+            // What a watched word did at ingest: `hold` lists the posts held
+            // for review, which wait for a moderator.
+            (ListKind::Forum, Watched) => match value.as_str() {
+                "hold" | "flag" | "reject" => b.add(
+                    "p.watched_word IS NOT NULL AND p.watched_action = ?",
+                    [Value::Text(value.to_owned())],
+                ),
+                other => {
+                    let clause = if yes_no(key, other).map_err(|_| FilterError::BadValue {
+                        key,
+                        why: format!("\"{other}\" is not yes, no, hold, flag or reject"),
+                    })? {
+                        "p.watched_word IS NOT NULL"
+                    } else {
+                        "p.watched_word IS NULL"
+                    };
+                    b.add(clause, [])
+                }
+            },
             (ListKind::Forum, Search) => {
                 if let Some(q) = fts_query(value) {
                     b.add(

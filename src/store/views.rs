@@ -40,6 +40,8 @@ pub enum Queue {
     Enrollments,
     Uploads,
     FlaggedPosts,
+    /// Posts a watched word held for review (hidden until a moderator decides).
+    HeldPosts,
     SmsToApprove,
 }
 
@@ -60,7 +62,7 @@ pub fn dashboard(c: &Connection, now: jiff::Timestamp) -> Dashboard {
             .unwrap_or((0, None))
     };
     let mut d = Dashboard::default();
-    let queues: [(Queue, &str); 4] = [
+    let queues: [(Queue, &str); 5] = [
         (
             Queue::Enrollments,
             "SELECT count(*), min(created_at) FROM organizations WHERE status IN ('applied','charter_received','contacted')",
@@ -72,6 +74,11 @@ pub fn dashboard(c: &Connection, now: jiff::Timestamp) -> Dashboard {
         (
             Queue::FlaggedPosts,
             "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_flagged WHERE flag_count > 0 AND status = 'visible'",
+        ),
+        (
+            Queue::HeldPosts,
+            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_watched
+             WHERE watched_word IS NOT NULL AND watched_action = 'hold' AND status = 'hidden'",
         ),
         (
             Queue::SmsToApprove,

@@ -42,6 +42,7 @@ fn queue_label(q: Queue) -> strings::Text {
         Queue::Enrollments => strings::QUEUE_ENROLMENTS,
         Queue::Uploads => strings::QUEUE_UPLOADS,
         Queue::FlaggedPosts => strings::QUEUE_FLAGGED_POSTS,
+        Queue::HeldPosts => strings::QUEUE_HELD_POSTS,
         Queue::SmsToApprove => strings::QUEUE_SMS_TO_APPROVE,
     }
 }
