@@ -36,6 +36,11 @@ pub struct Config {
     /// Percent of a table a `--where` batch may select without
     /// `--all-matching` (default 20).
     pub batch_share_limit: Option<u32>,
+    /// The reasons the confirm dialog offers, by decision (`post.hide`,
+    /// `post.remove`, `upload.reject`, `upload.request_changes`,
+    /// `enrollment.reject`, `enrollment.suspend`, `sms.cancel`): each team
+    /// keeps its own; the chosen one is stored as text, like a typed one.
+    pub reasons: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 /// A hub to talk to: its address, the device token, and its authority.

@@ -124,6 +124,14 @@ fn moderation_session_end_to_end() {
     press(&mut app, "<enter>/<bs><bs><bs><bs><bs><bs><enter>");
     // Mark three flagged posts and hide them with a reason.
     press(&mut app, "<space><space><space>h");
+    // The usual reasons are offered (and the flags' own may be filled in):
+    // cleared, the reason is still required.
+    let dialog = screen(&mut app, 120, 40);
+    assert!(
+        dialog.contains("1 Spam · 2 Abusive language") || dialog.contains("Reason (required): "),
+        "{dialog}"
+    );
+    press(&mut app, &"<bs>".repeat(40));
     press(&mut app, "<enter>");
     assert!(
         screen(&mut app, 120, 40).contains("a reason is required"),

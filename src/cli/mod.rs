@@ -182,6 +182,8 @@ pub struct Ctx {
     pub paths: Option<Paths>,
     /// SMS quiet hours from the configuration.
     pub quiet_hours: Option<String>,
+    /// The confirm dialog's reasons, by decision, from the configuration.
+    pub reasons: std::collections::BTreeMap<String, Vec<String>>,
     /// Days answered ops stay in the outbox unless a hub backup holds them.
     pub keep_pushed_days: u32,
     /// Percent of a table a `--where` batch may select without `--all-matching`.
@@ -253,6 +255,7 @@ pub fn main() -> ExitCode {
         db: cli.db.clone().or(config.db.clone()),
         paths,
         quiet_hours: config.quiet_hours.clone(),
+        reasons: config.reasons.clone().unwrap_or_default(),
         keep_pushed_days: config
             .keep_pushed_days
             .unwrap_or(crate::replica::session::KEEP_PUSHED_DAYS),
@@ -388,6 +391,7 @@ pub fn console_with_hub(
         sync_every: Some(sync_every),
         file_cache: ctx.paths.as_ref().map(Paths::file_cache),
         quiet_hours: ctx.quiet_hours.clone(),
+        reasons: ctx.reasons.clone(),
         warning,
         news,
     };

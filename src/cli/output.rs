@@ -168,9 +168,14 @@ pub fn print_list<T: Listed>(
                 .iter()
                 .map(|r| {
                     let v = serde_json::to_value(r).unwrap_or(Value::Null);
+                    // Codes become words in a table; CSV and JSON keep them.
                     T::TABLE_COLUMNS
                         .iter()
-                        .map(|c| text::inline(&cell(&v[*c])))
+                        .map(|c| {
+                            let code = cell(&v[*c]);
+                            crate::i18n::values::column_word(list.as_str(), c, &code, lang)
+                                .unwrap_or_else(|| text::inline(&code))
+                        })
                         .collect()
                 })
                 .collect();

@@ -181,6 +181,20 @@ impl Decision {
         })
     }
 
+    /// Its name in the audit log (`post.hide`…): the key of its usual
+    /// reasons in the config.
+    pub fn action_key(&self) -> String {
+        match self {
+            Self::Enrollment(a, _) => format!("enrollment.{a}"),
+            Self::Review(d) => format!("upload.{d}"),
+            Self::Moderate(a) => format!("post.{a}"),
+            Self::DismissFlags => "post.dismiss_flags".into(),
+            Self::ApproveSms => "sms.approve".into(),
+            Self::CancelSms => "sms.cancel".into(),
+            Self::OptOut => "sms.opt_out".into(),
+        }
+    }
+
     /// The kind of record it is taken on (for the notice's facts).
     pub fn entity(&self) -> &'static str {
         match self {

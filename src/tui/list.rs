@@ -29,7 +29,7 @@ pub trait ScreenRow: Listed + Clone + 'static {
     /// Column headers (French, English) and widths.
     fn columns() -> &'static [(super::strings::Text, Constraint)];
     /// Cells, already terminal-safe.
-    fn cells(&self) -> Vec<String>;
+    fn cells(&self, lang: Lang) -> Vec<String>;
     /// The detail pane, already terminal-safe.
     fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>>;
 }
@@ -485,7 +485,8 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                     " "
                 };
                 Row::new(
-                    std::iter::once(Cell::from(mark)).chain(r.cells().into_iter().map(Cell::from)),
+                    std::iter::once(Cell::from(mark))
+                        .chain(r.cells(lang).into_iter().map(Cell::from)),
                 )
             })
             .collect();

@@ -56,6 +56,8 @@ pub struct Options {
     pub warning: Option<String>,
     /// Lines said on the status line as they come (the demo's platform).
     pub news: Option<std::sync::mpsc::Receiver<String>>,
+    /// The confirm dialog's reasons by decision (config `[reasons]`).
+    pub reasons: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +162,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     if let Some(w) = opts.warning.clone() {
         app.warn(w);
     }
+    app.model.reasons = opts.reasons.clone();
     app.syncer = Some(
         syncer::Syncer::new(opts.db.clone(), opts.hub.clone(), app.sender())
             .every(opts.hub.as_ref().and(opts.sync_every)),

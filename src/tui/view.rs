@@ -184,7 +184,11 @@ fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
 fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
     let lang = app.model.lang;
     let who = match &app.model.owner {
-        Some(a) => format!("{} · {}", text::inline(&a.display_name), a.role),
+        Some(a) => format!(
+            "{} · {}",
+            text::inline(&a.display_name),
+            crate::i18n::values::Worded::word(a.role, lang)
+        ),
         None => strings::REPLICA_WITHOUT_OWNER.get(lang).to_owned(),
     };
     let replica = app
@@ -334,6 +338,17 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         Span::raw(text::inline(&c.reason)),
         Span::raw("▏"),
     ]));
+    // The usual reasons, while none is typed: a digit picks one.
+    if c.reason.is_empty() && !c.presets.is_empty() {
+        let offered: Vec<String> = c
+            .presets
+            .iter()
+            .take(9)
+            .enumerate()
+            .map(|(i, r)| format!("{} {}", i + 1, text::inline(r)))
+            .collect();
+        lines.push(Line::styled(offered.join(" · "), app.model.theme.dim));
+    }
     if let Some(p) = &c.problem {
         lines.push(Line::styled(p.clone(), app.model.theme.error));
     }

@@ -2,6 +2,7 @@
 //! filtering, opening dialogs with what they need from the replica.
 
 use super::App;
+use crate::domain::forum::PostAction;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
 use crate::store::views;
@@ -123,8 +124,27 @@ impl App {
                 }),
             _ => None,
         };
+        // The usual reasons (the team's, from the config, or the
+        // catalogue's), and the flags' own when every post agrees.
+        let presets = if decision.needs_reason() {
+            self.model
+                .reasons
+                .get(&decision.action_key())
+                .cloned()
+                .unwrap_or_else(|| strings::usual_reasons(&decision, lang))
+        } else {
+            Vec::new()
+        };
+        let agreed = match decision {
+            Decision::Moderate(PostAction::Hide | PostAction::Remove) => {
+                agreed_flag_reason(conn, &ids, lang)
+            }
+            _ => None,
+        };
         let mut confirm = Confirm::new(Pending::Decide(decision), ids, hidden);
         confirm.notice = notice.map(Box::new);
+        confirm.presets = presets;
+        confirm.reason = agreed.unwrap_or_default();
         self.model.overlay = Overlay::Confirm(confirm);
         Ok(())
     }
@@ -182,4 +202,31 @@ impl App {
         self.model.overlay = Overlay::Compose(Box::new(composer));
         Ok(())
     }
+}
+
+/// The reason the flags give, when the most frequent open flag of every post
+/// (up to 50 looked at) is the same: it fills the reason, in words.
+fn agreed_flag_reason(
+    conn: &rusqlite::Connection,
+    ids: &[String],
+    lang: crate::i18n::Lang,
+) -> Option<String> {
+    use crate::i18n::values::Worded;
+    let mut agreed: Option<String> = None;
+    for id in ids.iter().take(50) {
+        let top = views::open_flags(conn, id).into_iter().next()?.0;
+        match &agreed {
+            Some(a) if *a != top => return None,
+            _ => agreed = Some(top),
+        }
+    }
+    let reason: crate::domain::forum::FlagReason = agreed?.parse().ok()?;
+    if reason == crate::domain::forum::FlagReason::Other {
+        return None;
+    }
+    let word = reason.word(lang);
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
 }

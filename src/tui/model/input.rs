@@ -137,6 +137,17 @@ impl Model {
                 K::Backspace => {
                     c.reason.pop();
                 }
+                // A digit on an empty reason picks a usual one (then it is
+                // text like any other: editable, stored as written).
+                K::Char(ch @ '1'..='9')
+                    if c.reason.is_empty()
+                        && !key.ctrl
+                        && !key.alt
+                        && (ch as usize - '1' as usize) < c.presets.len() =>
+                {
+                    c.reason = c.presets[ch as usize - '1' as usize].clone();
+                    c.problem = None;
+                }
                 K::Char(ch) if !key.ctrl && !key.alt => {
                     c.reason.push(ch);
                     c.problem = None;

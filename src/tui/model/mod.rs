@@ -48,6 +48,8 @@ pub struct Confirm {
     pub notice: Option<Box<NoticePreview>>,
     /// Whether they are told (the moderator may choose not to).
     pub notify: bool,
+    /// The usual reasons, picked with a digit while the reason is empty.
+    pub presets: Vec<String>,
 }
 
 /// A notice's template and the record's facts, without the reason yet.
@@ -67,6 +69,7 @@ impl Confirm {
             problem: None,
             notice: None,
             notify: true,
+            presets: Vec::new(),
         }
     }
 
@@ -234,6 +237,9 @@ pub struct Model {
     pub searching: Option<String>,
     /// SMS quiet hours (local time), if configured.
     pub quiet_hours: Option<crate::sms::quiet::QuietHours>,
+    /// The confirm dialog's reasons by decision, from the config (the
+    /// catalogue's own otherwise).
+    pub reasons: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Model {
@@ -264,6 +270,7 @@ impl Model {
             search_generation: 0,
             searching: None,
             quiet_hours: None,
+            reasons: Default::default(),
         };
         if let Some(first) = keymap_errors.first() {
             model.error(strings::keymap_errors(lang, first, keymap_errors.len() - 1));

@@ -206,3 +206,36 @@ fn news_holds_the_hint_line_for_a_while_and_errors_until_dismissed() {
     let at = m.message.as_ref().map(|x| x.at).expect("said");
     assert!(!m.fade(at + NEWS_SHOWN * 10), "an error stays");
 }
+
+#[test]
+fn a_usual_reason_is_one_digit_away_and_stays_editable_text() {
+    let mut m = model(true);
+    m.update(Action::ScreenForum);
+    let mut confirm = Confirm::new(
+        Pending::Decide(Decision::Moderate(PostAction::Hide)),
+        vec!["p1".into()],
+        0,
+    );
+    confirm.presets = vec!["Spam".into(), "Propos injurieux".into()];
+    m.overlay = Overlay::Confirm(confirm);
+    // On an empty reason, a digit picks the usual one.
+    typed(&mut m, "2");
+    let reason = |m: &Model| match &m.overlay {
+        Overlay::Confirm(c) => c.reason.clone(),
+        _ => panic!("the dialog closed"),
+    };
+    assert_eq!(reason(&m), "Propos injurieux");
+    // Once there is text, digits are text (a reason may name a number).
+    typed(&mut m, " x3");
+    assert_eq!(reason(&m), "Propos injurieux x3");
+    match &enter(&mut m)[..] {
+        [
+            Effect::Apply(Change::Decide {
+                reason: Some(r), ..
+            }),
+        ] => {
+            assert_eq!(r, "Propos injurieux x3")
+        }
+        other => panic!("{other:?}"),
+    }
+}

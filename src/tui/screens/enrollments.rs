@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use super::{Meta, Page, Screen, history, on_platform, opt};
 use crate::domain::enrollment::EnrollmentAction as E;
 use crate::i18n::Lang;
+use crate::i18n::values::Worded;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
 use crate::store::query::ListKind;
@@ -37,9 +38,9 @@ impl ScreenRow for Organization {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
+    fn cells(&self, lang: Lang) -> Vec<String> {
         vec![
-            self.status.to_string(),
+            self.status.word(lang).to_owned(),
             inline(&self.region),
             inline(self.commune.as_deref().unwrap_or("")),
             inline(&self.name),
@@ -52,12 +53,24 @@ impl ScreenRow for Organization {
         for (name, status) in duplicates {
             out.push(warning(
                 theme,
-                strings::possible_duplicate(lang, &inline(&name), &status),
+                strings::possible_duplicate(
+                    lang,
+                    &inline(&name),
+                    crate::i18n::values::word_of::<crate::domain::enrollment::Stage>(&status, lang),
+                ),
             ));
         }
         out.extend([
-            field(theme, strings::STATUS.get(lang), self.status.to_string()),
-            field(theme, strings::KIND.get(lang), self.kind.to_string()),
+            field(
+                theme,
+                strings::STATUS.get(lang),
+                self.status.word(lang).to_owned(),
+            ),
+            field(
+                theme,
+                strings::KIND.get(lang),
+                self.kind.word(lang).to_owned(),
+            ),
             field(theme, strings::ACRONYM.get(lang), opt(&self.acronym)),
             field(theme, strings::REGION.get(lang), self.region.clone()),
             field(theme, "Province", opt(&self.province)),

@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use super::{Meta, Page, Screen, on_platform, opt};
 use crate::domain::forum::PostAction;
 use crate::i18n::Lang;
+use crate::i18n::values::Worded;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
 use crate::store::query::ListKind;
@@ -35,9 +36,9 @@ impl ScreenRow for Post {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
+    fn cells(&self, lang: Lang) -> Vec<String> {
         vec![
-            self.status.to_string(),
+            self.status.word(lang).to_owned(),
             if self.flag_count > 0 {
                 self.flag_count.to_string()
             } else {
@@ -58,7 +59,10 @@ impl ScreenRow for Post {
             strings::author_record(
                 lang,
                 &self.author_name,
-                &author_status,
+                crate::i18n::values::word_of::<crate::domain::forum::CitizenStatus>(
+                    &author_status,
+                    lang,
+                ),
                 author_posts,
                 author_hidden,
             ),
@@ -71,7 +75,7 @@ impl ScreenRow for Post {
         out.push(field(
             theme,
             strings::STATUS.get(lang),
-            self.status.to_string(),
+            self.status.word(lang).to_owned(),
         ));
         let flags = crate::store::views::open_flags(conn, &self.id);
         if flags.is_empty() {
@@ -81,7 +85,15 @@ impl ScreenRow for Post {
                 strings::NONE.get(lang),
             ));
         } else {
-            let list: Vec<String> = flags.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+            let list: Vec<String> = flags
+                .iter()
+                .map(|(r, n)| {
+                    format!(
+                        "{} ×{n}",
+                        crate::i18n::values::word_of::<crate::domain::forum::FlagReason>(r, lang)
+                    )
+                })
+                .collect();
             out.push(warning(
                 theme,
                 format!("{} : {}", strings::FLAGS.get(lang), list.join(", ")),
@@ -128,8 +140,8 @@ impl ScreenRow for QueuedPost {
         Post::columns()
     }
 
-    fn cells(&self) -> Vec<String> {
-        self.post.cells()
+    fn cells(&self, lang: Lang) -> Vec<String> {
+        self.post.cells(lang)
     }
 
     fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {

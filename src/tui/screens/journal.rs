@@ -30,11 +30,11 @@ impl ScreenRow for AuditEntry {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
+    fn cells(&self, lang: Lang) -> Vec<String> {
         vec![
             self.at.chars().take(16).collect(),
             inline(&self.actor),
-            inline(&self.action),
+            crate::i18n::values::action_words(&self.action, lang),
             inline(self.reason.as_deref().unwrap_or("")),
         ]
     }
@@ -44,7 +44,11 @@ impl ScreenRow for AuditEntry {
             field(theme, strings::TIME.get(lang), self.at.clone()),
             field(theme, strings::ACTOR.get(lang), self.actor.clone()),
             field(theme, strings::DEVICE.get(lang), self.device.clone()),
-            field(theme, "Action", self.action.clone()),
+            field(
+                theme,
+                "Action",
+                crate::i18n::values::action_words(&self.action, lang),
+            ),
             field(
                 theme,
                 strings::RECORD.get(lang),

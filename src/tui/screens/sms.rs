@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use super::View;
 use super::{Meta, Page, Screen, opt};
 use crate::i18n::Lang;
+use crate::i18n::values::Worded;
 use crate::ops::decisions::Decision;
 use crate::store::query::ListKind;
 use crate::store::rows::{SmsContact, SmsGroup, SmsMessage};
@@ -33,10 +34,10 @@ impl ScreenRow for SmsMessage {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
+    fn cells(&self, lang: Lang) -> Vec<String> {
         vec![
-            self.status.to_string(),
-            self.kind.to_string(),
+            self.status.word(lang).to_owned(),
+            self.kind.word(lang).to_owned(),
             self.recipients.to_string(),
             inline(&self.group_name),
             inline(&self.body),
@@ -46,8 +47,16 @@ impl ScreenRow for SmsMessage {
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
             field(theme, strings::GROUP.get(lang), self.group_name.clone()),
-            field(theme, strings::KIND.get(lang), self.kind.to_string()),
-            field(theme, strings::STATUS.get(lang), self.status.to_string()),
+            field(
+                theme,
+                strings::KIND.get(lang),
+                self.kind.word(lang).to_owned(),
+            ),
+            field(
+                theme,
+                strings::STATUS.get(lang),
+                self.status.word(lang).to_owned(),
+            ),
             field(
                 theme,
                 strings::ENCODING.get(lang),
@@ -97,7 +106,7 @@ impl ScreenRow for SmsGroup {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
+    fn cells(&self, _lang: Lang) -> Vec<String> {
         vec![
             inline(&self.name),
             self.members.to_string(),
@@ -139,7 +148,7 @@ impl ScreenRow for SmsContact {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
+    fn cells(&self, _lang: Lang) -> Vec<String> {
         vec![
             inline(&self.phone_e164),
             inline(self.name.as_deref().unwrap_or("")),

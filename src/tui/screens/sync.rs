@@ -34,20 +34,17 @@ impl ScreenRow for Conflict {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
-        let decision = serde_json::from_str::<serde_json::Value>(&self.mine)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-            .unwrap_or_default();
+    fn cells(&self, lang: Lang) -> Vec<String> {
+        use crate::i18n::values::{entity_words, op_words};
         vec![
             self.detected_at.chars().take(16).collect(),
-            inline(&self.entity),
+            entity_words(&self.entity, lang),
             if self.resolved_at.is_some() {
-                "resolved".into()
+                lang.pick("réglé", "resolved").to_owned()
             } else {
-                "open".into()
+                lang.pick("ouvert", "open").to_owned()
             },
-            inline(&decision),
+            op_words(&self.mine, lang),
         ]
     }
 
@@ -115,23 +112,17 @@ impl ScreenRow for OutboxEntry {
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
-        let kind = serde_json::from_str::<serde_json::Value>(&self.op)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-            .unwrap_or_default();
+    fn cells(&self, lang: Lang) -> Vec<String> {
+        use crate::i18n::values::{column_word, op_words};
         vec![
             self.seq.to_string(),
             self.created_at.chars().take(16).collect(),
-            self.outcome.clone().unwrap_or_else(|| {
-                if self.pushed_at.is_some() {
-                    "pushed"
-                } else {
-                    "pending"
-                }
-                .into()
-            }),
-            inline(&kind),
+            match (&self.outcome, &self.pushed_at) {
+                (Some(o), _) => column_word("outbox", "outcome", o, lang).unwrap_or_default(),
+                (None, Some(_)) => lang.pick("envoyée", "sent").to_owned(),
+                (None, None) => lang.pick("à envoyer", "to send").to_owned(),
+            },
+            op_words(&self.op, lang),
         ]
     }
 
@@ -149,7 +140,8 @@ impl ScreenRow for OutboxEntry {
             out.push(field(
                 theme,
                 strings::HUB_S_ANSWER.get(lang),
-                outcome.clone(),
+                crate::i18n::values::column_word("outbox", "outcome", outcome, lang)
+                    .unwrap_or_default(),
             ));
         }
         if let Some(reason) = &self.reason {

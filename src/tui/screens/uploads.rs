@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use super::{Meta, Page, Screen, history, on_platform, opt};
 use crate::domain::uploads::ReviewDecision;
 use crate::i18n::Lang;
+use crate::i18n::values::Worded;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
 use crate::store::query::ListKind;
@@ -58,16 +59,16 @@ impl ScreenRow for Upload {
     fn columns() -> &'static [(Text, Constraint)] {
         &[
             (strings::COL_STATUS, Constraint::Length(17)),
-            (strings::COL_KIND, Constraint::Length(9)),
+            (strings::COL_KIND, Constraint::Length(12)),
             (strings::COL_ORGANISATION, Constraint::Length(22)),
             (strings::COL_TITLE, Constraint::Min(12)),
         ]
     }
 
-    fn cells(&self) -> Vec<String> {
+    fn cells(&self, lang: Lang) -> Vec<String> {
         vec![
-            self.status.to_string(),
-            self.kind.to_string(),
+            self.status.word(lang).to_owned(),
+            self.kind.word(lang).to_owned(),
             inline(&self.org_name),
             inline(&self.title),
         ]
@@ -89,8 +90,20 @@ impl ScreenRow for Upload {
                 strings::ORGANISATION.get(lang),
                 self.org_name.clone(),
             ),
-            field(theme, strings::KIND.get(lang), self.kind.to_string()),
-            field(theme, strings::CATEGORY.get(lang), opt(&self.category)),
+            field(
+                theme,
+                strings::KIND.get(lang),
+                self.kind.word(lang).to_owned(),
+            ),
+            field(
+                theme,
+                strings::CATEGORY.get(lang),
+                opt(&self.category.as_deref().map(|c| {
+                    crate::i18n::values::word_of::<crate::domain::uploads::DocumentCategory>(
+                        c, lang,
+                    )
+                })),
+            ),
             field(theme, strings::FILE.get(lang), self.filename.clone()),
             field(theme, "MIME", self.mime.clone()),
             field(theme, strings::SIZE.get(lang), human_size(self.size_bytes)),
@@ -100,7 +113,11 @@ impl ScreenRow for Upload {
                 strings::SUBMITTED.get(lang),
                 self.submitted_at.clone(),
             ),
-            field(theme, strings::STATUS.get(lang), self.status.to_string()),
+            field(
+                theme,
+                strings::STATUS.get(lang),
+                self.status.word(lang).to_owned(),
+            ),
             field(
                 theme,
                 strings::REVIEWED_BY.get(lang),

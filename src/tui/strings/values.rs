@@ -4,6 +4,7 @@
 use std::fmt::Display;
 
 use crate::i18n::Lang;
+use crate::ops::decisions::Decision;
 
 pub fn too_small(
     lang: Lang,
@@ -57,6 +58,59 @@ pub fn confirm_cancel(lang: Lang, confirm: &str, cancel: &str) -> String {
         Lang::Fr => format!("{confirm} valider   {cancel} annuler"),
         Lang::En => format!("{confirm} confirm   {cancel} cancel"),
     }
+}
+
+/// The reasons the confirm dialog offers when the config names none.
+pub fn usual_reasons(decision: &Decision, lang: Lang) -> Vec<String> {
+    use crate::domain::enrollment::EnrollmentAction as E;
+    use crate::domain::forum::PostAction as P;
+    use crate::domain::uploads::ReviewDecision as R;
+    let list: &[(&str, &str)] = match decision {
+        Decision::Moderate(P::Hide | P::Remove) => &[
+            ("Spam", "Spam"),
+            ("Propos injurieux", "Abusive language"),
+            ("Données personnelles", "Personal data"),
+            ("Hors sujet", "Off topic"),
+            ("Désinformation", "Misinformation"),
+        ],
+        Decision::Review(R::Reject) => &[
+            ("Document illisible", "Unreadable document"),
+            ("Mauvais document", "Wrong document"),
+            ("Données incomplètes", "Incomplete data"),
+            ("Hors du périmètre de la charte", "Outside the charter"),
+        ],
+        Decision::Review(R::RequestChanges) => &[
+            ("Document illisible", "Unreadable document"),
+            ("Mauvaise catégorie", "Wrong category"),
+            ("Données incomplètes", "Incomplete data"),
+            ("Année ou période manquante", "Missing year or period"),
+        ],
+        Decision::Enrollment(E::Reject, _) => &[
+            ("Charte non signée", "Charter not signed"),
+            (
+                "Doublon d'une organisation inscrite",
+                "Duplicate of an enrolled organisation",
+            ),
+            ("Hors du périmètre de la charte", "Outside the charter"),
+        ],
+        Decision::Enrollment(E::Suspend, _) => &[
+            ("Charte non respectée", "Charter breached"),
+            ("Inactivité prolongée", "Long inactivity"),
+            (
+                "À la demande de l'organisation",
+                "At the organisation's request",
+            ),
+        ],
+        Decision::CancelSms => &[
+            ("Erreur dans le texte", "Mistake in the text"),
+            ("Mauvais groupe", "Wrong group"),
+            ("N'est plus d'actualité", "No longer relevant"),
+        ],
+        _ => &[],
+    };
+    list.iter()
+        .map(|(fr, en)| lang.pick(fr, en).to_owned())
+        .collect()
 }
 
 /// The line under the notice: whether it goes out, and the key to change it.

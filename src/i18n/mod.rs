@@ -36,3 +36,5 @@ impl Lang {
         }
     }
 }
+
+pub mod values;
