@@ -41,6 +41,9 @@ pub struct Config {
     /// `enrollment.reject`, `enrollment.suspend`, `sms.cancel`): each team
     /// keeps its own; the chosen one is stored as text, like a typed one.
     pub reasons: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// The time zone times are shown in (`Africa/Ouagadougou`,
+    /// `Africa/Niamey`…; the system's by default). Stored times stay UTC.
+    pub timezone: Option<String>,
 }
 
 /// A hub to talk to: its address, the device token, and its authority.

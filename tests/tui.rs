@@ -70,6 +70,8 @@ fn render(app: &mut App, width: u16, height: u16) -> String {
 
 #[test]
 fn every_screen_in_french_and_english() {
+    // Times are shown local: the snapshots' zone is fixed.
+    let _ = civitac::time::set_zone("UTC");
     let (_dir, replica) = small_demo();
     for (lang, tag) in [(Lang::Fr, "fr"), (Lang::En, "en")] {
         let mut app = app(&replica, lang);

@@ -248,6 +248,12 @@ pub fn main() -> ExitCode {
     }
     // The command line wins over the config file, which wins over LANG.
     let lang = Lang::resolve(cli.lang.or(config.lang()));
+    if let Some(tz) = &config.timezone
+        && let Err(e) = crate::time::set_zone(tz)
+    {
+        eprintln!("civitac: config.toml: {}", crate::text::error_text(&e));
+        return ExitCode::from(2);
+    }
     let keymap = cli.keymap.clone().or(config.keymap.clone());
     let ctx = Ctx {
         lang,

@@ -110,7 +110,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
     );
     let last = cx
         .last_sync
-        .map(str::to_owned)
+        .map(crate::time::short)
         .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
     let lines = vec![
         Line::from(format!(

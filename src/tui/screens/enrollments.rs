@@ -88,7 +88,11 @@ impl ScreenRow for Organization {
                 opt(&self.charter_signed_on),
             ),
             field(theme, strings::REFERENCE.get(lang), opt(&self.charter_ref)),
-            field(theme, strings::APPLIED.get(lang), self.created_at.clone()),
+            field(
+                theme,
+                strings::APPLIED.get(lang),
+                crate::time::long(&self.created_at, lang),
+            ),
             field(theme, strings::UPDATED.get(lang), self.updated_at.clone()),
             field(theme, "id", self.id.clone()),
         ]);

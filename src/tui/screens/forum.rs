@@ -70,7 +70,7 @@ impl ScreenRow for Post {
         out.push(field(
             theme,
             strings::POSTED.get(lang),
-            self.created_at.clone(),
+            crate::time::long(&self.created_at, lang),
         ));
         out.push(field(
             theme,

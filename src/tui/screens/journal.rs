@@ -32,7 +32,7 @@ impl ScreenRow for AuditEntry {
 
     fn cells(&self, lang: Lang) -> Vec<String> {
         vec![
-            self.at.chars().take(16).collect(),
+            crate::time::short(&self.at),
             inline(&self.actor),
             crate::i18n::values::action_words(&self.action, lang),
             inline(self.reason.as_deref().unwrap_or("")),
@@ -41,7 +41,11 @@ impl ScreenRow for AuditEntry {
 
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
-            field(theme, strings::TIME.get(lang), self.at.clone()),
+            field(
+                theme,
+                strings::TIME.get(lang),
+                crate::time::long(&self.at, lang),
+            ),
             field(theme, strings::ACTOR.get(lang), self.actor.clone()),
             field(theme, strings::DEVICE.get(lang), self.device.clone()),
             field(

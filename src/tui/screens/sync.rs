@@ -37,7 +37,7 @@ impl ScreenRow for Conflict {
     fn cells(&self, lang: Lang) -> Vec<String> {
         use crate::i18n::values::{entity_words, op_words};
         vec![
-            self.detected_at.chars().take(16).collect(),
+            crate::time::short(&self.detected_at),
             entity_words(&self.entity, lang),
             if self.resolved_at.is_some() {
                 lang.pick("réglé", "resolved").to_owned()
@@ -116,7 +116,7 @@ impl ScreenRow for OutboxEntry {
         use crate::i18n::values::{column_word, op_words};
         vec![
             self.seq.to_string(),
-            self.created_at.chars().take(16).collect(),
+            crate::time::short(&self.created_at),
             match (&self.outcome, &self.pushed_at) {
                 (Some(o), _) => column_word("outbox", "outcome", o, lang).unwrap_or_default(),
                 (None, Some(_)) => lang.pick("envoyée", "sent").to_owned(),
@@ -129,7 +129,11 @@ impl ScreenRow for OutboxEntry {
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
             field(theme, "op_id", self.op_id.clone()),
-            field(theme, strings::CREATED.get(lang), self.created_at.clone()),
+            field(
+                theme,
+                strings::CREATED.get(lang),
+                crate::time::long(&self.created_at, lang),
+            ),
             field(
                 theme,
                 strings::PUSHED.get(lang),
@@ -229,7 +233,7 @@ impl Page for Sync {
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
         let last = cx
             .last_sync
-            .map(str::to_owned)
+            .map(crate::time::short)
             .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
         let lines = vec![Line::from(format!(
             "{} : {last}    {} : {}    {} : {}",

@@ -111,7 +111,7 @@ impl ScreenRow for Upload {
             field(
                 theme,
                 strings::SUBMITTED.get(lang),
-                self.submitted_at.clone(),
+                crate::time::long(&self.submitted_at, lang),
             ),
             field(
                 theme,
