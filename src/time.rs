@@ -51,6 +51,24 @@ fn short_in(stored: &str, tz: jiff::tz::TimeZone) -> String {
     }
 }
 
+/// A stored time where room is short (the status bar): the hour alone when
+/// it is today, local; the day otherwise.
+pub fn brief(stored: &str, now: Timestamp) -> String {
+    brief_in(stored, now, zone())
+}
+
+fn brief_in(stored: &str, now: Timestamp, tz: jiff::tz::TimeZone) -> String {
+    let Ok(ts) = stored.parse::<Timestamp>() else {
+        return crate::text::inline(stored);
+    };
+    let z = ts.to_zoned_datetime(tz.clone());
+    if z.date() == now.to_zoned_datetime(tz).date() {
+        z.strftime("%H:%M").to_string()
+    } else {
+        z.strftime("%d/%m/%Y").to_string()
+    }
+}
+
 const MONTHS_FR: [&str; 12] = [
     "janvier",
     "février",

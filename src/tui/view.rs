@@ -201,7 +201,7 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
         .model
         .last_sync
         .clone()
-        .map(|s| crate::time::short(&s))
+        .map(|s| crate::time::brief(&s, app.model.now()))
         .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
     let base = format!(
         " {who} │ {} │ {} {} │ {} {sync} ",
