@@ -98,6 +98,15 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// A month's name (1 = January) in `lang`, as dates are written out.
+pub fn month_name(month: i8, lang: crate::i18n::Lang) -> &'static str {
+    let i = usize::try_from(month - 1).unwrap_or(0).min(11);
+    match lang {
+        crate::i18n::Lang::Fr => MONTHS_FR[i],
+        crate::i18n::Lang::En => MONTHS_EN[i],
+    }
+}
+
 /// A stored time in full, as a detail shows it: `31 octobre 2026 à 23:58
 /// (Africa/Ouagadougou)`, local.
 pub fn long(stored: &str, lang: crate::i18n::Lang) -> String {
@@ -109,7 +118,7 @@ fn long_in(stored: &str, lang: crate::i18n::Lang, tz: jiff::tz::TimeZone) -> Str
         return crate::text::inline(stored);
     };
     let z = ts.to_zoned_datetime(tz.clone());
-    let month = usize::try_from(z.month() - 1).unwrap_or(0).min(11);
+    let month = month_name(z.month(), lang);
     let name = tz.iana_name().unwrap_or("UTC");
     match lang {
         crate::i18n::Lang::Fr => {
@@ -120,7 +129,7 @@ fn long_in(stored: &str, lang: crate::i18n::Lang, tz: jiff::tz::TimeZone) -> Str
             };
             format!(
                 "{day} {} {} à {:02}:{:02} ({name})",
-                MONTHS_FR[month],
+                month,
                 z.year(),
                 z.hour(),
                 z.minute()
@@ -129,7 +138,7 @@ fn long_in(stored: &str, lang: crate::i18n::Lang, tz: jiff::tz::TimeZone) -> Str
         crate::i18n::Lang::En => format!(
             "{} {} {} at {:02}:{:02} ({name})",
             z.day(),
-            MONTHS_EN[month],
+            month,
             z.year(),
             z.hour(),
             z.minute()

@@ -52,35 +52,6 @@ fn lang_code(lang: Lang) -> &'static str {
     }
 }
 
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// "12 novembre" ("12 novembre 2025" in another year than `now`'s), with
 /// the time of day when `with_time`.
 fn human_date(at: &str, lang: Lang, with_time: bool, now: jiff::Timestamp) -> String {
@@ -90,12 +61,11 @@ fn human_date(at: &str, lang: Lang, with_time: bool, now: jiff::Timestamp) -> St
     let utc = jiff::tz::TimeZone::UTC;
     let dt = ts.to_zoned_datetime(utc.clone());
     let year = now.to_zoned_datetime(utc).year();
-    let month = usize::try_from(dt.month() - 1).unwrap_or(0).min(11);
+    let month = crate::time::month_name(dt.month(), lang);
     let mut s = match lang {
         // "1er décembre", as French writes the first of a month.
-        Lang::Fr if dt.day() == 1 => format!("1er {}", MONTHS_FR[month]),
-        Lang::Fr => format!("{} {}", dt.day(), MONTHS_FR[month]),
-        Lang::En => format!("{} {}", dt.day(), MONTHS_EN[month]),
+        Lang::Fr if dt.day() == 1 => format!("1er {month}"),
+        _ => format!("{} {month}", dt.day()),
     };
     if dt.year() != year || with_time {
         s.push_str(&format!(" {}", dt.year()));
