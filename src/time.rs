@@ -107,6 +107,16 @@ pub fn month_name(month: i8, lang: crate::i18n::Lang) -> &'static str {
     }
 }
 
+/// "1er novembre" / "1 November": a day of a month, as each language
+/// writes it.
+pub fn day_month(day: i8, month: i8, lang: crate::i18n::Lang) -> String {
+    let month = month_name(month, lang);
+    match lang {
+        crate::i18n::Lang::Fr if day == 1 => format!("1er {month}"),
+        _ => format!("{day} {month}"),
+    }
+}
+
 /// A stored time in full, as a detail shows it: `31 octobre 2026 à 23:58
 /// (Africa/Ouagadougou)`, local.
 pub fn long(stored: &str, lang: crate::i18n::Lang) -> String {
@@ -118,32 +128,15 @@ fn long_in(stored: &str, lang: crate::i18n::Lang, tz: jiff::tz::TimeZone) -> Str
         return crate::text::inline(stored);
     };
     let z = ts.to_zoned_datetime(tz.clone());
-    let month = month_name(z.month(), lang);
+    let day = day_month(z.day(), z.month(), lang);
     let name = tz.iana_name().unwrap_or("UTC");
-    match lang {
-        crate::i18n::Lang::Fr => {
-            let day = if z.day() == 1 {
-                "1er".to_owned()
-            } else {
-                z.day().to_string()
-            };
-            format!(
-                "{day} {} {} à {:02}:{:02} ({name})",
-                month,
-                z.year(),
-                z.hour(),
-                z.minute()
-            )
-        }
-        crate::i18n::Lang::En => format!(
-            "{} {} {} at {:02}:{:02} ({name})",
-            z.day(),
-            month,
-            z.year(),
-            z.hour(),
-            z.minute()
-        ),
-    }
+    let at = lang.pick("à", "at");
+    format!(
+        "{day} {} {at} {:02}:{:02} ({name})",
+        z.year(),
+        z.hour(),
+        z.minute()
+    )
 }
 
 /// Parses what a person types for a date filter or a charter date: a day

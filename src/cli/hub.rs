@@ -193,6 +193,16 @@ fn open_hub(path: &Path, lang: Lang) -> Result<Store, Failure> {
     only_hub(store, path, lang)
 }
 
+/// A hub database; created if missing only for a command that changes it
+/// (a list on a mistyped path says so instead of making an empty hub).
+fn existing_or_new_hub(path: &Path, lang: Lang, create: bool) -> Result<Store, Failure> {
+    if create {
+        open_hub(path, lang)
+    } else {
+        only_hub(Store::open(path)?, path, lang)
+    }
+}
+
 /// The store, if it is a hub's; a replica is refused.
 fn only_hub(store: Store, path: &Path, lang: Lang) -> Result<Store, Failure> {
     if store.side()? != Side::Hub {
@@ -309,17 +319,20 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
         HubCmd::Serve(args) => serve(ctx, *args),
         HubCmd::Templates(cmd) => {
             let db = hub_db(ctx)?;
-            let mut store = open_hub(&db, lang)?;
+            let reading = matches!(cmd, super::platform::TemplatesCmd::List);
+            let mut store = existing_or_new_hub(&db, lang, !reading)?;
             super::platform::templates(&db, &mut store, lang, cmd)
         }
         HubCmd::Webhook(cmd) => {
             let db = hub_db(ctx)?;
-            let store = open_hub(&db, lang)?;
+            let reading = matches!(cmd, super::platform::WebhookCmd::List);
+            let store = existing_or_new_hub(&db, lang, !reading)?;
             super::platform::webhook(&db, &store, lang, cmd)
         }
         HubCmd::Words(cmd) => {
             let db = hub_db(ctx)?;
-            let mut store = open_hub(&db, lang)?;
+            let reading = matches!(cmd, super::platform::WordsCmd::List);
+            let mut store = existing_or_new_hub(&db, lang, !reading)?;
             super::platform::words(&db, &mut store, lang, cmd)
         }
         HubCmd::Settings {

@@ -377,6 +377,14 @@ fn parse_match(s: &str) -> Result<Option<Match>, String> {
         .map_err(|_| format!("match \"{}\": word, prefix or phrase", inline(s)))
 }
 
+/// A word as each language quotes it: « mot » / "word".
+fn quoted(lang: Lang, s: &str) -> String {
+    match lang {
+        Lang::Fr => format!("« {s} »"),
+        Lang::En => format!("\"{s}\""),
+    }
+}
+
 fn action_word(lang: Lang, a: WordAction) -> &'static str {
     match a {
         WordAction::Hold => lang.pick("retenir", "hold"),
@@ -402,49 +410,28 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
             let w = words::parse(&word, kind, action).map_err(|e| Failure::usage(e.to_string()))?;
             if let Some(was) = words::add(store.conn(), &w).map_err(fail)? {
                 println!(
-                    "{}",
-                    match lang {
-                        Lang::Fr => format!(
-                            "remplace « {} » ({}, {})",
-                            was.shown,
-                            match_word(lang, was.kind),
-                            action_word(lang, was.action)
-                        ),
-                        Lang::En => format!(
-                            "replaces \"{}\" ({}, {})",
-                            was.shown,
-                            match_word(lang, was.kind),
-                            action_word(lang, was.action)
-                        ),
-                    }
+                    "{} {} ({}, {})",
+                    lang.pick("remplace", "replaces"),
+                    quoted(lang, &was.shown),
+                    match_word(lang, was.kind),
+                    action_word(lang, was.action)
                 );
             }
             println!(
-                "{}",
-                match lang {
-                    Lang::Fr => format!(
-                        "« {} » surveillé ({}) : {}",
-                        w.shown,
-                        match_word(lang, w.kind),
-                        action_word(lang, w.action)
-                    ),
-                    Lang::En => format!(
-                        "\"{}\" watched ({}): {}",
-                        w.shown,
-                        match_word(lang, w.kind),
-                        action_word(lang, w.action)
-                    ),
-                }
+                "{} {} ({}){} {}",
+                quoted(lang, &w.shown),
+                lang.pick("surveillé", "watched"),
+                match_word(lang, w.kind),
+                lang.pick(" :", ":"),
+                action_word(lang, w.action)
             );
         }
         WordsCmd::Remove { word } => {
             words::remove(store.conn(), &word).map_err(fail)?;
             println!(
-                "{}",
-                match lang {
-                    Lang::Fr => format!("« {} » n'est plus surveillé", inline(word.trim())),
-                    Lang::En => format!("\"{}\" is no longer watched", inline(word.trim())),
-                }
+                "{} {}",
+                quoted(lang, &inline(word.trim())),
+                lang.pick("n'est plus surveillé", "is no longer watched")
             );
         }
         WordsCmd::List => {
@@ -515,8 +502,8 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
                     Ok(w) => {
                         if let Some(earlier) = first_line.insert(w.word.clone(), line) {
                             repeats.push(format!(
-                                "{name}:{line}: « {} » {} {earlier}",
-                                w.shown,
+                                "{name}:{line}: {} {} {earlier}",
+                                quoted(lang, &w.shown),
                                 lang.pick("remplace la ligne", "replaces line")
                             ));
                             entries.retain(|e| e.word != w.word);

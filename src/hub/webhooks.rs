@@ -22,6 +22,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::decisions::{self, Decision};
+use crate::hex;
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "Civitac-Signature";
@@ -52,10 +53,6 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(&outer);
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The signature header's value for `body` sent at `t` (unix seconds).

@@ -61,12 +61,7 @@ fn human_date(at: &str, lang: Lang, with_time: bool, now: jiff::Timestamp) -> St
     let utc = jiff::tz::TimeZone::UTC;
     let dt = ts.to_zoned_datetime(utc.clone());
     let year = now.to_zoned_datetime(utc).year();
-    let month = crate::time::month_name(dt.month(), lang);
-    let mut s = match lang {
-        // "1er décembre", as French writes the first of a month.
-        Lang::Fr if dt.day() == 1 => format!("1er {month}"),
-        _ => format!("{} {month}", dt.day()),
-    };
+    let mut s = crate::time::day_month(dt.day(), dt.month(), lang);
     if dt.year() != year || with_time {
         s.push_str(&format!(" {}", dt.year()));
     }
