@@ -83,6 +83,17 @@ pub fn first_unplain_prose(s: &str) -> Option<(usize, char)> {
     })
 }
 
+/// A text as people compare it when they type: compatibility forms
+/// folded (full-width letters, ligatures), accents, invisible characters and
+/// case gone; punctuation and spaces kept. `Kuilse` and `KUILSÉ` fold alike.
+pub fn fold(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c) && !is_ignorable(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Whether a character draws nothing and only changes how its neighbours
 /// read (zero-width spaces, soft hyphens, joiners, variation selectors, bidi
 /// marks): text compared for meaning drops them.

@@ -158,7 +158,7 @@ pub enum EnrollmentsCmd {
     Charter {
         #[command(flatten)]
         action: ActionArgs,
-        /// Day the charter was signed (YYYY-MM-DD).
+        /// Day the charter was signed: 2026-11-28, 28/11/2026, 28 nov. 2026, hier.
         #[arg(long, value_name = "DATE")]
         signed_on: String,
         /// The charter's reference number.
@@ -289,8 +289,10 @@ pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
             signed_on,
             reference,
         } => {
-            crate::time::parse_day(&signed_on)
-                .map_err(|e| Failure::usage(format!("--signed-on: {e}")))?;
+            // Typed as people write dates (28/11/2026, hier…), stored ISO.
+            let signed_on = crate::time::parse_typed_day(&signed_on, jiff::Timestamp::now())
+                .map_err(|e| Failure::usage(format!("--signed-on: {e}")))?
+                .to_string();
             (
                 action,
                 Decision::Enrollment(

@@ -14,7 +14,6 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use unicode_normalization::UnicodeNormalization;
 
 crate::str_enum! {
     /// What the hub does with a post that has the word.
@@ -45,14 +44,7 @@ pub const MAX_LEN: usize = 100;
 /// folded (full-width letters, ligatures), accents, invisible characters and
 /// case gone, split at anything not a letter or digit.
 pub fn words(text: &str) -> Vec<String> {
-    let plain: String = text
-        .nfkd()
-        .filter(|c| {
-            !unicode_normalization::char::is_combining_mark(*c) && !crate::text::is_ignorable(*c)
-        })
-        .flat_map(char::to_lowercase)
-        .collect();
-    plain
+    crate::text::fold(text)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_owned)

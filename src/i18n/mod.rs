@@ -35,6 +35,17 @@ impl Lang {
             Lang::En => en,
         }
     }
+
+    /// What goes between a label and its value: " : " in French (a space
+    /// before the colon), ": " in English.
+    pub fn colon(self) -> &'static str {
+        self.pick(" : ", ": ")
+    }
+
+    /// `label : value` / `label: value`.
+    pub fn labelled(self, label: &str, value: impl std::fmt::Display) -> String {
+        format!("{label}{}{value}", self.colon())
+    }
 }
 
 pub mod values;

@@ -51,6 +51,21 @@ worded!(FlagReason {
     Other => ("autre", "other"),
 });
 
+impl FlagReason {
+    /// A flag reason where a column is narrow (the forum list).
+    pub fn short_word(self, lang: Lang) -> &'static str {
+        let (fr, en) = match self {
+            FlagReason::Spam => ("spam", "spam"),
+            FlagReason::Abuse => ("injures", "abuse"),
+            FlagReason::OffTopic => ("hors sujet", "off topic"),
+            FlagReason::PersonalData => ("vie privée", "privacy"),
+            FlagReason::Misinformation => ("désinfo", "misinfo"),
+            FlagReason::Other => ("autre", "other"),
+        };
+        lang.pick(fr, en)
+    }
+}
+
 worded!(PostAction {
     Hide => ("masquer", "hide"),
     Remove => ("supprimer", "remove"),
@@ -97,7 +112,7 @@ worded!(UploadStatus {
     Pending => ("en attente", "pending"),
     Approved => ("approuvée", "approved"),
     Rejected => ("rejetée", "rejected"),
-    ChangesRequested => ("à corriger", "changes requested"),
+    ChangesRequested => ("à corriger", "to correct"),
 });
 
 worded!(UploadKind {
@@ -250,6 +265,40 @@ pub fn column_word(list: &str, column: &str, code: &str, lang: Lang) -> Option<S
     })
 }
 
+/// A statistics indicator the platform publishes (`boreholes`), as people
+/// say it and with its unit: (name, unit) in `lang`. An indicator this
+/// catalogue does not know is shown as sent, without a unit.
+pub fn indicator_words(code: &str, lang: Lang) -> (String, &'static str) {
+    let (fr, en, unit_fr, unit_en) = match code {
+        "population" => ("Population", "Population", "habitants", "inhabitants"),
+        "elected_officials" => ("Conseillers municipaux", "Councillors", "élus", "elected"),
+        "boreholes" => ("Forages", "Boreholes", "forages", "boreholes"),
+        "primary_schools" => ("Écoles primaires", "Primary schools", "écoles", "schools"),
+        "health_centres" => ("Centres de santé", "Health centres", "centres", "centres"),
+        "households" => ("Ménages", "Households", "ménages", "households"),
+        "budget" => ("Budget", "Budget", "FCFA", "FCFA"),
+        _ => return (crate::text::inline(code), ""),
+    };
+    (lang.pick(fr, en).to_owned(), lang.pick(unit_fr, unit_en))
+}
+
+/// A count as each language writes it: `45 210` (narrow spaces) in French,
+/// `45,210` in English; rounded to a whole number.
+pub fn count(value: f64, lang: Lang) -> String {
+    let n = value.round();
+    let negative = n < 0.0;
+    let digits = format!("{:.0}", n.abs());
+    let sep = lang.pick("\u{202f}", ",");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push_str(sep);
+        }
+        out.push(c);
+    }
+    if negative { format!("-{out}") } else { out }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +400,17 @@ mod tests {
             Some("from_the_future")
         );
         assert_eq!(column_word("forum", "body", "x", Lang::Fr), None);
+    }
+
+    #[test]
+    fn counts_and_indicators_read_as_each_language_writes_them() {
+        assert_eq!(count(45_210.4, Lang::Fr), "45\u{202f}210");
+        assert_eq!(count(1_234_567.0, Lang::En), "1,234,567");
+        assert_eq!(count(-980.0, Lang::En), "-980");
+        assert_eq!(
+            indicator_words("boreholes", Lang::Fr),
+            ("Forages".to_owned(), "forages")
+        );
+        assert_eq!(indicator_words("odd\u{1b}[2J", Lang::Fr).0, "odd␛[2J");
     }
 }

@@ -6,7 +6,7 @@ use rusqlite::Row;
 use serde::Serialize;
 
 use crate::domain::enrollment::{OrgKind, Stage};
-use crate::domain::forum::PostStatus;
+use crate::domain::forum::{FlagReason, PostStatus};
 use crate::domain::sms::{SmsKind, SmsStatus};
 use crate::domain::uploads::{UploadKind, UploadStatus};
 
@@ -176,12 +176,17 @@ pub struct Post {
     /// A watched word the hub found in it, and what that did.
     pub watched_word: Option<String>,
     pub watched_action: Option<String>,
+    /// The reason most open flags give (for the list's column).
+    #[serde(skip)]
+    pub top_flag: Option<FlagReason>,
 }
 
 impl Listed for Post {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
         p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, \
-        p.watched_word, p.watched_action \
+        p.watched_word, p.watched_action, \
+        (SELECT f.reason FROM forum_flags f WHERE f.post_id = p.id AND f.resolved = 0 \
+         GROUP BY f.reason ORDER BY count(*) DESC, f.reason LIMIT 1) \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
     const COUNT_FROM: &'static str = "forum_posts p";
@@ -208,6 +213,7 @@ impl Listed for Post {
             platform_id: r.get(13)?,
             watched_word: r.get(14)?,
             watched_action: r.get(15)?,
+            top_flag: r.get(16)?,
         })
     }
 
@@ -360,7 +366,10 @@ pub struct QueuedPost {
 impl Listed for QueuedPost {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
         p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, \
-        p.watched_word, p.watched_action, p.queue_key \
+        p.watched_word, p.watched_action, \
+        (SELECT f.reason FROM forum_flags f WHERE f.post_id = p.id AND f.resolved = 0 \
+         GROUP BY f.reason ORDER BY count(*) DESC, f.reason LIMIT 1), \
+        p.queue_key \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
     const COUNT_FROM: &'static str = "forum_posts p";
@@ -374,7 +383,7 @@ impl Listed for QueuedPost {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(QueuedPost {
             post: Post::from_row(r)?,
-            queue_key: r.get(16)?,
+            queue_key: r.get(17)?,
         })
     }
 

@@ -29,7 +29,7 @@ pub trait ScreenRow: Listed + Clone + 'static {
     /// Column headers (French, English) and widths.
     fn columns() -> &'static [(super::strings::Text, Constraint)];
     /// Cells, already terminal-safe.
-    fn cells(&self, lang: Lang) -> Vec<String>;
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String>;
     /// The detail pane, already terminal-safe.
     fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>>;
 }
@@ -63,6 +63,7 @@ pub trait ListScreen {
         f: &mut Frame<'_>,
         area: Rect,
         lang: Lang,
+        now: jiff::Timestamp,
         theme: &Theme,
         detail_focus: bool,
     );
@@ -428,6 +429,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         f: &mut Frame<'_>,
         area: Rect,
         lang: Lang,
+        now: jiff::Timestamp,
         theme: &Theme,
         detail_focus: bool,
     ) {
@@ -443,8 +445,13 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                 },
             )
         } else {
-            // Narrow terminals stack the panes; the list gets two thirds.
-            let h = (area.height * 2 / 3).max(5).min(area.height);
+            // Narrow terminals stack the panes: the list keeps at least 8
+            // rows (borders and header take 3), the detail the rest.
+            let h = (area.height * 11 / 20)
+                .max(11)
+                .min(area.height.saturating_sub(5))
+                .max(5)
+                .min(area.height);
             (
                 Rect { height: h, ..area },
                 Rect {
@@ -463,8 +470,14 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
             strings::marked(lang, self.marks.len())
         };
         let plus = if self.total_capped { "+" } else { "" };
+        // The pane with focus says so in its title, colour or not.
+        let (list_mark, detail_mark) = if detail_focus {
+            ("", "▶ ")
+        } else {
+            ("▶ ", "")
+        };
         let title = format!(
-            " {} ({}{plus}){marks_note} ",
+            " {list_mark}{} ({}{plus}){marks_note} ",
             lang.pick(self.title.0, self.title.1),
             self.total
         );
@@ -486,7 +499,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                 };
                 Row::new(
                     std::iter::once(Cell::from(mark))
-                        .chain(r.cells(lang).into_iter().map(Cell::from)),
+                        .chain(r.cells(lang, now).into_iter().map(Cell::from)),
                 )
             })
             .collect();
@@ -536,16 +549,19 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
                 Block::default()
                     .borders(Borders::ALL)
                     .border_style(border)
-                    .title(strings::DETAIL.get(lang)),
+                    .title(format!(
+                        " {detail_mark}{}",
+                        strings::DETAIL.get(lang).trim_start()
+                    )),
             );
         f.render_widget(detail, detail_area);
     }
 }
 
 /// A label and a value on one detail line.
-pub fn field(theme: &Theme, label: &str, value: impl Into<String>) -> Line<'static> {
+pub fn field(theme: &Theme, lang: Lang, label: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{label} : "), theme.dim),
+        Span::styled(format!("{label}{}", lang.colon()), theme.dim),
         Span::raw(crate::text::inline(&value.into())),
     ])
 }

@@ -56,6 +56,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
     draw_status(f, app, status);
     match &app.model.overlay {
         Overlay::Help { scroll } => draw_help(f, app, area, *scroll),
+        Overlay::Messages { scroll } => draw_messages(f, app, area, *scroll),
         Overlay::Palette { input, selected } => draw_palette(f, app, area, input, *selected),
         Overlay::Confirm(_) => draw_confirm(f, app, area),
         Overlay::Compose(c) => draw_composer(f, app, c, area),
@@ -65,35 +66,45 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
 }
 
 fn draw_tabs(f: &mut Frame<'_>, app: &App, area: Rect) {
+    let names = tab_names(app, usize::from(area.width));
+    let mut spans = Vec::new();
+    for (s, name) in Screen::ALL.into_iter().zip(names) {
+        let style = if s == app.model.screen {
+            app.model.theme.tab_active
+        } else {
+            app.model.theme.tab
+        };
+        spans.push(Span::styled(name, style));
+        spans.push(Span::raw(" "));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The tabs' labels, never cut: full names when they fit, else short names
+/// for the others, else short names for all.
+fn tab_names(app: &App, width: usize) -> Vec<String> {
     let tab = |s: Screen, short: bool| {
         let key = app
             .model
             .keymap
             .key_for(&s.sections(), s.switch_action())
             .unwrap_or_default();
-        let (fr, en) = if short && s != app.model.screen {
-            s.short_title()
-        } else {
-            s.title()
-        };
+        let (fr, en) = if short { s.short_title() } else { s.title() };
         format!(" {key} {} ", app.model.lang.pick(fr, en))
     };
-    let full: usize = Screen::ALL
-        .iter()
-        .map(|s| text::width(&tab(*s, false)) + 1)
-        .sum();
-    let short = full > usize::from(area.width);
-    let mut spans = Vec::new();
-    for s in Screen::ALL {
-        let style = if s == app.model.screen {
-            app.model.theme.tab_active
-        } else {
-            app.model.theme.tab
-        };
-        spans.push(Span::styled(tab(s, short), style));
-        spans.push(Span::raw(" "));
+    let fits = |names: &[String]| names.iter().map(|n| text::width(n) + 1).sum::<usize>() <= width;
+    let full: Vec<String> = Screen::ALL.iter().map(|s| tab(*s, false)).collect();
+    if fits(&full) {
+        return full;
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    let others_short: Vec<String> = Screen::ALL
+        .iter()
+        .map(|s| tab(*s, *s != app.model.screen))
+        .collect();
+    if fits(&others_short) {
+        return others_short;
+    }
+    Screen::ALL.iter().map(|s| tab(*s, true)).collect()
 }
 
 fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
@@ -158,24 +169,71 @@ fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
         } else {
             app.model.theme.ok
         };
-        let line = Line::styled(format!(" {} ", text::inline(&m.text)), style);
-        f.render_widget(Paragraph::new(line), area);
+        let shown = text::inline(&m.text);
+        let width = usize::from(area.width);
+        let line = if text::width(&shown) + 2 <= width {
+            format!(" {shown} ")
+        } else {
+            // Never cut without saying where the rest is.
+            let key = app
+                .model
+                .keymap
+                .key_for(&[super::keymap::Section::Global], Action::Messages)
+                .unwrap_or_default();
+            let more = strings::read_all(app.model.lang, &key);
+            let room = width.saturating_sub(text::width(&more) + 3);
+            format!(
+                " {}…{more}",
+                text::truncate(&shown, room).trim_end_matches('…')
+            )
+        };
+        f.render_widget(Paragraph::new(Line::styled(line, style)), area);
         return;
     }
     let sections = app.model.screen.sections();
     let mut spans = Vec::new();
     let page = app.model.page_ref();
-    for action in app.model.screen.hints() {
-        if let Some(key) = app.model.keymap.key_for(&sections, *action) {
-            let text = format!(" {}  ", strings::action(*action).get(app.model.lang));
-            // An action that cannot act in this view is shown dim.
-            if page.enabled(*action) {
-                spans.push(Span::styled(key, app.model.theme.key));
-                spans.push(Span::raw(text));
-            } else {
-                spans.push(Span::styled(key, app.model.theme.dim));
-                spans.push(Span::styled(text, app.model.theme.dim));
+    // Hints that fit whole, in order; help (which lists every key) keeps
+    // its place at the end when the others do not all fit.
+    let hint = |action: Action| {
+        app.model.keymap.key_for(&sections, action).map(|key| {
+            let text = format!(" {}  ", strings::action(action).get(app.model.lang));
+            (action, key, text)
+        })
+    };
+    let all: Vec<_> = app
+        .model
+        .screen
+        .hints()
+        .iter()
+        .filter_map(|a| hint(*a))
+        .collect();
+    let width = |h: &(Action, String, String)| text::width(&h.1) + text::width(&h.2);
+    let room = usize::from(area.width);
+    let shown: Vec<_> = if all.iter().map(width).sum::<usize>() <= room {
+        all
+    } else {
+        let help = all.iter().find(|h| h.0 == Action::Help).cloned();
+        let mut left = room - help.as_ref().map(width).unwrap_or(0).min(room);
+        let mut out: Vec<_> = Vec::new();
+        for h in all.into_iter().filter(|h| h.0 != Action::Help) {
+            if width(&h) > left {
+                break;
             }
+            left -= width(&h);
+            out.push(h);
+        }
+        out.extend(help);
+        out
+    };
+    for (action, key, text) in shown {
+        // An action that cannot act in this view is shown dim.
+        if page.enabled(action) {
+            spans.push(Span::styled(key, app.model.theme.key));
+            spans.push(Span::raw(text));
+        } else {
+            spans.push(Span::styled(key, app.model.theme.dim));
+            spans.push(Span::styled(text, app.model.theme.dim));
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -210,13 +268,15 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
         strings::PENDING_OPS_SHORT.get(lang),
         strings::SYNC_WORD.get(lang),
     );
+    let used = text::width(&base);
     let mut spans = vec![Span::styled(base, app.model.theme.tab_active)];
-    // Faded news stays here, where a wide terminal has room for it.
+    // Faded news stays here when a wide terminal has room for all of it
+    // (never cut: the messages window has it whole).
     if let Some(m) = app.model.message.as_ref().filter(|m| !m.on_hint_line()) {
-        spans.push(Span::styled(
-            format!(" {} ", text::inline(&m.text)),
-            app.model.theme.ok,
-        ));
+        let news = format!(" {} ", text::inline(&m.text));
+        if used + text::width(&news) <= usize::from(area.width) {
+            spans.push(Span::styled(news, app.model.theme.ok));
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -241,7 +301,6 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
     let lang = app.model.lang;
-    let rect = centered(area, 70, 30);
     let mut lines = vec![Line::styled(
         strings::keys_on_screen(lang, app.model.screen.title()),
         app.model.theme.header,
@@ -252,6 +311,7 @@ fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
             Span::raw(strings::action(action).get(lang)),
         ]));
     }
+    let rect = centered(area, 70, u16::try_from(lines.len() + 2).unwrap_or(u16::MAX));
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines).scroll((scroll, 0)).block(
@@ -259,6 +319,42 @@ fn draw_help(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
                 .borders(Borders::ALL)
                 .title(strings::HELP.get(lang)),
         ),
+        rect,
+    );
+}
+
+/// The last messages, newest first, whole (wrapped).
+fn draw_messages(f: &mut Frame<'_>, app: &App, area: Rect, scroll: u16) {
+    let lang = app.model.lang;
+    let rect = centered(area, 76, 22);
+    let mut lines = Vec::new();
+    for (at, text, error) in app.model.log.iter().rev() {
+        let style = if *error {
+            app.model.theme.error
+        } else {
+            ratatui::style::Style::default()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{at}  "), app.model.theme.dim),
+            Span::styled(text::inline(text), style),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled(
+            strings::NO_MESSAGES.get(lang),
+            app.model.theme.dim,
+        ));
+    }
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(strings::MESSAGES_TITLE.get(lang)),
+            ),
         rect,
     );
 }

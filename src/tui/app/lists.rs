@@ -93,7 +93,7 @@ impl App {
             Err(e) if typed => {
                 let lang = self.model.lang;
                 self.model
-                    .error(format!("{} : {e}", strings::FILTER_WORD.get(lang)));
+                    .error(lang.labelled(strings::FILTER_WORD.get(lang), e));
                 self.model.overlay = Overlay::Input {
                     kind: InputKind::Filter,
                     text,

@@ -7,6 +7,7 @@ str_enum! {
     pub enum Action {
         Quit = "quit",
         Help = "help",
+        Messages = "messages",
         Palette = "palette",
         ScreenDashboard = "screen-dashboard",
         ScreenEnrollments = "screen-enrollments",
@@ -30,6 +31,8 @@ str_enum! {
         ClearMarks = "clear-marks",
         Detail = "detail",
         NextPane = "next-pane",
+        DetailDown = "detail-down",
+        DetailUp = "detail-up",
         NextView = "next-view",
         Refresh = "refresh",
         Undo = "undo",

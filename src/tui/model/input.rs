@@ -20,7 +20,7 @@ impl Model {
         };
         match &mut self.overlay {
             Overlay::None => self.normal_key(key),
-            Overlay::Help { scroll } => {
+            Overlay::Help { scroll } | Overlay::Messages { scroll } => {
                 match self
                     .keymap
                     .lookup(&[Section::List, Section::Global], &[key])
@@ -154,7 +154,10 @@ impl Model {
                 }
                 _ => {}
             },
-            Overlay::Help { .. } | Overlay::None | Overlay::Compose(_) => {}
+            Overlay::Help { .. }
+            | Overlay::Messages { .. }
+            | Overlay::None
+            | Overlay::Compose(_) => {}
         }
         Vec::new()
     }

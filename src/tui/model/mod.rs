@@ -102,9 +102,21 @@ pub enum InputKind {
 
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
-    Palette { input: String, selected: usize },
-    Input { kind: InputKind, text: String },
+    Help {
+        scroll: u16,
+    },
+    /// The last messages, newest first.
+    Messages {
+        scroll: u16,
+    },
+    Palette {
+        input: String,
+        selected: usize,
+    },
+    Input {
+        kind: InputKind,
+        text: String,
+    },
     Confirm(Confirm),
     Compose(Box<crate::tui::composer::Composer>),
 }
@@ -119,6 +131,9 @@ pub struct Message {
     /// News that gave the hint line back.
     pub faded: bool,
 }
+
+/// Messages kept for the messages window.
+pub const LOG_KEPT: usize = 20;
 
 /// How long news holds the hint line.
 pub const NEWS_SHOWN: std::time::Duration = std::time::Duration::from_secs(8);
@@ -222,6 +237,8 @@ pub struct Model {
     pub overlay: Overlay,
     pub pending_keys: Vec<Key>,
     pub message: Option<Message>,
+    /// The last `LOG_KEPT` messages, oldest first: (local time, text, error).
+    pub log: std::collections::VecDeque<(String, String, bool)>,
     pub quit: bool,
     pub detail_focus: bool,
     pub pending_ops: i64,
@@ -260,6 +277,7 @@ impl Model {
             overlay: Overlay::None,
             pending_keys: Vec::new(),
             message: None,
+            log: Default::default(),
             quit: false,
             detail_focus: false,
             pending_ops: 0,
@@ -304,11 +322,20 @@ impl Model {
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.message = Some(Message::new(text, true));
+        self.say(text.into(), true);
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message::new(text, false));
+        self.say(text.into(), false);
+    }
+
+    fn say(&mut self, text: String, error: bool) {
+        let at = crate::time::brief(&crate::time::format(self.now()), self.now());
+        if self.log.len() >= LOG_KEPT {
+            self.log.pop_front();
+        }
+        self.log.push_back((at, text.clone(), error));
+        self.message = Some(Message::new(text, error));
     }
 
     /// News older than `NEWS_SHOWN` gives the hint line back; true when
@@ -371,6 +398,10 @@ impl Model {
                 self.overlay = Overlay::Help { scroll: 0 };
                 vec![]
             }
+            Messages => {
+                self.overlay = Overlay::Messages { scroll: 0 };
+                vec![]
+            }
             Palette => {
                 self.overlay = Overlay::Palette {
                     input: String::new(),
@@ -403,6 +434,13 @@ impl Model {
                 };
                 if let Some(l) = self.list() {
                     l.scroll_detail(delta);
+                }
+                vec![]
+            }
+            // The detail scrolls while the cursor stays on its row.
+            DetailDown | DetailUp => {
+                if let Some(l) = self.list() {
+                    l.scroll_detail(if action == DetailDown { 3 } else { -3 });
                 }
                 vec![]
             }

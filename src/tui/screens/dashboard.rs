@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use rusqlite::Connection;
 
 use super::{Context, Meta, Page, Screen};
@@ -47,22 +47,6 @@ fn queue_label(q: Queue) -> strings::Text {
     }
 }
 
-/// "il y a 3 j" / "3 d ago" from a stored timestamp.
-fn age(lang: Lang, now: jiff::Timestamp, ts: &str) -> String {
-    let Ok(t) = ts.parse::<jiff::Timestamp>() else {
-        return String::new();
-    };
-    let secs = now.duration_since(t).as_secs().max(0);
-    let (n, unit) = if secs < 3600 {
-        (secs / 60, strings::MINUTES_UNIT)
-    } else if secs < 86_400 {
-        (secs / 3600, strings::HOURS_UNIT)
-    } else {
-        (secs / 86_400, strings::DAYS_UNIT)
-    };
-    strings::ago(lang, n, unit.get(lang))
-}
-
 fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, area: Rect) {
     let lang = cx.lang;
     let now = cx.now;
@@ -76,7 +60,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
             let label = queue_label(*queue);
             let oldest = oldest
                 .as_deref()
-                .map(|o| age(lang, now, o))
+                .map(|o| crate::time::age(crate::time::seconds_since(o, now), lang))
                 .unwrap_or_default();
             Row::new(vec![
                 Cell::from(label.get(lang).to_owned()),
@@ -110,20 +94,12 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
     );
     let last = cx
         .last_sync
-        .map(crate::time::short)
+        .map(|s| crate::time::relative(s, now, lang))
         .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
     let lines = vec![
-        Line::from(format!(
-            "{} : {}",
-            strings::PENDING_OPS.get(lang),
-            cx.pending_ops
-        )),
-        Line::from(format!("{} : {last}", strings::LAST_SYNC.get(lang))),
-        Line::from(format!(
-            "{} : {}",
-            strings::CONFLICTS.get(lang),
-            cx.conflicts
-        )),
+        Line::from(lang.labelled(strings::PENDING_OPS.get(lang), cx.pending_ops)),
+        Line::from(lang.labelled(strings::LAST_SYNC.get(lang), last)),
+        Line::from(lang.labelled(strings::CONFLICTS.get(lang), cx.conflicts)),
     ];
     f.render_widget(
         Paragraph::new(lines).block(
@@ -176,26 +152,83 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         ),
         stages,
     );
-    let bars: Vec<Bar<'_>> = d
-        .flags_per_day
-        .iter()
-        .map(|(day, n)| {
-            Bar::default()
-                .value(*n)
-                .label(Line::from(day.get(8..10).unwrap_or("").to_owned()))
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(strings::FLAGS_PER_DAY.get(lang));
+    let inner = block.inner(flags);
+    f.render_widget(block, flags);
+    f.render_widget(
+        Paragraph::new(flag_chart(
+            &d.flags_per_day,
+            now,
+            lang,
+            inner.width,
+            inner.height,
+        )),
+        inner,
+    );
+}
+
+/// The last 14 days of flags as columns of eighth blocks: the busiest
+/// day's count and the total above, the dates of the first and last day
+/// below. Fits 30 columns (80-column terminals).
+fn flag_chart(
+    per_day: &[(String, u64)],
+    now: jiff::Timestamp,
+    lang: Lang,
+    width: u16,
+    height: u16,
+) -> Vec<Line<'static>> {
+    const DAYS: usize = 14;
+    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let days: Vec<(jiff::civil::Date, u64)> = (0..DAYS)
+        .rev()
+        .filter_map(|back| today.checked_sub(jiff::Span::new().days(back as i64)).ok())
+        .map(|day| {
+            let key = day.to_string();
+            let n = per_day
+                .iter()
+                .find(|(d, _)| *d == key)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            (day, n)
         })
         .collect();
-    f.render_widget(
-        BarChart::default()
-            .data(BarGroup::default().bars(&bars))
-            .bar_width(2)
-            .bar_gap(1)
-            .bar_style(cx.theme.key)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(strings::FLAGS_PER_DAY.get(lang)),
-            ),
-        flags,
-    );
+    let max = days.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let total: u64 = days.iter().map(|(_, n)| *n).sum();
+    let width = usize::from(width);
+    // Two columns a day (bar and gap) when they fit, else one.
+    let slot = if width >= days.len() * 2 { 2 } else { 1 };
+    let rows = usize::from(height.saturating_sub(2)).max(1);
+    let mut out = vec![Line::from(match lang {
+        Lang::Fr => format!("max {max}/jour · {total} en 14 j"),
+        Lang::En => format!("max {max}/day · {total} in 14 d"),
+    })];
+    const EIGHTHS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    for row in (0..rows).rev() {
+        let mut line = String::new();
+        for (_, n) in &days {
+            // Height in eighths of a row; a day with any flag shows at least one.
+            let eighths = if max == 0 {
+                0
+            } else {
+                ((*n as f64 / max as f64) * (rows * 8) as f64).round() as usize
+            };
+            let eighths = if *n > 0 { eighths.max(1) } else { 0 };
+            let here = eighths.saturating_sub(row * 8).min(8);
+            line.push(EIGHTHS[here]);
+            if slot == 2 {
+                line.push(' ');
+            }
+        }
+        out.push(Line::from(line));
+    }
+    let label = |d: jiff::civil::Date| format!("{:02}/{:02}", d.day(), d.month());
+    if let (Some((first, _)), Some((last, _))) = (days.first(), days.last()) {
+        let span = days.len() * slot - (slot - 1);
+        let (a, b) = (label(*first), label(*last));
+        let gap = span.saturating_sub(a.len() + b.len()).max(1);
+        out.push(Line::from(format!("{a}{}{b}", " ".repeat(gap))));
+    }
+    out
 }

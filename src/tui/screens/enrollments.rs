@@ -31,16 +31,18 @@ impl ScreenRow for Organization {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
-            (strings::COL_STATUS, Constraint::Length(16)),
+            (strings::COL_STATUS, Constraint::Length(12)),
+            (strings::COL_SINCE, Constraint::Length(7)),
             (strings::COL_REGION, Constraint::Length(11)),
             (strings::COL_COMMUNE, Constraint::Length(14)),
             (strings::COL_NAME, Constraint::Min(12)),
         ]
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
         vec![
             self.status.word(lang).to_owned(),
+            crate::time::age_short(crate::time::seconds_since(&self.updated_at, now), lang),
             inline(&self.region),
             inline(self.commune.as_deref().unwrap_or("")),
             inline(&self.name),
@@ -63,38 +65,62 @@ impl ScreenRow for Organization {
         out.extend([
             field(
                 theme,
+                lang,
                 strings::STATUS.get(lang),
                 self.status.word(lang).to_owned(),
             ),
             field(
                 theme,
+                lang,
                 strings::KIND.get(lang),
                 self.kind.word(lang).to_owned(),
             ),
-            field(theme, strings::ACRONYM.get(lang), opt(&self.acronym)),
-            field(theme, strings::REGION.get(lang), self.region.clone()),
-            field(theme, "Province", opt(&self.province)),
-            field(theme, "Commune", opt(&self.commune)),
+            field(theme, lang, strings::ACRONYM.get(lang), opt(&self.acronym)),
+            field(theme, lang, strings::REGION.get(lang), self.region.clone()),
+            field(theme, lang, "Province", opt(&self.province)),
+            field(theme, lang, "Commune", opt(&self.commune)),
             Line::default(),
             heading(theme, strings::CONTACT.get(lang)),
-            field(theme, strings::NAME.get(lang), opt(&self.contact_name)),
-            field(theme, strings::ROLE.get(lang), opt(&self.contact_role)),
-            field(theme, strings::PHONE.get(lang), opt(&self.phone)),
-            field(theme, "E-mail", opt(&self.email)),
+            field(
+                theme,
+                lang,
+                strings::NAME.get(lang),
+                opt(&self.contact_name),
+            ),
+            field(
+                theme,
+                lang,
+                strings::ROLE.get(lang),
+                opt(&self.contact_role),
+            ),
+            field(theme, lang, strings::PHONE.get(lang), opt(&self.phone)),
+            field(theme, lang, "E-mail", opt(&self.email)),
             Line::default(),
             field(
                 theme,
+                lang,
                 strings::CHARTER_SIGNED_ON.get(lang),
                 opt(&self.charter_signed_on),
             ),
-            field(theme, strings::REFERENCE.get(lang), opt(&self.charter_ref)),
             field(
                 theme,
+                lang,
+                strings::REFERENCE.get(lang),
+                opt(&self.charter_ref),
+            ),
+            field(
+                theme,
+                lang,
                 strings::APPLIED.get(lang),
                 crate::time::long(&self.created_at, lang),
             ),
-            field(theme, strings::UPDATED.get(lang), self.updated_at.clone()),
-            field(theme, "id", self.id.clone()),
+            field(
+                theme,
+                lang,
+                strings::UPDATED.get(lang),
+                self.updated_at.clone(),
+            ),
+            field(theme, lang, "id", self.id.clone()),
         ]);
         out.extend(on_platform(theme, lang, "organization", &self.platform_id));
         out.extend(history(conn, theme, lang, "organization", &self.id));

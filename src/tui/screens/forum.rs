@@ -1,7 +1,8 @@
 //! Forum: the moderation queue of flagged posts.
 
 use ratatui::layout::Constraint;
-use ratatui::text::Line;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
 use rusqlite::Connection;
 
 use super::{Meta, Page, Screen, on_platform, opt};
@@ -14,9 +15,7 @@ use crate::store::query::ListKind;
 use crate::store::rows::{Post, QueuedPost};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
-use crate::tui::list::{
-    ListScreen, ListView, ScreenRow, SearchedList, body, field, heading, warning,
-};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, SearchedList, body, field, warning};
 use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
 
@@ -29,62 +28,55 @@ impl ScreenRow for Post {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
-            (strings::COL_STATUS, Constraint::Length(7)),
-            (strings::COL_FLAGS, Constraint::Length(5)),
+            (strings::COL_STATUS, Constraint::Length(8)),
+            (strings::COL_FLAGS, Constraint::Length(13)),
             (strings::COL_AUTHOR, Constraint::Length(16)),
             (strings::COL_POST, Constraint::Min(12)),
         ]
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
+    fn cells(&self, lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
         vec![
             self.status.word(lang).to_owned(),
-            if self.flag_count > 0 {
-                self.flag_count.to_string()
-            } else {
-                String::new()
+            match (self.flag_count, self.top_flag) {
+                (0, _) => String::new(),
+                (n, Some(reason)) => format!("{n} {}", reason.short_word(lang)),
+                (n, None) => n.to_string(),
             },
             inline(&self.author_name),
             inline(&self.body),
         ]
     }
 
+    /// Reading first: the post's text, then one line of who, when and why
+    /// it is here, then the rest.
     fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
-        let mut out = vec![heading(theme, &inline(&self.thread_title))];
+        let mut out = body(&self.body);
         let (author_status, author_posts, author_hidden) =
             crate::store::views::author_record(conn, &self.author_id);
-        out.push(field(
-            theme,
-            strings::AUTHOR.get(lang),
-            strings::author_record(
+        let author = strings::author_brief(
+            lang,
+            inline(&self.author_name),
+            crate::i18n::values::word_of::<crate::domain::forum::CitizenStatus>(
+                &author_status,
                 lang,
-                &self.author_name,
-                crate::i18n::values::word_of::<crate::domain::forum::CitizenStatus>(
-                    &author_status,
-                    lang,
-                ),
-                author_posts,
-                author_hidden,
             ),
-        ));
-        out.push(field(
-            theme,
-            strings::POSTED.get(lang),
-            crate::time::long(&self.created_at, lang),
-        ));
-        out.push(field(
-            theme,
-            strings::STATUS.get(lang),
-            self.status.word(lang).to_owned(),
-        ));
+            author_posts,
+            author_hidden,
+        );
+        let mut facts = vec![
+            Span::styled(author, theme.header),
+            Span::styled(
+                format!(
+                    " · {} · {}",
+                    crate::time::short(&self.created_at),
+                    self.status.word(lang)
+                ),
+                theme.dim,
+            ),
+        ];
         let flags = crate::store::views::open_flags(conn, &self.id);
-        if flags.is_empty() {
-            out.push(field(
-                theme,
-                strings::FLAGS.get(lang),
-                strings::NONE.get(lang),
-            ));
-        } else {
+        if !flags.is_empty() {
             let list: Vec<String> = flags
                 .iter()
                 .map(|(r, n)| {
@@ -94,11 +86,13 @@ impl ScreenRow for Post {
                     )
                 })
                 .collect();
-            out.push(warning(
-                theme,
-                format!("{} : {}", strings::FLAGS.get(lang), list.join(", ")),
+            facts.push(Span::styled(
+                format!(" · ⚠ {}", list.join(", ")),
+                theme.warning.add_modifier(Modifier::BOLD),
             ));
         }
+        out.push(Line::default());
+        out.push(Line::from(facts));
         if let Some(word) = &self.watched_word {
             let did = match self.watched_action.as_deref() {
                 Some("hold") => strings::WORD_HELD.get(lang),
@@ -116,14 +110,25 @@ impl ScreenRow for Post {
         if let Some(by) = &self.moderated_by {
             out.push(field(
                 theme,
+                lang,
                 strings::MODERATED_BY.get(lang),
                 format!("{by} — {}", opt(&self.reason)),
             ));
         }
         out.push(Line::default());
-        out.extend(body(&self.body));
-        out.push(Line::default());
-        out.push(field(theme, "id", self.id.clone()));
+        out.push(field(
+            theme,
+            lang,
+            strings::THREAD.get(lang),
+            inline(&self.thread_title),
+        ));
+        out.push(field(
+            theme,
+            lang,
+            strings::POSTED.get(lang),
+            crate::time::long(&self.created_at, lang),
+        ));
+        out.push(field(theme, lang, "id", self.id.clone()));
         out.extend(on_platform(theme, lang, "post", &self.platform_id));
         out
     }
@@ -140,8 +145,8 @@ impl ScreenRow for QueuedPost {
         Post::columns()
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
-        self.post.cells(lang)
+    fn cells(&self, lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
+        self.post.cells(lang, _now)
     }
 
     fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {

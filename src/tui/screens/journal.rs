@@ -30,9 +30,9 @@ impl ScreenRow for AuditEntry {
         ]
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
         vec![
-            crate::time::short(&self.at),
+            crate::time::relative(&self.at, now, lang),
             inline(&self.actor),
             crate::i18n::values::action_words(&self.action, lang),
             inline(self.reason.as_deref().unwrap_or("")),
@@ -43,22 +43,25 @@ impl ScreenRow for AuditEntry {
         let mut out = vec![
             field(
                 theme,
+                lang,
                 strings::TIME.get(lang),
                 crate::time::long(&self.at, lang),
             ),
-            field(theme, strings::ACTOR.get(lang), self.actor.clone()),
-            field(theme, strings::DEVICE.get(lang), self.device.clone()),
+            field(theme, lang, strings::ACTOR.get(lang), self.actor.clone()),
+            field(theme, lang, strings::DEVICE.get(lang), self.device.clone()),
             field(
                 theme,
+                lang,
                 "Action",
                 crate::i18n::values::action_words(&self.action, lang),
             ),
             field(
                 theme,
+                lang,
                 strings::RECORD.get(lang),
                 format!("{} {}", self.entity, self.entity_id),
             ),
-            field(theme, strings::REASON.get(lang), opt(&self.reason)),
+            field(theme, lang, strings::REASON.get(lang), opt(&self.reason)),
             Line::default(),
         ];
         out.extend(body(&pretty(&self.detail)));

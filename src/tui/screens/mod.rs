@@ -203,7 +203,7 @@ pub trait Page {
             area
         };
         if let Some(list) = self.list() {
-            list.render(f, area, cx.lang, cx.theme, cx.detail_focus);
+            list.render(f, area, cx.lang, cx.now, cx.theme, cx.detail_focus);
         }
     }
 }
@@ -250,7 +250,12 @@ pub(super) fn on_platform(
         Some(url) => format!("{id} — {url}"),
         None => id.to_owned(),
     };
-    Some(field(theme, strings::ON_THE_PLATFORM.get(lang), value))
+    Some(field(
+        theme,
+        lang,
+        strings::ON_THE_PLATFORM.get(lang),
+        value,
+    ))
 }
 
 pub(super) fn opt(v: &Option<String>) -> String {

@@ -34,7 +34,7 @@ impl ScreenRow for SmsMessage {
         ]
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
+    fn cells(&self, lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
         vec![
             self.status.word(lang).to_owned(),
             self.kind.word(lang).to_owned(),
@@ -46,19 +46,27 @@ impl ScreenRow for SmsMessage {
 
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
-            field(theme, strings::GROUP.get(lang), self.group_name.clone()),
             field(
                 theme,
+                lang,
+                strings::GROUP.get(lang),
+                self.group_name.clone(),
+            ),
+            field(
+                theme,
+                lang,
                 strings::KIND.get(lang),
                 self.kind.word(lang).to_owned(),
             ),
             field(
                 theme,
+                lang,
                 strings::STATUS.get(lang),
                 self.status.word(lang).to_owned(),
             ),
             field(
                 theme,
+                lang,
                 strings::ENCODING.get(lang),
                 format!(
                     "{}, {} segment(s), {} destinataires",
@@ -67,17 +75,25 @@ impl ScreenRow for SmsMessage {
             ),
             field(
                 theme,
+                lang,
                 strings::WRITTEN_BY.get(lang),
                 self.created_by.clone(),
             ),
             field(
                 theme,
+                lang,
                 strings::APPROVED_BY.get(lang),
                 opt(&self.approved_by),
             ),
-            field(theme, strings::SCHEDULED.get(lang), opt(&self.scheduled_at)),
             field(
                 theme,
+                lang,
+                strings::SCHEDULED.get(lang),
+                opt(&self.scheduled_at),
+            ),
+            field(
+                theme,
+                lang,
                 strings::SENT_DELIVERED_FAILED.get(lang),
                 format!(
                     "{} / {} / {}",
@@ -106,7 +122,7 @@ impl ScreenRow for SmsGroup {
         ]
     }
 
-    fn cells(&self, _lang: Lang) -> Vec<String> {
+    fn cells(&self, _lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
         vec![
             inline(&self.name),
             self.members.to_string(),
@@ -118,16 +134,32 @@ impl ScreenRow for SmsGroup {
         let (opted_out, messages) = crate::store::views::group_counts(conn, &self.id);
         vec![
             heading(theme, &inline(&self.name)),
-            field(theme, "Description", opt(&self.description)),
-            field(theme, strings::MEMBERS.get(lang), self.members.to_string()),
-            field(theme, strings::OPTED_OUT.get(lang), opted_out.to_string()),
+            field(theme, lang, "Description", opt(&self.description)),
             field(
                 theme,
+                lang,
+                strings::MEMBERS.get(lang),
+                self.members.to_string(),
+            ),
+            field(
+                theme,
+                lang,
+                strings::OPTED_OUT.get(lang),
+                opted_out.to_string(),
+            ),
+            field(
+                theme,
+                lang,
                 strings::ACTUAL_RECIPIENTS.get(lang),
                 (self.members - opted_out).to_string(),
             ),
-            field(theme, strings::MESSAGES.get(lang), messages.to_string()),
-            field(theme, "id", self.id.clone()),
+            field(
+                theme,
+                lang,
+                strings::MESSAGES.get(lang),
+                messages.to_string(),
+            ),
+            field(theme, lang, "id", self.id.clone()),
         ]
     }
 }
@@ -148,7 +180,7 @@ impl ScreenRow for SmsContact {
         ]
     }
 
-    fn cells(&self, _lang: Lang) -> Vec<String> {
+    fn cells(&self, _lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
         vec![
             inline(&self.phone_e164),
             inline(self.name.as_deref().unwrap_or("")),
@@ -169,6 +201,7 @@ impl ScreenRow for SmsContact {
             ),
             field(
                 theme,
+                lang,
                 strings::PHONE.get(lang),
                 format!(
                     "{} ({})",
@@ -176,9 +209,9 @@ impl ScreenRow for SmsContact {
                     crate::sms::phone::line(&self.phone_e164).label(lang)
                 ),
             ),
-            field(theme, strings::REGION.get(lang), opt(&self.region)),
-            field(theme, "Commune", opt(&self.commune)),
-            field(theme, strings::GROUPS.get(lang), groups.join(", ")),
+            field(theme, lang, strings::REGION.get(lang), opt(&self.region)),
+            field(theme, lang, "Commune", opt(&self.commune)),
+            field(theme, lang, strings::GROUPS.get(lang), groups.join(", ")),
         ];
         if let Some(at) = &self.opted_out_at {
             out.push(warning(theme, strings::opted_out_on(lang, &inline(at))));

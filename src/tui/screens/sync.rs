@@ -34,10 +34,10 @@ impl ScreenRow for Conflict {
         ]
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
         use crate::i18n::values::{entity_words, op_words};
         vec![
-            crate::time::short(&self.detected_at),
+            crate::time::relative(&self.detected_at, now, lang),
             entity_words(&self.entity, lang),
             if self.resolved_at.is_some() {
                 lang.pick("réglé", "resolved").to_owned()
@@ -61,6 +61,7 @@ impl ScreenRow for Conflict {
             warning(theme, strings::CONFLICT_EXPLAINED.get(lang)),
             field(
                 theme,
+                lang,
                 strings::DECISION_AT_THE_HUB.get(lang),
                 format!(
                     "{} {} {} {}",
@@ -72,16 +73,19 @@ impl ScreenRow for Conflict {
             ),
             field(
                 theme,
+                lang,
                 strings::RECORD.get(lang),
                 format!("{} {}", self.entity, self.entity_id),
             ),
             field(
                 theme,
+                lang,
                 strings::DECIDED_ON_THIS_DEVICE.get(lang),
                 opt(&self.decided_at),
             ),
             field(
                 theme,
+                lang,
                 strings::REFUSAL_RECEIVED_FROM_THE_HUB.get(lang),
                 self.detected_at.clone(),
             ),
@@ -112,11 +116,11 @@ impl ScreenRow for OutboxEntry {
         ]
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
         use crate::i18n::values::{column_word, op_words};
         vec![
             self.seq.to_string(),
-            crate::time::short(&self.created_at),
+            crate::time::relative(&self.created_at, now, lang),
             match (&self.outcome, &self.pushed_at) {
                 (Some(o), _) => column_word("outbox", "outcome", o, lang).unwrap_or_default(),
                 (None, Some(_)) => lang.pick("envoyée", "sent").to_owned(),
@@ -128,14 +132,16 @@ impl ScreenRow for OutboxEntry {
 
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
-            field(theme, "op_id", self.op_id.clone()),
+            field(theme, lang, "op_id", self.op_id.clone()),
             field(
                 theme,
+                lang,
                 strings::CREATED.get(lang),
                 crate::time::long(&self.created_at, lang),
             ),
             field(
                 theme,
+                lang,
                 strings::PUSHED.get(lang),
                 yes_no(lang, self.pushed_at.is_some()),
             ),
@@ -143,6 +149,7 @@ impl ScreenRow for OutboxEntry {
         if let Some(outcome) = &self.outcome {
             out.push(field(
                 theme,
+                lang,
                 strings::HUB_S_ANSWER.get(lang),
                 crate::i18n::values::column_word("outbox", "outcome", outcome, lang)
                     .unwrap_or_default(),
@@ -150,7 +157,7 @@ impl ScreenRow for OutboxEntry {
         }
         if let Some(reason) = &self.reason {
             // The hub's words may quote platform content.
-            let line = field(theme, strings::REASON.get(lang), inline(reason));
+            let line = field(theme, lang, strings::REASON.get(lang), inline(reason));
             out.push(if self.outcome.as_deref() == Some("rejected") {
                 line.style(theme.error)
             } else {
@@ -233,15 +240,13 @@ impl Page for Sync {
             Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
         let last = cx
             .last_sync
-            .map(crate::time::short)
+            .map(|s| crate::time::relative(s, cx.now, lang))
             .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
         let lines = vec![Line::from(format!(
-            "{} : {last}    {} : {}    {} : {}",
-            strings::LAST_SYNC.get(lang),
-            strings::PENDING_OPS_WORD.get(lang),
-            cx.pending_ops,
-            strings::CONFLICTS_WORD.get(lang),
-            cx.conflicts
+            "{}    {}    {}",
+            lang.labelled(strings::LAST_SYNC.get(lang), last),
+            lang.labelled(strings::PENDING_OPS_WORD.get(lang), cx.pending_ops),
+            lang.labelled(strings::CONFLICTS_WORD.get(lang), cx.conflicts),
         ))];
         f.render_widget(Paragraph::new(lines), head);
         draw_sync_state(f, cx.syncer, lang, cx.theme, gauge);

@@ -58,16 +58,18 @@ impl ScreenRow for Upload {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
-            (strings::COL_STATUS, Constraint::Length(17)),
+            (strings::COL_STATUS, Constraint::Length(11)),
+            (strings::COL_SUBMITTED, Constraint::Length(7)),
             (strings::COL_KIND, Constraint::Length(12)),
             (strings::COL_ORGANISATION, Constraint::Length(22)),
             (strings::COL_TITLE, Constraint::Min(12)),
         ]
     }
 
-    fn cells(&self, lang: Lang) -> Vec<String> {
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
         vec![
             self.status.word(lang).to_owned(),
+            crate::time::age_short(crate::time::seconds_since(&self.submitted_at, now), lang),
             self.kind.word(lang).to_owned(),
             inline(&self.org_name),
             inline(&self.title),
@@ -87,16 +89,19 @@ impl ScreenRow for Upload {
         out.extend([
             field(
                 theme,
+                lang,
                 strings::ORGANISATION.get(lang),
                 self.org_name.clone(),
             ),
             field(
                 theme,
+                lang,
                 strings::KIND.get(lang),
                 self.kind.word(lang).to_owned(),
             ),
             field(
                 theme,
+                lang,
                 strings::CATEGORY.get(lang),
                 opt(&self.category.as_deref().map(|c| {
                     crate::i18n::values::word_of::<crate::domain::uploads::DocumentCategory>(
@@ -104,26 +109,34 @@ impl ScreenRow for Upload {
                     )
                 })),
             ),
-            field(theme, strings::FILE.get(lang), self.filename.clone()),
-            field(theme, "MIME", self.mime.clone()),
-            field(theme, strings::SIZE.get(lang), human_size(self.size_bytes)),
-            field(theme, "sha256", self.sha256.clone()),
+            field(theme, lang, strings::FILE.get(lang), self.filename.clone()),
+            field(theme, lang, "MIME", self.mime.clone()),
             field(
                 theme,
+                lang,
+                strings::SIZE.get(lang),
+                human_size(self.size_bytes),
+            ),
+            field(theme, lang, "sha256", self.sha256.clone()),
+            field(
+                theme,
+                lang,
                 strings::SUBMITTED.get(lang),
                 crate::time::long(&self.submitted_at, lang),
             ),
             field(
                 theme,
+                lang,
                 strings::STATUS.get(lang),
                 self.status.word(lang).to_owned(),
             ),
             field(
                 theme,
+                lang,
                 strings::REVIEWED_BY.get(lang),
                 opt(&self.reviewed_by),
             ),
-            field(theme, strings::REASON.get(lang), opt(&self.reason)),
+            field(theme, lang, strings::REASON.get(lang), opt(&self.reason)),
         ]);
         if let Some(d) = &self.description {
             out.push(Line::default());
@@ -134,20 +147,33 @@ impl ScreenRow for Upload {
             out.push(Line::default());
             out.push(heading(theme, strings::STATISTICS.get(lang)));
         }
+        let mut implausible = Vec::new();
         for (i, (indicator, year, value)) in stats.iter().enumerate() {
+            use crate::i18n::values::{count, indicator_words};
+            let (name, unit) = indicator_words(indicator, lang);
             // The previous value: this upload's older year for the same indicator.
             let previous = stats[i + 1..]
                 .iter()
                 .find(|(ind, y, _)| ind == indicator && y < year);
+            let shown = lang.labelled(
+                &format!("{name} {year}"),
+                format!("{} {unit}", count(*value, lang)),
+            );
+            let shown = shown.trim_end().to_owned();
             let line = match previous {
                 Some((_, py, pv)) if *pv != 0.0 => {
                     let change = (value - pv) / pv * 100.0;
+                    let change = match lang {
+                        Lang::Fr => format!("{change:+.1}\u{a0}%").replace('.', ","),
+                        Lang::En => format!("{change:+.1}%"),
+                    };
                     let text = format!(
-                        "{} {year} : {value:.0} ({py} : {pv:.0}, {change:+.1} %)",
-                        inline(indicator)
+                        "{shown} ({}, {change})",
+                        lang.labelled(&py.to_string(), count(*pv, lang))
                     );
-                    let yearly = change.abs() / ((year - py).max(1) as f64);
-                    if change.abs() > 50.0 || yearly > 15.0 {
+                    let yearly = ((value - pv) / pv * 100.0).abs() / ((year - py).max(1) as f64);
+                    if ((value - pv) / pv * 100.0).abs() > 50.0 || yearly > 15.0 {
+                        implausible.push(format!("{name} {year}"));
                         warning(
                             theme,
                             format!("{text} — {}", strings::IMPLAUSIBLE.get(lang)),
@@ -156,9 +182,22 @@ impl ScreenRow for Upload {
                         Line::from(text)
                     }
                 }
-                _ => Line::from(format!("{} {year} : {value:.0}", inline(indicator))),
+                _ => Line::from(shown),
             };
             out.push(line);
+        }
+        // What is wrong comes first, under the title.
+        if !implausible.is_empty() {
+            out.insert(
+                1,
+                warning(
+                    theme,
+                    lang.labelled(
+                        strings::IMPLAUSIBLE_FIGURES.get(lang),
+                        implausible.join(", "),
+                    ),
+                ),
+            );
         }
         out.extend(on_platform(theme, lang, "upload", &self.platform_id));
         out.extend(history(conn, theme, lang, "upload", &self.id));

@@ -62,6 +62,8 @@ pub const NEW_SMS: Text = Text(" Nouveau SMS ", " New SMS ");
 // ---- Lists (list.rs) ----
 
 pub const NO_ROWS: Text = Text("aucune ligne", "no rows");
+pub const NO_MESSAGES: Text = Text("aucun message", "no messages");
+pub const MESSAGES_TITLE: Text = Text(" Derniers messages ", " Last messages ");
 pub const DETAIL: Text = Text(" Détail ", " Detail ");
 
 // ---- SMS composer (composer.rs) ----
@@ -120,11 +122,13 @@ pub const SUBMITTED: Text = Text("Soumis le", "Submitted");
 pub const REVIEWED_BY: Text = Text("Revu par", "Reviewed by");
 pub const STATISTICS: Text = Text("Statistiques", "Statistics");
 pub const IMPLAUSIBLE: Text = Text("invraisemblable", "implausible");
+pub const IMPLAUSIBLE_FIGURES: Text = Text("Chiffres invraisemblables", "Implausible figures");
 
 // ---- Forum ----
 
 pub const AUTHOR: Text = Text("Auteur", "Author");
 pub const POSTED: Text = Text("Publié le", "Posted");
+pub const THREAD: Text = Text("Fil", "Thread");
 pub const FLAGS: Text = Text("Signalements", "Flags");
 pub const NONE: Text = Text("aucun", "none");
 pub const MODERATED_BY: Text = Text("Modéré par", "Moderated by");
@@ -303,10 +307,12 @@ pub const COL_STATUS: Text = Text("statut", "status");
 pub const COL_REGION: Text = Text("région", "region");
 pub const COL_COMMUNE: Text = Text("commune", "commune");
 pub const COL_NAME: Text = Text("nom", "name");
-pub const COL_FLAGS: Text = Text("sig.", "flags");
+pub const COL_FLAGS: Text = Text("signalements", "flags");
 pub const COL_AUTHOR: Text = Text("auteur", "author");
 pub const COL_POST: Text = Text("message", "post");
 pub const COL_TIME: Text = Text("date", "time");
+pub const COL_SINCE: Text = Text("depuis", "since");
+pub const COL_SUBMITTED: Text = Text("reçue", "received");
 pub const COL_ACTOR: Text = Text("acteur", "actor");
 pub const COL_ACTION: Text = Text("action", "action");
 pub const COL_REASON: Text = Text("motif", "reason");

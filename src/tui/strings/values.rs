@@ -227,6 +227,42 @@ pub fn author_record(
     }
 }
 
+/// The author in a few words, for the line under a post.
+pub fn author_brief(
+    lang: Lang,
+    name: impl Display,
+    status: impl Display,
+    posts: i64,
+    hidden: i64,
+) -> String {
+    match lang {
+        Lang::Fr => {
+            let posts = plural(posts, "message", "messages");
+            format!(
+                "{name} ({status}, {posts}, {hidden} masqué{})",
+                if hidden > 1 { "s" } else { "" }
+            )
+        }
+        Lang::En => format!(
+            "{name} ({status}, {}, {hidden} hidden)",
+            plural(posts, "post", "posts")
+        ),
+    }
+}
+
+/// "1 message", "20 messages": a count with its noun agreeing.
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n.abs() > 1 { many } else { one })
+}
+
+/// Where the rest of a message too long for its line is.
+pub fn read_all(lang: Lang, key: &str) -> String {
+    match lang {
+        Lang::Fr => format!(" ({key} : tout lire)"),
+        Lang::En => format!(" ({key}: read all)"),
+    }
+}
+
 pub fn opted_out_on(lang: Lang, at: &str) -> String {
     match lang {
         Lang::Fr => format!("désinscrit le {at} : ne reçoit aucun SMS, quel que soit le groupe"),
@@ -352,9 +388,9 @@ pub fn sync_failed(lang: Lang, why: &str, retry: Option<std::time::Duration>) ->
 }
 
 pub fn already_here(lang: Lang, filename: &str, path: impl Display) -> String {
-    format!(
-        "{} {filename} : {path}",
-        lang.pick("déjà là", "already here")
+    lang.labelled(
+        &format!("{} {filename}", lang.pick("déjà là", "already here")),
+        path,
     )
 }
 
@@ -363,18 +399,14 @@ pub fn fetching(lang: Lang, filename: &str) -> String {
 }
 
 pub fn file_verified(lang: Lang, id: &str, path: impl Display) -> String {
-    format!(
-        "{} {id} : {path}",
-        lang.pick(
-            "fichier vérifié (SHA-256) pour",
-            "file verified (SHA-256) for"
-        )
-    )
+    let what = lang.pick(
+        "fichier vérifié (SHA-256) pour",
+        "file verified (SHA-256) for",
+    );
+    lang.labelled(&format!("{what} {id}"), path)
 }
 
 pub fn file_not_fetched(lang: Lang, id: &str, why: &str) -> String {
-    format!(
-        "{} {id} : {why}",
-        lang.pick("fichier non récupéré pour", "file not fetched for")
-    )
+    let what = lang.pick("fichier non récupéré pour", "file not fetched for");
+    lang.labelled(&format!("{what} {id}"), why)
 }
