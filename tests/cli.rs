@@ -192,10 +192,20 @@ fn search_and_filters() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("enroled").and(predicate::str::contains("contacted")));
+    // Dates as people write them are taken; what is no date is refused.
     civitac(&db)
         .args(["audit", "list", "--since", "yesterday"])
         .assert()
-        .code(2);
+        .success();
+    civitac(&db)
+        .args(["audit", "list", "--since", "28 nov. 2026", "--until", "29/11/2026"])
+        .assert()
+        .success();
+    civitac(&db)
+        .args(["audit", "list", "--since", "someday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("someday"));
     civitac(&db)
         .args(["forum", "list", "--after", "nonsense"])
         .assert()
@@ -235,7 +245,9 @@ fn dry_run_changes_nothing() {
         "SELECT count(*) FROM organizations WHERE status = 'contacted'",
     );
     assert!(
-        out.contains(&format!("dry run: {contacted} would be enrolled")),
+        out.contains(&format!(
+            "dry run: {contacted} organisations would be enrolled"
+        )),
         "{out}"
     );
     assert_eq!(
@@ -306,7 +318,7 @@ fn a_batch_is_all_or_nothing_unless_told_otherwise() {
         Some(1),
         "failures still fail the command"
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 enrolled"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 organisations enrolled"));
     assert_eq!(
         statuses(&db, &ids),
         vec!["enrolled", "enrolled", "enrolled", "applied"]

@@ -263,7 +263,7 @@ fn where_id_takes_tens_of_thousands_of_ids() {
         .expect("runs");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{}", &err[..err.len().min(500)]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 would be"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 organisation would be"));
 }
 
 /// A disk that fills up during a batch: one line, a non-zero exit, nothing

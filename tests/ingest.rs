@@ -65,7 +65,7 @@ fn bad_lines_are_named_and_good_ones_kept() {
         .arg(&file)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("1 posts, 3 flags, 1 applications, 1 uploads; 0 already known; 1 posts auto-hidden; 5 bad lines"))
+        .stdout(predicate::str::contains("1 post, 3 flags, 1 application, 1 upload; 0 already known; 1 post auto-hidden; 5 bad lines"))
         .stderr(
             predicate::str::contains(format!("{name}:2: "))
                 .and(predicate::str::contains(format!("{name}:4: post_id: no post")))
@@ -186,7 +186,7 @@ fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("2 posts, 1 flags, 1 applications, 1 uploads; 1 already known"),
+        stdout.contains("2 posts, 1 flag, 1 application, 1 upload; 1 already known"),
         "{stdout}{stderr}"
     );
     for n in 6..=9 {

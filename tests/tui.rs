@@ -155,7 +155,7 @@ fn moderation_session_end_to_end() {
     }
     press(&mut app, "status=contacted<enter>");
     press(&mut app, "<space><space><space><space><space>a<enter>");
-    assert!(screen(&mut app, 120, 40).contains("5 enrolled"));
+    assert!(screen(&mut app, 120, 40).contains("5 organisations enrolled"));
     press(&mut app, "u<enter>");
     let store = open(&replica);
     assert_eq!(

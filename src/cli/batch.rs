@@ -147,21 +147,21 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
         );
     }
     let (verb_fr, verb_en) = decision.verb();
-    let done = decision.done();
     if !failed.is_empty() && !args.continue_on_error {
         drop(tx);
         return Err(Failure::new(match lang {
             Lang::Fr => format!(
-                "{} sur {} ne peuvent pas être {} : rien n'a été modifié (--continue-on-error applique le reste)",
+                "{} sur {} ne {} pas être {} : rien n'a été modifié (--continue-on-error applique le reste)",
                 failed.len(),
-                ids.len(),
-                done.0
+                decision.noun(ids.len(), lang),
+                if failed.len() > 1 { "peuvent" } else { "peut" },
+                decision.participle(failed.len(), lang)
             ),
             Lang::En => format!(
                 "{} of {} cannot be {}: nothing was changed (--continue-on-error applies the rest)",
                 failed.len(),
-                ids.len(),
-                done.1
+                decision.noun(ids.len(), lang),
+                decision.participle(failed.len(), lang)
             ),
         }));
     }
@@ -181,14 +181,19 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             "{}",
             match lang {
                 Lang::Fr => format!(
-                    "simulation : {} seraient {} ; rien n'a été modifié",
-                    applied.len(),
-                    done.0
+                    "simulation : {} {} {} ; rien n'a été modifié",
+                    decision.noun(applied.len(), lang),
+                    if applied.len() > 1 {
+                        "seraient"
+                    } else {
+                        "serait"
+                    },
+                    decision.participle(applied.len(), lang)
                 ),
                 Lang::En => format!(
                     "dry run: {} would be {}; nothing was changed",
-                    applied.len(),
-                    done.1
+                    decision.noun(applied.len(), lang),
+                    decision.participle(applied.len(), lang)
                 ),
             }
         );
@@ -211,16 +216,21 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             out,
             "{}",
             match lang {
-                Lang::Fr => format!(
-                    "{} {} ({} opérations en attente de synchro)",
-                    applied.len(),
-                    done.0,
-                    pending(&store)
-                ),
+                Lang::Fr => {
+                    let waiting = pending(&store);
+                    format!(
+                        "{} ({waiting} {} en attente de synchro)",
+                        decision.counted(applied.len(), lang),
+                        if waiting > 1 {
+                            "opérations"
+                        } else {
+                            "opération"
+                        }
+                    )
+                }
                 Lang::En => format!(
-                    "{} {} ({} ops waiting for sync)",
-                    applied.len(),
-                    done.1,
+                    "{} ({} ops waiting for sync)",
+                    decision.counted(applied.len(), lang),
                     pending(&store)
                 ),
             }

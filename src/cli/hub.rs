@@ -597,39 +597,66 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             complaints.finish(lang);
             let r = &report;
             let words = r.words_held + r.words_flagged + r.words_rejected;
+            let c = |n: usize, fr: (&str, &str), en: (&str, &str)| {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                match lang {
+                    Lang::Fr => crate::i18n::counted(lang, n, fr.0, fr.1),
+                    Lang::En => crate::i18n::counted(lang, n, en.0, en.1),
+                }
+            };
             let words = match lang {
                 _ if words == 0 => String::new(),
                 Lang::Fr => format!(
-                    " ; mots surveillés : {} retenus, {} signalés, {} rejetés",
-                    r.words_held, r.words_flagged, r.words_rejected
+                    " ; mots surveillés : {}, {}, {}",
+                    c(r.words_held, ("retenu", "retenus"), ("", "")),
+                    c(r.words_flagged, ("signalé", "signalés"), ("", "")),
+                    c(r.words_rejected, ("rejeté", "rejetés"), ("", ""))
                 ),
                 Lang::En => format!(
                     "; watched words: {} held, {} flagged, {} rejected",
                     r.words_held, r.words_flagged, r.words_rejected
                 ),
             };
+            let summary = [
+                c(r.posts, ("message", "messages"), ("post", "posts")),
+                c(r.flags, ("signalement", "signalements"), ("flag", "flags")),
+                c(
+                    r.applications,
+                    ("candidature", "candidatures"),
+                    ("application", "applications"),
+                ),
+                c(
+                    r.uploads,
+                    ("publication", "publications"),
+                    ("upload", "uploads"),
+                ),
+            ]
+            .join(", ");
             println!(
-                "{}{words}",
+                "{summary}{words}{}",
                 match lang {
                     Lang::Fr => format!(
-                        "{} messages, {} signalements, {} candidatures, {} publications ; {} déjà connus ; {} messages masqués automatiquement ; {} lignes rejetées",
-                        r.posts,
-                        r.flags,
-                        r.applications,
-                        r.uploads,
-                        r.duplicates,
-                        r.auto_hidden,
-                        r.bad.len()
+                        " ; {} ; {} ; {}",
+                        c(r.duplicates, ("déjà connu", "déjà connus"), ("", "")),
+                        c(
+                            r.auto_hidden,
+                            (
+                                "message masqué automatiquement",
+                                "messages masqués automatiquement"
+                            ),
+                            ("", "")
+                        ),
+                        c(r.bad.len(), ("ligne rejetée", "lignes rejetées"), ("", ""))
                     ),
                     Lang::En => format!(
-                        "{} posts, {} flags, {} applications, {} uploads; {} already known; {} posts auto-hidden; {} bad lines",
-                        r.posts,
-                        r.flags,
-                        r.applications,
-                        r.uploads,
+                        "; {} already known; {}; {}",
                         r.duplicates,
-                        r.auto_hidden,
-                        r.bad.len()
+                        c(
+                            r.auto_hidden,
+                            ("", ""),
+                            ("post auto-hidden", "posts auto-hidden")
+                        ),
+                        c(r.bad.len(), ("", ""), ("bad line", "bad lines"))
                     ),
                 }
             );

@@ -48,4 +48,17 @@ impl Lang {
     }
 }
 
+/// "1 message", "20 messages": a count with its noun agreeing (French
+/// and English both take the singular for 0 and 1... except English, which
+/// says "0 posts": `many` for everything but 1 there).
+pub fn counted(lang: Lang, n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    let singular = match lang {
+        Lang::Fr => n.abs() <= 1,
+        Lang::En => n.abs() == 1,
+    };
+    format!("{n} {}", if singular { one } else { many })
+}
+
+pub mod sentences;
 pub mod values;

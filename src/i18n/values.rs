@@ -265,6 +265,28 @@ pub fn column_word(list: &str, column: &str, code: &str, lang: Lang) -> Option<S
     })
 }
 
+/// A record's column as people call it (`status` → "statut"), for the
+/// Journal's before → after.
+pub fn field_words(column: &str, lang: Lang) -> String {
+    let (fr, en) = match column {
+        "status" => ("statut", "status"),
+        "charter_signed_on" => ("charte signée le", "charter signed on"),
+        "charter_ref" => ("référence de la charte", "charter reference"),
+        "reason" => ("motif", "reason"),
+        "moderated_by" | "reviewed_by" => ("par", "by"),
+        "moderated_at" | "reviewed_at" | "updated_at" => ("le", "on"),
+        "flag_count" => ("signalements ouverts", "open flags"),
+        "locked" => ("verrouillé", "locked"),
+        "muted_until" => ("silence jusqu'au", "muted until"),
+        "opted_out_at" => ("désinscrit le", "opted out on"),
+        "approved_by" => ("approuvé par", "approved by"),
+        "name" => ("nom", "name"),
+        "phone_e164" => ("téléphone", "phone"),
+        other => return crate::text::inline(other),
+    };
+    lang.pick(fr, en).to_owned()
+}
+
 /// A statistics indicator the platform publishes (`boreholes`), as people
 /// say it and with its unit: (name, unit) in `lang`. An indicator this
 /// catalogue does not know is shown as sent, without a unit.

@@ -206,34 +206,74 @@ impl Decision {
         }
     }
 
-    /// The outcome, for summaries: (French, English).
-    pub fn done(&self) -> (&'static str, &'static str) {
+    /// The records it is taken on, counted: "1 message", "20 messages".
+    pub fn noun(&self, n: usize, lang: Lang) -> String {
+        let (one, many) = match (self.entity(), lang) {
+            ("organization", Lang::Fr) => ("organisation", "organisations"),
+            ("organization", Lang::En) => ("organisation", "organisations"),
+            ("upload", Lang::Fr) => ("publication", "publications"),
+            ("upload", Lang::En) => ("upload", "uploads"),
+            ("forum_post", Lang::Fr) => ("message", "messages"),
+            ("forum_post", Lang::En) => ("post", "posts"),
+            ("sms_contact", _) => ("contact", "contacts"),
+            _ => ("SMS", "SMS"),
+        };
+        format!("{n} {}", if n > 1 { many } else { one })
+    }
+
+    /// What became of them, agreeing with their number (and, in French,
+    /// their gender): "masqué" / "masqués", "enrôlée" / "enrôlées".
+    pub fn participle(&self, n: usize, lang: Lang) -> &'static str {
         use EnrollmentAction as E;
-        match self {
-            Self::Enrollment(E::Enrol, _) => ("enrôlées", "enrolled"),
-            Self::Enrollment(E::Reject, _) => ("rejetées", "rejected"),
-            Self::Enrollment(E::Suspend, _) => ("suspendues", "suspended"),
-            Self::Enrollment(E::Reinstate, _) => ("rétablies", "reinstated"),
-            Self::Enrollment(E::RecordContact, _) => ("marquées contactées", "marked contacted"),
-            Self::Enrollment(E::RecordCharter, _) => {
-                ("avec charte enregistrée", "with charter recorded")
-            }
-            Self::Review(ReviewDecision::Approve) => ("approuvées", "approved"),
-            Self::Review(ReviewDecision::Reject) => ("rejetées", "rejected"),
-            Self::Review(ReviewDecision::RequestChanges) => {
-                ("renvoyées pour corrections", "sent back for changes")
-            }
-            Self::Moderate(PostAction::Hide) => ("masqués", "hidden"),
-            Self::Moderate(PostAction::Remove) => ("supprimés", "removed"),
-            Self::Moderate(PostAction::Restore) => ("rétablis", "restored"),
-            Self::DismissFlags => (
+        let [fr_one, fr_many, en] = match self {
+            Self::Enrollment(E::Enrol, _) => ["enrôlée", "enrôlées", "enrolled"],
+            Self::Enrollment(E::Reject, _) => ["rejetée", "rejetées", "rejected"],
+            Self::Enrollment(E::Suspend, _) => ["suspendue", "suspendues", "suspended"],
+            Self::Enrollment(E::Reinstate, _) => ["rétablie", "rétablies", "reinstated"],
+            Self::Enrollment(E::RecordContact, _) => [
+                "marquée contactée",
+                "marquées contactées",
+                "marked contacted",
+            ],
+            Self::Enrollment(E::RecordCharter, _) => [
+                "avec charte enregistrée",
+                "avec charte enregistrée",
+                "with charter recorded",
+            ],
+            Self::Review(ReviewDecision::Approve) => ["approuvée", "approuvées", "approved"],
+            Self::Review(ReviewDecision::Reject) => ["rejetée", "rejetées", "rejected"],
+            Self::Review(ReviewDecision::RequestChanges) => [
+                "renvoyée pour corrections",
+                "renvoyées pour corrections",
+                "sent back for changes",
+            ],
+            Self::Moderate(PostAction::Hide) => ["masqué", "masqués", "hidden"],
+            Self::Moderate(PostAction::Remove) => ["supprimé", "supprimés", "removed"],
+            Self::Moderate(PostAction::Restore) => ["rétabli", "rétablis", "restored"],
+            Self::DismissFlags => [
+                "débarrassé de ses signalements",
                 "débarrassés de leurs signalements",
                 "cleared of their flags",
-            ),
-            Self::ApproveSms => ("approuvés pour l'envoi", "approved for sending"),
-            Self::CancelSms => ("annulés", "cancelled"),
-            Self::OptOut => ("désinscrits", "opted out"),
+            ],
+            Self::ApproveSms => [
+                "approuvé pour l'envoi",
+                "approuvés pour l'envoi",
+                "approved for sending",
+            ],
+            Self::CancelSms => ["annulé", "annulés", "cancelled"],
+            Self::OptOut => ["désinscrit", "désinscrits", "opted out"],
+        };
+        match lang {
+            Lang::Fr if n > 1 => fr_many,
+            Lang::Fr => fr_one,
+            Lang::En => en,
         }
+    }
+
+    /// The outcome, counted: "1 message masqué", "20 messages masqués",
+    /// "3 organisations enrolled".
+    pub fn counted(&self, n: usize, lang: Lang) -> String {
+        format!("{} {}", self.noun(n, lang), self.participle(n, lang))
     }
 }
 

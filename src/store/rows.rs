@@ -10,6 +10,26 @@ use crate::domain::forum::{FlagReason, PostStatus};
 use crate::domain::sms::{SmsKind, SmsStatus};
 use crate::domain::uploads::{UploadKind, UploadStatus};
 
+/// SQL for what people call a record: its name, title or the start of its
+/// text, from the entity name and id expressions given.
+macro_rules! record_label_sql {
+    ($entity:literal, $id:literal) => {
+        concat!(
+            "CASE ", $entity,
+            " WHEN 'organization' THEN (SELECT name FROM organizations WHERE id = ", $id, ")",
+            " WHEN 'upload' THEN (SELECT title FROM uploads WHERE id = ", $id, ")",
+            " WHEN 'forum_post' THEN (SELECT substr(body, 1, 80) FROM forum_posts WHERE id = ", $id, ")",
+            " WHEN 'citizen' THEN (SELECT display_name FROM citizens WHERE id = ", $id, ")",
+            " WHEN 'forum_thread' THEN (SELECT title FROM forum_threads WHERE id = ", $id, ")",
+            " WHEN 'sms_message' THEN (SELECT substr(body, 1, 80) FROM sms_messages WHERE id = ", $id, ")",
+            " WHEN 'sms_contact' THEN (SELECT coalesce(name, phone_e164) FROM sms_contacts WHERE id = ", $id, ")",
+            " END, CASE ", $entity,
+            " WHEN 'forum_post' THEN (SELECT c.display_name FROM forum_posts p JOIN citizens c ON c.id = p.author_id WHERE p.id = ", $id, ")",
+            " END"
+        )
+    };
+}
+
 /// A row type that a list can show: how to read it and where its keyset cursor is.
 pub trait Listed: Serialize + Sized {
     /// SELECT … FROM … (with joins); filters are appended by `query`.
@@ -291,10 +311,26 @@ pub struct AuditEntry {
     pub entity_id: String,
     pub reason: Option<String>,
     pub detail: String,
+    /// What people call the actor, the device and the record (for reading;
+    /// scripts keep the stable ids above).
+    #[serde(skip)]
+    pub actor_name: Option<String>,
+    #[serde(skip)]
+    pub device_name: Option<String>,
+    #[serde(skip)]
+    pub label: Option<String>,
+    #[serde(skip)]
+    pub owner: Option<String>,
 }
 
 impl Listed for AuditEntry {
-    const SELECT: &'static str = "SELECT a.id, a.at, a.actor, a.device, a.action, a.entity, a.entity_id, a.reason, a.detail FROM audit_log a";
+    const SELECT: &'static str = concat!(
+        "SELECT a.id, a.at, a.actor, a.device, a.action, a.entity, a.entity_id, a.reason, a.detail, ",
+        "(SELECT display_name FROM staff WHERE login = a.actor), ",
+        "(SELECT name FROM devices WHERE id = a.device), ",
+        record_label_sql!("a.entity", "a.entity_id"),
+        " FROM audit_log a"
+    );
     const SORT: (&'static str, &'static str) = ("a.at", "a.id");
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] =
@@ -311,6 +347,10 @@ impl Listed for AuditEntry {
             entity_id: r.get(6)?,
             reason: r.get(7)?,
             detail: r.get(8)?,
+            actor_name: r.get(9)?,
+            device_name: r.get(10)?,
+            label: r.get(11)?,
+            owner: r.get(12)?,
         })
     }
 
@@ -329,11 +369,25 @@ pub struct OutboxEntry {
     pub pushed_at: Option<String>,
     pub outcome: Option<String>,
     pub reason: Option<String>,
+    /// The record it is about, for reading (from its audit entry).
+    #[serde(skip)]
+    pub entity: Option<String>,
+    #[serde(skip)]
+    pub label: Option<String>,
+    #[serde(skip)]
+    pub owner: Option<String>,
 }
 
 impl Listed for OutboxEntry {
-    const SELECT: &'static str =
-        "SELECT x.op_id, x.seq, x.created_at, x.op, x.pushed_at, x.outcome, x.reason FROM outbox x";
+    const SELECT: &'static str = concat!(
+        "SELECT x.op_id, x.seq, x.created_at, x.op, x.pushed_at, x.outcome, x.reason, ",
+        "(SELECT entity FROM audit_log WHERE id = x.op_id), ",
+        record_label_sql!(
+            "(SELECT entity FROM audit_log WHERE id = x.op_id)",
+            "(SELECT entity_id FROM audit_log WHERE id = x.op_id)"
+        ),
+        " FROM outbox x"
+    );
     const SORT: (&'static str, &'static str) = ("x.created_at", "x.op_id");
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] = &["seq", "created_at", "outcome", "op"];
@@ -347,6 +401,9 @@ impl Listed for OutboxEntry {
             pushed_at: r.get(4)?,
             outcome: r.get(5)?,
             reason: r.get(6)?,
+            entity: r.get(7)?,
+            label: r.get(8)?,
+            owner: r.get(9)?,
         })
     }
 

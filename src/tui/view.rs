@@ -406,7 +406,8 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
     let question = match &c.pending {
         super::model::Pending::Decide(d) => {
             let (fr, en) = d.verb();
-            strings::decide_rows(lang, &capitalise(lang.pick(fr, en)), n)
+            format!("{} {} ?", capitalise(lang.pick(fr, en)), d.noun(n, lang))
+                .replace(" ?", lang.pick(" ?", "?"))
         }
         super::model::Pending::Undo { action, label, .. } => {
             strings::undo_last(lang, action, &text::inline(label))

@@ -74,10 +74,7 @@ impl App {
         }
         let applied = outcome.map(|o| o.applied.len()).unwrap_or_default();
         let text = match &change {
-            Change::Decide { decision, .. } => {
-                let (fr, en) = decision.done();
-                format!("{applied} {}", strings::Text(fr, en).get(lang))
-            }
+            Change::Decide { decision, .. } => decision.counted(applied, lang),
             Change::Undo { action, .. } => {
                 format!("{} {action}", strings::UNDONE.get(lang))
             }

@@ -4,15 +4,38 @@ use ratatui::layout::Constraint;
 use ratatui::text::Line;
 use rusqlite::Connection;
 
-use super::{Meta, Page, Screen, opt, pretty};
+use super::{Meta, Page, Screen, pretty};
 use crate::i18n::Lang;
+use crate::i18n::sentences::{self, Record};
 use crate::store::query::ListKind;
 use crate::store::rows::AuditEntry;
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
-use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field};
+use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading};
 use crate::tui::strings::{self, Text};
 use crate::tui::theme::Theme;
+
+impl AuditEntry {
+    fn record(&self) -> Record<'_> {
+        Record {
+            entity: &self.entity,
+            label: self.label.as_deref(),
+            owner: self.owner.as_deref(),
+        }
+    }
+
+    /// The entry as a sentence: who did what to which record, and why.
+    pub fn sentence(&self, lang: Lang) -> String {
+        let who = sentences::actor(&self.actor, self.actor_name.as_deref(), lang);
+        sentences::did(
+            &who,
+            &self.action,
+            &self.record(),
+            self.reason.as_deref(),
+            lang,
+        )
+    }
+}
 
 impl ScreenRow for AuditEntry {
     const LIST: ListKind = ListKind::Audit;
@@ -23,50 +46,114 @@ impl ScreenRow for AuditEntry {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
-            (strings::COL_TIME, Constraint::Length(16)),
-            (strings::COL_ACTOR, Constraint::Length(16)),
-            (strings::COL_ACTION, Constraint::Length(22)),
-            (strings::COL_REASON, Constraint::Min(10)),
+            (strings::COL_TIME, Constraint::Length(13)),
+            (strings::COL_DECISION, Constraint::Min(20)),
         ]
     }
 
     fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
         vec![
             crate::time::relative(&self.at, now, lang),
-            inline(&self.actor),
-            crate::i18n::values::action_words(&self.action, lang),
-            inline(self.reason.as_deref().unwrap_or("")),
+            self.sentence(lang),
         ]
     }
 
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
-        let mut out = vec![
+        let mut out = vec![Line::from(self.sentence(lang)), Line::default()];
+        out.extend(changes(&self.entity, &self.detail, lang, theme));
+        out.extend([
             field(
                 theme,
                 lang,
                 strings::TIME.get(lang),
                 crate::time::long(&self.at, lang),
             ),
-            field(theme, lang, strings::ACTOR.get(lang), self.actor.clone()),
-            field(theme, lang, strings::DEVICE.get(lang), self.device.clone()),
             field(
                 theme,
                 lang,
-                "Action",
-                crate::i18n::values::action_words(&self.action, lang),
+                strings::ACTOR.get(lang),
+                match &self.actor_name {
+                    Some(n) => format!("{} ({})", inline(n), inline(&self.actor)),
+                    None => inline(&self.actor),
+                },
+            ),
+            field(
+                theme,
+                lang,
+                strings::DEVICE.get(lang),
+                self.device_name
+                    .clone()
+                    .unwrap_or_else(|| self.device.clone()),
             ),
             field(
                 theme,
                 lang,
                 strings::RECORD.get(lang),
-                format!("{} {}", self.entity, self.entity_id),
+                format!(
+                    "{} {}",
+                    crate::i18n::values::entity_words(&self.entity, lang),
+                    self.entity_id
+                ),
             ),
-            field(theme, lang, strings::REASON.get(lang), opt(&self.reason)),
             Line::default(),
-        ];
+            heading(theme, strings::AS_RECORDED.get(lang)),
+        ]);
         out.extend(body(&pretty(&self.detail)));
         out
     }
+}
+
+/// What the decision changed, before → after, in words.
+fn changes(entity: &str, detail: &str, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(detail) else {
+        return Vec::new();
+    };
+    let (Some(before), Some(after)) = (
+        v.get("before").and_then(|b| b.as_object()),
+        v.get("after").and_then(|a| a.as_object()),
+    ) else {
+        return Vec::new();
+    };
+    let list = match entity {
+        "organization" => "enrollments",
+        "upload" => "uploads",
+        "forum_post" => "forum",
+        "sms_message" => "sms",
+        _ => "",
+    };
+    let shown = |key: &str, value: Option<&serde_json::Value>| -> String {
+        match value {
+            None | Some(serde_json::Value::Null) => "—".to_owned(),
+            Some(serde_json::Value::String(code)) => {
+                crate::i18n::values::column_word(list, key, code, lang).unwrap_or_else(|| {
+                    if code.parse::<jiff::Timestamp>().is_ok() {
+                        crate::time::short(code)
+                    } else {
+                        inline(code)
+                    }
+                })
+            }
+            Some(other) => inline(&other.to_string()),
+        }
+    };
+    let mut out = Vec::new();
+    for (key, new) in after {
+        let old = before.get(key);
+        if old == Some(new) {
+            continue;
+        }
+        let label = crate::i18n::values::field_words(key, lang);
+        out.push(field(
+            theme,
+            lang,
+            &label,
+            format!("{} → {}", shown(key, old), shown(key, Some(new))),
+        ));
+    }
+    if !out.is_empty() {
+        out.push(Line::default());
+    }
+    out
 }
 
 #[rustfmt::skip]

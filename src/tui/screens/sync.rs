@@ -27,7 +27,7 @@ impl ScreenRow for Conflict {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
-            (strings::COL_DETECTED, Constraint::Length(16)),
+            (strings::COL_DETECTED, Constraint::Length(13)),
             (strings::COL_RECORD, Constraint::Length(13)),
             (strings::COL_STATE, Constraint::Length(9)),
             (strings::COL_DECISION, Constraint::Min(10)),
@@ -100,6 +100,38 @@ impl ScreenRow for Conflict {
     }
 }
 
+impl OutboxEntry {
+    /// What the op does, in words: "Masquer le message de Pauline K. « … »".
+    fn what(&self, lang: Lang) -> String {
+        let Ok(envelope) = serde_json::from_str::<crate::ops::Envelope>(&self.op) else {
+            return crate::i18n::values::op_words(&self.op, lang);
+        };
+        let entity = self
+            .entity
+            .as_deref()
+            .or_else(|| envelope.op.target().map(|(e, _)| e))
+            .unwrap_or("");
+        let record = crate::i18n::sentences::Record {
+            entity,
+            label: self.label.as_deref(),
+            owner: self.owner.as_deref(),
+        };
+        let mut out = crate::i18n::sentences::will(&envelope.op.action_name(), &record, lang);
+        if let Some(r) = envelope
+            .op
+            .reason()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            out.push_str(&format!(
+                " — {}",
+                lang.labelled(lang.pick("motif", "reason"), inline(r))
+            ));
+        }
+        out
+    }
+}
+
 impl ScreenRow for OutboxEntry {
     const LIST: ListKind = ListKind::Outbox;
 
@@ -110,14 +142,14 @@ impl ScreenRow for OutboxEntry {
     fn columns() -> &'static [(Text, Constraint)] {
         &[
             (strings::COL_SEQ, Constraint::Length(6)),
-            (strings::COL_TIME, Constraint::Length(16)),
+            (strings::COL_TIME, Constraint::Length(13)),
             (strings::COL_STATE, Constraint::Length(10)),
             (strings::COL_OP, Constraint::Min(10)),
         ]
     }
 
     fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
-        use crate::i18n::values::{column_word, op_words};
+        use crate::i18n::values::column_word;
         vec![
             self.seq.to_string(),
             crate::time::relative(&self.created_at, now, lang),
@@ -126,12 +158,14 @@ impl ScreenRow for OutboxEntry {
                 (None, Some(_)) => lang.pick("envoyée", "sent").to_owned(),
                 (None, None) => lang.pick("à envoyer", "to send").to_owned(),
             },
-            op_words(&self.op, lang),
+            self.what(lang),
         ]
     }
 
     fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
         let mut out = vec![
+            Line::from(self.what(lang)),
+            Line::default(),
             field(theme, lang, "op_id", self.op_id.clone()),
             field(
                 theme,

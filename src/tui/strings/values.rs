@@ -32,13 +32,6 @@ pub fn keys_on_screen(lang: Lang, title: (&str, &str)) -> String {
 }
 
 /// `verb` is already capitalised and in `lang`.
-pub fn decide_rows(lang: Lang, verb: &str, n: impl Display) -> String {
-    match lang {
-        Lang::Fr => format!("{verb} {n} ligne(s) ?"),
-        Lang::En => format!("{verb} {n} row(s)?"),
-    }
-}
-
 pub fn undo_last(lang: Lang, action: impl Display, label: &str) -> String {
     match lang {
         Lang::Fr => format!("Annuler votre dernière décision « {action} » sur « {label} » ?"),
