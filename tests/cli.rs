@@ -153,6 +153,96 @@ fn table_is_terminal_safe_and_pages_with_a_cursor() {
     );
 }
 
+/// The filter line takes the words people read: French keys and values,
+/// place names whatever their accents, decisions and people by name; a near
+/// miss is refused with a suggestion, never read as "everything".
+#[test]
+fn filters_in_words_and_places_as_typed() {
+    let (_dir, db) = small_demo();
+    let ids = |args: &[&str]| -> Vec<String> {
+        let json = stdout(
+            civitac(&db)
+                .args(args)
+                .args(["--format", "json", "--limit", "1000"]),
+        );
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&json).expect("json");
+        rows.iter()
+            .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let coded = ids(&[
+        "enrollments",
+        "list",
+        "--where",
+        "status=contacted",
+        "--where",
+        "region=Kuilsé",
+    ]);
+    assert!(
+        !coded.is_empty(),
+        "the demo has contacted organisations in Kuilsé"
+    );
+    let worded = ids(&[
+        "enrollments",
+        "list",
+        "--where",
+        "statut=contactée",
+        "--where",
+        "Région=kuilse",
+    ]);
+    assert_eq!(coded, worded);
+    assert_eq!(
+        ids(&[
+            "enrollments",
+            "list",
+            "--status",
+            "CONTACTEE",
+            "--region",
+            "KUILSE"
+        ]),
+        coded
+    );
+    // A near miss says what was meant, in the person's language.
+    Command::cargo_bin("civitac")
+        .expect("binary")
+        .arg("--db")
+        .arg(&db)
+        .env("XDG_DATA_HOME", db.parent().expect("dir"))
+        .env("HOME", db.parent().expect("dir"))
+        .args([
+            "--lang",
+            "fr",
+            "enrollments",
+            "list",
+            "--where",
+            "région=Kuilsze",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "région inconnue « Kuilsze » — vouliez-vous Kuilsé ?",
+        ));
+    civitac(&db)
+        .args(["enrollments", "list", "--where", "statut=contactez"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("contactez"));
+    // The Journal by person (part of a name, accents aside) and decision in words.
+    let hidden = ids(&["audit", "list", "--action", "post.hide"]);
+    assert!(!hidden.is_empty());
+    assert_eq!(
+        ids(&["audit", "list", "--where", "action=message masqué"]),
+        hidden
+    );
+    let by_awa = ids(&["audit", "list", "--where", "personne=KABORÉ"]);
+    assert_eq!(by_awa, ids(&["audit", "list", "--actor", "awa.kabore"]));
+    assert!(!by_awa.is_empty());
+    civitac(&db)
+        .args(["audit", "list", "--where", "action=nothing-like-it"])
+        .assert()
+        .code(2);
+}
+
 #[test]
 fn search_and_filters() {
     let (_dir, db) = small_demo();
@@ -198,7 +288,14 @@ fn search_and_filters() {
         .assert()
         .success();
     civitac(&db)
-        .args(["audit", "list", "--since", "28 nov. 2026", "--until", "29/11/2026"])
+        .args([
+            "audit",
+            "list",
+            "--since",
+            "28 nov. 2026",
+            "--until",
+            "29/11/2026",
+        ])
         .assert()
         .success();
     civitac(&db)

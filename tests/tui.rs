@@ -441,7 +441,11 @@ fn syncing_and_settling_conflicts_from_the_console() {
     );
     press(&mut app, "<esc>o");
     assert_eq!(app.model.screen, civitac::tui::screens::Screen::Forum);
-    let filter = app.model.list().expect("list").filter_text().to_owned();
+    let filter = app
+        .model
+        .list()
+        .expect("list")
+        .filter_text(civitac::i18n::Lang::En);
     let (redecided, accepted) = if filter.contains(&posts[0]) {
         (posts[0].clone(), posts[1].clone())
     } else {

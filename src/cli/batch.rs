@@ -287,11 +287,11 @@ fn collect_ids(
         for f in &args.filters {
             filters
                 .push_where(f)
-                .map_err(|e| Failure::usage(format!("--where {f}: {e}")))?;
+                .map_err(|e| Failure::usage(format!("--where {f}: {}", e.message(lang))))?;
         }
         ids.extend(select(conn, &filters).map_err(|e| match e {
             // A filter the user must fix; anything else is the database failing.
-            QueryError::Filter(f) => Failure::usage(f.to_string()),
+            QueryError::Filter(f) => Failure::usage(f.message(lang)),
             other => Failure::new(other.to_string()).in_file(db),
         })?);
     }

@@ -32,6 +32,10 @@ pub struct ListCommon {
     /// leading apostrophe.
     #[arg(long)]
     pub raw: bool,
+    /// A filter as the console's filter line takes it, in French or English
+    /// words: statut=contactée, région=Kuilsé, personne=awa (repeatable).
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
 }
 
 macro_rules! filter_args {
@@ -123,11 +127,11 @@ filter_args!(SmsFilters {
 });
 
 filter_args!(AuditFilters {
-    /// Staff login.
+    /// A staff member: login or part of the name, accents aside (awa, kabore).
     actor => Actor,
-    /// e.g. enrollment.enrol, post.hide.
+    /// A decision in words or as coded: masqué, enrôlée, post.hide.
     action => Action,
-    /// organization, upload, forum_post, citizen, forum_thread, sms_message.
+    /// A kind of record in words or as coded: message, organisation, forum_post.
     entity => Entity,
     /// The record's id.
     entity_id => EntityId,
@@ -140,7 +144,7 @@ pub enum EnrollmentsCmd {
     /// List organisations.
     List {
         #[command(flatten)]
-        common: ListCommon,
+        common: Box<ListCommon>,
         #[command(flatten)]
         filters: EnrollmentFilters,
     },
@@ -172,7 +176,7 @@ pub enum UploadsCmd {
     /// List uploads (oldest first, so the queue reads in order).
     List {
         #[command(flatten)]
-        common: ListCommon,
+        common: Box<ListCommon>,
         #[command(flatten)]
         filters: UploadFilters,
     },
@@ -196,7 +200,7 @@ pub enum ForumCmd {
     /// List posts (newest first).
     List {
         #[command(flatten)]
-        common: ListCommon,
+        common: Box<ListCommon>,
         #[command(flatten)]
         filters: ForumFilters,
     },
@@ -215,7 +219,7 @@ pub enum SmsCmd {
     /// List SMS messages (newest first).
     List {
         #[command(flatten)]
-        common: ListCommon,
+        common: Box<ListCommon>,
         #[command(flatten)]
         filters: SmsFilters,
     },
@@ -236,13 +240,20 @@ pub enum AuditCmd {
     /// List the audit log (newest first).
     List {
         #[command(flatten)]
-        common: ListCommon,
+        common: Box<ListCommon>,
         #[command(flatten)]
         filters: AuditFilters,
     },
 }
 
 fn list<T: Listed>(ctx: &Ctx, kind: ListKind, common: &ListCommon, filters: &Filters) -> CmdResult {
+    let mut filters = filters.clone();
+    for f in &common.filters {
+        filters
+            .push_where(f)
+            .map_err(|e| Failure::usage(format!("--where {f}: {}", e.message(ctx.lang))))?;
+    }
+    let filters = &filters;
     let after: Option<Cursor> = match &common.after {
         Some(c) => Some(
             c.parse()

@@ -162,7 +162,7 @@ pub fn print_list<T: Listed>(
                 after,
                 limit.unwrap_or(DEFAULT_TABLE_ROWS),
             )
-            .map_err(query_failure)?;
+            .map_err(|e| query_failure(e, lang))?;
             let rows: Vec<Vec<String>> = page
                 .rows
                 .iter()
@@ -240,7 +240,7 @@ pub fn print_list<T: Listed>(
                 });
                 w.write_record(cells).map_err(std::io::Error::other)
             })
-            .map_err(query_failure)?;
+            .map_err(|e| query_failure(e, lang))?;
             w.flush().map_err(io)?;
         }
         Format::Json => {
@@ -259,7 +259,7 @@ pub fn print_list<T: Listed>(
                     write!(out, "{json}")
                 }
             })
-            .map_err(query_failure)?;
+            .map_err(|e| query_failure(e, lang))?;
             writeln!(out, "\n]").map_err(io)?;
             out.flush().map_err(io)?;
         }
@@ -268,9 +268,9 @@ pub fn print_list<T: Listed>(
 }
 
 /// A bad filter is the user's to fix (exit 2); anything else is a failure.
-fn query_failure(e: query::QueryError) -> Failure {
+fn query_failure(e: query::QueryError, lang: Lang) -> Failure {
     match e {
-        query::QueryError::Filter(f) => Failure::usage(f.to_string()),
+        query::QueryError::Filter(f) => Failure::usage(f.message(lang)),
         other => Failure::new(other.to_string()),
     }
 }

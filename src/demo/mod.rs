@@ -31,8 +31,7 @@ use crate::ops::{self, Charter, NewOrganization, NewSms, Op, OpMeta};
 use crate::store::{Actor, Side, Store, StoreError, platform};
 use words::*;
 
-/// Burkina Faso's communes (INSD, RGPH 2019); see data/README.md for the source.
-pub const COMMUNES_CSV: &str = include_str!("../../data/bf_communes.csv");
+pub use crate::domain::places::COMMUNES_CSV;
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {

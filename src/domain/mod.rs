@@ -4,6 +4,7 @@
 
 pub mod enrollment;
 pub mod forum;
+pub mod places;
 pub mod platform;
 pub mod sms;
 pub mod staff;

@@ -18,6 +18,35 @@ pub struct Record<'a> {
     pub owner: Option<&'a str>,
 }
 
+/// Every decision the audit log names.
+pub const ACTIONS: &[&str] = &[
+    "enrollment.apply",
+    "enrollment.record_charter",
+    "enrollment.record_contact",
+    "enrollment.enrol",
+    "enrollment.reject",
+    "enrollment.suspend",
+    "enrollment.reinstate",
+    "upload.approve",
+    "upload.reject",
+    "upload.request_changes",
+    "post.hide",
+    "post.remove",
+    "post.restore",
+    "post.dismiss_flags",
+    "citizen.mute",
+    "citizen.ban",
+    "citizen.reinstate",
+    "thread.lock",
+    "thread.unlock",
+    "sms.queue",
+    "sms.contact",
+    "sms.opt_out",
+    "sms.approve",
+    "sms.cancel",
+    "undo",
+];
+
 /// Longest quoted text in a sentence, in columns.
 const QUOTED: usize = 40;
 
@@ -261,33 +290,7 @@ mod tests {
 
     #[test]
     fn every_decision_has_its_verbs_and_content_stays_inert() {
-        for action in [
-            "enrollment.apply",
-            "enrollment.record_charter",
-            "enrollment.record_contact",
-            "enrollment.enrol",
-            "enrollment.reject",
-            "enrollment.suspend",
-            "enrollment.reinstate",
-            "upload.approve",
-            "upload.reject",
-            "upload.request_changes",
-            "post.hide",
-            "post.remove",
-            "post.restore",
-            "post.dismiss_flags",
-            "citizen.mute",
-            "citizen.ban",
-            "citizen.reinstate",
-            "thread.lock",
-            "thread.unlock",
-            "sms.queue",
-            "sms.contact",
-            "sms.opt_out",
-            "sms.approve",
-            "sms.cancel",
-            "undo",
-        ] {
+        for action in ACTIONS {
             assert!(verbs(action).is_some(), "{action} has no sentence");
         }
         let hostile = Record {

@@ -252,6 +252,11 @@ pub fn column_word(list: &str, column: &str, code: &str, lang: Lang) -> Option<S
         ("sms", "status") => word_of::<SmsStatus>(code, lang),
         ("sms", "kind") => word_of::<SmsKind>(code, lang),
         ("audit", "action") => action_words(code, lang),
+        ("conflicts", "status") => match code {
+            "open" => lang.pick("ouvert", "open").to_owned(),
+            "resolved" => lang.pick("réglé", "resolved").to_owned(),
+            other => crate::text::inline(other),
+        },
         ("outbox", "op") => op_words(code, lang),
         ("outbox", "outcome") => match code {
             "applied" => Outcome::Applied.word(lang).to_owned(),

@@ -173,6 +173,26 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// SQL functions the list filters use: `civitac_fold(text)` compares names
+/// as people type them (accents, case and invisible characters aside).
+/// Every connection that runs list queries registers them.
+pub fn register_functions(c: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    c.create_scalar_function(
+        "civitac_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(t) => {
+                    Some(crate::text::fold(&String::from_utf8_lossy(t)))
+                }
+                _ => None,
+            })
+        },
+    )
+}
+
 impl Store {
     /// Opens an existing civitac database. Anything that is not one (missing,
     /// not SQLite, corrupt, another program's, a newer schema) is refused before
@@ -355,6 +375,7 @@ impl Store {
             c.pragma_update(None, "cache_size", -32_768)?;
             // Savepoint sub-journals in memory, not a temporary file per batch.
             c.pragma_update(None, "temp_store", "MEMORY")?;
+            register_functions(c)?;
             Ok(())
         })
     }

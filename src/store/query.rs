@@ -92,6 +92,70 @@ str_enum! {
     }
 }
 
+impl FilterKey {
+    /// The key as the UI language writes it on the filter line.
+    pub fn word(self, lang: crate::i18n::Lang) -> &'static str {
+        use FilterKey::*;
+        let fr = match self {
+            Status => "statut",
+            Kind => "type",
+            Category => "catégorie",
+            Region => "région",
+            Province => "province",
+            Commune => "commune",
+            Org => "organisation",
+            Search => "recherche",
+            Since => "depuis",
+            Until => "jusqu'au",
+            Thread => "fil",
+            Author => "auteur",
+            Flagged => "signalé",
+            Group => "groupe",
+            Actor => "personne",
+            Action => "action",
+            Entity => "objet",
+            EntityId => "objet-id",
+            Id => "id",
+            OptedOut => "désinscrit",
+            Platform => "plateforme",
+            Watched => "surveillé",
+        };
+        lang.pick(fr, self.as_str())
+    }
+
+    /// A key as typed, in either language, accents and case aside
+    /// (`Région`, `region`, `statut`, `acteur`).
+    pub fn from_typed(typed: &str) -> Result<FilterKey, crate::domain::UnknownValue> {
+        let t = crate::text::fold(typed.trim());
+        let alias = match t.as_str() {
+            "acteur" | "qui" | "person" => Some(FilterKey::Actor),
+            "jusqua" | "jusqu'a" | "jusqu’au" | "jusqu'au" | "avant" => Some(FilterKey::Until),
+            "apres" => Some(FilterKey::Since),
+            "org" | "organisation" | "organization" => Some(FilterKey::Org),
+            _ => None,
+        };
+        if let Some(k) = alias {
+            return Ok(k);
+        }
+        FilterKey::ALL
+            .iter()
+            .copied()
+            .find(|k| {
+                crate::text::fold(k.as_str()) == t
+                    || crate::text::fold(k.word(crate::i18n::Lang::Fr)) == t
+            })
+            .ok_or_else(|| {
+                t.parse::<FilterKey>()
+                    .err()
+                    .unwrap_or_else(|| crate::domain::UnknownValue {
+                        what: "filter",
+                        value: typed.to_owned(),
+                        allowed: &[],
+                    })
+            })
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum FilterError {
     #[error("filter \"{0}\" is not KEY=VALUE")]
@@ -106,8 +170,82 @@ pub enum FilterError {
     },
     #[error("filter {key}: {why}")]
     BadValue { key: FilterKey, why: String },
+    #[error("filter {key}: \"{typed}\" is not one of {}", words.iter().map(|w| w.1).collect::<Vec<_>>().join(", "))]
+    UnknownWord {
+        key: FilterKey,
+        typed: String,
+        /// The values it takes, (French, English).
+        words: Vec<(&'static str, &'static str)>,
+    },
+    #[error("filter {key}: unknown {key} \"{typed}\"{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    UnknownPlace {
+        key: FilterKey,
+        typed: String,
+        suggestion: Option<String>,
+    },
     #[error("cursor \"{0}\" is not one printed by a previous page")]
     BadCursor(String),
+}
+
+impl FilterError {
+    /// The error for a person, in their language (the Display form is the
+    /// English one).
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang;
+        let inline = crate::text::inline;
+        match (self, lang) {
+            (
+                FilterError::UnknownPlace {
+                    key,
+                    typed,
+                    suggestion,
+                },
+                Lang::Fr,
+            ) => {
+                let what = match key {
+                    FilterKey::Region => "région inconnue",
+                    FilterKey::Province => "province inconnue",
+                    _ => "commune inconnue",
+                };
+                let hint = suggestion
+                    .as_ref()
+                    .map(|s| format!(" — vouliez-vous {} ?", inline(s)))
+                    .unwrap_or_default();
+                format!("{what} « {} »{hint}", inline(typed))
+            }
+            (FilterError::Syntax(t), Lang::Fr) => {
+                format!("« {} » : CLÉ=VALEUR attendu (statut=contactée)", inline(t))
+            }
+            (FilterError::UnknownKey(u), Lang::Fr) => format!(
+                "filtre inconnu « {} » (statut, type, région, commune, recherche, depuis, jusqu'au…)",
+                inline(&u.value)
+            ),
+            (FilterError::NotApplicable { key, allowed, .. }, Lang::Fr) => {
+                let words: Vec<&str> = allowed
+                    .iter()
+                    .filter_map(|a| a.parse::<FilterKey>().ok())
+                    .map(|k| k.word(lang))
+                    .collect();
+                format!(
+                    "le filtre « {} » ne s'applique pas ici (possibles : {})",
+                    key.word(lang),
+                    words.join(", ")
+                )
+            }
+            (FilterError::UnknownWord { key, typed, words }, Lang::Fr) => {
+                let words: Vec<&str> = words.iter().map(|w| w.0).collect();
+                format!(
+                    "{} : « {typed} » n'en est pas un ({})",
+                    key.word(lang),
+                    words.join(", ")
+                )
+            }
+            (FilterError::BadValue { key, why }, Lang::Fr) => {
+                format!("{} : {}", key.word(lang), inline(why))
+            }
+            _ => inline(&self.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,16 +272,52 @@ impl Filters {
         let (k, v) = expr
             .split_once('=')
             .ok_or_else(|| FilterError::Syntax(expr.to_owned()))?;
-        let key = k
-            .trim()
-            .parse::<FilterKey>()
-            .map_err(FilterError::UnknownKey)?;
+        let key = FilterKey::from_typed(k).map_err(FilterError::UnknownKey)?;
         self.push(key, v.trim());
         Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The filters as the filter line shows them, in the UI language's
+    /// words (`statut=en attente signalé=oui`); they parse back to the same.
+    pub fn shown(&self, list: ListKind, lang: crate::i18n::Lang) -> String {
+        use FilterKey::*;
+        let yes_no = |v: &str| match crate::text::fold(v.trim()).as_str() {
+            "yes" | "true" | "1" | "oui" => Some(lang.pick("oui", "yes")),
+            "no" | "false" | "0" | "non" => Some(lang.pick("non", "no")),
+            _ => None,
+        };
+        self.0
+            .iter()
+            .map(|(key, value)| {
+                let column = match key {
+                    Status => Some("status"),
+                    Kind => Some("kind"),
+                    Category => Some("category"),
+                    _ => None,
+                };
+                let shown = match (key, column) {
+                    (_, Some(column)) => value
+                        .split(',')
+                        .map(|v| {
+                            crate::i18n::values::column_word(list.as_str(), column, v.trim(), lang)
+                                .filter(|w| !w.is_empty())
+                                .unwrap_or_else(|| v.trim().to_owned())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    (Flagged | OptedOut, _) => yes_no(value)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| value.clone()),
+                    _ => value.clone(),
+                };
+                format!("{}={}", key.word(lang), crate::text::inline(&shown))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -196,23 +370,109 @@ impl Built {
     }
 }
 
-fn status_values<E>(key: FilterKey, value: &str) -> Result<Vec<Value>, FilterError>
+/// Stored codes for a coded column, from codes or the words people read
+/// (`contacté`, `en attente`, `hidden`), in either language, accents and
+/// case aside; several separated by commas.
+fn status_values<E>(key: FilterKey, value: &str, all: &[E]) -> Result<Vec<Value>, FilterError>
 where
     E: std::str::FromStr<Err = crate::domain::UnknownValue> + Copy,
-    E: Into<&'static str>,
+    E: Into<&'static str> + crate::i18n::values::Worded,
 {
     value
         .split(',')
         .map(|v| {
-            v.trim()
-                .parse::<E>()
+            let v = v.trim();
+            if let Ok(e) = v.parse::<E>() {
+                return Ok(Value::Text(e.into().to_owned()));
+            }
+            let typed = crate::text::fold(v);
+            all.iter()
+                .copied()
+                .find(|e| {
+                    let (fr, en) = e.words();
+                    crate::text::fold(fr) == typed || crate::text::fold(en) == typed
+                })
                 .map(|e| Value::Text(e.into().to_owned()))
-                .map_err(|e| FilterError::BadValue {
+                .ok_or_else(|| FilterError::UnknownWord {
                     key,
-                    why: e.to_string(),
+                    typed: crate::text::truncate(&crate::text::inline(v), 40),
+                    words: all.iter().map(|e| e.words()).collect(),
                 })
         })
         .collect()
+}
+
+/// A place name as stored, from what was typed (`Kuilse` → Kuilsé); a near
+/// miss is an error with a suggestion, a name unlike any known one is kept.
+fn place(key: FilterKey, value: &str) -> Result<Value, FilterError> {
+    use crate::domain::places::{Level, Resolved, resolve};
+    let level = match key {
+        FilterKey::Region => Level::Region,
+        FilterKey::Province => Level::Province,
+        _ => Level::Commune,
+    };
+    match resolve(level, value) {
+        Resolved::Known(name) => Ok(Value::Text(name)),
+        Resolved::Close(name) => Err(FilterError::UnknownPlace {
+            key,
+            typed: value.to_owned(),
+            suggestion: Some(name),
+        }),
+        Resolved::Unknown => Ok(Value::Text(value.trim().to_owned())),
+    }
+}
+
+/// Audit actions whose words (or code) hold what was typed: `masqué`,
+/// `enrôl`, `post.hide`.
+fn action_codes(key: FilterKey, value: &str) -> Result<Vec<Value>, FilterError> {
+    use crate::i18n::{Lang, values::action_words};
+    let typed = crate::text::fold(value.trim());
+    let codes: Vec<Value> = crate::i18n::sentences::ACTIONS
+        .iter()
+        .filter(|code| {
+            **code == value.trim()
+                || crate::text::fold(&action_words(code, Lang::Fr)).contains(&typed)
+                || crate::text::fold(&action_words(code, Lang::En)).contains(&typed)
+        })
+        .map(|c| Value::Text((*c).to_owned()))
+        .collect();
+    if codes.is_empty() || typed.is_empty() {
+        return Err(FilterError::BadValue {
+            key,
+            why: format!(
+                "\"{}\" names no decision (masqué, enrôlée, approuvée…)",
+                crate::text::truncate(&crate::text::inline(value), 40)
+            ),
+        });
+    }
+    Ok(codes)
+}
+
+/// Record kinds whose words (or name) are what was typed: `message`,
+/// `organisation`, `forum_post`.
+fn entity_codes(key: FilterKey, value: &str) -> Result<Vec<Value>, FilterError> {
+    use crate::i18n::{Lang, values::entity_words};
+    let typed = crate::text::fold(value.trim());
+    let codes: Vec<Value> = crate::store::entity::Entity::SYNCED
+        .iter()
+        .map(|e| e.name())
+        .filter(|code| {
+            *code == value.trim()
+                || crate::text::fold(&entity_words(code, Lang::Fr)) == typed
+                || crate::text::fold(&entity_words(code, Lang::En)) == typed
+        })
+        .map(|c| Value::Text(c.to_owned()))
+        .collect();
+    if codes.is_empty() {
+        return Err(FilterError::BadValue {
+            key,
+            why: format!(
+                "\"{}\" is no kind of record (organisation, publication, message, SMS…)",
+                crate::text::truncate(&crate::text::inline(value), 40)
+            ),
+        });
+    }
+    Ok(codes)
 }
 
 macro_rules! into_static_str {
@@ -268,7 +528,7 @@ pub fn normalise_id(id: &str) -> String {
 
 /// A yes/no filter value, in either language.
 fn yes_no(key: FilterKey, value: &str) -> Result<bool, FilterError> {
-    match value {
+    match crate::text::fold(value.trim()).as_str() {
         "yes" | "true" | "1" | "oui" => Ok(true),
         "no" | "false" | "0" | "non" => Ok(false),
         _ => Err(FilterError::BadValue {
@@ -282,6 +542,68 @@ fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
     crate::time::parse_instant(value)
         .map(|ts| Value::Text(crate::time::format(ts)))
         .map_err(|why| FilterError::BadValue { key, why })
+}
+
+/// The values a filter key takes on a list, in the UI language's words
+/// (for completion); empty when any text goes (a search, an id).
+pub fn value_words(list: ListKind, key: FilterKey, lang: crate::i18n::Lang) -> Vec<String> {
+    use crate::domain::places::{Level, names};
+    use crate::i18n::values::Worded;
+    fn words<E: Worded + Copy>(all: &[E], lang: crate::i18n::Lang) -> Vec<String> {
+        all.iter().map(|e| e.word(lang).to_owned()).collect()
+    }
+    let yes_no = || {
+        vec![
+            lang.pick("oui", "yes").to_owned(),
+            lang.pick("non", "no").to_owned(),
+        ]
+    };
+    match (list, key) {
+        (ListKind::Enrollments, FilterKey::Status) => words(Stage::ALL, lang),
+        (ListKind::Enrollments, FilterKey::Kind) => words(OrgKind::ALL, lang),
+        (ListKind::Uploads, FilterKey::Status) => words(UploadStatus::ALL, lang),
+        (ListKind::Uploads, FilterKey::Kind) => words(UploadKind::ALL, lang),
+        (ListKind::Uploads, FilterKey::Category) => {
+            words(crate::domain::uploads::DocumentCategory::ALL, lang)
+        }
+        (ListKind::Forum, FilterKey::Status) => words(PostStatus::ALL, lang),
+        (ListKind::Sms, FilterKey::Status) => words(SmsStatus::ALL, lang),
+        (ListKind::Sms, FilterKey::Kind) => words(SmsKind::ALL, lang),
+        (ListKind::Conflicts, FilterKey::Status) => {
+            vec![
+                lang.pick("ouvert", "open").to_owned(),
+                lang.pick("réglé", "resolved").to_owned(),
+            ]
+        }
+        (_, FilterKey::Flagged | FilterKey::OptedOut) => yes_no(),
+        (_, FilterKey::Watched) => [
+            ("retenu", "hold"),
+            ("signalé", "flag"),
+            ("rejeté", "reject"),
+        ]
+        .iter()
+        .map(|(fr, en)| lang.pick(fr, en).to_owned())
+        .chain(yes_no())
+        .collect(),
+        (_, FilterKey::Region) => names(Level::Region).map(str::to_owned).collect(),
+        (_, FilterKey::Province) => names(Level::Province).map(str::to_owned).collect(),
+        (_, FilterKey::Commune) => names(Level::Commune).map(str::to_owned).collect(),
+        (ListKind::Audit, FilterKey::Action) => crate::i18n::sentences::ACTIONS
+            .iter()
+            .map(|a| crate::i18n::values::action_words(a, lang))
+            .collect(),
+        (ListKind::Audit, FilterKey::Entity) => crate::store::entity::Entity::SYNCED
+            .iter()
+            .map(|e| crate::i18n::values::entity_words(e.name(), lang))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Checks filters against a list without running them: what a person
+/// typed is refused here, in their words, before any query.
+pub fn validate<T: Listed>(list: ListKind, filters: &Filters) -> Result<(), FilterError> {
+    build::<T>(list, filters, false).map(|_| ())
 }
 
 fn build<T: Listed>(
@@ -315,19 +637,19 @@ fn build<T: Listed>(
         }
         match (list, key) {
             (ListKind::Enrollments, Status) => {
-                let (c, p) = in_list("o.status", status_values::<Stage>(key, value)?);
+                let (c, p) = in_list("o.status", status_values(key, value, Stage::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Enrollments, Kind) => {
-                let (c, p) = in_list("o.kind", status_values::<OrgKind>(key, value)?);
+                let (c, p) = in_list("o.kind", status_values(key, value, OrgKind::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Enrollments, Region) | (ListKind::Uploads, Region) => {
-                b.add("o.region = ?", [text()])
+                b.add("o.region = ?", [place(key, value)?])
             }
-            (ListKind::Enrollments, Province) => b.add("o.province = ?", [text()]),
+            (ListKind::Enrollments, Province) => b.add("o.province = ?", [place(key, value)?]),
             (ListKind::Enrollments, Commune) | (ListKind::Uploads, Commune) => {
-                b.add("o.commune = ?", [text()])
+                b.add("o.commune = ?", [place(key, value)?])
             }
             (ListKind::Enrollments, Search) => {
                 if let Some(q) = fts_query(value) {
@@ -338,11 +660,11 @@ fn build<T: Listed>(
                 }
             }
             (ListKind::Uploads, Status) => {
-                let (c, p) = in_list("u.status", status_values::<UploadStatus>(key, value)?);
+                let (c, p) = in_list("u.status", status_values(key, value, UploadStatus::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Uploads, Kind) => {
-                let (c, p) = in_list("u.kind", status_values::<UploadKind>(key, value)?);
+                let (c, p) = in_list("u.kind", status_values(key, value, UploadKind::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Uploads, Category) => b.add("u.category = ?", [text()]),
@@ -369,7 +691,7 @@ fn build<T: Listed>(
                 } else {
                     "p.status"
                 };
-                let (c, p) = in_list(column, status_values::<PostStatus>(key, value)?);
+                let (c, p) = in_list(column, status_values(key, value, PostStatus::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Forum, Thread) => {
@@ -388,10 +710,17 @@ fn build<T: Listed>(
             }
             // What a watched word did at ingest: `hold` lists the posts held
             // for review, which wait for a moderator.
-            (ListKind::Forum, Watched) => match value.as_str() {
-                "hold" | "flag" | "reject" => b.add(
+            (ListKind::Forum, Watched) => match crate::text::fold(value.trim()).as_str() {
+                w @ ("hold" | "flag" | "reject" | "retenu" | "signale" | "rejete") => b.add(
                     "p.watched_word IS NOT NULL AND p.watched_action = ?",
-                    [Value::Text(value.to_owned())],
+                    [Value::Text(
+                        match w {
+                            "retenu" | "hold" => "hold",
+                            "signale" | "flag" => "flag",
+                            _ => "reject",
+                        }
+                        .to_owned(),
+                    )],
                 ),
                 other => {
                     let clause = if yes_no(key, other).map_err(|_| FilterError::BadValue {
@@ -414,11 +743,11 @@ fn build<T: Listed>(
                 }
             }
             (ListKind::Sms, Status) => {
-                let (c, p) = in_list("m.status", status_values::<SmsStatus>(key, value)?);
+                let (c, p) = in_list("m.status", status_values(key, value, SmsStatus::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Sms, Kind) => {
-                let (c, p) = in_list("m.kind", status_values::<SmsKind>(key, value)?);
+                let (c, p) = in_list("m.kind", status_values(key, value, SmsKind::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Sms, Group) => b.add("(g.name = ? OR g.id = ?)", [text(), text()]),
@@ -433,8 +762,8 @@ fn build<T: Listed>(
                 "k.id IN (SELECT contact_id FROM sms_group_members WHERE group_id = ?)",
                 [text()],
             ),
-            (ListKind::SmsContacts, Region) => b.add("k.region = ?", [text()]),
-            (ListKind::SmsContacts, Commune) => b.add("k.commune = ?", [text()]),
+            (ListKind::SmsContacts, Region) => b.add("k.region = ?", [place(key, value)?]),
+            (ListKind::SmsContacts, Commune) => b.add("k.commune = ?", [place(key, value)?]),
             (ListKind::SmsContacts, Search) => {
                 let like = Value::Text(format!("%{}%", value.replace(['%', '_'], "")));
                 b.add(
@@ -450,9 +779,9 @@ fn build<T: Listed>(
                 };
                 b.add(clause, [])
             }
-            (ListKind::Conflicts, Status) => match value.as_str() {
-                "open" => b.add("c.resolved_at IS NULL", []),
-                "resolved" => b.add("c.resolved_at IS NOT NULL", []),
+            (ListKind::Conflicts, Status) => match crate::text::fold(value.trim()).as_str() {
+                "open" | "ouvert" => b.add("c.resolved_at IS NULL", []),
+                "resolved" | "regle" => b.add("c.resolved_at IS NOT NULL", []),
                 other => {
                     return Err(FilterError::BadValue {
                         key,
@@ -460,9 +789,28 @@ fn build<T: Listed>(
                     });
                 }
             },
-            (ListKind::Audit, Actor) => b.add("a.actor = ?", [text()]),
-            (ListKind::Audit, Action) => b.add("a.action = ?", [text()]),
-            (ListKind::Audit, Entity) => b.add("a.entity = ?", [text()]),
+            // A person by login or by any part of their name, accents aside.
+            (ListKind::Audit, Actor) => b.add(
+                "(a.actor = ? OR a.actor IN (SELECT login FROM staff WHERE civitac_fold(display_name) LIKE ? ESCAPE '\\'))",
+                [
+                    text(),
+                    Value::Text(format!(
+                        "%{}%",
+                        crate::text::fold(value.trim())
+                            .replace('\\', "\\\\")
+                            .replace('%', "\\%")
+                            .replace('_', "\\_")
+                    )),
+                ],
+            ),
+            (ListKind::Audit, Action) => {
+                let (c, p) = in_list("a.action", action_codes(key, value)?);
+                b.add(c, p)
+            }
+            (ListKind::Audit, Entity) => {
+                let (c, p) = in_list("a.entity", entity_codes(key, value)?);
+                b.add(c, p)
+            }
             (ListKind::Audit, EntityId) => {
                 b.add("a.entity_id = ?", [Value::Text(normalise_id(value))])
             }

@@ -36,6 +36,8 @@ pub trait ScreenRow: Listed + Clone + 'static {
 
 /// What the app needs from any list, whatever its rows.
 pub trait ListScreen {
+    /// Which list it is (its filters).
+    fn kind(&self) -> ListKind;
     fn reload(&mut self, conn: &Connection) -> Result<(), String>;
     fn move_by(&mut self, conn: &Connection, delta: isize) -> Result<(), String>;
     fn top(&mut self, conn: &Connection) -> Result<(), String>;
@@ -51,8 +53,9 @@ pub trait ListScreen {
     fn marks_hidden(&self, conn: &Connection) -> usize;
     fn search(&self) -> &str;
     fn set_search(&mut self, conn: &Connection, text: &str) -> Result<(), String>;
-    fn filter_text(&self) -> &str;
-    fn set_filter(&mut self, conn: &Connection, text: &str) -> Result<(), String>;
+    /// The filter line, in the UI language's words.
+    fn filter_text(&self, lang: Lang) -> String;
+    fn set_filter(&mut self, conn: &Connection, text: &str, lang: Lang) -> Result<(), String>;
     fn select_visible(&mut self, index: usize);
     fn scroll_detail(&mut self, delta: i32);
     /// Loads the selected row's detail pane if the selection moved (or the
@@ -143,7 +146,7 @@ impl<T: ScreenRow> ListView<T> {
             offset: 0,
             height: 10,
             marks: BTreeSet::new(),
-            filters: parse_filter(filter_text).unwrap_or_default(),
+            filters: parse_filter(filter_text, Lang::En).unwrap_or_default(),
             filter_text: filter_text.to_owned(),
             search: String::new(),
             total: 0,
@@ -231,7 +234,7 @@ impl<T: ScreenRow> ListView<T> {
 
 /// Parses a filter line: `status=contacted region=Boucle du Mouhoun` (a word
 /// without `=` continues the previous value).
-pub fn parse_filter(text: &str) -> Result<Filters, String> {
+pub fn parse_filter(text: &str, lang: Lang) -> Result<Filters, String> {
     let mut parts: Vec<String> = Vec::new();
     for word in text.split_whitespace() {
         match (word.contains('='), parts.last_mut()) {
@@ -239,18 +242,24 @@ pub fn parse_filter(text: &str) -> Result<Filters, String> {
                 last.push(' ');
                 last.push_str(word);
             }
-            (false, None) => return Err(format!("\"{word}\": KEY=VALUE expected")),
+            (false, None) => {
+                return Err(query::FilterError::Syntax(word.to_owned()).message(lang));
+            }
             (true, _) => parts.push(word.to_owned()),
         }
     }
     let mut f = Filters::default();
     for p in parts {
-        f.push_where(&p).map_err(|e| e.to_string())?;
+        f.push_where(&p).map_err(|e| e.message(lang))?;
     }
     Ok(f)
 }
 
 impl<T: ScreenRow> ListScreen for ListView<T> {
+    fn kind(&self) -> ListKind {
+        T::LIST
+    }
+
     fn reload(&mut self, conn: &Connection) -> Result<(), String> {
         let keep = self.selected_row().map(|r| r.id().to_owned());
         let filters = self.effective_filters();
@@ -380,18 +389,13 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         self.reload(conn)
     }
 
-    fn filter_text(&self) -> &str {
-        &self.filter_text
+    fn filter_text(&self, lang: Lang) -> String {
+        self.filters.shown(T::LIST, lang)
     }
 
-    fn set_filter(&mut self, conn: &Connection, text: &str) -> Result<(), String> {
-        let filters = parse_filter(text)?;
-        for (key, _) in &filters.0 {
-            if !T::LIST.keys().contains(key) {
-                let allowed: Vec<&str> = T::LIST.keys().iter().map(|k| k.as_str()).collect();
-                return Err(format!("\"{key}\": {}", allowed.join(", ")));
-            }
-        }
+    fn set_filter(&mut self, conn: &Connection, text: &str, lang: Lang) -> Result<(), String> {
+        let filters = parse_filter(text, lang)?;
+        query::validate::<T>(T::LIST, &filters).map_err(|e| e.message(lang))?;
         let previous = std::mem::replace(&mut self.filters, filters);
         self.selected = 0;
         self.offset = 0;

@@ -129,7 +129,7 @@ fn draw_input_line(f: &mut Frame<'_>, app: &mut App, area: Rect) {
             let (search, filter) = app
                 .model
                 .list()
-                .map(|l| (l.search().to_owned(), l.filter_text().to_owned()))
+                .map(|l| (l.search().to_owned(), l.filter_text(lang)))
                 .unwrap_or_default();
             let mut spans = Vec::new();
             if !filter.is_empty() {
@@ -384,6 +384,12 @@ fn draw_palette(f: &mut Frame<'_>, app: &App, area: Rect, input: &str, selected:
         lines.push(Line::styled(
             format!("{desc:<32} {}", keys.join(", ")),
             style,
+        ));
+    }
+    if choices.is_empty() {
+        lines.push(Line::styled(
+            strings::NO_COMMAND.get(lang),
+            app.model.theme.dim,
         ));
     }
     f.render_widget(Clear, rect);

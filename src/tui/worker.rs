@@ -106,6 +106,7 @@ impl Worker {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|_| c))
+        .and_then(|c| crate::store::register_functions(&c).map(|_| c))
         .map_err(std::io::Error::other)?;
         let (req_tx, req_rx) = channel::<Request>();
         let thread = std::thread::Builder::new()

@@ -80,11 +80,16 @@ impl App {
         note: Option<String>,
         typed: bool,
     ) -> Result<(), String> {
+        let lang = self.model.lang;
         let result = self
-            .with_list(|l, conn| l.set_filter(conn, &text))
+            .with_list(|l, conn| l.set_filter(conn, &text, lang))
             .unwrap_or(Ok(()));
         match result {
             Ok(()) => {
+                // A filter error goes once the filter is fixed.
+                if self.model.message.as_ref().is_some_and(|m| m.error) {
+                    self.model.message = None;
+                }
                 if let Some(note) = note {
                     self.model.info(note);
                 }

@@ -87,6 +87,26 @@ impl Model {
     }
 
     fn text_key(&mut self, key: Key) -> Vec<Effect> {
+        use crate::tui::keymap::KeyCodeKey as K;
+        // Tab on the filter line completes the key or value being typed.
+        if key.code == K::Tab
+            && let Overlay::Input {
+                kind: InputKind::Filter,
+                text,
+            } = &self.overlay
+        {
+            let typed = text.clone();
+            if let Some(kind) = self.list().map(|l| l.kind()) {
+                let (completed, choices) = complete_filter(&typed, kind, self.lang);
+                if let Overlay::Input { text, .. } = &mut self.overlay {
+                    *text = completed;
+                }
+                if choices.len() > 1 {
+                    self.info(choices.join(" · "));
+                }
+            }
+            return Vec::new();
+        }
         match self.dialog_action(key) {
             Some(Action::Confirm) => return self.submit(),
             Some(Action::Cancel) => {
@@ -103,30 +123,18 @@ impl Model {
             }
             _ => {}
         }
-        use crate::tui::keymap::KeyCodeKey as K;
         match &mut self.overlay {
             Overlay::Palette { input, selected } => match key.code {
                 K::Up => *selected = selected.saturating_sub(1),
                 K::Down => *selected += 1,
-                K::Backspace => {
-                    input.pop();
-                    *selected = 0;
+                _ => {
+                    if edit_line(input, key) {
+                        *selected = 0;
+                    }
                 }
-                K::Char(c) if !key.ctrl && !key.alt => {
-                    input.push(c);
-                    *selected = 0;
-                }
-                _ => {}
             },
             Overlay::Input { kind, text } => {
-                let changed = match key.code {
-                    K::Backspace => text.pop().is_some(),
-                    K::Char(c) if !key.ctrl && !key.alt => {
-                        text.push(c);
-                        true
-                    }
-                    _ => false,
-                };
+                let changed = edit_line(text, key);
                 // Search narrows as you type, once typing pauses (see `tick`);
                 // a filter applies on Enter.
                 if changed && *kind == InputKind::Search {
@@ -135,7 +143,10 @@ impl Model {
             }
             Overlay::Confirm(c) => match key.code {
                 K::Backspace => {
-                    c.reason.pop();
+                    edit_line(&mut c.reason, key);
+                }
+                K::Char('u' | 'w') if key.ctrl => {
+                    edit_line(&mut c.reason, key);
                 }
                 // A digit on an empty reason picks a usual one (then it is
                 // text like any other: editable, stored as written).
@@ -204,5 +215,178 @@ impl Model {
                     || a.as_str().contains(typed.trim())
             })
             .collect()
+    }
+}
+
+/// Line editing in every text field: typing, backspace, ctrl-u (clear),
+/// ctrl-w and alt-backspace (the word before the cursor). True when the
+/// text changed.
+pub(super) fn edit_line(text: &mut String, key: Key) -> bool {
+    use crate::tui::keymap::KeyCodeKey as K;
+    match key.code {
+        K::Char('u') if key.ctrl => {
+            let changed = !text.is_empty();
+            text.clear();
+            changed
+        }
+        K::Char('w') if key.ctrl => delete_word(text),
+        K::Backspace if key.alt || key.ctrl => delete_word(text),
+        K::Backspace => text.pop().is_some(),
+        K::Char(c) if !key.ctrl && !key.alt => {
+            text.push(c);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Deletes the word before the end (and the spaces after it).
+fn delete_word(text: &mut String) -> bool {
+    let before = text.len();
+    let trimmed = text
+        .trim_end_matches(|c: char| c.is_whitespace() || c == '=')
+        .len();
+    text.truncate(trimmed);
+    let cut = text
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || *c == '=')
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    text.truncate(cut);
+    text.len() != before
+}
+
+/// Completes the last token of a filter line: a key (`rég` → `région=`)
+/// or a value (`statut=con` → `statut=contactée `). Returns the new text and,
+/// when several remain, the choices to show.
+pub fn complete_filter(
+    text: &str,
+    list: crate::store::query::ListKind,
+    lang: crate::i18n::Lang,
+) -> (String, Vec<String>) {
+    use crate::store::query::FilterKey;
+    let fold = crate::text::fold;
+    // The token being typed starts after the last complete `key=value`.
+    let start = text
+        .rfind('=')
+        .map(|eq| text[..eq].rfind(' ').map(|s| s + 1).unwrap_or(0));
+    let (head, token, key) = match start {
+        Some(s) if text[s..].contains('=') => {
+            let (k, v) = text[s..].split_once('=').unwrap_or(("", ""));
+            match FilterKey::from_typed(k) {
+                // A value: everything after `key=`, spaces included.
+                Ok(key) => (format!("{}{}=", &text[..s], k), v.to_owned(), Some(key)),
+                Err(_) => return (text.to_owned(), Vec::new()),
+            }
+        }
+        _ => {
+            let s = text.rfind(' ').map(|s| s + 1).unwrap_or(0);
+            (text[..s].to_owned(), text[s..].to_owned(), None)
+        }
+    };
+    // A value typed whole and followed by a new word starts a new key.
+    let (head, token, key) = match (key, token.rsplit_once(' ')) {
+        (Some(k), Some((value, rest)))
+            if crate::store::query::value_words(list, k, lang)
+                .iter()
+                .any(|w| fold(w) == fold(value.trim())) =>
+        {
+            (format!("{head}{value} "), rest.to_owned(), None)
+        }
+        (key, _) => (head, token, key),
+    };
+    let candidates: Vec<String> = match key {
+        None => list
+            .keys()
+            .iter()
+            .map(|k| format!("{}=", k.word(lang)))
+            .collect(),
+        Some(k) => crate::store::query::value_words(list, k, lang),
+    };
+    let typed = fold(&token);
+    let matching: Vec<&String> = candidates
+        .iter()
+        .filter(|c| fold(c).starts_with(&typed))
+        .collect();
+    match matching.as_slice() {
+        [] => (text.to_owned(), Vec::new()),
+        [one] => {
+            let end = if one.ends_with('=') { "" } else { " " };
+            (format!("{head}{one}{end}"), Vec::new())
+        }
+        many => {
+            // The longest common start, in the candidates' own spelling.
+            let first: Vec<char> = many[0].chars().collect();
+            let mut n = first.len();
+            for c in &many[1..] {
+                let other: Vec<char> = c.chars().collect();
+                n = n.min(
+                    first
+                        .iter()
+                        .zip(&other)
+                        .take_while(|(a, b)| fold(&a.to_string()) == fold(&b.to_string()))
+                        .count(),
+                );
+            }
+            let prefix: String = first[..n].iter().collect();
+            let shown = if fold(&prefix).len() >= typed.len() {
+                prefix
+            } else {
+                token.clone()
+            };
+            (
+                format!("{head}{shown}"),
+                many.iter().map(|c| (*c).clone()).collect(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+    use crate::store::query::ListKind;
+    use crate::tui::keymap::KeyCodeKey as K;
+
+    fn key(code: K, ctrl: bool, alt: bool) -> Key {
+        Key {
+            code,
+            ctrl,
+            alt,
+            shift: false,
+        }
+    }
+
+    #[test]
+    fn lines_edit_as_in_a_shell() {
+        let mut t = String::from("statut=contactée région=Kuil");
+        assert!(edit_line(&mut t, key(K::Char('w'), true, false)));
+        assert_eq!(t, "statut=contactée région=");
+        assert!(edit_line(&mut t, key(K::Backspace, false, true)));
+        assert_eq!(t, "statut=contactée ");
+        assert!(edit_line(&mut t, key(K::Char('u'), true, false)));
+        assert_eq!(t, "");
+        assert!(!edit_line(&mut t, key(K::Backspace, false, false)));
+    }
+
+    #[test]
+    fn the_filter_line_completes_keys_and_values_in_words() {
+        let c = |t: &str, lang| complete_filter(t, ListKind::Enrollments, lang);
+        assert_eq!(c("rég", Lang::Fr).0, "région=");
+        assert_eq!(c("statut=con", Lang::Fr).0, "statut=contactée ");
+        assert_eq!(
+            c("statut=contactée rég", Lang::Fr).0,
+            "statut=contactée région="
+        );
+        assert_eq!(c("région=kuil", Lang::Fr).0, "région=Kuilsé ");
+        assert_eq!(c("status=cont", Lang::En).0, "status=contacted ");
+        // Several choices: the common start, and the choices to show.
+        let (text, choices) = c("p", Lang::Fr);
+        assert_eq!(text, "p");
+        assert_eq!(choices, ["province=", "plateforme="]);
+        // Nothing matches: the text stays as typed.
+        assert_eq!(c("zzz", Lang::Fr), ("zzz".to_owned(), Vec::new()));
     }
 }

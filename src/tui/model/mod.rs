@@ -464,7 +464,7 @@ impl Model {
                 vec![]
             }
             Filter => {
-                if let Some(text) = self.list().map(|l| l.filter_text().to_owned()) {
+                if let Some(text) = self.list().map(|l| l.filter_text(lang)) {
                     self.overlay = Overlay::Input {
                         kind: InputKind::Filter,
                         text,
