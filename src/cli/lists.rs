@@ -107,6 +107,10 @@ filter_args!(ForumFilters {
     /// What a watched word did at ingest: hold (held for review), flag,
     /// reject, or yes/no.
     watched => Watched,
+    /// Hidden by the system (auto-hide, a watched word) and waiting for a
+    /// moderator (`--held`, or `--held no`).
+    #[arg(num_args = 0..=1, default_missing_value = "yes", value_name = "yes|no")]
+    held => Held,
     /// Words in the post (accents optional).
     search => Search,
     since => Since,

@@ -455,8 +455,8 @@ pub fn feed_once(
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" ")
-        }
-        .replace("{c}", &commune);
+        };
+        let body = super::words::place_in(&body, &commune);
         let id = uuid::Uuid::now_v7().to_string();
         lines.push(json!({
             "type": "post", "id": id,

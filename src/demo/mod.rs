@@ -370,10 +370,17 @@ impl<'c> World<'c> {
     fn after(&mut self, from: Timestamp, min_hours: i64, max_hours: i64) -> Timestamp {
         let secs = self.rng.random_range(min_hours * 3600..=max_hours * 3600);
         let t = from + SignedDuration::from_secs(secs);
-        if t >= self.as_of {
-            self.as_of - SignedDuration::from_secs(self.rng.random_range(60..3600))
+        if t < self.as_of {
+            return t;
+        }
+        // Past the demo's today: somewhere between `from` and then, so what
+        // happened last is spread over the last days rather than piled up
+        // in its final hour.
+        let room = self.as_of.duration_since(from).as_secs();
+        if room > 120 {
+            from + SignedDuration::from_secs(self.rng.random_range(60..room - 60))
         } else {
-            t
+            self.as_of - SignedDuration::from_secs(60)
         }
     }
 
@@ -488,7 +495,7 @@ impl<'c> World<'c> {
             plan.push((
                 OrgKind::Commune,
                 Some(ci),
-                format!("Commune de {}", self.communes[ci].name),
+                format!("Commune {}", de(&self.communes[ci].name)),
                 None,
             ));
         }
@@ -501,7 +508,7 @@ impl<'c> World<'c> {
             plan.push((
                 OrgKind::Region,
                 Some(ci),
-                format!("Conseil régional du {r}"),
+                format!("Conseil régional {}", du(r)),
                 None,
             ));
         }
@@ -510,7 +517,7 @@ impl<'c> World<'c> {
             let ci = self.rng.random_range(0..self.communes.len());
             let (form, fa) = *self.pick(OSC_FORMS);
             let (members, ma) = *self.pick(OSC_MEMBERS);
-            let name = format!("{form} {members} de {}", self.communes[ci].name);
+            let name = format!("{form} {members} {}", de(&self.communes[ci].name));
             // About one in a hundred is sent twice, with other capitals or accents:
             // the duplicate detection must find those; accidental repeats are redrawn.
             let duplicate = i > 0 && self.rng.random_bool(0.01);
@@ -746,7 +753,12 @@ impl<'c> World<'c> {
                             format!("budget_primitif_{y}_{slug}.pdf"),
                         ),
                         DocumentCategory::LocalDevelopmentPlan => (
-                            format!("Plan communal de développement {}-{} de {place}", y, y + 4),
+                            format!(
+                                "Plan communal de développement {}-{} {}",
+                                y,
+                                y + 4,
+                                de(&place)
+                            ),
                             format!("pcd_{y}_{slug}.pdf"),
                         ),
                         DocumentCategory::ProcurementPlan => (
@@ -978,9 +990,8 @@ impl<'c> World<'c> {
                 let org = self.pick(orgs);
                 let commune = org.commune.unwrap_or(0);
                 let (category, title) = *self.pick(THREAD_TOPICS);
-                let title = title
-                    .replace("{c}", &self.communes[commune].name)
-                    .replace("{y}", &year.to_string());
+                let title =
+                    place_in(title, &self.communes[commune].name).replace("{y}", &year.to_string());
                 let org_id = (org.kind != OrgKind::Osc).then(|| org.id.clone());
                 platform::add_thread(
                     self.conn,
@@ -1012,6 +1023,7 @@ impl<'c> World<'c> {
             Hostile,
         }
         let mut decisions: Vec<(String, String, Nature, i64, Timestamp)> = Vec::new();
+        let mut auto_hidden: Vec<(String, Nature, usize, Timestamp)> = Vec::new();
         let hostile_every = (n_posts / HOSTILE.len().max(1)).clamp(1, 2000);
         let mut flags_total = 0;
         let mut body = String::with_capacity(400);
@@ -1045,7 +1057,7 @@ impl<'c> World<'c> {
             let fill = |w: &mut Self, t: &str| {
                 let phone = w.mobile();
                 let person = w.person();
-                t.replace("{c}", &place)
+                place_in(t, &place)
                     .replace("{p}", &phone)
                     .replace("{n}", &person)
             };
@@ -1131,6 +1143,12 @@ impl<'c> World<'c> {
                 )?;
             }
             flags_total += n_flags;
+            // The hub hides a post at its third open flag, pending review,
+            // as the platform's feed would have it do.
+            if n_flags as i64 >= crate::hub::ingest::DEFAULT_AUTO_HIDE {
+                auto_hidden.push((id, nature, n_flags, last_flag));
+                continue;
+            }
             // Staff have dealt with flagged posts older than three days, most of the time.
             if n_flags > 0
                 && self.as_of.duration_since(last_flag) > SignedDuration::from_hours(72)
@@ -1141,6 +1159,36 @@ impl<'c> World<'c> {
         }
         summary.posts = n_posts;
         summary.flags = flags_total;
+        let system = crate::hub::ingest::system_actor();
+        for (post_id, nature, open, at) in auto_hidden {
+            let op = Op::ModeratePost {
+                post_id: post_id.clone(),
+                seen_status: PostStatus::Visible,
+                action: PostAction::Hide,
+                reason: Some(crate::hub::ingest::auto_hide_reason(open as i64)),
+            };
+            self.op(&system, at + SignedDuration::from_secs(1), op)?;
+            // Moderators have confirmed most older ones: spam and personal
+            // data removed for good; the rest wait in "Messages retenus".
+            if matches!(nature, Nature::Spam | Nature::Personal)
+                && self.as_of.duration_since(at) > SignedDuration::from_hours(72)
+                && self.rng.random_bool(0.7)
+            {
+                let moderator = self.staff_with(Role::Moderator);
+                let op = Op::ModeratePost {
+                    post_id,
+                    seen_status: PostStatus::Hidden,
+                    action: PostAction::Remove,
+                    reason: Some(if nature == Nature::Spam {
+                        "Publicité / arnaque".into()
+                    } else {
+                        "Données personnelles d'un tiers".into()
+                    }),
+                };
+                let when = self.after(at, 1, 72);
+                self.op(&moderator, when, op)?;
+            }
+        }
 
         let mut sanctioned: HashSet<String> = HashSet::new();
         for (post_id, author, nature, flags, last_flag) in decisions {
@@ -1351,8 +1399,7 @@ impl<'c> World<'c> {
             };
             let day = (at + SignedDuration::from_hours(24 * self.rng.random_range(3..20)))
                 .to_zoned_datetime(jiff::tz::TimeZone::UTC);
-            let body = template
-                .replace("{c}", &place)
+            let body = place_in(template, &place)
                 .replace("{y}", &year.to_string())
                 .replace("{d}", &format!("{:02}/{:02}", day.day(), day.month()));
             let author = if self.rng.random_bool(0.5) {

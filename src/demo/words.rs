@@ -329,3 +329,66 @@ pub const SUSPEND_REASONS: &[&str] = &[
     "Publications répétées de contenus non vérifiés",
     "Responsables injoignables depuis six mois",
 ];
+
+/// "de Thion", "d'Arbinda": French elides `de` before a vowel, but not
+/// before a place name in "Ou" (said /w/: "de Ouagadougou").
+pub fn de(name: &str) -> String {
+    if elides(name) {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
+    }
+}
+
+/// "du Kadiogo", "de l'Oubri": a region's article.
+pub fn du(name: &str) -> String {
+    if name.chars().next().is_some_and(is_vowel) {
+        format!("de l'{name}")
+    } else {
+        format!("du {name}")
+    }
+}
+
+fn is_vowel(c: char) -> bool {
+    "aeiouyâàéèêëîïôûAEIOUYÂÀÉÈÊËÎÏÔÛ".contains(c)
+}
+
+fn elides(name: &str) -> bool {
+    // Not before "Ou" or "Y" either (said /w/, /j/: "de Yako").
+    let lower = name.to_lowercase();
+    name.chars().next().is_some_and(is_vowel) && !lower.starts_with("ou") && !lower.starts_with('y')
+}
+
+/// Puts `place` into a template: `{c}`, with "de {c}" elided as French
+/// writes it.
+pub fn place_in(template: &str, place: &str) -> String {
+    template.replace("de {c}", &de(place)).replace("{c}", place)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_names_are_written_as_french_writes_them() {
+        assert_eq!(format!("Commune {}", de("Arbinda")), "Commune d'Arbinda");
+        assert_eq!(format!("Commune {}", de("Thion")), "Commune de Thion");
+        assert_eq!(
+            format!("Commune {}", de("Ouindigui")),
+            "Commune de Ouindigui"
+        );
+        assert_eq!(format!("Commune {}", de("Yako")), "Commune de Yako");
+        assert_eq!(
+            format!("Conseil régional {}", du("Oubri")),
+            "Conseil régional de l'Oubri"
+        );
+        assert_eq!(
+            format!("Conseil régional {}", du("Kadiogo")),
+            "Conseil régional du Kadiogo"
+        );
+        assert_eq!(
+            place_in("Budget de {c} : {c}", "Arbinda"),
+            "Budget d'Arbinda : Arbinda"
+        );
+    }
+}

@@ -30,6 +30,12 @@ pub const DEFAULT_AUTO_HIDE: i64 = 3;
 /// SMS); no staff member may have it.
 pub const SYSTEM_LOGIN: &str = "system";
 
+/// The reason filed with an automatic hide (French, as the team reads it;
+/// the decision feed carries it to the platform).
+pub fn auto_hide_reason(open: i64) -> String {
+    format!("masqué automatiquement : {open} signalements ouverts, en attente de revue")
+}
+
 pub fn system_actor() -> Actor {
     Actor {
         staff_id: SYSTEM_LOGIN.into(),
@@ -423,7 +429,7 @@ fn ingest_line(
                     post_id: post_id.clone(),
                     seen_status: PostStatus::Visible,
                     action: PostAction::Hide,
-                    reason: Some(format!("auto-hidden: {open} open flags, pending review")),
+                    reason: Some(auto_hide_reason(open)),
                 };
                 ops::apply(conn, actor, &op).map_err(op_storage)?;
                 report.auto_hidden += 1;

@@ -52,7 +52,7 @@ impl ListKind {
                 Status, Kind, Category, Org, Region, Commune, Search, Since, Until, Id, Platform,
             ],
             Self::Forum => &[
-                Status, Thread, Author, Flagged, Watched, Search, Since, Until, Id, Platform,
+                Status, Thread, Author, Flagged, Watched, Held, Search, Since, Until, Id, Platform,
             ],
             Self::Sms => &[Status, Kind, Group, Since, Until, Id],
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
@@ -89,6 +89,7 @@ str_enum! {
         OptedOut = "opted-out",
         Platform = "platform",
         Watched = "watched",
+        Held = "held",
     }
 }
 
@@ -119,6 +120,7 @@ impl FilterKey {
             OptedOut => "désinscrit",
             Platform => "plateforme",
             Watched => "surveillé",
+            Held => "retenu",
         };
         lang.pick(fr, self.as_str())
     }
@@ -575,7 +577,7 @@ pub fn value_words(list: ListKind, key: FilterKey, lang: crate::i18n::Lang) -> V
                 lang.pick("réglé", "resolved").to_owned(),
             ]
         }
-        (_, FilterKey::Flagged | FilterKey::OptedOut) => yes_no(),
+        (_, FilterKey::Flagged | FilterKey::OptedOut | FilterKey::Held) => yes_no(),
         (_, FilterKey::Watched) => [
             ("retenu", "hold"),
             ("signalé", "flag"),
@@ -705,6 +707,16 @@ fn build<T: Listed>(
                     "p.flag_count > 0"
                 } else {
                     "p.flag_count = 0"
+                };
+                b.add(clause, [])
+            }
+            // Hidden by the system (a watched word, the flags' auto-hide)
+            // and waiting for a moderator to confirm or restore.
+            (ListKind::Forum, Held) => {
+                let clause = if yes_no(key, value)? {
+                    "p.status = 'hidden' AND p.moderated_by = 'system'"
+                } else {
+                    "NOT (p.status = 'hidden' AND p.moderated_by = 'system')"
                 };
                 b.add(clause, [])
             }

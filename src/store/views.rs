@@ -75,10 +75,12 @@ pub fn dashboard(c: &Connection, now: jiff::Timestamp) -> Dashboard {
             Queue::FlaggedPosts,
             "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_flagged WHERE flag_count > 0 AND status = 'visible'",
         ),
+        // Hidden pending review: by a watched word or the flags' auto-hide,
+        // both the system's decisions no moderator has taken up since.
         (
             Queue::HeldPosts,
-            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_watched
-             WHERE watched_word IS NOT NULL AND watched_action = 'hold' AND status = 'hidden'",
+            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_by_status
+             WHERE status = 'hidden' AND moderated_by = 'system'",
         ),
         (
             Queue::SmsToApprove,
