@@ -828,3 +828,57 @@ fn contacts_import_reports_bad_lines_dedupes_and_keeps_the_good_ones() {
         .assert()
         .code(2);
 }
+
+/// Help speaks the person's language (French by default), global options
+/// show where they mean something, and completions and the manual page come
+/// from the same command definitions.
+#[test]
+fn help_completions_and_manual_from_the_same_definitions() {
+    let run = |args: &[&str], lang: Option<&str>| {
+        let mut cmd = Command::cargo_bin("civitac").expect("binary");
+        cmd.env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG");
+        if let Some(l) = lang {
+            cmd.env("LANG", l);
+        }
+        let out = cmd.args(args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let fr = run(&["hub", "token", "issue", "--help"], None);
+    assert!(fr.contains("Utilisation : civitac hub token issue"), "{fr}");
+    assert!(fr.contains("Base de données du hub"), "{fr}");
+    assert!(!fr.contains("--keymap") && !fr.contains("--lang"), "{fr}");
+    let en = run(&["hub", "token", "issue", "--help"], Some("en_GB.UTF-8"));
+    assert!(
+        en.contains("Usage: civitac hub token issue") && en.contains("The hub's database"),
+        "{en}"
+    );
+    assert_eq!(
+        run(&["--lang", "en", "hub", "token", "issue", "--help"], None),
+        en
+    );
+    let top = run(&["--help"], None);
+    assert!(
+        top.contains("--keymap") && top.contains("Commandes"),
+        "{top}"
+    );
+    assert!(run(&["demo", "--help"], None).contains("--keymap"));
+    assert!(!run(&["sync", "--help"], None).contains("--keymap"));
+    let bash = run(&["completions", "bash"], None);
+    assert!(
+        bash.contains("complete") && bash.contains("enrollments"),
+        "{bash}"
+    );
+    assert!(run(&["completions", "fish"], None).contains("complete -c civitac"));
+    let man = run(&["man"], Some("en_US.UTF-8"));
+    assert!(
+        man.contains(".TH civitac") && man.contains("enrollments"),
+        "{man}"
+    );
+}

@@ -110,6 +110,112 @@ fn every_screen_in_french_and_english() {
     }
 }
 
+/// Every stored code a person must never read in `lang`: those whose word
+/// differs from the code, and every audit action name.
+fn codes_not_words(lang: Lang) -> Vec<String> {
+    use civitac::domain::{enrollment::*, forum::*, sms::*, staff::Role, uploads::*};
+    use civitac::i18n::values::Worded;
+    let mut out = Vec::new();
+    macro_rules! codes {
+        ($($t:ty),*) => {$(
+            out.extend(
+                <$t>::ALL
+                    .iter()
+                    .filter(|e| e.as_str() != e.word(lang))
+                    .map(|e| e.as_str().to_owned()),
+            );
+        )*};
+    }
+    codes!(
+        Stage,
+        OrgKind,
+        UploadStatus,
+        UploadKind,
+        DocumentCategory,
+        PostStatus,
+        FlagReason,
+        CitizenStatus,
+        SmsStatus,
+        SmsKind,
+        Role
+    );
+    out.extend(
+        civitac::i18n::sentences::ACTIONS
+            .iter()
+            .filter(|a| a.contains('.'))
+            .map(|a| (*a).to_owned()),
+    );
+    out.extend(
+        [
+            "forum_post",
+            "organization",
+            "sms_message",
+            "charter_received",
+            "field_agent",
+        ]
+        .map(str::to_owned),
+    );
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What point 10 of the wording issue asks, on every screen at 80x24 in both
+/// languages: the tab bar, hint bar and status bar never end cut mid-word
+/// (their last column is a space), and no stored code shows anywhere.
+#[test]
+fn every_screen_fits_80_columns_and_shows_no_code() {
+    let _ = civitac::time::set_zone("UTC");
+    let (_dir, replica) = small_demo();
+    for lang in [Lang::Fr, Lang::En] {
+        let forbidden = codes_not_words(lang);
+        let mut app = app(&replica, lang);
+        let check = |app: &mut App, what: &str| {
+            let text = screen(app, 80, 24);
+            let lines: Vec<String> = text
+                .lines()
+                .map(|l| l.trim_matches('"').to_owned())
+                .collect();
+            assert_eq!(lines.len(), 24, "{what}");
+            for (row, name) in [(0, "tab bar"), (22, "hint bar"), (23, "status bar")] {
+                let last = lines[row].chars().nth(79).unwrap_or(' ');
+                assert_eq!(
+                    last, ' ',
+                    "{what} ({lang:?}): the {name} is cut:\n{}",
+                    lines[row]
+                );
+            }
+            for line in &lines {
+                for token in line.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')) {
+                    let token = token.trim_matches('.');
+                    assert!(
+                        !forbidden.iter().any(|f| f == token),
+                        "{what} ({lang:?}) shows the code \"{token}\":\n{text}"
+                    );
+                }
+            }
+        };
+        check(&mut app, "dashboard");
+        for key in ["2", "3", "4", "5", "6", "7"] {
+            press(&mut app, key);
+            check(&mut app, key);
+            // The detail with focus, scrolled, shows its rest.
+            press(&mut app, "<tab>JJ");
+            check(&mut app, &format!("{key} detail"));
+            press(&mut app, "<tab>");
+            if key == "5" || key == "6" {
+                for view in ["groups/conflicts", "contacts"] {
+                    press(&mut app, "v");
+                    check(&mut app, &format!("{key} {view}"));
+                }
+                if key == "6" {
+                    press(&mut app, "v");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn moderation_session_end_to_end() {
     let (_dir, replica) = small_demo();

@@ -60,9 +60,11 @@ filter_args!(EnrollmentFilters {
     status => Status,
     /// commune, region or osc.
     kind => Kind,
-    /// Region (2025 names, e.g. Kadiogo, Guiriko).
+    /// Region (2025 names, e.g. Kadiogo, Guiriko; accents and case aside).
     region => Region,
+    /// Province (e.g. Houet; accents and case aside).
     province => Province,
+    /// Commune (e.g. Gorom-Gorom; accents and case aside).
     commune => Commune,
     /// Words in the name, acronym or commune (accents optional).
     search => Search,
@@ -83,7 +85,9 @@ filter_args!(UploadFilters {
     category => Category,
     /// Organisation id.
     org => Org,
+    /// The organisation's region (accents and case aside).
     region => Region,
+    /// The organisation's commune (accents and case aside).
     commune => Commune,
     /// Words in the title, file name or organisation.
     search => Search,

@@ -5,6 +5,8 @@
 mod batch;
 mod contacts;
 mod demo;
+pub mod help;
+mod help_fr;
 mod hub;
 mod lists;
 mod output;
@@ -77,6 +79,14 @@ pub enum Command {
     /// Commands on the hub's database, and the hub server.
     #[command(subcommand)]
     Hub(hub::HubCmd),
+    /// Shell completions, generated from these commands (bash, zsh, fish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// This command line's manual page (roff), generated from these commands.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,7 +222,35 @@ impl Ctx {
 pub struct NoArgs {}
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::FromArgMatches;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let help_lang = help::lang_of(&args);
+    let cli = match help::command(help_lang)
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = help::command(help_lang);
+            clap_complete::generate(*shell, &mut cmd, "civitac", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            return match clap_mangen::Man::new(help::command(help_lang))
+                .render(&mut std::io::stdout())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("civitac: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
+    }
     // Not for commands that talk over the network: a peer closing its socket
     // would kill them with SIGPIPE instead of returning an error to handle.
     let networked = matches!(
@@ -284,6 +322,8 @@ pub fn main() -> ExitCode {
         Some(Command::Logout) => sync::logout(&ctx),
         Some(Command::Sync(args)) => sync::sync(&ctx, args),
         Some(Command::Hub(cmd)) => hub::run(&ctx, cmd),
+        // Answered before anything is opened (above).
+        Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

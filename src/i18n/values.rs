@@ -94,7 +94,7 @@ worded!(Stage {
 });
 
 worded!(OrgKind {
-    Commune => ("commune", "municipality"),
+    Commune => ("commune", "commune"),
     Region => ("région", "region"),
     Osc => ("OSC", "CSO"),
 });
