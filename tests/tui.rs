@@ -216,6 +216,37 @@ fn every_screen_fits_80_columns_and_shows_no_code() {
     }
 }
 
+/// After a decision the cursor keeps its place: on the row that took the
+/// decided one's place, at the same height, never back at the top — also
+/// deep in a long list.
+#[test]
+fn the_cursor_keeps_its_place_after_a_decision() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    let cursor = |app: &mut App| app.model.list().expect("list").targets()[0].clone();
+    press(&mut app, "4");
+    for depth in [3, 130] {
+        press(&mut app, "gg");
+        for _ in 0..depth + 1 {
+            press(&mut app, "j");
+        }
+        let next = cursor(&mut app);
+        press(&mut app, "k");
+        let decided = cursor(&mut app);
+        assert_ne!(decided, next);
+        press(&mut app, "h");
+        press(
+            &mut app,
+            "<bs><bs><bs><bs><bs><bs><bs><bs><bs><bs><bs><bs>Spam<enter>",
+        );
+        assert_eq!(
+            cursor(&mut app),
+            next,
+            "at depth {depth}, the next row takes the place"
+        );
+    }
+}
+
 #[test]
 fn moderation_session_end_to_end() {
     let (_dir, replica) = small_demo();

@@ -106,7 +106,6 @@ pub struct ListView<T: ScreenRow> {
     height: usize,
     marks: BTreeSet<String>,
     filters: Filters,
-    filter_text: String,
     search: String,
     total: i64,
     total_capped: bool,
@@ -147,7 +146,6 @@ impl<T: ScreenRow> ListView<T> {
             height: 10,
             marks: BTreeSet::new(),
             filters: parse_filter(filter_text, Lang::En).unwrap_or_default(),
-            filter_text: filter_text.to_owned(),
             search: String::new(),
             total: 0,
             total_capped: false,
@@ -212,6 +210,14 @@ impl<T: ScreenRow> ListView<T> {
         Ok(added > 0)
     }
 
+    /// Forgets the window: the next reload starts at the list's top.
+    fn start_over(&mut self) {
+        self.rows.clear();
+        self.more_before = false;
+        self.selected = 0;
+        self.offset = 0;
+    }
+
     fn selected_row(&self) -> Option<&T> {
         self.rows.get(self.selected)
     }
@@ -260,19 +266,47 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         T::LIST
     }
 
+    /// Reads the rows again where the person is: the window starts at the
+    /// same row, the cursor stays on its record, or — when a decision took
+    /// that record out of the list — on the row that took its place (the
+    /// next one), never back at the top.
     fn reload(&mut self, conn: &Connection) -> Result<(), String> {
         let keep = self.selected_row().map(|r| r.id().to_owned());
         let filters = self.effective_filters();
-        let page = self.fetch_after(conn, None)?;
+        let first_shown = self.offset.min(self.selected);
+        let place = self.selected - first_shown;
+        let anchor = match first_shown.checked_sub(1) {
+            Some(i) => self.rows.get(i).map(query::cursor_of),
+            // The window's first row is not the list's first: start after
+            // the row before it.
+            None if self.more_before => self.rows.first().and_then(|first| {
+                query::page_before::<T>(conn, T::LIST, &filters, Some(&query::cursor_of(first)), 1)
+                    .ok()
+                    .and_then(|p| p.rows.last().map(query::cursor_of))
+            }),
+            None => None,
+        };
+        let mut page = self.fetch_after(conn, anchor.as_ref())?;
+        let mut from_top = anchor.is_none();
+        if page.rows.is_empty() && !from_top {
+            // Everything after the anchor went: show the list from its start.
+            page = self.fetch_after(conn, None)?;
+            from_top = true;
+        }
         (self.total, self.total_capped) =
             query::count::<T>(conn, T::LIST, &filters, COUNT_CAP).map_err(|e| e.to_string())?;
         self.rows = page.rows;
         self.after = page.next;
-        self.more_before = false;
+        self.more_before = !from_top;
+        self.offset = 0;
         self.selected = keep
             .and_then(|id| self.rows.iter().position(|r| r.id() == id))
-            .unwrap_or(0);
-        self.offset = self.offset.min(self.selected);
+            .unwrap_or(if from_top && anchor.is_some() {
+                0
+            } else {
+                place
+            })
+            .min(self.rows.len().saturating_sub(1));
         self.detail = None;
         self.keep_visible();
         Ok(())
@@ -384,8 +418,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
 
     fn set_search(&mut self, conn: &Connection, text: &str) -> Result<(), String> {
         self.search = text.to_owned();
-        self.selected = 0;
-        self.offset = 0;
+        self.start_over();
         self.reload(conn)
     }
 
@@ -397,13 +430,13 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         let filters = parse_filter(text, lang)?;
         query::validate::<T>(T::LIST, &filters).map_err(|e| e.message(lang))?;
         let previous = std::mem::replace(&mut self.filters, filters);
-        self.selected = 0;
-        self.offset = 0;
+        self.start_over();
         if let Err(e) = self.reload(conn) {
             self.filters = previous;
+            // The rows the previous filter showed, again.
+            let _ = self.reload(conn);
             return Err(e);
         }
-        self.filter_text = text.trim().to_owned();
         Ok(())
     }
 
