@@ -740,7 +740,14 @@ fn sms_messages_are_approved_and_cancelled_from_the_console() {
     press(&mut app, "status=queued<enter>");
     let queued = app.model.list().expect("list").targets();
     assert_eq!(queued.len(), 1, "the cursor row");
-    press(&mut app, "a<enter>");
+    // The dialog says what the approval sends, and who wrote it.
+    press(&mut app, "a");
+    let dialog = screen(&mut app, 120, 40);
+    assert!(
+        dialog.contains("recipients ×") && dialog.contains(" SMS — written by "),
+        "{dialog}"
+    );
+    press(&mut app, "<enter>");
     let store = open(&replica);
     let status = |id: &str| -> String {
         store
@@ -759,4 +766,40 @@ fn sms_messages_are_approved_and_cancelled_from_the_console() {
     press(&mut app, &format!("id={}<enter>", queued[0]));
     press(&mut app, "xMauvais groupe<enter>");
     assert_eq!(status(&queued[0]), "cancelled");
+    // One's own SMS: refused before any dialog, saying why.
+    let me: String = store
+        .conn()
+        .query_row(
+            "SELECT login FROM staff WHERE id = (SELECT value FROM sync_state WHERE key = 'staff_id')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("owner");
+    let own: String = store
+        .conn()
+        .query_row(
+            "SELECT id FROM sms_messages WHERE status = 'queued' AND created_by = ?1 LIMIT 1",
+            [&me],
+            |r| r.get(0),
+        )
+        .unwrap_or_default();
+    if !own.is_empty() {
+        press(&mut app, "f");
+        for _ in 0..80 {
+            press(&mut app, "<bs>");
+        }
+        press(&mut app, &format!("id={own}<enter>a"));
+        assert!(matches!(
+            app.model.overlay,
+            civitac::tui::model::Overlay::None
+        ));
+        let said = app
+            .model
+            .message
+            .as_ref()
+            .map(|m| m.text.clone())
+            .unwrap_or_default();
+        assert!(said.contains("another staff member must approve"), "{said}");
+        assert_eq!(status(&own), "queued");
+    }
 }

@@ -381,8 +381,13 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                 "{}",
                 match lang {
                     Lang::Fr => format!(
-                        "{} décision(s) ; suite : --since {}{} ; époque {epoch}",
-                        page.decisions.len(),
+                        "{} ; suite : --since {}{} ; époque {epoch}",
+                        crate::i18n::counted(
+                            lang,
+                            page.decisions.len() as i64,
+                            "décision",
+                            "décisions"
+                        ),
                         page.next,
                         if page.more {
                             " (il y en a d'autres)"
@@ -391,8 +396,13 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                         }
                     ),
                     Lang::En => format!(
-                        "{} decision(s); next: --since {}{}; epoch {epoch}",
-                        page.decisions.len(),
+                        "{}; next: --since {}{}; epoch {epoch}",
+                        crate::i18n::counted(
+                            lang,
+                            page.decisions.len() as i64,
+                            "decision",
+                            "decisions"
+                        ),
                         page.next,
                         if page.more { " (more follow)" } else { "" }
                     ),

@@ -424,6 +424,9 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         question,
         app.model.theme.header.add_modifier(Modifier::BOLD),
     )];
+    for fact in &c.facts {
+        lines.push(Line::from(fact.clone()));
+    }
     if c.hidden > 0 {
         lines.push(Line::styled(
             strings::hidden_marked(lang, c.hidden),

@@ -114,6 +114,11 @@ impl App {
         let hidden = self
             .with_list(|l, conn| l.marks_hidden(conn))
             .unwrap_or_default();
+        let facts = if decision == Decision::ApproveSms {
+            self.sms_approval_facts(&ids)?
+        } else {
+            Vec::new()
+        };
         // The notice the first record's person would get, in the console's
         // language, from the templates the hub sent.
         let lang = self.model.lang;
@@ -150,8 +155,61 @@ impl App {
         confirm.notice = notice.map(Box::new);
         confirm.presets = presets;
         confirm.reason = agreed.unwrap_or_default();
+        confirm.facts = facts;
         self.model.overlay = Overlay::Confirm(confirm);
         Ok(())
+    }
+
+    /// What approving these SMS does — recipients × segments and who wrote
+    /// each — or, before any dialog, why it cannot be done: one's own
+    /// messages need a colleague's approval (the rule `ops::apply` enforces).
+    fn sms_approval_facts(&self, ids: &[String]) -> Result<Vec<String>, String> {
+        let lang = self.model.lang;
+        let me = self.model.owner.as_ref().map(|o| o.login.clone());
+        let conn = self.store.conn();
+        let mut facts = Vec::new();
+        let mut own = 0;
+        for id in ids {
+            let row = conn
+                .query_row(
+                    "SELECT m.body, g.name, m.recipients, m.segments, m.created_by,
+                            coalesce((SELECT display_name FROM staff WHERE login = m.created_by), m.created_by)
+                     FROM sms_messages m JOIN sms_groups g ON g.id = m.group_id WHERE m.id = ?1",
+                    [id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
+                        ))
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            let (body, group, recipients, segments, author, author_name) = row;
+            if Some(&author) == me.as_ref() {
+                own += 1;
+            }
+            if facts.len() < 3 {
+                facts.push(strings::sms_approval_fact(
+                    lang,
+                    &crate::text::truncate(&crate::text::inline(&body), 30),
+                    &crate::text::inline(&group),
+                    recipients,
+                    segments,
+                    &crate::text::inline(&author_name),
+                ));
+            }
+        }
+        if ids.len() > 3 {
+            facts.push(strings::and_more(lang, ids.len() - 3));
+        }
+        if own > 0 {
+            return Err(strings::own_sms(lang, own, ids.len()));
+        }
+        Ok(facts)
     }
 
     /// Offers to undo this person's latest decision that has not been synced

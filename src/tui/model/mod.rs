@@ -50,6 +50,9 @@ pub struct Confirm {
     pub notify: bool,
     /// The usual reasons, picked with a digit while the reason is empty.
     pub presets: Vec<String>,
+    /// What the decision will do, in lines (an SMS approval: who gets it,
+    /// how many SMS, who wrote it).
+    pub facts: Vec<String>,
 }
 
 /// A notice's template and the record's facts, without the reason yet.
@@ -70,6 +73,7 @@ impl Confirm {
             notice: None,
             notify: true,
             presets: Vec::new(),
+            facts: Vec::new(),
         }
     }
 

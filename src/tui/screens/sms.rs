@@ -69,8 +69,15 @@ impl ScreenRow for SmsMessage {
                 lang,
                 strings::ENCODING.get(lang),
                 format!(
-                    "{}, {} segment(s), {} destinataires",
-                    self.encoding, self.segments, self.recipients
+                    "{}, {}, {}",
+                    self.encoding,
+                    crate::i18n::counted(lang, self.segments, "segment", "segments"),
+                    crate::i18n::counted(
+                        lang,
+                        self.recipients,
+                        lang.pick("destinataire", "recipient"),
+                        lang.pick("destinataires", "recipients")
+                    )
                 ),
             ),
             field(

@@ -39,10 +39,17 @@ pub fn undo_last(lang: Lang, action: impl Display, label: &str) -> String {
     }
 }
 
-pub fn hidden_marked(lang: Lang, n: impl Display) -> String {
+pub fn hidden_marked(lang: Lang, n: usize) -> String {
+    let n = i64::try_from(n).unwrap_or(i64::MAX);
     match lang {
-        Lang::Fr => format!("dont {n} marquée(s) que le filtre actuel masque"),
-        Lang::En => format!("including {n} marked row(s) the current filter hides"),
+        Lang::Fr => format!(
+            "dont {} que le filtre actuel masque",
+            crate::i18n::counted(lang, n, "ligne marquée", "lignes marquées")
+        ),
+        Lang::En => format!(
+            "including {} the current filter hides",
+            crate::i18n::counted(lang, n, "marked row", "marked rows")
+        ),
     }
 }
 
@@ -119,17 +126,26 @@ pub fn notice_toggle(lang: Lang, key: &str, notify: bool) -> String {
 pub fn sms_count(
     lang: Lang,
     encoding: &str,
-    chars: impl Display,
-    segments: impl Display,
-    recipients: impl Display,
-    total: impl Display,
+    chars: usize,
+    segments: u32,
+    recipients: i64,
+    total: i64,
 ) -> String {
+    let chars = i64::try_from(chars).unwrap_or(i64::MAX);
     match lang {
         Lang::Fr => format!(
-            "{encoding} · {chars} caractères · {segments} segment(s) · {recipients} destinataires (désinscrits exclus) → {total} segments"
+            "{encoding} · {} · {} · {} (désinscrits exclus) → {}",
+            crate::i18n::counted(lang, chars, "caractère", "caractères"),
+            crate::i18n::counted(lang, segments, "segment", "segments"),
+            crate::i18n::counted(lang, recipients, "destinataire", "destinataires"),
+            crate::i18n::counted(lang, total, "segment", "segments"),
         ),
         Lang::En => format!(
-            "{encoding} · {chars} characters · {segments} segment(s) · {recipients} recipients (opted-out excluded) → {total} segments"
+            "{encoding} · {} · {} · {} (opted-out excluded) → {}",
+            crate::i18n::counted(lang, chars, "character", "characters"),
+            crate::i18n::counted(lang, segments, "segment", "segments"),
+            crate::i18n::counted(lang, recipients, "recipient", "recipients"),
+            crate::i18n::counted(lang, total, "segment", "segments"),
         ),
     }
 }
@@ -155,21 +171,30 @@ pub fn quiet_hours_note(lang: Lang, hours: impl Display) -> String {
 /// After a list's title, when rows are marked.
 pub fn marked(lang: Lang, n: usize) -> String {
     match lang {
-        Lang::Fr => format!(" — {n} marqué(s)"),
+        Lang::Fr => format!(" — {n} {}", if n > 1 { "marqués" } else { "marqué" }),
         Lang::En => format!(" — {n} marked"),
     }
 }
 
 pub fn replaced_all(lang: Lang, n: usize) -> String {
     match lang {
-        Lang::Fr => format!("{n} caractère(s) remplacé(s) : GSM-7"),
-        Lang::En => format!("{n} character(s) replaced: GSM-7"),
+        Lang::Fr => format!(
+            "{} : GSM-7",
+            crate::i18n::counted(lang, n as i64, "caractère remplacé", "caractères remplacés")
+        ),
+        Lang::En => format!(
+            "{} replaced: GSM-7",
+            crate::i18n::counted(lang, n as i64, "character", "characters")
+        ),
     }
 }
 
 pub fn replaced_some(lang: Lang, n: usize, left: &str) -> String {
     match lang {
-        Lang::Fr => format!("{n} remplacé(s) ; restent en UCS-2 (lettres gardées) : {left}"),
+        Lang::Fr => format!(
+            "{n} {} ; restent en UCS-2 (lettres gardées) : {left}",
+            if n > 1 { "remplacés" } else { "remplacé" }
+        ),
         Lang::En => format!("{n} replaced; still UCS-2 (letters kept): {left}"),
     }
 }
@@ -256,6 +281,57 @@ pub fn read_all(lang: Lang, key: &str) -> String {
     }
 }
 
+/// One SMS an approval sends, in a line.
+pub fn sms_approval_fact(
+    lang: Lang,
+    body: &str,
+    group: &str,
+    recipients: i64,
+    segments: i64,
+    author: &str,
+) -> String {
+    let total = recipients * segments;
+    match lang {
+        Lang::Fr => format!(
+            "« {body} » → {group} : {} × {} = {} — rédigé par {author}",
+            crate::i18n::counted(lang, recipients, "destinataire", "destinataires"),
+            crate::i18n::counted(lang, segments, "segment", "segments"),
+            crate::i18n::counted(lang, total, "SMS", "SMS"),
+        ),
+        Lang::En => format!(
+            "“{body}” → {group}: {} × {} = {total} SMS — written by {author}",
+            crate::i18n::counted(lang, recipients, "recipient", "recipients"),
+            crate::i18n::counted(lang, segments, "segment", "segments"),
+        ),
+    }
+}
+
+pub fn and_more(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("… et {n} autre{}", if n > 1 { "s" } else { "" }),
+        Lang::En => format!("… and {n} more"),
+    }
+}
+
+/// Refused before the dialog: one's own SMS need another's approval.
+pub fn own_sms(lang: Lang, own: usize, of: usize) -> String {
+    match (lang, own == of) {
+        (Lang::Fr, true) if own == 1 => {
+            "vous avez rédigé ce SMS : un autre membre de l'équipe doit l'approuver".into()
+        }
+        (Lang::Fr, true) => {
+            "vous avez rédigé ces SMS : un autre membre de l'équipe doit les approuver".into()
+        }
+        (Lang::Fr, false) => format!(
+            "{own} des {of} SMS marqués sont de vous : un autre membre de l'équipe doit les approuver (retirez-les de la sélection)"
+        ),
+        (Lang::En, true) => "you wrote this: another staff member must approve it".into(),
+        (Lang::En, false) => format!(
+            "{own} of the {of} marked SMS are yours: another staff member must approve them (unmark them)"
+        ),
+    }
+}
+
 pub fn opted_out_on(lang: Lang, at: &str) -> String {
     match lang {
         Lang::Fr => format!("désinscrit le {at} : ne reçoit aucun SMS, quel que soit le groupe"),
@@ -281,7 +357,10 @@ pub fn mime_mismatch(lang: Lang, mime: &str) -> String {
 pub fn keymap_errors(lang: Lang, first: impl Display, more: usize) -> String {
     match lang {
         Lang::Fr if more > 0 => {
-            format!("raccourcis : {first} (et {more} autre(s) : civitac keymap check)")
+            format!(
+                "raccourcis : {first} (et {more} {} : civitac keymap check)",
+                if more > 1 { "autres" } else { "autre" }
+            )
         }
         Lang::En if more > 0 => format!("keymap: {first} (and {more} more: civitac keymap check)"),
         _ => format!("{}: {first}", lang.pick("raccourcis", "keymap")),
@@ -324,31 +403,56 @@ pub fn sms_queued(lang: Lang, group: &str, segments: u32, recipients: i64) -> St
     let total = i64::from(segments) * recipients;
     match lang {
         Lang::Fr => format!(
-            "SMS en file pour {group} : {segments} segment(s) × {recipients} destinataires = {total}"
+            "SMS en file pour {group} : {} × {} = {total}",
+            crate::i18n::counted(lang, segments, "segment", "segments"),
+            crate::i18n::counted(lang, recipients, "destinataire", "destinataires"),
         ),
         Lang::En => format!(
-            "SMS queued for {group}: {segments} segment(s) × {recipients} recipients = {total}"
+            "SMS queued for {group}: {} × {} = {total}",
+            crate::i18n::counted(lang, segments, "segment", "segments"),
+            crate::i18n::counted(lang, recipients, "recipient", "recipients"),
         ),
     }
 }
 
 pub fn conflicts_closed(lang: Lang, n: usize) -> String {
     match lang {
-        Lang::Fr => format!("{n} conflit(s) clos : la version du hub est gardée"),
-        Lang::En => format!("{n} conflict(s) closed: the hub's version stays"),
+        Lang::Fr => format!(
+            "{} : la version du hub est gardée",
+            crate::i18n::counted(lang, n as i64, "conflit clos", "conflits clos")
+        ),
+        Lang::En => format!(
+            "{} closed: the hub's version stays",
+            crate::i18n::counted(lang, n as i64, "conflict", "conflicts")
+        ),
     }
 }
 
 /// What a sync did, in one line.
 pub fn synced(lang: Lang, s: &crate::replica::session::Summary) -> String {
     let mut text = match lang {
-        Lang::Fr => format!("synchro : {} envoyées, {} reçues", s.pushed, s.pulled),
+        Lang::Fr => format!(
+            "synchro : {}, {}",
+            crate::i18n::counted(
+                lang,
+                s.pushed as i64,
+                "opération envoyée",
+                "opérations envoyées"
+            ),
+            crate::i18n::counted(lang, s.pulled as i64, "reçue", "reçues")
+        ),
         Lang::En => format!("synced: {} sent, {} received", s.pushed, s.pulled),
     };
     if s.conflict > 0 {
         text.push_str(&match lang {
-            Lang::Fr => format!(", {} conflit(s) (v)", s.conflict),
-            Lang::En => format!(", {} conflict(s) (v)", s.conflict),
+            Lang::Fr => format!(
+                ", {} (v)",
+                crate::i18n::counted(lang, s.conflict as i64, "conflit", "conflits")
+            ),
+            Lang::En => format!(
+                ", {} (v)",
+                crate::i18n::counted(lang, s.conflict as i64, "conflict", "conflicts")
+            ),
         });
     }
     if let Some(skew) = s.skew_warning() {
