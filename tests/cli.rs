@@ -882,3 +882,54 @@ fn help_completions_and_manual_from_the_same_definitions() {
         "{man}"
     );
 }
+
+/// `--plausible no` (and the console's `plausible=non`, its ⚠ column) lists
+/// exactly the uploads the detail warns about: one rule, checked here
+/// against the statistics themselves.
+#[test]
+fn implausible_statistics_are_one_rule_in_list_filter_and_detail() {
+    // A full-size demo: about one statistics upload in thirty has a slip.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = civitac::demo::build(dir.path(), &options(1.0, 7))
+        .expect("demo")
+        .replica;
+    let json =
+        stdout(civitac(&db).args(["uploads", "list", "--plausible", "no", "--format", "json"]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).expect("json");
+    let mut listed: Vec<String> = rows
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    listed.sort();
+    let store = open(&db);
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT upload_id, indicator, year, value FROM upload_stats ORDER BY upload_id, indicator, year")
+        .expect("sql");
+    let stats: Vec<(String, String, i64, f64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect();
+    let mut expected: Vec<String> = stats
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1 && w[0].3 != 0.0)
+        .filter(|w| {
+            civitac::store::rows::implausible((w[1].3 - w[0].3) / w[0].3 * 100.0, w[1].2 - w[0].2)
+        })
+        .map(|w| w[0].0.clone())
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert!(!expected.is_empty(), "the demo has implausible statistics");
+    assert_eq!(listed, expected);
+    let plausible = stdout(civitac(&db).args([
+        "uploads",
+        "list",
+        "--where",
+        "plausible=oui",
+        "--format",
+        "csv",
+    ]));
+    assert!(expected.iter().all(|id| !plausible.contains(id.as_str())));
+}

@@ -293,6 +293,7 @@ const HELP_FR: &[(&str, &str)] = &[
     ("uploads list --limit", "Au plus N lignes, de 1 à 1 000 000 000 (par défaut : 50 en table ; tout en csv et json)"),
     ("uploads list --org", "Identifiant de l'organisation"),
     ("uploads list --platform", "Identifiant(s) propre(s) à la plateforme publique, séparés par des virgules"),
+    ("uploads list --plausible", "`--plausible no` : seulement les publications dont les statistiques varient de façon invraisemblable par rapport à l'année précédente (plus de 50 %, ou 15 % par an)"),
     ("uploads list --raw", "Cellules CSV exactement telles qu'enregistrées, pour un usage machine : par défaut, une cellule qu'un tableur lirait comme une formule (commençant par =, +, -, @, tabulation, CR) est précédée d'une apostrophe"),
     ("uploads list --region", "La région de l'organisation (accents et casse indifférents)"),
     ("uploads list --search", "Mots du titre, du nom de fichier ou de l'organisation"),

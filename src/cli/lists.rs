@@ -89,6 +89,10 @@ filter_args!(UploadFilters {
     region => Region,
     /// The organisation's commune (accents and case aside).
     commune => Commune,
+    /// `--plausible no`: only uploads whose statistics jump implausibly
+    /// from the year before (more than 50 %, or 15 % a year).
+    #[arg(value_name = "yes|no")]
+    plausible => Plausible,
     /// Words in the title, file name or organisation.
     search => Search,
     /// Submitted on or after.

@@ -49,7 +49,8 @@ impl ListKind {
                 Status, Kind, Region, Province, Commune, Search, Since, Until, Id, Platform,
             ],
             Self::Uploads => &[
-                Status, Kind, Category, Org, Region, Commune, Search, Since, Until, Id, Platform,
+                Status, Kind, Category, Org, Region, Commune, Plausible, Search, Since, Until, Id,
+                Platform,
             ],
             Self::Forum => &[
                 Status, Thread, Author, Flagged, Watched, Held, Search, Since, Until, Id, Platform,
@@ -90,6 +91,7 @@ str_enum! {
         Platform = "platform",
         Watched = "watched",
         Held = "held",
+        Plausible = "plausible",
     }
 }
 
@@ -121,6 +123,7 @@ impl FilterKey {
             Platform => "plateforme",
             Watched => "surveillé",
             Held => "retenu",
+            Plausible => "plausible",
         };
         lang.pick(fr, self.as_str())
     }
@@ -311,7 +314,7 @@ impl Filters {
                         })
                         .collect::<Vec<_>>()
                         .join(","),
-                    (Flagged | OptedOut, _) => yes_no(value)
+                    (Flagged | OptedOut | Held | Plausible, _) => yes_no(value)
                         .map(str::to_owned)
                         .unwrap_or_else(|| value.clone()),
                     _ => value.clone(),
@@ -577,7 +580,9 @@ pub fn value_words(list: ListKind, key: FilterKey, lang: crate::i18n::Lang) -> V
                 lang.pick("réglé", "resolved").to_owned(),
             ]
         }
-        (_, FilterKey::Flagged | FilterKey::OptedOut | FilterKey::Held) => yes_no(),
+        (_, FilterKey::Flagged | FilterKey::OptedOut | FilterKey::Held | FilterKey::Plausible) => {
+            yes_no()
+        }
         (_, FilterKey::Watched) => [
             ("retenu", "hold"),
             ("signalé", "flag"),
@@ -668,6 +673,14 @@ fn build<T: Listed>(
             (ListKind::Uploads, Kind) => {
                 let (c, p) = in_list("u.kind", status_values(key, value, UploadKind::ALL)?);
                 b.add(c, p)
+            }
+            (ListKind::Uploads, Plausible) => {
+                let rule = crate::store::rows::IMPLAUSIBLE_SQL;
+                if yes_no(key, value)? {
+                    b.add(format!("NOT {rule}"), [])
+                } else {
+                    b.add(rule, [])
+                }
             }
             (ListKind::Uploads, Category) => b.add("u.category = ?", [text()]),
             (ListKind::Uploads, Org) => b.add("u.org_id = ?", [Value::Text(normalise_id(value))]),

@@ -137,12 +137,40 @@ pub struct Upload {
     pub reason: Option<String>,
     pub version: i64,
     pub platform_id: Option<String>,
+    /// A statistic jumps implausibly from the year before.
+    #[serde(skip)]
+    pub implausible: bool,
+}
+
+/// An upload whose statistics jump implausibly from the year before (more
+/// than 50 %, or more than 15 % a year over a longer gap): one rule for the
+/// list's ⚠ column, the `plausible` filter and the detail's warnings.
+macro_rules! implausible_sql {
+    () => {
+        "EXISTS (SELECT 1 FROM upload_stats a JOIN upload_stats b \
+           ON b.upload_id = a.upload_id AND b.indicator = a.indicator \
+          AND b.year = (SELECT max(c.year) FROM upload_stats c \
+                         WHERE c.upload_id = a.upload_id AND c.indicator = a.indicator AND c.year < a.year) \
+         WHERE a.upload_id = u.id AND b.value != 0 \
+           AND (abs(a.value - b.value) * 100.0 / abs(b.value) > 50 \
+             OR abs(a.value - b.value) * 100.0 / abs(b.value) / max(a.year - b.year, 1) > 15))"
+    };
+}
+pub const IMPLAUSIBLE_SQL: &str = implausible_sql!();
+
+/// The same rule, on one change (`change` in percent over `years`).
+pub fn implausible(change: f64, years: i64) -> bool {
+    change.abs() > 50.0 || change.abs() / (years.max(1) as f64) > 15.0
 }
 
 impl Listed for Upload {
-    const SELECT: &'static str = "SELECT u.id, u.org_id, o.name, u.kind, u.category, u.title, u.description, \
+    const SELECT: &'static str = concat!(
+        "SELECT u.id, u.org_id, o.name, u.kind, u.category, u.title, u.description, \
         u.filename, u.mime, u.size_bytes, u.sha256, u.submitted_at, u.status, u.reviewed_by, u.reviewed_at, \
-        u.reason, u.version, u.platform_id FROM uploads u JOIN organizations o ON o.id = u.org_id";
+        u.reason, u.version, u.platform_id, ",
+        implausible_sql!(),
+        " FROM uploads u JOIN organizations o ON o.id = u.org_id"
+    );
     const SORT: (&'static str, &'static str) = ("u.submitted_at", "u.id");
     const COUNT_FROM: &'static str = "uploads u";
     const JOINED: &'static [&'static str] = &["o."];
@@ -169,6 +197,7 @@ impl Listed for Upload {
             reason: r.get(15)?,
             version: r.get(16)?,
             platform_id: r.get(17)?,
+            implausible: r.get(18)?,
         })
     }
 

@@ -31,7 +31,13 @@ pub trait ScreenRow: Listed + Clone + 'static {
     /// Cells, already terminal-safe.
     fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String>;
     /// The detail pane, already terminal-safe.
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>>;
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        now: jiff::Timestamp,
+    ) -> Vec<Line<'static>>;
 }
 
 /// What the app needs from any list, whatever its rows.
@@ -60,7 +66,13 @@ pub trait ListScreen {
     fn scroll_detail(&mut self, delta: i32);
     /// Loads the selected row's detail pane if the selection moved (or the
     /// rows were reloaded): called after every change, never while drawing.
-    fn prepare_detail(&mut self, conn: &Connection, lang: Lang, theme: &Theme);
+    fn prepare_detail(
+        &mut self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        now: jiff::Timestamp,
+    );
     fn render(
         &mut self,
         f: &mut Frame<'_>,
@@ -452,12 +464,18 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         self.detail_scroll = (i32::from(self.detail_scroll) + delta).clamp(0, 10_000) as u16;
     }
 
-    fn prepare_detail(&mut self, conn: &Connection, lang: Lang, theme: &Theme) {
+    fn prepare_detail(
+        &mut self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        now: jiff::Timestamp,
+    ) {
         let id = self.selected_row().map(|r| r.id().to_owned());
         if self.detail.as_ref().map(|(d, _)| Some(d)) != Some(id.as_ref()) {
             self.detail = self
                 .selected_row()
-                .map(|r| (r.id().to_owned(), r.detail(conn, lang, theme)));
+                .map(|r| (r.id().to_owned(), r.detail(conn, lang, theme, now)));
         }
     }
 

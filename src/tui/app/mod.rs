@@ -179,8 +179,9 @@ impl App {
     /// after every change, so drawing never queries.
     fn settle(&mut self) {
         let m = &mut self.model;
+        let now = m.now();
         if let Some(l) = m.pages[m.screen.index()].list() {
-            l.prepare_detail(self.store.conn(), m.lang, &m.theme);
+            l.prepare_detail(self.store.conn(), m.lang, &m.theme, now);
         }
     }
 

@@ -1,7 +1,7 @@
 //! Enrôlements: organisations on their way from application to the charter.
 
 use ratatui::layout::Constraint;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use rusqlite::Connection;
 
 use super::{Meta, Page, Screen, history, on_platform, opt};
@@ -49,8 +49,44 @@ impl ScreenRow for Organization {
         ]
     }
 
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
-        let mut out = vec![heading(theme, &inline(&self.name))];
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
+        // What to do first: the stage, how long it has been there, the next step.
+        let since = crate::time::age(crate::time::seconds_since(&self.updated_at, now), lang);
+        let next: Vec<&str> = crate::domain::enrollment::EnrollmentAction::ALL
+            .iter()
+            .filter(|a| a.can_start_from(self.status))
+            .map(|a| a.word(lang))
+            .collect();
+        let mut out = vec![
+            heading(theme, &inline(&self.name)),
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{} {} {since}",
+                        capitalised(self.status.word(lang)),
+                        lang.pick("depuis", "for")
+                    ),
+                    theme.header,
+                ),
+                Span::raw(if next.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " — {}",
+                        lang.labelled(
+                            lang.pick("prochaine étape", "next step"),
+                            next.join(lang.pick(" ou ", " or "))
+                        )
+                    )
+                }),
+            ]),
+        ];
         let duplicates = crate::store::views::possible_duplicates(conn, &self.id);
         for (name, status) in duplicates {
             out.push(warning(
@@ -203,4 +239,11 @@ impl Page for Enrollments {
         );
         f.render_widget(Paragraph::new(Line::styled(line, cx.theme.dim)), area);
     }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

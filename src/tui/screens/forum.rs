@@ -50,7 +50,13 @@ impl ScreenRow for Post {
 
     /// Reading first: the post's text, then one line of who, when and why
     /// it is here, then the rest.
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let mut out = body(&self.body);
         let (author_status, author_posts, author_hidden) =
             crate::store::views::author_record(conn, &self.author_id);
@@ -149,8 +155,14 @@ impl ScreenRow for QueuedPost {
         self.post.cells(lang, _now)
     }
 
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
-        self.post.detail(conn, lang, theme)
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
+        self.post.detail(conn, lang, theme, _now)
     }
 }
 

@@ -58,7 +58,13 @@ impl ScreenRow for AuditEntry {
         ]
     }
 
-    fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        _conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let mut out = vec![Line::from(self.sentence(lang)), Line::default()];
         out.extend(changes(&self.entity, &self.detail, lang, theme));
         out.extend([

@@ -44,7 +44,13 @@ impl ScreenRow for SmsMessage {
         ]
     }
 
-    fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        _conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let mut out = vec![
             field(
                 theme,
@@ -137,7 +143,13 @@ impl ScreenRow for SmsGroup {
         ]
     }
 
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let (opted_out, messages) = crate::store::views::group_counts(conn, &self.id);
         vec![
             heading(theme, &inline(&self.name)),
@@ -199,7 +211,13 @@ impl ScreenRow for SmsContact {
         ]
     }
 
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let groups = crate::store::views::contact_groups(conn, &self.id);
         let mut out = vec![
             heading(

@@ -48,7 +48,13 @@ impl ScreenRow for Conflict {
         ]
     }
 
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let theirs = serde_json::from_str::<serde_json::Value>(&self.theirs).unwrap_or_default();
         let pick = |keys: &[&str]| {
             keys.iter()
@@ -162,7 +168,13 @@ impl ScreenRow for OutboxEntry {
         ]
     }
 
-    fn detail(&self, _conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        _conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let mut out = vec![
             Line::from(self.what(lang)),
             Line::default(),

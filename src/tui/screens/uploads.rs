@@ -58,6 +58,7 @@ impl ScreenRow for Upload {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
+            (strings::COL_WARNING, Constraint::Length(1)),
             (strings::COL_STATUS, Constraint::Length(11)),
             (strings::COL_SUBMITTED, Constraint::Length(7)),
             (strings::COL_KIND, Constraint::Length(12)),
@@ -68,6 +69,7 @@ impl ScreenRow for Upload {
 
     fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
         vec![
+            if self.implausible { "⚠" } else { "" }.to_owned(),
             self.status.word(lang).to_owned(),
             crate::time::age_short(crate::time::seconds_since(&self.submitted_at, now), lang),
             self.kind.word(lang).to_owned(),
@@ -76,7 +78,13 @@ impl ScreenRow for Upload {
         ]
     }
 
-    fn detail(&self, conn: &Connection, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        _now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
         let mut out = vec![heading(theme, &inline(&self.title))];
         if let Some(expected) = expected_mimes(&self.filename)
             && !expected.contains(&self.mime.as_str())
@@ -171,8 +179,7 @@ impl ScreenRow for Upload {
                         "{shown} ({}, {change})",
                         lang.labelled(&py.to_string(), count(*pv, lang))
                     );
-                    let yearly = ((value - pv) / pv * 100.0).abs() / ((year - py).max(1) as f64);
-                    if ((value - pv) / pv * 100.0).abs() > 50.0 || yearly > 15.0 {
+                    if crate::store::rows::implausible((value - pv) / pv * 100.0, year - py) {
                         implausible.push(format!("{name} {year}"));
                         warning(
                             theme,
