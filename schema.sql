@@ -369,6 +369,11 @@ INSERT INTO notice_templates (kind, lang, body) VALUES
     ('upload.changes_requested', 'en', 'Your document "{title}" needs changes: {reason}.');
 -- end: version 3
 
+-- begin: version 4
+-- Enrolments by how long they have been in their stage (the stuck first).
+CREATE INDEX organizations_by_updated ON organizations (updated_at, id);
+-- end: version 4
+
 -- Full-text search (external content, kept in step by triggers). remove_diacritics
 -- lets "ecole" find "école", as staff type on keyboards without accents.
 CREATE VIRTUAL TABLE organizations_fts USING fts5 (

@@ -155,6 +155,8 @@ fn every_list_ordering_has_an_index() {
     let plans = [
         "SELECT id FROM organizations o WHERE o.status = 'contacted' ORDER BY o.created_at, o.id LIMIT 50",
         "SELECT id FROM organizations o ORDER BY o.created_at, o.id LIMIT 50",
+        // The enrolments stuck longest in their stage.
+        "SELECT id FROM organizations o WHERE +o.status IN ('applied', 'charter_received', 'contacted') ORDER BY o.updated_at, o.id LIMIT 50",
         "SELECT id FROM uploads u WHERE u.status = 'pending' ORDER BY u.submitted_at, u.id LIMIT 50",
         "SELECT id FROM forum_posts p ORDER BY p.created_at DESC, p.id DESC LIMIT 50",
         "SELECT id FROM forum_posts p WHERE p.status = 'visible' ORDER BY p.created_at DESC, p.id DESC LIMIT 50",

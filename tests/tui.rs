@@ -247,6 +247,34 @@ fn the_cursor_keeps_its_place_after_a_decision() {
     }
 }
 
+/// `v` on Enrolments lists those in progress, the longest in their stage
+/// first, and back.
+#[test]
+fn the_enrolments_stuck_longest_come_first_in_their_view() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    press(&mut app, "2v");
+    let shown = screen(&mut app, 100, 30);
+    assert!(
+        shown.contains("In progress, longest at their stage"),
+        "{shown}"
+    );
+    let first = app.model.list().expect("list").targets()[0].clone();
+    let store = open(&replica);
+    let oldest: String = store
+        .conn()
+        .query_row(
+            "SELECT id FROM organizations WHERE status IN ('applied','charter_received','contacted')
+             ORDER BY updated_at, id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("one");
+    assert_eq!(first, oldest);
+    press(&mut app, "v");
+    assert!(screen(&mut app, 100, 30).contains("Enrolments ("));
+}
+
 #[test]
 fn moderation_session_end_to_end() {
     let (_dir, replica) = small_demo();

@@ -644,7 +644,12 @@ fn build<T: Listed>(
         }
         match (list, key) {
             (ListKind::Enrollments, Status) => {
-                let (c, p) = in_list("o.status", status_values(key, value, Stage::ALL)?);
+                let column = if T::STATUS_UNINDEXED && ordered {
+                    "+o.status"
+                } else {
+                    "o.status"
+                };
+                let (c, p) = in_list(column, status_values(key, value, Stage::ALL)?);
                 b.add(c, p)
             }
             (ListKind::Enrollments, Kind) => {

@@ -117,6 +117,29 @@ impl Listed for Organization {
     }
 }
 
+/// Organisations in progress ordered by how long they have been in their
+/// stage, the longest first (the enrolments stuck longest).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(transparent)]
+pub struct StuckOrganization(pub Organization);
+
+impl Listed for StuckOrganization {
+    const SELECT: &'static str = Organization::SELECT;
+    const SORT: (&'static str, &'static str) = ("o.updated_at", "o.id");
+    const TIME: &'static str = "o.created_at";
+    const STATUS_UNINDEXED: bool = true;
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] = Organization::TABLE_COLUMNS;
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Organization::from_row(r).map(StuckOrganization)
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.0.updated_at, &self.0.id)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Upload {
     pub id: String,

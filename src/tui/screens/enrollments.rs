@@ -11,7 +11,7 @@ use crate::i18n::values::Worded;
 use crate::ops::decisions::Decision;
 use crate::store::entity::Entity;
 use crate::store::query::ListKind;
-use crate::store::rows::Organization;
+use crate::store::rows::{Organization, StuckOrganization};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, SearchedList, field, heading, warning};
@@ -164,14 +164,43 @@ impl ScreenRow for Organization {
     }
 }
 
+impl ScreenRow for StuckOrganization {
+    const LIST: ListKind = ListKind::Enrollments;
+
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    fn columns() -> &'static [(Text, Constraint)] {
+        Organization::columns()
+    }
+
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
+        self.0.cells(lang, now)
+    }
+
+    fn detail(
+        &self,
+        conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
+        self.0.detail(conn, lang, theme, now)
+    }
+}
+
 #[rustfmt::skip]
 pub static META: Meta = Meta {
     title: strings::ENROLMENTS_TITLE, short_title: strings::ENROLMENTS_SHORT, section: Section::Enrollments, switch: Action::ScreenEnrollments, entity: Some(Entity::Organization),
-    hints: &[Action::Approve, Action::Reject, Action::Contacted, Action::Suspend, Action::Reinstate, Action::Mark, Action::Search, Action::Filter, Action::Help],
+    hints: &[Action::Approve, Action::Reject, Action::Contacted, Action::Suspend, Action::Reinstate, Action::Mark, Action::NextView, Action::Search, Action::Filter, Action::Help],
 };
 
 pub struct Enrollments {
     list: ListView<Organization>,
+    /// The same organisations in progress, the longest in their stage first.
+    stuck: ListView<StuckOrganization>,
+    showing_stuck: bool,
     /// Organisations per stage, in pipeline order.
     pipeline: [i64; 6],
 }
@@ -180,6 +209,11 @@ impl Default for Enrollments {
     fn default() -> Enrollments {
         Enrollments {
             list: ListView::new(strings::ENROLMENTS_TITLE, ""),
+            stuck: ListView::new(
+                strings::STUCK_TITLE,
+                "status=applied,charter_received,contacted",
+            ),
+            showing_stuck: false,
             pipeline: [0; 6],
         }
     }
@@ -191,7 +225,17 @@ impl Page for Enrollments {
     }
 
     fn list(&mut self) -> Option<&mut dyn ListScreen> {
-        Some(&mut self.list)
+        if self.showing_stuck {
+            Some(&mut self.stuck)
+        } else {
+            Some(&mut self.list)
+        }
+    }
+
+    /// `v`: the enrolments stuck longest in their stage, then back.
+    fn next_view(&mut self) -> bool {
+        self.showing_stuck = !self.showing_stuck;
+        true
     }
 
     fn decision(&self, action: Action) -> Option<Decision> {
@@ -206,7 +250,11 @@ impl Page for Enrollments {
     }
 
     fn searched(&mut self) -> Option<&mut dyn SearchedList> {
-        Some(&mut self.list)
+        if self.showing_stuck {
+            None
+        } else {
+            Some(&mut self.list)
+        }
     }
 
     fn load(&mut self, conn: &Connection, _now: jiff::Timestamp) {

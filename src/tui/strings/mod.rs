@@ -63,6 +63,10 @@ pub const NEW_SMS: Text = Text(" Nouveau SMS ", " New SMS ");
 
 pub const NO_ROWS: Text = Text("aucune ligne", "no rows");
 pub const AS_RECORDED: Text = Text("Tel qu'enregistré", "As recorded");
+pub const STUCK_TITLE: (&str, &str) = (
+    "En cours, les plus longtemps à la même étape",
+    "In progress, longest at their stage",
+);
 pub const NO_COMMAND: Text = Text("aucune commande", "no command");
 pub const NO_MESSAGES: Text = Text("aucun message", "no messages");
 pub const MESSAGES_TITLE: Text = Text(" Derniers messages ", " Last messages ");
