@@ -275,6 +275,50 @@ fn the_enrolments_stuck_longest_come_first_in_their_view() {
     assert!(screen(&mut app, 100, 30).contains("Enrolments ("));
 }
 
+/// From a Journal entry, `o` opens the record on its screen, where the
+/// opposite decision reverts an older one of one's own.
+#[test]
+fn a_journal_entry_opens_its_record_to_revert_it() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::En);
+    press(&mut app, "7f");
+    press(
+        &mut app,
+        "<bs><bs><bs><bs><bs><bs><bs><bs>action=hidden<enter>",
+    );
+    let entry = app.model.list().expect("list").targets()[0].clone();
+    let store = open(&replica);
+    let post: String = store
+        .conn()
+        .query_row(
+            "SELECT entity_id FROM audit_log WHERE id = ?1",
+            [&entry],
+            |r| r.get(0),
+        )
+        .expect("entry");
+    press(&mut app, "o");
+    assert_eq!(app.model.screen, civitac::tui::screens::Screen::Forum);
+    assert_eq!(
+        app.model.list().expect("list").targets(),
+        vec![post.clone()]
+    );
+    let shown = screen(&mut app, 100, 30);
+    assert!(
+        shown.contains("the opposite one (restore…) reverts it"),
+        "{shown}"
+    );
+    press(&mut app, "oWrongly hidden<enter>");
+    let status: String = store
+        .conn()
+        .query_row(
+            "SELECT status FROM forum_posts WHERE id = ?1",
+            [&post],
+            |r| r.get(0),
+        )
+        .expect("post");
+    assert_eq!(status, "visible");
+}
+
 #[test]
 fn moderation_session_end_to_end() {
     let (_dir, replica) = small_demo();
@@ -709,6 +753,19 @@ fn the_sms_composer_counts_as_you_type_swaps_only_safe_characters_and_queues() {
         ),
         1
     );
+    // Undo is not offered for what cannot be undone: cancel instead.
+    press(&mut app, "u");
+    assert!(matches!(
+        app.model.overlay,
+        civitac::tui::model::Overlay::None
+    ));
+    let said = app
+        .model
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("annulez son envoi"), "{said}");
 }
 
 #[test]

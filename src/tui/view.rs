@@ -415,9 +415,11 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
             format!("{} {} ?", capitalise(lang.pick(fr, en)), d.noun(n, lang))
                 .replace(" ?", lang.pick(" ?", "?"))
         }
-        super::model::Pending::Undo { action, label, .. } => {
-            strings::undo_last(lang, action, &text::inline(label))
-        }
+        super::model::Pending::Undo { action, label, .. } => strings::undo_last(
+            lang,
+            crate::i18n::values::action_words(action, lang),
+            &text::inline(label),
+        ),
     };
     let needs_reason = matches!(&c.pending, super::model::Pending::Decide(d) if d.needs_reason());
     let mut lines = vec![Line::styled(

@@ -76,7 +76,11 @@ impl App {
         let text = match &change {
             Change::Decide { decision, .. } => decision.counted(applied, lang),
             Change::Undo { action, .. } => {
-                format!("{} {action}", strings::UNDONE.get(lang))
+                format!(
+                    "{} {}",
+                    strings::UNDONE.get(lang),
+                    crate::i18n::values::action_words(action, lang)
+                )
             }
             Change::QueueSms {
                 group,

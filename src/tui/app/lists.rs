@@ -225,6 +225,15 @@ impl App {
             .unwrap_or_default();
         let (op_id, action, record) = views::undo_candidate(self.store.conn(), entity, &login)
             .ok_or(strings::NOTHING_TO_UNDO.get(lang))?;
+        // What created a record is not undone: said now, with what to do
+        // instead, rather than refused after the dialog.
+        match action.as_str() {
+            "sms.queue" => return Err(strings::UNDO_SMS_INSTEAD.get(lang).into()),
+            "enrollment.apply" | "sms.contact" => {
+                return Err(strings::UNDO_CREATION_INSTEAD.get(lang).into());
+            }
+            _ => {}
+        }
         let label = views::record_label(self.store.conn(), entity, &record);
         self.model.overlay = Overlay::Confirm(Confirm::new(
             Pending::Undo {
@@ -241,20 +250,39 @@ impl App {
     /// Opens the conflict's record on its screen, filtered to it, so the
     /// person decides again with a normal op (which closes the conflict).
     pub(super) fn open_conflict(&mut self, op_id: &str) -> Result<(), String> {
-        let lang = self.model.lang;
         let (entity, id) =
             views::conflict_record(self.store.conn(), op_id).map_err(|e| e.to_string())?;
-        let Some(screen) = Entity::parse(&entity).and_then(Screen::of) else {
-            return Err(strings::no_screen_for(lang, &entity, &id));
+        let note = strings::CONFLICT_RECORD_SHOWN.get(self.model.lang);
+        self.open_on_its_screen(&entity, &id, note)
+    }
+
+    /// The record a Journal entry is about, on its screen: there the
+    /// opposite decision (restore, reinstate…) reverts an older one.
+    pub(super) fn open_audited(&mut self, entry: &str) -> Result<(), String> {
+        let (entity, id): (String, String) = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT entity, entity_id FROM audit_log WHERE id = ?1",
+                [entry],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| e.to_string())?;
+        let note = strings::AUDITED_RECORD_SHOWN.get(self.model.lang);
+        self.open_on_its_screen(&entity, &id, note)
+    }
+
+    fn open_on_its_screen(&mut self, entity: &str, id: &str, note: &str) -> Result<(), String> {
+        let lang = self.model.lang;
+        let Some(screen) = Entity::parse(entity).and_then(Screen::of) else {
+            return Err(strings::no_screen_for(lang, entity, id));
         };
         self.model.screen = screen;
+        // Its main list (the record may not be in another view's).
+        self.model.page().set_view(crate::tui::screens::View::Main);
         self.model.detail_focus = false;
         self.refresh_all();
-        self.filter(
-            format!("id={id}"),
-            Some(strings::CONFLICT_RECORD_SHOWN.get(lang).into()),
-            false,
-        )
+        self.filter(format!("id={id}"), Some(note.into()), false)
     }
 
     pub(super) fn open_composer(&mut self, group: Option<&str>) -> Result<(), String> {

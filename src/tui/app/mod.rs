@@ -213,6 +213,7 @@ impl App {
             }
             Effect::AcceptTheirs(ids) => self.accept_theirs(&ids),
             Effect::OpenConflict(op_id) => self.open_conflict(&op_id),
+            Effect::OpenAudited(entry) => self.open_audited(&entry),
             Effect::OpenComposer { group } => self.open_composer(group.as_deref()),
             Effect::StartSync => self.start_sync(),
             Effect::Fetch(upload_id) => self.fetch(upload_id),

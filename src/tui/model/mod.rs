@@ -220,6 +220,8 @@ pub enum Effect {
     AcceptTheirs(Vec<String>),
     /// Open the record a conflict is about, on its screen.
     OpenConflict(String),
+    /// Show the record a Journal entry is about, on its screen.
+    OpenAudited(String),
     /// Open the SMS composer (on this group if one is chosen).
     OpenComposer {
         group: Option<String>,
@@ -562,6 +564,10 @@ impl Model {
                     typed: false,
                 },
             ]);
+        }
+        if self.screen == Screen::Journal {
+            let entry = self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?;
+            return Ok(vec![Effect::OpenAudited(entry)]);
         }
         let ids = self.selected_conflicts()?;
         Ok(vec![Effect::OpenConflict(ids[0].clone())])

@@ -238,6 +238,10 @@ impl Page for Enrollments {
         true
     }
 
+    fn set_view(&mut self, view: super::View) {
+        self.showing_stuck = view != super::View::Main;
+    }
+
     fn decision(&self, action: Action) -> Option<Decision> {
         Some(match action {
             Action::Approve => Decision::Enrollment(E::Enrol, None),

@@ -165,7 +165,7 @@ fn changes(entity: &str, detail: &str, lang: Lang, theme: &Theme) -> Vec<Line<'s
 #[rustfmt::skip]
 pub static META: Meta = Meta {
     title: strings::JOURNAL_TITLE, short_title: strings::JOURNAL_SHORT, section: Section::Journal, switch: Action::ScreenJournal, entity: None,
-    hints: &[Action::Filter, Action::Detail, Action::Help, Action::Quit],
+    hints: &[Action::Filter, Action::OpenRecord, Action::Detail, Action::Help, Action::Quit],
 };
 
 pub struct Journal {

@@ -271,6 +271,10 @@ pub const GROUP_MEMBERS_SHOWN: Text = Text(
     "membres du groupe (f pour changer le filtre, O pour désinscrire)",
     "the group's members (f to change the filter, O to opt out)",
 );
+pub const AUDITED_RECORD_SHOWN: Text = Text(
+    "la fiche de cette décision — la décision contraire (rétablir…) la révoque",
+    "the record of this decision — the opposite one (restore…) reverts it",
+);
 pub const CONFLICT_RECORD_SHOWN: Text = Text(
     "fiche du conflit : décidez à nouveau (la décision close le conflit) ; f pour changer le filtre",
     "the conflict's record: decide again (that closes the conflict); f to change the filter",
@@ -294,6 +298,14 @@ pub const FILTER_WORD: Text = Text("filtre", "filter");
 pub const NOTHING_TO_UNDO: Text = Text(
     "rien à annuler : aucune décision non synchronisée",
     "nothing to undo: no unsynced decision",
+);
+pub const UNDO_SMS_INSTEAD: Text = Text(
+    "votre dernière décision a mis un SMS en file : annulez son envoi (écran SMS, x) plutôt",
+    "your last decision queued an SMS: cancel its sending instead (SMS screen, x)",
+);
+pub const UNDO_CREATION_INSTEAD: Text = Text(
+    "votre dernière décision a créé cette fiche : rejetez-la ou désinscrivez-la plutôt",
+    "your last decision created this record: reject it or opt it out instead",
 );
 pub const UNDONE: Text = Text("annulé :", "undone:");
 pub const NO_HUB_LOGIN: Text = Text(
