@@ -117,6 +117,15 @@ pub fn day_month(day: i8, month: i8, lang: crate::i18n::Lang) -> String {
     }
 }
 
+/// A calendar day (`2025-06-25`) in words: "25 juin 2025"; anything else
+/// as it is (made safe).
+pub fn day_words(day: &str, lang: crate::i18n::Lang) -> String {
+    match day.trim().parse::<jiff::civil::Date>() {
+        Ok(d) => format!("{} {}", day_month(d.day(), d.month(), lang), d.year()),
+        Err(_) => crate::text::inline(day),
+    }
+}
+
 /// A stored time in full, as a detail shows it: `31 octobre 2026 à 23:58
 /// (Africa/Ouagadougou)`, local.
 pub fn long(stored: &str, lang: crate::i18n::Lang) -> String {
@@ -129,7 +138,10 @@ fn long_in(stored: &str, lang: crate::i18n::Lang, tz: jiff::tz::TimeZone) -> Str
     };
     let z = ts.to_zoned_datetime(tz.clone());
     let day = day_month(z.day(), z.month(), lang);
-    let name = tz.iana_name().unwrap_or("UTC");
+    let name = match tz.iana_name().unwrap_or("UTC") {
+        "Etc/UTC" | "UTC" | "Etc/Universal" | "Etc/Zulu" => "UTC",
+        other => other,
+    };
     let at = lang.pick("à", "at");
     format!(
         "{day} {} {at} {:02}:{:02} ({name})",

@@ -33,7 +33,7 @@ pub struct ListCommon {
     #[arg(long)]
     pub raw: bool,
     /// A filter as the console's filter line takes it, in French or English
-    /// words: statut=contactée, région=Kuilsé, personne=awa (repeatable).
+    /// words: statut=contactée, région=Kuilsé, depuis=hier (repeatable).
     #[arg(long = "where", value_name = "KEY=VALUE")]
     pub filters: Vec<String>,
 }
@@ -68,7 +68,7 @@ filter_args!(EnrollmentFilters {
     commune => Commune,
     /// Words in the name, acronym or commune (accents optional).
     search => Search,
-    /// Applied on or after (YYYY-MM-DD or RFC 3339).
+    /// Applied on or after (28/11/2026, 28 nov. 2026, hier, YYYY-MM-DD or RFC 3339).
     since => Since,
     /// Applied before.
     until => Until,

@@ -232,6 +232,12 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    if matches!(
+        cli.command,
+        Some(Command::Completions { .. } | Command::Man)
+    ) {
+        quiet_on_closed_pipe();
+    }
     match &cli.command {
         Some(Command::Completions { shell }) => {
             let mut cmd = help::command(help_lang);

@@ -174,7 +174,14 @@ pub fn print_list<T: Listed>(
                         .map(|c| {
                             let code = cell(&v[*c]);
                             crate::i18n::values::column_word(list.as_str(), c, &code, lang)
-                                .unwrap_or_else(|| text::inline(&code))
+                                .unwrap_or_else(|| {
+                                    // Times local and short, as the console shows them.
+                                    if code.len() >= 20 && code.parse::<jiff::Timestamp>().is_ok() {
+                                        crate::time::short(&code)
+                                    } else {
+                                        text::inline(&code)
+                                    }
+                                })
                         })
                         .collect()
                 })

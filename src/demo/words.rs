@@ -333,11 +333,7 @@ pub const SUSPEND_REASONS: &[&str] = &[
 /// "de Thion", "d'Arbinda": French elides `de` before a vowel, but not
 /// before a place name in "Ou" (said /w/: "de Ouagadougou").
 pub fn de(name: &str) -> String {
-    if elides(name) {
-        format!("d'{name}")
-    } else {
-        format!("de {name}")
-    }
+    crate::i18n::sentences::de(name)
 }
 
 /// "du Kadiogo", "de l'Oubri": a region's article.
@@ -351,12 +347,6 @@ pub fn du(name: &str) -> String {
 
 fn is_vowel(c: char) -> bool {
     "aeiouyâàéèêëîïôûAEIOUYÂÀÉÈÊËÎÏÔÛ".contains(c)
-}
-
-fn elides(name: &str) -> bool {
-    // Not before "Ou" or "Y" either (said /w/, /j/: "de Yako").
-    let lower = name.to_lowercase();
-    name.chars().next().is_some_and(is_vowel) && !lower.starts_with("ou") && !lower.starts_with('y')
 }
 
 /// Puts `place` into a template: `{c}`, with "de {c}" elided as French

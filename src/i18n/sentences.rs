@@ -66,7 +66,7 @@ pub fn object(r: &Record<'_>, lang: Lang) -> String {
     match (r.entity, lang) {
         ("organization" | "citizen", _) if name.is_some() => name.unwrap_or_default(),
         ("forum_post", Lang::Fr) => match (owner, label) {
-            (Some(o), Some(l)) => format!("le message de {o} {l}"),
+            (Some(o), Some(l)) => format!("le message {} {l}", de(&o)),
             (None, Some(l)) => format!("le message {l}"),
             _ => "un message".into(),
         },
@@ -90,6 +90,21 @@ pub fn object(r: &Record<'_>, lang: Lang) -> String {
                 None => kind,
             }
         }
+    }
+}
+
+/// "de Pauline", "d'Abdoulaye", "d'abdoulaye_226": French elides `de`
+/// before a vowel (a name in "Ou" or "Y" keeps it: "de Ouédraogo").
+pub fn de(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let vowel = lower
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouâàéèêëîïôûh".contains(c));
+    if vowel && !lower.starts_with("ou") && !lower.starts_with('y') && !lower.starts_with('h') {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
     }
 }
 
@@ -211,6 +226,24 @@ fn verbs(action: &str) -> Option<[&'static str; 4]> {
     })
 }
 
+/// What a decision does, as a verb phrase without its record: "enrôler",
+/// "rejeter la candidature", "masquer".
+pub fn verb(action: &str, lang: Lang) -> String {
+    match verbs(action) {
+        Some(v) => {
+            let phrase = lang.pick(v[1], v[3]).replace("{o}", "");
+            let mut phrase = phrase.trim_end().to_owned();
+            for tail in [" de", " sur", " avec", " of", " on", " with", " to"] {
+                if let Some(p) = phrase.strip_suffix(tail) {
+                    phrase = p.to_owned();
+                }
+            }
+            phrase
+        }
+        None => action_words(action, lang),
+    }
+}
+
 /// Who took a decision, as people know them: the staff member's name, or
 /// the system for what the hub decided by itself.
 pub fn actor(login: &str, name: Option<&str>, lang: Lang) -> String {
@@ -286,6 +319,20 @@ mod tests {
             "Masquer le message de Pauline K. « Vente de terrains lotis à Tougouri, pri… »"
         );
         assert_eq!(actor("system", None, Lang::Fr), "Le système");
+        let post = Record {
+            entity: "forum_post",
+            label: Some("Bonjour"),
+            owner: Some("abdoulaye_226"),
+        };
+        assert_eq!(
+            object(&post, Lang::Fr),
+            "le message d'abdoulaye_226 « Bonjour »"
+        );
+        assert_eq!(de("Ouédraogo"), "de Ouédraogo");
+        assert_eq!(
+            verb("enrollment.reject", Lang::Fr),
+            "rejeter la candidature"
+        );
     }
 
     #[test]

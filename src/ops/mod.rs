@@ -345,8 +345,25 @@ impl OpError {
                 },
                 Fr,
             ) => {
+                let (list, prefix) = match *entity {
+                    "organization" => ("enrollments", "enrollment"),
+                    "upload" => ("uploads", "upload"),
+                    "forum_post" => ("forum", "post"),
+                    "sms_message" => ("sms", "sms"),
+                    other => (other, other),
+                };
+                let word = |code: &str| {
+                    crate::i18n::values::column_word(list, "status", code.trim(), Fr)
+                        .unwrap_or_else(|| crate::text::inline(code))
+                };
+                let allowed: Vec<String> = allowed.split(',').map(word).collect();
+                let verb = crate::i18n::sentences::verb(&format!("{prefix}.{action}"), Fr);
                 format!(
-                    "{entity} {id} : impossible de faire « {action} » depuis {from} (seulement depuis {allowed})"
+                    "{} {} : est « {} » ; « {verb} » n'est possible que depuis « {} »",
+                    crate::i18n::values::entity_words(entity, Fr),
+                    id.get(..8).unwrap_or(id),
+                    word(from),
+                    allowed.join(" », « ")
                 )
             }
             (

@@ -173,16 +173,20 @@ pub enum FilterError {
         list: &'static str,
         allowed: Vec<&'static str>,
     },
-    #[error("filter {key}: {why}")]
+    #[error("{key}: {why}")]
     BadValue { key: FilterKey, why: String },
-    #[error("filter {key}: \"{typed}\" is not one of {}", words.iter().map(|w| w.1).collect::<Vec<_>>().join(", "))]
+    #[error("{key}: \"{typed}\" has no word to search for")]
+    NoWord { key: FilterKey, typed: String },
+    #[error("{key}: {0} given twice: one {0}=… with values separated by commas", key.as_str())]
+    Twice { key: FilterKey },
+    #[error("{key}: \"{typed}\" is not one of {}{}", words.iter().map(|w| w.1).collect::<Vec<_>>().join(", "), closest(typed, words, 1).map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
     UnknownWord {
         key: FilterKey,
         typed: String,
         /// The values it takes, (French, English).
         words: Vec<(&'static str, &'static str)>,
     },
-    #[error("filter {key}: unknown {key} \"{typed}\"{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
+    #[error("unknown {key} \"{typed}\"{}", suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
     UnknownPlace {
         key: FilterKey,
         typed: String,
@@ -190,6 +194,24 @@ pub enum FilterError {
     },
     #[error("cursor \"{0}\" is not one printed by a previous page")]
     BadCursor(String),
+}
+
+/// The word of `words` nearest to what was typed (two letters off at most),
+/// in French (`pick` 0) or English (1).
+fn closest(typed: &str, words: &[(&str, &str)], pick: usize) -> Option<String> {
+    let t = crate::text::fold(typed);
+    words
+        .iter()
+        .map(|w| if pick == 0 { w.0 } else { w.1 })
+        .map(|w| {
+            (
+                crate::domain::places::distance(&t, &crate::text::fold(w)),
+                w,
+            )
+        })
+        .filter(|(d, w)| *d <= 2 && *d < w.chars().count() / 2 + 1)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, w)| w.to_owned())
 }
 
 impl FilterError {
@@ -225,6 +247,10 @@ impl FilterError {
                 "filtre inconnu « {} » (statut, type, région, commune, recherche, depuis, jusqu'au…)",
                 inline(&u.value)
             ),
+            (FilterError::UnknownKey(u), Lang::En) => format!(
+                "unknown filter \"{}\" (status, kind, region, commune, search, since, until…)",
+                inline(&u.value)
+            ),
             (FilterError::NotApplicable { key, allowed, .. }, Lang::Fr) => {
                 let words: Vec<&str> = allowed
                     .iter()
@@ -238,13 +264,26 @@ impl FilterError {
                 )
             }
             (FilterError::UnknownWord { key, typed, words }, Lang::Fr) => {
-                let words: Vec<&str> = words.iter().map(|w| w.0).collect();
+                let hint = closest(typed, words, 0)
+                    .map(|s| format!(" — vouliez-vous {s} ?"))
+                    .unwrap_or_default();
+                let list: Vec<&str> = words.iter().map(|w| w.0).collect();
                 format!(
-                    "{} : « {typed} » n'en est pas un ({})",
+                    "{} « {typed} » inconnu{hint} (possibles : {})",
                     key.word(lang),
-                    words.join(", ")
+                    list.join(", ")
                 )
             }
+            (FilterError::NoWord { key, typed }, Lang::Fr) => {
+                format!(
+                    "{} : « {typed} » ne contient aucun mot à chercher",
+                    key.word(lang)
+                )
+            }
+            (FilterError::Twice { key }, Lang::Fr) => format!(
+                "« {0} » donné deux fois : un seul {0}=…, valeurs séparées par des virgules",
+                key.word(lang)
+            ),
             (FilterError::BadValue { key, why }, Lang::Fr) => {
                 format!("{} : {}", key.word(lang), inline(why))
             }
@@ -536,9 +575,10 @@ fn yes_no(key: FilterKey, value: &str) -> Result<bool, FilterError> {
     match crate::text::fold(value.trim()).as_str() {
         "yes" | "true" | "1" | "oui" => Ok(true),
         "no" | "false" | "0" | "non" => Ok(false),
-        _ => Err(FilterError::BadValue {
+        _ => Err(FilterError::UnknownWord {
             key,
-            why: format!("\"{value}\" is not yes or no"),
+            typed: crate::text::truncate(&crate::text::inline(value), 40),
+            words: vec![("oui", "yes"), ("non", "no")],
         }),
     }
 }
@@ -634,13 +674,14 @@ fn build<T: Listed>(
         // A search with no word in it (empty, `*`, `--`, `"`) would match
         // everything: that is a mistake to report, never "all rows".
         if key == Search && !value.chars().any(char::is_alphanumeric) {
-            return Err(FilterError::BadValue {
+            return Err(FilterError::NoWord {
                 key,
-                why: format!(
-                    "\"{}\" has no word to search for",
-                    crate::text::truncate(&crate::text::inline(value), 40)
-                ),
+                typed: crate::text::truncate(&crate::text::inline(value), 40),
             });
+        }
+        // The same key twice would ask for rows with two values at once.
+        if key != Id && filters.0.iter().filter(|(k, _)| *k == key).count() > 1 {
+            return Err(FilterError::Twice { key });
         }
         match (list, key) {
             (ListKind::Enrollments, Status) => {
@@ -821,11 +862,13 @@ fn build<T: Listed>(
             },
             // A person by login or by any part of their name, accents aside.
             (ListKind::Audit, Actor) => b.add(
-                "(a.actor = ? OR a.actor IN (SELECT login FROM staff WHERE civitac_fold(display_name) LIKE ? ESCAPE '\\'))",
+                "(a.actor = ? OR a.actor IN (SELECT login FROM staff WHERE ' ' || civitac_fold(display_name) LIKE ? ESCAPE '\\'))",
                 [
                     text(),
+                    // The start of a word of the name: `awa` is Awa Kaboré,
+                    // not Issa Sawadogo.
                     Value::Text(format!(
-                        "%{}%",
+                        "% {}%",
                         crate::text::fold(value.trim())
                             .replace('\\', "\\\\")
                             .replace('%', "\\%")

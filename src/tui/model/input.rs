@@ -110,6 +110,12 @@ impl Model {
         match self.dialog_action(key) {
             Some(Action::Confirm) => return self.submit(),
             Some(Action::Cancel) => {
+                // Leaving the filter line leaves its error behind too.
+                if matches!(self.overlay, Overlay::Input { .. })
+                    && self.message.as_ref().is_some_and(|m| m.error)
+                {
+                    self.message = None;
+                }
                 self.overlay = Overlay::None;
                 return Vec::new();
             }

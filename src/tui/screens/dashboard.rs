@@ -79,9 +79,9 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         Table::new(
             rows,
             [
-                Constraint::Min(22),
-                Constraint::Length(10),
-                Constraint::Length(14),
+                Constraint::Min(21),
+                Constraint::Length(8),
+                Constraint::Length(15),
             ],
         )
         .header(header)

@@ -136,7 +136,10 @@ impl ScreenRow for Organization {
                 theme,
                 lang,
                 strings::CHARTER_SIGNED_ON.get(lang),
-                opt(&self.charter_signed_on),
+                opt(&self
+                    .charter_signed_on
+                    .as_deref()
+                    .map(|d| crate::time::day_words(d, lang))),
             ),
             field(
                 theme,
@@ -154,7 +157,7 @@ impl ScreenRow for Organization {
                 theme,
                 lang,
                 strings::UPDATED.get(lang),
-                self.updated_at.clone(),
+                crate::time::long(&self.updated_at, lang),
             ),
             field(theme, lang, "id", self.id.clone()),
         ]);

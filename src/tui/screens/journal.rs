@@ -46,7 +46,7 @@ impl ScreenRow for AuditEntry {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
-            (strings::COL_TIME, Constraint::Length(13)),
+            (strings::COL_TIME, Constraint::Length(15)),
             (strings::COL_DECISION, Constraint::Min(20)),
         ]
     }
@@ -60,13 +60,13 @@ impl ScreenRow for AuditEntry {
 
     fn detail(
         &self,
-        _conn: &Connection,
+        conn: &Connection,
         lang: Lang,
         theme: &Theme,
         _now: jiff::Timestamp,
     ) -> Vec<Line<'static>> {
         let mut out = vec![Line::from(self.sentence(lang)), Line::default()];
-        out.extend(changes(&self.entity, &self.detail, lang, theme));
+        out.extend(changes(conn, &self.entity, &self.detail, lang, theme));
         out.extend([
             field(
                 theme,
@@ -80,16 +80,28 @@ impl ScreenRow for AuditEntry {
                 strings::ACTOR.get(lang),
                 match &self.actor_name {
                     Some(n) => format!("{} ({})", inline(n), inline(&self.actor)),
-                    None => inline(&self.actor),
+                    None => sentences::actor(&self.actor, None, lang),
                 },
             ),
             field(
                 theme,
                 lang,
                 strings::DEVICE.get(lang),
-                self.device_name
-                    .clone()
-                    .unwrap_or_else(|| self.device.clone()),
+                match (&self.device_name, self.device.as_str()) {
+                    (Some(name), _) => name.clone(),
+                    (None, "hub") => lang.pick("le hub", "the hub").to_owned(),
+                    // This replica's own id, or another's unknown here.
+                    (None, id)
+                        if crate::store::state(conn, "device_id")
+                            .ok()
+                            .flatten()
+                            .as_deref()
+                            == Some(id) =>
+                    {
+                        lang.pick("cet appareil", "this device").to_owned()
+                    }
+                    (None, id) => id.to_owned(),
+                },
             ),
             field(
                 theme,
@@ -110,7 +122,13 @@ impl ScreenRow for AuditEntry {
 }
 
 /// What the decision changed, before → after, in words.
-fn changes(entity: &str, detail: &str, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+fn changes(
+    conn: &Connection,
+    entity: &str,
+    detail: &str,
+    lang: Lang,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(detail) else {
         return Vec::new();
     };
@@ -130,6 +148,11 @@ fn changes(entity: &str, detail: &str, lang: Lang, theme: &Theme) -> Vec<Line<'s
     let shown = |key: &str, value: Option<&serde_json::Value>| -> String {
         match value {
             None | Some(serde_json::Value::Null) => "—".to_owned(),
+            Some(serde_json::Value::String(code)) if key.ends_with("_by") => {
+                // A login: the person's name.
+                let name = crate::store::views::staff_name(conn, code);
+                crate::i18n::sentences::actor(code, Some(&name), lang)
+            }
             Some(serde_json::Value::String(code)) => {
                 crate::i18n::values::column_word(list, key, code, lang).unwrap_or_else(|| {
                     if code.parse::<jiff::Timestamp>().is_ok() {
@@ -145,7 +168,8 @@ fn changes(entity: &str, detail: &str, lang: Lang, theme: &Theme) -> Vec<Line<'s
     let mut out = Vec::new();
     for (key, new) in after {
         let old = before.get(key);
-        if old == Some(new) {
+        // Lists of ids (flags resolved) say nothing to a person.
+        if old == Some(new) || new.is_array() {
             continue;
         }
         let label = crate::i18n::values::field_words(key, lang);

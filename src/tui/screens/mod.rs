@@ -285,10 +285,13 @@ pub(super) fn history(
         let reason = reason
             .map(|r| format!(" — {}", inline(&r)))
             .unwrap_or_default();
+        let name = crate::store::views::staff_name(conn, &actor);
+        let who = crate::i18n::sentences::actor(&actor, Some(&name), lang);
         out.push(Line::from(format!(
-            "{} {} {action}{reason}",
-            &at[..16.min(at.len())],
-            inline(&actor)
+            "{} {who}{}{}{reason}",
+            crate::time::short(&at),
+            lang.colon(),
+            crate::i18n::values::action_words(&action, lang)
         )));
     }
     out

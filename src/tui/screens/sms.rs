@@ -46,7 +46,7 @@ impl ScreenRow for SmsMessage {
 
     fn detail(
         &self,
-        _conn: &Connection,
+        conn: &Connection,
         lang: Lang,
         theme: &Theme,
         _now: jiff::Timestamp,
@@ -90,13 +90,16 @@ impl ScreenRow for SmsMessage {
                 theme,
                 lang,
                 strings::WRITTEN_BY.get(lang),
-                self.created_by.clone(),
+                crate::store::views::staff_name(conn, &self.created_by),
             ),
             field(
                 theme,
                 lang,
                 strings::APPROVED_BY.get(lang),
-                opt(&self.approved_by),
+                opt(&self
+                    .approved_by
+                    .as_deref()
+                    .map(|a| crate::store::views::staff_name(conn, a))),
             ),
             field(
                 theme,

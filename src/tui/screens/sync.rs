@@ -148,7 +148,7 @@ impl ScreenRow for OutboxEntry {
     fn columns() -> &'static [(Text, Constraint)] {
         &[
             (strings::COL_SEQ, Constraint::Length(6)),
-            (strings::COL_TIME, Constraint::Length(13)),
+            (strings::COL_TIME, Constraint::Length(15)),
             (strings::COL_STATE, Constraint::Length(10)),
             (strings::COL_OP, Constraint::Min(10)),
         ]

@@ -36,17 +36,23 @@ fn expected_mimes(filename: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-fn human_size(bytes: i64) -> String {
+/// A size as each language writes it: "10,2 Mo", "10.2 MB".
+fn human_size(bytes: i64, lang: Lang) -> String {
     let b = bytes as f64;
-    if bytes < 1_000 {
-        format!("{bytes} o")
+    let (n, unit) = if bytes < 1_000 {
+        (format!("{bytes}"), ("o", "B"))
     } else if bytes < 1_000_000 {
-        format!("{:.1} ko", b / 1e3)
+        (format!("{:.1}", b / 1e3), ("ko", "kB"))
     } else if bytes < 1_000_000_000 {
-        format!("{:.1} Mo", b / 1e6)
+        (format!("{:.1}", b / 1e6), ("Mo", "MB"))
     } else {
-        format!("{:.2} Go", b / 1e9)
-    }
+        (format!("{:.2}", b / 1e9), ("Go", "GB"))
+    };
+    let n = match lang {
+        Lang::Fr => n.replace('.', ","),
+        Lang::En => n,
+    };
+    format!("{n} {}", lang.pick(unit.0, unit.1))
 }
 
 impl ScreenRow for Upload {
@@ -123,7 +129,7 @@ impl ScreenRow for Upload {
                 theme,
                 lang,
                 strings::SIZE.get(lang),
-                human_size(self.size_bytes),
+                human_size(self.size_bytes, lang),
             ),
             field(theme, lang, "sha256", self.sha256.clone()),
             field(

@@ -92,7 +92,7 @@ pub const NO_DECISION_YET: Text = Text("(aucune décision)", "(no decision yet)"
 // ---- Dashboard ----
 
 pub const QUEUE: Text = Text("File", "Queue");
-pub const WAITING: Text = Text("En attente", "Waiting");
+pub const WAITING: Text = Text("Attente", "Waiting");
 pub const OLDEST: Text = Text("Plus ancien", "Oldest");
 pub const QUEUES: Text = Text(" Files d'attente ", " Queues ");
 pub const PENDING_OPS: Text = Text("Opérations en attente", "Pending ops");
@@ -235,7 +235,7 @@ pub const PIPELINE_SUSPENDED: Text = Text("susp.", "susp.");
 // ---- Screen and list titles (French, English), as `Meta` and `ListView::new` take them ----
 
 pub const DASHBOARD_TITLE: (&str, &str) = ("Tableau de bord", "Dashboard");
-pub const DASHBOARD_SHORT: (&str, &str) = ("Bord", "Home");
+pub const DASHBOARD_SHORT: (&str, &str) = ("Accueil", "Home");
 pub const ENROLMENTS_TITLE: (&str, &str) = ("Enrôlements", "Enrolments");
 pub const ENROLMENTS_SHORT: (&str, &str) = ("Enrôl.", "Enrol.");
 pub const UPLOADS_TITLE: (&str, &str) = ("Publications", "Uploads");
