@@ -213,7 +213,8 @@ CREATE TABLE outbox (
     pushed_at   TEXT,
     outcome     TEXT CHECK (outcome IS NULL OR outcome IN ('applied','duplicate','conflict','rejected')),
     reason      TEXT,  -- the hub's reason, for a rejected op or a conflict
-    answered_at TEXT   -- the hub's clock when it answered (for knowing what its backups hold)
+    answered_at TEXT,  -- the hub's clock when it answered (for knowing what its backups hold)
+    batch       TEXT   -- the decisions taken together with it (undone together)
 );
 CREATE INDEX outbox_pending ON outbox (seq) WHERE pushed_at IS NULL;
 

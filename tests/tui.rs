@@ -357,7 +357,8 @@ fn moderation_session_end_to_end() {
         ),
         3
     );
-    // Approve five contacted organisations in one batch, then undo one.
+    // Approve five contacted organisations in one batch, then undo: the
+    // batch comes back whole.
     press(&mut app, "2f");
     for _ in 0.."".len() + 40 {
         press(&mut app, "<bs>");
@@ -365,7 +366,13 @@ fn moderation_session_end_to_end() {
     press(&mut app, "status=contacted<enter>");
     press(&mut app, "<space><space><space><space><space>a<enter>");
     assert!(screen(&mut app, 120, 40).contains("5 organisations enrolled"));
-    press(&mut app, "u<enter>");
+    press(&mut app, "u");
+    let dialog = screen(&mut app, 120, 40);
+    assert!(
+        dialog.contains("5 records,") && dialog.contains("decided together"),
+        "{dialog}"
+    );
+    press(&mut app, "<enter>");
     let store = open(&replica);
     assert_eq!(
         count(
@@ -379,15 +386,15 @@ fn moderation_session_end_to_end() {
             &store,
             "SELECT count(*) FROM audit_log WHERE action = 'undo'"
         ),
-        1
+        5
     );
-    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 3 + 5 + 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM outbox"), 3 + 5 + 5);
     assert_eq!(
         count(
             &store,
             "SELECT count(*) FROM organizations WHERE status = 'enrolled' AND updated_at > '2026-11-02'"
         ),
-        4
+        0
     );
     // Help, then quit.
     press(&mut app, "?");

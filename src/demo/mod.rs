@@ -423,6 +423,7 @@ impl<'c> World<'c> {
             op_id: self.id_at(at),
             at: crate::time::format(at),
             quiet: false,
+            batch: None,
         };
         ops::apply_with(self.conn, actor, &op, &meta)?;
         self.ops += 1;

@@ -156,6 +156,7 @@ fn apply_one(
         op_id: pushed.op_id.clone(),
         at: decision_time(&pushed.created_at),
         quiet: pushed.op.quiet,
+        batch: None,
     };
     // The op's writes in a savepoint of their own: a refusal found after a
     // first write (a new contact, then an unknown group) leaves nothing.

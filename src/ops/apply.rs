@@ -22,6 +22,10 @@ pub struct OpMeta {
     /// Its author chose not to have the person it affects told (the
     /// decision feed then carries no notice for it).
     pub quiet: bool,
+    /// The batch it was decided in (several records at once), so an undo
+    /// takes the batch back whole. Kept in the outbox only: undo concerns
+    /// unsynced ops, so it never travels.
+    pub batch: Option<String>,
 }
 
 impl OpMeta {
@@ -30,6 +34,7 @@ impl OpMeta {
             op_id: uuid::Uuid::now_v7().to_string(),
             at: crate::time::now(),
             quiet: false,
+            batch: None,
         }
     }
 }
@@ -203,7 +208,7 @@ pub fn apply_with(
             before,
             snapshot(conn, change.entity, &change.entity_id)?,
             change.extra,
-            meta.quiet
+            meta
         )
         .to_string(),
     ])?;
@@ -227,10 +232,10 @@ pub fn apply_with(
             why: e.to_string(),
         })?;
         conn.prepare_cached(
-            "INSERT INTO outbox (op_id, seq, created_at, op)
-             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3)",
+            "INSERT INTO outbox (op_id, seq, created_at, op, batch)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?2, ?3, ?4)",
         )?
-        .execute(params![meta.op_id, meta.at, body])?;
+        .execute(params![meta.op_id, meta.at, body, meta.batch])?;
         // A new decision on a record settles the conflicts it had: the person
         // decided again, knowing the hub's state (DESIGN §5).
         conn.prepare_cached(
@@ -265,13 +270,13 @@ pub fn snapshot(conn: &Connection, entity: &str, id: &str) -> Result<Option<Valu
 
 /// `{"before": …, "after": …}`, with the op's extra facts merged into
 /// "after", and `"notify": false` when its author chose not to notify.
-fn audit_detail(before: Option<Value>, after: Option<Value>, extra: Value, quiet: bool) -> Value {
+fn audit_detail(before: Option<Value>, after: Option<Value>, extra: Value, meta: &OpMeta) -> Value {
     let mut after = after.unwrap_or_else(|| json!({}));
     if let (Value::Object(a), Value::Object(x)) = (&mut after, extra) {
         a.extend(x);
     }
     let mut detail = json!({"before": before.unwrap_or(Value::Null), "after": after});
-    if quiet {
+    if meta.quiet {
         detail["notify"] = Value::Bool(false);
     }
     detail

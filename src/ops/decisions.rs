@@ -329,8 +329,14 @@ pub fn apply_batch(
     lang: Lang,
 ) -> BatchOutcome {
     let mut out = BatchOutcome::default();
+    // Several records decided at once are one batch: undone together.
+    let batch = Batch {
+        mode,
+        id: (ids.len() > 1).then(|| uuid::Uuid::now_v7().to_string()),
+        lang,
+    };
     for id in ids {
-        match apply_one(tx, actor, decision, id, reason, mode, lang) {
+        match apply_one(tx, actor, decision, id, reason, &batch) {
             Ok((seen, label)) => out.applied.push((id.clone(), seen, label)),
             Err(Stop::Refused(why)) => out.failed.push((id.clone(), why)),
             Err(Stop::Storage(why)) => {
@@ -342,15 +348,23 @@ pub fn apply_batch(
     out
 }
 
+/// How a batch runs: its mode, its id (several records), the language of
+/// refusals.
+struct Batch {
+    mode: Mode,
+    id: Option<String>,
+    lang: Lang,
+}
+
 fn apply_one(
     tx: &Connection,
     actor: &Actor,
     decision: &Decision,
     id: &str,
     reason: Option<&str>,
-    mode: Mode,
-    lang: Lang,
+    batch: &Batch,
 ) -> Result<(String, String), Stop> {
+    let (mode, lang) = (batch.mode, batch.lang);
     let found: Option<(String, String)> = tx
         .prepare_cached(decision.lookup())
         .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
@@ -362,6 +376,7 @@ fn apply_one(
         .map_err(Stop::Refused)?;
     let meta = super::OpMeta {
         quiet: mode.quiet,
+        batch: batch.id.clone(),
         ..super::OpMeta::now()
     };
     let apply = |tx: &Connection, actor: &Actor, op: &Op| super::apply_with(tx, actor, op, &meta);

@@ -44,9 +44,10 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE forum_posts ADD COLUMN watched_action TEXT;
      ALTER TABLE platform_tokens ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE platform_tokens ADD COLUMN acknowledged_at TEXT;",
-    // 4: an index for the enrolments stuck longest in their stage (in
-    // schema.sql between its "version 4" markers).
-    "",
+    // 4: the batch an op was decided in (undone together), and an index
+    // for the enrolments stuck longest in their stage (in schema.sql
+    // between its "version 4" markers).
+    "ALTER TABLE outbox ADD COLUMN batch TEXT;",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:

@@ -291,6 +291,24 @@ pub fn undo_candidate(
     .ok()
 }
 
+/// The ops decided in the same batch as `op_id` that can still be undone
+/// (this person's, not synced, not undone yet), in order: (op id, record).
+pub fn undo_batch(c: &Connection, op_id: &str, login: &str) -> Vec<(String, String)> {
+    c.prepare_cached(
+        "SELECT a.id, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
+         WHERE o.batch = (SELECT batch FROM outbox WHERE op_id = ?1) AND o.batch IS NOT NULL
+           AND o.pushed_at IS NULL AND a.actor = ?2
+           AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.entity = a.entity AND u.entity_id = a.entity_id
+                           AND u.action = 'undo' AND json_extract(u.detail, '$.after.undone') = a.id)
+         ORDER BY o.seq",
+    )
+    .and_then(|mut s| {
+        s.query_map([op_id, login], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 /// How a person recognises a record in a dialog: an organisation's name, an
 /// upload's title, a post's first words; else its id.
 pub fn record_label(c: &Connection, entity: Option<&str>, id: &str) -> String {

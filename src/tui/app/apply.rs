@@ -37,16 +37,24 @@ impl App {
                         },
                         lang,
                     ),
-                    Change::Undo { op_id, reason, .. } => one(
-                        &tx,
-                        &actor,
-                        &Op::Undo {
-                            op_id: op_id.clone(),
-                            reason: reason.clone(),
-                        },
-                        op_id,
-                        lang,
-                    ),
+                    Change::Undo { op_ids, reason, .. } => {
+                        // A batch undoes as a batch: all, or nothing.
+                        let mut all = BatchOutcome::default();
+                        for op_id in op_ids {
+                            let undo = Op::Undo {
+                                op_id: op_id.clone(),
+                                reason: reason.clone(),
+                            };
+                            let o = one(&tx, &actor, &undo, op_id, lang);
+                            all.applied.extend(o.applied);
+                            all.failed.extend(o.failed);
+                            if o.storage.is_some() {
+                                all.storage = o.storage;
+                                break;
+                            }
+                        }
+                        all
+                    }
                     Change::QueueSms { op, .. } => one(&tx, &actor, op, "", lang),
                 };
                 if let Some(why) = &outcome.storage {
@@ -75,12 +83,13 @@ impl App {
         let applied = outcome.map(|o| o.applied.len()).unwrap_or_default();
         let text = match &change {
             Change::Decide { decision, .. } => decision.counted(applied, lang),
-            Change::Undo { action, .. } => {
-                format!(
-                    "{} {}",
-                    strings::UNDONE.get(lang),
-                    crate::i18n::values::action_words(action, lang)
-                )
+            Change::Undo { action, op_ids, .. } => {
+                let what = crate::i18n::values::action_words(action, lang);
+                if op_ids.len() > 1 {
+                    format!("{} {what} ×{}", strings::UNDONE.get(lang), op_ids.len())
+                } else {
+                    format!("{} {what}", strings::UNDONE.get(lang))
+                }
             }
             Change::QueueSms {
                 group,

@@ -234,14 +234,25 @@ impl App {
             }
             _ => {}
         }
-        let label = views::record_label(self.store.conn(), entity, &record);
+        // Decided in a batch: the whole batch comes back, together.
+        let batch = views::undo_batch(self.store.conn(), &op_id, &login);
+        let (op_ids, records): (Vec<String>, Vec<String>) = if batch.len() > 1 {
+            batch.into_iter().unzip()
+        } else {
+            (vec![op_id], vec![record.clone()])
+        };
+        let label = if records.len() > 1 {
+            strings::undo_batch_label(lang, records.len())
+        } else {
+            views::record_label(self.store.conn(), entity, &record)
+        };
         self.model.overlay = Overlay::Confirm(Confirm::new(
             Pending::Undo {
-                op_id,
+                op_ids,
                 action,
                 label,
             },
-            vec![record],
+            records,
             0,
         ));
         Ok(())

@@ -46,8 +46,8 @@ impl Model {
                 ids: confirm.ids,
                 reason,
             },
-            Pending::Undo { op_id, action, .. } => Change::Undo {
-                op_id,
+            Pending::Undo { op_ids, action, .. } => Change::Undo {
+                op_ids,
                 action,
                 reason,
             },

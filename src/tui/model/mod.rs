@@ -28,9 +28,10 @@ pub const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_milli
 /// What a confirmation dialog will do.
 pub enum Pending {
     Decide(Decision),
-    /// Undo one op (its id, audit action name, and what it was about).
+    /// Undo one op, or the batch it was decided in (their ids, the audit
+    /// action name, and what it was about).
     Undo {
-        op_id: String,
+        op_ids: Vec<String>,
         action: String,
         label: String,
     },
@@ -170,9 +171,9 @@ pub enum Change {
         /// The people affected are not told.
         quiet: bool,
     },
-    /// Undo of one op not yet synced.
+    /// Undo of ops not yet synced (one decision, or one batch), together.
     Undo {
-        op_id: String,
+        op_ids: Vec<String>,
         action: String,
         reason: Option<String>,
     },

@@ -217,7 +217,7 @@ pub const DAYS_UNIT: Text = Text("j", "d");
 
 // ---- Dashboard: queues ----
 
-pub const QUEUE_ENROLMENTS: Text = Text("Enrôlements en cours", "Enrolments in progress");
+pub const QUEUE_ENROLMENTS: Text = Text("Enrôlements en cours", "Enrolments pending");
 pub const QUEUE_UPLOADS: Text = Text("Publications à revoir", "Uploads to review");
 pub const QUEUE_FLAGGED_POSTS: Text = Text("Messages signalés", "Flagged posts");
 pub const QUEUE_HELD_POSTS: Text = Text("Messages retenus", "Held posts");

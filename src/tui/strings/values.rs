@@ -32,6 +32,14 @@ pub fn keys_on_screen(lang: Lang, title: (&str, &str)) -> String {
 }
 
 /// `verb` is already capitalised and in `lang`.
+/// An undo that takes a batch back: what it is about.
+pub fn undo_batch_label(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{n} fiches, décidées ensemble"),
+        Lang::En => format!("{n} records, decided together"),
+    }
+}
+
 pub fn undo_last(lang: Lang, action: impl Display, label: &str) -> String {
     match lang {
         Lang::Fr => format!("Annuler votre dernière décision « {action} » sur « {label} » ?"),
