@@ -358,5 +358,13 @@ pub(super) fn draw_sync_state(
         Some(wait) => strings::retry_in(lang, wait.as_secs().max(1)),
         None => strings::SYNC_KEYS_HINT.get(lang).to_owned(),
     };
+    // Whole parts only: a narrow terminal loses the last ones, never half of one.
+    let mut text = text;
+    while crate::text::width(&text) > usize::from(area.width) {
+        match text.rfind(" · ") {
+            Some(i) => text.truncate(i),
+            None => break,
+        }
+    }
     f.render_widget(idle(text), area);
 }

@@ -190,7 +190,7 @@ pub const ROWS: Text = Text("lignes", "rows");
 pub const PULLING: Text = Text("réception", "pulling");
 pub const CONNECTING: Text = Text("connexion…", "connecting…");
 pub const SYNC_KEYS_HINT: Text = Text(
-    "s : synchroniser maintenant · v : conflits · t : accepter la version du hub · o : redécider",
+    "s : synchroniser · v : conflits · t : garder la version du hub · o : redécider",
     "s: sync now · v: conflicts · t: accept the hub's version · o: decide again",
 );
 
