@@ -222,6 +222,14 @@ fn filters_in_words_and_places_as_typed() {
         .stderr(predicate::str::contains(
             "région inconnue « Kuilsze » — vouliez-vous Kuilsé ?",
         ));
+    // A place in no reference list: no rows, and why.
+    civitac(&db)
+        .args(["enrollments", "list", "--where", "région=Paris"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "no rows: region \"Paris\" is not in Burkina Faso's list of communes",
+        ));
     civitac(&db)
         .args(["enrollments", "list", "--where", "statut=contactez"])
         .assert()

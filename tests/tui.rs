@@ -329,6 +329,51 @@ fn a_journal_entry_opens_its_record_to_revert_it() {
     assert_eq!(status, "visible");
 }
 
+/// A filter that finds nothing says why when it can; a near miss is an
+/// error with a suggestion, gone once the filter is fixed.
+#[test]
+fn an_empty_filter_result_says_why() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "2frégion=Paris<enter>");
+    let said = app
+        .model
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("aucune ligne : région « Paris »"), "{said}");
+    press(&mut app, "f");
+    for _ in 0..30 {
+        press(&mut app, "<bs>");
+    }
+    press(&mut app, "région=Kuilsze<enter>");
+    let error = app
+        .model
+        .message
+        .as_ref()
+        .filter(|m| m.error)
+        .map(|m| m.text.clone());
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("vouliez-vous Kuilsé ?")),
+        "{error:?}"
+    );
+    for _ in 0..30 {
+        press(&mut app, "<bs>");
+    }
+    press(&mut app, "région=Kuilse<enter>");
+    assert!(app.model.message.as_ref().is_none_or(|m| !m.error));
+    assert!(
+        app.model
+            .list()
+            .expect("list")
+            .filter_text(Lang::Fr)
+            .contains("région=Kuilsé")
+    );
+}
+
 #[test]
 fn moderation_session_end_to_end() {
     let (_dir, replica) = small_demo();

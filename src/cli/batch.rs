@@ -167,7 +167,16 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
     }
     let mut out = std::io::stdout().lock();
     if args.dry_run {
+        let list = match decision.entity() {
+            "organization" => "enrollments",
+            "upload" => "uploads",
+            "forum_post" => "forum",
+            _ => "sms",
+        };
         for (id, status, label) in &applied {
+            // The state it was in, in words.
+            let status = crate::i18n::values::column_word(list, "status", status, lang)
+                .unwrap_or_else(|| crate::text::inline(status));
             let _ = writeln!(
                 out,
                 "{}  {id}  {}  ({status})",

@@ -47,7 +47,8 @@ fn shape(mut cmd: Command, path: &str, lang: Lang) -> Command {
             .help_template(
                 "{before-help}{about-with-newline}\nUtilisation : {usage}\n\n{all-args}{after-help}",
             )
-            .subcommand_help_heading("Commandes");
+            // clap writes "HEADING:"; a trailing space gives French's "Commandes :".
+            .subcommand_help_heading("Commandes ");
     }
     let ids: Vec<String> = cmd
         .get_arguments()
@@ -64,6 +65,9 @@ fn shape(mut cmd: Command, path: &str, lang: Lang) -> Command {
                     _ => true,
                 };
                 a = a.hide(!keep);
+            }
+            if lang == Lang::Fr && !a.is_positional() && a.get_help_heading().is_none() {
+                a = a.help_heading("Options ");
             }
             if id == "db" && hub {
                 a = a.help(match lang {

@@ -226,7 +226,11 @@ pub fn print_list<T: Listed>(
                         )
                     )
                 ),
-                None if shown == 0 => eprintln!("{}", lang.pick("aucune ligne", "no rows")),
+                None if shown == 0 => eprintln!(
+                    "{}",
+                    query::explain_empty(filters, lang)
+                        .unwrap_or_else(|| lang.pick("aucune ligne", "no rows").to_owned())
+                ),
                 None => {}
             }
         }

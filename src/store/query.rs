@@ -353,6 +353,19 @@ impl Filters {
                         })
                         .collect::<Vec<_>>()
                         .join(","),
+                    // A place as stored: `Kuilse` reads Kuilsé.
+                    (Region | Province | Commune, _) => {
+                        use crate::domain::places::{Level, Resolved, resolve};
+                        let level = match key {
+                            Region => Level::Region,
+                            Province => Level::Province,
+                            _ => Level::Commune,
+                        };
+                        match resolve(level, value) {
+                            Resolved::Known(name) => name,
+                            _ => value.clone(),
+                        }
+                    }
                     (Flagged | OptedOut | Held | Plausible, _) => yes_no(value)
                         .map(str::to_owned)
                         .unwrap_or_else(|| value.clone()),
@@ -587,6 +600,34 @@ fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
     crate::time::parse_instant(value)
         .map(|ts| Value::Text(crate::time::format(ts)))
         .map_err(|why| FilterError::BadValue { key, why })
+}
+
+/// Why a filter shows no row, when a place in it is in no reference list
+/// (a typo far from any name, another country's place): "aucune ligne :
+/// région « Paris » inconnue".
+pub fn explain_empty(filters: &Filters, lang: crate::i18n::Lang) -> Option<String> {
+    use crate::domain::places::{Level, Resolved, resolve};
+    filters.0.iter().find_map(|(key, value)| {
+        let level = match key {
+            FilterKey::Region => Level::Region,
+            FilterKey::Province => Level::Province,
+            FilterKey::Commune => Level::Commune,
+            _ => return None,
+        };
+        (resolve(level, value) == Resolved::Unknown).then(|| {
+            let v = crate::text::truncate(&crate::text::inline(value), 40);
+            match lang {
+                crate::i18n::Lang::Fr => format!(
+                    "aucune ligne : {} « {v} » n'est pas dans la liste des communes du Burkina Faso",
+                    key.word(lang)
+                ),
+                crate::i18n::Lang::En => format!(
+                    "no rows: {} \"{v}\" is not in Burkina Faso's list of communes",
+                    key.as_str()
+                ),
+            }
+        })
+    })
 }
 
 /// The values a filter key takes on a list, in the UI language's words

@@ -61,6 +61,8 @@ pub trait ListScreen {
     fn set_search(&mut self, conn: &Connection, text: &str) -> Result<(), String>;
     /// The filter line, in the UI language's words.
     fn filter_text(&self, lang: Lang) -> String;
+    /// Why the list is empty, when its filter can say.
+    fn explain_empty(&self, lang: Lang) -> Option<String>;
     fn set_filter(&mut self, conn: &Connection, text: &str, lang: Lang) -> Result<(), String>;
     fn select_visible(&mut self, index: usize);
     fn scroll_detail(&mut self, delta: i32);
@@ -436,6 +438,13 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
 
     fn filter_text(&self, lang: Lang) -> String {
         self.filters.shown(T::LIST, lang)
+    }
+
+    fn explain_empty(&self, lang: Lang) -> Option<String> {
+        if self.total > 0 {
+            return None;
+        }
+        query::explain_empty(&self.filters, lang)
     }
 
     fn set_filter(&mut self, conn: &Connection, text: &str, lang: Lang) -> Result<(), String> {

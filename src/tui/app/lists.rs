@@ -90,6 +90,11 @@ impl App {
                 if self.model.message.as_ref().is_some_and(|m| m.error) {
                     self.model.message = None;
                 }
+                // Nothing matches: say why when the filter can.
+                if typed && let Some(why) = self.model.list().and_then(|l| l.explain_empty(lang)) {
+                    self.model.info(why);
+                    return Ok(());
+                }
                 if let Some(note) = note {
                     self.model.info(note);
                 }
