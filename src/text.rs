@@ -202,6 +202,14 @@ fn push_safe(out: &mut String, s: &str, keep_newlines: bool) {
     }
 }
 
+/// The text with its first letter a capital ("enrôler" → "Enrôler").
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Display width in terminal columns of an already safe string.
 pub fn width(s: &str) -> usize {
     s.chars().filter_map(|c| c.width()).sum()

@@ -371,8 +371,11 @@ fn confirm(lang: Lang, n: usize, verb: (&str, &str)) -> Result<(), Failure> {
     eprint!(
         "{}",
         match lang {
-            Lang::Fr => format!("{} {n} enregistrements ? [o/N] ", capitalise(verb.0)),
-            Lang::En => format!("{} {n} records? [y/N] ", capitalise(verb.1)),
+            Lang::Fr => format!(
+                "{} {n} enregistrements ? [o/N] ",
+                crate::text::capitalise(verb.0)
+            ),
+            Lang::En => format!("{} {n} records? [y/N] ", crate::text::capitalise(verb.1)),
         }
     );
     let _ = std::io::stderr().flush();
@@ -391,11 +394,4 @@ fn confirm(lang: Lang, n: usize, verb: (&str, &str)) -> Result<(), Failure> {
             "cancelled: nothing was changed",
         )))
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

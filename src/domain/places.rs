@@ -17,6 +17,19 @@ pub enum Level {
     Commune,
 }
 
+impl Level {
+    /// The level a list filter names, if it names a place.
+    pub fn of(key: crate::store::query::FilterKey) -> Option<Level> {
+        use crate::store::query::FilterKey;
+        match key {
+            FilterKey::Region => Some(Level::Region),
+            FilterKey::Province => Some(Level::Province),
+            FilterKey::Commune => Some(Level::Commune),
+            _ => None,
+        }
+    }
+}
+
 /// What a typed place name is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {

@@ -269,14 +269,18 @@ pub fn did(
         Some(v) => lang.pick(v[0], v[2]).replace("{o}", &o),
         None => format!("{}{}{o}", action_words(action, lang), lang.colon()),
     };
-    let mut out = format!("{who} {what}");
+    with_reason(format!("{who} {what}"), reason, lang)
+}
+
+/// A sentence followed by its reason, when there is one: "… — motif : Spam".
+pub fn with_reason(mut sentence: String, reason: Option<&str>, lang: Lang) -> String {
     if let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) {
-        out.push_str(&format!(
+        sentence.push_str(&format!(
             " — {}",
             lang.labelled(lang.pick("motif", "reason"), inline(r))
         ));
     }
-    out
+    sentence
 }
 
 /// A decision still to send, as what it will do: "Masquer le message de
@@ -287,10 +291,7 @@ pub fn will(action: &str, record: &Record<'_>, lang: Lang) -> String {
         Some(v) => lang.pick(v[1], v[3]).replace("{o}", &o),
         None => format!("{}{}{o}", action_words(action, lang), lang.colon()),
     };
-    let mut c = what.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    crate::text::capitalise(&what)
 }
 
 #[cfg(test)]

@@ -356,13 +356,8 @@ impl Filters {
                     // A place as stored: `Kuilse` reads Kuilsé.
                     (Region | Province | Commune, _) => {
                         use crate::domain::places::{Level, Resolved, resolve};
-                        let level = match key {
-                            Region => Level::Region,
-                            Province => Level::Province,
-                            _ => Level::Commune,
-                        };
-                        match resolve(level, value) {
-                            Resolved::Known(name) => name,
+                        match Level::of(*key).map(|l| resolve(l, value)) {
+                            Some(Resolved::Known(name)) => name,
                             _ => value.clone(),
                         }
                     }
@@ -463,12 +458,7 @@ where
 /// miss is an error with a suggestion, a name unlike any known one is kept.
 fn place(key: FilterKey, value: &str) -> Result<Value, FilterError> {
     use crate::domain::places::{Level, Resolved, resolve};
-    let level = match key {
-        FilterKey::Region => Level::Region,
-        FilterKey::Province => Level::Province,
-        _ => Level::Commune,
-    };
-    match resolve(level, value) {
+    match resolve(Level::of(key).unwrap_or(Level::Commune), value) {
         Resolved::Known(name) => Ok(Value::Text(name)),
         Resolved::Close(name) => Err(FilterError::UnknownPlace {
             key,
@@ -608,12 +598,7 @@ fn instant(key: FilterKey, value: &str) -> Result<Value, FilterError> {
 pub fn explain_empty(filters: &Filters, lang: crate::i18n::Lang) -> Option<String> {
     use crate::domain::places::{Level, Resolved, resolve};
     filters.0.iter().find_map(|(key, value)| {
-        let level = match key {
-            FilterKey::Region => Level::Region,
-            FilterKey::Province => Level::Province,
-            FilterKey::Commune => Level::Commune,
-            _ => return None,
-        };
+        let level = Level::of(*key)?;
         (resolve(level, value) == Resolved::Unknown).then(|| {
             let v = crate::text::truncate(&crate::text::inline(value), 40);
             match lang {

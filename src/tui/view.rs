@@ -281,13 +281,6 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2));
     let h = height.min(area.height.saturating_sub(2));
@@ -412,8 +405,12 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
     let question = match &c.pending {
         super::model::Pending::Decide(d) => {
             let (fr, en) = d.verb();
-            format!("{} {} ?", capitalise(lang.pick(fr, en)), d.noun(n, lang))
-                .replace(" ?", lang.pick(" ?", "?"))
+            format!(
+                "{} {} ?",
+                text::capitalise(lang.pick(fr, en)),
+                d.noun(n, lang)
+            )
+            .replace(" ?", lang.pick(" ?", "?"))
         }
         super::model::Pending::Undo { action, label, .. } => strings::undo_last(
             lang,

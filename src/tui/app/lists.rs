@@ -331,9 +331,5 @@ fn agreed_flag_reason(
     if reason == crate::domain::forum::FlagReason::Other {
         return None;
     }
-    let word = reason.word(lang);
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
+    Some(crate::text::capitalise(reason.word(lang)))
 }

@@ -69,7 +69,7 @@ impl ScreenRow for Organization {
                 Span::styled(
                     format!(
                         "{} {} {since}",
-                        capitalised(self.status.word(lang)),
+                        crate::text::capitalise(self.status.word(lang)),
                         lang.pick("depuis", "for")
                     ),
                     theme.header,
@@ -294,11 +294,4 @@ impl Page for Enrollments {
         );
         f.render_widget(Paragraph::new(Line::styled(line, cx.theme.dim)), area);
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

@@ -122,19 +122,8 @@ impl OutboxEntry {
             label: self.label.as_deref(),
             owner: self.owner.as_deref(),
         };
-        let mut out = crate::i18n::sentences::will(&envelope.op.action_name(), &record, lang);
-        if let Some(r) = envelope
-            .op
-            .reason()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-        {
-            out.push_str(&format!(
-                " — {}",
-                lang.labelled(lang.pick("motif", "reason"), inline(r))
-            ));
-        }
-        out
+        let will = crate::i18n::sentences::will(&envelope.op.action_name(), &record, lang);
+        crate::i18n::sentences::with_reason(will, envelope.op.reason(), lang)
     }
 }
 

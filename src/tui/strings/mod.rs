@@ -211,10 +211,6 @@ pub const NOTHING_TO_REPLACE: Text = Text(
 
 // ---- Dashboard: ages ----
 
-pub const MINUTES_UNIT: Text = Text("min", "min");
-pub const HOURS_UNIT: Text = Text("h", "h");
-pub const DAYS_UNIT: Text = Text("j", "d");
-
 // ---- Dashboard: queues ----
 
 pub const QUEUE_ENROLMENTS: Text = Text("Enrôlements en cours", "Enrolments pending");

@@ -223,14 +223,6 @@ pub fn quiet_alert_confirm(lang: Lang, hours: impl Display) -> String {
     }
 }
 
-/// "il y a 3 j" / "3 d ago"; `unit` is already in `lang`.
-pub fn ago(lang: Lang, n: impl Display, unit: &str) -> String {
-    match lang {
-        Lang::Fr => format!("il y a {n} {unit}"),
-        Lang::En => format!("{n} {unit} ago"),
-    }
-}
-
 pub fn possible_duplicate(lang: Lang, name: &str, status: impl Display) -> String {
     match lang {
         Lang::Fr => format!("doublon possible : « {name} » ({status}), même commune"),
