@@ -375,6 +375,12 @@ INSERT INTO notice_templates (kind, lang, body) VALUES
 CREATE INDEX organizations_by_updated ON organizations (updated_at, id);
 -- end: version 4
 
+-- begin: version 5
+-- The citizens list, by name (and by status, then name).
+CREATE INDEX citizens_by_name ON citizens (display_name, id);
+CREATE INDEX citizens_by_status ON citizens (status, display_name, id);
+-- end: version 5
+
 -- Full-text search (external content, kept in step by triggers). remove_diacritics
 -- lets "ecole" find "école", as staff type on keyboards without accents.
 CREATE VIRTUAL TABLE organizations_fts USING fts5 (

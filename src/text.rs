@@ -94,6 +94,60 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
+/// A post's text as spam copies share it: folded (case, accents, invisible
+/// characters aside), every run of spaces one space, and every number of six
+/// digits or more (a phone number, however spaced: `70 12 34 56`,
+/// `+226.70.12.34.56`) one `#`, so a wave of the same message with a
+/// different number to call reads as one text.
+pub fn same_text_key(s: &str) -> String {
+    let folded = fold(s);
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out = String::with_capacity(folded.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() || (c == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+            // The number and its separators: digits with single spaces, dots,
+            // dashes or slashes between them.
+            let mut j = i + 1;
+            let mut digits = usize::from(c.is_ascii_digit());
+            let mut end = j;
+            while j < chars.len() {
+                if chars[j].is_ascii_digit() {
+                    digits += 1;
+                    j += 1;
+                    end = j;
+                } else if matches!(chars[j], ' ' | '.' | '-' | '/' | '\u{a0}' | '\u{202f}')
+                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)
+                {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            if digits >= 6 {
+                out.push('#');
+            } else {
+                out.extend(&chars[i..end]);
+            }
+            i = end;
+            continue;
+        }
+        if c.is_whitespace() {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
 /// Whether a character draws nothing and only changes how its neighbours
 /// read (zero-width spaces, soft hyphens, joiners, variation selectors, bidi
 /// marks): text compared for meaning drops them.
@@ -248,6 +302,24 @@ pub fn fit(s: &str, cols: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn copies_of_a_spam_share_a_key_and_other_texts_do_not() {
+        let a = "GAGNEZ 500 000 FCFA !! Appelez le 70 12 34 56";
+        let b = "  gagnez 500000  fcfa !! appelez le +226.76.98.76.54\n";
+        let c = "Gagnez\u{200b} 500 000 FCFA !! Appelez le 7 0 1 2 3 4 5 6";
+        assert_eq!(same_text_key(a), "gagnez # fcfa !! appelez le #");
+        assert_eq!(same_text_key(a), same_text_key(b));
+        assert_eq!(same_text_key(a), same_text_key(c));
+        // Short numbers are words: a different year or count is another text.
+        assert_ne!(
+            same_text_key("Réunion le 12 à 15 h"),
+            same_text_key("Réunion le 13 à 15 h")
+        );
+        assert_eq!(same_text_key("Élection  À Kaya"), "election a kaya");
+        assert_eq!(same_text_key(""), "");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

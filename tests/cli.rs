@@ -941,3 +941,179 @@ fn implausible_statistics_are_one_rule_in_list_filter_and_detail() {
     ]));
     assert!(expected.iter().all(|id| !plausible.contains(id.as_str())));
 }
+
+#[test]
+fn citizens_are_listed_muted_with_their_posts_and_reinstated_from_the_command_line() {
+    let (_dir, db) = small_demo();
+    let author: String = {
+        let s = open(&db);
+        ids(
+            &s,
+            "SELECT c.id FROM citizens c WHERE c.status = 'active' AND
+               (SELECT count(*) FROM forum_posts p WHERE p.author_id = c.id AND p.status = 'visible') >= 2
+             ORDER BY c.id LIMIT 1",
+        )
+        .pop()
+        .expect("author")
+    };
+    // The list in words, filtered in French words too.
+    let out = stdout(civitac(&db).args([
+        "citizens",
+        "list",
+        "--where",
+        "statut=banni",
+        "--limit",
+        "3",
+    ]));
+    assert!(out.lines().skip(1).all(|l| l.contains("banned")), "{out}");
+    civitac(&db)
+        .args(["citizens", "list", "--status", "nobody"])
+        .assert()
+        .code(2);
+    // A length that means nothing is refused before anything is read.
+    civitac(&db)
+        .args([
+            "citizens", "mute", &author, "--for", "3 lunes", "--reason", "x",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a number then h or d"));
+    // A dry run says what the penalty would hide, and changes nothing.
+    let visible = count(
+        &open(&db),
+        &format!(
+            "SELECT count(*) FROM forum_posts WHERE author_id = '{author}' AND status = 'visible'"
+        ),
+    );
+    let out = stdout(civitac(&db).args([
+        "citizens",
+        "mute",
+        &author,
+        "--for",
+        "7d",
+        "--hide-posts",
+        "--reason",
+        "Spam",
+        "--dry-run",
+    ]));
+    assert!(
+        out.contains(&format!(
+            "1 author would be muted, and {visible} posts hidden"
+        )),
+        "{out}"
+    );
+    let out = stdout(civitac(&db).args([
+        "citizens",
+        "mute",
+        &author,
+        "--for",
+        "7d",
+        "--hide-posts",
+        "--reason",
+        "Spam",
+    ]));
+    assert!(
+        out.contains(&format!("1 author muted, {visible} posts hidden")),
+        "{out}"
+    );
+    let out = stdout(civitac(&db).args([
+        "citizens",
+        "list",
+        "--where",
+        &format!("id={author}"),
+        "--format",
+        "json",
+    ]));
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(rows[0]["status"], "muted");
+    assert_eq!(rows[0]["posts"].as_i64(), rows[0]["taken_down"].as_i64());
+    // A ban needs an admin (the demo's owner is one), then reinstating.
+    stdout(civitac(&db).args(["citizens", "ban", &author, "--reason", "Menaces"]));
+    stdout(civitac(&db).args(["citizens", "reinstate", &author]));
+    let s = open(&db);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM citizens WHERE id = '{author}' AND status = 'active' AND muted_until IS NULL"
+            )
+        ),
+        1
+    );
+}
+
+#[test]
+fn threads_are_locked_by_id_or_by_their_posts_and_copies_of_a_post_are_listed() {
+    let (_dir, db) = small_demo();
+    let post = first_id(
+        &open(&db),
+        "forum_posts",
+        "flag_count > 0 AND status = 'visible'",
+    );
+    let thread: String = open(&db)
+        .conn()
+        .query_row(
+            "SELECT thread_id FROM forum_posts WHERE id = ?1",
+            [&post],
+            |r| r.get(0),
+        )
+        .expect("thread");
+    // Locking says why.
+    civitac(&db)
+        .args(["forum", "lock", &thread])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("reason is required"));
+    stdout(civitac(&db).args([
+        "forum",
+        "lock",
+        "--where",
+        &format!("id={post}"),
+        "--reason",
+        "Spam wave",
+    ]));
+    assert_eq!(
+        count(
+            &open(&db),
+            &format!("SELECT locked FROM forum_threads WHERE id = '{thread}'")
+        ),
+        1
+    );
+    stdout(civitac(&db).args(["forum", "unlock", &thread]));
+    assert_eq!(
+        count(
+            &open(&db),
+            &format!("SELECT locked FROM forum_threads WHERE id = '{thread}'")
+        ),
+        0
+    );
+    // The copies of a post, ids first, ready for `--from -`.
+    let out = stdout(civitac(&db).args(["forum", "same-text", &post, "--format", "csv"]));
+    let first: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or(""))
+        .collect();
+    assert!(first.contains(&post.as_str()), "{out}");
+    let body: String = open(&db)
+        .conn()
+        .query_row("SELECT body FROM forum_posts WHERE id = ?1", [&post], |r| {
+            r.get(0)
+        })
+        .expect("body");
+    let key = civitac::text::same_text_key(&body);
+    for id in &first {
+        let other: String = open(&db)
+            .conn()
+            .query_row("SELECT body FROM forum_posts WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .expect("body");
+        assert_eq!(civitac::text::same_text_key(&other), key);
+    }
+    civitac(&db)
+        .args(["forum", "same-text", "0f000000-0000-7000-8000-000000000000"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not found"));
+}

@@ -65,6 +65,10 @@ struct World {
 }
 
 fn world() -> World {
+    world_with([civitac::domain::staff::Role::Moderator; 3])
+}
+
+fn world_with(roles: [civitac::domain::staff::Role; 3]) -> World {
     let dir = tempfile::tempdir().expect("dir");
     civitac::demo::build(&dir.path().join("demo"), &options(0.05, 11)).expect("demo");
     let hub_db = dir.path().join("hub.db");
@@ -72,12 +76,12 @@ fn world() -> World {
     let mut toks = Vec::new();
     {
         let h = open(&hub_db);
-        for i in 0..3 {
+        for (i, role) in roles.into_iter().enumerate() {
             let (_, token) = tokens::issue(
                 h.conn(),
                 &format!("test.mod{i}"),
                 None,
-                civitac::domain::staff::Role::Moderator,
+                role,
                 &format!("device-{i}"),
             )
             .expect("token");
@@ -299,4 +303,83 @@ fn the_in_process_hub_refuses_as_the_http_hub_does() {
         .file_range(&"0".repeat(64), 0, &mut bytes)
         .expect_err("no such file");
     assert_eq!(err.status(), Some(404), "{err}");
+}
+
+/// Two moderators on two replicas sanction the same author: the first
+/// decision stands; a mute made while someone else banned them is a
+/// conflict (never a ban lightened into a mute); a penalty's hidden posts
+/// travel with it.
+#[test]
+fn a_mute_made_while_an_admin_banned_the_author_is_a_conflict() {
+    use civitac::domain::forum::CitizenAction;
+    use civitac::domain::staff::Role;
+    use civitac::ops::decisions::{Decision, Mode, apply_batch};
+    let mut w = world_with([Role::Admin, Role::Moderator, Role::Moderator]);
+    let author: String = {
+        let hub = open(&w.hub_db);
+        ids(
+            &hub,
+            "SELECT c.id FROM citizens c WHERE c.status = 'active' AND EXISTS
+               (SELECT 1 FROM forum_posts p WHERE p.author_id = c.id AND p.status = 'visible')
+             ORDER BY c.id LIMIT 1",
+        )
+        .pop()
+        .expect("an author")
+    };
+    let sanction = |store: &mut Store, decision: Decision| {
+        let actor = store.owner().expect("owner").expect("owner");
+        let tx = store.transaction().expect("tx");
+        let o = apply_batch(
+            &tx,
+            &actor,
+            &decision,
+            std::slice::from_ref(&author),
+            Some("Spam"),
+            Mode::default(),
+            civitac::i18n::Lang::En,
+        );
+        assert!(o.failed.is_empty(), "{:?}", o.failed);
+        tx.commit().expect("commit");
+    };
+    sanction(
+        &mut w.replicas[0].0,
+        Decision::Citizen {
+            action: CitizenAction::Ban,
+            hours: None,
+            hide_posts: true,
+        },
+    );
+    sanction(
+        &mut w.replicas[1].0,
+        Decision::Citizen {
+            action: CitizenAction::Mute,
+            hours: Some(24),
+            hide_posts: false,
+        },
+    );
+    for who in [0, 1, 2, 0, 1] {
+        let (store, hub) = &mut w.replicas[who];
+        session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
+    }
+    let hub = open(&w.hub_db);
+    assert_eq!(
+        count(
+            &hub,
+            &format!("SELECT count(*) FROM citizens WHERE id = '{author}' AND status = 'banned'")
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &hub,
+            &format!(
+                "SELECT count(*) FROM forum_posts WHERE author_id = '{author}' AND status = 'visible'"
+            )
+        ),
+        0
+    );
+    assert_eq!(outcome(&w.replicas[1].0, &author), ["conflict"]);
+    for (store, _) in &w.replicas {
+        assert_eq!(synced_digest(store), synced_digest(&hub));
+    }
 }

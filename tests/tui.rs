@@ -38,6 +38,8 @@ fn press(app: &mut App, keys: &str) {
                 "up" => KeyCode::Up,
                 "bs" => KeyCode::Backspace,
                 "tab" => KeyCode::Tab,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
                 other => panic!("unknown key <{other}>"),
             };
             (code, end + 1)
@@ -949,4 +951,95 @@ fn sms_messages_are_approved_and_cancelled_from_the_console() {
         assert!(said.contains("another staff member must approve"), "{said}");
         assert_eq!(status(&own), "queued");
     }
+}
+
+/// A spam wave: the same text from several accounts, with a different
+/// number to call. `=` marks the copies, `P` penalises their authors — a
+/// week's silence (→ once), every visible post of theirs hidden, one reason
+/// (1) — and Enter: five keys after reaching the forum.
+#[test]
+fn a_spam_wave_is_hidden_and_its_authors_muted_in_five_keys() {
+    let _ = civitac::time::set_zone("UTC");
+    let (_dir, replica) = small_demo();
+    let (thread, authors) = {
+        let s = open(&replica);
+        (
+            first_id(&s, "forum_threads", "locked = 0"),
+            ids(
+                &s,
+                "SELECT id FROM citizens WHERE status = 'active' ORDER BY id LIMIT 4",
+            ),
+        )
+    };
+    {
+        let s = open(&replica);
+        for (i, author) in authors.iter().enumerate() {
+            s.conn()
+                .execute(
+                    "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, flag_count)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 9)",
+                    rusqlite::params![
+                        format!("0f000000-0000-7000-8000-00000000000{i}"),
+                        thread,
+                        author,
+                        format!("GAGNEZ 500 000 FCFA !! Appelez le 7{i} 12 34 5{i}"),
+                        format!("2026-11-0{}T10:00:00.000Z", i + 1),
+                    ],
+                )
+                .expect("post");
+        }
+    }
+    // English first, only looking; then French, deciding.
+    for (lang, tag) in [(Lang::En, "en"), (Lang::Fr, "fr")] {
+        let mut app = app(&replica, lang);
+        press(&mut app, "4=");
+        let marked = screen(&mut app, 80, 24);
+        assert!(
+            marked.contains(lang.pick("4 marqués", "4 marked")),
+            "{marked}"
+        );
+        press(&mut app, "P<right>1<tab>");
+        insta::assert_snapshot!(format!("{tag}_penalise"), screen(&mut app, 80, 24));
+        if lang == Lang::Fr {
+            press(&mut app, "<enter>");
+            let done = screen(&mut app, 80, 24);
+            assert!(done.contains("4 auteurs réduits au silence"), "{done}");
+        } else {
+            press(&mut app, "<esc>");
+        }
+    }
+    let s = open(&replica);
+    for author in &authors {
+        assert_eq!(
+            count(
+                &s,
+                &format!(
+                    "SELECT count(*) FROM forum_posts WHERE author_id = '{author}' AND status = 'visible'"
+                )
+            ),
+            0
+        );
+        let until: String = s
+            .conn()
+            .query_row(
+                "SELECT muted_until FROM citizens WHERE id = ?1 AND status = 'muted'",
+                [author],
+                |r| r.get(0),
+            )
+            .expect("muted");
+        let days = until
+            .parse::<jiff::Timestamp>()
+            .expect("time")
+            .duration_since(jiff::Timestamp::now())
+            .as_hours()
+            / 24;
+        assert_eq!(days, 6, "a week, less the seconds the test took");
+    }
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM audit_log WHERE action = 'citizen.mute' AND reason = 'Spam répété'"
+        ),
+        4
+    );
 }

@@ -139,6 +139,8 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             ),
         }));
     }
+    let hidden_posts = outcome.hidden_posts;
+    let said = outcome.counted(decision, lang);
     let (applied, failed) = (outcome.applied, outcome.failed);
     for (id, why) in &failed {
         eprintln!(
@@ -171,6 +173,8 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             "organization" => "enrollments",
             "upload" => "uploads",
             "forum_post" => "forum",
+            "citizen" => "citizens",
+            "forum_thread" => "threads",
             _ => "sms",
         };
         for (id, status, label) in &applied {
@@ -190,19 +194,21 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             "{}",
             match lang {
                 Lang::Fr => format!(
-                    "simulation : {} {} {} ; rien n'a été modifié",
+                    "simulation : {} {} {}{} ; rien n'a été modifié",
                     decision.noun(applied.len(), lang),
                     if applied.len() > 1 {
                         "seraient"
                     } else {
                         "serait"
                     },
-                    decision.participle(applied.len(), lang)
+                    decision.participle(applied.len(), lang),
+                    also_hidden(hidden_posts, lang)
                 ),
                 Lang::En => format!(
-                    "dry run: {} would be {}; nothing was changed",
+                    "dry run: {} would be {}{}; nothing was changed",
                     decision.noun(applied.len(), lang),
-                    decision.participle(applied.len(), lang)
+                    decision.participle(applied.len(), lang),
+                    also_hidden(hidden_posts, lang)
                 ),
             }
         );
@@ -228,8 +234,7 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
                 Lang::Fr => {
                     let waiting = pending(&store);
                     format!(
-                        "{} ({waiting} {} en attente de synchro)",
-                        decision.counted(applied.len(), lang),
+                        "{said} ({waiting} {} en attente de synchro)",
                         if waiting > 1 {
                             "opérations"
                         } else {
@@ -237,11 +242,7 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
                         }
                     )
                 }
-                Lang::En => format!(
-                    "{} ({} ops waiting for sync)",
-                    decision.counted(applied.len(), lang),
-                    pending(&store)
-                ),
+                Lang::En => format!("{said} ({} ops waiting for sync)", pending(&store)),
             }
         );
     }
@@ -250,6 +251,22 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// ", et 12 messages masqués": the posts a sanction hid with its authors.
+fn also_hidden(n: usize, lang: Lang) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    let hide = Decision::Moderate(crate::domain::forum::PostAction::Hide);
+    match lang {
+        Lang::Fr => format!(
+            ", et {} {}",
+            hide.noun(n, lang),
+            if n > 1 { "masqués" } else { "masqué" }
+        ),
+        Lang::En => format!(", and {} hidden", hide.noun(n, lang)),
+    }
 }
 
 fn pending(store: &crate::store::Store) -> i64 {

@@ -89,7 +89,10 @@ fn shape(mut cmd: Command, path: &str, lang: Lang) -> Command {
                 let fr = match id.as_str() {
                     "help" => Some("Afficher l'aide"),
                     "version" => Some("Afficher la version"),
-                    _ => super::help_fr::text(&key),
+                    _ => super::help_fr::text(&key).or_else(|| {
+                        a.get_help()
+                            .and_then(|h| super::help_fr::shared(&h.to_string()))
+                    }),
                 };
                 if let Some(fr) = fr {
                     let mut text = fr.to_owned();

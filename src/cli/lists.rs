@@ -14,7 +14,7 @@ use crate::domain::uploads::ReviewDecision;
 use crate::ops::Charter;
 use crate::ops::decisions::Decision;
 use crate::store::query::{self, Cursor, FilterKey, Filters, ListKind};
-use crate::store::rows::{AuditEntry, Listed, Organization, Post, SmsMessage, Upload};
+use crate::store::rows::{AuditEntry, Citizen, Listed, Organization, Post, SmsMessage, Upload};
 
 #[derive(Debug, Clone, Args)]
 pub struct ListCommon {
@@ -127,6 +127,15 @@ filter_args!(ForumFilters {
     platform => Platform,
 });
 
+filter_args!(CitizenFilters {
+    /// active, muted, banned (comma-separated).
+    status => Status,
+    /// Any part of the name (accents and case aside).
+    search => Search,
+    /// The public platform's own id(s), comma-separated.
+    platform => Platform,
+});
+
 filter_args!(SmsFilters {
     /// draft, queued, approved, sending, sent, failed, cancelled.
     status => Status,
@@ -224,6 +233,52 @@ pub enum ForumCmd {
     Restore(ActionArgs),
     /// Dismiss posts' open flags, leaving the posts as they are.
     Dismiss(ActionArgs),
+    /// Lock threads: no new post (thread ids; `--where` locks the threads
+    /// of the matching posts).
+    Lock(ActionArgs),
+    /// Unlock threads.
+    Unlock(ActionArgs),
+    /// The posts in the moderation queue with the same text as this one
+    /// (case, accents, spacing and phone numbers aside), ids first: for
+    /// `--from -` of a batch action.
+    SameText {
+        /// The post whose copies are looked for.
+        post_id: String,
+        #[command(flatten)]
+        common: Box<ListCommon>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitizensCmd {
+    /// List citizens (posts' authors), by name.
+    List {
+        #[command(flatten)]
+        common: Box<ListCommon>,
+        #[command(flatten)]
+        filters: CitizenFilters,
+    },
+    /// Mute citizens for a time: they cannot post until then (a reason is required).
+    Mute {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// How long: 24h, 7d, 30d, or N h / N d (up to 366 days).
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: String,
+        /// Hide every visible post of theirs too, with the same reason.
+        #[arg(long)]
+        hide_posts: bool,
+    },
+    /// Ban citizens: they can no longer post (a reason is required).
+    Ban {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// Hide every visible post of theirs too, with the same reason.
+        #[arg(long)]
+        hide_posts: bool,
+    },
+    /// Let muted or banned citizens post again.
+    Reinstate(ActionArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -358,8 +413,81 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
         ForumCmd::Hide(a) => (a, Decision::Moderate(PostAction::Hide)),
         ForumCmd::Remove(a) => (a, Decision::Moderate(PostAction::Remove)),
         ForumCmd::Restore(a) => (a, Decision::Moderate(PostAction::Restore)),
+        ForumCmd::Lock(a) => return threads(ctx, &a, true),
+        ForumCmd::Unlock(a) => return threads(ctx, &a, false),
+        ForumCmd::SameText { post_id, common } => {
+            let post_id = query::normalise_id(&post_id);
+            let ids = {
+                let store = ctx.open()?;
+                crate::store::views::same_text(store.conn(), &post_id).map_err(|e| match e {
+                    crate::store::views::SameTextError::NoPost => Failure::new(match ctx.lang {
+                        crate::i18n::Lang::Fr => format!("message {post_id} : introuvable"),
+                        crate::i18n::Lang::En => format!("post {post_id}: not found"),
+                    }),
+                    crate::store::views::SameTextError::Sqlite(e) => {
+                        Failure::new(e.to_string()).in_file(store.path())
+                    }
+                })?
+            };
+            let mut filters = Filters::default();
+            filters.push(FilterKey::Id, ids.join(","));
+            return list::<Post>(ctx, ListKind::Forum, &common, &filters);
+        }
     };
     let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Post>(c, ListKind::Forum, f);
+    batch::run(ctx, &args, &decision, &select)
+}
+
+/// Locks or unlocks threads: by id, or the threads of the posts a filter matches.
+fn threads(ctx: &Ctx, args: &ActionArgs, locked: bool) -> CmdResult {
+    let select = |c: &rusqlite::Connection, f: &Filters| {
+        let posts = query::ids::<Post>(c, ListKind::Forum, f)?;
+        Ok(crate::store::views::of_posts(c, "thread_id", &posts)?)
+    };
+    batch::run(ctx, args, &Decision::Lock(locked), &select)
+}
+
+pub fn citizens(ctx: &Ctx, cmd: CitizensCmd) -> CmdResult {
+    use crate::domain::forum::CitizenAction as A;
+    let (args, decision) = match cmd {
+        CitizensCmd::List { common, filters } => {
+            return list::<Citizen>(ctx, ListKind::Citizens, &common, &filters.filters());
+        }
+        CitizensCmd::Mute {
+            action,
+            duration,
+            hide_posts,
+        } => {
+            let hours = crate::ops::decisions::parse_mute(&duration, ctx.lang)
+                .map_err(|e| Failure::usage(format!("--for {e}")))?;
+            (
+                action,
+                Decision::Citizen {
+                    action: A::Mute,
+                    hours: Some(hours),
+                    hide_posts,
+                },
+            )
+        }
+        CitizensCmd::Ban { action, hide_posts } => (
+            action,
+            Decision::Citizen {
+                action: A::Ban,
+                hours: None,
+                hide_posts,
+            },
+        ),
+        CitizensCmd::Reinstate(a) => (
+            a,
+            Decision::Citizen {
+                action: A::Reinstate,
+                hours: None,
+                hide_posts: false,
+            },
+        ),
+    };
+    let select =
+        |c: &rusqlite::Connection, f: &Filters| query::ids::<Citizen>(c, ListKind::Citizens, f);
     batch::run(ctx, &args, &decision, &select)
 }
 

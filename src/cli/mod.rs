@@ -61,6 +61,9 @@ pub enum Command {
     /// Forum posts and their moderation.
     #[command(subcommand)]
     Forum(lists::ForumCmd),
+    /// Citizens (posts' authors): list, mute, ban, reinstate.
+    #[command(subcommand)]
+    Citizens(lists::CitizensCmd),
     /// SMS messages.
     #[command(subcommand)]
     Sms(lists::SmsCmd),
@@ -322,6 +325,7 @@ pub fn main() -> ExitCode {
         Some(Command::Uploads(cmd)) => lists::uploads(&ctx, cmd),
         Some(Command::Forum(cmd)) => lists::forum(&ctx, cmd),
         Some(Command::Sms(cmd)) => lists::sms(&ctx, cmd),
+        Some(Command::Citizens(cmd)) => lists::citizens(&ctx, cmd),
         Some(Command::Audit(cmd)) => lists::audit(&ctx, cmd),
         Some(Command::Keymap(KeymapCmd::Check { file })) => keymap_check(&ctx, &file),
         Some(Command::Login(args)) => sync::login(&ctx, args),

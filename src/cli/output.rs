@@ -53,6 +53,14 @@ fn header(lang: Lang, column: &str) -> &str {
         "action" => ("action", "action"),
         "entity_id" => ("objet", "record"),
         "reason" => ("motif", "reason"),
+        "display_name" => ("nom", "name"),
+        "muted_until" => ("silence jusqu'au", "muted until"),
+        "posts" => ("messages", "posts"),
+        "taken_down" => ("retirés", "taken down"),
+        "phone_e164" => ("téléphone", "phone"),
+        "opted_out_at" => ("désinscrit le", "opted out"),
+        "members" => ("membres", "members"),
+        "description" => ("description", "description"),
         _ => (column, column),
     };
     lang.pick(fr, en)

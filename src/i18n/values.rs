@@ -249,6 +249,12 @@ pub fn column_word(list: &str, column: &str, code: &str, lang: Lang) -> Option<S
         ("uploads", "kind") => word_of::<UploadKind>(code, lang),
         ("uploads", "category") => word_of::<DocumentCategory>(code, lang),
         ("forum", "status") => word_of::<PostStatus>(code, lang),
+        ("citizens", "status") => word_of::<crate::domain::forum::CitizenStatus>(code, lang),
+        ("threads", "status") => match code {
+            "locked" => lang.pick("verrouillé", "locked").to_owned(),
+            "unlocked" => lang.pick("ouvert", "open").to_owned(),
+            other => crate::text::inline(other),
+        },
         ("sms", "status") => word_of::<SmsStatus>(code, lang),
         ("sms", "kind") => word_of::<SmsKind>(code, lang),
         ("audit", "action") => action_words(code, lang),

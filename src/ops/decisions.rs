@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::{Charter, Op};
 use crate::domain::enrollment::{EnrollmentAction, Stage};
-use crate::domain::forum::{PostAction, PostStatus};
+use crate::domain::forum::{CitizenAction, CitizenStatus, PostAction, PostStatus};
 use crate::domain::uploads::{ReviewDecision, UploadStatus};
 use crate::i18n::Lang;
 use crate::store::Actor;
@@ -22,6 +22,61 @@ pub enum Decision {
     CancelSms,
     /// A contact asked (by phone, in person) to receive no more SMS.
     OptOut,
+    /// Mute (for `hours`), ban or reinstate citizens; with `hide_posts`,
+    /// every visible post of theirs is hidden in the same decision, with its
+    /// reason ("penalise the author everywhere").
+    Citizen {
+        action: CitizenAction,
+        hours: Option<u32>,
+        hide_posts: bool,
+    },
+    /// Lock (`true`) or unlock forum threads.
+    Lock(bool),
+}
+
+/// The longest mute a person may set: a year (a ban is for longer).
+pub const MAX_MUTE_HOURS: u32 = 366 * 24;
+
+/// A mute's length as people write it: `24h`, `7d`, `7j`, `30 jours`,
+/// `2 semaines`, `1w` (1 hour to 366 days); the refusal in `lang`.
+pub fn parse_mute(typed: &str, lang: Lang) -> Result<u32, String> {
+    let t = crate::text::fold(typed.trim());
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    let unit = t[digits.len()..].trim();
+    let shown = crate::text::truncate(&crate::text::inline(typed), 40);
+    let shape = || match lang {
+        Lang::Fr => format!("« {shown} » : un nombre puis h ou j (24h, 7j, 30j)"),
+        Lang::En => format!("\"{shown}\": a number then h or d (24h, 7d, 30d)"),
+    };
+    let n: u32 = digits.parse().map_err(|_| shape())?;
+    let per = match unit {
+        "h" | "heure" | "heures" | "hour" | "hours" => 1,
+        "d" | "j" | "jour" | "jours" | "day" | "days" => 24,
+        "w" | "sem" | "semaine" | "semaines" | "week" | "weeks" => 24 * 7,
+        _ => return Err(shape()),
+    };
+    match n.checked_mul(per) {
+        Some(h) if (1..=MAX_MUTE_HOURS).contains(&h) => Ok(h),
+        _ => Err(match lang {
+            Lang::Fr => format!("« {shown} » : de 1 heure à 366 jours"),
+            Lang::En => format!("\"{shown}\": from 1 hour to 366 days"),
+        }),
+    }
+}
+
+/// A mute's length in words: "24 h", "7 jours", "30 days".
+pub fn mute_words(hours: u32, lang: Lang) -> String {
+    if hours.is_multiple_of(24) {
+        let d = hours / 24;
+        crate::i18n::counted(
+            lang,
+            i64::from(d),
+            lang.pick("jour", "day"),
+            lang.pick("jours", "days"),
+        )
+    } else {
+        format!("{hours} h")
+    }
 }
 
 impl Decision {
@@ -33,6 +88,8 @@ impl Decision {
             Self::Moderate(_) | Self::DismissFlags => "forum_posts",
             Self::ApproveSms | Self::CancelSms => "sms_messages",
             Self::OptOut => "sms_contacts",
+            Self::Citizen { .. } => "citizens",
+            Self::Lock(_) => "forum_threads",
         }
     }
 
@@ -58,6 +115,11 @@ impl Decision {
             Self::OptOut => {
                 "SELECT phone_e164, COALESCE(name, phone_e164) FROM sms_contacts WHERE id = ?1"
             }
+            Self::Citizen { .. } => "SELECT status, display_name FROM citizens WHERE id = ?1",
+            Self::Lock(_) => {
+                "SELECT CASE locked WHEN 1 THEN 'locked' ELSE 'unlocked' END, title
+                 FROM forum_threads WHERE id = ?1"
+            }
         }
     }
 
@@ -68,6 +130,11 @@ impl Decision {
             Self::Moderate(a) => a.needs_reason(),
             Self::DismissFlags | Self::ApproveSms | Self::OptOut => false,
             Self::CancelSms => true,
+            // Hiding posts always says why.
+            Self::Citizen {
+                action, hide_posts, ..
+            } => action.needs_reason() || *hide_posts,
+            Self::Lock(locked) => *locked,
         }
     }
 
@@ -132,6 +199,26 @@ impl Decision {
                 phone_e164: seen.to_owned(),
                 reason,
             },
+            Self::Citizen { action, hours, .. } => Op::SetCitizenStatus {
+                citizen_id: id.to_owned(),
+                seen_status: seen.parse::<CitizenStatus>().map_err(parse_err)?,
+                action: *action,
+                // The end is fixed here, so every replica agrees on it.
+                until: match (action, hours) {
+                    (CitizenAction::Mute, Some(h)) => Some(crate::time::format(
+                        jiff::Timestamp::now() + jiff::SignedDuration::from_hours(i64::from(*h)),
+                    )),
+                    (CitizenAction::Mute, None) => return Err("a mute needs a length".into()),
+                    _ => None,
+                },
+                reason,
+            },
+            Self::Lock(locked) => Op::LockThread {
+                thread_id: id.to_owned(),
+                seen_locked: seen == "locked",
+                locked: *locked,
+                reason,
+            },
         })
     }
 
@@ -159,6 +246,20 @@ impl Decision {
             Self::ApproveSms => ("approuver l'envoi de", "approve sending"),
             Self::CancelSms => ("annuler l'envoi de", "cancel sending"),
             Self::OptOut => ("désinscrire", "opt out"),
+            Self::Citizen {
+                action: CitizenAction::Mute,
+                ..
+            } => ("réduire au silence", "mute"),
+            Self::Citizen {
+                action: CitizenAction::Ban,
+                ..
+            } => ("bannir", "ban"),
+            Self::Citizen {
+                action: CitizenAction::Reinstate,
+                ..
+            } => ("rétablir", "reinstate"),
+            Self::Lock(true) => ("verrouiller", "lock"),
+            Self::Lock(false) => ("déverrouiller", "unlock"),
         }
     }
 
@@ -177,6 +278,11 @@ impl Decision {
             Self::Moderate(PostAction::Hide) => "post.hidden",
             Self::Moderate(PostAction::Remove) => "post.removed",
             Self::Moderate(PostAction::Restore) => "post.restored",
+            Self::Citizen { action, .. } => match action {
+                CitizenAction::Mute => "citizen.muted",
+                CitizenAction::Ban => "citizen.banned",
+                CitizenAction::Reinstate => "citizen.reinstated",
+            },
             _ => return None,
         })
     }
@@ -192,6 +298,9 @@ impl Decision {
             Self::ApproveSms => "sms.approve".into(),
             Self::CancelSms => "sms.cancel".into(),
             Self::OptOut => "sms.opt_out".into(),
+            Self::Citizen { action, .. } => format!("citizen.{action}"),
+            Self::Lock(true) => "thread.lock".into(),
+            Self::Lock(false) => "thread.unlock".into(),
         }
     }
 
@@ -203,6 +312,19 @@ impl Decision {
             Self::Moderate(_) | Self::DismissFlags => "forum_post",
             Self::ApproveSms | Self::CancelSms => "sms_message",
             Self::OptOut => "sms_contact",
+            Self::Citizen { .. } => "citizen",
+            Self::Lock(_) => "forum_thread",
+        }
+    }
+
+    /// Whether it is taken on a post's author or thread rather than the
+    /// post: the console's forum rows are posts, and the decision goes to
+    /// their authors (or threads), each once.
+    pub fn from_posts(&self) -> Option<&'static str> {
+        match self {
+            Self::Citizen { .. } => Some("author_id"),
+            Self::Lock(_) => Some("thread_id"),
+            _ => None,
         }
     }
 
@@ -216,6 +338,10 @@ impl Decision {
             ("forum_post", Lang::Fr) => ("message", "messages"),
             ("forum_post", Lang::En) => ("post", "posts"),
             ("sms_contact", _) => ("contact", "contacts"),
+            ("citizen", Lang::Fr) => ("auteur", "auteurs"),
+            ("citizen", Lang::En) => ("author", "authors"),
+            ("forum_thread", Lang::Fr) => ("fil", "fils"),
+            ("forum_thread", Lang::En) => ("thread", "threads"),
             _ => ("SMS", "SMS"),
         };
         format!("{n} {}", if n > 1 { many } else { one })
@@ -262,6 +388,13 @@ impl Decision {
             ],
             Self::CancelSms => ["annulé", "annulés", "cancelled"],
             Self::OptOut => ["désinscrit", "désinscrits", "opted out"],
+            Self::Citizen { action, .. } => match action {
+                CitizenAction::Mute => ["réduit au silence", "réduits au silence", "muted"],
+                CitizenAction::Ban => ["banni", "bannis", "banned"],
+                CitizenAction::Reinstate => ["rétabli", "rétablis", "reinstated"],
+            },
+            Self::Lock(true) => ["verrouillé", "verrouillés", "locked"],
+            Self::Lock(false) => ["déverrouillé", "déverrouillés", "unlocked"],
         };
         match lang {
             Lang::Fr if n > 1 => fr_many,
@@ -286,6 +419,21 @@ pub struct BatchOutcome {
     pub applied: Vec<(String, String, String)>,
     pub failed: Vec<(String, String)>,
     pub storage: Option<String>,
+    /// Posts hidden with their authors' sanction (`hide_posts`).
+    pub hidden_posts: usize,
+}
+
+impl BatchOutcome {
+    /// What it did, counted: "3 auteurs réduits au silence, 12 messages masqués".
+    pub fn counted(&self, decision: &Decision, lang: Lang) -> String {
+        let mut text = decision.counted(self.applied.len(), lang);
+        if self.hidden_posts > 0 {
+            let hide = Decision::Moderate(PostAction::Hide);
+            text.push_str(", ");
+            text.push_str(&hide.counted(self.hidden_posts, lang));
+        }
+        text
+    }
 }
 
 /// Why one record of a batch was not decided.
@@ -332,12 +480,24 @@ pub fn apply_batch(
     // Several records decided at once are one batch: undone together.
     let batch = Batch {
         mode,
-        id: (ids.len() > 1).then(|| uuid::Uuid::now_v7().to_string()),
+        // A sanction that hides posts is several ops, undone together too.
+        id: (ids.len() > 1
+            || matches!(
+                decision,
+                Decision::Citizen {
+                    hide_posts: true,
+                    ..
+                }
+            ))
+        .then(|| uuid::Uuid::now_v7().to_string()),
         lang,
     };
     for id in ids {
         match apply_one(tx, actor, decision, id, reason, &batch) {
-            Ok((seen, label)) => out.applied.push((id.clone(), seen, label)),
+            Ok((seen, label, hidden)) => {
+                out.applied.push((id.clone(), seen, label));
+                out.hidden_posts += hidden;
+            }
             Err(Stop::Refused(why)) => out.failed.push((id.clone(), why)),
             Err(Stop::Storage(why)) => {
                 out.storage = Some(why);
@@ -363,7 +523,7 @@ fn apply_one(
     id: &str,
     reason: Option<&str>,
     batch: &Batch,
-) -> Result<(String, String), Stop> {
+) -> Result<(String, String, usize), Stop> {
     let (mode, lang) = (batch.mode, batch.lang);
     let found: Option<(String, String)> = tx
         .prepare_cached(decision.lookup())
@@ -374,15 +534,44 @@ fn apply_one(
     let op = decision
         .make(id, &seen, reason.map(str::to_owned))
         .map_err(Stop::Refused)?;
-    let meta = super::OpMeta {
+    let meta = || super::OpMeta {
         quiet: mode.quiet,
         batch: batch.id.clone(),
         ..super::OpMeta::now()
     };
-    let apply = |tx: &Connection, actor: &Actor, op: &Op| super::apply_with(tx, actor, op, &meta);
+    // The op, then (a sanction that hides posts) one hide per visible post
+    // of the author, each an op of its own with the same reason.
+    let apply = |tx: &Connection, actor: &Actor, op: &Op| -> Result<usize, super::OpError> {
+        super::apply_with(tx, actor, op, &meta())?;
+        if !matches!(
+            decision,
+            Decision::Citizen {
+                hide_posts: true,
+                ..
+            }
+        ) {
+            return Ok(0);
+        }
+        let posts: Vec<String> = tx
+            .prepare_cached(
+                "SELECT id FROM forum_posts WHERE author_id = ?1 AND status = 'visible' ORDER BY created_at, id",
+            )?
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for post_id in &posts {
+            let hide = Op::ModeratePost {
+                post_id: post_id.clone(),
+                seen_status: PostStatus::Visible,
+                action: PostAction::Hide,
+                reason: reason.map(str::to_owned),
+            };
+            super::apply_with(tx, actor, &hide, &meta())?;
+        }
+        Ok(posts.len())
+    };
     if !mode.isolate {
         return apply(tx, actor, &op)
-            .map(|_| (seen, label))
+            .map(|n| (seen, label, n))
             .map_err(|e| op_stop(e, lang));
     }
     let run = |sql: &str| {
@@ -392,9 +581,9 @@ fn apply_one(
     };
     run("SAVEPOINT one")?;
     match apply(tx, actor, &op) {
-        Ok(_) => {
+        Ok(n) => {
             run("RELEASE one")?;
-            Ok((seen, label))
+            Ok((seen, label, n))
         }
         Err(e) => {
             let stop = op_stop(e, lang);

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -48,6 +48,9 @@ const MIGRATIONS: &[&str] = &[
     // for the enrolments stuck longest in their stage (in schema.sql
     // between its "version 4" markers).
     "ALTER TABLE outbox ADD COLUMN batch TEXT;",
+    // 5: the citizens list's order (in schema.sql between its "version 5"
+    // markers).
+    "",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:

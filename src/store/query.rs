@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 
 use super::rows::Listed;
 use crate::domain::enrollment::{OrgKind, Stage};
-use crate::domain::forum::PostStatus;
+use crate::domain::forum::{CitizenStatus, PostStatus};
 use crate::domain::sms::{SmsKind, SmsStatus};
 use crate::domain::uploads::{UploadKind, UploadStatus};
 use crate::str_enum;
@@ -24,6 +24,7 @@ pub enum ListKind {
     SmsGroups,
     SmsContacts,
     Conflicts,
+    Citizens,
 }
 
 impl ListKind {
@@ -38,6 +39,7 @@ impl ListKind {
             Self::SmsGroups => "sms groups",
             Self::SmsContacts => "sms contacts",
             Self::Conflicts => "conflicts",
+            Self::Citizens => "citizens",
         }
     }
 
@@ -61,6 +63,7 @@ impl ListKind {
             Self::SmsGroups => &[Search, Id],
             Self::Conflicts => &[Status, Since, Until, Id],
             Self::SmsContacts => &[Group, Region, Commune, Search, OptedOut, Id],
+            Self::Citizens => &[Status, Search, Id, Platform],
         }
     }
 }
@@ -535,6 +538,7 @@ into_static_str!(
     UploadStatus,
     UploadKind,
     PostStatus,
+    CitizenStatus,
     SmsStatus,
     SmsKind
 );
@@ -638,6 +642,7 @@ pub fn value_words(list: ListKind, key: FilterKey, lang: crate::i18n::Lang) -> V
             words(crate::domain::uploads::DocumentCategory::ALL, lang)
         }
         (ListKind::Forum, FilterKey::Status) => words(PostStatus::ALL, lang),
+        (ListKind::Citizens, FilterKey::Status) => words(CitizenStatus::ALL, lang),
         (ListKind::Sms, FilterKey::Status) => words(SmsStatus::ALL, lang),
         (ListKind::Sms, FilterKey::Kind) => words(SmsKind::ALL, lang),
         (ListKind::Conflicts, FilterKey::Status) => {
@@ -902,6 +907,30 @@ fn build<T: Listed>(
                     )),
                 ],
             ),
+            (ListKind::Citizens, Status) => {
+                let (c, p) = in_list("c.status", status_values(key, value, CitizenStatus::ALL)?);
+                b.add(c, p)
+            }
+            // Any part of the name, accents and case aside.
+            (ListKind::Citizens, Search) => {
+                let folded = crate::text::fold(value.trim());
+                if folded.is_empty() {
+                    return Err(FilterError::NoWord {
+                        key,
+                        typed: value.to_owned(),
+                    });
+                }
+                b.add(
+                    "civitac_fold(c.display_name) LIKE ? ESCAPE '\\'",
+                    [Value::Text(format!(
+                        "%{}%",
+                        folded
+                            .replace('\\', "\\\\")
+                            .replace('%', "\\%")
+                            .replace('_', "\\_")
+                    ))],
+                )
+            }
             (ListKind::Audit, Action) => {
                 let (c, p) = in_list("a.action", action_codes(key, value)?);
                 b.add(c, p)
@@ -927,6 +956,7 @@ fn build<T: Listed>(
                 let entity = match list {
                     ListKind::Enrollments => "organization",
                     ListKind::Uploads => "upload",
+                    ListKind::Citizens => "citizen",
                     _ => "forum_post",
                 };
                 let ids = value

@@ -6,7 +6,7 @@ use rusqlite::Row;
 use serde::Serialize;
 
 use crate::domain::enrollment::{OrgKind, Stage};
-use crate::domain::forum::{FlagReason, PostStatus};
+use crate::domain::forum::{CitizenStatus, FlagReason, PostStatus};
 use crate::domain::sms::{SmsKind, SmsStatus};
 use crate::domain::uploads::{UploadKind, UploadStatus};
 
@@ -564,6 +564,53 @@ impl Listed for SmsContact {
 
     fn sort_key(&self) -> (&str, &str) {
         (&self.phone_e164, &self.id)
+    }
+}
+
+/// A citizen (a post's author on the public platform), with what they
+/// have posted and how much of it moderators took down.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Citizen {
+    pub id: String,
+    pub display_name: String,
+    pub status: CitizenStatus,
+    pub muted_until: Option<String>,
+    pub posts: i64,
+    /// Posts hidden or removed.
+    pub taken_down: i64,
+    pub platform_id: Option<String>,
+}
+
+impl Listed for Citizen {
+    const SELECT: &'static str = "SELECT c.id, c.display_name, c.status, c.muted_until, \
+        (SELECT count(*) FROM forum_posts p WHERE p.author_id = c.id), \
+        (SELECT count(*) FROM forum_posts p WHERE p.author_id = c.id AND p.status <> 'visible'), \
+        c.platform_id FROM citizens c";
+    const SORT: (&'static str, &'static str) = ("c.display_name", "c.id");
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] = &[
+        "id",
+        "status",
+        "muted_until",
+        "posts",
+        "taken_down",
+        "display_name",
+    ];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Citizen {
+            id: r.get(0)?,
+            display_name: r.get(1)?,
+            status: r.get(2)?,
+            muted_until: r.get(3)?,
+            posts: r.get(4)?,
+            taken_down: r.get(5)?,
+            platform_id: r.get(6)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.display_name, &self.id)
     }
 }
 

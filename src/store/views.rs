@@ -207,20 +207,51 @@ pub fn upload_file(c: &Connection, upload_id: &str) -> rusqlite::Result<(String,
     )
 }
 
-/// A citizen's standing: (status, posts, posts hidden or removed).
-pub fn author_record(c: &Connection, citizen_id: &str) -> (String, i64, i64) {
-    c.prepare_cached(
-        "SELECT c.status, (SELECT count(*) FROM forum_posts WHERE author_id = c.id),
+/// A post's author as a moderator weighs them: their standing, what they
+/// posted, what moderators took down, and the latest decisions on them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct AuthorRecord {
+    pub status: String,
+    pub muted_until: Option<String>,
+    pub posts: i64,
+    pub taken_down: i64,
+    /// (when, audit action, reason), newest first, at most three.
+    pub decisions: Vec<(String, String, Option<String>)>,
+}
+
+pub fn author_record(c: &Connection, citizen_id: &str) -> AuthorRecord {
+    let mut record = c
+        .prepare_cached(
+            "SELECT c.status, c.muted_until, (SELECT count(*) FROM forum_posts WHERE author_id = c.id),
                 (SELECT count(*) FROM forum_posts WHERE author_id = c.id AND status <> 'visible')
-         FROM citizens c WHERE c.id = ?1",
-    )
-    .and_then(|mut s| {
-        s.query_row([citizen_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+             FROM citizens c WHERE c.id = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([citizen_id], |r| {
+                Ok(AuthorRecord {
+                    status: r.get(0)?,
+                    muted_until: r.get(1)?,
+                    posts: r.get(2)?,
+                    taken_down: r.get(3)?,
+                    decisions: Vec::new(),
+                })
+            })
             .optional()
-    })
-    .ok()
-    .flatten()
-    .unwrap_or_default()
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    record.decisions = c
+        .prepare_cached(
+            "SELECT at, action, reason FROM audit_log WHERE entity = 'citizen' AND entity_id = ?1
+             ORDER BY at DESC, id DESC LIMIT 3",
+        )
+        .and_then(|mut s| {
+            s.query_map([citizen_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .unwrap_or_default();
+    record
 }
 
 /// A post's open flags: (reason, count), most frequent first.
@@ -320,4 +351,140 @@ pub fn record_label(c: &Connection, entity: Option<&str>, id: &str) -> String {
     };
     c.query_row(sql, [id], |r| r.get(0))
         .unwrap_or_else(|_| id.to_owned())
+}
+
+/// Why the copies of a post could not be looked for.
+#[derive(Debug, thiserror::Error)]
+pub enum SameTextError {
+    #[error("no such post")]
+    NoPost,
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// How far back visible posts nobody flagged yet are looked at for copies.
+pub const SAME_TEXT_DAYS: i64 = 14;
+
+/// The posts with the same text as `post_id` (see `text::same_text_key`)
+/// among those a moderator would act on — the queue (open flags, or held
+/// by the system) and the visible posts of the last `SAME_TEXT_DAYS` days
+/// before the newest — the post itself first, then oldest first. Candidates
+/// are narrowed by length in SQL (a copy's length differs only by its
+/// number), then compared in Rust.
+pub fn same_text(c: &Connection, post_id: &str) -> Result<Vec<String>, SameTextError> {
+    let (body, newest): (String, Option<String>) = c
+        .prepare_cached(
+            "SELECT body, (SELECT max(created_at) FROM forum_posts) FROM forum_posts WHERE id = ?1",
+        )?
+        .query_row([post_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(SameTextError::NoPost)?;
+    let key = crate::text::same_text_key(&body);
+    let len = body.chars().count() as i64;
+    let since = newest
+        .and_then(|n| n.parse::<jiff::Timestamp>().ok())
+        .map(|t| crate::time::format(t - jiff::SignedDuration::from_hours(24 * SAME_TEXT_DAYS)))
+        .unwrap_or_default();
+    let (low, high) = (len - len / 3 - 8, len + len / 3 + 8);
+    let mut out = vec![post_id.to_owned()];
+    let mut seen: std::collections::HashSet<String> = out.iter().cloned().collect();
+    let queue = "SELECT id, body FROM forum_posts WHERE flag_count > 0 AND status = 'visible'
+           AND length(body) BETWEEN ?1 AND ?2 ORDER BY created_at, id";
+    let held =
+        "SELECT id, body FROM forum_posts WHERE status = 'hidden' AND moderated_by = 'system'
+           AND length(body) BETWEEN ?1 AND ?2 ORDER BY created_at, id";
+    let recent = "SELECT id, body FROM forum_posts WHERE created_at >= ?3 AND status = 'visible'
+           AND length(body) BETWEEN ?1 AND ?2 ORDER BY created_at, id";
+    for sql in [queue, held, recent] {
+        let mut stmt = c.prepare_cached(sql)?;
+        let mut rows = if sql == recent {
+            stmt.query(rusqlite::params![low, high, since])?
+        } else {
+            stmt.query(rusqlite::params![low, high])?
+        };
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            if seen.contains(&id) {
+                continue;
+            }
+            let text: String = r.get(1)?;
+            if crate::text::same_text_key(&text) == key {
+                seen.insert(id.clone());
+                out.push(id);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The distinct values of a post column (`author_id`, `thread_id`) for these
+/// posts, in the posts' order: the authors or threads a decision taken on
+/// posts goes to.
+pub fn of_posts(c: &Connection, column: &str, posts: &[String]) -> rusqlite::Result<Vec<String>> {
+    let column = match column {
+        "author_id" => "author_id",
+        _ => "thread_id",
+    };
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT p.{column} FROM json_each(?1) j JOIN forum_posts p ON p.id = j.value ORDER BY j.key"
+    ))?;
+    let ids = serde_json::Value::from(posts.to_vec()).to_string();
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for v in stmt.query_map([ids], |r| r.get::<_, String>(0))? {
+        let v = v?;
+        if seen.insert(v.clone()) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// The first `shown` authors' names, and how many visible posts all of them have.
+pub fn authors(c: &Connection, ids: &[String], shown: usize) -> (Vec<String>, i64) {
+    let list = serde_json::Value::from(ids.to_vec()).to_string();
+    let names = c
+        .prepare_cached(
+            "SELECT c.display_name FROM json_each(?1) j JOIN citizens c ON c.id = j.value ORDER BY j.key LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(rusqlite::params![list, shown as i64], |r| r.get(0))?
+                .collect()
+        })
+        .unwrap_or_default();
+    let visible = c
+        .prepare_cached(
+            "SELECT count(*) FROM json_each(?1) j JOIN forum_posts p ON p.author_id = j.value WHERE p.status = 'visible'",
+        )
+        .and_then(|mut s| s.query_row([list], |r| r.get(0)))
+        .unwrap_or_default();
+    (names, visible)
+}
+
+/// The first `shown` threads' titles, and how many of them are locked.
+pub fn threads(c: &Connection, ids: &[String], shown: usize) -> (Vec<String>, i64) {
+    let list = serde_json::Value::from(ids.to_vec()).to_string();
+    let titles = c
+        .prepare_cached(
+            "SELECT t.title FROM json_each(?1) j JOIN forum_threads t ON t.id = j.value ORDER BY j.key LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(rusqlite::params![list, shown as i64], |r| r.get(0))?
+                .collect()
+        })
+        .unwrap_or_default();
+    let locked = c
+        .prepare_cached(
+            "SELECT count(*) FROM json_each(?1) j JOIN forum_threads t ON t.id = j.value WHERE t.locked = 1",
+        )
+        .and_then(|mut s| s.query_row([list], |r| r.get(0)))
+        .unwrap_or_default();
+    (titles, locked)
+}
+
+/// Whether a thread takes no new post.
+pub fn thread_locked(c: &Connection, thread_id: &str) -> bool {
+    c.prepare_cached("SELECT locked FROM forum_threads WHERE id = ?1")
+        .and_then(|mut s| s.query_row([thread_id], |r| r.get::<_, bool>(0)))
+        .unwrap_or(false)
 }

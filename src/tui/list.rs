@@ -52,6 +52,8 @@ pub trait ListScreen {
     fn toggle_mark(&mut self);
     fn mark_all(&mut self, conn: &Connection) -> Result<usize, String>;
     fn clear_marks(&mut self);
+    /// Marks those of `ids` the list's filter shows; how many.
+    fn mark_ids(&mut self, conn: &Connection, ids: &[String]) -> Result<usize, String>;
     fn marked(&self) -> usize;
     /// The marked ids, or the cursor row's when nothing is marked.
     fn targets(&self) -> Vec<String>;
@@ -395,6 +397,15 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
 
     fn clear_marks(&mut self) {
         self.marks.clear();
+    }
+
+    fn mark_ids(&mut self, conn: &Connection, ids: &[String]) -> Result<usize, String> {
+        let mut f = self.effective_filters();
+        f.push(query::FilterKey::Id, ids.join(","));
+        let shown = query::ids::<T>(conn, T::LIST, &f).map_err(|e| e.to_string())?;
+        let n = shown.len();
+        self.marks.extend(shown);
+        Ok(n)
     }
 
     fn marked(&self) -> usize {

@@ -441,8 +441,25 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
     lines.push(Line::from(vec![
         Span::styled(reason_label, app.model.theme.key),
         Span::raw(text::inline(&c.reason)),
-        Span::raw("▏"),
+        Span::raw(if c.on_duration { "" } else { "▏" }),
     ]));
+    if let Some(d) = &c.duration {
+        let cursor = if c.on_duration { "▏" } else { "" };
+        let shown = match crate::ops::decisions::parse_mute(d, lang) {
+            Ok(h) => format!("  ({})", crate::ops::decisions::mute_words(h, lang)),
+            Err(_) => String::new(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(strings::LENGTH.get(lang), app.model.theme.key),
+            Span::raw(text::inline(d)),
+            Span::raw(cursor),
+            Span::styled(shown, app.model.theme.dim),
+        ]));
+        lines.push(Line::styled(
+            strings::LENGTH_KEYS.get(lang),
+            app.model.theme.dim,
+        ));
+    }
     // The usual reasons, while none is typed: a digit picks one.
     if c.reason.is_empty() && !c.presets.is_empty() {
         let offered: Vec<String> = c

@@ -80,9 +80,9 @@ impl App {
             }
             return;
         }
-        let applied = outcome.map(|o| o.applied.len()).unwrap_or_default();
+        let outcome = outcome.unwrap_or_default();
         let text = match &change {
-            Change::Decide { decision, .. } => decision.counted(applied, lang),
+            Change::Decide { decision, .. } => outcome.counted(decision, lang),
             Change::Undo { action, op_ids, .. } => {
                 let what = crate::i18n::values::action_words(action, lang);
                 if op_ids.len() > 1 {

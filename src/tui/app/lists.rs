@@ -119,10 +119,57 @@ impl App {
         let hidden = self
             .with_list(|l, conn| l.marks_hidden(conn))
             .unwrap_or_default();
-        let facts = if decision == Decision::ApproveSms {
-            self.sms_approval_facts(&ids)?
-        } else {
-            Vec::new()
+        // Taken on the posts' authors (or threads), each once.
+        let ids = match decision.from_posts() {
+            Some(column) if self.model.screen == Screen::Forum => {
+                views::of_posts(self.store.conn(), column, &ids).map_err(|e| e.to_string())?
+            }
+            _ => ids,
+        };
+        let facts = match &decision {
+            Decision::ApproveSms => self.sms_approval_facts(&ids)?,
+            Decision::Citizen { hide_posts, .. } => {
+                let (names, visible) = views::authors(self.store.conn(), &ids, 3);
+                strings::authors_fact(
+                    self.model.lang,
+                    &names
+                        .iter()
+                        .map(|n| crate::text::inline(n))
+                        .collect::<Vec<_>>(),
+                    ids.len().saturating_sub(names.len()),
+                    if *hide_posts { visible } else { -1 },
+                )
+            }
+            Decision::Lock(_) => {
+                let (titles, _) = views::threads(self.store.conn(), &ids, 3);
+                strings::authors_fact(
+                    self.model.lang,
+                    &titles
+                        .iter()
+                        .map(|n| crate::text::inline(n))
+                        .collect::<Vec<_>>(),
+                    ids.len().saturating_sub(titles.len()),
+                    -1,
+                )
+            }
+            _ => Vec::new(),
+        };
+        let durations: Vec<String> = match &decision {
+            Decision::Citizen {
+                action: crate::domain::forum::CitizenAction::Mute,
+                hide_posts,
+                ..
+            } => {
+                let mut d: Vec<String> = strings::MUTE_LENGTHS
+                    .iter()
+                    .map(|t| t.get(self.model.lang).to_owned())
+                    .collect();
+                if *hide_posts {
+                    d.push(strings::BAN_LENGTH.get(self.model.lang).to_owned());
+                }
+                d
+            }
+            _ => Vec::new(),
         };
         // The notice the first record's person would get, in the console's
         // language, from the templates the hub sent.
@@ -161,7 +208,25 @@ impl App {
         confirm.presets = presets;
         confirm.reason = agreed.unwrap_or_default();
         confirm.facts = facts;
-        self.model.overlay = Overlay::Confirm(confirm);
+        confirm.duration = durations.first().cloned();
+        confirm.durations = durations;
+        self.model.overlay = Overlay::Confirm(Box::new(confirm));
+        Ok(())
+    }
+
+    /// Marks the posts this list shows with the same text as `post_id`, and
+    /// says how many copies its filter leaves out.
+    pub(super) fn same_text(&mut self, post_id: &str) -> Result<(), String> {
+        let lang = self.model.lang;
+        let copies = views::same_text(self.store.conn(), post_id).map_err(|e| e.to_string())?;
+        let marked = self
+            .with_list(|l, conn| l.mark_ids(conn, &copies))
+            .unwrap_or(Ok(0))?;
+        self.model.info(strings::same_text_marked(
+            lang,
+            marked,
+            copies.len() - marked.min(copies.len()),
+        ));
         Ok(())
     }
 
@@ -251,7 +316,7 @@ impl App {
         } else {
             views::record_label(self.store.conn(), entity, &record)
         };
-        self.model.overlay = Overlay::Confirm(Confirm::new(
+        self.model.overlay = Overlay::Confirm(Box::new(Confirm::new(
             Pending::Undo {
                 op_ids,
                 action,
@@ -259,7 +324,7 @@ impl App {
             },
             records,
             0,
-        ));
+        )));
         Ok(())
     }
 

@@ -217,6 +217,7 @@ impl App {
             Effect::OpenComposer { group } => self.open_composer(group.as_deref()),
             Effect::StartSync => self.start_sync(),
             Effect::Fetch(upload_id) => self.fetch(upload_id),
+            Effect::SameText(post_id) => self.same_text(&post_id),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! and the confirmation dialog's answer. Applying is the runner's.
 
 use super::{Change, Confirm, Effect, Model, Overlay, Pending};
+use crate::domain::forum::CitizenAction;
+use crate::ops::decisions::Decision;
 use crate::tui::keymap::Action;
 use crate::tui::strings;
 
@@ -32,11 +34,37 @@ impl Model {
         };
         if needs_reason && confirm.reason.trim().is_empty() {
             confirm.problem = Some(strings::A_REASON_IS_REQUIRED.get(self.lang).to_owned());
-            self.overlay = Overlay::Confirm(confirm);
+            self.overlay = Overlay::Confirm(Box::new(confirm));
             return Vec::new();
         }
         if self.owner.is_none() {
             return Vec::new();
+        }
+        // A mute's length as typed (or, for a sanction, a ban).
+        if let (
+            Pending::Decide(Decision::Citizen {
+                action,
+                hours,
+                hide_posts,
+            }),
+            Some(typed),
+        ) = (&mut confirm.pending, &confirm.duration)
+        {
+            let folded = crate::text::fold(typed.trim());
+            if *hide_posts && BAN_WORDS.contains(&folded.as_str()) {
+                *action = CitizenAction::Ban;
+                *hours = None;
+            } else {
+                match crate::ops::decisions::parse_mute(typed, self.lang) {
+                    Ok(h) => *hours = Some(h),
+                    Err(e) => {
+                        confirm.problem = Some(e);
+                        confirm.on_duration = true;
+                        self.overlay = Overlay::Confirm(Box::new(confirm));
+                        return Vec::new();
+                    }
+                }
+            }
         }
         let reason = Some(confirm.reason.trim().to_owned()).filter(|r| !r.is_empty());
         let change = match confirm.pending {
@@ -55,3 +83,6 @@ impl Model {
         vec![Effect::Apply(change)]
     }
 }
+
+/// What typed as a sanction's length means a ban.
+pub const BAN_WORDS: [&str; 5] = ["bannir", "banni", "ban", "definitif", "permanent"];

@@ -147,6 +147,23 @@ impl Model {
                     self.pending_search = Some((text.clone(), std::time::Instant::now()));
                 }
             }
+            // A mute's length: ←/→ go through the usual ones, ↑/↓ move
+            // typing between the reason and the length.
+            Overlay::Confirm(c)
+                if c.duration.is_some() && matches!(key.code, K::Left | K::Right) =>
+            {
+                c.cycle_duration(key.code == K::Right);
+            }
+            Overlay::Confirm(c) if c.duration.is_some() && matches!(key.code, K::Up | K::Down) => {
+                c.on_duration = !c.on_duration;
+            }
+            Overlay::Confirm(c) if c.on_duration => {
+                if let Some(d) = &mut c.duration
+                    && edit_line(d, key)
+                {
+                    c.problem = None;
+                }
+            }
             Overlay::Confirm(c) => match key.code {
                 K::Backspace => {
                     edit_line(&mut c.reason, key);
@@ -201,7 +218,7 @@ impl Model {
                     effects.extend(self.update(action.0));
                 }
             }
-            Overlay::Confirm(confirm) => effects.extend(self.confirmed(confirm)),
+            Overlay::Confirm(confirm) => effects.extend(self.confirmed(*confirm)),
             other => self.overlay = other,
         }
         effects

@@ -54,6 +54,13 @@ pub struct Confirm {
     /// What the decision will do, in lines (an SMS approval: who gets it,
     /// how many SMS, who wrote it).
     pub facts: Vec<String>,
+    /// A mute's length as typed (`24h`, `7j`…; "bannir" when the sanction
+    /// may be a ban), when the decision takes one.
+    pub duration: Option<String>,
+    /// The lengths ←/→ go through.
+    pub durations: Vec<String>,
+    /// Typing goes to the length rather than the reason (↑/↓ switch).
+    pub on_duration: bool,
 }
 
 /// A notice's template and the record's facts, without the reason yet.
@@ -75,7 +82,29 @@ impl Confirm {
             notify: true,
             presets: Vec::new(),
             facts: Vec::new(),
+            duration: None,
+            durations: Vec::new(),
+            on_duration: false,
         }
+    }
+
+    /// The next (or previous) usual length.
+    pub fn cycle_duration(&mut self, forward: bool) {
+        let Some(current) = &self.duration else {
+            return;
+        };
+        let n = self.durations.len();
+        if n == 0 {
+            return;
+        }
+        let at = self.durations.iter().position(|d| d == current);
+        let next = match (at, forward) {
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+            (None, _) => 0,
+        };
+        self.duration = Some(self.durations[next].clone());
+        self.problem = None;
     }
 
     /// The notice as it would go out now.
@@ -86,16 +115,26 @@ impl Confirm {
             "" => lang.pick("[motif]", "[reason]").to_owned(),
             r => r.to_owned(),
         };
+        // A sanction turned into a ban is told with the ban's own notice,
+        // which this preview does not hold.
+        if let Some(d) = &self.duration
+            && crate::tui::model::decide::BAN_WORDS.contains(&crate::text::fold(d.trim()).as_str())
+        {
+            return None;
+        }
+        let now = jiff::Timestamp::now();
+        // A mute's end, from the length as typed.
+        let until = self
+            .duration
+            .as_deref()
+            .and_then(|d| crate::ops::decisions::parse_mute(d, lang).ok())
+            .map(|h| crate::time::format(now + jiff::SignedDuration::from_hours(i64::from(h))));
         let vars = crate::store::notices::Vars {
             reason: Some(reason),
+            until: until.or_else(|| n.vars.until.clone()),
             ..n.vars.clone()
         };
-        Some(crate::store::notices::render(
-            &n.template,
-            &vars,
-            lang,
-            jiff::Timestamp::now(),
-        ))
+        Some(crate::store::notices::render(&n.template, &vars, lang, now))
     }
 }
 
@@ -122,7 +161,7 @@ pub enum Overlay {
         kind: InputKind,
         text: String,
     },
-    Confirm(Confirm),
+    Confirm(Box<Confirm>),
     Compose(Box<crate::tui::composer::Composer>),
 }
 
@@ -230,6 +269,8 @@ pub enum Effect {
     StartSync,
     /// Fetch an upload's file into the cache.
     Fetch(String),
+    /// Mark every post in the queue with the same text as this one.
+    SameText(String),
 }
 
 /// Everything the console shows and remembers, without a database.
@@ -508,7 +549,15 @@ impl Model {
             }
             Refresh => vec![Effect::Reload],
             Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
-            | Restore | Dismiss | OptOut | CancelSms => self.ask(action)?,
+            | Restore | Dismiss | OptOut | CancelSms | MuteAuthor | BanAuthor | ReinstateAuthor
+            | PenaliseAuthor | LockThread | UnlockThread => self.ask(action)?,
+            SameText => {
+                if self.screen != Screen::Forum {
+                    return Err(strings::NOT_ON_THIS_SCREEN.get(lang).into());
+                }
+                let id = self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?;
+                vec![Effect::SameText(id)]
+            }
             Undo => {
                 let entity = self.screen.entity().map(|e| e.name());
                 vec![Effect::AskUndo { entity }]

@@ -92,7 +92,7 @@ fn a_confirmed_decision_becomes_one_change_with_its_reason() {
             ..Default::default()
         },
     }));
-    m.overlay = Overlay::Confirm(confirm);
+    m.overlay = Overlay::Confirm(Box::new(confirm));
     // A hide needs a reason: Enter without one keeps the dialog open.
     assert!(enter(&mut m).is_empty());
     match &m.overlay {
@@ -217,7 +217,7 @@ fn a_usual_reason_is_one_digit_away_and_stays_editable_text() {
         0,
     );
     confirm.presets = vec!["Spam".into(), "Propos injurieux".into()];
-    m.overlay = Overlay::Confirm(confirm);
+    m.overlay = Overlay::Confirm(Box::new(confirm));
     // On an empty reason, a digit picks the usual one.
     typed(&mut m, "2");
     let reason = |m: &Model| match &m.overlay {
@@ -238,4 +238,92 @@ fn a_usual_reason_is_one_digit_away_and_stays_editable_text() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+fn press(m: &mut Model, code: KeyCode) -> Vec<Effect> {
+    m.key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+/// A sanction's length: ←/→ go through the usual ones (a ban last, for a
+/// penalty), ↑/↓ move typing to it, a length that means nothing keeps the
+/// dialog open with why, and "bannir" turns the penalty into a ban.
+#[test]
+fn a_sanctions_length_is_chosen_typed_checked_or_turned_into_a_ban() {
+    use crate::domain::forum::CitizenAction;
+    let penalty = Decision::Citizen {
+        action: CitizenAction::Mute,
+        hours: Some(24),
+        hide_posts: true,
+    };
+    let mut m = model(true);
+    let mut confirm = Confirm::new(Pending::Decide(penalty), vec!["c1".into()], 0);
+    confirm.durations = ["24h", "7j", "30j", "bannir"].map(String::from).to_vec();
+    confirm.duration = Some("24h".into());
+    m.overlay = Overlay::Confirm(Box::new(confirm));
+    let length = |m: &Model| match &m.overlay {
+        Overlay::Confirm(c) => c.duration.clone().unwrap_or_default(),
+        _ => panic!("the dialog closed"),
+    };
+    press(&mut m, KeyCode::Right);
+    assert_eq!(length(&m), "7j");
+    press(&mut m, KeyCode::Left);
+    press(&mut m, KeyCode::Left);
+    assert_eq!(length(&m), "bannir");
+    // Typed: ↓ moves to the length, ctrl-u clears it, then a custom one.
+    press(&mut m, KeyCode::Down);
+    m.key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    typed(&mut m, "3 lunes");
+    press(&mut m, KeyCode::Up);
+    typed(&mut m, "Spam");
+    assert!(enter(&mut m).is_empty(), "a length that means nothing");
+    match &m.overlay {
+        Overlay::Confirm(c) => {
+            assert!(c.problem.as_deref().unwrap_or("").contains("3 lunes"));
+            assert!(c.on_duration, "typing goes back to the length");
+        }
+        _ => panic!("the dialog closed"),
+    }
+    for _ in 0..7 {
+        press(&mut m, KeyCode::Backspace);
+    }
+    typed(&mut m, "3j");
+    match &enter(&mut m)[..] {
+        [
+            Effect::Apply(Change::Decide {
+                decision:
+                    Decision::Citizen {
+                        action: CitizenAction::Mute,
+                        hours: Some(72),
+                        hide_posts: true,
+                    },
+                reason: Some(reason),
+                ..
+            }),
+        ] => assert_eq!(reason, "Spam"),
+        other => panic!("{other:?}"),
+    }
+    // "bannir" on a penalty: a ban, no length.
+    let mut confirm = Confirm::new(
+        Pending::Decide(Decision::Citizen {
+            action: CitizenAction::Mute,
+            hours: Some(24),
+            hide_posts: true,
+        }),
+        vec!["c1".into()],
+        0,
+    );
+    confirm.duration = Some("Bannir".into());
+    confirm.reason = "Menaces".into();
+    m.overlay = Overlay::Confirm(Box::new(confirm));
+    assert!(matches!(
+        &enter(&mut m)[..],
+        [Effect::Apply(Change::Decide {
+            decision: Decision::Citizen {
+                action: CitizenAction::Ban,
+                hours: None,
+                ..
+            },
+            ..
+        })]
+    ));
 }

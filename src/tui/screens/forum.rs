@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use rusqlite::Connection;
 
 use super::{Meta, Page, Screen, on_platform, opt};
-use crate::domain::forum::PostAction;
+use crate::domain::forum::{CitizenAction, PostAction};
 use crate::i18n::Lang;
 use crate::i18n::values::Worded;
 use crate::ops::decisions::Decision;
@@ -55,20 +55,33 @@ impl ScreenRow for Post {
         conn: &Connection,
         lang: Lang,
         theme: &Theme,
-        _now: jiff::Timestamp,
+        now: jiff::Timestamp,
     ) -> Vec<Line<'static>> {
         let mut out = body(&self.body);
-        let (author_status, author_posts, author_hidden) =
-            crate::store::views::author_record(conn, &self.author_id);
+        let record = crate::store::views::author_record(conn, &self.author_id);
+        let mut standing = crate::i18n::values::word_of::<crate::domain::forum::CitizenStatus>(
+            &record.status,
+            lang,
+        );
+        if let (Some(until), "muted") = (&record.muted_until, record.status.as_str()) {
+            // A mute that has run out is said so: they can post again.
+            let over = until.parse::<jiff::Timestamp>().is_ok_and(|u| u <= now);
+            standing = format!(
+                "{standing} {} {}",
+                if over {
+                    lang.pick("— terminé le", "— ended")
+                } else {
+                    lang.pick("jusqu'au", "until")
+                },
+                crate::time::short(until)
+            );
+        }
         let author = strings::author_brief(
             lang,
             inline(&self.author_name),
-            crate::i18n::values::word_of::<crate::domain::forum::CitizenStatus>(
-                &author_status,
-                lang,
-            ),
-            author_posts,
-            author_hidden,
+            standing,
+            record.posts,
+            record.taken_down,
         );
         let mut facts = vec![
             Span::styled(author, theme.header),
@@ -99,6 +112,19 @@ impl ScreenRow for Post {
         }
         out.push(Line::default());
         out.push(Line::from(facts));
+        // The author's past: the latest decisions on them.
+        for (at, action, reason) in &record.decisions {
+            let line = crate::i18n::sentences::with_reason(
+                format!(
+                    "{} {}",
+                    crate::time::short(at),
+                    crate::i18n::values::action_words(action, lang)
+                ),
+                reason.as_deref(),
+                lang,
+            );
+            out.push(Line::styled(format!("  {line}"), theme.dim));
+        }
         if let Some(word) = &self.watched_word {
             let did = match self.watched_action.as_deref() {
                 Some("hold") => strings::WORD_HELD.get(lang),
@@ -126,7 +152,15 @@ impl ScreenRow for Post {
             theme,
             lang,
             strings::THREAD.get(lang),
-            inline(&self.thread_title),
+            if crate::store::views::thread_locked(conn, &self.thread_id) {
+                format!(
+                    "{} — {}",
+                    inline(&self.thread_title),
+                    lang.pick("verrouillé", "locked")
+                )
+            } else {
+                inline(&self.thread_title)
+            },
         ));
         out.push(field(
             theme,
@@ -169,7 +203,7 @@ impl ScreenRow for QueuedPost {
 #[rustfmt::skip]
 pub static META: Meta = Meta {
     title: strings::FORUM_TITLE, short_title: strings::FORUM_TITLE, section: Section::Forum, switch: Action::ScreenForum, entity: Some(Entity::ForumPost),
-    hints: &[Action::Hide, Action::Remove, Action::Restore, Action::Dismiss, Action::Mark, Action::MarkAll, Action::Search, Action::Filter, Action::Help],
+    hints: &[Action::Hide, Action::Remove, Action::SameText, Action::PenaliseAuthor, Action::Restore, Action::Dismiss, Action::MuteAuthor, Action::Mark, Action::MarkAll, Action::Search, Action::Filter, Action::Help],
 };
 
 pub struct Forum {
@@ -202,11 +236,27 @@ impl Page for Forum {
             Action::Remove => Decision::Moderate(PostAction::Remove),
             Action::Restore => Decision::Moderate(PostAction::Restore),
             Action::Dismiss => Decision::DismissFlags,
+            Action::MuteAuthor => author(CitizenAction::Mute, false),
+            Action::BanAuthor => author(CitizenAction::Ban, false),
+            Action::ReinstateAuthor => author(CitizenAction::Reinstate, false),
+            // A day's silence by default; the dialog changes it (or to a ban).
+            Action::PenaliseAuthor => author(CitizenAction::Mute, true),
+            Action::LockThread => Decision::Lock(true),
+            Action::UnlockThread => Decision::Lock(false),
             _ => return None,
         })
     }
 
     fn searched(&mut self) -> Option<&mut dyn SearchedList> {
         Some(&mut self.list)
+    }
+}
+
+/// A decision on the authors of the chosen posts (a mute starts at a day).
+fn author(action: CitizenAction, hide_posts: bool) -> Decision {
+    Decision::Citizen {
+        action,
+        hours: (action == CitizenAction::Mute).then_some(24),
+        hide_posts,
     }
 }

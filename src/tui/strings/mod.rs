@@ -347,3 +347,10 @@ pub const COL_SEQ: Text = Text("n°", "seq");
 pub const COL_OP: Text = Text("opération", "op");
 pub const COL_ORGANISATION: Text = Text("organisation", "organisation");
 pub const COL_TITLE: Text = Text("titre", "title");
+pub const MUTE_LENGTHS: [Text; 3] = [Text("24h", "24h"), Text("7j", "7d"), Text("30j", "30d")];
+pub const BAN_LENGTH: Text = Text("bannir", "ban");
+pub const LENGTH: Text = Text("Durée : ", "Length: ");
+pub const LENGTH_KEYS: Text = Text(
+    "←/→ durées usuelles · ↑/↓ saisir une durée (3j, 12h)",
+    "←/→ usual lengths · ↑/↓ type a length (3d, 12h)",
+);

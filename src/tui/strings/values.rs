@@ -81,6 +81,21 @@ pub fn usual_reasons(decision: &Decision, lang: Lang) -> Vec<String> {
             ("Hors sujet", "Off topic"),
             ("Désinformation", "Misinformation"),
         ],
+        Decision::Citizen {
+            action:
+                crate::domain::forum::CitizenAction::Mute | crate::domain::forum::CitizenAction::Ban,
+            ..
+        } => &[
+            ("Spam répété", "Repeated spam"),
+            ("Propos injurieux", "Abusive language"),
+            ("Menaces", "Threats"),
+            ("Usurpation d'identité", "Impersonation"),
+        ],
+        Decision::Lock(true) => &[
+            ("Discussion hors de contrôle", "Discussion out of hand"),
+            ("Sujet clos", "Topic closed"),
+            ("Vague de spam", "Spam wave"),
+        ],
         Decision::Review(R::Reject) => &[
             ("Document illisible", "Unreadable document"),
             ("Mauvais document", "Wrong document"),
@@ -372,6 +387,56 @@ pub fn marked_by_filter(lang: Lang, n: usize) -> String {
         Lang::Fr => format!("{n} lignes du filtre marquées"),
         Lang::En => format!("{n} rows of the filter marked"),
     }
+}
+
+/// After "same text": copies marked, and copies the filter leaves out.
+pub fn same_text_marked(lang: Lang, marked: usize, outside: usize) -> String {
+    let mut text = match lang {
+        Lang::Fr => format!(
+            "{} au même texte {}",
+            plural(marked as i64, "message", "messages"),
+            if marked > 1 { "marqués" } else { "marqué" }
+        ),
+        Lang::En => format!(
+            "{} with the same text marked",
+            plural(marked as i64, "post", "posts")
+        ),
+    };
+    if outside > 0 {
+        text.push_str(&match lang {
+            Lang::Fr => format!(
+                " ({outside} autre{} hors de ce filtre : déjà masqué{} ou non signalé{})",
+                if outside > 1 { "s" } else { "" },
+                if outside > 1 { "s" } else { "" },
+                if outside > 1 { "s" } else { "" }
+            ),
+            Lang::En => format!(" ({outside} more outside this filter: hidden or unflagged)"),
+        });
+    }
+    text
+}
+
+/// The authors a sanction goes to, and the posts it hides with them.
+pub fn authors_fact(lang: Lang, names: &[String], more: usize, posts: i64) -> Vec<String> {
+    let mut list = names.join(", ");
+    if more > 0 {
+        list.push_str(&match lang {
+            Lang::Fr => format!(" et {more} autre{}", if more > 1 { "s" } else { "" }),
+            Lang::En => format!(" and {more} more"),
+        });
+    }
+    let mut out = vec![list];
+    if posts >= 0 {
+        out.push(match lang {
+            Lang::Fr => {
+                format!("Leurs messages visibles ({posts}) seront masqués, avec le même motif.")
+            }
+            Lang::En => {
+                format!("Their visible posts ({posts}) will be hidden, with the same reason.")
+            }
+        });
+    }
+    out
 }
 
 pub fn no_screen_for(lang: Lang, entity: &str, id: &str) -> String {

@@ -1,0 +1,261 @@
+//! The moderator's jobs on a post's author and thread: mute, ban, reinstate,
+//! "penalise everywhere" (a sanction that hides their posts in the same
+//! decision), lock and unlock, and the copies of a spam found by their text.
+//! Each through `ops::decisions::apply_batch`, as the console and the CLI
+//! take them.
+
+mod common;
+
+use civitac::domain::forum::CitizenAction;
+use civitac::domain::staff::Role;
+use civitac::i18n::Lang;
+use civitac::ops::decisions::{Decision, Mode, apply_batch};
+use civitac::store::Store;
+use common::*;
+
+fn mute(hours: u32, hide_posts: bool) -> Decision {
+    Decision::Citizen {
+        action: CitizenAction::Mute,
+        hours: Some(hours),
+        hide_posts,
+    }
+}
+
+/// A citizen with at least `n` visible posts and no sanction.
+fn active_author(store: &Store, n: i64) -> String {
+    ids(
+        store,
+        &format!(
+            "SELECT c.id FROM citizens c WHERE c.status = 'active'
+               AND (SELECT count(*) FROM forum_posts p WHERE p.author_id = c.id AND p.status = 'visible') >= {n}
+             ORDER BY c.id LIMIT 1"
+        ),
+    )
+    .pop()
+    .expect("an active author with posts")
+}
+
+#[test]
+fn penalising_an_author_mutes_them_hides_every_visible_post_and_undoes_as_one() {
+    let (_dir, db) = small_demo();
+    let mut store = open(&db);
+    let author = active_author(&store, 2);
+    let visible = count(
+        &store,
+        &format!(
+            "SELECT count(*) FROM forum_posts WHERE author_id = '{author}' AND status = 'visible'"
+        ),
+    );
+    let before_outbox = count(&store, "SELECT count(*) FROM outbox");
+    let actor = store.owner().expect("owner").expect("owner");
+    let tx = store.transaction().expect("tx");
+    let outcome = apply_batch(
+        &tx,
+        &actor,
+        &mute(7 * 24, true),
+        std::slice::from_ref(&author),
+        Some("Spam répété"),
+        Mode::default(),
+        Lang::Fr,
+    );
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    tx.commit().expect("commit");
+    assert_eq!(outcome.hidden_posts as i64, visible);
+    assert_eq!(
+        outcome.counted(&mute(1, true), Lang::Fr),
+        format!("1 auteur réduit au silence, {visible} messages masqués")
+    );
+    // Muted for a week from now, every post hidden with the same reason.
+    let until: String = store
+        .conn()
+        .query_row(
+            "SELECT muted_until FROM citizens WHERE id = ?1 AND status = 'muted'",
+            [&author],
+            |r| r.get(0),
+        )
+        .expect("muted");
+    let until: jiff::Timestamp = until.parse().expect("time");
+    let left = until.duration_since(jiff::Timestamp::now()).as_hours();
+    assert!((167..=168).contains(&left), "{left} h");
+    assert_eq!(
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM forum_posts WHERE author_id = '{author}' AND status = 'hidden' AND reason = 'Spam répété'"
+            )
+        ),
+        visible
+    );
+    // One op per record, all in one batch: undone together.
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM outbox") - before_outbox,
+        visible + 1
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(DISTINCT batch) FROM outbox WHERE batch IS NOT NULL AND pushed_at IS NULL"
+        ),
+        1
+    );
+    let newest: String = store
+        .conn()
+        .query_row(
+            "SELECT op_id FROM outbox ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("op");
+    let batch = civitac::store::views::undo_batch(store.conn(), &newest, &actor.login);
+    assert_eq!(batch.len() as i64, visible + 1);
+}
+
+#[test]
+fn a_refused_sanction_hides_nothing_and_a_moderator_may_not_ban() {
+    let (_dir, db) = small_demo();
+    let mut store = open(&db);
+    let author = active_author(&store, 1);
+    let banned = first_id(&store, "citizens", "status = 'banned'");
+    let moderator = actor_with(&store, Role::Moderator);
+    let hidden_before = count(
+        &store,
+        "SELECT count(*) FROM forum_posts WHERE status = 'hidden'",
+    );
+    let tx = store.transaction().expect("tx");
+    // A ban is an admin's; a mute is a moderator's too.
+    let ban = Decision::Citizen {
+        action: CitizenAction::Ban,
+        hours: None,
+        hide_posts: true,
+    };
+    let o = apply_batch(
+        &tx,
+        &moderator,
+        &ban,
+        std::slice::from_ref(&author),
+        Some("x"),
+        Mode::default(),
+        Lang::En,
+    );
+    assert_eq!(o.failed.len(), 1);
+    assert!(o.failed[0].1.contains("may not"), "{}", o.failed[0].1);
+    assert_eq!(o.hidden_posts, 0);
+    // A banned citizen cannot be muted (that would lighten the ban).
+    let o = apply_batch(
+        &tx,
+        &moderator,
+        &mute(24, true),
+        std::slice::from_ref(&banned),
+        Some("x"),
+        Mode::default(),
+        Lang::En,
+    );
+    assert_eq!(o.failed.len(), 1, "{:?}", o.applied);
+    drop(tx);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM forum_posts WHERE status = 'hidden'"
+        ),
+        hidden_before
+    );
+    // A field agent may not mute.
+    let agent = actor_with(&store, Role::FieldAgent);
+    let tx = store.transaction().expect("tx");
+    let o = apply_batch(
+        &tx,
+        &agent,
+        &mute(24, false),
+        std::slice::from_ref(&author),
+        Some("x"),
+        Mode::default(),
+        Lang::En,
+    );
+    assert_eq!(o.failed.len(), 1);
+}
+
+#[test]
+fn lock_and_unlock_take_the_thread_as_its_moderator_saw_it() {
+    let (_dir, db) = small_demo();
+    let mut store = open(&db);
+    let thread = first_id(&store, "forum_threads", "locked = 0");
+    let actor = store.owner().expect("owner").expect("owner");
+    let tx = store.transaction().expect("tx");
+    let lock = |tx: &rusqlite::Connection, locked: bool, reason: Option<&str>| {
+        apply_batch(
+            tx,
+            &actor,
+            &Decision::Lock(locked),
+            std::slice::from_ref(&thread),
+            reason,
+            Mode::default(),
+            Lang::En,
+        )
+    };
+    // Locking says why; unlocking an open thread is refused.
+    assert_eq!(lock(&tx, true, None).failed.len(), 1);
+    assert_eq!(lock(&tx, false, None).failed.len(), 1);
+    assert!(lock(&tx, true, Some("Spam wave")).failed.is_empty());
+    assert_eq!(lock(&tx, true, Some("again")).failed.len(), 1);
+    assert!(lock(&tx, false, None).failed.is_empty());
+    tx.commit().expect("commit");
+    assert_eq!(
+        count(
+            &store,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE entity_id = '{thread}' AND action IN ('thread.lock', 'thread.unlock')"
+            )
+        ),
+        2
+    );
+}
+
+#[test]
+fn copies_of_a_spam_are_found_whatever_their_number_case_or_spacing() {
+    let (_dir, db) = small_demo();
+    let store = open(&db);
+    let thread = first_id(&store, "forum_threads", "1");
+    let authors = ids(&store, "SELECT id FROM citizens ORDER BY id LIMIT 4");
+    let texts = [
+        "GAGNEZ 500 000 FCFA !! Appelez le 70 12 34 56",
+        "gagnez 500000 fcfa !!   appelez le +226.76.98.76.54",
+        "Gagnez 500 000 FCFA !! Appelez le 65 00 11 22",
+        // Another text: not a copy.
+        "Gagnez du temps : la mairie ouvre le samedi",
+    ];
+    let posts: Vec<String> = (0..texts.len())
+        .map(|i| format!("0f000000-0000-7000-8000-00000000000{i}"))
+        .collect();
+    for (i, (id, body)) in posts.iter().zip(texts).enumerate() {
+        store
+            .conn()
+            .execute(
+                "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, flag_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    id,
+                    thread,
+                    authors[i],
+                    body,
+                    format!("2026-11-2{i}T10:00:00.000Z"),
+                    i64::from(i != 1)
+                ],
+            )
+            .expect("post");
+    }
+    let copies = civitac::store::views::same_text(store.conn(), &posts[2]).expect("copies");
+    assert_eq!(
+        copies,
+        [posts[2].clone(), posts[0].clone(), posts[1].clone()]
+    );
+    // The authors of the copies, each once, in the posts' order.
+    let of = civitac::store::views::of_posts(store.conn(), "author_id", &copies).expect("authors");
+    assert_eq!(
+        of,
+        [authors[2].clone(), authors[0].clone(), authors[1].clone()]
+    );
+    assert!(matches!(
+        civitac::store::views::same_text(store.conn(), "no-such-post"),
+        Err(civitac::store::views::SameTextError::NoPost)
+    ));
+}
