@@ -379,6 +379,28 @@ CREATE INDEX organizations_by_updated ON organizations (updated_at, id);
 -- The citizens list, by name (and by status, then name).
 CREATE INDEX citizens_by_name ON citizens (display_name, id);
 CREATE INDEX citizens_by_status ON citizens (status, display_name, id);
+-- Staff notes on a record (a post, a citizen, an organisation, an upload):
+-- kept and synced between staff, never sent to the platform. Written by
+-- ops only; `author` is the staff login.
+CREATE TABLE notes (
+    id          TEXT PRIMARY KEY,
+    entity      TEXT NOT NULL CHECK (entity IN ('forum_post','citizen','organization','upload')),
+    entity_id   TEXT NOT NULL,
+    body        TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 2000),
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX notes_by_record ON notes (entity_id, created_at, id);
+-- "Je m'en occupe": who took a record in hand, so colleagues on other
+-- replicas leave it to them. `id` is the record's (ids are unique across
+-- tables); `login` NULL once handed back.
+CREATE TABLE claims (
+    id          TEXT PRIMARY KEY,
+    entity      TEXT NOT NULL CHECK (entity IN ('forum_post','citizen','organization','upload')),
+    login       TEXT,
+    claimed_at  TEXT NOT NULL
+);
+CREATE INDEX claims_by_login ON claims (login) WHERE login IS NOT NULL;
 -- end: version 5
 
 -- Full-text search (external content, kept in step by triggers). remove_diacritics

@@ -383,3 +383,72 @@ fn a_mute_made_while_an_admin_banned_the_author_is_a_conflict() {
         assert_eq!(synced_digest(store), synced_digest(&hub));
     }
 }
+
+/// Claims and notes travel between replicas: two moderators who take the
+/// same post offline — the first claim stands, the second is a conflict;
+/// everyone sees who took what after the next sync, and notes arrive
+/// everywhere — but nothing of them reaches the platform's decision feed.
+#[test]
+fn claims_and_notes_reach_colleagues_and_never_the_platform() {
+    use civitac::ops::decisions::{Decision, Mode, apply_batch};
+    let mut w = world();
+    let post = w.posts[0].clone();
+    let act = |store: &mut Store, decision: Decision, text: Option<&str>| {
+        let actor = store.owner().expect("owner").expect("owner");
+        let tx = store.transaction().expect("tx");
+        let o = apply_batch(
+            &tx,
+            &actor,
+            &decision,
+            std::slice::from_ref(&post),
+            text,
+            Mode::default(),
+            civitac::i18n::Lang::En,
+        );
+        assert!(o.failed.is_empty(), "{:?}", o.failed);
+        tx.commit().expect("commit");
+    };
+    act(
+        &mut w.replicas[0].0,
+        Decision::Claim("forum_post", true),
+        None,
+    );
+    act(
+        &mut w.replicas[0].0,
+        Decision::Note("forum_post"),
+        Some("Same text seen in Kaya"),
+    );
+    act(
+        &mut w.replicas[1].0,
+        Decision::Claim("forum_post", true),
+        None,
+    );
+    for who in [0, 1, 2, 0, 1] {
+        let (store, hub) = &mut w.replicas[who];
+        session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
+    }
+    assert_eq!(outcome(&w.replicas[1].0, &post), ["conflict"]);
+    for (store, _) in &w.replicas {
+        let seen = civitac::store::views::worked(store.conn(), &post);
+        assert_eq!(seen.claim.map(|c| c.0), Some("test.mod0".to_owned()));
+        assert_eq!(seen.notes.len(), 1);
+    }
+    let hub = open(&w.hub_db);
+    for (store, _) in &w.replicas {
+        assert_eq!(synced_digest(store), synced_digest(&hub));
+    }
+    let feed = civitac::hub::decisions::since(hub.conn(), 0, 5_000).expect("feed");
+    assert!(
+        feed.decisions
+            .iter()
+            .all(|d| d.entity_id != post || d.kind.starts_with("post.")),
+        "a claim or a note in the platform's feed"
+    );
+    assert_eq!(
+        count(
+            &hub,
+            "SELECT count(*) FROM audit_log WHERE action IN ('note.add', 'claim.take')"
+        ),
+        2
+    );
+}

@@ -259,3 +259,196 @@ fn copies_of_a_spam_are_found_whatever_their_number_case_or_spacing() {
         Err(civitac::store::views::SameTextError::NoPost)
     ));
 }
+
+fn one(
+    store: &mut Store,
+    actor: &civitac::store::Actor,
+    decision: &Decision,
+    id: &str,
+    text: Option<&str>,
+) -> Result<(), String> {
+    let tx = store.transaction().expect("tx");
+    let o = apply_batch(
+        &tx,
+        actor,
+        decision,
+        &[id.to_owned()],
+        text,
+        Mode::default(),
+        Lang::En,
+    );
+    if let Some((_, why)) = o.failed.first() {
+        return Err(why.clone());
+    }
+    tx.commit().expect("commit");
+    Ok(())
+}
+
+#[test]
+fn notes_go_on_the_records_staff_work_on_as_their_roles_allow() {
+    let (_dir, db) = small_demo();
+    let mut store = open(&db);
+    let post = first_id(&store, "forum_posts", "1");
+    let org = first_id(&store, "organizations", "1");
+    let citizen = first_id(&store, "citizens", "1");
+    let admin = store.owner().expect("owner").expect("owner");
+    let moderator = actor_with(&store, Role::Moderator);
+    let agent = actor_with(&store, Role::FieldAgent);
+    let note = |e| Decision::Note(e);
+    // The role matrix: posts and citizens are a moderator's, organisations
+    // a field agent's, everything an admin's.
+    assert!(
+        one(
+            &mut store,
+            &moderator,
+            &note("forum_post"),
+            &post,
+            Some("Seen in Kaya too")
+        )
+        .is_ok()
+    );
+    assert!(
+        one(
+            &mut store,
+            &moderator,
+            &note("citizen"),
+            &citizen,
+            Some("New account")
+        )
+        .is_ok()
+    );
+    assert!(one(&mut store, &agent, &note("forum_post"), &post, Some("x")).is_err());
+    assert!(
+        one(
+            &mut store,
+            &agent,
+            &note("organization"),
+            &org,
+            Some("Mayor met on 28/11")
+        )
+        .is_ok()
+    );
+    assert!(
+        one(
+            &mut store,
+            &moderator,
+            &note("organization"),
+            &org,
+            Some("x")
+        )
+        .is_err()
+    );
+    assert!(
+        one(
+            &mut store,
+            &admin,
+            &note("organization"),
+            &org,
+            Some("Charter promised")
+        )
+        .is_ok()
+    );
+    // Hostile or empty text, unknown records: refused, nothing written.
+    let e = one(
+        &mut store,
+        &admin,
+        &note("forum_post"),
+        &post,
+        Some("a\u{1b}]0;x\u{7}b"),
+    )
+    .unwrap_err();
+    assert!(e.contains("U+001B"), "{e}");
+    assert!(one(&mut store, &admin, &note("forum_post"), &post, Some("   ")).is_err());
+    assert!(
+        one(
+            &mut store,
+            &admin,
+            &note("forum_post"),
+            &post,
+            Some(&"x".repeat(2001))
+        )
+        .is_err()
+    );
+    assert!(
+        one(
+            &mut store,
+            &admin,
+            &note("forum_post"),
+            &org,
+            Some("wrong kind")
+        )
+        .is_err()
+    );
+    let w = civitac::store::views::worked(store.conn(), &org);
+    let texts: Vec<&str> = w.notes.iter().map(|n| n.2.as_str()).collect();
+    assert_eq!(texts, ["Mayor met on 28/11", "Charter promised"]);
+    assert_eq!(count(&store, "SELECT count(*) FROM notes"), 4);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM audit_log WHERE action = 'note.add'"
+        ),
+        4
+    );
+}
+
+#[test]
+fn a_claim_is_taken_handed_back_and_only_an_admin_hands_back_a_colleagues() {
+    let (_dir, db) = small_demo();
+    let mut store = open(&db);
+    let post = first_id(&store, "forum_posts", "flag_count > 0");
+    let admin = store.owner().expect("owner").expect("owner");
+    let mut colleague = actor_with(&store, Role::Moderator);
+    colleague.login = "issa.sawadogo".into();
+    let take = Decision::Claim("forum_post", true);
+    let release = Decision::Claim("forum_post", false);
+    one(&mut store, &colleague, &take, &post, None).expect("taken");
+    // Seen as the colleague's: taking it over is allowed, but not twice.
+    assert_eq!(
+        civitac::store::views::worked(store.conn(), &post)
+            .claim
+            .map(|c| c.0),
+        Some("issa.sawadogo".to_owned())
+    );
+    let mut other = actor_with(&store, Role::Moderator);
+    other.login = "mariam.traore".into();
+    assert!(
+        one(&mut store, &other, &release, &post, None)
+            .unwrap_err()
+            .contains("may not")
+    );
+    one(&mut store, &admin, &release, &post, None).expect("an admin hands it back");
+    assert!(
+        one(&mut store, &admin, &release, &post, None).is_err(),
+        "nobody's"
+    );
+    one(&mut store, &admin, &take, &post, None).expect("taken");
+    assert!(
+        one(&mut store, &admin, &take, &post, None)
+            .unwrap_err()
+            .contains("already yours")
+    );
+    // The queue without colleagues' claims: mine and nobody's stay.
+    let mut f = civitac::store::query::Filters::default();
+    f.push_where("pris=libre").expect("filter");
+    f.push_where(&format!("id={post}")).expect("filter");
+    let shown = civitac::store::query::ids::<civitac::store::rows::QueuedPost>(
+        store.conn(),
+        civitac::store::query::ListKind::Forum,
+        &f,
+    )
+    .expect("ids");
+    assert_eq!(shown, std::slice::from_ref(&post));
+    let mut f = civitac::store::query::Filters::default();
+    f.push_where("claimed=others").expect("filter");
+    f.push_where(&format!("id={post}")).expect("filter");
+    assert!(
+        civitac::store::query::ids::<civitac::store::rows::QueuedPost>(
+            store.conn(),
+            civitac::store::query::ListKind::Forum,
+            &f,
+        )
+        .expect("ids")
+        .is_empty()
+    );
+}

@@ -1043,3 +1043,40 @@ fn a_spam_wave_is_hidden_and_its_authors_muted_in_five_keys() {
         4
     );
 }
+
+/// "Je m'en occupe" and notes from the console: `p` takes the post (and
+/// gives it back), `n` notes the post, `N` its author; the detail shows
+/// both, and the queue can leave out what colleagues took.
+#[test]
+fn a_post_is_taken_in_hand_and_annotated_from_the_queue() {
+    let _ = civitac::time::set_zone("UTC");
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "4p");
+    let taken = screen(&mut app, 100, 40);
+    assert!(taken.contains("1 message pris en charge"), "{taken}");
+    assert!(taken.contains("Pris en charge par : awa.kabore"), "{taken}");
+    press(&mut app, "nVu aussi à Kaya<enter>NCompte créé hier<enter>");
+    let noted = screen(&mut app, 100, 40);
+    assert!(
+        noted.contains("Note : Vu aussi à Kaya (awa.kabore"),
+        "{noted}"
+    );
+    assert!(
+        noted.contains("Note (auteur) : Compte créé hier"),
+        "{noted}"
+    );
+    // An empty note is refused in the dialog.
+    press(&mut app, "n<enter>");
+    assert!(render(&mut app, 100, 40).contains("la note est vide"));
+    press(&mut app, "<esc>");
+    // The same key gives it back.
+    press(&mut app, "p");
+    assert!(screen(&mut app, 100, 40).contains("1 message rendu"));
+    let store = open(&replica);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM claims WHERE login IS NULL"),
+        1
+    );
+    assert_eq!(count(&store, "SELECT count(*) FROM notes"), 2);
+}

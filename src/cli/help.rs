@@ -40,7 +40,11 @@ const CONSOLE: &[&str] = &["", "demo"];
 fn shape(mut cmd: Command, path: &str, lang: Lang) -> Command {
     let hub = path == "hub" || path.starts_with("hub ");
     if lang == Lang::Fr {
-        if let Some(about) = super::help_fr::text(path) {
+        let about = super::help_fr::text(path).or_else(|| {
+            cmd.get_about()
+                .and_then(|a| super::help_fr::shared(&a.to_string()))
+        });
+        if let Some(about) = about {
             cmd = cmd.about(about).long_about(None);
         }
         cmd = cmd

@@ -202,13 +202,16 @@ const HELP_FR: &[(&str, &str)] = &[
 /// by their English text, sorted (byte order) for the binary search.
 #[rustfmt::skip]
 const SHARED: &[(&str, &str)] = &[
+    ("\"Je m'en occupe\": take records in hand, so colleagues see it after their next sync", "« Je m'en occupe » : prendre des fiches en charge, pour que les collègues le voient après leur prochaine synchro"),
     ("A batch of more than 20 records that is more than `batch_share_limit` percent of its table (config, default 20) needs this besides --yes", "Un lot de plus de 20 enregistrements dépassant `batch_share_limit` pour cent de sa table (configuration, 20 par défaut) exige cette option en plus de --yes"),
     ("A filter as the console's filter line takes it, in French or English words: statut=contactée, région=Kuilsé, depuis=hier (repeatable)", "Un filtre tel que l'accepte la ligne de filtre de la console, en mots français ou anglais : statut=contactée, région=Kuilsé, depuis=hier (répétable)"),
+    ("Add a staff note to records (kept and synced between staff, never sent to the platform)", "Ajouter une note de l'équipe à des fiches (gardée et synchronisée entre collègues, jamais envoyée à la plateforme)"),
     ("Apply what can be applied and report the rest (default: all or nothing)", "Appliquer ce qui peut l'être et signaler le reste (par défaut : tout ou rien)"),
     ("At most N rows, 1 to 1,000,000,000 (tables default to 50; csv and json to all)", "Au plus N lignes, de 1 à 1 000 000 000 (par défaut : 50 en table ; tout en csv et json)"),
     ("CSV cells exactly as stored, for machine use: by default a cell a spreadsheet would read as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe", "Cellules CSV exactement telles qu'enregistrées, pour un usage machine : par défaut, une cellule qu'un tableur lirait comme une formule (commençant par =, +, -, @, tabulation, CR) est précédée d'une apostrophe"),
     ("Do not ask for confirmation", "Ne pas demander de confirmation"),
     ("Do not have the person each decision affects told (the platform gets the decision without its notice)", "Ne pas informer la personne concernée par chaque décision (la plateforme reçoit la décision sans son message à l'intéressé)"),
+    ("Hand records back (an admin may hand back a colleague's)", "Rendre des fiches (un administrateur peut rendre celles d'un collègue)"),
     ("Hide a post pending review when it has this many open flags", "Masquer un message en attendant son examen dès qu'il compte ce nombre de signalements ouverts"),
     ("Read ids from a file, one a line (`-` for standard input); a CSV from `list --format csv` works too (first column, header skipped)", "Lire les identifiants depuis un fichier, un par ligne (`-` pour l'entrée standard) ; un CSV issu de `list --format csv` convient aussi (première colonne, en-tête ignoré)"),
     ("Record ids", "Identifiants des enregistrements"),
@@ -216,6 +219,7 @@ const SHARED: &[(&str, &str)] = &[
     ("Show what would change, change nothing", "Montrer ce qui changerait, sans rien changer"),
     ("Start after this cursor (printed at the end of the previous page)", "Commencer après ce curseur (affiché à la fin de la page précédente)"),
     ("The JSON-lines file", "Le fichier de lignes JSON"),
+    ("The note, one line of plain text (2,000 characters at most)", "La note, une ligne de texte simple (2 000 caractères au plus)"),
     ("The public platform's own id(s), comma-separated (as on the website)", "Identifiant(s) propre(s) à la plateforme publique, séparés par des virgules (comme sur le site web)"),
     ("Why (required to reject, suspend, request changes, hide, remove)", "Motif (obligatoire pour rejeter, suspendre, demander des modifications, masquer, supprimer)"),
     ("table (fits the terminal), csv or json (for scripts)", "table (adaptée au terminal), csv ou json (pour les scripts)"),

@@ -190,6 +190,19 @@ pub enum EnrollmentsCmd {
         #[arg(long = "ref", value_name = "REF")]
         reference: String,
     },
+    /// "Je m'en occupe": take records in hand, so colleagues see it after their next sync.
+    Claim(ActionArgs),
+    /// Hand records back (an admin may hand back a colleague's).
+    Release(ActionArgs),
+    /// Add a staff note to records (kept and synced between staff, never
+    /// sent to the platform).
+    Note {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// The note, one line of plain text (2,000 characters at most).
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +226,19 @@ pub enum UploadsCmd {
         /// Upload ids.
         #[arg(required = true)]
         ids: Vec<String>,
+    },
+    /// "Je m'en occupe": take records in hand, so colleagues see it after their next sync.
+    Claim(ActionArgs),
+    /// Hand records back (an admin may hand back a colleague's).
+    Release(ActionArgs),
+    /// Add a staff note to records (kept and synced between staff, never
+    /// sent to the platform).
+    Note {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// The note, one line of plain text (2,000 characters at most).
+        #[arg(long, value_name = "TEXT")]
+        text: String,
     },
 }
 
@@ -247,6 +273,19 @@ pub enum ForumCmd {
         #[command(flatten)]
         common: Box<ListCommon>,
     },
+    /// "Je m'en occupe": take records in hand, so colleagues see it after their next sync.
+    Claim(ActionArgs),
+    /// Hand records back (an admin may hand back a colleague's).
+    Release(ActionArgs),
+    /// Add a staff note to records (kept and synced between staff, never
+    /// sent to the platform).
+    Note {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// The note, one line of plain text (2,000 characters at most).
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,6 +318,19 @@ pub enum CitizensCmd {
     },
     /// Let muted or banned citizens post again.
     Reinstate(ActionArgs),
+    /// "Je m'en occupe": take records in hand, so colleagues see it after their next sync.
+    Claim(ActionArgs),
+    /// Hand records back (an admin may hand back a colleague's).
+    Release(ActionArgs),
+    /// Add a staff note to records (kept and synced between staff, never
+    /// sent to the platform).
+    Note {
+        #[command(flatten)]
+        action: ActionArgs,
+        /// The note, one line of plain text (2,000 characters at most).
+        #[arg(long, value_name = "TEXT")]
+        text: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -362,6 +414,9 @@ pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
         EnrollmentsCmd::Suspend(a) => (a, Decision::Enrollment(A::Suspend, None)),
         EnrollmentsCmd::Reinstate(a) => (a, Decision::Enrollment(A::Reinstate, None)),
         EnrollmentsCmd::Contacted(a) => (a, Decision::Enrollment(A::RecordContact, None)),
+        EnrollmentsCmd::Claim(a) => (a, Decision::Claim("organization", true)),
+        EnrollmentsCmd::Release(a) => (a, Decision::Claim("organization", false)),
+        EnrollmentsCmd::Note { action, text } => note(action, text, "organization"),
         EnrollmentsCmd::Charter {
             action,
             signed_on,
@@ -395,13 +450,16 @@ pub fn uploads(ctx: &Ctx, cmd: UploadsCmd) -> CmdResult {
             return list::<Upload>(ctx, ListKind::Uploads, &common, &filters.filters());
         }
         UploadsCmd::Fetch { ids } => return super::sync::fetch_files(ctx, &ids),
-        UploadsCmd::Approve(a) => (a, ReviewDecision::Approve),
-        UploadsCmd::Reject(a) => (a, ReviewDecision::Reject),
-        UploadsCmd::RequestChanges(a) => (a, ReviewDecision::RequestChanges),
+        UploadsCmd::Approve(a) => (a, Decision::Review(ReviewDecision::Approve)),
+        UploadsCmd::Reject(a) => (a, Decision::Review(ReviewDecision::Reject)),
+        UploadsCmd::RequestChanges(a) => (a, Decision::Review(ReviewDecision::RequestChanges)),
+        UploadsCmd::Claim(a) => (a, Decision::Claim("upload", true)),
+        UploadsCmd::Release(a) => (a, Decision::Claim("upload", false)),
+        UploadsCmd::Note { action, text } => note(action, text, "upload"),
     };
     let select =
         |c: &rusqlite::Connection, f: &Filters| query::ids::<Upload>(c, ListKind::Uploads, f);
-    batch::run(ctx, &args, &Decision::Review(decision), &select)
+    batch::run(ctx, &args, &decision, &select)
 }
 
 pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
@@ -413,6 +471,9 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
         ForumCmd::Hide(a) => (a, Decision::Moderate(PostAction::Hide)),
         ForumCmd::Remove(a) => (a, Decision::Moderate(PostAction::Remove)),
         ForumCmd::Restore(a) => (a, Decision::Moderate(PostAction::Restore)),
+        ForumCmd::Claim(a) => (a, Decision::Claim("forum_post", true)),
+        ForumCmd::Release(a) => (a, Decision::Claim("forum_post", false)),
+        ForumCmd::Note { action, text } => note(action, text, "forum_post"),
         ForumCmd::Lock(a) => return threads(ctx, &a, true),
         ForumCmd::Unlock(a) => return threads(ctx, &a, false),
         ForumCmd::SameText { post_id, common } => {
@@ -436,6 +497,12 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
     };
     let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Post>(c, ListKind::Forum, f);
     batch::run(ctx, &args, &decision, &select)
+}
+
+/// A note is a decision whose reason is the note's text.
+fn note(mut action: ActionArgs, text: String, entity: &'static str) -> (ActionArgs, Decision) {
+    action.reason = Some(text);
+    (action, Decision::Note(entity))
 }
 
 /// Locks or unlocks threads: by id, or the threads of the posts a filter matches.
@@ -477,6 +544,9 @@ pub fn citizens(ctx: &Ctx, cmd: CitizensCmd) -> CmdResult {
                 hide_posts,
             },
         ),
+        CitizensCmd::Claim(a) => (a, Decision::Claim("citizen", true)),
+        CitizensCmd::Release(a) => (a, Decision::Claim("citizen", false)),
+        CitizensCmd::Note { action, text } => note(action, text, "citizen"),
         CitizensCmd::Reinstate(a) => (
             a,
             Decision::Citizen {

@@ -45,6 +45,9 @@ pub const ACTIONS: &[&str] = &[
     "sms.approve",
     "sms.cancel",
     "undo",
+    "note.add",
+    "claim.take",
+    "claim.release",
 ];
 
 /// Longest quoted text in a sentence, in columns.
@@ -83,6 +86,8 @@ pub fn object(r: &Record<'_>, lang: Lang) -> String {
         ("sms_message", Lang::En) => prefixed("the SMS", "an SMS", label),
         ("sms_contact", Lang::Fr) => prefixed("le contact", "un contact", name),
         ("sms_contact", Lang::En) => prefixed("contact", "a contact", name),
+        // A note or a claim reads as the record it is on.
+        ("note" | "claim", _) => label.unwrap_or_else(|| lang.pick("une fiche", "a record").into()),
         (entity, _) => {
             let kind = entity_words(entity, lang);
             match label {
@@ -195,6 +200,24 @@ fn verbs(action: &str) -> Option<[&'static str; 4]> {
             "mute {o}",
         ],
         "citizen.ban" => ["a banni {o}", "bannir {o}", "banned {o}", "ban {o}"],
+        "note.add" => [
+            "a annoté {o}",
+            "annoter {o}",
+            "added a note to {o}",
+            "add a note to {o}",
+        ],
+        "claim.take" => [
+            "a pris en charge {o}",
+            "prendre en charge {o}",
+            "took {o} in hand",
+            "take {o} in hand",
+        ],
+        "claim.release" => [
+            "a rendu {o}",
+            "rendre {o}",
+            "handed back {o}",
+            "hand back {o}",
+        ],
         "thread.lock" => [
             "a verrouillé {o}",
             "verrouiller {o}",

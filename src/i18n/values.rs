@@ -195,6 +195,9 @@ pub fn action_words(action: &str, lang: Lang) -> String {
         "sms.approve" => ("SMS approuvé", "SMS approved"),
         "sms.cancel" => ("SMS annulé", "SMS cancelled"),
         "undo" => ("décision annulée", "decision undone"),
+        "note.add" => ("note ajoutée", "note added"),
+        "claim.take" => ("pris en charge", "taken in hand"),
+        "claim.release" => ("rendu", "handed back"),
         other => return crate::text::inline(other),
     };
     lang.pick(fr, en).to_owned()
@@ -216,6 +219,8 @@ pub fn entity_words(entity: &str, lang: Lang) -> String {
         "sms_group_member" => ("membre d'un groupe", "group member"),
         "sms_message" => ("SMS", "SMS"),
         "notice_template" => ("modèle de message", "notice template"),
+        "note" => ("note", "note"),
+        "claim" => ("prise en charge", "claim"),
         other => return crate::text::inline(other),
     };
     lang.pick(fr, en).to_owned()
@@ -391,6 +396,9 @@ mod tests {
             "sms.approve",
             "sms.cancel",
             "undo",
+            "note.add",
+            "claim.take",
+            "claim.release",
         ]
         .map(str::to_owned)
         .to_vec();

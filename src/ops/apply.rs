@@ -177,6 +177,21 @@ pub fn apply_with(
             seen_status,
             reason,
         } => cancel_sms(conn, actor, message_id, *seen_status, reason)?,
+        Op::AddNote { note } => add_note(conn, actor, note, meta)?,
+        Op::Claim {
+            entity,
+            record_id,
+            seen_by,
+            claim,
+        } => claim_record(
+            conn,
+            actor,
+            entity,
+            record_id,
+            seen_by.as_deref(),
+            *claim,
+            meta,
+        )?,
     };
     let action = op.action_name();
     // Flags an op resolved or reopened change too; the hub's feed carries them.
@@ -1068,6 +1083,137 @@ fn cancel_sms(
 }
 
 /// The record an earlier op changed, from its audit row.
+/// The kind of a record staff note or claim, checked: one of the kinds
+/// they apply to, the record there, and the actor allowed to work on it.
+fn worked_record(
+    conn: &Connection,
+    actor: &Actor,
+    entity: &str,
+    id: &str,
+    action: &str,
+) -> Result<&'static str, OpError> {
+    let kind = Entity::parse(entity)
+        .filter(|e| Entity::NOTED.contains(e))
+        .ok_or_else(|| {
+            invalid(
+                "entity",
+                format!(
+                    "\"{}\" is not a post, citizen, organisation or upload",
+                    crate::text::truncate(&crate::text::inline(entity), 40)
+                ),
+            )
+        })?;
+    check_id("entity_id", id)?;
+    if let Some(p) = kind.worked_by() {
+        require(actor, p, action)?;
+    }
+    let found: Option<i64> = conn
+        .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", kind.table()))?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if found.is_none() {
+        return Err(not_found(kind.name(), id));
+    }
+    Ok(kind.name())
+}
+
+fn add_note(
+    conn: &Connection,
+    actor: &Actor,
+    note: &super::NewNote,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    check_id("id", &note.id)?;
+    let entity = worked_record(conn, actor, &note.entity, &note.entity_id, "note.add")?;
+    let body = note.body.trim();
+    non_empty("body", body)?;
+    if let Some((at, c)) = crate::text::first_unplain_prose(body) {
+        return Err(invalid(
+            "body",
+            format!(
+                "character U+{:04X} at position {} (plain text: no control, bidi or invisible character)",
+                c as u32,
+                at + 1
+            ),
+        ));
+    }
+    if body.chars().count() > super::MAX_NOTE {
+        return Err(invalid(
+            "body",
+            format!("over {} characters", super::MAX_NOTE),
+        ));
+    }
+    conn.prepare_cached(
+        "INSERT INTO notes (id, entity, entity_id, body, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![note.id, entity, note.entity_id, body, actor.login, meta.at])?;
+    Ok(Change {
+        entity: "note",
+        entity_id: note.id.clone(),
+        extra: json!({"on": entity, "record": note.entity_id, "body": body}),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn claim_record(
+    conn: &Connection,
+    actor: &Actor,
+    entity: &str,
+    id: &str,
+    seen_by: Option<&str>,
+    take: bool,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    let name = if take { "claim.take" } else { "claim.release" };
+    let entity = worked_record(conn, actor, entity, id, name)?;
+    let current: Option<String> = conn
+        .prepare_cached("SELECT login FROM claims WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let shown = |who: Option<&str>| who.unwrap_or("nobody").to_owned();
+    // Someone took it (or handed it back) since its author looked.
+    if current.as_deref() != seen_by {
+        return Err(OpError::Stale {
+            entity: "claim",
+            id: id.to_owned(),
+            seen: shown(seen_by),
+            current: shown(current.as_deref()),
+        });
+    }
+    match (take, current.as_deref()) {
+        (true, Some(me)) if me == actor.login => {
+            return Err(invalid("claim", format!("{id} is already yours")));
+        }
+        (false, None) => return Err(invalid("claim", format!("{id} is in nobody's hands"))),
+        // Handing back a colleague's claim is an admin's (they left, fell ill).
+        (false, Some(who))
+            if who != actor.login && actor.role != crate::domain::staff::Role::Admin =>
+        {
+            return Err(OpError::Forbidden {
+                role: actor.role,
+                action: format!("release {who}'s claim"),
+            });
+        }
+        _ => {}
+    }
+    conn.prepare_cached(
+        "INSERT INTO claims (id, entity, login, claimed_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET login = excluded.login, claimed_at = excluded.claimed_at",
+    )?
+    .execute(params![
+        id,
+        entity,
+        take.then_some(actor.login.as_str()),
+        meta.at
+    ])?;
+    Ok(Change {
+        entity: "claim",
+        entity_id: id.to_owned(),
+        extra: json!({"on": entity}),
+    })
+}
+
 fn undone_record(conn: &Connection, op_id: &str) -> Result<Option<(String, String)>, OpError> {
     Ok(conn
         .prepare_cached("SELECT entity, entity_id FROM audit_log WHERE id = ?1")?

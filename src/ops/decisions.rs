@@ -32,6 +32,20 @@ pub enum Decision {
     },
     /// Lock (`true`) or unlock forum threads.
     Lock(bool),
+    /// "Je m'en occupe" on records of a kind (`true`), or handing them back.
+    Claim(&'static str, bool),
+    /// A staff note (the reason's text) on records of a kind.
+    Note(&'static str),
+}
+
+/// The kinds of record a claim or a note goes on, with their tables.
+fn worked_table(entity: &str) -> &'static str {
+    match entity {
+        "citizen" => "citizens",
+        "organization" => "organizations",
+        "upload" => "uploads",
+        _ => "forum_posts",
+    }
 }
 
 /// The longest mute a person may set: a year (a ban is for longer).
@@ -90,6 +104,7 @@ impl Decision {
             Self::OptOut => "sms_contacts",
             Self::Citizen { .. } => "citizens",
             Self::Lock(_) => "forum_threads",
+            Self::Claim(entity, _) | Self::Note(entity) => worked_table(entity),
         }
     }
 
@@ -120,6 +135,25 @@ impl Decision {
                 "SELECT CASE locked WHEN 1 THEN 'locked' ELSE 'unlocked' END, title
                  FROM forum_threads WHERE id = ?1"
             }
+            // Who holds it now ('' for nobody): a claim is taken as seen.
+            Self::Claim(entity, _) | Self::Note(entity) => match *entity {
+                "citizen" => {
+                    "SELECT coalesce((SELECT login FROM claims WHERE id = r.id), ''), r.display_name
+                     FROM citizens r WHERE r.id = ?1"
+                }
+                "organization" => {
+                    "SELECT coalesce((SELECT login FROM claims WHERE id = r.id), ''), r.name
+                     FROM organizations r WHERE r.id = ?1"
+                }
+                "upload" => {
+                    "SELECT coalesce((SELECT login FROM claims WHERE id = r.id), ''), r.title
+                     FROM uploads r WHERE r.id = ?1"
+                }
+                _ => {
+                    "SELECT coalesce((SELECT login FROM claims WHERE id = r.id), ''), substr(r.body, 1, 60)
+                     FROM forum_posts r WHERE r.id = ?1"
+                }
+            },
         }
     }
 
@@ -135,6 +169,9 @@ impl Decision {
                 action, hide_posts, ..
             } => action.needs_reason() || *hide_posts,
             Self::Lock(locked) => *locked,
+            Self::Claim(..) => false,
+            // A note is its text.
+            Self::Note(_) => true,
         }
     }
 
@@ -219,6 +256,20 @@ impl Decision {
                 locked: *locked,
                 reason,
             },
+            Self::Claim(entity, take) => Op::Claim {
+                entity: (*entity).to_owned(),
+                record_id: id.to_owned(),
+                seen_by: Some(seen.to_owned()).filter(|s| !s.is_empty()),
+                claim: *take,
+            },
+            Self::Note(entity) => Op::AddNote {
+                note: super::NewNote {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    entity: (*entity).to_owned(),
+                    entity_id: id.to_owned(),
+                    body: reason.ok_or("a note needs its text")?,
+                },
+            },
         })
     }
 
@@ -260,6 +311,9 @@ impl Decision {
             } => ("rétablir", "reinstate"),
             Self::Lock(true) => ("verrouiller", "lock"),
             Self::Lock(false) => ("déverrouiller", "unlock"),
+            Self::Claim(_, true) => ("prendre en charge", "take in hand"),
+            Self::Claim(_, false) => ("rendre", "hand back"),
+            Self::Note(_) => ("annoter", "add a note to"),
         }
     }
 
@@ -301,6 +355,9 @@ impl Decision {
             Self::Citizen { action, .. } => format!("citizen.{action}"),
             Self::Lock(true) => "thread.lock".into(),
             Self::Lock(false) => "thread.unlock".into(),
+            Self::Claim(_, true) => "claim.take".into(),
+            Self::Claim(_, false) => "claim.release".into(),
+            Self::Note(_) => "note.add".into(),
         }
     }
 
@@ -314,6 +371,7 @@ impl Decision {
             Self::OptOut => "sms_contact",
             Self::Citizen { .. } => "citizen",
             Self::Lock(_) => "forum_thread",
+            Self::Claim(entity, _) | Self::Note(entity) => entity,
         }
     }
 
@@ -322,7 +380,9 @@ impl Decision {
     /// their authors (or threads), each once.
     pub fn from_posts(&self) -> Option<&'static str> {
         match self {
-            Self::Citizen { .. } => Some("author_id"),
+            Self::Citizen { .. } | Self::Note("citizen") | Self::Claim("citizen", _) => {
+                Some("author_id")
+            }
             Self::Lock(_) => Some("thread_id"),
             _ => None,
         }
@@ -395,6 +455,17 @@ impl Decision {
             },
             Self::Lock(true) => ["verrouillé", "verrouillés", "locked"],
             Self::Lock(false) => ["déverrouillé", "déverrouillés", "unlocked"],
+            // Agreeing with the kind's gender: un message, une organisation.
+            Self::Claim(entity, take) => match (feminine(entity), take) {
+                (false, true) => ["pris en charge", "pris en charge", "taken in hand"],
+                (true, true) => ["prise en charge", "prises en charge", "taken in hand"],
+                (false, false) => ["rendu", "rendus", "handed back"],
+                (true, false) => ["rendue", "rendues", "handed back"],
+            },
+            Self::Note(entity) => match feminine(entity) {
+                false => ["annoté", "annotés", "annotated"],
+                true => ["annotée", "annotées", "annotated"],
+            },
         };
         match lang {
             Lang::Fr if n > 1 => fr_many,
@@ -408,6 +479,12 @@ impl Decision {
     pub fn counted(&self, n: usize, lang: Lang) -> String {
         format!("{} {}", self.noun(n, lang), self.participle(n, lang))
     }
+}
+
+/// Whether French names records of this kind in the feminine (une
+/// organisation, une publication).
+fn feminine(entity: &str) -> bool {
+    matches!(entity, "organization" | "upload")
 }
 
 /// What a batch did: records decided (id, state seen, label), records refused

@@ -120,6 +120,33 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A staff note on a record: kept and synced between staff, never sent
+    /// to the platform.
+    AddNote {
+        note: NewNote,
+    },
+    /// "Je m'en occupe" on a record (`claim`), or handing it back. Taking
+    /// over a colleague's claim is allowed when its author saw it
+    /// (`seen_by`): a claim made meanwhile is a conflict.
+    Claim {
+        entity: String,
+        record_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen_by: Option<String>,
+        claim: bool,
+    },
+}
+
+/// The longest note, in characters.
+pub const MAX_NOTE: usize = 2_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewNote {
+    pub id: String,
+    /// The kind of record (`forum_post`, `citizen`, `organization`, `upload`).
+    pub entity: String,
+    pub entity_id: String,
+    pub body: String,
 }
 
 /// An op as stored in the outbox and sent over the wire: the format version
@@ -240,7 +267,9 @@ impl Op {
             Op::ApplyEnrollment { .. }
             | Op::QueueSms { .. }
             | Op::AddContact { .. }
-            | Op::ApproveSms { .. } => None,
+            | Op::ApproveSms { .. }
+            | Op::AddNote { .. }
+            | Op::Claim { .. } => None,
         }
     }
 
@@ -251,7 +280,9 @@ impl Op {
             | Op::QueueSms { .. }
             | Op::AddContact { .. }
             | Op::OptOutContact { .. }
+            | Op::AddNote { .. }
             | Op::Undo { .. } => None,
+            Op::Claim { record_id, .. } => Some(("claim", record_id)),
             Op::SetEnrollmentStatus { org_id, .. } => Some(("organization", org_id)),
             Op::ReviewUpload { upload_id, .. } => Some(("upload", upload_id)),
             Op::ModeratePost { post_id, .. } | Op::DismissFlags { post_id, .. } => {
@@ -290,6 +321,9 @@ impl Op {
             | Op::QueueSms { .. }
             | Op::AddContact { .. }
             | Op::OptOutContact { .. }
+            | Op::AddNote { .. }
+            // Who holds a claim is the hub's to say: two claims never merge.
+            | Op::Claim { .. }
             | Op::Undo { .. } => Vec::new(),
         }
     }
@@ -311,6 +345,9 @@ impl Op {
             Op::ApproveSms { .. } => "sms.approve".into(),
             Op::CancelSms { .. } => "sms.cancel".into(),
             Op::Undo { .. } => "undo".into(),
+            Op::AddNote { .. } => "note.add".into(),
+            Op::Claim { claim: true, .. } => "claim.take".into(),
+            Op::Claim { claim: false, .. } => "claim.release".into(),
         }
     }
 }

@@ -20,12 +20,14 @@ pub enum Entity {
     SmsGroupMember,
     SmsMessage,
     NoticeTemplate,
+    Note,
+    Claim,
 }
 
 impl Entity {
     /// Every synced kind, parents before children: the snapshot's order. A
     /// pull cursor names a table by its index here, so only append.
-    pub const SYNCED: [Entity; 13] = [
+    pub const SYNCED: [Entity; 15] = [
         Entity::Staff,
         Entity::Organization,
         Entity::Upload,
@@ -39,6 +41,8 @@ impl Entity {
         Entity::SmsGroupMember,
         Entity::SmsMessage,
         Entity::NoticeTemplate,
+        Entity::Note,
+        Entity::Claim,
     ];
 
     /// Its name in the audit log, the change feed and on the wire.
@@ -57,6 +61,8 @@ impl Entity {
             Entity::SmsGroupMember => "sms_group_member",
             Entity::SmsMessage => "sms_message",
             Entity::NoticeTemplate => "notice_template",
+            Entity::Note => "note",
+            Entity::Claim => "claim",
         }
     }
 
@@ -75,6 +81,8 @@ impl Entity {
             Entity::SmsGroupMember => "sms_group_members",
             Entity::SmsMessage => "sms_messages",
             Entity::NoticeTemplate => "notice_templates",
+            Entity::Note => "notes",
+            Entity::Claim => "claims",
         }
     }
 
@@ -105,7 +113,9 @@ impl Entity {
             Entity::ForumThread => &["locked"],
             Entity::SmsMessage => &["status", "approved_by"],
             Entity::SmsContact => &["name", "region", "commune", "opted_out_at"],
+            Entity::Claim => &["login", "claimed_at"],
             Entity::Staff
+            | Entity::Note
             | Entity::UploadStat
             | Entity::ForumFlag
             | Entity::SmsGroup
@@ -125,6 +135,27 @@ impl Entity {
                 | Entity::Citizen
                 | Entity::ForumPost
         )
+    }
+
+    /// The kinds of record staff may write notes on and claim.
+    pub const NOTED: [Entity; 4] = [
+        Entity::ForumPost,
+        Entity::Citizen,
+        Entity::Organization,
+        Entity::Upload,
+    ];
+
+    /// The permission that acting on a record of this kind takes: notes and
+    /// claims on it need the same (a moderator's on posts and citizens, a
+    /// field agent's on organisations).
+    pub fn worked_by(self) -> Option<crate::domain::staff::Permission> {
+        use crate::domain::staff::Permission;
+        Some(match self {
+            Entity::ForumPost | Entity::Citizen => Permission::ModeratePost,
+            Entity::Upload => Permission::ReviewUpload,
+            Entity::Organization => Permission::AdvanceEnrollment,
+            _ => return None,
+        })
     }
 
     pub fn parse(name: &str) -> Option<Entity> {

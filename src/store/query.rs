@@ -49,13 +49,15 @@ impl ListKind {
         match self {
             Self::Enrollments => &[
                 Status, Kind, Region, Province, Commune, Search, Since, Until, Id, Platform,
+                Claimed,
             ],
             Self::Uploads => &[
                 Status, Kind, Category, Org, Region, Commune, Plausible, Search, Since, Until, Id,
-                Platform,
+                Platform, Claimed,
             ],
             Self::Forum => &[
                 Status, Thread, Author, Flagged, Watched, Held, Search, Since, Until, Id, Platform,
+                Claimed,
             ],
             Self::Sms => &[Status, Kind, Group, Since, Until, Id],
             Self::Audit => &[Actor, Action, Entity, EntityId, Since, Until, Id],
@@ -63,7 +65,7 @@ impl ListKind {
             Self::SmsGroups => &[Search, Id],
             Self::Conflicts => &[Status, Since, Until, Id],
             Self::SmsContacts => &[Group, Region, Commune, Search, OptedOut, Id],
-            Self::Citizens => &[Status, Search, Id, Platform],
+            Self::Citizens => &[Status, Search, Id, Platform, Claimed],
         }
     }
 }
@@ -95,6 +97,7 @@ str_enum! {
         Watched = "watched",
         Held = "held",
         Plausible = "plausible",
+        Claimed = "claimed",
     }
 }
 
@@ -127,6 +130,7 @@ impl FilterKey {
             Watched => "surveillé",
             Held => "retenu",
             Plausible => "plausible",
+            Claimed => "pris",
         };
         lang.pick(fr, self.as_str())
     }
@@ -367,6 +371,7 @@ impl Filters {
                     (Flagged | OptedOut | Held | Plausible, _) => yes_no(value)
                         .map(str::to_owned)
                         .unwrap_or_else(|| value.clone()),
+                    (Claimed, _) => claimed_word(value, lang).unwrap_or_else(|| value.clone()),
                     _ => value.clone(),
                 };
                 format!("{}={}", key.word(lang), crate::text::inline(&shown))
@@ -578,6 +583,52 @@ pub fn normalise_id(id: &str) -> String {
 }
 
 /// A yes/no filter value, in either language.
+/// Who holds a record, as the `claimed` filter takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    Mine,
+    Others,
+    Nobody,
+    /// Nobody's or mine: what is left for me (hides colleagues' claims).
+    Free,
+    Anyone,
+}
+
+/// The `claimed` filter's values, (French, English).
+const CLAIM_WORDS: [(&str, &str, Claim); 5] = [
+    ("moi", "mine", Claim::Mine),
+    ("autres", "others", Claim::Others),
+    ("personne", "nobody", Claim::Nobody),
+    ("libre", "free", Claim::Free),
+    ("oui", "yes", Claim::Anyone),
+];
+
+fn claim_value(key: FilterKey, value: &str) -> Result<Claim, FilterError> {
+    let v = crate::text::fold(value.trim());
+    CLAIM_WORDS
+        .iter()
+        .find(|(fr, en, _)| v == *fr || v == *en)
+        .map(|w| w.2)
+        .or(match v.as_str() {
+            "non" | "no" | "none" => Some(Claim::Nobody),
+            "me" => Some(Claim::Mine),
+            _ => None,
+        })
+        .ok_or_else(|| FilterError::UnknownWord {
+            key,
+            typed: crate::text::truncate(&crate::text::inline(value), 40),
+            words: CLAIM_WORDS.iter().map(|w| (w.0, w.1)).collect(),
+        })
+}
+
+fn claimed_word(value: &str, lang: crate::i18n::Lang) -> Option<String> {
+    let c = claim_value(FilterKey::Claimed, value).ok()?;
+    CLAIM_WORDS
+        .iter()
+        .find(|w| w.2 == c)
+        .map(|w| lang.pick(w.0, w.1).to_owned())
+}
+
 fn yes_no(key: FilterKey, value: &str) -> Result<bool, FilterError> {
     match crate::text::fold(value.trim()).as_str() {
         "yes" | "true" | "1" | "oui" => Ok(true),
@@ -651,6 +702,10 @@ pub fn value_words(list: ListKind, key: FilterKey, lang: crate::i18n::Lang) -> V
                 lang.pick("réglé", "resolved").to_owned(),
             ]
         }
+        (_, FilterKey::Claimed) => CLAIM_WORDS
+            .iter()
+            .map(|w| lang.pick(w.0, w.1).to_owned())
+            .collect(),
         (_, FilterKey::Flagged | FilterKey::OptedOut | FilterKey::Held | FilterKey::Plausible) => {
             yes_no()
         }
@@ -941,6 +996,27 @@ fn build<T: Listed>(
             }
             (ListKind::Audit, EntityId) => {
                 b.add("a.entity_id = ?", [Value::Text(normalise_id(value))])
+            }
+            // Who took the record in hand; "me" is this replica's owner.
+            (_, Claimed) => {
+                let me = "(SELECT s.login FROM staff s JOIN sync_state k ON k.key = 'staff_id' AND k.value = s.id)";
+                let id = T::SORT.1;
+                let clause = match claim_value(key, value)? {
+                    Claim::Mine => format!("{id} IN (SELECT id FROM claims WHERE login = {me})"),
+                    Claim::Others => format!(
+                        "{id} IN (SELECT id FROM claims WHERE login IS NOT NULL AND login IS NOT {me})"
+                    ),
+                    Claim::Nobody => {
+                        format!("{id} NOT IN (SELECT id FROM claims WHERE login IS NOT NULL)")
+                    }
+                    Claim::Free => format!(
+                        "{id} NOT IN (SELECT id FROM claims WHERE login IS NOT NULL AND login IS NOT {me})"
+                    ),
+                    Claim::Anyone => {
+                        format!("{id} IN (SELECT id FROM claims WHERE login IS NOT NULL)")
+                    }
+                };
+                b.add(clause, [])
             }
             (_, Id) => {
                 // One parameter however many ids (SQLite allows 32,766 `?`).

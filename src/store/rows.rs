@@ -23,6 +23,13 @@ macro_rules! record_label_sql {
             " WHEN 'forum_thread' THEN (SELECT title FROM forum_threads WHERE id = ", $id, ")",
             " WHEN 'sms_message' THEN (SELECT substr(body, 1, 80) FROM sms_messages WHERE id = ", $id, ")",
             " WHEN 'sms_contact' THEN (SELECT coalesce(name, phone_e164) FROM sms_contacts WHERE id = ", $id, ")",
+            // A claim is on the record of the same id; a note names its record.
+            " WHEN 'claim' THEN coalesce((SELECT substr(body, 1, 80) FROM forum_posts WHERE id = ", $id, "),",
+            " (SELECT name FROM organizations WHERE id = ", $id, "), (SELECT title FROM uploads WHERE id = ", $id, "),",
+            " (SELECT display_name FROM citizens WHERE id = ", $id, "))",
+            " WHEN 'note' THEN (SELECT coalesce((SELECT substr(body, 1, 80) FROM forum_posts WHERE id = n.entity_id),",
+            " (SELECT name FROM organizations WHERE id = n.entity_id), (SELECT title FROM uploads WHERE id = n.entity_id),",
+            " (SELECT display_name FROM citizens WHERE id = n.entity_id)) FROM notes n WHERE n.id = ", $id, ")",
             " END, CASE ", $entity,
             " WHEN 'forum_post' THEN (SELECT c.display_name FROM forum_posts p JOIN citizens c ON c.id = p.author_id WHERE p.id = ", $id, ")",
             " END"

@@ -488,3 +488,38 @@ pub fn thread_locked(c: &Connection, thread_id: &str) -> bool {
         .and_then(|mut s| s.query_row([thread_id], |r| r.get::<_, bool>(0)))
         .unwrap_or(false)
 }
+
+/// Whether every one of these records is claimed by `login`.
+pub fn claimed_by_all(c: &Connection, ids: &[String], login: &str) -> bool {
+    let list = serde_json::Value::from(ids.to_vec()).to_string();
+    c.prepare_cached(
+        "SELECT count(*) FROM json_each(?1) j JOIN claims cl ON cl.id = j.value WHERE cl.login = ?2",
+    )
+    .and_then(|mut s| s.query_row(rusqlite::params![list, login], |r| r.get::<_, i64>(0)))
+    .is_ok_and(|n| n as usize == ids.len() && !ids.is_empty())
+}
+
+/// Who has a record in hand (login, since when), and the staff notes on it,
+/// oldest first: (author, when, text).
+pub struct Worked {
+    pub claim: Option<(String, String)>,
+    pub notes: Vec<(String, String, String)>,
+}
+
+pub fn worked(c: &Connection, id: &str) -> Worked {
+    let claim = c
+        .prepare_cached("SELECT login, claimed_at FROM claims WHERE id = ?1 AND login IS NOT NULL")
+        .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .ok()
+        .flatten();
+    let notes = c
+        .prepare_cached(
+            "SELECT author, created_at, body FROM notes WHERE entity_id = ?1 ORDER BY created_at, id",
+        )
+        .and_then(|mut s| {
+            s.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .unwrap_or_default();
+    Worked { claim, notes }
+}

@@ -433,7 +433,13 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         ));
     }
     lines.push(Line::default());
-    let reason_label = if needs_reason {
+    let noting = matches!(
+        &c.pending,
+        super::model::Pending::Decide(crate::ops::decisions::Decision::Note(_))
+    );
+    let reason_label = if noting {
+        strings::NOTE_LABEL.get(lang)
+    } else if needs_reason {
         strings::REASON_REQUIRED.get(lang)
     } else {
         strings::REASON_OPTIONAL.get(lang)

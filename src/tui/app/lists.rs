@@ -126,6 +126,24 @@ impl App {
             }
             _ => ids,
         };
+        // A claim is one key, no dialog: taken, or handed back when every
+        // chosen record is already this person's.
+        if let Decision::Claim(entity, _) = decision {
+            let me = self
+                .model
+                .owner
+                .as_ref()
+                .map(|o| o.login.clone())
+                .unwrap_or_default();
+            let mine = views::claimed_by_all(self.store.conn(), &ids, &me);
+            self.apply(crate::tui::model::Change::Decide {
+                decision: Decision::Claim(entity, !mine),
+                ids,
+                reason: None,
+                quiet: false,
+            });
+            return Ok(());
+        }
         let facts = match &decision {
             Decision::ApproveSms => self.sms_approval_facts(&ids)?,
             Decision::Citizen { hide_posts, .. } => {

@@ -14,6 +14,7 @@ impl Model {
         let decision = self
             .page_ref()
             .decision(action)
+            .or_else(|| worked(action, self.screen))
             .ok_or(strings::NOT_ON_THIS_SCREEN.get(lang))?;
         if self.owner.is_none() {
             return Err(strings::NO_OWNER_NO_DECISIONS.get(lang).into());
@@ -33,7 +34,14 @@ impl Model {
             Pending::Undo { .. } => false,
         };
         if needs_reason && confirm.reason.trim().is_empty() {
-            confirm.problem = Some(strings::A_REASON_IS_REQUIRED.get(self.lang).to_owned());
+            confirm.problem = Some(
+                match &confirm.pending {
+                    Pending::Decide(Decision::Note(_)) => strings::NOTE_IS_EMPTY,
+                    _ => strings::A_REASON_IS_REQUIRED,
+                }
+                .get(self.lang)
+                .to_owned(),
+            );
             self.overlay = Overlay::Confirm(Box::new(confirm));
             return Vec::new();
         }
@@ -86,3 +94,16 @@ impl Model {
 
 /// What typed as a sanction's length means a ban.
 pub const BAN_WORDS: [&str; 5] = ["bannir", "banni", "ban", "definitif", "permanent"];
+
+/// Claims and notes, on any screen whose rows are records staff work on
+/// (the forum's note on the author goes to the post's author).
+fn worked(action: Action, screen: crate::tui::screens::Screen) -> Option<Decision> {
+    use crate::store::entity::Entity;
+    let entity = screen.entity().filter(|e| Entity::NOTED.contains(e))?;
+    Some(match action {
+        Action::Claim => Decision::Claim(entity.name(), true),
+        Action::AddNote => Decision::Note(entity.name()),
+        Action::NoteAuthor if entity == Entity::ForumPost => Decision::Note("citizen"),
+        _ => return None,
+    })
+}

@@ -550,7 +550,9 @@ impl Model {
             Refresh => vec![Effect::Reload],
             Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
             | Restore | Dismiss | OptOut | CancelSms | MuteAuthor | BanAuthor | ReinstateAuthor
-            | PenaliseAuthor | LockThread | UnlockThread => self.ask(action)?,
+            | PenaliseAuthor | LockThread | UnlockThread | Claim | AddNote | NoteAuthor => {
+                self.ask(action)?
+            }
             SameText => {
                 if self.screen != Screen::Forum {
                     return Err(strings::NOT_ON_THIS_SCREEN.get(lang).into());

@@ -4,7 +4,7 @@ use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
 use rusqlite::Connection;
 
-use super::{Meta, Page, Screen, history, on_platform, opt};
+use super::{Meta, Page, Screen, history, on_platform, opt, worked_lines};
 use crate::domain::enrollment::EnrollmentAction as E;
 use crate::i18n::Lang;
 use crate::i18n::values::Worded;
@@ -161,6 +161,10 @@ impl ScreenRow for Organization {
             ),
             field(theme, lang, "id", self.id.clone()),
         ]);
+        // Who took it in hand and the staff notes, after the first lines.
+        let worked = worked_lines(conn, lang, theme, now, &self.id, None);
+        let at = out.len().min(2);
+        out.splice(at..at, worked);
         out.extend(on_platform(theme, lang, "organization", &self.platform_id));
         out.extend(history(conn, theme, lang, "organization", &self.id));
         out

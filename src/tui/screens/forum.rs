@@ -5,7 +5,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use rusqlite::Connection;
 
-use super::{Meta, Page, Screen, on_platform, opt};
+use super::{Meta, Page, Screen, on_platform, opt, worked_lines};
 use crate::domain::forum::{CitizenAction, PostAction};
 use crate::i18n::Lang;
 use crate::i18n::values::Worded;
@@ -125,6 +125,16 @@ impl ScreenRow for Post {
             );
             out.push(Line::styled(format!("  {line}"), theme.dim));
         }
+        // Who took it in hand; notes on the post, then on its author.
+        out.extend(worked_lines(conn, lang, theme, now, &self.id, None));
+        out.extend(worked_lines(
+            conn,
+            lang,
+            theme,
+            now,
+            &self.author_id,
+            Some(strings::OF_THE_AUTHOR.get(lang)),
+        ));
         if let Some(word) = &self.watched_word {
             let did = match self.watched_action.as_deref() {
                 Some("hold") => strings::WORD_HELD.get(lang),

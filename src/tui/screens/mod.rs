@@ -258,6 +258,50 @@ pub(super) fn on_platform(
     ))
 }
 
+/// Who has the record in hand and the staff notes on it (`whose`: "de
+/// l'auteur" for notes on a post's author), for its detail.
+pub(super) fn worked_lines(
+    conn: &Connection,
+    lang: Lang,
+    theme: &Theme,
+    now: jiff::Timestamp,
+    id: &str,
+    whose: Option<&str>,
+) -> Vec<Line<'static>> {
+    let w = crate::store::views::worked(conn, id);
+    let mut out = Vec::new();
+    if let Some((login, at)) = &w.claim {
+        out.push(field(
+            theme,
+            lang,
+            strings::CLAIMED_BY.get(lang),
+            format!(
+                "{} — {}",
+                inline(login),
+                crate::time::relative(at, now, lang)
+            ),
+        ));
+    }
+    for (author, at, body) in &w.notes {
+        let label = match whose {
+            Some(w) => format!("{} {w}", strings::NOTE.get(lang)),
+            None => strings::NOTE.get(lang).to_owned(),
+        };
+        out.push(field(
+            theme,
+            lang,
+            &label,
+            format!(
+                "{} ({}, {})",
+                inline(body),
+                inline(author),
+                crate::time::short(at)
+            ),
+        ));
+    }
+    out
+}
+
 pub(super) fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_else(|| "—".to_owned())
 }

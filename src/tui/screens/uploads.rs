@@ -4,7 +4,7 @@ use ratatui::layout::Constraint;
 use ratatui::text::Line;
 use rusqlite::Connection;
 
-use super::{Meta, Page, Screen, history, on_platform, opt};
+use super::{Meta, Page, Screen, history, on_platform, opt, worked_lines};
 use crate::domain::uploads::ReviewDecision;
 use crate::i18n::Lang;
 use crate::i18n::values::Worded;
@@ -89,7 +89,7 @@ impl ScreenRow for Upload {
         conn: &Connection,
         lang: Lang,
         theme: &Theme,
-        _now: jiff::Timestamp,
+        now: jiff::Timestamp,
     ) -> Vec<Line<'static>> {
         let mut out = vec![heading(theme, &inline(&self.title))];
         if let Some(expected) = expected_mimes(&self.filename)
@@ -212,6 +212,10 @@ impl ScreenRow for Upload {
                 ),
             );
         }
+        // Who took it in hand and the staff notes, after the first lines.
+        let worked = worked_lines(conn, lang, theme, now, &self.id, None);
+        let at = out.len().min(2);
+        out.splice(at..at, worked);
         out.extend(on_platform(theme, lang, "upload", &self.platform_id));
         out.extend(history(conn, theme, lang, "upload", &self.id));
         out

@@ -354,3 +354,8 @@ pub const LENGTH_KEYS: Text = Text(
     "←/→ durées usuelles · ↑/↓ saisir une durée (3j, 12h)",
     "←/→ usual lengths · ↑/↓ type a length (3d, 12h)",
 );
+pub const CLAIMED_BY: Text = Text("Pris en charge par", "Taken in hand by");
+pub const NOTE: Text = Text("Note", "Note");
+pub const OF_THE_AUTHOR: Text = Text("(auteur)", "(author)");
+pub const NOTE_LABEL: Text = Text("Note : ", "Note: ");
+pub const NOTE_IS_EMPTY: Text = Text("la note est vide", "the note is empty");
