@@ -401,6 +401,17 @@ CREATE TABLE claims (
     claimed_at  TEXT NOT NULL
 );
 CREATE INDEX claims_by_login ON claims (login) WHERE login IS NOT NULL;
+-- The leaders field staff met in an organisation (name, role, phone).
+CREATE TABLE org_leaders (
+    id           TEXT PRIMARY KEY,
+    org_id       TEXT NOT NULL REFERENCES organizations (id),
+    name         TEXT NOT NULL,
+    role         TEXT,
+    phone        TEXT CHECK (phone IS NULL OR phone GLOB '+[1-9]*'),
+    recorded_by  TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX org_leaders_by_org ON org_leaders (org_id, created_at);
 -- end: version 5
 
 -- Full-text search (external content, kept in step by triggers). remove_diacritics

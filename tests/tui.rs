@@ -1080,3 +1080,74 @@ fn a_post_is_taken_in_hand_and_annotated_from_the_queue() {
     );
     assert_eq!(count(&store, "SELECT count(*) FROM notes"), 2);
 }
+
+/// A field agent back from Tougouri records, offline: a new organisation
+/// (its commune taken from the list with Tab, a second of the same name
+/// warned before saving), then on an organisation whose charter came in:
+/// the charter, a leader met (contacted with it), a correction.
+#[test]
+fn an_organisation_and_its_charter_and_leaders_are_recorded_from_forms() {
+    let _ = civitac::time::set_zone("UTC");
+    let (_dir, replica) = small_demo();
+    for (lang, tag) in [(Lang::En, "en"), (Lang::Fr, "fr")] {
+        let mut app = app(&replica, lang);
+        press(
+            &mut app,
+            "2Aosc<tab>Groupement Naam de Tougouri<tab><tab>tougour",
+        );
+        insta::assert_snapshot!(format!("{tag}_form_apply"), screen(&mut app, 80, 24));
+        press(&mut app, "<tab>Issa Ouédraogo<tab><tab>70 00 11 22<enter>");
+        if lang == Lang::Fr {
+            // The same name again (the English run saved it): warned
+            // first, saved on a second Enter.
+            let warned = render(&mut app, 80, 24);
+            assert!(warned.contains("est déjà inscrite à Tougouri"), "{warned}");
+            press(&mut app, "<enter>");
+        }
+        let saved = screen(&mut app, 80, 24);
+        assert!(
+            saved.contains(lang.pick("enregistrée", "recorded")),
+            "{saved}"
+        );
+    }
+    let s = open(&replica);
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM organizations WHERE commune = 'Tougouri' AND name = 'Groupement Naam de Tougouri' AND phone = '+22670001122'"
+        ),
+        2,
+        "once per language run"
+    );
+    let org = first_id(&s, "organizations", "status = 'applied'");
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "2f");
+    press(&mut app, &"<bs>".repeat(40));
+    press(&mut app, &format!("id={org}<enter>"));
+    press(&mut app, "Chier<tab>CH-2026-77<enter>");
+    press(
+        &mut app,
+        "LMariam Sawadogo<tab>secrétaire<tab>76 55 44 3<enter>",
+    );
+    let refused = render(&mut app, 80, 24);
+    assert!(refused.contains("n'est pas un numéro"), "{refused}");
+    press(&mut app, "3<enter>");
+    press(&mut app, "E<tab>GNT<enter>");
+    press(&mut app, "JJJ");
+    let done = screen(&mut app, 100, 60);
+    assert!(
+        done.contains("Responsable rencontré : Mariam Sawadogo · secrétaire · +22676554433"),
+        "{done}"
+    );
+    assert!(done.contains("contactée"), "{done}");
+    let s = open(&replica);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM organizations WHERE id = '{org}' AND status = 'contacted' AND charter_ref = 'CH-2026-77' AND acronym = 'GNT'"
+            )
+        ),
+        1
+    );
+}

@@ -412,3 +412,57 @@ fn confirm(lang: Lang, n: usize, verb: (&str, &str)) -> Result<(), Failure> {
         )))
     }
 }
+
+/// Applies ops made from one command (a new organisation, a leader met and
+/// the stage it moves to) in one transaction, as one batch: all or nothing.
+/// With `dry_run`, the same checks run and everything is rolled back.
+pub fn apply_ops(ctx: &Ctx, ops: &[ops::Op], dry_run: bool) -> Result<Vec<ops::Applied>, Failure> {
+    let lang = ctx.lang;
+    let mut store = ctx.open()?;
+    let actor = store.owner()?.ok_or_else(|| {
+        Failure::new(lang.pick(
+            "ce réplica n'appartient à personne : impossible de décider en son nom",
+            "this replica belongs to nobody: no one to decide as",
+        ))
+    })?;
+    let path = store.path().to_owned();
+    let tx = store.transaction()?;
+    let batch = (ops.len() > 1).then(|| uuid::Uuid::now_v7().to_string());
+    let mut applied = Vec::new();
+    for op in ops {
+        let meta = ops::OpMeta {
+            batch: batch.clone(),
+            ..ops::OpMeta::now()
+        };
+        match ops::apply_with(&tx, &actor, op, &meta) {
+            Ok(a) => applied.push(a),
+            Err(e) => {
+                let why = crate::text::truncate(&crate::text::inline(&e.message(lang)), 300);
+                return Err(if e.is_storage() {
+                    Failure::new(format!(
+                        "{}: {why}; {}",
+                        path.display(),
+                        lang.pick("rien n'a été modifié", "nothing was changed")
+                    ))
+                } else {
+                    Failure::new(format!(
+                        "{why}{}",
+                        lang.pick(" ; rien n'a été modifié", "; nothing was changed")
+                    ))
+                });
+            }
+        }
+    }
+    if dry_run {
+        drop(tx);
+    } else {
+        tx.commit().map_err(|e| {
+            Failure::new(format!(
+                "{}: {e}; {}",
+                path.display(),
+                lang.pick("rien n'a été modifié", "nothing was changed")
+            ))
+        })?;
+    }
+    Ok(applied)
+}

@@ -179,6 +179,86 @@ pub enum EnrollmentsCmd {
     Reinstate(ActionArgs),
     /// Record that the organisation's leaders were contacted.
     Contacted(ActionArgs),
+    /// Register a new organisation that wants to join (as field staff met
+    /// it): kind, name, commune from the list (region and province follow).
+    Apply {
+        /// commune, region or osc (in words too: association, mairie).
+        #[arg(long)]
+        kind: String,
+        /// The organisation's name, as it writes it.
+        #[arg(long)]
+        name: String,
+        /// Its acronym.
+        #[arg(long)]
+        acronym: Option<String>,
+        /// The commune, as in Burkina Faso's list (accents and case aside).
+        #[arg(long)]
+        commune: String,
+        /// The person to talk to.
+        #[arg(long)]
+        contact_name: Option<String>,
+        /// Their role (maire, présidente, secrétaire général…).
+        #[arg(long)]
+        contact_role: Option<String>,
+        /// The contact's phone, local (70 12 34 56) or international.
+        #[arg(long)]
+        contact_phone: Option<String>,
+        /// An e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Save even when an organisation of the same name is already
+        /// registered in that commune.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Check everything, save nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Record a leader met in an organisation (an organisation whose charter
+    /// was received moves to "contacted" with it).
+    Contact {
+        /// The organisation's id.
+        id: String,
+        /// The leader's name.
+        #[arg(long)]
+        name: String,
+        /// Their role (maire, présidente, secrétaire général…).
+        #[arg(long)]
+        role: Option<String>,
+        /// Their phone, local (70 12 34 56) or international.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Check everything, save nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Correct an organisation's details (an empty value clears one); the
+    /// audit log keeps the old values.
+    Edit {
+        /// The organisation's id.
+        id: String,
+        /// The organisation's name, as it writes it.
+        #[arg(long)]
+        name: Option<String>,
+        /// Its acronym.
+        #[arg(long)]
+        acronym: Option<String>,
+        /// The person to talk to.
+        #[arg(long)]
+        contact_name: Option<String>,
+        /// Their role (maire, présidente, secrétaire général…).
+        #[arg(long)]
+        contact_role: Option<String>,
+        /// Their phone, local (70 12 34 56) or international.
+        #[arg(long)]
+        phone: Option<String>,
+        /// An e-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Check everything, save nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Record a received charter: its signing date and reference.
     Charter {
         #[command(flatten)]
@@ -414,6 +494,62 @@ pub fn enrollments(ctx: &Ctx, cmd: EnrollmentsCmd) -> CmdResult {
         EnrollmentsCmd::Suspend(a) => (a, Decision::Enrollment(A::Suspend, None)),
         EnrollmentsCmd::Reinstate(a) => (a, Decision::Enrollment(A::Reinstate, None)),
         EnrollmentsCmd::Contacted(a) => (a, Decision::Enrollment(A::RecordContact, None)),
+        EnrollmentsCmd::Apply {
+            kind,
+            name,
+            acronym,
+            commune,
+            contact_name,
+            contact_role,
+            contact_phone,
+            email,
+            yes,
+            dry_run,
+        } => {
+            let form = crate::ops::forms::Application {
+                kind,
+                name,
+                acronym: acronym.unwrap_or_default(),
+                commune,
+                contact_name: contact_name.unwrap_or_default(),
+                contact_role: contact_role.unwrap_or_default(),
+                phone: contact_phone.unwrap_or_default(),
+                email: email.unwrap_or_default(),
+            };
+            return enrollment_apply(ctx, &form, yes, dry_run);
+        }
+        EnrollmentsCmd::Contact {
+            id,
+            name,
+            role,
+            phone,
+            dry_run,
+        } => {
+            return enrollment_contact(ctx, &id, &name, role.as_deref(), phone.as_deref(), dry_run);
+        }
+        EnrollmentsCmd::Edit {
+            id,
+            name,
+            acronym,
+            contact_name,
+            contact_role,
+            phone,
+            email,
+            dry_run,
+        } => {
+            let fields: Vec<(&'static str, String)> = [
+                ("name", name),
+                ("acronym", acronym),
+                ("contact_name", contact_name),
+                ("contact_role", contact_role),
+                ("phone", phone),
+                ("email", email),
+            ]
+            .into_iter()
+            .filter_map(|(f, v)| v.map(|v| (f, v)))
+            .collect();
+            return enrollment_edit(ctx, &id, &fields, dry_run);
+        }
         EnrollmentsCmd::Claim(a) => (a, Decision::Claim("organization", true)),
         EnrollmentsCmd::Release(a) => (a, Decision::Claim("organization", false)),
         EnrollmentsCmd::Note { action, text } => note(action, text, "organization"),
@@ -497,6 +633,174 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
     };
     let select = |c: &rusqlite::Connection, f: &Filters| query::ids::<Post>(c, ListKind::Forum, f);
     batch::run(ctx, &args, &decision, &select)
+}
+
+fn field_failure(e: crate::ops::forms::FieldError) -> Failure {
+    Failure::usage(format!("--{}: {}", e.field.replace('_', "-"), e.why))
+}
+
+fn enrollment_apply(
+    ctx: &Ctx,
+    form: &crate::ops::forms::Application,
+    yes: bool,
+    dry_run: bool,
+) -> CmdResult {
+    use crate::i18n::Lang;
+    let lang = ctx.lang;
+    let org = crate::ops::forms::application(form, lang).map_err(field_failure)?;
+    let commune = org.commune.clone().unwrap_or_default();
+    let same = {
+        let store = ctx.open()?;
+        crate::ops::forms::same_name(store.conn(), &org.name, &commune)
+            .map_err(|e| Failure::new(e.to_string()).in_file(store.path()))?
+    };
+    if let Some((id, name, status)) = same.first() {
+        let status = crate::i18n::values::column_word("enrollments", "status", status, lang)
+            .unwrap_or_default();
+        let said = match lang {
+            Lang::Fr => format!(
+                "« {} » est déjà inscrite à {commune} ({status}) : {id}",
+                crate::text::inline(name)
+            ),
+            Lang::En => format!(
+                "\"{}\" is already registered in {commune} ({status}): {id}",
+                crate::text::inline(name)
+            ),
+        };
+        if !yes && !dry_run {
+            return Err(Failure::new(format!(
+                "{said}{}",
+                lang.pick(
+                    " ; --yes pour l'enregistrer quand même ; rien n'a été modifié",
+                    "; --yes to register it all the same; nothing was changed"
+                )
+            )));
+        }
+        eprintln!("{said}");
+    }
+    let id = org.id.clone();
+    let name = crate::text::inline(&org.name);
+    super::batch::apply_ops(ctx, &[crate::ops::Op::ApplyEnrollment { org }], dry_run)?;
+    println!(
+        "{}",
+        match (lang, dry_run) {
+            (Lang::Fr, false) => format!("{id}  candidature de « {name} » enregistrée ({commune})"),
+            (Lang::En, false) => format!("{id}  application of \"{name}\" recorded ({commune})"),
+            (Lang::Fr, true) => format!(
+                "simulation : « {name} » serait enregistrée ({commune}) ; rien n'a été modifié"
+            ),
+            (Lang::En, true) =>
+                format!("dry run: \"{name}\" would be recorded ({commune}); nothing was changed"),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn enrollment_contact(
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    role: Option<&str>,
+    phone: Option<&str>,
+    dry_run: bool,
+) -> CmdResult {
+    use crate::i18n::Lang;
+    let lang = ctx.lang;
+    let id = query::normalise_id(id);
+    let leader =
+        crate::ops::forms::leader(&id, name, role.unwrap_or(""), phone.unwrap_or(""), lang)
+            .map_err(field_failure)?;
+    // Met at the stage after the charter: the organisation is contacted now.
+    let stage: Option<crate::domain::enrollment::Stage> = {
+        let store = ctx.open()?;
+        store
+            .conn()
+            .query_row(
+                "SELECT status FROM organizations WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .ok()
+    };
+    let mut ops = vec![crate::ops::Op::AddLeader { leader }];
+    if stage == Some(crate::domain::enrollment::Stage::CharterReceived) {
+        ops.push(crate::ops::Op::SetEnrollmentStatus {
+            org_id: id.clone(),
+            seen_status: crate::domain::enrollment::Stage::CharterReceived,
+            action: crate::domain::enrollment::EnrollmentAction::RecordContact,
+            reason: None,
+            charter: None,
+        });
+    }
+    super::batch::apply_ops(ctx, &ops, dry_run)?;
+    let moved = ops.len() > 1;
+    println!(
+        "{}",
+        match (lang, dry_run) {
+            (Lang::Fr, false) => format!(
+                "responsable noté{}",
+                if moved {
+                    " ; organisation marquée contactée"
+                } else {
+                    ""
+                }
+            ),
+            (Lang::En, false) => format!(
+                "leader recorded{}",
+                if moved {
+                    "; organisation marked contacted"
+                } else {
+                    ""
+                }
+            ),
+            (Lang::Fr, true) => "simulation : rien n'a été modifié".to_owned(),
+            (Lang::En, true) => "dry run: nothing was changed".to_owned(),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn enrollment_edit(
+    ctx: &Ctx,
+    id: &str,
+    fields: &[(&'static str, String)],
+    dry_run: bool,
+) -> CmdResult {
+    use crate::i18n::Lang;
+    let lang = ctx.lang;
+    if fields.is_empty() {
+        return Err(Failure::usage(lang.pick(
+            "indiquez ce qu'il faut corriger : --name, --acronym, --contact-name, --contact-role, --phone, --email",
+            "say what to correct: --name, --acronym, --contact-name, --contact-role, --phone, --email",
+        )));
+    }
+    let id = query::normalise_id(id);
+    let op = {
+        let store = ctx.open()?;
+        crate::ops::forms::edit(store.conn(), &id, fields, lang).map_err(|e| Failure::new(e.why))?
+    };
+    let crate::ops::Op::EditOrganization { changes, .. } = &op else {
+        return Err(Failure::new("edit"));
+    };
+    for c in changes {
+        println!(
+            "{} : {} → {}",
+            crate::i18n::values::field_words(&c.field, lang),
+            crate::text::inline(c.seen.as_deref().unwrap_or("—")),
+            crate::text::inline(c.new.as_deref().unwrap_or("—"))
+        );
+    }
+    super::batch::apply_ops(ctx, std::slice::from_ref(&op), dry_run)?;
+    println!(
+        "{}",
+        match (lang, dry_run) {
+            (Lang::Fr, false) => "fiche corrigée (les anciennes valeurs restent au journal)",
+            (Lang::En, false) => "details corrected (the old values stay in the audit log)",
+            (Lang::Fr, true) => "simulation : rien n'a été modifié",
+            (Lang::En, true) => "dry run: nothing was changed",
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A note is a decision whose reason is the note's text.

@@ -121,6 +121,20 @@ pub fn resolve(level: Level, typed: &str) -> Resolved {
         .unwrap_or(Resolved::Unknown)
 }
 
+/// The region and province of a commune (its stored name), from the list.
+pub fn commune_home(commune: &str) -> Option<(String, String)> {
+    let k = key(commune);
+    COMMUNES_CSV.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split(',').collect();
+        match cols.as_slice() {
+            [region, _, province, name, ..] if key(name) == k => {
+                Some(((*region).to_owned(), (*province).to_owned()))
+            }
+            _ => None,
+        }
+    })
+}
+
 /// Levenshtein distance in characters.
 pub fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -48,6 +48,8 @@ pub const ACTIONS: &[&str] = &[
     "note.add",
     "claim.take",
     "claim.release",
+    "enrollment.edit",
+    "enrollment.leader",
 ];
 
 /// Longest quoted text in a sentence, in columns.
@@ -87,7 +89,9 @@ pub fn object(r: &Record<'_>, lang: Lang) -> String {
         ("sms_contact", Lang::Fr) => prefixed("le contact", "un contact", name),
         ("sms_contact", Lang::En) => prefixed("contact", "a contact", name),
         // A note or a claim reads as the record it is on.
-        ("note" | "claim", _) => label.unwrap_or_else(|| lang.pick("une fiche", "a record").into()),
+        ("note" | "claim" | "org_leader", _) => {
+            label.unwrap_or_else(|| lang.pick("une fiche", "a record").into())
+        }
         (entity, _) => {
             let kind = entity_words(entity, lang);
             match label {
@@ -200,6 +204,18 @@ fn verbs(action: &str) -> Option<[&'static str; 4]> {
             "mute {o}",
         ],
         "citizen.ban" => ["a banni {o}", "bannir {o}", "banned {o}", "ban {o}"],
+        "enrollment.edit" => [
+            "a corrigé la fiche de {o}",
+            "corriger la fiche de {o}",
+            "corrected the details of {o}",
+            "correct the details of {o}",
+        ],
+        "enrollment.leader" => [
+            "a noté un responsable rencontré chez {o}",
+            "noter un responsable rencontré chez {o}",
+            "recorded a leader met at {o}",
+            "record a leader met at {o}",
+        ],
         "note.add" => [
             "a annoté {o}",
             "annoter {o}",

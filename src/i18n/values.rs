@@ -196,6 +196,8 @@ pub fn action_words(action: &str, lang: Lang) -> String {
         "sms.cancel" => ("SMS annulé", "SMS cancelled"),
         "undo" => ("décision annulée", "decision undone"),
         "note.add" => ("note ajoutée", "note added"),
+        "enrollment.edit" => ("fiche corrigée", "details corrected"),
+        "enrollment.leader" => ("responsable rencontré", "leader met"),
         "claim.take" => ("pris en charge", "taken in hand"),
         "claim.release" => ("rendu", "handed back"),
         other => return crate::text::inline(other),
@@ -221,6 +223,7 @@ pub fn entity_words(entity: &str, lang: Lang) -> String {
         "notice_template" => ("modèle de message", "notice template"),
         "note" => ("note", "note"),
         "claim" => ("prise en charge", "claim"),
+        "org_leader" => ("responsable", "leader"),
         other => return crate::text::inline(other),
     };
     lang.pick(fr, en).to_owned()
@@ -289,6 +292,12 @@ pub fn field_words(column: &str, lang: Lang) -> String {
         "charter_signed_on" => ("charte signée le", "charter signed on"),
         "charter_ref" => ("référence de la charte", "charter reference"),
         "reason" => ("motif", "reason"),
+        "name" => ("nom", "name"),
+        "acronym" => ("sigle", "acronym"),
+        "contact_name" => ("contact", "contact"),
+        "contact_role" => ("fonction du contact", "contact's role"),
+        "phone" => ("téléphone", "phone"),
+        "email" => ("courriel", "e-mail"),
         "moderated_by" | "reviewed_by" => ("par", "by"),
         "moderated_at" | "reviewed_at" | "updated_at" => ("le", "on"),
         "flag_count" => ("signalements ouverts", "open flags"),
@@ -296,7 +305,6 @@ pub fn field_words(column: &str, lang: Lang) -> String {
         "muted_until" => ("silence jusqu'au", "muted until"),
         "opted_out_at" => ("désinscrit le", "opted out on"),
         "approved_by" => ("approuvé par", "approved by"),
-        "name" => ("nom", "name"),
         "phone_e164" => ("téléphone", "phone"),
         other => return crate::text::inline(other),
     };
@@ -399,6 +407,8 @@ mod tests {
             "note.add",
             "claim.take",
             "claim.release",
+            "enrollment.edit",
+            "enrollment.leader",
         ]
         .map(str::to_owned)
         .to_vec();

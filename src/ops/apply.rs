@@ -178,6 +178,10 @@ pub fn apply_with(
             reason,
         } => cancel_sms(conn, actor, message_id, *seen_status, reason)?,
         Op::AddNote { note } => add_note(conn, actor, note, meta)?,
+        Op::EditOrganization { org_id, changes } => {
+            edit_organization(conn, actor, org_id, changes, meta)?
+        }
+        Op::AddLeader { leader } => add_leader(conn, actor, leader, meta)?,
         Op::Claim {
             entity,
             record_id,
@@ -1083,6 +1087,163 @@ fn cancel_sms(
 }
 
 /// The record an earlier op changed, from its audit row.
+/// A detail as typed, checked: one line of plain text, not too long.
+fn plain_detail(field: &'static str, value: &str) -> Result<(), OpError> {
+    if let Some((at, c)) = crate::text::first_unplain_prose(value) {
+        return Err(invalid(
+            field,
+            format!(
+                "character U+{:04X} at position {} (plain text: no control, bidi or invisible character)",
+                c as u32,
+                at + 1
+            ),
+        ));
+    }
+    if value.chars().count() > super::MAX_DETAIL {
+        return Err(invalid(
+            field,
+            format!("over {} characters", super::MAX_DETAIL),
+        ));
+    }
+    Ok(())
+}
+
+fn edit_organization(
+    conn: &Connection,
+    actor: &Actor,
+    org_id: &str,
+    changes: &[super::FieldEdit],
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    require(actor, Permission::AdvanceEnrollment, "enrollment.edit")?;
+    if changes.is_empty() {
+        return Err(invalid("changes", "nothing to correct"));
+    }
+    let mut seen_fields = std::collections::HashSet::new();
+    let mut sets = Vec::new();
+    let mut values: Vec<rusqlite::types::Value> =
+        vec![rusqlite::types::Value::Text(org_id.to_owned())];
+    let current = row_json_or_missing(conn, org_id)?;
+    for c in changes {
+        let field = *super::EDITABLE
+            .iter()
+            .find(|f| **f == c.field)
+            .ok_or_else(|| {
+                invalid(
+                    "changes.field",
+                    format!(
+                        "\"{}\" cannot be corrected (only {})",
+                        crate::text::truncate(&crate::text::inline(&c.field), 40),
+                        super::EDITABLE.join(", ")
+                    ),
+                )
+            })?;
+        if !seen_fields.insert(field) {
+            return Err(invalid("changes.field", format!("{field} given twice")));
+        }
+        let new = c.new.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        if let Some(v) = new {
+            plain_detail("changes.new", v)?;
+        }
+        match (field, new) {
+            ("name", None) => return Err(invalid("name", "an organisation needs a name")),
+            ("phone", Some(p)) => check_phone(p)?,
+            ("email", Some(e)) if !e.contains('@') || e.contains(char::is_whitespace) => {
+                return Err(invalid(
+                    "email",
+                    format!("\"{e}\" is not an e-mail address"),
+                ));
+            }
+            _ => {}
+        }
+        let now = current.get(field).and_then(Value::as_str);
+        if now != c.seen.as_deref() {
+            return Err(OpError::Stale {
+                entity: "organization",
+                id: org_id.to_owned(),
+                seen: format!("{field} = {}", c.seen.as_deref().unwrap_or("—")),
+                current: format!("{field} = {}", now.unwrap_or("—")),
+            });
+        }
+        values.push(match new {
+            Some(v) => rusqlite::types::Value::Text(v.to_owned()),
+            None => rusqlite::types::Value::Null,
+        });
+        sets.push(format!("{field} = ?{}", values.len()));
+        if field == "name"
+            && let Some(v) = new
+        {
+            values.push(rusqlite::types::Value::Text(normalise_name(v)));
+            sets.push(format!("name_key = ?{}", values.len()));
+        }
+    }
+    values.push(rusqlite::types::Value::Text(meta.at.clone()));
+    sets.push(format!("updated_at = ?{}", values.len()));
+    conn.prepare_cached(&format!(
+        "UPDATE organizations SET {}, version = version + 1 WHERE id = ?1",
+        sets.join(", ")
+    ))?
+    .execute(rusqlite::params_from_iter(values))?;
+    Ok(Change {
+        entity: "organization",
+        entity_id: org_id.to_owned(),
+        extra: Value::Null,
+    })
+}
+
+/// An organisation's tracked columns, or "not found".
+fn row_json_or_missing(conn: &Connection, org_id: &str) -> Result<Value, OpError> {
+    snapshot(conn, "organization", org_id)?.ok_or_else(|| not_found("organization", org_id))
+}
+
+fn add_leader(
+    conn: &Connection,
+    actor: &Actor,
+    leader: &super::NewLeader,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    require(actor, Permission::AdvanceEnrollment, "enrollment.leader")?;
+    check_id("leader.id", &leader.id)?;
+    row_json_or_missing(conn, &leader.org_id)?;
+    let name = leader.name.trim();
+    non_empty("leader.name", name)?;
+    plain_detail("leader.name", name)?;
+    let role = leader
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(r) = role {
+        plain_detail("leader.role", r)?;
+    }
+    let phone = leader
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    if let Some(p) = phone {
+        check_phone(p)?;
+    }
+    conn.prepare_cached(
+        "INSERT INTO org_leaders (id, org_id, name, role, phone, recorded_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        leader.id,
+        leader.org_id,
+        name,
+        role,
+        phone,
+        actor.login,
+        meta.at
+    ])?;
+    Ok(Change {
+        entity: "org_leader",
+        entity_id: leader.id.clone(),
+        extra: json!({"org": leader.org_id, "name": name, "role": role, "phone": phone}),
+    })
+}
+
 /// The kind of a record staff note or claim, checked: one of the kinds
 /// they apply to, the record there, and the actor allowed to work on it.
 fn worked_record(
@@ -1290,7 +1451,15 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
     let Some(e) = Entity::parse(&entity).filter(|e| !e.tracked().is_empty()) else {
         return Err(invalid("entity", format!("{entity} cannot be undone")));
     };
-    let (entity_name, table, columns) = (e.name(), e.table(), e.tracked());
+    let (entity_name, table) = (e.name(), e.table());
+    // The columns the log kept: an entry written when fewer were tracked
+    // puts back only those (never a NULL over a column it did not see).
+    let columns: Vec<&str> = e
+        .tracked()
+        .iter()
+        .copied()
+        .filter(|c| before.contains_key(*c))
+        .collect();
     let current = snapshot(conn, entity_name, &entity_id)?
         .ok_or_else(|| not_found(entity_name, &entity_id))?;
     for c in columns.iter() {
@@ -1342,6 +1511,13 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
     }
     conn.prepare_cached(&sql)?
         .execute(rusqlite::params_from_iter(values))?;
+    // A name put back keeps its duplicate-detection key in step.
+    if table == "organizations"
+        && let Some(Value::String(name)) = before.get("name")
+    {
+        conn.prepare_cached("UPDATE organizations SET name_key = ?2 WHERE id = ?1")?
+            .execute(params![entity_id, normalise_name(name)])?;
+    }
     if let Some(flags) = after.get("resolved_flags").and_then(Value::as_array) {
         let mut reopen =
             conn.prepare_cached("UPDATE forum_flags SET resolved = 0 WHERE id = ?1")?;

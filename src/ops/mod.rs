@@ -7,6 +7,7 @@
 
 mod apply;
 pub mod decisions;
+pub mod forms;
 
 pub use apply::{Applied, OpMeta, apply, apply_with, record_change, snapshot};
 
@@ -125,6 +126,16 @@ pub enum Op {
     AddNote {
         note: NewNote,
     },
+    /// Corrects an organisation's details (name spelling, acronym, contact);
+    /// the audit log keeps the old values.
+    EditOrganization {
+        org_id: String,
+        changes: Vec<FieldEdit>,
+    },
+    /// A leader met in an organisation.
+    AddLeader {
+        leader: NewLeader,
+    },
     /// "Je m'en occupe" on a record (`claim`), or handing it back. Taking
     /// over a colleague's claim is allowed when its author saw it
     /// (`seen_by`): a claim made meanwhile is a conflict.
@@ -135,6 +146,41 @@ pub enum Op {
         seen_by: Option<String>,
         claim: bool,
     },
+}
+
+/// An organisation's details a person may correct.
+pub const EDITABLE: [&str; 6] = [
+    "name",
+    "acronym",
+    "contact_name",
+    "contact_role",
+    "phone",
+    "email",
+];
+
+/// The longest value of an organisation's detail, in characters.
+pub const MAX_DETAIL: usize = 200;
+
+/// One detail corrected: what its author saw, and the new value (`None`
+/// clears it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldEdit {
+    pub field: String,
+    pub seen: Option<String>,
+    pub new: Option<String>,
+}
+
+/// A leader field staff met in an organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewLeader {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// E.164 (+22670123456).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// The longest note, in characters.
@@ -269,6 +315,8 @@ impl Op {
             | Op::AddContact { .. }
             | Op::ApproveSms { .. }
             | Op::AddNote { .. }
+            | Op::EditOrganization { .. }
+            | Op::AddLeader { .. }
             | Op::Claim { .. } => None,
         }
     }
@@ -281,8 +329,10 @@ impl Op {
             | Op::AddContact { .. }
             | Op::OptOutContact { .. }
             | Op::AddNote { .. }
+            | Op::AddLeader { .. }
             | Op::Undo { .. } => None,
             Op::Claim { record_id, .. } => Some(("claim", record_id)),
+            Op::EditOrganization { org_id, .. } => Some(("organization", org_id)),
             Op::SetEnrollmentStatus { org_id, .. } => Some(("organization", org_id)),
             Op::ReviewUpload { upload_id, .. } => Some(("upload", upload_id)),
             Op::ModeratePost { post_id, .. } | Op::DismissFlags { post_id, .. } => {
@@ -307,6 +357,16 @@ impl Op {
             Op::ModeratePost { action, .. } => vec![("status", json!(action.target()))],
             Op::SetCitizenStatus { action, .. } => vec![("status", json!(action.target()))],
             Op::LockThread { locked, .. } => vec![("locked", json!(i64::from(*locked)))],
+            // The same correction made twice is one.
+            Op::EditOrganization { changes, .. } => changes
+                .iter()
+                .filter_map(|c| {
+                    EDITABLE
+                        .iter()
+                        .find(|f| **f == c.field)
+                        .map(|f| (*f, json!(c.new)))
+                })
+                .collect(),
             Op::ApproveSms { .. } => vec![("status", json!("approved"))],
             Op::CancelSms { .. } => vec![("status", json!("cancelled"))],
             // Dismissing says "no open flag, and the post stays as I saw it".
@@ -322,6 +382,7 @@ impl Op {
             | Op::AddContact { .. }
             | Op::OptOutContact { .. }
             | Op::AddNote { .. }
+            | Op::AddLeader { .. }
             // Who holds a claim is the hub's to say: two claims never merge.
             | Op::Claim { .. }
             | Op::Undo { .. } => Vec::new(),
@@ -346,6 +407,8 @@ impl Op {
             Op::CancelSms { .. } => "sms.cancel".into(),
             Op::Undo { .. } => "undo".into(),
             Op::AddNote { .. } => "note.add".into(),
+            Op::EditOrganization { .. } => "enrollment.edit".into(),
+            Op::AddLeader { .. } => "enrollment.leader".into(),
             Op::Claim { claim: true, .. } => "claim.take".into(),
             Op::Claim { claim: false, .. } => "claim.release".into(),
         }

@@ -22,12 +22,13 @@ pub enum Entity {
     NoticeTemplate,
     Note,
     Claim,
+    OrgLeader,
 }
 
 impl Entity {
     /// Every synced kind, parents before children: the snapshot's order. A
     /// pull cursor names a table by its index here, so only append.
-    pub const SYNCED: [Entity; 15] = [
+    pub const SYNCED: [Entity; 16] = [
         Entity::Staff,
         Entity::Organization,
         Entity::Upload,
@@ -43,6 +44,7 @@ impl Entity {
         Entity::NoticeTemplate,
         Entity::Note,
         Entity::Claim,
+        Entity::OrgLeader,
     ];
 
     /// Its name in the audit log, the change feed and on the wire.
@@ -63,6 +65,7 @@ impl Entity {
             Entity::NoticeTemplate => "notice_template",
             Entity::Note => "note",
             Entity::Claim => "claim",
+            Entity::OrgLeader => "org_leader",
         }
     }
 
@@ -83,6 +86,7 @@ impl Entity {
             Entity::NoticeTemplate => "notice_templates",
             Entity::Note => "notes",
             Entity::Claim => "claims",
+            Entity::OrgLeader => "org_leaders",
         }
     }
 
@@ -100,7 +104,17 @@ impl Entity {
     /// and after, and undo puts them back. Empty: no op changes this kind.
     pub fn tracked(self) -> &'static [&'static str] {
         match self {
-            Entity::Organization => &["status", "charter_signed_on", "charter_ref"],
+            Entity::Organization => &[
+                "status",
+                "charter_signed_on",
+                "charter_ref",
+                "name",
+                "acronym",
+                "contact_name",
+                "contact_role",
+                "phone",
+                "email",
+            ],
             Entity::Upload => &["status", "reviewed_by", "reviewed_at", "reason"],
             Entity::ForumPost => &[
                 "status",
@@ -116,6 +130,7 @@ impl Entity {
             Entity::Claim => &["login", "claimed_at"],
             Entity::Staff
             | Entity::Note
+            | Entity::OrgLeader
             | Entity::UploadStat
             | Entity::ForumFlag
             | Entity::SmsGroup

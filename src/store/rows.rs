@@ -27,6 +27,7 @@ macro_rules! record_label_sql {
             " WHEN 'claim' THEN coalesce((SELECT substr(body, 1, 80) FROM forum_posts WHERE id = ", $id, "),",
             " (SELECT name FROM organizations WHERE id = ", $id, "), (SELECT title FROM uploads WHERE id = ", $id, "),",
             " (SELECT display_name FROM citizens WHERE id = ", $id, "))",
+            " WHEN 'org_leader' THEN (SELECT o.name FROM org_leaders l JOIN organizations o ON o.id = l.org_id WHERE l.id = ", $id, ")",
             " WHEN 'note' THEN (SELECT coalesce((SELECT substr(body, 1, 80) FROM forum_posts WHERE id = n.entity_id),",
             " (SELECT name FROM organizations WHERE id = n.entity_id), (SELECT title FROM uploads WHERE id = n.entity_id),",
             " (SELECT display_name FROM citizens WHERE id = n.entity_id)) FROM notes n WHERE n.id = ", $id, ")",

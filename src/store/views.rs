@@ -523,3 +523,15 @@ pub fn worked(c: &Connection, id: &str) -> Worked {
         .unwrap_or_default();
     Worked { claim, notes }
 }
+
+/// The leaders met in an organisation: (name, role, phone), in the order met.
+pub fn leaders(c: &Connection, org_id: &str) -> Vec<(String, Option<String>, Option<String>)> {
+    c.prepare_cached(
+        "SELECT name, role, phone FROM org_leaders WHERE org_id = ?1 ORDER BY created_at, id",
+    )
+    .and_then(|mut s| {
+        s.query_map([org_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect()
+    })
+    .unwrap_or_default()
+}

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod composer;
 pub mod events;
+pub mod form;
 pub mod keymap;
 pub mod list;
 pub mod model;

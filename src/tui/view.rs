@@ -60,6 +60,7 @@ pub fn draw(f: &mut Frame<'_>, app: &mut App) -> u16 {
         Overlay::Palette { input, selected } => draw_palette(f, app, area, input, *selected),
         Overlay::Confirm(_) => draw_confirm(f, app, area),
         Overlay::Compose(c) => draw_composer(f, app, c, area),
+        Overlay::Form(form) => draw_form(f, app, form, area),
         _ => {}
     }
     list_top
@@ -391,6 +392,85 @@ fn draw_palette(f: &mut Frame<'_>, app: &App, area: Rect, input: &str, selected:
             Block::default()
                 .borders(Borders::ALL)
                 .title(strings::COMMANDS.get(lang)),
+        ),
+        rect,
+    );
+}
+
+/// A form: what it is about, one line per field (the focused one with the
+/// cursor), the communes offered for the one being typed, what to fix.
+fn draw_form(f: &mut Frame<'_>, app: &App, form: &super::form::Form, area: Rect) {
+    let lang = app.model.lang;
+    let theme = &app.model.theme;
+    let mut lines = Vec::new();
+    if !form.about.is_empty() {
+        lines.push(Line::styled(
+            text::inline(&form.about),
+            theme.header.add_modifier(Modifier::BOLD),
+        ));
+        lines.push(Line::default());
+    }
+    let width = form
+        .fields
+        .iter()
+        .map(|f| text::width(f.label.get(lang)))
+        .max()
+        .unwrap_or(0);
+    for (i, field) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        let label = field.label.get(lang);
+        let pad = " ".repeat(width.saturating_sub(text::width(label)));
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{}{label}{}{pad}",
+                    if focused { "▶ " } else { "  " },
+                    lang.colon()
+                ),
+                if focused { theme.key } else { theme.dim },
+            ),
+            Span::raw(text::inline(&field.value)),
+            Span::raw(if focused { "▏" } else { "" }),
+        ]));
+        if focused {
+            let offered = form.suggestions(lang);
+            if !offered.is_empty() {
+                lines.push(Line::styled(
+                    format!("{}{}", " ".repeat(width + 5), offered.join(" · ")),
+                    theme.dim,
+                ));
+            }
+        }
+    }
+    if let Some(p) = &form.problem {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            p.clone(),
+            if form.warned {
+                theme.warning
+            } else {
+                theme.error
+            },
+        ));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(strings::FORM_KEYS.get(lang), theme.dim));
+    let inner = usize::from(70.min(area.width.saturating_sub(2)).saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| match l.width() {
+            0 => 1,
+            w if w <= inner => 1,
+            w => w.div_ceil(inner) + 1,
+        })
+        .sum();
+    let rect = centered(area, 70, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {} ", form.title(lang))),
         ),
         rect,
     );

@@ -56,6 +56,32 @@ impl App {
                         all
                     }
                     Change::QueueSms { op, .. } => one(&tx, &actor, op, "", lang),
+                    // A form's ops: one batch, undone together.
+                    Change::Ops { ops, .. } => {
+                        let batch = (ops.len() > 1).then(|| uuid::Uuid::now_v7().to_string());
+                        let mut all = BatchOutcome::default();
+                        for op in ops {
+                            let meta = ops::OpMeta {
+                                batch: batch.clone(),
+                                ..ops::OpMeta::now()
+                            };
+                            match ops::apply_with(&tx, &actor, op, &meta) {
+                                Ok(a) => {
+                                    all.applied
+                                        .push((a.entity_id, String::new(), String::new()))
+                                }
+                                Err(e) if e.is_storage() => {
+                                    all.storage = Some(e.message(lang));
+                                    break;
+                                }
+                                Err(e) => {
+                                    all.failed.push((String::new(), e.message(lang)));
+                                    break;
+                                }
+                            }
+                        }
+                        all
+                    }
                 };
                 if let Some(why) = &outcome.storage {
                     return Err(strings::nothing_changed(lang, why));
@@ -68,14 +94,15 @@ impl App {
         let failure = match &outcome {
             Err(e) => Some(e.clone()),
             Ok(o) => o.failed.first().map(|(_, why)| match &change {
-                // The composer stays open with what went wrong.
-                Change::QueueSms { .. } => why.clone(),
+                // The composer or the form stays open with what went wrong.
+                Change::QueueSms { .. } | Change::Ops { .. } => why.clone(),
                 _ => strings::nothing_changed_refused(lang, o.failed.len(), why),
             }),
         };
         if let Some(e) = failure {
             match (&change, &mut self.model.overlay) {
                 (Change::QueueSms { .. }, Overlay::Compose(c)) => c.problem = Some(e),
+                (Change::Ops { .. }, Overlay::Form(f)) => f.problem = Some(e),
                 _ => self.model.error(e),
             }
             return;
@@ -90,6 +117,10 @@ impl App {
                 } else {
                     format!("{} {what}", strings::UNDONE.get(lang))
                 }
+            }
+            Change::Ops { said, .. } => {
+                self.model.overlay = Overlay::None;
+                said.clone()
             }
             Change::QueueSms {
                 group,

@@ -5,6 +5,7 @@
 //! `ops::apply` here (`apply.rs`); nothing writes a table elsewhere.
 
 mod apply;
+mod forms;
 mod lists;
 mod sync;
 
@@ -218,6 +219,11 @@ impl App {
             Effect::StartSync => self.start_sync(),
             Effect::Fetch(upload_id) => self.fetch(upload_id),
             Effect::SameText(post_id) => self.same_text(&post_id),
+            Effect::OpenForm(request) => self.open_form(request),
+            Effect::SubmitForm(form) => {
+                self.submit_form(*form);
+                Ok(())
+            }
         }
     }
 }

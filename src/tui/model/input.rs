@@ -34,7 +34,47 @@ impl Model {
                 Vec::new()
             }
             Overlay::Compose(_) => self.compose_key(key),
+            Overlay::Form(_) => self.form_key(key),
             _ => self.text_key(key),
+        }
+    }
+
+    /// Keys in a form: Tab and ↓ go to the next field (a commune being
+    /// typed takes the first name offered), shift-Tab and ↑ back, Enter
+    /// submits, Esc leaves; the rest is typed.
+    fn form_key(&mut self, key: Key) -> Vec<Effect> {
+        use crate::tui::keymap::KeyCodeKey as K;
+        let lang = self.lang;
+        let Overlay::Form(form) = &mut self.overlay else {
+            return Vec::new();
+        };
+        match key.code {
+            K::Tab | K::Down | K::Up => {
+                form.next(
+                    key.code == K::Down || (key.code == K::Tab && !key.shift),
+                    lang,
+                );
+                return Vec::new();
+            }
+            _ => {}
+        }
+        match self.dialog_action(key) {
+            Some(Action::Confirm) => {
+                let Overlay::Form(form) = &self.overlay else {
+                    return Vec::new();
+                };
+                vec![Effect::SubmitForm(form.clone())]
+            }
+            Some(Action::Cancel) => {
+                self.overlay = Overlay::None;
+                Vec::new()
+            }
+            _ => {
+                if let Overlay::Form(form) = &mut self.overlay {
+                    form.edit_focused(key);
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -191,7 +231,8 @@ impl Model {
             Overlay::Help { .. }
             | Overlay::Messages { .. }
             | Overlay::None
-            | Overlay::Compose(_) => {}
+            | Overlay::Compose(_)
+            | Overlay::Form(_) => {}
         }
         Vec::new()
     }
@@ -244,7 +285,7 @@ impl Model {
 /// Line editing in every text field: typing, backspace, ctrl-u (clear),
 /// ctrl-w and alt-backspace (the word before the cursor). True when the
 /// text changed.
-pub(super) fn edit_line(text: &mut String, key: Key) -> bool {
+pub(crate) fn edit_line(text: &mut String, key: Key) -> bool {
     use crate::tui::keymap::KeyCodeKey as K;
     match key.code {
         K::Char('u') if key.ctrl => {

@@ -9,6 +9,8 @@
 mod compose;
 mod decide;
 mod input;
+
+pub(crate) use input::edit_line;
 #[cfg(test)]
 mod tests;
 
@@ -163,6 +165,7 @@ pub enum Overlay {
     },
     Confirm(Box<Confirm>),
     Compose(Box<crate::tui::composer::Composer>),
+    Form(Box<crate::tui::form::Form>),
 }
 
 /// A message for the person. Errors take the hint line until dismissed
@@ -216,6 +219,9 @@ pub enum Change {
         action: String,
         reason: Option<String>,
     },
+    /// What a form records: its ops, applied together as one batch, and
+    /// what to say once they hold.
+    Ops { ops: Vec<Op>, said: String },
     /// An SMS put in the queue from the composer.
     QueueSms {
         op: Box<Op>,
@@ -271,6 +277,19 @@ pub enum Effect {
     Fetch(String),
     /// Mark every post in the queue with the same text as this one.
     SameText(String),
+    /// Open a form (on this organisation).
+    OpenForm(FormRequest),
+    /// Check a filled form and apply what it records.
+    SubmitForm(Box<crate::tui::form::Form>),
+}
+
+/// A form to open, and the record it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormRequest {
+    Apply,
+    Charter(String),
+    Leader(String),
+    Edit(String),
 }
 
 /// Everything the console shows and remembers, without a database.
@@ -552,6 +571,25 @@ impl Model {
             | Restore | Dismiss | OptOut | CancelSms | MuteAuthor | BanAuthor | ReinstateAuthor
             | PenaliseAuthor | LockThread | UnlockThread | Claim | AddNote | NoteAuthor => {
                 self.ask(action)?
+            }
+            NewOrganization | RecordCharter | RecordLeader | EditOrganization => {
+                if self.screen != Screen::Enrollments {
+                    return Err(strings::NOT_ON_THIS_SCREEN.get(lang).into());
+                }
+                if self.owner.is_none() {
+                    return Err(strings::NO_OWNER_NO_DECISIONS.get(lang).into());
+                }
+                let request = if action == NewOrganization {
+                    FormRequest::Apply
+                } else {
+                    let id = self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?;
+                    match action {
+                        RecordCharter => FormRequest::Charter(id),
+                        RecordLeader => FormRequest::Leader(id),
+                        _ => FormRequest::Edit(id),
+                    }
+                };
+                vec![Effect::OpenForm(request)]
             }
             SameText => {
                 if self.screen != Screen::Forum {

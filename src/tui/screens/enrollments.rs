@@ -131,6 +131,17 @@ impl ScreenRow for Organization {
             ),
             field(theme, lang, strings::PHONE.get(lang), opt(&self.phone)),
             field(theme, lang, "E-mail", opt(&self.email)),
+        ]);
+        // The leaders field staff met.
+        for (name, role, phone) in crate::store::views::leaders(conn, &self.id) {
+            let mut said = name;
+            for extra in [role, phone].into_iter().flatten() {
+                said.push_str(" · ");
+                said.push_str(&extra);
+            }
+            out.push(field(theme, lang, strings::LEADER_MET.get(lang), said));
+        }
+        out.extend([
             Line::default(),
             field(
                 theme,

@@ -10,6 +10,7 @@ pub use actions::action;
 pub use values::*;
 
 /// A text in French (`.0`) and English (`.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Text(pub &'static str, pub &'static str);
 
 impl Text {
@@ -359,3 +360,29 @@ pub const NOTE: Text = Text("Note", "Note");
 pub const OF_THE_AUTHOR: Text = Text("(auteur)", "(author)");
 pub const NOTE_LABEL: Text = Text("Note : ", "Note: ");
 pub const NOTE_IS_EMPTY: Text = Text("la note est vide", "the note is empty");
+pub const F_KIND: Text = Text("Type", "Kind");
+pub const F_NAME: Text = Text("Nom", "Name");
+pub const F_ACRONYM: Text = Text("Sigle", "Acronym");
+pub const F_COMMUNE: Text = Text("Commune", "Commune");
+pub const F_CONTACT: Text = Text("Contact", "Contact");
+pub const F_ROLE: Text = Text("Fonction", "Role");
+pub const F_PHONE: Text = Text("Téléphone", "Phone");
+pub const F_EMAIL: Text = Text("Courriel", "E-mail");
+pub const F_SIGNED_ON: Text = Text(
+    "Signée le (28/11/2026, hier)",
+    "Signed on (28/11/2026, yesterday)",
+);
+pub const F_REFERENCE: Text = Text("Référence", "Reference");
+pub const FORM_APPLY: Text = Text("Nouvelle candidature", "New application");
+pub const FORM_CHARTER: Text = Text("Charte reçue", "Charter received");
+pub const FORM_LEADER: Text = Text("Responsable rencontré", "Leader met");
+pub const FORM_EDIT: Text = Text("Corriger la fiche", "Correct the details");
+pub const FORM_KEYS: Text = Text(
+    "tab/↓ champ suivant · ↑ précédent · entrée enregistrer · échap annuler",
+    "tab/↓ next field · ↑ previous · enter save · esc cancel",
+);
+pub const SAVE_ANYWAY: Text = Text(
+    "entrée pour l'enregistrer quand même",
+    "enter to save it all the same",
+);
+pub const LEADER_MET: Text = Text("Responsable rencontré", "Leader met");

@@ -389,6 +389,27 @@ pub fn marked_by_filter(lang: Lang, n: usize) -> String {
     }
 }
 
+/// Before a second organisation of the same name in a commune is saved.
+pub fn same_name_registered(lang: Lang, name: &str, commune: &str, status: &str) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "« {name} » est déjà inscrite à {commune} ({status}) : {}",
+            super::SAVE_ANYWAY.get(lang)
+        ),
+        Lang::En => format!(
+            "\"{name}\" is already registered in {commune} ({status}): {}",
+            super::SAVE_ANYWAY.get(lang)
+        ),
+    }
+}
+
+pub fn application_recorded(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Fr => format!("candidature de « {name} » enregistrée"),
+        Lang::En => format!("application of \"{name}\" recorded"),
+    }
+}
+
 /// After "same text": copies marked, and copies the filter leaves out.
 pub fn same_text_marked(lang: Lang, marked: usize, outside: usize) -> String {
     let mut text = match lang {

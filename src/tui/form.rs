@@ -1,0 +1,268 @@
+//! Forms of several fields, for what field staff record in one go: a new
+//! organisation, the charter received, a leader met, a correction. The form
+//! holds what is typed; the runner turns it into ops (`ops::forms`) and
+//! applies them, or puts the form back with the field to fix.
+
+use crate::domain::places::{Level, names};
+use crate::i18n::Lang;
+use crate::tui::strings::{self, Text};
+
+/// What a form records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    /// A new organisation that wants to join.
+    Apply,
+    /// The charter an organisation sent in (signing date, reference).
+    Charter { org: String, seen: String },
+    /// A leader met in an organisation.
+    Leader { org: String },
+    /// A correction of an organisation's details.
+    Edit { org: String },
+}
+
+/// How a field is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    /// An organisation's kind: its words are offered, Tab takes the first.
+    OrgKind,
+    /// A commune of the real list: names that match are offered, Tab takes
+    /// the first.
+    Commune,
+}
+
+#[derive(Debug, Clone)]
+pub struct FormField {
+    /// The op's name for it (`name`, `commune`, `signed_on`…).
+    pub key: &'static str,
+    pub label: Text,
+    pub value: String,
+    pub kind: FieldKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub kind: FormKind,
+    /// What it is about ("Association des femmes de Kaya").
+    pub about: String,
+    pub fields: Vec<FormField>,
+    pub focus: usize,
+    pub problem: Option<String>,
+    /// A warning the person has seen: Enter again saves anyway.
+    pub warned: bool,
+}
+
+fn field(key: &'static str, label: Text, value: String, kind: FieldKind) -> FormField {
+    FormField {
+        key,
+        label,
+        value,
+        kind,
+    }
+}
+
+impl Form {
+    pub fn apply() -> Form {
+        use FieldKind::*;
+        Form::new(
+            FormKind::Apply,
+            String::new(),
+            vec![
+                field("kind", strings::F_KIND, String::new(), OrgKind),
+                field("name", strings::F_NAME, String::new(), Text),
+                field("acronym", strings::F_ACRONYM, String::new(), Text),
+                field("commune", strings::F_COMMUNE, String::new(), Commune),
+                field("contact_name", strings::F_CONTACT, String::new(), Text),
+                field("contact_role", strings::F_ROLE, String::new(), Text),
+                field("phone", strings::F_PHONE, String::new(), Text),
+                field("email", strings::F_EMAIL, String::new(), Text),
+            ],
+        )
+    }
+
+    pub fn charter(org: String, seen: String, about: String) -> Form {
+        Form::new(
+            FormKind::Charter { org, seen },
+            about,
+            vec![
+                field(
+                    "signed_on",
+                    strings::F_SIGNED_ON,
+                    String::new(),
+                    FieldKind::Text,
+                ),
+                field(
+                    "reference",
+                    strings::F_REFERENCE,
+                    String::new(),
+                    FieldKind::Text,
+                ),
+            ],
+        )
+    }
+
+    pub fn leader(org: String, about: String) -> Form {
+        use FieldKind::*;
+        Form::new(
+            FormKind::Leader { org },
+            about,
+            vec![
+                field("name", strings::F_NAME, String::new(), Text),
+                field("role", strings::F_ROLE, String::new(), Text),
+                field("phone", strings::F_PHONE, String::new(), Text),
+            ],
+        )
+    }
+
+    /// A correction, filled with the values stored now (`EDITABLE` order).
+    pub fn edit(org: String, about: String, values: [String; 6]) -> Form {
+        let labels = [
+            strings::F_NAME,
+            strings::F_ACRONYM,
+            strings::F_CONTACT,
+            strings::F_ROLE,
+            strings::F_PHONE,
+            strings::F_EMAIL,
+        ];
+        let fields = crate::ops::EDITABLE
+            .iter()
+            .zip(labels)
+            .zip(values)
+            .map(|((key, label), value)| field(key, label, value, FieldKind::Text))
+            .collect();
+        Form::new(FormKind::Edit { org }, about, fields)
+    }
+
+    fn new(kind: FormKind, about: String, fields: Vec<FormField>) -> Form {
+        Form {
+            kind,
+            about,
+            fields,
+            focus: 0,
+            problem: None,
+            warned: false,
+        }
+    }
+
+    pub fn title(&self, lang: Lang) -> &'static str {
+        match self.kind {
+            FormKind::Apply => strings::FORM_APPLY.get(lang),
+            FormKind::Charter { .. } => strings::FORM_CHARTER.get(lang),
+            FormKind::Leader { .. } => strings::FORM_LEADER.get(lang),
+            FormKind::Edit { .. } => strings::FORM_EDIT.get(lang),
+        }
+    }
+
+    /// The value typed for a field.
+    pub fn value(&self, key: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|f| f.key == key)
+            .map_or("", |f| f.value.as_str())
+    }
+
+    /// Puts the focus on a field (after a refusal names it).
+    pub fn focus_on(&mut self, key: &str) {
+        if let Some(i) = self.fields.iter().position(|f| f.key == key) {
+            self.focus = i;
+        }
+    }
+
+    /// What the focused field offers for what is typed: an organisation's
+    /// kinds (all of them while nothing is typed), or communes — those
+    /// starting with it first, then those containing it (four at most).
+    pub fn suggestions(&self, lang: Lang) -> Vec<&'static str> {
+        use crate::i18n::values::Worded;
+        let Some(f) = self.fields.get(self.focus) else {
+            return Vec::new();
+        };
+        let typed = crate::text::fold(f.value.trim());
+        let candidates: Vec<&'static str> = match f.kind {
+            FieldKind::Text => return Vec::new(),
+            FieldKind::OrgKind => crate::domain::enrollment::OrgKind::ALL
+                .iter()
+                .map(|k| k.word(lang))
+                .collect(),
+            FieldKind::Commune if typed.is_empty() => return Vec::new(),
+            FieldKind::Commune => names(Level::Commune).collect(),
+        };
+        let mut starts: Vec<&'static str> = Vec::new();
+        let mut contains: Vec<&'static str> = Vec::new();
+        for name in candidates {
+            let folded = crate::text::fold(name);
+            if folded == typed && f.kind == FieldKind::OrgKind {
+                return Vec::new();
+            }
+            if folded.starts_with(&typed) {
+                starts.push(name);
+            } else if folded.contains(&typed) {
+                contains.push(name);
+            }
+        }
+        if f.kind == FieldKind::Commune {
+            starts.sort_unstable();
+            contains.sort_unstable();
+        }
+        starts.extend(contains);
+        starts.truncate(4);
+        starts
+    }
+
+    /// Tab: a commune being typed takes the first name offered; then the
+    /// next field.
+    pub fn next(&mut self, forward: bool, lang: Lang) {
+        if forward
+            && let Some(first) = self.suggestions(lang).first()
+            && let Some(f) = self.fields.get_mut(self.focus)
+        {
+            f.value = (*first).to_owned();
+        }
+        let n = self.fields.len();
+        self.focus = if forward {
+            (self.focus + 1) % n
+        } else {
+            (self.focus + n - 1) % n
+        };
+    }
+
+    /// Typing in the focused field.
+    pub fn edit_focused(&mut self, key: crate::tui::keymap::Key) {
+        if let Some(f) = self.fields.get_mut(self.focus)
+            && super::model::edit_line(&mut f.value, key)
+        {
+            self.problem = None;
+            self.warned = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commune_is_offered_as_it_is_typed_and_taken_with_tab() {
+        let mut f = Form::apply();
+        f.focus_on("commune");
+        f.fields[f.focus].value = "gorom".into();
+        assert_eq!(f.suggestions(Lang::Fr), ["Gorom-Gorom"]);
+        f.next(true, Lang::Fr);
+        assert_eq!(f.value("commune"), "Gorom-Gorom");
+        assert_eq!(f.fields[f.focus].key, "contact_name");
+        f.focus_on("commune");
+        f.fields[f.focus].value = "ouaga".into();
+        assert_eq!(f.suggestions(Lang::Fr), ["Ouagadougou"]);
+        // Nothing typed, nothing offered; other fields offer nothing.
+        f.fields[f.focus].value.clear();
+        assert!(f.suggestions(Lang::Fr).is_empty());
+        f.focus_on("name");
+        f.fields[f.focus].value = "kaya".into();
+        assert!(f.suggestions(Lang::Fr).is_empty());
+        // The kinds, all offered at first, one as typed.
+        f.focus_on("kind");
+        assert_eq!(f.suggestions(Lang::Fr).len(), 3);
+        f.fields[f.focus].value = "os".into();
+        f.next(true, Lang::Fr);
+        assert_eq!(f.value("kind"), "OSC");
+    }
+}
