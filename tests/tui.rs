@@ -1151,3 +1151,53 @@ fn an_organisation_and_its_charter_and_leaders_are_recorded_from_forms() {
         1
     );
 }
+
+/// An upload whose file is in the cache shows what it holds in its detail,
+/// read off the UI thread; one not fetched says how to fetch it.
+#[test]
+fn an_uploads_detail_previews_its_cached_file() {
+    let _ = civitac::time::set_zone("UTC");
+    let (dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).expect("cache");
+    let sha: String = open(&replica)
+        .conn()
+        .query_row(
+            "SELECT sha256 FROM uploads WHERE status = 'pending' ORDER BY submitted_at DESC, id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("newest pending");
+    app.file_cache = Some(cache.clone());
+    press(&mut app, "3G");
+    let before = screen(&mut app, 100, 40);
+    assert!(
+        before.contains("Aperçu : fichier pas encore là (F pour le récupérer)"),
+        "{before}"
+    );
+    std::fs::copy(dir.path().join("files").join(&sha), cache.join(&sha)).expect("copy");
+    // Moving away and back reads it, on its own thread.
+    press(&mut app, "kj");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut shown = String::new();
+    while std::time::Instant::now() < deadline {
+        app.wait(std::time::Duration::from_millis(50), 0);
+        shown = screen(&mut app, 100, 40);
+        if !shown.contains("lecture du fichier") && shown.contains("Aperçu : ") {
+            break;
+        }
+    }
+    assert!(
+        [
+            "Aperçu : PDF",
+            "Aperçu : Audio",
+            "Aperçu : Vidéo",
+            "Aperçu : Image",
+            "Aperçu : CSV"
+        ]
+        .iter()
+        .any(|p| shown.contains(p)),
+        "{shown}"
+    );
+}

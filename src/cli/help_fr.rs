@@ -201,6 +201,8 @@ const HELP_FR: &[(&str, &str)] = &[
     ("uploads list --search", "Mots du titre, du nom de fichier ou de l'organisation"),
     ("uploads list --since", "Soumise à cette date ou après"),
     ("uploads list --status", "pending, approved, rejected, changes_requested (séparés par des virgules)"),
+    ("uploads preview", "Ce que contient le fichier d'une publication, lu dans le cache (récupéré d'abord au besoin) : le texte des premières pages d'un PDF, les premières lignes d'un CSV, la taille d'une image, la durée d'un son ou d'une vidéo"),
+    ("uploads preview <id>", "L'identifiant de la publication"),
     ("uploads reject", "Rejeter des publications en attente (un motif est obligatoire)"),
     ("uploads request-changes", "Renvoyer des publications en attente pour modifications (un motif est obligatoire)"),
     ("whoami", "À qui appartient ce réplica"),

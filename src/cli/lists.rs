@@ -307,6 +307,13 @@ pub enum UploadsCmd {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+    /// What an upload's file holds, read from the cache (fetched first if
+    /// needed): a PDF's first pages' text, a CSV's first rows, an image's
+    /// size, an audio or video file's length.
+    Preview {
+        /// The upload's id.
+        id: String,
+    },
     /// "Je m'en occupe": take records in hand, so colleagues see it after their next sync.
     Claim(ActionArgs),
     /// Hand records back (an admin may hand back a colleague's).
@@ -586,6 +593,7 @@ pub fn uploads(ctx: &Ctx, cmd: UploadsCmd) -> CmdResult {
             return list::<Upload>(ctx, ListKind::Uploads, &common, &filters.filters());
         }
         UploadsCmd::Fetch { ids } => return super::sync::fetch_files(ctx, &ids),
+        UploadsCmd::Preview { id } => return super::sync::preview(ctx, &id),
         UploadsCmd::Approve(a) => (a, Decision::Review(ReviewDecision::Approve)),
         UploadsCmd::Reject(a) => (a, Decision::Review(ReviewDecision::Reject)),
         UploadsCmd::RequestChanges(a) => (a, Decision::Review(ReviewDecision::RequestChanges)),

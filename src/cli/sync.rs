@@ -543,3 +543,61 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
     report(ctx, &summary, args.json);
     Ok(ExitCode::SUCCESS)
 }
+
+/// `civitac uploads preview ID`: what the file holds, from the cache
+/// (fetched from the hub first when it is not there and a hub is set).
+pub fn preview(ctx: &Ctx, id: &str) -> CmdResult {
+    let lang = ctx.lang;
+    let id = crate::store::query::normalise_id(id);
+    let store = ctx.open()?;
+    let cache = ctx
+        .paths
+        .as_ref()
+        .map(crate::paths::Paths::file_cache)
+        .ok_or_else(|| Failure::new("no cache directory found"))?;
+    let (sha, filename, mime) = store
+        .sql(|c| {
+            use rusqlite::OptionalExtension;
+            crate::store::views::upload_kind(c, &id).optional()
+        })?
+        .ok_or_else(|| {
+            Failure::new(format!(
+                "{}: {}",
+                crate::text::inline(&id),
+                lang.pick("publication introuvable", "no such upload")
+            ))
+        })?;
+    let mut path = crate::replica::files::cached(&cache, &sha);
+    if !path.is_file() {
+        let mut hub = client(ctx, &store).map_err(|f| {
+            Failure::new(format!(
+                "{} ({})",
+                lang.pick(
+                    "fichier pas encore dans le cache, et pas de hub pour le récupérer",
+                    "the file is not in the cache yet, and no hub to fetch it from"
+                ),
+                f.message
+            ))
+        })?;
+        path = crate::replica::files::fetch_retrying(&mut hub, &cache, &sha, 4)
+            .map_err(|e| Failure::new(crate::text::inline(&e.to_string())))?;
+    }
+    let preview = crate::replica::preview::preview_within(
+        &path,
+        &mime,
+        &filename,
+        crate::replica::preview::TIME_CAP,
+    )
+    .map_err(|e| {
+        Failure::new(format!(
+            "{}: {}",
+            crate::text::inline(&filename),
+            e.message(lang)
+        ))
+    })?;
+    println!("{}", crate::text::inline(&filename));
+    for line in crate::replica::preview::lines(&preview, lang) {
+        println!("{}", crate::text::inline(&line));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -9,6 +9,7 @@
 //! log tells the same story as the rows. Same seed, same `as_of` day → the same
 //! data, row for row.
 
+pub mod files;
 pub mod live;
 mod words;
 
@@ -163,6 +164,7 @@ pub fn build(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         let deferred = defer_indexes(&tx)?;
         World::new(&tx, opts)?.generate(&mut summary)?;
         statistic_files(&tx, &dir.join("files"))?;
+        sample_files(&tx, &dir.join("files"))?;
         let clock = std::time::Instant::now();
         restore_indexes(&tx, &deferred)?;
         tracing::info!(
@@ -240,6 +242,80 @@ fn statistic_files(conn: &Connection, files: &Path) -> Result<(), DemoError> {
         let sha = crate::hub::files::store_bytes(files, csv.as_bytes())
             .map_err(|e| DemoError::Files(e.to_string()))?;
         update.execute(params![id, sha, csv.len() as i64])?;
+    }
+    Ok(())
+}
+
+/// How many of the newest other uploads get real content.
+const SAMPLE_FILES: i64 = 1_500;
+
+/// The newest documents, photos, videos and recordings get small real files
+/// (a PDF with its text — some council minutes scanned, with none — a
+/// JPEG's headers, an MP4's and an MP3's), so previews can be tried; the
+/// rest keep a placeholder the hub does not hold.
+fn sample_files(conn: &Connection, files: &Path) -> Result<(), DemoError> {
+    let mut uploads = conn.prepare(
+        "SELECT u.id, u.kind, COALESCE(u.category, ''), u.title, o.name, COALESCE(o.commune, o.region),
+                substr(u.submitted_at, 1, 4)
+         FROM uploads u JOIN organizations o ON o.id = u.org_id
+         WHERE u.kind <> 'statistic' ORDER BY u.submitted_at DESC, u.id LIMIT ?1",
+    )?;
+    let mut update =
+        conn.prepare("UPDATE uploads SET sha256 = ?2, size_bytes = ?3 WHERE id = ?1")?;
+    type Row = (String, String, String, String, String, String, String);
+    let rows: Vec<Row> = uploads
+        .query_map([SAMPLE_FILES], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (id, kind, category, title, org, place, year) in rows {
+        // Variety from the id, the same on every build.
+        let n = id
+            .bytes()
+            .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let bytes = match kind.as_str() {
+            "photo" => {
+                let (w, h) =
+                    [(4032, 3024), (1600, 1200), (1280, 960), (3264, 2448)][n as usize % 4];
+                files::jpeg(w, h)
+            }
+            "video" => files::mp4(30 + n % 600, 1280, 720),
+            "audio" => files::mp3(60 + n % 1800),
+            _ if category == "council_minutes" && n % 4 == 0 => {
+                files::pdf(&[vec![], vec![], vec![]])
+            }
+            _ => {
+                let first = vec![
+                    title.clone(),
+                    format!("{org} — {place}"),
+                    format!("Exercice {year}"),
+                ];
+                let second = match category.as_str() {
+                    "budget" => vec![
+                        "Recettes de fonctionnement : 184 500 000 FCFA".to_owned(),
+                        "Dépenses d'investissement : 97 250 000 FCFA".to_owned(),
+                        "Forages et adduction d'eau : 24 000 000 FCFA".to_owned(),
+                    ],
+                    "council_minutes" => vec![
+                        "Le conseil municipal s'est réuni en session ordinaire.".to_owned(),
+                        "Points à l'ordre du jour : budget, marchés, état civil.".to_owned(),
+                    ],
+                    _ => vec![format!("{title} : document transmis par {org}.")],
+                };
+                files::pdf(&[first, second])
+            }
+        };
+        let sha = crate::hub::files::store_bytes(files, &bytes)
+            .map_err(|e| DemoError::Files(e.to_string()))?;
+        update.execute(params![id, sha, bytes.len() as i64])?;
     }
     Ok(())
 }

@@ -207,6 +207,15 @@ pub fn upload_file(c: &Connection, upload_id: &str) -> rusqlite::Result<(String,
     )
 }
 
+/// An upload's file: (sha256, file name, MIME type), for a preview.
+pub fn upload_kind(c: &Connection, upload_id: &str) -> rusqlite::Result<(String, String, String)> {
+    c.query_row(
+        "SELECT sha256, filename, mime FROM uploads WHERE id = ?1",
+        [upload_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+}
+
 /// A post's author as a moderator weighs them: their standing, what they
 /// posted, what moderators took down, and the latest decisions on them.
 #[derive(Debug, Default, Clone, PartialEq)]

@@ -25,6 +25,8 @@ pub enum Event {
     /// A line from outside the console for its status line (the demo's
     /// simulated platform says what it applied).
     Said(String),
+    /// A file's preview was read (it is kept in `replica::preview`).
+    Previewed,
     /// An upload's file fetched into the cache (or why not).
     Fetched {
         upload_id: String,

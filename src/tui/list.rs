@@ -52,6 +52,11 @@ pub trait ListScreen {
     fn toggle_mark(&mut self);
     fn mark_all(&mut self, conn: &Connection) -> Result<usize, String>;
     fn clear_marks(&mut self);
+    /// The id of the row under the cursor.
+    fn cursor_id(&self) -> Option<String>;
+    /// The detail is read again at the next `prepare_detail` (what it shows
+    /// changed without the selection moving).
+    fn stale_detail(&mut self);
     /// Marks those of `ids` the list's filter shows; how many.
     fn mark_ids(&mut self, conn: &Connection, ids: &[String]) -> Result<usize, String>;
     fn marked(&self) -> usize;
@@ -397,6 +402,14 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
 
     fn clear_marks(&mut self) {
         self.marks.clear();
+    }
+
+    fn cursor_id(&self) -> Option<String> {
+        self.selected_row().map(|r| r.id().to_owned())
+    }
+
+    fn stale_detail(&mut self) {
+        self.detail = None;
     }
 
     fn mark_ids(&mut self, conn: &Connection, ids: &[String]) -> Result<usize, String> {

@@ -168,6 +168,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         syncer::Syncer::new(opts.db.clone(), opts.hub.clone(), app.sender())
             .every(opts.hub.as_ref().and(opts.sync_every)),
     );
+    app.file_cache = opts.file_cache.clone();
     if let (Some(hub), Some(cache)) = (opts.hub.clone(), opts.file_cache.clone()) {
         match syncer::Fetcher::spawn(hub, cache, app.sender()) {
             Ok(f) => app.fetcher = Some(f),

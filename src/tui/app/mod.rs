@@ -37,6 +37,8 @@ pub struct App {
     pub syncer: Option<crate::tui::syncer::Syncer>,
     /// Fetches upload files on their own queue (with a hub).
     pub fetcher: Option<crate::tui::syncer::Fetcher>,
+    /// Where fetched files are, for previews.
+    pub file_cache: Option<std::path::PathBuf>,
     sender: Sender<Event>,
     events: Receiver<Event>,
 }
@@ -58,6 +60,7 @@ impl App {
             worker: None,
             syncer: None,
             fetcher: None,
+            file_cache: None,
             sender,
             events,
         };
@@ -98,7 +101,16 @@ impl App {
             }
             Event::Searched(answer) => self.searched(answer),
             Event::Sync(news) => self.sync_news(news, Instant::now()),
-            Event::Fetched { upload_id, result } => self.fetched(&upload_id, result),
+            Event::Fetched { upload_id, result } => {
+                self.fetched(&upload_id, result);
+                self.settle();
+            }
+            Event::Previewed => {
+                if let Some(l) = self.model.list() {
+                    l.stale_detail();
+                }
+                self.settle();
+            }
             Event::Said(text) => self.model.info(crate::text::inline(&text)),
         }
     }
@@ -179,10 +191,45 @@ impl App {
     /// Loads the detail pane of the selected row if the selection moved:
     /// after every change, so drawing never queries.
     fn settle(&mut self) {
+        self.preview_selected();
         let m = &mut self.model;
         let now = m.now();
         if let Some(l) = m.pages[m.screen.index()].list() {
             l.prepare_detail(self.store.conn(), m.lang, &m.theme, now);
+        }
+    }
+
+    /// The upload under the cursor, when its file is in the cache and its
+    /// preview not yet read: read on a thread of its own, the detail shown
+    /// again when it is ready.
+    fn preview_selected(&mut self) {
+        use crate::replica::preview;
+        let Some(cache) = self.file_cache.clone() else {
+            return;
+        };
+        if self.model.screen != crate::tui::screens::Screen::Uploads {
+            return;
+        }
+        let Some(id) = self.model.list().and_then(|l| l.cursor_id()) else {
+            return;
+        };
+        let Ok((sha, filename, mime)) = views::upload_kind(self.store.conn(), &id) else {
+            return;
+        };
+        let path = crate::replica::files::cached(&cache, &sha);
+        if !path.is_file() || !preview::begin(&sha) {
+            return;
+        }
+        let events = self.sender();
+        let spawned = std::thread::Builder::new()
+            .name("preview".into())
+            .spawn(move || {
+                let result = preview::preview_within(&path, &mime, &filename, preview::TIME_CAP);
+                preview::done(&sha, result);
+                let _ = events.send(Event::Previewed);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(%e, "no preview thread");
         }
     }
 

@@ -100,6 +100,8 @@ impl ScreenRow for Upload {
                 strings::mime_mismatch(lang, &inline(&self.mime)),
             ));
         }
+        // What the file holds, first: judged without opening it elsewhere.
+        out.extend(preview_lines(&self.sha256, lang, theme));
         out.extend([
             field(
                 theme,
@@ -219,6 +221,48 @@ impl ScreenRow for Upload {
         out.extend(on_platform(theme, lang, "upload", &self.platform_id));
         out.extend(history(conn, theme, lang, "upload", &self.id));
         out
+    }
+}
+
+/// Lines of a preview shown at most (the rest: `civitac uploads preview`).
+const PREVIEW_LINES: usize = 14;
+
+/// The file's preview as far as it is known: being read, read (its lines,
+/// terminal-safe), refused with why, or not fetched yet (how to fetch it).
+fn preview_lines(sha256: &str, lang: Lang, theme: &Theme) -> Vec<Line<'static>> {
+    use crate::replica::preview::{Shown, known, lines};
+    let label = strings::PREVIEW.get(lang);
+    match known(sha256) {
+        Some(Shown::Reading) => vec![Line::styled(
+            lang.labelled(label, strings::READING_FILE.get(lang)),
+            theme.dim,
+        )],
+        Some(Shown::Ready(Ok(p))) => {
+            let all = lines(&p, lang);
+            let mut out = vec![Line::styled(
+                lang.labelled(label, inline(&all[0])),
+                theme.header,
+            )];
+            out.extend(
+                all[1..]
+                    .iter()
+                    .take(PREVIEW_LINES)
+                    .map(|l| Line::from(format!("  {}", inline(l)))),
+            );
+            if all.len() > PREVIEW_LINES + 1 {
+                out.push(Line::styled("  …", theme.dim));
+            }
+            out.push(Line::default());
+            out
+        }
+        Some(Shown::Ready(Err(e))) => vec![warning(
+            theme,
+            lang.labelled(label, inline(&e.message(lang))),
+        )],
+        None => vec![Line::styled(
+            lang.labelled(label, strings::FETCH_TO_PREVIEW.get(lang)),
+            theme.dim,
+        )],
     }
 }
 

@@ -386,3 +386,9 @@ pub const SAVE_ANYWAY: Text = Text(
     "enter to save it all the same",
 );
 pub const LEADER_MET: Text = Text("Responsable rencontré", "Leader met");
+pub const PREVIEW: Text = Text("Aperçu", "Preview");
+pub const READING_FILE: Text = Text("lecture du fichier…", "reading the file…");
+pub const FETCH_TO_PREVIEW: Text = Text(
+    "fichier pas encore là (F pour le récupérer)",
+    "file not here yet (F to fetch it)",
+);
