@@ -452,3 +452,60 @@ fn claims_and_notes_reach_colleagues_and_never_the_platform() {
         2
     );
 }
+
+/// Two field agents correct the same organisation offline: the first
+/// correction stands, a different one is a conflict, the same one merges;
+/// a leader met travels to every replica.
+#[test]
+fn corrections_made_on_two_replicas_merge_or_conflict() {
+    use civitac::domain::staff::Role;
+    use civitac::ops::forms;
+    let mut w = world_with([Role::FieldAgent, Role::FieldAgent, Role::Admin]);
+    let org: String = {
+        let hub = open(&w.hub_db);
+        first_id(&hub, "organizations", "status = 'applied'")
+    };
+    let correct = |store: &mut Store, fields: &[(&'static str, String)]| {
+        let actor = store.owner().expect("owner").expect("owner");
+        let op = forms::edit(store.conn(), &org, fields, civitac::i18n::Lang::En).expect("edit");
+        let tx = store.transaction().expect("tx");
+        ops::apply(&tx, &actor, &op).expect("applies locally");
+        tx.commit().expect("commit");
+    };
+    correct(&mut w.replicas[0].0, &[("name", "Commune de Kaya".into())]);
+    correct(&mut w.replicas[1].0, &[("name", "Mairie de Kaya".into())]);
+    correct(&mut w.replicas[2].0, &[("name", "Commune de Kaya".into())]);
+    {
+        let store = &mut w.replicas[0].0;
+        let actor = store.owner().expect("owner").expect("owner");
+        let leader = forms::leader(
+            &org,
+            "Mariam Ouédraogo",
+            "présidente",
+            "76 00 00 01",
+            civitac::i18n::Lang::En,
+        )
+        .expect("leader");
+        let tx = store.transaction().expect("tx");
+        ops::apply(&tx, &actor, &Op::AddLeader { leader }).expect("leader");
+        tx.commit().expect("commit");
+    }
+    for who in [0, 1, 2, 0, 1, 2] {
+        let (store, hub) = &mut w.replicas[who];
+        session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
+    }
+    assert_eq!(outcome(&w.replicas[0].0, &org), ["applied"]);
+    assert_eq!(outcome(&w.replicas[1].0, &org), ["conflict"]);
+    assert_eq!(outcome(&w.replicas[2].0, &org), ["duplicate"]);
+    let hub = open(&w.hub_db);
+    for (store, _) in &w.replicas {
+        assert_eq!(synced_digest(store), synced_digest(&hub));
+        assert_eq!(
+            count(
+                store,
+                &format!("SELECT count(*) FROM org_leaders WHERE org_id = '{org}'")
+            ),
+            1
+        );
+    }
+}

@@ -449,7 +449,7 @@ mod tests {
         // Several choices: the common start, and the choices to show.
         let (text, choices) = c("p", Lang::Fr);
         assert_eq!(text, "p");
-        assert_eq!(choices, ["province=", "plateforme="]);
+        assert_eq!(choices, ["province=", "plateforme=", "pris="]);
         // Nothing matches: the text stays as typed.
         assert_eq!(c("zzz", Lang::Fr), ("zzz".to_owned(), Vec::new()));
     }
