@@ -11,7 +11,16 @@ CREATE TABLE staff (
     id            TEXT PRIMARY KEY,
     login         TEXT NOT NULL UNIQUE,
     display_name  TEXT NOT NULL,
-    role          TEXT NOT NULL CHECK (role IN ('admin','moderator','field_agent'))
+    role          TEXT NOT NULL CHECK (role IN ('admin','moderator','field_agent')),
+    -- Version 5: switched off when the person left (every device revoked);
+    -- the last change (its op id, audit action, who, when), which replicas
+    -- put in their Journal; when one of their devices last synced.
+    active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    change_id     TEXT,
+    change        TEXT,
+    changed_by    TEXT,
+    changed_at    TEXT,
+    last_sync_at  TEXT
 );
 
 CREATE TABLE organizations (
@@ -259,7 +268,9 @@ CREATE TABLE devices (
     staff_id      TEXT NOT NULL REFERENCES staff (id),
     name          TEXT NOT NULL,
     token_sha256  TEXT NOT NULL UNIQUE,
-    revoked_at    TEXT
+    revoked_at    TEXT,
+    -- Version 5: when it last pulled or pushed (to the minute).
+    last_seen_at  TEXT
 );
 
 -- Tokens of the public platform (hub only): they may ingest, nothing else.
@@ -376,6 +387,8 @@ CREATE INDEX organizations_by_updated ON organizations (updated_at, id);
 -- end: version 4
 
 -- begin: version 5
+-- Staff by role for the console's staff view.
+CREATE INDEX staff_by_name ON staff (display_name, id);
 -- The citizens list, by name (and by status, then name).
 CREATE INDEX citizens_by_name ON citizens (display_name, id);
 CREATE INDEX citizens_by_status ON citizens (status, display_name, id);

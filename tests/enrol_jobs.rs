@@ -319,3 +319,71 @@ fn a_correction_keeps_the_old_values_and_refuses_a_change_made_meanwhile() {
     assert_eq!(back, name);
     assert_eq!(key, civitac::domain::normalise_name(&name));
 }
+
+/// What staff type is one line of plain text: a control or bidi character,
+/// a name over 200 characters, a charter signed in the future — refused in
+/// one line, nothing saved.
+#[test]
+fn hostile_or_impossible_enrolment_input_is_refused_in_one_line() {
+    let (_dir, db) = small_demo();
+    let before = count(&open(&db), "SELECT count(*) FROM organizations");
+    for (flag, value) in [
+        ("--name", "Evil\u{1b}]0;pwned\u{7}"),
+        ("--name", "\u{202e}abc"),
+        ("--acronym", &"A".repeat(5_000)),
+        ("--contact-name", "\u{1b}[2J"),
+    ] {
+        let mut c = civitac(&db);
+        c.args(["enrollments", "apply", "--kind", "osc", "--commune", "Kaya"]);
+        if flag != "--name" {
+            c.args(["--name", "Association X"]);
+        }
+        let out = c.args([flag, value]).output().expect("runs");
+        assert!(!out.status.success(), "{flag} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        count(&open(&db), "SELECT count(*) FROM organizations"),
+        before
+    );
+    let org = first_id(&open(&db), "organizations", "status = 'applied'");
+    civitac(&db)
+        .args([
+            "enrollments",
+            "charter",
+            &org,
+            "--signed-on",
+            "2099-01-01",
+            "--ref",
+            "CH-1",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("after the day it is recorded"));
+    civitac(&db)
+        .args([
+            "enrollments",
+            "charter",
+            &org,
+            "--signed-on",
+            "hier",
+            "--ref",
+            "CH\u{202e}1",
+        ])
+        .assert()
+        .failure();
+    assert_eq!(
+        count(
+            &open(&db),
+            &format!(
+                "SELECT count(*) FROM organizations WHERE id = '{org}' AND status = 'applied'"
+            )
+        ),
+        1
+    );
+}

@@ -452,3 +452,38 @@ fn a_claim_is_taken_handed_back_and_only_an_admin_hands_back_a_colleagues() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_missing_or_hostile_reason_is_said_once_and_an_empty_post_has_no_copies() {
+    let (_dir, db) = small_demo();
+    let run = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("civitac").expect("binary");
+        cmd.arg("--db")
+            .arg(&db)
+            .args(["--lang", "en"])
+            .args(args)
+            .env("XDG_DATA_HOME", db.parent().expect("dir"))
+            .env("HOME", db.parent().expect("dir"));
+        cmd.output().expect("runs")
+    };
+    // Hundreds of threads, no reason: one line, before anything is read.
+    let out = run(&["forum", "lock", "--where", "status=hidden", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("a reason is required"), "{err}");
+    let post = first_id(&open(&db), "forum_posts", "1");
+    let out = run(&["forum", "hide", &post, "--reason", "spam\u{202e}x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("U+202E"));
+    // An empty post matches nothing, rather than every other empty one.
+    let store = open(&db);
+    store
+        .conn()
+        .execute("UPDATE forum_posts SET body = '   ' WHERE id = ?1", [&post])
+        .expect("empty");
+    assert!(matches!(
+        civitac::store::views::same_text(store.conn(), &post),
+        Err(civitac::store::views::SameTextError::NoText)
+    ));
+}

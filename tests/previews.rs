@@ -204,3 +204,47 @@ fn uploads_preview_reads_the_cached_file_or_says_how_to_get_it() {
         "{text}"
     );
 }
+
+/// A cached file changed after it was fetched (truncated, replaced) is
+/// never previewed as the upload: its size or SHA-256 gives it away.
+#[test]
+fn a_tampered_cached_file_is_said_to_be_corrupt() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = files::pdf(&[vec!["Budget 2026".into()]]);
+    let sha = civitac::hex(&sha2::Sha256::digest(&bytes));
+    let path = write(&dir, &sha, &bytes);
+    let ok = preview::preview_checked(
+        &path,
+        "application/pdf",
+        "b.pdf",
+        Some((&sha, bytes.len() as i64)),
+        Duration::from_secs(5),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+    std::fs::write(&path, &bytes[..300]).expect("truncate");
+    let cut = preview::preview_checked(
+        &path,
+        "application/pdf",
+        "b.pdf",
+        Some((&sha, bytes.len() as i64)),
+        Duration::from_secs(5),
+    );
+    assert_eq!(cut, Err(PreviewError::Corrupt));
+    let mut other = bytes.clone();
+    other[20] ^= 1;
+    std::fs::write(&path, &other).expect("flip");
+    let flipped = preview::preview_checked(
+        &path,
+        "application/pdf",
+        "b.pdf",
+        Some((&sha, bytes.len() as i64)),
+        Duration::from_secs(5),
+    );
+    assert_eq!(flipped, Err(PreviewError::Corrupt));
+    assert!(
+        PreviewError::Corrupt
+            .message(Lang::Fr)
+            .contains("récupérez-le à nouveau")
+    );
+}

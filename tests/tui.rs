@@ -1201,3 +1201,56 @@ fn an_uploads_detail_previews_its_cached_file() {
         "{shown}"
     );
 }
+
+/// Decisions on a post's author undo from the forum (`u` offers the mute,
+/// not an older hide); a penalty turned into a ban says "Bannir"; an author
+/// already banned is left out of a penalty and said so.
+#[test]
+fn author_decisions_undo_from_the_forum_and_a_penalty_says_what_it_does() {
+    let _ = civitac::time::set_zone("UTC");
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "4m1<enter>");
+    assert!(screen(&mut app, 100, 40).contains("1 auteur réduit au silence"));
+    press(&mut app, "u");
+    let undo = render(&mut app, 100, 40);
+    assert!(undo.contains("« citoyen réduit au silence »"), "{undo}");
+    press(&mut app, "<esc>");
+    // P, then ← to "bannir": the question says so.
+    press(&mut app, "P<left>");
+    let ban = render(&mut app, 100, 40);
+    assert!(ban.contains("Bannir 1 auteur ?"), "{ban}");
+    press(&mut app, "<esc>");
+    // The cursor post's author banned elsewhere: nothing left to penalise.
+    open(&replica)
+        .conn()
+        .execute(
+            "UPDATE citizens SET status = 'banned' WHERE status = 'muted'",
+            [],
+        )
+        .expect("banned");
+    press(&mut app, "m");
+    let refused = render(&mut app, 100, 40);
+    assert!(refused.contains("rien à réduire au silence"), "{refused}");
+}
+
+/// The team, on the Synchro screen's third view: roles in words, who was
+/// switched off, when each last synced.
+#[test]
+fn the_team_is_listed_on_the_synchro_screen() {
+    let _ = civitac::time::set_zone("UTC");
+    let (_dir, replica) = small_demo();
+    open(&replica)
+        .conn()
+        .execute(
+            "UPDATE staff SET active = 0, change = 'staff.deactivate', changed_by = 'hub',
+                changed_at = '2026-10-30T10:00:00.000Z' WHERE login = 'mariam.traore'",
+            [],
+        )
+        .expect("switched off");
+    for (lang, tag) in [(Lang::Fr, "fr"), (Lang::En, "en")] {
+        let mut app = app(&replica, lang);
+        press(&mut app, "6vv");
+        insta::assert_snapshot!(format!("{tag}_6_sync_staff"), screen(&mut app, 80, 24));
+    }
+}

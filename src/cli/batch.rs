@@ -66,6 +66,29 @@ pub fn run(ctx: &Ctx, args: &ActionArgs, decision: &Decision, select: SelectIds<
             "this replica belongs to nobody: no one to decide as",
         ))
     })?;
+    // A reason that cannot hold is said once, before any record is read.
+    match args
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        Some(r) => ops::plain("reason", r, ops::MAX_REASON)
+            .map_err(|e| Failure::usage(format!("--reason: {}", e.message(lang))))?,
+        None if decision.needs_reason() => {
+            return Err(Failure::usage(match lang {
+                Lang::Fr => format!(
+                    "{} : un motif est obligatoire (--reason)",
+                    crate::text::capitalise(decision.verb().0)
+                ),
+                Lang::En => format!(
+                    "{}: a reason is required (--reason)",
+                    crate::text::capitalise(decision.verb().1)
+                ),
+            }));
+        }
+        None => {}
+    }
     let ids = collect_ids(store.conn(), store.path(), lang, args, select)?;
     if ids.is_empty() {
         eprintln!(

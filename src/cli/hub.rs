@@ -140,6 +140,10 @@ pub enum HubCmd {
     /// Device tokens (the hub database is `--db PATH`, created if missing).
     #[command(subcommand)]
     Token(TokenCmd),
+    /// The team: who has which role, adding a colleague, changing a role,
+    /// switching off someone who left.
+    #[command(subcommand)]
+    Staff(super::staff::StaffCmd),
     /// A consistent, verified copy of the hub database, taken while it serves.
     Backup {
         /// Where the copy goes (must not exist).
@@ -317,6 +321,12 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
+        HubCmd::Staff(cmd) => {
+            let db = hub_db(ctx)?;
+            let reading = matches!(cmd, super::staff::StaffCmd::List { .. });
+            let mut store = existing_or_new_hub(&db, lang, !reading)?;
+            super::staff::run(&db, &mut store, lang, cmd)
+        }
         HubCmd::Templates(cmd) => {
             let db = hub_db(ctx)?;
             let reading = matches!(cmd, super::platform::TemplatesCmd::List);

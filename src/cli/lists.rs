@@ -629,6 +629,12 @@ pub fn forum(ctx: &Ctx, cmd: ForumCmd) -> CmdResult {
                         crate::i18n::Lang::Fr => format!("message {post_id} : introuvable"),
                         crate::i18n::Lang::En => format!("post {post_id}: not found"),
                     }),
+                    crate::store::views::SameTextError::NoText => Failure::new(match ctx.lang {
+                        crate::i18n::Lang::Fr => {
+                            format!("message {post_id} : pas de texte à comparer")
+                        }
+                        crate::i18n::Lang::En => format!("post {post_id}: no text to compare"),
+                    }),
                     crate::store::views::SameTextError::Sqlite(e) => {
                         Failure::new(e.to_string()).in_file(store.path())
                     }

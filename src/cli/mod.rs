@@ -11,6 +11,7 @@ mod hub;
 mod lists;
 mod output;
 mod platform;
+mod staff;
 mod sync;
 
 use std::path::PathBuf;

@@ -555,7 +555,7 @@ pub fn preview(ctx: &Ctx, id: &str) -> CmdResult {
         .as_ref()
         .map(crate::paths::Paths::file_cache)
         .ok_or_else(|| Failure::new("no cache directory found"))?;
-    let (sha, filename, mime) = store
+    let (sha, filename, mime, size) = store
         .sql(|c| {
             use rusqlite::OptionalExtension;
             crate::store::views::upload_kind(c, &id).optional()
@@ -582,10 +582,11 @@ pub fn preview(ctx: &Ctx, id: &str) -> CmdResult {
         path = crate::replica::files::fetch_retrying(&mut hub, &cache, &sha, 4)
             .map_err(|e| Failure::new(crate::text::inline(&e.to_string())))?;
     }
-    let preview = crate::replica::preview::preview_within(
+    let preview = crate::replica::preview::preview_checked(
         &path,
         &mime,
         &filename,
+        Some((&sha, size)),
         crate::replica::preview::TIME_CAP,
     )
     .map_err(|e| {

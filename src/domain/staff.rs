@@ -28,6 +28,7 @@ str_enum! {
         ManageContacts = "manage_contacts",
         ApproveSms = "approve_sms",
         CancelAnySms = "cancel_any_sms",
+        ManageStaff = "manage_staff",
     }
 }
 
@@ -42,7 +43,7 @@ impl Permission {
             ReviewUpload | ModeratePost | LockThread | MuteCitizen => &[Admin, Moderator],
             BanCitizen => &[Admin],
             QueueSms | ManageContacts => &[Admin, Moderator, FieldAgent],
-            ApproveSms | CancelAnySms => &[Admin],
+            ApproveSms | CancelAnySms | ManageStaff => &[Admin],
         }
     }
 }

@@ -85,6 +85,8 @@ pub trait HubBackend: Send + Sync + 'static {
     fn authenticate(&self, token: &str) -> Result<Principal, BackendError>;
     fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError>;
     fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError>;
+    /// A device synced now: kept (to within `SEEN_EVERY`) for the staff view.
+    fn seen(&self, actor: &Actor) -> Result<(), BackendError>;
     /// The decision feed for the public platform, after `since`.
     /// The decision feed after `since`, read by the platform `reader`: its
     /// reading from `since` acknowledges everything up to there.
@@ -211,7 +213,35 @@ impl SqliteHub {
     }
 }
 
+/// How stale a device's last sync may be before it is written again: a
+/// replica syncing every minute costs a write (and a staff change in the
+/// feed) only this often.
+pub const SEEN_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl HubBackend for SqliteHub {
+    fn seen(&self, actor: &Actor) -> Result<(), BackendError> {
+        let now = jiff::Timestamp::now();
+        let stale =
+            crate::time::format(now - jiff::SignedDuration::from_secs(SEEN_EVERY.as_secs() as i64));
+        let now = crate::time::format(now);
+        Self::with(&self.writer, |c| {
+            let tx = c.transaction()?;
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE devices SET last_seen_at = ?2
+                     WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
+                )?
+                .execute(rusqlite::params![actor.device, now, stale])?;
+            if changed > 0 {
+                tx.prepare_cached("UPDATE staff SET last_sync_at = ?2 WHERE id = ?1")?
+                    .execute(rusqlite::params![actor.staff_id, now])?;
+                crate::ops::record_change(&tx, "staff", &actor.staff_id)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     fn authenticate(&self, token: &str) -> Result<Principal, BackendError> {
         Self::with(&self.reader, |c| match tokens::authenticate(c, token) {
             Ok(p) => Ok(p),

@@ -73,6 +73,7 @@ impl Remote for LocalHub {
 
     fn push(&mut self, request: &PushRequest) -> Result<PushResponse, TransportError> {
         let (actor, _) = self.device()?;
+        let _ = self.backend.seen(&actor);
         match self.backend.push(&actor, request) {
             Ok(response) => Ok(response),
             // As over HTTP: the ops answered before storage failed stand.
@@ -84,7 +85,8 @@ impl Remote for LocalHub {
     }
 
     fn pull(&mut self, since: &Cursor, limit: usize) -> Result<PullResponse, TransportError> {
-        self.device()?;
+        let (actor, _) = self.device()?;
+        let _ = self.backend.seen(&actor);
         self.backend
             .pull(since, limit.clamp(1, self.max_pull))
             .map_err(|e| Self::refused(&e))

@@ -372,6 +372,9 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::OwnMessage { .. }
         | OpError::ReasonRequired { .. }
         | OpError::Invalid { .. }
+        | OpError::Empty { .. }
+        | OpError::TooLong { .. }
+        | OpError::Unplain { .. }
         | OpError::NotFound { .. }
         | OpError::NoTransaction
         | OpError::Sqlite(_) => Outcome::Rejected,

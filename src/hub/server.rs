@@ -519,7 +519,11 @@ async fn push(
         .map_err(|e| ApiError::bad_request(format!("not a push request: {e}")))?;
     let backend = state.backend.clone();
     let login = actor.login.clone();
-    let answer = tokio::task::spawn_blocking(move || backend.push(&actor, &request)).await;
+    let answer = tokio::task::spawn_blocking(move || {
+        note_seen(backend.as_ref(), &actor);
+        backend.push(&actor, &request)
+    })
+    .await;
     match answer {
         Ok(Ok(response)) => Ok(with_who(&login, axum::Json(response))),
         // Some ops were applied before storage failed: they are answered, the
@@ -546,6 +550,14 @@ struct PullParams {
     limit: Option<usize>,
 }
 
+/// A device's sync, noted for the staff view; a failure to note it never
+/// holds up the sync.
+fn note_seen(backend: &dyn HubBackend, actor: &crate::store::Actor) {
+    if let Err(e) = backend.seen(actor) {
+        tracing::warn!(error = %e, device = %actor.device, "last sync not noted");
+    }
+}
+
 async fn pull(
     State(state): State<AppState>,
     Extension(Peer(peer)): Extension<Peer>,
@@ -565,8 +577,13 @@ async fn pull(
         .unwrap_or(1_000)
         .clamp(1, state.limits.max_pull);
     let backend = state.backend.clone();
-    let page = blocking(move || backend.pull(&since, limit)).await?;
-    Ok(with_who(&actor.login, axum::Json(page)))
+    let login = actor.login.clone();
+    let page = blocking(move || {
+        note_seen(backend.as_ref(), &actor);
+        backend.pull(&since, limit)
+    })
+    .await?;
+    Ok(with_who(&login, axum::Json(page)))
 }
 
 async fn ingest(

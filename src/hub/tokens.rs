@@ -15,7 +15,7 @@ pub const PREFIX: &str = "cvt_";
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TokenError {
     #[error(
-        "staff {login} is {existing}, not {asked}: change a role deliberately, not by issuing a token"
+        "staff {login} is {existing}, not {asked}: change a role deliberately (hub staff set-role), not by issuing a token"
     )]
     RoleMismatch {
         login: String,
@@ -32,6 +32,10 @@ pub enum TokenError {
     BadName { field: &'static str, value: String },
     #[error("{0:?} is the hub's own name for its decisions; choose another login")]
     Reserved(String),
+    #[error(
+        "staff {0} was switched off (hub staff deactivate): no new device; `hub staff reactivate` first"
+    )]
+    Inactive(String),
     #[error("database: {0}")]
     Sqlite(String),
 }
@@ -67,29 +71,34 @@ pub fn issue(
 ) -> Result<(String, String), TokenError> {
     check_name("--staff", login)?;
     // A person called "system" would sign the hub's own decisions.
-    if login.eq_ignore_ascii_case(super::ingest::SYSTEM_LOGIN) {
+    if crate::ops::RESERVED_LOGINS
+        .iter()
+        .any(|r| login.eq_ignore_ascii_case(r))
+    {
         return Err(TokenError::Reserved(login.to_owned()));
     }
     check_name("--device", device)?;
     if let Some(name) = display_name {
         check_name("--name", name)?;
     }
-    let existing: Option<(String, Role)> = conn
+    let existing: Option<(String, Role, bool)> = conn
         .query_row(
-            "SELECT id, role FROM staff WHERE login = ?1",
+            "SELECT id, role, active FROM staff WHERE login = ?1",
             [login],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     let staff_id = match existing {
-        Some((_, existing)) if existing != role => {
+        // Someone switched off gets no new device.
+        Some((_, _, false)) => return Err(TokenError::Inactive(login.to_owned())),
+        Some((_, existing, _)) if existing != role => {
             return Err(TokenError::RoleMismatch {
                 login: login.to_owned(),
                 existing,
                 asked: role,
             });
         }
-        Some((id, _)) => id,
+        Some((id, _, _)) => id,
         None => {
             let id = uuid::Uuid::now_v7().to_string();
             conn.execute(
@@ -180,7 +189,7 @@ pub fn authenticate(conn: &Connection, token: &str) -> Result<Principal, TokenEr
     let device = conn
         .prepare_cached(
             "SELECT s.id, s.login, s.display_name, s.role, d.id, d.name FROM devices d JOIN staff s ON s.id = d.staff_id
-             WHERE d.token_sha256 = ?1 AND d.revoked_at IS NULL",
+             WHERE d.token_sha256 = ?1 AND d.revoked_at IS NULL AND s.active = 1",
         )?
         .query_row([&digest], |r| {
             Ok(Principal::Device {

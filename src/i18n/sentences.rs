@@ -50,6 +50,10 @@ pub const ACTIONS: &[&str] = &[
     "claim.release",
     "enrollment.edit",
     "enrollment.leader",
+    "staff.add",
+    "staff.set_role",
+    "staff.deactivate",
+    "staff.reactivate",
 ];
 
 /// Longest quoted text in a sentence, in columns.
@@ -89,6 +93,7 @@ pub fn object(r: &Record<'_>, lang: Lang) -> String {
         ("sms_contact", Lang::Fr) => prefixed("le contact", "un contact", name),
         ("sms_contact", Lang::En) => prefixed("contact", "a contact", name),
         // A note or a claim reads as the record it is on.
+        ("staff", _) if name.is_some() => name.unwrap_or_default(),
         ("note" | "claim" | "org_leader", _) => {
             label.unwrap_or_else(|| lang.pick("une fiche", "a record").into())
         }
@@ -204,6 +209,30 @@ fn verbs(action: &str) -> Option<[&'static str; 4]> {
             "mute {o}",
         ],
         "citizen.ban" => ["a banni {o}", "bannir {o}", "banned {o}", "ban {o}"],
+        "staff.add" => [
+            "a ajouté {o} à l'équipe",
+            "ajouter {o} à l'équipe",
+            "added {o} to the team",
+            "add {o} to the team",
+        ],
+        "staff.set_role" => [
+            "a changé le rôle de {o}",
+            "changer le rôle de {o}",
+            "changed the role of {o}",
+            "change the role of {o}",
+        ],
+        "staff.deactivate" => [
+            "a désactivé {o}",
+            "désactiver {o}",
+            "switched off {o}",
+            "switch off {o}",
+        ],
+        "staff.reactivate" => [
+            "a réactivé {o}",
+            "réactiver {o}",
+            "switched {o} back on",
+            "switch {o} back on",
+        ],
         "enrollment.edit" => [
             "a corrigé la fiche de {o}",
             "corriger la fiche de {o}",

@@ -198,6 +198,10 @@ pub fn action_words(action: &str, lang: Lang) -> String {
         "note.add" => ("note ajoutée", "note added"),
         "enrollment.edit" => ("fiche corrigée", "details corrected"),
         "enrollment.leader" => ("responsable rencontré", "leader met"),
+        "staff.add" => ("membre ajouté à l'équipe", "staff member added"),
+        "staff.set_role" => ("rôle changé", "role changed"),
+        "staff.deactivate" => ("membre désactivé", "staff member switched off"),
+        "staff.reactivate" => ("membre réactivé", "staff member switched back on"),
         "claim.take" => ("pris en charge", "taken in hand"),
         "claim.release" => ("rendu", "handed back"),
         other => return crate::text::inline(other),
@@ -409,6 +413,10 @@ mod tests {
             "claim.release",
             "enrollment.edit",
             "enrollment.leader",
+            "staff.add",
+            "staff.set_role",
+            "staff.deactivate",
+            "staff.reactivate",
         ]
         .map(str::to_owned)
         .to_vec();

@@ -8,7 +8,7 @@ use crate::domain::enrollment::{EnrollmentAction, Stage};
 use crate::domain::forum::{CitizenAction, CitizenStatus, PostAction, PostStatus};
 use crate::domain::normalise_name;
 use crate::domain::sms::SmsStatus;
-use crate::domain::staff::Permission;
+use crate::domain::staff::{Permission, Role};
 use crate::domain::uploads::{ReviewDecision, UploadStatus};
 use crate::store::Actor;
 use crate::store::entity::Entity;
@@ -68,22 +68,7 @@ pub fn apply_with(
     // platform (shown to the author): plain text on one line, nothing a
     // terminal or a web page would obey or hide.
     if let Some(reason) = op.reason() {
-        if let Some((at, c)) = crate::text::first_unplain_prose(reason) {
-            return Err(invalid(
-                "reason",
-                format!(
-                    "character U+{:04X} at position {} (one line of plain text: no control, bidi or invisible character)",
-                    c as u32,
-                    at + 1
-                ),
-            ));
-        }
-        if reason.chars().count() > super::MAX_REASON {
-            return Err(invalid(
-                "reason",
-                format!("over {} characters", super::MAX_REASON),
-            ));
-        }
+        plain("reason", reason, super::MAX_REASON)?;
     }
     let before = match op {
         Op::Undo { op_id, .. } => undone_record(conn, op_id)?
@@ -182,6 +167,18 @@ pub fn apply_with(
             edit_organization(conn, actor, org_id, changes, meta)?
         }
         Op::AddLeader { leader } => add_leader(conn, actor, leader, meta)?,
+        Op::AddStaff { staff } => add_staff(conn, actor, staff, meta)?,
+        Op::SetStaffRole {
+            staff_id,
+            seen_role,
+            role,
+        } => set_staff_role(conn, actor, staff_id, *seen_role, *role, meta)?,
+        Op::SetStaffActive {
+            staff_id,
+            seen_active,
+            active,
+            reason,
+        } => set_staff_active(conn, actor, staff_id, *seen_active, *active, reason, meta)?,
         Op::Claim {
             entity,
             record_id,
@@ -393,10 +390,27 @@ fn check_id(field: &'static str, id: &str) -> Result<(), OpError> {
 
 fn non_empty(field: &'static str, value: &str) -> Result<(), OpError> {
     if value.trim().is_empty() {
-        Err(invalid(field, "must not be empty"))
+        Err(OpError::Empty { field })
     } else {
         Ok(())
     }
+}
+
+/// Text people type that others will read (a reason, a name, a note): one
+/// line of plain text — nothing a terminal or a web page would obey or hide
+/// — of at most `max` characters.
+pub fn plain(field: &'static str, value: &str, max: usize) -> Result<(), OpError> {
+    if let Some((at, c)) = crate::text::first_unplain_prose(value) {
+        return Err(OpError::Unplain {
+            field,
+            code: c as u32,
+            position: at + 1,
+        });
+    }
+    if value.chars().count() > max {
+        return Err(OpError::TooLong { field, max });
+    }
+    Ok(())
 }
 
 /// A phone number as stored: E.164 (`+` then 8 to 15 digits). Full
@@ -428,8 +442,37 @@ fn apply_enrollment(
         crate::domain::platform::internal_id("organization", pid)
             .map_err(|why| invalid("org.platform_id", why))?;
     }
-    non_empty("org.name", &org.name)?;
-    non_empty("org.region", &org.region)?;
+    non_empty("name", &org.name)?;
+    non_empty("region", &org.region)?;
+    // What staff type is plain, one line, of a sane length (as corrections
+    // are). What the platform sends is kept as sent, within the length
+    // (every screen makes it terminal-safe), so a name is never refused
+    // for a character the website allowed.
+    let typed_here = org.platform_id.is_none();
+    for (field, value) in [
+        ("name", Some(org.name.as_str())),
+        ("acronym", org.acronym.as_deref()),
+        ("region", Some(org.region.as_str())),
+        ("province", org.province.as_deref()),
+        ("commune", org.commune.as_deref()),
+        ("contact_name", org.contact_name.as_deref()),
+        ("contact_role", org.contact_role.as_deref()),
+        ("email", org.email.as_deref()),
+    ] {
+        match value {
+            Some(v) if typed_here => plain_detail(field, v)?,
+            Some(v) if v.chars().count() > super::MAX_DETAIL => {
+                return Err(OpError::TooLong {
+                    field,
+                    max: super::MAX_DETAIL,
+                });
+            }
+            _ => {}
+        }
+    }
+    if let Some(n) = org.notes.as_deref().filter(|_| typed_here) {
+        plain("notes", n, super::MAX_NOTE)?;
+    }
     if let Some(phone) = org.phone.as_deref().filter(|p| !p.is_empty()) {
         check_phone(phone)?;
     }
@@ -500,8 +543,23 @@ fn set_enrollment_status(
                 "record_charter needs the signing date and reference",
             )
         })?;
-        crate::time::parse_day(&c.signed_on).map_err(|why| invalid("charter.signed_on", why))?;
-        non_empty("charter.reference", &c.reference)?;
+        let day = crate::time::parse_day(&c.signed_on)
+            .map_err(|why| invalid("charter.signed_on", why))?;
+        // Signed before it was recorded (a day's margin for time zones).
+        if let Ok(at) = meta.at.parse::<jiff::Timestamp>()
+            && day
+                > at.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .date()
+                    .tomorrow()
+                    .unwrap_or(day)
+        {
+            return Err(invalid(
+                "charter.signed_on",
+                format!("{day} is after the day it is recorded"),
+            ));
+        }
+        non_empty("charter_ref", &c.reference)?;
+        plain_detail("charter_ref", &c.reference)?;
     }
     let current: Stage = conn
         .prepare_cached("SELECT status FROM organizations WHERE id = ?1")?
@@ -1089,23 +1147,7 @@ fn cancel_sms(
 /// The record an earlier op changed, from its audit row.
 /// A detail as typed, checked: one line of plain text, not too long.
 fn plain_detail(field: &'static str, value: &str) -> Result<(), OpError> {
-    if let Some((at, c)) = crate::text::first_unplain_prose(value) {
-        return Err(invalid(
-            field,
-            format!(
-                "character U+{:04X} at position {} (plain text: no control, bidi or invisible character)",
-                c as u32,
-                at + 1
-            ),
-        ));
-    }
-    if value.chars().count() > super::MAX_DETAIL {
-        return Err(invalid(
-            field,
-            format!("over {} characters", super::MAX_DETAIL),
-        ));
-    }
-    Ok(())
+    plain(field, value, super::MAX_DETAIL)
 }
 
 fn edit_organization(
@@ -1244,6 +1286,180 @@ fn add_leader(
     })
 }
 
+/// Logins the hub keeps for itself: its own decisions and its operator's.
+pub const RESERVED_LOGINS: [&str; 2] = ["system", "hub"];
+
+/// The last change of a staff row: replicas read it into their Journal.
+fn stamp_staff(
+    conn: &Connection,
+    id: &str,
+    actor: &Actor,
+    op: &str,
+    meta: &OpMeta,
+) -> Result<(), OpError> {
+    conn.prepare_cached(
+        "UPDATE staff SET change_id = ?2, change = ?3, changed_by = ?4, changed_at = ?5 WHERE id = ?1",
+    )?
+    .execute(params![id, meta.op_id, op, actor.login, meta.at])?;
+    Ok(())
+}
+
+fn add_staff(
+    conn: &Connection,
+    actor: &Actor,
+    staff: &super::NewStaff,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageStaff, "staff.add")?;
+    check_id("staff.id", &staff.id)?;
+    let login = staff.login.trim();
+    if login.is_empty()
+        || login.chars().count() > 64
+        || !login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err(invalid(
+            "login",
+            format!(
+                "\"{}\": letters, digits, '.', '-' and '_' only (64 at most)",
+                crate::text::truncate(&crate::text::inline(login), 40)
+            ),
+        ));
+    }
+    if RESERVED_LOGINS.contains(&login.to_ascii_lowercase().as_str()) {
+        return Err(invalid(
+            "login",
+            format!("\"{login}\" is kept for the hub itself"),
+        ));
+    }
+    let name = staff.display_name.trim();
+    non_empty("name", name)?;
+    plain_detail("name", name)?;
+    let taken: bool = conn
+        .prepare_cached("SELECT 1 FROM staff WHERE login = ?1")?
+        .exists([login])?;
+    if taken {
+        return Err(invalid("login", format!("{login} already exists")));
+    }
+    conn.prepare_cached(
+        "INSERT INTO staff (id, login, display_name, role, active) VALUES (?1, ?2, ?3, ?4, 1)",
+    )?
+    .execute(params![staff.id, login, name, staff.role])?;
+    stamp_staff(conn, &staff.id, actor, "staff.add", meta)?;
+    Ok(Change {
+        entity: "staff",
+        entity_id: staff.id.clone(),
+        extra: json!({"login": login, "name": name, "role": staff.role}),
+    })
+}
+
+/// Active admins other than `staff_id`: a change that would leave none is refused.
+fn other_admins(conn: &Connection, staff_id: &str) -> Result<i64, OpError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND id <> ?1",
+        )?
+        .query_row([staff_id], |r| r.get(0))?)
+}
+
+fn staff_state(conn: &Connection, staff_id: &str) -> Result<(Role, bool), OpError> {
+    conn.prepare_cached("SELECT role, active FROM staff WHERE id = ?1")?
+        .query_row([staff_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| not_found("staff", staff_id))
+}
+
+fn set_staff_role(
+    conn: &Connection,
+    actor: &Actor,
+    staff_id: &str,
+    seen: Role,
+    role: Role,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageStaff, "staff.set_role")?;
+    let (current, active) = staff_state(conn, staff_id)?;
+    check_seen("staff", staff_id, seen, current)?;
+    if current == role {
+        return Err(illegal(
+            "staff",
+            staff_id,
+            "set_role",
+            current,
+            &["another role"],
+        ));
+    }
+    if current == Role::Admin && active && other_admins(conn, staff_id)? == 0 {
+        return Err(invalid(
+            "role",
+            "the last active admin keeps the role: make someone else admin first",
+        ));
+    }
+    conn.prepare_cached("UPDATE staff SET role = ?2 WHERE id = ?1")?
+        .execute(params![staff_id, role])?;
+    stamp_staff(conn, staff_id, actor, "staff.set_role", meta)?;
+    Ok(Change {
+        entity: "staff",
+        entity_id: staff_id.to_owned(),
+        extra: Value::Null,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn set_staff_active(
+    conn: &Connection,
+    actor: &Actor,
+    staff_id: &str,
+    seen: bool,
+    active: bool,
+    reason: &Option<String>,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    let name = if active {
+        "staff.reactivate"
+    } else {
+        "staff.deactivate"
+    };
+    require(actor, Permission::ManageStaff, name)?;
+    require_reason(!active, reason, name)?;
+    let (role, current) = staff_state(conn, staff_id)?;
+    let word = |a: bool| if a { "active" } else { "inactive" };
+    check_seen("staff", staff_id, word(seen), word(current))?;
+    if current == active {
+        return Err(illegal(
+            "staff",
+            staff_id,
+            name,
+            word(current),
+            &[word(!active)],
+        ));
+    }
+    if !active && role == Role::Admin && other_admins(conn, staff_id)? == 0 {
+        return Err(invalid(
+            "staff",
+            "the last active admin cannot be switched off: make someone else admin first",
+        ));
+    }
+    conn.prepare_cached("UPDATE staff SET active = ?2 WHERE id = ?1")?
+        .execute(params![staff_id, active])?;
+    // Someone who left signs nothing more, from any device, at once.
+    let revoked = if active {
+        0
+    } else {
+        conn.prepare_cached(
+            "UPDATE devices SET revoked_at = ?2 WHERE staff_id = ?1 AND revoked_at IS NULL",
+        )?
+        .execute(params![staff_id, meta.at])?
+    };
+    stamp_staff(conn, staff_id, actor, name, meta)?;
+    Ok(Change {
+        entity: "staff",
+        entity_id: staff_id.to_owned(),
+        extra: json!({"revoked_devices": revoked}),
+    })
+}
+
 /// The kind of a record staff note or claim, checked: one of the kinds
 /// they apply to, the record there, and the actor allowed to work on it.
 fn worked_record(
@@ -1288,22 +1504,7 @@ fn add_note(
     let entity = worked_record(conn, actor, &note.entity, &note.entity_id, "note.add")?;
     let body = note.body.trim();
     non_empty("body", body)?;
-    if let Some((at, c)) = crate::text::first_unplain_prose(body) {
-        return Err(invalid(
-            "body",
-            format!(
-                "character U+{:04X} at position {} (plain text: no control, bidi or invisible character)",
-                c as u32,
-                at + 1
-            ),
-        ));
-    }
-    if body.chars().count() > super::MAX_NOTE {
-        return Err(invalid(
-            "body",
-            format!("over {} characters", super::MAX_NOTE),
-        ));
-    }
+    plain("body", body, super::MAX_NOTE)?;
     conn.prepare_cached(
         "INSERT INTO notes (id, entity, entity_id, body, author, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?

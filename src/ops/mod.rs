@@ -9,7 +9,9 @@ mod apply;
 pub mod decisions;
 pub mod forms;
 
-pub use apply::{Applied, OpMeta, apply, apply_with, record_change, snapshot};
+pub use apply::{
+    Applied, OpMeta, RESERVED_LOGINS, apply, apply_with, plain, record_change, snapshot,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +138,25 @@ pub enum Op {
     AddLeader {
         leader: NewLeader,
     },
+    /// A new colleague (at the hub; their devices get tokens there).
+    AddStaff {
+        staff: NewStaff,
+    },
+    /// A colleague's new role.
+    SetStaffRole {
+        staff_id: String,
+        seen_role: Role,
+        role: Role,
+    },
+    /// Switches off someone who left (every device of theirs revoked), or
+    /// back on.
+    SetStaffActive {
+        staff_id: String,
+        seen_active: bool,
+        active: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// "Je m'en occupe" on a record (`claim`), or handing it back. Taking
     /// over a colleague's claim is allowed when its author saw it
     /// (`seen_by`): a claim made meanwhile is a conflict.
@@ -146,6 +167,14 @@ pub enum Op {
         seen_by: Option<String>,
         claim: bool,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewStaff {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
 }
 
 /// An organisation's details a person may correct.
@@ -289,6 +318,18 @@ pub enum OpError {
     ReasonRequired { action: String },
     #[error("{field}: {why}")]
     Invalid { field: &'static str, why: String },
+    #[error("{field}: must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field}: over {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error(
+        "{field}: character U+{code:04X} at position {position} (one line of plain text: no control, bidi or invisible character)"
+    )]
+    Unplain {
+        field: &'static str,
+        code: u32,
+        position: usize,
+    },
     #[error("sms_message {id}: its author cannot approve it (two-person rule)")]
     OwnMessage { id: String },
     #[error("ops must be applied inside a transaction")]
@@ -309,6 +350,7 @@ impl Op {
             | Op::LockThread { reason, .. }
             | Op::CancelSms { reason, .. }
             | Op::OptOutContact { reason, .. }
+            | Op::SetStaffActive { reason, .. }
             | Op::Undo { reason, .. } => reason.as_deref(),
             Op::ApplyEnrollment { .. }
             | Op::QueueSms { .. }
@@ -317,6 +359,8 @@ impl Op {
             | Op::AddNote { .. }
             | Op::EditOrganization { .. }
             | Op::AddLeader { .. }
+            | Op::AddStaff { .. }
+            | Op::SetStaffRole { .. }
             | Op::Claim { .. } => None,
         }
     }
@@ -330,9 +374,13 @@ impl Op {
             | Op::OptOutContact { .. }
             | Op::AddNote { .. }
             | Op::AddLeader { .. }
+            | Op::AddStaff { .. }
             | Op::Undo { .. } => None,
             Op::Claim { record_id, .. } => Some(("claim", record_id)),
             Op::EditOrganization { org_id, .. } => Some(("organization", org_id)),
+            Op::SetStaffRole { staff_id, .. } | Op::SetStaffActive { staff_id, .. } => {
+                Some(("staff", staff_id))
+            }
             Op::SetEnrollmentStatus { org_id, .. } => Some(("organization", org_id)),
             Op::ReviewUpload { upload_id, .. } => Some(("upload", upload_id)),
             Op::ModeratePost { post_id, .. } | Op::DismissFlags { post_id, .. } => {
@@ -357,6 +405,8 @@ impl Op {
             Op::ModeratePost { action, .. } => vec![("status", json!(action.target()))],
             Op::SetCitizenStatus { action, .. } => vec![("status", json!(action.target()))],
             Op::LockThread { locked, .. } => vec![("locked", json!(i64::from(*locked)))],
+            Op::SetStaffRole { role, .. } => vec![("role", json!(role))],
+            Op::SetStaffActive { active, .. } => vec![("active", json!(i64::from(*active)))],
             // The same correction made twice is one.
             Op::EditOrganization { changes, .. } => changes
                 .iter()
@@ -383,6 +433,7 @@ impl Op {
             | Op::OptOutContact { .. }
             | Op::AddNote { .. }
             | Op::AddLeader { .. }
+            | Op::AddStaff { .. }
             // Who holds a claim is the hub's to say: two claims never merge.
             | Op::Claim { .. }
             | Op::Undo { .. } => Vec::new(),
@@ -409,6 +460,10 @@ impl Op {
             Op::AddNote { .. } => "note.add".into(),
             Op::EditOrganization { .. } => "enrollment.edit".into(),
             Op::AddLeader { .. } => "enrollment.leader".into(),
+            Op::AddStaff { .. } => "staff.add".into(),
+            Op::SetStaffRole { .. } => "staff.set_role".into(),
+            Op::SetStaffActive { active: false, .. } => "staff.deactivate".into(),
+            Op::SetStaffActive { active: true, .. } => "staff.reactivate".into(),
             Op::Claim { claim: true, .. } => "claim.take".into(),
             Op::Claim { claim: false, .. } => "claim.release".into(),
         }
@@ -450,6 +505,8 @@ impl OpError {
                     "upload" => ("uploads", "upload"),
                     "forum_post" => ("forum", "post"),
                     "sms_message" => ("sms", "sms"),
+                    "citizen" => ("citizens", "citizen"),
+                    "forum_thread" => ("threads", "thread"),
                     other => (other, other),
                 };
                 let word = |code: &str| {
@@ -457,7 +514,13 @@ impl OpError {
                         .unwrap_or_else(|| crate::text::inline(code))
                 };
                 let allowed: Vec<String> = allowed.split(',').map(word).collect();
-                let verb = crate::i18n::sentences::verb(&format!("{prefix}.{action}"), Fr);
+                // Some refusals name the whole action already (`thread.lock`).
+                let name = if action.contains('.') {
+                    action.clone()
+                } else {
+                    format!("{prefix}.{action}")
+                };
+                let verb = crate::i18n::sentences::verb(&name, Fr);
                 format!(
                     "{} {} : est « {} » ; « {verb} » n'est possible que depuis « {} »",
                     crate::i18n::values::entity_words(entity, Fr),
@@ -483,6 +546,28 @@ impl OpError {
                 format!("{action} : un motif est obligatoire (--reason)")
             }
             (Self::Invalid { field, why }, Fr) => format!("{field} : {why}"),
+            (Self::Empty { field }, Fr) => {
+                format!(
+                    "{} : ne doit pas être vide",
+                    crate::i18n::values::field_words(field, Fr)
+                )
+            }
+            (Self::TooLong { field, max }, Fr) => format!(
+                "{} : plus de {} caractères",
+                crate::i18n::values::field_words(field, Fr),
+                crate::i18n::values::count(*max as f64, Fr)
+            ),
+            (
+                Self::Unplain {
+                    field,
+                    code,
+                    position,
+                },
+                Fr,
+            ) => format!(
+                "{} : caractère U+{code:04X} en position {position} (une ligne de texte simple : ni caractère de contrôle, ni bidi, ni invisible)",
+                crate::i18n::values::field_words(field, Fr)
+            ),
             (Self::OwnMessage { id }, Fr) => {
                 format!(
                     "sms_message {id} : son auteur ne peut pas l'approuver (règle des deux personnes)"

@@ -70,6 +70,8 @@ pub enum PreviewError {
     Encrypted,
     #[error("unreadable: {0}")]
     Unreadable(String),
+    #[error("the cached file is not the upload's (its size or SHA-256 differs): fetch it again")]
+    Corrupt,
     #[error("{0}")]
     Io(String),
 }
@@ -91,6 +93,7 @@ impl PreviewError {
             }
             (Self::Encrypted, Lang::Fr) => "protégé par un mot de passe".into(),
             (Self::Unreadable(why), Lang::Fr) => format!("illisible : {why}"),
+            (Self::Corrupt, Lang::Fr) => "le fichier en cache n'est pas celui de la publication (taille ou empreinte SHA-256 différente) : récupérez-le à nouveau".into(),
             (Self::Io(why), Lang::Fr) => why.clone(),
         }
     }
@@ -112,16 +115,68 @@ pub fn preview_within(
     filename: &str,
     cap: Duration,
 ) -> Result<Preview, PreviewError> {
+    preview_checked(path, mime, filename, None, cap)
+}
+
+/// The preview of a cached upload's file, checked first against the
+/// upload's SHA-256 and size (`expected`), within `cap`.
+pub fn preview_checked(
+    path: &Path,
+    mime: &str,
+    filename: &str,
+    expected: Option<(&str, i64)>,
+    cap: Duration,
+) -> Result<Preview, PreviewError> {
     let (tx, rx) = std::sync::mpsc::channel();
     let (path, mime, filename) = (path.to_owned(), mime.to_owned(), filename.to_owned());
+    let expected = expected.map(|(s, n)| (s.to_owned(), n));
     std::thread::Builder::new()
         .name("preview".into())
         .spawn(move || {
-            let _ = tx.send(preview(&path, &mime, &filename, Instant::now() + cap));
+            let deadline = Instant::now() + cap;
+            let result = match &expected {
+                Some((sha, size)) => check_cached(&path, sha, *size),
+                None => Ok(()),
+            }
+            .and_then(|()| preview(&path, &mime, &filename, deadline));
+            let _ = tx.send(result);
         })
         .map_err(io)?;
     rx.recv_timeout(cap + Duration::from_millis(200))
         .unwrap_or(Err(PreviewError::TooSlow(cap)))
+}
+
+/// Files up to this size are hashed before a preview (larger ones, videos
+/// mostly, are checked by size only: hashing them would take longer than
+/// the preview).
+pub const VERIFY_MAX: u64 = 64 * 1024 * 1024;
+
+/// Whether the cached file is still the upload's: its size, and its
+/// SHA-256 when it is not too big. A file changed in the cache (by hand, a
+/// disk fault) is never previewed as if it were the upload.
+pub fn check_cached(path: &Path, sha256: &str, size: i64) -> Result<(), PreviewError> {
+    use sha2::{Digest, Sha256};
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if u64::try_from(size).is_ok_and(|s| s != len) {
+        return Err(PreviewError::Corrupt);
+    }
+    if len > VERIFY_MAX {
+        return Ok(());
+    }
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut block = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut block).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&block[..n]);
+    }
+    if crate::hex(&hasher.finalize()) != sha256.to_ascii_lowercase() {
+        return Err(PreviewError::Corrupt);
+    }
+    Ok(())
 }
 
 /// What kind of file it is, from its MIME type and else its name.

@@ -68,6 +68,9 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
         let values: Vec<SqlValue> = cols.iter().map(|c| to_sql(&row[c])).collect();
         tx.prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
+        if t == Entity::Staff {
+            journal_staff_change(&tx, row)?;
+        }
         applied += 1;
     }
     crate::store::set_state(&tx, "pull_cursor", &page.next.to_string())?;
@@ -79,6 +82,45 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
 }
 
 /// The replica's cursor (`Start` before its first pull).
+/// A colleague added, given another role or switched off at the hub: the
+/// replica's Journal shows it, under the op's own id (so it is there once,
+/// and not again where the op was decided).
+fn journal_staff_change(
+    tx: &Connection,
+    row: &serde_json::Map<String, serde_json::Value>,
+) -> rusqlite::Result<()> {
+    let text = |k: &str| row.get(k).and_then(serde_json::Value::as_str);
+    let (Some(op), Some(change), Some(by), Some(at), Some(id)) = (
+        text("change_id"),
+        text("change"),
+        text("changed_by"),
+        text("changed_at"),
+        text("id"),
+    ) else {
+        return Ok(());
+    };
+    if !change.starts_with("staff.") {
+        return Ok(());
+    }
+    let detail = serde_json::json!({
+        "before": null,
+        "after": {"role": row.get("role"), "active": row.get("active")},
+    });
+    tx.prepare_cached(
+        "INSERT INTO audit_log (id, at, actor, device, action, entity, entity_id, reason, detail)
+         VALUES (?1, ?2, ?3, 'hub', ?4, 'staff', ?5, NULL, ?6) ON CONFLICT (id) DO NOTHING",
+    )?
+    .execute(rusqlite::params![
+        op,
+        at,
+        by,
+        change,
+        id,
+        detail.to_string()
+    ])?;
+    Ok(())
+}
+
 pub fn cursor(conn: &Connection) -> Result<Cursor, PullError> {
     match crate::store::state(conn, "pull_cursor")? {
         Some(text) => Ok(text.parse()?),

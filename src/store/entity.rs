@@ -128,8 +128,8 @@ impl Entity {
             Entity::SmsMessage => &["status", "approved_by"],
             Entity::SmsContact => &["name", "region", "commune", "opted_out_at"],
             Entity::Claim => &["login", "claimed_at"],
-            Entity::Staff
-            | Entity::Note
+            Entity::Staff => &["role", "active"],
+            Entity::Note
             | Entity::OrgLeader
             | Entity::UploadStat
             | Entity::ForumFlag

@@ -48,9 +48,16 @@ const MIGRATIONS: &[&str] = &[
     // for the enrolments stuck longest in their stage (in schema.sql
     // between its "version 4" markers).
     "ALTER TABLE outbox ADD COLUMN batch TEXT;",
-    // 5: the citizens list's order (in schema.sql between its "version 5"
-    // markers).
-    "",
+    // 5: staff switched off and their last change, devices' last sync; the
+    // citizens list's order, notes, claims and leaders met (in schema.sql
+    // between its "version 5" markers).
+    "ALTER TABLE staff ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1));
+     ALTER TABLE staff ADD COLUMN change_id TEXT;
+     ALTER TABLE staff ADD COLUMN change TEXT;
+     ALTER TABLE staff ADD COLUMN changed_by TEXT;
+     ALTER TABLE staff ADD COLUMN changed_at TEXT;
+     ALTER TABLE staff ADD COLUMN last_sync_at TEXT;
+     ALTER TABLE devices ADD COLUMN last_seen_at TEXT;",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:

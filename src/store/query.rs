@@ -25,6 +25,7 @@ pub enum ListKind {
     SmsContacts,
     Conflicts,
     Citizens,
+    Staff,
 }
 
 impl ListKind {
@@ -40,6 +41,7 @@ impl ListKind {
             Self::SmsContacts => "sms contacts",
             Self::Conflicts => "conflicts",
             Self::Citizens => "citizens",
+            Self::Staff => "staff",
         }
     }
 
@@ -66,6 +68,7 @@ impl ListKind {
             Self::Conflicts => &[Status, Since, Until, Id],
             Self::SmsContacts => &[Group, Region, Commune, Search, OptedOut, Id],
             Self::Citizens => &[Status, Search, Id, Platform, Claimed],
+            Self::Staff => &[Id],
         }
     }
 }

@@ -27,6 +27,7 @@ macro_rules! record_label_sql {
             " WHEN 'claim' THEN coalesce((SELECT substr(body, 1, 80) FROM forum_posts WHERE id = ", $id, "),",
             " (SELECT name FROM organizations WHERE id = ", $id, "), (SELECT title FROM uploads WHERE id = ", $id, "),",
             " (SELECT display_name FROM citizens WHERE id = ", $id, "))",
+            " WHEN 'staff' THEN (SELECT display_name FROM staff WHERE id = ", $id, ")",
             " WHEN 'org_leader' THEN (SELECT o.name FROM org_leaders l JOIN organizations o ON o.id = l.org_id WHERE l.id = ", $id, ")",
             " WHEN 'note' THEN (SELECT coalesce((SELECT substr(body, 1, 80) FROM forum_posts WHERE id = n.entity_id),",
             " (SELECT name FROM organizations WHERE id = n.entity_id), (SELECT title FROM uploads WHERE id = n.entity_id),",
@@ -614,6 +615,46 @@ impl Listed for Citizen {
             posts: r.get(4)?,
             taken_down: r.get(5)?,
             platform_id: r.get(6)?,
+        })
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.display_name, &self.id)
+    }
+}
+
+/// A colleague, as the console's staff view shows them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StaffMember {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: crate::domain::staff::Role,
+    pub active: bool,
+    pub last_sync_at: Option<String>,
+    pub change: Option<String>,
+    pub changed_by: Option<String>,
+    pub changed_at: Option<String>,
+}
+
+impl Listed for StaffMember {
+    const SELECT: &'static str = "SELECT s.id, s.login, s.display_name, s.role, s.active, s.last_sync_at, \
+        s.change, s.changed_by, s.changed_at FROM staff s";
+    const SORT: (&'static str, &'static str) = ("s.display_name", "s.id");
+    const DESCENDING: bool = false;
+    const TABLE_COLUMNS: &'static [&'static str] = &["login", "role", "active", "display_name"];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(StaffMember {
+            id: r.get(0)?,
+            login: r.get(1)?,
+            display_name: r.get(2)?,
+            role: r.get(3)?,
+            active: r.get(4)?,
+            last_sync_at: r.get(5)?,
+            change: r.get(6)?,
+            changed_by: r.get(7)?,
+            changed_at: r.get(8)?,
         })
     }
 

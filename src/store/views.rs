@@ -207,12 +207,15 @@ pub fn upload_file(c: &Connection, upload_id: &str) -> rusqlite::Result<(String,
     )
 }
 
-/// An upload's file: (sha256, file name, MIME type), for a preview.
-pub fn upload_kind(c: &Connection, upload_id: &str) -> rusqlite::Result<(String, String, String)> {
+/// An upload's file: (sha256, file name, MIME type, size in bytes), for a preview.
+pub fn upload_kind(
+    c: &Connection,
+    upload_id: &str,
+) -> rusqlite::Result<(String, String, String, i64)> {
     c.query_row(
-        "SELECT sha256, filename, mime FROM uploads WHERE id = ?1",
+        "SELECT sha256, filename, mime, size_bytes FROM uploads WHERE id = ?1",
         [upload_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )
 }
 
@@ -316,17 +319,19 @@ pub fn conflict_record(c: &Connection, op_id: &str) -> rusqlite::Result<(String,
 /// `entity` (any when `None`): (op id, action, record id).
 pub fn undo_candidate(
     c: &Connection,
-    entity: Option<&str>,
+    entities: &[&str],
     login: &str,
-) -> Option<(String, String, String)> {
+) -> Option<(String, String, String, String)> {
+    let kinds = serde_json::Value::from(entities.to_vec()).to_string();
     c.query_row(
-        "SELECT a.id, a.action, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
-         WHERE o.pushed_at IS NULL AND a.actor = ?2 AND a.action <> 'undo' AND (?1 = '' OR a.entity = ?1)
+        "SELECT a.id, a.action, a.entity, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
+         WHERE o.pushed_at IS NULL AND a.actor = ?2 AND a.action <> 'undo'
+           AND (?1 = '[]' OR a.entity IN (SELECT value FROM json_each(?1)))
            AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.entity = a.entity AND u.entity_id = a.entity_id
                            AND u.action = 'undo' AND json_extract(u.detail, '$.after.undone') = a.id)
          ORDER BY o.seq DESC LIMIT 1",
-        [entity.unwrap_or(""), login],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        [kinds.as_str(), login],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )
     .ok()
 }
@@ -356,6 +361,9 @@ pub fn record_label(c: &Connection, entity: Option<&str>, id: &str) -> String {
         Some("organization") => "SELECT name FROM organizations WHERE id = ?1",
         Some("upload") => "SELECT title FROM uploads WHERE id = ?1",
         Some("forum_post") => "SELECT substr(body, 1, 50) FROM forum_posts WHERE id = ?1",
+        Some("citizen") => "SELECT display_name FROM citizens WHERE id = ?1",
+        Some("forum_thread") => "SELECT title FROM forum_threads WHERE id = ?1",
+        Some("sms_message") => "SELECT substr(body, 1, 50) FROM sms_messages WHERE id = ?1",
         _ => return id.to_owned(),
     };
     c.query_row(sql, [id], |r| r.get(0))
@@ -367,6 +375,10 @@ pub fn record_label(c: &Connection, entity: Option<&str>, id: &str) -> String {
 pub enum SameTextError {
     #[error("no such post")]
     NoPost,
+    /// Nothing to compare (an empty post, or only a number): it would match
+    /// every other such post.
+    #[error("the post has no text to compare")]
+    NoText,
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -389,6 +401,9 @@ pub fn same_text(c: &Connection, post_id: &str) -> Result<Vec<String>, SameTextE
         .optional()?
         .ok_or(SameTextError::NoPost)?;
     let key = crate::text::same_text_key(&body);
+    if !key.chars().any(char::is_alphabetic) {
+        return Err(SameTextError::NoText);
+    }
     let len = body.chars().count() as i64;
     let since = newest
         .and_then(|n| n.parse::<jiff::Timestamp>().ok())
@@ -543,4 +558,28 @@ pub fn leaders(c: &Connection, org_id: &str) -> Vec<(String, Option<String>, Opt
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Those of `ids` whose state column is one of `states` (in the ids'
+/// order): the records a decision can still be taken on. `kind` is
+/// `citizens` (status) or `forum_threads` (locked, 0 or 1).
+pub fn in_states(
+    c: &Connection,
+    kind: &str,
+    ids: &[String],
+    states: &[String],
+) -> rusqlite::Result<Vec<String>> {
+    let (table, column) = match kind {
+        "forum_threads" => ("forum_threads", "CAST(locked AS TEXT)"),
+        _ => ("citizens", "status"),
+    };
+    let sql = format!(
+        "SELECT j.value FROM json_each(?1) j JOIN {table} t ON t.id = j.value
+         WHERE {column} IN (SELECT value FROM json_each(?2)) ORDER BY j.key"
+    );
+    let ids = serde_json::Value::from(ids.to_vec()).to_string();
+    let states = serde_json::Value::from(states.to_vec()).to_string();
+    c.prepare_cached(&sql)?
+        .query_map([ids, states], |r| r.get(0))?
+        .collect()
 }

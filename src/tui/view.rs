@@ -484,6 +484,7 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
     let n = c.ids.len();
     let question = match &c.pending {
         super::model::Pending::Decide(d) => {
+            let d = &c.as_decided().unwrap_or_else(|| d.clone());
             let (fr, en) = d.verb();
             format!(
                 "{} {} ?",

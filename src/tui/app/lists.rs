@@ -126,6 +126,30 @@ impl App {
             }
             _ => ids,
         };
+        // Authors or threads already where the decision would take them are
+        // left out (said in the dialog); none left, no dialog.
+        let before = ids.len();
+        let ids = match &decision {
+            Decision::Citizen { action, .. } => {
+                let from: Vec<String> = action
+                    .allowed_from()
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect();
+                views::in_states(self.store.conn(), "citizens", &ids, &from)
+                    .map_err(|e| e.to_string())?
+            }
+            Decision::Lock(locked) => {
+                let from = vec![if *locked { "0" } else { "1" }.to_owned()];
+                views::in_states(self.store.conn(), "forum_threads", &ids, &from)
+                    .map_err(|e| e.to_string())?
+            }
+            _ => ids,
+        };
+        if ids.is_empty() {
+            return Err(strings::already_so(self.model.lang, &decision));
+        }
+        let left_out = before - ids.len();
         // A claim is one key, no dialog: taken, or handed back when every
         // chosen record is already this person's.
         if let Decision::Claim(entity, _) = decision {
@@ -172,6 +196,10 @@ impl App {
             }
             _ => Vec::new(),
         };
+        let mut facts = facts;
+        if left_out > 0 {
+            facts.push(strings::left_out(self.model.lang, left_out, &decision));
+        }
         let durations: Vec<String> = match &decision {
             Decision::Citizen {
                 action: crate::domain::forum::CitizenAction::Mute,
@@ -236,7 +264,10 @@ impl App {
     /// says how many copies its filter leaves out.
     pub(super) fn same_text(&mut self, post_id: &str) -> Result<(), String> {
         let lang = self.model.lang;
-        let copies = views::same_text(self.store.conn(), post_id).map_err(|e| e.to_string())?;
+        let copies = views::same_text(self.store.conn(), post_id).map_err(|e| match e {
+            views::SameTextError::NoText => strings::NO_TEXT_TO_COMPARE.get(lang).to_owned(),
+            other => other.to_string(),
+        })?;
         let marked = self
             .with_list(|l, conn| l.mark_ids(conn, &copies))
             .unwrap_or(Ok(0))?;
@@ -303,7 +334,7 @@ impl App {
     /// Offers to undo this person's latest decision that has not been synced
     /// (on this screen's kind of record, or any on other screens). Pressed
     /// again, it offers the one before, and so on.
-    pub(super) fn ask_undo(&mut self, entity: Option<&'static str>) -> Result<(), String> {
+    pub(super) fn ask_undo(&mut self, entities: &'static [&'static str]) -> Result<(), String> {
         let lang = self.model.lang;
         let login = self
             .model
@@ -311,13 +342,14 @@ impl App {
             .as_ref()
             .map(|o| o.login.clone())
             .unwrap_or_default();
-        let (op_id, action, record) = views::undo_candidate(self.store.conn(), entity, &login)
-            .ok_or(strings::NOTHING_TO_UNDO.get(lang))?;
+        let (op_id, mut action, entity, record) =
+            views::undo_candidate(self.store.conn(), entities, &login)
+                .ok_or(strings::NOTHING_TO_UNDO.get(lang))?;
         // What created a record is not undone: said now, with what to do
         // instead, rather than refused after the dialog.
         match action.as_str() {
             "sms.queue" => return Err(strings::UNDO_SMS_INSTEAD.get(lang).into()),
-            "enrollment.apply" | "sms.contact" => {
+            "enrollment.apply" | "sms.contact" | "note.add" | "enrollment.leader" | "staff.add" => {
                 return Err(strings::UNDO_CREATION_INSTEAD.get(lang).into());
             }
             _ => {}
@@ -330,9 +362,20 @@ impl App {
             (vec![op_id], vec![record.clone()])
         };
         let label = if records.len() > 1 {
+            // A batch is named by what it began with (a sanction, then the
+            // posts it hid).
+            if let Some(first) = op_ids.first()
+                && let Ok(a) = self.store.conn().query_row(
+                    "SELECT action FROM audit_log WHERE id = ?1",
+                    [first],
+                    |r| r.get::<_, String>(0),
+                )
+            {
+                action = a;
+            }
             strings::undo_batch_label(lang, records.len())
         } else {
-            views::record_label(self.store.conn(), entity, &record)
+            views::record_label(self.store.conn(), Some(&entity), &record)
         };
         self.model.overlay = Overlay::Confirm(Box::new(Confirm::new(
             Pending::Undo {

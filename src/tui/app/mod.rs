@@ -213,7 +213,7 @@ impl App {
         let Some(id) = self.model.list().and_then(|l| l.cursor_id()) else {
             return;
         };
-        let Ok((sha, filename, mime)) = views::upload_kind(self.store.conn(), &id) else {
+        let Ok((sha, filename, mime, size)) = views::upload_kind(self.store.conn(), &id) else {
             return;
         };
         let path = crate::replica::files::cached(&cache, &sha);
@@ -224,7 +224,13 @@ impl App {
         let spawned = std::thread::Builder::new()
             .name("preview".into())
             .spawn(move || {
-                let result = preview::preview_within(&path, &mime, &filename, preview::TIME_CAP);
+                let result = preview::preview_checked(
+                    &path,
+                    &mime,
+                    &filename,
+                    Some((&sha, size)),
+                    preview::TIME_CAP,
+                );
                 preview::done(&sha, result);
                 let _ = events.send(Event::Previewed);
             });
@@ -254,7 +260,7 @@ impl App {
             Effect::Search(text) => self.search(text),
             Effect::Filter { text, note, typed } => self.filter(text, note, typed),
             Effect::Ask { decision, ids } => self.ask(decision, ids),
-            Effect::AskUndo { entity } => self.ask_undo(entity),
+            Effect::AskUndo { entities } => self.ask_undo(entities),
             Effect::Apply(change) => {
                 self.apply(change);
                 Ok(())

@@ -48,6 +48,13 @@ impl Model {
         if self.owner.is_none() {
             return Vec::new();
         }
+        // A reason (or a note) that cannot hold keeps the dialog open, with
+        // what was typed and why.
+        if let Err(e) = crate::ops::plain("reason", confirm.reason.trim(), crate::ops::MAX_REASON) {
+            confirm.problem = Some(e.message(self.lang));
+            self.overlay = Overlay::Confirm(Box::new(confirm));
+            return Vec::new();
+        }
         // A mute's length as typed (or, for a sanction, a ban).
         if let (
             Pending::Decide(Decision::Citizen {

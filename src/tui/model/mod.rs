@@ -7,7 +7,7 @@
 //! answers, sync news, fetched files) through one channel.
 
 mod compose;
-mod decide;
+pub(crate) mod decide;
 mod input;
 
 pub(crate) use input::edit_line;
@@ -87,6 +87,29 @@ impl Confirm {
             duration: None,
             durations: Vec::new(),
             on_duration: false,
+        }
+    }
+
+    /// The decision as it would be taken now: a penalty whose length reads
+    /// "bannir" is a ban.
+    pub fn as_decided(&self) -> Option<Decision> {
+        let Pending::Decide(d) = &self.pending else {
+            return None;
+        };
+        match (d, &self.duration) {
+            (
+                Decision::Citizen {
+                    hide_posts: true, ..
+                },
+                Some(typed),
+            ) if decide::BAN_WORDS.contains(&crate::text::fold(typed.trim()).as_str()) => {
+                Some(Decision::Citizen {
+                    action: crate::domain::forum::CitizenAction::Ban,
+                    hours: None,
+                    hide_posts: true,
+                })
+            }
+            _ => Some(d.clone()),
         }
     }
 
@@ -256,9 +279,10 @@ pub enum Effect {
         decision: Decision,
         ids: Vec<String>,
     },
-    /// Offer to undo this person's latest unsynced decision (on `entity`, or any).
+    /// Offer to undo this person's latest unsynced decision (on one of
+    /// `entities`, or any when empty).
     AskUndo {
-        entity: Option<&'static str>,
+        entities: &'static [&'static str],
     },
     /// Apply a change.
     Apply(Change),
@@ -598,10 +622,9 @@ impl Model {
                 let id = self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?;
                 vec![Effect::SameText(id)]
             }
-            Undo => {
-                let entity = self.screen.entity().map(|e| e.name());
-                vec![Effect::AskUndo { entity }]
-            }
+            Undo => vec![Effect::AskUndo {
+                entities: self.screen.undo_entities(),
+            }],
             SyncNow => vec![Effect::StartSync],
             AcceptTheirs => vec![Effect::AcceptTheirs(self.selected_conflicts()?)],
             OpenRecord => self.open_record()?,

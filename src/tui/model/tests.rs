@@ -172,7 +172,7 @@ fn sync_undo_and_conflicts_are_asked_of_the_runner() {
     assert!(matches!(
         m.update(Action::Undo)[..],
         [Effect::AskUndo {
-            entity: Some("forum_post")
+            entities: ["forum_post", "citizen", "forum_thread", "claim", "note"]
         }]
     ));
     // Accepting the hub's version only means something on the conflicts view.

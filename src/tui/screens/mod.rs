@@ -100,6 +100,19 @@ impl Screen {
         self.meta().entity
     }
 
+    /// The kinds of record decided on from this screen, for undo: its rows'
+    /// and what its actions reach besides (a post's author and thread, the
+    /// claims and notes on its rows). Empty: any kind.
+    pub fn undo_entities(self) -> &'static [&'static str] {
+        match self {
+            Screen::Forum => &["forum_post", "citizen", "forum_thread", "claim", "note"],
+            Screen::Enrollments => &["organization", "org_leader", "claim", "note"],
+            Screen::Uploads => &["upload", "claim", "note"],
+            Screen::Sms => &["sms_message", "sms_contact"],
+            Screen::Dashboard | Screen::Sync | Screen::Journal => &[],
+        }
+    }
+
     /// The screen where records of a kind are decided on, if any.
     pub fn of(entity: Entity) -> Option<Screen> {
         Screen::ALL.into_iter().find(|s| s.entity() == Some(entity))
@@ -126,6 +139,7 @@ pub enum View {
     SmsGroups,
     SmsContacts,
     Conflicts,
+    Staff,
 }
 
 /// What drawing a screen may look at beside the screen itself.

@@ -8,7 +8,7 @@ use super::{Context, View};
 use super::{Meta, Page, Screen, opt, pretty, yes_no};
 use crate::i18n::Lang;
 use crate::store::query::ListKind;
-use crate::store::rows::{Conflict, OutboxEntry};
+use crate::store::rows::{Conflict, OutboxEntry, StaffMember};
 use crate::text::inline;
 use crate::tui::keymap::{Action, Section};
 use crate::tui::list::{ListScreen, ListView, ScreenRow, body, field, heading, warning};
@@ -214,8 +214,9 @@ pub static META: Meta = Meta {
 pub struct Sync {
     outbox: ListView<OutboxEntry>,
     conflicts: ListView<Conflict>,
-    /// Conflicts shown rather than local ops.
-    showing_conflicts: bool,
+    staff: ListView<StaffMember>,
+    /// What is shown: local ops (`Main`), conflicts, or the team.
+    view: View,
 }
 
 impl Default for Sync {
@@ -223,8 +224,99 @@ impl Default for Sync {
         Sync {
             outbox: ListView::new(strings::LOCAL_OPS_TITLE, ""),
             conflicts: ListView::new(strings::CONFLICTS_TITLE, "status=open"),
-            showing_conflicts: false,
+            staff: ListView::new(strings::STAFF_TITLE, ""),
+            view: View::Main,
         }
+    }
+}
+
+/// The team, read-only: who has which role, who was switched off, when
+/// their devices last synced (as the hub last told this replica).
+impl ScreenRow for StaffMember {
+    const LIST: ListKind = ListKind::Staff;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn columns() -> &'static [(Text, Constraint)] {
+        &[
+            (strings::COL_ROLE, Constraint::Length(16)),
+            (strings::COL_LAST_SYNC, Constraint::Length(14)),
+            (strings::COL_NAME, Constraint::Min(12)),
+        ]
+    }
+
+    fn cells(&self, lang: Lang, now: jiff::Timestamp) -> Vec<String> {
+        use crate::i18n::values::Worded;
+        vec![
+            if self.active {
+                self.role.word(lang).to_owned()
+            } else {
+                strings::SWITCHED_OFF.get(lang).to_owned()
+            },
+            match &self.last_sync_at {
+                Some(at) => crate::time::relative(at, now, lang),
+                None => strings::NEVER.get(lang).to_owned(),
+            },
+            format!("{} ({})", inline(&self.display_name), inline(&self.login)),
+        ]
+    }
+
+    fn detail(
+        &self,
+        _conn: &Connection,
+        lang: Lang,
+        theme: &Theme,
+        now: jiff::Timestamp,
+    ) -> Vec<Line<'static>> {
+        use crate::i18n::values::Worded;
+        let mut out = vec![
+            heading(theme, &inline(&self.display_name)),
+            field(theme, lang, strings::LOGIN.get(lang), self.login.clone()),
+            field(
+                theme,
+                lang,
+                strings::STAFF_ROLE.get(lang),
+                self.role.word(lang).to_owned(),
+            ),
+            field(
+                theme,
+                lang,
+                strings::STATE.get(lang),
+                if self.active {
+                    strings::ACTIVE.get(lang)
+                } else {
+                    strings::SWITCHED_OFF.get(lang)
+                }
+                .to_owned(),
+            ),
+            field(
+                theme,
+                lang,
+                strings::LAST_SYNC.get(lang),
+                match &self.last_sync_at {
+                    Some(at) => crate::time::relative(at, now, lang),
+                    None => strings::NEVER.get(lang).to_owned(),
+                },
+            ),
+        ];
+        if let (Some(change), Some(by), Some(at)) =
+            (&self.change, &self.changed_by, &self.changed_at)
+        {
+            out.push(field(
+                theme,
+                lang,
+                strings::LAST_CHANGE.get(lang),
+                format!(
+                    "{} — {} {}",
+                    crate::i18n::values::action_words(change, lang),
+                    inline(by),
+                    crate::time::relative(at, now, lang)
+                ),
+            ));
+        }
+        out
     }
 }
 
@@ -234,35 +326,39 @@ impl Page for Sync {
     }
 
     fn list(&mut self) -> Option<&mut dyn ListScreen> {
-        Some(if self.showing_conflicts {
-            &mut self.conflicts
-        } else {
-            &mut self.outbox
+        Some(match self.view {
+            View::Conflicts => &mut self.conflicts,
+            View::Staff => &mut self.staff,
+            _ => &mut self.outbox,
         })
     }
 
     fn enabled(&self, action: Action) -> bool {
         match action {
-            Action::AcceptTheirs | Action::OpenRecord => self.showing_conflicts,
+            Action::AcceptTheirs | Action::OpenRecord => self.view == View::Conflicts,
             _ => true,
         }
     }
 
     fn view(&self) -> View {
-        if self.showing_conflicts {
-            View::Conflicts
-        } else {
-            View::Main
-        }
+        self.view
     }
 
+    /// Local ops → conflicts → the team → local ops.
     fn next_view(&mut self) -> bool {
-        self.showing_conflicts = !self.showing_conflicts;
+        self.view = match self.view {
+            View::Conflicts => View::Staff,
+            View::Staff => View::Main,
+            _ => View::Conflicts,
+        };
         true
     }
 
     fn set_view(&mut self, view: View) {
-        self.showing_conflicts = view == View::Conflicts;
+        self.view = match view {
+            View::Conflicts | View::Staff => view,
+            _ => View::Main,
+        };
     }
 
     fn header_height(&self) -> u16 {

@@ -392,3 +392,16 @@ pub const FETCH_TO_PREVIEW: Text = Text(
     "fichier pas encore là (F pour le récupérer)",
     "file not here yet (F to fetch it)",
 );
+pub const NO_TEXT_TO_COMPARE: Text = Text(
+    "ce message n'a pas de texte à comparer",
+    "this post has no text to compare",
+);
+pub const STAFF_TITLE: (&str, &str) = ("Équipe", "Team");
+pub const COL_ROLE: Text = Text("rôle", "role");
+pub const COL_LAST_SYNC: Text = Text("dern. synchro", "last sync");
+pub const SWITCHED_OFF: Text = Text("désactivé", "switched off");
+pub const ACTIVE: Text = Text("actif", "active");
+pub const LOGIN: Text = Text("Identifiant", "Login");
+pub const STATE: Text = Text("État", "State");
+pub const LAST_CHANGE: Text = Text("Dernier changement", "Last change");
+pub const STAFF_ROLE: Text = Text("Rôle", "Role");

@@ -389,6 +389,28 @@ pub fn marked_by_filter(lang: Lang, n: usize) -> String {
     }
 }
 
+/// Every chosen author or thread is already where the decision would take
+/// it: nothing to ask.
+pub fn already_so(lang: Lang, decision: &Decision) -> String {
+    let (fr, en) = decision.verb();
+    match lang {
+        Lang::Fr => format!("rien à {fr} : déjà fait, ou impossible dans leur état actuel"),
+        Lang::En => format!("nothing to {en}: already done, or not possible as they are now"),
+    }
+}
+
+/// Those left out of a decision because they are already past it.
+pub fn left_out(lang: Lang, n: usize, decision: &Decision) -> String {
+    let noun = decision.noun(n, lang);
+    match lang {
+        Lang::Fr => format!(
+            "{noun} laissé{} de côté : déjà dans cet état ou au-delà",
+            if n > 1 { "s" } else { "" }
+        ),
+        Lang::En => format!("{noun} left out: already so, or past it"),
+    }
+}
+
 /// Before a second organisation of the same name in a commune is saved.
 pub fn same_name_registered(lang: Lang, name: &str, commune: &str, status: &str) -> String {
     match lang {
