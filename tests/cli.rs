@@ -452,7 +452,7 @@ fn reasons_ids_files_and_confirmation() {
         .arg("reject")
         .args(&ids)
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("a reason is required"));
     civitac(&db)
         .args(["enrollments", "approve"])

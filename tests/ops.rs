@@ -696,6 +696,17 @@ fn role_matrix_is_enforced_by_apply() {
                 reason: reason("x"),
             },
         ),
+        (
+            Permission::ManageStaff,
+            Op::AddStaff {
+                staff: civitac::ops::NewStaff {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    login: "new.colleague".into(),
+                    display_name: "New Colleague".into(),
+                    role: civitac::domain::staff::Role::FieldAgent,
+                },
+            },
+        ),
     ];
     assert_eq!(
         cases.len(),

@@ -19,8 +19,28 @@ use crate::sms::phone;
 
 #[derive(Debug, Subcommand)]
 pub enum ContactsCmd {
-    /// Import contacts from a CSV (columns name, phone, region, commune) into a group.
+    /// Import contacts from a CSV (columns name, phone, region, commune) into
+    /// a group (created, and said so, when new).
     Import(ImportArgs),
+    /// List contacts (by number).
+    List {
+        #[command(flatten)]
+        common: Box<super::lists::ListCommon>,
+        /// Members of this group (name or id).
+        #[arg(long)]
+        group: Option<String>,
+        /// Only those who asked for no more SMS (`--opted-out no`: the others).
+        #[arg(long, num_args = 0..=1, default_missing_value = "yes", value_name = "yes|no")]
+        opted_out: Option<String>,
+        /// Part of a name or number.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Stop sending SMS to contacts who asked (by phone, in person).
+    OptOut(super::batch::ActionArgs),
+    /// Send SMS again to contacts who had said STOP and agreed to come
+    /// back; the reason records the consent (who, how: "a rappelé le 2/12").
+    OptIn(super::batch::ActionArgs),
 }
 
 #[derive(Debug, Args)]
@@ -267,7 +287,65 @@ fn read(file: &Path, lang: Lang) -> Result<String, Failure> {
 }
 
 pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
-    let ContactsCmd::Import(args) = cmd;
+    let args = match cmd {
+        ContactsCmd::Import(args) => args,
+        ContactsCmd::List {
+            common,
+            group,
+            opted_out,
+            search,
+        } => {
+            use crate::store::query::{FilterKey, Filters, ListKind};
+            let mut f = Filters::default();
+            if let Some(g) = group {
+                // By name or id: the filter takes an id.
+                let store = ctx.open()?;
+                let id: Option<String> = store.sql(|c| {
+                    use rusqlite::OptionalExtension;
+                    c.query_row(
+                        "SELECT id FROM sms_groups WHERE id = ?1 OR name = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC LIMIT 1",
+                        [&g],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                })?;
+                let id = id.ok_or_else(|| {
+                    Failure::usage(format!(
+                        "--group {}: {}",
+                        crate::text::inline(&g),
+                        ctx.lang.pick("groupe inconnu", "no such group")
+                    ))
+                })?;
+                f.push(FilterKey::Group, id);
+            }
+            if let Some(o) = opted_out {
+                f.push(FilterKey::OptedOut, o);
+            }
+            if let Some(s) = search {
+                f.push(FilterKey::Search, s);
+            }
+            return super::lists::list::<crate::store::rows::SmsContact>(
+                ctx,
+                ListKind::SmsContacts,
+                &common,
+                &f,
+            );
+        }
+        ContactsCmd::OptOut(a) | ContactsCmd::OptIn(a)
+            if a.ids.is_empty() && a.from.is_none() && a.filters.is_empty() =>
+        {
+            return Err(Failure::usage(ctx.lang.pick(
+                "indiquez les contacts : des ids, --from FICHIER ou --where CLÉ=VALEUR",
+                "say which contacts: ids, --from FILE or --where KEY=VALUE",
+            )));
+        }
+        ContactsCmd::OptOut(a) => {
+            return contacts_decision(ctx, &a, crate::ops::decisions::Decision::OptOut);
+        }
+        ContactsCmd::OptIn(a) => {
+            return contacts_decision(ctx, &a, crate::ops::decisions::Decision::OptIn);
+        }
+    };
     let lang = ctx.lang;
     let region = phone::region(&args.default_region).ok_or_else(|| {
         Failure::usage(format!(
@@ -295,16 +373,19 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
         )
         .optional()
     })?;
-    let group = group.ok_or_else(|| {
-        Failure::usage(format!(
-            "--group {}: {}",
-            args.group,
-            lang.pick(
-                "groupe inconnu (voir `civitac sms list` et l'écran SMS, vue groupes)",
-                "no such group (see the SMS screen's groups view)",
-            )
-        ))
-    })?;
+    // A new group is created, and said so (in the same transaction as the
+    // contacts: an import refused whole leaves no empty group behind).
+    let new_group = match &group {
+        Some(_) => None,
+        None => Some(crate::ops::NewGroup {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: args.group.trim().to_owned(),
+            description: None,
+        }),
+    };
+    let group = group
+        .or_else(|| new_group.as_ref().map(|g| g.id.clone()))
+        .unwrap_or_default();
     let mut complaints = super::Complaints::new();
     for (line, why) in &parsed.rejected {
         complaints.say(&format!("{name}:{line}: {why}"));
@@ -317,8 +398,21 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
     }
     let mut added = 0;
     let mut refused = 0;
+    if let Some(g) = &new_group {
+        eprintln!(
+            "{}",
+            match lang {
+                Lang::Fr => format!("nouveau groupe « {} » créé", crate::text::inline(&g.name)),
+                Lang::En => format!("new group \"{}\" created", crate::text::inline(&g.name)),
+            }
+        );
+    }
     if !args.dry_run {
         let tx = store.transaction()?;
+        if let Some(g) = &new_group {
+            crate::ops::apply(&tx, &actor, &Op::CreateGroup { group: g.clone() })
+                .map_err(|e| Failure::usage(format!("--group: {}", e.message(lang))))?;
+        }
         for (line, contact) in &parsed.contacts {
             let op = Op::AddContact {
                 contact: contact.clone(),
@@ -390,4 +484,17 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Opting contacts out or back in, as a batch (ids, `--from`, `--where`).
+fn contacts_decision(
+    ctx: &Ctx,
+    args: &super::batch::ActionArgs,
+    decision: crate::ops::decisions::Decision,
+) -> CmdResult {
+    use crate::store::query::{self, Filters, ListKind};
+    let select = |c: &rusqlite::Connection, f: &Filters| {
+        query::ids::<crate::store::rows::SmsContact>(c, ListKind::SmsContacts, f)
+    };
+    super::batch::run(ctx, args, &decision, &select)
 }

@@ -439,6 +439,57 @@ pub enum SmsCmd {
     /// SMS contacts.
     #[command(subcommand)]
     Contacts(super::contacts::ContactsCmd),
+    /// Broadcast groups.
+    #[command(subcommand)]
+    Groups(GroupsCmd),
+    /// Queue an SMS to a group, with the composer's rules: its count of
+    /// SMS, quiet hours, and an admin's approval for every alert and for a
+    /// notice to more people than the hub's threshold.
+    Send {
+        /// The group (name or id).
+        #[arg(long)]
+        group: String,
+        /// alert or notice.
+        #[arg(long)]
+        kind: String,
+        /// The message.
+        #[arg(long)]
+        text: String,
+        /// When to send it, local time: "YYYY-MM-DD HH:MM" or "HH:MM" today.
+        #[arg(long, value_name = "WHEN")]
+        at: Option<String>,
+        /// Confirm what is asked twice: an alert of more than 3 SMS, or one
+        /// sent during quiet hours.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Approve queued SMS (an admin, never the author).
+    Approve(ActionArgs),
+    /// Cancel SMS not sent yet (a reason is required).
+    Cancel(ActionArgs),
+    /// One SMS: what it says, to whom, and how its delivery went (sent,
+    /// delivered, failed with the numbers and why, pending).
+    Show {
+        /// The message's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupsCmd {
+    /// List groups, by name.
+    List {
+        #[command(flatten)]
+        common: Box<ListCommon>,
+    },
+    /// Create a group.
+    Create {
+        /// Its name (unique).
+        name: String,
+        /// What it is for.
+        #[arg(long)]
+        description: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -452,7 +503,12 @@ pub enum AuditCmd {
     },
 }
 
-fn list<T: Listed>(ctx: &Ctx, kind: ListKind, common: &ListCommon, filters: &Filters) -> CmdResult {
+pub(super) fn list<T: Listed>(
+    ctx: &Ctx,
+    kind: ListKind,
+    common: &ListCommon,
+    filters: &Filters,
+) -> CmdResult {
     let mut filters = filters.clone();
     for f in &common.filters {
         filters
@@ -886,6 +942,53 @@ pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
         }
         SmsCmd::Count { file } => sms_count(ctx, file.as_deref()),
         SmsCmd::Contacts(cmd) => super::contacts::run(ctx, cmd),
+        SmsCmd::Groups(GroupsCmd::List { common }) => list::<crate::store::rows::SmsGroup>(
+            ctx,
+            ListKind::SmsGroups,
+            &common,
+            &Filters::default(),
+        ),
+        SmsCmd::Groups(GroupsCmd::Create { name, description }) => {
+            let op = crate::ops::Op::CreateGroup {
+                group: crate::ops::NewGroup {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    name: name.clone(),
+                    description,
+                },
+            };
+            let applied = batch::apply_ops(ctx, std::slice::from_ref(&op), false)?;
+            println!(
+                "{}  {}",
+                applied.first().map(|a| a.entity_id.as_str()).unwrap_or(""),
+                match ctx.lang {
+                    crate::i18n::Lang::Fr =>
+                        format!("groupe « {} » créé", crate::text::inline(&name)),
+                    crate::i18n::Lang::En =>
+                        format!("group \"{}\" created", crate::text::inline(&name)),
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SmsCmd::Send {
+            group,
+            kind,
+            text,
+            at,
+            yes,
+        } => super::sms::send(ctx, &group, &kind, &text, at.as_deref(), yes),
+        SmsCmd::Approve(a) => {
+            let select = |c: &rusqlite::Connection, f: &Filters| {
+                query::ids::<SmsMessage>(c, ListKind::Sms, f)
+            };
+            batch::run(ctx, &a, &Decision::ApproveSms, &select)
+        }
+        SmsCmd::Cancel(a) => {
+            let select = |c: &rusqlite::Connection, f: &Filters| {
+                query::ids::<SmsMessage>(c, ListKind::Sms, f)
+            };
+            batch::run(ctx, &a, &Decision::CancelSms, &select)
+        }
+        SmsCmd::Show { id } => super::sms::show(ctx, &id),
     }
 }
 

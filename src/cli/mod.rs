@@ -11,6 +11,7 @@ mod hub;
 mod lists;
 mod output;
 mod platform;
+mod sms;
 mod staff;
 mod sync;
 

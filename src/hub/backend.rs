@@ -323,8 +323,9 @@ impl HubBackend for SqliteHub {
     }
 
     fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError> {
-        if !super::sms::is_stop(text) {
-            tracing::info!(target: "civitac::sms", from, "inbound SMS (not a STOP)");
+        let (stop, start) = (super::sms::is_stop(text), super::sms::is_start(text));
+        if !stop && !start {
+            tracing::info!(target: "civitac::sms", from, "inbound SMS (neither STOP nor OUI)");
             return Ok(false);
         }
         // The same number however the gateway writes it (+226 70…, 0022670…,
@@ -346,6 +347,29 @@ impl HubBackend for SqliteHub {
                 crate::text::truncate(&crate::text::inline(&e.to_string()), 80)
             ))
         })?;
+        let said = format!("SMS: {}", crate::text::inline(text.trim()));
+        if start {
+            // Consent, recorded as it came: "SMS: OUI" from that number. A
+            // number never opted out, or no contact, changes nothing.
+            return Self::with(&self.writer, |c| {
+                let tx = c.transaction()?;
+                let op = crate::ops::Op::OptInContact {
+                    phone_e164: phone.clone(),
+                    reason: Some(said.clone()),
+                };
+                let done = match crate::ops::apply(&tx, &super::ingest::system_actor(), &op) {
+                    Ok(_) => true,
+                    Err(
+                        crate::ops::OpError::NotFound { .. }
+                        | crate::ops::OpError::IllegalTransition { .. },
+                    ) => false,
+                    Err(crate::ops::OpError::Sqlite(e)) => return Err(e.into()),
+                    Err(e) => return Err(BackendError::BadRequest(e.to_string())),
+                };
+                tx.commit()?;
+                Ok(done)
+            });
+        }
         Self::with(&self.writer, |c| {
             let tx = c.transaction()?;
             let op = crate::ops::Op::OptOutContact {

@@ -450,13 +450,26 @@ pub fn report(
     };
     let tx = conn.transaction()?;
     // Delivered is final; a late "sent" never downgrades it.
+    // A failure says why, as the operator's report does: undelivered (2),
+    // or rejected by the SMSC (16).
+    let why = match (status, bits & 16 != 0) {
+        ("failed", true) => Some("rejected by the operator"),
+        ("failed", false) => Some("undelivered: number unreachable"),
+        _ => None,
+    };
     let changed = tx
         .prepare_cached(
-            "UPDATE sms_deliveries SET status = ?3, updated_at = ?4
+            "UPDATE sms_deliveries SET status = ?3, updated_at = ?4, error = coalesce(?5, error)
              WHERE message_id = ?1 AND contact_id = ?2 AND status <> 'delivered'
                AND NOT (?3 = 'sent' AND status = 'failed')",
         )?
-        .execute(params![message_id, contact_id, status, crate::time::now()])?;
+        .execute(params![
+            message_id,
+            contact_id,
+            status,
+            crate::time::now(),
+            why
+        ])?;
     if changed > 0 {
         recount(&tx, message_id)?;
     }
@@ -540,6 +553,19 @@ pub fn is_stop(text: &str) -> bool {
         word,
         "STOP" | "ARRET" | "ARRETER" | "STOP SMS" | "DESABONNER"
     )
+}
+
+/// Whether an inbound SMS asks to receive messages again (after a STOP).
+pub fn is_start(text: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let word: String = text
+        .trim()
+        .nfd()
+        .filter(char::is_ascii)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let word = word.trim_end_matches(['.', '!', ' ']);
+    matches!(word, "OUI" | "START" | "JOIN" | "REPRENDRE")
 }
 
 #[cfg(test)]

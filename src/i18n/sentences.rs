@@ -42,6 +42,8 @@ pub const ACTIONS: &[&str] = &[
     "sms.queue",
     "sms.contact",
     "sms.opt_out",
+    "sms.opt_in",
+    "sms.group",
     "sms.approve",
     "sms.cancel",
     "undo",
@@ -209,6 +211,18 @@ fn verbs(action: &str) -> Option<[&'static str; 4]> {
             "mute {o}",
         ],
         "citizen.ban" => ["a banni {o}", "bannir {o}", "banned {o}", "ban {o}"],
+        "sms.opt_in" => [
+            "a réinscrit {o}",
+            "réinscrire {o}",
+            "opted {o} back in",
+            "opt {o} back in",
+        ],
+        "sms.group" => [
+            "a créé le groupe {o}",
+            "créer le groupe {o}",
+            "created the group {o}",
+            "create the group {o}",
+        ],
         "staff.add" => [
             "a ajouté {o} à l'équipe",
             "ajouter {o} à l'équipe",

@@ -168,6 +168,8 @@ pub fn apply_with(
         }
         Op::AddLeader { leader } => add_leader(conn, actor, leader, meta)?,
         Op::AddStaff { staff } => add_staff(conn, actor, staff, meta)?,
+        Op::OptInContact { phone_e164, reason } => opt_in_contact(conn, actor, phone_e164, reason)?,
+        Op::CreateGroup { group } => create_group(conn, actor, group)?,
         Op::SetStaffRole {
             staff_id,
             seen_role,
@@ -881,6 +883,72 @@ fn opt_out_contact(
         entity: "sms_contact",
         entity_id: id,
         extra: json!({"phone_e164": phone, "already": opted_out.is_some()}),
+    })
+}
+
+/// Back on the list, with consent: never without saying who agreed and
+/// how (the reason), and the hub forgets the number's STOP.
+fn opt_in_contact(
+    conn: &Connection,
+    actor: &Actor,
+    phone: &str,
+    reason: &Option<String>,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageContacts, "sms.opt_in")?;
+    require_reason(true, reason, "sms.opt_in")?;
+    let found: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT id, opted_out_at FROM sms_contacts WHERE phone_e164 = ?1")?
+        .query_row([phone], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (id, opted_out) = found.ok_or_else(|| not_found("sms_contact", phone))?;
+    if opted_out.is_none() {
+        return Err(illegal(
+            "sms_contact",
+            &id,
+            "sms.opt_in",
+            "subscribed",
+            &["opted out"],
+        ));
+    }
+    conn.prepare_cached("UPDATE sms_contacts SET opted_out_at = NULL WHERE id = ?1")?
+        .execute([&id])?;
+    conn.prepare_cached("DELETE FROM sms_suppressions WHERE phone_e164 = ?1")?
+        .execute([phone])?;
+    Ok(Change {
+        entity: "sms_contact",
+        entity_id: id,
+        extra: json!({"phone_e164": phone, "consent": reason}),
+    })
+}
+
+fn create_group(
+    conn: &Connection,
+    actor: &Actor,
+    group: &super::NewGroup,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageContacts, "sms.group")?;
+    check_id("group.id", &group.id)?;
+    let name = group.name.trim();
+    non_empty("name", name)?;
+    plain_detail("name", name)?;
+    if let Some(d) = &group.description {
+        plain_detail("description", d)?;
+    }
+    let taken: bool = conn
+        .prepare_cached("SELECT 1 FROM sms_groups WHERE name = ?1 COLLATE NOCASE")?
+        .exists([name])?;
+    if taken {
+        return Err(invalid(
+            "name",
+            format!("a group \"{name}\" already exists"),
+        ));
+    }
+    conn.prepare_cached("INSERT INTO sms_groups (id, name, description) VALUES (?1, ?2, ?3)")?
+        .execute(params![group.id, name, group.description])?;
+    Ok(Change {
+        entity: "sms_group",
+        entity_id: group.id.clone(),
+        extra: json!({"name": name}),
     })
 }
 

@@ -22,6 +22,9 @@ pub enum Decision {
     CancelSms,
     /// A contact asked (by phone, in person) to receive no more SMS.
     OptOut,
+    /// A contact who said STOP agreed to receive SMS again (the reason is
+    /// their consent: who, how).
+    OptIn,
     /// Mute (for `hours`), ban or reinstate citizens; with `hide_posts`,
     /// every visible post of theirs is hidden in the same decision, with its
     /// reason ("penalise the author everywhere").
@@ -101,7 +104,7 @@ impl Decision {
             Self::Review(_) => "uploads",
             Self::Moderate(_) | Self::DismissFlags => "forum_posts",
             Self::ApproveSms | Self::CancelSms => "sms_messages",
-            Self::OptOut => "sms_contacts",
+            Self::OptOut | Self::OptIn => "sms_contacts",
             Self::Citizen { .. } => "citizens",
             Self::Lock(_) => "forum_threads",
             Self::Claim(entity, _) | Self::Note(entity) => worked_table(entity),
@@ -127,7 +130,7 @@ impl Decision {
                    substr(m.body, 1, 60) FROM sms_messages m WHERE m.id = ?1"
             }
             Self::CancelSms => "SELECT status, substr(body, 1, 60) FROM sms_messages WHERE id = ?1",
-            Self::OptOut => {
+            Self::OptOut | Self::OptIn => {
                 "SELECT phone_e164, COALESCE(name, phone_e164) FROM sms_contacts WHERE id = ?1"
             }
             Self::Citizen { .. } => "SELECT status, display_name FROM citizens WHERE id = ?1",
@@ -163,7 +166,7 @@ impl Decision {
             Self::Review(d) => d.needs_reason(),
             Self::Moderate(a) => a.needs_reason(),
             Self::DismissFlags | Self::ApproveSms | Self::OptOut => false,
-            Self::CancelSms => true,
+            Self::CancelSms | Self::OptIn => true,
             // Hiding posts always says why.
             Self::Citizen {
                 action, hide_posts, ..
@@ -236,6 +239,10 @@ impl Decision {
                 phone_e164: seen.to_owned(),
                 reason,
             },
+            Self::OptIn => Op::OptInContact {
+                phone_e164: seen.to_owned(),
+                reason,
+            },
             Self::Citizen { action, hours, .. } => Op::SetCitizenStatus {
                 citizen_id: id.to_owned(),
                 seen_status: seen.parse::<CitizenStatus>().map_err(parse_err)?,
@@ -297,6 +304,7 @@ impl Decision {
             Self::ApproveSms => ("approuver l'envoi de", "approve sending"),
             Self::CancelSms => ("annuler l'envoi de", "cancel sending"),
             Self::OptOut => ("désinscrire", "opt out"),
+            Self::OptIn => ("réinscrire", "opt back in"),
             Self::Citizen {
                 action: CitizenAction::Mute,
                 ..
@@ -352,6 +360,7 @@ impl Decision {
             Self::ApproveSms => "sms.approve".into(),
             Self::CancelSms => "sms.cancel".into(),
             Self::OptOut => "sms.opt_out".into(),
+            Self::OptIn => "sms.opt_in".into(),
             Self::Citizen { action, .. } => format!("citizen.{action}"),
             Self::Lock(true) => "thread.lock".into(),
             Self::Lock(false) => "thread.unlock".into(),
@@ -368,7 +377,7 @@ impl Decision {
             Self::Review(_) => "upload",
             Self::Moderate(_) | Self::DismissFlags => "forum_post",
             Self::ApproveSms | Self::CancelSms => "sms_message",
-            Self::OptOut => "sms_contact",
+            Self::OptOut | Self::OptIn => "sms_contact",
             Self::Citizen { .. } => "citizen",
             Self::Lock(_) => "forum_thread",
             Self::Claim(entity, _) | Self::Note(entity) => entity,
@@ -448,6 +457,7 @@ impl Decision {
             ],
             Self::CancelSms => ["annulé", "annulés", "cancelled"],
             Self::OptOut => ["désinscrit", "désinscrits", "opted out"],
+            Self::OptIn => ["réinscrit", "réinscrits", "opted back in"],
             Self::Citizen { action, .. } => match action {
                 CitizenAction::Mute => ["réduit au silence", "réduits au silence", "muted"],
                 CitizenAction::Ban => ["banni", "bannis", "banned"],

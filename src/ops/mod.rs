@@ -97,6 +97,17 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A contact who said STOP asks to receive SMS again: their consent
+    /// (who, how: "a rappelé", "SMS OUI") is the reason, required.
+    OptInContact {
+        phone_e164: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A new broadcast group.
+    CreateGroup {
+        group: NewGroup,
+    },
     /// Adds (or completes) an SMS contact by its E.164 number, optionally to a group.
     AddContact {
         contact: NewContact,
@@ -167,6 +178,14 @@ pub enum Op {
         seen_by: Option<String>,
         claim: bool,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewGroup {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -350,6 +369,7 @@ impl Op {
             | Op::LockThread { reason, .. }
             | Op::CancelSms { reason, .. }
             | Op::OptOutContact { reason, .. }
+            | Op::OptInContact { reason, .. }
             | Op::SetStaffActive { reason, .. }
             | Op::Undo { reason, .. } => reason.as_deref(),
             Op::ApplyEnrollment { .. }
@@ -361,6 +381,7 @@ impl Op {
             | Op::AddLeader { .. }
             | Op::AddStaff { .. }
             | Op::SetStaffRole { .. }
+            | Op::CreateGroup { .. }
             | Op::Claim { .. } => None,
         }
     }
@@ -375,6 +396,8 @@ impl Op {
             | Op::AddNote { .. }
             | Op::AddLeader { .. }
             | Op::AddStaff { .. }
+            | Op::OptInContact { .. }
+            | Op::CreateGroup { .. }
             | Op::Undo { .. } => None,
             Op::Claim { record_id, .. } => Some(("claim", record_id)),
             Op::EditOrganization { org_id, .. } => Some(("organization", org_id)),
@@ -434,6 +457,8 @@ impl Op {
             | Op::AddNote { .. }
             | Op::AddLeader { .. }
             | Op::AddStaff { .. }
+            | Op::OptInContact { .. }
+            | Op::CreateGroup { .. }
             // Who holds a claim is the hub's to say: two claims never merge.
             | Op::Claim { .. }
             | Op::Undo { .. } => Vec::new(),
@@ -461,6 +486,8 @@ impl Op {
             Op::EditOrganization { .. } => "enrollment.edit".into(),
             Op::AddLeader { .. } => "enrollment.leader".into(),
             Op::AddStaff { .. } => "staff.add".into(),
+            Op::OptInContact { .. } => "sms.opt_in".into(),
+            Op::CreateGroup { .. } => "sms.group".into(),
             Op::SetStaffRole { .. } => "staff.set_role".into(),
             Op::SetStaffActive { active: false, .. } => "staff.deactivate".into(),
             Op::SetStaffActive { active: true, .. } => "staff.reactivate".into(),

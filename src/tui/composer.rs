@@ -145,27 +145,7 @@ impl Composer {
         now: jiff::Timestamp,
         lang: Lang,
     ) -> Result<Option<jiff::Timestamp>, String> {
-        let text = self.schedule.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        let tz = jiff::tz::TimeZone::system();
-        let today = now.to_zoned_datetime(tz.clone()).date();
-        let parsed = if text.len() <= 5 {
-            jiff::civil::Time::strptime("%H:%M", text)
-                .ok()
-                .map(|t| today.to_datetime(t))
-        } else {
-            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", text).ok()
-        };
-        let at = parsed
-            .and_then(|dt| dt.to_zoned_datetime(tz).ok())
-            .map(|z| z.timestamp())
-            .ok_or_else(|| strings::SEND_TIME_FORMAT_HINT.get(lang).to_owned())?;
-        if at <= now {
-            return Err(strings::THE_SEND_TIME_HAS_PASSED.get(lang).into());
-        }
-        Ok(Some(at))
+        send_time(&self.schedule, now, lang)
     }
 
     /// Checks quiet hours for a send at `at` (local time of day).
@@ -190,6 +170,45 @@ impl Composer {
             }
         }
     }
+}
+
+/// A send time as typed (`HH:MM` today, or `YYYY-MM-DD HH:MM`, local):
+/// none when empty; refused when unreadable or past.
+pub fn send_time(
+    text: &str,
+    now: jiff::Timestamp,
+    lang: Lang,
+) -> Result<Option<jiff::Timestamp>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let tz = jiff::tz::TimeZone::system();
+    let today = now.to_zoned_datetime(tz.clone()).date();
+    let parsed = if text.len() <= 5 {
+        jiff::civil::Time::strptime("%H:%M", text)
+            .ok()
+            .map(|t| today.to_datetime(t))
+    } else {
+        jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", text).ok()
+    };
+    let at = parsed
+        .and_then(|dt| dt.to_zoned_datetime(tz).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| strings::SEND_TIME_FORMAT_HINT.get(lang).to_owned())?;
+    if at <= now {
+        return Err(strings::THE_SEND_TIME_HAS_PASSED.get(lang).into());
+    }
+    Ok(Some(at))
+}
+
+/// Whether a send at `at` falls in the quiet hours (local time of day).
+pub fn in_quiet_hours(quiet: Option<QuietHours>, at: jiff::Timestamp) -> bool {
+    let Some(quiet) = quiet else {
+        return false;
+    };
+    let local = at.to_zoned_datetime(jiff::tz::TimeZone::system());
+    quiet.contains((local.hour() as u16) * 60 + local.minute() as u16)
 }
 
 #[cfg(test)]

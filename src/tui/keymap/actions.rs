@@ -43,6 +43,7 @@ str_enum! {
         Compose = "compose",
         CancelSms = "cancel-sms",
         OptOut = "opt-out",
+        OptIn = "opt-in",
         Approve = "approve",
         Reject = "reject",
         RequestChanges = "request-changes",

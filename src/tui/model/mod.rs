@@ -592,10 +592,9 @@ impl Model {
             }
             Refresh => vec![Effect::Reload],
             Approve | Reject | RequestChanges | Contacted | Suspend | Reinstate | Hide | Remove
-            | Restore | Dismiss | OptOut | CancelSms | MuteAuthor | BanAuthor | ReinstateAuthor
-            | PenaliseAuthor | LockThread | UnlockThread | Claim | AddNote | NoteAuthor => {
-                self.ask(action)?
-            }
+            | Restore | Dismiss | OptOut | OptIn | CancelSms | MuteAuthor | BanAuthor
+            | ReinstateAuthor | PenaliseAuthor | LockThread | UnlockThread | Claim | AddNote
+            | NoteAuthor => self.ask(action)?,
             NewOrganization | RecordCharter | RecordLeader | EditOrganization => {
                 if self.screen != Screen::Enrollments {
                     return Err(strings::NOT_ON_THIS_SCREEN.get(lang).into());

@@ -288,7 +288,7 @@ impl Page for Sms {
     fn enabled(&self, action: Action) -> bool {
         match action {
             Action::Approve | Action::CancelSms => self.view == View::Main,
-            Action::OptOut => self.view == View::SmsContacts,
+            Action::OptOut | Action::OptIn => self.view == View::SmsContacts,
             _ => true,
         }
     }
@@ -298,6 +298,7 @@ impl Page for Sms {
             (View::Main, Action::Approve) => Some(Decision::ApproveSms),
             (View::Main, Action::CancelSms) => Some(Decision::CancelSms),
             (View::SmsContacts, Action::OptOut) => Some(Decision::OptOut),
+            (View::SmsContacts, Action::OptIn) => Some(Decision::OptIn),
             _ => None,
         }
     }

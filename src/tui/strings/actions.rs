@@ -43,6 +43,10 @@ pub fn action(a: Action) -> Text {
         Compose => Text("nouveau SMS", "new SMS"),
         CancelSms => Text("annuler l'envoi", "cancel sending"),
         OptOut => Text("désinscrire le contact", "opt the contact out"),
+        OptIn => Text(
+            "réinscrire le contact (avec son accord)",
+            "opt the contact back in (with consent)",
+        ),
         OpenRecord => Text("ouvrir la fiche ou les membres", "open record or members"),
         Approve => Text("approuver", "approve"),
         Reject => Text("rejeter", "reject"),

@@ -91,6 +91,14 @@ pub fn usual_reasons(decision: &Decision, lang: Lang) -> Vec<String> {
             ("Menaces", "Threats"),
             ("Usurpation d'identité", "Impersonation"),
         ],
+        Decision::OptIn => &[
+            (
+                "A rappelé pour se réinscrire",
+                "Called back to opt in again",
+            ),
+            ("A répondu OUI par SMS", "Answered YES by SMS"),
+            ("Accord donné en personne", "Agreed in person"),
+        ],
         Decision::Lock(true) => &[
             ("Discussion hors de contrôle", "Discussion out of hand"),
             ("Sujet clos", "Topic closed"),

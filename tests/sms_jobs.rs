@@ -1,0 +1,222 @@
+//! The SMS coordinator's jobs from the command line: a group created by an
+//! import, contacts listed, opted out and back in with their consent, an
+//! alert queued from a script with the composer's rules and approved by a
+//! second admin, a message's delivery shown; an inbound "OUI" re-subscribes
+//! a number that said STOP.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use civitac::hub::backend::{HubBackend, SqliteHub};
+use common::*;
+use predicates::prelude::*;
+
+fn civitac(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("civitac").expect("binary");
+    cmd.arg("--db").arg(db).args(["--lang", "en"]);
+    cmd.env("XDG_DATA_HOME", db.parent().expect("dir"))
+        .env("HOME", db.parent().expect("dir"))
+        .env("XDG_CONFIG_HOME", db.parent().expect("dir"));
+    cmd
+}
+
+#[test]
+fn a_group_is_made_by_import_a_contact_comes_back_with_consent_and_an_alert_is_queued() {
+    let (dir, db) = small_demo();
+    let csv = dir.path().join("kaya.csv");
+    std::fs::write(
+        &csv,
+        "nom;telephone;commune\nAwa;70 11 22 33;Kaya\nIssa;76 22 33 44;Kaya\n",
+    )
+    .expect("csv");
+    civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&csv)
+        .args(["--group", "Alertes Kaya"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "new group \"Alertes Kaya\" created",
+        ));
+    let list = civitac(&db)
+        .args([
+            "sms",
+            "contacts",
+            "list",
+            "--group",
+            "alertes kaya",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    let contact = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .expect("id")
+        .to_owned();
+    // Out, then back in: only with the consent said.
+    civitac(&db)
+        .args(["sms", "contacts", "opt-out", &contact])
+        .assert()
+        .success();
+    civitac(&db)
+        .args(["sms", "contacts", "opt-in", &contact])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a reason is required"));
+    civitac(&db)
+        .args([
+            "sms",
+            "contacts",
+            "opt-in",
+            &contact,
+            "--reason",
+            "Called back on 2/12",
+        ])
+        .assert()
+        .success();
+    civitac(&db)
+        .args(["sms", "contacts", "opt-in", &contact, "--reason", "again"])
+        .assert()
+        .failure();
+    let s = open(&db);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM sms_contacts WHERE id = '{contact}' AND opted_out_at IS NULL"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM audit_log WHERE action = 'sms.opt_in' AND reason = 'Called back on 2/12'"
+        ),
+        1
+    );
+    // An alert of 4 SMS asks for --yes; a short one is queued for approval.
+    civitac(&db)
+        .args([
+            "sms",
+            "send",
+            "--group",
+            "Alertes Kaya",
+            "--kind",
+            "alert",
+            "--text",
+            &"x".repeat(600),
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("4 SMS per recipient"));
+    let out = civitac(&db)
+        .args([
+            "sms",
+            "send",
+            "--group",
+            "Alertes Kaya",
+            "--kind",
+            "alert",
+            "--text",
+            "Coupure d'eau demain à Kaya de 8 h à 14 h.",
+        ])
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("2 recipients × 1 SMS (queued)"), "{said}");
+    let id = said.split_whitespace().next().expect("id").to_owned();
+    // Its author may not approve it (two-person rule).
+    civitac(&db)
+        .args(["sms", "approve", &id])
+        .assert()
+        .failure();
+    civitac(&db)
+        .args(["sms", "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "0 delivered, 0 sent without report, 0 failed, 2 pending",
+        ));
+    civitac(&db)
+        .args([
+            "sms", "send", "--group", "nobody", "--kind", "notice", "--text", "x",
+        ])
+        .assert()
+        .code(2);
+    civitac(&db)
+        .args([
+            "sms",
+            "send",
+            "--group",
+            "Alertes Kaya",
+            "--kind",
+            "notice",
+            "--text",
+            "x",
+            "--at",
+            "2001-01-01 10:00",
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn an_inbound_oui_re_subscribes_a_number_that_said_stop() {
+    let dir = tempfile::tempdir().expect("dir");
+    civitac::demo::build(&dir.path().join("demo"), &options(0.05, 5)).expect("demo");
+    let db = dir.path().join("demo/hub.db");
+    let phone: String = open(&db)
+        .conn()
+        .query_row(
+            "SELECT phone_e164 FROM sms_contacts WHERE opted_out_at IS NULL ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a contact");
+    let hub = SqliteHub::open(&db, dir.path().join("files"), 3).expect("hub");
+    assert!(hub.sms_inbound(&phone, "Stop").expect("stop"));
+    assert_eq!(
+        count(
+            &open(&db),
+            &format!("SELECT count(*) FROM sms_suppressions WHERE phone_e164 = '{phone}'")
+        ),
+        1
+    );
+    // Neither STOP nor OUI: nothing; OUI: back, with the consent recorded.
+    assert!(!hub.sms_inbound(&phone, "Merci").expect("other"));
+    assert!(hub.sms_inbound(&phone, "oui").expect("oui"));
+    let s = open(&db);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '{phone}' AND opted_out_at IS NULL"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &s,
+            &format!("SELECT count(*) FROM sms_suppressions WHERE phone_e164 = '{phone}'")
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM audit_log WHERE action = 'sms.opt_in' AND reason = 'SMS: oui' AND actor = 'system'"
+        ),
+        1
+    );
+    // OUI again, or from a number never opted out: changes nothing.
+    assert!(!hub.sms_inbound(&phone, "OUI").expect("again"));
+}
