@@ -161,7 +161,9 @@ CREATE TABLE sms_groups (
     id           TEXT PRIMARY KEY,
     name         TEXT NOT NULL UNIQUE,
     description  TEXT,
-    org_id       TEXT REFERENCES organizations (id)
+    org_id       TEXT REFERENCES organizations (id),
+    -- Version 5: archived groups are kept for history, never sent to.
+    archived_at  TEXT
 );
 
 CREATE TABLE sms_group_members (

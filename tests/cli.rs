@@ -828,13 +828,27 @@ fn contacts_import_reports_bad_lines_dedupes_and_keeps_the_good_ones() {
         ),
         1
     );
-    // An unknown group is a usage error that changes nothing.
+    // A new group is created, and said so; a name no one could read is a
+    // usage error that changes nothing.
     civitac(&replica)
         .args(["sms", "contacts", "import"])
         .arg(&ci)
         .args(["--group", "Nulle part"])
         .assert()
+        .stderr(predicate::str::contains("new group \"Nulle part\" created"));
+    civitac(&replica)
+        .args(["sms", "contacts", "import"])
+        .arg(&ci)
+        .args(["--group", "Nulle\u{1b}[2Jpart"])
+        .assert()
         .code(2);
+    assert_eq!(
+        count(
+            &open(&replica),
+            "SELECT count(*) FROM sms_groups WHERE name LIKE 'Nulle%'"
+        ),
+        1
+    );
 }
 
 /// Help speaks the person's language (French by default), global options

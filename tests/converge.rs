@@ -509,3 +509,84 @@ fn corrections_made_on_two_replicas_merge_or_conflict() {
         );
     }
 }
+
+/// A contact taken out of a group at one replica leaves it on every other
+/// after their sync (the hub deletes the membership; its feed says the row
+/// is gone); a group archived is never sent to again.
+#[test]
+fn a_member_removed_and_a_group_archived_reach_every_replica() {
+    let mut w = world_with([
+        civitac::domain::staff::Role::Admin,
+        civitac::domain::staff::Role::Moderator,
+        civitac::domain::staff::Role::Moderator,
+    ]);
+    let (group, contact): (String, String) = {
+        let hub = open(&w.hub_db);
+        hub.conn()
+            .query_row(
+                "SELECT group_id, contact_id FROM sms_group_members ORDER BY group_id, contact_id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("a member")
+    };
+    {
+        let store = &mut w.replicas[0].0;
+        let actor = store.owner().expect("owner").expect("owner");
+        let tx = store.transaction().expect("tx");
+        ops::apply(
+            &tx,
+            &actor,
+            &Op::RemoveMember {
+                group_id: group.clone(),
+                contact_id: contact.clone(),
+            },
+        )
+        .expect("removed");
+        ops::apply(
+            &tx,
+            &actor,
+            &Op::ArchiveGroup {
+                group_id: group.clone(),
+                archived: true,
+            },
+        )
+        .expect("archived");
+        tx.commit().expect("commit");
+    }
+    for who in [0, 1, 2] {
+        let (store, hub) = &mut w.replicas[who];
+        session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
+    }
+    let hub = open(&w.hub_db);
+    for (store, _) in &w.replicas {
+        assert_eq!(
+            count(
+                store,
+                &format!(
+                    "SELECT count(*) FROM sms_group_members WHERE group_id = '{group}' AND contact_id = '{contact}'"
+                )
+            ),
+            0
+        );
+        assert_eq!(synced_digest(store), synced_digest(&hub));
+    }
+    // Archived: a message to it is refused.
+    let store = &mut w.replicas[1].0;
+    let actor = store.owner().expect("owner").expect("owner");
+    let tx = store.transaction().expect("tx");
+    let queued = ops::apply(
+        &tx,
+        &actor,
+        &Op::QueueSms {
+            message: civitac::ops::NewSms {
+                id: uuid::Uuid::now_v7().to_string(),
+                group_id: group,
+                kind: civitac::domain::sms::SmsKind::Notice,
+                body: "x".into(),
+                scheduled_at: None,
+            },
+        },
+    );
+    assert!(queued.is_err());
+}

@@ -398,20 +398,29 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
     }
     let mut added = 0;
     let mut refused = 0;
-    if let Some(g) = &new_group {
+    let announce = |g: &crate::ops::NewGroup| {
+        let name = crate::text::inline(&g.name);
         eprintln!(
             "{}",
-            match lang {
-                Lang::Fr => format!("nouveau groupe « {} » créé", crate::text::inline(&g.name)),
-                Lang::En => format!("new group \"{}\" created", crate::text::inline(&g.name)),
+            match (lang, args.dry_run) {
+                (Lang::Fr, false) => format!("nouveau groupe « {name} » créé"),
+                (Lang::Fr, true) => format!("nouveau groupe « {name} » (serait créé)"),
+                (Lang::En, false) => format!("new group \"{name}\" created"),
+                (Lang::En, true) => format!("new group \"{name}\" (would be created)"),
             }
         );
+    };
+    if args.dry_run
+        && let Some(g) = &new_group
+    {
+        announce(g);
     }
     if !args.dry_run {
         let tx = store.transaction()?;
         if let Some(g) = &new_group {
             crate::ops::apply(&tx, &actor, &Op::CreateGroup { group: g.clone() })
                 .map_err(|e| Failure::usage(format!("--group: {}", e.message(lang))))?;
+            announce(g);
         }
         for (line, contact) in &parsed.contacts {
             let op = Op::AddContact {

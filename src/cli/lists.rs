@@ -490,6 +490,37 @@ pub enum GroupsCmd {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Rename a group.
+    Rename {
+        /// The group (name or id).
+        group: String,
+        /// Its new name.
+        name: String,
+    },
+    /// Archive a group: kept for history, never sent to (`--undo` puts it back in use).
+    Archive {
+        /// The group (name or id).
+        group: String,
+        /// Put an archived group back in use.
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Add numbers to a group (new ones become contacts).
+    Add {
+        /// The group (name or id).
+        group: String,
+        /// Phone numbers, local (70 12 34 56) or international.
+        #[arg(required = true)]
+        phones: Vec<String>,
+    },
+    /// Take numbers out of a group (the contacts stay).
+    Remove {
+        /// The group (name or id).
+        group: String,
+        /// Phone numbers, local (70 12 34 56) or international.
+        #[arg(required = true)]
+        phones: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -942,33 +973,7 @@ pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
         }
         SmsCmd::Count { file } => sms_count(ctx, file.as_deref()),
         SmsCmd::Contacts(cmd) => super::contacts::run(ctx, cmd),
-        SmsCmd::Groups(GroupsCmd::List { common }) => list::<crate::store::rows::SmsGroup>(
-            ctx,
-            ListKind::SmsGroups,
-            &common,
-            &Filters::default(),
-        ),
-        SmsCmd::Groups(GroupsCmd::Create { name, description }) => {
-            let op = crate::ops::Op::CreateGroup {
-                group: crate::ops::NewGroup {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    name: name.clone(),
-                    description,
-                },
-            };
-            let applied = batch::apply_ops(ctx, std::slice::from_ref(&op), false)?;
-            println!(
-                "{}  {}",
-                applied.first().map(|a| a.entity_id.as_str()).unwrap_or(""),
-                match ctx.lang {
-                    crate::i18n::Lang::Fr =>
-                        format!("groupe « {} » créé", crate::text::inline(&name)),
-                    crate::i18n::Lang::En =>
-                        format!("group \"{}\" created", crate::text::inline(&name)),
-                }
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        SmsCmd::Groups(cmd) => super::sms::groups(ctx, cmd),
         SmsCmd::Send {
             group,
             kind,

@@ -293,3 +293,179 @@ pub fn show(ctx: &Ctx, id: &str) -> CmdResult {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// A group by name or id: (id, name).
+fn group_of(ctx: &Ctx, typed: &str) -> Result<(String, String), Failure> {
+    let store = ctx.open()?;
+    store
+        .sql(|c| {
+            c.query_row(
+                "SELECT id, name FROM sms_groups WHERE id = ?1 OR name = ?1 COLLATE NOCASE
+                 ORDER BY id = ?1 DESC LIMIT 1",
+                [typed],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()
+        })?
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "{}: {}",
+                crate::text::inline(typed),
+                ctx.lang.pick("groupe inconnu", "no such group")
+            ))
+        })
+}
+
+/// `sms groups rename|archive|add|remove` (list and create are in `lists`).
+pub fn groups(ctx: &Ctx, cmd: super::lists::GroupsCmd) -> CmdResult {
+    use super::lists::GroupsCmd as G;
+    let lang = ctx.lang;
+    let (ops, said): (Vec<Op>, String) = match cmd {
+        G::List { common } => {
+            return super::lists::list::<crate::store::rows::SmsGroup>(
+                ctx,
+                crate::store::query::ListKind::SmsGroups,
+                &common,
+                &crate::store::query::Filters::default(),
+            );
+        }
+        G::Create { name, description } => (
+            vec![Op::CreateGroup {
+                group: crate::ops::NewGroup {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    name: name.clone(),
+                    description,
+                },
+            }],
+            match lang {
+                Lang::Fr => format!("groupe « {} » créé", crate::text::inline(&name)),
+                Lang::En => format!("group \"{}\" created", crate::text::inline(&name)),
+            },
+        ),
+        G::Rename { group, name } => {
+            let (id, seen) = group_of(ctx, &group)?;
+            (
+                vec![Op::RenameGroup {
+                    group_id: id,
+                    seen_name: seen.clone(),
+                    name: name.clone(),
+                }],
+                format!(
+                    "« {} » → « {} »",
+                    crate::text::inline(&seen),
+                    crate::text::inline(&name)
+                ),
+            )
+        }
+        G::Archive { group, undo } => {
+            let (id, name) = group_of(ctx, &group)?;
+            (
+                vec![Op::ArchiveGroup {
+                    group_id: id,
+                    archived: !undo,
+                }],
+                match (lang, undo) {
+                    (Lang::Fr, false) => {
+                        format!("groupe « {} » archivé", crate::text::inline(&name))
+                    }
+                    (Lang::Fr, true) => format!(
+                        "groupe « {} » de nouveau utilisé",
+                        crate::text::inline(&name)
+                    ),
+                    (Lang::En, false) => {
+                        format!("group \"{}\" archived", crate::text::inline(&name))
+                    }
+                    (Lang::En, true) => {
+                        format!("group \"{}\" back in use", crate::text::inline(&name))
+                    }
+                },
+            )
+        }
+        G::Add { group, phones } => {
+            let (id, name) = group_of(ctx, &group)?;
+            let mut ops = Vec::new();
+            for p in &phones {
+                let phone = crate::ops::forms::phone(p, lang)
+                    .map_err(|e| Failure::usage(e.why))?
+                    .unwrap_or_default();
+                ops.push(Op::AddContact {
+                    contact: crate::ops::NewContact {
+                        phone_e164: phone,
+                        name: None,
+                        region: None,
+                        commune: None,
+                    },
+                    group_id: Some(id.clone()),
+                });
+            }
+            let n = ops.len();
+            (
+                ops,
+                match lang {
+                    Lang::Fr => format!(
+                        "{} → « {} »",
+                        crate::i18n::counted(lang, n as i64, "numéro ajouté", "numéros ajoutés"),
+                        crate::text::inline(&name)
+                    ),
+                    Lang::En => format!(
+                        "{} → \"{}\"",
+                        crate::i18n::counted(lang, n as i64, "number added", "numbers added"),
+                        crate::text::inline(&name)
+                    ),
+                },
+            )
+        }
+        G::Remove { group, phones } => {
+            let (id, name) = group_of(ctx, &group)?;
+            let store = ctx.open()?;
+            let mut ops = Vec::new();
+            for p in &phones {
+                let phone = crate::ops::forms::phone(p, lang)
+                    .map_err(|e| Failure::usage(e.why))?
+                    .unwrap_or_default();
+                let contact: Option<String> = store.sql(|c| {
+                    c.query_row(
+                        "SELECT id FROM sms_contacts WHERE phone_e164 = ?1",
+                        [&phone],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                })?;
+                let contact = contact.ok_or_else(|| {
+                    Failure::new(match lang {
+                        Lang::Fr => format!("{phone} : pas un contact ; rien n'a été modifié"),
+                        Lang::En => format!("{phone}: not a contact; nothing was changed"),
+                    })
+                })?;
+                ops.push(Op::RemoveMember {
+                    group_id: id.clone(),
+                    contact_id: contact,
+                });
+            }
+            let n = ops.len();
+            (
+                ops,
+                match lang {
+                    Lang::Fr => format!(
+                        "{} de « {} »",
+                        crate::i18n::counted(lang, n as i64, "numéro retiré", "numéros retirés"),
+                        crate::text::inline(&name)
+                    ),
+                    Lang::En => format!(
+                        "{} from \"{}\"",
+                        crate::i18n::counted(
+                            lang,
+                            n as i64,
+                            "number taken out",
+                            "numbers taken out"
+                        ),
+                        crate::text::inline(&name)
+                    ),
+                },
+            )
+        }
+    };
+    super::batch::apply_ops(ctx, &ops, false)?;
+    println!("{said}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -170,6 +170,18 @@ pub fn apply_with(
         Op::AddStaff { staff } => add_staff(conn, actor, staff, meta)?,
         Op::OptInContact { phone_e164, reason } => opt_in_contact(conn, actor, phone_e164, reason)?,
         Op::CreateGroup { group } => create_group(conn, actor, group)?,
+        Op::RenameGroup {
+            group_id,
+            seen_name,
+            name,
+        } => rename_group(conn, actor, group_id, seen_name, name)?,
+        Op::ArchiveGroup { group_id, archived } => {
+            archive_group(conn, actor, group_id, *archived, meta)?
+        }
+        Op::RemoveMember {
+            group_id,
+            contact_id,
+        } => remove_member(conn, actor, group_id, contact_id)?,
         Op::SetStaffRole {
             staff_id,
             seen_role,
@@ -952,6 +964,101 @@ fn create_group(
     })
 }
 
+fn group_state(conn: &Connection, id: &str) -> Result<(String, Option<String>), OpError> {
+    conn.prepare_cached("SELECT name, archived_at FROM sms_groups WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| not_found("sms_group", id))
+}
+
+fn rename_group(
+    conn: &Connection,
+    actor: &Actor,
+    id: &str,
+    seen: &str,
+    name: &str,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageContacts, "sms.group_rename")?;
+    let (current, _) = group_state(conn, id)?;
+    check_seen("sms_group", id, seen, current.as_str())?;
+    let name = name.trim();
+    non_empty("name", name)?;
+    plain_detail("name", name)?;
+    let taken: bool = conn
+        .prepare_cached("SELECT 1 FROM sms_groups WHERE name = ?1 COLLATE NOCASE AND id <> ?2")?
+        .exists([name, id])?;
+    if taken {
+        return Err(invalid(
+            "name",
+            format!("a group \"{name}\" already exists"),
+        ));
+    }
+    conn.prepare_cached("UPDATE sms_groups SET name = ?2 WHERE id = ?1")?
+        .execute([id, name])?;
+    Ok(Change {
+        entity: "sms_group",
+        entity_id: id.to_owned(),
+        extra: json!({"before": current, "name": name}),
+    })
+}
+
+fn archive_group(
+    conn: &Connection,
+    actor: &Actor,
+    id: &str,
+    archived: bool,
+    meta: &OpMeta,
+) -> Result<Change, OpError> {
+    let name = if archived {
+        "sms.group_archive"
+    } else {
+        "sms.group_unarchive"
+    };
+    require(actor, Permission::ManageContacts, name)?;
+    let (_, current) = group_state(conn, id)?;
+    if current.is_some() == archived {
+        let word = |a: bool| if a { "archived" } else { "in use" };
+        return Err(illegal(
+            "sms_group",
+            id,
+            name,
+            word(archived),
+            &[word(!archived)],
+        ));
+    }
+    conn.prepare_cached("UPDATE sms_groups SET archived_at = ?2 WHERE id = ?1")?
+        .execute(params![id, archived.then_some(meta.at.as_str())])?;
+    Ok(Change {
+        entity: "sms_group",
+        entity_id: id.to_owned(),
+        extra: Value::Null,
+    })
+}
+
+fn remove_member(
+    conn: &Connection,
+    actor: &Actor,
+    group_id: &str,
+    contact_id: &str,
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageContacts, "sms.group_remove")?;
+    group_state(conn, group_id)?;
+    let removed = conn
+        .prepare_cached("DELETE FROM sms_group_members WHERE group_id = ?1 AND contact_id = ?2")?
+        .execute([group_id, contact_id])?;
+    if removed == 0 {
+        return Err(not_found(
+            "sms_group_member",
+            &format!("{group_id}/{contact_id}"),
+        ));
+    }
+    Ok(Change {
+        entity: "sms_group_member",
+        entity_id: format!("{group_id}/{contact_id}"),
+        extra: json!({"group": group_id, "contact": contact_id}),
+    })
+}
+
 fn add_contact(
     conn: &Connection,
     actor: &Actor,
@@ -1059,11 +1166,15 @@ fn queue_sms(
         )?)),
         None => None,
     };
-    let group_exists = conn
-        .prepare_cached("SELECT 1 FROM sms_groups WHERE id = ?1")?
-        .exists([&m.group_id])?;
-    if !group_exists {
-        return Err(not_found("sms_group", &m.group_id));
+    let (_, archived) = group_state(conn, &m.group_id)?;
+    if archived.is_some() {
+        return Err(invalid(
+            "group",
+            format!(
+                "sms_group {} is archived: it is kept for history, never sent to",
+                m.group_id
+            ),
+        ));
     }
     let recipients: i64 = conn
         .prepare_cached(

@@ -108,6 +108,22 @@ pub enum Op {
     CreateGroup {
         group: NewGroup,
     },
+    /// A group's new name (as its author saw the old one).
+    RenameGroup {
+        group_id: String,
+        seen_name: String,
+        name: String,
+    },
+    /// A group archived (kept for history, never sent to), or back in use.
+    ArchiveGroup {
+        group_id: String,
+        archived: bool,
+    },
+    /// A contact taken out of a group (the contact stays).
+    RemoveMember {
+        group_id: String,
+        contact_id: String,
+    },
     /// Adds (or completes) an SMS contact by its E.164 number, optionally to a group.
     AddContact {
         contact: NewContact,
@@ -382,6 +398,9 @@ impl Op {
             | Op::AddStaff { .. }
             | Op::SetStaffRole { .. }
             | Op::CreateGroup { .. }
+            | Op::RenameGroup { .. }
+            | Op::ArchiveGroup { .. }
+            | Op::RemoveMember { .. }
             | Op::Claim { .. } => None,
         }
     }
@@ -398,6 +417,9 @@ impl Op {
             | Op::AddStaff { .. }
             | Op::OptInContact { .. }
             | Op::CreateGroup { .. }
+            | Op::RenameGroup { .. }
+            | Op::ArchiveGroup { .. }
+            | Op::RemoveMember { .. }
             | Op::Undo { .. } => None,
             Op::Claim { record_id, .. } => Some(("claim", record_id)),
             Op::EditOrganization { org_id, .. } => Some(("organization", org_id)),
@@ -459,6 +481,9 @@ impl Op {
             | Op::AddStaff { .. }
             | Op::OptInContact { .. }
             | Op::CreateGroup { .. }
+            | Op::RenameGroup { .. }
+            | Op::ArchiveGroup { .. }
+            | Op::RemoveMember { .. }
             // Who holds a claim is the hub's to say: two claims never merge.
             | Op::Claim { .. }
             | Op::Undo { .. } => Vec::new(),
@@ -488,6 +513,12 @@ impl Op {
             Op::AddStaff { .. } => "staff.add".into(),
             Op::OptInContact { .. } => "sms.opt_in".into(),
             Op::CreateGroup { .. } => "sms.group".into(),
+            Op::RenameGroup { .. } => "sms.group_rename".into(),
+            Op::ArchiveGroup { archived: true, .. } => "sms.group_archive".into(),
+            Op::ArchiveGroup {
+                archived: false, ..
+            } => "sms.group_unarchive".into(),
+            Op::RemoveMember { .. } => "sms.group_remove".into(),
             Op::SetStaffRole { .. } => "staff.set_role".into(),
             Op::SetStaffActive { active: false, .. } => "staff.deactivate".into(),
             Op::SetStaffActive { active: true, .. } => "staff.reactivate".into(),

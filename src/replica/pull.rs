@@ -40,7 +40,20 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
     for pulled in &page.rows {
         let t = Entity::parse(&pulled.entity)
             .ok_or_else(|| PullError::Entity(pulled.entity.clone()))?;
-        let Some(row) = &pulled.row else { continue };
+        let Some(row) = &pulled.row else {
+            // A row the hub no longer has: a group member removed goes here
+            // too (other kinds are never deleted at the hub).
+            if t == Entity::SmsGroupMember
+                && let Some((group, contact)) = pulled.id.split_once('/')
+            {
+                tx.prepare_cached(
+                    "DELETE FROM sms_group_members WHERE group_id = ?1 AND contact_id = ?2",
+                )?
+                .execute([group, contact])?;
+                applied += 1;
+            }
+            continue;
+        };
         let cols: Vec<String> = columns
             .of(&tx, t.table())?
             .iter()

@@ -57,7 +57,8 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE staff ADD COLUMN changed_by TEXT;
      ALTER TABLE staff ADD COLUMN changed_at TEXT;
      ALTER TABLE staff ADD COLUMN last_sync_at TEXT;
-     ALTER TABLE devices ADD COLUMN last_seen_at TEXT;",
+     ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+     ALTER TABLE sms_groups ADD COLUMN archived_at TEXT;",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:

@@ -518,11 +518,13 @@ pub struct SmsGroup {
     pub description: Option<String>,
     pub org_id: Option<String>,
     pub members: i64,
+    /// Kept for history, never sent to.
+    pub archived_at: Option<String>,
 }
 
 impl Listed for SmsGroup {
     const SELECT: &'static str = "SELECT g.id, g.name, g.description, g.org_id, \
-        (SELECT count(*) FROM sms_group_members gm WHERE gm.group_id = g.id) FROM sms_groups g";
+        (SELECT count(*) FROM sms_group_members gm WHERE gm.group_id = g.id), g.archived_at FROM sms_groups g";
     const SORT: (&'static str, &'static str) = ("g.name", "g.id");
     const DESCENDING: bool = false;
     const TABLE_COLUMNS: &'static [&'static str] = &["name", "members", "description"];
@@ -534,6 +536,7 @@ impl Listed for SmsGroup {
             description: r.get(2)?,
             org_id: r.get(3)?,
             members: r.get(4)?,
+            archived_at: r.get(5)?,
         })
     }
 

@@ -78,7 +78,7 @@ impl Composer {
             .prepare(
                 "SELECT g.id, g.name, (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
                    WHERE m.group_id = g.id AND c.opted_out_at IS NULL)
-                 FROM sms_groups g ORDER BY g.name",
+                 FROM sms_groups g WHERE g.archived_at IS NULL ORDER BY g.name",
             )
             .map_err(|e| e.to_string())?;
         let groups: Vec<(String, String, i64)> = stmt

@@ -138,9 +138,12 @@ impl ScreenRow for SmsGroup {
         ]
     }
 
-    fn cells(&self, _lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
+    fn cells(&self, lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
         vec![
-            inline(&self.name),
+            match &self.archived_at {
+                Some(_) => format!("{} ({})", inline(&self.name), strings::ARCHIVED.get(lang)),
+                None => inline(&self.name),
+            },
             self.members.to_string(),
             inline(self.description.as_deref().unwrap_or("")),
         ]

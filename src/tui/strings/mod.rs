@@ -405,3 +405,4 @@ pub const LOGIN: Text = Text("Identifiant", "Login");
 pub const STATE: Text = Text("État", "State");
 pub const LAST_CHANGE: Text = Text("Dernier changement", "Last change");
 pub const STAFF_ROLE: Text = Text("Rôle", "Role");
+pub const ARCHIVED: Text = Text("archivé", "archived");
