@@ -300,15 +300,9 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
             if let Some(g) = group {
                 // By name or id: the filter takes an id.
                 let store = ctx.open()?;
-                let id: Option<String> = store.sql(|c| {
-                    use rusqlite::OptionalExtension;
-                    c.query_row(
-                        "SELECT id FROM sms_groups WHERE id = ?1 OR name = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC LIMIT 1",
-                        [&g],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                })?;
+                let id = store
+                    .sql(|c| crate::store::views::group_named(c, &g))?
+                    .map(|(id, _)| id);
                 let id = id.ok_or_else(|| {
                     Failure::usage(format!(
                         "--group {}: {}",
@@ -364,15 +358,9 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
             "this replica has no owner: `civitac login` first",
         ))
     })?;
-    let group: Option<String> = store.sql(|c| {
-        use rusqlite::OptionalExtension;
-        c.query_row(
-            "SELECT id FROM sms_groups WHERE id = ?1 OR name = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC LIMIT 1",
-            [&args.group],
-            |r| r.get(0),
-        )
-        .optional()
-    })?;
+    let group: Option<String> = store
+        .sql(|c| crate::store::views::group_named(c, &args.group))?
+        .map(|(id, _)| id);
     // A new group is created, and said so (in the same transaction as the
     // contacts: an import refused whole leaves no empty group behind).
     let new_group = match &group {

@@ -89,26 +89,7 @@ pub fn send(
             SmsKind::Alert => {}
         }
     }
-    let (group_id, group_name) = {
-        let store = ctx.open()?;
-        store
-            .sql(|c| {
-                c.query_row(
-                    "SELECT id, name FROM sms_groups WHERE id = ?1 OR name = ?1 COLLATE NOCASE
-                     ORDER BY id = ?1 DESC LIMIT 1",
-                    [group],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-                )
-                .optional()
-            })?
-            .ok_or_else(|| {
-                Failure::usage(format!(
-                    "--group {}: {}",
-                    crate::text::inline(group),
-                    lang.pick("groupe inconnu", "no such group")
-                ))
-            })?
-    };
+    let (group_id, group_name) = group_of(ctx, group)?;
     let id = uuid::Uuid::now_v7().to_string();
     let op = Op::QueueSms {
         message: NewSms {
@@ -298,18 +279,10 @@ pub fn show(ctx: &Ctx, id: &str) -> CmdResult {
 fn group_of(ctx: &Ctx, typed: &str) -> Result<(String, String), Failure> {
     let store = ctx.open()?;
     store
-        .sql(|c| {
-            c.query_row(
-                "SELECT id, name FROM sms_groups WHERE id = ?1 OR name = ?1 COLLATE NOCASE
-                 ORDER BY id = ?1 DESC LIMIT 1",
-                [typed],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
-            .optional()
-        })?
+        .sql(|c| crate::store::views::group_named(c, typed))?
         .ok_or_else(|| {
             Failure::usage(format!(
-                "{}: {}",
+                "--group {}: {}",
                 crate::text::inline(typed),
                 ctx.lang.pick("groupe inconnu", "no such group")
             ))

@@ -583,3 +583,13 @@ pub fn in_states(
         .query_map([ids, states], |r| r.get(0))?
         .collect()
 }
+
+/// A group as people name it — its name (case aside) or its id: (id, name).
+pub fn group_named(c: &Connection, typed: &str) -> rusqlite::Result<Option<(String, String)>> {
+    c.prepare_cached(
+        "SELECT id, name FROM sms_groups WHERE id = ?1 OR name = ?1 COLLATE NOCASE
+         ORDER BY id = ?1 DESC LIMIT 1",
+    )?
+    .query_row([typed.trim()], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
+}
