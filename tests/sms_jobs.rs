@@ -220,3 +220,73 @@ fn an_inbound_oui_re_subscribes_a_number_that_said_stop() {
     // OUI again, or from a number never opted out: changes nothing.
     assert!(!hub.sms_inbound(&phone, "OUI").expect("again"));
 }
+
+/// A contact's name and commune corrected: the region follows the commune,
+/// the old values stay in the log, a commune not in the list is refused,
+/// and a correction made meanwhile elsewhere makes the older one stale.
+#[test]
+fn a_contact_is_corrected_as_seen_and_its_region_follows_the_commune() {
+    let (_dir, db) = small_demo();
+    let contact = first_id(&open(&db), "sms_contacts", "1");
+    civitac(&db)
+        .args([
+            "sms",
+            "contacts",
+            "edit",
+            &contact,
+            "--name",
+            "Awa Sawadogo",
+            "--commune",
+            "gorom gorom",
+        ])
+        .assert()
+        .success();
+    let s = open(&db);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM sms_contacts WHERE id = '{contact}' AND name = 'Awa Sawadogo' AND commune = 'Gorom-Gorom' AND region = 'Liptako'"
+            )
+        ),
+        1
+    );
+    let detail: String = s
+        .conn()
+        .query_row(
+            "SELECT detail FROM audit_log WHERE action = 'sms.contact_edit'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("audited");
+    assert!(detail.contains("\"before\""), "{detail}");
+    civitac(&db)
+        .args(["sms", "contacts", "edit", &contact, "--commune", "Paris"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("list of communes"));
+    civitac(&db)
+        .args(["sms", "contacts", "edit", &contact, "--name", "X\u{1b}[2J"])
+        .assert()
+        .failure();
+    // As seen before the first correction: stale.
+    let mut s = open(&db);
+    let actor = s.owner().expect("owner").expect("owner");
+    let tx = s.transaction().expect("tx");
+    let stale = civitac::ops::apply(
+        &tx,
+        &actor,
+        &civitac::ops::Op::EditContact {
+            contact_id: contact.clone(),
+            changes: vec![civitac::ops::FieldEdit {
+                field: "name".into(),
+                seen: Some("someone else".into()),
+                new: Some("Y".into()),
+            }],
+        },
+    );
+    assert!(
+        matches!(stale, Err(civitac::ops::OpError::Stale { .. })),
+        "{stale:?}"
+    );
+}

@@ -36,6 +36,18 @@ pub enum ContactsCmd {
         #[arg(long)]
         search: Option<String>,
     },
+    /// Correct a contact's name or commune (an empty value clears it; the
+    /// region follows the commune; the old values stay in the audit log).
+    Edit {
+        /// The contact's id.
+        id: String,
+        /// Their name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Their commune, as in Burkina Faso's list (accents and case aside).
+        #[arg(long)]
+        commune: Option<String>,
+    },
     /// Stop sending SMS to contacts who asked (by phone, in person).
     OptOut(super::batch::ActionArgs),
     /// Send SMS again to contacts who had said STOP and agreed to come
@@ -325,6 +337,7 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
                 &f,
             );
         }
+        ContactsCmd::Edit { id, name, commune } => return edit(ctx, &id, name, commune),
         ContactsCmd::OptOut(a) | ContactsCmd::OptIn(a)
             if a.ids.is_empty() && a.from.is_none() && a.filters.is_empty() =>
         {
@@ -494,4 +507,65 @@ fn contacts_decision(
         query::ids::<crate::store::rows::SmsContact>(c, ListKind::SmsContacts, f)
     };
     super::batch::run(ctx, args, &decision, &select)
+}
+
+/// `sms contacts edit`: the values seen are those stored now.
+fn edit(ctx: &Ctx, id: &str, name: Option<String>, commune: Option<String>) -> CmdResult {
+    let lang = ctx.lang;
+    let id = crate::store::query::normalise_id(id);
+    if name.is_none() && commune.is_none() {
+        return Err(Failure::usage(lang.pick(
+            "indiquez ce qu'il faut corriger : --name, --commune",
+            "say what to correct: --name, --commune",
+        )));
+    }
+    let current: Option<(Option<String>, Option<String>)> = {
+        let store = ctx.open()?;
+        store.sql(|c| {
+            use rusqlite::OptionalExtension;
+            c.query_row(
+                "SELECT name, commune FROM sms_contacts WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })?
+    };
+    let (seen_name, seen_commune) = current.ok_or_else(|| {
+        Failure::new(match lang {
+            Lang::Fr => format!("contact {id} : introuvable"),
+            Lang::En => format!("contact {id}: not found"),
+        })
+    })?;
+    let mut changes = Vec::new();
+    if let Some(n) = name {
+        changes.push(crate::ops::FieldEdit {
+            field: "name".into(),
+            seen: seen_name,
+            new: Some(n),
+        });
+    }
+    if let Some(c) = commune {
+        changes.push(crate::ops::FieldEdit {
+            field: "commune".into(),
+            seen: seen_commune,
+            new: Some(c),
+        });
+    }
+    super::batch::apply_ops(
+        ctx,
+        &[Op::EditContact {
+            contact_id: id,
+            changes,
+        }],
+        false,
+    )?;
+    println!(
+        "{}",
+        lang.pick(
+            "contact corrigé (les anciennes valeurs restent au journal)",
+            "contact corrected (the old values stay in the audit log)"
+        )
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -48,6 +48,7 @@ pub const ACTIONS: &[&str] = &[
     "sms.group_archive",
     "sms.group_unarchive",
     "sms.group_remove",
+    "sms.contact_edit",
     "sms.approve",
     "sms.cancel",
     "undo",
@@ -244,6 +245,12 @@ fn verbs(action: &str) -> Option<[&'static str; 4]> {
             "retirer un contact d'un groupe",
             "took a contact out of a group",
             "take a contact out of a group",
+        ],
+        "sms.contact_edit" => [
+            "a corrigé {o}",
+            "corriger {o}",
+            "corrected {o}",
+            "correct {o}",
         ],
         "sms.group" => [
             "a créé le groupe {o}",

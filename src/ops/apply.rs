@@ -182,6 +182,10 @@ pub fn apply_with(
             group_id,
             contact_id,
         } => remove_member(conn, actor, group_id, contact_id)?,
+        Op::EditContact {
+            contact_id,
+            changes,
+        } => edit_contact(conn, actor, contact_id, changes)?,
         Op::SetStaffRole {
             staff_id,
             seen_role,
@@ -1030,6 +1034,95 @@ fn archive_group(
         .execute(params![id, archived.then_some(meta.at.as_str())])?;
     Ok(Change {
         entity: "sms_group",
+        entity_id: id.to_owned(),
+        extra: Value::Null,
+    })
+}
+
+/// A contact's name or commune corrected: each as its author saw it (a
+/// change made meanwhile is stale); a commune from the list, its region
+/// following it; the old values in the audit log.
+fn edit_contact(
+    conn: &Connection,
+    actor: &Actor,
+    id: &str,
+    changes: &[super::FieldEdit],
+) -> Result<Change, OpError> {
+    require(actor, Permission::ManageContacts, "sms.contact_edit")?;
+    if changes.is_empty() {
+        return Err(invalid("changes", "nothing to correct"));
+    }
+    let current = snapshot(conn, "sms_contact", id)?.ok_or_else(|| not_found("sms_contact", id))?;
+    let mut seen_fields = std::collections::HashSet::new();
+    for c in changes {
+        let field = match c.field.as_str() {
+            "name" => "name",
+            "commune" => "commune",
+            other => {
+                return Err(invalid(
+                    "changes.field",
+                    format!(
+                        "\"{}\" cannot be corrected (only name, commune)",
+                        crate::text::truncate(&crate::text::inline(other), 40)
+                    ),
+                ));
+            }
+        };
+        if !seen_fields.insert(field) {
+            return Err(invalid("changes.field", format!("{field} given twice")));
+        }
+        let now = current.get(field).and_then(Value::as_str);
+        if now != c.seen.as_deref() {
+            return Err(OpError::Stale {
+                entity: "sms_contact",
+                id: id.to_owned(),
+                seen: format!("{field} = {}", c.seen.as_deref().unwrap_or("—")),
+                current: format!("{field} = {}", now.unwrap_or("—")),
+            });
+        }
+        let new = c.new.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        match (field, new) {
+            ("name", Some(v)) => {
+                plain_detail("name", v)?;
+                conn.prepare_cached("UPDATE sms_contacts SET name = ?2 WHERE id = ?1")?
+                    .execute(params![id, v])?;
+            }
+            ("name", None) => {
+                conn.prepare_cached("UPDATE sms_contacts SET name = NULL WHERE id = ?1")?
+                    .execute([id])?;
+            }
+            (_, Some(v)) => {
+                let home = match crate::domain::places::resolve(
+                    crate::domain::places::Level::Commune,
+                    v,
+                ) {
+                    crate::domain::places::Resolved::Known(name) => {
+                        crate::domain::places::commune_home(&name).map(|(r, _)| (name, r))
+                    }
+                    _ => None,
+                };
+                let (commune, region) = home.ok_or_else(|| {
+                    invalid(
+                        "commune",
+                        format!(
+                            "\"{}\" is not in Burkina Faso's list of communes",
+                            crate::text::truncate(&crate::text::inline(v), 40)
+                        ),
+                    )
+                })?;
+                conn.prepare_cached(
+                    "UPDATE sms_contacts SET commune = ?2, region = ?3 WHERE id = ?1",
+                )?
+                .execute(params![id, commune, region])?;
+            }
+            (_, None) => {
+                conn.prepare_cached("UPDATE sms_contacts SET commune = NULL WHERE id = ?1")?
+                    .execute([id])?;
+            }
+        }
+    }
+    Ok(Change {
+        entity: "sms_contact",
         entity_id: id.to_owned(),
         extra: Value::Null,
     })

@@ -119,6 +119,12 @@ pub enum Op {
         group_id: String,
         archived: bool,
     },
+    /// A contact's name or commune corrected (as its author saw them); the
+    /// region follows the commune.
+    EditContact {
+        contact_id: String,
+        changes: Vec<FieldEdit>,
+    },
     /// A contact taken out of a group (the contact stays).
     RemoveMember {
         group_id: String,
@@ -401,6 +407,7 @@ impl Op {
             | Op::RenameGroup { .. }
             | Op::ArchiveGroup { .. }
             | Op::RemoveMember { .. }
+            | Op::EditContact { .. }
             | Op::Claim { .. } => None,
         }
     }
@@ -423,6 +430,7 @@ impl Op {
             | Op::Undo { .. } => None,
             Op::Claim { record_id, .. } => Some(("claim", record_id)),
             Op::EditOrganization { org_id, .. } => Some(("organization", org_id)),
+            Op::EditContact { contact_id, .. } => Some(("sms_contact", contact_id)),
             Op::SetStaffRole { staff_id, .. } | Op::SetStaffActive { staff_id, .. } => {
                 Some(("staff", staff_id))
             }
@@ -452,6 +460,14 @@ impl Op {
             Op::LockThread { locked, .. } => vec![("locked", json!(i64::from(*locked)))],
             Op::SetStaffRole { role, .. } => vec![("role", json!(role))],
             Op::SetStaffActive { active, .. } => vec![("active", json!(i64::from(*active)))],
+            Op::EditContact { changes, .. } => changes
+                .iter()
+                .filter_map(|c| match c.field.as_str() {
+                    "name" => Some(("name", json!(c.new))),
+                    "commune" => Some(("commune", json!(c.new))),
+                    _ => None,
+                })
+                .collect(),
             // The same correction made twice is one.
             Op::EditOrganization { changes, .. } => changes
                 .iter()
@@ -519,6 +535,7 @@ impl Op {
                 archived: false, ..
             } => "sms.group_unarchive".into(),
             Op::RemoveMember { .. } => "sms.group_remove".into(),
+            Op::EditContact { .. } => "sms.contact_edit".into(),
             Op::SetStaffRole { .. } => "staff.set_role".into(),
             Op::SetStaffActive { active: false, .. } => "staff.deactivate".into(),
             Op::SetStaffActive { active: true, .. } => "staff.reactivate".into(),
