@@ -97,6 +97,7 @@ filter_args!(UploadFilters {
     search => Search,
     /// Submitted on or after.
     since => Since,
+    /// Before (the same ways of writing a day).
     until => Until,
     /// The public platform's own id(s), comma-separated.
     platform => Platform,
@@ -121,7 +122,9 @@ filter_args!(ForumFilters {
     held => Held,
     /// Words in the post (accents optional).
     search => Search,
+    /// On or after (28/11/2026, 28 nov. 2026, hier, YYYY-MM-DD or RFC 3339).
     since => Since,
+    /// Before (the same ways of writing a day).
     until => Until,
     /// The public platform's own id(s), comma-separated (as on the website).
     platform => Platform,
@@ -143,7 +146,9 @@ filter_args!(SmsFilters {
     kind => Kind,
     /// Group name or id.
     group => Group,
+    /// On or after (28/11/2026, 28 nov. 2026, hier, YYYY-MM-DD or RFC 3339).
     since => Since,
+    /// Before (the same ways of writing a day).
     until => Until,
 });
 
@@ -156,7 +161,9 @@ filter_args!(AuditFilters {
     entity => Entity,
     /// The record's id.
     entity_id => EntityId,
+    /// On or after (28/11/2026, 28 nov. 2026, hier, YYYY-MM-DD or RFC 3339).
     since => Since,
+    /// Before (the same ways of writing a day).
     until => Until,
 });
 
