@@ -163,7 +163,14 @@ CREATE TABLE sms_groups (
     description  TEXT,
     org_id       TEXT REFERENCES organizations (id),
     -- Version 5: archived groups are kept for history, never sent to.
-    archived_at  TEXT
+    archived_at  TEXT,
+    -- Version 6: a dynamic group has a rule instead of members: the
+    -- contacts of a region, a commune, the numbers of an organisation kind's
+    -- contacts and leaders (every part given must match). Its members follow
+    -- the contacts; sms_group_members holds none for it.
+    rule_region    TEXT,
+    rule_commune   TEXT,
+    rule_org_kind  TEXT CHECK (rule_org_kind IS NULL OR rule_org_kind IN ('commune','region','osc'))
 );
 
 CREATE TABLE sms_group_members (
@@ -190,7 +197,9 @@ CREATE TABLE sms_messages (
     delivered_count  INTEGER NOT NULL DEFAULT 0,
     failed_count     INTEGER NOT NULL DEFAULT 0,
     version          INTEGER NOT NULL DEFAULT 1,
-    created_at       TEXT NOT NULL
+    created_at       TEXT NOT NULL,
+    -- Version 6: a resend to the numbers another message failed to reach.
+    retry_of         TEXT REFERENCES sms_messages (id)
 );
 CREATE INDEX sms_messages_by_created ON sms_messages (created_at, id);
 CREATE INDEX sms_messages_by_status ON sms_messages (status, created_at, id);
@@ -428,6 +437,42 @@ CREATE TABLE org_leaders (
 );
 CREATE INDEX org_leaders_by_org ON org_leaders (org_id, created_at);
 -- end: version 5
+
+-- begin: version 6
+-- The deliveries that failed for good, and why. The hub's sender writes
+-- them (the triggers below follow sms_deliveries, so no path that fails or
+-- un-fails a delivery can forget them) and they are synced: every console
+-- shows the failed numbers, and a resend to them counts the same everywhere.
+CREATE TABLE sms_failures (
+    message_id  TEXT NOT NULL REFERENCES sms_messages (id),
+    contact_id  TEXT NOT NULL REFERENCES sms_contacts (id),
+    error       TEXT,
+    failed_at   TEXT NOT NULL,
+    PRIMARY KEY (message_id, contact_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER sms_delivery_failed AFTER UPDATE OF status ON sms_deliveries
+WHEN NEW.status = 'failed' AND OLD.status IS NOT 'failed'
+BEGIN
+    INSERT INTO sms_failures (message_id, contact_id, error, failed_at)
+    VALUES (NEW.message_id, NEW.contact_id, NEW.error, NEW.updated_at)
+    ON CONFLICT DO UPDATE SET error = excluded.error, failed_at = excluded.failed_at;
+    INSERT INTO changes (entity, entity_id) VALUES ('sms_failure', NEW.message_id || '/' || NEW.contact_id);
+END;
+
+CREATE TRIGGER sms_delivery_recovered AFTER UPDATE OF status ON sms_deliveries
+WHEN OLD.status = 'failed' AND NEW.status IS NOT 'failed'
+BEGIN
+    DELETE FROM sms_failures WHERE message_id = NEW.message_id AND contact_id = NEW.contact_id;
+    INSERT INTO changes (entity, entity_id) VALUES ('sms_failure', NEW.message_id || '/' || NEW.contact_id);
+END;
+
+-- A hub that sent before version 6: its failures so far, for every replica.
+INSERT INTO sms_failures (message_id, contact_id, error, failed_at)
+SELECT message_id, contact_id, error, updated_at FROM sms_deliveries WHERE status = 'failed';
+INSERT INTO changes (entity, entity_id)
+SELECT 'sms_failure', message_id || '/' || contact_id FROM sms_failures;
+-- end: version 6
 
 -- Full-text search (external content, kept in step by triggers). remove_diacritics
 -- lets "ecole" find "école", as staff type on keyboards without accents.

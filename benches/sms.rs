@@ -112,6 +112,7 @@ fn main() {
                     kind: SmsKind::Alert,
                     body: "ALERTE Civitac : coupure d'eau demain de 8h a 12h.".into(),
                     scheduled_at: None,
+                    retry_of: None,
                 },
             },
         )

@@ -585,8 +585,180 @@ fn a_member_removed_and_a_group_archived_reach_every_replica() {
                 kind: civitac::domain::sms::SmsKind::Notice,
                 body: "x".into(),
                 scheduled_at: None,
+                retry_of: None,
             },
         },
     );
     assert!(queued.is_err());
+}
+
+/// Applies one op on a replica, as its owner.
+fn apply_on(store: &mut Store, op: &Op) -> Result<(), civitac::ops::OpError> {
+    let actor = store.owner().expect("owner").expect("owner");
+    let tx = store.transaction().expect("tx");
+    ops::apply(&tx, &actor, op)?;
+    tx.commit().expect("commit");
+    Ok(())
+}
+
+fn sync_all(w: &mut World) {
+    for (store, hub) in &mut w.replicas {
+        session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
+    }
+}
+
+#[test]
+fn failed_numbers_reach_every_replica_and_a_resend_goes_to_them_only() {
+    use civitac::domain::sms::{SmsKind, SmsStatus};
+    let mut w = world_with([
+        civitac::domain::staff::Role::Admin,
+        civitac::domain::staff::Role::Admin,
+        civitac::domain::staff::Role::Moderator,
+    ]);
+    // A group of a few people who did not opt out.
+    let group: String = {
+        let hub = open(&w.hub_db);
+        hub.conn()
+            .query_row(
+                "SELECT gm.group_id FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
+                 WHERE c.opted_out_at IS NULL GROUP BY gm.group_id HAVING count(*) >= 3
+                 ORDER BY count(*), gm.group_id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("a group")
+    };
+    let first = uuid::Uuid::now_v7().to_string();
+    let message = |id: &str, retry_of: Option<&str>| Op::QueueSms {
+        message: civitac::ops::NewSms {
+            id: id.to_owned(),
+            group_id: group.clone(),
+            kind: SmsKind::Notice,
+            body: "Réunion publique samedi à 9 h.".into(),
+            scheduled_at: None,
+            retry_of: retry_of.map(str::to_owned),
+        },
+    };
+    apply_on(&mut w.replicas[0].0, &message(&first, None)).expect("queued");
+    // Resending what has not been sent is refused.
+    let early = uuid::Uuid::now_v7().to_string();
+    assert!(apply_on(&mut w.replicas[0].0, &message(&early, Some(&first))).is_err());
+    sync_all(&mut w);
+    let (status, recipients): (SmsStatus, i64) = w.replicas[1]
+        .0
+        .conn()
+        .query_row(
+            "SELECT status, recipients FROM sms_messages WHERE id = ?1",
+            [&first],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("message");
+    if status == SmsStatus::Queued {
+        apply_on(
+            &mut w.replicas[1].0,
+            &Op::ApproveSms {
+                message_id: first.clone(),
+                seen_status: status,
+                seen_recipients: Some(recipients),
+            },
+        )
+        .expect("approved");
+        sync_all(&mut w);
+    }
+    // The hub sends: two numbers fail (one rejected, one unreachable), the
+    // others are delivered.
+    let contacts: Vec<String> = {
+        let mut hub = open(&w.hub_db);
+        civitac::hub::sms::start_due(hub.conn_mut(), "2999-01-01T00:00:00Z").expect("start");
+        let contacts = ids(
+            &hub,
+            &format!(
+                "SELECT contact_id FROM sms_deliveries WHERE message_id = '{first}' ORDER BY contact_id"
+            ),
+        );
+        assert_eq!(contacts.len() as i64, recipients);
+        for (i, c) in contacts.iter().enumerate() {
+            let bits = match i {
+                0 => 16,
+                1 => 2,
+                _ => 1,
+            };
+            assert!(civitac::hub::sms::report(hub.conn_mut(), &first, c, bits).expect("report"));
+        }
+        contacts
+    };
+    sync_all(&mut w);
+    let hub = open(&w.hub_db);
+    for (store, _) in &w.replicas {
+        assert_eq!(
+            ids(
+                store,
+                &format!(
+                    "SELECT contact_id FROM sms_failures WHERE message_id = '{first}' ORDER BY contact_id"
+                )
+            ),
+            contacts[..2].to_vec()
+        );
+        assert_eq!(synced_digest(store), synced_digest(&hub));
+    }
+    let words: Vec<String> =
+        civitac::store::views::sms_failures(w.replicas[2].0.conn(), &first, 10)
+            .into_iter()
+            .map(|(_, e)| {
+                civitac::store::views::failure_words(e.as_deref(), civitac::i18n::Lang::Fr)
+            })
+            .collect();
+    assert!(
+        words.contains(&"refusé par l'opérateur".to_owned()),
+        "{words:?}"
+    );
+    assert!(
+        words.contains(&"numéro injoignable".to_owned()),
+        "{words:?}"
+    );
+    // A resend from another replica counts the two failed numbers, as the
+    // hub does, and the hub sends to them and nobody else.
+    let again = uuid::Uuid::now_v7().to_string();
+    apply_on(&mut w.replicas[1].0, &message(&again, Some(&first))).expect("resend");
+    let counted = |s: &Store| -> i64 {
+        s.conn()
+            .query_row(
+                "SELECT recipients FROM sms_messages WHERE id = ?1",
+                [&again],
+                |r| r.get(0),
+            )
+            .expect("resend")
+    };
+    assert_eq!(counted(&w.replicas[1].0), 2);
+    sync_all(&mut w);
+    drop(hub);
+    {
+        let mut hub = open(&w.hub_db);
+        assert_eq!(counted(&hub), 2);
+        civitac::hub::sms::start_due(hub.conn_mut(), "2999-01-01T00:00:00Z").expect("start");
+        assert_eq!(
+            ids(
+                &hub,
+                &format!(
+                    "SELECT contact_id FROM sms_deliveries WHERE message_id = '{again}' ORDER BY contact_id"
+                )
+            ),
+            contacts[..2].to_vec()
+        );
+        // A late report says the first one got it after all: no longer a
+        // failure, anywhere.
+        assert!(civitac::hub::sms::report(hub.conn_mut(), &first, &contacts[0], 1).expect("late"));
+    }
+    sync_all(&mut w);
+    let hub = open(&w.hub_db);
+    for (store, _) in &w.replicas {
+        assert_eq!(
+            ids(
+                store,
+                &format!("SELECT contact_id FROM sms_failures WHERE message_id = '{first}'")
+            ),
+            contacts[1..2].to_vec()
+        );
+        assert_eq!(synced_digest(store), synced_digest(&hub));
+    }
 }

@@ -477,6 +477,7 @@ fn citizens_threads_and_sms() {
             kind: SmsKind::Alert,
             body: "Réunion ce soir à la mairie, ça concerne tout le monde".into(),
             scheduled_at: None,
+            retry_of: None,
         },
     };
     run(&mut store, &agent, &queue).expect("queue");
@@ -506,6 +507,7 @@ fn citizens_threads_and_sms() {
             kind: SmsKind::Notice,
             body: "Reunion ce soir".into(),
             scheduled_at: None,
+            retry_of: None,
         },
     };
     run(&mut store, &agent, &notice).expect("queue notice");
@@ -530,6 +532,7 @@ fn citizens_threads_and_sms() {
             kind: SmsKind::Notice,
             body: "Reunion ce soir".into(),
             scheduled_at: None,
+            retry_of: None,
         },
     };
     run(&mut store, &agent, &held).expect("queue held notice");
@@ -665,6 +668,7 @@ fn role_matrix_is_enforced_by_apply() {
                     kind: SmsKind::Alert,
                     body: "ALERTE".into(),
                     scheduled_at: None,
+                    retry_of: None,
                 },
             },
         ),

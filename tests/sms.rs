@@ -50,6 +50,7 @@ fn alert(hub_db: &std::path::Path, group: &str, body: &str) -> String {
                 kind: SmsKind::Alert,
                 body: body.to_owned(),
                 scheduled_at: None,
+                retry_of: None,
             },
         },
     )
@@ -361,6 +362,7 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
                     kind: SmsKind::Notice,
                     body: "Réunion du conseil samedi.".into(),
                     scheduled_at: Some("2099-01-01T00:00:00Z".into()),
+                    retry_of: None,
                 },
             },
         )
@@ -434,6 +436,7 @@ fn an_approval_covers_what_its_author_saw_and_a_message_has_a_length() {
                 kind: SmsKind::Alert,
                 body: "ALERTE : coupure d'électricité ce soir.".into(),
                 scheduled_at: None,
+                retry_of: None,
             },
         },
     )
@@ -476,6 +479,7 @@ fn an_approval_covers_what_its_author_saw_and_a_message_has_a_length() {
                 kind: SmsKind::Notice,
                 body: "x".repeat(160_000),
                 scheduled_at: None,
+                retry_of: None,
             },
         },
     )

@@ -290,3 +290,185 @@ fn a_contact_is_corrected_as_seen_and_its_region_follows_the_commune() {
         "{stale:?}"
     );
 }
+
+/// The first number of an SMS command's output line (its id or its count).
+fn recipients_said(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_only() {
+    let (dir, db) = small_demo();
+    let csv = dir.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "nom;telephone;commune\nAwa;70 11 22 33;Kaya\nIssa;76 22 33 44;KAYA\nMoussa;78 33 44 55;Ouahigouya\n",
+    )
+    .expect("csv");
+    civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&csv)
+        .args(["--group", "Tournée"])
+        .assert()
+        .success();
+    let in_kaya = |s: &civitac::store::Store| {
+        count(
+            s,
+            "SELECT count(*) FROM sms_contacts WHERE civitac_place(commune) = 'kaya' AND opted_out_at IS NULL",
+        )
+    };
+    let before = in_kaya(&open(&db));
+    assert!(before >= 2);
+    // Made with its count of today.
+    civitac(&db)
+        .args(["sms", "groups", "create", "Kaya, tout le monde", "--commune", "kaya"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "dynamic group \"Kaya, tout le monde\" created (commune Kaya): {before} recipients today"
+        )));
+    // A rule that means nothing, or a place not in the list: refused.
+    civitac(&db)
+        .args([
+            "sms",
+            "groups",
+            "create",
+            "Nulle part",
+            "--region",
+            "Atlantide",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("list of regions"));
+    let s = open(&db);
+    let actor = s.owner().expect("owner").expect("owner");
+    let empty = civitac::ops::apply(
+        &s.conn().unchecked_transaction().expect("tx"),
+        &actor,
+        &civitac::ops::Op::CreateGroup {
+            group: civitac::ops::NewGroup {
+                id: "g-everyone".into(),
+                name: "Tout le monde".into(),
+                description: None,
+                rule: Some(civitac::store::audience::Rule::default()),
+            },
+        },
+    );
+    assert!(empty.is_err(), "{empty:?}");
+    drop(s);
+    // No member is added by hand to a dynamic group.
+    civitac(&db)
+        .args(["sms", "groups", "add", "Kaya, tout le monde", "70 99 88 77"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("dynamic"));
+    // A contact who moves to Kaya is in it; the list and the send agree.
+    let moussa = first_id(&open(&db), "sms_contacts", "name = 'Moussa'");
+    civitac(&db)
+        .args(["sms", "contacts", "edit", &moussa, "--commune", "Kaya"])
+        .assert()
+        .success();
+    let list = civitac(&db)
+        .args([
+            "sms",
+            "contacts",
+            "list",
+            "--group",
+            "Kaya, tout le monde",
+            "--format",
+            "csv",
+            "--limit",
+            "100000",
+        ])
+        .output()
+        .expect("runs");
+    let listed = recipients_said(&list);
+    assert_eq!(listed.lines().count() as i64, before + 2, "{listed}");
+    assert!(listed.contains("Moussa"), "{listed}");
+    let sent = civitac(&db)
+        .args([
+            "sms",
+            "send",
+            "--group",
+            "Kaya, tout le monde",
+            "--kind",
+            "notice",
+            "--text",
+            "Réunion publique samedi à 9 h.",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        recipients_said(&sent).contains(&format!("{} recipients", before + 1)),
+        "{}",
+        recipients_said(&sent)
+    );
+    // The small group's notice goes out; two numbers fail. (The hub's
+    // sender is run on this file: same schema, same triggers.)
+    let out = civitac(&db)
+        .args([
+            "sms", "send", "--group", "Tournée", "--kind", "notice", "--text", "Bonjour",
+        ])
+        .output()
+        .expect("runs");
+    let id = recipients_said(&out)
+        .split_whitespace()
+        .next()
+        .expect("id")
+        .to_owned();
+    {
+        let mut s = open(&db);
+        civitac::hub::sms::start_due(s.conn_mut(), "2999-01-01T00:00:00Z").expect("start");
+        let contacts = ids(
+            &s,
+            &format!(
+                "SELECT d.contact_id FROM sms_deliveries d JOIN sms_contacts c ON c.id = d.contact_id
+                 WHERE d.message_id = '{id}' ORDER BY c.name"
+            ),
+        );
+        assert_eq!(contacts.len(), 3);
+        for (c, bits) in contacts.iter().zip([16, 1, 2]) {
+            civitac::hub::sms::report(s.conn_mut(), &id, c, bits).expect("report");
+        }
+    }
+    civitac(&db)
+        .args(["sms", "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "1 delivered, 0 sent without report, 2 failed",
+        ))
+        .stdout(predicate::str::contains(
+            "+22670112233  rejected by the operator",
+        ))
+        .stdout(predicate::str::contains("+22678334455  number unreachable"))
+        .stdout(predicate::str::contains(format!("civitac sms resend {id}")));
+    let again = civitac(&db)
+        .args(["sms", "resend", &id])
+        .output()
+        .expect("runs");
+    let said = recipients_said(&again);
+    assert!(said.contains("2 recipients × 1 SMS"), "{said}");
+    let again_id = said.split_whitespace().next().expect("id").to_owned();
+    let s = open(&db);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM sms_messages WHERE id = '{again_id}' AND retry_of = '{id}'"
+            )
+        ),
+        1
+    );
+    // A message still waiting has nothing to resend.
+    let waiting = recipients_said(&sent)
+        .split_whitespace()
+        .next()
+        .expect("id")
+        .to_owned();
+    civitac(&db)
+        .args(["sms", "resend", &waiting])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("resend"));
+}

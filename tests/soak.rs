@@ -222,6 +222,7 @@ fn run_soak(seconds: u64) {
                             kind: SmsKind::Alert,
                             body: "ALERTE Civitac : coupure d'eau demain à Kaya.".into(),
                             scheduled_at: None,
+                            retry_of: None,
                         },
                     },
                 )

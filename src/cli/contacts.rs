@@ -382,6 +382,7 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
             id: uuid::Uuid::now_v7().to_string(),
             name: args.group.trim().to_owned(),
             description: None,
+            rule: None,
         }),
     };
     let group = group

@@ -470,6 +470,22 @@ pub enum SmsCmd {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Send a message again to the numbers it failed to reach, and only to
+    /// them: a new message, with the same approvals as any other.
+    Resend {
+        /// The message that failed for some.
+        id: String,
+        /// Another text (the same one by default).
+        #[arg(long)]
+        text: Option<String>,
+        /// When to send it, local time: "YYYY-MM-DD HH:MM" or "HH:MM" today.
+        #[arg(long, value_name = "WHEN")]
+        at: Option<String>,
+        /// Confirm what is asked twice: an alert of more than 3 SMS, or one
+        /// sent during quiet hours.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Approve queued SMS (an admin, never the author).
     Approve(ActionArgs),
     /// Cancel SMS not sent yet (a reason is required).
@@ -489,13 +505,25 @@ pub enum GroupsCmd {
         #[command(flatten)]
         common: Box<ListCommon>,
     },
-    /// Create a group.
+    /// Create a group: of members added by hand, or dynamic with
+    /// --region, --commune or --kind (its members are the contacts that
+    /// match when a message goes; the count today is shown).
     Create {
         /// Its name (unique).
         name: String,
         /// What it is for.
         #[arg(long)]
         description: Option<String>,
+        /// Dynamic: the contacts of this region.
+        #[arg(long)]
+        region: Option<String>,
+        /// Dynamic: the contacts of this commune.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Dynamic: the numbers of this kind of organisation's contacts and
+        /// leaders met (commune, région, osc).
+        #[arg(long)]
+        kind: Option<String>,
     },
     /// Rename a group.
     Rename {
@@ -987,7 +1015,10 @@ pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
             text,
             at,
             yes,
-        } => super::sms::send(ctx, &group, &kind, &text, at.as_deref(), yes),
+        } => super::sms::send(ctx, &group, &kind, &text, at.as_deref(), yes, None),
+        SmsCmd::Resend { id, text, at, yes } => {
+            super::sms::resend(ctx, &id, text.as_deref(), at.as_deref(), yes)
+        }
         SmsCmd::Approve(a) => {
             let select = |c: &rusqlite::Connection, f: &Filters| {
                 query::ids::<SmsMessage>(c, ListKind::Sms, f)

@@ -23,6 +23,7 @@ pub fn send(
     text: &str,
     at: Option<&str>,
     yes: bool,
+    retry_of: Option<String>,
 ) -> CmdResult {
     use crate::i18n::values::Worded;
     let lang = ctx.lang;
@@ -98,6 +99,7 @@ pub fn send(
             kind,
             body: text.to_owned(),
             scheduled_at: scheduled.map(crate::time::format),
+            retry_of,
         },
     };
     super::batch::apply_ops(ctx, std::slice::from_ref(&op), false)?;
@@ -132,27 +134,27 @@ pub fn send(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Why a delivery failed, in words: the gateway's and the hub's reasons as
-/// people say them.
-pub fn failure_words(error: Option<&str>, lang: Lang) -> String {
-    let e = error.unwrap_or("").to_ascii_lowercase();
-    let (fr, en) = if e.contains("opted out") {
-        ("désinscrit entre-temps", "opted out meanwhile")
-    } else if e.contains("expired") || e.contains("unknown after") {
-        (
-            "expiré (sans nouvelles de l'opérateur)",
-            "expired (no word from the operator)",
+/// `sms resend ID`: the same message (or `--text`) to the numbers it failed
+/// to reach, as a new message with the composer's rules and approvals.
+pub fn resend(ctx: &Ctx, id: &str, text: Option<&str>, at: Option<&str>, yes: bool) -> CmdResult {
+    let lang = ctx.lang;
+    let id = crate::store::query::normalise_id(id);
+    let found: Option<(String, String, String)> = ctx.open()?.sql(|c| {
+        c.query_row(
+            "SELECT group_id, kind, body FROM sms_messages WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
-    } else if e.contains("rejected") || e.contains("reject") {
-        ("refusé par l'opérateur", "rejected by the operator")
-    } else if e.contains("undelivered") || e.contains("unreachable") || e.contains("absent") {
-        ("numéro injoignable", "number unreachable")
-    } else if e.is_empty() {
-        ("échec", "failed")
-    } else {
-        return crate::text::inline(error.unwrap_or(""));
+        .optional()
+    })?;
+    let Some((group, kind, body)) = found else {
+        return Err(Failure::new(format!(
+            "{}: {}",
+            crate::text::inline(&id),
+            lang.pick("SMS introuvable", "no such SMS")
+        )));
     };
-    lang.pick(fr, en).to_owned()
+    send(ctx, &group, &kind, text.unwrap_or(&body), at, yes, Some(id))
 }
 
 pub fn show(ctx: &Ctx, id: &str) -> CmdResult {
@@ -255,21 +257,33 @@ pub fn show(ctx: &Ctx, id: &str) -> CmdResult {
     // The failed numbers and why, where the deliveries are kept.
     let failures: Vec<(String, Option<String>)> = store.sql(|c| {
         let mut stmt = c.prepare(
-            "SELECT k.phone_e164, d.error FROM sms_deliveries d JOIN sms_contacts k ON k.id = d.contact_id
-             WHERE d.message_id = ?1 AND d.status = 'failed' ORDER BY k.phone_e164 LIMIT 200",
+            "SELECT k.phone_e164, f.error FROM sms_failures f JOIN sms_contacts k ON k.id = f.contact_id
+             WHERE f.message_id = ?1 ORDER BY k.phone_e164 LIMIT 200",
         )?;
         stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
     })?;
     for (phone, error) in &failures {
-        println!("  {phone}  {}", failure_words(error.as_deref(), lang));
+        println!(
+            "  {phone}  {}",
+            crate::store::views::failure_words(error.as_deref(), lang)
+        );
     }
-    if failed > 0 && failures.is_empty() {
+    if failures.len() == 200 && failed > 200 {
+        println!(
+            "  {}",
+            match lang {
+                Lang::Fr => format!("… et {} autres", failed - 200),
+                Lang::En => format!("… and {} more", failed - 200),
+            }
+        );
+    }
+    if !failures.is_empty() && matches!(status.as_str(), "sent" | "failed") {
         println!(
             "{}",
-            lang.pick(
-                "  (les numéros en échec sont au hub : civitac sms show ID --db hub.db)",
-                "  (the failed numbers are at the hub: civitac sms show ID --db hub.db)"
-            )
+            match lang {
+                Lang::Fr => format!("  renvoyer aux numéros en échec : civitac sms resend {id}"),
+                Lang::En => format!("  send again to the failed numbers: civitac sms resend {id}"),
+            }
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -302,19 +316,67 @@ pub fn groups(ctx: &Ctx, cmd: super::lists::GroupsCmd) -> CmdResult {
                 &crate::store::query::Filters::default(),
             );
         }
-        G::Create { name, description } => (
-            vec![Op::CreateGroup {
-                group: crate::ops::NewGroup {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    name: name.clone(),
-                    description,
-                },
-            }],
-            match lang {
-                Lang::Fr => format!("groupe « {} » créé", crate::text::inline(&name)),
-                Lang::En => format!("group \"{}\" created", crate::text::inline(&name)),
-            },
-        ),
+        G::Create {
+            name,
+            description,
+            region,
+            commune,
+            kind,
+        } => {
+            let usage = |e: crate::ops::forms::FieldError| Failure::usage(e.why);
+            let rule = crate::store::audience::Rule {
+                region: region
+                    .map(|r| crate::ops::forms::region(&r, lang))
+                    .transpose()
+                    .map_err(usage)?,
+                commune: commune
+                    .map(|c| crate::ops::forms::commune(&c, lang).map(|(name, _, _)| name))
+                    .transpose()
+                    .map_err(usage)?,
+                org_kind: kind
+                    .map(|k| crate::ops::forms::kind(&k, lang).map(|k| k.as_str().to_owned()))
+                    .transpose()
+                    .map_err(usage)?,
+            };
+            let shown = crate::text::inline(&name);
+            let said = if rule.is_empty() {
+                match lang {
+                    Lang::Fr => format!("groupe « {shown} » créé"),
+                    Lang::En => format!("group \"{shown}\" created"),
+                }
+            } else {
+                let today = ctx
+                    .open()?
+                    .sql(|c| crate::store::audience::Audience::Rule(rule.clone()).count(c))?;
+                let reach = crate::i18n::counted(
+                    lang,
+                    today,
+                    lang.pick("destinataire", "recipient"),
+                    lang.pick("destinataires", "recipients"),
+                );
+                match lang {
+                    Lang::Fr => format!(
+                        "groupe dynamique « {shown} » créé ({}) : {reach} aujourd'hui",
+                        crate::store::views::rule_words(&rule, lang)
+                    ),
+                    Lang::En => format!(
+                        "dynamic group \"{shown}\" created ({}): {reach} today",
+                        crate::store::views::rule_words(&rule, lang)
+                    ),
+                }
+            };
+            (
+                vec![Op::CreateGroup {
+                    group: crate::ops::NewGroup {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        name: name.clone(),
+                        description,
+                        rule: (!rule.is_empty()).then_some(rule),
+                    },
+                }],
+                said,
+            )
+        }
         G::Rename { group, name } => {
             let (id, seen) = group_of(ctx, &group)?;
             (

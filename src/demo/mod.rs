@@ -1496,6 +1496,7 @@ impl<'c> World<'c> {
                     kind,
                     body,
                     scheduled_at: None,
+                    retry_of: None,
                 },
             };
             self.op(&author, at, op)?;

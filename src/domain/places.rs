@@ -77,7 +77,7 @@ fn places() -> &'static Places {
 }
 
 /// How names compare: accents, case, hyphens and spacing do not matter.
-fn key(name: &str) -> String {
+pub fn key(name: &str) -> String {
     crate::text::fold(name)
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })

@@ -193,14 +193,13 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
         // The audience an approval was given for is the one that may be sent
         // to: a group that grew since (contacts added before the send time)
         // goes back for approval rather than reach people nobody approved.
-        let (approved_for, approved_by, audience): (i64, Option<String>, i64) = tx
-            .prepare_cached(
-                "SELECT m.recipients, m.approved_by,
-                   (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
-                    WHERE gm.group_id = m.group_id AND c.opted_out_at IS NULL)
-                 FROM sms_messages m WHERE m.id = ?1",
-            )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let Some(reached) = crate::store::audience::Audience::of_message(&tx, id)? else {
+            continue;
+        };
+        let audience = reached.count(&tx)?;
+        let (approved_for, approved_by): (i64, Option<String>) = tx
+            .prepare_cached("SELECT recipients, approved_by FROM sms_messages WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let stale = match approved_by {
             Some(_) => audience > approved_for,
             None => audience > threshold,
@@ -222,15 +221,7 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
             continue;
         }
         started += 1;
-        tx.prepare_cached(
-            "INSERT INTO sms_deliveries (message_id, contact_id, status, updated_at)
-             SELECT ?1, c.id, 'pending', ?2 FROM sms_messages m
-             JOIN sms_group_members gm ON gm.group_id = m.group_id
-             JOIN sms_contacts c ON c.id = gm.contact_id
-             WHERE m.id = ?1 AND c.opted_out_at IS NULL
-             ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![id, now])?;
+        reached.plan(&tx, id, now)?;
         tx.prepare_cached(
             "UPDATE sms_messages SET status = 'sending', version = version + 1,
                recipients = (SELECT count(*) FROM sms_deliveries WHERE message_id = ?1)

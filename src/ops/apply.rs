@@ -959,13 +959,84 @@ fn create_group(
             format!("a group \"{name}\" already exists"),
         ));
     }
-    conn.prepare_cached("INSERT INTO sms_groups (id, name, description) VALUES (?1, ?2, ?3)")?
-        .execute(params![group.id, name, group.description])?;
+    let rule = match &group.rule {
+        Some(rule) => Some(checked_rule(rule)?),
+        None => None,
+    };
+    let part = |f: fn(&crate::store::audience::Rule) -> &Option<String>| {
+        rule.as_ref().and_then(|r| f(r).clone())
+    };
+    conn.prepare_cached(
+        "INSERT INTO sms_groups (id, name, description, rule_region, rule_commune, rule_org_kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        group.id,
+        name,
+        group.description,
+        part(|r| &r.region),
+        part(|r| &r.commune),
+        part(|r| &r.org_kind)
+    ])?;
     Ok(Change {
         entity: "sms_group",
         entity_id: group.id.clone(),
         extra: json!({"name": name}),
     })
+}
+
+/// A dynamic group's rule as stored: places by their names in the list of
+/// communes, an organisation kind by its code; a rule with no part would
+/// mean "everyone" and is refused.
+fn checked_rule(
+    rule: &crate::store::audience::Rule,
+) -> Result<crate::store::audience::Rule, OpError> {
+    use crate::domain::places::{Level, Resolved, resolve};
+    let place = |field: &'static str, level: Level, typed: &Option<String>| match typed {
+        None => Ok(None),
+        Some(t) => match resolve(level, t) {
+            Resolved::Known(name) => Ok(Some(name)),
+            _ => Err(invalid(
+                field,
+                format!("\"{t}\" is not in the list of places"),
+            )),
+        },
+    };
+    let checked = crate::store::audience::Rule {
+        region: place("rule.region", Level::Region, &rule.region)?,
+        commune: place("rule.commune", Level::Commune, &rule.commune)?,
+        org_kind: match rule.org_kind.as_deref() {
+            None => None,
+            Some(k @ ("commune" | "region" | "osc")) => Some(k.to_owned()),
+            Some(k) => {
+                return Err(invalid(
+                    "rule.org_kind",
+                    format!("\"{k}\" is not an organisation kind (commune, region, osc)"),
+                ));
+            }
+        },
+    };
+    if checked.is_empty() {
+        return Err(invalid(
+            "rule",
+            "a dynamic group needs a region, a commune or an organisation kind".to_owned(),
+        ));
+    }
+    Ok(checked)
+}
+
+/// Refuses to add or take out members by hand in a dynamic group.
+fn not_dynamic(conn: &Connection, group_id: &str) -> Result<(), OpError> {
+    match crate::store::audience::rule_of(conn, group_id)? {
+        None => Err(not_found("sms_group", group_id)),
+        Some(Some(_)) => Err(invalid(
+            "group",
+            format!(
+                "sms_group {group_id} is dynamic: its members follow the contacts, none is added or removed by hand"
+            ),
+        )),
+        Some(None) => Ok(()),
+    }
 }
 
 fn group_state(conn: &Connection, id: &str) -> Result<(String, Option<String>), OpError> {
@@ -1135,7 +1206,7 @@ fn remove_member(
     contact_id: &str,
 ) -> Result<Change, OpError> {
     require(actor, Permission::ManageContacts, "sms.group_remove")?;
-    group_state(conn, group_id)?;
+    not_dynamic(conn, group_id)?;
     let removed = conn
         .prepare_cached("DELETE FROM sms_group_members WHERE group_id = ?1 AND contact_id = ?2")?
         .execute([group_id, contact_id])?;
@@ -1224,12 +1295,7 @@ fn add_contact(
         extra["suppressed"] = json!(true);
     }
     if let Some(group) = group_id {
-        let exists = conn
-            .prepare_cached("SELECT 1 FROM sms_groups WHERE id = ?1")?
-            .exists([group])?;
-        if !exists {
-            return Err(not_found("sms_group", group));
-        }
+        not_dynamic(conn, group)?;
         conn.prepare_cached(
             "INSERT INTO sms_group_members (group_id, contact_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         )?
@@ -1269,12 +1335,44 @@ fn queue_sms(
             ),
         ));
     }
-    let recipients: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
-             WHERE gm.group_id = ?1 AND c.opted_out_at IS NULL",
-        )?
-        .query_row([&m.group_id], |r| r.get(0))?;
+    let audience = match &m.retry_of {
+        None => crate::store::audience::Audience::of_group(conn, &m.group_id)?
+            .ok_or_else(|| not_found("sms_group", &m.group_id))?,
+        Some(earlier) => {
+            // A resend goes to the same group's failed numbers, once the
+            // earlier message is done sending.
+            let (group, status): (String, SmsStatus) = conn
+                .prepare_cached("SELECT group_id, status FROM sms_messages WHERE id = ?1")?
+                .query_row([earlier], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .ok_or_else(|| not_found("sms_message", earlier))?;
+            if group != m.group_id {
+                return Err(invalid(
+                    "message.retry_of",
+                    format!("sms_message {earlier} went to another group"),
+                ));
+            }
+            if !matches!(status, SmsStatus::Sent | SmsStatus::Failed) {
+                return Err(illegal(
+                    "sms_message",
+                    earlier,
+                    "resend",
+                    status,
+                    &[SmsStatus::Sent, SmsStatus::Failed],
+                ));
+            }
+            crate::store::audience::Audience::Failed {
+                message_id: earlier.clone(),
+            }
+        }
+    };
+    let recipients = audience.count(conn)?;
+    if m.retry_of.is_some() && recipients == 0 {
+        return Err(invalid(
+            "message.retry_of",
+            "no failed number to send to again (or they opted out since)".to_owned(),
+        ));
+    }
     let count = crate::sms::segments::count(&m.body);
     if i64::from(count.segments) > crate::domain::sms::MAX_SEGMENTS {
         return Err(invalid(
@@ -1298,8 +1396,8 @@ fn queue_sms(
     let inserted = conn
         .prepare_cached(
             "INSERT INTO sms_messages (id, group_id, kind, body, encoding, segments, recipients, scheduled_at,
-                status, created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+                status, created_by, created_at, retry_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?9, ?10, ?12) ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
             m.id,
@@ -1312,7 +1410,8 @@ fn queue_sms(
             scheduled,
             actor.login,
             meta.at,
-            status
+            status,
+            m.retry_of
         ])?;
     if inserted == 0 {
         return Err(invalid(
@@ -1359,13 +1458,10 @@ fn approve_sms(
     // The approval is for the audience its author saw (or, from an older
     // client, the one here now), at most: fixed with it, so a group that is
     // or grows larger before the send needs a new approval (see dispatch).
-    let here: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM sms_messages m JOIN sms_group_members gm ON gm.group_id = m.group_id
-             JOIN sms_contacts c ON c.id = gm.contact_id
-             WHERE m.id = ?1 AND c.opted_out_at IS NULL",
-        )?
-        .query_row([id], |r| r.get(0))?;
+    let here = match crate::store::audience::Audience::of_message(conn, id)? {
+        Some(audience) => audience.count(conn)?,
+        None => return Err(not_found("sms_message", id)),
+    };
     let approved_for = seen_recipients.map_or(here, |seen| seen.max(0).min(here));
     conn.prepare_cached(
         "UPDATE sms_messages SET status = 'approved', approved_by = ?2, version = version + 1,

@@ -80,6 +80,30 @@ pub fn kind(typed: &str, lang: Lang) -> Result<OrgKind, FieldError> {
         })
 }
 
+/// A region from the real list, as stored.
+pub fn region(typed: &str, lang: Lang) -> Result<String, FieldError> {
+    let shown = crate::text::truncate(&crate::text::inline(typed.trim()), 40);
+    match resolve(Level::Region, typed) {
+        Resolved::Known(name) => Ok(name),
+        Resolved::Close(name) => Err(error(
+            "region",
+            match lang {
+                Lang::Fr => format!("« {shown} » n'est pas une région ; vouliez-vous {name} ?"),
+                Lang::En => format!("\"{shown}\" is not a region; did you mean {name}?"),
+            },
+        )),
+        Resolved::Unknown => Err(error(
+            "region",
+            match lang {
+                Lang::Fr => {
+                    format!("« {shown} » n'est pas dans la liste des régions du Burkina Faso")
+                }
+                Lang::En => format!("\"{shown}\" is not in Burkina Faso's list of regions"),
+            },
+        )),
+    }
+}
+
 /// A commune from the real list, as stored, with its region and province.
 pub fn commune(typed: &str, lang: Lang) -> Result<(String, String, String), FieldError> {
     let shown = crate::text::truncate(&crate::text::inline(typed.trim()), 40);

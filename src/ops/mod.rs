@@ -208,6 +208,10 @@ pub struct NewGroup {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// A dynamic group's rule: its members are the contacts it selects,
+    /// whoever they are when a message goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<crate::store::audience::Rule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,6 +335,10 @@ pub struct NewSms {
     pub body: String,
     #[serde(default)]
     pub scheduled_at: Option<String>,
+    /// A resend: to the numbers this earlier message (of the same group)
+    /// failed to reach, and to nobody else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
 }
 
 /// Why an op was refused. Every variant names the record at fault.

@@ -41,16 +41,24 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
         let t = Entity::parse(&pulled.entity)
             .ok_or_else(|| PullError::Entity(pulled.entity.clone()))?;
         let Some(row) = &pulled.row else {
-            // A row the hub no longer has: a group member removed goes here
-            // too (other kinds are never deleted at the hub).
-            if t == Entity::SmsGroupMember
-                && let Some((group, contact)) = pulled.id.split_once('/')
-            {
-                tx.prepare_cached(
-                    "DELETE FROM sms_group_members WHERE group_id = ?1 AND contact_id = ?2",
-                )?
-                .execute([group, contact])?;
-                applied += 1;
+            // A row the hub no longer has (only deletable kinds ever go).
+            if t.deletable() {
+                let key = t.key();
+                let parts: Vec<&str> = pulled.id.splitn(key.len(), '/').collect();
+                if parts.len() == key.len() {
+                    let wheres: Vec<String> = key
+                        .iter()
+                        .enumerate()
+                        .map(|(i, k)| format!("{k} = ?{}", i + 1))
+                        .collect();
+                    tx.prepare_cached(&format!(
+                        "DELETE FROM {} WHERE {}",
+                        t.table(),
+                        wheres.join(" AND ")
+                    ))?
+                    .execute(rusqlite::params_from_iter(parts))?;
+                    applied += 1;
+                }
             }
             continue;
         };

@@ -23,12 +23,13 @@ pub enum Entity {
     Note,
     Claim,
     OrgLeader,
+    SmsFailure,
 }
 
 impl Entity {
     /// Every synced kind, parents before children: the snapshot's order. A
     /// pull cursor names a table by its index here, so only append.
-    pub const SYNCED: [Entity; 16] = [
+    pub const SYNCED: [Entity; 17] = [
         Entity::Staff,
         Entity::Organization,
         Entity::Upload,
@@ -45,6 +46,7 @@ impl Entity {
         Entity::Note,
         Entity::Claim,
         Entity::OrgLeader,
+        Entity::SmsFailure,
     ];
 
     /// Its name in the audit log, the change feed and on the wire.
@@ -66,6 +68,7 @@ impl Entity {
             Entity::Note => "note",
             Entity::Claim => "claim",
             Entity::OrgLeader => "org_leader",
+            Entity::SmsFailure => "sms_failure",
         }
     }
 
@@ -87,6 +90,7 @@ impl Entity {
             Entity::Note => "notes",
             Entity::Claim => "claims",
             Entity::OrgLeader => "org_leaders",
+            Entity::SmsFailure => "sms_failures",
         }
     }
 
@@ -95,6 +99,7 @@ impl Entity {
         match self {
             Entity::UploadStat => &["upload_id", "indicator", "year"],
             Entity::SmsGroupMember => &["group_id", "contact_id"],
+            Entity::SmsFailure => &["message_id", "contact_id"],
             Entity::NoticeTemplate => &["kind", "lang"],
             _ => &["id"],
         }
@@ -135,6 +140,7 @@ impl Entity {
             | Entity::ForumFlag
             | Entity::SmsGroup
             | Entity::SmsGroupMember
+            | Entity::SmsFailure
             | Entity::NoticeTemplate => &[],
         }
     }
@@ -171,6 +177,14 @@ impl Entity {
             Entity::Organization => Permission::AdvanceEnrollment,
             _ => return None,
         })
+    }
+
+    /// Whether the hub deletes rows of this kind (a member taken out of a
+    /// group, a failure a late report turned into a delivery): the feed
+    /// then says "row gone" and replicas delete it too. Other kinds are
+    /// never deleted.
+    pub fn deletable(self) -> bool {
+        matches!(self, Entity::SmsGroupMember | Entity::SmsFailure)
     }
 
     pub fn parse(name: &str) -> Option<Entity> {

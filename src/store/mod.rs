@@ -2,6 +2,7 @@
 //! version, identity (who owns this replica), row types and paged queries.
 //! No business rules live here: what may change, and how, is `ops` and `domain`.
 
+pub mod audience;
 pub mod entity;
 pub mod notices;
 pub mod platform;
@@ -17,7 +18,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -59,6 +60,14 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE staff ADD COLUMN last_sync_at TEXT;
      ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
      ALTER TABLE sms_groups ADD COLUMN archived_at TEXT;",
+    // 6: dynamic SMS groups (a rule instead of members), resends to the
+    // failed numbers, and the failures themselves, synced (in schema.sql
+    // between its "version 6" markers).
+    "ALTER TABLE sms_groups ADD COLUMN rule_region TEXT;
+     ALTER TABLE sms_groups ADD COLUMN rule_commune TEXT;
+     ALTER TABLE sms_groups ADD COLUMN rule_org_kind TEXT
+       CHECK (rule_org_kind IS NULL OR rule_org_kind IN ('commune','region','osc'));
+     ALTER TABLE sms_messages ADD COLUMN retry_of TEXT REFERENCES sms_messages (id);",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:
@@ -188,11 +197,26 @@ pub struct Store {
     path: PathBuf,
 }
 
-/// SQL functions the list filters use: `civitac_fold(text)` compares names
-/// as people type them (accents, case and invisible characters aside).
-/// Every connection that runs list queries registers them.
+/// SQL functions the list filters and SMS audiences use:
+/// `civitac_fold(text)` compares names as people type them (accents, case
+/// and invisible characters aside); `civitac_place(text)` compares place
+/// names as the list of communes does (hyphens and spacing aside too).
+/// Every connection of a `Store`, and the console's worker, registers them.
 pub fn register_functions(c: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
+    c.create_scalar_function(
+        "civitac_place",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(t) => {
+                    Some(crate::domain::places::key(&String::from_utf8_lossy(t)))
+                }
+                _ => None,
+            })
+        },
+    )?;
     c.create_scalar_function(
         "civitac_fold",
         1,

@@ -918,9 +918,17 @@ fn build<T: Listed>(
                     [like.clone(), like],
                 )
             }
+            // A group's members, or the contacts a dynamic group's rule
+            // selects (as `c`) now.
             (ListKind::SmsContacts, Group) => b.add(
-                "k.id IN (SELECT contact_id FROM sms_group_members WHERE group_id = ?)",
-                [text()],
+                concat!(
+                    "(k.id IN (SELECT contact_id FROM sms_group_members WHERE group_id = ?) ",
+                    "OR k.id IN (SELECT c.id FROM sms_groups g, sms_contacts c WHERE g.id = ? AND ",
+                    "(g.rule_region IS NOT NULL OR g.rule_commune IS NOT NULL OR g.rule_org_kind IS NOT NULL) AND ",
+                    crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+                    "))"
+                ),
+                [text(), text()],
             ),
             (ListKind::SmsContacts, Region) => b.add("k.region = ?", [place(key, value)?]),
             (ListKind::SmsContacts, Commune) => b.add("k.commune = ?", [place(key, value)?]),

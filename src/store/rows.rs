@@ -322,12 +322,15 @@ pub struct SmsMessage {
     pub failed_count: i64,
     pub version: i64,
     pub created_at: String,
+    /// A resend to the numbers this earlier message failed to reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
 }
 
 impl Listed for SmsMessage {
     const SELECT: &'static str = "SELECT m.id, m.group_id, g.name, m.kind, m.body, m.encoding, m.segments, \
         m.recipients, m.scheduled_at, m.status, m.created_by, m.approved_by, m.sent_count, m.delivered_count, \
-        m.failed_count, m.version, m.created_at FROM sms_messages m JOIN sms_groups g ON g.id = m.group_id";
+        m.failed_count, m.version, m.created_at, m.retry_of FROM sms_messages m JOIN sms_groups g ON g.id = m.group_id";
     const SORT: (&'static str, &'static str) = ("m.created_at", "m.id");
     const COUNT_FROM: &'static str = "sms_messages m";
     const JOINED: &'static [&'static str] = &["g."];
@@ -353,6 +356,7 @@ impl Listed for SmsMessage {
             failed_count: r.get(14)?,
             version: r.get(15)?,
             created_at: r.get(16)?,
+            retry_of: r.get(17)?,
         })
     }
 
@@ -520,11 +524,17 @@ pub struct SmsGroup {
     pub members: i64,
     /// Kept for history, never sent to.
     pub archived_at: Option<String>,
+    /// A dynamic group's rule (its members follow the contacts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<crate::store::audience::Rule>,
 }
 
 impl Listed for SmsGroup {
-    const SELECT: &'static str = "SELECT g.id, g.name, g.description, g.org_id, \
-        (SELECT count(*) FROM sms_group_members gm WHERE gm.group_id = g.id), g.archived_at FROM sms_groups g";
+    const SELECT: &'static str = concat!(
+        "SELECT g.id, g.name, g.description, g.org_id, ",
+        crate::store::audience::group_members!(),
+        ", g.archived_at, g.rule_region, g.rule_commune, g.rule_org_kind FROM sms_groups g"
+    );
     const SORT: (&'static str, &'static str) = ("g.name", "g.id");
     const DESCENDING: bool = false;
     const TABLE_COLUMNS: &'static [&'static str] = &["name", "members", "description"];
@@ -537,6 +547,14 @@ impl Listed for SmsGroup {
             org_id: r.get(3)?,
             members: r.get(4)?,
             archived_at: r.get(5)?,
+            rule: {
+                let rule = crate::store::audience::Rule {
+                    region: r.get(6)?,
+                    commune: r.get(7)?,
+                    org_kind: r.get(8)?,
+                };
+                (!rule.is_empty()).then_some(rule)
+            },
         })
     }
 

@@ -286,6 +286,73 @@ pub fn group_counts(c: &Connection, group_id: &str) -> (i64, i64) {
     .unwrap_or_default()
 }
 
+/// Why a delivery failed, in words: the gateway's and the hub's reasons as
+/// people say them.
+pub fn failure_words(error: Option<&str>, lang: crate::i18n::Lang) -> String {
+    let e = error.unwrap_or("").to_ascii_lowercase();
+    let (fr, en) = if e.contains("opted out") {
+        ("désinscrit entre-temps", "opted out meanwhile")
+    } else if e.contains("expired") || e.contains("unknown after") {
+        (
+            "expiré (sans nouvelles de l'opérateur)",
+            "expired (no word from the operator)",
+        )
+    } else if e.contains("rejected") || e.contains("reject") {
+        ("refusé par l'opérateur", "rejected by the operator")
+    } else if e.contains("undelivered") || e.contains("unreachable") || e.contains("absent") {
+        ("numéro injoignable", "number unreachable")
+    } else if e.is_empty() {
+        ("échec", "failed")
+    } else {
+        return crate::text::inline(error.unwrap_or(""));
+    };
+    lang.pick(fr, en).to_owned()
+}
+
+/// A message's failed numbers and why (the first `limit`, by number).
+pub fn sms_failures(c: &Connection, message_id: &str, limit: i64) -> Vec<(String, Option<String>)> {
+    c.prepare_cached(
+        "SELECT k.phone_e164, f.error FROM sms_failures f JOIN sms_contacts k ON k.id = f.contact_id
+         WHERE f.message_id = ?1 ORDER BY k.phone_e164 LIMIT ?2",
+    )
+    .and_then(|mut s| {
+        s.query_map(rusqlite::params![message_id, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A dynamic group's rule in words: "région Centre-Nord, organisations : commune".
+pub fn rule_words(rule: &crate::store::audience::Rule, lang: crate::i18n::Lang) -> String {
+    use crate::i18n::values::Worded;
+    let mut parts = Vec::new();
+    if let Some(r) = &rule.region {
+        parts.push(format!(
+            "{} {}",
+            lang.pick("région", "region"),
+            crate::text::inline(r)
+        ));
+    }
+    if let Some(c) = &rule.commune {
+        parts.push(format!(
+            "{} {}",
+            lang.pick("commune", "commune"),
+            crate::text::inline(c)
+        ));
+    }
+    if let Some(k) = &rule.org_kind {
+        let word = crate::domain::enrollment::OrgKind::ALL
+            .iter()
+            .find(|o| o.as_str() == k)
+            .map_or_else(|| crate::text::inline(k), |o| o.word(lang).to_owned());
+        parts.push(format!(
+            "{} {word}",
+            lang.pick("organisations :", "organisations:")
+        ));
+    }
+    parts.join(", ")
+}
+
 /// The names of the groups a contact belongs to.
 pub fn contact_groups(c: &Connection, contact_id: &str) -> Vec<String> {
     c.prepare_cached(

@@ -31,6 +31,9 @@ pub struct Composer {
     /// An alert in quiet hours was confirmed once; Enter again sends it.
     pub quiet_confirmed: bool,
     pub problem: Option<String>,
+    /// A resend: to the numbers this message failed to reach (its group is
+    /// the only one offered, its count theirs).
+    pub retry_of: Option<String>,
 }
 
 /// Characters with a GSM-7 stand-in that says the same thing. Letters are
@@ -75,11 +78,11 @@ pub fn ucs2_forcing(body: &str) -> Vec<char> {
 impl Composer {
     pub fn open(conn: &Connection, preferred_group: Option<&str>) -> Result<Composer, String> {
         let mut stmt = conn
-            .prepare(
-                "SELECT g.id, g.name, (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
-                   WHERE m.group_id = g.id AND c.opted_out_at IS NULL)
-                 FROM sms_groups g WHERE g.archived_at IS NULL ORDER BY g.name",
-            )
+            .prepare(concat!(
+                "SELECT g.id, g.name, ",
+                crate::store::audience::group_reach!(),
+                " FROM sms_groups g WHERE g.archived_at IS NULL ORDER BY g.name"
+            ))
             .map_err(|e| e.to_string())?;
         let groups: Vec<(String, String, i64)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -97,6 +100,48 @@ impl Composer {
             focus: Field::Body,
             quiet_confirmed: false,
             problem: None,
+            retry_of: None,
+        })
+    }
+
+    /// The composer for a resend of `message_id` to the numbers it failed
+    /// to reach: its text and kind to start from, its group only.
+    pub fn resend(conn: &Connection, message_id: &str, lang: Lang) -> Result<Composer, String> {
+        use crate::domain::sms::SmsStatus;
+        use rusqlite::OptionalExtension;
+        let found: Option<(String, String, SmsKind, String, SmsStatus)> = conn
+            .query_row(
+                "SELECT m.group_id, g.name, m.kind, m.body, m.status FROM sms_messages m
+                 JOIN sms_groups g ON g.id = m.group_id WHERE m.id = ?1",
+                [message_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(|e| e.to_string())?;
+        let Some((group_id, group, kind, body, status)) = found else {
+            return Err(strings::NO_ROW_SELECTED.get(lang).into());
+        };
+        if !matches!(status, SmsStatus::Sent | SmsStatus::Failed) {
+            return Err(strings::RESEND_WHEN_DONE.get(lang).into());
+        }
+        let failed = crate::store::audience::Audience::Failed {
+            message_id: message_id.to_owned(),
+        }
+        .count(conn)
+        .map_err(|e| e.to_string())?;
+        if failed == 0 {
+            return Err(strings::NOTHING_TO_RESEND.get(lang).into());
+        }
+        Ok(Composer {
+            kind,
+            groups: vec![(group_id, group, failed)],
+            group: 0,
+            body,
+            schedule: String::new(),
+            focus: Field::Body,
+            quiet_confirmed: false,
+            problem: None,
+            retry_of: Some(message_id.to_owned()),
         })
     }
 

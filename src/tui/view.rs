@@ -648,6 +648,12 @@ fn draw_composer(f: &mut Frame<'_>, app: &App, c: &super::composer::Composer, ar
         ]),
         Line::default(),
     ];
+    if c.retry_of.is_some() {
+        lines.insert(
+            1,
+            Line::styled(strings::resend_to(lang, recipients), theme.warning),
+        );
+    }
     // The body, with each character that forces UCS-2 marked.
     let mut spans = vec![Span::styled(strings::MESSAGE.get(lang), theme.key)];
     for ch in text::inline(&c.body).chars() {

@@ -435,6 +435,13 @@ impl App {
         self.model.overlay = Overlay::Compose(Box::new(composer));
         Ok(())
     }
+
+    pub(super) fn open_resend(&mut self, message_id: &str) -> Result<(), String> {
+        let composer =
+            crate::tui::composer::Composer::resend(self.store.conn(), message_id, self.model.lang)?;
+        self.model.overlay = Overlay::Compose(Box::new(composer));
+        Ok(())
+    }
 }
 
 /// The reason the flags give, when the most frequent open flag of every post

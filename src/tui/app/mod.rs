@@ -268,7 +268,10 @@ impl App {
             Effect::AcceptTheirs(ids) => self.accept_theirs(&ids),
             Effect::OpenConflict(op_id) => self.open_conflict(&op_id),
             Effect::OpenAudited(entry) => self.open_audited(&entry),
-            Effect::OpenComposer { group } => self.open_composer(group.as_deref()),
+            Effect::OpenComposer { group, resend } => match resend {
+                Some(id) => self.open_resend(&id),
+                None => self.open_composer(group.as_deref()),
+            },
             Effect::StartSync => self.start_sync(),
             Effect::Fetch(upload_id) => self.fetch(upload_id),
             Effect::SameText(post_id) => self.same_text(&post_id),

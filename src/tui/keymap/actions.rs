@@ -42,6 +42,7 @@ str_enum! {
         FetchFile = "fetch-file",
         Compose = "compose",
         CancelSms = "cancel-sms",
+        Resend = "resend",
         OptOut = "opt-out",
         OptIn = "opt-in",
         Approve = "approve",

@@ -22,7 +22,27 @@ impl Model {
         } else {
             None
         };
-        Ok(vec![Effect::OpenComposer { group }])
+        Ok(vec![Effect::OpenComposer {
+            group,
+            resend: None,
+        }])
+    }
+
+    /// The resend key: the composer opens on the message under the cursor,
+    /// for the numbers it failed to reach.
+    pub(super) fn resend(&mut self) -> Result<Vec<Effect>, String> {
+        let lang = self.lang;
+        if self.screen != Screen::Sms || self.page_ref().view() != View::Main {
+            return Err(strings::ON_SMS_SCREEN.get(lang).into());
+        }
+        if self.owner.is_none() {
+            return Err(strings::NO_OWNER.get(lang).into());
+        }
+        let id = self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?;
+        Ok(vec![Effect::OpenComposer {
+            group: None,
+            resend: Some(id),
+        }])
     }
 
     pub(super) fn compose_key(&mut self, key: Key) -> Vec<Effect> {
@@ -105,6 +125,7 @@ impl Model {
                 kind: c.kind,
                 body: c.body.clone(),
                 scheduled_at: scheduled.map(crate::time::format),
+                retry_of: c.retry_of.clone(),
             },
         };
         vec![Effect::Apply(Change::QueueSms {

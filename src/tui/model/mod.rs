@@ -295,6 +295,8 @@ pub enum Effect {
     /// Open the SMS composer (on this group if one is chosen).
     OpenComposer {
         group: Option<String>,
+        /// A resend to the numbers this message failed to reach.
+        resend: Option<String>,
     },
     StartSync,
     /// Fetch an upload's file into the cache.
@@ -635,6 +637,7 @@ impl Model {
                 vec![Effect::Fetch(id)]
             }
             Compose => self.compose()?,
+            Resend => self.resend()?,
             Confirm | Cancel | ToggleNotify => vec![],
         })
     }

@@ -188,7 +188,10 @@ fn sync_undo_and_conflicts_are_asked_of_the_runner() {
     m.update(Action::ScreenSms);
     assert!(matches!(
         m.update(Action::Compose)[..],
-        [Effect::OpenComposer { group: None }]
+        [Effect::OpenComposer {
+            group: None,
+            resend: None
+        }]
     ));
 }
 

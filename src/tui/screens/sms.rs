@@ -116,9 +116,40 @@ impl ScreenRow for SmsMessage {
                     self.sent_count, self.delivered_count, self.failed_count
                 ),
             ),
-            Line::default(),
         ];
+        if let Some(earlier) = &self.retry_of {
+            out.push(field(
+                theme,
+                lang,
+                strings::RESEND_OF.get(lang),
+                inline(earlier),
+            ));
+        }
+        out.push(Line::default());
         out.extend(body(&self.body));
+        if self.failed_count > 0 {
+            // The failed numbers and why: synced from the hub's sender.
+            const SHOWN: i64 = 8;
+            let failures = crate::store::views::sms_failures(conn, &self.id, SHOWN);
+            out.push(Line::default());
+            out.push(heading(theme, strings::FAILED_NUMBERS.get(lang)));
+            for (phone, error) in &failures {
+                out.push(Line::from(format!(
+                    "  {}  {}",
+                    inline(phone),
+                    crate::store::views::failure_words(error.as_deref(), lang)
+                )));
+            }
+            if self.failed_count as usize > failures.len() {
+                out.push(Line::from(format!(
+                    "  {}",
+                    strings::and_more(
+                        lang,
+                        (self.failed_count as usize).saturating_sub(failures.len())
+                    )
+                )));
+            }
+        }
         out
     }
 }
@@ -140,9 +171,12 @@ impl ScreenRow for SmsGroup {
 
     fn cells(&self, lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
         vec![
-            match &self.archived_at {
-                Some(_) => format!("{} ({})", inline(&self.name), strings::ARCHIVED.get(lang)),
-                None => inline(&self.name),
+            match (&self.archived_at, &self.rule) {
+                (Some(_), _) => format!("{} ({})", inline(&self.name), strings::ARCHIVED.get(lang)),
+                (None, Some(_)) => {
+                    format!("{} ({})", inline(&self.name), strings::DYNAMIC.get(lang))
+                }
+                (None, None) => inline(&self.name),
             },
             self.members.to_string(),
             inline(self.description.as_deref().unwrap_or("")),
@@ -157,9 +191,19 @@ impl ScreenRow for SmsGroup {
         _now: jiff::Timestamp,
     ) -> Vec<Line<'static>> {
         let (opted_out, messages) = crate::store::views::group_counts(conn, &self.id);
-        vec![
+        let mut out = vec![
             heading(theme, &inline(&self.name)),
             field(theme, lang, "Description", opt(&self.description)),
+        ];
+        if let Some(rule) = &self.rule {
+            out.push(field(
+                theme,
+                lang,
+                strings::DYNAMIC_RULE.get(lang),
+                crate::store::views::rule_words(rule, lang),
+            ));
+        }
+        out.extend([
             field(
                 theme,
                 lang,
@@ -185,7 +229,8 @@ impl ScreenRow for SmsGroup {
                 messages.to_string(),
             ),
             field(theme, lang, "id", self.id.clone()),
-        ]
+        ]);
+        out
     }
 }
 
@@ -254,7 +299,7 @@ impl ScreenRow for SmsContact {
 #[rustfmt::skip]
 pub static META: Meta = Meta {
     title: strings::SMS_TITLE, short_title: strings::SMS_TITLE, section: Section::Sms, switch: Action::ScreenSms, entity: None,
-    hints: &[Action::Compose, Action::Approve, Action::CancelSms, Action::OptOut, Action::NextView, Action::Filter, Action::Help],
+    hints: &[Action::Compose, Action::Approve, Action::CancelSms, Action::Resend, Action::OptOut, Action::NextView, Action::Filter, Action::Help],
 };
 
 pub struct Sms {
@@ -290,7 +335,7 @@ impl Page for Sms {
 
     fn enabled(&self, action: Action) -> bool {
         match action {
-            Action::Approve | Action::CancelSms => self.view == View::Main,
+            Action::Approve | Action::CancelSms | Action::Resend => self.view == View::Main,
             Action::OptOut | Action::OptIn => self.view == View::SmsContacts,
             _ => true,
         }

@@ -42,6 +42,10 @@ pub fn action(a: Action) -> Text {
         FetchFile => Text("récupérer le fichier", "fetch the file"),
         Compose => Text("nouveau SMS", "new SMS"),
         CancelSms => Text("annuler l'envoi", "cancel sending"),
+        Resend => Text(
+            "renvoyer aux numéros en échec",
+            "resend to the failed numbers",
+        ),
         OptOut => Text("désinscrire le contact", "opt the contact out"),
         OptIn => Text(
             "réinscrire le contact (avec son accord)",

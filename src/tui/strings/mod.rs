@@ -406,3 +406,23 @@ pub const STATE: Text = Text("État", "State");
 pub const LAST_CHANGE: Text = Text("Dernier changement", "Last change");
 pub const STAFF_ROLE: Text = Text("Rôle", "Role");
 pub const ARCHIVED: Text = Text("archivé", "archived");
+pub const DYNAMIC: Text = Text("dynamique", "dynamic");
+pub const DYNAMIC_RULE: Text = Text("Règle", "Rule");
+pub const RESEND_OF: Text = Text("Renvoi de", "Resend of");
+pub const FAILED_NUMBERS: Text = Text("Numéros en échec", "Failed numbers");
+pub const NOTHING_TO_RESEND: Text = Text(
+    "aucun numéro en échec à renvoyer (ou ils se sont désinscrits)",
+    "no failed number to send to again (or they opted out)",
+);
+/// The composer's line for a resend.
+pub fn resend_to(lang: Lang, n: i64) -> String {
+    match lang {
+        Lang::Fr => format!("Renvoi aux numéros en échec, à eux seuls : {n}"),
+        Lang::En => format!("Resend to the failed numbers, to them only: {n}"),
+    }
+}
+
+pub const RESEND_WHEN_DONE: Text = Text(
+    "on renvoie aux échecs une fois l'envoi terminé",
+    "a resend goes once the sending is over",
+);

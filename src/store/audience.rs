@@ -1,0 +1,186 @@
+//! Who an SMS reaches: a group's members, a dynamic group's rule over the
+//! contacts, or, for a resend, the numbers an earlier message failed to
+//! reach — never a contact who opted out. The composer's count, queueing,
+//! approval and the hub's sender all ask here, so they cannot disagree.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+
+/// A dynamic group's rule: every part given must match. A rule with no
+/// part is refused where it is made (it would mean "everyone").
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commune: Option<String>,
+    /// An organisation kind (`commune`, `region`, `osc`): the numbers of its
+    /// organisations' contacts and leaders met (rejected ones aside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_kind: Option<String>,
+}
+
+impl Rule {
+    pub fn is_empty(&self) -> bool {
+        self.region.is_none() && self.commune.is_none() && self.org_kind.is_none()
+    }
+}
+
+/// The SQL condition on contacts `c` that a rule's parts (given as SQL
+/// expressions: parameters or a group's columns) select, opted-out
+/// contacts aside. A macro, so that lists can hold it in their constant
+/// queries.
+macro_rules! rule_condition {
+    ($region:literal, $commune:literal, $org_kind:literal) => {
+        concat!(
+            "c.opted_out_at IS NULL AND (", $region, " IS NULL OR civitac_place(c.region) = civitac_place(", $region, ")) ",
+            "AND (", $commune, " IS NULL OR civitac_place(c.commune) = civitac_place(", $commune, ")) ",
+            "AND (", $org_kind, " IS NULL OR c.phone_e164 IN (",
+            "SELECT o.phone FROM organizations o WHERE o.kind = ", $org_kind,
+            " AND o.status <> 'rejected' AND o.phone IS NOT NULL UNION ALL ",
+            "SELECT l.phone FROM org_leaders l JOIN organizations o ON o.id = l.org_id WHERE o.kind = ", $org_kind,
+            " AND o.status <> 'rejected' AND l.phone IS NOT NULL))"
+        )
+    };
+}
+
+/// A group `g`'s size for lists, as one SQL expression: its members (opted
+/// out or not), or the contacts its rule selects now.
+macro_rules! group_members {
+    () => {
+        concat!(
+            "(CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL ",
+            "THEN (SELECT count(*) FROM sms_group_members gm WHERE gm.group_id = g.id) ",
+            "ELSE (SELECT count(*) FROM sms_contacts c WHERE ",
+            $crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+            ") END)"
+        )
+    };
+}
+
+/// Whom a group `g` reaches now, as one SQL expression (the composer's
+/// count): its members who did not opt out, or its rule's contacts.
+macro_rules! group_reach {
+    () => {
+        concat!(
+            "(CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL ",
+            "THEN (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id ",
+            "WHERE gm.group_id = g.id AND c.opted_out_at IS NULL) ",
+            "ELSE (SELECT count(*) FROM sms_contacts c WHERE ",
+            $crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+            ") END)"
+        )
+    };
+}
+
+pub(crate) use {group_members, group_reach, rule_condition};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// A group's members (who did not opt out).
+    Members { group_id: String },
+    /// A dynamic group's contacts now.
+    Rule(Rule),
+    /// The contacts a message failed to reach (who did not opt out since).
+    Failed { message_id: String },
+}
+
+impl Audience {
+    /// A group's audience: its rule when it has one, else its members.
+    /// `None` when there is no such group.
+    pub fn of_group(conn: &Connection, group_id: &str) -> rusqlite::Result<Option<Audience>> {
+        Ok(rule_of(conn, group_id)?.map(|rule| match rule {
+            Some(rule) => Audience::Rule(rule),
+            None => Audience::Members {
+                group_id: group_id.to_owned(),
+            },
+        }))
+    }
+
+    /// A message's audience: a resend's failed numbers, else its group's.
+    pub fn of_message(conn: &Connection, message_id: &str) -> rusqlite::Result<Option<Audience>> {
+        let found: Option<(String, Option<String>)> = conn
+            .prepare_cached("SELECT group_id, retry_of FROM sms_messages WHERE id = ?1")?
+            .query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match found {
+            None => Ok(None),
+            Some((_, Some(retry_of))) => Ok(Some(Audience::Failed {
+                message_id: retry_of,
+            })),
+            Some((group_id, None)) => Audience::of_group(conn, &group_id),
+        }
+    }
+
+    /// `SELECT c.id FROM sms_contacts c …` and its parameters.
+    fn select(&self) -> (String, Vec<Value>) {
+        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
+        match self {
+            Audience::Members { group_id } => (
+                "SELECT c.id FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
+                 WHERE gm.group_id = ?1 AND c.opted_out_at IS NULL"
+                    .to_owned(),
+                vec![Value::Text(group_id.clone())],
+            ),
+            Audience::Rule(rule) => (
+                concat!(
+                    "SELECT c.id FROM sms_contacts c WHERE ",
+                    rule_condition!("?1", "?2", "?3")
+                )
+                .to_owned(),
+                vec![
+                    text(&rule.region),
+                    text(&rule.commune),
+                    text(&rule.org_kind),
+                ],
+            ),
+            Audience::Failed { message_id } => (
+                "SELECT c.id FROM sms_failures f JOIN sms_contacts c ON c.id = f.contact_id
+                 WHERE f.message_id = ?1 AND c.opted_out_at IS NULL"
+                    .to_owned(),
+                vec![Value::Text(message_id.clone())],
+            ),
+        }
+    }
+
+    /// How many it reaches now.
+    pub fn count(&self, conn: &Connection) -> rusqlite::Result<i64> {
+        let (select, values) = self.select();
+        conn.prepare_cached(&format!("SELECT count(*) FROM ({select})"))?
+            .query_row(params_from_iter(values), |r| r.get(0))
+    }
+
+    /// Plans one pending delivery of `message_id` per contact it reaches
+    /// (the hub, when a message's time comes); returns how many are new.
+    pub fn plan(&self, conn: &Connection, message_id: &str, now: &str) -> rusqlite::Result<usize> {
+        let (select, mut values) = self.select();
+        let at = values.len();
+        values.push(Value::Text(message_id.to_owned()));
+        values.push(Value::Text(now.to_owned()));
+        conn.prepare_cached(&format!(
+            "INSERT INTO sms_deliveries (message_id, contact_id, status, updated_at)
+             SELECT ?{}, a.id, 'pending', ?{} FROM ({select}) a WHERE true
+             ON CONFLICT DO NOTHING",
+            at + 1,
+            at + 2
+        ))?
+        .execute(params_from_iter(values))
+    }
+}
+
+/// A group's rule: `None` when there is no such group, `Some(None)` when it
+/// is a group of members.
+pub fn rule_of(conn: &Connection, group_id: &str) -> rusqlite::Result<Option<Option<Rule>>> {
+    conn.prepare_cached(
+        "SELECT rule_region, rule_commune, rule_org_kind FROM sms_groups WHERE id = ?1",
+    )?
+    .query_row([group_id], |r| {
+        let rule = Rule {
+            region: r.get(0)?,
+            commune: r.get(1)?,
+            org_kind: r.get(2)?,
+        };
+        Ok(if rule.is_empty() { None } else { Some(rule) })
+    })
+    .optional()
+}
