@@ -1254,3 +1254,201 @@ fn the_team_is_listed_on_the_synchro_screen() {
         insta::assert_snapshot!(format!("{tag}_6_sync_staff"), screen(&mut app, 80, 24));
     }
 }
+
+/// The SMS coordinator's day from the console: a dynamic group made with
+/// its reach said first, renamed and archived; a contact corrected, put into
+/// a group and taken out again.
+#[test]
+fn sms_groups_and_contacts_are_managed_from_the_console() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    press(
+        &mut app,
+        "5vAVeille Kaya<tab>Pour les coupures<tab><tab>kaya<tab><enter>",
+    );
+    let warned = render(&mut app, 80, 24);
+    assert!(
+        warned.contains("groupe dynamique (commune Kaya)") && warned.contains("aujourd'hui"),
+        "{warned}"
+    );
+    press(&mut app, "<enter>");
+    let s = open(&replica);
+    let made = first_id(
+        &s,
+        "sms_groups",
+        "name = 'Veille Kaya' AND rule_commune = 'Kaya' AND description = 'Pour les coupures'",
+    );
+    // Found by its name, shown as dynamic, renamed, archived.
+    press(&mut app, "/Veille<enter>");
+    app.tick(std::time::Instant::now() + std::time::Duration::from_secs(1));
+    let listed = screen(&mut app, 100, 30);
+    assert!(listed.contains("Veille Kaya (dynamique)"), "{listed}");
+    press(&mut app, "E");
+    press(&mut app, &"<bs>".repeat(20));
+    press(&mut app, "Veille Kaya et environs<enter>");
+    press(&mut app, "X<enter>");
+    let s = open(&replica);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM sms_groups WHERE id = '{made}' AND name = 'Veille Kaya et environs' AND archived_at IS NOT NULL"
+            )
+        ),
+        1
+    );
+    // A contact corrected, then put into a group of members and taken out.
+    let (contact, phone): (String, String) = s
+        .conn()
+        .query_row(
+            "SELECT id, phone_e164 FROM sms_contacts WHERE opted_out_at IS NULL ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("contact");
+    let group: String = s
+        .conn()
+        .query_row(
+            &format!(
+                "SELECT name FROM sms_groups WHERE archived_at IS NULL AND rule_commune IS NULL
+                 AND rule_region IS NULL AND rule_org_kind IS NULL
+                 AND id NOT IN (SELECT group_id FROM sms_group_members WHERE contact_id = '{contact}')
+                 ORDER BY name LIMIT 1"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .expect("a group without them");
+    press(&mut app, "v/");
+    press(&mut app, &phone[4..]);
+    press(&mut app, "<enter>");
+    app.tick(std::time::Instant::now() + std::time::Duration::from_secs(1));
+    press(&mut app, "E");
+    press(&mut app, &"<bs>".repeat(60));
+    press(&mut app, "Awa Kaboré<enter>");
+    press(&mut app, "+");
+    press(&mut app, &group[..4]);
+    press(&mut app, "<tab><enter>");
+    let in_group = |s: &civitac::store::Store| {
+        count(
+            s,
+            &format!(
+                "SELECT count(*) FROM sms_group_members m JOIN sms_groups g ON g.id = m.group_id
+                 WHERE m.contact_id = '{contact}' AND g.name = '{}'",
+                group.replace('\'', "''")
+            ),
+        )
+    };
+    let s = open(&replica);
+    assert_eq!(in_group(&s), 1, "added to {group}");
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM sms_contacts WHERE id = '{contact}' AND name = 'Awa Kaboré'"
+            )
+        ),
+        1
+    );
+    press(&mut app, "D");
+    press(&mut app, &group[..4]);
+    press(&mut app, "<tab><enter>");
+    let done = screen(&mut app, 100, 30);
+    assert!(done.contains("retiré(s) de"), "{done}");
+    assert_eq!(in_group(&open(&replica)), 0);
+    // A dynamic group takes no member by hand: the refusal keeps the form.
+    press(&mut app, "+Veille Kaya et environs<enter>");
+    let refused = render(&mut app, 100, 30);
+    assert!(refused.contains("dynamique"), "{refused}");
+    assert_eq!(
+        count(
+            &open(&replica),
+            &format!("SELECT count(*) FROM sms_group_members WHERE group_id = '{made}'")
+        ),
+        0
+    );
+}
+
+/// A message that failed for some: the detail lists the failed numbers in
+/// words, and R opens the composer for them only.
+#[test]
+fn a_failed_message_shows_its_numbers_and_is_resent_to_them_only() {
+    let (_dir, replica) = small_demo();
+    let (id, contacts) = {
+        let mut s = open(&replica);
+        let actor = s.owner().expect("owner").expect("owner");
+        let group: String = s
+            .conn()
+            .query_row(
+                "SELECT gm.group_id FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id
+                 WHERE c.opted_out_at IS NULL GROUP BY gm.group_id HAVING count(*) >= 3
+                 ORDER BY count(*), gm.group_id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("group");
+        let id = uuid::Uuid::now_v7().to_string();
+        let tx = s.transaction().expect("tx");
+        civitac::ops::apply(
+            &tx,
+            &actor,
+            &civitac::ops::Op::QueueSms {
+                message: civitac::ops::NewSms {
+                    id: id.clone(),
+                    group_id: group,
+                    kind: civitac::domain::sms::SmsKind::Notice,
+                    body: "Vaccination samedi au CSPS.".into(),
+                    scheduled_at: None,
+                    retry_of: None,
+                },
+            },
+        )
+        .expect("queued");
+        tx.commit().expect("commit");
+        // The hub's sender, run on this file (same schema and triggers).
+        s.conn()
+            .execute(
+                "UPDATE sms_messages SET status = 'approved' WHERE id = ?1",
+                [&id],
+            )
+            .expect("approved");
+        civitac::hub::sms::start_due(s.conn_mut(), "2999-01-01T00:00:00Z").expect("start");
+        let contacts = ids(
+            &s,
+            &format!(
+                "SELECT contact_id FROM sms_deliveries WHERE message_id = '{id}' ORDER BY contact_id"
+            ),
+        );
+        for (i, c) in contacts.iter().enumerate() {
+            let bits = if i < 2 { 16 } else { 1 };
+            civitac::hub::sms::report(s.conn_mut(), &id, c, bits).expect("report");
+        }
+        (id, contacts)
+    };
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "5f");
+    press(&mut app, &"<bs>".repeat(80));
+    press(&mut app, &format!("id={id}<enter>"));
+    let detail = screen(&mut app, 100, 40);
+    assert!(detail.contains("Numéros en échec"), "{detail}");
+    assert!(detail.contains("refusé par l'opérateur"), "{detail}");
+    press(&mut app, "R");
+    let composer = render(&mut app, 100, 40);
+    assert!(
+        composer.contains("Renvoi aux numéros en échec, à eux seuls : 2"),
+        "{composer}"
+    );
+    press(&mut app, "<enter>");
+    let s = open(&replica);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM sms_messages WHERE retry_of = '{id}' AND recipients = 2
+                 AND body = 'Vaccination samedi au CSPS.'"
+            )
+        ),
+        1,
+        "{contacts:?}"
+    );
+}

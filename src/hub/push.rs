@@ -372,6 +372,8 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::OwnMessage { .. }
         | OpError::ReasonRequired { .. }
         | OpError::Invalid { .. }
+        | OpError::Dynamic { .. }
+        | OpError::NothingToResend { .. }
         | OpError::Empty { .. }
         | OpError::TooLong { .. }
         | OpError::Unplain { .. }

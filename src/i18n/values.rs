@@ -230,6 +230,7 @@ pub fn entity_words(entity: &str, lang: Lang) -> String {
         "sms_contact" => ("contact SMS", "SMS contact"),
         "sms_group" => ("groupe SMS", "SMS group"),
         "sms_group_member" => ("membre d'un groupe", "group member"),
+        "sms_failure" => ("échec d'envoi", "failed delivery"),
         "sms_message" => ("SMS", "SMS"),
         "notice_template" => ("modèle de message", "notice template"),
         "note" => ("note", "note"),

@@ -1029,12 +1029,9 @@ fn checked_rule(
 fn not_dynamic(conn: &Connection, group_id: &str) -> Result<(), OpError> {
     match crate::store::audience::rule_of(conn, group_id)? {
         None => Err(not_found("sms_group", group_id)),
-        Some(Some(_)) => Err(invalid(
-            "group",
-            format!(
-                "sms_group {group_id} is dynamic: its members follow the contacts, none is added or removed by hand"
-            ),
-        )),
+        Some(Some(_)) => Err(OpError::Dynamic {
+            name: group_state(conn, group_id)?.0,
+        }),
         Some(None) => Ok(()),
     }
 }
@@ -1367,11 +1364,10 @@ fn queue_sms(
         }
     };
     let recipients = audience.count(conn)?;
-    if m.retry_of.is_some() && recipients == 0 {
-        return Err(invalid(
-            "message.retry_of",
-            "no failed number to send to again (or they opted out since)".to_owned(),
-        ));
+    if let (Some(earlier), 0) = (&m.retry_of, recipients) {
+        return Err(OpError::NothingToResend {
+            id: earlier.clone(),
+        });
     }
     let count = crate::sms::segments::count(&m.body);
     if i64::from(count.segments) > crate::domain::sms::MAX_SEGMENTS {

@@ -39,6 +39,9 @@ pub enum Decision {
     Claim(&'static str, bool),
     /// A staff note (the reason's text) on records of a kind.
     Note(&'static str),
+    /// SMS groups archived (`true`: kept for history, never sent to), or
+    /// back in use.
+    ArchiveGroup(bool),
 }
 
 /// The kinds of record a claim or a note goes on, with their tables.
@@ -108,6 +111,7 @@ impl Decision {
             Self::Citizen { .. } => "citizens",
             Self::Lock(_) => "forum_threads",
             Self::Claim(entity, _) | Self::Note(entity) => worked_table(entity),
+            Self::ArchiveGroup(_) => "sms_groups",
         }
     }
 
@@ -123,17 +127,20 @@ impl Decision {
                 "SELECT status || ' ' || flag_count, substr(body, 1, 60) FROM forum_posts WHERE id = ?1"
             }
             // The approver sees how many it reaches now: the approval is for that.
-            Self::ApproveSms => {
-                "SELECT m.status || ' ' || (SELECT count(*) FROM sms_group_members gm
-                   JOIN sms_contacts c ON c.id = gm.contact_id
-                   WHERE gm.group_id = m.group_id AND c.opted_out_at IS NULL),
-                   substr(m.body, 1, 60) FROM sms_messages m WHERE m.id = ?1"
-            }
+            Self::ApproveSms => concat!(
+                "SELECT m.status || ' ' || ",
+                crate::store::audience::message_reach!(),
+                ", substr(m.body, 1, 60) FROM sms_messages m WHERE m.id = ?1"
+            ),
             Self::CancelSms => "SELECT status, substr(body, 1, 60) FROM sms_messages WHERE id = ?1",
             Self::OptOut | Self::OptIn => {
                 "SELECT phone_e164, COALESCE(name, phone_e164) FROM sms_contacts WHERE id = ?1"
             }
             Self::Citizen { .. } => "SELECT status, display_name FROM citizens WHERE id = ?1",
+            Self::ArchiveGroup(_) => {
+                "SELECT CASE WHEN archived_at IS NULL THEN 'in_use' ELSE 'archived' END, name
+                 FROM sms_groups WHERE id = ?1"
+            }
             Self::Lock(_) => {
                 "SELECT CASE locked WHEN 1 THEN 'locked' ELSE 'unlocked' END, title
                  FROM forum_threads WHERE id = ?1"
@@ -172,7 +179,7 @@ impl Decision {
                 action, hide_posts, ..
             } => action.needs_reason() || *hide_posts,
             Self::Lock(locked) => *locked,
-            Self::Claim(..) => false,
+            Self::Claim(..) | Self::ArchiveGroup(_) => false,
             // A note is its text.
             Self::Note(_) => true,
         }
@@ -277,6 +284,10 @@ impl Decision {
                     body: reason.ok_or("a note needs its text")?,
                 },
             },
+            Self::ArchiveGroup(archived) => Op::ArchiveGroup {
+                group_id: id.to_owned(),
+                archived: *archived,
+            },
         })
     }
 
@@ -322,6 +333,8 @@ impl Decision {
             Self::Claim(_, true) => ("prendre en charge", "take in hand"),
             Self::Claim(_, false) => ("rendre", "hand back"),
             Self::Note(_) => ("annoter", "add a note to"),
+            Self::ArchiveGroup(true) => ("archiver", "archive"),
+            Self::ArchiveGroup(false) => ("remettre en service", "put back in use"),
         }
     }
 
@@ -367,6 +380,8 @@ impl Decision {
             Self::Claim(_, true) => "claim.take".into(),
             Self::Claim(_, false) => "claim.release".into(),
             Self::Note(_) => "note.add".into(),
+            Self::ArchiveGroup(true) => "sms.group_archive".into(),
+            Self::ArchiveGroup(false) => "sms.group_unarchive".into(),
         }
     }
 
@@ -381,6 +396,7 @@ impl Decision {
             Self::Citizen { .. } => "citizen",
             Self::Lock(_) => "forum_thread",
             Self::Claim(entity, _) | Self::Note(entity) => entity,
+            Self::ArchiveGroup(_) => "sms_group",
         }
     }
 
@@ -411,6 +427,8 @@ impl Decision {
             ("citizen", Lang::En) => ("author", "authors"),
             ("forum_thread", Lang::Fr) => ("fil", "fils"),
             ("forum_thread", Lang::En) => ("thread", "threads"),
+            ("sms_group", Lang::Fr) => ("groupe", "groupes"),
+            ("sms_group", Lang::En) => ("group", "groups"),
             _ => ("SMS", "SMS"),
         };
         format!("{n} {}", if n > 1 { many } else { one })
@@ -476,6 +494,10 @@ impl Decision {
                 false => ["annoté", "annotés", "annotated"],
                 true => ["annotée", "annotées", "annotated"],
             },
+            Self::ArchiveGroup(true) => ["archivé", "archivés", "archived"],
+            Self::ArchiveGroup(false) => {
+                ["remis en service", "remis en service", "put back in use"]
+            }
         };
         match lang {
             Lang::Fr if n > 1 => fr_many,

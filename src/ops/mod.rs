@@ -367,6 +367,12 @@ pub enum OpError {
     ReasonRequired { action: String },
     #[error("{field}: {why}")]
     Invalid { field: &'static str, why: String },
+    #[error(
+        "sms_group {name}: dynamic, its members follow the contacts; none is added or taken out by hand"
+    )]
+    Dynamic { name: String },
+    #[error("sms_message {id}: no failed number to send to again (or they opted out since)")]
+    NothingToResend { id: String },
     #[error("{field}: must not be empty")]
     Empty { field: &'static str },
     #[error("{field}: over {max} characters")]
@@ -629,6 +635,14 @@ impl OpError {
                 format!("{action} : un motif est obligatoire (--reason)")
             }
             (Self::Invalid { field, why }, Fr) => format!("{field} : {why}"),
+            (Self::Dynamic { name }, Fr) => format!(
+                "groupe « {} » : dynamique, ses membres suivent les contacts ; on n'en ajoute ni n'en retire à la main",
+                crate::text::inline(name)
+            ),
+            (Self::NothingToResend { id }, Fr) => format!(
+                "SMS {} : aucun numéro en échec à qui le renvoyer (ou ils se sont désinscrits depuis)",
+                id.get(..8).unwrap_or(id)
+            ),
             (Self::Empty { field }, Fr) => {
                 format!(
                     "{} : ne doit pas être vide",

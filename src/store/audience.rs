@@ -73,7 +73,22 @@ macro_rules! group_reach {
     };
 }
 
-pub(crate) use {group_members, group_reach, rule_condition};
+/// Whom a message `m` reaches now, as one SQL expression (what an approver
+/// sees): a resend's failed numbers, or its group's reach.
+macro_rules! message_reach {
+    () => {
+        concat!(
+            "(CASE WHEN m.retry_of IS NOT NULL ",
+            "THEN (SELECT count(*) FROM sms_failures f JOIN sms_contacts c ON c.id = f.contact_id ",
+            "WHERE f.message_id = m.retry_of AND c.opted_out_at IS NULL) ",
+            "ELSE (SELECT ",
+            $crate::store::audience::group_reach!(),
+            " FROM sms_groups g WHERE g.id = m.group_id) END)"
+        )
+    };
+}
+
+pub(crate) use {group_members, group_reach, message_reach, rule_condition};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {

@@ -353,12 +353,19 @@ pub fn rule_words(rule: &crate::store::audience::Rule, lang: crate::i18n::Lang) 
     parts.join(", ")
 }
 
-/// The names of the groups a contact belongs to.
+/// The names of the groups a contact belongs to: as a member, or by a
+/// dynamic group's rule.
 pub fn contact_groups(c: &Connection, contact_id: &str) -> Vec<String> {
-    c.prepare_cached(
+    c.prepare_cached(concat!(
         "SELECT g.name FROM sms_group_members m JOIN sms_groups g ON g.id = m.group_id
-         WHERE m.contact_id = ?1 ORDER BY g.name",
-    )
+         WHERE m.contact_id = ?1
+         UNION
+         SELECT g.name FROM sms_groups g, sms_contacts c
+         WHERE c.id = ?1 AND (g.rule_region IS NOT NULL OR g.rule_commune IS NOT NULL OR g.rule_org_kind IS NOT NULL)
+           AND ",
+        crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+        " ORDER BY 1"
+    ))
     .and_then(|mut s| s.query_map([contact_id], |r| r.get(0))?.collect())
     .unwrap_or_default()
 }

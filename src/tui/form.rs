@@ -18,6 +18,15 @@ pub enum FormKind {
     Leader { org: String },
     /// A correction of an organisation's details.
     Edit { org: String },
+    /// A new SMS group: of members, or dynamic when a region, commune or
+    /// organisation kind is given.
+    NewGroup,
+    /// A group's new name (as seen).
+    RenameGroup { group: String, seen: String },
+    /// A contact's name or commune corrected (as seen).
+    EditContact { contact: String },
+    /// Contacts put into a group, or taken out of it.
+    Members { contacts: Vec<String>, add: bool },
 }
 
 /// How a field is typed.
@@ -29,6 +38,10 @@ pub enum FieldKind {
     /// A commune of the real list: names that match are offered, Tab takes
     /// the first.
     Commune,
+    /// A region of the real list, offered the same way.
+    Region,
+    /// One of the form's `choices` (an SMS group), offered the same way.
+    Choice,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +63,8 @@ pub struct Form {
     pub problem: Option<String>,
     /// A warning the person has seen: Enter again saves anyway.
     pub warned: bool,
+    /// What a `Choice` field offers (SMS groups' names).
+    pub choices: Vec<String>,
 }
 
 fn field(key: &'static str, label: Text, value: String, kind: FieldKind) -> FormField {
@@ -133,6 +148,58 @@ impl Form {
         Form::new(FormKind::Edit { org }, about, fields)
     }
 
+    /// A new SMS group; a rule (region, commune, organisation kind) makes
+    /// it dynamic.
+    pub fn new_group() -> Form {
+        use FieldKind::*;
+        Form::new(
+            FormKind::NewGroup,
+            String::new(),
+            vec![
+                field("name", strings::F_NAME, String::new(), Text),
+                field("description", strings::F_DESCRIPTION, String::new(), Text),
+                field("region", strings::F_RULE_REGION, String::new(), Region),
+                field("commune", strings::F_RULE_COMMUNE, String::new(), Commune),
+                field("kind", strings::F_RULE_KIND, String::new(), OrgKind),
+            ],
+        )
+    }
+
+    pub fn rename_group(group: String, seen: String) -> Form {
+        Form::new(
+            FormKind::RenameGroup {
+                group,
+                seen: seen.clone(),
+            },
+            seen.clone(),
+            vec![field("name", strings::F_NAME, seen, FieldKind::Text)],
+        )
+    }
+
+    /// A contact's correction, filled with its name and commune now.
+    pub fn edit_contact(contact: String, about: String, name: String, commune: String) -> Form {
+        Form::new(
+            FormKind::EditContact { contact },
+            about,
+            vec![
+                field("name", strings::F_NAME, name, FieldKind::Text),
+                field("commune", strings::F_COMMUNE, commune, FieldKind::Commune),
+            ],
+        )
+    }
+
+    /// Contacts into (or out of) a group chosen among `groups`.
+    pub fn members(contacts: Vec<String>, add: bool, groups: Vec<String>, group: String) -> Form {
+        let about = contacts.len().to_string();
+        let mut form = Form::new(
+            FormKind::Members { contacts, add },
+            about,
+            vec![field("group", strings::F_GROUP, group, FieldKind::Choice)],
+        );
+        form.choices = groups;
+        form
+    }
+
     fn new(kind: FormKind, about: String, fields: Vec<FormField>) -> Form {
         Form {
             kind,
@@ -141,6 +208,7 @@ impl Form {
             focus: 0,
             problem: None,
             warned: false,
+            choices: Vec::new(),
         }
     }
 
@@ -150,6 +218,11 @@ impl Form {
             FormKind::Charter { .. } => strings::FORM_CHARTER.get(lang),
             FormKind::Leader { .. } => strings::FORM_LEADER.get(lang),
             FormKind::Edit { .. } => strings::FORM_EDIT.get(lang),
+            FormKind::NewGroup => strings::FORM_NEW_GROUP.get(lang),
+            FormKind::RenameGroup { .. } => strings::FORM_RENAME_GROUP.get(lang),
+            FormKind::EditContact { .. } => strings::FORM_EDIT_CONTACT.get(lang),
+            FormKind::Members { add: true, .. } => strings::FORM_ADD_MEMBERS.get(lang),
+            FormKind::Members { add: false, .. } => strings::FORM_REMOVE_MEMBERS.get(lang),
         }
     }
 
@@ -171,23 +244,27 @@ impl Form {
     /// What the focused field offers for what is typed: an organisation's
     /// kinds (all of them while nothing is typed), or communes — those
     /// starting with it first, then those containing it (four at most).
-    pub fn suggestions(&self, lang: Lang) -> Vec<&'static str> {
+    pub fn suggestions(&self, lang: Lang) -> Vec<String> {
         use crate::i18n::values::Worded;
         let Some(f) = self.fields.get(self.focus) else {
             return Vec::new();
         };
         let typed = crate::text::fold(f.value.trim());
-        let candidates: Vec<&'static str> = match f.kind {
+        let candidates: Vec<&str> = match f.kind {
             FieldKind::Text => return Vec::new(),
             FieldKind::OrgKind => crate::domain::enrollment::OrgKind::ALL
                 .iter()
                 .map(|k| k.word(lang))
                 .collect(),
-            FieldKind::Commune if typed.is_empty() => return Vec::new(),
+            FieldKind::Commune | FieldKind::Region | FieldKind::Choice if typed.is_empty() => {
+                return Vec::new();
+            }
             FieldKind::Commune => names(Level::Commune).collect(),
+            FieldKind::Region => names(Level::Region).collect(),
+            FieldKind::Choice => self.choices.iter().map(String::as_str).collect(),
         };
-        let mut starts: Vec<&'static str> = Vec::new();
-        let mut contains: Vec<&'static str> = Vec::new();
+        let mut starts: Vec<&str> = Vec::new();
+        let mut contains: Vec<&str> = Vec::new();
         for name in candidates {
             let folded = crate::text::fold(name);
             if folded == typed && f.kind == FieldKind::OrgKind {
@@ -199,23 +276,28 @@ impl Form {
                 contains.push(name);
             }
         }
-        if f.kind == FieldKind::Commune {
+        if f.kind != FieldKind::OrgKind {
             starts.sort_unstable();
             contains.sort_unstable();
         }
+        // What is typed exactly comes first (Tab keeps it).
+        if let Some(i) = starts.iter().position(|n| crate::text::fold(n) == typed) {
+            let exact = starts.remove(i);
+            starts.insert(0, exact);
+        }
         starts.extend(contains);
         starts.truncate(4);
-        starts
+        starts.into_iter().map(str::to_owned).collect()
     }
 
     /// Tab: a commune being typed takes the first name offered; then the
     /// next field.
     pub fn next(&mut self, forward: bool, lang: Lang) {
         if forward
-            && let Some(first) = self.suggestions(lang).first()
+            && let Some(first) = self.suggestions(lang).into_iter().next()
             && let Some(f) = self.fields.get_mut(self.focus)
         {
-            f.value = (*first).to_owned();
+            f.value = first;
         }
         let n = self.fields.len();
         self.focus = if forward {

@@ -239,7 +239,7 @@ impl<T: ScreenRow> ListView<T> {
         self.offset = 0;
     }
 
-    fn selected_row(&self) -> Option<&T> {
+    pub fn selected_row(&self) -> Option<&T> {
         self.rows.get(self.selected)
     }
 

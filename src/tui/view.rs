@@ -436,7 +436,15 @@ fn draw_form(f: &mut Frame<'_>, app: &App, form: &super::form::Form, area: Rect)
             let offered = form.suggestions(lang);
             if !offered.is_empty() {
                 lines.push(Line::styled(
-                    format!("{}{}", " ".repeat(width + 5), offered.join(" · ")),
+                    format!(
+                        "{}{}",
+                        " ".repeat(width + 5),
+                        offered
+                            .iter()
+                            .map(|o| text::inline(o))
+                            .collect::<Vec<_>>()
+                            .join(" · ")
+                    ),
                     theme.dim,
                 ));
             }

@@ -44,6 +44,51 @@ impl App {
                 let (name, _, values) = read(&id)?;
                 Form::edit(id, name, values)
             }
+            FormRequest::NewGroup => Form::new_group(),
+            FormRequest::RenameGroup(id) => {
+                let name: String = conn
+                    .query_row("SELECT name FROM sms_groups WHERE id = ?1", [&id], |r| {
+                        r.get(0)
+                    })
+                    .map_err(|e| e.to_string())?;
+                Form::rename_group(id, name)
+            }
+            FormRequest::EditContact(id) => {
+                let (phone, name, commune): (String, String, String) = conn
+                    .query_row(
+                        "SELECT phone_e164, coalesce(name, ''), coalesce(commune, '')
+                         FROM sms_contacts WHERE id = ?1",
+                        [&id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .map_err(|e| e.to_string())?;
+                Form::edit_contact(id, phone, name, commune)
+            }
+            FormRequest::Members { contacts, add } => {
+                // Groups of members only (a dynamic group's follow its
+                // rule); to take out of, those the contacts are in.
+                let sql = if add {
+                    "SELECT name FROM sms_groups WHERE archived_at IS NULL
+                       AND rule_region IS NULL AND rule_commune IS NULL AND rule_org_kind IS NULL
+                     ORDER BY name"
+                } else {
+                    "SELECT DISTINCT g.name FROM sms_groups g JOIN sms_group_members m ON m.group_id = g.id
+                     WHERE m.contact_id IN (SELECT value FROM json_each(?1)) ORDER BY g.name"
+                };
+                let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+                let ids = serde_json::to_string(&contacts).map_err(|e| e.to_string())?;
+                let params: Vec<String> = if add { Vec::new() } else { vec![ids] };
+                let groups: Vec<String> = stmt
+                    .query_map(rusqlite::params_from_iter(params), |r| r.get(0))
+                    .and_then(|rows| rows.collect())
+                    .map_err(|e| e.to_string())?;
+                // Taken out of the only group they are in: it is offered.
+                let only = match groups.as_slice() {
+                    [one] if !add => one.clone(),
+                    _ => String::new(),
+                };
+                Form::members(contacts, add, groups, only)
+            }
         };
         self.model.overlay = Overlay::Form(Box::new(form));
         Ok(())
@@ -182,6 +227,147 @@ impl App {
                     vec![op],
                     crate::i18n::values::action_words("enrollment.edit", lang),
                 )
+            }
+            FormKind::NewGroup => {
+                let typed =
+                    |key: &str| Some(form.value(key).trim().to_owned()).filter(|v| !v.is_empty());
+                let rule = crate::store::audience::Rule {
+                    region: typed("region")
+                        .map(|r| forms::region(&r, lang))
+                        .transpose()?,
+                    commune: typed("commune")
+                        .map(|c| forms::commune(&c, lang).map(|(name, _, _)| name))
+                        .transpose()?,
+                    org_kind: typed("kind")
+                        .map(|k| forms::kind(&k, lang).map(|k| k.as_str().to_owned()))
+                        .transpose()?,
+                };
+                let name = form.value("name").trim().to_owned();
+                if name.is_empty() {
+                    return Err(FieldError {
+                        field: "name",
+                        why: strings::A_NAME_IS_NEEDED.get(lang).to_owned(),
+                    });
+                }
+                // A dynamic group says whom it reaches today, once, before
+                // it is made.
+                let said = if rule.is_empty() {
+                    crate::i18n::values::action_words("sms.group", lang)
+                } else {
+                    let today = crate::store::audience::Audience::Rule(rule.clone())
+                        .count(conn)
+                        .map_err(storage)?;
+                    if !form.warned {
+                        form.warned = true;
+                        form.problem = Some(strings::dynamic_reach(
+                            lang,
+                            &crate::store::views::rule_words(&rule, lang),
+                            today,
+                        ));
+                        return Ok(None);
+                    }
+                    strings::dynamic_reach(
+                        lang,
+                        &crate::store::views::rule_words(&rule, lang),
+                        today,
+                    )
+                };
+                let op = Op::CreateGroup {
+                    group: crate::ops::NewGroup {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        name,
+                        description: typed("description"),
+                        rule: (!rule.is_empty()).then_some(rule),
+                    },
+                };
+                (vec![op], said)
+            }
+            FormKind::RenameGroup { group, seen } => (
+                vec![Op::RenameGroup {
+                    group_id: group,
+                    seen_name: seen,
+                    name: form.value("name").trim().to_owned(),
+                }],
+                crate::i18n::values::action_words("sms.group_rename", lang),
+            ),
+            FormKind::EditContact { contact } => {
+                let (name, commune): (Option<String>, Option<String>) = conn
+                    .query_row(
+                        "SELECT name, commune FROM sms_contacts WHERE id = ?1",
+                        [&contact],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(storage)?;
+                let mut changes = Vec::new();
+                for (field, seen) in [("name", name), ("commune", commune)] {
+                    let new = Some(form.value(field).trim().to_owned()).filter(|v| !v.is_empty());
+                    if new != seen {
+                        changes.push(crate::ops::FieldEdit {
+                            field: field.into(),
+                            seen,
+                            new,
+                        });
+                    }
+                }
+                if changes.is_empty() {
+                    return Err(FieldError {
+                        field: "name",
+                        why: strings::NOTHING_CHANGED.get(lang).to_owned(),
+                    });
+                }
+                (
+                    vec![Op::EditContact {
+                        contact_id: contact,
+                        changes,
+                    }],
+                    crate::i18n::values::action_words("sms.contact_edit", lang),
+                )
+            }
+            FormKind::Members { contacts, add } => {
+                let typed = form.value("group").trim().to_owned();
+                let group = crate::store::views::group_named(conn, &typed)
+                    .map_err(storage)?
+                    .ok_or_else(|| FieldError {
+                        field: "group",
+                        why: strings::UNKNOWN_GROUP.get(lang).to_owned(),
+                    })?;
+                let ops = if add {
+                    let phones: Vec<(String, Option<String>, Option<String>, Option<String>)> =
+                        contacts
+                            .iter()
+                            .map(|id| {
+                                conn.query_row(
+                                    "SELECT phone_e164, name, region, commune FROM sms_contacts WHERE id = ?1",
+                                    [id],
+                                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                                )
+                            })
+                            .collect::<Result<_, _>>()
+                            .map_err(storage)?;
+                    phones
+                        .into_iter()
+                        .map(|(phone_e164, name, region, commune)| Op::AddContact {
+                            contact: crate::ops::NewContact {
+                                phone_e164,
+                                name,
+                                region,
+                                commune,
+                            },
+                            group_id: Some(group.0.clone()),
+                        })
+                        .collect()
+                } else {
+                    contacts
+                        .iter()
+                        .map(|id| Op::RemoveMember {
+                            group_id: group.0.clone(),
+                            contact_id: id.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let said =
+                    strings::members_moved(lang, ops.len(), add, &crate::text::inline(&group.1));
+                (ops, said)
             }
         }))
     }

@@ -28,6 +28,61 @@ impl Model {
         }])
     }
 
+    /// The SMS screen's forms: a new group and a renamed one on the groups
+    /// view, a corrected contact and members in or out on the contacts
+    /// view; archiving a group is a decision with its dialog.
+    pub(super) fn sms_form(&mut self, action: Action) -> Result<Vec<Effect>, String> {
+        use super::FormRequest;
+        let lang = self.lang;
+        if self.screen != Screen::Sms {
+            return Err(strings::ON_SMS_SCREEN.get(lang).into());
+        }
+        if self.owner.is_none() {
+            return Err(strings::NO_OWNER_NO_DECISIONS.get(lang).into());
+        }
+        let view = self.page_ref().view();
+        let on = |wanted: View| {
+            if view == wanted {
+                Ok(())
+            } else {
+                Err(match wanted {
+                    View::SmsGroups => strings::ON_GROUPS_VIEW.get(lang).to_owned(),
+                    _ => strings::ON_CONTACTS_VIEW.get(lang).to_owned(),
+                })
+            }
+        };
+        let request = match action {
+            Action::NewGroup => {
+                on(View::SmsGroups)?;
+                FormRequest::NewGroup
+            }
+            Action::ArchiveGroup => {
+                on(View::SmsGroups)?;
+                return self.ask(action);
+            }
+            Action::EditSms if view == View::SmsGroups => {
+                FormRequest::RenameGroup(self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?)
+            }
+            Action::EditSms => {
+                on(View::SmsContacts)?;
+                FormRequest::EditContact(self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?)
+            }
+            _ => {
+                on(View::SmsContacts)?;
+                let contacts = self
+                    .list()
+                    .map(|l| l.targets())
+                    .filter(|t| !t.is_empty())
+                    .ok_or(strings::NO_ROW_SELECTED.get(lang))?;
+                FormRequest::Members {
+                    contacts,
+                    add: action == Action::AddToGroup,
+                }
+            }
+        };
+        Ok(vec![Effect::OpenForm(request)])
+    }
+
     /// The resend key: the composer opens on the message under the cursor,
     /// for the numbers it failed to reach.
     pub(super) fn resend(&mut self) -> Result<Vec<Effect>, String> {

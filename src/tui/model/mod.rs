@@ -316,6 +316,15 @@ pub enum FormRequest {
     Charter(String),
     Leader(String),
     Edit(String),
+    NewGroup,
+    RenameGroup(String),
+    EditContact(String),
+    /// Contacts into a group (`true`) or out of one; the group the list is
+    /// filtered on, if any, is offered first.
+    Members {
+        contacts: Vec<String>,
+        add: bool,
+    },
 }
 
 /// Everything the console shows and remembers, without a database.
@@ -615,6 +624,9 @@ impl Model {
                     }
                 };
                 vec![Effect::OpenForm(request)]
+            }
+            NewGroup | EditSms | ArchiveGroup | AddToGroup | RemoveFromGroup => {
+                self.sms_form(action)?
             }
             SameText => {
                 if self.screen != Screen::Forum {

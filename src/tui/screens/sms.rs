@@ -336,7 +336,11 @@ impl Page for Sms {
     fn enabled(&self, action: Action) -> bool {
         match action {
             Action::Approve | Action::CancelSms | Action::Resend => self.view == View::Main,
-            Action::OptOut | Action::OptIn => self.view == View::SmsContacts,
+            Action::OptOut | Action::OptIn | Action::AddToGroup | Action::RemoveFromGroup => {
+                self.view == View::SmsContacts
+            }
+            Action::NewGroup | Action::ArchiveGroup => self.view == View::SmsGroups,
+            Action::EditSms => self.view != View::Main,
             _ => true,
         }
     }
@@ -347,6 +351,13 @@ impl Page for Sms {
             (View::Main, Action::CancelSms) => Some(Decision::CancelSms),
             (View::SmsContacts, Action::OptOut) => Some(Decision::OptOut),
             (View::SmsContacts, Action::OptIn) => Some(Decision::OptIn),
+            // Archives a group in use; puts an archived one (under the
+            // cursor) back in use.
+            (View::SmsGroups, Action::ArchiveGroup) => Some(Decision::ArchiveGroup(
+                self.groups
+                    .selected_row()
+                    .is_none_or(|g| g.archived_at.is_none()),
+            )),
             _ => None,
         }
     }

@@ -76,6 +76,26 @@ pub fn action(a: Action) -> Text {
         RecordCharter => Text("charte reçue", "charter received"),
         RecordLeader => Text("responsable rencontré", "leader met"),
         EditOrganization => Text("corriger la fiche", "correct the details"),
+        NewGroup => Text(
+            "nouveau groupe (dynamique ou non)",
+            "new group (dynamic or not)",
+        ),
+        EditSms => Text(
+            "renommer le groupe, corriger le contact",
+            "rename the group, correct the contact",
+        ),
+        ArchiveGroup => Text(
+            "archiver le groupe (ou le remettre en service)",
+            "archive the group (or put it back in use)",
+        ),
+        AddToGroup => Text(
+            "ajouter les contacts à un groupe",
+            "add the contacts to a group",
+        ),
+        RemoveFromGroup => Text(
+            "retirer les contacts d'un groupe",
+            "take the contacts out of a group",
+        ),
         Confirm => Text("valider", "confirm"),
         Cancel => Text("annuler", "cancel"),
         ToggleNotify => Text("prévenir l'auteur ou non", "notify the author or not"),

@@ -377,6 +377,47 @@ pub const FORM_APPLY: Text = Text("Nouvelle candidature", "New application");
 pub const FORM_CHARTER: Text = Text("Charte reçue", "Charter received");
 pub const FORM_LEADER: Text = Text("Responsable rencontré", "Leader met");
 pub const FORM_EDIT: Text = Text("Corriger la fiche", "Correct the details");
+pub const F_DESCRIPTION: Text = Text("Description", "Description");
+pub const F_RULE_REGION: Text = Text("Dynamique : région", "Dynamic: region");
+pub const F_RULE_COMMUNE: Text = Text("Dynamique : commune", "Dynamic: commune");
+pub const F_RULE_KIND: Text = Text("Dynamique : organisations", "Dynamic: organisations");
+pub const F_GROUP: Text = Text("Groupe", "Group");
+pub const FORM_NEW_GROUP: Text = Text("Nouveau groupe", "New group");
+pub const FORM_RENAME_GROUP: Text = Text("Renommer le groupe", "Rename the group");
+pub const FORM_EDIT_CONTACT: Text = Text("Corriger le contact", "Correct the contact");
+pub const FORM_ADD_MEMBERS: Text = Text("Ajouter au groupe", "Add to a group");
+pub const FORM_REMOVE_MEMBERS: Text = Text("Retirer du groupe", "Take out of a group");
+pub const A_NAME_IS_NEEDED: Text = Text("il faut un nom", "a name is needed");
+pub const NOTHING_CHANGED: Text = Text("rien n'a changé", "nothing changed");
+
+/// A dynamic group's reach today (said before it is made, Enter again makes it).
+pub fn dynamic_reach(lang: Lang, rule: &str, n: i64) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "groupe dynamique ({rule}) : {} aujourd'hui — entrée pour le créer",
+            crate::i18n::counted(lang, n, "destinataire", "destinataires")
+        ),
+        Lang::En => format!(
+            "dynamic group ({rule}): {} today — enter to make it",
+            crate::i18n::counted(lang, n, "recipient", "recipients")
+        ),
+    }
+}
+
+/// "3 contacts ajoutés à « Alertes Kaya »".
+pub fn members_moved(lang: Lang, n: usize, add: bool, group: &str) -> String {
+    let who = crate::i18n::counted(lang, n as i64, "contact", "contacts");
+    match (lang, add) {
+        (Lang::Fr, true) => format!("{who} → « {group} »"),
+        (Lang::Fr, false) => format!("{who} retiré(s) de « {group} »"),
+        (Lang::En, true) => format!("{who} → \"{group}\""),
+        (Lang::En, false) => format!("{who} taken out of \"{group}\""),
+    }
+}
+
+pub const UNKNOWN_GROUP: Text = Text("groupe inconnu", "no such group");
+pub const ON_GROUPS_VIEW: Text = Text("sur la vue des groupes (v)", "on the groups view (v)");
+pub const ON_CONTACTS_VIEW: Text = Text("sur la vue des contacts (v)", "on the contacts view (v)");
 pub const FORM_KEYS: Text = Text(
     "tab/↓ champ suivant · ↑ précédent · entrée enregistrer · échap annuler",
     "tab/↓ next field · ↑ previous · enter save · esc cancel",
