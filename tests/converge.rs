@@ -762,3 +762,113 @@ fn failed_numbers_reach_every_replica_and_a_resend_goes_to_them_only() {
         assert_eq!(synced_digest(store), synced_digest(&hub));
     }
 }
+
+#[test]
+fn a_colleague_switched_off_from_an_admins_console_loses_every_device_at_the_hub() {
+    let mut w = world_with([
+        civitac::domain::staff::Role::Admin,
+        civitac::domain::staff::Role::Moderator,
+        civitac::domain::staff::Role::Moderator,
+    ]);
+    let leaving: String = w.replicas[2]
+        .0
+        .owner()
+        .expect("owner")
+        .expect("owner")
+        .staff_id;
+    let newcomer = uuid::Uuid::now_v7().to_string();
+    apply_on(
+        &mut w.replicas[0].0,
+        &Op::AddStaff {
+            staff: civitac::ops::NewStaff {
+                id: newcomer.clone(),
+                login: "sali.ouedraogo".into(),
+                display_name: "Sali Ouédraogo".into(),
+                role: civitac::domain::staff::Role::FieldAgent,
+            },
+        },
+    )
+    .expect("added");
+    apply_on(
+        &mut w.replicas[0].0,
+        &Op::SetStaffActive {
+            staff_id: leaving.clone(),
+            seen_active: true,
+            active: false,
+            reason: Some("A quitté l'équipe".into()),
+        },
+    )
+    .expect("switched off");
+    // Not by a moderator, and never on one's own account.
+    assert!(
+        apply_on(
+            &mut w.replicas[1].0,
+            &Op::SetStaffActive {
+                staff_id: leaving.clone(),
+                seen_active: true,
+                active: false,
+                reason: Some("x".into()),
+            },
+        )
+        .is_err()
+    );
+    let admin = w.replicas[0]
+        .0
+        .owner()
+        .expect("owner")
+        .expect("owner")
+        .staff_id;
+    assert!(matches!(
+        apply_on(
+            &mut w.replicas[0].0,
+            &Op::SetStaffRole {
+                staff_id: admin,
+                seen_role: civitac::domain::staff::Role::Admin,
+                role: civitac::domain::staff::Role::Moderator,
+            },
+        ),
+        Err(civitac::ops::OpError::OwnAccount { .. })
+    ));
+    {
+        let (store, hub) = &mut w.replicas[0];
+        session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
+    }
+    let hub = open(&w.hub_db);
+    assert_eq!(
+        count(
+            &hub,
+            &format!(
+                "SELECT count(*) FROM staff WHERE id = '{newcomer}' AND login = 'sali.ouedraogo' AND active = 1"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &hub,
+            &format!(
+                "SELECT count(*) FROM devices WHERE staff_id = '{leaving}' AND revoked_at IS NULL"
+            )
+        ),
+        0
+    );
+    // Their replica can no longer sync; the others learn of both changes.
+    let (store, client) = &mut w.replicas[2];
+    assert!(session::sync(store.conn_mut(), client, Sizes::default(), &mut |_| {}).is_err());
+    let (store, client) = &mut w.replicas[1];
+    session::sync(store.conn_mut(), client, Sizes::default(), &mut |_| {}).expect("sync");
+    assert_eq!(
+        count(
+            store,
+            &format!("SELECT count(*) FROM staff WHERE id = '{leaving}' AND active = 0")
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT count(*) FROM staff WHERE login = 'sali.ouedraogo'"
+        ),
+        1
+    );
+}

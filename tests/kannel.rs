@@ -34,7 +34,9 @@ fn kannel() -> Result<(PathBuf, PathBuf), String> {
     };
     let (bearerbox, smsbox) = (find("bearerbox")?, find("smsbox")?);
     if !Path::new(FAKESMSC).exists() {
-        return Err(format!("{FAKESMSC} not found (apt-get install kannel-extras)"));
+        return Err(format!(
+            "{FAKESMSC} not found (apt-get install kannel-extras)"
+        ));
     }
     Ok((bearerbox, smsbox))
 }
@@ -311,13 +313,18 @@ get-url = "{hub}/v1/sms/inbound?key={key}&from=%p&text=%a"
             .count();
         assert_eq!(times, 1, "{phone}:\n{received}");
     }
-    assert!(!received.contains(&format!(" {stopper} text ")), "{received}");
+    assert!(
+        !received.contains(&format!(" {stopper} text ")),
+        "{received}"
+    );
     assert!(received.contains("coupure d'eau"), "{received}");
     let s = open(&db);
     assert_eq!(
         count(
             &s,
-            &format!("SELECT count(*) FROM sms_messages WHERE id = '{id}' AND status = 'sent' AND failed_count = 0")
+            &format!(
+                "SELECT count(*) FROM sms_messages WHERE id = '{id}' AND status = 'sent' AND failed_count = 0"
+            )
         ),
         1
     );

@@ -1452,3 +1452,98 @@ fn a_failed_message_shows_its_numbers_and_is_resent_to_them_only() {
         "{contacts:?}"
     );
 }
+
+/// An admin runs the team from the Synchro screen: a colleague added, given
+/// another role, switched off (with a reason) and back on; for anyone else
+/// the team is read-only.
+#[test]
+fn an_admin_manages_the_team_from_the_console_and_others_only_read_it() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    press(
+        &mut app,
+        "6vvAsali.ouedraogo<tab>Sali Ouédraogo<tab>agent<tab><enter>",
+    );
+    let added = screen(&mut app, 100, 30);
+    assert!(added.contains("sali.ouedraogo ajouté·e"), "{added}");
+    let s = open(&replica);
+    let id = first_id(
+        &s,
+        "staff",
+        "login = 'sali.ouedraogo' AND role = 'field_agent' AND active = 1",
+    );
+    press(&mut app, "/Sali<enter>");
+    app.tick(std::time::Instant::now() + std::time::Duration::from_secs(1));
+    press(&mut app, "Rmod<tab><enter>");
+    press(&mut app, "X");
+    // Switching off needs a reason.
+    press(&mut app, "<enter>");
+    let asked = render(&mut app, 100, 30);
+    assert!(asked.contains("motif"), "{asked}");
+    press(&mut app, "A quitté l'équipe<enter>");
+    let s = open(&replica);
+    assert_eq!(
+        count(
+            &s,
+            &format!(
+                "SELECT count(*) FROM staff WHERE id = '{id}' AND role = 'moderator' AND active = 0"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM audit_log WHERE action = 'staff.deactivate' AND reason = 'A quitté l''équipe'"
+        ),
+        1
+    );
+    press(&mut app, "I<enter>");
+    assert_eq!(
+        count(
+            &open(&replica),
+            &format!("SELECT count(*) FROM staff WHERE id = '{id}' AND active = 1")
+        ),
+        1
+    );
+    // Never on one's own account (a slip of the cursor would lock one out).
+    press(&mut app, "<esc>/");
+    press(&mut app, &"<bs>".repeat(10));
+    press(&mut app, "awa.kabore<enter>");
+    app.tick(std::time::Instant::now() + std::time::Duration::from_secs(1));
+    press(&mut app, "XJe pars<enter>");
+    let refused = render(&mut app, 100, 30);
+    assert!(refused.contains("pas sur son propre compte"), "{refused}");
+    assert_eq!(
+        count(
+            &open(&replica),
+            "SELECT count(*) FROM staff WHERE login = 'awa.kabore' AND active = 1 AND role = 'admin'"
+        ),
+        1
+    );
+    // A moderator's console: the same keys say the team is read-only.
+    open(&replica)
+        .conn()
+        .execute(
+            "UPDATE staff SET role = 'moderator' WHERE id = (SELECT value FROM sync_state WHERE key = 'staff_id')",
+            [],
+        )
+        .expect("demoted");
+    let mut app = app_again(&replica);
+    press(&mut app, "6vvA");
+    let said = app
+        .model
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("réservé aux administrateurs"), "{said}");
+    assert!(matches!(
+        app.model.overlay,
+        civitac::tui::model::Overlay::None
+    ));
+}
+
+fn app_again(replica: &std::path::Path) -> App {
+    app(replica, Lang::Fr)
+}

@@ -72,31 +72,7 @@ fn operator() -> Actor {
 }
 
 fn role(typed: &str, lang: Lang) -> Result<Role, Failure> {
-    use crate::i18n::values::Worded;
-    let t = crate::text::fold(typed.trim());
-    Role::ALL
-        .iter()
-        .copied()
-        .find(|r| {
-            t == r.as_str()
-                || t == crate::text::fold(r.word(Lang::Fr))
-                || t == crate::text::fold(r.word(Lang::En))
-        })
-        .ok_or_else(|| {
-            let words: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-            Failure::usage(match lang {
-                Lang::Fr => format!(
-                    "rôle « {} » : un de {}",
-                    crate::text::inline(typed),
-                    words.join(", ")
-                ),
-                Lang::En => format!(
-                    "role \"{}\": one of {}",
-                    crate::text::inline(typed),
-                    words.join(", ")
-                ),
-            })
-        })
+    crate::ops::forms::role(typed, lang).map_err(|e| Failure::usage(e.why))
 }
 
 /// A colleague by login: (id, role, active).

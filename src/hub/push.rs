@@ -374,6 +374,7 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::Invalid { .. }
         | OpError::Dynamic { .. }
         | OpError::NothingToResend { .. }
+        | OpError::OwnAccount { .. }
         | OpError::Empty { .. }
         | OpError::TooLong { .. }
         | OpError::Unplain { .. }

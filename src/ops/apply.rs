@@ -1734,6 +1734,17 @@ fn staff_state(conn: &Connection, staff_id: &str) -> Result<(Role, bool), OpErro
         .ok_or_else(|| not_found("staff", staff_id))
 }
 
+/// An admin never changes their own role or switches themselves off: a slip
+/// of the cursor would lock them out; another admin does it.
+fn own_account(actor: &Actor, staff_id: &str, action: &str) -> Result<(), OpError> {
+    if actor.staff_id == staff_id {
+        return Err(OpError::OwnAccount {
+            action: action.to_owned(),
+        });
+    }
+    Ok(())
+}
+
 fn set_staff_role(
     conn: &Connection,
     actor: &Actor,
@@ -1743,6 +1754,7 @@ fn set_staff_role(
     meta: &OpMeta,
 ) -> Result<Change, OpError> {
     require(actor, Permission::ManageStaff, "staff.set_role")?;
+    own_account(actor, staff_id, "staff.set_role")?;
     let (current, active) = staff_state(conn, staff_id)?;
     check_seen("staff", staff_id, seen, current)?;
     if current == role {
@@ -1786,6 +1798,7 @@ fn set_staff_active(
         "staff.deactivate"
     };
     require(actor, Permission::ManageStaff, name)?;
+    own_account(actor, staff_id, name)?;
     require_reason(!active, reason, name)?;
     let (role, current) = staff_state(conn, staff_id)?;
     let word = |a: bool| if a { "active" } else { "inactive" };

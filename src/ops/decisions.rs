@@ -42,6 +42,9 @@ pub enum Decision {
     /// SMS groups archived (`true`: kept for history, never sent to), or
     /// back in use.
     ArchiveGroup(bool),
+    /// Colleagues switched back on (`true`), or off: every device of theirs
+    /// revoked at the hub (an admin's, with a reason).
+    StaffActive(bool),
 }
 
 /// The kinds of record a claim or a note goes on, with their tables.
@@ -112,6 +115,7 @@ impl Decision {
             Self::Lock(_) => "forum_threads",
             Self::Claim(entity, _) | Self::Note(entity) => worked_table(entity),
             Self::ArchiveGroup(_) => "sms_groups",
+            Self::StaffActive(_) => "staff",
         }
     }
 
@@ -137,6 +141,10 @@ impl Decision {
                 "SELECT phone_e164, COALESCE(name, phone_e164) FROM sms_contacts WHERE id = ?1"
             }
             Self::Citizen { .. } => "SELECT status, display_name FROM citizens WHERE id = ?1",
+            Self::StaffActive(_) => {
+                "SELECT CASE active WHEN 1 THEN 'active' ELSE 'inactive' END, display_name
+                 FROM staff WHERE id = ?1"
+            }
             Self::ArchiveGroup(_) => {
                 "SELECT CASE WHEN archived_at IS NULL THEN 'in_use' ELSE 'archived' END, name
                  FROM sms_groups WHERE id = ?1"
@@ -179,7 +187,9 @@ impl Decision {
                 action, hide_posts, ..
             } => action.needs_reason() || *hide_posts,
             Self::Lock(locked) => *locked,
-            Self::Claim(..) | Self::ArchiveGroup(_) => false,
+            Self::Claim(..) | Self::ArchiveGroup(_) | Self::StaffActive(true) => false,
+            // Someone who left: said why, in the audit log.
+            Self::StaffActive(false) => true,
             // A note is its text.
             Self::Note(_) => true,
         }
@@ -288,6 +298,12 @@ impl Decision {
                 group_id: id.to_owned(),
                 archived: *archived,
             },
+            Self::StaffActive(active) => Op::SetStaffActive {
+                staff_id: id.to_owned(),
+                seen_active: seen == "active",
+                active: *active,
+                reason,
+            },
         })
     }
 
@@ -335,6 +351,8 @@ impl Decision {
             Self::Note(_) => ("annoter", "add a note to"),
             Self::ArchiveGroup(true) => ("archiver", "archive"),
             Self::ArchiveGroup(false) => ("remettre en service", "put back in use"),
+            Self::StaffActive(false) => ("désactiver", "switch off"),
+            Self::StaffActive(true) => ("réactiver", "switch back on"),
         }
     }
 
@@ -382,6 +400,8 @@ impl Decision {
             Self::Note(_) => "note.add".into(),
             Self::ArchiveGroup(true) => "sms.group_archive".into(),
             Self::ArchiveGroup(false) => "sms.group_unarchive".into(),
+            Self::StaffActive(false) => "staff.deactivate".into(),
+            Self::StaffActive(true) => "staff.reactivate".into(),
         }
     }
 
@@ -397,6 +417,7 @@ impl Decision {
             Self::Lock(_) => "forum_thread",
             Self::Claim(entity, _) | Self::Note(entity) => entity,
             Self::ArchiveGroup(_) => "sms_group",
+            Self::StaffActive(_) => "staff",
         }
     }
 
@@ -429,6 +450,8 @@ impl Decision {
             ("forum_thread", Lang::En) => ("thread", "threads"),
             ("sms_group", Lang::Fr) => ("groupe", "groupes"),
             ("sms_group", Lang::En) => ("group", "groups"),
+            ("staff", Lang::Fr) => ("collègue", "collègues"),
+            ("staff", Lang::En) => ("colleague", "colleagues"),
             _ => ("SMS", "SMS"),
         };
         format!("{n} {}", if n > 1 { many } else { one })
@@ -498,6 +521,8 @@ impl Decision {
             Self::ArchiveGroup(false) => {
                 ["remis en service", "remis en service", "put back in use"]
             }
+            Self::StaffActive(false) => ["désactivé·e", "désactivé·es", "switched off"],
+            Self::StaffActive(true) => ["réactivé·e", "réactivé·es", "switched back on"],
         };
         match lang {
             Lang::Fr if n > 1 => fr_many,

@@ -80,6 +80,39 @@ pub fn kind(typed: &str, lang: Lang) -> Result<OrgKind, FieldError> {
         })
 }
 
+/// A staff role in either language's words or as coded.
+pub fn role(typed: &str, lang: Lang) -> Result<crate::domain::staff::Role, FieldError> {
+    use crate::domain::staff::Role;
+    use crate::i18n::values::Worded;
+    let t = crate::text::fold(typed.trim());
+    Role::ALL
+        .iter()
+        .copied()
+        .find(|r| {
+            t == r.as_str()
+                || t == crate::text::fold(r.word(Lang::Fr))
+                || t == crate::text::fold(r.word(Lang::En))
+        })
+        .ok_or_else(|| {
+            let words: Vec<&str> = Role::ALL.iter().map(|r| r.word(lang)).collect();
+            error(
+                "role",
+                match lang {
+                    Lang::Fr => format!(
+                        "rôle « {} » : un de {}",
+                        crate::text::inline(typed),
+                        words.join(", ")
+                    ),
+                    Lang::En => format!(
+                        "role \"{}\": one of {}",
+                        crate::text::inline(typed),
+                        words.join(", ")
+                    ),
+                },
+            )
+        })
+}
+
 /// A region from the real list, as stored.
 pub fn region(typed: &str, lang: Lang) -> Result<String, FieldError> {
     let shown = crate::text::truncate(&crate::text::inline(typed.trim()), 40);

@@ -373,6 +373,8 @@ pub enum OpError {
     Dynamic { name: String },
     #[error("sms_message {id}: no failed number to send to again (or they opted out since)")]
     NothingToResend { id: String },
+    #[error("{action}: not on one's own account (another admin does it)")]
+    OwnAccount { action: String },
     #[error("{field}: must not be empty")]
     Empty { field: &'static str },
     #[error("{field}: over {max} characters")]
@@ -638,6 +640,10 @@ impl OpError {
             (Self::Dynamic { name }, Fr) => format!(
                 "groupe « {} » : dynamique, ses membres suivent les contacts ; on n'en ajoute ni n'en retire à la main",
                 crate::text::inline(name)
+            ),
+            (Self::OwnAccount { action }, Fr) => format!(
+                "{} : pas sur son propre compte (un autre administrateur le fait)",
+                crate::i18n::sentences::verb(action, Fr)
             ),
             (Self::NothingToResend { id }, Fr) => format!(
                 "SMS {} : aucun numéro en échec à qui le renvoyer (ou ils se sont désinscrits depuis)",

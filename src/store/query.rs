@@ -68,7 +68,7 @@ impl ListKind {
             Self::Conflicts => &[Status, Since, Until, Id],
             Self::SmsContacts => &[Group, Region, Commune, Search, OptedOut, Id],
             Self::Citizens => &[Status, Search, Id, Platform, Claimed],
-            Self::Staff => &[Id],
+            Self::Staff => &[Search, Id],
         }
     }
 }
@@ -911,6 +911,13 @@ fn build<T: Listed>(
                 b.add(c, p)
             }
             (ListKind::Sms, Group) => b.add("(g.name = ? OR g.id = ?)", [text(), text()]),
+            (ListKind::Staff, Search) => {
+                let like = Value::Text(format!("%{}%", value.replace(['%', '_'], "")));
+                b.add(
+                    "(s.login LIKE ? OR s.display_name LIKE ?)",
+                    [like.clone(), like],
+                )
+            }
             (ListKind::SmsGroups, Search) => {
                 let like = Value::Text(format!("%{}%", value.replace(['%', '_'], "")));
                 b.add(

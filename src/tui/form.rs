@@ -27,6 +27,13 @@ pub enum FormKind {
     EditContact { contact: String },
     /// Contacts put into a group, or taken out of it.
     Members { contacts: Vec<String>, add: bool },
+    /// A new colleague (an admin's; their devices get tokens at the hub).
+    AddStaff,
+    /// A colleague's new role (as seen).
+    SetRole {
+        staff: String,
+        seen: crate::domain::staff::Role,
+    },
 }
 
 /// How a field is typed.
@@ -42,6 +49,8 @@ pub enum FieldKind {
     Region,
     /// One of the form's `choices` (an SMS group), offered the same way.
     Choice,
+    /// A staff role: its words are offered, Tab takes the first.
+    Role,
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +209,32 @@ impl Form {
         form
     }
 
+    pub fn add_staff() -> Form {
+        use FieldKind::*;
+        Form::new(
+            FormKind::AddStaff,
+            String::new(),
+            vec![
+                field("login", strings::F_LOGIN, String::new(), Text),
+                field("display_name", strings::F_NAME, String::new(), Text),
+                field("role", strings::F_STAFF_ROLE, String::new(), Role),
+            ],
+        )
+    }
+
+    pub fn set_role(staff: String, about: String, seen: crate::domain::staff::Role) -> Form {
+        Form::new(
+            FormKind::SetRole { staff, seen },
+            about,
+            vec![field(
+                "role",
+                strings::F_STAFF_ROLE,
+                String::new(),
+                FieldKind::Role,
+            )],
+        )
+    }
+
     fn new(kind: FormKind, about: String, fields: Vec<FormField>) -> Form {
         Form {
             kind,
@@ -223,6 +258,8 @@ impl Form {
             FormKind::EditContact { .. } => strings::FORM_EDIT_CONTACT.get(lang),
             FormKind::Members { add: true, .. } => strings::FORM_ADD_MEMBERS.get(lang),
             FormKind::Members { add: false, .. } => strings::FORM_REMOVE_MEMBERS.get(lang),
+            FormKind::AddStaff => strings::FORM_ADD_STAFF.get(lang),
+            FormKind::SetRole { .. } => strings::FORM_SET_ROLE.get(lang),
         }
     }
 
@@ -256,6 +293,10 @@ impl Form {
                 .iter()
                 .map(|k| k.word(lang))
                 .collect(),
+            FieldKind::Role => crate::domain::staff::Role::ALL
+                .iter()
+                .map(|r| r.word(lang))
+                .collect(),
             FieldKind::Commune | FieldKind::Region | FieldKind::Choice if typed.is_empty() => {
                 return Vec::new();
             }
@@ -267,7 +308,7 @@ impl Form {
         let mut contains: Vec<&str> = Vec::new();
         for name in candidates {
             let folded = crate::text::fold(name);
-            if folded == typed && f.kind == FieldKind::OrgKind {
+            if folded == typed && matches!(f.kind, FieldKind::OrgKind | FieldKind::Role) {
                 return Vec::new();
             }
             if folded.starts_with(&typed) {
@@ -276,7 +317,7 @@ impl Form {
                 contains.push(name);
             }
         }
-        if f.kind != FieldKind::OrgKind {
+        if !matches!(f.kind, FieldKind::OrgKind | FieldKind::Role) {
             starts.sort_unstable();
             contains.sort_unstable();
         }

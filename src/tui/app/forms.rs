@@ -89,6 +89,17 @@ impl App {
                 };
                 Form::members(contacts, add, groups, only)
             }
+            FormRequest::AddStaff => Form::add_staff(),
+            FormRequest::SetRole(id) => {
+                let (name, role): (String, crate::domain::staff::Role) = conn
+                    .query_row(
+                        "SELECT display_name, role FROM staff WHERE id = ?1",
+                        [&id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(|e| e.to_string())?;
+                Form::set_role(id, name, role)
+            }
         };
         self.model.overlay = Overlay::Form(Box::new(form));
         Ok(())
@@ -368,6 +379,33 @@ impl App {
                 let said =
                     strings::members_moved(lang, ops.len(), add, &crate::text::inline(&group.1));
                 (ops, said)
+            }
+            FormKind::AddStaff => {
+                let login = form.value("login").trim().to_owned();
+                let role = forms::role(form.value("role"), lang)?;
+                let said = strings::staff_added(lang, &crate::text::inline(&login));
+                (
+                    vec![Op::AddStaff {
+                        staff: crate::ops::NewStaff {
+                            id: uuid::Uuid::now_v7().to_string(),
+                            login,
+                            display_name: form.value("display_name").trim().to_owned(),
+                            role,
+                        },
+                    }],
+                    said,
+                )
+            }
+            FormKind::SetRole { staff, seen } => {
+                let role = forms::role(form.value("role"), lang)?;
+                (
+                    vec![Op::SetStaffRole {
+                        staff_id: staff,
+                        seen_role: seen,
+                        role,
+                    }],
+                    crate::i18n::values::action_words("staff.set_role", lang),
+                )
             }
         }))
     }

@@ -83,6 +83,33 @@ impl Model {
         Ok(vec![Effect::OpenForm(request)])
     }
 
+    /// An admin's actions on the team view (read-only for others): a new
+    /// colleague and a new role by form, switching off and on as decisions.
+    pub(super) fn team(&mut self, action: Action) -> Result<Vec<Effect>, String> {
+        use super::FormRequest;
+        let lang = self.lang;
+        if self.screen != Screen::Sync || self.page_ref().view() != View::Staff {
+            return Err(strings::ON_TEAM_VIEW.get(lang).into());
+        }
+        let owner = self
+            .owner
+            .as_ref()
+            .ok_or(strings::NO_OWNER_NO_DECISIONS.get(lang))?;
+        if !owner
+            .role
+            .may(crate::domain::staff::Permission::ManageStaff)
+        {
+            return Err(strings::ADMINS_ONLY.get(lang).into());
+        }
+        Ok(match action {
+            Action::AddStaff => vec![Effect::OpenForm(FormRequest::AddStaff)],
+            Action::SetRole => vec![Effect::OpenForm(FormRequest::SetRole(
+                self.selected().ok_or(strings::NO_ROW_SELECTED.get(lang))?,
+            ))],
+            _ => return self.ask(action),
+        })
+    }
+
     /// The resend key: the composer opens on the message under the cursor,
     /// for the numbers it failed to reach.
     pub(super) fn resend(&mut self) -> Result<Vec<Effect>, String> {

@@ -325,6 +325,8 @@ pub enum FormRequest {
         contacts: Vec<String>,
         add: bool,
     },
+    AddStaff,
+    SetRole(String),
 }
 
 /// Everything the console shows and remembers, without a database.
@@ -628,6 +630,7 @@ impl Model {
             NewGroup | EditSms | ArchiveGroup | AddToGroup | RemoveFromGroup => {
                 self.sms_form(action)?
             }
+            AddStaff | SetRole | SwitchOff | SwitchOn => self.team(action)?,
             SameText => {
                 if self.screen != Screen::Forum {
                     return Err(strings::NOT_ON_THIS_SCREEN.get(lang).into());

@@ -336,7 +336,25 @@ impl Page for Sync {
     fn enabled(&self, action: Action) -> bool {
         match action {
             Action::AcceptTheirs | Action::OpenRecord => self.view == View::Conflicts,
+            Action::AddStaff | Action::SetRole | Action::SwitchOff | Action::SwitchOn => {
+                self.view == View::Staff
+            }
             _ => true,
+        }
+    }
+
+    /// The team is searched in place (by login or name).
+    fn searchable(&mut self) -> bool {
+        self.view == View::Staff
+    }
+
+    /// An admin switches colleagues off (with a reason) or back on.
+    fn decision(&self, action: Action) -> Option<crate::ops::decisions::Decision> {
+        use crate::ops::decisions::Decision;
+        match (self.view, action) {
+            (View::Staff, Action::SwitchOff) => Some(Decision::StaffActive(false)),
+            (View::Staff, Action::SwitchOn) => Some(Decision::StaffActive(true)),
+            _ => None,
         }
     }
 

@@ -76,6 +76,13 @@ pub fn action(a: Action) -> Text {
         RecordCharter => Text("charte reçue", "charter received"),
         RecordLeader => Text("responsable rencontré", "leader met"),
         EditOrganization => Text("corriger la fiche", "correct the details"),
+        AddStaff => Text("ajouter un collègue", "add a colleague"),
+        SetRole => Text("changer le rôle", "change the role"),
+        SwitchOff => Text(
+            "désactiver (ses appareils révoqués)",
+            "switch off (their devices revoked)",
+        ),
+        SwitchOn => Text("réactiver", "switch back on"),
         NewGroup => Text(
             "nouveau groupe (dynamique ou non)",
             "new group (dynamic or not)",

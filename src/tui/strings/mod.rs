@@ -382,6 +382,33 @@ pub const F_RULE_REGION: Text = Text("Dynamique : région", "Dynamic: region");
 pub const F_RULE_COMMUNE: Text = Text("Dynamique : commune", "Dynamic: commune");
 pub const F_RULE_KIND: Text = Text("Dynamique : organisations", "Dynamic: organisations");
 pub const F_GROUP: Text = Text("Groupe", "Group");
+pub const F_LOGIN: Text = Text("Identifiant", "Login");
+pub const F_STAFF_ROLE: Text = Text("Rôle", "Role");
+pub const FORM_ADD_STAFF: Text = Text("Nouveau collègue", "New colleague");
+pub const FORM_SET_ROLE: Text = Text("Changer le rôle", "Change the role");
+pub const ADMINS_ONLY: Text = Text(
+    "réservé aux administrateurs : l'équipe est en lecture seule pour les autres",
+    "admins only: the team is read-only for others",
+);
+pub const ON_TEAM_VIEW: Text = Text(
+    "sur la vue Équipe de Synchro (6 puis v v)",
+    "on Sync's team view (6 then v v)",
+);
+
+/// A colleague added: their devices get tokens at the hub.
+pub fn staff_added(lang: Lang, login: &str) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "{login} ajouté·e ; ses appareils : civitac hub token issue --staff {login} au hub"
+        ),
+        Lang::En => {
+            format!(
+                "{login} added; their devices: civitac hub token issue --staff {login} at the hub"
+            )
+        }
+    }
+}
+
 pub const FORM_NEW_GROUP: Text = Text("Nouveau groupe", "New group");
 pub const FORM_RENAME_GROUP: Text = Text("Renommer le groupe", "Rename the group");
 pub const FORM_EDIT_CONTACT: Text = Text("Corriger le contact", "Correct the contact");
