@@ -343,30 +343,29 @@ impl App {
                         why: strings::UNKNOWN_GROUP.get(lang).to_owned(),
                     })?;
                 let ops = if add {
-                    let phones: Vec<(String, Option<String>, Option<String>, Option<String>)> =
-                        contacts
-                            .iter()
-                            .map(|id| {
-                                conn.query_row(
-                                    "SELECT phone_e164, name, region, commune FROM sms_contacts WHERE id = ?1",
-                                    [id],
-                                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                                )
-                            })
-                            .collect::<Result<_, _>>()
-                            .map_err(storage)?;
-                    phones
-                        .into_iter()
-                        .map(|(phone_e164, name, region, commune)| Op::AddContact {
-                            contact: crate::ops::NewContact {
-                                phone_e164,
-                                name,
-                                region,
-                                commune,
-                            },
-                            group_id: Some(group.0.clone()),
+                    // The contact as it is, into the group (AddContact
+                    // completes nothing it already has).
+                    contacts
+                        .iter()
+                        .map(|id| {
+                            conn.query_row(
+                                "SELECT phone_e164, name, region, commune FROM sms_contacts WHERE id = ?1",
+                                [id],
+                                |r| {
+                                    Ok(Op::AddContact {
+                                        contact: crate::ops::NewContact {
+                                            phone_e164: r.get(0)?,
+                                            name: r.get(1)?,
+                                            region: r.get(2)?,
+                                            commune: r.get(3)?,
+                                        },
+                                        group_id: Some(group.0.clone()),
+                                    })
+                                },
+                            )
                         })
-                        .collect()
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(storage)?
                 } else {
                     contacts
                         .iter()
