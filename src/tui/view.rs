@@ -202,13 +202,16 @@ fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
             (action, key, text)
         })
     };
-    let all: Vec<_> = app
+    let mut all: Vec<_> = app
         .model
         .screen
         .hints()
         .iter()
         .filter_map(|a| hint(*a))
         .collect();
+    // What acts in this view first (in their order), so a narrow terminal
+    // shows the view's own keys rather than another view's, dimmed.
+    all.sort_by_key(|h| !page.enabled(h.0));
     let width = |h: &(Action, String, String)| text::width(&h.1) + text::width(&h.2);
     let room = usize::from(area.width);
     let shown: Vec<_> = if all.iter().map(width).sum::<usize>() <= room {

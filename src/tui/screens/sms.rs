@@ -299,7 +299,7 @@ impl ScreenRow for SmsContact {
 #[rustfmt::skip]
 pub static META: Meta = Meta {
     title: strings::SMS_TITLE, short_title: strings::SMS_TITLE, section: Section::Sms, switch: Action::ScreenSms, entity: None,
-    hints: &[Action::Compose, Action::Approve, Action::CancelSms, Action::Resend, Action::OptOut, Action::NextView, Action::Filter, Action::Help],
+    hints: &[Action::Compose, Action::Approve, Action::CancelSms, Action::Resend, Action::NewGroup, Action::EditSms, Action::ArchiveGroup, Action::OptOut, Action::OptIn, Action::AddToGroup, Action::NextView, Action::Filter, Action::Help],
 };
 
 pub struct Sms {

@@ -83,26 +83,14 @@ pub fn action(a: Action) -> Text {
             "switch off (their devices revoked)",
         ),
         SwitchOn => Text("réactiver", "switch back on"),
-        NewGroup => Text(
-            "nouveau groupe (dynamique ou non)",
-            "new group (dynamic or not)",
-        ),
-        EditSms => Text(
-            "renommer le groupe, corriger le contact",
-            "rename the group, correct the contact",
-        ),
+        NewGroup => Text("nouveau groupe", "new group"),
+        EditSms => Text("corriger", "correct"),
         ArchiveGroup => Text(
-            "archiver le groupe (ou le remettre en service)",
-            "archive the group (or put it back in use)",
+            "archiver (ou remettre en service)",
+            "archive (or back in use)",
         ),
-        AddToGroup => Text(
-            "ajouter les contacts à un groupe",
-            "add the contacts to a group",
-        ),
-        RemoveFromGroup => Text(
-            "retirer les contacts d'un groupe",
-            "take the contacts out of a group",
-        ),
+        AddToGroup => Text("ajouter à un groupe", "add to a group"),
+        RemoveFromGroup => Text("retirer d'un groupe", "take out of a group"),
         Confirm => Text("valider", "confirm"),
         Cancel => Text("annuler", "cancel"),
         ToggleNotify => Text("prévenir l'auteur ou non", "notify the author or not"),
