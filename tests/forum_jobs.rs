@@ -473,6 +473,15 @@ fn a_missing_or_hostile_reason_is_said_once_and_an_empty_post_has_no_copies() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("a reason is required"), "{err}");
     let post = first_id(&open(&db), "forum_posts", "1");
+    // A note is its --text: a --reason beside it is refused, never dropped.
+    for list in ["forum", "citizens", "enrollments", "uploads"] {
+        let out = run(&[list, "note", &post, "--text", "vu", "--reason", "autre"]);
+        assert_eq!(out.status.code(), Some(2), "{list}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+            "{list}"
+        );
+    }
     let out = run(&["forum", "hide", &post, "--reason", "spam\u{202e}x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("U+202E"));

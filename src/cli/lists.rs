@@ -287,7 +287,7 @@ pub enum EnrollmentsCmd {
         #[command(flatten)]
         action: ActionArgs,
         /// The note, one line of plain text (2,000 characters at most).
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", conflicts_with = "reason")]
         text: String,
     },
 }
@@ -331,7 +331,7 @@ pub enum UploadsCmd {
         #[command(flatten)]
         action: ActionArgs,
         /// The note, one line of plain text (2,000 characters at most).
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", conflicts_with = "reason")]
         text: String,
     },
 }
@@ -377,7 +377,7 @@ pub enum ForumCmd {
         #[command(flatten)]
         action: ActionArgs,
         /// The note, one line of plain text (2,000 characters at most).
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", conflicts_with = "reason")]
         text: String,
     },
 }
@@ -422,7 +422,7 @@ pub enum CitizensCmd {
         #[command(flatten)]
         action: ActionArgs,
         /// The note, one line of plain text (2,000 characters at most).
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", conflicts_with = "reason")]
         text: String,
     },
 }
