@@ -390,6 +390,34 @@ fn notes_go_on_the_records_staff_work_on_as_their_roles_allow() {
         ),
         4
     );
+    // The organisation's history lists the notes written on it.
+    let mut f = civitac::store::query::Filters::default();
+    f.push_where(&format!("entity-id={org}")).expect("filter");
+    let history = civitac::store::query::ids::<civitac::store::rows::AuditEntry>(
+        store.conn(),
+        civitac::store::query::ListKind::Audit,
+        &f,
+    )
+    .expect("ids");
+    let notes_on_it = count(
+        &store,
+        &format!(
+            "SELECT count(*) FROM audit_log WHERE action = 'note.add'
+             AND json_extract(detail, '$.after.record') = '{org}'"
+        ),
+    );
+    assert_eq!(notes_on_it, 2);
+    assert!(history.len() as i64 >= notes_on_it, "{history:?}");
+    let listed_notes = history
+        .iter()
+        .filter(|id| {
+            count(
+                &store,
+                &format!("SELECT count(*) FROM audit_log WHERE id = '{id}' AND entity = 'note'"),
+            ) == 1
+        })
+        .count();
+    assert_eq!(listed_notes as i64, notes_on_it);
 }
 
 #[test]

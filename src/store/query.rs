@@ -1012,8 +1012,14 @@ fn build<T: Listed>(
                 let (c, p) = in_list("a.entity", entity_codes(key, value)?);
                 b.add(c, p)
             }
+            // A record's entries, and the notes written on it (a note is
+            // its own record; the one it is on is in its detail).
             (ListKind::Audit, EntityId) => {
-                b.add("a.entity_id = ?", [Value::Text(normalise_id(value))])
+                let id = Value::Text(normalise_id(value));
+                b.add(
+                    "(a.entity_id = ? OR (a.entity = 'note' AND json_extract(a.detail, '$.after.record') = ?))",
+                    [id.clone(), id],
+                )
             }
             // Who took the record in hand; "me" is this replica's owner.
             (_, Claimed) => {
