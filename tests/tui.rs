@@ -1432,6 +1432,13 @@ fn a_failed_message_shows_its_numbers_and_is_resent_to_them_only() {
     let detail = screen(&mut app, 100, 40);
     assert!(detail.contains("Numéros en échec"), "{detail}");
     assert!(detail.contains("refusé par l'opérateur"), "{detail}");
+    assert!(
+        detail.contains(&format!(
+            "Distribution : {} reçus, 0 envoyés sans accusé, 2 en échec, 0 en attente",
+            contacts.len() - 2
+        )),
+        "{detail}"
+    );
     press(&mut app, "R");
     let composer = render(&mut app, 100, 40);
     assert!(

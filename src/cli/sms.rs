@@ -237,21 +237,11 @@ pub fn show(ctx: &Ctx, id: &str) -> CmdResult {
             )
         );
     }
-    let pending = (recipients - delivered - failed - (sent - delivered).max(0)).max(0);
     println!(
         "{}",
         lang.labelled(
             lang.pick("Distribution", "Delivery"),
-            match lang {
-                Lang::Fr => format!(
-                    "{delivered} reçus, {} envoyés sans accusé, {failed} en échec, {pending} en attente",
-                    (sent - delivered).max(0)
-                ),
-                Lang::En => format!(
-                    "{delivered} delivered, {} sent without report, {failed} failed, {pending} pending",
-                    (sent - delivered).max(0)
-                ),
-            }
+            crate::store::views::delivery_words(lang, recipients, sent, delivered, failed)
         )
     );
     // The failed numbers and why, where the deliveries are kept.

@@ -309,6 +309,27 @@ pub fn failure_words(error: Option<&str>, lang: crate::i18n::Lang) -> String {
     lang.pick(fr, en).to_owned()
 }
 
+/// A message's delivery in words: "3 reçus, 1 envoyé sans accusé, 2 en
+/// échec, 4 en attente" (`sent` counts the delivered ones too).
+pub fn delivery_words(
+    lang: crate::i18n::Lang,
+    recipients: i64,
+    sent: i64,
+    delivered: i64,
+    failed: i64,
+) -> String {
+    let unreported = (sent - delivered).max(0);
+    let pending = (recipients - delivered - failed - unreported).max(0);
+    match lang {
+        crate::i18n::Lang::Fr => format!(
+            "{delivered} reçus, {unreported} envoyés sans accusé, {failed} en échec, {pending} en attente"
+        ),
+        crate::i18n::Lang::En => format!(
+            "{delivered} delivered, {unreported} sent without report, {failed} failed, {pending} pending"
+        ),
+    }
+}
+
 /// A message's failed numbers and why (the first `limit`, by number).
 pub fn sms_failures(c: &Connection, message_id: &str, limit: i64) -> Vec<(String, Option<String>)> {
     c.prepare_cached(

@@ -110,10 +110,13 @@ impl ScreenRow for SmsMessage {
             field(
                 theme,
                 lang,
-                strings::SENT_DELIVERED_FAILED.get(lang),
-                format!(
-                    "{} / {} / {}",
-                    self.sent_count, self.delivered_count, self.failed_count
+                strings::DELIVERY.get(lang),
+                crate::store::views::delivery_words(
+                    lang,
+                    self.recipients,
+                    self.sent_count,
+                    self.delivered_count,
+                    self.failed_count,
                 ),
             ),
         ];

@@ -151,8 +151,7 @@ pub const ENCODING: Text = Text("Encodage", "Encoding");
 pub const WRITTEN_BY: Text = Text("Rédigé par", "Written by");
 pub const APPROVED_BY: Text = Text("Approuvé par", "Approved by");
 pub const SCHEDULED: Text = Text("Prévu", "Scheduled");
-pub const SENT_DELIVERED_FAILED: Text =
-    Text("Envoyés / remis / échecs", "Sent / delivered / failed");
+pub const DELIVERY: Text = Text("Distribution", "Delivery");
 pub const MEMBERS: Text = Text("Membres", "Members");
 pub const OPTED_OUT: Text = Text(
     "Désinscrits (jamais destinataires)",
