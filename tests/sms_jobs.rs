@@ -385,6 +385,32 @@ fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_
     let listed = recipients_said(&list);
     assert_eq!(listed.lines().count() as i64, before + 2, "{listed}");
     assert!(listed.contains("Moussa"), "{listed}");
+    // Its reach said before anything is queued.
+    civitac(&db)
+        .args([
+            "sms",
+            "send",
+            "--group",
+            "Kaya, tout le monde",
+            "--kind",
+            "notice",
+            "--text",
+            "Réunion",
+            "--dry-run",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "{} recipients × 1 SMS — nothing was queued",
+            before + 1
+        )));
+    assert_eq!(
+        count(
+            &open(&db),
+            "SELECT count(*) FROM sms_messages WHERE body = 'Réunion'"
+        ),
+        0
+    );
     let sent = civitac(&db)
         .args([
             "sms",

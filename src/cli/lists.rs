@@ -469,6 +469,10 @@ pub enum SmsCmd {
         /// sent during quiet hours.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Say whom it would reach (a dynamic group's members now) and what
+        /// it would cost, and queue nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Send a message again to the numbers it failed to reach, and only to
     /// them: a new message, with the same approvals as any other.
@@ -485,6 +489,9 @@ pub enum SmsCmd {
         /// sent during quiet hours.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Say whom it would reach and what it would cost, and queue nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Approve queued SMS (an admin, never the author).
     Approve(ActionArgs),
@@ -1015,10 +1022,26 @@ pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
             text,
             at,
             yes,
-        } => super::sms::send(ctx, &group, &kind, &text, at.as_deref(), yes, None),
-        SmsCmd::Resend { id, text, at, yes } => {
-            super::sms::resend(ctx, &id, text.as_deref(), at.as_deref(), yes)
-        }
+            dry_run,
+        } => super::sms::send(
+            ctx,
+            &super::sms::Outgoing {
+                group: &group,
+                kind: &kind,
+                text: &text,
+                at: at.as_deref(),
+                yes,
+                dry_run,
+                retry_of: None,
+            },
+        ),
+        SmsCmd::Resend {
+            id,
+            text,
+            at,
+            yes,
+            dry_run,
+        } => super::sms::resend(ctx, &id, text.as_deref(), at.as_deref(), yes, dry_run),
         SmsCmd::Approve(a) => {
             let select = |c: &rusqlite::Connection, f: &Filters| {
                 query::ids::<SmsMessage>(c, ListKind::Sms, f)

@@ -16,17 +16,31 @@ use crate::ops::{NewSms, Op};
 /// recipient's operator that many).
 pub const ALERT_SEGMENTS_ASKED: u32 = 3;
 
-pub fn send(
-    ctx: &Ctx,
-    group: &str,
-    kind: &str,
-    text: &str,
-    at: Option<&str>,
-    yes: bool,
-    retry_of: Option<String>,
-) -> CmdResult {
+/// An SMS to queue from the command line.
+pub struct Outgoing<'a> {
+    pub group: &'a str,
+    pub kind: &'a str,
+    pub text: &'a str,
+    pub at: Option<&'a str>,
+    pub yes: bool,
+    /// Only say whom it would reach and what it would cost.
+    pub dry_run: bool,
+    pub retry_of: Option<String>,
+}
+
+pub fn send(ctx: &Ctx, sms: &Outgoing<'_>) -> CmdResult {
     use crate::i18n::values::Worded;
     let lang = ctx.lang;
+    let Outgoing {
+        group,
+        kind,
+        text,
+        at,
+        yes,
+        dry_run,
+        ..
+    } = *sms;
+    let retry_of = sms.retry_of.clone();
     let folded = crate::text::fold(kind.trim());
     let kind = SmsKind::ALL
         .iter()
@@ -91,6 +105,40 @@ pub fn send(
         }
     }
     let (group_id, group_name) = group_of(ctx, group)?;
+    if dry_run {
+        let audience = match &retry_of {
+            Some(earlier) => Some(crate::store::audience::Audience::Failed {
+                message_id: earlier.clone(),
+            }),
+            None => ctx
+                .open()?
+                .sql(|c| crate::store::audience::Audience::of_group(c, &group_id))?,
+        };
+        let reach = match audience {
+            Some(a) => ctx.open()?.sql(|c| a.count(c))?,
+            None => 0,
+        };
+        println!(
+            "{}",
+            match lang {
+                Lang::Fr => format!(
+                    "{} à « {} » : {} × {} — rien n'a été mis en file (--dry-run)",
+                    kind.word(lang),
+                    crate::text::inline(&group_name),
+                    crate::i18n::counted(lang, reach, "destinataire", "destinataires"),
+                    crate::i18n::counted(lang, i64::from(count.segments), "SMS", "SMS"),
+                ),
+                Lang::En => format!(
+                    "{} to \"{}\": {} × {} — nothing was queued (--dry-run)",
+                    kind.word(lang),
+                    crate::text::inline(&group_name),
+                    crate::i18n::counted(lang, reach, "recipient", "recipients"),
+                    crate::i18n::counted(lang, i64::from(count.segments), "SMS", "SMS"),
+                ),
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let op = Op::QueueSms {
         message: NewSms {
@@ -136,7 +184,14 @@ pub fn send(
 
 /// `sms resend ID`: the same message (or `--text`) to the numbers it failed
 /// to reach, as a new message with the composer's rules and approvals.
-pub fn resend(ctx: &Ctx, id: &str, text: Option<&str>, at: Option<&str>, yes: bool) -> CmdResult {
+pub fn resend(
+    ctx: &Ctx,
+    id: &str,
+    text: Option<&str>,
+    at: Option<&str>,
+    yes: bool,
+    dry_run: bool,
+) -> CmdResult {
     let lang = ctx.lang;
     let id = crate::store::query::normalise_id(id);
     let found: Option<(String, String, String)> = ctx.open()?.sql(|c| {
@@ -154,7 +209,18 @@ pub fn resend(ctx: &Ctx, id: &str, text: Option<&str>, at: Option<&str>, yes: bo
             lang.pick("SMS introuvable", "no such SMS")
         )));
     };
-    send(ctx, &group, &kind, text.unwrap_or(&body), at, yes, Some(id))
+    send(
+        ctx,
+        &Outgoing {
+            group: &group,
+            kind: &kind,
+            text: text.unwrap_or(&body),
+            at,
+            yes,
+            dry_run,
+            retry_of: Some(id),
+        },
+    )
 }
 
 pub fn show(ctx: &Ctx, id: &str) -> CmdResult {
