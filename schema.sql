@@ -467,6 +467,11 @@ BEGIN
     INSERT INTO changes (entity, entity_id) VALUES ('sms_failure', NEW.message_id || '/' || NEW.contact_id);
 END;
 
+-- A dynamic group by organisation kind finds a contact's organisations by
+-- the contact's number.
+CREATE INDEX organizations_by_phone ON organizations (phone);
+CREATE INDEX org_leaders_by_phone ON org_leaders (phone);
+
 -- A hub that sent before version 6: its failures so far, for every replica.
 INSERT INTO sms_failures (message_id, contact_id, error, failed_at)
 SELECT message_id, contact_id, error, updated_at FROM sms_deliveries WHERE status = 'failed';

@@ -1530,7 +1530,51 @@ impl<'c> World<'c> {
             }
         }
         summary.sms_messages = n_messages;
+        summary.contacts += self.org_contacts()?;
         Ok(())
+    }
+
+    /// The organisations' own numbers (their contact person) are SMS
+    /// contacts too, and a dynamic group reaches the communes' ones, so the
+    /// demo shows what a group by organisation kind does. No random draw
+    /// here: the rest of the demo stays as it was.
+    fn org_contacts(&mut self) -> Result<usize, DemoError> {
+        let orgs: Vec<(String, Option<String>, String, Option<String>)> = self
+            .conn
+            .prepare(
+                "SELECT phone, contact_name, region, commune FROM organizations
+                 WHERE phone IS NOT NULL AND status <> 'rejected' ORDER BY created_at, id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut insert = self.conn.prepare(
+            "INSERT OR IGNORE INTO sms_contacts (id, phone_e164, name, region, commune) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut added = 0;
+        for (phone, name, region, commune) in &orgs {
+            if crate::sms::phone::is_e164(phone) {
+                added += insert.execute(params![
+                    crate::sms::phone::contact_id(phone),
+                    phone,
+                    name,
+                    region,
+                    commune
+                ])?;
+            }
+        }
+        drop(insert);
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(b"sms_group\nMairies");
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        self.conn.execute(
+            "INSERT INTO sms_groups (id, name, description, rule_org_kind) VALUES (?1, ?2, ?3, 'commune')",
+            params![
+                uuid::Builder::from_custom_bytes(bytes).into_uuid().to_string(),
+                "Mairies (dynamique)",
+                "Les contacts et responsables des communes inscrites"
+            ],
+        )?;
+        Ok(added)
     }
 }
 

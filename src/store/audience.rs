@@ -33,13 +33,28 @@ impl Rule {
 macro_rules! rule_condition {
     ($region:literal, $commune:literal, $org_kind:literal) => {
         concat!(
-            "c.opted_out_at IS NULL AND (", $region, " IS NULL OR civitac_place(c.region) = civitac_place(", $region, ")) ",
-            "AND (", $commune, " IS NULL OR civitac_place(c.commune) = civitac_place(", $commune, ")) ",
-            "AND (", $org_kind, " IS NULL OR c.phone_e164 IN (",
-            "SELECT o.phone FROM organizations o WHERE o.kind = ", $org_kind,
-            " AND o.status <> 'rejected' AND o.phone IS NOT NULL UNION ALL ",
-            "SELECT l.phone FROM org_leaders l JOIN organizations o ON o.id = l.org_id WHERE o.kind = ", $org_kind,
-            " AND o.status <> 'rejected' AND l.phone IS NOT NULL))"
+            "c.opted_out_at IS NULL AND (",
+            $region,
+            " IS NULL OR civitac_place(c.region) = civitac_place(",
+            $region,
+            ")) ",
+            "AND (",
+            $commune,
+            " IS NULL OR civitac_place(c.commune) = civitac_place(",
+            $commune,
+            ")) ",
+            // Looked up by the contact's number (indexed on both sides),
+            // never by scanning the organisations for each contact.
+            "AND (",
+            $org_kind,
+            " IS NULL ",
+            "OR EXISTS (SELECT 1 FROM organizations o WHERE o.phone = c.phone_e164 AND o.kind = ",
+            $org_kind,
+            " AND o.status <> 'rejected') ",
+            "OR EXISTS (SELECT 1 FROM org_leaders l JOIN organizations o ON o.id = l.org_id ",
+            "WHERE l.phone = c.phone_e164 AND o.kind = ",
+            $org_kind,
+            " AND o.status <> 'rejected'))"
         )
     };
 }
