@@ -486,6 +486,60 @@ fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_
         ),
         1
     );
+    // Once: resending it again would reach the same people twice.
+    civitac(&db)
+        .args(["sms", "resend", &id])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "already resent as {again_id}"
+        )));
+    civitac(&db)
+        .args(["sms", "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("Resent: {again_id}")))
+        .stdout(predicate::str::contains("civitac sms resend").not());
+    // Nobody to reach, or a body a phone would obey: refused.
+    civitac(&db)
+        .args(["sms", "groups", "create", "Personne"])
+        .assert()
+        .success();
+    civitac(&db)
+        .args([
+            "sms",
+            "groups",
+            "create",
+            "Jamais",
+            "--commune",
+            "Kampti",
+            "--region",
+            "Kadiogo",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not in region Kadiogo"));
+    civitac(&db)
+        .args([
+            "sms", "send", "--group", "Personne", "--kind", "notice", "--text", "x",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("reaches nobody"));
+    civitac(&db)
+        .args([
+            "sms",
+            "send",
+            "--group",
+            "Tournée",
+            "--kind",
+            "notice",
+            "--text",
+            "a\u{1b}[2Jb",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("U+001B"));
     // A message still waiting has nothing to resend.
     let waiting = recipients_said(&sent)
         .split_whitespace()

@@ -333,7 +333,15 @@ pub fn show(ctx: &Ctx, id: &str) -> CmdResult {
             }
         );
     }
-    if !failures.is_empty() && matches!(status.as_str(), "sent" | "failed") {
+    let resent = store.sql(|c| Ok(crate::store::views::resent_as(c, &id)))?;
+    if let Some((again, again_status)) = &resent {
+        let word = crate::i18n::values::column_word("sms", "status", again_status, lang)
+            .unwrap_or_else(|| again_status.clone());
+        println!(
+            "{}",
+            lang.labelled(lang.pick("Renvoyé", "Resent"), format!("{again} ({word})"))
+        );
+    } else if !failures.is_empty() && matches!(status.as_str(), "sent" | "failed") {
         println!(
             "{}",
             match lang {

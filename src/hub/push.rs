@@ -375,6 +375,10 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::Dynamic { .. }
         | OpError::NothingToResend { .. }
         | OpError::OwnAccount { .. }
+        | OpError::NoRecipients { .. }
+        | OpError::RuleNeverMatches { .. }
+        // Two people resent the same message: the first resend stands.
+        | OpError::AlreadyResent { .. }
         | OpError::Empty { .. }
         | OpError::TooLong { .. }
         | OpError::Unplain { .. }

@@ -1016,6 +1016,14 @@ fn checked_rule(
             }
         },
     };
+    if let (Some(region), Some(commune)) = (&checked.region, &checked.commune)
+        && crate::domain::places::commune_home(commune).map(|(r, _)| r) != Some(region.clone())
+    {
+        return Err(OpError::RuleNeverMatches {
+            commune: commune.clone(),
+            region: region.clone(),
+        });
+    }
     if checked.is_empty() {
         return Err(invalid(
             "rule",
@@ -1316,6 +1324,15 @@ fn queue_sms(
     require(actor, Permission::QueueSms, "sms.queue")?;
     check_id("message.id", &m.id)?;
     non_empty("message.body", &m.body)?;
+    // What reaches people's phones: lines of plain text (no control,
+    // bidi or invisible character), as typed.
+    if let Some((at, c)) = crate::text::first_unplain_prose(&m.body.replace('\n', " ")) {
+        return Err(OpError::Unplain {
+            field: "message.body",
+            code: c as u32,
+            position: at + 1,
+        });
+    }
     let scheduled = match m.scheduled_at.as_deref() {
         Some(s) => Some(crate::time::format(s.parse::<jiff::Timestamp>().map_err(
             |_| invalid("scheduled_at", format!("\"{s}\" is not an RFC 3339 time")),
@@ -1358,12 +1375,31 @@ fn queue_sms(
                     &[SmsStatus::Sent, SmsStatus::Failed],
                 ));
             }
+            // Once: a second resend of the same message would reach the
+            // same people again. The resend itself may be resent.
+            let resent: Option<String> = conn
+                .prepare_cached(
+                    "SELECT id FROM sms_messages WHERE retry_of = ?1 AND status <> 'cancelled' LIMIT 1",
+                )?
+                .query_row([earlier], |r| r.get(0))
+                .optional()?;
+            if let Some(resend) = resent {
+                return Err(OpError::AlreadyResent {
+                    id: earlier.clone(),
+                    resend,
+                });
+            }
             crate::store::audience::Audience::Failed {
                 message_id: earlier.clone(),
             }
         }
     };
     let recipients = audience.count(conn)?;
+    if m.retry_of.is_none() && recipients == 0 {
+        return Err(OpError::NoRecipients {
+            name: group_state(conn, &m.group_id)?.0,
+        });
+    }
     if let (Some(earlier), 0) = (&m.retry_of, recipients) {
         return Err(OpError::NothingToResend {
             id: earlier.clone(),

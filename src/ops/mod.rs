@@ -375,6 +375,12 @@ pub enum OpError {
     NothingToResend { id: String },
     #[error("{action}: not on one's own account (another admin does it)")]
     OwnAccount { action: String },
+    #[error("sms_message {id}: already resent as {resend} (resend that one, or cancel it first)")]
+    AlreadyResent { id: String, resend: String },
+    #[error("sms_group {name}: reaches nobody now (no member who did not opt out)")]
+    NoRecipients { name: String },
+    #[error("rule: commune {commune} is not in region {region}, so nobody would ever match")]
+    RuleNeverMatches { commune: String, region: String },
     #[error("{field}: must not be empty")]
     Empty { field: &'static str },
     #[error("{field}: over {max} characters")]
@@ -640,6 +646,18 @@ impl OpError {
             (Self::Dynamic { name }, Fr) => format!(
                 "groupe « {} » : dynamique, ses membres suivent les contacts ; on n'en ajoute ni n'en retire à la main",
                 crate::text::inline(name)
+            ),
+            (Self::AlreadyResent { id, resend }, Fr) => format!(
+                "SMS {} : déjà renvoyé (SMS {}) ; renvoyez celui-là, ou annulez-le d'abord",
+                id.get(..8).unwrap_or(id),
+                resend.get(..8).unwrap_or(resend)
+            ),
+            (Self::NoRecipients { name }, Fr) => format!(
+                "groupe « {} » : n'atteint personne aujourd'hui (aucun membre qui ne se soit désinscrit)",
+                crate::text::inline(name)
+            ),
+            (Self::RuleNeverMatches { commune, region }, Fr) => format!(
+                "règle : la commune {commune} n'est pas dans la région {region} ; personne n'y correspondrait jamais"
             ),
             (Self::OwnAccount { action }, Fr) => format!(
                 "{} : pas sur son propre compte (un autre administrateur le fait)",

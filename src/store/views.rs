@@ -330,6 +330,16 @@ pub fn delivery_words(
     }
 }
 
+/// The resend of a message, if it has one not cancelled: (id, status).
+pub fn resent_as(c: &Connection, message_id: &str) -> Option<(String, String)> {
+    c.prepare_cached(
+        "SELECT id, status FROM sms_messages WHERE retry_of = ?1 AND status <> 'cancelled'
+         ORDER BY created_at LIMIT 1",
+    )
+    .and_then(|mut s| s.query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?))))
+    .ok()
+}
+
 /// A message's failed numbers and why (the first `limit`, by number).
 pub fn sms_failures(c: &Connection, message_id: &str, limit: i64) -> Vec<(String, Option<String>)> {
     c.prepare_cached(

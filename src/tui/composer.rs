@@ -132,6 +132,13 @@ impl Composer {
         if failed == 0 {
             return Err(strings::NOTHING_TO_RESEND.get(lang).into());
         }
+        if let Some((again, _)) = crate::store::views::resent_as(conn, message_id) {
+            return Err(crate::ops::OpError::AlreadyResent {
+                id: message_id.to_owned(),
+                resend: again,
+            }
+            .message(lang));
+        }
         Ok(Composer {
             kind,
             groups: vec![(group_id, group, failed)],
@@ -160,7 +167,11 @@ impl Composer {
         self.quiet_confirmed = false;
     }
 
+    /// Alert ↔ notice; a resend keeps its message's kind.
     pub fn toggle_kind(&mut self) {
+        if self.retry_of.is_some() {
+            return;
+        }
         self.kind = match self.kind {
             SmsKind::Alert => SmsKind::Notice,
             SmsKind::Notice => SmsKind::Alert,

@@ -130,6 +130,16 @@ impl ScreenRow for SmsMessage {
         }
         out.push(Line::default());
         out.extend(body(&self.body));
+        if let Some((again, status)) = crate::store::views::resent_as(conn, &self.id) {
+            let word =
+                crate::i18n::values::column_word("sms", "status", &status, lang).unwrap_or(status);
+            out.push(field(
+                theme,
+                lang,
+                strings::RESENT_AS.get(lang),
+                format!("{} ({word})", inline(&again)),
+            ));
+        }
         if self.failed_count > 0 {
             // The failed numbers and why: synced from the hub's sender.
             const SHOWN: i64 = 8;

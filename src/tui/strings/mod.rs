@@ -476,6 +476,7 @@ pub const ARCHIVED: Text = Text("archivé", "archived");
 pub const DYNAMIC: Text = Text("dynamique", "dynamic");
 pub const DYNAMIC_RULE: Text = Text("Règle", "Rule");
 pub const RESEND_OF: Text = Text("Renvoi de", "Resend of");
+pub const RESENT_AS: Text = Text("Renvoyé", "Resent");
 pub const FAILED_NUMBERS: Text = Text("Numéros en échec", "Failed numbers");
 pub const NOTHING_TO_RESEND: Text = Text(
     "aucun numéro en échec à renvoyer (ou ils se sont désinscrits)",
