@@ -154,7 +154,13 @@ CREATE TABLE sms_contacts (
     name          TEXT,
     region        TEXT,
     commune       TEXT,
-    opted_out_at  TEXT
+    opted_out_at  TEXT,
+    -- Version 6: the region and commune as a dynamic group finds them (the
+    -- name in the list of communes, however typed; else folded:
+    -- `places::stored_key`), kept by every write of region or commune, so
+    -- a dynamic group finds its contacts through an index.
+    region_key    TEXT,
+    commune_key   TEXT
 );
 
 CREATE TABLE sms_groups (
@@ -466,6 +472,13 @@ BEGIN
     DELETE FROM sms_failures WHERE message_id = NEW.message_id AND contact_id = NEW.contact_id;
     INSERT INTO changes (entity, entity_id) VALUES ('sms_failure', NEW.message_id || '/' || NEW.contact_id);
 END;
+
+-- A dynamic group by region or commune finds its contacts by their keys
+-- (filled here for a file made before version 6).
+UPDATE sms_contacts SET region_key = civitac_place('region', region),
+    commune_key = civitac_place('commune', commune);
+CREATE INDEX sms_contacts_by_region_key ON sms_contacts (region_key);
+CREATE INDEX sms_contacts_by_commune_key ON sms_contacts (commune_key);
 
 -- A dynamic group by organisation kind finds a contact's organisations by
 -- the contact's number.

@@ -314,7 +314,7 @@ fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_
     let in_kaya = |s: &civitac::store::Store| {
         count(
             s,
-            "SELECT count(*) FROM sms_contacts WHERE civitac_place(commune) = 'kaya' AND opted_out_at IS NULL",
+            "SELECT count(*) FROM sms_contacts WHERE civitac_place('commune', commune) = 'Kaya' AND opted_out_at IS NULL",
         )
     };
     let before = in_kaya(&open(&db));

@@ -1563,6 +1563,12 @@ impl<'c> World<'c> {
             }
         }
         drop(insert);
+        // Every contact's places as a dynamic group compares them.
+        self.conn.execute(
+            "UPDATE sms_contacts SET region_key = civitac_place('region', region),
+               commune_key = civitac_place('commune', commune)",
+            [],
+        )?;
         let digest = <sha2::Sha256 as sha2::Digest>::digest(b"sms_group\nMairies");
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&digest[..16]);

@@ -76,6 +76,16 @@ fn places() -> &'static Places {
     })
 }
 
+/// How a contact's region or commune is found by a dynamic group: its name
+/// in the list when it is one (however it was typed), else its folded form
+/// (which no name in the list equals).
+pub fn stored_key(level: Level, name: &str) -> String {
+    match resolve(level, name) {
+        Resolved::Known(known) => known,
+        _ => key(name),
+    }
+}
+
 /// How names compare: accents, case, hyphens and spacing do not matter.
 pub fn key(name: &str) -> String {
     crate::text::fold(name)

@@ -377,6 +377,7 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::OwnAccount { .. }
         | OpError::NoRecipients { .. }
         | OpError::RuleNeverMatches { .. }
+        | OpError::UnknownCommune { .. }
         // Two people resent the same message: the first resend stands.
         | OpError::AlreadyResent { .. }
         | OpError::Empty { .. }

@@ -985,6 +985,22 @@ fn create_group(
     })
 }
 
+/// A contact's region and commune keys, from the values it has now (a
+/// dynamic group finds its contacts by them).
+fn place_keys(conn: &Connection, contact_id: &str) -> Result<(), OpError> {
+    let (region, commune): (Option<String>, Option<String>) = conn
+        .prepare_cached("SELECT region, commune FROM sms_contacts WHERE id = ?1")?
+        .query_row([contact_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    use crate::domain::places::{Level, stored_key};
+    conn.prepare_cached("UPDATE sms_contacts SET region_key = ?2, commune_key = ?3 WHERE id = ?1")?
+        .execute(params![
+            contact_id,
+            region.map(|v| stored_key(Level::Region, &v)),
+            commune.map(|v| stored_key(Level::Commune, &v))
+        ])?;
+    Ok(())
+}
+
 /// A dynamic group's rule as stored: places by their names in the list of
 /// communes, an organisation kind by its code; a rule with no part would
 /// mean "everyone" and is refused.
@@ -1177,14 +1193,8 @@ fn edit_contact(
                     }
                     _ => None,
                 };
-                let (commune, region) = home.ok_or_else(|| {
-                    invalid(
-                        "commune",
-                        format!(
-                            "\"{}\" is not in Burkina Faso's list of communes",
-                            crate::text::truncate(&crate::text::inline(v), 40)
-                        ),
-                    )
+                let (commune, region) = home.ok_or_else(|| OpError::UnknownCommune {
+                    typed: crate::text::truncate(&crate::text::inline(v), 40),
                 })?;
                 conn.prepare_cached(
                     "UPDATE sms_contacts SET commune = ?2, region = ?3 WHERE id = ?1",
@@ -1197,6 +1207,7 @@ fn edit_contact(
             }
         }
     }
+    place_keys(conn, id)?;
     Ok(Change {
         entity: "sms_contact",
         entity_id: id.to_owned(),
@@ -1283,6 +1294,7 @@ fn add_contact(
             id
         }
     };
+    place_keys(conn, &id)?;
     // A number that said STOP (before it was a contact, or before it was
     // removed) stays opted out whoever adds it again.
     let suppressed: Option<String> = conn

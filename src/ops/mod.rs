@@ -379,6 +379,8 @@ pub enum OpError {
     AlreadyResent { id: String, resend: String },
     #[error("sms_group {name}: reaches nobody now (no member who did not opt out)")]
     NoRecipients { name: String },
+    #[error("commune: \"{typed}\" is not in Burkina Faso's list of communes")]
+    UnknownCommune { typed: String },
     #[error("rule: commune {commune} is not in region {region}, so nobody would ever match")]
     RuleNeverMatches { commune: String, region: String },
     #[error("{field}: must not be empty")]
@@ -656,6 +658,20 @@ impl OpError {
                 "groupe « {} » : n'atteint personne aujourd'hui (aucun membre qui ne se soit désinscrit)",
                 crate::text::inline(name)
             ),
+            (Self::UnknownCommune { typed }, Fr) => {
+                let close = match crate::domain::places::resolve(
+                    crate::domain::places::Level::Commune,
+                    typed,
+                ) {
+                    crate::domain::places::Resolved::Close(name) => {
+                        format!(" ; vouliez-vous {name} ?")
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "commune : « {typed} » n'est pas dans la liste des communes du Burkina Faso{close}"
+                )
+            }
             (Self::RuleNeverMatches { commune, region }, Fr) => format!(
                 "règle : la commune {commune} n'est pas dans la région {region} ; personne n'y correspondrait jamais"
             ),

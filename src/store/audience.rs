@@ -26,23 +26,24 @@ impl Rule {
     }
 }
 
-/// The SQL condition on contacts `c` that a rule's parts (given as SQL
-/// expressions: parameters or a group's columns) select, opted-out
-/// contacts aside. A macro, so that lists can hold it in their constant
-/// queries.
+/// The SQL condition on contacts `c` that a rule's parts select (its
+/// places, names in the list that contacts' keys hold, and its organisation
+/// kind, given as SQL expressions: parameters or a group's columns),
+/// opted-out contacts aside.
+/// A macro, so that lists can hold it in their constant queries.
 macro_rules! rule_condition {
-    ($region:literal, $commune:literal, $org_kind:literal) => {
+    ($region_key:literal, $commune_key:literal, $org_kind:literal) => {
         concat!(
             "c.opted_out_at IS NULL AND (",
-            $region,
-            " IS NULL OR civitac_place(c.region) = civitac_place(",
-            $region,
-            ")) ",
+            $region_key,
+            " IS NULL OR c.region_key = ",
+            $region_key,
+            ") ",
             "AND (",
-            $commune,
-            " IS NULL OR civitac_place(c.commune) = civitac_place(",
-            $commune,
-            ")) ",
+            $commune_key,
+            " IS NULL OR c.commune_key = ",
+            $commune_key,
+            ") ",
             // Looked up by the contact's number (indexed on both sides),
             // never by scanning the organisations for each contact.
             "AND (",
@@ -59,6 +60,18 @@ macro_rules! rule_condition {
     };
 }
 
+/// A group `g`'s rule as the arguments of `rule_condition!`: its places'
+/// keys and its organisation kind.
+macro_rules! group_rule {
+    () => {
+        $crate::store::audience::rule_condition!(
+            "g.rule_region",
+            "g.rule_commune",
+            "g.rule_org_kind"
+        )
+    };
+}
+
 /// A group `g`'s size for lists, as one SQL expression: its members (opted
 /// out or not), or the contacts its rule selects now.
 macro_rules! group_members {
@@ -67,7 +80,7 @@ macro_rules! group_members {
             "(CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL ",
             "THEN (SELECT count(*) FROM sms_group_members gm WHERE gm.group_id = g.id) ",
             "ELSE (SELECT count(*) FROM sms_contacts c WHERE ",
-            $crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+            $crate::store::audience::group_rule!(),
             ") END)"
         )
     };
@@ -82,7 +95,7 @@ macro_rules! group_reach {
             "THEN (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id ",
             "WHERE gm.group_id = g.id AND c.opted_out_at IS NULL) ",
             "ELSE (SELECT count(*) FROM sms_contacts c WHERE ",
-            $crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+            $crate::store::audience::group_rule!(),
             ") END)"
         )
     };
@@ -103,7 +116,7 @@ macro_rules! message_reach {
     };
 }
 
-pub(crate) use {group_members, group_reach, message_reach, rule_condition};
+pub(crate) use {group_members, group_reach, group_rule, message_reach, rule_condition};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
@@ -152,6 +165,8 @@ impl Audience {
                     .to_owned(),
                 vec![Value::Text(group_id.clone())],
             ),
+            // A rule's places are names in the list (`ops` checks them),
+            // as contacts' keys hold them.
             Audience::Rule(rule) => (
                 concat!(
                     "SELECT c.id FROM sms_contacts c WHERE ",

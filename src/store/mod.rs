@@ -63,7 +63,9 @@ const MIGRATIONS: &[&str] = &[
     // 6: dynamic SMS groups (a rule instead of members), resends to the
     // failed numbers, and the failures themselves, synced (in schema.sql
     // between its "version 6" markers).
-    "ALTER TABLE sms_groups ADD COLUMN rule_region TEXT;
+    "ALTER TABLE sms_contacts ADD COLUMN region_key TEXT;
+     ALTER TABLE sms_contacts ADD COLUMN commune_key TEXT;
+     ALTER TABLE sms_groups ADD COLUMN rule_region TEXT;
      ALTER TABLE sms_groups ADD COLUMN rule_commune TEXT;
      ALTER TABLE sms_groups ADD COLUMN rule_org_kind TEXT
        CHECK (rule_org_kind IS NULL OR rule_org_kind IN ('commune','region','osc'));
@@ -199,19 +201,25 @@ pub struct Store {
 
 /// SQL functions the list filters and SMS audiences use:
 /// `civitac_fold(text)` compares names as people type them (accents, case
-/// and invisible characters aside); `civitac_place(text)` compares place
-/// names as the list of communes does (hyphens and spacing aside too).
+/// and invisible characters aside); `civitac_place(level, text)` is a place
+/// as a dynamic group finds it (`places::stored_key`).
 /// Every connection of a `Store`, and the console's worker, registers them.
 pub fn register_functions(c: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     c.create_scalar_function(
         "civitac_place",
-        1,
+        2,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            Ok(match ctx.get_raw(0) {
+            use crate::domain::places::{Level, stored_key};
+            let level = match ctx.get_raw(0).as_str().unwrap_or("") {
+                "region" => Level::Region,
+                "province" => Level::Province,
+                _ => Level::Commune,
+            };
+            Ok(match ctx.get_raw(1) {
                 rusqlite::types::ValueRef::Text(t) => {
-                    Some(crate::domain::places::key(&String::from_utf8_lossy(t)))
+                    Some(stored_key(level, &String::from_utf8_lossy(t)))
                 }
                 _ => None,
             })

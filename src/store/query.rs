@@ -932,7 +932,7 @@ fn build<T: Listed>(
                     "(k.id IN (SELECT contact_id FROM sms_group_members WHERE group_id = ?) ",
                     "OR k.id IN (SELECT c.id FROM sms_groups g, sms_contacts c WHERE g.id = ? AND ",
                     "(g.rule_region IS NOT NULL OR g.rule_commune IS NOT NULL OR g.rule_org_kind IS NOT NULL) AND ",
-                    crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+                    crate::store::audience::group_rule!(),
                     "))"
                 ),
                 [text(), text()],

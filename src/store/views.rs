@@ -394,7 +394,7 @@ pub fn contact_groups(c: &Connection, contact_id: &str) -> Vec<String> {
          SELECT g.name FROM sms_groups g, sms_contacts c
          WHERE c.id = ?1 AND (g.rule_region IS NOT NULL OR g.rule_commune IS NOT NULL OR g.rule_org_kind IS NOT NULL)
            AND ",
-        crate::store::audience::rule_condition!("g.rule_region", "g.rule_commune", "g.rule_org_kind"),
+        crate::store::audience::group_rule!(),
         " ORDER BY 1"
     ))
     .and_then(|mut s| s.query_map([contact_id], |r| r.get(0))?.collect())
