@@ -267,6 +267,12 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
             "INSERT INTO sync_state (key, value) VALUES ('side', 'hub');
              INSERT INTO citizens (id, display_name) VALUES ('c', 'Awa');
              INSERT INTO applied_ops (op_id, device, seq, outcome) VALUES ('o', 'd', 1, 'applied');
+             INSERT INTO sms_contacts (id, phone_e164, region, commune) VALUES ('k', '+22670112233', 'centre-nord', 'KAYA');
+             INSERT INTO sms_groups (id, name) VALUES ('g', 'Kaya');
+             INSERT INTO sms_messages (id, group_id, kind, body, encoding, segments, recipients, status, created_by, created_at)
+               VALUES ('m', 'g', 'notice', 'x', 'GSM-7', 1, 1, 'sent', 'awa', '2026-01-01T00:00:00.000Z');
+             INSERT INTO sms_deliveries (message_id, contact_id, status, error, updated_at)
+               VALUES ('m', 'k', 'failed', 'rejected by the operator', '2026-01-01T00:01:00.000Z');
              PRAGMA user_version = 1;",
         )
         .expect("v1 rows");
@@ -293,6 +299,23 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
         )
         .expect("seq not unique");
     assert_eq!(count(&store, "SELECT count(*) FROM sms_suppressions"), 0);
+    // Version 6: a contact's places as dynamic groups find them, and the
+    // failures sent so far, for every replica to pull.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM sms_contacts WHERE id = 'k' AND commune_key = 'Kaya'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM sms_failures f JOIN changes c ON c.entity = 'sms_failure' AND c.entity_id = 'm/k'
+             WHERE f.error = 'rejected by the operator'"
+        ),
+        1
+    );
     // A migrated file has the very tables, columns and indexes a new one has.
     let shape = |s: &civitac::store::Store| -> Vec<(String, String)> {
         let mut stmt = s
