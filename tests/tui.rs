@@ -1518,7 +1518,12 @@ fn an_admin_manages_the_team_from_the_console_and_others_only_read_it() {
     press(&mut app, &"<bs>".repeat(10));
     press(&mut app, "awa.kabore<enter>");
     app.tick(std::time::Instant::now() + std::time::Duration::from_secs(1));
-    press(&mut app, "XJe pars<enter>");
+    // Said at once, before any dialog.
+    press(&mut app, "X");
+    assert!(matches!(
+        app.model.overlay,
+        civitac::tui::model::Overlay::None
+    ));
     let refused = render(&mut app, 100, 30);
     assert!(refused.contains("pas sur son propre compte"), "{refused}");
     assert_eq!(

@@ -319,7 +319,7 @@ fn collect_ids(
     }
     let mut ids: Vec<String> = Vec::new();
     for (i, id) in args.ids.iter().enumerate() {
-        check_id(id).map_err(|why| {
+        check_id(id, lang).map_err(|why| {
             Failure::usage(format!(
                 "{} {}: {why}",
                 lang.pick("argument", "argument"),
@@ -349,12 +349,13 @@ fn collect_ids(
     Ok(ids)
 }
 
-fn check_id(id: &str) -> Result<(), String> {
+fn check_id(id: &str, lang: Lang) -> Result<(), String> {
     uuid::Uuid::parse_str(id).map(drop).map_err(|_| {
-        format!(
-            "\"{}\" is not a record id",
-            crate::text::truncate(&crate::text::inline(id), 60)
-        )
+        let shown = crate::text::truncate(&crate::text::inline(id), 60);
+        match lang {
+            Lang::Fr => format!("« {shown} » n'est pas un identifiant d'enregistrement"),
+            Lang::En => format!("\"{shown}\" is not a record id"),
+        }
     })
 }
 
@@ -386,7 +387,7 @@ fn read_ids(path: &std::path::Path, lang: Lang) -> Result<Vec<String>, Failure> 
         if first.is_empty() || first.starts_with('#') || (n == 0 && first == "id") {
             continue;
         }
-        check_id(first).map_err(|why| {
+        check_id(first, lang).map_err(|why| {
             Failure::new(format!(
                 "{name}:{}: {why}{}",
                 n + 1,

@@ -378,6 +378,8 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::NoRecipients { .. }
         | OpError::RuleNeverMatches { .. }
         | OpError::UnknownCommune { .. }
+        | OpError::Taken { .. }
+        | OpError::Archived { .. }
         // Two people resent the same message: the first resend stands.
         | OpError::AlreadyResent { .. }
         | OpError::Empty { .. }

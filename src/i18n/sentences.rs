@@ -333,6 +333,13 @@ fn verbs(action: &str) -> Option<[&'static str; 4]> {
             "opt out {o}",
         ],
         "sms.cancel" => ["a annulé {o}", "annuler {o}", "cancelled {o}", "cancel {o}"],
+        // Never audited (a resend is a new message), but refused by name.
+        "sms.resend" => [
+            "a renvoyé {o} aux numéros en échec",
+            "renvoyer {o} aux numéros en échec",
+            "resent {o} to the failed numbers",
+            "resend {o} to the failed numbers",
+        ],
         "undo" => [
             "a annulé sa décision sur {o}",
             "annuler la décision sur {o}",

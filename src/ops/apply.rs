@@ -954,11 +954,12 @@ fn create_group(
         .prepare_cached("SELECT 1 FROM sms_groups WHERE name = ?1 COLLATE NOCASE")?
         .exists([name])?;
     if taken {
-        return Err(invalid(
-            "name",
-            format!("a group \"{name}\" already exists"),
-        ));
+        return Err(OpError::Taken {
+            what: "sms_group",
+            name: name.to_owned(),
+        });
     }
+    not_an_id(name)?;
     let rule = match &group.rule {
         Some(rule) => Some(checked_rule(rule)?),
         None => None,
@@ -1049,6 +1050,17 @@ fn checked_rule(
     Ok(checked)
 }
 
+/// A group named like an id would be found by that id instead.
+fn not_an_id(name: &str) -> Result<(), OpError> {
+    if uuid::Uuid::parse_str(name).is_ok() {
+        return Err(invalid(
+            "name",
+            format!("\"{name}\" looks like an id: give the group a name"),
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses to add or take out members by hand in a dynamic group.
 fn not_dynamic(conn: &Connection, group_id: &str) -> Result<(), OpError> {
     match crate::store::audience::rule_of(conn, group_id)? {
@@ -1084,11 +1096,12 @@ fn rename_group(
         .prepare_cached("SELECT 1 FROM sms_groups WHERE name = ?1 COLLATE NOCASE AND id <> ?2")?
         .exists([name, id])?;
     if taken {
-        return Err(invalid(
-            "name",
-            format!("a group \"{name}\" already exists"),
-        ));
+        return Err(OpError::Taken {
+            what: "sms_group",
+            name: name.to_owned(),
+        });
     }
+    not_an_id(name)?;
     conn.prepare_cached("UPDATE sms_groups SET name = ?2 WHERE id = ?1")?
         .execute([id, name])?;
     Ok(Change {
@@ -1351,15 +1364,9 @@ fn queue_sms(
         )?)),
         None => None,
     };
-    let (_, archived) = group_state(conn, &m.group_id)?;
+    let (group_name, archived) = group_state(conn, &m.group_id)?;
     if archived.is_some() {
-        return Err(invalid(
-            "group",
-            format!(
-                "sms_group {} is archived: it is kept for history, never sent to",
-                m.group_id
-            ),
-        ));
+        return Err(OpError::Archived { name: group_name });
     }
     let audience = match &m.retry_of {
         None => crate::store::audience::Audience::of_group(conn, &m.group_id)?
@@ -1748,11 +1755,15 @@ fn add_staff(
     let name = staff.display_name.trim();
     non_empty("name", name)?;
     plain_detail("name", name)?;
+    // AWA.KABORE beside awa.kabore would be someone else in every list.
     let taken: bool = conn
-        .prepare_cached("SELECT 1 FROM staff WHERE login = ?1")?
+        .prepare_cached("SELECT 1 FROM staff WHERE login = ?1 COLLATE NOCASE")?
         .exists([login])?;
     if taken {
-        return Err(invalid("login", format!("{login} already exists")));
+        return Err(OpError::Taken {
+            what: "staff",
+            name: login.to_owned(),
+        });
     }
     conn.prepare_cached(
         "INSERT INTO staff (id, login, display_name, role, active) VALUES (?1, ?2, ?3, ?4, 1)",

@@ -379,6 +379,10 @@ pub enum OpError {
     AlreadyResent { id: String, resend: String },
     #[error("sms_group {name}: reaches nobody now (no member who did not opt out)")]
     NoRecipients { name: String },
+    #[error("{what} \"{name}\" already exists (names compare without case)")]
+    Taken { what: &'static str, name: String },
+    #[error("sms_group {name}: archived, kept for history and never sent to")]
+    Archived { name: String },
     #[error("commune: \"{typed}\" is not in Burkina Faso's list of communes")]
     UnknownCommune { typed: String },
     #[error("rule: commune {commune} is not in region {region}, so nobody would ever match")]
@@ -656,6 +660,15 @@ impl OpError {
             ),
             (Self::NoRecipients { name }, Fr) => format!(
                 "groupe « {} » : n'atteint personne aujourd'hui (aucun membre qui ne se soit désinscrit)",
+                crate::text::inline(name)
+            ),
+            (Self::Taken { what, name }, Fr) => format!(
+                "{} « {} » existe déjà (sans tenir compte des majuscules)",
+                crate::i18n::values::entity_words(what, Fr),
+                crate::text::inline(name)
+            ),
+            (Self::Archived { name }, Fr) => format!(
+                "groupe « {} » : archivé, gardé pour l'historique et jamais destinataire",
                 crate::text::inline(name)
             ),
             (Self::UnknownCommune { typed }, Fr) => {

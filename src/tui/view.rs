@@ -198,6 +198,7 @@ fn draw_hints(f: &mut Frame<'_>, app: &App, area: Rect) {
     // its place at the end when the others do not all fit.
     let hint = |action: Action| {
         app.model.keymap.key_for(&sections, action).map(|key| {
+            let key = strings::key_words(&key, app.model.lang);
             let text = format!(" {}  ", strings::action(action).get(app.model.lang));
             (action, key, text)
         })
@@ -577,6 +578,7 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
             .model
             .keymap
             .key_for(&[super::keymap::Section::Dialog], Action::ToggleNotify)
+            .map(|k| strings::key_words(&k, lang))
             .unwrap_or_default();
         lines.push(Line::default());
         if c.notify {
@@ -600,11 +602,13 @@ fn draw_confirm(f: &mut Frame<'_>, app: &App, area: Rect) {
         .model
         .keymap
         .key_for(&[super::keymap::Section::Dialog], Action::Confirm)
+        .map(|k| strings::key_words(&k, lang))
         .unwrap_or_default();
     let cancel = app
         .model
         .keymap
         .key_for(&[super::keymap::Section::Dialog], Action::Cancel)
+        .map(|k| strings::key_words(&k, lang))
         .unwrap_or_default();
     lines.push(Line::styled(
         strings::confirm_cancel(lang, &confirm, &cancel),

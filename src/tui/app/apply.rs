@@ -133,7 +133,9 @@ impl App {
             }
         };
         self.model.info(text);
-        if let Change::Decide { .. } = change
+        // The marked rows were decided on (or put into a group): marks that
+        // stayed would silently carry the next decision to them too.
+        if let Change::Decide { .. } | Change::Ops { .. } = change
             && let Some(l) = self.model.list()
         {
             l.clear_marks();

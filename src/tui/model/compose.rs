@@ -101,6 +101,24 @@ impl Model {
         {
             return Err(strings::ADMINS_ONLY.get(lang).into());
         }
+        // Said before any form or dialog: never on one's own account.
+        let me = owner.staff_id.clone();
+        if action != Action::AddStaff
+            && self
+                .list()
+                .map(|l| l.targets())
+                .is_some_and(|ids| ids.contains(&me))
+        {
+            let name = match action {
+                Action::SetRole => "staff.set_role",
+                Action::SwitchOff => "staff.deactivate",
+                _ => "staff.reactivate",
+            };
+            return Err(crate::ops::OpError::OwnAccount {
+                action: name.to_owned(),
+            }
+            .message(lang));
+        }
         Ok(match action {
             Action::AddStaff => vec![Effect::OpenForm(FormRequest::AddStaff)],
             Action::SetRole => vec![Effect::OpenForm(FormRequest::SetRole(

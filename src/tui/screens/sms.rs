@@ -105,7 +105,10 @@ impl ScreenRow for SmsMessage {
                 theme,
                 lang,
                 strings::SCHEDULED.get(lang),
-                opt(&self.scheduled_at),
+                opt(&self
+                    .scheduled_at
+                    .as_deref()
+                    .map(|at| crate::time::long(at, lang))),
             ),
             field(
                 theme,
@@ -167,6 +170,16 @@ impl ScreenRow for SmsMessage {
     }
 }
 
+/// A group's name with its tag ("archivé", "dynamique") in the column's
+/// width, the name cut first.
+fn tagged(name: &str, tag: &str) -> String {
+    let tag = format!(" ({tag})");
+    let room = GROUP_WIDTH.saturating_sub(crate::text::width(&tag));
+    format!("{}{tag}", crate::text::truncate(&inline(name), room))
+}
+
+const GROUP_WIDTH: usize = 28;
+
 impl ScreenRow for SmsGroup {
     const LIST: ListKind = ListKind::SmsGroups;
 
@@ -176,7 +189,7 @@ impl ScreenRow for SmsGroup {
 
     fn columns() -> &'static [(Text, Constraint)] {
         &[
-            (strings::COL_GROUP, Constraint::Length(28)),
+            (strings::COL_GROUP, Constraint::Length(GROUP_WIDTH as u16)),
             (strings::COL_MEMBERS, Constraint::Length(8)),
             (strings::COL_DESCRIPTION, Constraint::Min(10)),
         ]
@@ -184,11 +197,10 @@ impl ScreenRow for SmsGroup {
 
     fn cells(&self, lang: Lang, _now: jiff::Timestamp) -> Vec<String> {
         vec![
+            // The tag stays in sight: a long name gives way to it.
             match (&self.archived_at, &self.rule) {
-                (Some(_), _) => format!("{} ({})", inline(&self.name), strings::ARCHIVED.get(lang)),
-                (None, Some(_)) => {
-                    format!("{} ({})", inline(&self.name), strings::DYNAMIC.get(lang))
-                }
+                (Some(_), _) => tagged(&self.name, strings::ARCHIVED.get(lang)),
+                (None, Some(_)) => tagged(&self.name, strings::DYNAMIC.get(lang)),
                 (None, None) => inline(&self.name),
             },
             self.members.to_string(),
@@ -303,7 +315,10 @@ impl ScreenRow for SmsContact {
             field(theme, lang, strings::GROUPS.get(lang), groups.join(", ")),
         ];
         if let Some(at) = &self.opted_out_at {
-            out.push(warning(theme, strings::opted_out_on(lang, &inline(at))));
+            out.push(warning(
+                theme,
+                strings::opted_out_on(lang, &crate::time::long(at, lang)),
+            ));
         }
         out
     }

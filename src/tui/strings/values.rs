@@ -61,6 +61,25 @@ pub fn hidden_marked(lang: Lang, n: usize) -> String {
     }
 }
 
+/// A key's name as the person reads it: "entrée", "échap", "espace" in
+/// French (keymaps and English keep "enter", "esc", "space").
+pub fn key_words(key: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return key.to_owned();
+    }
+    match key {
+        "enter" => "entrée".into(),
+        "esc" => "échap".into(),
+        "space" => "espace".into(),
+        "pageup" => "pg.préc".into(),
+        "pagedown" => "pg.suiv".into(),
+        "home" => "début".into(),
+        "end" => "fin".into(),
+        "backspace" => "retour arr.".into(),
+        other => other.to_owned(),
+    }
+}
+
 pub fn confirm_cancel(lang: Lang, confirm: &str, cancel: &str) -> String {
     match lang {
         Lang::Fr => format!("{confirm} valider   {cancel} annuler"),
