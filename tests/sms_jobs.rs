@@ -362,6 +362,13 @@ fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_
         .assert()
         .failure()
         .stderr(predicate::str::contains("dynamic"));
+    civitac(&db)
+        .args(["sms", "contacts", "import"])
+        .arg(&csv)
+        .args(["--group", "Kaya, tout le monde", "--dry-run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("dynamic"));
     // A contact who moves to Kaya is in it; the list and the send agree.
     let moussa = first_id(&open(&db), "sms_contacts", "name = 'Moussa'");
     civitac(&db)
