@@ -547,6 +547,45 @@ fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_
         .assert()
         .failure()
         .stderr(predicate::str::contains("U+001B"));
+    // Someone in the dynamic group opts out: still listed as a member
+    // (opted out), no longer reached.
+    civitac(&db)
+        .args(["sms", "contacts", "opt-out", &moussa])
+        .assert()
+        .success();
+    let opted = civitac(&db)
+        .args([
+            "sms",
+            "contacts",
+            "list",
+            "--group",
+            "Kaya, tout le monde",
+            "--opted-out",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        recipients_said(&opted).contains("Moussa"),
+        "{}",
+        recipients_said(&opted)
+    );
+    civitac(&db)
+        .args([
+            "sms",
+            "send",
+            "--group",
+            "Kaya, tout le monde",
+            "--kind",
+            "notice",
+            "--text",
+            "R",
+            "--dry-run",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("{before} recipients")));
     // A message still waiting has nothing to resend.
     let waiting = recipients_said(&sent)
         .split_whitespace()

@@ -29,12 +29,13 @@ impl Rule {
 /// The SQL condition on contacts `c` that a rule's parts select (its
 /// places, names in the list that contacts' keys hold, and its organisation
 /// kind, given as SQL expressions: parameters or a group's columns),
-/// opted-out contacts aside.
+/// opted out or not (who is reached leaves them aside; a group's list shows
+/// them, as a group of members does).
 /// A macro, so that lists can hold it in their constant queries.
 macro_rules! rule_condition {
     ($region_key:literal, $commune_key:literal, $org_kind:literal) => {
         concat!(
-            "c.opted_out_at IS NULL AND (",
+            "(",
             $region_key,
             " IS NULL OR c.region_key = ",
             $region_key,
@@ -94,7 +95,7 @@ macro_rules! group_reach {
             "(CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL ",
             "THEN (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id ",
             "WHERE gm.group_id = g.id AND c.opted_out_at IS NULL) ",
-            "ELSE (SELECT count(*) FROM sms_contacts c WHERE ",
+            "ELSE (SELECT count(*) FROM sms_contacts c WHERE c.opted_out_at IS NULL AND ",
             $crate::store::audience::group_rule!(),
             ") END)"
         )
@@ -169,7 +170,7 @@ impl Audience {
             // as contacts' keys hold them.
             Audience::Rule(rule) => (
                 concat!(
-                    "SELECT c.id FROM sms_contacts c WHERE ",
+                    "SELECT c.id FROM sms_contacts c WHERE c.opted_out_at IS NULL AND ",
                     rule_condition!("?1", "?2", "?3")
                 )
                 .to_owned(),

@@ -275,13 +275,19 @@ pub fn open_flags(c: &Connection, post_id: &str) -> Vec<(String, i64)> {
     .unwrap_or_default()
 }
 
-/// An SMS group's (members opted out, messages sent to it).
+/// An SMS group's (members opted out, messages sent to it): a dynamic
+/// group's members are the contacts its rule selects.
 pub fn group_counts(c: &Connection, group_id: &str) -> (i64, i64) {
-    c.prepare_cached(
-        "SELECT (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
-                 WHERE m.group_id = ?1 AND c.opted_out_at IS NOT NULL),
-                (SELECT count(*) FROM sms_messages WHERE group_id = ?1)",
-    )
+    c.prepare_cached(concat!(
+        "SELECT CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL
+           THEN (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+                 WHERE m.group_id = g.id AND c.opted_out_at IS NOT NULL)
+           ELSE (SELECT count(*) FROM sms_contacts c WHERE c.opted_out_at IS NOT NULL AND ",
+        crate::store::audience::group_rule!(),
+        ") END,
+           (SELECT count(*) FROM sms_messages WHERE group_id = g.id)
+         FROM sms_groups g WHERE g.id = ?1"
+    ))
     .and_then(|mut s| s.query_row([group_id], |r| Ok((r.get(0)?, r.get(1)?))))
     .unwrap_or_default()
 }
