@@ -414,6 +414,10 @@ fn draw_form(f: &mut Frame<'_>, app: &App, form: &super::form::Form, area: Rect)
         ));
         lines.push(Line::default());
     }
+    if form.kind == super::form::FormKind::NewGroup {
+        lines.push(Line::styled(strings::NEW_GROUP_HINT.get(lang), theme.dim));
+        lines.push(Line::default());
+    }
     let width = form
         .fields
         .iter()

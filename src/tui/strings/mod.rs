@@ -408,6 +408,10 @@ pub fn staff_added(lang: Lang, login: &str) -> String {
     }
 }
 
+pub const NEW_GROUP_HINT: Text = Text(
+    "Région, commune ou organisations : un groupe dynamique, dont les membres suivent les contacts. Vides : un groupe de membres ajoutés à la main.",
+    "Region, commune or organisations: a dynamic group, whose members follow the contacts. Left empty: a group of members added by hand.",
+);
 pub const FORM_NEW_GROUP: Text = Text("Nouveau groupe", "New group");
 pub const FORM_RENAME_GROUP: Text = Text("Renommer le groupe", "Rename the group");
 pub const FORM_EDIT_CONTACT: Text = Text("Corriger le contact", "Correct the contact");
