@@ -327,6 +327,11 @@ fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_
         .stdout(predicate::str::contains(format!(
             "dynamic group \"Kaya, tout le monde\" created (commune Kaya): {before} recipients today"
         )));
+    civitac(&db)
+        .args(["sms", "groups", "list", "--limit", "100"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("commune Kaya"));
     // A rule that means nothing, or a place not in the list: refused.
     civitac(&db)
         .args([

@@ -40,6 +40,7 @@ fn header(lang: Lang, column: &str) -> &str {
         "region" => ("région", "region"),
         "commune" => ("commune", "commune"),
         "name" => ("nom", "name"),
+        "rule" => ("règle", "rule"),
         "org_name" => ("organisation", "organisation"),
         "title" => ("titre", "title"),
         "flag_count" => ("signal.", "flags"),
@@ -180,6 +181,14 @@ pub fn print_list<T: Listed>(
                     T::TABLE_COLUMNS
                         .iter()
                         .map(|c| {
+                            // A dynamic group's rule, in words.
+                            if *c == "rule" {
+                                return serde_json::from_value::<crate::store::audience::Rule>(
+                                    v[*c].clone(),
+                                )
+                                .map(|r| crate::store::views::rule_words(&r, lang))
+                                .unwrap_or_default();
+                            }
                             let code = cell(&v[*c]);
                             crate::i18n::values::column_word(list.as_str(), c, &code, lang)
                                 .unwrap_or_else(|| {

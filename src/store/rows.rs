@@ -537,7 +537,7 @@ impl Listed for SmsGroup {
     );
     const SORT: (&'static str, &'static str) = ("g.name", "g.id");
     const DESCENDING: bool = false;
-    const TABLE_COLUMNS: &'static [&'static str] = &["name", "members", "description"];
+    const TABLE_COLUMNS: &'static [&'static str] = &["name", "members", "rule", "description"];
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(SmsGroup {
