@@ -380,6 +380,8 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::UnknownCommune { .. }
         | OpError::Taken { .. }
         | OpError::Archived { .. }
+        | OpError::BadLogin { .. }
+        | OpError::LooksLikeId { .. }
         // Two people resent the same message: the first resend stands.
         | OpError::AlreadyResent { .. }
         | OpError::Empty { .. }

@@ -1053,10 +1053,9 @@ fn checked_rule(
 /// A group named like an id would be found by that id instead.
 fn not_an_id(name: &str) -> Result<(), OpError> {
     if uuid::Uuid::parse_str(name).is_ok() {
-        return Err(invalid(
-            "name",
-            format!("\"{name}\" looks like an id: give the group a name"),
-        ));
+        return Err(OpError::LooksLikeId {
+            name: name.to_owned(),
+        });
     }
     Ok(())
 }
@@ -1738,19 +1737,16 @@ fn add_staff(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     {
-        return Err(invalid(
-            "login",
-            format!(
-                "\"{}\": letters, digits, '.', '-' and '_' only (64 at most)",
-                crate::text::truncate(&crate::text::inline(login), 40)
-            ),
-        ));
+        return Err(OpError::BadLogin {
+            login: crate::text::truncate(&crate::text::inline(login), 40),
+            reserved: false,
+        });
     }
     if RESERVED_LOGINS.contains(&login.to_ascii_lowercase().as_str()) {
-        return Err(invalid(
-            "login",
-            format!("\"{login}\" is kept for the hub itself"),
-        ));
+        return Err(OpError::BadLogin {
+            login: login.to_owned(),
+            reserved: true,
+        });
     }
     let name = staff.display_name.trim();
     non_empty("name", name)?;

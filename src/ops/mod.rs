@@ -381,6 +381,10 @@ pub enum OpError {
     NoRecipients { name: String },
     #[error("{what} \"{name}\" already exists (names compare without case)")]
     Taken { what: &'static str, name: String },
+    #[error("login \"{login}\": {}", if *reserved { "kept for the hub itself" } else { "letters, digits, '.', '-' and '_' only (64 at most)" })]
+    BadLogin { login: String, reserved: bool },
+    #[error("name \"{name}\": looks like an id; give the group a name")]
+    LooksLikeId { name: String },
     #[error("sms_group {name}: archived, kept for history and never sent to")]
     Archived { name: String },
     #[error("commune: \"{typed}\" is not in Burkina Faso's list of communes")]
@@ -665,6 +669,18 @@ impl OpError {
             (Self::Taken { what, name }, Fr) => format!(
                 "{} « {} » existe déjà (sans tenir compte des majuscules)",
                 crate::i18n::values::entity_words(what, Fr),
+                crate::text::inline(name)
+            ),
+            (Self::BadLogin { login, reserved }, Fr) => format!(
+                "identifiant « {login} » : {}",
+                if *reserved {
+                    "réservé au hub lui-même"
+                } else {
+                    "lettres, chiffres, « . », « - » et « _ » seulement (64 au plus)"
+                }
+            ),
+            (Self::LooksLikeId { name }, Fr) => format!(
+                "nom « {} » : on dirait un identifiant ; donnez un nom au groupe",
                 crate::text::inline(name)
             ),
             (Self::Archived { name }, Fr) => format!(
