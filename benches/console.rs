@@ -1,7 +1,8 @@
 //! Console benchmarks (numbers, not pass/fail) on the scale-50 demo:
 //! keystroke-to-frame latency (p50/p99) for cursor moves, page down, screen
 //! switches and search keystrokes; bytes written to an 80x24 terminal per
-//! cursor move; start to first frame; peak RSS.
+//! cursor move; start to first frame; peak RSS. Screen switches are printed
+//! beside their floor: the same frame drawn again with no query.
 //!
 //!   cargo bench --bench console                          # builds the scale-50 demo first (~1 min)
 //!   CIVITAC_BENCH_REPLICA=path/replica.db cargo bench --bench console   # reuse one
@@ -116,11 +117,14 @@ fn main() {
         .expect("draw");
     let first_frame = t.elapsed();
 
-    // One frame after a key, or (with `None`) after the pause that runs a typed search.
-    let mut frame_after = |app: &mut App, k: Option<KeyEvent>| -> (Duration, usize) {
+    // One frame after a key, or (with `None`) after the pause that runs a
+    // typed search; with `redraw`, the same frame drawn again with nothing
+    // asked of the database (the floor a frame is measured beside).
+    let mut frame_after = |app: &mut App, k: Option<KeyEvent>, redraw: bool| -> (Duration, usize) {
         let before = counter.0.get();
         let t = Instant::now();
         match k {
+            _ if redraw => {}
             Some(k) => app.handle_key(k),
             None => {
                 app.tick(t + civitac::tui::app::SEARCH_DEBOUNCE);
@@ -135,47 +139,49 @@ fn main() {
     };
 
     // Cursor moves in the moderation queue.
-    frame_after(&mut app, Some(key(KeyCode::Char('4'))));
+    frame_after(&mut app, Some(key(KeyCode::Char('4'))), false);
     let mut moves = Vec::new();
     let mut bytes = 0;
     for _ in 0..500 {
-        let (d, b) = frame_after(&mut app, Some(key(KeyCode::Char('j'))));
+        let (d, b) = frame_after(&mut app, Some(key(KeyCode::Char('j'))), false);
         moves.push(d);
         bytes += b;
     }
     // Page down through the enrolments.
-    frame_after(&mut app, Some(key(KeyCode::Char('2'))));
+    frame_after(&mut app, Some(key(KeyCode::Char('2'))), false);
     let mut pages: Vec<Duration> = (0..200)
-        .map(|_| frame_after(&mut app, Some(key(KeyCode::PageDown))).0)
+        .map(|_| frame_after(&mut app, Some(key(KeyCode::PageDown)), false).0)
         .collect();
     // Screen switches.
     let mut switches = Vec::new();
+    let mut redraws = Vec::new();
     let mut slowest = [Duration::ZERO; 7];
     for _ in 0..20 {
         for (i, c) in ['1', '2', '3', '4', '5', '6', '7'].into_iter().enumerate() {
-            let d = frame_after(&mut app, Some(key(KeyCode::Char(c)))).0;
+            let d = frame_after(&mut app, Some(key(KeyCode::Char(c))), false).0;
             slowest[i] = slowest[i].max(d);
             switches.push(d);
+            redraws.push(frame_after(&mut app, None, true).0);
         }
     }
     // Search keystrokes in the forum (the list narrows on each).
-    frame_after(&mut app, Some(key(KeyCode::Char('4'))));
-    frame_after(&mut app, Some(key(KeyCode::Char('/'))));
+    frame_after(&mut app, Some(key(KeyCode::Char('4'))), false);
+    frame_after(&mut app, Some(key(KeyCode::Char('/'))), false);
     let mut searches = Vec::new();
     let mut queries = Vec::new();
     for _ in 0..5 {
         for word in ["koudougou", "forage"] {
             for c in word.chars() {
-                searches.push(frame_after(&mut app, Some(key(KeyCode::Char(c)))).0);
+                searches.push(frame_after(&mut app, Some(key(KeyCode::Char(c))), false).0);
                 // The list narrows when typing pauses: time that query and its frame too.
-                queries.push(frame_after(&mut app, None).0);
+                queries.push(frame_after(&mut app, None, false).0);
             }
             for _ in 0..word.len() {
-                searches.push(frame_after(&mut app, Some(key(KeyCode::Backspace))).0);
+                searches.push(frame_after(&mut app, Some(key(KeyCode::Backspace)), false).0);
             }
         }
     }
-    frame_after(&mut app, Some(key(KeyCode::Esc)));
+    frame_after(&mut app, Some(key(KeyCode::Esc)), false);
 
     println!("console on {} (80x24, French)", replica.display());
     println!("start to first frame: {}", ms(first_frame));
@@ -193,6 +199,23 @@ fn main() {
             v.len()
         );
     }
+    let (p50, p99) = (
+        percentile(&mut switches, 0.5),
+        percentile(&mut switches, 0.99),
+    );
+    let (f50, f99) = (
+        percentile(&mut redraws, 0.5),
+        percentile(&mut redraws, 0.99),
+    );
+    println!(
+        "screen switch beside its floor (the same frame drawn again, no query): p50 {} (floor {}, ×{:.1})  p99 {} (floor {}, ×{:.1})",
+        ms(p50),
+        ms(f50),
+        p50.as_secs_f64() / f50.as_secs_f64().max(1e-9),
+        ms(p99),
+        ms(f99),
+        p99.as_secs_f64() / f99.as_secs_f64().max(1e-9)
+    );
     let slowest: Vec<String> = slowest
         .iter()
         .enumerate()
