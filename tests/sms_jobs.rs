@@ -506,6 +506,12 @@ fn a_dynamic_group_follows_the_contacts_and_a_resend_reaches_the_failed_numbers_
         .stderr(predicate::str::contains(format!(
             "already resent as {again_id}"
         )));
+    // A dry run refuses it as the real run does.
+    civitac(&db)
+        .args(["sms", "resend", &id, "--dry-run"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("already resent"));
     civitac(&db)
         .args(["sms", "show", &id])
         .assert()

@@ -105,19 +105,43 @@ pub fn send(ctx: &Ctx, sms: &Outgoing<'_>) -> CmdResult {
         }
     }
     let (group_id, group_name) = group_of(ctx, group)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let op = Op::QueueSms {
+        message: NewSms {
+            id: id.clone(),
+            group_id,
+            kind,
+            body: text.to_owned(),
+            scheduled_at: scheduled.map(crate::time::format),
+            retry_of,
+        },
+    };
     if dry_run {
-        let audience = match &retry_of {
-            Some(earlier) => Some(crate::store::audience::Audience::Failed {
-                message_id: earlier.clone(),
-            }),
-            None => ctx
-                .open()?
-                .sql(|c| crate::store::audience::Audience::of_group(c, &group_id))?,
-        };
-        let reach = match audience {
-            Some(a) => ctx.open()?.sql(|c| a.count(c))?,
-            None => 0,
-        };
+        // The op itself, rolled back: a dry run refuses what the real one
+        // would (a resend made already, nobody to reach, an archived group).
+        let mut store = ctx.open()?;
+        let actor = store.owner()?.ok_or_else(|| {
+            Failure::new(lang.pick(
+                "ce réplica n'appartient à personne : `civitac login` d'abord",
+                "this replica has no owner: `civitac login` first",
+            ))
+        })?;
+        let tx = store.transaction()?;
+        crate::ops::apply(&tx, &actor, &op).map_err(|e| {
+            Failure::new(format!(
+                "{}{}",
+                crate::text::inline(&e.message(lang)),
+                lang.pick(" ; rien n'a été modifié", "; nothing was changed")
+            ))
+        })?;
+        let reach: i64 = tx
+            .query_row(
+                "SELECT recipients FROM sms_messages WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .map_err(|e| Failure::new(e.to_string()))?;
+        drop(tx);
         println!(
             "{}",
             match lang {
@@ -139,17 +163,6 @@ pub fn send(ctx: &Ctx, sms: &Outgoing<'_>) -> CmdResult {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let op = Op::QueueSms {
-        message: NewSms {
-            id: id.clone(),
-            group_id,
-            kind,
-            body: text.to_owned(),
-            scheduled_at: scheduled.map(crate::time::format),
-            retry_of,
-        },
-    };
     super::batch::apply_ops(ctx, std::slice::from_ref(&op), false)?;
     let store = ctx.open()?;
     let (status, recipients): (String, i64) = store.sql(|c| {
