@@ -46,7 +46,9 @@ CREATE TABLE organizations (
     -- normalised name (accents, case, punctuation folded) for duplicate detection
     name_key           TEXT NOT NULL DEFAULT '',
     -- the public platform's own id (any printable text); `id` is derived from it
-    platform_id        TEXT
+    platform_id        TEXT,
+    -- the search index's key, in list order (see "version 7"); never synced
+    search_key         INTEGER
 );
 CREATE INDEX organizations_by_created ON organizations (created_at, id);
 CREATE INDEX organizations_by_status ON organizations (status, created_at, id);
@@ -73,7 +75,8 @@ CREATE TABLE uploads (
     reviewed_at   TEXT,
     reason        TEXT,
     version       INTEGER NOT NULL DEFAULT 1,
-    platform_id   TEXT
+    platform_id   TEXT,
+    search_key    INTEGER
 );
 CREATE INDEX uploads_by_submitted ON uploads (submitted_at, id);
 CREATE INDEX uploads_by_status ON uploads (status, submitted_at, id);
@@ -124,7 +127,8 @@ CREATE TABLE forum_posts (
     platform_id   TEXT,
     -- A watched word the hub found at ingest, and what it did (hold|flag|reject).
     watched_word    TEXT,
-    watched_action  TEXT
+    watched_action  TEXT,
+    search_key      INTEGER
 );
 CREATE INDEX forum_posts_by_created ON forum_posts (created_at, id);
 CREATE INDEX forum_posts_by_status ON forum_posts (status, created_at, id);
@@ -492,46 +496,275 @@ INSERT INTO changes (entity, entity_id)
 SELECT 'sms_failure', message_id || '/' || contact_id FROM sms_failures;
 -- end: version 6
 
--- Full-text search (external content, kept in step by triggers). remove_diacritics
--- lets "ecole" find "école", as staff type on keyboards without accents.
+-- begin: version 7
+-- Full-text search whose row ids are the lists' own order. Every searchable
+-- row carries a `search_key`: its time in milliseconds times 65,536, plus a
+-- counter for rows of the same millisecond. The search indexes use that key
+-- as their row id, so "the newest 50 posts with « budget »" is FTS5 walking
+-- its own index in row-id order and stopping after 50 — no sorting of every
+-- match (a common word matches a hundred thousand posts). The key is local
+-- (each replica numbers its own rows; it is never synced) and set by the
+-- triggers below, so every path that inserts a row gets one: ops, pulls,
+-- ingest, the demo and `sqlite3`. julianday() rather than unixepoch(): an
+-- older `sqlite3` shell must still be able to insert a row.
+-- remove_diacritics lets "ecole" find "école", as staff type on keyboards
+-- without accents.
+CREATE UNIQUE INDEX organizations_by_search_key ON organizations (search_key);
+CREATE UNIQUE INDEX uploads_by_search_key ON uploads (search_key);
+CREATE UNIQUE INDEX forum_posts_by_search_key ON forum_posts (search_key);
+
 CREATE VIRTUAL TABLE organizations_fts USING fts5 (
     name, acronym, commune,
-    content = 'organizations', content_rowid = 'rowid',
+    content = 'organizations', content_rowid = 'search_key',
     tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER organizations_fts_insert AFTER INSERT ON organizations BEGIN
+CREATE VIRTUAL TABLE forum_posts_fts USING fts5 (
+    body,
+    content = 'forum_posts', content_rowid = 'search_key',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+-- An upload is found by its title, its file name and its organisation's
+-- name, acronym and commune: the table keeps its own copy of the text (the
+-- organisation's part is not a column of uploads).
+CREATE VIRTUAL TABLE uploads_fts USING fts5 (
+    title, filename, org,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+-- begin: search keys (also run by the demo after its bulk insert)
+UPDATE organizations SET search_key = k.key FROM (
+    SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
+    FROM (SELECT rowid, id,
+                 coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
+          FROM organizations)
+) k WHERE organizations.rowid = k.r;
+UPDATE uploads SET search_key = k.key FROM (
+    SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
+    FROM (SELECT rowid, id,
+                 coalesce(CAST(round((julianday(submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
+          FROM uploads)
+) k WHERE uploads.rowid = k.r;
+UPDATE forum_posts SET search_key = k.key FROM (
+    SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
+    FROM (SELECT rowid, id,
+                 coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
+          FROM forum_posts)
+) k WHERE forum_posts.rowid = k.r;
+INSERT INTO organizations_fts (organizations_fts) VALUES ('rebuild');
+INSERT INTO forum_posts_fts (forum_posts_fts) VALUES ('rebuild');
+DELETE FROM uploads_fts;
+INSERT INTO uploads_fts (rowid, title, filename, org)
+SELECT u.search_key, u.title, u.filename,
+       o.name || ' ' || coalesce(o.acronym, '') || ' ' || coalesce(o.commune, '')
+FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id;
+-- end: search keys
+
+CREATE TRIGGER organizations_search_insert AFTER INSERT ON organizations BEGIN
+    UPDATE organizations SET search_key = (
+        SELECT coalesce((SELECT max(search_key) + 1 FROM organizations
+                         WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
+        FROM (SELECT coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0)
+                     * 65536 AS base) b)
+    WHERE rowid = new.rowid;
     INSERT INTO organizations_fts (rowid, name, acronym, commune)
-    VALUES (new.rowid, new.name, new.acronym, new.commune);
+    SELECT search_key, name, acronym, commune FROM organizations WHERE rowid = new.rowid;
 END;
-CREATE TRIGGER organizations_fts_delete AFTER DELETE ON organizations BEGIN
+CREATE TRIGGER organizations_search_delete AFTER DELETE ON organizations BEGIN
     INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
-    VALUES ('delete', old.rowid, old.name, old.acronym, old.commune);
+    VALUES ('delete', old.search_key, old.name, old.acronym, old.commune);
 END;
 -- Only when the text changed: a pulled row rewrites every column, and
 -- re-indexing unchanged text would make each pull pay for the FTS again.
-CREATE TRIGGER organizations_fts_update AFTER UPDATE OF name, acronym, commune ON organizations
+CREATE TRIGGER organizations_search_update AFTER UPDATE OF name, acronym, commune ON organizations
 WHEN old.name IS NOT new.name OR old.acronym IS NOT new.acronym OR old.commune IS NOT new.commune
 BEGIN
     INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
-    VALUES ('delete', old.rowid, old.name, old.acronym, old.commune);
+    VALUES ('delete', old.search_key, old.name, old.acronym, old.commune);
     INSERT INTO organizations_fts (rowid, name, acronym, commune)
-    VALUES (new.rowid, new.name, new.acronym, new.commune);
+    VALUES (new.search_key, new.name, new.acronym, new.commune);
+    UPDATE uploads_fts
+    SET org = new.name || ' ' || coalesce(new.acronym, '') || ' ' || coalesce(new.commune, '')
+    WHERE rowid IN (SELECT search_key FROM uploads WHERE org_id = new.id);
 END;
 
-CREATE VIRTUAL TABLE forum_posts_fts USING fts5 (
-    body,
-    content = 'forum_posts', content_rowid = 'rowid',
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER forum_posts_fts_insert AFTER INSERT ON forum_posts BEGIN
-    INSERT INTO forum_posts_fts (rowid, body) VALUES (new.rowid, new.body);
+CREATE TRIGGER uploads_search_insert AFTER INSERT ON uploads BEGIN
+    UPDATE uploads SET search_key = (
+        SELECT coalesce((SELECT max(search_key) + 1 FROM uploads
+                         WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
+        FROM (SELECT coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0)
+                     * 65536 AS base) b)
+    WHERE rowid = new.rowid;
+    INSERT INTO uploads_fts (rowid, title, filename, org)
+    SELECT u.search_key, u.title, u.filename,
+           o.name || ' ' || coalesce(o.acronym, '') || ' ' || coalesce(o.commune, '')
+    FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id WHERE u.rowid = new.rowid;
 END;
-CREATE TRIGGER forum_posts_fts_delete AFTER DELETE ON forum_posts BEGIN
-    INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+CREATE TRIGGER uploads_search_delete AFTER DELETE ON uploads BEGIN
+    DELETE FROM uploads_fts WHERE rowid = old.search_key;
 END;
-CREATE TRIGGER forum_posts_fts_update AFTER UPDATE OF body ON forum_posts
+CREATE TRIGGER uploads_search_update AFTER UPDATE OF title, filename, org_id ON uploads
+WHEN old.title IS NOT new.title OR old.filename IS NOT new.filename OR old.org_id IS NOT new.org_id
+BEGIN
+    DELETE FROM uploads_fts WHERE rowid = old.search_key;
+    INSERT INTO uploads_fts (rowid, title, filename, org)
+    SELECT u.search_key, u.title, u.filename,
+           o.name || ' ' || coalesce(o.acronym, '') || ' ' || coalesce(o.commune, '')
+    FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id WHERE u.rowid = new.rowid;
+END;
+
+CREATE TRIGGER forum_posts_search_insert AFTER INSERT ON forum_posts BEGIN
+    UPDATE forum_posts SET search_key = (
+        SELECT coalesce((SELECT max(search_key) + 1 FROM forum_posts
+                         WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
+        FROM (SELECT coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0)
+                     * 65536 AS base) b)
+    WHERE rowid = new.rowid;
+    INSERT INTO forum_posts_fts (rowid, body)
+    SELECT search_key, body FROM forum_posts WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER forum_posts_search_delete AFTER DELETE ON forum_posts BEGIN
+    INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.search_key, old.body);
+END;
+CREATE TRIGGER forum_posts_search_update AFTER UPDATE OF body ON forum_posts
 WHEN old.body IS NOT new.body
 BEGIN
-    INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
-    INSERT INTO forum_posts_fts (rowid, body) VALUES (new.rowid, new.body);
+    INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.search_key, old.body);
+    INSERT INTO forum_posts_fts (rowid, body) VALUES (new.search_key, new.body);
 END;
+-- Counters for the dashboard, the status bar and the pipeline, kept by
+-- triggers in the same transaction as the change that moves them: a visit
+-- reads a few rows instead of counting a million. A trigger fires for every
+-- path that writes (ops, pulls, ingest, undo, `sqlite3`); the WHEN clauses
+-- skip the rewrites of unchanged values that each pull does.
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    n     INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE org_stage_counts (
+    region  TEXT NOT NULL,
+    status  TEXT NOT NULL,
+    n       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (region, status)
+) WITHOUT ROWID;
+CREATE TABLE flag_day_counts (
+    day  TEXT PRIMARY KEY,
+    n    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+-- The oldest post each queue holds is read from an index, like the others.
+CREATE INDEX forum_posts_held ON forum_posts (created_at)
+    WHERE status = 'hidden' AND moderated_by = 'system';
+
+-- begin: counts (every counter from a full count; also run by the demo)
+DELETE FROM counters;
+INSERT INTO counters (name, n)
+SELECT 'uploads_pending', count(*) FROM uploads WHERE status = 'pending'
+UNION ALL SELECT 'posts_flagged', count(*) FROM forum_posts WHERE flag_count > 0 AND status = 'visible'
+UNION ALL SELECT 'posts_held', count(*) FROM forum_posts WHERE status = 'hidden' AND moderated_by = 'system'
+UNION ALL SELECT 'sms_queued', count(*) FROM sms_messages WHERE status = 'queued'
+UNION ALL SELECT 'outbox_pending', count(*) FROM outbox WHERE pushed_at IS NULL
+UNION ALL SELECT 'conflicts_open', count(*) FROM conflicts WHERE resolved_at IS NULL;
+DELETE FROM org_stage_counts;
+INSERT INTO org_stage_counts (region, status, n)
+SELECT region, status, count(*) FROM organizations GROUP BY region, status;
+DELETE FROM flag_day_counts;
+INSERT INTO flag_day_counts (day, n)
+SELECT substr(created_at, 1, 10), count(*) FROM forum_flags GROUP BY 1;
+-- end: counts
+
+CREATE TRIGGER uploads_count_insert AFTER INSERT ON uploads WHEN new.status = 'pending' BEGIN
+    UPDATE counters SET n = n + 1 WHERE name = 'uploads_pending';
+END;
+CREATE TRIGGER uploads_count_delete AFTER DELETE ON uploads WHEN old.status = 'pending' BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'uploads_pending';
+END;
+CREATE TRIGGER uploads_count_update AFTER UPDATE OF status ON uploads
+WHEN (old.status = 'pending') IS NOT (new.status = 'pending') BEGIN
+    UPDATE counters SET n = n + (new.status = 'pending') - (old.status = 'pending')
+    WHERE name = 'uploads_pending';
+END;
+
+CREATE TRIGGER forum_posts_count_insert AFTER INSERT ON forum_posts
+WHEN (new.flag_count > 0 AND new.status = 'visible')
+  OR (new.status = 'hidden' AND new.moderated_by IS 'system') BEGIN
+    UPDATE counters SET n = n + 1 WHERE name = 'posts_flagged' AND new.flag_count > 0 AND new.status = 'visible';
+    UPDATE counters SET n = n + 1 WHERE name = 'posts_held' AND new.status = 'hidden' AND new.moderated_by IS 'system';
+END;
+CREATE TRIGGER forum_posts_count_delete AFTER DELETE ON forum_posts
+WHEN (old.flag_count > 0 AND old.status = 'visible')
+  OR (old.status = 'hidden' AND old.moderated_by IS 'system') BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'posts_flagged' AND old.flag_count > 0 AND old.status = 'visible';
+    UPDATE counters SET n = n - 1 WHERE name = 'posts_held' AND old.status = 'hidden' AND old.moderated_by IS 'system';
+END;
+CREATE TRIGGER forum_posts_count_update AFTER UPDATE OF flag_count, status, moderated_by ON forum_posts
+WHEN (old.flag_count > 0 AND old.status = 'visible') IS NOT (new.flag_count > 0 AND new.status = 'visible')
+  OR (old.status = 'hidden' AND old.moderated_by IS 'system') IS NOT (new.status = 'hidden' AND new.moderated_by IS 'system')
+BEGIN
+    UPDATE counters
+    SET n = n + (new.flag_count > 0 AND new.status = 'visible') - (old.flag_count > 0 AND old.status = 'visible')
+    WHERE name = 'posts_flagged';
+    UPDATE counters
+    SET n = n + (new.status = 'hidden' AND new.moderated_by IS 'system') - (old.status = 'hidden' AND old.moderated_by IS 'system')
+    WHERE name = 'posts_held';
+END;
+
+CREATE TRIGGER sms_messages_count_insert AFTER INSERT ON sms_messages WHEN new.status = 'queued' BEGIN
+    UPDATE counters SET n = n + 1 WHERE name = 'sms_queued';
+END;
+CREATE TRIGGER sms_messages_count_delete AFTER DELETE ON sms_messages WHEN old.status = 'queued' BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'sms_queued';
+END;
+CREATE TRIGGER sms_messages_count_update AFTER UPDATE OF status ON sms_messages
+WHEN (old.status = 'queued') IS NOT (new.status = 'queued') BEGIN
+    UPDATE counters SET n = n + (new.status = 'queued') - (old.status = 'queued') WHERE name = 'sms_queued';
+END;
+
+CREATE TRIGGER outbox_count_insert AFTER INSERT ON outbox WHEN new.pushed_at IS NULL BEGIN
+    UPDATE counters SET n = n + 1 WHERE name = 'outbox_pending';
+END;
+CREATE TRIGGER outbox_count_delete AFTER DELETE ON outbox WHEN old.pushed_at IS NULL BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'outbox_pending';
+END;
+CREATE TRIGGER outbox_count_update AFTER UPDATE OF pushed_at ON outbox
+WHEN (old.pushed_at IS NULL) IS NOT (new.pushed_at IS NULL) BEGIN
+    UPDATE counters SET n = n + (new.pushed_at IS NULL) - (old.pushed_at IS NULL) WHERE name = 'outbox_pending';
+END;
+
+CREATE TRIGGER conflicts_count_insert AFTER INSERT ON conflicts WHEN new.resolved_at IS NULL BEGIN
+    UPDATE counters SET n = n + 1 WHERE name = 'conflicts_open';
+END;
+CREATE TRIGGER conflicts_count_delete AFTER DELETE ON conflicts WHEN old.resolved_at IS NULL BEGIN
+    UPDATE counters SET n = n - 1 WHERE name = 'conflicts_open';
+END;
+CREATE TRIGGER conflicts_count_update AFTER UPDATE OF resolved_at ON conflicts
+WHEN (old.resolved_at IS NULL) IS NOT (new.resolved_at IS NULL) BEGIN
+    UPDATE counters SET n = n + (new.resolved_at IS NULL) - (old.resolved_at IS NULL) WHERE name = 'conflicts_open';
+END;
+
+CREATE TRIGGER organizations_count_insert AFTER INSERT ON organizations BEGIN
+    INSERT INTO org_stage_counts (region, status, n) VALUES (new.region, new.status, 1)
+    ON CONFLICT (region, status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER organizations_count_delete AFTER DELETE ON organizations BEGIN
+    UPDATE org_stage_counts SET n = n - 1 WHERE region = old.region AND status = old.status;
+END;
+CREATE TRIGGER organizations_count_update AFTER UPDATE OF region, status ON organizations
+WHEN old.region IS NOT new.region OR old.status IS NOT new.status BEGIN
+    UPDATE org_stage_counts SET n = n - 1 WHERE region = old.region AND status = old.status;
+    INSERT INTO org_stage_counts (region, status, n) VALUES (new.region, new.status, 1)
+    ON CONFLICT (region, status) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER forum_flags_count_insert AFTER INSERT ON forum_flags BEGIN
+    INSERT INTO flag_day_counts (day, n) VALUES (substr(new.created_at, 1, 10), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER forum_flags_count_delete AFTER DELETE ON forum_flags BEGIN
+    UPDATE flag_day_counts SET n = n - 1 WHERE day = substr(old.created_at, 1, 10);
+END;
+CREATE TRIGGER forum_flags_count_update AFTER UPDATE OF created_at ON forum_flags
+WHEN substr(old.created_at, 1, 10) IS NOT substr(new.created_at, 1, 10) BEGIN
+    UPDATE flag_day_counts SET n = n - 1 WHERE day = substr(old.created_at, 1, 10);
+    INSERT INTO flag_day_counts (day, n) VALUES (substr(new.created_at, 1, 10), 1)
+    ON CONFLICT (day) DO UPDATE SET n = n + 1;
+END;
+-- end: version 7

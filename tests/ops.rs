@@ -242,7 +242,7 @@ fn apply_enrollment_creates_an_organisation() {
     // Found by full-text search, accents optional.
     let found = count(
         &store,
-        "SELECT count(*) FROM organizations WHERE rowid IN \
+        "SELECT count(*) FROM organizations WHERE search_key IN \
          (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH '\"tisserandes\" \"reo\"')",
     );
     assert!(found >= 1);

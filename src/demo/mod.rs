@@ -332,7 +332,8 @@ fn defer_indexes(conn: &Connection) -> Result<Vec<(String, String, String)>, Dem
     let mut stmt = conn.prepare(&format!(
         "SELECT type, name, sql FROM sqlite_master
          WHERE sql IS NOT NULL AND tbl_name IN ({marks})
-           AND (type = 'index' OR (type = 'trigger' AND name LIKE '%fts_insert'))"
+           AND (type = 'index' OR (type = 'trigger'
+                AND (name LIKE '%search_insert' OR name LIKE '%count_insert')))"
     ))?;
     let objects: Vec<(String, String, String)> = stmt
         .query_map(rusqlite::params_from_iter(DEFERRED_TABLES), |r| {
@@ -353,12 +354,13 @@ fn restore_indexes(
     conn: &Connection,
     objects: &[(String, String, String)],
 ) -> Result<(), DemoError> {
+    // Keys first, indexes after: numbering a million rows is cheaper with
+    // no index to keep in step.
+    conn.execute_batch(crate::store::search_keys_sql())?;
     for (_, _, sql) in objects {
         conn.execute_batch(sql)?;
     }
-    for fts in ["organizations_fts", "forum_posts_fts"] {
-        conn.execute_batch(&format!("INSERT INTO {fts} ({fts}) VALUES ('rebuild')"))?;
-    }
+    conn.execute_batch(crate::store::counts_sql())?;
     // Statistics let the planner pick the small moderation-queue index over
     // the status index; a sampled ANALYZE takes well under a second.
     conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -70,17 +70,47 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE sms_groups ADD COLUMN rule_org_kind TEXT
        CHECK (rule_org_kind IS NULL OR rule_org_kind IN ('commune','region','osc'));
      ALTER TABLE sms_messages ADD COLUMN retry_of TEXT REFERENCES sms_messages (id);",
+    // 7: search indexes keyed in list order (in schema.sql between its
+    // "version 7" markers, which also number the rows already there).
+    "DROP TRIGGER organizations_fts_insert;
+     DROP TRIGGER organizations_fts_delete;
+     DROP TRIGGER organizations_fts_update;
+     DROP TRIGGER forum_posts_fts_insert;
+     DROP TRIGGER forum_posts_fts_delete;
+     DROP TRIGGER forum_posts_fts_update;
+     DROP TABLE organizations_fts;
+     DROP TABLE forum_posts_fts;
+     ALTER TABLE organizations ADD COLUMN search_key INTEGER;
+     ALTER TABLE uploads ADD COLUMN search_key INTEGER;
+     ALTER TABLE forum_posts ADD COLUMN search_key INTEGER;",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:
 /// version N`: the tables a version added whole, written once.
 fn schema_part(version: i64) -> &'static str {
-    let begin = format!("-- begin: version {version}");
-    let end = format!("-- end: version {version}");
+    schema_section(&format!("version {version}"))
+}
+
+fn schema_section(label: &str) -> &'static str {
+    let begin = format!("-- begin: {label}");
+    let end = format!("-- end: {label}");
     match (SCHEMA_SQL.find(&begin), SCHEMA_SQL.find(&end)) {
         (Some(b), Some(e)) if b < e => &SCHEMA_SQL[b..e],
         _ => "",
     }
+}
+
+/// Numbers every searchable row in list order and fills the search indexes
+/// from scratch: for rows inserted with the search triggers off (the demo's
+/// bulk load).
+pub fn search_keys_sql() -> &'static str {
+    schema_section("search keys")
+}
+
+/// Sets every counter from a full count: after a bulk load with the
+/// counting triggers off, and (compared, not written) in the tests.
+pub fn counts_sql() -> &'static str {
+    schema_section("counts")
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::rows::Listed;
+use super::rows::{Listed, SearchIndex};
 use crate::domain::enrollment::{OrgKind, Stage};
 use crate::domain::forum::{CitizenStatus, PostStatus};
 use crate::domain::sms::{SmsKind, SmsStatus};
@@ -424,6 +424,17 @@ pub struct Page<T> {
 struct Built {
     clauses: Vec<String>,
     params: Vec<Value>,
+    /// The words searched for, kept apart: a list whose order is its search
+    /// index's order walks that index (see `drive`), any other filters by it.
+    search: Option<Searched>,
+}
+
+#[derive(Debug)]
+struct Searched {
+    fts: &'static str,
+    /// The searched row's key column in the list's SELECT (`p.search_key`).
+    key: &'static str,
+    query: String,
 }
 
 impl Built {
@@ -794,12 +805,11 @@ fn build<T: Listed>(
                 b.add("o.commune = ?", [place(key, value)?])
             }
             (ListKind::Enrollments, Search) => {
-                if let Some(q) = fts_query(value) {
-                    b.add(
-                        "o.rowid IN (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ?)",
-                        [Value::Text(q)],
-                    )
-                }
+                b.search = fts_query(value).map(|query| Searched {
+                    fts: "organizations_fts",
+                    key: "o.search_key",
+                    query,
+                })
             }
             (ListKind::Uploads, Status) => {
                 let (c, p) = in_list("u.status", status_values(key, value, UploadStatus::ALL)?);
@@ -820,20 +830,11 @@ fn build<T: Listed>(
             (ListKind::Uploads, Category) => b.add("u.category = ?", [text()]),
             (ListKind::Uploads, Org) => b.add("u.org_id = ?", [Value::Text(normalise_id(value))]),
             (ListKind::Uploads, Search) => {
-                // Uploads have no FTS table of their own: titles and file names are
-                // short, and the organisation's name goes through its FTS index.
-                let like = Value::Text(format!("%{}%", value.replace(['%', '_'], "")));
-                match fts_query(value) {
-                    Some(q) => b.add(
-                        "(u.title LIKE ? OR u.filename LIKE ? OR o.rowid IN \
-                         (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ?))",
-                        [like.clone(), like, Value::Text(q)],
-                    ),
-                    None => b.add(
-                        "(u.title LIKE ? OR u.filename LIKE ?)",
-                        [like.clone(), like],
-                    ),
-                }
+                b.search = fts_query(value).map(|query| Searched {
+                    fts: "uploads_fts",
+                    key: "u.search_key",
+                    query,
+                })
             }
             (ListKind::Forum, Status) => {
                 let column = if T::STATUS_UNINDEXED && ordered {
@@ -895,12 +896,11 @@ fn build<T: Listed>(
                 }
             },
             (ListKind::Forum, Search) => {
-                if let Some(q) = fts_query(value) {
-                    b.add(
-                        "p.rowid IN (SELECT rowid FROM forum_posts_fts WHERE forum_posts_fts MATCH ?)",
-                        [Value::Text(q)],
-                    )
-                }
+                b.search = fts_query(value).map(|query| Searched {
+                    fts: "forum_posts_fts",
+                    key: "p.search_key",
+                    query,
+                })
             }
             (ListKind::Sms, Status) => {
                 let (c, p) = in_list("m.status", status_values(key, value, SmsStatus::ALL)?);
@@ -1098,18 +1098,45 @@ fn statement_dir<T: Listed>(
 ) -> Result<(String, Vec<Value>), FilterError> {
     let mut b = build::<T>(list, filters, true)?;
     let (ts, id) = T::SORT;
-    let (cmp, dir) = if T::DESCENDING != backward {
+    let driving = drive::<T>(&mut b);
+    let descending = driving.map_or(T::DESCENDING, |ix| ix.descending);
+    let (cmp, dir) = if descending != backward {
         ("<", "DESC")
     } else {
         (">", "ASC")
     };
-    if let Some(c) = after {
-        b.add(
-            format!("({ts}, {id}) {cmp} (?, ?)"),
-            [Value::Text(c.ts.clone()), Value::Text(c.id.clone())],
-        );
-    }
-    let order = format!(" ORDER BY {ts} {dir}, {id} {dir}");
+    let (order, outer_order) = match driving {
+        Some(ix) => {
+            // The search index's row ids are the list's order: walk them.
+            if let Some(c) = after {
+                let table = ix.table.split(' ').next().unwrap_or(ix.table);
+                let last = if cmp == "<" { 0 } else { 65_535 };
+                b.add(
+                    format!(
+                        "{fts}.rowid {cmp} coalesce((SELECT search_key FROM {table} WHERE id = ?), \
+                         {TIME_KEY} * 65536 + {last})",
+                        fts = ix.fts
+                    ),
+                    [Value::Text(c.id.clone()), Value::Text(c.ts.clone())],
+                );
+            }
+            let alias = ix.table.rsplit(' ').next().unwrap_or(ix.table);
+            (
+                format!(" ORDER BY {}.rowid {dir}", ix.fts),
+                format!(" ORDER BY {alias}.search_key {dir}"),
+            )
+        }
+        None => {
+            if let Some(c) = after {
+                b.add(
+                    format!("({ts}, {id}) {cmp} (?, ?)"),
+                    [Value::Text(c.ts.clone()), Value::Text(c.id.clone())],
+                );
+            }
+            let order = format!(" ORDER BY {ts} {dir}, {id} {dir}");
+            (order.clone(), order)
+        }
+    };
     let limit_sql = match limit {
         Some(n) => {
             b.params.push(Value::Integer(n as i64));
@@ -1117,28 +1144,79 @@ fn statement_dir<T: Listed>(
         }
         None => "",
     };
-    Ok((
-        assemble::<T>(select, &b.clauses, &order, limit_sql),
-        b.params,
-    ))
+    let sql = assemble::<T>(select, &b.clauses, &order, &outer_order, limit_sql);
+    Ok((driven(sql, driving), b.params))
+}
+
+/// A time (the text of a sort column, `?`) in milliseconds, as the search
+/// triggers compute it.
+const TIME_KEY: &str = "coalesce(CAST(round((julianday(?) - 2440587.5) * 86400000) AS INTEGER), 0)";
+
+/// Settles the search of a built filter: when the row type's own order is
+/// its search index's (`Listed::SEARCH`), the statement is to walk that
+/// index (the MATCH becomes the first clause; `driven` rewrites the FROM)
+/// and this returns it. Any other list filters by the index.
+fn drive<T: Listed>(b: &mut Built) -> Option<SearchIndex> {
+    let s = b.search.take()?;
+    match T::SEARCH {
+        Some(ix) if ix.fts == s.fts => {
+            b.clauses.insert(0, format!("{} MATCH ?", s.fts));
+            b.params.insert(0, Value::Text(s.query));
+            Some(ix)
+        }
+        _ => {
+            b.add(
+                format!(
+                    "{} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)",
+                    s.key,
+                    fts = s.fts
+                ),
+                [Value::Text(s.query)],
+            );
+            None
+        }
+    }
+}
+
+/// Makes a statement read its searched table through the search index:
+/// FTS5 walks the matches in row-id order (the list's order) and the planner
+/// must not reorder the join, or it would sort every match again.
+fn driven(sql: String, driving: Option<SearchIndex>) -> String {
+    match driving {
+        Some(ix) => {
+            let alias = ix.table.rsplit(' ').next().unwrap_or(ix.table);
+            sql.replacen(
+                &format!(" FROM {} ", ix.table),
+                &format!(
+                    " FROM {fts} CROSS JOIN {table} ON {alias}.search_key = {fts}.rowid ",
+                    fts = ix.fts,
+                    table = ix.table
+                ),
+                1,
+            )
+        }
+        None => sql,
+    }
 }
 
 /// Puts a statement together. A row type whose SELECT reads `FROM {inner}`
 /// is filtered, sorted and limited on its base table first and joined after,
 /// so a search matching 100,000 posts joins 50 of them, not all.
-fn assemble<T: Listed>(select: &str, clauses: &[String], order: &str, limit: &str) -> String {
+fn assemble<T: Listed>(
+    select: &str,
+    clauses: &[String],
+    order: &str,
+    outer_order: &str,
+    limit: &str,
+) -> String {
     let filter = if clauses.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", clauses.join(" AND "))
     };
     if select.contains("{inner}") {
-        let inner = format!("(SELECT * FROM {}{filter}{order}{limit})", T::BASE);
-        let outer_order = if order.is_empty() {
-            String::new()
-        } else {
-            order.to_owned()
-        };
+        let alias = T::BASE.rsplit(' ').next().unwrap_or(T::BASE);
+        let inner = format!("(SELECT {alias}.* FROM {}{filter}{order}{limit})", T::BASE);
         format!("{}{outer_order}", select.replace("{inner}", &inner))
     } else {
         format!("{select}{filter}{order}{limit}")
@@ -1236,6 +1314,7 @@ pub fn count<T: Listed>(
     let (_, id) = T::SORT;
     let select = format!("SELECT {id}{from}");
     let mut b = build::<T>(list, filters, false)?;
+    let driving = drive::<T>(&mut b);
     // Joins to required parents do not change a count: skip them when the
     // filters only touch the base table.
     let only_base = !T::COUNT_FROM.is_empty()
@@ -1243,7 +1322,7 @@ pub fn count<T: Listed>(
             .iter()
             .all(|c| !T::JOINED.iter().any(|a| c.contains(a)));
     let inner = if !only_base {
-        assemble::<T>(&select, &b.clauses, "", " LIMIT ?")
+        assemble::<T>(&select, &b.clauses, "", "", " LIMIT ?")
     } else {
         let filter = if b.clauses.is_empty() {
             String::new()
@@ -1254,7 +1333,7 @@ pub fn count<T: Listed>(
     };
     let mut params = std::mem::take(&mut b.params);
     params.push(Value::Integer(cap as i64 + 1));
-    let sql = format!("SELECT count(*) FROM ({inner})");
+    let sql = format!("SELECT count(*) FROM ({})", driven(inner, driving));
     let n: i64 = conn
         .prepare_cached(&sql)?
         .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;

@@ -60,9 +60,24 @@ pub trait Listed: Serialize + Sized {
     const BASE: &'static str = "";
     /// Columns a terminal table shows, in order; the last one takes spare width.
     const TABLE_COLUMNS: &'static [&'static str];
+    /// The search index whose row ids are this list's order (its rows'
+    /// `search_key`): a search walks it and stops after a page. `None` for a
+    /// list sorted otherwise, whose search filters by the index instead.
+    const SEARCH: Option<SearchIndex> = None;
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self>;
     fn sort_key(&self) -> (&str, &str);
+}
+
+/// A search index keyed by a table's `search_key` (see schema.sql, version 7).
+#[derive(Debug, Clone, Copy)]
+pub struct SearchIndex {
+    pub fts: &'static str,
+    /// The table and its alias as the list's SELECT names them.
+    pub table: &'static str,
+    /// Newest first: the list's own direction, except for a list in
+    /// another order (the moderation queue), whose searches read newest first.
+    pub descending: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -96,6 +111,11 @@ impl Listed for Organization {
     const SORT: (&'static str, &'static str) = ("o.created_at", "o.id");
     const DESCENDING: bool = false;
     const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "commune", "name"];
+    const SEARCH: Option<SearchIndex> = Some(SearchIndex {
+        fts: "organizations_fts",
+        table: "organizations o",
+        descending: false,
+    });
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Organization {
@@ -204,6 +224,11 @@ impl Listed for Upload {
         " FROM uploads u JOIN organizations o ON o.id = u.org_id"
     );
     const SORT: (&'static str, &'static str) = ("u.submitted_at", "u.id");
+    const SEARCH: Option<SearchIndex> = Some(SearchIndex {
+        fts: "uploads_fts",
+        table: "uploads u",
+        descending: false,
+    });
     const COUNT_FROM: &'static str = "uploads u";
     const JOINED: &'static [&'static str] = &["o."];
     const DESCENDING: bool = false;
@@ -275,6 +300,11 @@ impl Listed for Post {
     const SORT: (&'static str, &'static str) = ("p.created_at", "p.id");
     const DESCENDING: bool = true;
     const TABLE_COLUMNS: &'static [&'static str] = &["id", "status", "flag_count", "body"];
+    const SEARCH: Option<SearchIndex> = Some(SearchIndex {
+        fts: "forum_posts_fts",
+        table: "forum_posts p",
+        descending: true,
+    });
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Post {
@@ -501,6 +531,9 @@ impl Listed for QueuedPost {
     const STATUS_UNINDEXED: bool = true;
     const DESCENDING: bool = false;
     const TABLE_COLUMNS: &'static [&'static str] = Post::TABLE_COLUMNS;
+    /// A search in the queue reads newest first: the queue's order (most
+    /// flags first) would mean sorting every match of a common word.
+    const SEARCH: Option<SearchIndex> = Post::SEARCH;
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(QueuedPost {

@@ -8,7 +8,12 @@ use serde_json::{Map, Value};
 
 use super::entity::Entity;
 
-/// The stored (not generated) columns of each table, read once per page.
+/// Columns each database keeps for itself and never sends or takes: the
+/// search key numbers rows in the order this file received them.
+const LOCAL_COLUMNS: &[&str] = &["search_key"];
+
+/// The stored (not generated) columns of each table, read once per page,
+/// without the local ones.
 #[derive(Default)]
 pub struct Columns(std::collections::HashMap<&'static str, std::rc::Rc<Vec<String>>>);
 
@@ -24,7 +29,10 @@ impl Columns {
         let mut stmt = conn.prepare_cached(&format!("PRAGMA table_info({table})"))?;
         let mut cols = Vec::new();
         for c in stmt.query_map([], |r| r.get::<_, String>(1))? {
-            cols.push(c?);
+            let c = c?;
+            if !LOCAL_COLUMNS.contains(&c.as_str()) {
+                cols.push(c);
+            }
         }
         let cols = std::rc::Rc::new(cols);
         self.0.insert(table, cols.clone());

@@ -14,24 +14,21 @@ pub fn data_version(c: &Connection) -> i64 {
         .unwrap_or(0)
 }
 
+/// One of the counters the triggers keep (schema.sql, "version 7").
+fn counter(c: &Connection, name: &str) -> i64 {
+    c.prepare_cached("SELECT n FROM counters WHERE name = ?1")
+        .and_then(|mut s| s.query_row([name], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
 /// Ops waiting to be pushed.
 pub fn pending_ops(c: &Connection) -> i64 {
-    c.query_row(
-        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
-        [],
-        |r| r.get(0),
-    )
-    .unwrap_or(0)
+    counter(c, "outbox_pending")
 }
 
 /// Conflicts not yet resolved.
 pub fn open_conflicts(c: &Connection) -> i64 {
-    c.query_row(
-        "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL",
-        [],
-        |r| r.get(0),
-    )
-    .unwrap_or(0)
+    counter(c, "conflicts_open")
 }
 
 /// One queue of the dashboard: how many wait, and since when.
@@ -56,35 +53,49 @@ pub struct Dashboard {
     pub flags_per_day: Vec<(String, u64)>,
 }
 
+/// Each queue's count, from the counters, and its oldest item, from the
+/// start of an index: a visit costs a few lookups whatever the table sizes.
 pub fn dashboard(c: &Connection, now: jiff::Timestamp) -> Dashboard {
     let one = |sql: &str| -> (i64, Option<String>) {
-        c.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+        c.prepare_cached(sql)
+            .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
             .unwrap_or((0, None))
     };
     let mut d = Dashboard::default();
     let queues: [(Queue, &str); 5] = [
+        // One lookup per stage: min() over an IN list would scan them all.
         (
             Queue::Enrollments,
-            "SELECT count(*), min(created_at) FROM organizations WHERE status IN ('applied','charter_received','contacted')",
+            "SELECT (SELECT coalesce(sum(n), 0) FROM org_stage_counts
+                     WHERE status IN ('applied','charter_received','contacted')),
+                    (SELECT min(m) FROM (
+                        SELECT (SELECT min(created_at) FROM organizations WHERE status = 'applied') AS m
+                        UNION ALL SELECT (SELECT min(created_at) FROM organizations WHERE status = 'charter_received')
+                        UNION ALL SELECT (SELECT min(created_at) FROM organizations WHERE status = 'contacted')))",
         ),
         (
             Queue::Uploads,
-            "SELECT count(*), min(submitted_at) FROM uploads WHERE status = 'pending'",
+            "SELECT (SELECT n FROM counters WHERE name = 'uploads_pending'),
+                    (SELECT min(submitted_at) FROM uploads WHERE status = 'pending')",
         ),
         (
             Queue::FlaggedPosts,
-            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_flagged WHERE flag_count > 0 AND status = 'visible'",
+            "SELECT (SELECT n FROM counters WHERE name = 'posts_flagged'),
+                    (SELECT min(created_at) FROM forum_posts INDEXED BY forum_posts_flagged
+                     WHERE flag_count > 0 AND status = 'visible')",
         ),
         // Hidden pending review: by a watched word or the flags' auto-hide,
         // both the system's decisions no moderator has taken up since.
         (
             Queue::HeldPosts,
-            "SELECT count(*), min(created_at) FROM forum_posts INDEXED BY forum_posts_by_status
-             WHERE status = 'hidden' AND moderated_by = 'system'",
+            "SELECT (SELECT n FROM counters WHERE name = 'posts_held'),
+                    (SELECT min(created_at) FROM forum_posts INDEXED BY forum_posts_held
+                     WHERE status = 'hidden' AND moderated_by = 'system')",
         ),
         (
             Queue::SmsToApprove,
-            "SELECT count(*), min(created_at) FROM sms_messages WHERE status = 'queued'",
+            "SELECT (SELECT n FROM counters WHERE name = 'sms_queued'),
+                    (SELECT min(created_at) FROM sms_messages WHERE status = 'queued')",
         ),
     ];
     for (queue, sql) in queues {
@@ -94,7 +105,7 @@ pub fn dashboard(c: &Connection, now: jiff::Timestamp) -> Dashboard {
     // Columns in pipeline order: the order of the Stage enum, the one list of stages.
     let stages = Stage::ALL;
     if let Ok(mut stmt) = c.prepare_cached(
-        "SELECT region, status, count(*) FROM organizations GROUP BY region, status ORDER BY region",
+        "SELECT region, status, n FROM org_stage_counts WHERE n > 0 ORDER BY region",
     ) && let Ok(rows) = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -116,7 +127,7 @@ pub fn dashboard(c: &Connection, now: jiff::Timestamp) -> Dashboard {
     }
     let since = crate::time::format(now - jiff::SignedDuration::from_hours(24 * 14));
     if let Ok(mut stmt) = c.prepare_cached(
-        "SELECT substr(created_at, 1, 10), count(*) FROM forum_flags WHERE created_at >= ?1 GROUP BY 1 ORDER BY 1",
+        "SELECT day, n FROM flag_day_counts WHERE day >= substr(?1, 1, 10) AND n > 0 ORDER BY day",
     ) && let Ok(rows) = stmt.query_map([since], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
     }) {
@@ -133,7 +144,7 @@ pub fn pipeline(c: &Connection) -> [i64; 6] {
     let mut out = [0; 6];
     let stages = Stage::ALL;
     if let Ok(mut stmt) =
-        c.prepare_cached("SELECT status, count(*) FROM organizations GROUP BY status")
+        c.prepare_cached("SELECT status, sum(n) FROM org_stage_counts GROUP BY status")
         && let Ok(rows) = stmt.query_map([], |r| Ok((r.get::<_, Stage>(0)?, r.get::<_, i64>(1)?)))
     {
         for (stage, n) in rows.flatten() {

@@ -98,6 +98,9 @@ pub trait ListScreen {
 pub trait SearchedList: ListScreen {
     fn search_filters(&self, text: &str) -> Filters;
     fn take(&mut self, search: String, answer: super::worker::Answer) -> Result<(), String>;
+    /// A search's count, counted further after its page was shown: kept if
+    /// the list still shows that search.
+    fn counted(&mut self, filters: &Filters, total: (i64, bool));
 }
 
 impl<T: ScreenRow + super::worker::Searched> SearchedList for ListView<T> {
@@ -112,6 +115,12 @@ impl<T: ScreenRow + super::worker::Searched> SearchedList for ListView<T> {
                 Ok(())
             }
             None => Ok(()),
+        }
+    }
+
+    fn counted(&mut self, filters: &Filters, total: (i64, bool)) {
+        if self.search_filters(&self.search) == *filters {
+            (self.total, self.total_capped) = total;
         }
     }
 }
@@ -557,7 +566,15 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         } else {
             strings::marked(lang, self.marks.len())
         };
-        let plus = if self.total_capped { "+" } else { "" };
+        let total = crate::i18n::values::count(self.total as f64, lang);
+        let total = if self.total_capped {
+            match lang {
+                Lang::Fr => format!("plus de {total}"),
+                Lang::En => format!("over {total}"),
+            }
+        } else {
+            total
+        };
         // The pane with focus says so in its title, colour or not.
         let (list_mark, detail_mark) = if detail_focus {
             ("", "▶ ")
@@ -565,9 +582,8 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
             ("▶ ", "")
         };
         let title = format!(
-            " {list_mark}{} ({}{plus}){marks_note} ",
+            " {list_mark}{} ({total}){marks_note} ",
             lang.pick(self.title.0, self.title.1),
-            self.total
         );
         let header = Row::new(
             std::iter::once(Cell::from(" ")).chain(

@@ -34,7 +34,14 @@ pub enum Answer {
     Enrollments(u64, Result<Loaded<Organization>, String>),
     Uploads(u64, Result<Loaded<Upload>, String>),
     Forum(u64, Result<Loaded<QueuedPost>, String>),
+    /// The count of a search answered with "more than FIRST_COUNT", counted
+    /// further once the page was shown (up to the request's cap).
+    Counted(u64, Screen, Filters, (i64, bool)),
 }
+
+/// A search's first answer counts no further than this: the page must not
+/// wait for a count of a hundred thousand matches.
+pub const FIRST_COUNT: usize = 1_000;
 
 /// Rows the worker searches: each kind knows which answer carries it.
 pub trait Searched: Listed + Sized {
@@ -75,12 +82,14 @@ impl Answer {
             Answer::Enrollments(..) => Screen::Enrollments,
             Answer::Uploads(..) => Screen::Uploads,
             Answer::Forum(..) => Screen::Forum,
+            Answer::Counted(_, screen, ..) => *screen,
         }
     }
 
     pub fn generation(&self) -> u64 {
         match self {
             Answer::Enrollments(g, _) | Answer::Uploads(g, _) | Answer::Forum(g, _) => *g,
+            Answer::Counted(g, ..) => *g,
         }
     }
 }
@@ -93,9 +102,28 @@ pub struct Worker {
 fn load<T: Listed>(conn: &Connection, list: ListKind, r: &Request) -> Result<Loaded<T>, String> {
     let page =
         query::page::<T>(conn, list, &r.filters, None, r.page_size).map_err(|e| e.to_string())?;
-    let total =
-        query::count::<T>(conn, list, &r.filters, r.count_cap).map_err(|e| e.to_string())?;
+    let total = query::count::<T>(conn, list, &r.filters, r.count_cap.min(FIRST_COUNT))
+        .map_err(|e| e.to_string())?;
     Ok(Loaded { page, total })
+}
+
+/// The count past `FIRST_COUNT`, for a search whose first answer was capped.
+fn count_on(conn: &Connection, r: &Request) -> Option<Answer> {
+    let total = match r.screen {
+        Screen::Enrollments => {
+            query::count::<Organization>(conn, ListKind::Enrollments, &r.filters, r.count_cap)
+        }
+        Screen::Uploads => query::count::<Upload>(conn, ListKind::Uploads, &r.filters, r.count_cap),
+        Screen::Forum => query::count::<QueuedPost>(conn, ListKind::Forum, &r.filters, r.count_cap),
+        _ => return None,
+    };
+    total
+        .ok()
+        .map(|t| Answer::Counted(r.generation, r.screen, r.filters.clone(), t))
+}
+
+fn capped<T>(loaded: &Result<Loaded<T>, String>) -> bool {
+    loaded.as_ref().is_ok_and(|l| l.total.1)
 }
 
 impl Worker {
@@ -112,7 +140,15 @@ impl Worker {
         let thread = std::thread::Builder::new()
             .name("civitac-search".into())
             .spawn(move || {
-                while let Ok(mut r) = req_rx.recv() {
+                let mut pending: Option<Request> = None;
+                loop {
+                    let mut r = match pending.take() {
+                        Some(r) => r,
+                        None => match req_rx.recv() {
+                            Ok(r) => r,
+                            Err(_) => break,
+                        },
+                    };
                     // Skip to the newest request: the person kept typing.
                     while let Ok(newer) = req_rx.try_recv() {
                         r = newer;
@@ -130,8 +166,27 @@ impl Worker {
                         }
                         _ => continue,
                     };
+                    let count_further = r.count_cap > FIRST_COUNT
+                        && match &answer {
+                            Answer::Enrollments(_, l) => capped(l),
+                            Answer::Uploads(_, l) => capped(l),
+                            Answer::Forum(_, l) => capped(l),
+                            Answer::Counted(..) => false,
+                        };
                     if events.send(Event::Searched(answer)).is_err() {
                         break;
+                    }
+                    if count_further {
+                        // A newer search makes this count useless.
+                        if let Ok(newer) = req_rx.try_recv() {
+                            pending = Some(newer);
+                            continue;
+                        }
+                        if let Some(counted) = count_on(&conn, &r)
+                            && events.send(Event::Searched(counted)).is_err()
+                        {
+                            break;
+                        }
                     }
                 }
             })?;

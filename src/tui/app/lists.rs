@@ -63,6 +63,12 @@ impl App {
         if answer.generation() != self.model.search_generation {
             return;
         }
+        if let Answer::Counted(_, screen, filters, total) = answer {
+            if let Some(list) = self.model.page_of(screen).searched() {
+                list.counted(&filters, total);
+            }
+            return;
+        }
         let text = self.model.searching.take().unwrap_or_default();
         let taken = match self.model.page_of(answer.screen()).searched() {
             Some(list) => list.take(text, answer),
