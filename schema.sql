@@ -532,6 +532,11 @@ CREATE VIRTUAL TABLE uploads_fts USING fts5 (
 );
 
 -- begin: search keys (also run by the demo after its bulk insert)
+-- Organisations and uploads are numbered afresh (emptied first: a row's new
+-- number may be another's old one). Posts are numbered only when none has
+-- a number yet: the demo writes its million posts with their keys.
+UPDATE organizations SET search_key = NULL WHERE search_key IS NOT NULL;
+UPDATE uploads SET search_key = NULL WHERE search_key IS NOT NULL;
 UPDATE organizations SET search_key = k.key FROM (
     SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
     FROM (SELECT rowid, id,
@@ -548,7 +553,7 @@ UPDATE forum_posts SET search_key = k.key FROM (
     SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
     FROM (SELECT rowid, id,
                  coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
-          FROM forum_posts)
+          FROM forum_posts WHERE search_key IS NULL)
 ) k WHERE forum_posts.rowid = k.r;
 INSERT INTO organizations_fts (organizations_fts) VALUES ('rebuild');
 INSERT INTO forum_posts_fts (forum_posts_fts) VALUES ('rebuild');

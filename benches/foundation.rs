@@ -135,21 +135,58 @@ fn main() {
             deep_pages * 50,
             beside(deep, deep_floor)
         );
-        for words in ["forage panne", "budget", "eau", "forag*"] {
+        // Searches beside the bare FTS5 query for the same page: the same
+        // words (as the list writes them: the last one a prefix), the index's
+        // own order, stopping after the page.
+        for words in ["forage panne", "budget", "eau", "mairie", "forag*", "dori"] {
             let mut search = Filters::default();
             search.push(FilterKey::Search, words);
+            let q = query::fts_query(words).expect("words");
             let floor = time_sql(
                 &store,
                 "SELECT rowid FROM forum_posts_fts WHERE forum_posts_fts MATCH ?1
                  ORDER BY rowid DESC LIMIT 50",
-                &[&words],
+                &[&q],
             );
+            let counted = {
+                let t = Instant::now();
+                let n = query::count::<Post>(store.conn(), ListKind::Forum, &search, 1_000)
+                    .expect("count");
+                (t.elapsed(), n)
+            };
             println!(
-                "forum list --search \"{words}\", first page: {}",
+                "forum list --search \"{words}\", first page: {}; counting to {}{}: {}",
                 beside(
                     time_page::<Post>(&store, ListKind::Forum, &search, None),
                     floor
-                )
+                ),
+                counted.1.0,
+                if counted.1.1 { "+" } else { "" },
+                ms(counted.0)
+            );
+        }
+        for (list, fts, words) in [
+            (ListKind::Enrollments, "organizations_fts", "mairie"),
+            (ListKind::Enrollments, "organizations_fts", "association"),
+            (ListKind::Uploads, "uploads_fts", "budget"),
+            (ListKind::Uploads, "uploads_fts", "plan"),
+        ] {
+            let mut search = Filters::default();
+            search.push(FilterKey::Search, words);
+            let q = query::fts_query(words).expect("words");
+            let floor = time_sql(
+                &store,
+                &format!("SELECT rowid FROM {fts} WHERE {fts} MATCH ?1 ORDER BY rowid LIMIT 50"),
+                &[&q],
+            );
+            let took = match list {
+                ListKind::Enrollments => time_page::<Organization>(&store, list, &search, None),
+                _ => time_page::<civitac::store::rows::Upload>(&store, list, &search, None),
+            };
+            println!(
+                "{} list --search \"{words}\", first page: {}",
+                list.as_str(),
+                beside(took, floor)
             );
         }
         let mut region = Filters::default();

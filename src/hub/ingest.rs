@@ -362,6 +362,7 @@ fn ingest_line(
                     created_at: &at,
                     flag_count: 0,
                     platform_id: Some(&id),
+                    search_key: None,
                 },
             )
             .map_err(sql)?;

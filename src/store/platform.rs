@@ -57,12 +57,16 @@ pub struct NewPost<'a> {
     /// Open flags already counted (the demo writes a post with its flags).
     pub flag_count: i64,
     pub platform_id: Option<&'a str>,
+    /// The search key, for a bulk load with the search triggers off (the
+    /// demo); otherwise `None`, and the insert trigger numbers the post.
+    pub search_key: Option<i64>,
 }
 
 pub fn add_post(c: &Connection, p: &NewPost<'_>) -> rusqlite::Result<bool> {
     c.prepare_cached(
-        "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version, platform_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'visible', ?6, 1, ?7) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version,
+            platform_id, search_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'visible', ?6, 1, ?7, ?8) ON CONFLICT (id) DO NOTHING",
     )?
     .execute(params![
         p.id,
@@ -71,7 +75,8 @@ pub fn add_post(c: &Connection, p: &NewPost<'_>) -> rusqlite::Result<bool> {
         p.body,
         p.created_at,
         p.flag_count,
-        p.platform_id
+        p.platform_id,
+        p.search_key
     ])
     .map(|n| n > 0)
 }
