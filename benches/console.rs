@@ -110,6 +110,8 @@ fn main() {
         &[],
         Theme::new(false),
     );
+    app.worker =
+        Some(civitac::tui::worker::Worker::spawn(&replica, app.sender()).expect("search worker"));
     terminal
         .draw(|f| {
             view::draw(f, &mut app);
@@ -128,6 +130,13 @@ fn main() {
             Some(k) => app.handle_key(k),
             None => {
                 app.tick(t + civitac::tui::app::SEARCH_DEBOUNCE);
+                // The search runs on the worker, as in the console: wait
+                // for its page (the count comes after, and is not waited for).
+                while app.model.searching.is_some() {
+                    if !app.wait(Duration::from_secs(5), 0) {
+                        break;
+                    }
+                }
             }
         }
         terminal

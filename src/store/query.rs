@@ -1315,6 +1315,20 @@ pub fn count<T: Listed>(
     let select = format!("SELECT {id}{from}");
     let mut b = build::<T>(list, filters, false)?;
     let driving = drive::<T>(&mut b);
+    // Only the words: every row of the search index is a row of the list,
+    // so the index alone counts them (no row read).
+    if let (Some(ix), [_]) = (driving, b.clauses.as_slice()) {
+        let mut params = std::mem::take(&mut b.params);
+        params.push(Value::Integer(cap as i64 + 1));
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ? LIMIT ?)",
+            fts = ix.fts
+        );
+        let n: i64 = conn
+            .prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+        return Ok((n.min(cap as i64), n > cap as i64));
+    }
     // Joins to required parents do not change a count: skip them when the
     // filters only touch the base table.
     let only_base = !T::COUNT_FROM.is_empty()

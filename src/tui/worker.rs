@@ -6,6 +6,8 @@
 //! skipped, and the console drops answers to older ones.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::thread::JoinHandle;
 
@@ -34,14 +36,10 @@ pub enum Answer {
     Enrollments(u64, Result<Loaded<Organization>, String>),
     Uploads(u64, Result<Loaded<Upload>, String>),
     Forum(u64, Result<Loaded<QueuedPost>, String>),
-    /// The count of a search answered with "more than FIRST_COUNT", counted
-    /// further once the page was shown (up to the request's cap).
+    /// The count of a search whose first page was full, counted once that
+    /// page was shown (up to the request's cap).
     Counted(u64, Screen, Filters, (i64, bool)),
 }
-
-/// A search's first answer counts no further than this: the page must not
-/// wait for a count of a hundred thousand matches.
-pub const FIRST_COUNT: usize = 1_000;
 
 /// Rows the worker searches: each kind knows which answer carries it.
 pub trait Searched: Listed + Sized {
@@ -97,17 +95,42 @@ impl Answer {
 pub struct Worker {
     requests: Option<Sender<Request>>,
     thread: Option<JoinHandle<()>>,
+    /// Stops the query in flight when a newer request comes: it is obsolete.
+    interrupt: rusqlite::InterruptHandle,
+    /// The newest request's generation.
+    latest: Arc<AtomicU64>,
+}
+
+fn answer_to(conn: &Connection, r: &Request) -> Option<Answer> {
+    Some(match r.screen {
+        Screen::Enrollments => {
+            Answer::Enrollments(r.generation, load(conn, ListKind::Enrollments, r))
+        }
+        Screen::Uploads => Answer::Uploads(r.generation, load(conn, ListKind::Uploads, r)),
+        Screen::Forum => Answer::Forum(r.generation, load(conn, ListKind::Forum, r)),
+        _ => return None,
+    })
+}
+
+fn failed(answer: &Answer) -> bool {
+    match answer {
+        Answer::Enrollments(_, l) => l.is_err(),
+        Answer::Uploads(_, l) => l.is_err(),
+        Answer::Forum(_, l) => l.is_err(),
+        Answer::Counted(..) => false,
+    }
 }
 
 fn load<T: Listed>(conn: &Connection, list: ListKind, r: &Request) -> Result<Loaded<T>, String> {
     let page =
         query::page::<T>(conn, list, &r.filters, None, r.page_size).map_err(|e| e.to_string())?;
-    let total = query::count::<T>(conn, list, &r.filters, r.count_cap.min(FIRST_COUNT))
-        .map_err(|e| e.to_string())?;
+    // The page does not wait for a count: "more than this page" until the
+    // count comes (`count_on`); a page with nothing after it is the count.
+    let total = (page.rows.len() as i64, page.next.is_some());
     Ok(Loaded { page, total })
 }
 
-/// The count past `FIRST_COUNT`, for a search whose first answer was capped.
+/// The count of a search whose first page was full.
 fn count_on(conn: &Connection, r: &Request) -> Option<Answer> {
     let total = match r.screen {
         Screen::Enrollments => {
@@ -136,6 +159,9 @@ impl Worker {
         .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|_| c))
         .and_then(|c| crate::store::register_functions(&c).map(|_| c))
         .map_err(std::io::Error::other)?;
+        let interrupt = conn.get_interrupt_handle();
+        let latest = Arc::new(AtomicU64::new(0));
+        let newest = latest.clone();
         let (req_tx, req_rx) = channel::<Request>();
         let thread = std::thread::Builder::new()
             .name("civitac-search".into())
@@ -153,20 +179,18 @@ impl Worker {
                     while let Ok(newer) = req_rx.try_recv() {
                         r = newer;
                     }
-                    let answer = match r.screen {
-                        Screen::Enrollments => Answer::Enrollments(
-                            r.generation,
-                            load(&conn, ListKind::Enrollments, &r),
-                        ),
-                        Screen::Uploads => {
-                            Answer::Uploads(r.generation, load(&conn, ListKind::Uploads, &r))
-                        }
-                        Screen::Forum => {
-                            Answer::Forum(r.generation, load(&conn, ListKind::Forum, &r))
-                        }
-                        _ => continue,
+                    let Some(mut answer) = answer_to(&conn, &r) else {
+                        continue;
                     };
-                    let count_further = r.count_cap > FIRST_COUNT
+                    // Interrupted for a newer request that this one is (the
+                    // interrupt came as it started): once more.
+                    if failed(&answer)
+                        && newest.load(Ordering::SeqCst) == r.generation
+                        && let Some(again) = answer_to(&conn, &r)
+                    {
+                        answer = again;
+                    }
+                    let count_further = r.count_cap > r.page_size
                         && match &answer {
                             Answer::Enrollments(_, l) => capped(l),
                             Answer::Uploads(_, l) => capped(l),
@@ -193,12 +217,19 @@ impl Worker {
         Ok(Worker {
             requests: Some(req_tx),
             thread: Some(thread),
+            interrupt,
+            latest,
         })
     }
 
     pub fn send(&self, request: Request) {
         if let Some(tx) = &self.requests {
-            let _ = tx.send(request);
+            self.latest.store(request.generation, Ordering::SeqCst);
+            if tx.send(request).is_ok() {
+                // Whatever the worker is counting or searching is for an
+                // older request now.
+                self.interrupt.interrupt();
+            }
         }
     }
 }
