@@ -166,9 +166,10 @@ fn main() {
             );
         }
         for (list, fts, words) in [
-            (ListKind::Enrollments, "organizations_fts", "mairie"),
+            (ListKind::Enrollments, "organizations_fts", "commune"),
             (ListKind::Enrollments, "organizations_fts", "association"),
             (ListKind::Uploads, "uploads_fts", "budget"),
+            (ListKind::Uploads, "uploads_fts", "photos"),
             (ListKind::Uploads, "uploads_fts", "plan"),
         ] {
             let mut search = Filters::default();
