@@ -2,7 +2,12 @@
 //! a first pull filling an empty replica from a scale-1 hub; 10,000 ops
 //! pushed by one replica and pulled by another, with the bytes per op on the
 //! wire compressed and uncompressed; next to the naive baseline of copying
-//! the whole replica file over a socket.
+//! the whole replica file over a socket. Each is printed beside its floor,
+//! measured in the same run on copies of the same databases: a first fill
+//! and a pull beside writing the same rows, already in memory, in one plain
+//! transaction; a push beside the hub's writes for those ops (the record,
+//! its audit row, its feed rows and the idempotency row) in one plain
+//! transaction.
 //!
 //!   cargo bench --bench sync
 
@@ -12,6 +17,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use rusqlite::{Connection, MAIN_DB};
+
 use civitac::demo::{self, DemoOptions};
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
@@ -19,8 +26,11 @@ use civitac::hub::backend::SqliteHub;
 use civitac::hub::server::{Limits, RunningHub};
 use civitac::hub::tokens;
 use civitac::ops::{self, Op};
+use civitac::protocol::{Cursor, PullResponse};
 use civitac::replica::session::{self, Sizes};
 use civitac::replica::transport::HubClient;
+use civitac::store::entity::Entity;
+use civitac::store::synced::to_sql;
 use civitac::store::{Side, Store};
 
 /// An empty replica attached to the hub as the token's owner.
@@ -30,6 +40,126 @@ fn fresh_replica(path: &Path, url: &str, token: &str) -> (Store, HubClient) {
     let mut store = Store::create(path, Side::Replica).expect("replica");
     session::attach(store.conn_mut(), &me, url).expect("identity");
     (store, client)
+}
+
+/// A consistent copy of a database that this process has open, through
+/// SQLite (never a file copy: closing its descriptor would drop our locks).
+fn snapshot(store: &Store, to: &Path) {
+    store
+        .conn()
+        .backup(MAIN_DB, to, None::<fn(rusqlite::backup::Progress)>)
+        .expect("backup");
+}
+
+/// Every page the hub sends from `since`, read in-process: the rows in memory.
+fn pages_from(hub_db: &Path, since: Cursor) -> Vec<PullResponse> {
+    let conn = Connection::open(hub_db).expect("hub");
+    civitac::store::register_functions(&conn).expect("functions");
+    let mut out = Vec::new();
+    let mut cursor = since;
+    loop {
+        let page = civitac::hub::feed::changes_since(&conn, &cursor, 5_000).expect("page");
+        let more = page.more;
+        cursor = page.next.clone();
+        out.push(page);
+        if !more {
+            return out;
+        }
+    }
+}
+
+/// The floor of applying pulled rows: the same rows, from memory, each one
+/// plain `INSERT OR REPLACE` (or `DELETE`) in one transaction.
+fn insert_floor(db: &Path, pages: &[PullResponse]) -> (f64, usize) {
+    let mut conn = Connection::open(db).expect("db");
+    conn.pragma_update(None, "foreign_keys", "OFF").expect("fk");
+    let t = Instant::now();
+    let tx = conn.transaction().expect("tx");
+    let mut n = 0;
+    for page in pages {
+        for pulled in &page.rows {
+            let entity = Entity::parse(&pulled.entity).expect("entity");
+            match &pulled.row {
+                Some(row) => {
+                    let cols: Vec<&String> = row.keys().collect();
+                    let marks = vec!["?"; cols.len()].join(", ");
+                    let names: Vec<&str> = cols.iter().map(|c| c.as_str()).collect();
+                    let sql = format!(
+                        "INSERT OR REPLACE INTO {} ({}) VALUES ({marks})",
+                        entity.table(),
+                        names.join(", ")
+                    );
+                    let values: Vec<_> = cols.iter().map(|c| to_sql(&row[c.as_str()])).collect();
+                    tx.prepare_cached(&sql)
+                        .expect("insert")
+                        .execute(rusqlite::params_from_iter(values))
+                        .expect("row");
+                }
+                None => {
+                    let key = entity.key();
+                    let parts: Vec<&str> = pulled.id.splitn(key.len(), '/').collect();
+                    let wheres: Vec<String> = key.iter().map(|k| format!("{k} = ?")).collect();
+                    tx.prepare_cached(&format!(
+                        "DELETE FROM {} WHERE {}",
+                        entity.table(),
+                        wheres.join(" AND ")
+                    ))
+                    .expect("delete")
+                    .execute(rusqlite::params_from_iter(parts))
+                    .expect("delete row");
+                }
+            }
+            n += 1;
+        }
+    }
+    tx.commit().expect("commit");
+    (t.elapsed().as_secs_f64(), n)
+}
+
+/// The floor of a push at the hub: for each moderation, the post updated,
+/// an audit row, two feed rows and the op's idempotency row, in one plain
+/// transaction (no JSON, no rules, no network).
+fn push_floor(hub_copy: &Path, moves: &[(String, &str, &str)]) -> f64 {
+    let mut conn = Connection::open(hub_copy).expect("hub copy");
+    let t = Instant::now();
+    let tx = conn.transaction().expect("tx");
+    for (i, (post, status, reason)) in moves.iter().enumerate() {
+        let op_id = format!("019a0000-0000-7000-8000-{i:012x}");
+        tx.prepare_cached(
+            "UPDATE forum_posts SET status = ?2, moderated_by = 'bench.a', moderated_at = '2026-11-01T00:00:00.000Z',
+                    reason = ?3, version = version + 1 WHERE id = ?1",
+        )
+        .expect("update")
+        .execute(rusqlite::params![post, status, reason])
+        .expect("post");
+        tx.prepare_cached(
+            "INSERT INTO audit_log (id, at, actor, device, action, entity, entity_id, reason, detail)
+             VALUES (?1, '2026-11-01T00:00:00.000Z', 'bench.a', 'a', 'forum.hide', 'forum_post', ?2, ?3,
+                     '{\"before\":{\"status\":\"visible\"},\"after\":{\"status\":\"hidden\"}}')",
+        )
+        .expect("audit")
+        .execute(rusqlite::params![op_id, post, reason])
+        .expect("audit row");
+        tx.prepare_cached(
+            "INSERT INTO changes (entity, entity_id) VALUES ('forum_post', ?1), ('audit', ?2)",
+        )
+        .expect("feed")
+        .execute(rusqlite::params![post, op_id])
+        .expect("feed rows");
+        tx.prepare_cached(
+            "INSERT INTO applied_ops (op_id, device, seq, outcome, received_at)
+             VALUES (?1, 'a', ?2, 'applied', '2026-11-01T00:00:00.000Z')",
+        )
+        .expect("applied")
+        .execute(rusqlite::params![op_id, i as i64 + 1])
+        .expect("applied row");
+    }
+    tx.commit().expect("commit");
+    t.elapsed().as_secs_f64()
+}
+
+fn ratio(d: f64, floor: f64) -> String {
+    format!("floor {floor:.2} s, ×{:.1}", d / floor.max(1e-9))
 }
 
 fn mib(bytes: u64) -> String {
@@ -65,15 +195,24 @@ fn main() {
     .expect("hub");
     let url = format!("http://{}", hub.addr);
 
-    // 1. A first pull fills an empty replica.
+    // 1. A first pull fills an empty replica, beside the same rows written
+    // from memory into another empty replica.
     let (mut a, mut client_a) = fresh_replica(&dir.path().join("a.db"), &url, &token_a);
     let t = Instant::now();
     let first = session::sync(a.conn_mut(), &mut client_a, Sizes::default(), &mut |_| {})
         .expect("first pull");
     let first_secs = t.elapsed().as_secs_f64();
+    let fill_floor = {
+        let pages = pages_from(&hub_db, Cursor::Start);
+        let empty = dir.path().join("floor-fill.db");
+        drop(Store::create(&empty, Side::Replica).expect("empty replica"));
+        insert_floor(&empty, &pages)
+    };
     println!(
-        "first pull (scale 1): {} rows in {first_secs:.2} s; {} on the wire ({} before compression)",
+        "first pull (scale 1): {} rows in {first_secs:.2} s ({}: the same {} rows from memory); {} on the wire ({} before compression)",
         first.pulled,
+        ratio(first_secs, fill_floor.0),
+        fill_floor.1,
         mib(client_a.bytes_down),
         mib(client_a.plain_down)
     );
@@ -111,6 +250,21 @@ fn main() {
         }
         tx.commit().expect("commit");
     }
+    // The push's floor, on a copy of the hub as it is before the push.
+    let push_floor_secs = {
+        let copy = dir.path().join("floor-hub.db");
+        snapshot(&Store::open(&hub_db).expect("hub"), &copy);
+        let moves: Vec<(String, &str, &str)> = posts
+            .iter()
+            .map(|p| (p.clone(), "hidden", "Hors sujet"))
+            .chain(posts.iter().map(|p| (p.clone(), "visible", "")))
+            .collect();
+        push_floor(&copy, &moves)
+    };
+    // The pull's floor: b as it is now, and the rows its pull will bring.
+    let b_before = dir.path().join("floor-b.db");
+    snapshot(&b, &b_before);
+    let b_cursor = civitac::replica::pull::cursor(b.conn()).expect("cursor");
     let (up0, plain_up0) = (client_a.bytes_up, client_a.plain_up);
     let t = Instant::now();
     let mut pushed_at = None;
@@ -134,9 +288,13 @@ fn main() {
         client_b.bytes_down - down0,
         client_b.plain_down - plain_down0,
     );
+    let pull_floor = insert_floor(&b_before, &pages_from(&hub_db, b_cursor));
     println!(
-        "10,000 ops pushed by a in {push_secs:.2} s (the whole sync, with the pull of its own changes back, {sync_secs:.2} s); pulled by b ({} rows) in {pull_secs:.2} s",
-        pulled.pulled
+        "10,000 ops pushed by a in {push_secs:.2} s ({}; the whole sync, with the pull of its own changes back, {sync_secs:.2} s); pulled by b ({} rows) in {pull_secs:.2} s ({}: the same {} rows from memory)",
+        ratio(push_secs, push_floor_secs),
+        pulled.pulled,
+        ratio(pull_secs, pull_floor.0),
+        pull_floor.1
     );
     println!(
         "  push: {:.0} bytes/op compressed (zstd), {:.0} uncompressed",
