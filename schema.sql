@@ -509,6 +509,11 @@ SELECT 'sms_failure', message_id || '/' || contact_id FROM sms_failures;
 -- older `sqlite3` shell must still be able to insert a row.
 -- remove_diacritics lets "ecole" find "école", as staff type on keyboards
 -- without accents.
+-- While a replica takes a snapshot (its first fill, or a new one after a hub
+-- restore) `sync_state.bulk_load` is set: the insert triggers that number
+-- and count rows stand aside (a first fill is then three times faster), and
+-- the snapshot's last page runs the "search keys" and "counts" sections
+-- below in its own transaction (replica/pull.rs).
 CREATE UNIQUE INDEX organizations_by_search_key ON organizations (search_key);
 CREATE UNIQUE INDEX uploads_by_search_key ON uploads (search_key);
 CREATE UNIQUE INDEX forum_posts_by_search_key ON forum_posts (search_key);
@@ -533,8 +538,10 @@ CREATE VIRTUAL TABLE uploads_fts USING fts5 (
 
 -- begin: search keys (also run by the demo after its bulk insert)
 -- Organisations and uploads are numbered afresh (emptied first: a row's new
--- number may be another's old one). Posts are numbered only when none has
--- a number yet: the demo writes its million posts with their keys.
+-- number may be another's old one). Only the posts without a number are
+-- numbered, after the numbers already taken in their millisecond: the demo
+-- writes its million posts with their keys, and a replica filled again
+-- after a hub restore keeps the posts it had.
 UPDATE organizations SET search_key = NULL WHERE search_key IS NOT NULL;
 UPDATE uploads SET search_key = NULL WHERE search_key IS NOT NULL;
 UPDATE organizations SET search_key = k.key FROM (
@@ -550,8 +557,10 @@ UPDATE uploads SET search_key = k.key FROM (
           FROM uploads)
 ) k WHERE uploads.rowid = k.r;
 UPDATE forum_posts SET search_key = k.key FROM (
-    SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
-    FROM (SELECT rowid, id,
+    SELECT r, coalesce((SELECT max(x.search_key) + 1 FROM forum_posts x
+                        WHERE x.search_key BETWEEN ms * 65536 AND ms * 65536 + 65535), ms * 65536)
+              + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
+    FROM (SELECT rowid AS r, id,
                  coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
           FROM forum_posts WHERE search_key IS NULL)
 ) k WHERE forum_posts.rowid = k.r;
@@ -564,7 +573,8 @@ SELECT u.search_key, u.title, u.filename,
 FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id;
 -- end: search keys
 
-CREATE TRIGGER organizations_search_insert AFTER INSERT ON organizations BEGIN
+CREATE TRIGGER organizations_search_insert AFTER INSERT ON organizations
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE organizations SET search_key = (
         SELECT coalesce((SELECT max(search_key) + 1 FROM organizations
                          WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
@@ -574,14 +584,18 @@ CREATE TRIGGER organizations_search_insert AFTER INSERT ON organizations BEGIN
     INSERT INTO organizations_fts (rowid, name, acronym, commune)
     SELECT search_key, name, acronym, commune FROM organizations WHERE rowid = new.rowid;
 END;
-CREATE TRIGGER organizations_search_delete AFTER DELETE ON organizations BEGIN
+-- A row without a key yet (written during a snapshot) is in no index: the
+-- snapshot's end indexes it as it is then.
+CREATE TRIGGER organizations_search_delete AFTER DELETE ON organizations
+WHEN old.search_key IS NOT NULL BEGIN
     INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
     VALUES ('delete', old.search_key, old.name, old.acronym, old.commune);
 END;
 -- Only when the text changed: a pulled row rewrites every column, and
 -- re-indexing unchanged text would make each pull pay for the FTS again.
 CREATE TRIGGER organizations_search_update AFTER UPDATE OF name, acronym, commune ON organizations
-WHEN old.name IS NOT new.name OR old.acronym IS NOT new.acronym OR old.commune IS NOT new.commune
+WHEN (old.name IS NOT new.name OR old.acronym IS NOT new.acronym OR old.commune IS NOT new.commune)
+  AND old.search_key IS NOT NULL
 BEGIN
     INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
     VALUES ('delete', old.search_key, old.name, old.acronym, old.commune);
@@ -592,7 +606,8 @@ BEGIN
     WHERE rowid IN (SELECT search_key FROM uploads WHERE org_id = new.id);
 END;
 
-CREATE TRIGGER uploads_search_insert AFTER INSERT ON uploads BEGIN
+CREATE TRIGGER uploads_search_insert AFTER INSERT ON uploads
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE uploads SET search_key = (
         SELECT coalesce((SELECT max(search_key) + 1 FROM uploads
                          WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
@@ -604,11 +619,13 @@ CREATE TRIGGER uploads_search_insert AFTER INSERT ON uploads BEGIN
            o.name || ' ' || coalesce(o.acronym, '') || ' ' || coalesce(o.commune, '')
     FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id WHERE u.rowid = new.rowid;
 END;
-CREATE TRIGGER uploads_search_delete AFTER DELETE ON uploads BEGIN
+CREATE TRIGGER uploads_search_delete AFTER DELETE ON uploads
+WHEN old.search_key IS NOT NULL BEGIN
     DELETE FROM uploads_fts WHERE rowid = old.search_key;
 END;
 CREATE TRIGGER uploads_search_update AFTER UPDATE OF title, filename, org_id ON uploads
-WHEN old.title IS NOT new.title OR old.filename IS NOT new.filename OR old.org_id IS NOT new.org_id
+WHEN (old.title IS NOT new.title OR old.filename IS NOT new.filename OR old.org_id IS NOT new.org_id)
+  AND old.search_key IS NOT NULL
 BEGIN
     DELETE FROM uploads_fts WHERE rowid = old.search_key;
     INSERT INTO uploads_fts (rowid, title, filename, org)
@@ -617,7 +634,8 @@ BEGIN
     FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id WHERE u.rowid = new.rowid;
 END;
 
-CREATE TRIGGER forum_posts_search_insert AFTER INSERT ON forum_posts BEGIN
+CREATE TRIGGER forum_posts_search_insert AFTER INSERT ON forum_posts
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE forum_posts SET search_key = (
         SELECT coalesce((SELECT max(search_key) + 1 FROM forum_posts
                          WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
@@ -627,11 +645,12 @@ CREATE TRIGGER forum_posts_search_insert AFTER INSERT ON forum_posts BEGIN
     INSERT INTO forum_posts_fts (rowid, body)
     SELECT search_key, body FROM forum_posts WHERE rowid = new.rowid;
 END;
-CREATE TRIGGER forum_posts_search_delete AFTER DELETE ON forum_posts BEGIN
+CREATE TRIGGER forum_posts_search_delete AFTER DELETE ON forum_posts
+WHEN old.search_key IS NOT NULL BEGIN
     INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.search_key, old.body);
 END;
 CREATE TRIGGER forum_posts_search_update AFTER UPDATE OF body ON forum_posts
-WHEN old.body IS NOT new.body
+WHEN old.body IS NOT new.body AND old.search_key IS NOT NULL
 BEGIN
     INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body) VALUES ('delete', old.search_key, old.body);
     INSERT INTO forum_posts_fts (rowid, body) VALUES (new.search_key, new.body);
@@ -676,7 +695,8 @@ INSERT INTO flag_day_counts (day, n)
 SELECT substr(created_at, 1, 10), count(*) FROM forum_flags GROUP BY 1;
 -- end: counts
 
-CREATE TRIGGER uploads_count_insert AFTER INSERT ON uploads WHEN new.status = 'pending' BEGIN
+CREATE TRIGGER uploads_count_insert AFTER INSERT ON uploads
+WHEN new.status = 'pending' AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n + 1 WHERE name = 'uploads_pending';
 END;
 CREATE TRIGGER uploads_count_delete AFTER DELETE ON uploads WHEN old.status = 'pending' BEGIN
@@ -689,8 +709,9 @@ WHEN (old.status = 'pending') IS NOT (new.status = 'pending') BEGIN
 END;
 
 CREATE TRIGGER forum_posts_count_insert AFTER INSERT ON forum_posts
-WHEN (new.flag_count > 0 AND new.status = 'visible')
-  OR (new.status = 'hidden' AND new.moderated_by IS 'system') BEGIN
+WHEN ((new.flag_count > 0 AND new.status = 'visible')
+      OR (new.status = 'hidden' AND new.moderated_by IS 'system'))
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n + 1 WHERE name = 'posts_flagged' AND new.flag_count > 0 AND new.status = 'visible';
     UPDATE counters SET n = n + 1 WHERE name = 'posts_held' AND new.status = 'hidden' AND new.moderated_by IS 'system';
 END;
@@ -712,7 +733,8 @@ BEGIN
     WHERE name = 'posts_held';
 END;
 
-CREATE TRIGGER sms_messages_count_insert AFTER INSERT ON sms_messages WHEN new.status = 'queued' BEGIN
+CREATE TRIGGER sms_messages_count_insert AFTER INSERT ON sms_messages
+WHEN new.status = 'queued' AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n + 1 WHERE name = 'sms_queued';
 END;
 CREATE TRIGGER sms_messages_count_delete AFTER DELETE ON sms_messages WHEN old.status = 'queued' BEGIN
@@ -745,7 +767,8 @@ WHEN (old.resolved_at IS NULL) IS NOT (new.resolved_at IS NULL) BEGIN
     UPDATE counters SET n = n + (new.resolved_at IS NULL) - (old.resolved_at IS NULL) WHERE name = 'conflicts_open';
 END;
 
-CREATE TRIGGER organizations_count_insert AFTER INSERT ON organizations BEGIN
+CREATE TRIGGER organizations_count_insert AFTER INSERT ON organizations
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     INSERT INTO org_stage_counts (region, status, n) VALUES (new.region, new.status, 1)
     ON CONFLICT (region, status) DO UPDATE SET n = n + 1;
 END;
@@ -759,7 +782,8 @@ WHEN old.region IS NOT new.region OR old.status IS NOT new.status BEGIN
     ON CONFLICT (region, status) DO UPDATE SET n = n + 1;
 END;
 
-CREATE TRIGGER forum_flags_count_insert AFTER INSERT ON forum_flags BEGIN
+CREATE TRIGGER forum_flags_count_insert AFTER INSERT ON forum_flags
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     INSERT INTO flag_day_counts (day, n) VALUES (substr(new.created_at, 1, 10), 1)
     ON CONFLICT (day) DO UPDATE SET n = n + 1;
 END;

@@ -69,12 +69,18 @@ fn pages_from(hub_db: &Path, since: Cursor) -> Vec<PullResponse> {
 }
 
 /// The floor of applying pulled rows: the same rows, from memory, each one
-/// plain `INSERT OR REPLACE` (or `DELETE`) in one transaction.
-fn insert_floor(db: &Path, pages: &[PullResponse]) -> (f64, usize) {
+/// plain `INSERT OR REPLACE` (or `DELETE`) in one transaction. A snapshot's
+/// floor writes them as the replica does (search numbering and counting
+/// after the rows, not per row).
+fn insert_floor(db: &Path, pages: &[PullResponse], snapshot: bool) -> (f64, usize) {
     let mut conn = Connection::open(db).expect("db");
     conn.pragma_update(None, "foreign_keys", "OFF").expect("fk");
     let t = Instant::now();
     let tx = conn.transaction().expect("tx");
+    if snapshot {
+        tx.execute_batch("INSERT INTO sync_state (key, value) VALUES ('bulk_load', '1')")
+            .expect("bulk");
+    }
     let mut n = 0;
     for page in pages {
         for pulled in &page.rows {
@@ -111,6 +117,14 @@ fn insert_floor(db: &Path, pages: &[PullResponse]) -> (f64, usize) {
             }
             n += 1;
         }
+    }
+    if snapshot {
+        tx.execute_batch(civitac::store::search_keys_sql())
+            .expect("keys");
+        tx.execute_batch(civitac::store::counts_sql())
+            .expect("counts");
+        tx.execute_batch("DELETE FROM sync_state WHERE key = 'bulk_load'")
+            .expect("bulk");
     }
     tx.commit().expect("commit");
     (t.elapsed().as_secs_f64(), n)
@@ -206,7 +220,7 @@ fn main() {
         let pages = pages_from(&hub_db, Cursor::Start);
         let empty = dir.path().join("floor-fill.db");
         drop(Store::create(&empty, Side::Replica).expect("empty replica"));
-        insert_floor(&empty, &pages)
+        insert_floor(&empty, &pages, true)
     };
     println!(
         "first pull (scale 1): {} rows in {first_secs:.2} s ({}: the same {} rows from memory); {} on the wire ({} before compression)",
@@ -288,7 +302,7 @@ fn main() {
         client_b.bytes_down - down0,
         client_b.plain_down - plain_down0,
     );
-    let pull_floor = insert_floor(&b_before, &pages_from(&hub_db, b_cursor));
+    let pull_floor = insert_floor(&b_before, &pages_from(&hub_db, b_cursor), false);
     println!(
         "10,000 ops pushed by a in {push_secs:.2} s ({}; the whole sync, with the pull of its own changes back, {sync_secs:.2} s); pulled by b ({} rows) in {pull_secs:.2} s ({}: the same {} rows from memory)",
         ratio(push_secs, push_floor_secs),

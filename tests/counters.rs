@@ -331,7 +331,9 @@ proptest! {
         }
         let hub = open(&w.hub_db);
         prop_assert_eq!(mismatches(hub.conn()), Vec::<String>::new(), "hub");
+        assert_search_index_whole(&hub);
         for (r, (store, _)) in w.replicas.iter().enumerate() {
+            assert_search_index_whole(store);
             prop_assert_eq!(mismatches(store.conn()), Vec::<String>::new(), "replica {} at the end", r);
         }
     }

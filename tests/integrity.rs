@@ -462,6 +462,9 @@ fn a_restore_from_an_older_backup_loses_nothing() {
     let want = synced_digest(&h);
     assert_eq!(synced_digest(&a.store()), want);
     assert_eq!(synced_digest(&b.store()), want);
+    // The second snapshot wrote over rows already numbered and indexed.
+    assert_search_index_whole(&a.store());
+    assert_search_index_whole(&b.store());
 }
 
 /// A lost laptop: the same device token on a fresh replica pushes at once.

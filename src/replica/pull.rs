@@ -31,10 +31,17 @@ pub fn apply_page(conn: &mut Connection, page: &PullResponse) -> Result<usize, P
     result
 }
 
+/// Set while a snapshot is written: the triggers that number rows for the
+/// search indexes and keep the counters stand aside (schema.sql, version 7).
+const BULK_LOAD: &str = "bulk_load";
+
 fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullError> {
     let tx = conn.transaction()?;
     // Parents and children may arrive in either order within a page.
     tx.pragma_update(None, "defer_foreign_keys", "ON")?;
+    if page.snapshot.is_some() {
+        crate::store::set_state(&tx, BULK_LOAD, "1")?;
+    }
     let mut applied = 0;
     let mut columns = Columns::default();
     for pulled in &page.rows {
@@ -93,6 +100,13 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
             journal_staff_change(&tx, row)?;
         }
         applied += 1;
+    }
+    // The snapshot's last page: number what it brought, fill the search
+    // indexes and count, in the same transaction as its rows.
+    if page.snapshot.is_some() && matches!(page.next, Cursor::Feed(_)) {
+        tx.execute_batch(crate::store::search_keys_sql())?;
+        tx.execute_batch(crate::store::counts_sql())?;
+        tx.execute("DELETE FROM sync_state WHERE key = ?1", [BULK_LOAD])?;
     }
     crate::store::set_state(&tx, "pull_cursor", &page.next.to_string())?;
     if let Some(t) = &page.backed_up_until {

@@ -291,8 +291,8 @@ impl Listed for Post {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
         p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, \
         p.watched_word, p.watched_action, \
-        (SELECT f.reason FROM forum_flags f WHERE f.post_id = p.id AND f.resolved = 0 \
-         GROUP BY f.reason ORDER BY count(*) DESC, f.reason LIMIT 1) \
+        CASE WHEN p.flag_count > 0 THEN (SELECT f.reason FROM forum_flags f WHERE f.post_id = p.id AND f.resolved = 0 \
+         GROUP BY f.reason ORDER BY count(*) DESC, f.reason LIMIT 1) END \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";
     const COUNT_FROM: &'static str = "forum_posts p";
@@ -519,8 +519,8 @@ impl Listed for QueuedPost {
     const SELECT: &'static str = "SELECT p.id, p.thread_id, t.title, p.author_id, c.display_name, p.body, \
         p.created_at, p.status, p.flag_count, p.moderated_by, p.moderated_at, p.reason, p.version, p.platform_id, \
         p.watched_word, p.watched_action, \
-        (SELECT f.reason FROM forum_flags f WHERE f.post_id = p.id AND f.resolved = 0 \
-         GROUP BY f.reason ORDER BY count(*) DESC, f.reason LIMIT 1), \
+        CASE WHEN p.flag_count > 0 THEN (SELECT f.reason FROM forum_flags f WHERE f.post_id = p.id AND f.resolved = 0 \
+         GROUP BY f.reason ORDER BY count(*) DESC, f.reason LIMIT 1) END, \
         p.queue_key \
         FROM {inner} p JOIN forum_threads t ON t.id = p.thread_id JOIN citizens c ON c.id = p.author_id";
     const BASE: &'static str = "forum_posts p";

@@ -109,3 +109,33 @@ pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
 
 pub mod kannel;
 pub mod net;
+
+/// The search indexes agree with their tables (FTS5's own check against the
+/// content), every searchable row has its key, and no snapshot is half done.
+pub fn assert_search_index_whole(store: &Store) {
+    for fts in ["organizations_fts", "forum_posts_fts", "uploads_fts"] {
+        store
+            .conn()
+            .execute_batch(&format!(
+                "INSERT INTO {fts} ({fts}, rank) VALUES ('integrity-check', 1)"
+            ))
+            .unwrap_or_else(|e| panic!("{fts} disagrees with its table: {e}"));
+    }
+    for table in ["organizations", "uploads", "forum_posts"] {
+        assert_eq!(
+            count(
+                store,
+                &format!("SELECT count(*) FROM {table} WHERE search_key IS NULL")
+            ),
+            0,
+            "{table} rows without a search key"
+        );
+    }
+    assert_eq!(
+        count(
+            store,
+            "SELECT count(*) FROM sync_state WHERE key = 'bulk_load'"
+        ),
+        0
+    );
+}
