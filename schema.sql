@@ -547,13 +547,13 @@ UPDATE uploads SET search_key = NULL WHERE search_key IS NOT NULL;
 UPDATE organizations SET search_key = k.key FROM (
     SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
     FROM (SELECT rowid, id,
-                 coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
+                 max(0, min(140737488355327, coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) AS ms
           FROM organizations)
 ) k WHERE organizations.rowid = k.r;
 UPDATE uploads SET search_key = k.key FROM (
     SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
     FROM (SELECT rowid, id,
-                 coalesce(CAST(round((julianday(submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
+                 max(0, min(140737488355327, coalesce(CAST(round((julianday(submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) AS ms
           FROM uploads)
 ) k WHERE uploads.rowid = k.r;
 UPDATE forum_posts SET search_key = k.key FROM (
@@ -561,7 +561,7 @@ UPDATE forum_posts SET search_key = k.key FROM (
                         WHERE x.search_key BETWEEN ms * 65536 AND ms * 65536 + 65535), ms * 65536)
               + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
     FROM (SELECT rowid AS r, id,
-                 coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0) AS ms
+                 max(0, min(140737488355327, coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) AS ms
           FROM forum_posts WHERE search_key IS NULL)
 ) k WHERE forum_posts.rowid = k.r;
 INSERT INTO organizations_fts (organizations_fts) VALUES ('rebuild');
@@ -575,14 +575,22 @@ FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id;
 
 CREATE TRIGGER organizations_search_insert AFTER INSERT ON organizations
 WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
-    UPDATE organizations SET search_key = (
-        SELECT coalesce((SELECT max(search_key) + 1 FROM organizations
-                         WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
-        FROM (SELECT coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0)
-                     * 65536 AS base) b)
-    WHERE rowid = new.rowid;
+    -- The millisecond's rows leave the index, step aside (negative keys),
+    -- and come back numbered in list order with the new one among them.
+    INSERT INTO organizations_fts (organizations_fts, rowid, name, acronym, commune)
+    SELECT 'delete', search_key, name, acronym, commune FROM organizations
+    WHERE search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
+    UPDATE organizations SET search_key = -1 - search_key
+    WHERE search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
+    UPDATE organizations SET search_key = k.key FROM (
+        SELECT rowid AS r, max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + row_number() OVER (ORDER BY created_at, id) - 1 AS key
+        FROM organizations
+        WHERE search_key BETWEEN -1 - (max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535) AND -1 - max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536
+           OR rowid = new.rowid
+    ) k WHERE organizations.rowid = k.r;
     INSERT INTO organizations_fts (rowid, name, acronym, commune)
-    SELECT search_key, name, acronym, commune FROM organizations WHERE rowid = new.rowid;
+    SELECT search_key, name, acronym, commune FROM organizations
+    WHERE search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
 END;
 -- A row without a key yet (written during a snapshot) is in no index: the
 -- snapshot's end indexes it as it is then.
@@ -608,16 +616,22 @@ END;
 
 CREATE TRIGGER uploads_search_insert AFTER INSERT ON uploads
 WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
-    UPDATE uploads SET search_key = (
-        SELECT coalesce((SELECT max(search_key) + 1 FROM uploads
-                         WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
-        FROM (SELECT coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0)
-                     * 65536 AS base) b)
-    WHERE rowid = new.rowid;
+    -- The millisecond's rows leave the index, step aside (negative keys),
+    -- and come back numbered in list order with the new one among them.
+    DELETE FROM uploads_fts WHERE rowid BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
+    UPDATE uploads SET search_key = -1 - search_key
+    WHERE search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
+    UPDATE uploads SET search_key = k.key FROM (
+        SELECT rowid AS r, max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + row_number() OVER (ORDER BY submitted_at, id) - 1 AS key
+        FROM uploads
+        WHERE search_key BETWEEN -1 - (max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535) AND -1 - max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536
+           OR rowid = new.rowid
+    ) k WHERE uploads.rowid = k.r;
     INSERT INTO uploads_fts (rowid, title, filename, org)
     SELECT u.search_key, u.title, u.filename,
            o.name || ' ' || coalesce(o.acronym, '') || ' ' || coalesce(o.commune, '')
-    FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id WHERE u.rowid = new.rowid;
+    FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id
+    WHERE u.search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
 END;
 CREATE TRIGGER uploads_search_delete AFTER DELETE ON uploads
 WHEN old.search_key IS NOT NULL BEGIN
@@ -636,14 +650,22 @@ END;
 
 CREATE TRIGGER forum_posts_search_insert AFTER INSERT ON forum_posts
 WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
-    UPDATE forum_posts SET search_key = (
-        SELECT coalesce((SELECT max(search_key) + 1 FROM forum_posts
-                         WHERE search_key BETWEEN b.base AND b.base + 65535), b.base)
-        FROM (SELECT coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0)
-                     * 65536 AS base) b)
-    WHERE rowid = new.rowid;
+    -- The millisecond's rows leave the index, step aside (negative keys),
+    -- and come back numbered in list order with the new one among them.
+    INSERT INTO forum_posts_fts (forum_posts_fts, rowid, body)
+    SELECT 'delete', search_key, body FROM forum_posts
+    WHERE search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
+    UPDATE forum_posts SET search_key = -1 - search_key
+    WHERE search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
+    UPDATE forum_posts SET search_key = k.key FROM (
+        SELECT rowid AS r, max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + row_number() OVER (ORDER BY created_at, id) - 1 AS key
+        FROM forum_posts
+        WHERE search_key BETWEEN -1 - (max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535) AND -1 - max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536
+           OR rowid = new.rowid
+    ) k WHERE forum_posts.rowid = k.r;
     INSERT INTO forum_posts_fts (rowid, body)
-    SELECT search_key, body FROM forum_posts WHERE rowid = new.rowid;
+    SELECT search_key, body FROM forum_posts
+    WHERE search_key BETWEEN max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 AND max(0, min(140737488355327, coalesce(CAST(round((julianday(new.created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) * 65536 + 65535;
 END;
 CREATE TRIGGER forum_posts_search_delete AFTER DELETE ON forum_posts
 WHEN old.search_key IS NOT NULL BEGIN
@@ -699,11 +721,13 @@ CREATE TRIGGER uploads_count_insert AFTER INSERT ON uploads
 WHEN new.status = 'pending' AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n + 1 WHERE name = 'uploads_pending';
 END;
-CREATE TRIGGER uploads_count_delete AFTER DELETE ON uploads WHEN old.status = 'pending' BEGIN
+CREATE TRIGGER uploads_count_delete AFTER DELETE ON uploads WHEN (old.status = 'pending')
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n - 1 WHERE name = 'uploads_pending';
 END;
 CREATE TRIGGER uploads_count_update AFTER UPDATE OF status ON uploads
-WHEN (old.status = 'pending') IS NOT (new.status = 'pending') BEGIN
+WHEN ((old.status = 'pending') IS NOT (new.status = 'pending'))
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n + (new.status = 'pending') - (old.status = 'pending')
     WHERE name = 'uploads_pending';
 END;
@@ -716,15 +740,16 @@ WHEN ((new.flag_count > 0 AND new.status = 'visible')
     UPDATE counters SET n = n + 1 WHERE name = 'posts_held' AND new.status = 'hidden' AND new.moderated_by IS 'system';
 END;
 CREATE TRIGGER forum_posts_count_delete AFTER DELETE ON forum_posts
-WHEN (old.flag_count > 0 AND old.status = 'visible')
-  OR (old.status = 'hidden' AND old.moderated_by IS 'system') BEGIN
+WHEN ((old.flag_count > 0 AND old.status = 'visible')
+  OR (old.status = 'hidden' AND old.moderated_by IS 'system'))
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n - 1 WHERE name = 'posts_flagged' AND old.flag_count > 0 AND old.status = 'visible';
     UPDATE counters SET n = n - 1 WHERE name = 'posts_held' AND old.status = 'hidden' AND old.moderated_by IS 'system';
 END;
 CREATE TRIGGER forum_posts_count_update AFTER UPDATE OF flag_count, status, moderated_by ON forum_posts
-WHEN (old.flag_count > 0 AND old.status = 'visible') IS NOT (new.flag_count > 0 AND new.status = 'visible')
-  OR (old.status = 'hidden' AND old.moderated_by IS 'system') IS NOT (new.status = 'hidden' AND new.moderated_by IS 'system')
-BEGIN
+WHEN ((old.flag_count > 0 AND old.status = 'visible') IS NOT (new.flag_count > 0 AND new.status = 'visible')
+  OR (old.status = 'hidden' AND old.moderated_by IS 'system') IS NOT (new.status = 'hidden' AND new.moderated_by IS 'system'))
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters
     SET n = n + (new.flag_count > 0 AND new.status = 'visible') - (old.flag_count > 0 AND old.status = 'visible')
     WHERE name = 'posts_flagged';
@@ -737,11 +762,13 @@ CREATE TRIGGER sms_messages_count_insert AFTER INSERT ON sms_messages
 WHEN new.status = 'queued' AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n + 1 WHERE name = 'sms_queued';
 END;
-CREATE TRIGGER sms_messages_count_delete AFTER DELETE ON sms_messages WHEN old.status = 'queued' BEGIN
+CREATE TRIGGER sms_messages_count_delete AFTER DELETE ON sms_messages WHEN (old.status = 'queued')
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n - 1 WHERE name = 'sms_queued';
 END;
 CREATE TRIGGER sms_messages_count_update AFTER UPDATE OF status ON sms_messages
-WHEN (old.status = 'queued') IS NOT (new.status = 'queued') BEGIN
+WHEN ((old.status = 'queued') IS NOT (new.status = 'queued'))
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE counters SET n = n + (new.status = 'queued') - (old.status = 'queued') WHERE name = 'sms_queued';
 END;
 
@@ -772,11 +799,13 @@ WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     INSERT INTO org_stage_counts (region, status, n) VALUES (new.region, new.status, 1)
     ON CONFLICT (region, status) DO UPDATE SET n = n + 1;
 END;
-CREATE TRIGGER organizations_count_delete AFTER DELETE ON organizations BEGIN
+CREATE TRIGGER organizations_count_delete AFTER DELETE ON organizations
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE org_stage_counts SET n = n - 1 WHERE region = old.region AND status = old.status;
 END;
 CREATE TRIGGER organizations_count_update AFTER UPDATE OF region, status ON organizations
-WHEN old.region IS NOT new.region OR old.status IS NOT new.status BEGIN
+WHEN (old.region IS NOT new.region OR old.status IS NOT new.status)
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE org_stage_counts SET n = n - 1 WHERE region = old.region AND status = old.status;
     INSERT INTO org_stage_counts (region, status, n) VALUES (new.region, new.status, 1)
     ON CONFLICT (region, status) DO UPDATE SET n = n + 1;
@@ -787,11 +816,13 @@ WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     INSERT INTO flag_day_counts (day, n) VALUES (substr(new.created_at, 1, 10), 1)
     ON CONFLICT (day) DO UPDATE SET n = n + 1;
 END;
-CREATE TRIGGER forum_flags_count_delete AFTER DELETE ON forum_flags BEGIN
+CREATE TRIGGER forum_flags_count_delete AFTER DELETE ON forum_flags
+WHEN NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE flag_day_counts SET n = n - 1 WHERE day = substr(old.created_at, 1, 10);
 END;
 CREATE TRIGGER forum_flags_count_update AFTER UPDATE OF created_at ON forum_flags
-WHEN substr(old.created_at, 1, 10) IS NOT substr(new.created_at, 1, 10) BEGIN
+WHEN (substr(old.created_at, 1, 10) IS NOT substr(new.created_at, 1, 10))
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
     UPDATE flag_day_counts SET n = n - 1 WHERE day = substr(old.created_at, 1, 10);
     INSERT INTO flag_day_counts (day, n) VALUES (substr(new.created_at, 1, 10), 1)
     ON CONFLICT (day) DO UPDATE SET n = n + 1;

@@ -215,10 +215,9 @@ fn late_rows_same_second_rows_and_renames_keep_search_in_order() {
     }
     let f = search("forage");
     let got = walked::<Post>(c, ListKind::Forum, &f, 2);
-    // Posts of the same millisecond are numbered as they arrive (the key's
-    // counter): newest first reads the last to arrive first, which a pull
-    // or an ingest makes the last created.
-    assert_eq!(got, ["p0", "p5", "p3", "p1", "p9", "p7"]);
+    // Posts of the same millisecond, whatever order they arrived in, read
+    // in the list's order (time, then id): the insert renumbers them.
+    assert_eq!(got, ["p0", "p5", "p9", "p3", "p1", "p7"]);
     assert_eq!(walked_back::<Post>(c, ListKind::Forum, &f, 2), got);
     // An upload is found by its organisation's name, and follows a rename.
     assert_eq!(
@@ -239,8 +238,41 @@ fn late_rows_same_second_rows_and_renames_keep_search_in_order() {
         .expect("delete");
     assert_eq!(
         walked::<Post>(c, ListKind::Forum, &f, 4),
-        ["p0", "p3", "p1", "p9", "p7"]
+        ["p0", "p9", "p3", "p1", "p7"]
     );
+    // A cursor whose row is gone, or one the plain list printed, carries on
+    // exactly where the list would.
+    let at = |id: &str, ts: &str| Cursor {
+        ts: ts.to_owned(),
+        id: id.to_owned(),
+    };
+    let after = |cursor: Cursor| -> Vec<String> {
+        query::page::<Post>(c, ListKind::Forum, &f, Some(&cursor), 10)
+            .expect("page")
+            .rows
+            .iter()
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    assert_eq!(
+        after(at("p4", "2026-02-01T10:00:00.000Z")),
+        ["p3", "p1", "p7"]
+    );
+    assert_eq!(after(at("p2", "2026-02-01T10:00:00.000Z")), ["p1", "p7"]);
+    assert_eq!(
+        after(at("p9", "2026-02-01T10:00:00.000Z")),
+        ["p3", "p1", "p7"]
+    );
+    // A date far in the future (the platform's clock, a typo) is a post
+    // like another, first in the list.
+    c.execute(
+        "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at) VALUES ('p8', 't', 'c', 'forage', '6500-01-01T00:00:00.000Z')",
+        [],
+    )
+    .expect("a post from the far future");
+    assert_eq!(walked::<Post>(c, ListKind::Forum, &f, 4)[0], "p8");
+    // Renumbering kept every index row in step with its table.
+    assert_search_index_whole(&store);
     // The key is local: never read into a synced row.
     let mut columns = civitac::store::synced::Columns::default();
     let cols = columns.of(c, "forum_posts").expect("columns");

@@ -348,6 +348,7 @@ fn run_soak(seconds: u64) {
             );
         }
         assert_eq!(synced_digest(&s), synced_digest(&h), "{}", r.db.display());
+        assert_search_index_whole(&s);
     }
     // Nobody texted twice, nobody of the group missed.
     let id = alert.expect("an alert");

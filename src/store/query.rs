@@ -1119,15 +1119,27 @@ fn statement_dir<T: Listed>(
         Some(ix) => {
             // The search index's row ids are the list's order: walk them.
             if let Some(c) = after {
+                // The cursor's row, by its key; or, if it is gone (or the
+                // cursor came from the plain list), where (ts, id) falls
+                // among its millisecond's rows, which are numbered in list
+                // order: after the ones before it.
                 let table = ix.table.split(' ').next().unwrap_or(ix.table);
-                let last = if cmp == "<" { 0 } else { 65_535 };
+                let (before, shift) = if cmp == "<" {
+                    ("<", "")
+                } else {
+                    ("<=", " - 1")
+                };
+                let (id, ts) = (Value::Text(c.id.clone()), Value::Text(c.ts.clone()));
                 b.add(
                     format!(
                         "{fts}.rowid {cmp} coalesce((SELECT search_key FROM {table} WHERE id = ?), \
-                         {TIME_KEY} * 65536 + {last})",
-                        fts = ix.fts
+                         {TIME_KEY} * 65536 + (SELECT count(*) FROM {table} \
+                           WHERE search_key BETWEEN {TIME_KEY} * 65536 AND {TIME_KEY} * 65536 + 65535 \
+                             AND ({time}, id) {before} (?, ?)){shift})",
+                        fts = ix.fts,
+                        time = ix.time,
                     ),
-                    [Value::Text(c.id.clone()), Value::Text(c.ts.clone())],
+                    [id.clone(), ts.clone(), ts.clone(), ts.clone(), ts, id],
                 );
             }
             let alias = ix.table.rsplit(' ').next().unwrap_or(ix.table);
@@ -1160,7 +1172,8 @@ fn statement_dir<T: Listed>(
 
 /// A time (the text of a sort column, `?`) in milliseconds, as the search
 /// triggers compute it.
-const TIME_KEY: &str = "coalesce(CAST(round((julianday(?) - 2440587.5) * 86400000) AS INTEGER), 0)";
+const TIME_KEY: &str = "max(0, min(140737488355327, \
+     coalesce(CAST(round((julianday(?) - 2440587.5) * 86400000) AS INTEGER), 0)))";
 
 /// Settles the search of a built filter: when the row type's own order is
 /// its search index's (`Listed::SEARCH`), the statement is to walk that

@@ -75,6 +75,8 @@ pub struct SearchIndex {
     pub fts: &'static str,
     /// The table and its alias as the list's SELECT names them.
     pub table: &'static str,
+    /// The table's time column, the first part of the list's order.
+    pub time: &'static str,
     /// Newest first: the list's own direction, except for a list in
     /// another order (the moderation queue), whose searches read newest first.
     pub descending: bool,
@@ -114,6 +116,7 @@ impl Listed for Organization {
     const SEARCH: Option<SearchIndex> = Some(SearchIndex {
         fts: "organizations_fts",
         table: "organizations o",
+        time: "created_at",
         descending: false,
     });
 
@@ -227,6 +230,7 @@ impl Listed for Upload {
     const SEARCH: Option<SearchIndex> = Some(SearchIndex {
         fts: "uploads_fts",
         table: "uploads u",
+        time: "submitted_at",
         descending: false,
     });
     const COUNT_FROM: &'static str = "uploads u";
@@ -303,6 +307,7 @@ impl Listed for Post {
     const SEARCH: Option<SearchIndex> = Some(SearchIndex {
         fts: "forum_posts_fts",
         table: "forum_posts p",
+        time: "created_at",
         descending: true,
     });
 

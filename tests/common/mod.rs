@@ -79,13 +79,17 @@ pub fn file_bytes(path: &Path) -> Vec<u8> {
 #[allow(dead_code)]
 pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
     use sha2::Digest;
+    // The synced columns only: each database numbers its own search keys.
+    let mut columns = civitac::store::synced::Columns::default();
     civitac::store::entity::Entity::SYNCED
         .iter()
         .map(|t| {
+            let cols = columns.of(store.conn(), t.table()).expect("columns");
             let mut stmt = store
                 .conn()
                 .prepare(&format!(
-                    "SELECT * FROM {} ORDER BY {}",
+                    "SELECT {} FROM {} ORDER BY {}",
+                    cols.join(", "),
                     t.table(),
                     t.key().join(", ")
                 ))
