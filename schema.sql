@@ -556,11 +556,17 @@ UPDATE uploads SET search_key = k.key FROM (
                  max(0, min(140737488355327, coalesce(CAST(round((julianday(submitted_at) - 2440587.5) * 86400000) AS INTEGER), 0))) AS ms
           FROM uploads)
 ) k WHERE uploads.rowid = k.r;
+-- No post numbered yet (a first fill, a migration): no keys to count past.
+UPDATE forum_posts SET search_key = k.key FROM (
+    SELECT rowid AS r, ms * 65536 + row_number() OVER (PARTITION BY ms ORDER BY created_at, id) - 1 AS key
+    FROM (SELECT rowid, id, created_at, max(0, min(140737488355327, coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) AS ms FROM forum_posts
+          WHERE NOT EXISTS (SELECT 1 FROM forum_posts WHERE search_key IS NOT NULL))
+) k WHERE forum_posts.rowid = k.r;
 UPDATE forum_posts SET search_key = k.key FROM (
     SELECT r, coalesce((SELECT max(x.search_key) + 1 FROM forum_posts x
                         WHERE x.search_key BETWEEN ms * 65536 AND ms * 65536 + 65535), ms * 65536)
-              + row_number() OVER (PARTITION BY ms ORDER BY id) - 1 AS key
-    FROM (SELECT rowid AS r, id,
+              + row_number() OVER (PARTITION BY ms ORDER BY created_at, id) - 1 AS key
+    FROM (SELECT rowid AS r, id, created_at,
                  max(0, min(140737488355327, coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) AS ms
           FROM forum_posts WHERE search_key IS NULL)
 ) k WHERE forum_posts.rowid = k.r;
