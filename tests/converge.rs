@@ -18,7 +18,7 @@ use civitac::hub::tokens;
 use civitac::ops::{self, Op};
 use civitac::protocol::remote::Remote;
 use civitac::replica::session::{self, Sizes};
-use civitac::store::{Side, Store};
+use civitac::store::Store;
 use common::*;
 use proptest::prelude::*;
 
@@ -69,52 +69,15 @@ fn world() -> World {
 }
 
 fn world_with(roles: [civitac::domain::staff::Role; 3]) -> World {
-    let dir = tempfile::tempdir().expect("dir");
-    civitac::demo::build(&dir.path().join("demo"), &options(0.05, 11)).expect("demo");
-    let hub_db = dir.path().join("hub.db");
-    std::fs::copy(dir.path().join("demo/hub.db"), &hub_db).expect("copy");
-    let mut toks = Vec::new();
-    {
-        let h = open(&hub_db);
-        for (i, role) in roles.into_iter().enumerate() {
-            let (_, token) = tokens::issue(
-                h.conn(),
-                &format!("test.mod{i}"),
-                None,
-                role,
-                &format!("device-{i}"),
-            )
-            .expect("token");
-            toks.push(token);
-        }
-    }
-    let posts: Vec<String> = {
-        let h = open(&hub_db);
-        let mut stmt = h
-            .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY flag_count > 0 DESC, id LIMIT 4")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
-    let backend = SqliteHub::open(&hub_db, dir.path().join("files"), 3).expect("backend");
-    // In-process: the hub's backend behind the same `Remote` a replica uses
-    // over HTTP, so a case takes milliseconds and no socket.
-    let backend = Arc::new(backend);
-    let url = "in-process";
-    let mut replicas = Vec::new();
-    for (i, token) in toks.iter().enumerate() {
-        let mut client = LocalHub::new(backend.clone(), token);
-        let me = client.whoami().expect("whoami");
-        let mut store =
-            Store::create(&dir.path().join(format!("r{i}.db")), Side::Replica).expect("replica");
-        session::attach(store.conn_mut(), &me, url).expect("identity");
-        session::sync(store.conn_mut(), &mut client, Sizes::default(), &mut |_| {})
-            .expect("first sync");
-        replicas.push((store, client));
-    }
+    let common::world::World {
+        dir,
+        hub_db,
+        replicas,
+    } = common::world::world_of(&roles, "test.mod", 0.05, 11);
+    let posts = ids(
+        &open(&hub_db),
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY flag_count > 0 DESC, id LIMIT 4",
+    );
     World {
         _dir: dir,
         hub_db,

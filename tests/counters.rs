@@ -6,19 +6,14 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use civitac::domain::enrollment::{EnrollmentAction, Stage};
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
 use civitac::domain::uploads::{ReviewDecision, UploadStatus};
-use civitac::hub::backend::SqliteHub;
 use civitac::hub::local::LocalHub;
-use civitac::hub::tokens;
 use civitac::ops::{self, Op};
-use civitac::protocol::remote::Remote;
 use civitac::replica::session::{self, Sizes};
-use civitac::store::{Side, Store};
+use civitac::store::Store;
 use common::*;
 use proptest::prelude::*;
 use rusqlite::Connection;
@@ -130,69 +125,29 @@ struct World {
     orgs: Vec<String>,
 }
 
-fn ids(hub: &Store, sql: &str) -> Vec<String> {
-    let mut stmt = hub.conn().prepare(sql).expect("q");
-    stmt.query_map([], |r| r.get(0))
-        .expect("q")
-        .collect::<Result<_, _>>()
-        .expect("ids")
-}
-
 fn world() -> World {
-    let dir = tempfile::tempdir().expect("dir");
-    civitac::demo::build(&dir.path().join("demo"), &options(0.05, 17)).expect("demo");
-    let hub_db = dir.path().join("hub.db");
-    std::fs::copy(dir.path().join("demo/hub.db"), &hub_db).expect("copy");
-    let (toks, posts, uploads, orgs) = {
-        let h = open(&hub_db);
-        let toks: Vec<String> = (0..3)
-            .map(|i| {
-                tokens::issue(
-                    h.conn(),
-                    &format!("test.count{i}"),
-                    None,
-                    Role::Admin,
-                    &format!("device-{i}"),
-                )
-                .expect("token")
-                .1
-            })
-            .collect();
-        (
-            toks,
-            ids(
-                &h,
-                "SELECT id FROM forum_posts ORDER BY flag_count > 0 DESC, id LIMIT 6",
-            ),
-            ids(
-                &h,
-                "SELECT id FROM uploads ORDER BY status = 'pending' DESC, id LIMIT 4",
-            ),
-            ids(
-                &h,
-                "SELECT id FROM organizations ORDER BY status, id LIMIT 4",
-            ),
-        )
-    };
-    let backend = Arc::new(SqliteHub::open(&hub_db, dir.path().join("files"), 3).expect("hub"));
-    let mut replicas = Vec::new();
-    for (i, token) in toks.iter().enumerate() {
-        let mut client = LocalHub::new(backend.clone(), token);
-        let me = client.whoami().expect("whoami");
-        let mut store =
-            Store::create(&dir.path().join(format!("r{i}.db")), Side::Replica).expect("replica");
-        session::attach(store.conn_mut(), &me, "in-process").expect("identity");
-        session::sync(store.conn_mut(), &mut client, Sizes::default(), &mut |_| {})
-            .expect("first sync");
-        replicas.push((store, client));
-    }
+    let common::world::World {
+        dir,
+        hub_db,
+        replicas,
+    } = common::world::world_of(&[Role::Admin; 3], "test.count", 0.05, 17);
+    let h = open(&hub_db);
     World {
+        posts: ids(
+            &h,
+            "SELECT id FROM forum_posts ORDER BY flag_count > 0 DESC, id LIMIT 6",
+        ),
+        uploads: ids(
+            &h,
+            "SELECT id FROM uploads ORDER BY status = 'pending' DESC, id LIMIT 4",
+        ),
+        orgs: ids(
+            &h,
+            "SELECT id FROM organizations ORDER BY status, id LIMIT 4",
+        ),
         _dir: dir,
         hub_db,
         replicas,
-        posts,
-        uploads,
-        orgs,
     }
 }
 

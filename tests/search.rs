@@ -62,6 +62,41 @@ fn search(text: &str) -> Filters {
     f
 }
 
+/// Every page of list `T`'s search, forward and backward, and its count,
+/// against the plain match set of `table` sorted by `order`.
+fn check_list<T: Listed>(
+    c: &Connection,
+    list: ListKind,
+    (table, order): (&str, &str),
+    text: &str,
+    size: usize,
+) -> Vec<String> {
+    let q = query::fts_query(text).expect("a query");
+    let f = search(text);
+    let want = plain(
+        c,
+        &format!(
+            "SELECT id FROM {table} WHERE search_key IN
+               (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?1)
+             ORDER BY {order}"
+        ),
+        &q,
+    );
+    assert_eq!(walked::<T>(c, list, &f, size), want, "{table} « {text} »");
+    assert_eq!(
+        walked_back::<T>(c, list, &f, size),
+        want,
+        "{table} back « {text} »"
+    );
+    let (n, capped) = query::count::<T>(c, list, &f, 10_000).expect("count");
+    assert_eq!(
+        (n as usize, capped),
+        (want.len(), false),
+        "{table} count « {text} »"
+    );
+    want
+}
+
 fn check_all(c: &Connection) {
     for text in [
         "forage",
@@ -73,26 +108,30 @@ fn check_all(c: &Connection) {
         "Réo",
         "zzzz",
     ] {
-        let q = query::fts_query(text).expect("a query");
-        let f = search(text);
-        let want = plain(
+        let want = check_list::<Post>(
             c,
-            "SELECT id FROM forum_posts WHERE search_key IN
-               (SELECT rowid FROM forum_posts_fts WHERE forum_posts_fts MATCH ?1)
-             ORDER BY created_at DESC, id DESC",
-            &q,
+            ListKind::Forum,
+            ("forum_posts", "created_at DESC, id DESC"),
+            text,
+            7,
         );
-        assert_eq!(
-            walked::<Post>(c, ListKind::Forum, &f, 7),
-            want,
-            "forum « {text} »"
+        check_list::<Organization>(
+            c,
+            ListKind::Enrollments,
+            ("organizations", "created_at, id"),
+            text,
+            4,
         );
-        assert_eq!(
-            walked_back::<Post>(c, ListKind::Forum, &f, 7),
-            want,
-            "forum back « {text} »"
+        check_list::<Upload>(
+            c,
+            ListKind::Uploads,
+            ("uploads", "submitted_at, id"),
+            text,
+            4,
         );
+
         // The moderation queue's search reads newest first too.
+        let f = search(text);
         assert_eq!(
             walked::<QueuedPost>(c, ListKind::Forum, &f, 5),
             want,
@@ -105,54 +144,17 @@ fn check_all(c: &Connection) {
             "SELECT id FROM forum_posts WHERE status = 'hidden' AND search_key IN
                (SELECT rowid FROM forum_posts_fts WHERE forum_posts_fts MATCH ?1)
              ORDER BY created_at DESC, id DESC",
-            &q,
+            &query::fts_query(text).expect("a query"),
         );
         assert_eq!(
             walked::<Post>(c, ListKind::Forum, &hidden, 3),
             want_hidden,
             "hidden « {text} »"
         );
-        let (n, capped) = query::count::<Post>(c, ListKind::Forum, &f, 10_000).expect("count");
-        assert_eq!(
-            (n as usize, capped),
-            (want.len(), false),
-            "count « {text} »"
-        );
         if want.len() > 2 {
             let (n, capped) = query::count::<Post>(c, ListKind::Forum, &f, 2).expect("count");
             assert_eq!((n, capped), (2, true), "capped count « {text} »");
         }
-
-        let want = plain(
-            c,
-            "SELECT id FROM organizations WHERE search_key IN
-               (SELECT rowid FROM organizations_fts WHERE organizations_fts MATCH ?1)
-             ORDER BY created_at, id",
-            &q,
-        );
-        assert_eq!(
-            walked::<Organization>(c, ListKind::Enrollments, &f, 4),
-            want,
-            "enrolments « {text} »"
-        );
-        assert_eq!(
-            walked_back::<Organization>(c, ListKind::Enrollments, &f, 4),
-            want,
-            "enrolments back « {text} »"
-        );
-
-        let want = plain(
-            c,
-            "SELECT id FROM uploads WHERE search_key IN
-               (SELECT rowid FROM uploads_fts WHERE uploads_fts MATCH ?1)
-             ORDER BY submitted_at, id",
-            &q,
-        );
-        assert_eq!(
-            walked::<Upload>(c, ListKind::Uploads, &f, 4),
-            want,
-            "uploads « {text} »"
-        );
     }
 }
 

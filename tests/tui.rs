@@ -559,7 +559,10 @@ fn searches_run_off_the_ui_thread() {
     let (_dir, replica) = small_demo();
     let mut app = app(&replica, Lang::En);
     app.worker = Some(civitac::tui::worker::Worker::spawn(&replica, app.sender()).expect("worker"));
-    press(&mut app, "4/forage<enter>");
+    press(&mut app, "4");
+    let plain = screen(&mut app, 120, 40);
+    assert!(!plain.contains("newest first"), "{plain}");
+    press(&mut app, "/forage<enter>");
     // Enter sent the search to the worker; the screen says so until it answers.
     let waiting = screen(&mut app, 120, 40);
     assert!(waiting.contains("searching: forage"), "{waiting}");
@@ -573,6 +576,8 @@ fn searches_run_off_the_ui_thread() {
         shown.contains("search: forage") && shown.contains("forage"),
         "{shown}"
     );
+    // The queue is sorted by flags; its search reads newest first, and says so.
+    assert!(shown.contains(", newest first)"), "{shown}");
     // An older answer never replaces a newer search.
     press(
         &mut app,

@@ -462,17 +462,8 @@ pub enum SmsCmd {
         /// The message.
         #[arg(long)]
         text: String,
-        /// When to send it, local time: "YYYY-MM-DD HH:MM" or "HH:MM" today.
-        #[arg(long, value_name = "WHEN")]
-        at: Option<String>,
-        /// Confirm what is asked twice: an alert of more than 3 SMS, or one
-        /// sent during quiet hours.
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Say whom it would reach (a dynamic group's members now) and what
-        /// it would cost, and queue nothing.
-        #[arg(long)]
-        dry_run: bool,
+        #[command(flatten)]
+        sending: super::sms::Sending,
     },
     /// Send a message again to the numbers it failed to reach, and only to
     /// them: a new message, with the same approvals as any other.
@@ -482,16 +473,8 @@ pub enum SmsCmd {
         /// Another text (the same one by default).
         #[arg(long)]
         text: Option<String>,
-        /// When to send it, local time: "YYYY-MM-DD HH:MM" or "HH:MM" today.
-        #[arg(long, value_name = "WHEN")]
-        at: Option<String>,
-        /// Confirm what is asked twice: an alert of more than 3 SMS, or one
-        /// sent during quiet hours.
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Say whom it would reach and what it would cost, and queue nothing.
-        #[arg(long)]
-        dry_run: bool,
+        #[command(flatten)]
+        sending: super::sms::Sending,
     },
     /// Approve queued SMS (an admin, never the author).
     Approve(ActionArgs),
@@ -1020,28 +1003,20 @@ pub fn sms(ctx: &Ctx, cmd: SmsCmd) -> CmdResult {
             group,
             kind,
             text,
-            at,
-            yes,
-            dry_run,
+            sending,
         } => super::sms::send(
             ctx,
             &super::sms::Outgoing {
                 group: &group,
                 kind: &kind,
                 text: &text,
-                at: at.as_deref(),
-                yes,
-                dry_run,
+                sending: &sending,
                 retry_of: None,
             },
         ),
-        SmsCmd::Resend {
-            id,
-            text,
-            at,
-            yes,
-            dry_run,
-        } => super::sms::resend(ctx, &id, text.as_deref(), at.as_deref(), yes, dry_run),
+        SmsCmd::Resend { id, text, sending } => {
+            super::sms::resend(ctx, &id, text.as_deref(), &sending)
+        }
         SmsCmd::Approve(a) => {
             let select = |c: &rusqlite::Connection, f: &Filters| {
                 query::ids::<SmsMessage>(c, ListKind::Sms, f)

@@ -16,15 +16,29 @@ use crate::ops::{NewSms, Op};
 /// recipient's operator that many).
 pub const ALERT_SEGMENTS_ASKED: u32 = 3;
 
+/// When a message goes, and what its sender confirms: the options `sms
+/// send` and `sms resend` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Sending {
+    /// When to send it, local time: "YYYY-MM-DD HH:MM" or "HH:MM" today.
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
+    /// Confirm what is asked twice: an alert of more than 3 SMS, or one
+    /// sent during quiet hours.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Say whom it would reach (a dynamic group's members now) and what it
+    /// would cost, and queue nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// An SMS to queue from the command line.
 pub struct Outgoing<'a> {
     pub group: &'a str,
     pub kind: &'a str,
     pub text: &'a str,
-    pub at: Option<&'a str>,
-    pub yes: bool,
-    /// Only say whom it would reach and what it would cost.
-    pub dry_run: bool,
+    pub sending: &'a Sending,
     pub retry_of: Option<String>,
 }
 
@@ -35,11 +49,11 @@ pub fn send(ctx: &Ctx, sms: &Outgoing<'_>) -> CmdResult {
         group,
         kind,
         text,
-        at,
-        yes,
-        dry_run,
+        sending,
         ..
     } = *sms;
+    let Sending { at, yes, dry_run } = sending;
+    let (at, yes, dry_run) = (at.as_deref(), *yes, *dry_run);
     let retry_of = sms.retry_of.clone();
     let folded = crate::text::fold(kind.trim());
     let kind = SmsKind::ALL
@@ -197,14 +211,7 @@ pub fn send(ctx: &Ctx, sms: &Outgoing<'_>) -> CmdResult {
 
 /// `sms resend ID`: the same message (or `--text`) to the numbers it failed
 /// to reach, as a new message with the composer's rules and approvals.
-pub fn resend(
-    ctx: &Ctx,
-    id: &str,
-    text: Option<&str>,
-    at: Option<&str>,
-    yes: bool,
-    dry_run: bool,
-) -> CmdResult {
+pub fn resend(ctx: &Ctx, id: &str, text: Option<&str>, sending: &Sending) -> CmdResult {
     let lang = ctx.lang;
     let id = crate::store::query::normalise_id(id);
     let found: Option<(String, String, String)> = ctx.open()?.sql(|c| {
@@ -228,9 +235,7 @@ pub fn resend(
             group: &group,
             kind: &kind,
             text: text.unwrap_or(&body),
-            at,
-            yes,
-            dry_run,
+            sending,
             retry_of: Some(id),
         },
     )

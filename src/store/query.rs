@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::rows::{Listed, SearchIndex};
+use super::rows::{Listed, SearchIndex, alias_of};
 use crate::domain::enrollment::{OrgKind, Stage};
 use crate::domain::forum::{CitizenStatus, PostStatus};
 use crate::domain::sms::{SmsKind, SmsStatus};
@@ -1123,7 +1123,7 @@ fn statement_dir<T: Listed>(
                 // cursor came from the plain list), where (ts, id) falls
                 // among its millisecond's rows, which are numbered in list
                 // order: after the ones before it.
-                let table = ix.table.split(' ').next().unwrap_or(ix.table);
+                let table = ix.table_name();
                 let (before, shift) = if cmp == "<" {
                     ("<", "")
                 } else {
@@ -1142,10 +1142,9 @@ fn statement_dir<T: Listed>(
                     [id.clone(), ts.clone(), ts.clone(), ts.clone(), ts, id],
                 );
             }
-            let alias = ix.table.rsplit(' ').next().unwrap_or(ix.table);
             (
                 format!(" ORDER BY {}.rowid {dir}", ix.fts),
-                format!(" ORDER BY {alias}.search_key {dir}"),
+                format!(" ORDER BY {}.search_key {dir}", ix.alias()),
             )
         }
         None => {
@@ -1206,18 +1205,16 @@ fn drive<T: Listed>(b: &mut Built) -> Option<SearchIndex> {
 /// must not reorder the join, or it would sort every match again.
 fn driven(sql: String, driving: Option<SearchIndex>) -> String {
     match driving {
-        Some(ix) => {
-            let alias = ix.table.rsplit(' ').next().unwrap_or(ix.table);
-            sql.replacen(
-                &format!(" FROM {} ", ix.table),
-                &format!(
-                    " FROM {fts} CROSS JOIN {table} ON {alias}.search_key = {fts}.rowid ",
-                    fts = ix.fts,
-                    table = ix.table
-                ),
-                1,
-            )
-        }
+        Some(ix) => sql.replacen(
+            &format!(" FROM {} ", ix.table),
+            &format!(
+                " FROM {fts} CROSS JOIN {table} ON {alias}.search_key = {fts}.rowid ",
+                fts = ix.fts,
+                table = ix.table,
+                alias = ix.alias(),
+            ),
+            1,
+        ),
         None => sql,
     }
 }
@@ -1238,7 +1235,7 @@ fn assemble<T: Listed>(
         format!(" WHERE {}", clauses.join(" AND "))
     };
     if select.contains("{inner}") {
-        let alias = T::BASE.rsplit(' ').next().unwrap_or(T::BASE);
+        let alias = alias_of(T::BASE);
         let inner = format!("(SELECT {alias}.* FROM {}{filter}{order}{limit})", T::BASE);
         format!("{}{outer_order}", select.replace("{inner}", &inner))
     } else {

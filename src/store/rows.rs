@@ -67,6 +67,12 @@ pub trait Listed: Serialize + Sized {
 
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self>;
     fn sort_key(&self) -> (&str, &str);
+
+    /// Whether a search reads in another order than the list (newest first,
+    /// for a list sorted otherwise): the screen says so.
+    fn search_reorders() -> bool {
+        Self::SEARCH.is_some_and(|ix| ix.time != Self::SORT.0 || ix.descending != Self::DESCENDING)
+    }
 }
 
 /// A search index keyed by a table's `search_key` (see schema.sql, version 7).
@@ -80,6 +86,24 @@ pub struct SearchIndex {
     /// Newest first: the list's own direction, except for a list in
     /// another order (the moderation queue), whose searches read newest first.
     pub descending: bool,
+}
+
+impl SearchIndex {
+    /// The table's name, without its alias.
+    pub fn table_name(&self) -> &'static str {
+        self.table.split(' ').next().unwrap_or(self.table)
+    }
+
+    /// The alias the list's SELECT gives the table.
+    pub fn alias(&self) -> &'static str {
+        alias_of(self.table)
+    }
+}
+
+/// The alias in "table alias", as `Listed::BASE` and `SearchIndex::table`
+/// name a table.
+pub fn alias_of(table: &str) -> &str {
+    table.rsplit(' ').next().unwrap_or(table)
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

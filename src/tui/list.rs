@@ -581,8 +581,14 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         } else {
             ("▶ ", "")
         };
+        // A search in a list sorted otherwise reads newest first: say so.
+        let order_note = if !self.search.trim().is_empty() && T::search_reorders() {
+            lang.pick(", récents d'abord", ", newest first")
+        } else {
+            ""
+        };
         let title = format!(
-            " {list_mark}{} ({total}){marks_note} ",
+            " {list_mark}{} ({total}{order_note}){marks_note} ",
             lang.pick(self.title.0, self.title.1),
         );
         let header = Row::new(

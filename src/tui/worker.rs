@@ -84,6 +84,20 @@ impl Answer {
         }
     }
 
+    /// A page answer's total: `Err(())` when the page failed, `None` for a
+    /// count.
+    fn loaded_total(&self) -> Option<Result<(i64, bool), ()>> {
+        fn total<T>(loaded: &Result<Loaded<T>, String>) -> Result<(i64, bool), ()> {
+            loaded.as_ref().map(|l| l.total).map_err(|_| ())
+        }
+        match self {
+            Answer::Enrollments(_, l) => Some(total(l)),
+            Answer::Uploads(_, l) => Some(total(l)),
+            Answer::Forum(_, l) => Some(total(l)),
+            Answer::Counted(..) => None,
+        }
+    }
+
     pub fn generation(&self) -> u64 {
         match self {
             Answer::Enrollments(g, _) | Answer::Uploads(g, _) | Answer::Forum(g, _) => *g,
@@ -112,15 +126,6 @@ fn answer_to(conn: &Connection, r: &Request) -> Option<Answer> {
     })
 }
 
-fn failed(answer: &Answer) -> bool {
-    match answer {
-        Answer::Enrollments(_, l) => l.is_err(),
-        Answer::Uploads(_, l) => l.is_err(),
-        Answer::Forum(_, l) => l.is_err(),
-        Answer::Counted(..) => false,
-    }
-}
-
 fn load<T: Listed>(conn: &Connection, list: ListKind, r: &Request) -> Result<Loaded<T>, String> {
     let page =
         query::page::<T>(conn, list, &r.filters, None, r.page_size).map_err(|e| e.to_string())?;
@@ -143,10 +148,6 @@ fn count_on(conn: &Connection, r: &Request) -> Option<Answer> {
     total
         .ok()
         .map(|t| Answer::Counted(r.generation, r.screen, r.filters.clone(), t))
-}
-
-fn capped<T>(loaded: &Result<Loaded<T>, String>) -> bool {
-    loaded.as_ref().is_ok_and(|l| l.total.1)
 }
 
 impl Worker {
@@ -184,19 +185,15 @@ impl Worker {
                     };
                     // Interrupted for a newer request that this one is (the
                     // interrupt came as it started): once more.
-                    if failed(&answer)
+                    if matches!(answer.loaded_total(), Some(Err(())))
                         && newest.load(Ordering::SeqCst) == r.generation
                         && let Some(again) = answer_to(&conn, &r)
                     {
                         answer = again;
                     }
+                    // A full first page with more after it: count on.
                     let count_further = r.count_cap > r.page_size
-                        && match &answer {
-                            Answer::Enrollments(_, l) => capped(l),
-                            Answer::Uploads(_, l) => capped(l),
-                            Answer::Forum(_, l) => capped(l),
-                            Answer::Counted(..) => false,
-                        };
+                        && matches!(answer.loaded_total(), Some(Ok((_, true))));
                     if events.send(Event::Searched(answer)).is_err() {
                         break;
                     }

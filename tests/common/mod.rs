@@ -113,6 +113,7 @@ pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
 
 pub mod kannel;
 pub mod net;
+pub mod world;
 
 /// The search indexes agree with their tables (FTS5's own check against the
 /// content), every searchable row has its key, and no snapshot is half done.
