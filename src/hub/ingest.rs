@@ -247,12 +247,12 @@ fn ingest_from(
         if line.trim().is_empty() {
             continue;
         }
-        tx.execute_batch("SAVEPOINT line")?;
+        let sp = crate::store::Savepoint::begin(&tx, "line")?;
         let counted = report.counts();
-        match ingest_line(&tx, &ctx, &line, &mut report) {
-            Ok(()) => tx.execute_batch("RELEASE line")?,
+        match ingest_line(&sp, &ctx, &line, &mut report) {
+            Ok(()) => sp.release()?,
             Err(LineError::Bad(why)) => {
-                tx.execute_batch("ROLLBACK TO line; RELEASE line")?;
+                sp.rollback()?;
                 // What the line counted went with it.
                 report.set_counts(counted);
                 report.bad.push((number, why));

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::ops::{self, OpError, OpMeta};
 use crate::protocol::{OpResult, Outcome, PROTOCOL_VERSION, PushRequest, PushResponse};
-use crate::store::Actor;
+use crate::store::{Actor, Savepoint};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -39,7 +39,7 @@ pub fn apply_push(
     // stand or fall together, and nothing is answered before the commit.
     let mut results = Vec::with_capacity(request.ops.len());
     let failure = {
-        let mut tx = conn.transaction().map_err(|source| PushError::Temporary {
+        let tx = conn.transaction().map_err(|source| PushError::Temporary {
             done: 0,
             source,
             partial: Box::new(PushResponse {
@@ -51,7 +51,7 @@ pub fn apply_push(
         })?;
         let mut failure = None;
         for pushed in &request.ops {
-            match apply_one(&mut tx, actor, pushed) {
+            match apply_one(&tx, actor, pushed) {
                 Ok(r) => results.push(r),
                 Err(e) => {
                     failure = Some(e);
@@ -89,11 +89,11 @@ pub fn apply_push(
 /// One op in its own savepoint: its effect and its `applied_ops` row commit
 /// together, so a retry after a lost response finds it and applies nothing.
 fn apply_one(
-    conn: &mut rusqlite::Transaction<'_>,
+    conn: &Connection,
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
 ) -> rusqlite::Result<OpResult> {
-    let mut tx = conn.savepoint()?;
+    let tx = Savepoint::begin(conn, "op")?;
     let known: Option<(String, String)> = tx
         .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?
         .query_row([&pushed.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -131,7 +131,7 @@ fn apply_one(
         // refused again if sent again, which costs nothing).
         if uuid::Uuid::parse_str(&pushed.op_id).is_ok() && pushed.op_id.len() == 36 {
             record_applied(&tx, actor, pushed, result.outcome)?;
-            tx.commit()?;
+            tx.release()?;
         }
         return Ok(result);
     }
@@ -158,16 +158,17 @@ fn apply_one(
         quiet: pushed.op.quiet,
         batch: None,
     };
-    // The op's writes in a savepoint of their own: a refusal found after a
-    // first write (a new contact, then an unknown group) leaves nothing.
-    let applied = {
-        let sp = tx.savepoint()?;
-        let r = ops::apply_with(&sp, actor, op, &meta);
-        if r.is_ok() {
-            sp.commit()?;
-        }
-        r
-    };
+    // Nothing is written in the op's savepoint before this: a refusal found
+    // after a first write (a new contact, then an unknown group) is rolled
+    // back to here and leaves nothing.
+    let applied = ops::apply_with(&tx, actor, op, &meta);
+    // (A storage failure stops the batch below; the savepoint is undone as
+    // it drops.)
+    let storage_failed =
+        matches!(&applied, Err(OpError::Sqlite(e)) if !crate::store::is_constraint(e));
+    if applied.is_err() && !storage_failed {
+        tx.undo()?;
+    }
     let result = match applied {
         Ok(_) => OpResult {
             op_id: pushed.op_id.clone(),
@@ -188,7 +189,7 @@ fn apply_one(
         },
         Err(OpError::Sqlite(e)) => return Err(e),
         Err(refusal) => {
-            // Nothing of the op is in `tx`: its savepoint was rolled back.
+            // Nothing of the op is in `tx`: rolled back above.
             let theirs = match op.target() {
                 Some((entity, id)) => ops::snapshot(&tx, entity, id).map_err(op_sqlite)?,
                 None => None,
@@ -213,7 +214,7 @@ fn apply_one(
         }
     };
     record_applied(&tx, actor, pushed, result.outcome)?;
-    tx.commit()?;
+    tx.release()?;
     Ok(result)
 }
 

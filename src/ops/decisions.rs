@@ -708,22 +708,19 @@ fn apply_one(
             .map(|n| (seen, label, n))
             .map_err(|e| op_stop(e, lang));
     }
-    let run = |sql: &str| {
-        tx.prepare_cached(sql)
-            .and_then(|mut s| s.execute([]))
-            .map_err(|e| Stop::Storage(e.to_string()))
-    };
-    run("SAVEPOINT one")?;
-    match apply(tx, actor, &op) {
+    let storage = |e: rusqlite::Error| Stop::Storage(e.to_string());
+    let sp = crate::store::Savepoint::begin(tx, "one").map_err(storage)?;
+    match apply(&sp, actor, &op) {
         Ok(n) => {
-            run("RELEASE one")?;
+            sp.release().map_err(storage)?;
             Ok((seen, label, n))
         }
         Err(e) => {
             let stop = op_stop(e, lang);
+            // A storage failure's savepoint is undone as it drops; the
+            // caller rolls the whole batch back anyway.
             if let Stop::Refused(_) = stop {
-                run("ROLLBACK TO one")?;
-                run("RELEASE one")?;
+                sp.rollback().map_err(storage)?;
             }
             Err(stop)
         }

@@ -3,7 +3,7 @@
 //! does to the outbox and the `conflicts` table. Decisions are pure reads and
 //! writes of the replica; sending is the transport's job.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use crate::ops::Envelope;
 use crate::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushResponse, PushedOp};
@@ -87,24 +87,26 @@ pub fn record(conn: &mut Connection, response: &PushResponse) -> Result<Recorded
     let now = crate::time::now();
     let mut out = Recorded::default();
     for r in &response.results {
-        let body: Option<String> = tx
-            .prepare_cached("SELECT op FROM outbox WHERE op_id = ?1")?
-            .query_row([&r.op_id], |x| x.get(0))
-            .optional()?;
-        let body = body.ok_or_else(|| ClientError::Unknown(r.op_id.clone()))?;
         // An op sent again (after a lost answer, a hub restored from a backup)
         // keeps the answer it first had: a conflict stays a conflict.
         let stored = r.first.unwrap_or(r.outcome);
-        tx.prepare_cached(
-            "UPDATE outbox SET pushed_at = ?2, outcome = ?3, reason = ?4, answered_at = ?5 WHERE op_id = ?1",
-        )?
-        .execute(params![r.op_id, now, stored.as_str(), r.reason, response.at])?;
+        let updated = tx
+            .prepare_cached(
+                "UPDATE outbox SET pushed_at = ?2, outcome = ?3, reason = ?4, answered_at = ?5 WHERE op_id = ?1",
+            )?
+            .execute(params![r.op_id, now, stored.as_str(), r.reason, response.at])?;
+        if updated == 0 {
+            return Err(ClientError::Unknown(r.op_id.clone()));
+        }
         match r.outcome {
             Outcome::Applied => out.applied += 1,
             Outcome::Duplicate => out.duplicate += 1,
             Outcome::Rejected => out.rejected += 1,
             Outcome::Conflict => {
                 out.conflict += 1;
+                let body: String = tx
+                    .prepare_cached("SELECT op FROM outbox WHERE op_id = ?1")?
+                    .query_row([&r.op_id], |x| x.get(0))?;
                 let envelope: Envelope =
                     serde_json::from_str(&body).map_err(|e| ClientError::BadOutbox {
                         op_id: r.op_id.clone(),

@@ -69,31 +69,8 @@ fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullE
             }
             continue;
         };
-        let cols: Vec<String> = columns
-            .of(&tx, t.table())?
-            .iter()
-            .filter(|c| row.contains_key(*c))
-            .cloned()
-            .collect();
-        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-        let updates: Vec<String> = cols
-            .iter()
-            .filter(|c| !t.key().contains(&c.as_str()))
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        let action = if updates.is_empty() {
-            "NOTHING".to_owned()
-        } else {
-            format!("UPDATE SET {}", updates.join(", "))
-        };
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
-            t.table(),
-            cols.join(", "),
-            marks.join(", "),
-            t.key().join(", "),
-        );
-        let values: Vec<SqlValue> = cols.iter().map(|c| to_sql(&row[c])).collect();
+        let (sql, cols) = columns.upsert(&tx, t, row)?;
+        let values: Vec<SqlValue> = cols.iter().map(|c| to_sql(&row[c.as_str()])).collect();
         tx.prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
         if t == Entity::Staff {

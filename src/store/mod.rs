@@ -507,6 +507,69 @@ impl Store {
     }
 }
 
+/// A savepoint whose three statements are prepared once per connection: a
+/// batch of thousands of ops opens one per op, and parsing "SAVEPOINT" text
+/// each time cost a fifth of a push. Rolled back when dropped unreleased.
+pub struct Savepoint<'c> {
+    conn: &'c Connection,
+    name: &'static str,
+    open: bool,
+}
+
+impl<'c> Savepoint<'c> {
+    /// `name` is a fixed word (each nesting level its own).
+    pub fn begin(conn: &'c Connection, name: &'static str) -> rusqlite::Result<Self> {
+        run_cached(conn, &format!("SAVEPOINT {name}"))?;
+        Ok(Savepoint {
+            conn,
+            name,
+            open: true,
+        })
+    }
+
+    /// Keeps the savepoint's writes (in the enclosing transaction).
+    pub fn release(mut self) -> rusqlite::Result<()> {
+        self.open = false;
+        run_cached(self.conn, &format!("RELEASE {}", self.name))
+    }
+
+    /// Undoes the savepoint's writes and ends it.
+    pub fn rollback(mut self) -> rusqlite::Result<()> {
+        self.open = false;
+        self.undo()?;
+        run_cached(self.conn, &format!("RELEASE {}", self.name))
+    }
+
+    /// Undoes the savepoint's writes so far; it stays open.
+    pub fn undo(&self) -> rusqlite::Result<()> {
+        run_cached(self.conn, &format!("ROLLBACK TO {}", self.name))
+    }
+}
+
+impl std::ops::Deref for Savepoint<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing to report to: the enclosing transaction sees the
+            // failure that made the caller leave (or rolls back itself).
+            let _ = self
+                .undo()
+                .and_then(|()| run_cached(self.conn, &format!("RELEASE {}", self.name)));
+        }
+    }
+}
+
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Whether a database error is about the record being written (a constraint:
 /// an id that collides, a value a CHECK refuses) rather than the database
 /// failing (full, read-only, I/O, corrupt). The first refuses one record;

@@ -13,17 +13,77 @@ use super::entity::Entity;
 const LOCAL_COLUMNS: &[&str] = &["search_key"];
 
 /// The stored (not generated) columns of each table, read once per page,
-/// without the local ones.
+/// without the local ones; and the upsert for each set of columns a row
+/// brings, written once per page rather than once per row.
 #[derive(Default)]
-pub struct Columns(std::collections::HashMap<&'static str, std::rc::Rc<Vec<String>>>);
+pub struct Columns {
+    tables: std::collections::HashMap<&'static str, std::rc::Rc<Vec<String>>>,
+    upserts: std::collections::HashMap<(&'static str, u128), Upsert>,
+}
+
+/// An upsert statement and the columns its parameters take, in order.
+pub type Upsert = (std::rc::Rc<str>, std::rc::Rc<Vec<String>>);
 
 impl Columns {
+    /// The upsert of `row` into `t`'s table: the columns of the table the
+    /// row has (any other key is ignored), inserted, or updated when the
+    /// key exists.
+    pub fn upsert(
+        &mut self,
+        conn: &Connection,
+        t: Entity,
+        row: &Map<String, Value>,
+    ) -> rusqlite::Result<Upsert> {
+        let all = self.of(conn, t.table())?;
+        // Which of the table's columns the row has (past 128 columns the
+        // statement is written each time).
+        let mask = all
+            .iter()
+            .take(128)
+            .enumerate()
+            .filter(|(_, c)| row.contains_key(c.as_str()))
+            .fold(0u128, |m, (i, _)| m | 1 << i);
+        if all.len() <= 128
+            && let Some(u) = self.upserts.get(&(t.table(), mask))
+        {
+            return Ok(u.clone());
+        }
+        let cols: Vec<String> = all
+            .iter()
+            .filter(|c| row.contains_key(c.as_str()))
+            .cloned()
+            .collect();
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let updates: Vec<String> = cols
+            .iter()
+            .filter(|c| !t.key().contains(&c.as_str()))
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        let action = if updates.is_empty() {
+            "NOTHING".to_owned()
+        } else {
+            format!("UPDATE SET {}", updates.join(", "))
+        };
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
+            t.table(),
+            cols.join(", "),
+            marks.join(", "),
+            t.key().join(", "),
+        );
+        let upsert: Upsert = (sql.into(), std::rc::Rc::new(cols));
+        if all.len() <= 128 {
+            self.upserts.insert((t.table(), mask), upsert.clone());
+        }
+        Ok(upsert)
+    }
+
     pub fn of(
         &mut self,
         conn: &Connection,
         table: &'static str,
     ) -> rusqlite::Result<std::rc::Rc<Vec<String>>> {
-        if let Some(c) = self.0.get(table) {
+        if let Some(c) = self.tables.get(table) {
             return Ok(c.clone());
         }
         let mut stmt = conn.prepare_cached(&format!("PRAGMA table_info({table})"))?;
@@ -35,7 +95,7 @@ impl Columns {
             }
         }
         let cols = std::rc::Rc::new(cols);
-        self.0.insert(table, cols.clone());
+        self.tables.insert(table, cols.clone());
         Ok(cols)
     }
 }
