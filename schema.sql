@@ -570,6 +570,12 @@ UPDATE forum_posts SET search_key = k.key FROM (
                  max(0, min(140737488355327, coalesce(CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER), 0))) AS ms
           FROM forum_posts WHERE search_key IS NULL)
 ) k WHERE forum_posts.rowid = k.r;
+-- FTS5 keeps 1 MiB of terms in memory before it writes a segment; a
+-- rebuild of a million posts then writes and merges hundreds of segments
+-- (10.8 s). 64 MiB while the indexes are rebuilt takes 4.7 s; the setting
+-- goes back after, so an ordinary transaction never holds more than 1 MiB.
+INSERT INTO forum_posts_fts (forum_posts_fts, rank) VALUES ('hashsize', 67108864);
+INSERT INTO uploads_fts (uploads_fts, rank) VALUES ('hashsize', 67108864);
 INSERT INTO organizations_fts (organizations_fts) VALUES ('rebuild');
 INSERT INTO forum_posts_fts (forum_posts_fts) VALUES ('rebuild');
 DELETE FROM uploads_fts;
@@ -577,6 +583,8 @@ INSERT INTO uploads_fts (rowid, title, filename, org)
 SELECT u.search_key, u.title, u.filename,
        o.name || ' ' || coalesce(o.acronym, '') || ' ' || coalesce(o.commune, '')
 FROM uploads u LEFT JOIN organizations o ON o.id = u.org_id;
+INSERT INTO forum_posts_fts (forum_posts_fts, rank) VALUES ('hashsize', 1048576);
+INSERT INTO uploads_fts (uploads_fts, rank) VALUES ('hashsize', 1048576);
 -- end: search keys
 
 CREATE TRIGGER organizations_search_insert AFTER INSERT ON organizations

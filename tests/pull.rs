@@ -218,3 +218,134 @@ fn an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed() {
         1
     );
 }
+
+/// A hub link that passes pulls through until `fail_at` (counting from 1),
+/// where it answers "unreachable", or hands back a page whose first row
+/// names an unknown kind (`garble_at`), which the replica refuses to write.
+struct Faulty {
+    inner: civitac::hub::local::LocalHub,
+    pulls: usize,
+    fail_at: Option<usize>,
+    garble_at: Option<usize>,
+}
+
+impl civitac::protocol::remote::Remote for Faulty {
+    fn whoami(
+        &mut self,
+    ) -> Result<civitac::protocol::WhoAmI, civitac::protocol::remote::TransportError> {
+        self.inner.whoami()
+    }
+    fn push(
+        &mut self,
+        request: &PushRequest,
+    ) -> Result<civitac::protocol::PushResponse, civitac::protocol::remote::TransportError> {
+        self.inner.push(request)
+    }
+    fn pull(
+        &mut self,
+        since: &Cursor,
+        limit: usize,
+    ) -> Result<civitac::protocol::PullResponse, civitac::protocol::remote::TransportError> {
+        self.pulls += 1;
+        if self.fail_at == Some(self.pulls) {
+            return Err(civitac::protocol::remote::TransportError::Unreachable {
+                url: "in-process".into(),
+                why: "cut".into(),
+            });
+        }
+        let mut page = self.inner.pull(since, limit)?;
+        if self.garble_at == Some(self.pulls)
+            && let Some(row) = page.rows.first_mut()
+        {
+            row.entity = "no_such_kind".into();
+        }
+        Ok(page)
+    }
+    fn file_range(
+        &mut self,
+        sha256: &str,
+        offset: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, civitac::protocol::remote::TransportError> {
+        self.inner.file_range(sha256, offset, out)
+    }
+    fn base(&self) -> &str {
+        self.inner.base()
+    }
+    fn traffic(&self) -> (u64, u64) {
+        self.inner.traffic()
+    }
+    fn skew(&self) -> Option<i64> {
+        self.inner.skew()
+    }
+}
+
+/// The next page is fetched while one is written: a cut link or a page the
+/// replica refuses stops the pull with that error, every page before it is
+/// written with its cursor (none after it), and the next sync finishes the
+/// fill and equals the hub.
+#[test]
+fn a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes() {
+    use civitac::protocol::remote::Remote;
+    use civitac::replica::session::{self, Sizes};
+    let (dir, _) = small_demo();
+    let hub_db = dir.path().join("hub.db");
+    let token = {
+        let h = open(&hub_db);
+        civitac::hub::tokens::issue(h.conn(), "test.pull", None, Role::Moderator, "device-p")
+            .expect("token")
+            .1
+    };
+    let backend = std::sync::Arc::new(
+        civitac::hub::backend::SqliteHub::open(&hub_db, dir.path().join("files"), 3).expect("hub"),
+    );
+    let sizes = Sizes {
+        pull_page: 500,
+        ..Sizes::default()
+    };
+    for (name, fail_at, garble_at) in [("cut", Some(4), None), ("refused", None, Some(4))] {
+        let mut link = Faulty {
+            inner: civitac::hub::local::LocalHub::new(backend.clone(), &token),
+            pulls: 0,
+            fail_at,
+            garble_at,
+        };
+        let me = link.whoami().expect("whoami");
+        let mut store = civitac::store::Store::create(
+            &dir.path().join(format!("{name}.db")),
+            civitac::store::Side::Replica,
+        )
+        .expect("replica");
+        session::attach(store.conn_mut(), &me, "in-process").expect("identity");
+        let mut rows_seen = Vec::new();
+        let failed = session::sync(store.conn_mut(), &mut link, sizes, &mut |p| {
+            if let session::Progress::Pulling { rows, .. } = p {
+                rows_seen.push(rows);
+            }
+        });
+        assert!(failed.is_err(), "{name}: the pull stops with the error");
+        // Three pages written, each reported, the fourth never: the cursor
+        // is where the third ended.
+        assert_eq!(rows_seen.len(), 3, "{name}: {rows_seen:?}");
+        let cursor = pull::cursor(store.conn()).expect("cursor");
+        assert_ne!(
+            cursor,
+            Cursor::Start,
+            "{name}: pages before the fault stand"
+        );
+        // A refused page is never fetched past by much: the link was asked
+        // for at most one page after it.
+        if garble_at.is_some() {
+            assert!(link.pulls <= 5, "{name}: {} pulls", link.pulls);
+        }
+        link.fail_at = None;
+        link.garble_at = None;
+        session::sync(store.conn_mut(), &mut link, sizes, &mut |_| {}).expect("resumed");
+        assert_eq!(
+            synced_digest(&store),
+            synced_digest(&open(&hub_db)),
+            "{name}: the fill completes"
+        );
+        assert_search_index_whole(&store);
+    }
+}

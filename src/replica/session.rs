@@ -345,6 +345,12 @@ fn push_all(
 
 /// Pulls until the hub has no more; true if the hub turned out to be
 /// restored from a backup (the page, read with an old cursor, is dropped).
+///
+/// The next page is fetched (and decoded) while the one before is written:
+/// the cursor a page ends at is in the page, so the two need not wait for
+/// each other. Pages are still written one by one, in order, each in its
+/// own transaction with its cursor; a failure stops both, and the next sync
+/// starts from the last page written.
 fn pull_all(
     conn: &mut Connection,
     hub: &mut dyn Remote,
@@ -352,19 +358,77 @@ fn pull_all(
     progress: &mut dyn FnMut(Progress),
     summary: &mut Summary,
 ) -> Result<bool, SyncError> {
-    loop {
-        let since = pull::cursor(conn)?;
-        let page = hub.pull(&since, page_size.max(1))?;
-        if meet_epoch(conn, page.epoch.as_deref())? {
-            return Ok(true);
-        }
-        summary.pulled += pull::apply_page(conn, &page)?;
-        progress(Progress::Pulling {
-            rows: summary.pulled,
-            snapshot: page.snapshot.map(|s| (s.table, s.tables)),
-        });
-        if !page.more {
-            return Ok(false);
-        }
+    enum Written {
+        Rows {
+            rows: usize,
+            snapshot: Option<(usize, usize)>,
+        },
+        Restored,
     }
+    let mut cursor = pull::cursor(conn)?;
+    std::thread::scope(|scope| {
+        // One page waits while another is written: the memory of two pages.
+        let (pages, to_write) = std::sync::mpsc::sync_channel::<crate::protocol::PullResponse>(1);
+        let (written_tx, written) = std::sync::mpsc::channel::<Result<Written, SyncError>>();
+        scope.spawn(move || {
+            for page in to_write {
+                let result = (|| {
+                    if meet_epoch(conn, page.epoch.as_deref())? {
+                        return Ok(Written::Restored);
+                    }
+                    let rows = pull::apply_page(conn, &page)?;
+                    Ok(Written::Rows {
+                        rows,
+                        snapshot: page.snapshot.map(|s| (s.table, s.tables)),
+                    })
+                })();
+                let go_on = matches!(result, Ok(Written::Rows { .. }));
+                if written_tx.send(result).is_err() || !go_on {
+                    break;
+                }
+            }
+        });
+        let mut note = |w: Result<Written, SyncError>| -> Result<bool, SyncError> {
+            match w? {
+                Written::Restored => Ok(true),
+                Written::Rows { rows, snapshot } => {
+                    summary.pulled += rows;
+                    progress(Progress::Pulling {
+                        rows: summary.pulled,
+                        snapshot,
+                    });
+                    Ok(false)
+                }
+            }
+        };
+        let fetched = loop {
+            let page = match hub.pull(&cursor, page_size.max(1)) {
+                Ok(page) => page,
+                Err(e) => break Err(SyncError::from(e)),
+            };
+            let more = page.more;
+            cursor = page.next.clone();
+            // Refused when the writer stopped (a failure, a restored hub):
+            // what it says comes below.
+            if pages.send(page).is_err() {
+                break Ok(());
+            }
+            while let Ok(w) = written.try_recv() {
+                if note(w)? {
+                    return Ok(true);
+                }
+            }
+            if !more {
+                break Ok(());
+            }
+        };
+        // The pages fetched are written before anything is reported.
+        drop(pages);
+        for w in written {
+            if note(w)? {
+                return Ok(true);
+            }
+        }
+        fetched.map(|()| false)
+    })
 }

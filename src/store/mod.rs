@@ -647,11 +647,30 @@ pub fn remove_with_journals(path: &Path) -> std::io::Result<()> {
 /// how the audit log, undo and pull see a record.
 pub fn row_json(
     c: &Connection,
-    table: &str,
-    columns: &[&str],
+    table: &'static str,
+    columns: &'static [&'static str],
     id: &str,
 ) -> rusqlite::Result<Option<serde_json::Map<String, serde_json::Value>>> {
-    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", "));
+    thread_local! {
+        /// Each statement's text, written once: an op reads its record twice
+        /// (before and after), and a push has thousands. Keyed by where the
+        /// static names live, which never moves.
+        static SQL: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), std::rc::Rc<str>>> =
+            Default::default();
+    }
+    let key = (
+        table.as_ptr() as usize,
+        columns.as_ptr() as usize,
+        columns.len(),
+    );
+    let sql = SQL.with_borrow_mut(|cache| {
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", ")).into()
+            })
+            .clone()
+    });
     c.prepare_cached(&sql)?
         .query_row([id], |r| {
             let mut map = serde_json::Map::new();
