@@ -1131,3 +1131,26 @@ fn threads_are_locked_by_id_or_by_their_posts_and_copies_of_a_post_are_listed() 
         .failure()
         .stderr(predicate::str::contains("not found"));
 }
+
+#[test]
+fn a_list_on_a_replica_whose_first_fill_was_cut_says_so_on_stderr() {
+    let (_dir, replica) = small_demo();
+    let warned = |db: &Path| {
+        let out = civitac(db)
+            .args(["forum", "list", "--limit", "1", "--format", "json"])
+            .output()
+            .expect("runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).contains("the first sync is unfinished")
+    };
+    assert!(!warned(&replica));
+    // As a cut snapshot leaves it (tests/pull.rs cuts a real one).
+    open(&replica)
+        .conn()
+        .execute(
+            "INSERT INTO sync_state (key, value) VALUES ('bulk_load', '1')",
+            [],
+        )
+        .expect("state");
+    assert!(warned(&replica));
+}

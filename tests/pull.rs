@@ -346,6 +346,7 @@ fn a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes() {
             synced_digest(&open(&hub_db)),
             "{name}: the fill completes"
         );
+        assert!(!pull::fill_unfinished(store.conn()), "{name}");
         assert_search_index_whole(&store);
     }
 }

@@ -1564,3 +1564,27 @@ fn an_admin_manages_the_team_from_the_console_and_others_only_read_it() {
 fn app_again(replica: &std::path::Path) -> App {
     app(replica, Lang::Fr)
 }
+
+#[test]
+fn a_first_fill_left_unfinished_is_said_in_the_status_bar() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    assert!(!screen(&mut app, 80, 24).contains("inachevée"));
+    // As a cut snapshot leaves it (tests/pull.rs cuts a real one).
+    open(&replica)
+        .conn()
+        .execute(
+            "INSERT INTO sync_state (key, value) VALUES ('bulk_load', '1')",
+            [],
+        )
+        .expect("state");
+    app.refresh_all();
+    let shown = screen(&mut app, 80, 24);
+    assert!(shown.contains("│ synchro inachevée"), "{shown}");
+    press(&mut app, "M");
+    let news = screen(&mut app, 120, 40);
+    assert!(
+        news.contains("Première synchronisation inachevée"),
+        "{news}"
+    );
+}

@@ -580,6 +580,15 @@ pub(super) fn list<T: Listed>(
         None => None,
     };
     let store = ctx.open()?;
+    if crate::replica::pull::fill_unfinished(store.conn()) {
+        eprintln!(
+            "{}",
+            ctx.lang.pick(
+                "attention : la première synchronisation n'est pas terminée ; listes, recherches et comptes sont incomplets jusqu'à la prochaine (civitac sync)",
+                "warning: the first sync is unfinished; lists, searches and counts are incomplete until the next one (civitac sync)",
+            )
+        );
+    }
     output::print_list::<T>(
         store.conn(),
         ctx.lang,

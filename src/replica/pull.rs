@@ -35,6 +35,16 @@ pub fn apply_page(conn: &mut Connection, page: &PullResponse) -> Result<usize, P
 /// search indexes and keep the counters stand aside (schema.sql, version 7).
 const BULK_LOAD: &str = "bulk_load";
 
+/// Whether a first fill was cut before its last page: until a sync finishes
+/// it, the replica has part of the hub's rows, and its searches and counts
+/// leave out what it has (the numbering and counting come at the end).
+pub fn fill_unfinished(conn: &Connection) -> bool {
+    crate::store::state(conn, BULK_LOAD)
+        .ok()
+        .flatten()
+        .is_some()
+}
+
 fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullError> {
     let tx = conn.transaction()?;
     // Parents and children may arrive in either order within a page.

@@ -260,12 +260,16 @@ fn draw_status(f: &mut Frame<'_>, app: &App, area: Rect) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let sync = app
-        .model
-        .last_sync
-        .clone()
-        .map(|s| crate::time::brief(&s, app.model.now()))
-        .unwrap_or_else(|| strings::NEVER.get(lang).to_owned());
+    let sync = if app.model.fill_unfinished {
+        // Said before anything else about the sync: what is shown is partial.
+        strings::FILL_UNFINISHED.get(lang).to_owned()
+    } else {
+        app.model
+            .last_sync
+            .clone()
+            .map(|s| crate::time::brief(&s, app.model.now()))
+            .unwrap_or_else(|| strings::NEVER.get(lang).to_owned())
+    };
     let base = format!(
         " {who} │ {} │ {} {} │ {} {sync} ",
         text::inline(&replica),

@@ -170,6 +170,11 @@ impl App {
         m.pending_ops = views::pending_ops(c);
         m.conflicts = views::open_conflicts(c);
         m.last_sync = crate::store::state(c, "last_sync").ok().flatten();
+        let unfinished = crate::replica::pull::fill_unfinished(c);
+        if unfinished && !m.fill_unfinished {
+            m.info(crate::tui::strings::FILL_UNFINISHED_NEWS.get(m.lang));
+        }
+        m.fill_unfinished = unfinished;
         let now = m.now();
         m.page().load(c, now);
         let result = m.list().map_or(Ok(()), |l| l.reload(c));

@@ -347,6 +347,8 @@ pub struct Model {
     pub detail_focus: bool,
     pub pending_ops: i64,
     pub last_sync: Option<String>,
+    /// A first fill was cut: lists, searches and counts are incomplete.
+    pub fill_unfinished: bool,
     pub conflicts: i64,
     /// The time ages and charts are relative to: the wall clock, unless fixed
     /// (tests and snapshots fix it so the screen does not age).
@@ -386,6 +388,7 @@ impl Model {
             detail_focus: false,
             pending_ops: 0,
             last_sync: None,
+            fill_unfinished: false,
             conflicts: 0,
             fixed_now: None,
             pending_search: None,

@@ -41,6 +41,13 @@ pub const SEARCH_LABEL: Text = Text("recherche : ", "search: ");
 pub const REPLICA_WITHOUT_OWNER: Text = Text("réplica sans propriétaire", "replica without owner");
 pub const PENDING_OPS_SHORT: Text = Text("op. en attente", "pending ops");
 pub const SYNC_WORD: Text = Text("synchro", "sync");
+/// In the status bar after "synchro": a first fill was cut.
+pub const FILL_UNFINISHED: Text = Text("inachevée", "unfinished");
+/// Said once when the console finds a first fill cut.
+pub const FILL_UNFINISHED_NEWS: Text = Text(
+    "Première synchronisation inachevée : listes, recherches et comptes sont incomplets jusqu'à la prochaine synchro.",
+    "First sync unfinished: lists, searches and counts are incomplete until the next sync.",
+);
 pub const HELP: Text = Text(" Aide ", " Help ");
 pub const COMMANDS: Text = Text(" Commandes ", " Commands ");
 pub const REASON_REQUIRED: Text = Text("Motif (obligatoire) : ", "Reason (required): ");
