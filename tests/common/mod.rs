@@ -112,6 +112,7 @@ pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
 }
 
 pub mod kannel;
+pub mod link;
 pub mod net;
 pub mod world;
 
