@@ -333,10 +333,10 @@ fn a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes() {
             Cursor::Start,
             "{name}: pages before the fault stand"
         );
-        // A refused page is never fetched past by much: the link was asked
-        // for at most one page after it.
+        // A refused page is never fetched past by much: two pages after it
+        // at most (one waiting to be written, one in hand).
         if garble_at.is_some() {
-            assert!(link.pulls <= 5, "{name}: {} pulls", link.pulls);
+            assert!(link.pulls <= 6, "{name}: {} pulls", link.pulls);
         }
         link.fail_at = None;
         link.garble_at = None;

@@ -211,8 +211,10 @@ fn a_push_whose_answer_is_lost_is_answered_duplicate_and_applied_once() {
         .expect("runs");
     assert!(!failed.status.success(), "the cut is reported");
     let h = hub_store(&db);
+    // The first batch (a sync starts small: `replica::pace`) was committed
+    // at the hub; its answer never came, and the sync stopped there.
     let applied = count(&h, "SELECT count(*) FROM applied_ops");
-    assert_eq!(applied, queued, "the hub committed the whole batch");
+    assert!(applied > 0 && applied < queued, "{applied} of {queued}");
     // The replica does not know: its outbox still holds everything.
     assert_eq!(
         count(
@@ -223,8 +225,8 @@ fn a_push_whose_answer_is_lost_is_answered_duplicate_and_applied_once() {
     );
 
     let retry = r.sync();
-    assert_eq!(retry["duplicate"].as_i64(), Some(queued), "{retry}");
-    assert_eq!(retry["applied"], 0);
+    assert_eq!(retry["duplicate"].as_i64(), Some(applied), "{retry}");
+    assert_eq!(retry["applied"].as_i64(), Some(queued - applied), "{retry}");
     assert_eq!(count(&h, "SELECT count(*) FROM applied_ops"), queued);
     assert_eq!(
         count(

@@ -6,6 +6,7 @@
 pub mod credentials;
 pub mod files;
 pub mod outbox;
+pub mod pace;
 pub mod preview;
 pub mod pull;
 pub mod session;

@@ -97,6 +97,10 @@ pub struct Summary {
     /// a fresh snapshot pulled.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub hub_restored: bool,
+    /// Request sizes as the link has shown it can carry, kept across a
+    /// sync's retries.
+    #[serde(skip)]
+    pub paces: super::pace::Paces,
 }
 
 impl Summary {
@@ -298,12 +302,24 @@ fn push_all(
         done: summary.pushed,
         total,
     });
+    use super::pace::{PUSH_MIN, PUSH_START, Pace};
+    let mut pace = summary
+        .paces
+        .push
+        .unwrap_or_else(|| Pace::new(PUSH_START, PUSH_MIN, batch_size));
     loop {
-        let batch = outbox::next_batch(conn, batch_size.max(1))?;
+        let batch = outbox::next_batch(conn, pace.size())?;
         if batch.ops.is_empty() {
             return Ok(false);
         }
-        let response = hub.push(&batch)?;
+        let asked = Instant::now();
+        let answer = hub.push(&batch);
+        match &answer {
+            Ok(_) => pace.answered(batch.ops.len(), asked.elapsed()),
+            Err(_) => pace.cut(),
+        }
+        summary.paces.push = Some(pace);
+        let response = answer?;
         // These answers come from the hub as it is now: recorded after the reset.
         let restored = meet_epoch(conn, response.epoch.as_deref())?;
         let recorded = outbox::record(conn, &response)?;
@@ -365,8 +381,13 @@ fn pull_all(
         },
         Restored,
     }
+    use super::pace::{PULL_MIN, PULL_START, Pace};
     let mut cursor = pull::cursor(conn)?;
-    std::thread::scope(|scope| {
+    let mut pace = summary
+        .paces
+        .pull
+        .unwrap_or_else(|| Pace::new(PULL_START, PULL_MIN, page_size));
+    let pulled = std::thread::scope(|scope| {
         // One page waits while another is written: the memory of two pages.
         let (pages, to_write) = std::sync::mpsc::sync_channel::<crate::protocol::PullResponse>(1);
         let (written_tx, written) = std::sync::mpsc::channel::<Result<Written, SyncError>>();
@@ -402,10 +423,15 @@ fn pull_all(
             }
         };
         let fetched = loop {
-            let page = match hub.pull(&cursor, page_size.max(1)) {
+            let asked = Instant::now();
+            let page = match hub.pull(&cursor, pace.size()) {
                 Ok(page) => page,
-                Err(e) => break Err(SyncError::from(e)),
+                Err(e) => {
+                    pace.cut();
+                    break Err(SyncError::from(e));
+                }
             };
+            pace.answered(page.rows.len(), asked.elapsed());
             let more = page.more;
             cursor = page.next.clone();
             // Refused when the writer stopped (a failure, a restored hub):
@@ -430,5 +456,7 @@ fn pull_all(
             }
         }
         fetched.map(|()| false)
-    })
+    });
+    summary.paces.pull = Some(pace);
+    pulled
 }
