@@ -232,3 +232,47 @@ fn a_push_cut_inside_its_request_applies_nothing_and_a_fill_cut_inside_an_answer
     assert_eq!(applied(&open(&db)), queued);
     assert_eq!(synced_digest(&r.store()), synced_digest(&open(&db)));
 }
+
+/// Cut every 80 KB on average: a fill of about 450 KB meets several cuts.
+/// Each cut comes after some pages were written, so the retries start
+/// counting again and the sync gets through with `--retries 2`.
+#[test]
+fn a_first_fill_over_a_link_that_keeps_cutting_gets_through() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let link = Link::start(
+        &hub.url,
+        Profile {
+            name: "cutting",
+            down: 50_000_000,
+            up: 50_000_000,
+            rtt_ms: 0,
+            jitter_ms: 0,
+            cut_every: Some(80_000),
+        },
+        11,
+    );
+    let r = Replica::new(dir.path(), "r");
+    r.assert_cmd()
+        .args(["login", "--no-sync", "--hub", &link.url])
+        .env(
+            "CIVITAC_TOKEN",
+            issue(&db, "test.awa", "moderator", "laptop-a"),
+        )
+        .assert()
+        .success();
+    let out = r
+        .cmd()
+        .args(["sync", "--json", "--retries", "2"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{} cuts: {}",
+        link.cuts(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(link.cuts() >= 3, "{} cuts", link.cuts());
+    assert_eq!(synced_digest(&r.store()), synced_digest(&open(&db)));
+}

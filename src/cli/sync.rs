@@ -147,6 +147,7 @@ fn run_sync(
     let mut attempt = 0;
     let mut total = Summary::default();
     loop {
+        let before = (total.pushed, total.pulled);
         let result = session::sync_into(
             store.conn_mut(),
             hub,
@@ -154,6 +155,11 @@ fn run_sync(
             &mut |p| bar.update(p),
             &mut total,
         );
+        // A cut after some progress is how a poor link goes, not a failing
+        // hub: the count of retries (and the wait) starts again.
+        if result.is_err() && (total.pushed, total.pulled) != before {
+            attempt = 0;
+        }
         match result {
             Ok(()) => {
                 bar.bar.finish_and_clear();
