@@ -88,6 +88,58 @@ fn platform_day() -> String {
     lines.join("\n")
 }
 
+/// A sync through the link, with what it moved and its floor.
+struct Run {
+    summary: Summary,
+    took: Duration,
+    failures: usize,
+    up: u64,
+    down: u64,
+    cuts: u64,
+    floor: Duration,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.1} s (floor {:.1} s, ×{:.2}: {} up, {} down over the link); {} cuts, {} retries",
+            self.took.as_secs_f64(),
+            self.floor.as_secs_f64(),
+            self.took.as_secs_f64() / self.floor.as_secs_f64().max(1e-9),
+            kib(self.up),
+            kib(self.down),
+            self.cuts,
+            self.failures
+        )
+    }
+}
+
+/// Runs `sync` and measures it on `link`: the floor is the bytes it moved
+/// divided by the link's bandwidth, up and down one after the other.
+fn measured(
+    link: &link::Link,
+    profile: link::Profile,
+    sync: impl FnOnce() -> (Summary, Duration, usize),
+) -> Run {
+    let (up0, down0) = link.bytes();
+    let cuts0 = link.cuts();
+    let (summary, took, failures) = sync();
+    let (up, down) = link.bytes();
+    let (up, down) = (up - up0, down - down0);
+    Run {
+        summary,
+        took,
+        failures,
+        up,
+        down,
+        cuts: link.cuts() - cuts0,
+        floor: Duration::from_secs_f64(
+            up as f64 / profile.up as f64 + down as f64 / profile.down as f64,
+        ),
+    }
+}
+
 fn kib(bytes: u64) -> String {
     format!("{:.0} KiB", bytes as f64 / 1024.0)
 }
@@ -124,9 +176,6 @@ fn main() {
     .expect("hub");
     let direct = format!("http://{}", hub.addr);
     let link = link::Link::start(&direct, profile, 2026);
-    let floor = |up: u64, down: u64| {
-        Duration::from_secs_f64(up as f64 / profile.up as f64 + down as f64 / profile.down as f64)
-    };
     println!(
         "link {}: {} B/s down, {} B/s up, {} ms round trip (± {} ms), a cut every {}",
         profile.name,
@@ -169,44 +218,19 @@ fn main() {
             .expect("the platform's day");
     }
     let mut field = HubClient::new(&link.url, &token, None).expect("client");
-    let (before_up, before_down) = link.bytes();
-    let cuts_before = link.cuts();
-    let (summary, took, failures) = sync_through(&mut store, &mut field);
-    let (up, down) = link.bytes();
-    let (up, down) = (up - before_up, down - before_down);
-    let bare = floor(up, down);
+    let run = measured(&link, profile, || sync_through(&mut store, &mut field));
     println!(
-        "(a) a day's field work ({} decisions pushed, {} rows pulled): {:.1} s (floor {:.1} s, ×{:.2}: {} up, {} down over the link); {} cuts, {} retries",
-        summary.pushed,
-        summary.pulled,
-        took.as_secs_f64(),
-        bare.as_secs_f64(),
-        took.as_secs_f64() / bare.as_secs_f64().max(1e-9),
-        kib(up),
-        kib(down),
-        link.cuts() - cuts_before,
-        failures
+        "(a) a day's field work ({} decisions pushed, {} rows pulled): {run}",
+        run.summary.pushed, run.summary.pulled,
     );
 
     // (b) A first fill in the field.
     if std::env::var("CIVITAC_BENCH_FILL").is_ok_and(|v| v == "1") {
         let (mut fresh, mut client) = replica(&dir.path().join("b.db"), &link.url, &token);
-        let (before_up, before_down) = link.bytes();
-        let cuts_before = link.cuts();
-        let (summary, took, failures) = sync_through(&mut fresh, &mut client);
-        let (up, down) = link.bytes();
-        let (up, down) = (up - before_up, down - before_down);
-        let bare = floor(up, down);
+        let run = measured(&link, profile, || sync_through(&mut fresh, &mut client));
         println!(
-            "(b) first fill of a scale-1 replica ({} rows): {:.0} s (floor {:.0} s, ×{:.2}: {} up, {} down over the link); {} cuts, {} retries",
-            summary.pulled,
-            took.as_secs_f64(),
-            bare.as_secs_f64(),
-            took.as_secs_f64() / bare.as_secs_f64().max(1e-9),
-            kib(up),
-            kib(down),
-            link.cuts() - cuts_before,
-            failures
+            "(b) first fill of a scale-1 replica ({} rows): {run}",
+            run.summary.pulled
         );
     }
 }

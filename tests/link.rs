@@ -134,6 +134,20 @@ fn random_cuts_follow_the_seed() {
     assert_ne!(a, cuts(8));
 }
 
+/// A replica logged in through `link`, not yet filled.
+fn attached(root: &std::path::Path, db: &std::path::Path, link: &Link) -> Replica {
+    let r = Replica::new(root, "r");
+    r.assert_cmd()
+        .args(["login", "--no-sync", "--hub", &link.url])
+        .env(
+            "CIVITAC_TOKEN",
+            issue(db, "test.awa", "moderator", "laptop-a"),
+        )
+        .assert()
+        .success();
+    r
+}
+
 /// Fast, but cut when told.
 const CUTTABLE: Profile = Profile {
     name: "cuttable",
@@ -150,15 +164,7 @@ fn a_push_cut_inside_its_request_applies_nothing_and_a_fill_cut_inside_an_answer
     let db = demo_hub(dir.path());
     let hub = HubProcess::start(&db, &[]);
     let link = Link::start(&hub.url, CUTTABLE, 3);
-    let r = Replica::new(dir.path(), "r");
-    r.assert_cmd()
-        .args(["login", "--no-sync", "--hub", &link.url])
-        .env(
-            "CIVITAC_TOKEN",
-            issue(&db, "test.awa", "moderator", "laptop-a"),
-        )
-        .assert()
-        .success();
+    let r = attached(dir.path(), &db, &link);
 
     // The first fill, cut inside an answer: the pages written stay, the
     // next sync completes it.
@@ -187,21 +193,7 @@ fn a_push_cut_inside_its_request_applies_nothing_and_a_fill_cut_inside_an_answer
 
     // A push cut inside its request: the hub never has the whole request,
     // so nothing of it is applied; the next sync applies each op once.
-    r.run(&[
-        "forum",
-        "hide",
-        "--where",
-        "flagged=yes",
-        "--reason",
-        "Propos injurieux",
-        "-y",
-        "--all-matching",
-    ]);
-    let queued = count(
-        &r.store(),
-        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
-    );
-    assert!(queued > 10, "{queued}");
+    let queued = r.hide_flagged();
     let (up_before, _) = link.bytes();
     link.cut_after(400);
     let failed = r
@@ -253,15 +245,7 @@ fn a_first_fill_over_a_link_that_keeps_cutting_gets_through() {
         },
         11,
     );
-    let r = Replica::new(dir.path(), "r");
-    r.assert_cmd()
-        .args(["login", "--no-sync", "--hub", &link.url])
-        .env(
-            "CIVITAC_TOKEN",
-            issue(&db, "test.awa", "moderator", "laptop-a"),
-        )
-        .assert()
-        .success();
+    let r = attached(dir.path(), &db, &link);
     let out = r
         .cmd()
         .args(["sync", "--json", "--retries", "2"])

@@ -187,21 +187,7 @@ fn a_push_whose_answer_is_lost_is_answered_duplicate_and_applied_once() {
     let proxy = CuttingProxy::start(&hub.url);
     let r = Replica::new(dir.path(), "r");
     r.login(&proxy.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
-    r.run(&[
-        "forum",
-        "hide",
-        "--where",
-        "flagged=yes",
-        "--reason",
-        "Propos injurieux",
-        "-y",
-        "--all-matching",
-    ]);
-    let queued = count(
-        &r.store(),
-        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
-    );
-    assert!(queued > 10, "{queued}");
+    let queued = r.hide_flagged();
 
     proxy.drop_answers.store(1, Ordering::SeqCst);
     let failed = r

@@ -199,6 +199,27 @@ impl Replica {
         stdout_line(cmd)
     }
 
+    /// Hides every flagged post from the command line: ops waiting in the
+    /// outbox, more than ten of them; returns how many.
+    pub fn hide_flagged(&self) -> i64 {
+        self.run(&[
+            "forum",
+            "hide",
+            "--where",
+            "flagged=yes",
+            "--reason",
+            "Propos injurieux",
+            "-y",
+            "--all-matching",
+        ]);
+        let queued = super::count(
+            &self.store(),
+            "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+        );
+        assert!(queued > 10, "{queued}");
+        queued
+    }
+
     pub fn store(&self) -> civitac::store::Store {
         civitac::store::Store::open(&self.db).expect("replica opens")
     }
