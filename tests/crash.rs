@@ -55,10 +55,14 @@ fn kill_9_anywhere_loses_nothing_and_doubles_nothing() {
     let mut cut_in_snapshot = 0;
     // Logins killed at any point, then attached without syncing, then first
     // pulls in small pages (as over 2G) killed again and again.
+    // (A login that lives long enough fills its replica: a first fill now
+    // takes a few hundred milliseconds, so the killed logins get a replica
+    // of their own and b's first pull is the one killed below.)
+    let scratch = Replica::new(dir.path(), "b-logins");
     for _ in 0..2 {
         let after = Duration::from_millis(rng.random_range(20..300));
         killed_after(
-            &b,
+            &scratch,
             &["login", "--hub", &hub.url, "--token", &token_b],
             after,
         );

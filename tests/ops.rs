@@ -993,3 +993,62 @@ fn undo_restores_exactly_what_an_unsynced_op_changed() {
     .unwrap_err();
     assert!(err.to_string().contains("created the record"), "{err}");
 }
+
+/// A push never ends between an op and a waiting undo of it: the hub
+/// refuses an undo that arrives long after its op, so a cut between two
+/// small requests would otherwise keep a decision its author undid.
+#[test]
+fn a_push_batch_takes_an_ops_undo_with_it() {
+    let (_dir, replica) = small_demo();
+    let mut store = open(&replica);
+    let actor = actor_with(&store, Role::Moderator);
+    let posts = ids(
+        &store,
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 30",
+    );
+    let mut first = None;
+    for p in &posts {
+        let applied = run(
+            &mut store,
+            &actor,
+            &Op::ModeratePost {
+                post_id: p.clone(),
+                seen_status: PostStatus::Visible,
+                action: PostAction::Hide,
+                reason: reason("Hors sujet"),
+            },
+        )
+        .expect("hide");
+        first.get_or_insert(applied.op_id);
+    }
+    let first = first.expect("an op");
+    let pending = count(
+        &store,
+        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+    );
+    let batch = |store: &Store, n: usize| {
+        civitac::replica::outbox::next_batch(store.conn(), n)
+            .expect("batch")
+            .ops
+            .into_iter()
+            .map(|o| o.op_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        batch(&store, 5).len(),
+        5,
+        "no undo waiting: the limit holds"
+    );
+    run(
+        &mut store,
+        &actor,
+        &Op::Undo {
+            op_id: first.clone(),
+            reason: None,
+        },
+    )
+    .expect("undo");
+    let five = batch(&store, 5);
+    assert_eq!(five.len() as i64, pending + 1, "up to the undo: {five:?}");
+    assert_eq!(five.first(), Some(&first));
+}

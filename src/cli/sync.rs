@@ -145,6 +145,11 @@ fn run_sync(
     let lang = ctx.lang;
     let bar = Bar::new(lang, quiet);
     let mut attempt = 0;
+    // Every temporary failure of this sync: the wait grows with it (to about
+    // 8 s) even when progress starts the count of retries again, so a hub
+    // that answers one small request and fails the next is not asked again
+    // every second.
+    let mut failures = 0u32;
     let mut total = Summary::default();
     loop {
         let before = (total.pushed, total.pulled);
@@ -170,7 +175,8 @@ fn run_sync(
                     SyncError::Transport(TransportError::Http { retry_after, .. }) => *retry_after,
                     _ => None,
                 };
-                let wait = crate::retry::backoff(attempt, retry_after);
+                let wait = crate::retry::backoff(attempt.max(failures.min(3)), retry_after);
+                failures += 1;
                 bar.bar.suspend(|| {
                     eprintln!(
                         "{} ({}); {} {:.0} s",

@@ -22,16 +22,46 @@ pub enum ClientError {
 pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, ClientError> {
     // Each op goes with the author its audit row names, never with whoever
     // holds the token now: the hub refuses a mismatch.
-    let mut stmt = conn.prepare_cached(
+    type Row = (String, i64, String, String, Option<String>);
+    let read = |sql: &str, bound: i64| -> rusqlite::Result<Vec<Row>> {
+        conn.prepare_cached(sql)?
+            .query_map([bound], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect()
+    };
+    let mut rows = read(
         "SELECT x.op_id, x.seq, x.created_at, x.op, a.actor FROM outbox x
          LEFT JOIN audit_log a ON a.id = x.op_id
          WHERE x.pushed_at IS NULL ORDER BY x.seq LIMIT ?1",
+        limit as i64,
     )?;
-    let rows: Vec<(String, i64, String, String, Option<String>)> = stmt
-        .query_map([limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    // An op and a waiting undo of it go in the same request: the hub
+    // refuses an undo that comes long after its op, and a cut between two
+    // small requests, then a sync the next day, would keep a decision its
+    // author undid. (An undo of an undo is followed the same way.)
+    while let Some(last) = rows.last().map(|r| r.1) {
+        let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        let undo: Option<i64> = conn
+            .prepare_cached(
+                "SELECT max(seq) FROM outbox WHERE pushed_at IS NULL AND seq > ?1
+                   AND json_extract(op, '$.type') = 'Undo'
+                   AND json_extract(op, '$.op_id') IN (SELECT value FROM json_each(?2))",
+            )?
+            .query_row(
+                rusqlite::params![last, serde_json::to_string(&ids).unwrap_or_default()],
+                |r| r.get(0),
+            )?;
+        let Some(undo) = undo else {
+            break;
+        };
+        rows = read(
+            "SELECT x.op_id, x.seq, x.created_at, x.op, a.actor FROM outbox x
+             LEFT JOIN audit_log a ON a.id = x.op_id
+             WHERE x.pushed_at IS NULL AND x.seq <= ?1 ORDER BY x.seq",
+            undo,
+        )?;
+    }
     let mut ops = Vec::with_capacity(rows.len());
     for (op_id, seq, created_at, body, author) in rows {
         let author = author.ok_or_else(|| ClientError::BadOutbox {

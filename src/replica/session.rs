@@ -388,7 +388,8 @@ fn pull_all(
         .pull
         .unwrap_or_else(|| Pace::new(PULL_START, PULL_MIN, page_size));
     let pulled = std::thread::scope(|scope| {
-        // One page waits while another is written: the memory of two pages.
+        // One page waits while another is written and a third is fetched:
+        // the memory of three pages at most.
         let (pages, to_write) = std::sync::mpsc::sync_channel::<crate::protocol::PullResponse>(1);
         let (written_tx, written) = std::sync::mpsc::channel::<Result<Written, SyncError>>();
         scope.spawn(move || {
@@ -431,7 +432,14 @@ fn pull_all(
                     break Err(SyncError::from(e));
                 }
             };
-            pace.answered(page.rows.len(), asked.elapsed());
+            // A page with more after it was full, whatever its row count (a
+            // record changed twice in the page is sent once).
+            let carried = if page.more {
+                pace.size()
+            } else {
+                page.rows.len()
+            };
+            pace.answered(carried, asked.elapsed());
             let more = page.more;
             cursor = page.next.clone();
             // Refused when the writer stopped (a failure, a restored hub):

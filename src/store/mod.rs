@@ -527,17 +527,20 @@ impl<'c> Savepoint<'c> {
         })
     }
 
-    /// Keeps the savepoint's writes (in the enclosing transaction).
+    /// Keeps the savepoint's writes (in the enclosing transaction). If that
+    /// fails, dropping it still rolls them back.
     pub fn release(mut self) -> rusqlite::Result<()> {
+        run_cached(self.conn, &format!("RELEASE {}", self.name))?;
         self.open = false;
-        run_cached(self.conn, &format!("RELEASE {}", self.name))
+        Ok(())
     }
 
     /// Undoes the savepoint's writes and ends it.
     pub fn rollback(mut self) -> rusqlite::Result<()> {
-        self.open = false;
         self.undo()?;
-        run_cached(self.conn, &format!("RELEASE {}", self.name))
+        run_cached(self.conn, &format!("RELEASE {}", self.name))?;
+        self.open = false;
+        Ok(())
     }
 
     /// Undoes the savepoint's writes so far; it stays open.
@@ -643,6 +646,9 @@ pub fn remove_with_journals(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Where a table's name and a column list live (address and length each).
+type SqlKey = (usize, usize, usize, usize);
+
 /// Some columns of one row as a JSON object (`None` if there is no such row):
 /// how the audit log, undo and pull see a record.
 pub fn row_json(
@@ -655,11 +661,12 @@ pub fn row_json(
         /// Each statement's text, written once: an op reads its record twice
         /// (before and after), and a push has thousands. Keyed by where the
         /// static names live, which never moves.
-        static SQL: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), std::rc::Rc<str>>> =
+        static SQL: std::cell::RefCell<std::collections::HashMap<SqlKey, std::rc::Rc<str>>> =
             Default::default();
     }
     let key = (
         table.as_ptr() as usize,
+        table.len(),
         columns.as_ptr() as usize,
         columns.len(),
     );

@@ -93,7 +93,7 @@ pub struct Link {
     pub counters: Arc<Counters>,
     /// Bytes the link carries (all connections, both ways) before its next
     /// cut; `u64::MAX`: none planned.
-    left: Arc<AtomicU64>,
+    left: Arc<Mutex<u64>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -108,8 +108,13 @@ impl Link {
             .trim_end_matches('/')
             .to_owned();
         let counters = Arc::new(Counters::default());
+        // Cuts and jitter draw from streams of their own, so the cuts follow
+        // the seed however the reads split the bytes.
         let rng = Arc::new(Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(seed)));
-        let left = Arc::new(AtomicU64::new(draw(profile, &rng)));
+        let jitter = Arc::new(Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(
+            seed ^ 0x6a17_7e12,
+        )));
+        let left = Arc::new(Mutex::new(draw(profile, &rng)));
         let stop = Arc::new(AtomicBool::new(false));
         {
             let (counters, left, stop) = (counters.clone(), left.clone(), stop.clone());
@@ -119,10 +124,13 @@ impl Link {
                     match listener.accept() {
                         Ok((client, _)) => {
                             let _ = client.set_nonblocking(false);
+                            // Small chunks go at once, as the pacing says.
+                            let _ = client.set_nodelay(true);
                             counters.connections.fetch_add(1, Ordering::SeqCst);
                             let Ok(hub) = TcpStream::connect(&target) else {
                                 continue;
                             };
+                            let _ = hub.set_nodelay(true);
                             let shared = Shared {
                                 profile,
                                 left: left.clone(),
@@ -130,6 +138,7 @@ impl Link {
                                 ends: Arc::new([clone(&client), clone(&hub)]),
                                 counters: counters.clone(),
                                 rng: rng.clone(),
+                                jitter: jitter.clone(),
                             };
                             carry(client, hub, shared);
                         }
@@ -150,7 +159,9 @@ impl Link {
     /// now (all connections, both ways), whatever the profile planned; the
     /// profile's cuts go on after it.
     pub fn cut_after(&self, bytes: u64) {
-        self.left.store(bytes.max(1), Ordering::SeqCst);
+        if let Ok(mut left) = self.left.lock() {
+            *left = bytes.max(1);
+        }
     }
 
     pub fn bytes(&self) -> (u64, u64) {
@@ -196,11 +207,12 @@ fn carry(client: TcpStream, hub: TcpStream, shared: Shared) {
 
 struct Shared {
     profile: Profile,
-    left: Arc<AtomicU64>,
+    left: Arc<Mutex<u64>>,
     cut: Arc<AtomicBool>,
     ends: Arc<[TcpStream; 2]>,
     counters: Arc<Counters>,
     rng: Arc<Mutex<rand_chacha::ChaCha8Rng>>,
+    jitter: Arc<Mutex<rand_chacha::ChaCha8Rng>>,
 }
 
 impl Shared {
@@ -213,15 +225,25 @@ impl Shared {
             ends: self.ends.clone(),
             counters: self.counters.clone(),
             rng: self.rng.clone(),
+            jitter: self.jitter.clone(),
         }
     }
 
-    /// Counts the cut and plans the link's next one: before anything of the
-    /// cut is seen at either end.
-    fn count_cut(&self) {
+    /// Takes `n` bytes from the link's budget: how many of them go before a
+    /// cut, and whether this connection is the one cut. The next cut is
+    /// planned in the same step, so one budget cuts one connection.
+    fn spend(&self, n: usize) -> (usize, bool) {
+        let Ok(mut left) = self.left.lock() else {
+            return (n, false);
+        };
+        if *left > n as u64 {
+            *left -= n as u64;
+            return (n, false);
+        }
+        let before = *left as usize;
+        *left = draw(self.profile, &self.rng);
         self.counters.cuts.fetch_add(1, Ordering::SeqCst);
-        self.left
-            .store(draw(self.profile, &self.rng), Ordering::SeqCst);
+        (before, true)
     }
 
     /// Both sockets shut: whatever was under way stops where it was.
@@ -274,22 +296,12 @@ fn pump(mut from: TcpStream, mut to: TcpStream, up: bool, s: Shared) {
             Ok(n) => n,
         };
         // The budget runs out inside this chunk: deliver up to there, cut.
-        let before = s
-            .left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| {
-                Some(l.saturating_sub(n as u64))
-            })
-            .unwrap_or(0);
-        let (n, cut_now) = if before <= n as u64 {
-            (before as usize, true)
-        } else {
-            (n, false)
-        };
+        let (n, cut_now) = s.spend(n);
         // Serialisation at the link's rate, then the flight.
         let start = free_at.max(Instant::now());
         free_at = start + per_byte * n as u32;
         let jitter = if profile.jitter_ms > 0 {
-            s.rng
+            s.jitter
                 .lock()
                 .map(|mut r| r.random_range(0..=2 * profile.jitter_ms))
                 .unwrap_or(profile.jitter_ms)
@@ -308,7 +320,6 @@ fn pump(mut from: TcpStream, mut to: TcpStream, up: bool, s: Shared) {
         }
         if cut_now {
             // What was sent before the cut arrives; then the cut.
-            s.count_cut();
             drop(tx);
             let _ = writer.join();
             s.cut();
