@@ -18,50 +18,49 @@ pub enum ClientError {
     Sqlite(#[from] rusqlite::Error),
 }
 
-/// The next ops to push: the oldest not yet acknowledged, at most `limit`.
+/// The next ops to push: the oldest not yet acknowledged, at most `limit`
+/// (and a waiting undo of one of them).
 pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, ClientError> {
     // Each op goes with the author its audit row names, never with whoever
     // holds the token now: the hub refuses a mismatch.
-    type Row = (String, i64, String, String, Option<String>);
-    let read = |sql: &str, bound: i64| -> rusqlite::Result<Vec<Row>> {
-        conn.prepare_cached(sql)?
-            .query_map([bound], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect()
-    };
-    let mut rows = read(
-        "SELECT x.op_id, x.seq, x.created_at, x.op, a.actor FROM outbox x
-         LEFT JOIN audit_log a ON a.id = x.op_id
-         WHERE x.pushed_at IS NULL ORDER BY x.seq LIMIT ?1",
-        limit as i64,
-    )?;
-    // An op and a waiting undo of it go in the same request: the hub
-    // refuses an undo that comes long after its op, and a cut between two
-    // small requests, then a sync the next day, would keep a decision its
-    // author undid. (An undo of an undo is followed the same way.)
-    while let Some(last) = rows.last().map(|r| r.1) {
-        let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-        let undo: Option<i64> = conn
+    //
+    // The batch is the first `limit` waiting ops, stretched to take a waiting
+    // undo of any of them: the hub refuses an undo that comes long after its
+    // op, and a cut between two small requests, then a sync the next day,
+    // would keep a decision its author undid. The undo is found through the
+    // audit log (an undo's row names the record its op changed), so only the
+    // batch's own ops are looked at, never the whole outbox. (An undo cannot
+    // itself be undone: one step is enough.)
+    let bound: Option<i64> = conn
+        .prepare_cached(
+            "SELECT max(seq) FROM (SELECT seq FROM outbox WHERE pushed_at IS NULL ORDER BY seq LIMIT ?1)",
+        )?
+        .query_row([limit as i64], |r| r.get(0))?;
+    let bound: i64 = match bound {
+        Some(bound) => conn
             .prepare_cached(
-                "SELECT max(seq) FROM outbox WHERE pushed_at IS NULL AND seq > ?1
-                   AND json_extract(op, '$.type') = 'Undo'
-                   AND json_extract(op, '$.op_id') IN (SELECT value FROM json_each(?2))",
+                "SELECT coalesce(max(x.seq), ?1) FROM outbox b
+                 JOIN audit_log ab ON ab.id = b.op_id
+                 JOIN audit_log au ON au.entity = ab.entity AND au.entity_id = ab.entity_id
+                                  AND au.action = 'undo'
+                 JOIN outbox x ON x.op_id = au.id
+                 WHERE b.pushed_at IS NULL AND b.seq <= ?1
+                   AND x.pushed_at IS NULL AND x.seq > ?1
+                   AND json_extract(x.op, '$.op_id') = b.op_id",
             )?
-            .query_row(
-                rusqlite::params![last, serde_json::to_string(&ids).unwrap_or_default()],
-                |r| r.get(0),
-            )?;
-        let Some(undo) = undo else {
-            break;
-        };
-        rows = read(
+            .query_row([bound], |r| r.get(0))?,
+        None => 0,
+    };
+    let rows: Vec<(String, i64, String, String, Option<String>)> = conn
+        .prepare_cached(
             "SELECT x.op_id, x.seq, x.created_at, x.op, a.actor FROM outbox x
              LEFT JOIN audit_log a ON a.id = x.op_id
              WHERE x.pushed_at IS NULL AND x.seq <= ?1 ORDER BY x.seq",
-            undo,
-        )?;
-    }
+        )?
+        .query_map([bound], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
     let mut ops = Vec::with_capacity(rows.len());
     for (op_id, seq, created_at, body, author) in rows {
         let author = author.ok_or_else(|| ClientError::BadOutbox {
