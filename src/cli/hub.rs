@@ -125,6 +125,9 @@ pub enum HubCmd {
     /// Upload contents served to replicas.
     #[command(subcommand)]
     Files(FilesCmd),
+    /// Bundles from replicas without a link: apply one, write its answer.
+    #[command(subcommand)]
+    Bundle(super::bundle::HubBundleCmd),
     /// Show or change the hub's settings.
     Settings {
         /// Notices to more recipients than this need an admin's approval (alerts always do).
@@ -321,6 +324,11 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
+        HubCmd::Bundle(super::bundle::HubBundleCmd::Import { file, answer, json }) => {
+            let db = hub_db(ctx)?;
+            drop(existing_or_new_hub(&db, lang, false)?);
+            super::bundle::hub_import(ctx, &db, &file, &answer, json)
+        }
         HubCmd::Staff(cmd) => {
             let db = hub_db(ctx)?;
             let reading = matches!(cmd, super::staff::StaffCmd::List { .. });

@@ -3,6 +3,7 @@
 //! return an exit code: 0 ok, 1 failure, 2 usage.
 
 mod batch;
+mod bundle;
 mod contacts;
 mod demo;
 pub mod help;
@@ -81,6 +82,9 @@ pub enum Command {
     Logout,
     /// Push this replica's decisions to the hub, then pull what changed.
     Sync(sync::SyncArgs),
+    /// Sync without a link: a signed file carried to the hub and back.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCmd),
     /// Commands on the hub's database, and the hub server.
     #[command(subcommand)]
     Hub(hub::HubCmd),
@@ -333,6 +337,7 @@ pub fn main() -> ExitCode {
         Some(Command::Login(args)) => sync::login(&ctx, args),
         Some(Command::Logout) => sync::logout(&ctx),
         Some(Command::Sync(args)) => sync::sync(&ctx, args),
+        Some(Command::Bundle(cmd)) => bundle::run(&ctx, cmd),
         Some(Command::Hub(cmd)) => hub::run(&ctx, cmd),
         // Answered before anything is opened (above).
         Some(Command::Completions { .. } | Command::Man) => Ok(ExitCode::SUCCESS),

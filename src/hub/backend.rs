@@ -83,6 +83,9 @@ pub struct StoredFile {
 
 pub trait HubBackend: Send + Sync + 'static {
     fn authenticate(&self, token: &str) -> Result<Principal, BackendError>;
+    /// A device by its id, with its bundle key (revoked ones too: the
+    /// caller says why it refuses).
+    fn device(&self, id: &str) -> Result<Option<tokens::KeyedDevice>, BackendError>;
     fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError>;
     fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError>;
     /// A device synced now: kept (to within `SEEN_EVERY`) for the staff view.
@@ -258,6 +261,12 @@ impl HubBackend for SqliteHub {
             Ok(p) => Ok(p),
             Err(TokenError::Refused) => Err(BackendError::Refused),
             Err(e) => Err(BackendError::Unavailable(e.to_string())),
+        })
+    }
+
+    fn device(&self, id: &str) -> Result<Option<tokens::KeyedDevice>, BackendError> {
+        Self::with(&self.reader, |c| {
+            tokens::device_by_id(c, id).map_err(|e| BackendError::Unavailable(e.to_string()))
         })
     }
 

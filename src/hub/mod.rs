@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod backup;
+pub mod bundle;
 pub mod decisions;
 pub mod feed;
 pub mod files;

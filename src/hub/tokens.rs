@@ -4,7 +4,6 @@
 
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
 use crate::domain::staff::Role;
 use crate::store::Actor;
@@ -47,7 +46,7 @@ impl From<rusqlite::Error> for TokenError {
 }
 
 pub fn hash(token: &str) -> String {
-    crate::hex(&Sha256::digest(token.as_bytes()))
+    crate::protocol::bundle::token_sha256(token)
 }
 
 /// A device as `token list` shows it (never the token).
@@ -174,6 +173,43 @@ pub fn random_hex(n: usize) -> String {
     let mut secret = vec![0u8; n];
     rand::rng().fill_bytes(&mut secret);
     crate::hex(&secret)
+}
+
+/// A device named by id (a bundle names its device instead of presenting a
+/// token): who it speaks for, the key its bundles are signed with (its
+/// token's hash), and whether it may still speak at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyedDevice {
+    pub actor: Actor,
+    pub device_name: String,
+    pub key: String,
+    pub revoked_at: Option<String>,
+    pub staff_active: bool,
+}
+
+pub fn device_by_id(conn: &Connection, id: &str) -> Result<Option<KeyedDevice>, TokenError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT s.id, s.login, s.display_name, s.role, d.id, d.name, d.token_sha256,
+                    d.revoked_at, s.active
+             FROM devices d JOIN staff s ON s.id = d.staff_id WHERE d.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(KeyedDevice {
+                actor: Actor {
+                    staff_id: r.get(0)?,
+                    login: r.get(1)?,
+                    display_name: r.get(2)?,
+                    role: r.get(3)?,
+                    device: r.get(4)?,
+                },
+                device_name: r.get(5)?,
+                key: r.get(6)?,
+                revoked_at: r.get(7)?,
+                staff_active: r.get(8)?,
+            })
+        })
+        .optional()?)
 }
 
 /// Who presented a token: a staff member's device, or the public platform.

@@ -3,6 +3,7 @@
 //! named. Versioned, so the format can evolve while old replicas are still in
 //! the field. Both the hub and the replica import this; it imports neither.
 
+pub mod bundle;
 pub mod cursor;
 pub mod files;
 pub mod remote;

@@ -3,6 +3,7 @@
 //! HTTP, or in-process for tests), applying pulled pages, fetching files,
 //! and the credentials it signs in with. It imports nothing from `hub`.
 
+pub mod bundle;
 pub mod credentials;
 pub mod files;
 pub mod outbox;

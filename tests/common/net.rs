@@ -92,7 +92,7 @@ impl Drop for HubProcess {
     }
 }
 
-fn hub_cmd(db: &Path) -> Command {
+pub fn hub_cmd(db: &Path) -> Command {
     let mut cmd = civitac();
     cmd.args(["--lang", "en", "--db"])
         .arg(db)

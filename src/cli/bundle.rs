@@ -1,0 +1,266 @@
+//! `civitac bundle export|import` (a replica) and `civitac hub bundle
+//! import` (the hub): a sync carried on a USB stick.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::{CmdResult, Ctx, Failure};
+use crate::i18n::Lang;
+use crate::replica::bundle as replica_bundle;
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCmd {
+    /// Write this replica's unsynced decisions (and where it stands) into
+    /// one signed file, for the hub: `civitac hub bundle import`.
+    Export {
+        /// The bundle to write (replaced if it exists).
+        file: PathBuf,
+        /// Print what was written as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply the hub's answer to a bundle: outcomes, then what changed.
+    Import {
+        /// The answer written by `civitac hub bundle import … --answer FILE`.
+        file: PathBuf,
+        /// Print what was done as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubBundleCmd {
+    /// Apply a replica's bundle as a push, and write the answer it takes home.
+    Import {
+        /// The bundle from `civitac bundle export`.
+        file: PathBuf,
+        /// Where the answer goes (replaced if it exists).
+        #[arg(long, value_name = "FILE")]
+        answer: PathBuf,
+        /// Print what was done as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A bundle larger than this is not one (a scale-50 first fill is ~200 MB).
+const MAX_BUNDLE: u64 = 2 << 30;
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    let fail = |e: std::io::Error| Failure::new(format!("{}: {e}", path.display()));
+    let len = std::fs::metadata(path).map_err(fail)?.len();
+    if len > MAX_BUNDLE {
+        return Err(Failure::new(format!(
+            "{}: {len} bytes: not a bundle",
+            path.display()
+        )));
+    }
+    std::fs::read(path).map_err(fail)
+}
+
+/// Writes the whole file or nothing: a temporary file beside it, flushed to
+/// the stick, then renamed over the name (a stick pulled out mid-write
+/// leaves the old file or none, never half a bundle under the name).
+pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| Failure::new(format!("{}: {e}", path.display()));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Failure::new(format!("{}: not a file name", path.display())))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".part");
+    let tmp = path.with_file_name(tmp_name);
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(fail)
+}
+
+pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
+    let lang = ctx.lang;
+    let mut store = ctx.open()?;
+    let creds = super::sync::credentials(ctx, &store)?;
+    match cmd {
+        BundleCmd::Export { file, json } => {
+            let (bytes, done) = replica_bundle::export(store.conn(), &creds.token)
+                .map_err(|e| Failure::new(e.to_string()))?;
+            write_whole(&file, &bytes)?;
+            if json {
+                println!("{}", serde_json::to_string(&done).unwrap_or_default());
+            } else {
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Fr => format!(
+                            "{} : {}, {} octets ; au hub : civitac hub bundle import {} --answer RÉPONSE",
+                            file.display(),
+                            crate::i18n::counted(lang, done.ops as i64, "opération", "opérations"),
+                            crate::i18n::values::count(done.bytes as f64, lang),
+                            file.display()
+                        ),
+                        Lang::En => format!(
+                            "{}: {}, {} bytes; at the hub: civitac hub bundle import {} --answer ANSWER",
+                            file.display(),
+                            crate::i18n::counted(lang, done.ops as i64, "op", "ops"),
+                            crate::i18n::values::count(done.bytes as f64, lang),
+                            file.display()
+                        ),
+                    }
+                );
+            }
+        }
+        BundleCmd::Import { file, json } => {
+            let bytes = read(&file)?;
+            let done = replica_bundle::import(
+                store.conn_mut(),
+                &creds.token,
+                &bytes,
+                ctx.keep_pushed_days,
+            )
+            .map_err(|e| Failure::new(e.to_string()).in_file(&file))?;
+            if json {
+                println!("{}", serde_json::to_string(&done).unwrap_or_default());
+            } else if done.already {
+                println!(
+                    "{}: {}",
+                    file.display(),
+                    lang.pick(
+                        "réponse déjà importée ; rien n'a changé",
+                        "answer already imported; nothing changed"
+                    )
+                );
+            } else {
+                let c = |n: usize, fr: (&str, &str), en: (&str, &str)| {
+                    let n = n as i64;
+                    match lang {
+                        Lang::Fr => crate::i18n::counted(lang, n, fr.0, fr.1),
+                        Lang::En => crate::i18n::counted(lang, n, en.0, en.1),
+                    }
+                };
+                println!(
+                    "{}: {}, {}, {}, {} ; {} ; {}",
+                    file.display(),
+                    c(
+                        done.applied,
+                        ("appliquée", "appliquées"),
+                        ("applied", "applied")
+                    ),
+                    c(
+                        done.duplicate,
+                        ("déjà connue", "déjà connues"),
+                        ("already known", "already known")
+                    ),
+                    c(
+                        done.conflict,
+                        ("conflit", "conflits"),
+                        ("conflict", "conflicts")
+                    ),
+                    c(
+                        done.rejected,
+                        ("refusée", "refusées"),
+                        ("rejected", "rejected")
+                    ),
+                    c(
+                        done.pulled,
+                        ("ligne reçue", "lignes reçues"),
+                        ("row received", "rows received")
+                    ),
+                    c(
+                        done.pending,
+                        ("opération en attente", "opérations en attente"),
+                        ("op waiting", "ops waiting")
+                    ),
+                );
+                if done.hub_restored {
+                    eprintln!(
+                        "{}",
+                        lang.pick(
+                            "le hub a été restauré depuis une sauvegarde : les opérations qu'il a perdues partiront dans le prochain paquet",
+                            "the hub was restored from a backup: the ops it lost go in the next bundle"
+                        )
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `civitac hub bundle import FILE --answer FILE`.
+pub fn hub_import(ctx: &Ctx, db: &Path, file: &Path, answer: &Path, json: bool) -> CmdResult {
+    let lang = ctx.lang;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if same(file, answer) {
+        return Err(Failure::usage(lang.pick(
+            "--answer doit nommer un autre fichier que le paquet",
+            "--answer must name another file than the bundle",
+        )));
+    }
+    let bytes = read(file)?;
+    let backend = crate::hub::backend::SqliteHub::open(
+        db,
+        crate::hub::backend::default_files_dir(db),
+        crate::hub::ingest::DEFAULT_AUTO_HIDE,
+    )
+    .map_err(|e| Failure::new(e.message(lang)))?;
+    let (answer_bytes, done) = crate::hub::bundle::import(&backend, &bytes)
+        .map_err(|e| Failure::new(e.to_string()).in_file(file))?;
+    write_whole(answer, &answer_bytes)?;
+    if json {
+        println!("{}", serde_json::to_string(&done).unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let who = format!(
+        "{} ({})",
+        crate::text::inline(&done.login),
+        crate::text::inline(&done.device)
+    );
+    println!(
+        "{}",
+        match lang {
+            Lang::Fr => format!(
+                "{who} : {} sur {} appliquées, {} déjà connues, {} en conflit, {} refusées ; réponse : {} ({}) ; au réplica : civitac bundle import {}",
+                done.applied,
+                done.ops,
+                done.duplicate,
+                done.conflict,
+                done.rejected,
+                answer.display(),
+                crate::i18n::counted(lang, done.rows as i64, "ligne", "lignes"),
+                answer.display()
+            ),
+            Lang::En => format!(
+                "{who}: {} of {} applied, {} already known, {} in conflict, {} rejected; answer: {} ({}); at the replica: civitac bundle import {}",
+                done.applied,
+                done.ops,
+                done.duplicate,
+                done.conflict,
+                done.rejected,
+                answer.display(),
+                crate::i18n::counted(lang, done.rows as i64, "row", "rows"),
+                answer.display()
+            ),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,271 @@
+//! Bundles: a sync carried on a USB stick instead of a link (DESIGN §5).
+//! A replica writes its unsynced ops and its cursor into one file; the hub
+//! applies them as a push and writes an answer (the outcomes, then every
+//! change since that cursor as pull pages); the replica applies the answer
+//! as it would a pull. The payloads are the wire's own types, so a bundle
+//! means exactly what the same sync over HTTP would.
+//!
+//! The file: a text line naming the format and its version, one line of
+//! JSON (the header: what the bundle is, for which device, how long its body
+//! is), the body (JSON, zstd-compressed), then an HMAC-SHA256 of everything
+//! before it. The key is the SHA-256 of the device's token, which the replica
+//! holds (its token) and the hub keeps (it stores only that hash), so only
+//! the hub and that device can make a bundle the other accepts. A file cut
+//! short, altered, made for another device or by a revoked one is refused
+//! before anything in it is read.
+
+use std::io::Read;
+
+use hmac::{KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::protocol::{Cursor, PullResponse, PushRequest, PushResponse};
+
+/// The first line of every bundle.
+pub const MAGIC: &str = "civitac-bundle";
+/// The bundle format's version (the payloads carry the protocol's own).
+pub const BUNDLE_VERSION: u32 = 1;
+/// A header longer than this is not a bundle's.
+const MAX_HEADER: usize = 4096;
+/// The largest body a bundle may unpack to (a scale-50 first fill is about
+/// half of it).
+const MAX_UNPACKED: u64 = 4 << 30;
+const MAC_LEN: usize = 32;
+
+/// The SHA-256 of a token, lowercase hex: what the hub stores, and the key
+/// both sides sign bundles with.
+pub fn token_sha256(token: &str) -> String {
+    crate::hex(&Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// From a replica to the hub: ops to apply.
+    Ops,
+    /// From the hub back to that replica: outcomes and changes.
+    Answer,
+}
+
+/// What a bundle says of itself, readable before its signature is checked
+/// (the hub needs the device to find the key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub kind: Kind,
+    /// The device whose key signs it: the one that wrote an `Ops` bundle,
+    /// the one an `Answer` is for.
+    pub device: String,
+    /// This bundle's own id (an answer names the bundle it answers).
+    pub id: String,
+    pub created_at: String,
+    /// Bytes of the compressed body that follow the header.
+    pub body_len: u64,
+}
+
+/// A replica's work for the hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpsBody {
+    /// Where the replica stands in the hub's history: the answer brings
+    /// every change after it.
+    pub cursor: String,
+    /// The hub epoch the cursor belongs to (none before a first pull).
+    pub epoch: Option<String>,
+    pub push: PushRequest,
+}
+
+/// The hub's answer to one ops bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnswerBody {
+    /// The ops bundle answered.
+    pub answers: String,
+    /// The cursor the pages start from (the request's, or the start of a
+    /// fresh snapshot when the hub was restored since the replica's cursor).
+    pub since: String,
+    pub push: PushResponse,
+    pub pages: Vec<PullResponse>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BundleError {
+    #[error("not a civitac bundle")]
+    NotABundle,
+    #[error("bundle format {0} is not supported (this civitac reads format {BUNDLE_VERSION})")]
+    Version(u32),
+    #[error("the bundle is cut short: {have} of {want} bytes")]
+    Truncated { have: u64, want: u64 },
+    #[error("the bundle was altered or damaged (its signature does not match)")]
+    Tampered,
+    #[error("the bundle's content is unreadable: {0}")]
+    Body(String),
+}
+
+fn mac(key: &str) -> hmac::Hmac<Sha256> {
+    // HMAC takes a key of any length.
+    <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"))
+}
+
+/// Writes a bundle: header, compressed body, signature.
+pub fn seal<T: Serialize>(
+    kind: Kind,
+    device: &str,
+    id: &str,
+    key: &str,
+    body: &T,
+) -> Result<Vec<u8>, BundleError> {
+    let json = serde_json::to_vec(body).map_err(|e| BundleError::Body(e.to_string()))?;
+    let packed = zstd::encode_all(&json[..], 9).map_err(|e| BundleError::Body(e.to_string()))?;
+    let header = Header {
+        kind,
+        device: device.to_owned(),
+        id: id.to_owned(),
+        created_at: crate::time::now(),
+        body_len: packed.len() as u64,
+    };
+    let mut out = format!("{MAGIC} {BUNDLE_VERSION}\n").into_bytes();
+    serde_json::to_writer(&mut out, &header).map_err(|e| BundleError::Body(e.to_string()))?;
+    out.push(b'\n');
+    out.extend_from_slice(&packed);
+    let mut m = mac(key);
+    m.update(&out);
+    out.extend_from_slice(&m.finalize().into_bytes());
+    Ok(out)
+}
+
+/// A bundle read but not yet trusted: its header, and where its body is.
+#[derive(Debug)]
+pub struct Unopened<'a> {
+    pub header: Header,
+    signed: &'a [u8],
+    body: &'a [u8],
+    signature: &'a [u8],
+}
+
+/// Reads a bundle's header; nothing else in it is looked at.
+pub fn read_header(bytes: &[u8]) -> Result<Unopened<'_>, BundleError> {
+    let line = |from: usize| -> Result<usize, BundleError> {
+        bytes[from..]
+            .iter()
+            .take(MAX_HEADER)
+            .position(|&b| b == b'\n')
+            .map(|i| from + i)
+            .ok_or(BundleError::NotABundle)
+    };
+    let first_end = line(0)?;
+    let first = std::str::from_utf8(&bytes[..first_end]).map_err(|_| BundleError::NotABundle)?;
+    let version = first
+        .strip_prefix(MAGIC)
+        .and_then(|v| v.strip_prefix(' '))
+        .ok_or(BundleError::NotABundle)?;
+    let version: u32 = version.parse().map_err(|_| BundleError::NotABundle)?;
+    if version != BUNDLE_VERSION {
+        return Err(BundleError::Version(version));
+    }
+    let header_end = line(first_end + 1)?;
+    let header: Header = serde_json::from_slice(&bytes[first_end + 1..header_end])
+        .map_err(|_| BundleError::NotABundle)?;
+    let body_start = header_end + 1;
+    let want = body_start as u64 + header.body_len + MAC_LEN as u64;
+    let have = bytes.len() as u64;
+    if have < want {
+        return Err(BundleError::Truncated { have, want });
+    }
+    if have > want {
+        // Bytes after the signature: not what was signed.
+        return Err(BundleError::Tampered);
+    }
+    let body_end = body_start + header.body_len as usize;
+    Ok(Unopened {
+        header,
+        signed: &bytes[..body_end],
+        body: &bytes[body_start..body_end],
+        signature: &bytes[body_end..],
+    })
+}
+
+impl Unopened<'_> {
+    /// Checks the signature with the device's key, then unpacks the body.
+    pub fn open<T: for<'de> Deserialize<'de>>(self, key: &str) -> Result<T, BundleError> {
+        let mut m = mac(key);
+        m.update(self.signed);
+        m.verify_slice(self.signature)
+            .map_err(|_| BundleError::Tampered)?;
+        let unpacked = zstd::Decoder::new(self.body)
+            .map_err(|e| BundleError::Body(e.to_string()))?
+            .take(MAX_UNPACKED);
+        serde_json::from_reader(std::io::BufReader::new(unpacked))
+            .map_err(|e| BundleError::Body(e.to_string()))
+    }
+}
+
+/// The cursor a list of pages ends at (`since` when there are none).
+pub fn last_cursor(since: &str, pages: &[PullResponse]) -> String {
+    pages
+        .last()
+        .map_or_else(|| since.to_owned(), |p| p.next.to_string())
+}
+
+/// Parses a cursor carried in a bundle.
+pub fn cursor(text: &str) -> Result<Cursor, BundleError> {
+    text.parse()
+        .map_err(|e: crate::protocol::BadCursor| BundleError::Body(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed() -> Vec<u8> {
+        let body = serde_json::json!({"hello": "monde"});
+        seal(Kind::Ops, "dev-1", "b-1", "key", &body).expect("seal")
+    }
+
+    #[test]
+    fn a_bundle_opens_with_its_key_only() {
+        let bytes = sealed();
+        let u = read_header(&bytes).expect("header");
+        assert_eq!(u.header.device, "dev-1");
+        assert_eq!(u.header.kind, Kind::Ops);
+        let v: serde_json::Value = u.open("key").expect("open");
+        assert_eq!(v["hello"], "monde");
+        let u = read_header(&bytes).expect("header");
+        assert_eq!(
+            u.open::<serde_json::Value>("other").unwrap_err(),
+            BundleError::Tampered
+        );
+    }
+
+    #[test]
+    fn every_byte_changed_or_cut_is_refused() {
+        let bytes = sealed();
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            let opened = read_header(&bad).and_then(|u| u.open::<serde_json::Value>("key"));
+            assert!(opened.is_err(), "byte {i} changed and still opened");
+        }
+        for n in 0..bytes.len() {
+            let opened = read_header(&bytes[..n]).and_then(|u| u.open::<serde_json::Value>("key"));
+            assert!(opened.is_err(), "cut at {n} and still opened");
+        }
+        let cut = read_header(&bytes[..bytes.len() - 5]).unwrap_err();
+        assert!(matches!(cut, BundleError::Truncated { .. }), "{cut:?}");
+        let mut longer = bytes.clone();
+        longer.push(b'x');
+        assert_eq!(read_header(&longer).unwrap_err(), BundleError::Tampered);
+    }
+
+    #[test]
+    fn another_format_or_file_says_so() {
+        assert_eq!(
+            read_header(b"civitac-bundle 9\n{}\n").unwrap_err(),
+            BundleError::Version(9)
+        );
+        assert_eq!(
+            read_header(b"PK\x03\x04 a zip file").unwrap_err(),
+            BundleError::NotABundle
+        );
+        assert_eq!(read_header(b"").unwrap_err(), BundleError::NotABundle);
+    }
+}

@@ -1,0 +1,222 @@
+//! The replica's side of a bundle: `civitac bundle export FILE` writes the
+//! unsynced ops and the cursor, signed with the device's key; `civitac
+//! bundle import FILE` applies the hub's answer exactly as a sync would
+//! (the same outcome records, the same pages, each page with its cursor).
+//!
+//! An answer is applied only where it starts: at the cursor the replica had
+//! when it exported (or at the start of a fresh snapshot when the hub was
+//! restored meanwhile). An import cut part-way resumes at the page it
+//! reached; the same answer a second time changes nothing; an answer older
+//! than what the replica already has (it synced online since, or took a
+//! later answer) is refused, since its rows would take the replica back.
+
+use rusqlite::Connection;
+
+use super::outbox::{self, ClientError};
+use super::pull;
+use super::session::{self, SyncError};
+use crate::protocol::PullError;
+use crate::protocol::bundle::{self, AnswerBody, BundleError, Kind, OpsBody};
+
+/// The answer being applied (set before the first write, cleared after the last).
+const IMPORTING: &str = "bundle_importing";
+/// The last answer applied in full.
+const IMPORTED: &str = "bundle_imported";
+/// The last bundle exported: its id, when, and how many ops.
+pub const EXPORTED: &str = "bundle_exported";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaBundleError {
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("this replica is not attached to a hub (civitac login): it has no device to sign with")]
+    NotAttached,
+    #[error(
+        "this is a bundle of ops for the hub: import it there with `civitac hub bundle import`"
+    )]
+    NotAnswer,
+    #[error("this answer is for device {theirs}, and this replica is device {ours}")]
+    OtherDevice { theirs: String, ours: String },
+    #[error(
+        "this answer starts at {since}, and this replica is at {ours}: it is older than what the replica has; export a new bundle"
+    )]
+    Stale { since: String, ours: String },
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Pull(#[from] PullError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// What an export put in the file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Exported {
+    pub id: String,
+    pub ops: usize,
+    pub cursor: String,
+    pub bytes: usize,
+}
+
+fn device_of(conn: &Connection) -> Result<String, ReplicaBundleError> {
+    crate::store::state(conn, "device_id")?.ok_or(ReplicaBundleError::NotAttached)
+}
+
+/// The bundle of everything this replica has not synced, signed with the
+/// token's key. Records the export (for the Synchro screen); changes
+/// nothing else.
+pub fn export(conn: &Connection, token: &str) -> Result<(Vec<u8>, Exported), ReplicaBundleError> {
+    let device = device_of(conn)?;
+    // Every waiting op, in order (an op and a waiting undo of it together).
+    let push = outbox::next_batch(conn, i64::MAX as usize)?;
+    let cursor = pull::cursor(conn)?.to_string();
+    let body = OpsBody {
+        cursor: cursor.clone(),
+        epoch: crate::store::state(conn, "hub_epoch")?,
+        push,
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let key = bundle::token_sha256(token);
+    let bytes = bundle::seal(Kind::Ops, &device, &id, &key, &body)?;
+    let exported = Exported {
+        id,
+        ops: body.push.ops.len(),
+        cursor,
+        bytes: bytes.len(),
+    };
+    crate::store::set_state(
+        conn,
+        EXPORTED,
+        &serde_json::json!({"id": exported.id, "at": crate::time::now(), "ops": exported.ops})
+            .to_string(),
+    )?;
+    Ok((bytes, exported))
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Imported {
+    /// The same answer had been applied already: nothing changed.
+    pub already: bool,
+    pub applied: usize,
+    pub duplicate: usize,
+    pub conflict: usize,
+    pub rejected: usize,
+    pub pulled: usize,
+    /// The hub had been restored from a backup: kept ops wait to be sent
+    /// again (in the next bundle), and a fresh snapshot came.
+    pub hub_restored: bool,
+    /// Ops still waiting (made after the export, or to send again).
+    pub pending: usize,
+}
+
+/// Applies a hub's answer.
+pub fn import(
+    conn: &mut Connection,
+    token: &str,
+    bytes: &[u8],
+    keep_pushed_days: u32,
+) -> Result<Imported, ReplicaBundleError> {
+    let unopened = bundle::read_header(bytes)?;
+    if unopened.header.kind != Kind::Answer {
+        return Err(ReplicaBundleError::NotAnswer);
+    }
+    let ours = device_of(conn)?;
+    if unopened.header.device != ours {
+        return Err(ReplicaBundleError::OtherDevice {
+            theirs: crate::text::truncate(&crate::text::inline(&unopened.header.device), 80),
+            ours,
+        });
+    }
+    let id = unopened.header.id.clone();
+    let answer: AnswerBody = unopened.open(&bundle::token_sha256(token))?;
+    let mut done = Imported::default();
+    if crate::store::state(conn, IMPORTED)?.as_deref() == Some(id.as_str()) {
+        done.already = true;
+        done.pending = pending(conn)?;
+        return Ok(done);
+    }
+
+    // Where to start: the answer's beginning, or (an import cut part-way)
+    // the page it reached.
+    let now = pull::cursor(conn)?.to_string();
+    let epoch = answer
+        .push
+        .epoch
+        .clone()
+        .or_else(|| answer.pages.iter().find_map(|p| p.epoch.clone()));
+    let known = crate::store::state(conn, "hub_epoch")?;
+    let restored = matches!((&known, &epoch), (Some(k), Some(e)) if k != e);
+    let resuming = crate::store::state(conn, IMPORTING)?.as_deref() == Some(id.as_str());
+    let first_page = if restored || now == answer.since {
+        0
+    } else if let Some(i) = answer
+        .pages
+        .iter()
+        .position(|p| p.next.to_string() == now)
+        .filter(|_| resuming)
+    {
+        i + 1
+    } else {
+        return Err(ReplicaBundleError::Stale {
+            since: answer.since.clone(),
+            ours: now,
+        });
+    };
+    let answered: Vec<&str> = answer
+        .push
+        .results
+        .iter()
+        .map(|r| r.op_id.as_str())
+        .collect();
+    let mut known_op = conn.prepare("SELECT 1 FROM outbox WHERE op_id = ?1")?;
+    for op in &answered {
+        if !known_op.exists([op])? {
+            return Err(ClientError::Unknown(crate::text::inline(op)).into());
+        }
+    }
+    drop(known_op);
+
+    crate::store::set_state(conn, IMPORTING, &id)?;
+    // As a push answer: the epoch first (a restored hub resets what it lost),
+    // then the outcomes.
+    done.hub_restored = session::meet_epoch(conn, epoch.as_deref())?;
+    let recorded = outbox::record(conn, &answer.push)?;
+    done.applied = recorded.applied;
+    done.duplicate = recorded.duplicate;
+    done.conflict = recorded.conflict;
+    done.rejected = recorded.rejected;
+    for page in &answer.pages[first_page..] {
+        session::meet_epoch(conn, page.epoch.as_deref())?;
+        done.pulled += pull::apply_page(conn, page)?;
+    }
+    session::prune(conn, keep_pushed_days)?;
+    let tx = conn.transaction()?;
+    crate::store::set_state(&tx, IMPORTED, &id)?;
+    tx.execute("DELETE FROM sync_state WHERE key = ?1", [IMPORTING])?;
+    crate::store::set_state(&tx, "last_sync", &crate::time::now())?;
+    tx.commit()?;
+    done.pending = pending(conn)?;
+    Ok(done)
+}
+
+fn pending(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.query_row(
+        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as usize)
+}
+
+/// The last export, for the Synchro screen: (when, how many ops).
+pub fn last_export(conn: &Connection) -> Option<(String, usize)> {
+    let text = crate::store::state(conn, EXPORTED).ok().flatten()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some((
+        v.get("at")?.as_str()?.to_owned(),
+        usize::try_from(v.get("ops")?.as_u64()?).ok()?,
+    ))
+}

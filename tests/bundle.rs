@@ -1,0 +1,298 @@
+//! Bundles: a sync carried on a USB stick. The replica exports its waiting
+//! ops, the hub imports them and writes an answer, the replica imports the
+//! answer — and ends where an online sync of the same work ends. Tampered,
+//! cut, foreign, revoked and stale bundles are refused with one line and
+//! change nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::net::{HubProcess, Replica, demo_hub, hub_cmd, issue, revoke};
+
+/// A copy of a closed SQLite database (its own file, WAL folded in).
+fn copy_db(from: &Path, to: &Path) {
+    let conn = rusqlite::Connection::open(from).expect("open");
+    conn.execute("VACUUM INTO ?1", [to.to_str().expect("utf-8")])
+        .expect("copy");
+}
+
+/// The replica `from`, copied into a new home: the same device, the same
+/// outbox, the same token.
+fn twin(root: &Path, from: &Replica, name: &str) -> Replica {
+    let r = Replica::new(root, name);
+    copy_db(&from.db, &r.db);
+    std::fs::copy(
+        civitac::replica::credentials::path_for(&from.db),
+        civitac::replica::credentials::path_for(&r.db),
+    )
+    .expect("credentials");
+    r
+}
+
+fn hub_import(db: &Path, bundle: &Path, answer: &Path) -> Output {
+    hub_cmd(db)
+        .args(["hub", "bundle", "import"])
+        .arg(bundle)
+        .arg("--answer")
+        .arg(answer)
+        .output()
+        .expect("runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// One line on stderr, exit 1, and the line says `what`.
+fn refused(out: Output, what: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(what), "expected \"{what}\": {err}");
+}
+
+/// The state two routes must agree on: every synced row (the times a device
+/// was last seen aside: they are the clock of the sync itself) and each
+/// op's outcome.
+fn state(store: &civitac::store::Store) -> Vec<String> {
+    let mut out: Vec<String> = common::synced_digest(store)
+        .into_iter()
+        .filter(|(t, _, _)| t != "staff")
+        .map(|(t, n, d)| format!("{t} {n} {d}"))
+        .collect();
+    out.extend(common::ids(
+        store,
+        "SELECT id || ' ' || role || ' ' || active FROM staff ORDER BY id",
+    ));
+    if store.side().expect("side") == civitac::store::Side::Replica {
+        out.extend(common::ids(
+            store,
+            "SELECT op_id || ' ' || coalesce(outcome, '-') || ' ' || coalesce(reason, '-') FROM outbox ORDER BY seq",
+        ));
+    }
+    out
+}
+
+struct Field {
+    dir: tempfile::TempDir,
+    hub_db: PathBuf,
+    hub_url: String,
+    r: Replica,
+}
+
+/// A hub and a replica attached to it (and synced), then the hub stopped:
+/// the replica is in the field.
+fn field() -> Field {
+    let dir = tempfile::tempdir().expect("dir");
+    let hub_db = demo_hub(dir.path());
+    let token = issue(&hub_db, "test.awa", "moderator", "terrain");
+    let mut hub = HubProcess::start(&hub_db, &[]);
+    let r = Replica::new(dir.path(), "r");
+    r.login(&hub.url, &token);
+    let hub_url = hub.url.clone();
+    hub.terminate();
+    Field {
+        dir,
+        hub_db,
+        hub_url,
+        r,
+    }
+}
+
+#[test]
+fn a_bundle_round_trip_ends_where_an_online_sync_of_the_same_work_ends() {
+    let f = field();
+    let root = f.dir.path();
+    let queued = f.r.hide_flagged();
+    // Meanwhile the platform sent posts and flags: both routes bring them back.
+    let feed = root.join("feed.jsonl");
+    let lines: String = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"type":"post","id":"usb-{i}","thread":{{"id":"t-usb","title":"Forage de Dori"}},"author":{{"id":"c-usb-{i}","name":"Awa {i}"}},"body":"Le forage {i} est en panne","created_at":"2026-11-20T10:00:00Z"}}
+{{"type":"flag","post_id":"usb-{i}","reporter":"c-usb-x","reason":"abuse","created_at":"2026-11-21T10:00:00Z"}}
+"#
+            )
+        })
+        .collect();
+    std::fs::write(&feed, lines).expect("feed");
+    ok(hub_cmd(&f.hub_db)
+        .args(["hub", "ingest"])
+        .arg(&feed)
+        .output()
+        .expect("runs"));
+    let before_pull = common::count(&f.r.store(), "SELECT count(*) FROM forum_posts");
+
+    // The same replica and hub twice: one pair syncs online, the other by stick.
+    let stick = twin(root, &f.r, "stick");
+    let hub2 = root.join("hub2").join("hub.db");
+    std::fs::create_dir_all(hub2.parent().expect("dir")).expect("dir");
+    copy_db(&f.hub_db, &hub2);
+
+    let mut hub =
+        HubProcess::start_on(&f.hub_db, f.hub_url.rsplit("//").next().expect("addr"), &[]);
+    let online = f.r.sync();
+    assert_eq!(online["applied"], queued);
+    hub.terminate();
+
+    let bundle = root.join("usb").join("terrain.civitac");
+    std::fs::create_dir_all(bundle.parent().expect("dir")).expect("dir");
+    let said = ok(stick
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&bundle)
+        .output()
+        .expect("runs"));
+    assert!(said.contains(&format!("{queued} ops")), "{said}");
+    let answer = root.join("usb").join("terrain.answer");
+    let said = ok(hub_import(&hub2, &bundle, &answer));
+    assert!(
+        said.contains(&format!("{queued} of {queued} applied")),
+        "{said}"
+    );
+    let said = ok(stick
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&answer)
+        .output()
+        .expect("runs"));
+    assert!(said.contains(&format!("{queued} applied")), "{said}");
+
+    let hub_online = civitac::store::Store::open(&f.hub_db).expect("hub");
+    let hub_stick = civitac::store::Store::open(&hub2).expect("hub2");
+    assert_eq!(state(&hub_online), state(&hub_stick), "the two hubs differ");
+    assert_eq!(
+        state(&f.r.store()),
+        state(&stick.store()),
+        "the two replicas differ"
+    );
+    assert_eq!(
+        common::count(
+            &stick.store(),
+            "SELECT count(*) FROM outbox WHERE pushed_at IS NULL"
+        ),
+        0
+    );
+    assert_eq!(
+        common::count(&stick.store(), "SELECT count(*) FROM forum_posts"),
+        before_pull + 40,
+        "the platform's posts came back on the stick"
+    );
+
+    // Twice the same bundle, twice the same answer: nothing changes.
+    let before = (state(&hub_stick), state(&stick.store()));
+    let again = root.join("usb").join("again.answer");
+    let said = ok(hub_import(&hub2, &bundle, &again));
+    assert!(
+        said.contains(&format!("0 of {queued} applied, {queued} already known")),
+        "{said}"
+    );
+    let said = ok(stick
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&answer)
+        .output()
+        .expect("runs"));
+    assert!(said.contains("already imported"), "{said}");
+    assert_eq!(before, (state(&hub_stick), state(&stick.store())));
+    // The second answer starts where the first did: older than the replica now.
+    refused(
+        stick
+            .cmd()
+            .args(["bundle", "import"])
+            .arg(&again)
+            .output()
+            .expect("runs"),
+        "older than what the replica has",
+    );
+    assert_eq!(before, (state(&hub_stick), state(&stick.store())));
+}
+
+#[test]
+fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_nothing() {
+    let f = field();
+    let root = f.dir.path();
+    f.r.hide_flagged();
+    let bundle = root.join("b.civitac");
+    ok(f.r
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&bundle)
+        .output()
+        .expect("runs"));
+    let bytes = std::fs::read(&bundle).expect("read");
+    let hub = || civitac::store::Store::open(&f.hub_db).expect("hub");
+    let before = state(&hub());
+    let answer = root.join("a.civitac");
+
+    let tampered = root.join("tampered.civitac");
+    let mut bad = bytes.clone();
+    let i = bad.len() - 100;
+    bad[i] ^= 0x20;
+    std::fs::write(&tampered, &bad).expect("write");
+    refused(
+        hub_import(&f.hub_db, &tampered, &answer),
+        "altered or damaged",
+    );
+
+    let cut = root.join("cut.civitac");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    refused(hub_import(&f.hub_db, &cut, &answer), "cut short");
+
+    let not = root.join("notes.txt");
+    std::fs::write(&not, "des notes\n").expect("write");
+    refused(hub_import(&f.hub_db, &not, &answer), "not a civitac bundle");
+    assert!(!answer.exists(), "no answer written for a refused bundle");
+    assert_eq!(before, state(&hub()), "a refused bundle changed the hub");
+
+    // An ops bundle taken to a replica, an answer taken to the hub.
+    refused(
+        f.r.cmd()
+            .args(["bundle", "import"])
+            .arg(&bundle)
+            .output()
+            .expect("runs"),
+        "hub bundle import",
+    );
+    ok(hub_import(&f.hub_db, &bundle, &answer));
+    refused(
+        hub_import(&f.hub_db, &answer, &root.join("x")),
+        "civitac bundle import",
+    );
+
+    // Another replica of another device is not this answer's.
+    let token = issue(&f.hub_db, "test.awa", "moderator", "bureau");
+    let other = Replica::new(root, "other");
+    {
+        let mut hub =
+            HubProcess::start_on(&f.hub_db, f.hub_url.rsplit("//").next().expect("addr"), &[]);
+        other.login(&hub.url, &token);
+        hub.terminate();
+    }
+    let other_before = state(&other.store());
+    refused(
+        other
+            .cmd()
+            .args(["bundle", "import"])
+            .arg(&answer)
+            .output()
+            .expect("runs"),
+        "is for device",
+    );
+    assert_eq!(other_before, state(&other.store()));
+
+    // A revoked device's bundle is refused, even one signed before.
+    let replica_before = state(&f.r.store());
+    revoke(&f.hub_db, "terrain");
+    let after_first = state(&hub());
+    refused(hub_import(&f.hub_db, &bundle, &root.join("y")), "revoked");
+    assert_eq!(after_first, state(&hub()));
+    assert_eq!(replica_before, state(&f.r.store()));
+}
