@@ -296,3 +296,63 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
     assert_eq!(after_first, state(&hub()));
     assert_eq!(replica_before, state(&f.r.store()));
 }
+
+#[test]
+fn a_first_fill_by_bundle_killed_anywhere_completes_and_equals_an_online_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path();
+    let hub_db = demo_hub(root);
+    let office = issue(&hub_db, "test.awa", "moderator", "bureau");
+    let field = issue(&hub_db, "test.ali", "field_agent", "terrain");
+    let mut hub = HubProcess::start(&hub_db, &[]);
+    // One replica filled online; one only attached (a commune without a link).
+    let online = Replica::new(root, "online");
+    online.login(&hub.url, &office);
+    let stick = Replica::new(root, "stick");
+    stick
+        .assert_cmd()
+        .args(["login", "--no-sync", "--hub", &hub.url])
+        .env("CIVITAC_TOKEN", &field)
+        .assert()
+        .success();
+    hub.terminate();
+
+    let bundle = root.join("fill.civitac");
+    let said = ok(stick.cmd().args(["bundle", "export"]).arg(&bundle).output().expect("runs"));
+    assert!(said.contains("0 ops"), "{said}");
+    let answer = root.join("fill.answer");
+    ok(hub_import(&hub_db, &bundle, &answer));
+
+    // The import killed again and again, at growing delays, then finished.
+    let mut landed = 0;
+    for ms in [40u64, 80, 120, 160, 220, 300, 400, 550, 750] {
+        let mut child = stick
+            .cmd()
+            .args(["bundle", "import"])
+            .arg(&answer)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        if stick.store().state("bundle_importing").expect("state").is_some() {
+            landed += 1;
+        }
+    }
+    eprintln!("{landed} kills landed inside the import");
+    assert!(landed > 0, "no kill landed inside the import");
+    let said = ok(stick.cmd().args(["bundle", "import"]).arg(&answer).output().expect("runs"));
+    assert!(
+        said.contains("rows received") || said.contains("already imported"),
+        "{said}"
+    );
+    let filled = stick.store();
+    assert!(!civitac::replica::pull::fill_unfinished(filled.conn()));
+    common::assert_search_index_whole(&filled);
+    let without_outbox = |s: &civitac::store::Store| -> Vec<String> {
+        state(s).into_iter().filter(|l| !l.contains(" applied ")).collect()
+    };
+    assert_eq!(without_outbox(&online.store()), without_outbox(&filled));
+}
