@@ -318,7 +318,12 @@ fn a_first_fill_by_bundle_killed_anywhere_completes_and_equals_an_online_one() {
     hub.terminate();
 
     let bundle = root.join("fill.civitac");
-    let said = ok(stick.cmd().args(["bundle", "export"]).arg(&bundle).output().expect("runs"));
+    let said = ok(stick
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&bundle)
+        .output()
+        .expect("runs"));
     assert!(said.contains("0 ops"), "{said}");
     let answer = root.join("fill.answer");
     ok(hub_import(&hub_db, &bundle, &answer));
@@ -337,13 +342,23 @@ fn a_first_fill_by_bundle_killed_anywhere_completes_and_equals_an_online_one() {
         std::thread::sleep(std::time::Duration::from_millis(ms));
         let _ = child.kill();
         let _ = child.wait();
-        if stick.store().state("bundle_importing").expect("state").is_some() {
+        if stick
+            .store()
+            .state("bundle_importing")
+            .expect("state")
+            .is_some()
+        {
             landed += 1;
         }
     }
     eprintln!("{landed} kills landed inside the import");
     assert!(landed > 0, "no kill landed inside the import");
-    let said = ok(stick.cmd().args(["bundle", "import"]).arg(&answer).output().expect("runs"));
+    let said = ok(stick
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&answer)
+        .output()
+        .expect("runs"));
     assert!(
         said.contains("rows received") || said.contains("already imported"),
         "{said}"
@@ -352,7 +367,10 @@ fn a_first_fill_by_bundle_killed_anywhere_completes_and_equals_an_online_one() {
     assert!(!civitac::replica::pull::fill_unfinished(filled.conn()));
     common::assert_search_index_whole(&filled);
     let without_outbox = |s: &civitac::store::Store| -> Vec<String> {
-        state(s).into_iter().filter(|l| !l.contains(" applied ")).collect()
+        state(s)
+            .into_iter()
+            .filter(|l| !l.contains(" applied "))
+            .collect()
     };
     assert_eq!(without_outbox(&online.store()), without_outbox(&filled));
 }

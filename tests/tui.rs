@@ -1588,3 +1588,101 @@ fn a_first_fill_left_unfinished_is_said_in_the_status_bar() {
         "{news}"
     );
 }
+
+/// Waits for the console's sync thread (a sync or a bundle) to finish.
+fn settle(app: &mut App) {
+    let start = std::time::Instant::now();
+    loop {
+        app.wait(std::time::Duration::from_millis(20), 0);
+        if !app.syncer.as_ref().is_some_and(|s| s.is_running()) {
+            break;
+        }
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the sync thread never ended"
+        );
+    }
+}
+
+#[test]
+fn a_bundle_is_exported_and_its_answer_imported_from_the_synchro_screen() {
+    use common::net::*;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let mut hub = HubProcess::start(&db, &[]);
+    let r = Replica::new(dir.path(), "r");
+    let token = issue(&db, "test.awa", "moderator", "terrain Dori");
+    r.login(&hub.url, &token);
+    hub.terminate();
+    let queued = r.hide_flagged();
+
+    // No link: the hub's address answers nothing.
+    let mut app = app(&r.db, Lang::En);
+    app.syncer = Some(civitac::tui::syncer::Syncer::new(
+        r.db.clone(),
+        Some(civitac::config::HubConfig {
+            url: hub.url.clone(),
+            token,
+            ca: None,
+        }),
+        app.sender(),
+    ));
+    press(&mut app, "6");
+    let idle = render(&mut app, 100, 24);
+    assert!(idle.contains("e/i: USB bundle"), "{idle}");
+    press(&mut app, "e");
+    let form = render(&mut app, 100, 24);
+    assert!(form.contains("Export a bundle for the hub"), "{form}");
+    assert!(
+        form.contains("civitac-terrain-Dori-"),
+        "named for the device: {form}"
+    );
+    // The stick's folder instead of the one offered.
+    let offered = match &app.model.overlay {
+        civitac::tui::model::Overlay::Form(f) => f.value("file").chars().count(),
+        _ => panic!("no form"),
+    };
+    let stick = dir.path().join("usb").join("terrain.civitac");
+    std::fs::create_dir_all(stick.parent().expect("dir")).expect("stick");
+    press(&mut app, &"<bs>".repeat(offered));
+    press(&mut app, &format!("{}<enter>", stick.display()));
+    settle(&mut app);
+    let said = &app.model.message.as_ref().expect("said").text;
+    assert!(
+        said.contains(&format!("bundle written: {}", stick.display())),
+        "{said}"
+    );
+    assert!(said.contains(&format!("{queued} ops")), "{said}");
+
+    // At the hub, under the name the console will offer for the answer.
+    let answer = civitac::replica::bundle::answer_name(&stick);
+    let out = hub_cmd(&db)
+        .args(["hub", "bundle", "import"])
+        .arg(&stick)
+        .arg("--answer")
+        .arg(&answer)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    press(&mut app, "i");
+    let form = render(&mut app, 120, 24);
+    assert!(form.contains("terrain-reponse.civitac"), "{form}");
+    press(&mut app, "<enter>");
+    settle(&mut app);
+    let said = &app.model.message.as_ref().expect("said").text;
+    assert!(
+        said.starts_with(&format!("bundle imported: {queued} sent")),
+        "{said}"
+    );
+    assert_eq!(app.model.pending_ops, 0, "every op answered");
+    // The same answer again changes nothing, and says so.
+    press(&mut app, "i<enter>");
+    settle(&mut app);
+    let said = &app.model.message.as_ref().expect("said").text;
+    assert!(said.contains("already imported"), "{said}");
+}

@@ -1,7 +1,6 @@
 //! `civitac bundle export|import` (a replica) and `civitac hub bundle
 //! import` (the hub): a sync carried on a USB stick.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,50 +46,13 @@ pub enum HubBundleCmd {
     },
 }
 
-/// A bundle larger than this is not one (a scale-50 first fill is ~200 MB).
-const MAX_BUNDLE: u64 = 2 << 30;
-
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    let fail = |e: std::io::Error| Failure::new(format!("{}: {e}", path.display()));
-    let len = std::fs::metadata(path).map_err(fail)?.len();
-    if len > MAX_BUNDLE {
-        return Err(Failure::new(format!(
-            "{}: {len} bytes: not a bundle",
-            path.display()
-        )));
-    }
-    std::fs::read(path).map_err(fail)
+    replica_bundle::read_file(path).map_err(|e| Failure::new(format!("{}: {e}", path.display())))
 }
 
-/// Writes the whole file or nothing: a temporary file beside it, flushed to
-/// the stick, then renamed over the name (a stick pulled out mid-write
-/// leaves the old file or none, never half a bundle under the name).
-pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| Failure::new(format!("{}: {e}", path.display()));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Failure::new(format!("{}: not a file name", path.display())))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(".part");
-    let tmp = path.with_file_name(tmp_name);
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Ok(d) = std::fs::File::open(dir)
-        {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(fail)
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    replica_bundle::write_whole(path, bytes)
+        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))
 }
 
 pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
@@ -102,6 +64,8 @@ pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
             let (bytes, done) = replica_bundle::export(store.conn(), &creds.token)
                 .map_err(|e| Failure::new(e.to_string()))?;
             write_whole(&file, &bytes)?;
+            replica_bundle::noted(store.conn(), &done, &file)
+                .map_err(|e| Failure::new(e.to_string()))?;
             if json {
                 println!("{}", serde_json::to_string(&done).unwrap_or_default());
             } else {

@@ -457,6 +457,7 @@ pub fn console_with_hub(
         reasons: ctx.reasons.clone(),
         warning,
         news,
+        keep_pushed_days: ctx.keep_pushed_days,
     };
     crate::tui::run(opts).map_err(|e| match e {
         crate::tui::TuiError::Store(s) => Failure::new(s.message(ctx.lang)),

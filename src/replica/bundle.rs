@@ -10,6 +10,9 @@
 //! than what the replica already has (it synced online since, or took a
 //! later answer) is refused, since its rows would take the replica back.
 
+use std::io::Write;
+use std::path::Path;
+
 use rusqlite::Connection;
 
 use super::outbox::{self, ClientError};
@@ -65,8 +68,7 @@ fn device_of(conn: &Connection) -> Result<String, ReplicaBundleError> {
 }
 
 /// The bundle of everything this replica has not synced, signed with the
-/// token's key. Records the export (for the Synchro screen); changes
-/// nothing else.
+/// token's key. Changes nothing (`noted` records it once written).
 pub fn export(conn: &Connection, token: &str) -> Result<(Vec<u8>, Exported), ReplicaBundleError> {
     let device = device_of(conn)?;
     // Every waiting op, in order (an op and a waiting undo of it together).
@@ -86,13 +88,23 @@ pub fn export(conn: &Connection, token: &str) -> Result<(Vec<u8>, Exported), Rep
         cursor,
         bytes: bytes.len(),
     };
+    Ok((bytes, exported))
+}
+
+/// Records a bundle written to `path` (the Synchro screen offers its
+/// folder next time, and the answer's likely name).
+pub fn noted(conn: &Connection, exported: &Exported, path: &Path) -> rusqlite::Result<()> {
     crate::store::set_state(
         conn,
         EXPORTED,
-        &serde_json::json!({"id": exported.id, "at": crate::time::now(), "ops": exported.ops})
-            .to_string(),
-    )?;
-    Ok((bytes, exported))
+        &serde_json::json!({
+            "id": exported.id,
+            "at": crate::time::now(),
+            "ops": exported.ops,
+            "path": path.to_string_lossy(),
+        })
+        .to_string(),
+    )
 }
 
 /// What an import did.
@@ -211,12 +223,63 @@ fn pending(conn: &Connection) -> rusqlite::Result<usize> {
     .map(|n| n as usize)
 }
 
-/// The last export, for the Synchro screen: (when, how many ops).
-pub fn last_export(conn: &Connection) -> Option<(String, usize)> {
+/// A bundle larger than this is not one (a scale-50 first fill is ~200 MB).
+const MAX_BUNDLE: u64 = 2 << 30;
+
+/// Reads a bundle file whole (refusing one too large to be a bundle).
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let len = std::fs::metadata(path)?.len();
+    if len > MAX_BUNDLE {
+        return Err(std::io::Error::other(format!(
+            "{len} bytes: too large for a bundle"
+        )));
+    }
+    std::fs::read(path)
+}
+
+/// Writes the whole file or nothing: a temporary file beside it, flushed to
+/// the stick, then renamed over the name (a stick pulled out mid-write
+/// leaves the old file or none, never half a bundle under the name).
+pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".part");
+    let tmp = path.with_file_name(tmp_name);
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = std::fs::File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Where the last bundle was written, if one was.
+pub fn last_export_path(conn: &Connection) -> Option<std::path::PathBuf> {
     let text = crate::store::state(conn, EXPORTED).ok().flatten()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some((
-        v.get("at")?.as_str()?.to_owned(),
-        usize::try_from(v.get("ops")?.as_u64()?).ok()?,
-    ))
+    Some(v.get("path")?.as_str()?.into())
+}
+
+/// The name an answer to `bundle` is given by the README's example
+/// (`terrain.civitac` → `terrain-reponse.civitac`).
+pub fn answer_name(bundle: &Path) -> std::path::PathBuf {
+    let stem = bundle
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    bundle.with_file_name(format!("{stem}-reponse.civitac"))
 }

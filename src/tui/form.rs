@@ -29,6 +29,8 @@ pub enum FormKind {
     Members { contacts: Vec<String>, add: bool },
     /// A new colleague (an admin's; their devices get tokens at the hub).
     AddStaff,
+    /// A bundle written for the hub (`export`), or the hub's answer read.
+    Bundle { export: bool },
     /// A colleague's new role (as seen).
     SetRole {
         staff: String,
@@ -235,6 +237,15 @@ impl Form {
         )
     }
 
+    /// The file a bundle goes to, or an answer comes from.
+    pub fn bundle(export: bool, path: String) -> Form {
+        Form::new(
+            FormKind::Bundle { export },
+            String::new(),
+            vec![field("file", strings::F_FILE, path, FieldKind::Text)],
+        )
+    }
+
     fn new(kind: FormKind, about: String, fields: Vec<FormField>) -> Form {
         Form {
             kind,
@@ -260,6 +271,8 @@ impl Form {
             FormKind::Members { add: false, .. } => strings::FORM_REMOVE_MEMBERS.get(lang),
             FormKind::AddStaff => strings::FORM_ADD_STAFF.get(lang),
             FormKind::SetRole { .. } => strings::FORM_SET_ROLE.get(lang),
+            FormKind::Bundle { export: true } => strings::FORM_EXPORT_BUNDLE.get(lang),
+            FormKind::Bundle { export: false } => strings::FORM_IMPORT_BUNDLE.get(lang),
         }
     }
 

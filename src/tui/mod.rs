@@ -59,6 +59,8 @@ pub struct Options {
     pub news: Option<std::sync::mpsc::Receiver<String>>,
     /// The confirm dialog's reasons by decision (config `[reasons]`).
     pub reasons: std::collections::BTreeMap<String, Vec<String>>,
+    /// Days an answered op is kept (config `keep_pushed_days`).
+    pub keep_pushed_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +168,8 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     app.model.reasons = opts.reasons.clone();
     app.syncer = Some(
         syncer::Syncer::new(opts.db.clone(), opts.hub.clone(), app.sender())
-            .every(opts.hub.as_ref().and(opts.sync_every)),
+            .every(opts.hub.as_ref().and(opts.sync_every))
+            .keeping(opts.keep_pushed_days),
     );
     app.file_cache = opts.file_cache.clone();
     if let (Some(hub), Some(cache)) = (opts.hub.clone(), opts.file_cache.clone()) {

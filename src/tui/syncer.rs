@@ -19,6 +19,21 @@ use super::events::Event;
 pub enum News {
     Progress(Progress),
     Done(Result<Summary, Failure>),
+    /// A bundle written or an answer applied (or why not).
+    Bundle(Result<BundleDone, String>),
+}
+
+/// A bundle job the sync thread ran.
+#[derive(Debug, Clone)]
+pub enum BundleDone {
+    Exported {
+        path: PathBuf,
+        done: crate::replica::bundle::Exported,
+    },
+    Imported {
+        path: PathBuf,
+        done: crate::replica::bundle::Imported,
+    },
 }
 
 /// Sends `Done` when the sync thread ends without saying how (a panic), so
@@ -68,6 +83,8 @@ pub struct Syncer {
     /// Sync by itself this often (and once at start), when set.
     every: Option<Duration>,
     next_auto: Option<Instant>,
+    /// Days an answered op is kept (config `keep_pushed_days`).
+    keep_pushed_days: u32,
 }
 
 impl Syncer {
@@ -83,6 +100,7 @@ impl Syncer {
             attempt: 0,
             every: None,
             next_auto: None,
+            keep_pushed_days: session::KEEP_PUSHED_DAYS,
         }
     }
 
@@ -90,6 +108,12 @@ impl Syncer {
     pub fn every(mut self, every: Option<Duration>) -> Syncer {
         self.every = every;
         self.next_auto = every.map(|_| Instant::now());
+        self
+    }
+
+    /// Keeps answered ops this many days (config `keep_pushed_days`).
+    pub fn keeping(mut self, days: u32) -> Syncer {
+        self.keep_pushed_days = days;
         self
     }
 
@@ -114,11 +138,12 @@ impl Syncer {
             said: false,
         };
         let db = self.db.clone();
+        let keep_pushed_days = self.keep_pushed_days;
         let spawned = std::thread::Builder::new()
             .name("sync".into())
             .spawn(move || {
                 let progress = finish.events.clone();
-                let result = run(&db, &hub, &mut |p| {
+                let result = run(&db, &hub, keep_pushed_days, &mut |p| {
                     let _ = progress.send(Event::Sync(News::Progress(p)));
                 });
                 finish.send(result);
@@ -135,6 +160,41 @@ impl Syncer {
                 false
             }
         }
+    }
+
+    /// Writes a bundle for the hub (`export`) or applies its answer, on a
+    /// thread of its own connection like a sync (an answer may hold a whole
+    /// first fill). Refused while a sync runs: the two would write the same
+    /// outbox and cursor. Returns false without a hub login.
+    pub fn start_bundle(&mut self, export: bool, path: PathBuf) -> bool {
+        let keep_days = self.keep_pushed_days;
+        let Some(hub) = self.hub.clone() else {
+            return false;
+        };
+        let db = self.db.clone();
+        let events = self.events.clone();
+        let spawned = std::thread::Builder::new()
+            .name("bundle".into())
+            .spawn(move || {
+                let result = bundle_job(&db, &hub.token, export, path, keep_days);
+                let _ = events.send(Event::Sync(News::Bundle(result)));
+            });
+        match spawned {
+            Ok(_) => {
+                self.running = true;
+                self.progress = None;
+                true
+            }
+            Err(e) => {
+                tracing::warn!(%e, "no bundle thread");
+                false
+            }
+        }
+    }
+
+    /// The bundle thread has ended.
+    pub fn bundle_over(&mut self) {
+        self.running = false;
     }
 
     /// Starts the sync a timer planned (a retry, or the periodic one) once
@@ -158,6 +218,11 @@ impl Syncer {
         match news {
             News::Progress(p) => {
                 self.progress = Some(p);
+                None
+            }
+            // Said by the console itself; the thread is over.
+            News::Bundle(_) => {
+                self.running = false;
                 None
             }
             News::Done(result) => {
@@ -184,9 +249,34 @@ impl Syncer {
     }
 }
 
+fn bundle_job(
+    db: &std::path::Path,
+    token: &str,
+    export: bool,
+    path: PathBuf,
+    keep_days: u32,
+) -> Result<BundleDone, String> {
+    use crate::replica::bundle;
+    let shown =
+        |e: &dyn std::fmt::Display| crate::text::inline(&format!("{}: {e}", path.display()));
+    let mut store = Store::open(db).map_err(|e| crate::text::inline(&e.to_string()))?;
+    if export {
+        let (bytes, done) = bundle::export(store.conn(), token).map_err(|e| shown(&e))?;
+        bundle::write_whole(&path, &bytes).map_err(|e| shown(&e))?;
+        bundle::noted(store.conn(), &done, &path).map_err(|e| shown(&e))?;
+        Ok(BundleDone::Exported { path, done })
+    } else {
+        let bytes = bundle::read_file(&path).map_err(|e| shown(&e))?;
+        let done =
+            bundle::import(store.conn_mut(), token, &bytes, keep_days).map_err(|e| shown(&e))?;
+        Ok(BundleDone::Imported { path, done })
+    }
+}
+
 fn run(
     db: &std::path::Path,
     hub: &HubConfig,
+    keep_pushed_days: u32,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Summary, Failure> {
     let permanent = |message: String| Failure {
@@ -197,7 +287,11 @@ fn run(
     let mut store = Store::open(db).map_err(|e| permanent(e.to_string()))?;
     let mut client = HubClient::new(&hub.url, &hub.token, hub.ca.as_deref())
         .map_err(|e| permanent(e.to_string()))?;
-    session::sync(store.conn_mut(), &mut client, Sizes::default(), progress).map_err(|e| {
+    let sizes = Sizes {
+        keep_pushed_days,
+        ..Sizes::default()
+    };
+    session::sync(store.conn_mut(), &mut client, sizes, progress).map_err(|e| {
         let retry_after = match &e {
             SyncError::Transport(TransportError::Http { retry_after, .. }) => *retry_after,
             _ => None,

@@ -90,6 +90,13 @@ impl App {
                 Form::members(contacts, add, groups, only)
             }
             FormRequest::AddStaff => Form::add_staff(),
+            FormRequest::Bundle { export } => {
+                let configured = self.syncer.as_ref().is_some_and(|s| s.configured());
+                if !configured {
+                    return Err(strings::NO_HUB_LOGIN.get(self.model.lang).into());
+                }
+                Form::bundle(export, self.bundle_path(export))
+            }
             FormRequest::SetRole(id) => {
                 let (name, role): (String, crate::domain::staff::Role) = conn
                     .query_row(
@@ -105,9 +112,73 @@ impl App {
         Ok(())
     }
 
+    /// The file a bundle form offers: next to the last bundle written (a
+    /// stick's folder), else in the home folder; named for the device and
+    /// the day. An answer is offered under the name the README gives it.
+    fn bundle_path(&self, export: bool) -> String {
+        let conn = self.store.conn();
+        let last = crate::replica::bundle::last_export_path(conn);
+        let path = if export {
+            let device = crate::store::state(conn, "device_name")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            // A file name of plain letters, digits and dashes only.
+            let device: String = device
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { '-' })
+                .collect();
+            let day = crate::time::now().chars().take(10).collect::<String>();
+            let name = format!("civitac-{device}-{day}.civitac");
+            let dir = last
+                .as_deref()
+                .and_then(std::path::Path::parent)
+                .map(std::path::Path::to_path_buf)
+                .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()))
+                .unwrap_or_default();
+            dir.join(name)
+        } else {
+            match last {
+                Some(bundle) => crate::replica::bundle::answer_name(&bundle),
+                None => return String::new(),
+            }
+        };
+        path.to_string_lossy().into_owned()
+    }
+
+    /// A bundle form: the job goes to the sync thread (an answer may hold a
+    /// whole first fill), the form closes; said when it is done.
+    fn submit_bundle(&mut self, mut form: Form, export: bool) {
+        let lang = self.model.lang;
+        let path = form.value("file").trim().to_owned();
+        if path.is_empty() {
+            form.problem = Some(strings::NO_FILE_NAMED.get(lang).to_owned());
+            self.model.overlay = Overlay::Form(Box::new(form));
+            return;
+        }
+        let Some(syncer) = self.syncer.as_mut().filter(|s| s.configured()) else {
+            self.model.overlay = Overlay::None;
+            self.model.error(strings::NO_HUB_LOGIN.get(lang));
+            return;
+        };
+        if syncer.is_running() {
+            form.problem = Some(strings::BUNDLE_BUSY.get(lang).to_owned());
+            self.model.overlay = Overlay::Form(Box::new(form));
+            return;
+        }
+        self.model.overlay = Overlay::None;
+        if syncer.start_bundle(export, path.into()) {
+            self.model.info(strings::BUNDLE_WORKING.get(lang));
+        }
+    }
+
     /// The form's ops, applied; or the form back with what to fix.
     pub(super) fn submit_form(&mut self, mut form: Form) {
         let lang = self.model.lang;
+        if let FormKind::Bundle { export } = form.kind {
+            self.submit_bundle(form, export);
+            return;
+        }
         match self.form_ops(&mut form, lang) {
             Ok(Some((ops, said))) => {
                 // Shown until the ops hold (a refusal lands on it).
@@ -395,6 +466,8 @@ impl App {
                     said,
                 )
             }
+            // Not ops: `submit_bundle` runs it.
+            FormKind::Bundle { .. } => return Ok(None),
             FormKind::SetRole { staff, seen } => {
                 let role = forms::role(form.value("role"), lang)?;
                 (

@@ -31,10 +31,23 @@ impl App {
         let Some(syncer) = self.syncer.as_mut() else {
             return;
         };
+        let lang = self.model.lang;
+        if let News::Bundle(result) = news {
+            syncer.bundle_over();
+            self.model.message = Some(match result {
+                Ok(done) => Message::new(
+                    crate::text::inline(&strings::bundle_done(lang, &done)),
+                    false,
+                ),
+                Err(e) => Message::new(crate::text::inline(&e), true),
+            });
+            self.seen_data_version = views::data_version(self.store.conn());
+            self.refresh_all();
+            return;
+        }
         let Some(outcome) = syncer.news(news, now) else {
             return;
         };
-        let lang = self.model.lang;
         self.model.message = Some(match outcome {
             Ok(s) => Message::new(
                 crate::text::inline(&strings::synced(lang, &s)),

@@ -71,6 +71,8 @@ str_enum! {
         EditOrganization = "edit-organization",
         NewGroup = "new-group",
         AddStaff = "add-staff",
+        ExportBundle = "export-bundle",
+        ImportBundle = "import-bundle",
         SetRole = "set-role",
         SwitchOff = "deactivate-staff",
         SwitchOn = "reactivate-staff",

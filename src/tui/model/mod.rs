@@ -327,6 +327,10 @@ pub enum FormRequest {
     },
     AddStaff,
     SetRole(String),
+    /// A bundle to write (`true`) or an answer to read: the file is asked.
+    Bundle {
+        export: bool,
+    },
 }
 
 /// Everything the console shows and remembers, without a database.
@@ -645,6 +649,14 @@ impl Model {
                 entities: self.screen.undo_entities(),
             }],
             SyncNow => vec![Effect::StartSync],
+            ExportBundle | ImportBundle => {
+                if self.screen != Screen::Sync {
+                    return Err(strings::NOT_ON_THIS_SCREEN.get(lang).into());
+                }
+                vec![Effect::OpenForm(FormRequest::Bundle {
+                    export: action == ExportBundle,
+                })]
+            }
             AcceptTheirs => vec![Effect::AcceptTheirs(self.selected_conflicts()?)],
             OpenRecord => self.open_record()?,
             FetchFile => {

@@ -208,7 +208,7 @@ impl ScreenRow for OutboxEntry {
 #[rustfmt::skip]
 pub static META: Meta = Meta {
     title: strings::SYNC_SCREEN_TITLE, short_title: strings::SYNC_SCREEN_TITLE, section: Section::Sync, switch: Action::ScreenSync, entity: None,
-    hints: &[Action::SyncNow, Action::NextView, Action::AcceptTheirs, Action::OpenRecord, Action::AddStaff, Action::SetRole, Action::SwitchOff, Action::SwitchOn, Action::Detail, Action::Help],
+    hints: &[Action::SyncNow, Action::NextView, Action::AcceptTheirs, Action::OpenRecord, Action::AddStaff, Action::SetRole, Action::SwitchOff, Action::SwitchOn, Action::ExportBundle, Action::ImportBundle, Action::Detail, Action::Help],
 };
 
 pub struct Sync {

@@ -77,6 +77,11 @@ pub fn action(a: Action) -> Text {
         RecordLeader => Text("responsable rencontré", "leader met"),
         EditOrganization => Text("corriger la fiche", "correct the details"),
         AddStaff => Text("ajouter un collègue", "add a colleague"),
+        ExportBundle => Text(
+            "exporter un paquet (clé USB)",
+            "export a bundle (USB stick)",
+        ),
+        ImportBundle => Text("importer la réponse du hub", "import the hub's answer"),
         SetRole => Text("changer le rôle", "change the role"),
         SwitchOff => Text(
             "désactiver (ses appareils révoqués)",

@@ -197,8 +197,8 @@ pub const ROWS: Text = Text("lignes", "rows");
 pub const PULLING: Text = Text("réception", "pulling");
 pub const CONNECTING: Text = Text("connexion…", "connecting…");
 pub const SYNC_KEYS_HINT: Text = Text(
-    "s : synchroniser · v : conflits · t : garder la version du hub · o : redécider",
-    "s: sync now · v: conflicts · t: accept the hub's version · o: decide again",
+    "s : synchroniser · e/i : paquet USB · v : conflits · t : garder la version du hub · o : redécider",
+    "s: sync now · e/i: USB bundle · v: conflicts · t: accept the hub's version · o: decide again",
 );
 
 // ---- Audit log ----
@@ -392,6 +392,18 @@ pub const F_LOGIN: Text = Text("Identifiant", "Login");
 pub const F_STAFF_ROLE: Text = Text("Rôle", "Role");
 pub const FORM_ADD_STAFF: Text = Text("Nouveau collègue", "New colleague");
 pub const FORM_SET_ROLE: Text = Text("Changer le rôle", "Change the role");
+pub const FORM_EXPORT_BUNDLE: Text = Text(
+    "Exporter un paquet pour le hub (clé USB)",
+    "Export a bundle for the hub (USB stick)",
+);
+pub const FORM_IMPORT_BUNDLE: Text = Text("Importer la réponse du hub", "Import the hub's answer");
+pub const F_FILE: Text = Text("Fichier", "File");
+pub const BUNDLE_WORKING: Text = Text("paquet en cours…", "bundle under way…");
+pub const NO_FILE_NAMED: Text = Text("indiquez un fichier", "name a file");
+pub const BUNDLE_BUSY: Text = Text(
+    "une synchronisation est en cours : réessayez quand elle aura fini",
+    "a sync is running: try again when it is done",
+);
 pub const ADMINS_ONLY: Text = Text(
     "réservé aux administrateurs : l'équipe est en lecture seule pour les autres",
     "admins only: the team is read-only for others",

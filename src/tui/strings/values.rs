@@ -564,6 +564,78 @@ pub fn conflicts_closed(lang: Lang, n: usize) -> String {
 }
 
 /// What a sync did, in one line.
+/// A bundle written, or an answer applied.
+pub fn bundle_done(lang: Lang, done: &crate::tui::syncer::BundleDone) -> String {
+    use crate::i18n::counted;
+    use crate::tui::syncer::BundleDone;
+    match done {
+        BundleDone::Exported { path, done } => match lang {
+            Lang::Fr => format!(
+                "paquet écrit : {} ({}) — à importer au hub",
+                path.display(),
+                counted(lang, done.ops as i64, "opération", "opérations")
+            ),
+            Lang::En => format!(
+                "bundle written: {} ({}) — to import at the hub",
+                path.display(),
+                counted(lang, done.ops as i64, "op", "ops")
+            ),
+        },
+        BundleDone::Imported { done, .. } if done.already => lang
+            .pick(
+                "réponse déjà importée : rien n'a changé",
+                "answer already imported: nothing changed",
+            )
+            .to_owned(),
+        BundleDone::Imported { done, .. } => {
+            let summary = crate::replica::session::Summary {
+                pushed: done.applied + done.duplicate + done.conflict + done.rejected,
+                applied: done.applied,
+                duplicate: done.duplicate,
+                conflict: done.conflict,
+                rejected: done.rejected,
+                pulled: done.pulled,
+                ..Default::default()
+            };
+            let synced = synced(lang, &summary);
+            let rest = synced
+                .strip_prefix(lang.pick("synchro : ", "synced: "))
+                .unwrap_or(&synced);
+            let mut text = format!(
+                "{}{rest}",
+                lang.pick("paquet importé : ", "bundle imported: ")
+            );
+            if done.rejected > 0 {
+                text.push_str(&match lang {
+                    Lang::Fr => format!(
+                        ", {}",
+                        counted(lang, done.rejected as i64, "refusée", "refusées")
+                    ),
+                    Lang::En => format!(", {} rejected", done.rejected),
+                });
+            }
+            if done.pending > 0 {
+                text.push_str(&match lang {
+                    Lang::Fr => format!(
+                        " ; {} pour le prochain paquet",
+                        counted(
+                            lang,
+                            done.pending as i64,
+                            "opération en attente",
+                            "opérations en attente"
+                        )
+                    ),
+                    Lang::En => format!(
+                        "; {} waiting for the next bundle",
+                        counted(lang, done.pending as i64, "op", "ops")
+                    ),
+                });
+            }
+            text
+        }
+    }
+}
+
 pub fn synced(lang: Lang, s: &crate::replica::session::Summary) -> String {
     let mut text = match lang {
         Lang::Fr => format!(
