@@ -166,8 +166,12 @@ pub fn read_header(bytes: &[u8]) -> Result<Unopened<'_>, BundleError> {
     let header: Header = serde_json::from_slice(&bytes[first_end + 1..header_end])
         .map_err(|_| BundleError::NotABundle)?;
     let body_start = header_end + 1;
-    let want = body_start as u64 + header.body_len + MAC_LEN as u64;
     let have = bytes.len() as u64;
+    // A header may claim any length: never trusted into an overflow.
+    let want = (body_start as u64)
+        .checked_add(header.body_len)
+        .and_then(|n| n.checked_add(MAC_LEN as u64))
+        .ok_or(BundleError::NotABundle)?;
     if have < want {
         return Err(BundleError::Truncated { have, want });
     }
@@ -267,5 +271,18 @@ mod tests {
             BundleError::NotABundle
         );
         assert_eq!(read_header(b"").unwrap_err(), BundleError::NotABundle);
+        let huge = format!(
+            "civitac-bundle 1\n{{\"kind\":\"ops\",\"device\":\"d\",\"id\":\"i\",\"created_at\":\"t\",\"body_len\":{}}}\nxx",
+            u64::MAX
+        );
+        assert_eq!(
+            read_header(huge.as_bytes()).unwrap_err(),
+            BundleError::NotABundle
+        );
+        let long = format!("civitac-bundle 1\n{}", "x".repeat(10_000));
+        assert_eq!(
+            read_header(long.as_bytes()).unwrap_err(),
+            BundleError::NotABundle
+        );
     }
 }
