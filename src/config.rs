@@ -19,6 +19,8 @@ pub struct Config {
     pub db: Option<std::path::PathBuf>,
     /// `false` leaves the mouse to the terminal (so text can be selected and copied).
     pub mouse: Option<bool>,
+    /// The console for a thin link: no colour, panes without side borders.
+    pub low_bandwidth: Option<bool>,
     /// Where older versions kept one hub token for the whole OS account;
     /// read so such a file still loads, never used: credentials belong to
     /// each replica (`replica.db.hub.toml`), and the next login removes it.

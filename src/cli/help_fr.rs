@@ -24,6 +24,7 @@ const HELP_FR: &[(&str, &str)] = &[
     ("--db", "Base de données du réplica (par défaut : replica.db dans le répertoire des données, voir `civitac paths`)"),
     ("--keymap", "Raccourcis clavier de la console : un nom (default, vim, azerty) ou un fichier TOML"),
     ("--lang", "Langue des messages (par défaut : d'après LANG, sinon le français)"),
+    ("--low-bandwidth", "La console pour une liaison mince (SSH à 9,6 kbit/s) : sans couleurs, volets sans bordures latérales (aussi `low_bandwidth = true` dans la configuration)"),
     ("audit", "Le journal"),
     ("audit list", "Lister le journal (entrées les plus récentes d'abord)"),
     ("audit list --action", "Une décision en toutes lettres ou sous forme codée : masqué, enrôlée, post.hide"),

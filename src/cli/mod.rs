@@ -43,6 +43,10 @@ pub struct Cli {
     /// Keymap for the console: a name (default, vim, azerty) or a TOML file.
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub keymap: Option<String>,
+    /// The console for a thin link (SSH over 9.6 kbit/s): no colour, panes
+    /// without side borders (also config `low_bandwidth = true`).
+    #[arg(long, global = true)]
+    pub low_bandwidth: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -197,6 +201,8 @@ pub struct Ctx {
     pub lang: Lang,
     /// Whether the console takes the mouse (config `mouse`, default yes).
     pub mouse: bool,
+    /// The console for a thin link (`--low-bandwidth`, config `low_bandwidth`).
+    pub low_bandwidth: bool,
     pub db: Option<PathBuf>,
     pub paths: Option<Paths>,
     /// SMS quiet hours from the configuration.
@@ -311,6 +317,7 @@ pub fn main() -> ExitCode {
     let ctx = Ctx {
         lang,
         mouse: config.mouse.unwrap_or(true),
+        low_bandwidth: cli.low_bandwidth || config.low_bandwidth.unwrap_or(false),
         db: cli.db.clone().or(config.db.clone()),
         paths,
         quiet_hours: config.quiet_hours.clone(),
@@ -450,6 +457,7 @@ pub fn console_with_hub(
         keymap,
         user_keymap: ctx.paths.as_ref().map(Paths::keymap_file),
         mouse: ctx.mouse,
+        low_bandwidth: ctx.low_bandwidth,
         hub,
         sync_every: Some(sync_every),
         file_cache: ctx.paths.as_ref().map(Paths::file_cache),

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 use rusqlite::Connection;
 
 use super::theme::Theme;
@@ -624,8 +624,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         let table = Table::new(rows, widths)
             .header(header)
             .block(
-                Block::default()
-                    .borders(Borders::ALL)
+                theme.pane()
                     .border_style(border)
                     .title(title),
             )
@@ -656,8 +655,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
             .wrap(Wrap { trim: false })
             .scroll((self.detail_scroll, 0))
             .block(
-                Block::default()
-                    .borders(Borders::ALL)
+                theme.pane()
                     .border_style(border)
                     .title(format!(
                         " {detail_mark}{}",

@@ -45,6 +45,8 @@ pub struct Options {
     pub user_keymap: Option<PathBuf>,
     /// Take the mouse (click selects, wheel scrolls); off, the terminal keeps it.
     pub mouse: bool,
+    /// For a thin link: the lean theme (no colour, panes without side borders).
+    pub low_bandwidth: bool,
     /// The hub this replica syncs with (from `civitac login`), if any.
     pub hub: Option<crate::config::HubConfig>,
     /// Sync by itself this often (and at start) when there is a hub.
@@ -156,7 +158,11 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
         opts.lang,
         keymap,
         &keymap_errors,
-        theme::Theme::from_env(),
+        if opts.low_bandwidth {
+            theme::Theme::lean()
+        } else {
+            theme::Theme::from_env()
+        },
     );
     app.model.quiet_hours = opts
         .quiet_hours

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use rusqlite::Connection;
 
 use super::{Context, Meta, Page, Screen};
@@ -86,8 +86,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         )
         .header(header)
         .block(
-            Block::default()
-                .borders(Borders::ALL)
+            cx.theme.pane()
                 .title(strings::QUEUES.get(lang)),
         ),
         queues,
@@ -103,8 +102,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
     ];
     f.render_widget(
         Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
+            cx.theme.pane()
                 .title(strings::SYNC_TITLE.get(lang)),
         ),
         ops,
@@ -146,14 +144,12 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         )
         .header(header)
         .block(
-            Block::default()
-                .borders(Borders::ALL)
+            cx.theme.pane()
                 .title(strings::ENROLMENTS_BY_REGION.get(lang)),
         ),
         stages,
     );
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = cx.theme.pane()
         .title(strings::FLAGS_PER_DAY.get(lang));
     let inner = block.inner(flags);
     f.render_widget(block, flags);
