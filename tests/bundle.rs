@@ -288,13 +288,28 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
     );
     assert_eq!(other_before, state(&other.store()));
 
-    // A revoked device's bundle is refused, even one signed before.
-    let replica_before = state(&f.r.store());
+    // A revoked device's bundle is refused, even one signed before: its new
+    // decision is not applied.
+    let post = common::first_id(&f.r.store(), "forum_posts", "status = 'visible'");
+    f.r.run(&["forum", "hide", &post, "--reason", "Spam", "-y"]);
+    let later = root.join("later.civitac");
+    ok(f.r
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&later)
+        .output()
+        .expect("runs"));
     revoke(&f.hub_db, "terrain");
     let after_first = state(&hub());
-    refused(hub_import(&f.hub_db, &bundle, &root.join("y")), "revoked");
+    refused(hub_import(&f.hub_db, &later, &root.join("y")), "revoked");
     assert_eq!(after_first, state(&hub()));
-    assert_eq!(replica_before, state(&f.r.store()));
+    assert_eq!(
+        common::count(
+            &hub(),
+            &format!("SELECT count(*) FROM forum_posts WHERE id = '{post}' AND status = 'visible'")
+        ),
+        1
+    );
 }
 
 #[test]
@@ -373,4 +388,266 @@ fn a_first_fill_by_bundle_killed_anywhere_completes_and_equals_an_online_one() {
             .collect()
     };
     assert_eq!(without_outbox(&online.store()), without_outbox(&filled));
+}
+
+/// The last op in the replica's outbox.
+fn last_op(r: &Replica) -> String {
+    common::ids(
+        &r.store(),
+        "SELECT op_id FROM outbox ORDER BY seq DESC LIMIT 1",
+    )
+    .pop()
+    .expect("an op")
+}
+
+fn undo(r: &Replica, op_id: &str) -> Result<(), String> {
+    let mut store = r.store();
+    let actor = store.owner().expect("owner").expect("attached");
+    let tx = store.conn_mut().transaction().expect("tx");
+    civitac::ops::apply(
+        &tx,
+        &actor,
+        &civitac::ops::Op::Undo {
+            op_id: op_id.to_owned(),
+            reason: None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    tx.commit().map_err(|e| e.to_string())
+}
+
+#[test]
+fn an_exported_op_cannot_be_undone_and_later_ops_wait_for_the_next_bundle() {
+    let f = field();
+    let root = f.dir.path();
+    let queued = f.r.hide_flagged();
+    let exported = last_op(&f.r);
+    let b1 = root.join("b1.civitac");
+    ok(f.r
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&b1)
+        .output()
+        .expect("runs"));
+    // Its undo would reach the hub in a later bundle, too late to count.
+    let refused = undo(&f.r, &exported).expect_err("an exported op is undone");
+    assert!(refused.contains("bundle exported for the hub"), "{refused}");
+
+    // A decision after the export, undone and decided again: not in b1.
+    let post = common::first_id(&f.r.store(), "forum_posts", "status = 'visible'");
+    f.r.run(&["forum", "hide", &post, "--reason", "Spam", "-y"]);
+    undo(&f.r, &last_op(&f.r)).expect("an op made after the export is undone");
+    f.r.run(&["forum", "hide", &post, "--reason", "Spam", "-y"]);
+
+    let a1 = root.join("a1.civitac");
+    let said = ok(hub_import(&f.hub_db, &b1, &a1));
+    assert!(
+        said.contains(&format!("{queued} of {queued} applied")),
+        "{said}"
+    );
+    let said = ok(f
+        .r
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&a1)
+        .output()
+        .expect("runs"));
+    assert!(
+        said.contains("3 ops waiting"),
+        "the later ones wait: {said}"
+    );
+
+    let b2 = root.join("b2.civitac");
+    let said = ok(f
+        .r
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&b2)
+        .output()
+        .expect("runs"));
+    assert!(said.contains("3 ops"), "{said}");
+    let a2 = root.join("a2.civitac");
+    let said = ok(hub_import(&f.hub_db, &b2, &a2));
+    assert!(said.contains("3 of 3 applied"), "{said}");
+    ok(f.r
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&a2)
+        .output()
+        .expect("runs"));
+    let hub = civitac::store::Store::open(&f.hub_db).expect("hub");
+    let status: String = hub
+        .conn()
+        .query_row(
+            "SELECT status FROM forum_posts WHERE id = ?1",
+            [&post],
+            |r| r.get(0),
+        )
+        .expect("post");
+    assert_eq!(status, "hidden");
+    assert_eq!(
+        state(&hub)[..16],
+        state(&f.r.store())[..16],
+        "replica and hub agree"
+    );
+}
+
+#[test]
+fn an_answer_from_before_a_hub_restore_is_refused_and_a_new_one_brings_a_fresh_snapshot() {
+    let f = field();
+    let root = f.dir.path();
+    let backup = root.join("hub-backup.db");
+    ok(hub_cmd(&f.hub_db)
+        .args(["hub", "backup"])
+        .arg(&backup)
+        .output()
+        .expect("runs"));
+    f.r.hide_flagged();
+    let b1 = root.join("b1.civitac");
+    ok(f.r
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&b1)
+        .output()
+        .expect("runs"));
+    let a1 = root.join("a1.civitac");
+    ok(hub_import(&f.hub_db, &b1, &a1));
+    ok(f.r
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&a1)
+        .output()
+        .expect("runs"));
+
+    // The hub loses a day: restored from the backup taken before b1.
+    ok(hub_cmd(&f.hub_db)
+        .args(["hub", "restore"])
+        .arg(&backup)
+        .output()
+        .expect("runs"));
+    let b2 = root.join("b2.civitac");
+    ok(f.r
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&b2)
+        .output()
+        .expect("runs"));
+    let a2 = root.join("a2.civitac");
+    ok(hub_import(&f.hub_db, &b2, &a2));
+    let said = ok(f
+        .r
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&a2)
+        .output()
+        .expect("runs"));
+    assert!(said.contains("ops waiting"), "{said}");
+    // What the restored hub lost goes again in the next bundle, once.
+    let b3 = root.join("b3.civitac");
+    ok(f.r
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&b3)
+        .output()
+        .expect("runs"));
+    let a3 = root.join("a3.civitac");
+    ok(hub_import(&f.hub_db, &b3, &a3));
+    ok(f.r
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&a3)
+        .output()
+        .expect("runs"));
+    let hub = civitac::store::Store::open(&f.hub_db).expect("hub");
+    let replica = f.r.store();
+    assert_eq!(
+        state(&hub)[..16],
+        state(&replica)[..16],
+        "replica and restored hub agree"
+    );
+    assert_eq!(
+        common::count(
+            &replica,
+            "SELECT count(*) FROM outbox WHERE pushed_at IS NULL"
+        ),
+        0
+    );
+    // a1 is from the hub before its restore: its rows would take the replica back.
+    let before = state(&replica);
+    refused(
+        f.r.cmd()
+            .args(["bundle", "import"])
+            .arg(&a1)
+            .output()
+            .expect("runs"),
+        "older than what the replica has",
+    );
+    assert_eq!(before, state(&f.r.store()));
+    // A mistyped --answer never replaces a file that is not a bundle.
+    refused(hub_import(&f.hub_db, &b3, &f.hub_db), "not a bundle");
+    assert!(civitac::store::Store::open(&f.hub_db).is_ok());
+}
+
+#[test]
+fn an_import_cut_after_a_page_resumes_at_the_next_and_a_sync_meanwhile_stops_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path();
+    let hub_db = demo_hub(root);
+    let field = issue(&hub_db, "test.ali", "field_agent", "terrain");
+    let mut hub = HubProcess::start(&hub_db, &[]);
+    let stick = Replica::new(root, "stick");
+    stick
+        .assert_cmd()
+        .args(["login", "--no-sync", "--hub", &hub.url])
+        .env("CIVITAC_TOKEN", &field)
+        .assert()
+        .success();
+    hub.terminate();
+    let bundle = root.join("fill.civitac");
+    ok(stick
+        .cmd()
+        .args(["bundle", "export"])
+        .arg(&bundle)
+        .output()
+        .expect("runs"));
+    let answer = root.join("fill.answer");
+    ok(hub_import(&hub_db, &bundle, &answer));
+
+    // What a cut import leaves: the answer marked as under way, its epoch
+    // met, its outcomes and first page written.
+    let bytes = std::fs::read(&answer).expect("answer");
+    let unopened = civitac::protocol::bundle::read_header(&bytes).expect("header");
+    let id = unopened.header.id.clone();
+    let body: civitac::protocol::bundle::AnswerBody = unopened
+        .open(&civitac::protocol::bundle::token_sha256(&field))
+        .expect("opens with the device's key");
+    assert!(body.pages.len() > 2, "a first fill takes several pages");
+    {
+        let mut s = stick.store();
+        s.set_state("bundle_importing", &id).expect("marker");
+        civitac::replica::session::meet_epoch(s.conn_mut(), body.push.epoch.as_deref())
+            .expect("epoch");
+        civitac::replica::pull::apply_page(s.conn_mut(), &body.pages[0]).expect("page 0");
+        // A page from elsewhere than where the replica stands is refused whole.
+        let moved =
+            civitac::replica::pull::apply_page_after(s.conn_mut(), &body.pages[2], Some("start"))
+                .expect_err("a page lands only where the one before ended");
+        assert!(moved.to_string().contains("import again"), "{moved}");
+    }
+    let said = ok(stick
+        .cmd()
+        .args(["bundle", "import"])
+        .arg(&answer)
+        .output()
+        .expect("runs"));
+    let rows: usize = body.pages[1..].iter().map(|p| p.rows.len()).sum();
+    assert!(
+        said.contains(&format!("{} rows received", rows)),
+        "the rest, from page 1: {said} (expected {rows})"
+    );
+    let filled = stick.store();
+    assert!(!civitac::replica::pull::fill_unfinished(filled.conn()));
+    common::assert_search_index_whole(&filled);
+    let hub = civitac::store::Store::open(&hub_db).expect("hub");
+    assert_eq!(state(&hub)[..16], state(&filled)[..16]);
 }

@@ -2043,11 +2043,28 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
         ));
     }
     if crate::store::state(conn, "side")?.as_deref() != Some("hub") {
-        let pushed: Option<Option<String>> = conn
-            .prepare_cached("SELECT pushed_at FROM outbox WHERE op_id = ?1")?
-            .query_row([op_id], |r| r.get(0))
+        let pushed: Option<(Option<String>, i64)> = conn
+            .prepare_cached("SELECT pushed_at, seq FROM outbox WHERE op_id = ?1")?
+            .query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        match pushed {
+        // An op in a bundle exported for the hub may be applied there any
+        // day; its undo, in a later bundle, would come too late (the hub
+        // takes an undo within minutes of its op), and the decision would
+        // stand: a new decision is what reverses it.
+        let exported: i64 = crate::store::state(conn, "bundle_exported_seq")?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if let Some((None, seq)) = pushed
+            && seq <= exported
+        {
+            return Err(invalid(
+                "op_id",
+                format!(
+                    "{action} went in a bundle exported for the hub; make a new decision instead"
+                ),
+            ));
+        }
+        match pushed.map(|(p, _)| p) {
             None => {
                 return Err(invalid(
                     "op_id",

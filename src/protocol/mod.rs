@@ -144,6 +144,10 @@ pub enum PullError {
     Entity(String),
     #[error(transparent)]
     Cursor(#[from] BadCursor),
+    #[error(
+        "the replica moved to {found} while this was applied from {expected} (a sync at the same time?): nothing more was applied; import again"
+    )]
+    Moved { expected: String, found: String },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }

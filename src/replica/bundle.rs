@@ -18,15 +18,18 @@ use rusqlite::Connection;
 use super::outbox::{self, ClientError};
 use super::pull;
 use super::session::{self, SyncError};
-use crate::protocol::PullError;
 use crate::protocol::bundle::{self, AnswerBody, BundleError, Kind, OpsBody};
+use crate::protocol::{Cursor, PullError};
 
 /// The answer being applied (set before the first write, cleared after the last).
 const IMPORTING: &str = "bundle_importing";
 /// The last answer applied in full.
 const IMPORTED: &str = "bundle_imported";
-/// The last bundle exported: its id, when, and how many ops.
+/// The last bundle exported: its id, when, how many ops, where.
 pub const EXPORTED: &str = "bundle_exported";
+/// The highest outbox seq ever exported: those ops cannot be undone
+/// (`ops::apply`), their undo would reach the hub too late.
+const EXPORTED_SEQ: &str = "bundle_exported_seq";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplicaBundleError {
@@ -59,6 +62,8 @@ pub enum ReplicaBundleError {
 pub struct Exported {
     pub id: String,
     pub ops: usize,
+    /// The last op in it (by outbox seq), if any.
+    pub through_seq: Option<i64>,
     pub cursor: String,
     pub bytes: usize,
 }
@@ -85,6 +90,7 @@ pub fn export(conn: &Connection, token: &str) -> Result<(Vec<u8>, Exported), Rep
     let exported = Exported {
         id,
         ops: body.push.ops.len(),
+        through_seq: body.push.ops.iter().map(|o| o.seq).max(),
         cursor,
         bytes: bytes.len(),
     };
@@ -92,19 +98,28 @@ pub fn export(conn: &Connection, token: &str) -> Result<(Vec<u8>, Exported), Rep
 }
 
 /// Records a bundle written to `path` (the Synchro screen offers its
-/// folder next time, and the answer's likely name).
+/// folder next time, and the answer's likely name), and that its ops are
+/// out of reach of undo (`EXPORTED_SEQ`).
 pub fn noted(conn: &Connection, exported: &Exported, path: &Path) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    if let Some(seq) = exported.through_seq {
+        let before: i64 = crate::store::state(&tx, EXPORTED_SEQ)?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        crate::store::set_state(&tx, EXPORTED_SEQ, &seq.max(before).to_string())?;
+    }
     crate::store::set_state(
-        conn,
+        &tx,
         EXPORTED,
         &serde_json::json!({
             "id": exported.id,
             "at": crate::time::now(),
             "ops": exported.ops,
-            "path": path.to_string_lossy(),
+            "path": std::path::absolute(path).unwrap_or_else(|_| path.to_owned()).to_string_lossy(),
         })
         .to_string(),
-    )
+    )?;
+    tx.commit()
 }
 
 /// What an import did.
@@ -162,13 +177,16 @@ pub fn import(
     let known = crate::store::state(conn, "hub_epoch")?;
     let restored = matches!((&known, &epoch), (Some(k), Some(e)) if k != e);
     let resuming = crate::store::state(conn, IMPORTING)?.as_deref() == Some(id.as_str());
-    let first_page = if restored || now == answer.since {
+    let first_page = if (restored && answer.since == Cursor::Start.to_string())
+        || (!restored && now == answer.since)
+    {
         0
-    } else if let Some(i) = answer
-        .pages
-        .iter()
-        .position(|p| p.next.to_string() == now)
-        .filter(|_| resuming)
+    } else if !restored
+        && let Some(i) = answer
+            .pages
+            .iter()
+            .position(|p| p.next.to_string() == now)
+            .filter(|_| resuming)
     {
         i + 1
     } else {
@@ -193,16 +211,32 @@ pub fn import(
 
     crate::store::set_state(conn, IMPORTING, &id)?;
     // As a push answer: the epoch first (a restored hub resets what it lost),
-    // then the outcomes.
+    // then the outcomes (recorded by the first run of a cut import).
     done.hub_restored = session::meet_epoch(conn, epoch.as_deref())?;
-    let recorded = outbox::record(conn, &answer.push)?;
-    done.applied = recorded.applied;
-    done.duplicate = recorded.duplicate;
-    done.conflict = recorded.conflict;
-    done.rejected = recorded.rejected;
+    if first_page == 0 {
+        let recorded = outbox::record(conn, &answer.push)?;
+        done.applied = recorded.applied;
+        done.duplicate = recorded.duplicate;
+        done.conflict = recorded.conflict;
+        done.rejected = recorded.rejected;
+    }
+    // Each page lands only where the one before it ended (checked in its
+    // transaction): a sync running meanwhile stops the import, never the
+    // other way round.
+    let mut from = if first_page == 0 {
+        answer.since.clone()
+    } else {
+        now
+    };
     for page in &answer.pages[first_page..] {
-        session::meet_epoch(conn, page.epoch.as_deref())?;
-        done.pulled += pull::apply_page(conn, page)?;
+        if session::meet_epoch(conn, page.epoch.as_deref())? {
+            return Err(ReplicaBundleError::Stale {
+                since: answer.since.clone(),
+                ours: pull::cursor(conn)?.to_string(),
+            });
+        }
+        done.pulled += pull::apply_page_after(conn, page, Some(&from))?;
+        from = page.next.to_string();
     }
     session::prune(conn, keep_pushed_days)?;
     let tx = conn.transaction()?;
@@ -240,7 +274,23 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Writes the whole file or nothing: a temporary file beside it, flushed to
 /// the stick, then renamed over the name (a stick pulled out mid-write
 /// leaves the old file or none, never half a bundle under the name).
+///
+/// An existing file is replaced only if it is a bundle too: a mistyped
+/// `--answer hub.db` must not put an answer in place of a database.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if path.exists() {
+        let mut head = [0u8; bundle::MAGIC.len()];
+        let is_bundle = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok()
+            && head == bundle::MAGIC.as_bytes();
+        if !is_bundle {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "exists and is not a bundle: choose another name",
+            ));
+        }
+    }
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("not a file name"))?;

@@ -11,6 +11,17 @@ use crate::store::synced::{Columns, to_sql};
 
 /// Applies one page on the replica and moves its cursor, in one transaction.
 pub fn apply_page(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullError> {
+    apply_page_after(conn, page, None)
+}
+
+/// The same, only while the replica's cursor is `from` (checked inside the
+/// page's transaction): a page read long ago (a bundle's answer) must not
+/// land on rows a sync running meanwhile brought newer.
+pub fn apply_page_after(
+    conn: &mut Connection,
+    page: &PullResponse,
+    from: Option<&str>,
+) -> Result<usize, PullError> {
     if page.v != PROTOCOL_VERSION {
         return Err(PullError::Version(page.v));
     }
@@ -24,7 +35,7 @@ pub fn apply_page(conn: &mut Connection, page: &PullResponse) -> Result<usize, P
     if snapshot {
         conn.pragma_update(None, "foreign_keys", "OFF")?;
     }
-    let result = apply_rows(conn, page);
+    let result = apply_rows(conn, page, from);
     if snapshot {
         conn.pragma_update(None, "foreign_keys", "ON")?;
     }
@@ -45,8 +56,21 @@ pub fn fill_unfinished(conn: &Connection) -> bool {
         .is_some()
 }
 
-fn apply_rows(conn: &mut Connection, page: &PullResponse) -> Result<usize, PullError> {
-    let tx = conn.transaction()?;
+fn apply_rows(
+    conn: &mut Connection,
+    page: &PullResponse,
+    from: Option<&str>,
+) -> Result<usize, PullError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if let Some(from) = from {
+        let now = crate::store::state(&tx, "pull_cursor")?.unwrap_or_else(|| "start".into());
+        if now != from {
+            return Err(PullError::Moved {
+                expected: from.to_owned(),
+                found: now,
+            });
+        }
+    }
     // Parents and children may arrive in either order within a page.
     tx.pragma_update(None, "defer_foreign_keys", "ON")?;
     if page.snapshot.is_some() {

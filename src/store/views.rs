@@ -437,7 +437,8 @@ pub fn conflict_record(c: &Connection, op_id: &str) -> rusqlite::Result<(String,
     )
 }
 
-/// The latest decision `login` made that is not synced nor undone yet, on
+/// The latest decision `login` made that is not synced, nor in a bundle
+/// exported for the hub (see `ops::apply`'s undo), nor undone yet, on
 /// `entity` (any when `None`): (op id, action, record id).
 pub fn undo_candidate(
     c: &Connection,
@@ -448,6 +449,7 @@ pub fn undo_candidate(
     c.query_row(
         "SELECT a.id, a.action, a.entity, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
          WHERE o.pushed_at IS NULL AND a.actor = ?2 AND a.action <> 'undo'
+           AND o.seq > coalesce((SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'bundle_exported_seq'), 0)
            AND (?1 = '[]' OR a.entity IN (SELECT value FROM json_each(?1)))
            AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.entity = a.entity AND u.entity_id = a.entity_id
                            AND u.action = 'undo' AND json_extract(u.detail, '$.after.undone') = a.id)
@@ -465,6 +467,7 @@ pub fn undo_batch(c: &Connection, op_id: &str, login: &str) -> Vec<(String, Stri
         "SELECT a.id, a.entity_id FROM outbox o JOIN audit_log a ON a.id = o.op_id
          WHERE o.batch = (SELECT batch FROM outbox WHERE op_id = ?1) AND o.batch IS NOT NULL
            AND o.pushed_at IS NULL AND a.actor = ?2
+           AND o.seq > coalesce((SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'bundle_exported_seq'), 0)
            AND NOT EXISTS (SELECT 1 FROM audit_log u WHERE u.entity = a.entity AND u.entity_id = a.entity_id
                            AND u.action = 'undo' AND json_extract(u.detail, '$.after.undone') = a.id)
          ORDER BY o.seq",

@@ -623,11 +623,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         };
         let table = Table::new(rows, widths)
             .header(header)
-            .block(
-                theme.pane()
-                    .border_style(border)
-                    .title(title),
-            )
+            .block(theme.pane().border_style(border).title(title))
             .row_highlight_style(theme.selected)
             .column_spacing(1);
         let mut state = TableState::default();
@@ -654,14 +650,10 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         let detail = Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .scroll((self.detail_scroll, 0))
-            .block(
-                theme.pane()
-                    .border_style(border)
-                    .title(format!(
-                        " {detail_mark}{}",
-                        strings::DETAIL.get(lang).trim_start()
-                    )),
-            );
+            .block(theme.pane().border_style(border).title(format!(
+                " {detail_mark}{}",
+                strings::DETAIL.get(lang).trim_start()
+            )));
         f.render_widget(detail, detail_area);
     }
 }

@@ -176,8 +176,23 @@ impl Syncer {
         let spawned = std::thread::Builder::new()
             .name("bundle".into())
             .spawn(move || {
+                // Said even if the job panics: the console must not wait
+                // for a thread that is gone (its sync key would stay dead).
+                struct Said(Option<Sender<Event>>);
+                impl Drop for Said {
+                    fn drop(&mut self) {
+                        if let Some(events) = self.0.take() {
+                            let _ = events.send(Event::Sync(News::Bundle(Err(
+                                "the bundle job stopped unexpectedly".into(),
+                            ))));
+                        }
+                    }
+                }
+                let mut said = Said(Some(events));
                 let result = bundle_job(&db, &hub.token, export, path, keep_days);
-                let _ = events.send(Event::Sync(News::Bundle(result)));
+                if let Some(events) = said.0.take() {
+                    let _ = events.send(Event::Sync(News::Bundle(result)));
+                }
             });
         match spawned {
             Ok(_) => {

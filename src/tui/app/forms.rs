@@ -150,7 +150,12 @@ impl App {
     /// whole first fill), the form closes; said when it is done.
     fn submit_bundle(&mut self, mut form: Form, export: bool) {
         let lang = self.model.lang;
-        let path = form.value("file").trim().to_owned();
+        // A path dropped from a file manager may come quoted.
+        let path = form
+            .value("file")
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+            .to_owned();
         if path.is_empty() {
             form.problem = Some(strings::NO_FILE_NAMED.get(lang).to_owned());
             self.model.overlay = Overlay::Form(Box::new(form));

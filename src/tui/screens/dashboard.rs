@@ -85,10 +85,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
             ],
         )
         .header(header)
-        .block(
-            cx.theme.pane()
-                .title(strings::QUEUES.get(lang)),
-        ),
+        .block(cx.theme.pane().title(strings::QUEUES.get(lang))),
         queues,
     );
     let last = cx
@@ -101,10 +98,7 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         Line::from(lang.labelled(strings::CONFLICTS.get(lang), cx.conflicts)),
     ];
     f.render_widget(
-        Paragraph::new(lines).block(
-            cx.theme.pane()
-                .title(strings::SYNC_TITLE.get(lang)),
-        ),
+        Paragraph::new(lines).block(cx.theme.pane().title(strings::SYNC_TITLE.get(lang))),
         ops,
     );
     let [stages, flags] =
@@ -144,13 +138,13 @@ fn draw_dashboard(f: &mut Frame<'_>, d: &views::Dashboard, cx: &Context<'_>, are
         )
         .header(header)
         .block(
-            cx.theme.pane()
+            cx.theme
+                .pane()
                 .title(strings::ENROLMENTS_BY_REGION.get(lang)),
         ),
         stages,
     );
-    let block = cx.theme.pane()
-        .title(strings::FLAGS_PER_DAY.get(lang));
+    let block = cx.theme.pane().title(strings::FLAGS_PER_DAY.get(lang));
     let inner = block.inner(flags);
     f.render_widget(block, flags);
     f.render_widget(
