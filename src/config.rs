@@ -57,6 +57,9 @@ pub struct HubConfig {
     pub token: String,
     /// A PEM file of the authority that signed the hub's certificate.
     pub ca: Option<std::path::PathBuf>,
+    /// The key bundles are signed with (from the hub at login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_key: Option<String>,
 }
 
 impl Config {

@@ -135,6 +135,12 @@ fn a_bundle_round_trip_ends_where_an_online_sync_of_the_same_work_ends() {
     let hub2 = root.join("hub2").join("hub.db");
     std::fs::create_dir_all(hub2.parent().expect("dir")).expect("dir");
     copy_db(&f.hub_db, &hub2);
+    // The hub's secrets live beside its database, and move with it.
+    std::fs::copy(
+        civitac::hub::backend::bundle_secret_path(&f.hub_db),
+        civitac::hub::backend::bundle_secret_path(&hub2),
+    )
+    .expect("bundle secret");
 
     let mut hub =
         HubProcess::start_on(&f.hub_db, f.hub_url.rsplit("//").next().expect("addr"), &[]);
@@ -245,6 +251,42 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
     let cut = root.join("cut.civitac");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
     refused(hub_import(&f.hub_db, &cut, &answer), "cut short");
+
+    // Signed with what the hub's database holds (the token's hash): a copy
+    // of the database is not enough to forge a device's bundle.
+    let forged = root.join("forged.civitac");
+    {
+        let h = hub();
+        let (device, hash): (String, String) = h
+            .conn()
+            .query_row(
+                "SELECT id, token_sha256 FROM devices WHERE name = 'terrain'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("device");
+        let body = civitac::protocol::bundle::OpsBody {
+            cursor: "start".into(),
+            epoch: None,
+            push: civitac::protocol::PushRequest {
+                v: civitac::protocol::PROTOCOL_VERSION,
+                ops: Vec::new(),
+            },
+        };
+        let bytes = civitac::protocol::bundle::seal(
+            civitac::protocol::bundle::Kind::Ops,
+            &device,
+            "forged",
+            &hash,
+            &body,
+        )
+        .expect("seal");
+        std::fs::write(&forged, bytes).expect("write");
+    }
+    refused(
+        hub_import(&f.hub_db, &forged, &answer),
+        "altered or damaged",
+    );
 
     let not = root.join("notes.txt");
     std::fs::write(&not, "des notes\n").expect("write");
@@ -619,7 +661,12 @@ fn an_import_cut_after_a_page_resumes_at_the_next_and_a_sync_meanwhile_stops_it(
     let unopened = civitac::protocol::bundle::read_header(&bytes).expect("header");
     let id = unopened.header.id.clone();
     let body: civitac::protocol::bundle::AnswerBody = unopened
-        .open(&civitac::protocol::bundle::token_sha256(&field))
+        .open(
+            &civitac::replica::credentials::Credentials::load(&stick.db)
+                .expect("credentials")
+                .bundle_key
+                .expect("a bundle key from login"),
+        )
         .expect("opens with the device's key");
     assert!(body.pages.len() > 2, "a first fill takes several pages");
     {

@@ -696,6 +696,7 @@ fn syncing_and_settling_conflicts_from_the_console() {
             url: hub.url.clone(),
             token: token_b.clone(),
             ca: None,
+            bundle_key: None,
         }),
         app.sender(),
     ));
@@ -1624,6 +1625,9 @@ fn a_bundle_is_exported_and_its_answer_imported_from_the_synchro_screen() {
             url: hub.url.clone(),
             token,
             ca: None,
+            bundle_key: civitac::replica::credentials::Credentials::load(&r.db)
+                .expect("credentials")
+                .bundle_key,
         }),
         app.sender(),
     ));

@@ -55,13 +55,21 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .map_err(|e| Failure::new(format!("{}: {e}", path.display())))
 }
 
+pub const NO_KEY_FR: &str = "ce réplica n'a pas encore de clé de paquet : reconnectez-le une fois là où il y a une liaison (`civitac login`)";
+pub const NO_KEY_EN: &str =
+    "this replica has no bundle key yet: log it in once where there is a link (`civitac login`)";
+
 pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
     let lang = ctx.lang;
     let mut store = ctx.open()?;
     let creds = super::sync::credentials(ctx, &store)?;
+    let key = creds
+        .bundle_key
+        .clone()
+        .ok_or_else(|| Failure::new(lang.pick(NO_KEY_FR, NO_KEY_EN)))?;
     match cmd {
         BundleCmd::Export { file, json } => {
-            let (bytes, done) = replica_bundle::export(store.conn(), &creds.token)
+            let (bytes, done) = replica_bundle::export(store.conn(), &key)
                 .map_err(|e| Failure::new(e.to_string()))?;
             write_whole(&file, &bytes)?;
             replica_bundle::noted(store.conn(), &done, &file)
@@ -92,13 +100,8 @@ pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
         }
         BundleCmd::Import { file, json } => {
             let bytes = read(&file)?;
-            let done = replica_bundle::import(
-                store.conn_mut(),
-                &creds.token,
-                &bytes,
-                ctx.keep_pushed_days,
-            )
-            .map_err(|e| Failure::new(e.to_string()).in_file(&file))?;
+            let done = replica_bundle::import(store.conn_mut(), &key, &bytes, ctx.keep_pushed_days)
+                .map_err(|e| Failure::new(e.to_string()).in_file(&file))?;
             if json {
                 println!("{}", serde_json::to_string(&done).unwrap_or_default());
             } else if done.already {

@@ -384,6 +384,7 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
         staff_id: me.staff_id.clone(),
         login: me.login.clone(),
         device_id: me.device_id.clone(),
+        bundle_key: me.bundle_key.clone(),
     }
     .save(&db_abs)
     .map_err(|e| Failure::new(e.to_string()))?;

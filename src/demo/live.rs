@@ -142,6 +142,15 @@ impl LiveDemo {
             hub,
             config: HubConfig {
                 url,
+                bundle_key: crate::hub::backend::bundle_secret(&summary.hub)
+                    .ok()
+                    .map(|secret| {
+                        crate::hub::tokens::bundle_key(
+                            &secret,
+                            &device_id,
+                            &crate::hub::tokens::hash(&device_token),
+                        )
+                    }),
                 token: device_token,
                 ca: None,
             },

@@ -86,6 +86,8 @@ pub trait HubBackend: Send + Sync + 'static {
     /// A device by its id, with its bundle key (revoked ones too: the
     /// caller says why it refuses).
     fn device(&self, id: &str) -> Result<Option<tokens::KeyedDevice>, BackendError>;
+    /// The key a device signs bundles with, given its token's hash.
+    fn bundle_key(&self, device_id: &str, token_sha256: &str) -> String;
     fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError>;
     fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError>;
     /// A device synced now: kept (to within `SEEN_EVERY`) for the staff view.
@@ -126,6 +128,7 @@ pub struct SqliteHub {
     files: PathBuf,
     auto_hide: i64,
     sms_key: String,
+    bundle_secret: String,
 }
 
 /// Where the hub keeps its secret for gateway callbacks: a 0600 file beside
@@ -136,6 +139,40 @@ pub fn sms_key_path(db: &Path) -> PathBuf {
     let mut p = db.as_os_str().to_owned();
     p.push(".sms-key");
     PathBuf::from(p)
+}
+
+/// Where the hub keeps the secret its devices' bundle keys derive from: a
+/// 0600 file beside its database (`hub.db.bundle-key`), for the same reason
+/// as the SMS key. Lost, every device logs in again to get a new key.
+pub fn bundle_secret_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".bundle-key");
+    PathBuf::from(p)
+}
+
+/// The hub's bundle secret (made on first use).
+pub fn bundle_secret(db: &Path) -> Result<String, StoreError> {
+    secret_file(&bundle_secret_path(db))
+}
+
+/// A secret kept in a 0600 file, made on first use.
+fn secret_file(path: &Path) -> Result<String, StoreError> {
+    let io = |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(k) if !k.trim().is_empty() => {
+            crate::store::restrict(path).map_err(io)?;
+            return Ok(k.trim().to_owned());
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    let key = super::tokens::random_hex(32);
+    crate::store::write_private(path, key.as_bytes()).map_err(io)?;
+    Ok(key)
 }
 
 /// The hub's secret for gateway callbacks, made once. A key an older civitac
@@ -192,6 +229,7 @@ impl SqliteHub {
         };
         let writer = open()?;
         let key = sms_key(db, &writer)?;
+        let bundle_secret = bundle_secret(db)?;
         super::backup::ensure_epoch(&writer).map_err(|source| StoreError::Sqlite {
             path: db.to_owned(),
             source,
@@ -202,6 +240,7 @@ impl SqliteHub {
             files,
             auto_hide,
             sms_key: key,
+            bundle_secret,
         })
     }
 
@@ -265,9 +304,17 @@ impl HubBackend for SqliteHub {
     }
 
     fn device(&self, id: &str) -> Result<Option<tokens::KeyedDevice>, BackendError> {
-        Self::with(&self.reader, |c| {
+        let mut device = Self::with(&self.reader, |c| {
             tokens::device_by_id(c, id).map_err(|e| BackendError::Unavailable(e.to_string()))
-        })
+        })?;
+        if let Some(d) = &mut device {
+            d.key = self.bundle_key(&d.actor.device, &d.key);
+        }
+        Ok(device)
+    }
+
+    fn bundle_key(&self, device_id: &str, token_sha256: &str) -> String {
+        tokens::bundle_key(&self.bundle_secret, device_id, token_sha256)
     }
 
     fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError> {

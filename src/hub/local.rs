@@ -66,6 +66,10 @@ impl Remote for LocalHub {
             login: actor.login,
             display_name: actor.display_name,
             role: actor.role.as_str().to_owned(),
+            bundle_key: Some(
+                self.backend
+                    .bundle_key(&actor.device, &super::tokens::hash(&self.token)),
+            ),
             device_id: actor.device,
             device_name,
         })

@@ -400,18 +400,23 @@ fn failure(state: &AppState, peer: IpAddr, credential: &str, refusal: ApiError) 
     }
 }
 
-async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: IpAddr,
-) -> Result<Principal, ApiError> {
-    let token = headers
+/// The bearer token a request presents, if any.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(str::to_owned);
+        .map(str::to_owned)
+}
+
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: IpAddr,
+) -> Result<Principal, ApiError> {
+    let token = bearer(headers);
     let Some(token) = token else {
         return Err(failure(
             state,
@@ -493,9 +498,18 @@ async fn whoami(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (actor, device_name) = device(&state, &headers, peer.ip()).await?;
+    // The device's key for bundles (a sync on a USB stick), given only to
+    // the token's holder: the hub derives it from a secret outside its
+    // database, so a copy of the database cannot sign bundles.
+    let bundle_key = bearer(&headers).map(|t| {
+        state
+            .backend
+            .bundle_key(&actor.device, &super::tokens::hash(&t))
+    });
     Ok(with_who(
         &actor.login,
         axum::Json(json!({
+            "bundle_key": bundle_key,
             "v": PROTOCOL_VERSION,
             "staff_id": actor.staff_id,
             "login": actor.login,

@@ -187,6 +187,20 @@ pub struct KeyedDevice {
     pub staff_active: bool,
 }
 
+/// A device's bundle key: an HMAC, under the hub's bundle secret (a file
+/// beside the database, never in it), of the device and its token's hash.
+/// The hub recomputes it; the device receives it at login.
+pub fn bundle_key(secret: &str, device_id: &str, token_sha256: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut m = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
+    m.update(b"civitac bundle key\0");
+    m.update(device_id.as_bytes());
+    m.update(b"\0");
+    m.update(token_sha256.as_bytes());
+    crate::hex(&m.finalize().into_bytes())
+}
+
 pub fn device_by_id(conn: &Connection, id: &str) -> Result<Option<KeyedDevice>, TokenError> {
     Ok(conn
         .prepare_cached(

@@ -161,4 +161,8 @@ pub struct WhoAmI {
     pub role: String,
     pub device_id: String,
     pub device_name: String,
+    /// The key this device signs bundles with (a sync on a USB stick);
+    /// none from a hub older than bundles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_key: Option<String>,
 }

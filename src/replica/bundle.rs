@@ -73,8 +73,8 @@ fn device_of(conn: &Connection) -> Result<String, ReplicaBundleError> {
 }
 
 /// The bundle of everything this replica has not synced, signed with the
-/// token's key. Changes nothing (`noted` records it once written).
-pub fn export(conn: &Connection, token: &str) -> Result<(Vec<u8>, Exported), ReplicaBundleError> {
+/// device's bundle key (from the hub at login). Changes nothing (`noted` records it once written).
+pub fn export(conn: &Connection, key: &str) -> Result<(Vec<u8>, Exported), ReplicaBundleError> {
     let device = device_of(conn)?;
     // Every waiting op, in order (an op and a waiting undo of it together).
     let push = outbox::next_batch(conn, i64::MAX as usize)?;
@@ -85,8 +85,7 @@ pub fn export(conn: &Connection, token: &str) -> Result<(Vec<u8>, Exported), Rep
         push,
     };
     let id = uuid::Uuid::now_v7().to_string();
-    let key = bundle::token_sha256(token);
-    let bytes = bundle::seal(Kind::Ops, &device, &id, &key, &body)?;
+    let bytes = bundle::seal(Kind::Ops, &device, &id, key, &body)?;
     let exported = Exported {
         id,
         ops: body.push.ops.len(),
@@ -142,7 +141,7 @@ pub struct Imported {
 /// Applies a hub's answer.
 pub fn import(
     conn: &mut Connection,
-    token: &str,
+    key: &str,
     bytes: &[u8],
     keep_pushed_days: u32,
 ) -> Result<Imported, ReplicaBundleError> {
@@ -158,7 +157,7 @@ pub fn import(
         });
     }
     let id = unopened.header.id.clone();
-    let answer: AnswerBody = unopened.open(&bundle::token_sha256(token))?;
+    let answer: AnswerBody = unopened.open(key)?;
     let mut done = Imported::default();
     if crate::store::state(conn, IMPORTED)?.as_deref() == Some(id.as_str()) {
         done.already = true;

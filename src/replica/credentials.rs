@@ -22,6 +22,9 @@ pub struct Credentials {
     pub staff_id: String,
     pub login: String,
     pub device_id: String,
+    /// The key this device signs bundles with (from the hub at login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +119,7 @@ impl From<Credentials> for crate::config::HubConfig {
             url: c.url,
             token: c.token,
             ca: c.ca,
+            bundle_key: c.bundle_key,
         }
     }
 }
@@ -139,6 +143,7 @@ mod tests {
             staff_id: "s".into(),
             login: "awa".into(),
             device_id: "d".into(),
+            bundle_key: Some("k".into()),
         };
         c.save(&db).expect("save");
         assert_eq!(Credentials::load(&db).expect("load"), c);

@@ -166,7 +166,7 @@ impl Syncer {
     /// thread of its own connection like a sync (an answer may hold a whole
     /// first fill). Refused while a sync runs: the two would write the same
     /// outbox and cursor. Returns false without a hub login.
-    pub fn start_bundle(&mut self, export: bool, path: PathBuf) -> bool {
+    pub fn start_bundle(&mut self, export: bool, path: PathBuf, lang: crate::i18n::Lang) -> bool {
         let keep_days = self.keep_pushed_days;
         let Some(hub) = self.hub.clone() else {
             return false;
@@ -189,7 +189,10 @@ impl Syncer {
                     }
                 }
                 let mut said = Said(Some(events));
-                let result = bundle_job(&db, &hub.token, export, path, keep_days);
+                let result = match &hub.bundle_key {
+                    Some(key) => bundle_job(&db, key, export, path, keep_days),
+                    None => Err(crate::tui::strings::NO_BUNDLE_KEY.get(lang).to_owned()),
+                };
                 if let Some(events) = said.0.take() {
                     let _ = events.send(Event::Sync(News::Bundle(result)));
                 }
@@ -266,7 +269,7 @@ impl Syncer {
 
 fn bundle_job(
     db: &std::path::Path,
-    token: &str,
+    key: &str,
     export: bool,
     path: PathBuf,
     keep_days: u32,
@@ -276,14 +279,14 @@ fn bundle_job(
         |e: &dyn std::fmt::Display| crate::text::inline(&format!("{}: {e}", path.display()));
     let mut store = Store::open(db).map_err(|e| crate::text::inline(&e.to_string()))?;
     if export {
-        let (bytes, done) = bundle::export(store.conn(), token).map_err(|e| shown(&e))?;
+        let (bytes, done) = bundle::export(store.conn(), key).map_err(|e| shown(&e))?;
         bundle::write_whole(&path, &bytes).map_err(|e| shown(&e))?;
         bundle::noted(store.conn(), &done, &path).map_err(|e| shown(&e))?;
         Ok(BundleDone::Exported { path, done })
     } else {
         let bytes = bundle::read_file(&path).map_err(|e| shown(&e))?;
         let done =
-            bundle::import(store.conn_mut(), token, &bytes, keep_days).map_err(|e| shown(&e))?;
+            bundle::import(store.conn_mut(), key, &bytes, keep_days).map_err(|e| shown(&e))?;
         Ok(BundleDone::Imported { path, done })
     }
 }

@@ -172,7 +172,7 @@ impl App {
             return;
         }
         self.model.overlay = Overlay::None;
-        if syncer.start_bundle(export, path.into()) {
+        if syncer.start_bundle(export, path.into(), lang) {
             self.model.info(strings::BUNDLE_WORKING.get(lang));
         }
     }

@@ -398,6 +398,10 @@ pub const FORM_EXPORT_BUNDLE: Text = Text(
 );
 pub const FORM_IMPORT_BUNDLE: Text = Text("Importer la réponse du hub", "Import the hub's answer");
 pub const F_FILE: Text = Text("Fichier", "File");
+pub const NO_BUNDLE_KEY: Text = Text(
+    "ce réplica n'a pas encore de clé de paquet : reconnectez-le une fois là où il y a une liaison (civitac login)",
+    "this replica has no bundle key yet: log it in once where there is a link (civitac login)",
+);
 pub const BUNDLE_WORKING: Text = Text("paquet en cours…", "bundle under way…");
 pub const NO_FILE_NAMED: Text = Text("indiquez un fichier", "name a file");
 pub const BUNDLE_BUSY: Text = Text(
