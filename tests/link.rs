@@ -260,3 +260,113 @@ fn a_first_fill_over_a_link_that_keeps_cutting_gets_through() {
     assert!(link.cuts() >= 3, "{} cuts", link.cuts());
     assert_eq!(synced_digest(&r.store()), synced_digest(&open(&db)));
 }
+
+/// The gauge's figures: bytes moved so far and a time left that comes
+/// true, for a first fill (by its rows) and a push (by its ops).
+#[test]
+fn a_sync_in_progress_says_the_bytes_moved_and_a_time_left_that_comes_true() {
+    use civitac::protocol::remote::Remote;
+    use civitac::replica::session::{self, Progress, Sizes};
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    // About 200 KB/s: a fill of some 450 KB takes a few seconds.
+    let slow = Profile {
+        name: "slow",
+        down: 200_000,
+        up: 200_000,
+        rtt_ms: 20,
+        jitter_ms: 0,
+        cut_every: None,
+    };
+    let link = Link::start(&hub.url, slow, 5);
+    let token = issue(&db, "test.awa", "moderator", "laptop-g");
+    let mut client =
+        civitac::replica::transport::HubClient::new(&link.url, &token, None).expect("client");
+    let me = client.whoami().expect("whoami");
+    let mut store =
+        civitac::store::Store::create(&dir.path().join("g.db"), civitac::store::Side::Replica)
+            .expect("replica");
+    session::attach(store.conn_mut(), &me, &link.url).expect("attach");
+
+    let start = Instant::now();
+    let mut seen: Vec<(Duration, u64, Option<Duration>)> = Vec::new();
+    session::sync(store.conn_mut(), &mut client, Sizes::default(), &mut |p| {
+        if let Progress::Pulling { bytes, left, .. } = p {
+            seen.push((start.elapsed(), bytes, left));
+        }
+    })
+    .expect("first fill");
+    let took = start.elapsed();
+    assert!(seen.len() >= 4, "{seen:?}");
+    let (_, down) = client.traffic();
+    assert!(
+        seen.windows(2).all(|w| w[0].1 <= w[1].1),
+        "bytes only grow: {seen:?}"
+    );
+    assert!(seen.last().expect("seen").1 <= client.traffic().0 + down);
+    assert!(seen.last().expect("seen").1 > down / 2, "{seen:?} {down}");
+    // Along the way the time left shrinks, and from a third of the way on it
+    // is within a factor of four (and a second) of what it turned out to be (rows differ in
+    // size from table to table, so by rows it can only be rough).
+    let lefts: Vec<(Duration, Duration)> = seen
+        .iter()
+        .filter_map(|&(at, _, left)| left.map(|l| (at, l)))
+        .collect();
+    assert!(
+        lefts
+            .windows(2)
+            .all(|w| w[1].1 <= w[0].1 + Duration::from_millis(300)),
+        "{lefts:?}"
+    );
+    for &(at, left) in lefts.iter().skip(lefts.len() / 3) {
+        let actual = took.saturating_sub(at).as_secs_f64();
+        assert!(
+            left.as_secs_f64() <= actual * 4.0 + 1.0 && left.as_secs_f64() >= actual / 4.0 - 1.0,
+            "said {left:?} at {at:?}, took {actual:.2} s more: {seen:?}"
+        );
+    }
+    drop(store);
+
+    // A push in small batches: the time left by ops.
+    let mut store = civitac::store::Store::open(&dir.path().join("g.db")).expect("open");
+    let actor = store.owner().expect("owner").expect("attached");
+    {
+        let ids: Vec<String> = ids(
+            &store,
+            "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 60",
+        );
+        let tx = store.conn_mut().transaction().expect("tx");
+        for id in ids {
+            civitac::ops::apply(
+                &tx,
+                &actor,
+                &civitac::ops::Op::ModeratePost {
+                    post_id: id,
+                    seen_status: civitac::domain::forum::PostStatus::Visible,
+                    action: civitac::domain::forum::PostAction::Hide,
+                    reason: Some("Spam".into()),
+                },
+            )
+            .expect("hide");
+        }
+        tx.commit().expect("commit");
+    }
+    let mut pushing = Vec::new();
+    let sizes = Sizes {
+        push_batch: 10,
+        ..Sizes::default()
+    };
+    session::sync(store.conn_mut(), &mut client, sizes, &mut |p| {
+        if let Progress::Pushing { done, left, .. } = p {
+            pushing.push((done, left));
+        }
+    })
+    .expect("push");
+    assert!(pushing.len() > 2, "{pushing:?}");
+    assert!(
+        pushing[1].1.is_some(),
+        "a time left after the first batch: {pushing:?}"
+    );
+    assert_eq!(pushing.last().expect("last"), &(60, Some(Duration::ZERO)));
+}

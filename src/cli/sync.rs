@@ -101,15 +101,29 @@ impl Bar {
 
     fn update(&self, p: Progress) {
         match p {
-            Progress::Pushing { done, total } => {
+            Progress::Pushing {
+                done,
+                total,
+                bytes,
+                left,
+            } => {
                 self.bar
                     .set_prefix(self.lang.pick("envoi", "push").to_owned());
                 self.bar.set_length(total as u64);
                 self.bar.set_position(done as u64);
-                self.bar
-                    .set_message(self.lang.pick("opérations", "ops").to_owned());
+                self.bar.set_message(format!(
+                    "{}{}",
+                    self.lang.pick("opérations", "ops"),
+                    crate::i18n::values::moved(bytes, left, self.lang)
+                ));
             }
-            Progress::Pulling { rows, snapshot } => {
+            Progress::Pulling {
+                rows,
+                snapshot,
+                bytes,
+                left,
+            } => {
+                let moved = crate::i18n::values::moved(bytes, left, self.lang);
                 self.bar
                     .set_prefix(self.lang.pick("réception", "pull").to_owned());
                 match snapshot {
@@ -117,15 +131,17 @@ impl Bar {
                         self.bar.set_length(tables as u64);
                         self.bar.set_position(table as u64);
                         self.bar.set_message(format!(
-                            "{rows} {}",
+                            "{rows} {}{moved}",
                             self.lang
                                 .pick("lignes (copie initiale)", "rows (first copy)")
                         ));
                     }
                     None => {
                         self.bar.set_length(0);
-                        self.bar
-                            .set_message(format!("{rows} {}", self.lang.pick("lignes", "rows")));
+                        self.bar.set_message(format!(
+                            "{rows} {}{moved}",
+                            self.lang.pick("lignes", "rows")
+                        ));
                     }
                 }
             }

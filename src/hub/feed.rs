@@ -30,13 +30,33 @@ pub fn changes_since(
 ) -> Result<PullResponse, PullError> {
     let limit = limit.max(1);
     let mut page = match since {
-        Cursor::Start => snapshot_page(conn, feed_end(conn)?, 0, &[], limit),
+        Cursor::Start => snapshot_page(conn, feed_end(conn)?, 0, &[], limit).and_then(|mut p| {
+            if let Some(s) = &mut p.snapshot {
+                s.rows = Some(snapshot_rows(conn)?);
+            }
+            Ok(p)
+        }),
         Cursor::Feed(seq) => feed_page(conn, *seq, limit),
         Cursor::Snapshot { upto, table, after } => snapshot_page(conn, *upto, *table, after, limit),
     }?;
+    if matches!(since, Cursor::Feed(_)) {
+        page.head = Some(feed_end(conn)?);
+    }
     page.epoch = crate::store::state(conn, "epoch")?;
     page.backed_up_until = crate::store::state(conn, "backed_up_until")?;
     Ok(page)
+}
+
+/// Rows in a whole snapshot: counted once, for its first page.
+fn snapshot_rows(conn: &Connection) -> Result<u64, PullError> {
+    let mut n = 0u64;
+    for t in Entity::SYNCED {
+        let c: i64 = conn.query_row(&format!("SELECT count(*) FROM {}", t.table()), [], |r| {
+            r.get(0)
+        })?;
+        n += c.max(0) as u64;
+    }
+    Ok(n)
 }
 
 fn snapshot_page(
@@ -70,6 +90,7 @@ fn snapshot_page(
         }));
         if full {
             return Ok(PullResponse {
+                head: None,
                 v: PROTOCOL_VERSION,
                 rows,
                 next: Cursor::Snapshot { upto, table, after },
@@ -77,6 +98,7 @@ fn snapshot_page(
                 snapshot: Some(SnapshotProgress {
                     table,
                     tables: Entity::SYNCED.len(),
+                    rows: None,
                 }),
                 epoch: None,
                 backed_up_until: None,
@@ -87,11 +109,13 @@ fn snapshot_page(
     }
     // The snapshot is complete; what changed since it began comes by the feed.
     Ok(PullResponse {
+        head: None,
         v: PROTOCOL_VERSION,
         rows,
         next: Cursor::Feed(upto),
         more: true,
         snapshot: Some(SnapshotProgress {
+            rows: None,
             table: Entity::SYNCED.len(),
             tables: Entity::SYNCED.len(),
         }),
@@ -131,6 +155,7 @@ fn feed_page(conn: &Connection, since: i64, limit: usize) -> Result<PullResponse
         });
     }
     Ok(PullResponse {
+        head: None,
         v: PROTOCOL_VERSION,
         rows,
         next: Cursor::Feed(next),

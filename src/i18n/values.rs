@@ -340,6 +340,56 @@ pub fn indicator_words(code: &str, lang: Lang) -> (String, &'static str) {
     (lang.pick(fr, en).to_owned(), lang.pick(unit_fr, unit_en))
 }
 
+/// A size in bytes as each language writes it: "850 o", "45 Ko", "3,1 Mo"
+/// ("850 B", "45 KB", "3.1 MB").
+pub fn size(bytes: u64, lang: Lang) -> String {
+    let b = bytes as f64;
+    let (value, fr, en) = if bytes < 1024 {
+        return format!("{bytes} {}", lang.pick("o", "B"));
+    } else if b < 1024.0 * 1024.0 {
+        (format!("{:.0}", b / 1024.0), "Ko", "KB")
+    } else {
+        let mb = format!("{:.1}", b / (1024.0 * 1024.0));
+        (
+            match lang {
+                Lang::Fr => mb.replace('.', ","),
+                Lang::En => mb,
+            },
+            "Mo",
+            "MB",
+        )
+    };
+    format!("{value} {}", lang.pick(fr, en))
+}
+
+/// The time a step has left, roughly: "reste ~40 s", "reste ~3 min"
+/// ("~40 s left", "~3 min left").
+pub fn time_left(left: std::time::Duration, lang: Lang) -> String {
+    let secs = left.as_secs();
+    let rough = if secs < 60 {
+        format!("{} s", (secs.max(1)).div_ceil(5) * 5)
+    } else if secs < 3600 {
+        format!("{} min", secs.div_ceil(60))
+    } else {
+        format!("{} h {:02}", secs / 3600, (secs % 3600) / 60)
+    };
+    match lang {
+        Lang::Fr => format!("reste ~{rough}"),
+        Lang::En => format!("~{rough} left"),
+    }
+}
+
+/// " · 45 Ko · reste ~2 min": what a sync has moved, and the time it has
+/// left when known (progress bars, the console's gauge).
+pub fn moved(bytes: u64, left: Option<std::time::Duration>, lang: Lang) -> String {
+    let mut s = format!(" · {}", size(bytes, lang));
+    if let Some(left) = left {
+        s.push_str(" · ");
+        s.push_str(&time_left(left, lang));
+    }
+    s
+}
+
 /// A count as each language writes it: `45 210` (narrow spaces) in French,
 /// `45,210` in English; rounded to a whole number.
 pub fn count(value: f64, lang: Lang) -> String {
@@ -486,5 +536,25 @@ mod tests {
             ("Forages".to_owned(), "forages")
         );
         assert_eq!(indicator_words("odd\u{1b}[2J", Lang::Fr).0, "odd␛[2J");
+    }
+
+    #[test]
+    fn sizes_and_times_left_read_as_each_language_writes_them() {
+        use std::time::Duration;
+        assert_eq!(size(850, Lang::Fr), "850 o");
+        assert_eq!(size(46_000, Lang::Fr), "45 Ko");
+        assert_eq!(size(3_250_000, Lang::Fr), "3,1 Mo");
+        assert_eq!(size(3_250_000, Lang::En), "3.1 MB");
+        assert_eq!(time_left(Duration::from_secs(37), Lang::Fr), "reste ~40 s");
+        assert_eq!(time_left(Duration::from_secs(130), Lang::En), "~3 min left");
+        assert_eq!(
+            time_left(Duration::from_secs(4000), Lang::Fr),
+            "reste ~1 h 06"
+        );
+        assert_eq!(
+            moved(46_000, Some(Duration::from_secs(130)), Lang::Fr),
+            " · 45 Ko · reste ~3 min"
+        );
+        assert_eq!(moved(850, None, Lang::En), " · 850 B");
     }
 }

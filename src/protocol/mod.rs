@@ -120,6 +120,10 @@ pub struct PullResponse {
     /// While a snapshot is sent: how far it is, for a progress bar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotProgress>,
+    /// The feed's last position when the page was read: how far the
+    /// replica still has to go (a progress bar, the time left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<i64>,
     /// The hub's epoch: it changes when the hub is restored from a backup,
     /// and then cursors and answers from before mean nothing any more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,6 +138,10 @@ pub struct PullResponse {
 pub struct SnapshotProgress {
     pub table: usize,
     pub tables: usize,
+    /// Rows in the whole snapshot, sent with its first page (for the time
+    /// left; a fill resumed in a later sync goes by tables).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

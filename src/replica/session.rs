@@ -57,17 +57,62 @@ impl SyncError {
     }
 }
 
-/// Where a sync is, for a progress bar.
+/// Where a sync is, for a progress bar: the step, the bytes this
+/// connection has moved (both ways, as they crossed the wire) and an
+/// estimate of the time left in the step once there is something to go by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Progress {
     Pushing {
         done: usize,
         total: usize,
+        bytes: u64,
+        left: Option<std::time::Duration>,
     },
     Pulling {
         rows: usize,
         snapshot: Option<(usize, usize)>,
+        bytes: u64,
+        left: Option<std::time::Duration>,
     },
+}
+
+/// Bytes a hub connection has moved, both ways.
+fn moved(hub: &dyn Remote) -> u64 {
+    let (up, down) = hub.traffic();
+    up + down
+}
+
+/// The time a step has left, from how fast its share done (0 to 1) grew
+/// lately: the last few reports, not the whole step, since requests start
+/// small and grow with the link (the first pages are the slowest per row).
+#[derive(Debug, Default)]
+struct Eta {
+    points: std::collections::VecDeque<(Instant, f64)>,
+}
+
+impl Eta {
+    const WINDOW: usize = 5;
+
+    fn starting() -> Eta {
+        let mut eta = Eta::default();
+        eta.points.push_back((Instant::now(), 0.0));
+        eta
+    }
+
+    fn left(&mut self, share: f64) -> Option<std::time::Duration> {
+        let now = Instant::now();
+        let share = share.clamp(0.0, 1.0);
+        if share >= 1.0 {
+            return Some(std::time::Duration::ZERO);
+        }
+        self.points.push_back((now, share));
+        if self.points.len() > Self::WINDOW {
+            self.points.pop_front();
+        }
+        let &(then, before) = self.points.front()?;
+        let rate = (share - before) / now.duration_since(then).as_secs_f64().max(1e-3);
+        (rate > 0.0).then(|| std::time::Duration::from_secs_f64((1.0 - share) / rate))
+    }
 }
 
 /// A refused op, with the hub's reason.
@@ -298,9 +343,12 @@ fn push_all(
     summary: &mut Summary,
 ) -> Result<bool, SyncError> {
     let total = summary.pushed + pending(conn)?;
+    let (mut eta, first) = (Eta::starting(), summary.pushed);
     progress(Progress::Pushing {
         done: summary.pushed,
         total,
+        bytes: moved(hub),
+        left: None,
     });
     use super::pace::{PUSH_MIN, PUSH_START, Pace};
     let mut pace = summary
@@ -343,9 +391,12 @@ fn push_all(
                 });
             }
         }
+        let share = (summary.pushed - first) as f64 / (total - first).max(1) as f64;
         progress(Progress::Pushing {
             done: summary.pushed,
             total,
+            bytes: moved(hub),
+            left: eta.left(share),
         });
         if response.results.len() < batch.ops.len() {
             return Err(SyncError::Incomplete {
@@ -378,11 +429,24 @@ fn pull_all(
         Rows {
             rows: usize,
             snapshot: Option<(usize, usize)>,
+            /// How much of the way the replica is (0 to 1), when known.
+            share: Option<f64>,
         },
         Restored,
     }
     use super::pace::{PULL_MIN, PULL_START, Pace};
     let mut cursor = pull::cursor(conn)?;
+    let mut eta = Eta::starting();
+    let from_seq = match cursor {
+        crate::protocol::Cursor::Feed(seq) => Some(seq),
+        _ => None,
+    };
+    // Bytes moved, as the fetching side last saw them.
+    let bytes = std::cell::Cell::new(moved(hub));
+    // A snapshot's rows, when its first page says (rows written so far are
+    // counted in `note`, on this thread).
+    let snapshot_rows: std::cell::Cell<Option<u64>> = std::cell::Cell::new(None);
+    let pulled_before = summary.pulled;
     let mut pace = summary
         .paces
         .pull
@@ -399,9 +463,21 @@ fn pull_all(
                         return Ok(Written::Restored);
                     }
                     let rows = pull::apply_page(conn, &page)?;
+                    // A snapshot: its tables done (its rows, in `note`,
+                    // when it said how many); the feed: its positions.
+                    let share = match (page.snapshot, from_seq, &page.next, page.head) {
+                        (Some(s), _, _, _) => Some(s.table as f64 / s.tables.max(1) as f64),
+                        (None, Some(from), crate::protocol::Cursor::Feed(at), Some(head))
+                            if head > from =>
+                        {
+                            Some((at - from) as f64 / (head - from) as f64)
+                        }
+                        _ => None,
+                    };
                     Ok(Written::Rows {
                         rows,
                         snapshot: page.snapshot.map(|s| (s.table, s.tables)),
+                        share,
                     })
                 })();
                 let go_on = matches!(result, Ok(Written::Rows { .. }));
@@ -413,11 +489,23 @@ fn pull_all(
         let mut note = |w: Result<Written, SyncError>| -> Result<bool, SyncError> {
             match w? {
                 Written::Restored => Ok(true),
-                Written::Rows { rows, snapshot } => {
+                Written::Rows {
+                    rows,
+                    snapshot,
+                    share,
+                } => {
                     summary.pulled += rows;
+                    let share = match (snapshot, snapshot_rows.get()) {
+                        (Some((table, tables)), Some(total)) if table < tables => {
+                            Some((summary.pulled - pulled_before) as f64 / total.max(1) as f64)
+                        }
+                        _ => share,
+                    };
                     progress(Progress::Pulling {
                         rows: summary.pulled,
                         snapshot,
+                        bytes: bytes.get(),
+                        left: share.and_then(|s| eta.left(s)),
                     });
                     Ok(false)
                 }
@@ -441,6 +529,10 @@ fn pull_all(
             };
             pace.answered(carried, asked.elapsed());
             let more = page.more;
+            bytes.set(moved(hub));
+            if let Some(total) = page.snapshot.and_then(|s| s.rows) {
+                snapshot_rows.set(Some(total));
+            }
             cursor = page.next.clone();
             // Refused when the writer stopped (a failure, a restored hub):
             // what it says comes below.

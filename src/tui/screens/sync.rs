@@ -418,9 +418,19 @@ pub(super) fn draw_sync_state(
         return;
     };
     if syncer.is_running() {
+        let moved = |bytes, left| crate::i18n::values::moved(bytes, left, lang);
         let (label, ratio) = match syncer.progress {
-            Some(Progress::Pushing { done, total }) => (
-                format!("{} {done}/{total}", strings::PUSHING.get(lang)),
+            Some(Progress::Pushing {
+                done,
+                total,
+                bytes,
+                left,
+            }) => (
+                format!(
+                    "{} {done}/{total}{}",
+                    strings::PUSHING.get(lang),
+                    moved(bytes, left)
+                ),
                 if total == 0 {
                     0.0
                 } else {
@@ -430,19 +440,25 @@ pub(super) fn draw_sync_state(
             Some(Progress::Pulling {
                 rows,
                 snapshot: Some((table, tables)),
+                bytes,
+                left,
             }) => (
                 format!(
-                    "{} {rows} {}",
+                    "{} {rows} {}{}",
                     strings::FIRST_COPY.get(lang),
-                    strings::ROWS.get(lang)
+                    strings::ROWS.get(lang),
+                    moved(bytes, left)
                 ),
                 table as f64 / tables.max(1) as f64,
             ),
-            Some(Progress::Pulling { rows, .. }) => (
+            Some(Progress::Pulling {
+                rows, bytes, left, ..
+            }) => (
                 format!(
-                    "{} {rows} {}",
+                    "{} {rows} {}{}",
                     strings::PULLING.get(lang),
-                    strings::ROWS.get(lang)
+                    strings::ROWS.get(lang),
+                    moved(bytes, left)
                 ),
                 1.0,
             ),
