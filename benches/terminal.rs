@@ -19,11 +19,11 @@ use civitac::i18n::Lang;
 use civitac::store::Store;
 use civitac::tui::app::App;
 use civitac::tui::events::Event;
+use civitac::tui::frugal::Frugal;
 use civitac::tui::keymap::Keymap;
 use civitac::tui::theme::Theme;
 use civitac::tui::view;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -50,7 +50,7 @@ fn key(c: KeyCode) -> KeyEvent {
 /// A console on a counted terminal, remembering its last frame.
 struct Console {
     app: App,
-    terminal: Terminal<CrosstermBackend<Counter>>,
+    terminal: Terminal<Frugal<Counter>>,
     counter: Counter,
     last: Buffer,
     frames: usize,
@@ -90,8 +90,10 @@ impl Console {
     fn new(replica: &std::path::Path, width: u16, height: u16, theme: Theme) -> Console {
         let counter = Counter::default();
         let area = Rect::new(0, 0, width, height);
+        // As the console: the frugal backend over crossterm, on a screen
+        // cleared first.
         let terminal = Terminal::with_options(
-            CrosstermBackend::new(counter.clone()),
+            Frugal::new(counter.clone()).blank_screen(area),
             TerminalOptions {
                 viewport: Viewport::Fixed(area),
             },

@@ -498,17 +498,30 @@ fn hostile_posts_never_reach_the_terminal_as_commands() {
         press(&mut app, "<bs>");
     }
     press(&mut app, &format!("id={}<enter>", ids.join(",")));
+    // Through the console's own backend, and through ratatui's crossterm one.
     let sink = Sink::default();
-    let mut terminal = Terminal::new(CrosstermBackend::new(sink.clone())).expect("terminal");
+    let mut frugal = Terminal::new(
+        civitac::tui::frugal::Frugal::new(sink.clone())
+            .blank_screen(ratatui::layout::Rect::new(0, 0, 100, 30)),
+    )
+    .expect("terminal");
+    let plain_sink = Sink::default();
+    let mut plain = Terminal::new(CrosstermBackend::new(plain_sink.clone())).expect("terminal");
     for _ in 0..ids.len() {
-        terminal
+        frugal
+            .draw(|f| {
+                view::draw(f, &mut app);
+            })
+            .expect("draw");
+        plain
             .draw(|f| {
                 view::draw(f, &mut app);
             })
             .expect("draw");
         press(&mut app, "<down>");
     }
-    let bytes = sink.0.borrow().clone();
+    let mut bytes = sink.0.borrow().clone();
+    bytes.extend_from_slice(&plain_sink.0.borrow());
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains('␛'), "the escapes are shown as markers");
     for (bad, what) in [

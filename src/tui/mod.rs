@@ -9,6 +9,7 @@ pub mod app;
 pub mod composer;
 pub mod events;
 pub mod form;
+pub mod frugal;
 pub mod keymap;
 pub mod list;
 pub mod model;
@@ -31,7 +32,6 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 
 use crate::i18n::Lang;
 use crate::store::{Store, StoreError};
@@ -91,7 +91,10 @@ fn restore_terminal() {
 /// ratatui's own attempt on drop would report the failure on a stderr that is
 /// gone too, and that panics: then the handle is simply not dropped (the
 /// process is ending).
-fn let_go(mut terminal: Terminal<CrosstermBackend<std::io::Stdout>>) {
+/// The console's terminal: crossterm on stdout, spending few bytes.
+type Console = Terminal<frugal::Frugal<std::io::Stdout>>;
+
+fn let_go(mut terminal: Console) {
     if terminal.show_cursor().is_err() {
         std::mem::forget(terminal);
     }
@@ -150,7 +153,7 @@ pub fn run(opts: Options) -> Result<(), TuiError> {
     if opts.mouse {
         execute!(std::io::stdout(), EnableMouseCapture)?;
     }
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    let mut terminal = Terminal::new(frugal::Frugal::new(std::io::stdout()))?;
     terminal.clear()?;
 
     let mut app = app::App::new(
