@@ -106,8 +106,9 @@ pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
                 println!("{}", serde_json::to_string(&done).unwrap_or_default());
             } else if done.already {
                 println!(
-                    "{}: {}",
+                    "{}{}{}",
                     file.display(),
+                    lang.colon(),
                     lang.pick(
                         "réponse déjà importée ; rien n'a changé",
                         "answer already imported; nothing changed"
@@ -121,9 +122,11 @@ pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
                         Lang::En => crate::i18n::counted(lang, n, en.0, en.1),
                     }
                 };
+                let semi = lang.pick(" ; ", "; ");
                 println!(
-                    "{}: {}, {}, {}, {} ; {} ; {}",
+                    "{}{}{}, {}, {}, {}{semi}{}{semi}{}",
                     file.display(),
+                    lang.colon(),
                     c(
                         done.applied,
                         ("appliquée", "appliquées"),

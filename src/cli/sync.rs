@@ -407,18 +407,24 @@ pub fn login(ctx: &Ctx, args: LoginArgs) -> CmdResult {
     // A plain `civitac` opens the replica logged in last; a token that an
     // older civitac kept in config.toml leaves it.
     Config::remember_replica(&config_path(ctx)?, Some(&db_abs)).map_err(Failure::new)?;
+    let next = match (lang, args.no_sync) {
+        (Lang::Fr, false) => "première synchronisation…",
+        (Lang::Fr, true) => "synchronisez quand la liaison le permet : civitac sync",
+        (Lang::En, false) => "first sync…",
+        (Lang::En, true) => "sync when the link allows: civitac sync",
+    };
     eprintln!(
         "{}",
         match lang {
             Lang::Fr => format!(
-                "connecté à {} comme {} ({}), appareil {} ; première synchronisation…",
+                "connecté à {} comme {} ({}), appareil {} ; {next}",
                 hub.base(),
                 crate::text::inline(&me.display_name),
                 me.role,
                 crate::text::inline(&me.device_name)
             ),
             Lang::En => format!(
-                "logged in to {} as {} ({}), device {}; first sync…",
+                "logged in to {} as {} ({}), device {}; {next}",
                 hub.base(),
                 crate::text::inline(&me.display_name),
                 me.role,
