@@ -660,14 +660,27 @@ fn an_import_cut_after_a_page_resumes_at_the_next_and_a_sync_meanwhile_stops_it(
     let bytes = std::fs::read(&answer).expect("answer");
     let unopened = civitac::protocol::bundle::read_header(&bytes).expect("header");
     let id = unopened.header.id.clone();
-    let body: civitac::protocol::bundle::AnswerBody = unopened
-        .open(
+    let mut lines = unopened
+        .open_lines(
             &civitac::replica::credentials::Credentials::load(&stick.db)
                 .expect("credentials")
                 .bundle_key
                 .expect("a bundle key from login"),
         )
         .expect("opens with the device's key");
+    struct Body {
+        push: civitac::protocol::PushResponse,
+        pages: Vec<civitac::protocol::PullResponse>,
+    }
+    let head: civitac::protocol::bundle::AnswerHead =
+        lines.next().expect("line").expect("outcomes first");
+    let mut body = Body {
+        push: head.push,
+        pages: Vec::new(),
+    };
+    while let Some(page) = lines.next().expect("line") {
+        body.pages.push(page);
+    }
     assert!(body.pages.len() > 2, "a first fill takes several pages");
     {
         let mut s = stick.store();

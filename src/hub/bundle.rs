@@ -5,7 +5,7 @@
 //! signed for that device. Importing the same bundle again applies nothing
 //! (each op is answered `duplicate` with its first outcome).
 
-use crate::protocol::bundle::{self, AnswerBody, BundleError, Kind, OpsBody};
+use crate::protocol::bundle::{self, AnswerHead, BundleError, Kind, OpsBody};
 use crate::protocol::{Cursor, PROTOCOL_VERSION, PushRequest, PushResponse};
 
 use super::backend::{BackendError, HubBackend};
@@ -138,40 +138,38 @@ pub fn import(
     let _ = backend.seen(&actor);
 
     // Every change since the replica's cursor. A cursor from before the hub
-    // was restored means nothing now: a fresh snapshot, as online.
-    let mut since = bundle::cursor(&body.cursor)?;
-    let mut pages = Vec::new();
-    let mut cursor = since.clone();
-    loop {
-        let page = backend.pull(&cursor, PAGE)?;
-        if pages.is_empty()
-            && since != Cursor::Start
-            && body.epoch.is_some()
-            && page.epoch.is_some()
-            && page.epoch != body.epoch
-        {
-            since = Cursor::Start;
-            cursor = Cursor::Start;
-            continue;
-        }
-        if answered.epoch.is_none() {
-            answered.epoch = page.epoch.clone();
-        }
-        done.rows += page.rows.len();
-        cursor = page.next.clone();
-        let more = page.more;
-        pages.push(page);
-        if !more {
-            break;
-        }
+    // was restored means nothing now: a fresh snapshot, as online. Each
+    // page goes into the answer as it is read (one in memory at a time).
+    let asked = bundle::cursor(&body.cursor)?;
+    let mut first = backend.pull(&asked, PAGE)?;
+    let mut since = asked;
+    if since != Cursor::Start
+        && body.epoch.is_some()
+        && first.epoch.is_some()
+        && first.epoch != body.epoch
+    {
+        since = Cursor::Start;
+        first = backend.pull(&since, PAGE)?;
     }
-    let answer = AnswerBody {
+    if answered.epoch.is_none() {
+        answered.epoch = first.epoch.clone();
+    }
+    let mut answer =
+        bundle::Sealer::new(Kind::Answer, &device_id, &uuid::Uuid::now_v7().to_string())?;
+    answer.line(&AnswerHead {
         answers: request_id,
         since: since.to_string(),
         push: answered,
-        pages,
-    };
-    let id = uuid::Uuid::now_v7().to_string();
-    let bytes = bundle::seal(Kind::Answer, &device_id, &id, &device.key, &answer)?;
+    })?;
+    let mut page = first;
+    loop {
+        done.rows += page.rows.len();
+        answer.line(&page)?;
+        if !page.more {
+            break;
+        }
+        page = backend.pull(&page.next, PAGE)?;
+    }
+    let bytes = answer.finish(&device.key)?;
     Ok((bytes, done))
 }

@@ -7,8 +7,10 @@
 //!
 //! The file: a text line naming the format and its version, one line of
 //! JSON (the header: what the bundle is, for which device, how long its body
-//! is), the body (JSON, zstd-compressed), then an HMAC-SHA256 of everything
-//! before it. The key is the SHA-256 of the device's token, which the replica
+//! is), the body (JSON lines, zstd-compressed), then an HMAC-SHA256 of
+//! everything before it. An answer's body is its outcomes, then one line per
+//! pull page, so that neither side ever holds more than one page unpacked (a
+//! whole first fill can travel this way). The key is the SHA-256 of the device's token, which the replica
 //! holds (its token) and the hub keeps (it stores only that hash), so only
 //! the hub and that device can make a bundle the other accepts. A file cut
 //! short, altered, made for another device or by a revoked one is refused
@@ -74,17 +76,20 @@ pub struct OpsBody {
     pub push: PushRequest,
 }
 
-/// The hub's answer to one ops bundle.
+/// The first line of the hub's answer to one ops bundle; a line per pull
+/// page follows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnswerBody {
+pub struct AnswerHead {
     /// The ops bundle answered.
     pub answers: String,
     /// The cursor the pages start from (the request's, or the start of a
     /// fresh snapshot when the hub was restored since the replica's cursor).
     pub since: String,
     pub push: PushResponse,
-    pub pages: Vec<PullResponse>,
 }
+
+/// A page of an answer (`PullResponse`), one line each.
+pub type AnswerPage = PullResponse;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum BundleError {
@@ -106,7 +111,61 @@ fn mac(key: &str) -> hmac::Hmac<Sha256> {
         .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"))
 }
 
-/// Writes a bundle: header, compressed body, signature.
+/// A bundle being written: lines of JSON into the compressed body, then
+/// `finish` adds the header and the signature.
+pub struct Sealer {
+    kind: Kind,
+    device: String,
+    id: String,
+    body: zstd::Encoder<'static, Vec<u8>>,
+}
+
+impl Sealer {
+    pub fn new(kind: Kind, device: &str, id: &str) -> Result<Sealer, BundleError> {
+        Ok(Sealer {
+            kind,
+            device: device.to_owned(),
+            id: id.to_owned(),
+            body: zstd::Encoder::new(Vec::new(), 9)
+                .map_err(|e| BundleError::Body(e.to_string()))?,
+        })
+    }
+
+    /// One line of the body.
+    pub fn line<T: Serialize>(&mut self, value: &T) -> Result<(), BundleError> {
+        use std::io::Write;
+        serde_json::to_writer(&mut self.body, value)
+            .map_err(|e| BundleError::Body(e.to_string()))?;
+        self.body
+            .write_all(b"\n")
+            .map_err(|e| BundleError::Body(e.to_string()))
+    }
+
+    /// The whole file, signed with `key`.
+    pub fn finish(self, key: &str) -> Result<Vec<u8>, BundleError> {
+        let packed = self
+            .body
+            .finish()
+            .map_err(|e| BundleError::Body(e.to_string()))?;
+        let header = Header {
+            kind: self.kind,
+            device: self.device,
+            id: self.id,
+            created_at: crate::time::now(),
+            body_len: packed.len() as u64,
+        };
+        let mut out = format!("{MAGIC} {BUNDLE_VERSION}\n").into_bytes();
+        serde_json::to_writer(&mut out, &header).map_err(|e| BundleError::Body(e.to_string()))?;
+        out.push(b'\n');
+        out.extend_from_slice(&packed);
+        let mut m = mac(key);
+        m.update(&out);
+        out.extend_from_slice(&m.finalize().into_bytes());
+        Ok(out)
+    }
+}
+
+/// A bundle of one line.
 pub fn seal<T: Serialize>(
     kind: Kind,
     device: &str,
@@ -114,23 +173,9 @@ pub fn seal<T: Serialize>(
     key: &str,
     body: &T,
 ) -> Result<Vec<u8>, BundleError> {
-    let json = serde_json::to_vec(body).map_err(|e| BundleError::Body(e.to_string()))?;
-    let packed = zstd::encode_all(&json[..], 9).map_err(|e| BundleError::Body(e.to_string()))?;
-    let header = Header {
-        kind,
-        device: device.to_owned(),
-        id: id.to_owned(),
-        created_at: crate::time::now(),
-        body_len: packed.len() as u64,
-    };
-    let mut out = format!("{MAGIC} {BUNDLE_VERSION}\n").into_bytes();
-    serde_json::to_writer(&mut out, &header).map_err(|e| BundleError::Body(e.to_string()))?;
-    out.push(b'\n');
-    out.extend_from_slice(&packed);
-    let mut m = mac(key);
-    m.update(&out);
-    out.extend_from_slice(&m.finalize().into_bytes());
-    Ok(out)
+    let mut s = Sealer::new(kind, device, id)?;
+    s.line(body)?;
+    s.finish(key)
 }
 
 /// A bundle read but not yet trusted: its header, and where its body is.
@@ -188,9 +233,10 @@ pub fn read_header(bytes: &[u8]) -> Result<Unopened<'_>, BundleError> {
     })
 }
 
-impl Unopened<'_> {
-    /// Checks the signature with the device's key, then unpacks the body.
-    pub fn open<T: for<'de> Deserialize<'de>>(self, key: &str) -> Result<T, BundleError> {
+impl<'a> Unopened<'a> {
+    /// Checks the signature with the device's key; then the body's lines
+    /// can be read, one at a time.
+    pub fn open_lines(self, key: &str) -> Result<Lines<'a>, BundleError> {
         let mut m = mac(key);
         m.update(self.signed);
         m.verify_slice(self.signature)
@@ -198,7 +244,40 @@ impl Unopened<'_> {
         let unpacked = zstd::Decoder::new(self.body)
             .map_err(|e| BundleError::Body(e.to_string()))?
             .take(MAX_UNPACKED);
-        serde_json::from_reader(std::io::BufReader::new(unpacked))
+        Ok(Lines {
+            reader: std::io::BufReader::new(unpacked),
+            line: String::new(),
+        })
+    }
+
+    /// A bundle of one line: checked, then read.
+    pub fn open<T: for<'de> Deserialize<'de>>(self, key: &str) -> Result<T, BundleError> {
+        self.open_lines(key)?
+            .next()?
+            .ok_or_else(|| BundleError::Body("empty".into()))
+    }
+}
+
+/// The lines of a signed body, unpacked as they are read.
+pub struct Lines<'a> {
+    reader: std::io::BufReader<std::io::Take<zstd::Decoder<'static, std::io::BufReader<&'a [u8]>>>>,
+    line: String,
+}
+
+impl Lines<'_> {
+    /// The next line, or `None` at the end.
+    pub fn next<T: for<'de> Deserialize<'de>>(&mut self) -> Result<Option<T>, BundleError> {
+        use std::io::BufRead;
+        self.line.clear();
+        let n = self
+            .reader
+            .read_line(&mut self.line)
+            .map_err(|e| BundleError::Body(e.to_string()))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        serde_json::from_str(&self.line)
+            .map(Some)
             .map_err(|e| BundleError::Body(e.to_string()))
     }
 }

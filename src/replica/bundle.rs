@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use super::outbox::{self, ClientError};
 use super::pull;
 use super::session::{self, SyncError};
-use crate::protocol::bundle::{self, AnswerBody, BundleError, Kind, OpsBody};
+use crate::protocol::bundle::{self, AnswerHead, AnswerPage, BundleError, Kind, OpsBody};
 use crate::protocol::{Cursor, PullError};
 
 /// The answer being applied (set before the first write, cleared after the last).
@@ -157,7 +157,10 @@ pub fn import(
         });
     }
     let id = unopened.header.id.clone();
-    let answer: AnswerBody = unopened.open(key)?;
+    let mut lines = unopened.open_lines(key)?;
+    let head: AnswerHead = lines
+        .next()?
+        .ok_or_else(|| BundleError::Body("no outcomes".into()))?;
     let mut done = Imported::default();
     if crate::store::state(conn, IMPORTED)?.as_deref() == Some(id.as_str()) {
         done.already = true;
@@ -165,76 +168,64 @@ pub fn import(
         return Ok(done);
     }
 
-    // Where to start: the answer's beginning, or (an import cut part-way)
-    // the page it reached.
+    // Where to start: the answer's beginning, or (an import cut part-way,
+    // the same answer) after the page it reached.
     let now = pull::cursor(conn)?.to_string();
-    let epoch = answer
-        .push
-        .epoch
-        .clone()
-        .or_else(|| answer.pages.iter().find_map(|p| p.epoch.clone()));
+    let epoch = head.push.epoch.clone();
     let known = crate::store::state(conn, "hub_epoch")?;
     let restored = matches!((&known, &epoch), (Some(k), Some(e)) if k != e);
     let resuming = crate::store::state(conn, IMPORTING)?.as_deref() == Some(id.as_str());
-    let first_page = if (restored && answer.since == Cursor::Start.to_string())
-        || (!restored && now == answer.since)
-    {
-        0
-    } else if !restored
-        && let Some(i) = answer
-            .pages
-            .iter()
-            .position(|p| p.next.to_string() == now)
-            .filter(|_| resuming)
-    {
-        i + 1
-    } else {
-        return Err(ReplicaBundleError::Stale {
-            since: answer.since.clone(),
-            ours: now,
-        });
+    let fresh =
+        (restored && head.since == Cursor::Start.to_string()) || (!restored && now == head.since);
+    let stale = || ReplicaBundleError::Stale {
+        since: head.since.clone(),
+        ours: now.clone(),
     };
-    let answered: Vec<&str> = answer
-        .push
-        .results
-        .iter()
-        .map(|r| r.op_id.as_str())
-        .collect();
+    if !fresh && (restored || !resuming) {
+        return Err(stale());
+    }
     let mut known_op = conn.prepare("SELECT 1 FROM outbox WHERE op_id = ?1")?;
-    for op in &answered {
-        if !known_op.exists([op])? {
-            return Err(ClientError::Unknown(crate::text::inline(op)).into());
+    for r in &head.push.results {
+        if !known_op.exists([&r.op_id])? {
+            return Err(ClientError::Unknown(crate::text::inline(&r.op_id)).into());
         }
     }
     drop(known_op);
 
-    crate::store::set_state(conn, IMPORTING, &id)?;
-    // As a push answer: the epoch first (a restored hub resets what it lost),
-    // then the outcomes (recorded by the first run of a cut import).
-    done.hub_restored = session::meet_epoch(conn, epoch.as_deref())?;
-    if first_page == 0 {
-        let recorded = outbox::record(conn, &answer.push)?;
+    let mut from = if fresh {
+        crate::store::set_state(conn, IMPORTING, &id)?;
+        // As a push answer: the epoch first (a restored hub resets what it
+        // lost), then the outcomes.
+        done.hub_restored = session::meet_epoch(conn, epoch.as_deref())?;
+        let recorded = outbox::record(conn, &head.push)?;
         done.applied = recorded.applied;
         done.duplicate = recorded.duplicate;
         done.conflict = recorded.conflict;
         done.rejected = recorded.rejected;
-    }
+        head.since.clone()
+    } else {
+        // Resuming: the pages up to where the replica is were written (the
+        // outcomes too); nothing is written until that page is found.
+        loop {
+            let Some(page) = lines.next::<AnswerPage>()? else {
+                return Err(stale());
+            };
+            if page.next.to_string() == now {
+                break now.clone();
+            }
+        }
+    };
     // Each page lands only where the one before it ended (checked in its
     // transaction): a sync running meanwhile stops the import, never the
     // other way round.
-    let mut from = if first_page == 0 {
-        answer.since.clone()
-    } else {
-        now
-    };
-    for page in &answer.pages[first_page..] {
+    while let Some(page) = lines.next::<AnswerPage>()? {
         if session::meet_epoch(conn, page.epoch.as_deref())? {
             return Err(ReplicaBundleError::Stale {
-                since: answer.since.clone(),
+                since: head.since.clone(),
                 ours: pull::cursor(conn)?.to_string(),
             });
         }
-        done.pulled += pull::apply_page_after(conn, page, Some(&from))?;
+        done.pulled += pull::apply_page_after(conn, &page, Some(&from))?;
         from = page.next.to_string();
     }
     session::prune(conn, keep_pushed_days)?;
