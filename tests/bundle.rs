@@ -673,12 +673,12 @@ fn an_import_cut_after_a_page_resumes_at_the_next_and_a_sync_meanwhile_stops_it(
         pages: Vec<civitac::protocol::PullResponse>,
     }
     let head: civitac::protocol::bundle::AnswerHead =
-        lines.next().expect("line").expect("outcomes first");
+        lines.read().expect("line").expect("outcomes first");
     let mut body = Body {
         push: head.push,
         pages: Vec::new(),
     };
-    while let Some(page) = lines.next().expect("line") {
+    while let Some(page) = lines.read().expect("line") {
         body.pages.push(page);
     }
     assert!(body.pages.len() > 2, "a first fill takes several pages");

@@ -253,7 +253,7 @@ impl<'a> Unopened<'a> {
     /// A bundle of one line: checked, then read.
     pub fn open<T: for<'de> Deserialize<'de>>(self, key: &str) -> Result<T, BundleError> {
         self.open_lines(key)?
-            .next()?
+            .read()?
             .ok_or_else(|| BundleError::Body("empty".into()))
     }
 }
@@ -266,7 +266,7 @@ pub struct Lines<'a> {
 
 impl Lines<'_> {
     /// The next line, or `None` at the end.
-    pub fn next<T: for<'de> Deserialize<'de>>(&mut self) -> Result<Option<T>, BundleError> {
+    pub fn read<T: for<'de> Deserialize<'de>>(&mut self) -> Result<Option<T>, BundleError> {
         use std::io::BufRead;
         self.line.clear();
         let n = self

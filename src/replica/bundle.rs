@@ -159,7 +159,7 @@ pub fn import(
     let id = unopened.header.id.clone();
     let mut lines = unopened.open_lines(key)?;
     let head: AnswerHead = lines
-        .next()?
+        .read()?
         .ok_or_else(|| BundleError::Body("no outcomes".into()))?;
     let mut done = Imported::default();
     if crate::store::state(conn, IMPORTED)?.as_deref() == Some(id.as_str()) {
@@ -207,7 +207,7 @@ pub fn import(
         // Resuming: the pages up to where the replica is were written (the
         // outcomes too); nothing is written until that page is found.
         loop {
-            let Some(page) = lines.next::<AnswerPage>()? else {
+            let Some(page) = lines.read::<AnswerPage>()? else {
                 return Err(stale());
             };
             if page.next.to_string() == now {
@@ -218,7 +218,7 @@ pub fn import(
     // Each page lands only where the one before it ended (checked in its
     // transaction): a sync running meanwhile stops the import, never the
     // other way round.
-    while let Some(page) = lines.next::<AnswerPage>()? {
+    while let Some(page) = lines.read::<AnswerPage>()? {
         if session::meet_epoch(conn, page.epoch.as_deref())? {
             return Err(ReplicaBundleError::Stale {
                 since: head.since.clone(),
