@@ -283,10 +283,7 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
         .expect("seal");
         std::fs::write(&forged, bytes).expect("write");
     }
-    refused(
-        hub_import(&f.hub_db, &forged, &answer),
-        "altered or damaged",
-    );
+    refused(hub_import(&f.hub_db, &forged, &answer), "another key");
 
     let not = root.join("notes.txt");
     std::fs::write(&not, "des notes\n").expect("write");
@@ -710,4 +707,40 @@ fn an_import_cut_after_a_page_resumes_at_the_next_and_a_sync_meanwhile_stops_it(
     common::assert_search_index_whole(&filled);
     let hub = civitac::store::Store::open(&hub_db).expect("hub");
     assert_eq!(state(&hub)[..16], state(&filled)[..16]);
+}
+
+#[test]
+fn a_replica_attached_before_bundles_gets_its_key_at_its_next_sync() {
+    let dir = tempfile::tempdir().expect("dir");
+    let hub_db = demo_hub(dir.path());
+    let token = issue(&hub_db, "test.awa", "moderator", "ancien");
+    let hub = HubProcess::start(&hub_db, &[]);
+    let r = Replica::new(dir.path(), "r");
+    r.login(&hub.url, &token);
+    // As an older civitac left it: no bundle key.
+    let path = civitac::replica::credentials::path_for(&r.db);
+    let text = std::fs::read_to_string(&path).expect("credentials");
+    let older: String = text
+        .lines()
+        .filter(|l| !l.starts_with("bundle_key"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(older, text, "the key was there");
+    std::fs::write(&path, older).expect("write");
+    let b = dir.path().join("b.civitac");
+    refused(
+        r.cmd()
+            .args(["bundle", "export"])
+            .arg(&b)
+            .output()
+            .expect("runs"),
+        "no bundle key yet",
+    );
+    r.sync();
+    ok(r.cmd()
+        .args(["bundle", "export"])
+        .arg(&b)
+        .output()
+        .expect("runs"));
+    ok(hub_import(&hub_db, &b, &dir.path().join("a.civitac")));
 }

@@ -500,9 +500,12 @@ fn hostile_posts_never_reach_the_terminal_as_commands() {
     press(&mut app, &format!("id={}<enter>", ids.join(",")));
     // Through the console's own backend, and through ratatui's crossterm one.
     let sink = Sink::default();
-    let mut frugal = Terminal::new(
-        civitac::tui::frugal::Frugal::new(sink.clone())
-            .blank_screen(ratatui::layout::Rect::new(0, 0, 100, 30)),
+    let area = ratatui::layout::Rect::new(0, 0, 100, 30);
+    let mut frugal = Terminal::with_options(
+        civitac::tui::frugal::Frugal::new(sink.clone()).blank_screen(area),
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(area),
+        },
     )
     .expect("terminal");
     let plain_sink = Sink::default();

@@ -122,6 +122,7 @@ impl Bar {
                 snapshot,
                 bytes,
                 left,
+                ..
             } => {
                 let moved = crate::i18n::values::moved(bytes, left, self.lang);
                 self.bar
@@ -575,6 +576,9 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> CmdResult {
         pull_page: args.page.max(1),
     };
     let summary = run_sync(ctx, &mut store, &mut hub, args.retries, sizes, args.json)?;
+    if let Err(e) = crate::replica::credentials::fill_bundle_key(store.path(), &mut hub) {
+        tracing::warn!(error = %e, "no bundle key kept");
+    }
     report(ctx, &summary, args.json);
     Ok(ExitCode::SUCCESS)
 }

@@ -155,24 +155,44 @@ pub fn bundle_secret(db: &Path) -> Result<String, StoreError> {
     secret_file(&bundle_secret_path(db))
 }
 
-/// A secret kept in a 0600 file, made on first use.
+/// A secret kept in a 0600 file, made on first use. Made whole beside it
+/// and linked into place, never over a file another process made first:
+/// two hub processes starting together end with the same secret.
 fn secret_file(path: &Path) -> Result<String, StoreError> {
     let io = |source| StoreError::Io {
         path: path.to_owned(),
         source,
     };
-    match std::fs::read_to_string(path) {
-        Ok(k) if !k.trim().is_empty() => {
-            crate::store::restrict(path).map_err(io)?;
-            return Ok(k.trim().to_owned());
+    for _ in 0..3 {
+        match std::fs::read_to_string(path) {
+            Ok(k) if !k.trim().is_empty() => {
+                crate::store::restrict(path).map_err(io)?;
+                return Ok(k.trim().to_owned());
+            }
+            Ok(_) => {
+                return Err(io(std::io::Error::other(
+                    "empty: remove it to make a new secret (every device then logs in again for bundles)",
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
         }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
+        let key = super::tokens::random_hex(32);
+        let mut part = path.as_os_str().to_owned();
+        part.push(format!(".{}.part", std::process::id()));
+        let part = PathBuf::from(part);
+        crate::store::write_private(&part, key.as_bytes()).map_err(io)?;
+        // A hard link fails if the name exists: whoever links first wins,
+        // the others read theirs.
+        let linked = std::fs::hard_link(&part, path);
+        let _ = std::fs::remove_file(&part);
+        match linked {
+            Ok(()) => return Ok(key),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io(e)),
+        }
     }
-    let key = super::tokens::random_hex(32);
-    crate::store::write_private(path, key.as_bytes()).map_err(io)?;
-    Ok(key)
+    Err(io(std::io::Error::other("could not be read or made")))
 }
 
 /// The hub's secret for gateway callbacks, made once. A key an older civitac

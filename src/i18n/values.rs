@@ -383,7 +383,7 @@ pub fn time_left(left: std::time::Duration, lang: Lang) -> String {
 /// left when known (progress bars, the console's gauge).
 pub fn moved(bytes: u64, left: Option<std::time::Duration>, lang: Lang) -> String {
     let mut s = format!(" · {}", size(bytes, lang));
-    if let Some(left) = left {
+    if let Some(left) = left.filter(|l| !l.is_zero()) {
         s.push_str(" · ");
         s.push_str(&time_left(left, lang));
     }

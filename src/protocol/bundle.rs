@@ -63,6 +63,16 @@ pub struct Header {
     pub created_at: String,
     /// Bytes of the compressed body that follow the header.
     pub body_len: u64,
+    /// Which key signed it (a short hash of the key): when the signature
+    /// does not hold, says whether the file changed or the key did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+}
+
+/// A short, one-way name for a key.
+pub fn key_id(key: &str) -> String {
+    let digest = Sha256::digest(format!("civitac bundle key id\0{key}").as_bytes());
+    crate::hex(&digest[..8])
 }
 
 /// A replica's work for the hub.
@@ -101,6 +111,10 @@ pub enum BundleError {
     Truncated { have: u64, want: u64 },
     #[error("the bundle was altered or damaged (its signature does not match)")]
     Tampered,
+    #[error(
+        "the bundle was signed with another key than this device has here (the hub's bundle-key file changed, or the device logged in again since): log the device in again where there is a link, then export a new bundle"
+    )]
+    OtherKey,
     #[error("the bundle's content is unreadable: {0}")]
     Body(String),
 }
@@ -153,6 +167,7 @@ impl Sealer {
             id: self.id,
             created_at: crate::time::now(),
             body_len: packed.len() as u64,
+            key_id: Some(key_id(key)),
         };
         let mut out = format!("{MAGIC} {BUNDLE_VERSION}\n").into_bytes();
         serde_json::to_writer(&mut out, &header).map_err(|e| BundleError::Body(e.to_string()))?;
@@ -239,8 +254,12 @@ impl<'a> Unopened<'a> {
     pub fn open_lines(self, key: &str) -> Result<Lines<'a>, BundleError> {
         let mut m = mac(key);
         m.update(self.signed);
-        m.verify_slice(self.signature)
-            .map_err(|_| BundleError::Tampered)?;
+        if m.verify_slice(self.signature).is_err() {
+            return Err(match &self.header.key_id {
+                Some(id) if *id != key_id(key) => BundleError::OtherKey,
+                _ => BundleError::Tampered,
+            });
+        }
         let unpacked = zstd::Decoder::new(self.body)
             .map_err(|e| BundleError::Body(e.to_string()))?
             .take(MAX_UNPACKED);
@@ -315,7 +334,7 @@ mod tests {
         let u = read_header(&bytes).expect("header");
         assert_eq!(
             u.open::<serde_json::Value>("other").unwrap_err(),
-            BundleError::Tampered
+            BundleError::OtherKey
         );
     }
 

@@ -113,6 +113,28 @@ impl Credentials {
     }
 }
 
+/// Fetches the device's bundle key when this replica's credentials have
+/// none (attached before bundles existed): after a sync, while the link is
+/// there, so the day there is no link the key is. Returns whether it came.
+pub fn fill_bundle_key(
+    db: &Path,
+    hub: &mut dyn crate::protocol::remote::Remote,
+) -> Result<bool, CredentialsError> {
+    let mut creds = Credentials::load(db)?;
+    if creds.bundle_key.is_some() {
+        return Ok(false);
+    }
+    let Ok(me) = hub.whoami() else {
+        return Ok(false);
+    };
+    if me.device_id != creds.device_id || me.bundle_key.is_none() {
+        return Ok(false);
+    }
+    creds.bundle_key = me.bundle_key;
+    creds.save(db)?;
+    Ok(true)
+}
+
 impl From<Credentials> for crate::config::HubConfig {
     fn from(c: Credentials) -> crate::config::HubConfig {
         crate::config::HubConfig {

@@ -71,6 +71,8 @@ pub enum Progress {
     Pulling {
         rows: usize,
         snapshot: Option<(usize, usize)>,
+        /// How much of the way (0 to 1), when known.
+        share: Option<f64>,
         bytes: u64,
         left: Option<std::time::Duration>,
     },
@@ -111,7 +113,9 @@ impl Eta {
         }
         let &(then, before) = self.points.front()?;
         let rate = (share - before) / now.duration_since(then).as_secs_f64().max(1e-3);
-        (rate > 0.0).then(|| std::time::Duration::from_secs_f64((1.0 - share) / rate))
+        (rate > 0.0)
+            .then(|| std::time::Duration::try_from_secs_f64((1.0 - share) / rate).ok())
+            .flatten()
     }
 }
 
@@ -504,6 +508,7 @@ fn pull_all(
                     progress(Progress::Pulling {
                         rows: summary.pulled,
                         snapshot,
+                        share: share.map(|s| s.min(1.0)),
                         bytes: bytes.get(),
                         left: share.and_then(|s| eta.left(s)),
                     });

@@ -24,9 +24,9 @@ use ratatui::buffer::{Buffer, Cell, CellDiffOption};
 use ratatui::layout::{Position, Rect, Size};
 use ratatui::style::{Color, Modifier};
 
-/// The longest run of unchanged cells rewritten rather than jumped over:
-/// a jump costs at least 6 bytes, a plain character 1.
-const GAP: u16 = 5;
+/// The most bytes of unchanged cells rewritten rather than jumped over: a
+/// jump costs 6 to 8 bytes.
+const GAP_BYTES: usize = 6;
 
 pub struct Frugal<W: Write> {
     writer: W,
@@ -181,14 +181,17 @@ impl<W: Write> Backend for Frugal<W> {
             if let (Some(screen), Some((lx, ly, lcell))) = (&self.screen, last)
                 && ly == y
                 && x > lx + 1
-                && x - lx - 1 <= GAP
+                && usize::from(x - lx - 1) <= GAP_BYTES
                 && plain(lcell)
             {
                 let gap = lx + 1..x;
-                if gap.clone().all(|gx| {
-                    let c = &screen[(gx, y)];
-                    plain(c) && Look::of(c) == Look::of(lcell)
-                }) {
+                let bytes: usize = gap.clone().map(|gx| screen[(gx, y)].symbol().len()).sum();
+                if bytes <= GAP_BYTES
+                    && gap.clone().all(|gx| {
+                        let c = &screen[(gx, y)];
+                        plain(c) && Look::of(c) == Look::of(lcell)
+                    })
+                {
                     cells.extend(gap.map(|gx| (gx, y, &screen[(gx, y)])));
                 }
             }
@@ -216,6 +219,12 @@ impl<W: Write> Backend for Frugal<W> {
         if let Some(screen) = &mut self.screen {
             for (x, y, cell) in updates {
                 screen[(x, y)] = cell.clone();
+                // A wide character covers the cells after it, which ratatui
+                // does not send: what they show is not known here any more.
+                let width = unicode_width::UnicodeWidthStr::width(cell.symbol()) as u16;
+                for covered in x + 1..(x + width).min(screen.area.right()) {
+                    screen[(covered, y)].set_diff_option(CellDiffOption::Skip);
+                }
             }
         }
         self.writer.write_all(&out)
@@ -347,7 +356,13 @@ mod tests {
                 cell.fg = self.look.fg;
                 cell.bg = self.look.bg;
                 cell.modifier = self.look.modifier;
-                self.x += unicode_width::UnicodeWidthChar::width(c).unwrap_or(1) as u16;
+                // A wide character covers the next cell too: a terminal
+                // shows it blank behind the character's second half.
+                let width = unicode_width::UnicodeWidthChar::width(c).unwrap_or(1) as u16;
+                for covered in self.x + 1..self.x + width {
+                    self.screen[(covered, self.y)].set_symbol(" ");
+                }
+                self.x += width;
                 rest = &rest[c.len_utf8()..];
             }
         }
@@ -377,8 +392,18 @@ mod tests {
                 match nums[i] {
                     0 => self.look = Look::PLAIN,
                     n @ 1..=9 => {
-                        let (m, _) = ATTRIBUTES[usize::from(n) - 1];
-                        self.look.modifier |= m;
+                        // ECMA-48's numbering, written out apart from the code's.
+                        self.look.modifier |= match n {
+                            1 => Modifier::BOLD,
+                            2 => Modifier::DIM,
+                            3 => Modifier::ITALIC,
+                            4 => Modifier::UNDERLINED,
+                            5 => Modifier::SLOW_BLINK,
+                            6 => Modifier::RAPID_BLINK,
+                            7 => Modifier::REVERSED,
+                            8 => Modifier::HIDDEN,
+                            _ => Modifier::CROSSED_OUT,
+                        };
                     }
                     39 => self.look.fg = Color::Reset,
                     49 => self.look.bg = Color::Reset,
@@ -434,22 +459,25 @@ mod tests {
                 Line::from("a b c d e f").dark_gray(),
                 Line::from("plain text").italic().underlined(),
             ],
+            // A wide character where narrow ones were, then narrow ones
+            // again with changes on both sides of the cell it covered.
+            vec![Line::from("xybzzzz"), Line::from("   ").reversed()],
+            vec![Line::from("xyコzzzz"), Line::from("   ").reversed()],
+            vec![Line::from("xya zzzz"), Line::from("   ").reversed()],
+            vec![Line::from("qya zzzq"), Line::from(" r ").reversed()],
             vec![Line::from("a b c d e f"), Line::from("plain text")],
         ];
-        let mut plain_term =
-            ratatui::Terminal::new(ratatui::backend::TestBackend::new(area.width, area.height))
-                .expect("t");
         let mut frugal =
             ratatui::Terminal::new(Frugal::new(Vec::<u8>::new()).blank_screen(area)).expect("t");
         let mut vt = Vt::new(area);
         let mut fed = 0;
         for lines in frames {
-            plain_term
+            // What ratatui means the screen to be.
+            let want = frugal
                 .draw(|f| f.render_widget(Paragraph::new(lines.clone()), f.area()))
-                .expect("draw");
-            frugal
-                .draw(|f| f.render_widget(Paragraph::new(lines.clone()), f.area()))
-                .expect("draw");
+                .expect("draw")
+                .buffer
+                .clone();
             let bytes = frugal.backend().writer().clone();
             // The cursor's own sequences (show/hide) are crossterm's.
             let drawn: Vec<u8> = String::from_utf8(bytes[fed..].to_vec())
@@ -459,11 +487,20 @@ mod tests {
                 .into_bytes();
             fed = bytes.len();
             vt.feed(&drawn);
-            let want = plain_term.backend().buffer();
             for y in 0..area.height {
                 for x in 0..area.width {
                     let (a, b) = (&want[(x, y)], &vt.screen[(x, y)]);
-                    if a.symbol() == " " && b.symbol() == " " && a.bg == b.bg {
+                    // Behind a wide character's second half.
+                    if x > 0 && unicode_width::UnicodeWidthStr::width(want[(x - 1, y)].symbol()) > 1
+                    {
+                        continue;
+                    }
+                    if a.symbol() == " "
+                        && b.symbol() == " "
+                        && a.bg == b.bg
+                        && a.modifier.contains(Modifier::REVERSED)
+                            == b.modifier.contains(Modifier::REVERSED)
+                    {
                         continue;
                     }
                     if a.symbol().is_empty() {

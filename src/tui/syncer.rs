@@ -189,7 +189,13 @@ impl Syncer {
                     }
                 }
                 let mut said = Said(Some(events));
-                let result = match &hub.bundle_key {
+                // Fetched by a sync since the console started, perhaps.
+                let key = hub.bundle_key.clone().or_else(|| {
+                    crate::replica::credentials::Credentials::load(&db)
+                        .ok()
+                        .and_then(|c| c.bundle_key)
+                });
+                let result = match &key {
                     Some(key) => bundle_job(&db, key, export, path, keep_days),
                     None => Err(crate::tui::strings::NO_BUNDLE_KEY.get(lang).to_owned()),
                 };
@@ -309,7 +315,13 @@ fn run(
         keep_pushed_days,
         ..Sizes::default()
     };
-    session::sync(store.conn_mut(), &mut client, sizes, progress).map_err(|e| {
+    let synced = session::sync(store.conn_mut(), &mut client, sizes, progress);
+    if synced.is_ok()
+        && let Err(e) = crate::replica::credentials::fill_bundle_key(db, &mut client)
+    {
+        tracing::warn!(error = %e, "no bundle key kept");
+    }
+    synced.map_err(|e| {
         let retry_after = match &e {
             SyncError::Transport(TransportError::Http { retry_after, .. }) => *retry_after,
             _ => None,

@@ -440,6 +440,7 @@ pub(super) fn draw_sync_state(
             Some(Progress::Pulling {
                 rows,
                 snapshot: Some((table, tables)),
+                share,
                 bytes,
                 left,
             }) => (
@@ -449,10 +450,14 @@ pub(super) fn draw_sync_state(
                     strings::ROWS.get(lang),
                     moved(bytes, left)
                 ),
-                table as f64 / tables.max(1) as f64,
+                share.unwrap_or(table as f64 / tables.max(1) as f64),
             ),
             Some(Progress::Pulling {
-                rows, bytes, left, ..
+                rows,
+                share,
+                bytes,
+                left,
+                ..
             }) => (
                 format!(
                     "{} {rows} {}{}",
@@ -460,7 +465,7 @@ pub(super) fn draw_sync_state(
                     strings::ROWS.get(lang),
                     moved(bytes, left)
                 ),
-                1.0,
+                share.unwrap_or(1.0),
             ),
             None => (strings::CONNECTING.get(lang).to_owned(), 0.0),
         };
