@@ -7,9 +7,9 @@
 //!   cargo bench --bench console                          # builds the scale-50 demo first (~1 min)
 //!   CIVITAC_BENCH_REPLICA=path/replica.db cargo bench --bench console   # reuse one
 
-use std::cell::Cell;
-use std::io::Write;
-use std::rc::Rc;
+#[path = "support/counter.rs"]
+mod counter;
+use counter::{Counter, key};
 use std::time::{Duration, Instant};
 
 use civitac::i18n::Lang;
@@ -18,29 +18,9 @@ use civitac::tui::app::App;
 use civitac::tui::keymap::Keymap;
 use civitac::tui::theme::Theme;
 use civitac::tui::view;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::backend::CrosstermBackend;
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
-
-/// Counts the bytes the console writes to its terminal.
-#[derive(Clone, Default)]
-struct Counter(Rc<Cell<usize>>);
-
-impl Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.set(self.0.get() + buf.len());
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn key(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
 
 fn percentile(v: &mut [Duration], p: f64) -> Duration {
     v.sort();
@@ -93,8 +73,9 @@ fn main() {
 
     let counter = Counter::default();
     let area = Rect::new(0, 0, 80, 24);
+    // The console's own backend, on a screen known blank.
     let mut terminal = Terminal::with_options(
-        CrosstermBackend::new(counter.clone()),
+        civitac::tui::frugal::Frugal::new(counter.clone()).blank_screen(area),
         TerminalOptions {
             viewport: Viewport::Fixed(area),
         },

@@ -11,9 +11,9 @@
 //!
 //!   cargo bench --bench terminal          # a scale-1 demo, built first (a few seconds)
 
-use std::cell::Cell;
-use std::io::Write;
-use std::rc::Rc;
+#[path = "support/counter.rs"]
+mod counter;
+use counter::{Counter, key};
 
 use civitac::i18n::Lang;
 use civitac::store::Store;
@@ -23,29 +23,10 @@ use civitac::tui::frugal::Frugal;
 use civitac::tui::keymap::Keymap;
 use civitac::tui::theme::Theme;
 use civitac::tui::view;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
-
-/// Counts the bytes the console writes to its terminal.
-#[derive(Clone, Default)]
-struct Counter(Rc<Cell<usize>>);
-
-impl Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.set(self.0.get() + buf.len());
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn key(c: KeyCode) -> KeyEvent {
-    KeyEvent::new(c, KeyModifiers::NONE)
-}
 
 /// A console on a counted terminal, remembering its last frame.
 struct Console {

@@ -31,6 +31,15 @@ fn twin(root: &Path, from: &Replica, name: &str) -> Replica {
     r
 }
 
+/// `civitac bundle export|import FILE` on a replica.
+fn on_replica(r: &Replica, what: &str, file: impl AsRef<std::ffi::OsStr>) -> Output {
+    r.cmd()
+        .args(["bundle", what])
+        .arg(file)
+        .output()
+        .expect("runs")
+}
+
 fn hub_import(db: &Path, bundle: &Path, answer: &Path) -> Output {
     hub_cmd(db)
         .args(["hub", "bundle", "import"])
@@ -150,12 +159,7 @@ fn a_bundle_round_trip_ends_where_an_online_sync_of_the_same_work_ends() {
 
     let bundle = root.join("usb").join("terrain.civitac");
     std::fs::create_dir_all(bundle.parent().expect("dir")).expect("dir");
-    let said = ok(stick
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&bundle)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&stick, "export", &bundle));
     assert!(said.contains(&format!("{queued} ops")), "{said}");
     let answer = root.join("usb").join("terrain.answer");
     let said = ok(hub_import(&hub2, &bundle, &answer));
@@ -163,12 +167,7 @@ fn a_bundle_round_trip_ends_where_an_online_sync_of_the_same_work_ends() {
         said.contains(&format!("{queued} of {queued} applied")),
         "{said}"
     );
-    let said = ok(stick
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&answer)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&stick, "import", &answer));
     assert!(said.contains(&format!("{queued} applied")), "{said}");
 
     let hub_online = civitac::store::Store::open(&f.hub_db).expect("hub");
@@ -200,22 +199,12 @@ fn a_bundle_round_trip_ends_where_an_online_sync_of_the_same_work_ends() {
         said.contains(&format!("0 of {queued} applied, {queued} already known")),
         "{said}"
     );
-    let said = ok(stick
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&answer)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&stick, "import", &answer));
     assert!(said.contains("already imported"), "{said}");
     assert_eq!(before, (state(&hub_stick), state(&stick.store())));
     // The second answer starts where the first did: older than the replica now.
     refused(
-        stick
-            .cmd()
-            .args(["bundle", "import"])
-            .arg(&again)
-            .output()
-            .expect("runs"),
+        on_replica(&stick, "import", &again),
         "older than what the replica has",
     );
     assert_eq!(before, (state(&hub_stick), state(&stick.store())));
@@ -227,12 +216,7 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
     let root = f.dir.path();
     f.r.hide_flagged();
     let bundle = root.join("b.civitac");
-    ok(f.r
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&bundle)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "export", &bundle));
     let bytes = std::fs::read(&bundle).expect("read");
     let hub = || civitac::store::Store::open(&f.hub_db).expect("hub");
     let before = state(&hub());
@@ -292,14 +276,7 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
     assert_eq!(before, state(&hub()), "a refused bundle changed the hub");
 
     // An ops bundle taken to a replica, an answer taken to the hub.
-    refused(
-        f.r.cmd()
-            .args(["bundle", "import"])
-            .arg(&bundle)
-            .output()
-            .expect("runs"),
-        "hub bundle import",
-    );
+    refused(on_replica(&f.r, "import", &bundle), "hub bundle import");
     ok(hub_import(&f.hub_db, &bundle, &answer));
     refused(
         hub_import(&f.hub_db, &answer, &root.join("x")),
@@ -316,15 +293,7 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
         hub.terminate();
     }
     let other_before = state(&other.store());
-    refused(
-        other
-            .cmd()
-            .args(["bundle", "import"])
-            .arg(&answer)
-            .output()
-            .expect("runs"),
-        "is for device",
-    );
+    refused(on_replica(&other, "import", &answer), "is for device");
     assert_eq!(other_before, state(&other.store()));
 
     // A revoked device's bundle is refused, even one signed before: its new
@@ -332,12 +301,7 @@ fn tampered_cut_foreign_revoked_and_misplaced_bundles_are_refused_and_change_not
     let post = common::first_id(&f.r.store(), "forum_posts", "status = 'visible'");
     f.r.run(&["forum", "hide", &post, "--reason", "Spam", "-y"]);
     let later = root.join("later.civitac");
-    ok(f.r
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&later)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "export", &later));
     revoke(&f.hub_db, "terrain");
     let after_first = state(&hub());
     refused(hub_import(&f.hub_db, &later, &root.join("y")), "revoked");
@@ -372,12 +336,7 @@ fn a_first_fill_by_bundle_killed_anywhere_completes_and_equals_an_online_one() {
     hub.terminate();
 
     let bundle = root.join("fill.civitac");
-    let said = ok(stick
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&bundle)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&stick, "export", &bundle));
     assert!(said.contains("0 ops"), "{said}");
     let answer = root.join("fill.answer");
     ok(hub_import(&hub_db, &bundle, &answer));
@@ -407,12 +366,7 @@ fn a_first_fill_by_bundle_killed_anywhere_completes_and_equals_an_online_one() {
     }
     eprintln!("{landed} kills landed inside the import");
     assert!(landed > 0, "no kill landed inside the import");
-    let said = ok(stick
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&answer)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&stick, "import", &answer));
     assert!(
         said.contains("rows received") || said.contains("already imported"),
         "{said}"
@@ -462,12 +416,7 @@ fn an_exported_op_cannot_be_undone_and_later_ops_wait_for_the_next_bundle() {
     let queued = f.r.hide_flagged();
     let exported = last_op(&f.r);
     let b1 = root.join("b1.civitac");
-    ok(f.r
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&b1)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "export", &b1));
     // Its undo would reach the hub in a later bundle, too late to count.
     let refused = undo(&f.r, &exported).expect_err("an exported op is undone");
     assert!(refused.contains("bundle exported for the hub"), "{refused}");
@@ -484,36 +433,19 @@ fn an_exported_op_cannot_be_undone_and_later_ops_wait_for_the_next_bundle() {
         said.contains(&format!("{queued} of {queued} applied")),
         "{said}"
     );
-    let said = ok(f
-        .r
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&a1)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&f.r, "import", &a1));
     assert!(
         said.contains("3 ops waiting"),
         "the later ones wait: {said}"
     );
 
     let b2 = root.join("b2.civitac");
-    let said = ok(f
-        .r
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&b2)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&f.r, "export", &b2));
     assert!(said.contains("3 ops"), "{said}");
     let a2 = root.join("a2.civitac");
     let said = ok(hub_import(&f.hub_db, &b2, &a2));
     assert!(said.contains("3 of 3 applied"), "{said}");
-    ok(f.r
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&a2)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "import", &a2));
     let hub = civitac::store::Store::open(&f.hub_db).expect("hub");
     let status: String = hub
         .conn()
@@ -543,20 +475,10 @@ fn an_answer_from_before_a_hub_restore_is_refused_and_a_new_one_brings_a_fresh_s
         .expect("runs"));
     f.r.hide_flagged();
     let b1 = root.join("b1.civitac");
-    ok(f.r
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&b1)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "export", &b1));
     let a1 = root.join("a1.civitac");
     ok(hub_import(&f.hub_db, &b1, &a1));
-    ok(f.r
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&a1)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "import", &a1));
 
     // The hub loses a day: restored from the backup taken before b1.
     ok(hub_cmd(&f.hub_db)
@@ -565,38 +487,17 @@ fn an_answer_from_before_a_hub_restore_is_refused_and_a_new_one_brings_a_fresh_s
         .output()
         .expect("runs"));
     let b2 = root.join("b2.civitac");
-    ok(f.r
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&b2)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "export", &b2));
     let a2 = root.join("a2.civitac");
     ok(hub_import(&f.hub_db, &b2, &a2));
-    let said = ok(f
-        .r
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&a2)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&f.r, "import", &a2));
     assert!(said.contains("ops waiting"), "{said}");
     // What the restored hub lost goes again in the next bundle, once.
     let b3 = root.join("b3.civitac");
-    ok(f.r
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&b3)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "export", &b3));
     let a3 = root.join("a3.civitac");
     ok(hub_import(&f.hub_db, &b3, &a3));
-    ok(f.r
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&a3)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&f.r, "import", &a3));
     let hub = civitac::store::Store::open(&f.hub_db).expect("hub");
     let replica = f.r.store();
     assert_eq!(
@@ -614,11 +515,7 @@ fn an_answer_from_before_a_hub_restore_is_refused_and_a_new_one_brings_a_fresh_s
     // a1 is from the hub before its restore: its rows would take the replica back.
     let before = state(&replica);
     refused(
-        f.r.cmd()
-            .args(["bundle", "import"])
-            .arg(&a1)
-            .output()
-            .expect("runs"),
+        on_replica(&f.r, "import", &a1),
         "older than what the replica has",
     );
     assert_eq!(before, state(&f.r.store()));
@@ -643,12 +540,7 @@ fn an_import_cut_after_a_page_resumes_at_the_next_and_a_sync_meanwhile_stops_it(
         .success();
     hub.terminate();
     let bundle = root.join("fill.civitac");
-    ok(stick
-        .cmd()
-        .args(["bundle", "export"])
-        .arg(&bundle)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&stick, "export", &bundle));
     let answer = root.join("fill.answer");
     ok(hub_import(&hub_db, &bundle, &answer));
 
@@ -691,12 +583,7 @@ fn an_import_cut_after_a_page_resumes_at_the_next_and_a_sync_meanwhile_stops_it(
                 .expect_err("a page lands only where the one before ended");
         assert!(moved.to_string().contains("import again"), "{moved}");
     }
-    let said = ok(stick
-        .cmd()
-        .args(["bundle", "import"])
-        .arg(&answer)
-        .output()
-        .expect("runs"));
+    let said = ok(on_replica(&stick, "import", &answer));
     let rows: usize = body.pages[1..].iter().map(|p| p.rows.len()).sum();
     assert!(
         said.contains(&format!("{} rows received", rows)),
@@ -728,19 +615,8 @@ fn a_replica_attached_before_bundles_gets_its_key_at_its_next_sync() {
     assert_ne!(older, text, "the key was there");
     std::fs::write(&path, older).expect("write");
     let b = dir.path().join("b.civitac");
-    refused(
-        r.cmd()
-            .args(["bundle", "export"])
-            .arg(&b)
-            .output()
-            .expect("runs"),
-        "no bundle key yet",
-    );
+    refused(on_replica(&r, "export", &b), "no bundle key yet");
     r.sync();
-    ok(r.cmd()
-        .args(["bundle", "export"])
-        .arg(&b)
-        .output()
-        .expect("runs"));
+    ok(on_replica(&r, "export", &b));
     ok(hub_import(&hub_db, &b, &dir.path().join("a.civitac")));
 }

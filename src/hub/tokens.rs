@@ -201,6 +201,18 @@ pub fn bundle_key(secret: &str, device_id: &str, token_sha256: &str) -> String {
     crate::hex(&m.finalize().into_bytes())
 }
 
+/// The staff member and device a query's first five columns name (staff
+/// id, login, display name, role, device id).
+fn actor_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Actor> {
+    Ok(Actor {
+        staff_id: r.get(0)?,
+        login: r.get(1)?,
+        display_name: r.get(2)?,
+        role: r.get(3)?,
+        device: r.get(4)?,
+    })
+}
+
 pub fn device_by_id(conn: &Connection, id: &str) -> Result<Option<KeyedDevice>, TokenError> {
     Ok(conn
         .prepare_cached(
@@ -210,13 +222,7 @@ pub fn device_by_id(conn: &Connection, id: &str) -> Result<Option<KeyedDevice>, 
         )?
         .query_row([id], |r| {
             Ok(KeyedDevice {
-                actor: Actor {
-                    staff_id: r.get(0)?,
-                    login: r.get(1)?,
-                    display_name: r.get(2)?,
-                    role: r.get(3)?,
-                    device: r.get(4)?,
-                },
+                actor: actor_of(r)?,
                 device_name: r.get(5)?,
                 key: r.get(6)?,
                 revoked_at: r.get(7)?,
@@ -243,13 +249,7 @@ pub fn authenticate(conn: &Connection, token: &str) -> Result<Principal, TokenEr
         )?
         .query_row([&digest], |r| {
             Ok(Principal::Device {
-                actor: Actor {
-                    staff_id: r.get(0)?,
-                    login: r.get(1)?,
-                    display_name: r.get(2)?,
-                    role: r.get(3)?,
-                    device: r.get(4)?,
-                },
+                actor: actor_of(r)?,
                 device_name: r.get(5)?,
             })
         })
