@@ -152,77 +152,81 @@ pub fn bundle_secret_path(db: &Path) -> PathBuf {
 
 /// The hub's bundle secret (made on first use).
 pub fn bundle_secret(db: &Path) -> Result<String, StoreError> {
-    secret_file(&bundle_secret_path(db))
+    secret_file(&bundle_secret_path(db), || {
+        Ok(super::tokens::random_hex(32))
+    })
+    .map(|(k, _)| k)
 }
 
-/// A secret kept in a 0600 file, made on first use. Made whole beside it
-/// and linked into place, never over a file another process made first:
-/// two hub processes starting together end with the same secret.
-fn secret_file(path: &Path) -> Result<String, StoreError> {
+/// A secret kept in a 0600 file, made on first use by `make`; returns it and
+/// whether this call made it. Made whole beside the name and hard-linked
+/// into place, never over a file another process made first: two hub
+/// processes starting together end with the same secret. Where the file
+/// system has no hard links, renamed into place instead.
+fn secret_file(
+    path: &Path,
+    make: impl FnOnce() -> Result<String, StoreError>,
+) -> Result<(String, bool), StoreError> {
     let io = |source| StoreError::Io {
         path: path.to_owned(),
         source,
     };
-    for _ in 0..3 {
+    let read = || -> Result<Option<String>, StoreError> {
         match std::fs::read_to_string(path) {
             Ok(k) if !k.trim().is_empty() => {
                 crate::store::restrict(path).map_err(io)?;
-                return Ok(k.trim().to_owned());
+                Ok(Some(k.trim().to_owned()))
             }
-            Ok(_) => {
-                return Err(io(std::io::Error::other(
-                    "empty: remove it to make a new secret (every device then logs in again for bundles)",
-                )));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
         }
-        let key = super::tokens::random_hex(32);
-        let mut part = path.as_os_str().to_owned();
-        part.push(format!(".{}.part", std::process::id()));
-        let part = PathBuf::from(part);
-        crate::store::write_private(&part, key.as_bytes()).map_err(io)?;
-        // A hard link fails if the name exists: whoever links first wins,
-        // the others read theirs.
-        let linked = std::fs::hard_link(&part, path);
-        let _ = std::fs::remove_file(&part);
-        match linked {
-            Ok(()) => return Ok(key),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(io(e)),
-        }
+    };
+    if let Some(k) = read()? {
+        return Ok((k, false));
     }
-    Err(io(std::io::Error::other("could not be read or made")))
+    let key = make()?;
+    let mut part = path.as_os_str().to_owned();
+    part.push(format!(".{}.part", std::process::id()));
+    let part = PathBuf::from(part);
+    crate::store::write_private(&part, key.as_bytes()).map_err(io)?;
+    let linked = std::fs::hard_link(&part, path);
+    let placed = match linked {
+        Ok(()) => Ok(true),
+        // Another process made it first (or an empty one lies there).
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match read()? {
+            Some(theirs) => {
+                let _ = std::fs::remove_file(&part);
+                return Ok((theirs, false));
+            }
+            None => std::fs::rename(&part, path).map(|()| true),
+        },
+        Err(_) => std::fs::rename(&part, path).map(|()| true),
+    };
+    let _ = std::fs::remove_file(&part);
+    placed.map_err(io)?;
+    Ok((key, true))
 }
 
 /// The hub's secret for gateway callbacks, made once. A key an older civitac
 /// kept in `sync_state` moves to the file and leaves the database.
 pub fn sms_key(db: &Path, conn: &Connection) -> Result<String, StoreError> {
-    let path = sms_key_path(db);
-    let io = |source| StoreError::Io {
-        path: path.clone(),
-        source,
-    };
     let sqlite = |source| StoreError::Sqlite {
         path: db.to_owned(),
         source,
     };
-    match std::fs::read_to_string(&path) {
-        Ok(k) if !k.trim().is_empty() => {
-            crate::store::restrict(&path).map_err(io)?;
-            return Ok(k.trim().to_owned());
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
+    let (key, made) = secret_file(&sms_key_path(db), || {
+        Ok(
+            match crate::store::state(conn, "sms_callback_key").map_err(sqlite)? {
+                Some(k) => k,
+                None => super::tokens::random_hex(24),
+            },
+        )
+    })?;
+    if made {
+        conn.execute("DELETE FROM sync_state WHERE key = 'sms_callback_key'", [])
+            .map_err(sqlite)?;
     }
-    let key = match crate::store::state(conn, "sms_callback_key").map_err(sqlite)? {
-        Some(k) => k,
-        None => super::tokens::random_hex(24),
-    };
-    crate::store::write_private(&path, key.as_bytes()).map_err(io)?;
-    conn.execute("DELETE FROM sync_state WHERE key = 'sms_callback_key'", [])
-        .map_err(sqlite)?;
     Ok(key)
 }
 

@@ -75,8 +75,9 @@ pub fn import(
     let device = backend
         .device(&device_id)?
         .ok_or_else(|| HubBundleError::UnknownDevice(crate::text::inline(&device_id)))?;
-    // The signature first: a forged bundle learns nothing of the device.
-    let body: OpsBody = unopened.open(&device.key)?;
+    // The signature first: a forged bundle learns nothing of the device;
+    // then whether it may speak; only then its body is unpacked.
+    let mut lines = unopened.open_lines(&device.key)?;
     if let Some(at) = device.revoked_at {
         return Err(HubBundleError::Revoked {
             name: device.device_name,
@@ -88,6 +89,9 @@ pub fn import(
             login: device.actor.login,
         });
     }
+    let body: OpsBody = lines
+        .read()?
+        .ok_or_else(|| BundleError::Body("empty".into()))?;
     if body.push.v != PROTOCOL_VERSION {
         return Err(HubBundleError::Refused(format!(
             "protocol version {} is not supported (this hub speaks {PROTOCOL_VERSION})",
@@ -159,6 +163,7 @@ pub fn import(
     answer.line(&AnswerHead {
         answers: request_id,
         since: since.to_string(),
+        asked_epoch: body.epoch.clone(),
         push: answered,
     })?;
     let mut page = first;

@@ -27,12 +27,15 @@ use crate::protocol::{Cursor, PullResponse, PushRequest, PushResponse};
 /// The first line of every bundle.
 pub const MAGIC: &str = "civitac-bundle";
 /// The bundle format's version (the payloads carry the protocol's own).
-pub const BUNDLE_VERSION: u32 = 1;
+/// 2: the body is JSON lines (1, one JSON value, never left a test bench).
+pub const BUNDLE_VERSION: u32 = 2;
 /// A header longer than this is not a bundle's.
 const MAX_HEADER: usize = 4096;
 /// The largest body a bundle may unpack to (a scale-50 first fill is about
 /// half of it).
 const MAX_UNPACKED: u64 = 4 << 30;
+/// The longest line of a body: a page of thousands of rows is a few MB.
+const MAX_LINE: u64 = 256 << 20;
 const MAC_LEN: usize = 32;
 
 /// The SHA-256 of a token, lowercase hex: what the hub stores, and the key
@@ -95,6 +98,10 @@ pub struct AnswerHead {
     /// The cursor the pages start from (the request's, or the start of a
     /// fresh snapshot when the hub was restored since the replica's cursor).
     pub since: String,
+    /// The hub epoch the ops bundle said the replica knew: a fresh
+    /// snapshot is taken only by a replica still there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_epoch: Option<String>,
     pub push: PushResponse,
 }
 
@@ -112,7 +119,7 @@ pub enum BundleError {
     #[error("the bundle was altered or damaged (its signature does not match)")]
     Tampered,
     #[error(
-        "the bundle was signed with another key than this device has here (the hub's bundle-key file changed, or the device logged in again since): log the device in again where there is a link, then export a new bundle"
+        "the bundle was signed with another key than this device has here (the hub's bundle-key file changed, the device logged in again since, or the bundle was forged): log the device in again where there is a link, then export a new bundle"
     )]
     OtherKey,
     #[error("the bundle's content is unreadable: {0}")]
@@ -286,14 +293,28 @@ pub struct Lines<'a> {
 impl Lines<'_> {
     /// The next line, or `None` at the end.
     pub fn read<T: for<'de> Deserialize<'de>>(&mut self) -> Result<Option<T>, BundleError> {
-        use std::io::BufRead;
+        use std::io::{BufRead, Read};
         self.line.clear();
-        let n = self
-            .reader
+        let n = (&mut self.reader)
+            .take(MAX_LINE)
             .read_line(&mut self.line)
             .map_err(|e| BundleError::Body(e.to_string()))?;
         if n == 0 {
+            // The end, or the most a bundle may unpack to: never taken for
+            // a short bundle.
+            if self.reader.get_ref().limit() == 0 {
+                return Err(BundleError::Body(format!(
+                    "it unpacks to more than {} GiB",
+                    MAX_UNPACKED >> 30
+                )));
+            }
             return Ok(None);
+        }
+        if n as u64 == MAX_LINE && !self.line.ends_with('\n') {
+            return Err(BundleError::Body(format!(
+                "a line longer than {} MiB",
+                MAX_LINE >> 20
+            )));
         }
         serde_json::from_str(&self.line)
             .map(Some)
@@ -370,14 +391,14 @@ mod tests {
         );
         assert_eq!(read_header(b"").unwrap_err(), BundleError::NotABundle);
         let huge = format!(
-            "civitac-bundle 1\n{{\"kind\":\"ops\",\"device\":\"d\",\"id\":\"i\",\"created_at\":\"t\",\"body_len\":{}}}\nxx",
+            "civitac-bundle {BUNDLE_VERSION}\n{{\"kind\":\"ops\",\"device\":\"d\",\"id\":\"i\",\"created_at\":\"t\",\"body_len\":{}}}\nxx",
             u64::MAX
         );
         assert_eq!(
             read_header(huge.as_bytes()).unwrap_err(),
             BundleError::NotABundle
         );
-        let long = format!("civitac-bundle 1\n{}", "x".repeat(10_000));
+        let long = format!("civitac-bundle {BUNDLE_VERSION}\n{}", "x".repeat(10_000));
         assert_eq!(
             read_header(long.as_bytes()).unwrap_err(),
             BundleError::NotABundle

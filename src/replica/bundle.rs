@@ -175,8 +175,10 @@ pub fn import(
     let known = crate::store::state(conn, "hub_epoch")?;
     let restored = matches!((&known, &epoch), (Some(k), Some(e)) if k != e);
     let resuming = crate::store::state(conn, IMPORTING)?.as_deref() == Some(id.as_str());
-    let fresh =
-        (restored && head.since == Cursor::Start.to_string()) || (!restored && now == head.since);
+    // A fresh snapshot after a restore is for a replica still at the epoch
+    // its bundle named (not one that moved on to a later one since).
+    let fresh = (restored && head.since == Cursor::Start.to_string() && known == head.asked_epoch)
+        || (!restored && now == head.since);
     let stale = || ReplicaBundleError::Stale {
         since: head.since.clone(),
         ours: now.clone(),

@@ -95,8 +95,10 @@ impl Credentials {
             line: 1,
             why: e.to_string(),
         })?;
+        // A name of this process's own: two saving at once never write
+        // into one temporary file.
         let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".new");
+        tmp.push(format!(".{}.new", std::process::id()));
         let tmp = PathBuf::from(tmp);
         crate::store::write_private(&tmp, text.as_bytes()).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)
@@ -128,6 +130,11 @@ pub fn fill_bundle_key(
         return Ok(false);
     };
     if me.device_id != creds.device_id || me.bundle_key.is_none() {
+        return Ok(false);
+    }
+    // A login may have come meanwhile: only the same token's file is kept.
+    let now = Credentials::load(db)?;
+    if now.token != creds.token || now.bundle_key.is_some() {
         return Ok(false);
     }
     creds.bundle_key = me.bundle_key;

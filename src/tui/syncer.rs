@@ -189,12 +189,12 @@ impl Syncer {
                     }
                 }
                 let mut said = Said(Some(events));
-                // Fetched by a sync since the console started, perhaps.
-                let key = hub.bundle_key.clone().or_else(|| {
-                    crate::replica::credentials::Credentials::load(&db)
-                        .ok()
-                        .and_then(|c| c.bundle_key)
-                });
+                // As the credentials file has it now (a sync or a login
+                // since the console started may have changed it).
+                let key = crate::replica::credentials::Credentials::load(&db)
+                    .ok()
+                    .and_then(|c| c.bundle_key)
+                    .or_else(|| hub.bundle_key.clone());
                 let result = match &key {
                     Some(key) => bundle_job(&db, key, export, path, keep_days),
                     None => Err(crate::tui::strings::NO_BUNDLE_KEY.get(lang).to_owned()),
