@@ -187,7 +187,9 @@ fn secret_file(
     }
     let key = make()?;
     let mut part = path.as_os_str().to_owned();
-    part.push(format!(".{}.part", std::process::id()));
+    // Unique to this call: two threads of one process making the same
+    // secret must not write into one temporary file.
+    part.push(format!(".{}.part", super::tokens::random_hex(8)));
     let part = PathBuf::from(part);
     crate::store::write_private(&part, key.as_bytes()).map_err(io)?;
     let linked = std::fs::hard_link(&part, path);

@@ -98,7 +98,11 @@ impl Credentials {
         // A name of this process's own: two saving at once never write
         // into one temporary file.
         let mut tmp = path.as_os_str().to_owned();
-        tmp.push(format!(".{}.new", std::process::id()));
+        tmp.push(format!(
+            ".{}.{:?}.new",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let tmp = PathBuf::from(tmp);
         crate::store::write_private(&tmp, text.as_bytes()).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)
