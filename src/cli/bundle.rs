@@ -46,13 +46,13 @@ pub enum HubBundleCmd {
     },
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    replica_bundle::read_file(path).map_err(|e| Failure::new(format!("{}: {e}", path.display())))
+/// The bundle at `path` (never the database `db`).
+fn read(path: &Path, db: &Path) -> Result<Vec<u8>, Failure> {
+    replica_bundle::read_file(path, db).map_err(|e| in_file(path, e))
 }
 
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    replica_bundle::write_whole(path, bytes)
-        .map_err(|e| Failure::new(format!("{}: {e}", path.display())))
+fn in_file(path: &Path, e: std::io::Error) -> Failure {
+    Failure::new(format!("{}: {e}", path.display()))
 }
 
 pub const NO_KEY_FR: &str = "ce réplica n'a pas encore de clé de paquet : reconnectez-le une fois là où il y a une liaison (`civitac login`)";
@@ -71,35 +71,31 @@ pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
         BundleCmd::Export { file, json } => {
             let (bytes, done) = replica_bundle::export(store.conn(), &key)
                 .map_err(|e| Failure::new(e.to_string()))?;
-            write_whole(&file, &bytes)?;
+            replica_bundle::write_whole(&file, &bytes, store.path())
+                .map_err(|e| in_file(&file, e))?;
             replica_bundle::noted(store.conn(), &done, &file)
                 .map_err(|e| Failure::new(e.to_string()))?;
             if json {
                 println!("{}", serde_json::to_string(&done).unwrap_or_default());
             } else {
+                let (ops, bytes, at_hub, answer) = match lang {
+                    Lang::Fr => (("opération", "opérations"), "octets", "au hub", "RÉPONSE"),
+                    Lang::En => (("op", "ops"), "bytes", "at the hub", "ANSWER"),
+                };
                 println!(
-                    "{}",
-                    match lang {
-                        Lang::Fr => format!(
-                            "{} : {}, {} octets ; au hub : civitac hub bundle import {} --answer RÉPONSE",
-                            file.display(),
-                            crate::i18n::counted(lang, done.ops as i64, "opération", "opérations"),
-                            crate::i18n::values::count(done.bytes as f64, lang),
-                            file.display()
-                        ),
-                        Lang::En => format!(
-                            "{}: {}, {} bytes; at the hub: civitac hub bundle import {} --answer ANSWER",
-                            file.display(),
-                            crate::i18n::counted(lang, done.ops as i64, "op", "ops"),
-                            crate::i18n::values::count(done.bytes as f64, lang),
-                            file.display()
-                        ),
-                    }
+                    "{}{}{}, {} {bytes}{}{at_hub}{}civitac hub bundle import {} --answer {answer}",
+                    file.display(),
+                    lang.colon(),
+                    crate::i18n::counted(lang, done.ops as i64, ops.0, ops.1),
+                    crate::i18n::values::count(done.bytes as f64, lang),
+                    lang.pick(" ; ", "; "),
+                    lang.colon(),
+                    file.display()
                 );
             }
         }
         BundleCmd::Import { file, json } => {
-            let bytes = read(&file)?;
+            let bytes = read(&file, store.path())?;
             let done = replica_bundle::import(store.conn_mut(), &key, &bytes, ctx.keep_pushed_days)
                 .map_err(|e| Failure::new(e.to_string()).in_file(&file))?;
             if json {
@@ -186,7 +182,9 @@ pub fn hub_import(ctx: &Ctx, db: &Path, file: &Path, answer: &Path, json: bool) 
             "--answer must name another file than the bundle",
         )));
     }
-    let bytes = read(file)?;
+    let bytes = read(file, db)?;
+    // The answer must be writable before any op is applied.
+    replica_bundle::may_write(answer, db).map_err(|e| in_file(answer, e))?;
     let backend = crate::hub::backend::SqliteHub::open(
         db,
         crate::hub::backend::default_files_dir(db),
@@ -195,7 +193,7 @@ pub fn hub_import(ctx: &Ctx, db: &Path, file: &Path, answer: &Path, json: bool) 
     .map_err(|e| Failure::new(e.message(lang)))?;
     let (answer_bytes, done) = crate::hub::bundle::import(&backend, &bytes)
         .map_err(|e| Failure::new(e.to_string()).in_file(file))?;
-    write_whole(answer, &answer_bytes)?;
+    replica_bundle::write_whole(answer, &answer_bytes, db).map_err(|e| in_file(answer, e))?;
     if json {
         println!("{}", serde_json::to_string(&done).unwrap_or_default());
         return Ok(ExitCode::SUCCESS);

@@ -46,7 +46,8 @@ impl From<rusqlite::Error> for TokenError {
 }
 
 pub fn hash(token: &str) -> String {
-    crate::protocol::bundle::token_sha256(token)
+    use sha2::{Digest, Sha256};
+    crate::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A device as `token list` shows it (never the token).

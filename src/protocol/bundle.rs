@@ -10,11 +10,12 @@
 //! is), the body (JSON lines, zstd-compressed), then an HMAC-SHA256 of
 //! everything before it. An answer's body is its outcomes, then one line per
 //! pull page, so that neither side ever holds more than one page unpacked (a
-//! whole first fill can travel this way). The key is the SHA-256 of the device's token, which the replica
-//! holds (its token) and the hub keeps (it stores only that hash), so only
-//! the hub and that device can make a bundle the other accepts. A file cut
+//! whole first fill can travel this way). The key is the device's bundle
+//! key, which the hub derives from a secret outside its database
+//! (`hub::tokens::bundle_key`) and the device receives at login, so only the
+//! hub and that device can make a bundle the other accepts. A file cut
 //! short, altered, made for another device or by a revoked one is refused
-//! before anything in it is read.
+//! before anything in it is unpacked.
 
 use std::io::Read;
 
@@ -37,12 +38,6 @@ const MAX_UNPACKED: u64 = 4 << 30;
 /// The longest line of a body: a page of thousands of rows is a few MB.
 const MAX_LINE: u64 = 256 << 20;
 const MAC_LEN: usize = 32;
-
-/// The SHA-256 of a token, lowercase hex: what the hub stores, and the key
-/// both sides sign bundles with.
-pub fn token_sha256(token: &str) -> String {
-    crate::hex(&Sha256::digest(token.as_bytes()))
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

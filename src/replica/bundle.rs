@@ -164,7 +164,7 @@ pub fn import(
     let mut done = Imported::default();
     if crate::store::state(conn, IMPORTED)?.as_deref() == Some(id.as_str()) {
         done.already = true;
-        done.pending = pending(conn)?;
+        done.pending = pending(conn);
         return Ok(done);
     }
 
@@ -236,24 +236,24 @@ pub fn import(
     tx.execute("DELETE FROM sync_state WHERE key = ?1", [IMPORTING])?;
     crate::store::set_state(&tx, "last_sync", &crate::time::now())?;
     tx.commit()?;
-    done.pending = pending(conn)?;
+    done.pending = pending(conn);
     Ok(done)
 }
 
-fn pending(conn: &Connection) -> rusqlite::Result<usize> {
-    conn.query_row(
-        "SELECT count(*) FROM outbox WHERE pushed_at IS NULL",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n as usize)
+/// Ops still waiting: the outbox's counter (kept by triggers), not a count.
+fn pending(conn: &Connection) -> usize {
+    usize::try_from(crate::store::views::pending_ops(conn)).unwrap_or(0)
 }
 
 /// A bundle larger than this is not one (a scale-50 first fill is ~200 MB).
 const MAX_BUNDLE: u64 = 2 << 30;
 
-/// Reads a bundle file whole (refusing one too large to be a bundle).
-pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Reads a bundle file whole (refusing one too large to be a bundle, and
+/// the database `db` itself without opening it: see [`may_write`]).
+pub fn read_file(path: &Path, db: &Path) -> std::io::Result<Vec<u8>> {
+    if is_database(path, db) {
+        return Err(std::io::Error::other("the database, not a bundle"));
+    }
     let len = std::fs::metadata(path)?.len();
     if len > MAX_BUNDLE {
         return Err(std::io::Error::other(format!(
@@ -263,26 +263,70 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
+/// Whether a bundle may be written at `path`, asked before anything is
+/// done (a hub applies the ops only when their answer can be written):
+/// its folder exists, and a file already there is a bundle too — a
+/// mistyped `--answer hub.db` must not put an answer in place of a
+/// database. The database `db` (and its -wal, -shm, -journal) is refused
+/// without being opened: this process holds SQLite connections to it, and
+/// closing any other descriptor on that file would drop their locks.
+pub fn may_write(path: &Path, db: &Path) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no folder {}", folder.display()),
+        ));
+    }
+    if is_database(path, db) {
+        return Err(not_a_bundle());
+    }
+    if !path.exists() {
+        return Ok(());
+    }
+    // Not the database: safe to open and close.
+    let mut head = [0u8; bundle::MAGIC.len()];
+    let is_bundle = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head == bundle::MAGIC.as_bytes();
+    if is_bundle {
+        Ok(())
+    } else {
+        Err(not_a_bundle())
+    }
+}
+
+/// Whether `path` is the database `db` or one of its side files (-wal,
+/// -shm, -journal), found by name, never by opening it.
+fn is_database(path: &Path, db: &Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(db)) {
+        (Ok(target), Ok(db)) => {
+            let (target, db) = (target.to_string_lossy(), db.to_string_lossy());
+            target == db || target.starts_with(&format!("{db}-"))
+        }
+        _ => false,
+    }
+}
+
+fn not_a_bundle() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "exists and is not a bundle: choose another name",
+    )
+}
+
 /// Writes the whole file or nothing: a temporary file beside it, flushed to
 /// the stick, then renamed over the name (a stick pulled out mid-write
 /// leaves the old file or none, never half a bundle under the name).
 ///
-/// An existing file is replaced only if it is a bundle too: a mistyped
-/// `--answer hub.db` must not put an answer in place of a database.
-pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if path.exists() {
-        let mut head = [0u8; bundle::MAGIC.len()];
-        let is_bundle = std::fs::File::open(path)
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-            .is_ok()
-            && head == bundle::MAGIC.as_bytes();
-        if !is_bundle {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "exists and is not a bundle: choose another name",
-            ));
-        }
-    }
+/// An existing file is replaced only if it is a bundle too (see
+/// [`may_write`]).
+pub fn write_whole(path: &Path, bytes: &[u8], db: &Path) -> std::io::Result<()> {
+    may_write(path, db)?;
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("not a file name"))?;

@@ -286,11 +286,11 @@ fn bundle_job(
     let mut store = Store::open(db).map_err(|e| crate::text::inline(&e.to_string()))?;
     if export {
         let (bytes, done) = bundle::export(store.conn(), key).map_err(|e| shown(&e))?;
-        bundle::write_whole(&path, &bytes).map_err(|e| shown(&e))?;
+        bundle::write_whole(&path, &bytes, db).map_err(|e| shown(&e))?;
         bundle::noted(store.conn(), &done, &path).map_err(|e| shown(&e))?;
         Ok(BundleDone::Exported { path, done })
     } else {
-        let bytes = bundle::read_file(&path).map_err(|e| shown(&e))?;
+        let bytes = bundle::read_file(&path, db).map_err(|e| shown(&e))?;
         let done =
             bundle::import(store.conn_mut(), key, &bytes, keep_days).map_err(|e| shown(&e))?;
         Ok(BundleDone::Imported { path, done })
