@@ -252,6 +252,13 @@ fn run_soak(seconds: u64) {
                 alert = Some(id);
             }
             3 | 5 => {
+                // Not in the middle of the alert's sending: a kill between a
+                // claim and its gateway call strands that delivery as
+                // `sending` for half an hour by design (never sent twice;
+                // tests/crash.rs covers it), and step 6 waits for "sent".
+                if let Some(id) = &alert {
+                    wait_sent(&db, id);
+                }
                 hub.restart();
                 figures.restarts += 1;
             }

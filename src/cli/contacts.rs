@@ -377,7 +377,7 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
     // A dynamic group takes no member by hand: said before any line is read
     // (a dry run included), not after.
     if let Some(id) = &group
-        && let Some(Some(_)) = store.sql(|c| crate::store::audience::rule_of(c, id))?
+        && let Some(Some(_)) = store.sql(|c| Ok(crate::store::audience::rule_of(c, id)?))?
     {
         return Err(Failure::usage(
             crate::ops::OpError::Dynamic {

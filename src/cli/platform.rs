@@ -63,7 +63,7 @@ pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) ->
     let sql = |e: rusqlite::Error| Failure::new(format!("{}: {e}", db.display()));
     match cmd {
         TemplatesCmd::List => {
-            for t in notices::templates(store.conn()).map_err(sql)? {
+            for t in notices::templates(store.conn()).map_err(|e| sql(e.into()))? {
                 let (kind, l, body) = (t.kind, t.lang, t.body);
                 let changed = t
                     .updated_at
@@ -137,7 +137,7 @@ pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) ->
                 .map_err(sql)?;
             if n == 0 {
                 let kinds: Vec<String> = notices::templates(&tx)
-                    .map_err(sql)?
+                    .map_err(|e| sql(e.into()))?
                     .into_iter()
                     .map(|t| t.kind)
                     .collect::<std::collections::BTreeSet<_>>()
@@ -152,7 +152,7 @@ pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) ->
             }
             // Replicas get it at their next sync: the console shows it.
             crate::ops::record_change(&tx, "notice_template", &format!("{kind}/{which}"))
-                .map_err(sql)?;
+                .map_err(|e| sql(e.into()))?;
             tx.commit().map_err(sql)?;
             let sample = crate::store::notices::render(
                 body,

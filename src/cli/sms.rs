@@ -429,7 +429,7 @@ pub fn groups(ctx: &Ctx, cmd: super::lists::GroupsCmd) -> CmdResult {
             } else {
                 let today = ctx
                     .open()?
-                    .sql(|c| crate::store::audience::Audience::Rule(rule.clone()).count(c))?;
+                    .sql(|c| Ok(crate::store::audience::Audience::Rule(rule.clone()).count(c)?))?;
                 let reach = crate::i18n::counted(
                     lang,
                     today,

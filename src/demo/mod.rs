@@ -86,6 +86,12 @@ pub enum DemoError {
     Files(String),
 }
 
+impl From<crate::store::sql::DbError> for DemoError {
+    fn from(e: crate::store::sql::DbError) -> Self {
+        DemoError::Sqlite(e.into())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Commune {
     pub region: String,

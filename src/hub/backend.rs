@@ -16,6 +16,7 @@ use super::push::{PushError, apply_push};
 use super::tokens::{self, Principal, TokenError};
 use crate::protocol::{Cursor, PullError, PullResponse};
 use crate::protocol::{PushRequest, PushResponse};
+use crate::store::sql::{DbError, Sql};
 use crate::store::{Actor, Side, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,12 @@ impl BackendError {
             message,
             retry_after,
         }
+    }
+}
+
+impl From<crate::store::sql::DbError> for BackendError {
+    fn from(e: crate::store::sql::DbError) -> Self {
+        BackendError::Unavailable(e.to_string())
     }
 }
 
@@ -163,7 +170,7 @@ pub fn bundle_secret(db: &Path) -> Result<String, StoreError> {
 /// into place, never over a file another process made first: two hub
 /// processes starting together end with the same secret. Where the file
 /// system has no hard links, renamed into place instead.
-fn secret_file(
+pub(crate) fn secret_file(
     path: &Path,
     make: impl FnOnce() -> Result<String, StoreError>,
 ) -> Result<(String, bool), StoreError> {
@@ -288,34 +295,15 @@ pub const SEEN_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl HubBackend for SqliteHub {
     fn seen(&self, actor: &Actor) -> Result<(), BackendError> {
-        let now = jiff::Timestamp::now();
-        let stale =
-            crate::time::format(now - jiff::SignedDuration::from_secs(SEEN_EVERY.as_secs() as i64));
-        let now = crate::time::format(now);
+        let (now, stale) = seen_times();
         // Most syncs find it fresh: read that on the reader, so a pull never
         // waits for the writer (a long ingest) just to learn nothing is due.
-        let fresh = Self::with(&self.reader, |c| {
-            Ok(
-                c.prepare_cached("SELECT 1 FROM devices WHERE id = ?1 AND last_seen_at >= ?2")?
-                    .exists(rusqlite::params![actor.device, stale])?,
-            )
-        })?;
-        if fresh {
+        if Self::with(&self.reader, |c| Ok(seen_fresh(c, actor, &stale)?))? {
             return Ok(());
         }
         Self::with(&self.writer, |c| {
             let tx = c.transaction()?;
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE devices SET last_seen_at = ?2
-                     WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
-                )?
-                .execute(rusqlite::params![actor.device, now, stale])?;
-            if changed > 0 {
-                tx.prepare_cached("UPDATE staff SET last_sync_at = ?2 WHERE id = ?1")?
-                    .execute(rusqlite::params![actor.staff_id, now])?;
-                crate::ops::record_change(&tx, "staff", &actor.staff_id)?;
-            }
+            seen_now(&tx, actor, &now, &stale)?;
             tx.commit()?;
             Ok(())
         })
@@ -364,7 +352,7 @@ impl HubBackend for SqliteHub {
             // so it never waits for (or holds up) the writer.
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
             let page = changes_since(&tx, since, limit).map_err(|e| match e {
-                PullError::Sqlite(e) => BackendError::from(e),
+                PullError::Db(e) => BackendError::from(e),
                 other => BackendError::BadRequest(other.to_string()),
             })?;
             tx.finish()?;
@@ -380,7 +368,7 @@ impl HubBackend for SqliteHub {
     ) -> Result<super::decisions::Page, BackendError> {
         let page = Self::with(&self.reader, |c| {
             super::decisions::since(c, since, limit).map_err(|e| match e {
-                super::decisions::FeedError::Sqlite(e) => BackendError::from(e),
+                super::decisions::FeedError::Db(e) => BackendError::from(e),
                 past => BackendError::BadRequest(past.to_string()),
             })
         })?;
@@ -416,10 +404,85 @@ impl HubBackend for SqliteHub {
     }
 
     fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError> {
+        let Some(asked) = Inbound::read(from, text)? else {
+            return Ok(false);
+        };
+        Self::with(&self.writer, |c| {
+            let tx = c.transaction()?;
+            let done = asked.apply(&tx)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
+        stored_file(&self.files, sha256)
+    }
+}
+
+/// The hub's clock now, and the time before which a device's last sync is
+/// written again (`SEEN_EVERY`).
+pub fn seen_times() -> (String, String) {
+    let now = jiff::Timestamp::now();
+    let stale =
+        crate::time::format(now - jiff::SignedDuration::from_secs(SEEN_EVERY.as_secs() as i64));
+    (crate::time::format(now), stale)
+}
+
+/// Whether the device's last sync is recent enough to leave alone.
+pub fn seen_fresh(c: &dyn Sql, actor: &Actor, stale: &str) -> Result<bool, DbError> {
+    c.prepare_cached("SELECT 1 FROM devices WHERE id = ?1 AND last_seen_at >= ?2")?
+        .exists((&actor.device, stale))
+}
+
+/// Records that the device synced now (in the caller's transaction).
+pub fn seen_now(tx: &dyn Sql, actor: &Actor, now: &str, stale: &str) -> Result<(), DbError> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE devices SET last_seen_at = ?2
+             WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
+        )?
+        .execute((&actor.device, now, stale))?;
+    if changed > 0 {
+        tx.prepare_cached("UPDATE staff SET last_sync_at = ?2 WHERE id = ?1")?
+            .execute((&actor.staff_id, now))?;
+        crate::ops::record_change(tx, "staff", &actor.staff_id)?;
+    }
+    Ok(())
+}
+
+/// An upload's content in the files folder, by its SHA-256.
+pub fn stored_file(files: &Path, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
+    if !crate::protocol::files::valid_hash(sha256) {
+        return Ok(None);
+    }
+    let path = files.join(sha256);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => Ok(Some(StoredFile { path, len: m.len() })),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(BackendError::Unavailable(format!(
+            "{}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// What an inbound SMS asks: to stop (STOP, ARRET) or to start again (OUI),
+/// from one number.
+pub struct Inbound {
+    phone: String,
+    start: bool,
+    said: String,
+}
+
+impl Inbound {
+    /// `None` when the text asks neither; an error when the sender is no number.
+    pub fn read(from: &str, text: &str) -> Result<Option<Inbound>, BackendError> {
         let (stop, start) = (super::sms::is_stop(text), super::sms::is_start(text));
         if !stop && !start {
             tracing::info!(target: "civitac::sms", from, "inbound SMS (neither STOP nor OUI)");
-            return Ok(false);
+            return Ok(None);
         }
         // The same number however the gateway writes it (+226 70…, 0022670…,
         // 70…): one suppression, one contact. What is no number is refused.
@@ -441,69 +504,45 @@ impl HubBackend for SqliteHub {
             ))
         })?;
         let said = format!("SMS: {}", crate::text::inline(text.trim()));
-        if start {
-            // Consent, recorded as it came: "SMS: OUI" from that number. A
-            // number never opted out, or no contact, changes nothing.
-            return Self::with(&self.writer, |c| {
-                let tx = c.transaction()?;
-                let op = crate::ops::Op::OptInContact {
-                    phone_e164: phone.clone(),
-                    reason: Some(said.clone()),
-                };
-                let done = match crate::ops::apply(&tx, &super::ingest::system_actor(), &op) {
-                    Ok(_) => true,
-                    Err(
-                        crate::ops::OpError::NotFound { .. }
-                        | crate::ops::OpError::IllegalTransition { .. },
-                    ) => false,
-                    Err(crate::ops::OpError::Sqlite(e)) => return Err(e.into()),
-                    Err(e) => return Err(BackendError::BadRequest(e.to_string())),
-                };
-                tx.commit()?;
-                Ok(done)
-            });
-        }
-        Self::with(&self.writer, |c| {
-            let tx = c.transaction()?;
-            let op = crate::ops::Op::OptOutContact {
-                phone_e164: phone.clone(),
-                reason: Some(format!("SMS: {}", crate::text::inline(text.trim()))),
-            };
-            // Remembered whether or not the number is a contact yet: an
-            // import or an add of it later starts opted out.
-            tx.execute(
-                "INSERT INTO sms_suppressions (phone_e164, at, reason) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (phone_e164) DO NOTHING",
-                rusqlite::params![
-                    phone,
-                    crate::time::now(),
-                    format!("SMS: {}", crate::text::inline(text.trim()))
-                ],
-            )?;
-            let done = match crate::ops::apply(&tx, &super::ingest::system_actor(), &op) {
-                Ok(_) => true,
-                Err(crate::ops::OpError::NotFound { .. }) => false,
-                Err(crate::ops::OpError::Sqlite(e)) => return Err(e.into()),
-                Err(e) => return Err(BackendError::BadRequest(e.to_string())),
-            };
-            tx.commit()?;
-            Ok(done)
-        })
+        Ok(Some(Inbound { phone, start, said }))
     }
 
-    fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
-        if !crate::protocol::files::valid_hash(sha256) {
-            return Ok(None);
+    /// Applies it in the caller's transaction; whether it changed anything.
+    pub fn apply(&self, tx: &dyn Sql) -> Result<bool, BackendError> {
+        let Inbound { phone, start, said } = self;
+        if *start {
+            // Consent, recorded as it came: "SMS: OUI" from that number. A
+            // number never opted out, or no contact, changes nothing.
+            let op = crate::ops::Op::OptInContact {
+                phone_e164: phone.clone(),
+                reason: Some(said.clone()),
+            };
+            return match crate::ops::apply(tx, &super::ingest::system_actor(), &op) {
+                Ok(_) => Ok(true),
+                Err(
+                    crate::ops::OpError::NotFound { .. }
+                    | crate::ops::OpError::IllegalTransition { .. },
+                ) => Ok(false),
+                Err(crate::ops::OpError::Db(e)) => Err(e.into()),
+                Err(e) => Err(BackendError::BadRequest(e.to_string())),
+            };
         }
-        let path = self.files.join(sha256);
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => Ok(Some(StoredFile { path, len: m.len() })),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(BackendError::Unavailable(format!(
-                "{}: {e}",
-                path.display()
-            ))),
+        let op = crate::ops::Op::OptOutContact {
+            phone_e164: phone.clone(),
+            reason: Some(said.clone()),
+        };
+        // Remembered whether or not the number is a contact yet: an
+        // import or an add of it later starts opted out.
+        tx.execute(
+            "INSERT INTO sms_suppressions (phone_e164, at, reason) VALUES (?1, ?2, ?3)
+             ON CONFLICT (phone_e164) DO NOTHING",
+            (phone, crate::time::now(), said),
+        )?;
+        match crate::ops::apply(tx, &super::ingest::system_actor(), &op) {
+            Ok(_) => Ok(true),
+            Err(crate::ops::OpError::NotFound { .. }) => Ok(false),
+            Err(crate::ops::OpError::Db(e)) => Err(e.into()),
+            Err(e) => Err(BackendError::BadRequest(e.to_string())),
         }
     }
 }

@@ -43,6 +43,23 @@ fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> BackupError + '_ {
 }
 
 /// The hub's epoch, made when first needed.
+/// `ensure_epoch` on either database.
+pub fn ensure_epoch_on(
+    conn: &dyn crate::store::sql::Sql,
+) -> Result<String, crate::store::sql::DbError> {
+    if let Some(e) = crate::store::sql::state(conn, "epoch")? {
+        return Ok(e);
+    }
+    let e = super::tokens::random_hex(8);
+    conn.execute(
+        "INSERT INTO sync_state (key, value) VALUES ('epoch', ?1)
+         ON CONFLICT (key) DO NOTHING",
+        [&e],
+    )?;
+    // Another process may have made it first: theirs stands.
+    Ok(crate::store::sql::state(conn, "epoch")?.unwrap_or(e))
+}
+
 pub fn ensure_epoch(conn: &Connection) -> rusqlite::Result<String> {
     if let Some(e) = crate::store::state(conn, "epoch")? {
         return Ok(e);

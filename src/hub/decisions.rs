@@ -9,7 +9,7 @@
 //! record, the staff role that took it — never the person's name — and the
 //! reason to show.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::store::sql::{DbError, Optional, Sql};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -97,7 +97,13 @@ pub enum FeedError {
     )]
     PastEnd { since: i64, end: i64 },
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for FeedError {
+    fn from(e: rusqlite::Error) -> Self {
+        FeedError::Db(e.into())
+    }
 }
 
 /// Every kind of decision the feed carries.
@@ -171,7 +177,7 @@ pub fn kind_of(entity: &str, before: &Value, after: &Value) -> Option<&'static s
 }
 
 /// The platform's id of a record, if it has one.
-fn platform_id(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<Option<String>> {
+fn platform_id(conn: &dyn Sql, entity: &str, id: &str) -> Result<Option<String>, DbError> {
     let Some(e) = Entity::parse(entity).filter(|e| e.from_platform()) else {
         return Ok(None);
     };
@@ -180,14 +186,14 @@ fn platform_id(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<Op
             "SELECT platform_id FROM {} WHERE id = ?1",
             e.table()
         ))?
-        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .query_row([id], |r| r.get::<Option<String>>(0))
         .optional()?
         .flatten())
 }
 
 /// The platform `reader` read the feed from `since`: it has applied
 /// everything up to there. Kept per platform token (positions only grow).
-pub fn acknowledge(conn: &Connection, reader: &str, since: i64) -> rusqlite::Result<()> {
+pub fn acknowledge(conn: &dyn Sql, reader: &str, since: i64) -> Result<(), DbError> {
     conn.prepare_cached(
         "UPDATE platform_tokens SET acknowledged = ?2, acknowledged_at = ?3
          WHERE name = ?1 AND revoked_at IS NULL AND acknowledged < ?2",
@@ -198,13 +204,14 @@ pub fn acknowledge(conn: &Connection, reader: &str, since: i64) -> rusqlite::Res
 
 /// Each platform reading the feed: its name, the position it acknowledged
 /// and when.
-pub fn readers(conn: &Connection) -> rusqlite::Result<Vec<(String, i64, Option<String>)>> {
-    let mut stmt = conn.prepare(
+pub fn readers(conn: &dyn Sql) -> Result<Vec<(String, i64, Option<String>)>, DbError> {
+    conn.query_map(
         "SELECT name, acknowledged, acknowledged_at FROM platform_tokens
-         WHERE revoked_at IS NULL ORDER BY name",
-    )?;
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect()
+             WHERE revoked_at IS NULL ORDER BY name",
+        (),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?
+    .collect::<Result<_, DbError>>()
 }
 
 /// One audit-log entry, as the feed reads it.
@@ -222,15 +229,15 @@ struct Entry {
 }
 
 /// Decisions after `since`, at most `limit` of them.
-pub fn since(conn: &Connection, since: i64, limit: usize) -> Result<Page, FeedError> {
-    let end: i64 = conn.query_row("SELECT COALESCE(max(rowid), 0) FROM audit_log", [], |r| {
+pub fn since(conn: &dyn Sql, since: i64, limit: usize) -> Result<Page, FeedError> {
+    let end: i64 = conn.query_row("SELECT COALESCE(max(rowid), 0) FROM audit_log", (), |r| {
         r.get(0)
     })?;
     if since > end {
         return Err(FeedError::PastEnd { since, end });
     }
-    let epoch = crate::store::state(conn, "epoch")?;
-    let names = crate::store::state(conn, STAFF_NAMES_SETTING)?.as_deref() == Some("true");
+    let epoch = crate::store::sql::state(conn, "epoch")?;
+    let names = crate::store::sql::state(conn, STAFF_NAMES_SETTING)?.as_deref() == Some("true");
     let limit = limit.clamp(1, 5_000);
     // Read a little past the page: entries that mean nothing to the
     // platform are skipped without costing the caller a round trip.

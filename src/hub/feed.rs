@@ -6,7 +6,6 @@
 //! changed while the snapshot is paged come again through the feed, so
 //! nothing is missed and the snapshot needs no long transaction.
 
-use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
@@ -14,17 +13,18 @@ use crate::protocol::{
     Cursor, PROTOCOL_VERSION, PullError, PullResponse, PulledRow, SnapshotProgress,
 };
 use crate::store::entity::Entity;
+use crate::store::sql::{DbError, Dialect, Sql};
 use crate::store::synced::{Columns, key_of, key_text, read_row, select, to_sql};
 
-fn feed_end(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+fn feed_end(conn: &dyn Sql) -> Result<i64, DbError> {
+    conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", (), |r| {
         r.get(0)
     })
 }
 
 /// The hub's answer: rows changed after `since`, at most `limit` of them.
 pub fn changes_since(
-    conn: &Connection,
+    conn: &dyn Sql,
     since: &Cursor,
     limit: usize,
 ) -> Result<PullResponse, PullError> {
@@ -42,8 +42,8 @@ pub fn changes_since(
     if matches!(since, Cursor::Feed(_)) {
         page.head = Some(feed_end(conn)?);
     }
-    page.epoch = crate::store::state(conn, "epoch")?;
-    page.backed_up_until = crate::store::state(conn, "backed_up_until")?;
+    page.epoch = crate::store::sql::state(conn, "epoch")?;
+    page.backed_up_until = crate::store::sql::state(conn, "backed_up_until")?;
     Ok(page)
 }
 
@@ -51,23 +51,28 @@ pub fn changes_since(
 /// left): each table's highest rowid, one index seek each, never a count
 /// (on a large hub a count is a scan, under the lock every token check
 /// takes). Deleted rows make it a little high; a table without rowids
-/// counts for nothing.
-fn snapshot_rows(conn: &Connection) -> u64 {
+/// counts for nothing. PostgreSQL has no rowid: its planner's estimate
+/// (`pg_class.reltuples`, kept by autovacuum) serves.
+fn snapshot_rows(conn: &dyn Sql) -> u64 {
     Entity::SYNCED
         .iter()
         .map(|t| {
-            conn.query_row(
-                &format!("SELECT coalesce(max(rowid), 0) FROM {}", t.table()),
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_or(0, |n| n.max(0) as u64)
+            let sql = match conn.dialect() {
+                Dialect::Sqlite => format!("SELECT coalesce(max(rowid), 0) FROM {}", t.table()),
+                Dialect::Postgres => format!(
+                    "SELECT CAST(greatest(reltuples, 0) AS BIGINT) FROM pg_class
+                     WHERE oid = CAST('{}' AS regclass)",
+                    t.table()
+                ),
+            };
+            conn.query_row(&sql, (), |r| r.get::<i64>(0))
+                .map_or(0, |n| n.max(0) as u64)
         })
         .sum()
 }
 
 fn snapshot_page(
-    conn: &Connection,
+    conn: &dyn Sql,
     upto: i64,
     mut table: usize,
     after: &[Value],
@@ -79,7 +84,7 @@ fn snapshot_page(
     while let Some(&t) = Entity::SYNCED.get(table) {
         let want = limit - rows.len();
         let page = if after.is_empty() {
-            select(conn, &mut columns, t, "1", &[], want)?
+            select(conn, &mut columns, t, "true", &[], want)?
         } else {
             let marks: Vec<String> = (1..=t.key().len()).map(|i| format!("?{i}")).collect();
             let filter = format!("({}) > ({})", t.key().join(", "), marks.join(", "));
@@ -131,14 +136,13 @@ fn snapshot_page(
     })
 }
 
-fn feed_page(conn: &Connection, since: i64, limit: usize) -> Result<PullResponse, PullError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, entity, entity_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let feed: Vec<(i64, String, String)> = stmt
-        .query_map(rusqlite::params![since, limit as i64 + 1], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
+fn feed_page(conn: &dyn Sql, since: i64, limit: usize) -> Result<PullResponse, PullError> {
+    let feed: Vec<(i64, String, String)> = conn
+        .query_map(
+            "SELECT seq, entity, entity_id FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            (since, limit as i64 + 1),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
         .collect::<Result<_, _>>()?;
     let more = feed.len() > limit;
     let feed = &feed[..feed.len().min(limit)];

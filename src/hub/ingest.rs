@@ -8,7 +8,9 @@
 
 use std::io::BufRead;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
+
+use crate::store::sql::{DbError, Optional, Sql};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -154,7 +156,7 @@ impl Report {
 pub struct IngestError {
     /// Lines up to this one were committed (0: none).
     pub committed: usize,
-    pub source: rusqlite::Error,
+    pub source: DbError,
 }
 
 impl std::fmt::Display for IngestError {
@@ -177,7 +179,7 @@ enum LineError {
     /// The line is wrong: reported, the ingest goes on.
     Bad(String),
     /// The database failed: the ingest stops.
-    Storage(rusqlite::Error),
+    Storage(DbError),
 }
 
 impl From<String> for LineError {
@@ -193,8 +195,8 @@ impl From<&str> for LineError {
 }
 
 /// A database error is the line's fault only when it is a constraint.
-fn storage(e: rusqlite::Error) -> LineError {
-    if crate::store::is_constraint(&e) {
+fn storage(e: DbError) -> LineError {
+    if e.is_constraint() {
         LineError::Bad(e.to_string())
     } else {
         LineError::Storage(e)
@@ -203,7 +205,7 @@ fn storage(e: rusqlite::Error) -> LineError {
 
 fn op_storage(e: ops::OpError) -> LineError {
     match e {
-        ops::OpError::Sqlite(e) => storage(e),
+        ops::OpError::Db(e) => storage(e),
         other => LineError::Bad(other.to_string()),
     }
 }
@@ -214,61 +216,93 @@ pub fn ingest(
     input: impl BufRead,
     auto_hide: i64,
 ) -> Result<Report, IngestError> {
+    ingest_with(
+        &mut |batch| {
+            let tx = conn.transaction()?;
+            batch(&tx)?;
+            tx.commit()?;
+            Ok(())
+        },
+        input,
+        auto_hide,
+    )
+}
+
+/// Runs one batch of work in a transaction it commits.
+pub type Writer<'a> =
+    dyn FnMut(&mut dyn FnMut(&dyn Sql) -> Result<(), DbError>) -> Result<(), DbError> + 'a;
+
+/// Reads JSON lines from `input`, `BATCH` lines to a transaction that
+/// `write` opens and commits (on either database).
+pub fn ingest_with(
+    write: &mut Writer<'_>,
+    input: impl BufRead,
+    auto_hide: i64,
+) -> Result<Report, IngestError> {
     let mut committed = 0;
-    let result = ingest_from(conn, input, auto_hide, &mut committed);
+    let result = ingest_from(write, input, auto_hide, &mut committed);
     result.map_err(|source| IngestError { committed, source })
 }
 
 fn ingest_from(
-    conn: &mut Connection,
+    write: &mut Writer<'_>,
     input: impl BufRead,
     auto_hide: i64,
     committed: &mut usize,
-) -> rusqlite::Result<Report> {
+) -> Result<Report, DbError> {
     let mut report = Report::default();
     let actor = system_actor();
-    let watched = super::words::Matcher::load(conn)?;
+    let mut watched = None;
+    write(&mut |tx| {
+        watched = Some(super::words::Matcher::load(tx)?);
+        Ok(())
+    })?;
+    let watched = watched.unwrap_or_default();
     let ctx = Context {
         actor: &actor,
         auto_hide,
         watched: &watched,
     };
-    let mut tx = conn.transaction()?;
-    let mut in_batch = 0;
-    for (i, line) in input.lines().enumerate() {
-        let number = i + 1;
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                report.bad.push((number, format!("unreadable: {e}")));
-                continue;
+    let mut lines = input.lines().enumerate().peekable();
+    while lines.peek().is_some() {
+        let mut batch = Vec::new();
+        for (i, line) in lines.by_ref() {
+            let number = i + 1;
+            match line {
+                Ok(l) if l.trim().is_empty() => {}
+                Ok(l) => batch.push((number, l)),
+                Err(e) => report.bad.push((number, format!("unreadable: {e}"))),
             }
-        };
-        if line.trim().is_empty() {
+            if batch.len() >= BATCH {
+                break;
+            }
+        }
+        let Some(&(last, _)) = batch.last() else {
             continue;
-        }
-        let sp = crate::store::Savepoint::begin(&tx, "line")?;
-        let counted = report.counts();
-        match ingest_line(&sp, &ctx, &line, &mut report) {
-            Ok(()) => sp.release()?,
-            Err(LineError::Bad(why)) => {
-                sp.rollback()?;
-                // What the line counted went with it.
-                report.set_counts(counted);
-                report.bad.push((number, why));
+        };
+        let done = write(&mut |tx| {
+            for (number, line) in &batch {
+                let sp = crate::store::sql::Savepoint::begin(tx, "line")?;
+                let counted = report.counts();
+                match ingest_line(tx, &ctx, line, &mut report) {
+                    Ok(()) => sp.release()?,
+                    Err(LineError::Bad(why)) => {
+                        sp.undo()?;
+                        sp.release()?;
+                        // What the line counted went with it.
+                        report.set_counts(counted);
+                        report.bad.push((*number, why));
+                    }
+                    // Never a storage failure reported as a bad line, line after line.
+                    Err(LineError::Storage(e)) => return Err(e),
+                }
             }
-            // Never a storage failure reported as a bad line, line after line.
-            Err(LineError::Storage(e)) => return Err(e),
-        }
-        in_batch += 1;
-        if in_batch >= BATCH {
-            tx.commit()?;
-            *committed = number;
-            tx = conn.transaction()?;
-            in_batch = 0;
-        }
+            Ok(())
+        });
+        // A failed batch: the caller is told what stands, not the report.
+        done?;
+        *committed = last;
     }
-    tx.commit()?;
     Ok(report)
 }
 
@@ -304,7 +338,7 @@ struct Context<'a> {
 }
 
 fn ingest_line(
-    conn: &Connection,
+    conn: &dyn Sql,
     ctx: &Context<'_>,
     line: &str,
     report: &mut Report,
@@ -510,7 +544,7 @@ fn ingest_line(
 /// moderator decides), reject it (removed), or flag it for the queue. The
 /// word is kept on the post for the moderator to see.
 fn watched_word(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     post_id: &str,
     w: &super::words::Watched,

@@ -29,6 +29,11 @@ impl LocalHub {
         }
     }
 
+    /// The token this link presents (a test moving a replica to another hub).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     fn refused(e: &BackendError) -> TransportError {
         let a = e.answer();
         http(a.status, a.code, a.message, a.retry_after)

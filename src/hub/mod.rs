@@ -11,6 +11,7 @@ pub mod feed;
 pub mod files;
 pub mod ingest;
 pub mod local;
+pub mod pg;
 pub mod push;
 pub mod runtime;
 pub mod server;

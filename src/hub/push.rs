@@ -6,12 +6,13 @@
 //! database failure stops the batch (the replica retries later); a refusal
 //! never blocks the ops behind it.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::json;
 
 use crate::ops::{self, OpError, OpMeta};
 use crate::protocol::{OpResult, Outcome, PROTOCOL_VERSION, PushRequest, PushResponse};
-use crate::store::{Actor, Savepoint};
+use crate::store::Actor;
+use crate::store::sql::{DbError, Optional, Savepoint, Sql};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -20,7 +21,7 @@ pub enum PushError {
     #[error("temporary failure after {done} op(s): {source}")]
     Temporary {
         done: usize,
-        source: rusqlite::Error,
+        source: DbError,
         partial: Box<PushResponse>,
     },
 }
@@ -37,11 +38,10 @@ pub fn apply_push(
     // The batch commits once (one fsync, not one per op); each op runs in
     // a savepoint with its `applied_ops` row, so its effect and its record
     // stand or fall together, and nothing is answered before the commit.
-    let mut results = Vec::with_capacity(request.ops.len());
-    let failure = {
+    let (results, failure) = {
         let tx = conn.transaction().map_err(|source| PushError::Temporary {
             done: 0,
-            source,
+            source: source.into(),
             partial: Box::new(PushResponse {
                 v: PROTOCOL_VERSION,
                 results: Vec::new(),
@@ -49,23 +49,42 @@ pub fn apply_push(
                 at: None,
             }),
         })?;
-        let mut failure = None;
-        for pushed in &request.ops {
-            match apply_one(&tx, actor, pushed) {
-                Ok(r) => results.push(r),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
+        let (mut results, mut failure) = push_in(&tx, actor, request);
         if let Err(e) = tx.commit() {
             results.clear();
-            failure = Some(e);
+            failure = Some(e.into());
         }
-        failure
+        (results, failure)
     };
     let epoch = crate::store::state(conn, "epoch").ok().flatten();
+    answer(results, failure, epoch)
+}
+
+/// The ops of a batch applied in `tx`, which the caller commits (answering
+/// nothing if that fails): the results so far, and the storage failure that
+/// stopped the batch, if one did. Both databases run exactly this.
+pub fn push_in(
+    tx: &dyn Sql,
+    actor: &Actor,
+    request: &PushRequest,
+) -> (Vec<OpResult>, Option<DbError>) {
+    let mut results = Vec::with_capacity(request.ops.len());
+    for pushed in &request.ops {
+        match apply_one(tx, actor, pushed) {
+            Ok(r) => results.push(r),
+            Err(e) => return (results, Some(e)),
+        }
+    }
+    (results, None)
+}
+
+/// The answer to a batch: its results, or the failure that stopped it with
+/// the results that stand.
+pub fn answer(
+    results: Vec<OpResult>,
+    failure: Option<DbError>,
+    epoch: Option<String>,
+) -> Result<PushResponse, PushError> {
     match failure {
         None => Ok(PushResponse {
             v: PROTOCOL_VERSION,
@@ -89,12 +108,12 @@ pub fn apply_push(
 /// One op in its own savepoint: its effect and its `applied_ops` row commit
 /// together, so a retry after a lost response finds it and applies nothing.
 fn apply_one(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
-) -> rusqlite::Result<OpResult> {
+) -> Result<OpResult, DbError> {
     let tx = Savepoint::begin(conn, "op")?;
-    let known: Option<(String, String)> = tx
+    let known: Option<(String, String)> = conn
         .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?
         .query_row([&pushed.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
@@ -119,7 +138,7 @@ fn apply_one(
     }
     // Every field checked at the edge: a bad op is refused with its reason,
     // never applied half-understood, never a 503 that wedges the batch.
-    if let Err(why) = validate(&tx, actor, pushed) {
+    if let Err(why) = validate(conn, actor, pushed) {
         let result = OpResult {
             op_id: crate::text::truncate(&crate::text::inline(&pushed.op_id), 64),
             outcome: Outcome::Rejected,
@@ -130,7 +149,7 @@ fn apply_one(
         // Only a well-formed op id is remembered (a huge or garbage one is
         // refused again if sent again, which costs nothing).
         if uuid::Uuid::parse_str(&pushed.op_id).is_ok() && pushed.op_id.len() == 36 {
-            record_applied(&tx, actor, pushed, result.outcome)?;
+            record_applied(conn, actor, pushed, result.outcome)?;
             tx.release()?;
         }
         return Ok(result);
@@ -161,11 +180,10 @@ fn apply_one(
     // Nothing is written in the op's savepoint before this: a refusal found
     // after a first write (a new contact, then an unknown group) is rolled
     // back to here and leaves nothing.
-    let applied = ops::apply_with(&tx, actor, op, &meta);
+    let applied = ops::apply_with(conn, actor, op, &meta);
     // (A storage failure stops the batch below; the savepoint is undone as
     // it drops.)
-    let storage_failed =
-        matches!(&applied, Err(OpError::Sqlite(e)) if !crate::store::is_constraint(e));
+    let storage_failed = matches!(&applied, Err(OpError::Db(e)) if !e.is_constraint());
     if applied.is_err() && !storage_failed {
         tx.undo()?;
     }
@@ -180,23 +198,23 @@ fn apply_one(
         // A constraint is about this op (an id that collides, a bad value):
         // refused with its reason, the batch goes on. Anything else is the
         // storage failing, which stops the batch (answered "try later").
-        Err(OpError::Sqlite(e)) if crate::store::is_constraint(&e) => OpResult {
+        Err(OpError::Db(e)) if e.is_constraint() => OpResult {
             op_id: pushed.op_id.clone(),
             outcome: Outcome::Rejected,
             reason: Some(format!("refused by the database: {e}")),
             theirs: None,
             first: None,
         },
-        Err(OpError::Sqlite(e)) => return Err(e),
+        Err(OpError::Db(e)) => return Err(e),
         Err(refusal) => {
             // Nothing of the op is in `tx`: rolled back above.
             let theirs = match op.target() {
-                Some((entity, id)) => ops::snapshot(&tx, entity, id).map_err(op_sqlite)?,
+                Some((entity, id)) => ops::snapshot(conn, entity, id).map_err(op_sqlite)?,
                 None => None,
             };
             let outcome = judge(op, &refusal, theirs.as_ref());
             if outcome == Outcome::Conflict {
-                record_conflict(&tx, actor, pushed, theirs.clone())?;
+                record_conflict(conn, actor, pushed, theirs.clone())?;
             }
             OpResult {
                 op_id: pushed.op_id.clone(),
@@ -213,7 +231,7 @@ fn apply_one(
             }
         }
     };
-    record_applied(&tx, actor, pushed, result.outcome)?;
+    record_applied(conn, actor, pushed, result.outcome)?;
     tx.release()?;
     Ok(result)
 }
@@ -226,7 +244,7 @@ const UNDO_WINDOW_MINUTES: i64 = 10;
 
 /// Checks every field of a pushed op before anything is applied.
 fn validate(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
 ) -> Result<(), String> {
@@ -337,11 +355,11 @@ fn decision_time(created_at: &str) -> String {
 
 /// The op's outcome, kept so a retry is answered without applying anything.
 fn record_applied(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
     outcome: Outcome,
-) -> rusqlite::Result<()> {
+) -> Result<(), DbError> {
     conn.prepare_cached(
         "INSERT INTO applied_ops (op_id, device, seq, outcome, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -390,7 +408,7 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
         | OpError::Unplain { .. }
         | OpError::NotFound { .. }
         | OpError::NoTransaction
-        | OpError::Sqlite(_) => Outcome::Rejected,
+        | OpError::Db(_) => Outcome::Rejected,
         OpError::Stale { .. } | OpError::IllegalTransition { .. } => {
             let intended = op.intended();
             let same = match current {
@@ -410,22 +428,22 @@ pub fn judge(op: &ops::Op, refusal: &OpError, current: Option<&serde_json::Value
     }
 }
 
-fn op_sqlite(e: OpError) -> rusqlite::Error {
+fn op_sqlite(e: OpError) -> DbError {
     match e {
-        OpError::Sqlite(e) => e,
-        other => rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
-            other.to_string(),
+        OpError::Db(e) => e,
+        other => DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(
+            std::io::Error::other(other.to_string()),
         ))),
     }
 }
 
 /// Both decisions are kept: the standing one in the record, the other here.
 fn record_conflict(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
     theirs: Option<serde_json::Value>,
-) -> rusqlite::Result<()> {
+) -> Result<(), DbError> {
     let (entity, id) = pushed.op.op.target().unwrap_or(("", ""));
     let detail = json!({"mine": pushed.op, "theirs": theirs, "device_time": pushed.created_at});
     conn.prepare_cached(

@@ -12,10 +12,46 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
+
+use crate::store::sql::{DbError, Dialect, Optional, Sql};
 
 use crate::ops::record_change;
 use crate::sms::segments::Encoding;
+
+/// Where the sender runs its transactions: a SQLite hub's connection, or
+/// one PostgreSQL connection of a hub process (several may send at once).
+pub trait SenderDb {
+    /// A transaction that may append to the change feed (on PostgreSQL,
+    /// under the hub-wide write lock, like every writer of the feed).
+    fn write<T>(&mut self, f: impl FnOnce(&dyn Sql) -> Result<T, DbError>) -> Result<T, DbError>;
+    /// A transaction that only claims a delivery and appends nothing to
+    /// the feed: on PostgreSQL it takes no hub-wide lock, and the row it
+    /// claims is locked with `FOR UPDATE SKIP LOCKED`, so two hubs' senders
+    /// never wait for each other nor take the same delivery.
+    fn claim<T>(&mut self, f: impl FnOnce(&dyn Sql) -> Result<T, DbError>) -> Result<T, DbError> {
+        self.write(f)
+    }
+}
+
+impl SenderDb for Connection {
+    fn write<T>(&mut self, f: impl FnOnce(&dyn Sql) -> Result<T, DbError>) -> Result<T, DbError> {
+        let tx = self.transaction()?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        Ok(v)
+    }
+}
+
+impl SenderDb for super::pg::conn::PgConn {
+    fn write<T>(&mut self, f: impl FnOnce(&dyn Sql) -> Result<T, DbError>) -> Result<T, DbError> {
+        super::pg::conn::PgConn::write(self, f)
+    }
+
+    fn claim<T>(&mut self, f: impl FnOnce(&dyn Sql) -> Result<T, DbError>) -> Result<T, DbError> {
+        self.unlocked(f)
+    }
+}
 
 /// One SMS to one person.
 #[derive(Debug, Clone)]
@@ -176,8 +212,11 @@ impl Default for Settings {
 }
 
 /// Starts every approved message whose time has come: fixes its recipients.
-pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
-    let tx = conn.transaction()?;
+pub fn start_due(db: &mut impl SenderDb, now: &str) -> Result<usize, DbError> {
+    db.write(|tx| start_due_in(tx, now))
+}
+
+fn start_due_in(tx: &dyn Sql, now: &str) -> Result<usize, DbError> {
     let due: Vec<String> = tx
         .prepare_cached(
             "SELECT id FROM sms_messages WHERE status = 'approved'
@@ -185,7 +224,7 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
         )?
         .query_map([now], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let threshold: i64 = crate::store::state(&tx, "sms_approval_threshold")?
+    let threshold: i64 = crate::store::sql::state(tx, "sms_approval_threshold")?
         .and_then(|v| v.parse().ok())
         .unwrap_or(crate::domain::sms::APPROVAL_THRESHOLD);
     let mut started = 0;
@@ -193,10 +232,10 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
         // The audience an approval was given for is the one that may be sent
         // to: a group that grew since (contacts added before the send time)
         // goes back for approval rather than reach people nobody approved.
-        let Some(reached) = crate::store::audience::Audience::of_message(&tx, id)? else {
+        let Some(reached) = crate::store::audience::Audience::of_message(tx, id)? else {
             continue;
         };
-        let audience = reached.count(&tx)?;
+        let audience = reached.count(tx)?;
         let (approved_for, approved_by): (i64, Option<String>) = tx
             .prepare_cached("SELECT recipients, approved_by FROM sms_messages WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -210,7 +249,7 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
                    version = version + 1 WHERE id = ?1",
             )?
             .execute(params![id, audience])?;
-            record_change(&tx, "sms_message", id)?;
+            record_change(tx, "sms_message", id)?;
             tracing::warn!(
                 target: "civitac::sms",
                 message = %id,
@@ -221,26 +260,25 @@ pub fn start_due(conn: &mut Connection, now: &str) -> rusqlite::Result<usize> {
             continue;
         }
         started += 1;
-        reached.plan(&tx, id, now)?;
+        reached.plan(tx, id, now)?;
         tx.prepare_cached(
             "UPDATE sms_messages SET status = 'sending', version = version + 1,
                recipients = (SELECT count(*) FROM sms_deliveries WHERE message_id = ?1)
              WHERE id = ?1",
         )?
         .execute([id])?;
-        record_change(&tx, "sms_message", id)?;
+        record_change(tx, "sms_message", id)?;
     }
-    tx.commit()?;
     Ok(started)
 }
 
 /// Re-counts a message's deliveries; closes it when none is left to send.
-pub fn recount(conn: &Connection, message_id: &str) -> rusqlite::Result<()> {
+pub fn recount(conn: &dyn Sql, message_id: &str) -> Result<(), DbError> {
     let mut by_status: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     let mut stmt = conn.prepare_cached(
         "SELECT status, count(*) FROM sms_deliveries WHERE message_id = ?1 GROUP BY status",
     )?;
-    for row in stmt.query_map([message_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+    for row in stmt.query_map([message_id], |r| Ok((r.get::<String>(0)?, r.get(1)?)))? {
         let (s, n) = row?;
         by_status.insert(s, n);
     }
@@ -263,7 +301,7 @@ pub fn recount(conn: &Connection, message_id: &str) -> rusqlite::Result<()> {
             "UPDATE sms_messages SET sent_count = ?2, delivered_count = ?3, failed_count = ?4,
                status = CASE WHEN status IN ('sending','sent','failed') THEN ?5 ELSE status END,
                version = version + 1
-             WHERE id = ?1 AND (sent_count, delivered_count, failed_count, status) IS NOT (?2, ?3, ?4, ?5)",
+             WHERE id = ?1 AND (sent_count, delivered_count, failed_count, status) IS DISTINCT FROM (?2, ?3, ?4, ?5)",
         )?
         .execute(params![message_id, sent, delivered, failed, status])?;
     if changed > 0 {
@@ -273,76 +311,113 @@ pub fn recount(conn: &Connection, message_id: &str) -> rusqlite::Result<()> {
 }
 
 /// The next delivery to hand to the gateway, marked `sending` (committed).
-fn claim(conn: &mut Connection, now: &str) -> rusqlite::Result<Option<Outgoing>> {
-    let tx = conn.transaction()?;
+fn claim(db: &mut impl SenderDb, now: &str) -> Result<Option<Outgoing>, DbError> {
+    loop {
+        let found = db.claim(|tx| claim_in(tx, now))?;
+        match found {
+            Claimed::None => return Ok(None),
+            Claimed::Sending(sms) => return Ok(Some(sms)),
+            Claimed::OptedOut {
+                message_id,
+                contact_id,
+            } => {
+                // Opted out after the message started: never sent to.
+                db.write(|tx| {
+                    tx.prepare_cached(
+                        "UPDATE sms_deliveries SET status = 'failed', error = 'opted out', updated_at = ?3
+                         WHERE message_id = ?1 AND contact_id = ?2 AND status = 'pending'",
+                    )?
+                    .execute(params![message_id, contact_id, now])?;
+                    recount(tx, &message_id)
+                })?;
+            }
+        }
+    }
+}
+
+enum Claimed {
+    None,
+    Sending(Outgoing),
+    OptedOut {
+        message_id: String,
+        contact_id: String,
+    },
+}
+
+fn claim_in(tx: &dyn Sql, now: &str) -> Result<Claimed, DbError> {
     // Oldest message first; within it, deliveries in the order of the index
     // on (message, status, contact), so each claim reads a row or two.
     let sending: Vec<(String, String, String)> = tx
         .prepare_cached(
             "SELECT id, body, encoding FROM sms_messages WHERE status = 'sending' ORDER BY created_at, id",
         )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
-    let mut next = None;
+    // Another hub's sender may hold a row: PostgreSQL passes over it.
+    let skip_locked = match tx.dialect() {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE OF d SKIP LOCKED",
+    };
+    let pick = format!(
+        "SELECT d.contact_id, c.phone_e164, c.opted_out_at
+         FROM sms_deliveries d JOIN sms_contacts c ON c.id = d.contact_id
+         WHERE d.message_id = ?1 AND d.status = 'pending'
+           AND (d.next_at IS NULL OR d.next_at <= ?2)
+         ORDER BY d.contact_id LIMIT 1{skip_locked}"
+    );
     for (message_id, body, encoding) in sending {
         let found: Option<(String, String, Option<String>)> = tx
-            .prepare_cached(
-                "SELECT d.contact_id, c.phone_e164, c.opted_out_at
-                 FROM sms_deliveries d JOIN sms_contacts c ON c.id = d.contact_id
-                 WHERE d.message_id = ?1 AND d.status = 'pending'
-                   AND (d.next_at IS NULL OR d.next_at <= ?2)
-                 ORDER BY d.contact_id LIMIT 1",
-            )?
+            .prepare_cached(&pick)?
             .query_row(params![message_id, now], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
-        if let Some((contact_id, to, opted_out)) = found {
-            next = Some((message_id, contact_id, to, body, encoding, opted_out));
-            break;
+        let Some((contact_id, to, opted_out)) = found else {
+            continue;
+        };
+        if opted_out.is_some() {
+            return Ok(Claimed::OptedOut {
+                message_id,
+                contact_id,
+            });
         }
-    }
-    let Some((message_id, contact_id, to, text, encoding, opted_out)) = next else {
-        return Ok(None);
-    };
-    if opted_out.is_some() {
-        // Opted out after the message started: never sent to.
         tx.prepare_cached(
-            "UPDATE sms_deliveries SET status = 'failed', error = 'opted out', updated_at = ?3
+            "UPDATE sms_deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?3
              WHERE message_id = ?1 AND contact_id = ?2",
         )?
         .execute(params![message_id, contact_id, now])?;
-        recount(&tx, &message_id)?;
-        tx.commit()?;
-        return claim(conn, now);
+        return Ok(Claimed::Sending(Outgoing {
+            message_id,
+            contact_id,
+            to,
+            text: body,
+            encoding: if encoding == "UCS-2" {
+                Encoding::Ucs2
+            } else {
+                Encoding::Gsm7
+            },
+        }));
     }
-    tx.prepare_cached(
-        "UPDATE sms_deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?3
-         WHERE message_id = ?1 AND contact_id = ?2",
-    )?
-    .execute(params![message_id, contact_id, now])?;
-    tx.commit()?;
-    Ok(Some(Outgoing {
-        message_id,
-        contact_id,
-        to,
-        text,
-        encoding: if encoding == "UCS-2" {
-            Encoding::Ucs2
-        } else {
-            Encoding::Gsm7
-        },
-    }))
+    Ok(Claimed::None)
 }
 
 fn settle(
-    conn: &mut Connection,
+    db: &mut impl SenderDb,
     sms: &Outgoing,
     result: Result<Option<String>, GatewayError>,
     settings: &Settings,
     counted_at: &mut Instant,
-) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
+) -> Result<(), DbError> {
+    db.write(|tx| settle_in(tx, sms, result, settings, counted_at))
+}
+
+fn settle_in(
+    tx: &dyn Sql,
+    sms: &Outgoing,
+    result: Result<Option<String>, GatewayError>,
+    settings: &Settings,
+    counted_at: &mut Instant,
+) -> Result<(), DbError> {
     let now = crate::time::now();
     match result {
         Ok(reference) => {
@@ -398,18 +473,18 @@ fn settle(
         )?
         .exists([&sms.message_id])?;
     if last || counted_at.elapsed() >= Duration::from_secs(1) {
-        recount(&tx, &sms.message_id)?;
+        recount(tx, &sms.message_id)?;
         *counted_at = Instant::now();
     }
-    tx.commit()
+    Ok(())
 }
 
 /// Deliveries a crash left `sending` with no report for too long: failed as
 /// unknown, never sent again.
-pub fn expire_unknown(conn: &mut Connection, settings: &Settings) -> rusqlite::Result<usize> {
+pub fn expire_unknown(db: &mut impl SenderDb, settings: &Settings) -> Result<usize, DbError> {
     let cutoff = jiff::Timestamp::now()
         - jiff::SignedDuration::try_from(settings.unknown_after).unwrap_or_default();
-    let tx = conn.transaction()?;
+    db.write(|tx| {
     let stale: Vec<(String, String)> = tx
         .prepare_cached(
             "SELECT message_id, contact_id FROM sms_deliveries WHERE status = 'sending' AND updated_at < ?1",
@@ -423,10 +498,10 @@ pub fn expire_unknown(conn: &mut Connection, settings: &Settings) -> rusqlite::R
                updated_at = ?3 WHERE message_id = ?1 AND contact_id = ?2",
         )?
         .execute(params![m, c, crate::time::now()])?;
-        recount(&tx, m)?;
+        recount(tx, m)?;
     }
-    tx.commit()?;
     Ok(stale.len())
+    })
 }
 
 /// A delivery report from the gateway.
@@ -436,10 +511,22 @@ pub fn report(
     contact_id: &str,
     bits: u32,
 ) -> rusqlite::Result<bool> {
+    let tx = conn.transaction()?;
+    let changed = report_in(&tx, message_id, contact_id, bits)?;
+    tx.commit()?;
+    Ok(changed)
+}
+
+/// A delivery report applied in the caller's transaction (either database).
+pub fn report_in(
+    tx: &dyn Sql,
+    message_id: &str,
+    contact_id: &str,
+    bits: u32,
+) -> Result<bool, DbError> {
     let Some(status) = dlr_status(bits) else {
         return Ok(false);
     };
-    let tx = conn.transaction()?;
     // Delivered is final; a late "sent" never downgrades it.
     // A failure says why, as the operator's report does: undelivered (2),
     // or rejected by the SMSC (16).
@@ -462,20 +549,19 @@ pub fn report(
             why
         ])?;
     if changed > 0 {
-        recount(&tx, message_id)?;
+        recount(tx, message_id)?;
     }
-    tx.commit()?;
     Ok(changed > 0)
 }
 
 /// Sends until `stop` says so: starts due messages, hands deliveries to the
 /// gateway at most `per_second`, settles each.
 pub fn run(
-    conn: &mut Connection,
+    conn: &mut impl SenderDb,
     gateway: Arc<dyn Gateway>,
     settings: &Settings,
     stop: &dyn Fn() -> bool,
-) -> rusqlite::Result<()> {
+) -> Result<(), DbError> {
     let mut window = Instant::now();
     let mut in_window = 0u32;
     let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
@@ -515,10 +601,10 @@ pub fn run(
 
 /// Sends everything due now and returns (for tests and `hub sms send-now`).
 pub fn drain(
-    conn: &mut Connection,
+    conn: &mut impl SenderDb,
     gateway: &dyn Gateway,
     settings: &Settings,
-) -> rusqlite::Result<usize> {
+) -> Result<usize, DbError> {
     start_due(conn, &crate::time::now())?;
     let mut n = 0;
     let mut counted_at = Instant::now();

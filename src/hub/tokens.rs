@@ -3,10 +3,11 @@
 //! issued. A revoked token is refused from the moment it is revoked.
 
 use rand::RngCore;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 
 use crate::domain::staff::Role;
 use crate::store::Actor;
+use crate::store::sql::{Optional, Sql};
 
 /// Tokens start with this, so a leaked one is recognisable in logs and scans.
 pub const PREFIX: &str = "cvt_";
@@ -39,6 +40,12 @@ pub enum TokenError {
     Sqlite(String),
 }
 
+impl From<crate::store::sql::DbError> for TokenError {
+    fn from(e: crate::store::sql::DbError) -> Self {
+        TokenError::Sqlite(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for TokenError {
     fn from(e: rusqlite::Error) -> Self {
         TokenError::Sqlite(e.to_string())
@@ -63,7 +70,7 @@ pub struct Device {
 /// Issues a token for `login` on `device`, creating the staff member if new.
 /// Returns (device id, token); the token is not stored and cannot be shown again.
 pub fn issue(
-    conn: &Connection,
+    conn: &dyn Sql,
     login: &str,
     display_name: Option<&str>,
     role: Role,
@@ -111,7 +118,9 @@ pub fn issue(
         }
     };
     let taken: bool = conn
-        .prepare("SELECT 1 FROM devices WHERE staff_id = ?1 AND name = ?2 AND revoked_at IS NULL")?
+        .prepare_cached(
+            "SELECT 1 FROM devices WHERE staff_id = ?1 AND name = ?2 AND revoked_at IS NULL",
+        )?
         .exists(params![staff_id, device])?;
     if taken {
         return Err(TokenError::DeviceTaken(device.to_owned()));
@@ -125,13 +134,13 @@ pub fn issue(
     Ok((id, token))
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<Device>, TokenError> {
-    let mut stmt = conn.prepare(
+pub fn list(conn: &dyn Sql) -> Result<Vec<Device>, TokenError> {
+    let mut stmt = conn.prepare_cached(
         "SELECT d.id, s.login, s.role, d.name, d.revoked_at FROM devices d JOIN staff s ON s.id = d.staff_id
          ORDER BY s.login, d.name, d.id",
     )?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map((), |r| {
             Ok(Device {
                 id: r.get(0)?,
                 login: r.get(1)?,
@@ -145,7 +154,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Device>, TokenError> {
 }
 
 /// Revokes a device by id (or by name when the name is unambiguous).
-pub fn revoke(conn: &Connection, device: &str) -> Result<Device, TokenError> {
+pub fn revoke(conn: &dyn Sql, device: &str) -> Result<Device, TokenError> {
     let id: Option<String> = conn
         .query_row(
             "SELECT id FROM devices WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL
@@ -204,7 +213,7 @@ pub fn bundle_key(secret: &str, device_id: &str, token_sha256: &str) -> String {
 
 /// The staff member and device a query's first five columns name (staff
 /// id, login, display name, role, device id).
-fn actor_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Actor> {
+fn actor_of(r: &crate::store::sql::Row) -> rusqlite::Result<Actor> {
     Ok(Actor {
         staff_id: r.get(0)?,
         login: r.get(1)?,
@@ -214,7 +223,7 @@ fn actor_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Actor> {
     })
 }
 
-pub fn device_by_id(conn: &Connection, id: &str) -> Result<Option<KeyedDevice>, TokenError> {
+pub fn device_by_id(conn: &dyn Sql, id: &str) -> Result<Option<KeyedDevice>, TokenError> {
     Ok(conn
         .prepare_cached(
             "SELECT s.id, s.login, s.display_name, s.role, d.id, d.name, d.token_sha256,
@@ -241,7 +250,7 @@ pub enum Principal {
 }
 
 /// Who a presented token speaks for, or `Refused` (unknown, revoked).
-pub fn authenticate(conn: &Connection, token: &str) -> Result<Principal, TokenError> {
+pub fn authenticate(conn: &dyn Sql, token: &str) -> Result<Principal, TokenError> {
     let digest = hash(token);
     let device = conn
         .prepare_cached(
@@ -280,10 +289,10 @@ fn check_name(field: &'static str, value: &str) -> Result<(), TokenError> {
     Ok(())
 }
 
-pub fn issue_platform(conn: &Connection, name: &str) -> Result<(String, String), TokenError> {
+pub fn issue_platform(conn: &dyn Sql, name: &str) -> Result<(String, String), TokenError> {
     check_name("--device", name)?;
     let taken: bool = conn
-        .prepare("SELECT 1 FROM platform_tokens WHERE name = ?1 AND revoked_at IS NULL")?
+        .prepare_cached("SELECT 1 FROM platform_tokens WHERE name = ?1 AND revoked_at IS NULL")?
         .exists([name])?;
     if taken {
         return Err(TokenError::DeviceTaken(name.to_owned()));
@@ -298,7 +307,7 @@ pub fn issue_platform(conn: &Connection, name: &str) -> Result<(String, String),
 }
 
 /// Revokes a platform token by id or name.
-pub fn revoke_platform(conn: &Connection, name: &str) -> Result<bool, TokenError> {
+pub fn revoke_platform(conn: &dyn Sql, name: &str) -> Result<bool, TokenError> {
     Ok(conn.execute(
         "UPDATE platform_tokens SET revoked_at = ?2 WHERE (id = ?1 OR name = ?1) AND revoked_at IS NULL",
         params![name, crate::time::now()],

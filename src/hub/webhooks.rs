@@ -154,6 +154,12 @@ pub enum WebhookError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl From<crate::store::sql::DbError> for WebhookError {
+    fn from(e: crate::store::sql::DbError) -> Self {
+        WebhookError::Sqlite(e.into())
+    }
+}
+
 /// Checks an `--events` list: decision kinds, or a family (`post.*`).
 pub fn check_events(events: &str) -> Result<String, WebhookError> {
     let mut out = Vec::new();
@@ -294,7 +300,7 @@ pub fn waiting(
     loop {
         let page = match decisions::since(conn, at, 1_000) {
             Ok(p) => p,
-            Err(decisions::FeedError::Sqlite(e)) => return Err(e.into()),
+            Err(decisions::FeedError::Db(e)) => return Err(e.into()),
             // A restored hub: the reader starts again from 0.
             Err(decisions::FeedError::PastEnd { .. }) => return waiting(conn, 0, events, cap),
         };
@@ -446,7 +452,7 @@ enum Prepared {
 fn prepare(conn: &Connection, w: &Due) -> rusqlite::Result<Prepared> {
     let page = match decisions::since(conn, w.position, BATCH) {
         Ok(p) => p,
-        Err(decisions::FeedError::Sqlite(e)) => return Err(e),
+        Err(decisions::FeedError::Db(e)) => return Err(e.into()),
         // A restore made the feed shorter than the position: the platform
         // applies decisions once by id, so the whole feed again is safe.
         Err(decisions::FeedError::PastEnd { .. }) => {

@@ -13,7 +13,9 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
+
+use crate::store::sql::{DbError, Optional, Sql};
 
 crate::str_enum! {
     /// What the hub does with a post that has the word.
@@ -84,6 +86,12 @@ pub enum WordError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl From<crate::store::sql::DbError> for WordError {
+    fn from(e: crate::store::sql::DbError) -> Self {
+        WordError::Sqlite(e.into())
+    }
+}
+
 /// Reads an entry as a person types it: `forag*` is a prefix, several
 /// words a phrase, unless `kind` says otherwise.
 pub fn parse(typed: &str, kind: Option<Match>, action: WordAction) -> Result<Watched, WordError> {
@@ -137,7 +145,7 @@ pub fn parse(typed: &str, kind: Option<Match>, action: WordAction) -> Result<Wat
 /// Adds an entry, or changes the match and action of one already there
 /// (the same word once folded: "Arnaqué" replaces "arnaque"); returns the
 /// entry it replaced.
-pub fn add(conn: &Connection, w: &Watched) -> Result<Option<Watched>, WordError> {
+pub fn add(conn: &dyn Sql, w: &Watched) -> Result<Option<Watched>, WordError> {
     let before = conn
         .prepare_cached(
             "SELECT shown, word, match, action, created_at FROM watched_words WHERE word = ?1",
@@ -162,7 +170,7 @@ pub fn add(conn: &Connection, w: &Watched) -> Result<Option<Watched>, WordError>
 }
 
 /// Removes an entry, typed as it was added (accents and case do not matter).
-pub fn remove(conn: &Connection, typed: &str) -> Result<(), WordError> {
+pub fn remove(conn: &dyn Sql, typed: &str) -> Result<(), WordError> {
     let word = words(typed).join(" ");
     let n = conn.execute("DELETE FROM watched_words WHERE word = ?1", [&word])?;
     if n == 0 {
@@ -171,12 +179,12 @@ pub fn remove(conn: &Connection, typed: &str) -> Result<(), WordError> {
     Ok(())
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Watched>> {
+pub fn list(conn: &dyn Sql) -> Result<Vec<Watched>, DbError> {
     let mut stmt = conn.prepare(
         "SELECT shown, word, match, action, created_at FROM watched_words ORDER BY word",
     )?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map((), |r| {
             Ok(Watched {
                 shown: r.get(0)?,
                 word: r.get(1)?,
@@ -203,7 +211,7 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    pub fn load(conn: &Connection) -> rusqlite::Result<Matcher> {
+    pub fn load(conn: &dyn Sql) -> Result<Matcher, DbError> {
         Ok(Matcher::new(list(conn)?))
     }
 

@@ -1,6 +1,8 @@
 //! `apply`: checks, writes, audit and outbox for one op.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
+
+use crate::store::sql::{Optional, Sql};
 use serde_json::{Value, json};
 
 use super::{Envelope, NewOrganization, NewSms, OP_FORMAT, Op, OpError};
@@ -50,13 +52,13 @@ pub struct Applied {
 
 /// Applies a new op made now by `actor`. `conn` must be inside a transaction
 /// (or savepoint): nothing here commits.
-pub fn apply(conn: &Connection, actor: &Actor, op: &Op) -> Result<Applied, OpError> {
+pub fn apply(conn: &dyn Sql, actor: &Actor, op: &Op) -> Result<Applied, OpError> {
     apply_with(conn, actor, op, &OpMeta::now())
 }
 
 /// Applies an op whose id and time were fixed elsewhere (pushed ops, demo history).
 pub fn apply_with(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     op: &Op,
     meta: &OpMeta,
@@ -246,7 +248,7 @@ pub fn apply_with(
         )
         .to_string(),
     ])?;
-    if crate::store::state(conn, "side")?.as_deref() == Some("hub") {
+    if crate::store::sql::state(conn, "side")?.as_deref() == Some("hub") {
         // The hub's change feed: replicas pull the rows changed after their cursor.
         record_change(conn, change.entity, &change.entity_id)?;
         for flag in &touched_flags {
@@ -295,11 +297,11 @@ struct Change {
 }
 
 /// The tracked columns of one record as JSON, or `None` if it does not exist.
-pub fn snapshot(conn: &Connection, entity: &str, id: &str) -> Result<Option<Value>, OpError> {
+pub fn snapshot(conn: &dyn Sql, entity: &str, id: &str) -> Result<Option<Value>, OpError> {
     let Some(e) = Entity::parse(entity).filter(|e| !e.tracked().is_empty()) else {
         return Ok(None);
     };
-    Ok(crate::store::row_json(conn, e.table(), e.tracked(), id)?.map(Value::Object))
+    Ok(crate::store::sql::row_json(conn, e.table(), e.tracked(), id)?.map(Value::Object))
 }
 
 /// `{"before": …, "after": …}`, with the op's extra facts merged into
@@ -449,7 +451,7 @@ fn check_phone(phone: &str) -> Result<(), OpError> {
 }
 
 fn apply_enrollment(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     org: &NewOrganization,
     meta: &OpMeta,
@@ -542,7 +544,7 @@ fn apply_enrollment(
 
 #[allow(clippy::too_many_arguments)]
 fn set_enrollment_status(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     org_id: &str,
     seen: Stage,
@@ -627,7 +629,7 @@ fn set_enrollment_status(
 }
 
 fn review_upload(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     upload_id: &str,
     seen: UploadStatus,
@@ -667,7 +669,7 @@ fn review_upload(
 }
 
 fn moderate_post(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     post_id: &str,
     seen: PostStatus,
@@ -721,7 +723,7 @@ fn moderate_post(
 
 /// Resolves a post's open flags; returns their ids (kept in the audit log so
 /// an undo can reopen exactly those).
-fn resolve_flags(conn: &Connection, post_id: &str) -> Result<Vec<String>, OpError> {
+fn resolve_flags(conn: &dyn Sql, post_id: &str) -> Result<Vec<String>, OpError> {
     let mut stmt = conn.prepare_cached(
         "UPDATE forum_flags SET resolved = 1 WHERE post_id = ?1 AND resolved = 0 RETURNING id",
     )?;
@@ -733,7 +735,7 @@ fn resolve_flags(conn: &Connection, post_id: &str) -> Result<Vec<String>, OpErro
 }
 
 fn dismiss_flags(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     post_id: &str,
     seen_status: Option<PostStatus>,
@@ -783,7 +785,7 @@ fn dismiss_flags(
 
 #[allow(clippy::too_many_arguments)]
 fn set_citizen_status(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     citizen_id: &str,
     seen: CitizenStatus,
@@ -840,7 +842,7 @@ fn set_citizen_status(
 }
 
 fn lock_thread(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     thread_id: &str,
     seen: bool,
@@ -880,7 +882,7 @@ fn lock_thread(
 }
 
 fn opt_out_contact(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     phone: &str,
     meta: &OpMeta,
@@ -905,7 +907,7 @@ fn opt_out_contact(
 /// Back on the list, with consent: never without saying who agreed and
 /// how (the reason), and the hub forgets the number's STOP.
 fn opt_in_contact(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     phone: &str,
     reason: &Option<String>,
@@ -937,11 +939,7 @@ fn opt_in_contact(
     })
 }
 
-fn create_group(
-    conn: &Connection,
-    actor: &Actor,
-    group: &super::NewGroup,
-) -> Result<Change, OpError> {
+fn create_group(conn: &dyn Sql, actor: &Actor, group: &super::NewGroup) -> Result<Change, OpError> {
     require(actor, Permission::ManageContacts, "sms.group")?;
     check_id("group.id", &group.id)?;
     let name = group.name.trim();
@@ -988,7 +986,7 @@ fn create_group(
 
 /// A contact's region and commune keys, from the values it has now (a
 /// dynamic group finds its contacts by them).
-fn place_keys(conn: &Connection, contact_id: &str) -> Result<(), OpError> {
+fn place_keys(conn: &dyn Sql, contact_id: &str) -> Result<(), OpError> {
     let (region, commune): (Option<String>, Option<String>) = conn
         .prepare_cached("SELECT region, commune FROM sms_contacts WHERE id = ?1")?
         .query_row([contact_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -1061,7 +1059,7 @@ fn not_an_id(name: &str) -> Result<(), OpError> {
 }
 
 /// Refuses to add or take out members by hand in a dynamic group.
-fn not_dynamic(conn: &Connection, group_id: &str) -> Result<(), OpError> {
+fn not_dynamic(conn: &dyn Sql, group_id: &str) -> Result<(), OpError> {
     match crate::store::audience::rule_of(conn, group_id)? {
         None => Err(not_found("sms_group", group_id)),
         Some(Some(_)) => Err(OpError::Dynamic {
@@ -1071,7 +1069,7 @@ fn not_dynamic(conn: &Connection, group_id: &str) -> Result<(), OpError> {
     }
 }
 
-fn group_state(conn: &Connection, id: &str) -> Result<(String, Option<String>), OpError> {
+fn group_state(conn: &dyn Sql, id: &str) -> Result<(String, Option<String>), OpError> {
     conn.prepare_cached("SELECT name, archived_at FROM sms_groups WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
@@ -1079,7 +1077,7 @@ fn group_state(conn: &Connection, id: &str) -> Result<(String, Option<String>), 
 }
 
 fn rename_group(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     id: &str,
     seen: &str,
@@ -1111,7 +1109,7 @@ fn rename_group(
 }
 
 fn archive_group(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     id: &str,
     archived: bool,
@@ -1147,7 +1145,7 @@ fn archive_group(
 /// change made meanwhile is stale); a commune from the list, its region
 /// following it; the old values in the audit log.
 fn edit_contact(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     id: &str,
     changes: &[super::FieldEdit],
@@ -1228,7 +1226,7 @@ fn edit_contact(
 }
 
 fn remove_member(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     group_id: &str,
     contact_id: &str,
@@ -1252,7 +1250,7 @@ fn remove_member(
 }
 
 fn add_contact(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     c: &super::NewContact,
     group_id: Option<&str>,
@@ -1339,12 +1337,7 @@ fn add_contact(
     })
 }
 
-fn queue_sms(
-    conn: &Connection,
-    actor: &Actor,
-    m: &NewSms,
-    meta: &OpMeta,
-) -> Result<Change, OpError> {
+fn queue_sms(conn: &dyn Sql, actor: &Actor, m: &NewSms, meta: &OpMeta) -> Result<Change, OpError> {
     require(actor, Permission::QueueSms, "sms.queue")?;
     check_id("message.id", &m.id)?;
     non_empty("message.body", &m.body)?;
@@ -1438,7 +1431,7 @@ fn queue_sms(
     }
     // Every alert, and any message to more people than the threshold, waits
     // for an admin's approval (never the author's); a small notice goes as is.
-    let threshold: i64 = crate::store::state(conn, "sms_approval_threshold")?
+    let threshold: i64 = crate::store::sql::state(conn, "sms_approval_threshold")?
         .and_then(|v| v.parse().ok())
         .unwrap_or(crate::domain::sms::APPROVAL_THRESHOLD);
     let needs_approval = m.kind == crate::domain::sms::SmsKind::Alert || recipients > threshold;
@@ -1476,7 +1469,7 @@ fn queue_sms(
     })
 }
 
-fn sms_status(conn: &Connection, id: &str) -> Result<(SmsStatus, String), OpError> {
+fn sms_status(conn: &dyn Sql, id: &str) -> Result<(SmsStatus, String), OpError> {
     conn.prepare_cached("SELECT status, created_by FROM sms_messages WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
@@ -1484,7 +1477,7 @@ fn sms_status(conn: &Connection, id: &str) -> Result<(SmsStatus, String), OpErro
 }
 
 fn approve_sms(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     id: &str,
     seen: SmsStatus,
@@ -1526,7 +1519,7 @@ fn approve_sms(
 }
 
 fn cancel_sms(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     id: &str,
     seen: SmsStatus,
@@ -1569,7 +1562,7 @@ fn plain_detail(field: &'static str, value: &str) -> Result<(), OpError> {
 }
 
 fn edit_organization(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     org_id: &str,
     changes: &[super::FieldEdit],
@@ -1643,7 +1636,7 @@ fn edit_organization(
         "UPDATE organizations SET {}, version = version + 1 WHERE id = ?1",
         sets.join(", ")
     ))?
-    .execute(rusqlite::params_from_iter(values))?;
+    .execute(values)?;
     Ok(Change {
         entity: "organization",
         entity_id: org_id.to_owned(),
@@ -1652,12 +1645,12 @@ fn edit_organization(
 }
 
 /// An organisation's tracked columns, or "not found".
-fn row_json_or_missing(conn: &Connection, org_id: &str) -> Result<Value, OpError> {
+fn row_json_or_missing(conn: &dyn Sql, org_id: &str) -> Result<Value, OpError> {
     snapshot(conn, "organization", org_id)?.ok_or_else(|| not_found("organization", org_id))
 }
 
 fn add_leader(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     leader: &super::NewLeader,
     meta: &OpMeta,
@@ -1709,7 +1702,7 @@ pub const RESERVED_LOGINS: [&str; 2] = ["system", "hub"];
 
 /// The last change of a staff row: replicas read it into their Journal.
 fn stamp_staff(
-    conn: &Connection,
+    conn: &dyn Sql,
     id: &str,
     actor: &Actor,
     op: &str,
@@ -1723,7 +1716,7 @@ fn stamp_staff(
 }
 
 fn add_staff(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     staff: &super::NewStaff,
     meta: &OpMeta,
@@ -1774,7 +1767,7 @@ fn add_staff(
 }
 
 /// Active admins other than `staff_id`: a change that would leave none is refused.
-fn other_admins(conn: &Connection, staff_id: &str) -> Result<i64, OpError> {
+fn other_admins(conn: &dyn Sql, staff_id: &str) -> Result<i64, OpError> {
     Ok(conn
         .prepare_cached(
             "SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND id <> ?1",
@@ -1782,7 +1775,7 @@ fn other_admins(conn: &Connection, staff_id: &str) -> Result<i64, OpError> {
         .query_row([staff_id], |r| r.get(0))?)
 }
 
-fn staff_state(conn: &Connection, staff_id: &str) -> Result<(Role, bool), OpError> {
+fn staff_state(conn: &dyn Sql, staff_id: &str) -> Result<(Role, bool), OpError> {
     conn.prepare_cached("SELECT role, active FROM staff WHERE id = ?1")?
         .query_row([staff_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
@@ -1801,7 +1794,7 @@ fn own_account(actor: &Actor, staff_id: &str, action: &str) -> Result<(), OpErro
 }
 
 fn set_staff_role(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     staff_id: &str,
     seen: Role,
@@ -1839,7 +1832,7 @@ fn set_staff_role(
 
 #[allow(clippy::too_many_arguments)]
 fn set_staff_active(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     staff_id: &str,
     seen: bool,
@@ -1895,7 +1888,7 @@ fn set_staff_active(
 /// The kind of a record staff note or claim, checked: one of the kinds
 /// they apply to, the record there, and the actor allowed to work on it.
 fn worked_record(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     entity: &str,
     id: &str,
@@ -1927,7 +1920,7 @@ fn worked_record(
 }
 
 fn add_note(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     note: &super::NewNote,
     meta: &OpMeta,
@@ -1950,7 +1943,7 @@ fn add_note(
 
 #[allow(clippy::too_many_arguments)]
 fn claim_record(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     entity: &str,
     id: &str,
@@ -2008,7 +2001,7 @@ fn claim_record(
     })
 }
 
-fn undone_record(conn: &Connection, op_id: &str) -> Result<Option<(String, String)>, OpError> {
+fn undone_record(conn: &dyn Sql, op_id: &str) -> Result<Option<(String, String)>, OpError> {
     Ok(conn
         .prepare_cached("SELECT entity, entity_id FROM audit_log WHERE id = ?1")?
         .query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -2020,7 +2013,7 @@ fn undone_record(conn: &Connection, op_id: &str) -> Result<Option<(String, Strin
 /// flags it resolved are open again. Refused if anything changed the record
 /// since (the undo would overwrite that), if the op was already pushed or
 /// undone, or if it created the record.
-fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<Change, OpError> {
+fn undo(conn: &dyn Sql, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<Change, OpError> {
     let (entity, entity_id, action, who, detail): (String, String, String, String, String) = conn
         .prepare_cached(
             "SELECT entity, entity_id, action, actor, detail FROM audit_log WHERE id = ?1",
@@ -2042,7 +2035,7 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
             "an undo cannot itself be undone; make a new decision instead",
         ));
     }
-    if crate::store::state(conn, "side")?.as_deref() != Some("hub") {
+    if crate::store::sql::state(conn, "side")?.as_deref() != Some("hub") {
         let pushed: Option<(Option<String>, i64)> = conn
             .prepare_cached("SELECT pushed_at, seq FROM outbox WHERE op_id = ?1")?
             .query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -2051,7 +2044,7 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
         // day; its undo, in a later bundle, would come too late (the hub
         // takes an undo within minutes of its op), and the decision would
         // stand: a new decision is what reverses it.
-        let exported: i64 = crate::store::state(conn, "bundle_exported_seq")?
+        let exported: i64 = crate::store::sql::state(conn, "bundle_exported_seq")?
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
         if let Some((None, seq)) = pushed
@@ -2159,8 +2152,7 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
     if !stamp.is_empty() {
         values.push(rusqlite::types::Value::Text(meta.at.clone()));
     }
-    conn.prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(values))?;
+    conn.prepare_cached(&sql)?.execute(values)?;
     // A name put back keeps its duplicate-detection key in step.
     if table == "organizations"
         && let Some(Value::String(name)) = before.get("name")
@@ -2187,7 +2179,11 @@ fn undo(conn: &Connection, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<
 }
 
 /// Appends a record to the hub's change feed (pull order is `changes.seq`).
-pub fn record_change(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<()> {
+pub fn record_change(
+    conn: &dyn Sql,
+    entity: &str,
+    id: &str,
+) -> Result<(), crate::store::sql::DbError> {
     conn.prepare_cached("INSERT INTO changes (entity, entity_id) VALUES (?1, ?2)")?
         .execute([entity, id])
         .map(drop)

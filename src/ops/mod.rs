@@ -408,7 +408,13 @@ pub enum OpError {
     #[error("ops must be applied inside a transaction")]
     NoTransaction,
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Db(#[from] crate::store::sql::DbError),
+}
+
+impl From<rusqlite::Error> for OpError {
+    fn from(e: rusqlite::Error) -> Self {
+        OpError::Db(e.into())
+    }
 }
 
 impl Op {
@@ -582,7 +588,7 @@ impl OpError {
     /// follows in the same transaction cannot be trusted, so callers stop.
     pub fn is_storage(&self) -> bool {
         match self {
-            OpError::Sqlite(e) => !crate::store::is_constraint(e),
+            OpError::Db(e) => !e.is_constraint(),
             OpError::NoTransaction => true,
             _ => false,
         }
@@ -742,7 +748,7 @@ impl OpError {
             (Self::NoTransaction, Fr) => {
                 "les opérations doivent s'appliquer dans une transaction".into()
             }
-            (Self::Sqlite(e), Fr) => format!("base de données : {e}"),
+            (Self::Db(e), Fr) => format!("base de données : {e}"),
         }
     }
 }

@@ -157,7 +157,13 @@ pub enum PullError {
     )]
     Moved { expected: String, found: String },
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Db(#[from] crate::store::sql::DbError),
+}
+
+impl From<rusqlite::Error> for PullError {
+    fn from(e: rusqlite::Error) -> Self {
+        PullError::Db(e.into())
+    }
 }
 
 /// Who the hub says a token belongs to.

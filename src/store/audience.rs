@@ -3,8 +3,8 @@
 //! reach — never a contact who opted out. The composer's count, queueing,
 //! approval and the hub's sender all ask here, so they cannot disagree.
 
+use super::sql::{DbError, Optional, Sql};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 /// A dynamic group's rule: every part given must match. A rule with no
 /// part is refused where it is made (it would mean "everyone").
@@ -132,7 +132,7 @@ pub enum Audience {
 impl Audience {
     /// A group's audience: its rule when it has one, else its members.
     /// `None` when there is no such group.
-    pub fn of_group(conn: &Connection, group_id: &str) -> rusqlite::Result<Option<Audience>> {
+    pub fn of_group(conn: &dyn Sql, group_id: &str) -> Result<Option<Audience>, DbError> {
         Ok(rule_of(conn, group_id)?.map(|rule| match rule {
             Some(rule) => Audience::Rule(rule),
             None => Audience::Members {
@@ -142,7 +142,7 @@ impl Audience {
     }
 
     /// A message's audience: a resend's failed numbers, else its group's.
-    pub fn of_message(conn: &Connection, message_id: &str) -> rusqlite::Result<Option<Audience>> {
+    pub fn of_message(conn: &dyn Sql, message_id: &str) -> Result<Option<Audience>, DbError> {
         let found: Option<(String, Option<String>)> = conn
             .prepare_cached("SELECT group_id, retry_of FROM sms_messages WHERE id = ?1")?
             .query_row([message_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -190,15 +190,15 @@ impl Audience {
     }
 
     /// How many it reaches now.
-    pub fn count(&self, conn: &Connection) -> rusqlite::Result<i64> {
+    pub fn count(&self, conn: &dyn Sql) -> Result<i64, DbError> {
         let (select, values) = self.select();
-        conn.prepare_cached(&format!("SELECT count(*) FROM ({select})"))?
-            .query_row(params_from_iter(values), |r| r.get(0))
+        conn.prepare_cached(&format!("SELECT count(*) FROM ({select}) AS a"))?
+            .query_row(values, |r| r.get(0))
     }
 
     /// Plans one pending delivery of `message_id` per contact it reaches
     /// (the hub, when a message's time comes); returns how many are new.
-    pub fn plan(&self, conn: &Connection, message_id: &str, now: &str) -> rusqlite::Result<usize> {
+    pub fn plan(&self, conn: &dyn Sql, message_id: &str, now: &str) -> Result<usize, DbError> {
         let (select, mut values) = self.select();
         let at = values.len();
         values.push(Value::Text(message_id.to_owned()));
@@ -210,13 +210,13 @@ impl Audience {
             at + 1,
             at + 2
         ))?
-        .execute(params_from_iter(values))
+        .execute(values)
     }
 }
 
 /// A group's rule: `None` when there is no such group, `Some(None)` when it
 /// is a group of members.
-pub fn rule_of(conn: &Connection, group_id: &str) -> rusqlite::Result<Option<Option<Rule>>> {
+pub fn rule_of(conn: &dyn Sql, group_id: &str) -> Result<Option<Option<Rule>>, DbError> {
     conn.prepare_cached(
         "SELECT rule_region, rule_commune, rule_org_kind FROM sms_groups WHERE id = ?1",
     )?

@@ -8,6 +8,7 @@ pub mod notices;
 pub mod platform;
 pub mod query;
 pub mod rows;
+pub mod sql;
 pub mod synced;
 pub mod views;
 

@@ -9,7 +9,7 @@
 //! `{reason}`, `{until}` (a mute's end), `{title}` (a document's), `{name}`
 //! (an organisation's). Every value is made safe text first.
 
-use rusqlite::{Connection, OptionalExtension};
+use super::sql::{DbError, Optional, Sql};
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
@@ -141,7 +141,7 @@ pub fn unknown_placeholders(template: &str) -> Vec<String> {
 }
 
 /// The template for a decision kind, if that kind affects a person.
-pub fn template(conn: &Connection, kind: &str, lang: Lang) -> rusqlite::Result<Option<String>> {
+pub fn template(conn: &dyn Sql, kind: &str, lang: Lang) -> Result<Option<String>, DbError> {
     conn.prepare_cached("SELECT body FROM notice_templates WHERE kind = ?1 AND lang = ?2")?
         .query_row([kind, lang_code(lang)], |r| r.get(0))
         .optional()
@@ -157,10 +157,10 @@ pub struct Template {
 }
 
 /// Every template, by kind and language.
-pub fn templates(conn: &Connection) -> rusqlite::Result<Vec<Template>> {
+pub fn templates(conn: &dyn Sql) -> Result<Vec<Template>, DbError> {
     let mut stmt = conn
         .prepare("SELECT kind, lang, body, updated_at FROM notice_templates ORDER BY kind, lang")?;
-    stmt.query_map([], |r| {
+    stmt.query_map((), |r| {
         Ok(Template {
             kind: r.get(0)?,
             lang: r.get(1)?,
@@ -172,7 +172,7 @@ pub fn templates(conn: &Connection) -> rusqlite::Result<Vec<Template>> {
 }
 
 /// What a record gives a template: its date, title or name.
-pub fn record_vars(conn: &Connection, entity: &str, id: &str) -> rusqlite::Result<Vars> {
+pub fn record_vars(conn: &dyn Sql, entity: &str, id: &str) -> Result<Vars, DbError> {
     let sql = match entity {
         "forum_post" => "SELECT created_at, NULL, NULL FROM forum_posts WHERE id = ?1",
         "upload" => "SELECT submitted_at, title, NULL FROM uploads WHERE id = ?1",
@@ -197,13 +197,13 @@ pub fn record_vars(conn: &Connection, entity: &str, id: &str) -> rusqlite::Resul
 /// The notice for a decision of `kind` on a record, in both languages;
 /// `None` when the kind affects no one person.
 pub fn notice(
-    conn: &Connection,
+    conn: &dyn Sql,
     kind: &str,
     entity: &str,
     id: &str,
     reason: Option<&str>,
     until: Option<&str>,
-) -> rusqlite::Result<Option<Notice>> {
+) -> Result<Option<Notice>, DbError> {
     let (Some(fr), Some(en)) = (
         template(conn, kind, Lang::Fr)?,
         template(conn, kind, Lang::En)?,

@@ -4,7 +4,9 @@
 //! They are content, not staff decisions, so they do not go through
 //! `ops::apply`; a row already there is left as it is (`false`).
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
+
+use super::sql::{DbError, Sql};
 
 use crate::domain::forum::FlagReason;
 use crate::domain::uploads::{DocumentCategory, UploadKind};
@@ -18,7 +20,7 @@ pub struct NewThread<'a> {
     pub platform_id: Option<&'a str>,
 }
 
-pub fn add_thread(c: &Connection, t: &NewThread<'_>) -> rusqlite::Result<bool> {
+pub fn add_thread(c: &dyn Sql, t: &NewThread<'_>) -> Result<bool, DbError> {
     c.prepare_cached(
         "INSERT INTO forum_threads (id, title, category, org_id, created_at, locked, platform_id)
          VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6) ON CONFLICT (id) DO NOTHING",
@@ -35,11 +37,11 @@ pub fn add_thread(c: &Connection, t: &NewThread<'_>) -> rusqlite::Result<bool> {
 }
 
 pub fn add_citizen(
-    c: &Connection,
+    c: &dyn Sql,
     id: &str,
     display_name: &str,
     platform_id: Option<&str>,
-) -> rusqlite::Result<bool> {
+) -> Result<bool, DbError> {
     c.prepare_cached(
         "INSERT INTO citizens (id, display_name, status, version, platform_id)
          VALUES (?1, ?2, 'active', 1, ?3) ON CONFLICT (id) DO NOTHING",
@@ -62,7 +64,7 @@ pub struct NewPost<'a> {
     pub search_key: Option<i64>,
 }
 
-pub fn add_post(c: &Connection, p: &NewPost<'_>) -> rusqlite::Result<bool> {
+pub fn add_post(c: &dyn Sql, p: &NewPost<'_>) -> Result<bool, DbError> {
     c.prepare_cached(
         "INSERT INTO forum_posts (id, thread_id, author_id, body, created_at, status, flag_count, version,
             platform_id, search_key)
@@ -82,13 +84,13 @@ pub fn add_post(c: &Connection, p: &NewPost<'_>) -> rusqlite::Result<bool> {
 }
 
 pub fn add_flag(
-    c: &Connection,
+    c: &dyn Sql,
     id: &str,
     post_id: &str,
     reporter_id: &str,
     reason: FlagReason,
     created_at: &str,
-) -> rusqlite::Result<bool> {
+) -> Result<bool, DbError> {
     c.prepare_cached(
         "INSERT INTO forum_flags (id, post_id, reporter_id, reason, created_at, resolved)
          VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT (id) DO NOTHING",
@@ -113,7 +115,7 @@ pub struct NewUpload<'a> {
 }
 
 /// An upload waiting for review.
-pub fn add_upload(c: &Connection, u: &NewUpload<'_>) -> rusqlite::Result<bool> {
+pub fn add_upload(c: &dyn Sql, u: &NewUpload<'_>) -> Result<bool, DbError> {
     c.prepare_cached(
         "INSERT INTO uploads (id, org_id, kind, category, title, description, filename, mime, size_bytes,
             sha256, submitted_at, status, version, platform_id)

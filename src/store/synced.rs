@@ -2,15 +2,18 @@
 //! snapshot, a replica writes them when it applies a page. Table and column
 //! names come from `Entity` and `PRAGMA table_info`, never from the wire.
 
-use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
+
+use super::sql::{DbError, Dialect, Sql};
 use serde_json::{Map, Value};
 
 use super::entity::Entity;
 
 /// Columns each database keeps for itself and never sends or takes: the
 /// search key numbers rows in the order this file received them.
-const LOCAL_COLUMNS: &[&str] = &["search_key"];
+/// (`rowid`: the column a PostgreSQL hub gives the audit log for what
+/// SQLite's implicit rowid is.)
+const LOCAL_COLUMNS: &[&str] = &["search_key", "rowid"];
 
 /// The stored (not generated) columns of each table, read once per page,
 /// without the local ones; and the upsert for each set of columns a row
@@ -30,10 +33,10 @@ impl Columns {
     /// key exists.
     pub fn upsert(
         &mut self,
-        conn: &Connection,
+        conn: &dyn Sql,
         t: Entity,
         row: &Map<String, Value>,
-    ) -> rusqlite::Result<Upsert> {
+    ) -> Result<Upsert, DbError> {
         let all = self.of(conn, t.table())?;
         // Which of the table's columns the row has (past 128 columns the
         // statement is written each time).
@@ -80,15 +83,28 @@ impl Columns {
 
     pub fn of(
         &mut self,
-        conn: &Connection,
+        conn: &dyn Sql,
         table: &'static str,
-    ) -> rusqlite::Result<std::rc::Rc<Vec<String>>> {
+    ) -> Result<std::rc::Rc<Vec<String>>, DbError> {
         if let Some(c) = self.tables.get(table) {
             return Ok(c.clone());
         }
-        let mut stmt = conn.prepare_cached(&format!("PRAGMA table_info({table})"))?;
+        // Stored columns only: generated ones are each database's own.
+        let names = match conn.dialect() {
+            Dialect::Sqlite => conn.query_map(&format!("PRAGMA table_info({table})"), (), |r| {
+                r.get::<String>(1)
+            })?,
+            Dialect::Postgres => conn.query_map(
+                "SELECT column_name::text FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = ?1
+                   AND is_generated = 'NEVER'
+                 ORDER BY ordinal_position",
+                [table],
+                |r| r.get::<String>(0),
+            )?,
+        };
         let mut cols = Vec::new();
-        for c in stmt.query_map([], |r| r.get::<_, String>(1))? {
+        for c in names {
             let c = c?;
             if !LOCAL_COLUMNS.contains(&c.as_str()) {
                 cols.push(c);
@@ -116,13 +132,13 @@ pub fn to_sql(v: &Value) -> SqlValue {
 
 /// Rows of `t` matching `filter` (SQL over the key), as JSON objects.
 pub fn select(
-    conn: &Connection,
+    conn: &dyn Sql,
     columns: &mut Columns,
     t: Entity,
     filter: &str,
     args: &[SqlValue],
     limit: usize,
-) -> rusqlite::Result<Vec<Map<String, Value>>> {
+) -> Result<Vec<Map<String, Value>>, DbError> {
     let cols = columns.of(conn, t.table())?;
     let sql = format!(
         "SELECT {} FROM {} WHERE {filter} ORDER BY {} LIMIT {limit}",
@@ -130,15 +146,14 @@ pub fn select(
         t.table(),
         t.key().join(", ")
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+    let rows = conn.query_map(&sql, args.to_vec(), |r| {
         let mut map = Map::new();
         for (i, c) in cols.iter().enumerate() {
             map.insert(c.clone(), crate::store::json_of(r.get_ref(i)?));
         }
         Ok(map)
     })?;
-    rows.collect()
+    rows.collect::<Result<_, DbError>>()
 }
 
 pub fn key_of(t: Entity, row: &Map<String, Value>) -> Vec<Value> {
@@ -160,11 +175,11 @@ pub fn key_text(key: &[Value]) -> String {
 
 /// One record by its feed id (composite keys are '/'-joined).
 pub fn read_row(
-    conn: &Connection,
+    conn: &dyn Sql,
     columns: &mut Columns,
     t: Entity,
     id: &str,
-) -> rusqlite::Result<Option<Map<String, Value>>> {
+) -> Result<Option<Map<String, Value>>, DbError> {
     let parts: Vec<SqlValue> = if t.key().len() == 1 {
         vec![SqlValue::Text(id.to_owned())]
     } else {

@@ -78,35 +78,39 @@ pub fn file_bytes(path: &Path) -> Vec<u8> {
 /// hold the same data exactly when their digests are equal.
 #[allow(dead_code)]
 pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
+    digest_of(store.conn())
+}
+
+/// `synced_digest` of any database behind the seam (a PostgreSQL hub too).
+#[allow(dead_code)]
+pub fn digest_of(c: &dyn civitac::store::sql::Sql) -> Vec<(String, usize, String)> {
     use sha2::Digest;
     // The synced columns only: each database numbers its own search keys.
     let mut columns = civitac::store::synced::Columns::default();
     civitac::store::entity::Entity::SYNCED
         .iter()
         .map(|t| {
-            let cols = columns.of(store.conn(), t.table()).expect("columns");
-            let mut stmt = store
-                .conn()
-                .prepare(&format!(
-                    "SELECT {} FROM {} ORDER BY {}",
-                    cols.join(", "),
-                    t.table(),
-                    t.key().join(", ")
-                ))
+            let cols = columns.of(c, t.table()).expect("columns");
+            let rows = c
+                .rows(
+                    &format!(
+                        "SELECT {} FROM {} ORDER BY {}",
+                        cols.join(", "),
+                        t.table(),
+                        t.key().join(", ")
+                    ),
+                    Vec::new(),
+                )
                 .expect("select");
-            let n = stmt.column_count();
             let mut hash = sha2::Sha256::new();
-            let mut rows = 0;
-            let mut q = stmt.query([]).expect("query");
-            while let Some(r) = q.next().expect("row") {
-                for i in 0..n {
+            for r in &rows {
+                for i in 0..r.len() {
                     hash.update(format!("{:?}|", r.get_ref(i).expect("cell")).as_bytes());
                 }
                 hash.update(b"\n");
-                rows += 1;
             }
             let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-            (t.table().to_owned(), rows, digest)
+            (t.table().to_owned(), rows.len(), digest)
         })
         .collect()
 }
@@ -114,6 +118,7 @@ pub fn synced_digest(store: &Store) -> Vec<(String, usize, String)> {
 pub mod kannel;
 pub mod link;
 pub mod net;
+pub mod pg;
 pub mod world;
 
 /// The search indexes agree with their tables (FTS5's own check against the

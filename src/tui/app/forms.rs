@@ -343,7 +343,7 @@ impl App {
                 } else {
                     let today = crate::store::audience::Audience::Rule(rule.clone())
                         .count(conn)
-                        .map_err(storage)?;
+                        .map_err(|e| storage(e.into()))?;
                     if !form.warned {
                         form.warned = true;
                         form.problem = Some(strings::dynamic_reach(

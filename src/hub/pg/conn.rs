@@ -1,0 +1,368 @@
+//! A PostgreSQL connection behind the `Sql` seam, and a small pool of them.
+//!
+//! Statements are prepared once per connection (keyed by their SQLite
+//! text, rewritten to `$N` placeholders) and values are converted to the
+//! type PostgreSQL inferred for each parameter, so the rules' SQL runs
+//! unchanged. Write transactions take one advisory lock for their whole
+//! life: every hub process on the database writes one transaction at a
+//! time, in commit order, which is what keeps the change feed gap-free for
+//! readers (see ARCHITECTURE.md, "A hub on PostgreSQL").
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use postgres::types::{IsNull, Kind, ToSql as PgToSql, Type, to_sql_checked};
+use postgres::{Client, NoTls, Statement};
+use rusqlite::types::Value;
+
+use crate::store::sql::{DbError, Dialect, Row, Sql, dollar_placeholders};
+
+/// The advisory lock every writing transaction holds until it ends (an
+/// arbitrary constant: "civitac" in ASCII).
+pub const WRITE_LOCK: i64 = 0x0063_6976_6974_6163;
+
+/// One connection, with its prepared statements.
+pub struct PgConn {
+    client: RefCell<Client>,
+    statements: RefCell<HashMap<String, Statement>>,
+    in_tx: Cell<bool>,
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &userinfo[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl PgConn {
+    pub fn connect(url: &str) -> Result<PgConn, DbError> {
+        let mut config: postgres::Config = url.parse()?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        config.application_name("civitac-hub");
+        let client = config.connect(NoTls)?;
+        Ok(PgConn {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+            in_tx: Cell::new(false),
+        })
+    }
+
+    /// This connection as the seam the rules speak to.
+    pub fn sql(&self) -> &dyn Sql {
+        self
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
+    }
+
+    /// Runs `f` in a transaction that writes: it holds the hub-wide write
+    /// lock from its start to its end. Committed if `f` succeeds, rolled
+    /// back otherwise.
+    pub fn write<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transaction(true, f)
+    }
+
+    /// Runs `f` in a transaction that takes no hub-wide lock: for work that
+    /// appends nothing to the feed (an SMS claim), whose rows it locks itself.
+    pub fn unlocked<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.simple("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        self.in_tx.set(true);
+        self.finish(f)
+    }
+
+    /// Runs `f` in a read-only transaction (one snapshot throughout).
+    pub fn read<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.transaction(false, f)
+    }
+
+    fn transaction<T, E: From<DbError>>(
+        &self,
+        writes: bool,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if writes {
+            self.simple("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+            self.in_tx.set(true);
+            if let Err(e) = self.exec(
+                "SELECT pg_advisory_xact_lock(?1)",
+                vec![Value::Integer(WRITE_LOCK)],
+            ) {
+                self.end(false);
+                return Err(e.into());
+            }
+        } else {
+            self.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+            self.in_tx.set(true);
+        }
+        self.finish(f)
+    }
+
+    fn finish<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match f(self) {
+            Ok(v) => {
+                let committed = self.simple("COMMIT");
+                self.in_tx.set(false);
+                committed?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.end(false);
+                Err(e)
+            }
+        }
+    }
+
+    fn end(&self, _commit: bool) {
+        let _ = self.simple("ROLLBACK");
+        self.in_tx.set(false);
+    }
+
+    fn simple(&self, sql: &str) -> Result<(), DbError> {
+        self.client.borrow_mut().batch_execute(sql)?;
+        Ok(())
+    }
+
+    /// Runs SQL text as it is (a schema file), outside any transaction of ours.
+    pub fn batch(&self, sql: &str) -> Result<(), DbError> {
+        self.simple(sql)
+    }
+
+    fn statement(&self, sql: &str) -> Result<Statement, DbError> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let text = dollar_placeholders(sql);
+        let s = self.client.borrow_mut().prepare(&text)?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
+
+impl Sql for PgConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn in_transaction(&self) -> bool {
+        self.in_tx.get()
+    }
+
+    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+        let stmt = self.statement(sql)?;
+        let args: Vec<Arg> = args.iter().map(Arg).collect();
+        let refs: Vec<&(dyn PgToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
+        let n = self.client.borrow_mut().execute(&stmt, &refs)?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        let stmt = self.statement(sql)?;
+        let args: Vec<Arg> = args.iter().map(Arg).collect();
+        let refs: Vec<&(dyn PgToSql + Sync)> =
+            args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
+        let rows = self.client.borrow_mut().query(&stmt, &refs)?;
+        rows.iter().map(row_of).collect()
+    }
+}
+
+fn unsupported(ty: &Type) -> DbError {
+    DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(
+        format!("a PostgreSQL column of type {ty} (cast it in the query)").into(),
+    ))
+}
+
+/// A PostgreSQL row as the values SQLite would have given.
+fn row_of(r: &postgres::Row) -> Result<Row, DbError> {
+    let mut values = Vec::with_capacity(r.len());
+    for (i, c) in r.columns().iter().enumerate() {
+        let ty = c.type_();
+        let v = match *ty {
+            Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map(Value::Integer),
+            Type::INT4 => r
+                .try_get::<_, Option<i32>>(i)?
+                .map(|n| Value::Integer(n.into())),
+            Type::INT2 => r
+                .try_get::<_, Option<i16>>(i)?
+                .map(|n| Value::Integer(n.into())),
+            Type::OID => r
+                .try_get::<_, Option<u32>>(i)?
+                .map(|n| Value::Integer(n.into())),
+            Type::BOOL => r
+                .try_get::<_, Option<bool>>(i)?
+                .map(|b| Value::Integer(b.into())),
+            Type::FLOAT8 => r.try_get::<_, Option<f64>>(i)?.map(Value::Real),
+            Type::FLOAT4 => r
+                .try_get::<_, Option<f32>>(i)?
+                .map(|f| Value::Real(f.into())),
+            Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                r.try_get::<_, Option<String>>(i)?.map(Value::Text)
+            }
+            _ => return Err(unsupported(ty)),
+        };
+        values.push(v.unwrap_or(Value::Null));
+    }
+    Ok(Row::new(values))
+}
+
+/// A SQLite value as the parameter type PostgreSQL inferred.
+#[derive(Debug)]
+struct Arg<'a>(&'a Value);
+
+fn bad(ty: &Type, v: &Value) -> Box<dyn std::error::Error + Sync + Send> {
+    format!("{v:?} does not fit a parameter of type {ty}").into()
+}
+
+impl PgToSql for Arg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        let ty = match ty.kind() {
+            Kind::Domain(inner) => inner,
+            _ => ty,
+        };
+        match (self.0, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Integer(n), &Type::INT8) => n.to_sql(ty, out),
+            (Value::Integer(n), &Type::INT4) => i32::try_from(*n)?.to_sql(ty, out),
+            (Value::Integer(n), &Type::INT2) => i16::try_from(*n)?.to_sql(ty, out),
+            (Value::Integer(n), &Type::BOOL) => (*n != 0).to_sql(ty, out),
+            (Value::Integer(n), &Type::FLOAT8) => (*n as f64).to_sql(ty, out),
+            (Value::Integer(n), t) if is_text(t) => n.to_string().to_sql(&Type::TEXT, out),
+            (Value::Real(f), &Type::FLOAT8) => f.to_sql(ty, out),
+            (Value::Real(f), &Type::FLOAT4) => (*f as f32).to_sql(ty, out),
+            (Value::Real(f), t) if is_text(t) => f.to_string().to_sql(&Type::TEXT, out),
+            (Value::Text(s), t) if is_text(t) => s.as_str().to_sql(&Type::TEXT, out),
+            (Value::Text(s), &Type::INT8) => s.trim().parse::<i64>()?.to_sql(ty, out),
+            (Value::Text(s), &Type::INT4) => s.trim().parse::<i32>()?.to_sql(ty, out),
+            (Value::Text(s), &Type::FLOAT8) => s.trim().parse::<f64>()?.to_sql(ty, out),
+            (Value::Blob(b), &Type::BYTEA) => b.as_slice().to_sql(ty, out),
+            (v, t) => Err(bad(t, v)),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn is_text(t: &Type) -> bool {
+    matches!(
+        *t,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    )
+}
+
+/// A fixed number of connections, lent one at a time.
+pub struct PgPool {
+    url: String,
+    size: usize,
+    idle: Mutex<(Vec<PgConn>, usize)>,
+    freed: Condvar,
+}
+
+/// A connection lent by the pool; given back when dropped (unless broken).
+pub struct Lent<'p> {
+    pool: &'p PgPool,
+    conn: Option<PgConn>,
+}
+
+impl std::ops::Deref for Lent<'_> {
+    type Target = PgConn;
+    fn deref(&self) -> &PgConn {
+        self.conn.as_ref().expect("lent until dropped")
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+            if conn.is_closed() || conn.in_tx.get() {
+                idle.1 -= 1;
+            } else {
+                idle.0.push(conn);
+            }
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
+impl PgPool {
+    /// A pool of at most `size` connections; one is opened now, so a wrong
+    /// URL or password is said at start, not at the first request.
+    pub fn open(url: &str, size: usize) -> Result<PgPool, DbError> {
+        let first = PgConn::connect(url)?;
+        Ok(PgPool {
+            url: url.to_owned(),
+            size: size.max(1),
+            idle: Mutex::new((vec![first], 1)),
+            freed: Condvar::new(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A connection: an idle one, a new one while under the size, or the
+    /// next one given back.
+    pub fn get(&self) -> Result<Lent<'_>, DbError> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(conn) = idle.0.pop() {
+                return Ok(Lent {
+                    pool: self,
+                    conn: Some(conn),
+                });
+            }
+            if idle.1 < self.size {
+                idle.1 += 1;
+                drop(idle);
+                return match PgConn::connect(&self.url) {
+                    Ok(conn) => Ok(Lent {
+                        pool: self,
+                        conn: Some(conn),
+                    }),
+                    Err(e) => {
+                        self.idle.lock().unwrap_or_else(|p| p.into_inner()).1 -= 1;
+                        Err(e)
+                    }
+                };
+            }
+            idle = self.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}

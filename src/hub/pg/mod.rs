@@ -1,0 +1,339 @@
+//! The hub on PostgreSQL: the same `HubBackend`, with the same rules (every
+//! rule runs through the `Sql` seam: `ops::apply`, the conflict rules, the
+//! feed, tokens, ingest, SMS), for operators who run several hub processes
+//! on one database.
+//!
+//! What several processes need, and where it is held:
+//! - a push answered exactly once: `applied_ops`' primary key, read and
+//!   written in the push's own transaction;
+//! - a feed that never skips: writers hold one advisory lock from their
+//!   first statement to their commit, so `changes.seq` (and the audit
+//!   log's `rowid`, the decision feed's cursor) are committed in the order
+//!   they were drawn — a reader paging by `seq > cursor` can never see a
+//!   later number before an earlier one is visible;
+//! - a revoked token refused by every process at once: tokens are read
+//!   from the database on every request, never cached;
+//! - SMS deliveries claimed with `FOR UPDATE SKIP LOCKED`.
+
+pub mod conn;
+pub mod migrate;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use conn::{Lent, PgConn, PgPool};
+
+use super::backend::{
+    BackendError, HubBackend, Inbound, StoredFile, seen_fresh, seen_now, seen_times, stored_file,
+};
+use super::ingest::Report;
+use super::push::{PushError, answer, push_in};
+use super::tokens::{self, Principal, TokenError};
+use crate::protocol::{Cursor, PullError, PullResponse, PushRequest, PushResponse};
+use crate::store::Actor;
+use crate::store::sql::{DbError, Optional};
+
+/// The schema a new database receives (kept beside `schema.sql`).
+pub const SCHEMA: &str = include_str!("../../../schema-postgres.sql");
+
+/// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// A session-level lock held while a database is given its schema, so two
+/// hubs starting together on an empty database do it once.
+const INIT_LOCK: i64 = 0x0063_6976_6974_6164;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{url}: {source}")]
+    Connect { url: String, source: DbError },
+    #[error(
+        "{url}: its schema is version {found}, newer than this civitac reads ({known}): run a newer civitac"
+    )]
+    Newer { url: String, found: i64, known: i64 },
+    #[error(
+        "{url}: its schema is version {found}; this civitac needs {known} (no migration exists from it)"
+    )]
+    Older { url: String, found: i64, known: i64 },
+    #[error(
+        "{url}: a PostgreSQL database with tables but no civitac schema (schema_version missing): refusing to touch it"
+    )]
+    Foreign { url: String },
+    #[error("{url}: {source}")]
+    Schema { url: String, source: DbError },
+    #[error("{0}")]
+    Keys(String),
+}
+
+/// Gives an empty database the schema, or checks the version of one that
+/// has it. Returns the version found or made.
+pub fn prepare(c: &PgConn, url: &str) -> Result<i64, OpenError> {
+    let url = conn::redact(url);
+    let schema = |source| OpenError::Schema {
+        url: url.clone(),
+        source,
+    };
+    c.batch(&format!("SELECT pg_advisory_lock({INIT_LOCK})"))
+        .map_err(schema)?;
+    let result = (|| {
+        let has_version: bool = c
+            .sql()
+            .query_row(
+                "SELECT count(*) > 0 FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_name = 'schema_version'",
+                (),
+                |r| r.get::<i64>(0).map(|n| n != 0),
+            )
+            .map_err(schema)?;
+        let known = crate::store::SCHEMA_VERSION;
+        if !has_version {
+            let tables: i64 = c
+                .sql()
+                .query_row(
+                    "SELECT count(*) FROM information_schema.tables
+                     WHERE table_schema = current_schema()",
+                    (),
+                    |r| r.get(0),
+                )
+                .map_err(schema)?;
+            if tables > 0 {
+                return Err(OpenError::Foreign { url: url.clone() });
+            }
+            c.batch(&format!(
+                "BEGIN; {SCHEMA}
+                 INSERT INTO sync_state (key, value) VALUES ('side', 'hub');
+                 COMMIT;"
+            ))
+            .map_err(|e| {
+                let _ = c.batch("ROLLBACK");
+                schema(e)
+            })?;
+            return Ok(known);
+        }
+        let found: i64 = c
+            .sql()
+            .query_row("SELECT max(version) FROM schema_version", (), |r| {
+                r.get::<Option<i64>>(0).map(|v| v.unwrap_or(0))
+            })
+            .map_err(schema)?;
+        if found > known {
+            return Err(OpenError::Newer {
+                url: url.clone(),
+                found,
+                known,
+            });
+        }
+        if found < known {
+            return Err(OpenError::Older {
+                url: url.clone(),
+                found,
+                known,
+            });
+        }
+        Ok(found)
+    })();
+    let _ = c.batch(&format!("SELECT pg_advisory_unlock({INIT_LOCK})"));
+    result
+}
+
+/// The hub on a PostgreSQL database, through a pool of connections.
+pub struct PgHub {
+    pool: PgPool,
+    files: PathBuf,
+    auto_hide: i64,
+    sms_key: String,
+    bundle_secret: String,
+}
+
+impl PgHub {
+    pub fn open(
+        url: &str,
+        files: PathBuf,
+        auto_hide: i64,
+        pool: usize,
+    ) -> Result<PgHub, OpenError> {
+        let connect = |source| OpenError::Connect {
+            url: conn::redact(url),
+            source,
+        };
+        let pool = PgPool::open(url, pool).map_err(connect)?;
+        {
+            let c = pool.get().map_err(connect)?;
+            prepare(&c, url)?;
+            let epoch = c.write(|tx| super::backup::ensure_epoch_on(tx));
+            epoch.map_err(|source| OpenError::Schema {
+                url: conn::redact(url),
+                source,
+            })?;
+        }
+        let base = files.clone();
+        let sms_key = super::backend::secret_file(&super::backend::sms_key_path(&base), || {
+            Ok(super::tokens::random_hex(24))
+        })
+        .map_err(|e| OpenError::Keys(e.to_string()))?
+        .0;
+        let bundle_secret =
+            super::backend::bundle_secret(&base).map_err(|e| OpenError::Keys(e.to_string()))?;
+        Ok(PgHub {
+            pool,
+            files,
+            auto_hide,
+            sms_key,
+            bundle_secret,
+        })
+    }
+
+    // Its two secrets live beside its files folder (`files.sms-key`,
+    // `files.bundle-key`): the one place every process of one hub shares
+    // already; never in the database, which a dump would carry.
+
+    fn conn(&self) -> Result<Lent<'_>, BackendError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// A connection for the SMS sender and other workers.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl HubBackend for PgHub {
+    fn authenticate(&self, token: &str) -> Result<Principal, BackendError> {
+        let c = self.conn()?;
+        match tokens::authenticate(&*c, token) {
+            Ok(p) => Ok(p),
+            Err(TokenError::Refused) => Err(BackendError::Refused),
+            Err(e) => Err(BackendError::Unavailable(e.to_string())),
+        }
+    }
+
+    fn device(&self, id: &str) -> Result<Option<tokens::KeyedDevice>, BackendError> {
+        let c = self.conn()?;
+        let mut device =
+            tokens::device_by_id(&*c, id).map_err(|e| BackendError::Unavailable(e.to_string()))?;
+        if let Some(d) = &mut device {
+            d.key = self.bundle_key(&d.actor.device, &d.key);
+        }
+        Ok(device)
+    }
+
+    fn bundle_key(&self, device_id: &str, token_sha256: &str) -> String {
+        tokens::bundle_key(&self.bundle_secret, device_id, token_sha256)
+    }
+
+    fn push(&self, actor: &Actor, request: &PushRequest) -> Result<PushResponse, BackendError> {
+        if request.v != crate::protocol::PROTOCOL_VERSION {
+            return Err(BackendError::BadRequest(
+                PushError::Version(request.v).to_string(),
+            ));
+        }
+        let c = self.conn()?;
+        let done = c.write(|tx| -> Result<_, DbError> {
+            let (results, failure) = push_in(tx, actor, request);
+            let epoch = crate::store::sql::state(tx, "epoch")?;
+            Ok((results, failure, epoch))
+        });
+        let answered = match done {
+            Ok((results, failure, epoch)) => answer(results, failure, epoch),
+            // The commit (or the lock) failed: nothing stands.
+            Err(e) => answer(Vec::new(), Some(e), None),
+        };
+        answered.map_err(|e| match e {
+            PushError::Version(v) => BackendError::BadRequest(PushError::Version(v).to_string()),
+            PushError::Temporary {
+                source, partial, ..
+            } => BackendError::Partial {
+                partial: *partial,
+                why: source.to_string(),
+            },
+        })
+    }
+
+    fn pull(&self, since: &Cursor, limit: usize) -> Result<PullResponse, BackendError> {
+        let c = self.conn()?;
+        // One snapshot: the page and its cursor agree.
+        c.read(|tx| {
+            super::feed::changes_since(tx, since, limit).map_err(|e| match e {
+                PullError::Db(e) => BackendError::from(e),
+                other => BackendError::BadRequest(other.to_string()),
+            })
+        })
+    }
+
+    fn seen(&self, actor: &Actor) -> Result<(), BackendError> {
+        let (now, stale) = seen_times();
+        let c = self.conn()?;
+        if seen_fresh(&*c, actor, &stale)? {
+            return Ok(());
+        }
+        c.write(|tx| Ok(seen_now(tx, actor, &now, &stale)?))
+    }
+
+    fn decisions(
+        &self,
+        reader: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<super::decisions::Page, BackendError> {
+        let c = self.conn()?;
+        let page = c.read(|tx| {
+            super::decisions::since(tx, since, limit).map_err(|e| match e {
+                super::decisions::FeedError::Db(e) => BackendError::from(e),
+                past => BackendError::BadRequest(past.to_string()),
+            })
+        })?;
+        if since > 0 {
+            c.write(|tx| {
+                super::decisions::acknowledge(tx, reader, since).map_err(BackendError::from)
+            })?;
+        }
+        Ok(page)
+    }
+
+    fn ingest(&self, lines: &mut dyn Read) -> Result<Report, BackendError> {
+        let c = self.conn()?;
+        super::ingest::ingest_with(
+            &mut |batch| c.write(batch),
+            std::io::BufReader::new(lines),
+            self.auto_hide,
+        )
+        .map_err(|e| BackendError::Unavailable(e.to_string()))
+    }
+
+    fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError> {
+        stored_file(&self.files, sha256)
+    }
+
+    fn sms_key(&self) -> &str {
+        &self.sms_key
+    }
+
+    fn sms_report(
+        &self,
+        message_id: &str,
+        contact_id: &str,
+        bits: u32,
+    ) -> Result<bool, BackendError> {
+        let c = self.conn()?;
+        Ok(c.write(|tx| super::sms::report_in(tx, message_id, contact_id, bits))?)
+    }
+
+    fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError> {
+        let Some(asked) = Inbound::read(from, text)? else {
+            return Ok(false);
+        };
+        let c = self.conn()?;
+        c.write(|tx| asked.apply(tx))
+    }
+}
+
+/// A `sync_state` value read outside any transaction (for commands).
+pub fn state(c: &PgConn, key: &str) -> Result<Option<String>, DbError> {
+    c.sql()
+        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()
+}

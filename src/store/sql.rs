@@ -1,0 +1,510 @@
+//! The one seam between the rules and a database: `ops::apply`, the
+//! conflict rules and the hub's feed speak to `dyn Sql`, which SQLite (a
+//! `rusqlite::Connection`, for replicas and a one-file hub) and PostgreSQL
+//! (`store::pg`, for a hub on a server) both implement. The seam is SQL
+//! text, not a repository of typed methods: the rules stay written as the
+//! queries they are, once, in the subset both databases read the same way
+//! (`?N` placeholders, rewritten to `$N` for PostgreSQL; `ON CONFLICT`;
+//! `COLLATE NOCASE`, a collation of that name in PostgreSQL's schema).
+//! Where the two differ, `dialect()` says which one is listening.
+//!
+//! Values cross the seam as SQLite's own dynamic values, so rusqlite's
+//! `ToSql`/`FromSql` (and every domain enum's SQL mapping) serve both.
+
+use rusqlite::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, Value, ValueRef};
+
+/// Which database is behind a `dyn Sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A failure from either database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{}", pg_message(.0))]
+    Postgres(#[from] postgres::Error),
+}
+
+fn pg_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{}: {detail}", db.message()),
+            None => db.message().to_owned(),
+        },
+        None => e.to_string(),
+    }
+}
+
+/// Code that only ever runs on SQLite keeps `rusqlite::Result`; a
+/// PostgreSQL error never reaches it, and would stay readable if it did.
+impl From<DbError> for rusqlite::Error {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Sqlite(e) => e,
+            DbError::Postgres(e) => rusqlite::Error::UserFunctionError(Box::new(e)),
+        }
+    }
+}
+
+impl DbError {
+    /// About the record being written (a key that collides, a CHECK), not
+    /// the database failing: see `store::is_constraint`.
+    pub fn is_constraint(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => super::is_constraint(e),
+            // Class 23: integrity constraint violation.
+            DbError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
+        }
+    }
+
+    /// A query that had to return one row returned none.
+    pub fn is_no_rows(&self) -> bool {
+        matches!(self, DbError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// Worth running the whole transaction again: PostgreSQL gave up on it
+    /// for another's sake (serialisation failure, deadlock).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy),
+            DbError::Postgres(e) => e
+                .code()
+                .is_some_and(|c| c.code() == "40001" || c.code() == "40P01"),
+        }
+    }
+}
+
+/// `query_row(..).optional()`: no row is `None`, any other failure stays one.
+pub trait Optional<T> {
+    fn optional(self) -> Result<Option<T>, DbError>;
+}
+
+impl<T> Optional<T> for Result<T, DbError> {
+    fn optional(self) -> Result<Option<T>, DbError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_no_rows() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// An owned copy of a borrowed value.
+pub fn value_of(r: ValueRef<'_>) -> Value {
+    match r {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(n) => Value::Integer(n),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// A statement's arguments, in order.
+pub trait Args {
+    fn values(self) -> Result<Vec<Value>, DbError>;
+}
+
+fn owned(v: &dyn ToSql) -> Result<Value, DbError> {
+    Ok(match v.to_sql()? {
+        ToSqlOutput::Borrowed(r) => value_of(r),
+        ToSqlOutput::Owned(v) => v,
+        // A function's argument passed through: only SQLite's own
+        // functions make these, never a rule.
+        _ => {
+            return Err(DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(
+                "a value neither database takes".into(),
+            )));
+        }
+    })
+}
+
+impl<T: ToSql, const N: usize> Args for [T; N] {
+    fn values(self) -> Result<Vec<Value>, DbError> {
+        self.iter().map(|v| owned(v)).collect()
+    }
+}
+
+impl<T: ToSql> Args for &[T] {
+    fn values(self) -> Result<Vec<Value>, DbError> {
+        self.iter().map(|v| owned(v)).collect()
+    }
+}
+
+impl Args for Vec<Value> {
+    fn values(self) -> Result<Vec<Value>, DbError> {
+        Ok(self)
+    }
+}
+
+impl Args for () {
+    fn values(self) -> Result<Vec<Value>, DbError> {
+        Ok(Vec::new())
+    }
+}
+
+macro_rules! tuple_args {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: ToSql),+> Args for ($($t,)+) {
+            fn values(self) -> Result<Vec<Value>, DbError> {
+                Ok(vec![$(owned(&self.$i)?),+])
+            }
+        }
+    };
+}
+tuple_args!(A 0);
+tuple_args!(A 0, B 1);
+tuple_args!(A 0, B 1, C 2);
+tuple_args!(A 0, B 1, C 2, D 3);
+tuple_args!(A 0, B 1, C 2, D 3, E 4);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// One result row, its values owned.
+#[derive(Debug, Clone)]
+pub struct Row {
+    values: Vec<Value>,
+}
+
+impl Row {
+    pub fn new(values: Vec<Value>) -> Self {
+        Row { values }
+    }
+
+    pub fn get<T: FromSql>(&self, i: usize) -> rusqlite::Result<T> {
+        let v = self.get_ref(i)?;
+        T::column_result(v).map_err(|e| match e {
+            FromSqlError::InvalidType => {
+                rusqlite::Error::InvalidColumnType(i, format!("column {i}"), v.data_type())
+            }
+            FromSqlError::OutOfRange(n) => rusqlite::Error::IntegralValueOutOfRange(i, n),
+            other => rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(other)),
+        })
+    }
+
+    pub fn get_ref(&self, i: usize) -> rusqlite::Result<ValueRef<'_>> {
+        self.values
+            .get(i)
+            .map(ValueRef::from)
+            .ok_or(rusqlite::Error::InvalidColumnIndex(i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+}
+
+/// What each database implements: run a statement, read its rows. Every
+/// other helper (`query_row`, `prepare_cached`, savepoints) is built on
+/// these, once.
+pub trait Sql {
+    fn dialect(&self) -> Dialect;
+    /// Whether a transaction is open (the rules never commit on their own).
+    fn in_transaction(&self) -> bool;
+    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError>;
+    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError>;
+}
+
+/// A statement's text, ready to run with arguments (the database caches
+/// what it prepared; this only keeps the familiar shape).
+pub struct Stmt<'a> {
+    conn: &'a dyn Sql,
+    sql: String,
+}
+
+impl Stmt<'_> {
+    pub fn execute(&mut self, args: impl Args) -> Result<usize, DbError> {
+        self.conn.exec(&self.sql, args.values()?)
+    }
+
+    pub fn query_row<T>(
+        &mut self,
+        args: impl Args,
+        f: impl FnOnce(&Row) -> rusqlite::Result<T>,
+    ) -> Result<T, DbError> {
+        self.conn.query_row(&self.sql, args, f)
+    }
+
+    pub fn query_map<T>(
+        &mut self,
+        args: impl Args,
+        f: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<std::vec::IntoIter<Result<T, DbError>>, DbError> {
+        self.conn.query_map(&self.sql, args, f)
+    }
+
+    pub fn exists(&mut self, args: impl Args) -> Result<bool, DbError> {
+        Ok(!self.conn.rows(&self.sql, args.values()?)?.is_empty())
+    }
+}
+
+impl<'c> dyn Sql + 'c {
+    pub fn prepare_cached(&self, sql: &str) -> Result<Stmt<'_>, DbError> {
+        Ok(Stmt {
+            conn: self,
+            sql: sql.to_owned(),
+        })
+    }
+
+    /// The same as `prepare_cached`: each database caches every statement.
+    pub fn prepare(&self, sql: &str) -> Result<Stmt<'_>, DbError> {
+        self.prepare_cached(sql)
+    }
+
+    pub fn execute(&self, sql: &str, args: impl Args) -> Result<usize, DbError> {
+        self.exec(sql, args.values()?)
+    }
+
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        args: impl Args,
+        f: impl FnOnce(&Row) -> rusqlite::Result<T>,
+    ) -> Result<T, DbError> {
+        let rows = self.rows(sql, args.values()?)?;
+        match rows.first() {
+            Some(r) => Ok(f(r)?),
+            None => Err(DbError::Sqlite(rusqlite::Error::QueryReturnedNoRows)),
+        }
+    }
+
+    pub fn query_map<T>(
+        &self,
+        sql: &str,
+        args: impl Args,
+        mut f: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<std::vec::IntoIter<Result<T, DbError>>, DbError> {
+        let rows = self.rows(sql, args.values()?)?;
+        Ok(rows
+            .iter()
+            .map(|r| f(r).map_err(DbError::from))
+            .collect::<Vec<_>>()
+            .into_iter())
+    }
+
+    pub fn is_autocommit(&self) -> bool {
+        !self.in_transaction()
+    }
+}
+
+/// A savepoint on either database: rolled back and ended if dropped open.
+pub struct Savepoint<'c> {
+    conn: &'c dyn Sql,
+    name: &'static str,
+    open: bool,
+}
+
+impl<'c> Savepoint<'c> {
+    /// `name` is a fixed word (each nesting level its own).
+    pub fn begin(conn: &'c dyn Sql, name: &'static str) -> Result<Self, DbError> {
+        conn.exec(&format!("SAVEPOINT {name}"), Vec::new())?;
+        Ok(Savepoint {
+            conn,
+            name,
+            open: true,
+        })
+    }
+
+    pub fn release(mut self) -> Result<(), DbError> {
+        self.conn
+            .exec(&format!("RELEASE SAVEPOINT {}", self.name), Vec::new())?;
+        self.open = false;
+        Ok(())
+    }
+
+    /// Undoes the savepoint's writes; it stays open.
+    pub fn undo(&self) -> Result<(), DbError> {
+        self.conn
+            .exec(&format!("ROLLBACK TO SAVEPOINT {}", self.name), Vec::new())
+            .map(drop)
+    }
+
+    pub fn conn(&self) -> &'c dyn Sql {
+        self.conn
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.undo().and_then(|()| {
+                self.conn
+                    .exec(&format!("RELEASE SAVEPOINT {}", self.name), Vec::new())
+                    .map(drop)
+            });
+        }
+    }
+}
+
+fn sqlite_exec(c: &rusqlite::Connection, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+    Ok(c.prepare_cached(sql)?
+        .execute(rusqlite::params_from_iter(args))?)
+}
+
+fn sqlite_rows(c: &rusqlite::Connection, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let n = stmt.column_count();
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut values = Vec::with_capacity(n);
+        for i in 0..n {
+            values.push(value_of(r.get_ref(i)?));
+        }
+        out.push(Row { values });
+    }
+    Ok(out)
+}
+
+impl Sql for rusqlite::Connection {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+    fn in_transaction(&self) -> bool {
+        !self.is_autocommit()
+    }
+    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+        sqlite_exec(self, sql, args)
+    }
+    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        sqlite_rows(self, sql, args)
+    }
+}
+
+impl Sql for rusqlite::Transaction<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+    fn in_transaction(&self) -> bool {
+        !self.is_autocommit()
+    }
+    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+        sqlite_exec(self, sql, args)
+    }
+    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        sqlite_rows(self, sql, args)
+    }
+}
+
+impl Sql for super::Savepoint<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+    fn in_transaction(&self) -> bool {
+        !self.is_autocommit()
+    }
+    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+        sqlite_exec(self, sql, args)
+    }
+    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+        sqlite_rows(self, sql, args)
+    }
+}
+
+/// A `sync_state` value, on either database.
+pub fn state(c: &dyn Sql, key: &str) -> Result<Option<String>, DbError> {
+    c.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+/// A record's tracked columns as a JSON object, on either database (see
+/// `store::row_json`, the SQLite one with its statement cache).
+pub fn row_json(
+    c: &dyn Sql,
+    table: &'static str,
+    columns: &'static [&'static str],
+    id: &str,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, DbError> {
+    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", "));
+    c.query_row(&sql, [id], |r| {
+        let mut map = serde_json::Map::new();
+        for (i, col) in columns.iter().enumerate() {
+            map.insert((*col).to_owned(), super::json_of(r.get_ref(i)?));
+        }
+        Ok(map)
+    })
+    .optional()
+}
+
+/// `?N` (and bare `?`) placeholders as PostgreSQL's `$N`, outside quotes.
+pub fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut next = 1;
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '?' => {
+                out.push('$');
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                if digits.is_empty() {
+                    out.push_str(&next.to_string());
+                    next += 1;
+                } else {
+                    out.push_str(&digits);
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_dollars_outside_quotes() {
+        assert_eq!(
+            dollar_placeholders("SELECT '?1', a FROM t WHERE a = ?1 AND b = ?12 AND \"c?\" = ?"),
+            "SELECT '?1', a FROM t WHERE a = $1 AND b = $12 AND \"c?\" = $1"
+        );
+    }
+
+    #[test]
+    fn sqlite_answers_through_the_seam() {
+        let c = rusqlite::Connection::open_in_memory().expect("memory");
+        let s: &dyn Sql = &c;
+        s.execute("CREATE TABLE t (a INTEGER, b TEXT)", ())
+            .expect("create");
+        s.execute("INSERT INTO t VALUES (?1, ?2)", (1, "un"))
+            .expect("insert");
+        let b: String = s
+            .query_row("SELECT b FROM t WHERE a = ?1", [1], |r| r.get(0))
+            .expect("row");
+        assert_eq!(b, "un");
+        let none = s
+            .query_row("SELECT b FROM t WHERE a = ?1", [2], |r| r.get::<String>(0))
+            .optional()
+            .expect("no row is not an error");
+        assert_eq!(none, None);
+    }
+}

@@ -1,0 +1,234 @@
+//! A throwaway PostgreSQL cluster for the tests: made with `initdb` in a
+//! temporary directory, run by an unprivileged user (PostgreSQL refuses
+//! root: as root the tests run it as `nobody`), listening on 127.0.0.1 on
+//! a free port, stopped when the test binary exits. One cluster per test
+//! binary; each test gets its own database.
+//!
+//! Without PostgreSQL's programs a test skips, saying why, unless
+//! `CIVITAC_REQUIRE_POSTGRES=1` (set by `.ci/run`) makes that a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub port: u16,
+    as_nobody: bool,
+}
+
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+/// Where PostgreSQL's server programs are: beside `pg_ctl` on PATH, or the
+/// newest Debian-style `/usr/lib/postgresql/N/bin`.
+fn bin_dir() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+        .collect();
+    versions.sort();
+    if let Some(v) = versions.pop() {
+        return Some(v);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+    })
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+impl Cluster {
+    fn run(&self, program: &str, args: &[&str]) -> Result<String, String> {
+        let exe = self.bin.join(program);
+        let mut cmd = if self.as_nobody {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "nobody", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        let out = cmd
+            .args(args)
+            .current_dir(&self.dir)
+            .env("LC_ALL", "C")
+            .output()
+            .map_err(|e| format!("{}: {e}", exe.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{program} {}: {}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn start() -> Result<Cluster, String> {
+        let bin = bin_dir().ok_or(
+            "PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)",
+        )?;
+        let as_nobody = is_root();
+        let dir = std::env::temp_dir().join(format!(
+            "civitac-pg-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if as_nobody {
+            let chown = Command::new("chown")
+                .arg("nobody:")
+                .arg(&dir)
+                .status()
+                .map_err(|e| format!("chown: {e}"))?;
+            if !chown.success() {
+                return Err(format!("chown nobody {}", dir.display()));
+            }
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+            l.local_addr().map_err(|e| e.to_string())?.port()
+        };
+        let mut cluster = Cluster {
+            dir,
+            bin,
+            port,
+            as_nobody,
+        };
+        let data = cluster.dir.join("data");
+        let data = data.to_string_lossy().into_owned();
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-A",
+                "trust",
+                "-U",
+                "civitac",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        )?;
+        let socket = cluster.dir.to_string_lossy().into_owned();
+        let opts = format!(
+            "-k {socket} -c listen_addresses=127.0.0.1 -p {port} -c fsync=off -c max_connections=200"
+        );
+        let log = cluster.dir.join("log").to_string_lossy().into_owned();
+        if let Err(e) = cluster.run(
+            "pg_ctl",
+            &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
+        ) {
+            // A port taken in between: once more on another.
+            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+            cluster.port = l.local_addr().map_err(|e| e.to_string())?.port();
+            drop(l);
+            let opts = opts.replace(&format!("-p {port}"), &format!("-p {}", cluster.port));
+            cluster
+                .run(
+                    "pg_ctl",
+                    &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
+                )
+                .map_err(|again| format!("{e}\n{again}"))?;
+        }
+        Ok(cluster)
+    }
+
+    fn stop(&self) {
+        let data = self.dir.join("data").to_string_lossy().into_owned();
+        let _ = self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// A new, empty database made as civitac asks (UTF8, C locale); its URL.
+    pub fn database(&self) -> String {
+        let name = format!("t{}", NEXT_DB.fetch_add(1, Ordering::Relaxed));
+        let port = self.port.to_string();
+        self.run(
+            "createdb",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "civitac",
+                "-T",
+                "template0",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                &name,
+            ],
+        )
+        .expect("createdb");
+        self.url(&name)
+    }
+
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://civitac@127.0.0.1:{}/{db}", self.port)
+    }
+
+    pub fn psql(&self, url: &str, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args([url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+extern "C" fn stop_at_exit() {
+    if let Some(Ok(c)) = CLUSTER.get() {
+        c.stop();
+    }
+}
+
+/// The test binary's cluster, started on first use; `None` (with the reason
+/// printed) when this machine cannot run one and CI did not ask for it.
+pub fn cluster() -> Option<&'static Cluster> {
+    let c = CLUSTER.get_or_init(|| {
+        let c = Cluster::start();
+        if c.is_ok() {
+            // SAFETY: registers a plain function, run once at exit.
+            unsafe {
+                libc::atexit(stop_at_exit);
+            }
+        }
+        c
+    });
+    match c {
+        Ok(c) => Some(c),
+        Err(why) => {
+            if std::env::var("CIVITAC_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("PostgreSQL is required here (CIVITAC_REQUIRE_POSTGRES=1): {why}");
+            }
+            eprintln!("skipped: no PostgreSQL on this machine: {why}");
+            None
+        }
+    }
+}
