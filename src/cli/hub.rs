@@ -6,11 +6,13 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use super::hubdb::HubDb;
 use super::{CmdResult, Ctx, Failure};
 use crate::domain::staff::Role;
 use crate::hub::runtime::{self, SmsGateway};
 use crate::hub::{ingest, tokens};
 use crate::i18n::Lang;
+use crate::store::sql::{self, DbError};
 use crate::store::{Side, Store};
 
 #[derive(Debug, Subcommand)]
@@ -53,9 +55,14 @@ pub struct ServeArgs {
     /// PEM private key of the certificate.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// Where upload contents are kept, by SHA-256 (default: files/ beside the database).
+    /// Where upload contents are kept, by SHA-256 (default: files/ beside the
+    /// database; required with a PostgreSQL database, and shared by every
+    /// hub process on it).
     #[arg(long, value_name = "DIR")]
     pub files: Option<PathBuf>,
+    /// Connections to a PostgreSQL database this process keeps open.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub pool: usize,
     /// Hide a post pending review when it has this many open flags.
     #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_AUTO_HIDE)]
     pub auto_hide: i64,
@@ -177,6 +184,21 @@ pub enum HubCmd {
     /// Words the hub watches for in posts and thread titles from the platform.
     #[command(subcommand)]
     Words(super::platform::WordsCmd),
+    /// Move a SQLite hub to a PostgreSQL database: every table, the feed
+    /// positions and the secrets; checked row by row; the file is left as
+    /// it was. Replicas continue without a new first fill.
+    Migrate {
+        /// The SQLite hub database (no hub may serve it meanwhile).
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// An empty PostgreSQL database: postgres://user@host/dbname
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// The files folder the PostgreSQL hub will use (default: files/
+        /// beside the SQLite database); its secrets are put beside it.
+        #[arg(long, value_name = "DIR")]
+        files: Option<PathBuf>,
+    },
     /// The decisions the public platform must enforce, after a feed position,
     /// as JSON lines (the same feed as `GET /v1/decisions`). The last line
     /// read gives the next `--since`.
@@ -188,6 +210,20 @@ pub enum HubCmd {
         #[arg(long, value_name = "N", default_value_t = 1_000)]
         limit: usize,
     },
+}
+
+/// The hub's database, SQLite or PostgreSQL (`--db postgres://…`): a
+/// missing file is created only when `create`; an empty PostgreSQL
+/// database is given the schema (the operator made it for the hub).
+fn open_db(ctx: &Ctx, create: bool) -> Result<HubDb, Failure> {
+    let db = hub_db(ctx)?;
+    match super::hubdb::url_of(&db) {
+        Some(url) => HubDb::postgres(&url),
+        None => Ok(HubDb::sqlite(
+            existing_or_new_hub(&db, ctx.lang, create)?,
+            &db,
+        )),
+    }
 }
 
 /// Opens a hub database, creating it if missing; a replica is refused.
@@ -235,8 +271,26 @@ fn hub_db(ctx: &Ctx) -> Result<PathBuf, Failure> {
 
 fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
     let db = hub_db(ctx)?;
-    // Created if missing, like the other hub commands; refused if a replica.
-    drop(open_hub(&db, ctx.lang)?);
+    let url = super::hubdb::url_of(&db);
+    let store = match &url {
+        Some(url) => {
+            if args.files.is_none() {
+                return Err(Failure::usage(ctx.lang.pick(
+                    "avec PostgreSQL, indiquez le dossier des fichiers, partagé par chaque processus du hub : --files DOSSIER",
+                    "with PostgreSQL, name the files folder every hub process shares: --files DIR",
+                )));
+            }
+            runtime::HubStore::Postgres {
+                url: url.clone(),
+                pool: args.pool.max(1),
+            }
+        }
+        None => {
+            // Created if missing, like the other hub commands; refused if a replica.
+            drop(open_hub(&db, ctx.lang)?);
+            runtime::HubStore::File(db.clone())
+        }
+    };
     if args.auto_hide < 1 {
         return Err(Failure::usage("--auto-hide must be at least 1"));
     }
@@ -278,8 +332,12 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         },
         _ => return Err(Failure::usage("--sms-gateway: none, log or kannel")),
     };
+    let shown = match &url {
+        Some(url) => crate::hub::pg::conn::redact(url),
+        None => db.display().to_string(),
+    };
     let opts = runtime::Options {
-        db: db.clone(),
+        db: store,
         files,
         auto_hide: args.auto_hide,
         listen: args.listen,
@@ -302,7 +360,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         println!("{scheme}://{addr}");
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        tracing::info!(target: "civitac::hub", %addr, db = %db.display(), "listening");
+        tracing::info!(target: "civitac::hub", %addr, db = %shown, "listening");
     })
     .map_err(|e| match e {
         runtime::RuntimeError::Open(e) => Failure::new(e.message(ctx.lang)),
@@ -322,6 +380,27 @@ fn hand_out(lang: Lang, fr: &str, en: &str, token: &str) {
 
 pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
+    let on_postgres = ctx.db.as_deref().and_then(super::hubdb::url_of).is_some();
+    if on_postgres {
+        let what = match &cmd {
+            HubCmd::Backup { .. } | HubCmd::Restore { .. } => Some(lang.pick(
+                "un hub sur PostgreSQL se sauvegarde et se restaure avec les outils de PostgreSQL (pg_dump, pg_basebackup, restauration à un instant donné) : voir le README",
+                "a hub on PostgreSQL is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup, point-in-time recovery): see the README",
+            )),
+            HubCmd::Staff(_)
+            | HubCmd::Templates(_)
+            | HubCmd::Webhook(_)
+            | HubCmd::Words(_)
+            | HubCmd::Bundle(_) => Some(lang.pick(
+                "cette commande ne sait pas encore travailler sur une base PostgreSQL : lancez-la sur le hub SQLite avant la migration",
+                "this command does not work on a PostgreSQL database yet: run it on the SQLite hub before migrating",
+            )),
+            _ => None,
+        };
+        if let Some(why) = what {
+            return Err(Failure::usage(why));
+        }
+    }
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
         HubCmd::Bundle(super::bundle::HubBundleCmd::Import { file, answer, json }) => {
@@ -357,34 +436,106 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             sms_approval_threshold,
             feed_staff_names,
         } => {
-            let db = hub_db(ctx)?;
-            let store = open_hub(&db, lang)?;
-            if let Some(n) = sms_approval_threshold {
-                store.set_state("sms_approval_threshold", &n.to_string())?;
-            }
+            let mut hub = open_db(ctx, true)?;
+            let name = hub.name();
+            let fail = |e: DbError| Failure::new(format!("{name}: {e}"));
             let names = crate::hub::decisions::STAFF_NAMES_SETTING;
-            if let Some(b) = feed_staff_names {
-                store.set_state(names, &b.to_string())?;
-            }
-            let threshold = store
-                .state("sms_approval_threshold")?
+            let set = |tx: &dyn crate::store::sql::Sql, key: &str, value: String| {
+                tx.execute(
+                    "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+                .map(drop)
+            };
+            let written = hub.write(|tx| -> Result<(), DbError> {
+                if let Some(n) = sms_approval_threshold {
+                    set(tx, "sms_approval_threshold", n.to_string())?;
+                }
+                if let Some(b) = feed_staff_names {
+                    set(tx, names, b.to_string())?;
+                }
+                Ok(())
+            });
+            written.map_err(fail)?;
+            let threshold = sql::state(hub.sql(), "sms_approval_threshold")
+                .map_err(fail)?
                 .unwrap_or_else(|| crate::domain::sms::APPROVAL_THRESHOLD.to_string());
             println!("sms_approval_threshold = {threshold}");
             println!(
                 "{names} = {}",
-                store.state(names)?.as_deref().unwrap_or("false")
+                sql::state(hub.sql(), names)
+                    .map_err(fail)?
+                    .as_deref()
+                    .unwrap_or("false")
             );
             Ok(ExitCode::SUCCESS)
         }
+        HubCmd::Migrate { from, to, files } => {
+            if !crate::hub::pg::is_url(&to) {
+                return Err(Failure::usage(
+                    "--to: a PostgreSQL URL, postgres://user@host/dbname",
+                ));
+            }
+            let files = files.unwrap_or_else(|| crate::hub::backend::default_files_dir(&from));
+            let report = crate::hub::pg::migrate::migrate(&from, &to, &files)
+                .map_err(|e| Failure::new(e.to_string()))?;
+            let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
+            println!(
+                "{}",
+                match lang {
+                    Lang::Fr => format!(
+                        "{} → {} : {} tables, {rows} lignes, chacune vérifiée (nombre et SHA-256) ; {} laissée telle quelle",
+                        from.display(),
+                        crate::hub::pg::conn::redact(&to),
+                        report.tables.len(),
+                        from.display()
+                    ),
+                    Lang::En => format!(
+                        "{} → {}: {} tables, {rows} rows, each checked (count and SHA-256); {} left as it was",
+                        from.display(),
+                        crate::hub::pg::conn::redact(&to),
+                        report.tables.len(),
+                        from.display()
+                    ),
+                }
+            );
+            for k in &report.keys {
+                println!(
+                    "{} {}",
+                    lang.pick("secret copié :", "secret copied:"),
+                    k.display()
+                );
+            }
+            if !report.missing_files.is_empty() {
+                eprintln!(
+                    "{}",
+                    match lang {
+                        Lang::Fr => format!(
+                            "{} fichier(s) de publication absent(s) de {} (premier : {}) : copiez-les avant de servir",
+                            report.missing_files.len(),
+                            files.display(),
+                            report.missing_files[0]
+                        ),
+                        Lang::En => format!(
+                            "{} upload file(s) missing from {} (first: {}): copy them there before serving",
+                            report.missing_files.len(),
+                            files.display(),
+                            report.missing_files[0]
+                        ),
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         HubCmd::Decisions { since, limit } => {
-            let db = hub_db(ctx)?;
             if since < 0 {
                 return Err(Failure::usage("--since: a feed position, 0 or more"));
             }
             // Read only: a missing file is an error here, never a new hub.
-            let store = only_hub(Store::open(&db)?, &db, lang)?;
-            let page = crate::hub::decisions::since(store.conn(), since, limit)
-                .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
+            let hub = open_db(ctx, false)?;
+            let page = crate::hub::decisions::since(hub.sql(), since, limit)
+                .map_err(|e| Failure::new(format!("{}: {e}", hub.name())))?;
             let epoch = page.epoch.as_deref().unwrap_or("-");
             let to_terminal = std::io::stdout().is_terminal();
             for d in &page.decisions {
@@ -502,17 +653,18 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         HubCmd::Token(cmd) => {
-            let db = hub_db(ctx)?;
-            let store = open_hub(&db, lang)?;
-            let conn = store.conn();
-            let fail = |e: tokens::TokenError| Failure::new(format!("{}: {e}", db.display()));
+            let mut hub = open_db(ctx, true)?;
+            let name = hub.name();
+            let fail = |e: tokens::TokenError| Failure::new(format!("{name}: {e}"));
             match cmd {
                 TokenCmd::Issue {
                     device,
                     platform: true,
                     ..
                 } => {
-                    let (id, token) = tokens::issue_platform(conn, &device).map_err(fail)?;
+                    let (id, token) = hub
+                        .write(|tx| tokens::issue_platform(tx, &device))
+                        .map_err(fail)?;
                     hand_out(
                         lang,
                         &format!(
@@ -535,7 +687,8 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     let role: Role = role.parse().map_err(|e: crate::domain::UnknownValue| {
                         Failure::usage(format!("--role: {e}"))
                     })?;
-                    let (id, token) = tokens::issue(conn, &staff, name.as_deref(), role, &device)
+                    let (id, token) = hub
+                        .write(|tx| tokens::issue(tx, &staff, name.as_deref(), role, &device))
                         .map_err(fail)?;
                     hand_out(
                         lang,
@@ -545,7 +698,7 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     );
                 }
                 TokenCmd::List => {
-                    for d in tokens::list(conn).map_err(fail)? {
+                    for d in tokens::list(hub.sql()).map_err(fail)? {
                         let state = match &d.revoked_at {
                             Some(at) => format!("{} {at}", lang.pick("révoqué le", "revoked")),
                             None => lang.pick("actif", "active").to_owned(),
@@ -560,7 +713,10 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     }
                 }
                 TokenCmd::Revoke { device } => {
-                    if tokens::revoke_platform(conn, &device).map_err(fail)? {
+                    if hub
+                        .write(|tx| tokens::revoke_platform(tx, &device))
+                        .map_err(fail)?
+                    {
                         println!(
                             "{}",
                             match lang {
@@ -576,7 +732,7 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                         );
                         return Ok(ExitCode::SUCCESS);
                     }
-                    let d = tokens::revoke(conn, &device).map_err(fail)?;
+                    let d = hub.write(|tx| tokens::revoke(tx, &device)).map_err(fail)?;
                     println!(
                         "{}",
                         match lang {
@@ -597,16 +753,10 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         HubCmd::Ingest { file, auto_hide } => {
-            let db = ctx.db.clone().ok_or_else(|| {
-                Failure::usage(lang.pick(
-                    "indiquez la base du hub : --db CHEMIN",
-                    "name the hub database: --db PATH",
-                ))
-            })?;
             if auto_hide < 1 {
                 return Err(Failure::usage("--auto-hide must be at least 1"));
             }
-            let mut store = open_hub(&db, lang)?;
+            let mut hub = open_db(ctx, true)?;
             let name = file.display().to_string();
             let input: Box<dyn std::io::BufRead> = if name == "-" {
                 Box::new(std::io::stdin().lock())
@@ -615,8 +765,9 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
                     std::fs::File::open(&file).map_err(|e| Failure::new(format!("{name}: {e}")))?;
                 Box::new(std::io::BufReader::new(f))
             };
-            let report = ingest::ingest(store.conn_mut(), input, auto_hide)
-                .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
+            let report = hub
+                .ingest(input, auto_hide)
+                .map_err(|e| Failure::new(format!("{}: {e}", hub.name())))?;
             // A bad line may quote platform content: never raw to a terminal.
             let mut complaints = super::Complaints::new();
             for (line, why) in &report.bad {

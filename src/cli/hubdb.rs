@@ -26,8 +26,8 @@ impl HubDb {
     /// (as a missing SQLite file is created) and checking the version of
     /// one that has it.
     pub fn postgres(url: &str) -> Result<HubDb, Failure> {
-        let conn = PgConn::connect(url)
-            .map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;
+        let conn =
+            PgConn::connect(url).map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;
         crate::hub::pg::prepare(&conn, url).map_err(|e| Failure::new(e.to_string()))?;
         conn.write(|tx| crate::hub::backup::ensure_epoch_on(tx))
             .map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;

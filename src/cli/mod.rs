@@ -9,6 +9,7 @@ mod demo;
 pub mod help;
 mod help_fr;
 mod hub;
+mod hubdb;
 mod lists;
 mod output;
 mod platform;

@@ -76,7 +76,7 @@ impl LiveDemo {
         drop(hub_store);
 
         let hub = Running::start(Options {
-            db: summary.hub.clone(),
+            db: crate::hub::runtime::HubStore::File(summary.hub.clone()),
             files: crate::hub::backend::default_files_dir(&summary.hub),
             auto_hide: crate::hub::ingest::DEFAULT_AUTO_HIDE,
             listen: "127.0.0.1:0"

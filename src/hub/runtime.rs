@@ -4,12 +4,12 @@
 //! both, so the demo's hub is the operator's hub.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use super::backend::SqliteHub;
+use super::backend::{HubBackend, SqliteHub};
 use super::backup::{BackupError, ServeLock};
 use super::server::{Limits, RunningHub};
 use super::sms::{self, Gateway, Kannel, LogGateway};
@@ -33,8 +33,16 @@ pub enum SmsGateway {
 }
 
 /// How to run a hub.
+/// Where the hub's data is: one SQLite file, or a PostgreSQL database that
+/// other hub processes may share.
+#[derive(Debug, Clone)]
+pub enum HubStore {
+    File(PathBuf),
+    Postgres { url: String, pool: usize },
+}
+
 pub struct Options {
-    pub db: PathBuf,
+    pub db: HubStore,
     pub files: PathBuf,
     pub auto_hide: i64,
     pub listen: SocketAddr,
@@ -53,6 +61,8 @@ pub enum RuntimeError {
     Lock(#[from] BackupError),
     #[error(transparent)]
     Open(#[from] StoreError),
+    #[error(transparent)]
+    Postgres(#[from] super::pg::OpenError),
     #[error("{addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -102,21 +112,12 @@ impl Drop for Background {
 /// for delivery reports. `None` when no gateway is chosen or it cannot
 /// start (said in the log: the hub still serves).
 pub fn start_sender(
-    db: &Path,
+    db: &HubStore,
+    key: &str,
     gateway: &SmsGateway,
     settings: sms::Settings,
     base: &str,
 ) -> Option<Background> {
-    if matches!(gateway, SmsGateway::None) {
-        return None;
-    }
-    let mut conn = match Store::open(db) {
-        Ok(s) => s.into_conn(),
-        Err(e) => {
-            tracing::error!(error = %e, "SMS sender cannot open the hub");
-            return None;
-        }
-    };
     let gateway: Arc<dyn Gateway> = match gateway {
         SmsGateway::None => return None,
         SmsGateway::Log => Arc::new(LogGateway),
@@ -125,35 +126,72 @@ pub fn start_sender(
             user,
             password,
             from,
-        } => {
-            let key = super::backend::sms_key(db, &conn).ok()?;
-            Arc::new(Kannel::new(
-                url,
-                user,
-                password,
-                from,
-                Some(format!(
-                    "{}/v1/sms/dlr?key={key}",
-                    base.trim_end_matches('/')
-                )),
-            ))
-        }
+        } => Arc::new(Kannel::new(
+            url,
+            user,
+            password,
+            from,
+            Some(format!(
+                "{}/v1/sms/dlr?key={key}",
+                base.trim_end_matches('/')
+            )),
+        )),
     };
-    Background::spawn("sms", move |stop| {
-        if let Err(e) = sms::run(&mut conn, gateway, &settings, &stop) {
-            tracing::error!(error = %e, "SMS sender stopped");
+    match db {
+        HubStore::File(path) => {
+            let mut conn = match Store::open(path) {
+                Ok(s) => s.into_conn(),
+                Err(e) => {
+                    tracing::error!(error = %e, "SMS sender cannot open the hub");
+                    return None;
+                }
+            };
+            Background::spawn("sms", move |stop| {
+                if let Err(e) = sms::run(&mut conn, gateway, &settings, &stop) {
+                    tracing::error!(error = %e, "SMS sender stopped");
+                }
+            })
         }
-    })
+        HubStore::Postgres { url, .. } => {
+            let url = url.clone();
+            Background::spawn("sms", move |stop| {
+                // Reconnects after a lost connection (a database restart),
+                // never faster than every few seconds.
+                while !stop() {
+                    match super::pg::conn::PgConn::connect(&url) {
+                        Ok(mut conn) => {
+                            match sms::run(&mut conn, gateway.clone(), &settings, &stop) {
+                                Ok(()) => return,
+                                Err(e) => {
+                                    tracing::error!(error = %e, "SMS sender: database failed; again shortly")
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "SMS sender cannot reach the database")
+                        }
+                    }
+                    for _ in 0..25 {
+                        if stop() {
+                            return;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                    }
+                }
+            })
+        }
+    }
 }
 
-/// Starts POSTing the decision feed to the webhooks (those added later
-/// too: it looks at the list at each round).
-pub fn start_webhooks(db: &Path, settings: webhooks::Settings) -> Option<Background> {
-    let db = db.to_owned();
-    Background::spawn("webhooks", move |stop| {
-        if let Err(e) = webhooks::run(&db, &settings, stop) {
-            tracing::error!(error = %e, "webhook deliverer stopped");
+pub fn start_webhooks(db: &HubStore, settings: webhooks::Settings) -> Option<Background> {
+    let db = db.clone();
+    Background::spawn("webhooks", move |stop| match &db {
+        HubStore::File(path) => {
+            if let Err(e) = webhooks::run(path, &settings, stop) {
+                tracing::error!(error = %e, "webhook deliverer stopped");
+            }
         }
+        HubStore::Postgres { url, .. } => webhooks::run_postgres(url, &settings, stop),
     })
 }
 
@@ -161,11 +199,25 @@ fn scheme(opts: &Options) -> &'static str {
     if opts.tls.is_some() { "https" } else { "http" }
 }
 
-fn backend(opts: &Options) -> Result<(ServeLock, SqliteHub), RuntimeError> {
-    // Held while serving: `hub restore` refuses to swap the database under us.
-    let lock = ServeLock::acquire(&opts.db)?;
-    let backend = SqliteHub::open(&opts.db, opts.files.clone(), opts.auto_hide)?;
-    Ok((lock, backend))
+/// The backend, and for a file the lock held while serving (`hub restore`
+/// refuses to swap the database under us). PostgreSQL hubs share their
+/// database: no lock.
+fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), RuntimeError> {
+    match &opts.db {
+        HubStore::File(path) => {
+            let lock = ServeLock::acquire(path)?;
+            let backend = SqliteHub::open(path, opts.files.clone(), opts.auto_hide)?;
+            Ok((Some(lock), Arc::new(backend)))
+        }
+        HubStore::Postgres { url, pool } => {
+            std::fs::create_dir_all(&opts.files).map_err(|source| StoreError::Io {
+                path: opts.files.clone(),
+                source,
+            })?;
+            let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?;
+            Ok((None, Arc::new(backend)))
+        }
+    }
 }
 
 /// `hub serve`: serves until SIGTERM or ctrl-c; `announce` is told the
@@ -177,6 +229,7 @@ pub fn serve_until_signalled(
     let (_lock, backend) = backend(&opts)?;
     let scheme = scheme(&opts);
     let mut sender = None;
+    let key = backend.sms_key().to_owned();
     let Options {
         db,
         listen,
@@ -189,9 +242,9 @@ pub fn serve_until_signalled(
         ..
     } = opts;
     let deliverer = start_webhooks(&db, webhooks);
-    super::server::serve_until_signalled(Arc::new(backend), listen, tls, limits, |addr| {
+    super::server::serve_until_signalled(backend, listen, tls, limits, |addr| {
         let base = public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
-        sender = start_sender(&db, &gateway, sms, &base);
+        sender = start_sender(&db, &key, &gateway, sms, &base);
         announce(addr);
     })
     .map_err(|source| RuntimeError::Listen {
@@ -209,27 +262,23 @@ pub struct Running {
     scheme: &'static str,
     sender: Option<Background>,
     deliverer: Option<Background>,
-    _lock: ServeLock,
+    _lock: Option<ServeLock>,
 }
 
 impl Running {
     pub fn start(opts: Options) -> Result<Running, RuntimeError> {
         let (lock, backend) = backend(&opts)?;
-        let hub = RunningHub::start(
-            Arc::new(backend),
-            opts.listen,
-            opts.tls.clone(),
-            opts.limits.clone(),
-        )
-        .map_err(|source| RuntimeError::Listen {
-            addr: opts.listen,
-            source,
-        })?;
+        let key = backend.sms_key().to_owned();
+        let hub = RunningHub::start(backend, opts.listen, opts.tls.clone(), opts.limits.clone())
+            .map_err(|source| RuntimeError::Listen {
+                addr: opts.listen,
+                source,
+            })?;
         let base = opts
             .public_url
             .clone()
             .unwrap_or_else(|| format!("{}://{}", scheme(&opts), hub.addr));
-        let sender = start_sender(&opts.db, &opts.gateway, opts.sms.clone(), &base);
+        let sender = start_sender(&opts.db, &key, &opts.gateway, opts.sms.clone(), &base);
         let deliverer = start_webhooks(&opts.db, opts.webhooks.clone());
         Ok(Running {
             hub,

@@ -17,7 +17,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
+
+use crate::store::sql::{DbError, Sql};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -194,7 +196,7 @@ fn wanted(events: Option<&str>, kind: &str) -> bool {
 /// Adds a webhook. It receives the decisions taken from now on, or the
 /// whole feed with `from_start`.
 pub fn add(
-    conn: &Connection,
+    conn: &dyn Sql,
     url: &str,
     secret: &[u8],
     events: Option<&str>,
@@ -215,7 +217,7 @@ pub fn add(
     let position: i64 = if from_start {
         0
     } else {
-        conn.query_row("SELECT COALESCE(max(rowid), 0) FROM audit_log", [], |r| {
+        conn.query_row("SELECT COALESCE(max(rowid), 0) FROM audit_log", (), |r| {
             r.get(0)
         })?
     };
@@ -230,7 +232,7 @@ pub fn add(
 
 const COLUMNS: &str = "id, url, events, created_at, position, delivered, attempts, failing_since, next_at, last_error, paused_at";
 
-fn webhook(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
+fn webhook(r: &crate::store::sql::Row) -> rusqlite::Result<Webhook> {
     Ok(Webhook {
         id: r.get(0)?,
         url: r.get(1)?,
@@ -247,7 +249,7 @@ fn webhook(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
 }
 
 /// A webhook by its id, or the start of it (as `list` shows it).
-pub fn find(conn: &Connection, id: &str) -> Result<Webhook, WebhookError> {
+pub fn find(conn: &dyn Sql, id: &str) -> Result<Webhook, WebhookError> {
     let id = id.trim();
     // An id is a UUID or its start: anything else names nothing.
     if id.is_empty() || id.len() > 36 || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
@@ -276,21 +278,21 @@ pub fn find(conn: &Connection, id: &str) -> Result<Webhook, WebhookError> {
     }
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<Webhook>, WebhookError> {
+pub fn list(conn: &dyn Sql) -> Result<Vec<Webhook>, WebhookError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM webhooks WHERE removed_at IS NULL ORDER BY created_at, id"
     ))?;
-    Ok(stmt.query_map([], webhook)?.collect::<Result<_, _>>()?)
+    Ok(stmt.query_map((), webhook)?.collect::<Result<_, _>>()?)
 }
 
 /// Decisions waiting for a webhook, counted up to `cap`.
-pub fn backlog(conn: &Connection, w: &Webhook, cap: usize) -> Result<usize, WebhookError> {
+pub fn backlog(conn: &dyn Sql, w: &Webhook, cap: usize) -> Result<usize, WebhookError> {
     waiting(conn, w.position, w.events.as_deref(), cap)
 }
 
 /// Decisions after `position` (of the `events` kinds), counted up to `cap`.
 pub fn waiting(
-    conn: &Connection,
+    conn: &dyn Sql,
     position: i64,
     events: Option<&str>,
     cap: usize,
@@ -317,7 +319,7 @@ pub fn waiting(
 }
 
 /// Stops delivering, for good (the row is kept, for the record).
-pub fn remove(conn: &Connection, id: &str) -> Result<Webhook, WebhookError> {
+pub fn remove(conn: &dyn Sql, id: &str) -> Result<Webhook, WebhookError> {
     let w = find(conn, id)?;
     conn.execute(
         "UPDATE webhooks SET removed_at = ?2 WHERE id = ?1",
@@ -327,7 +329,7 @@ pub fn remove(conn: &Connection, id: &str) -> Result<Webhook, WebhookError> {
 }
 
 /// Delivers again, at once, from where a pause stopped.
-pub fn resume(conn: &Connection, id: &str) -> Result<Webhook, WebhookError> {
+pub fn resume(conn: &dyn Sql, id: &str) -> Result<Webhook, WebhookError> {
     let w = find(conn, id)?;
     conn.execute(
         "UPDATE webhooks SET paused_at = NULL, failing_since = NULL, attempts = 0, next_at = NULL
@@ -387,7 +389,7 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn due(conn: &Connection, now: &str) -> rusqlite::Result<Vec<Due>> {
+fn due(conn: &dyn Sql, now: &str) -> Result<Vec<Due>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, url, secret, events, position, attempts, failing_since FROM webhooks
          WHERE removed_at IS NULL AND paused_at IS NULL AND (next_at IS NULL OR next_at <= ?1)
@@ -397,7 +399,7 @@ fn due(conn: &Connection, now: &str) -> rusqlite::Result<Vec<Due>> {
         Ok(Due {
             id: r.get(0)?,
             url: r.get(1)?,
-            secret: unhex(&r.get::<_, String>(2)?),
+            secret: unhex(&r.get::<String>(2)?),
             events: r.get(3)?,
             position: r.get(4)?,
             attempts: r.get(5)?,
@@ -411,10 +413,10 @@ fn due(conn: &Connection, now: &str) -> rusqlite::Result<Vec<Due>> {
 /// together, so a receiver that hangs until the time limit never holds up
 /// another webhook.
 pub fn deliver_due(
-    conn: &Connection,
+    conn: &dyn Sql,
     agent: &ureq::Agent,
     settings: &Settings,
-) -> rusqlite::Result<Vec<(String, Attempt)>> {
+) -> Result<Vec<(String, Attempt)>, DbError> {
     let now = crate::time::now();
     let mut out = Vec::new();
     let mut sending = Vec::new();
@@ -449,7 +451,7 @@ enum Prepared {
     Send { next: i64, n: usize, body: Vec<u8> },
 }
 
-fn prepare(conn: &Connection, w: &Due) -> rusqlite::Result<Prepared> {
+fn prepare(conn: &dyn Sql, w: &Due) -> Result<Prepared, DbError> {
     let page = match decisions::since(conn, w.position, BATCH) {
         Ok(p) => p,
         Err(decisions::FeedError::Db(e)) => return Err(e.into()),
@@ -492,13 +494,13 @@ fn prepare(conn: &Connection, w: &Due) -> rusqlite::Result<Prepared> {
 
 /// Keeps what one attempt did: the position moves on a 2xx only.
 fn record(
-    conn: &Connection,
+    conn: &dyn Sql,
     settings: &Settings,
     w: &Due,
     next: i64,
     n: usize,
     answer: Result<(), String>,
-) -> rusqlite::Result<Attempt> {
+) -> Result<Attempt, DbError> {
     match answer {
         Ok(()) => {
             conn.execute(
@@ -601,14 +603,56 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Delivers until `stop()` says so.
+/// Delivers until `stop()` says so, from a SQLite hub's file.
 pub fn run(db: &Path, settings: &Settings, stop: &dyn Fn() -> bool) -> Result<(), String> {
     let conn = crate::store::Store::open(db)
         .map_err(|e| e.to_string())?
         .into_conn();
+    deliver_until(&conn, settings, stop);
+    Ok(())
+}
+
+/// A session-level lock only one process of a PostgreSQL hub holds: the
+/// one that delivers (two would each post every decision). When it dies
+/// its session ends, the lock is free, and another hub's deliverer takes
+/// over where the webhooks' positions say.
+const DELIVERER_LOCK: i64 = 0x0063_6976_6974_6177;
+
+/// Delivers until `stop()` says so, from a PostgreSQL hub, in whichever of
+/// its processes holds the deliverer's lock.
+pub fn run_postgres(url: &str, settings: &Settings, stop: &dyn Fn() -> bool) {
+    while !stop() {
+        match crate::hub::pg::conn::PgConn::connect(url) {
+            Ok(conn) => {
+                let leader: Result<i64, DbError> = conn.sql().query_row(
+                    "SELECT CAST(pg_try_advisory_lock(?1) AS INTEGER)",
+                    [DELIVERER_LOCK],
+                    |r| r.get(0),
+                );
+                match leader {
+                    Ok(1) => {
+                        deliver_until(conn.sql(), settings, &|| stop() || conn.is_closed());
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "webhooks: the hub database failed"),
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "webhooks: cannot reach the hub database"),
+        }
+        // Another process delivers (or the database is away): ask again later.
+        let mut slept = Duration::ZERO;
+        while slept < Duration::from_secs(5) && !stop() {
+            std::thread::sleep(Duration::from_millis(50));
+            slept += Duration::from_millis(50);
+        }
+    }
+}
+
+fn deliver_until(conn: &dyn Sql, settings: &Settings, stop: &dyn Fn() -> bool) {
     let agent = agent();
     while !stop() {
-        let busy = match deliver_due(&conn, &agent, settings) {
+        let busy = match deliver_due(conn, &agent, settings) {
             Ok(tries) => tries
                 .iter()
                 .any(|(_, a)| matches!(a, Attempt::Delivered(_) | Attempt::Skipped)),
@@ -626,7 +670,6 @@ pub fn run(db: &Path, settings: &Settings, stop: &dyn Fn() -> bool) -> Result<()
             }
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ impl HubProcess {
             .arg(&self.db)
             .args(["hub", "serve", "--listen", &self.listen])
             .args(&self.extra)
-            .env("XDG_DATA_HOME", self.db.parent().expect("dir"))
+            .env("XDG_DATA_HOME", data_home(&self.db))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -96,8 +96,18 @@ pub fn hub_cmd(db: &Path) -> Command {
     let mut cmd = civitac();
     cmd.args(["--lang", "en", "--db"])
         .arg(db)
-        .env("XDG_DATA_HOME", db.parent().expect("dir"));
+        .env("XDG_DATA_HOME", data_home(db));
     cmd
+}
+
+/// Where a hub command keeps its own data: beside a SQLite file; for a
+/// PostgreSQL URL (`--db postgres://…`), the temporary directory.
+fn data_home(db: &Path) -> PathBuf {
+    if db.to_string_lossy().starts_with("postgres") {
+        std::env::temp_dir()
+    } else {
+        db.parent().expect("dir").to_owned()
+    }
 }
 
 fn stdout_line(mut cmd: Command) -> String {
@@ -233,4 +243,62 @@ pub fn demo_hub(root: &Path) -> PathBuf {
     std::fs::create_dir_all(db.parent().expect("dir")).expect("dir");
     std::fs::copy(demo.join("hub.db"), &db).expect("copy");
     db
+}
+
+/// A round-robin TCP load balancer on 127.0.0.1, as operators put in front
+/// of several hub processes: each connection goes to the next backend that
+/// accepts it (a dead one is passed over). Replicas know only its address.
+pub struct Balancer {
+    pub url: String,
+    /// Connections each backend took.
+    pub taken: std::sync::Arc<Vec<std::sync::atomic::AtomicUsize>>,
+}
+
+impl Balancer {
+    pub fn start(backends: &[&str]) -> Balancer {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let backends: Vec<String> = backends
+            .iter()
+            .map(|u| u.trim_start_matches("http://").to_owned())
+            .collect();
+        let taken = Arc::new(
+            backends
+                .iter()
+                .map(|_| AtomicUsize::new(0))
+                .collect::<Vec<_>>(),
+        );
+        let counts = taken.clone();
+        std::thread::spawn(move || {
+            let mut next = 0usize;
+            for client in listener.incoming().flatten() {
+                let mut upstream = None;
+                for _ in 0..backends.len() {
+                    let i = next % backends.len();
+                    next += 1;
+                    if let Ok(s) = std::net::TcpStream::connect(&backends[i]) {
+                        counts[i].fetch_add(1, Ordering::Relaxed);
+                        upstream = Some(s);
+                        break;
+                    }
+                }
+                let Some(upstream) = upstream else {
+                    continue;
+                };
+                let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream| {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                };
+                if let (Ok(c2), Ok(u2)) = (client.try_clone(), upstream.try_clone()) {
+                    pipe(client, u2);
+                    pipe(upstream, c2);
+                }
+            }
+        });
+        Balancer { url, taken }
+    }
 }
