@@ -12,7 +12,7 @@ use crate::store::sql::{DbError, Sql};
 
 pub enum HubDb {
     Sqlite { store: Store, path: PathBuf },
-    Postgres { conn: PgConn, url: String },
+    Postgres { conn: Box<PgConn>, url: String },
 }
 
 /// `--db` as a PostgreSQL URL, when it is one.
@@ -32,7 +32,7 @@ impl HubDb {
         conn.write(|tx| crate::hub::backup::ensure_epoch_on(tx))
             .map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;
         Ok(HubDb::Postgres {
-            conn,
+            conn: Box::new(conn),
             url: url.to_owned(),
         })
     }

@@ -454,7 +454,7 @@ enum Prepared {
 fn prepare(conn: &dyn Sql, w: &Due) -> Result<Prepared, DbError> {
     let page = match decisions::since(conn, w.position, BATCH) {
         Ok(p) => p,
-        Err(decisions::FeedError::Db(e)) => return Err(e.into()),
+        Err(decisions::FeedError::Db(e)) => return Err(e),
         // A restore made the feed shorter than the position: the platform
         // applies decisions once by id, so the whole feed again is safe.
         Err(decisions::FeedError::PastEnd { .. }) => {
