@@ -271,5 +271,8 @@ fn two_hubs_one_killed_five_replicas_every_op_once_no_sms_twice() {
     got.dedup();
     assert_eq!(got.len(), total, "someone got the alert twice");
     assert_eq!(total as i64, recipients);
+    // An operator's stop (SIGTERM): the hub closes its connections and exits 0.
+    let stopped = hubs[1].terminate();
+    assert!(stopped.success(), "{stopped:?}");
     drop(hubs);
 }

@@ -6,6 +6,7 @@
 //!
 //! Without PostgreSQL's programs a test skips, saying why, unless
 //! `CIVITAC_REQUIRE_POSTGRES=1` (set by `.ci/run`) makes that a failure.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -75,6 +76,12 @@ impl Cluster {
     }
 
     fn start() -> Result<Cluster, String> {
+        Self::start_with(false)
+    }
+
+    /// A cluster of its own (not the test binary's), stopped by `stop`;
+    /// `durable`: with fsync, as a server runs (benches), else without.
+    pub fn start_with(durable: bool) -> Result<Cluster, String> {
         let bin = bin_dir().ok_or(
             "PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)",
         )?;
@@ -127,7 +134,8 @@ impl Cluster {
         )?;
         let socket = cluster.dir.to_string_lossy().into_owned();
         let opts = format!(
-            "-k {socket} -c listen_addresses=127.0.0.1 -p {port} -c fsync=off -c max_connections=200"
+            "-k {socket} -c listen_addresses=127.0.0.1 -p {port} -c max_connections=200{}",
+            if durable { "" } else { " -c fsync=off" }
         );
         let log = cluster.dir.join("log").to_string_lossy().into_owned();
         if let Err(e) = cluster.run(
@@ -149,7 +157,7 @@ impl Cluster {
         Ok(cluster)
     }
 
-    fn stop(&self) {
+    pub fn stop(&self) {
         let data = self.dir.join("data").to_string_lossy().into_owned();
         let _ = self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -23,9 +23,22 @@ use crate::store::sql::{DbError, Dialect, Row, Sql, dollar_placeholders};
 /// arbitrary constant: "civitac" in ASCII).
 pub const WRITE_LOCK: i64 = 0x0063_6976_6974_6163;
 
+/// Statements this process has sent to PostgreSQL (each one a round trip):
+/// a bench divides it by the ops it pushed.
+static SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn statements_sent() -> u64 {
+    SENT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn sent() {
+    SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// One connection, with its prepared statements.
 pub struct PgConn {
-    client: RefCell<Client>,
+    /// Dropped by `Drop` below, off any async runtime.
+    client: std::mem::ManuallyDrop<RefCell<Client>>,
     statements: RefCell<HashMap<String, Statement>>,
     in_tx: Cell<bool>,
 }
@@ -53,7 +66,7 @@ impl PgConn {
         config.application_name("civitac-hub");
         let client = config.connect(NoTls)?;
         Ok(PgConn {
-            client: RefCell::new(client),
+            client: std::mem::ManuallyDrop::new(RefCell::new(client)),
             statements: RefCell::new(HashMap::new()),
             in_tx: Cell::new(false),
         })
@@ -143,6 +156,7 @@ impl PgConn {
     }
 
     fn simple(&self, sql: &str) -> Result<(), DbError> {
+        sent();
         self.client.borrow_mut().batch_execute(sql)?;
         Ok(())
     }
@@ -157,11 +171,28 @@ impl PgConn {
             return Ok(s.clone());
         }
         let text = dollar_placeholders(sql);
+        sent();
         let s = self.client.borrow_mut().prepare(&text)?;
         self.statements
             .borrow_mut()
             .insert(sql.to_owned(), s.clone());
         Ok(s)
+    }
+}
+
+/// A client closes its connection by blocking on its own small runtime,
+/// which tokio refuses inside another (the server drops its backend on an
+/// async thread when it stops): there, it is closed on a thread of its own.
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here, and never used again.
+        let client = unsafe { std::mem::ManuallyDrop::take(&mut self.client) };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let closing = std::thread::spawn(move || drop(client));
+            let _ = closing.join();
+        } else {
+            drop(client);
+        }
     }
 }
 
@@ -179,6 +210,7 @@ impl Sql for PgConn {
         let args: Vec<Arg> = args.iter().map(Arg).collect();
         let refs: Vec<&(dyn PgToSql + Sync)> =
             args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
+        sent();
         let n = self.client.borrow_mut().execute(&stmt, &refs)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
@@ -188,6 +220,7 @@ impl Sql for PgConn {
         let args: Vec<Arg> = args.iter().map(Arg).collect();
         let refs: Vec<&(dyn PgToSql + Sync)> =
             args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
+        sent();
         let rows = self.client.borrow_mut().query(&stmt, &refs)?;
         rows.iter().map(row_of).collect()
     }
