@@ -32,7 +32,7 @@ use civitac::replica::transport::HubClient;
 use civitac::store::{Side, Store};
 
 /// A hub serving in this process (so its statements can be counted).
-struct Serve(RunningHub, String);
+struct Serve(#[allow(dead_code)] RunningHub, String);
 
 impl Serve {
     fn sqlite(db: &Path, files: &Path) -> Serve {
@@ -205,10 +205,10 @@ fn main() {
 
     let figures = {
         let hub = Serve::sqlite(&sqlite, &files);
-        let f = run(dir.path(), "sqlite", &[hub.1.clone()], &tokens);
+        let f = run(dir.path(), "sqlite", std::slice::from_ref(&hub.1), &tokens);
         drop(hub);
         let one = Serve::postgres(&urls[0], &files);
-        let g = run(dir.path(), "pg1", &[one.1.clone()], &tokens);
+        let g = run(dir.path(), "pg1", std::slice::from_ref(&one.1), &tokens);
         drop(one);
         let (x, y) = (
             Serve::postgres(&urls[1], &files),
