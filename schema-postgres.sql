@@ -703,5 +703,14 @@ CREATE TRIGGER forum_flags_count_update AFTER UPDATE OF created_at ON forum_flag
 -- end: version 7
 
 -- PRAGMA user_version: the version store::SCHEMA_VERSION names.
+-- PostgreSQL only: failed authentications, counted where every hub process
+-- on this database sees them (SQLite's one process counts in memory).
+-- Unlogged: a crash forgets them, as a SQLite hub's restart does.
+CREATE UNLOGGED TABLE auth_failures (
+    key    TEXT PRIMARY KEY,
+    since  BIGINT NOT NULL,   -- Unix seconds: the window's start
+    n      BIGINT NOT NULL
+);
+
 CREATE TABLE schema_version (version BIGINT NOT NULL);
 INSERT INTO schema_version (version) VALUES (7);

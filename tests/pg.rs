@@ -388,3 +388,55 @@ fn a_database_of_a_newer_schema_is_refused_in_one_line() {
         .to_string();
     assert!(e.contains("no civitac schema"), "{e}");
 }
+
+/// `GET /v1/whoami` with a token; the HTTP status.
+fn whoami_status(base: &str, token: &str) -> u16 {
+    use std::io::{BufRead, Write};
+    let host = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        s,
+        "GET /v1/whoami HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut line = String::new();
+    std::io::BufReader::new(s)
+        .read_line(&mut line)
+        .expect("status line");
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status")
+}
+
+#[test]
+fn a_token_guesser_spreading_attempts_over_two_hubs_meets_one_count() {
+    use civitac::hub::server::{Limits, RunningHub};
+    let Some(cluster) = common::pg::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let dir = tempfile::tempdir().expect("dir");
+    let start = || {
+        let backend = PgHub::open(&url, dir.path().join("files"), 3, 2).expect("hub");
+        RunningHub::start(
+            Arc::new(backend),
+            "127.0.0.1:0".parse().expect("addr"),
+            None,
+            Limits::default(),
+        )
+        .expect("serves")
+    };
+    let (a, b) = (start(), start());
+    let (a, b) = (format!("http://{}", a.addr), format!("http://{}", b.addr));
+    let max = Limits::default().auth_failures;
+    for i in 0..max {
+        let hub = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(whoami_status(hub, "cvt_guess000001"), 401, "attempt {i}");
+    }
+    // The next guess is slowed down whichever hub it reaches.
+    assert_eq!(whoami_status(&a, "cvt_guess000001"), 429);
+    assert_eq!(whoami_status(&b, "cvt_guess000001"), 429);
+    // Another credential from the same address is not locked out by it.
+    assert_eq!(whoami_status(&b, "cvt_other000002"), 401);
+}

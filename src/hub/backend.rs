@@ -124,6 +124,20 @@ pub trait HubBackend: Send + Sync + 'static {
     /// An SMS a person sent to the platform's number; STOP / ARRET opts them out.
     /// Returns whether it opted someone out.
     fn sms_inbound(&self, from: &str, text: &str) -> Result<bool, BackendError>;
+    /// Whether failed authentications are counted in storage every hub
+    /// process shares (`auth_failed`), rather than in each process.
+    fn shares_lockout(&self) -> bool {
+        false
+    }
+    /// One more failure for each key (`(key, max)`) within `window`; how
+    /// long the caller must wait when a key had already failed `max` times.
+    fn auth_failed(
+        &self,
+        _keys: &[(String, u32)],
+        _window: std::time::Duration,
+    ) -> Result<Option<std::time::Duration>, BackendError> {
+        Ok(None)
+    }
 }
 
 /// The hub on one SQLite file (WAL): one connection writes (pushes and

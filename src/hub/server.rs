@@ -383,9 +383,28 @@ async fn blocking<T: Send + 'static>(
 
 /// A failed authentication: counted, and answered 429 once this credential
 /// (or this address overall) failed too often lately, else `refusal`.
-fn failure(state: &AppState, peer: IpAddr, credential: &str, refusal: ApiError) -> ApiError {
-    let blocked = state.limiter.blocked(peer, credential);
-    state.limiter.failed(peer, credential);
+/// Counted in this process, or where every hub process on a shared
+/// database counts (a PostgreSQL hub), so a guesser spreading attempts over
+/// the hubs behind a balancer meets one count.
+async fn failure(state: &AppState, peer: IpAddr, credential: &str, refusal: ApiError) -> ApiError {
+    let blocked = if state.backend.shares_lockout() {
+        let ip = address_key(peer);
+        let (max, window) = (state.limiter.max, state.limiter.window);
+        let keys = vec![
+            (format!("{ip} {credential}"), max),
+            (ip.to_string(), max.saturating_mul(ADDRESS_FACTOR)),
+        ];
+        let backend = state.backend.clone();
+        // A count that could not be kept: the refusal stands, unslowed.
+        let wait: Option<Duration> = blocking(move || backend.auth_failed(&keys, window))
+            .await
+            .unwrap_or_default();
+        wait
+    } else {
+        let blocked = state.limiter.blocked(peer, credential);
+        state.limiter.failed(peer, credential);
+        blocked
+    };
     match blocked {
         None => refusal,
         Some(wait) => {
@@ -427,12 +446,15 @@ async fn authenticate(
                 "unauthorized",
                 "an Authorization: Bearer token is required",
             ),
-        ));
+        )
+        .await);
     };
     let credential = credential_key(&token);
     let backend = state.backend.clone();
     match blocking(move || backend.authenticate(&token)).await {
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(failure(state, peer, &credential, e)),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            Err(failure(state, peer, &credential, e).await)
+        }
         other => other,
     }
 }
@@ -771,7 +793,7 @@ struct DlrParams {
     bits: u32,
 }
 
-fn check_sms_key(state: &AppState, key: &str, peer: IpAddr) -> Result<(), ApiError> {
+async fn check_sms_key(state: &AppState, key: &str, peer: IpAddr) -> Result<(), ApiError> {
     let want = state.backend.sms_key().as_bytes();
     let same = want.len() == key.len()
         && want
@@ -787,7 +809,8 @@ fn check_sms_key(state: &AppState, key: &str, peer: IpAddr) -> Result<(), ApiErr
             peer,
             "sms-callback",
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "bad callback key"),
-        ))
+        )
+        .await)
     }
 }
 
@@ -798,7 +821,7 @@ async fn sms_dlr(
     params: Result<Query<DlrParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    check_sms_key(&state, &p.key, peer.ip())?;
+    check_sms_key(&state, &p.key, peer.ip()).await?;
     let backend = state.backend.clone();
     let changed = blocking(move || backend.sms_report(&p.message, &p.contact, p.bits)).await?;
     Ok(with_who("gateway", axum::Json(json!({"changed": changed}))))
@@ -818,7 +841,7 @@ async fn sms_inbound(
     params: Result<Query<InboundParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    check_sms_key(&state, &p.key, peer.ip())?;
+    check_sms_key(&state, &p.key, peer.ip()).await?;
     let backend = state.backend.clone();
     let opted_out = blocking(move || backend.sms_inbound(&p.from, &p.text)).await?;
     Ok(with_who(

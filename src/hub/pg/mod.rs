@@ -327,6 +327,40 @@ impl HubBackend for PgHub {
         let c = self.conn()?;
         c.write(|tx| asked.apply(tx))
     }
+
+    fn shares_lockout(&self) -> bool {
+        true
+    }
+
+    fn auth_failed(
+        &self,
+        keys: &[(String, u32)],
+        window: std::time::Duration,
+    ) -> Result<Option<std::time::Duration>, BackendError> {
+        let now = jiff::Timestamp::now().as_second();
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        let c = self.conn()?;
+        let mut wait = None;
+        for (key, max) in keys {
+            // Counted outside the hub-wide write lock: nothing here reaches
+            // the feed. A window that ended starts again at one.
+            let (since, n): (i64, i64) = c.sql().query_row(
+                "INSERT INTO auth_failures (key, since, n) VALUES (?1, ?2, 1)
+                 ON CONFLICT (key) DO UPDATE SET
+                   n = CASE WHEN auth_failures.since <= ?2 - ?3 THEN 1 ELSE auth_failures.n + 1 END,
+                   since = CASE WHEN auth_failures.since <= ?2 - ?3 THEN ?2 ELSE auth_failures.since END
+                 RETURNING since, n",
+                (key, now, window),
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            // Blocked when it had already failed `max` times before this one.
+            if n > i64::from(*max) {
+                let left = (since + window - now).max(1);
+                wait = wait.max(Some(std::time::Duration::from_secs(left.unsigned_abs())));
+            }
+        }
+        Ok(wait)
+    }
 }
 
 /// A `sync_state` value read outside any transaction (for commands).
