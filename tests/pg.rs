@@ -440,3 +440,54 @@ fn a_token_guesser_spreading_attempts_over_two_hubs_meets_one_count() {
     // Another credential from the same address is not locked out by it.
     assert_eq!(whoami_status(&b, "cvt_other000002"), 401);
 }
+
+#[test]
+fn a_backup_restored_gets_a_new_epoch_keeps_what_it_replaced_and_every_later_revocation() {
+    let Some(w) = migrated(&[Role::Moderator]) else {
+        return;
+    };
+    let dump = w.world.dir.path().join("hub.dump");
+    let before = civitac::hub::pg::backup::backup(&w.url, &dump).expect("backup while it serves");
+    assert!(
+        civitac::hub::pg::backup::backup(&w.url, &dump).is_err(),
+        "a backup never overwrites"
+    );
+    let c = PgConn::connect(&w.url).expect("connect");
+    let (_, token) = c
+        .write(|tx| tokens::issue(tx, "pg.later", None, Role::Moderator, "later-laptop"))
+        .expect("issue");
+    c.write(|tx| tokens::revoke(tx, "device-0"))
+        .expect("revoke after the backup");
+    {
+        // A hub process connected: refused.
+        let _serving = PgHub::open(&w.url, w.files.clone(), 3, 1).expect("hub");
+        let e = civitac::hub::pg::backup::restore(&w.url, &dump)
+            .expect_err("refused while a hub is connected");
+        assert!(e.contains("stop every hub process"), "{e}");
+    }
+    drop(c);
+    let done = civitac::hub::pg::backup::restore(&w.url, &dump).expect("restore");
+    assert_ne!(done.epoch, before.epoch, "a new epoch: replicas resend");
+    let hub = PgHub::open(&w.url, w.files.clone(), 3, 1).expect("the restored hub opens");
+    assert!(
+        hub.authenticate(&token).is_err(),
+        "a token issued after the backup is gone"
+    );
+    let c = PgConn::connect(&w.url).expect("connect");
+    assert!(
+        one(
+            c.sql(),
+            "SELECT count(*) FROM devices WHERE name = 'device-0' AND revoked_at IS NOT NULL"
+        ) == 1,
+        "a revocation made after the backup holds"
+    );
+    let kept = done.kept.expect("kept");
+    assert_eq!(
+        one(
+            c.sql(),
+            &format!("SELECT count(*) FROM {kept}.devices WHERE name = 'later-laptop'")
+        ),
+        1,
+        "the replaced data is kept"
+    );
+}

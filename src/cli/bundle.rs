@@ -43,6 +43,10 @@ pub enum HubBundleCmd {
         /// Print what was done as JSON.
         #[arg(long)]
         json: bool,
+        /// The hub's files folder (default: files/ beside a SQLite hub;
+        /// required with PostgreSQL: its secrets sit beside it).
+        #[arg(long, value_name = "DIR")]
+        files: Option<PathBuf>,
     },
 }
 
@@ -170,7 +174,14 @@ pub fn run(ctx: &Ctx, cmd: BundleCmd) -> CmdResult {
 }
 
 /// `civitac hub bundle import FILE --answer FILE`.
-pub fn hub_import(ctx: &Ctx, db: &Path, file: &Path, answer: &Path, json: bool) -> CmdResult {
+pub fn hub_import(
+    ctx: &Ctx,
+    db: &Path,
+    files: Option<PathBuf>,
+    file: &Path,
+    answer: &Path,
+    json: bool,
+) -> CmdResult {
     let lang = ctx.lang;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -185,13 +196,29 @@ pub fn hub_import(ctx: &Ctx, db: &Path, file: &Path, answer: &Path, json: bool) 
     let bytes = read(file, db)?;
     // The answer must be writable before any op is applied.
     replica_bundle::may_write(answer, db).map_err(|e| in_file(answer, e))?;
-    let backend = crate::hub::backend::SqliteHub::open(
-        db,
-        crate::hub::backend::default_files_dir(db),
-        crate::hub::ingest::DEFAULT_AUTO_HIDE,
-    )
-    .map_err(|e| Failure::new(e.message(lang)))?;
-    let (answer_bytes, done) = crate::hub::bundle::import(&backend, &bytes)
+    let backend: Box<dyn crate::hub::backend::HubBackend> = match super::hubdb::url_of(db) {
+        Some(url) => {
+            let files = files.ok_or_else(|| {
+                Failure::usage(lang.pick(
+                    "avec PostgreSQL, indiquez le dossier des fichiers du hub : --files DOSSIER",
+                    "with PostgreSQL, name the hub's files folder: --files DIR",
+                ))
+            })?;
+            Box::new(
+                crate::hub::pg::PgHub::open(&url, files, crate::hub::ingest::DEFAULT_AUTO_HIDE, 1)
+                    .map_err(|e| Failure::new(e.to_string()))?,
+            )
+        }
+        None => Box::new(
+            crate::hub::backend::SqliteHub::open(
+                db,
+                files.unwrap_or_else(|| crate::hub::backend::default_files_dir(db)),
+                crate::hub::ingest::DEFAULT_AUTO_HIDE,
+            )
+            .map_err(|e| Failure::new(e.message(lang)))?,
+        ),
+    };
+    let (answer_bytes, done) = crate::hub::bundle::import(backend.as_ref(), &bytes)
         .map_err(|e| Failure::new(e.to_string()).in_file(file))?;
     replica_bundle::write_whole(answer, &answer_bytes, db).map_err(|e| in_file(answer, e))?;
     if json {

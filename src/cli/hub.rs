@@ -380,57 +380,98 @@ fn hand_out(lang: Lang, fr: &str, en: &str, token: &str) {
 
 pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
-    let on_postgres = ctx.db.as_deref().and_then(super::hubdb::url_of).is_some();
-    if on_postgres {
-        let what = match &cmd {
-            HubCmd::Backup { .. } | HubCmd::Restore { .. } => Some(lang.pick(
-                "un hub sur PostgreSQL se sauvegarde et se restaure avec les outils de PostgreSQL (pg_dump, pg_basebackup, restauration à un instant donné) : voir le README",
-                "a hub on PostgreSQL is backed up and restored with PostgreSQL's own tools (pg_dump, pg_basebackup, point-in-time recovery): see the README",
-            )),
-            HubCmd::Staff(_)
-            | HubCmd::Templates(_)
-            | HubCmd::Webhook(_)
-            | HubCmd::Words(_)
-            | HubCmd::Bundle(_) => Some(lang.pick(
-                "cette commande ne sait pas encore travailler sur une base PostgreSQL : lancez-la sur le hub SQLite avant la migration",
-                "this command does not work on a PostgreSQL database yet: run it on the SQLite hub before migrating",
-            )),
-            _ => None,
-        };
-        if let Some(why) = what {
-            return Err(Failure::usage(why));
+    let on_postgres = ctx.db.as_deref().and_then(super::hubdb::url_of);
+    if on_postgres.is_some()
+        && let HubCmd::Files(FilesCmd::Add { store: None, .. }) = &cmd
+    {
+        return Err(Failure::usage(lang.pick(
+            "avec PostgreSQL, indiquez le dossier des fichiers du hub : --store DOSSIER",
+            "with PostgreSQL, name the hub's files folder: --store DIR",
+        )));
+    }
+    if let Some(url) = &on_postgres {
+        match &cmd {
+            HubCmd::Backup { dest } => {
+                let done = crate::hub::pg::backup::backup(url, dest).map_err(Failure::new)?;
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Fr => format!(
+                            "{} : sauvegarde vérifiée (pg_restore --list), {} opérations, époque {}",
+                            crate::text::inline(&dest.display().to_string()),
+                            done.ops,
+                            done.epoch
+                        ),
+                        Lang::En => format!(
+                            "{}: verified backup (pg_restore --list), {} ops, epoch {}",
+                            crate::text::inline(&dest.display().to_string()),
+                            done.ops,
+                            done.epoch
+                        ),
+                    }
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            HubCmd::Restore { backup } => {
+                let done = crate::hub::pg::backup::restore(url, backup).map_err(Failure::new)?;
+                let kept = done.kept.unwrap_or_default();
+                println!(
+                    "{}",
+                    match lang {
+                        Lang::Fr => format!(
+                            "{} : restaurée depuis {} ({} opérations), nouvelle époque {} ; les données remplacées sont gardées dans le schéma {kept} ; les réplicas renverront ce que le hub a perdu à leur prochaine synchro",
+                            crate::hub::pg::conn::redact(url),
+                            backup.display(),
+                            done.ops,
+                            done.epoch
+                        ),
+                        Lang::En => format!(
+                            "{}: restored from {} ({} ops), new epoch {}; the replaced data is kept in schema {kept}; replicas send again what the hub lost at their next sync",
+                            crate::hub::pg::conn::redact(url),
+                            backup.display(),
+                            done.ops,
+                            done.epoch
+                        ),
+                    }
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            _ => {}
         }
     }
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
-        HubCmd::Bundle(super::bundle::HubBundleCmd::Import { file, answer, json }) => {
+        HubCmd::Bundle(super::bundle::HubBundleCmd::Import {
+            file,
+            answer,
+            json,
+            files,
+        }) => {
             let db = hub_db(ctx)?;
-            drop(existing_or_new_hub(&db, lang, false)?);
-            super::bundle::hub_import(ctx, &db, &file, &answer, json)
+            if super::hubdb::url_of(&db).is_none() {
+                drop(existing_or_new_hub(&db, lang, false)?);
+            }
+            super::bundle::hub_import(ctx, &db, files, &file, &answer, json)
         }
         HubCmd::Staff(cmd) => {
-            let db = hub_db(ctx)?;
             let reading = matches!(cmd, super::staff::StaffCmd::List { .. });
-            let mut store = existing_or_new_hub(&db, lang, !reading)?;
-            super::staff::run(&db, &mut store, lang, cmd)
+            let mut hub = open_db(ctx, !reading)?;
+            super::staff::run(&mut hub, lang, cmd)
         }
         HubCmd::Templates(cmd) => {
-            let db = hub_db(ctx)?;
             let reading = matches!(cmd, super::platform::TemplatesCmd::List);
-            let mut store = existing_or_new_hub(&db, lang, !reading)?;
-            super::platform::templates(&db, &mut store, lang, cmd)
+            let mut hub = open_db(ctx, !reading)?;
+            super::platform::templates(&mut hub, lang, cmd)
         }
         HubCmd::Webhook(cmd) => {
-            let db = hub_db(ctx)?;
             let reading = matches!(cmd, super::platform::WebhookCmd::List);
-            let store = existing_or_new_hub(&db, lang, !reading)?;
-            super::platform::webhook(&db, &store, lang, cmd)
+            let hub = open_db(ctx, !reading)?;
+            super::platform::webhook(&hub, lang, cmd)
         }
         HubCmd::Words(cmd) => {
-            let db = hub_db(ctx)?;
             let reading = matches!(cmd, super::platform::WordsCmd::List);
-            let mut store = existing_or_new_hub(&db, lang, !reading)?;
-            super::platform::words(&db, &mut store, lang, cmd)
+            let mut hub = open_db(ctx, !reading)?;
+            super::platform::words(&mut hub, lang, cmd)
         }
         HubCmd::Settings {
             sms_approval_threshold,

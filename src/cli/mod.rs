@@ -144,6 +144,12 @@ impl Failure {
     }
 }
 
+impl From<crate::store::sql::DbError> for Failure {
+    fn from(e: crate::store::sql::DbError) -> Failure {
+        Failure::new(e.to_string())
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
         Failure::new(e.to_string())

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use super::hubdb::HubDb;
 use super::{CmdResult, Complaints, Failure};
 use crate::hub::words::{self, Match, WordAction};
 use crate::i18n::Lang;
-use crate::store::Store;
+use crate::store::sql::DbError;
 use crate::text::inline;
 
 #[derive(Debug, Subcommand)]
@@ -58,12 +59,13 @@ fn read_capped(path: &Path, max: u64) -> Result<String, Failure> {
 /// The longest notice template, in characters (an SMS is 160).
 const MAX_TEMPLATE: usize = 500;
 
-pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) -> CmdResult {
+pub fn templates(hub: &mut HubDb, lang: Lang, cmd: TemplatesCmd) -> CmdResult {
+    let name = hub.name();
     use crate::store::notices;
-    let sql = |e: rusqlite::Error| Failure::new(format!("{}: {e}", db.display()));
+    let sql = |e: DbError| Failure::new(format!("{name}: {e}"));
     match cmd {
         TemplatesCmd::List => {
-            for t in notices::templates(store.conn()).map_err(|e| sql(e.into()))? {
+            for t in notices::templates(hub.sql()).map_err(sql)? {
                 let (kind, l, body) = (t.kind, t.lang, t.body);
                 let changed = t
                     .updated_at
@@ -128,21 +130,25 @@ pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) ->
                         .join(" ")
                 )));
             }
-            let tx = store.transaction()?;
-            let n = tx
-                .execute(
+            let now = crate::time::now();
+            let written = hub.write(|tx| -> Result<Result<(), Vec<String>>, DbError> {
+                let n = tx.execute(
                     "UPDATE notice_templates SET body = ?3, updated_at = ?4 WHERE kind = ?1 AND lang = ?2",
-                    rusqlite::params![kind, which, body, crate::time::now()],
-                )
-                .map_err(sql)?;
-            if n == 0 {
-                let kinds: Vec<String> = notices::templates(&tx)
-                    .map_err(|e| sql(e.into()))?
-                    .into_iter()
-                    .map(|t| t.kind)
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
+                    (kind.as_str(), which.as_str(), body, now.as_str()),
+                )?;
+                if n == 0 {
+                    return Ok(Err(notices::templates(tx)?
+                        .into_iter()
+                        .map(|t| t.kind)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect()));
+                }
+                // Replicas get it at their next sync: the console shows it.
+                crate::ops::record_change(tx, "notice_template", &format!("{kind}/{which}"))?;
+                Ok(Ok(()))
+            });
+            if let Err(kinds) = written.map_err(sql)? {
                 return Err(Failure::usage(format!(
                     "{} \"{}\" ({})",
                     lang.pick("pas de modèle pour", "no template for"),
@@ -150,10 +156,6 @@ pub fn templates(db: &Path, store: &mut Store, lang: Lang, cmd: TemplatesCmd) ->
                     kinds.join(", ")
                 )));
             }
-            // Replicas get it at their next sync: the console shows it.
-            crate::ops::record_change(&tx, "notice_template", &format!("{kind}/{which}"))
-                .map_err(|e| sql(e.into()))?;
-            tx.commit().map_err(sql)?;
             let sample = crate::store::notices::render(
                 body,
                 &crate::store::notices::Vars {
@@ -196,7 +198,7 @@ pub enum WebhookCmd {
     Resume { id: String },
 }
 
-fn show_webhook(conn: &rusqlite::Connection, lang: Lang, w: &crate::hub::webhooks::Webhook) {
+fn show_webhook(conn: &dyn crate::store::sql::Sql, lang: Lang, w: &crate::hub::webhooks::Webhook) {
     let backlog = crate::hub::webhooks::backlog(conn, w, 10_000)
         .map(|n| {
             if n >= 10_000 {
@@ -244,10 +246,11 @@ fn show_webhook(conn: &rusqlite::Connection, lang: Lang, w: &crate::hub::webhook
     }
 }
 
-pub fn webhook(db: &Path, store: &Store, lang: Lang, cmd: WebhookCmd) -> CmdResult {
+pub fn webhook(hub: &HubDb, lang: Lang, cmd: WebhookCmd) -> CmdResult {
     use crate::hub::webhooks;
-    let conn = store.conn();
-    let fail = |e: webhooks::WebhookError| Failure::new(format!("{}: {e}", db.display()));
+    let conn = hub.sql();
+    let name = hub.name();
+    let fail = |e: webhooks::WebhookError| Failure::new(format!("{name}: {e}"));
     match cmd {
         WebhookCmd::Add {
             url,
@@ -401,14 +404,15 @@ fn match_word(lang: Lang, m: Match) -> &'static str {
     }
 }
 
-pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResult {
-    let fail = |e: words::WordError| Failure::new(format!("{}: {e}", db.display()));
+pub fn words(hub: &mut HubDb, lang: Lang, cmd: WordsCmd) -> CmdResult {
+    let hub_name = hub.name();
+    let fail = |e: words::WordError| Failure::new(format!("{hub_name}: {e}"));
     match cmd {
         WordsCmd::Add { word, action, kind } => {
             let action = parse_action(&action).map_err(Failure::usage)?;
             let kind = parse_match(kind.as_deref().unwrap_or("")).map_err(Failure::usage)?;
             let w = words::parse(&word, kind, action).map_err(|e| Failure::usage(e.to_string()))?;
-            if let Some(was) = words::add(store.conn(), &w).map_err(fail)? {
+            if let Some(was) = hub.write(|tx| words::add(tx, &w)).map_err(fail)? {
                 println!(
                     "{} {} ({}, {})",
                     lang.pick("remplace", "replaces"),
@@ -427,7 +431,7 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
             );
         }
         WordsCmd::Remove { word } => {
-            words::remove(store.conn(), &word).map_err(fail)?;
+            hub.write(|tx| words::remove(tx, &word)).map_err(fail)?;
             println!(
                 "{} {}",
                 quoted(lang, &inline(word.trim())),
@@ -435,7 +439,7 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
             );
         }
         WordsCmd::List => {
-            let list = words::list(store.conn()).map_err(|e| fail(e.into()))?;
+            let list = words::list(hub.sql()).map_err(|e| fail(e.into()))?;
             if list.is_empty() {
                 eprintln!(
                     "{}",
@@ -530,12 +534,13 @@ pub fn words(db: &Path, store: &mut Store, lang: Lang, cmd: WordsCmd) -> CmdResu
                 said.say(r);
             }
             said.finish(lang);
-            let tx = store.transaction()?;
-            for w in &entries {
-                words::add(&tx, w).map_err(fail)?;
-            }
-            tx.commit()
-                .map_err(|e| Failure::new(format!("{}: {e}", db.display())))?;
+            hub.write(|tx| -> Result<(), words::WordError> {
+                for w in &entries {
+                    words::add(tx, w)?;
+                }
+                Ok(())
+            })
+            .map_err(fail)?;
             println!(
                 "{}",
                 match lang {

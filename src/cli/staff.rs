@@ -5,18 +5,18 @@
 //! replica, whose Journal shows it.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use rusqlite::OptionalExtension;
 
+use super::hubdb::HubDb;
 use super::output::Format;
 use super::{CmdResult, Failure};
 use crate::domain::staff::Role;
 use crate::i18n::Lang;
 use crate::ops::{self, NewStaff, Op};
-use crate::store::{Actor, Store};
+use crate::store::Actor;
+use crate::store::sql::Optional;
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCmd {
@@ -76,16 +76,15 @@ fn role(typed: &str, lang: Lang) -> Result<Role, Failure> {
 }
 
 /// A colleague by login: (id, role, active).
-fn find(store: &Store, login: &str, lang: Lang) -> Result<(String, Role, bool), Failure> {
-    store
-        .sql(|c| {
-            c.query_row(
-                "SELECT id, role, active FROM staff WHERE login = ?1",
-                [login],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-        })?
+fn find(hub: &HubDb, login: &str, lang: Lang) -> Result<(String, Role, bool), Failure> {
+    hub.sql()
+        .query_row(
+            "SELECT id, role, active FROM staff WHERE login = ?1",
+            [login],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(|e| Failure::new(format!("{}: {e}", hub.name())))?
         .ok_or_else(|| {
             Failure::new(match lang {
                 Lang::Fr => format!(
@@ -100,22 +99,15 @@ fn find(store: &Store, login: &str, lang: Lang) -> Result<(String, Role, bool), 
         })
 }
 
-fn apply(db: &Path, store: &mut Store, op: &Op, lang: Lang) -> Result<(), Failure> {
-    let tx = store.transaction()?;
-    ops::apply(&tx, &operator(), op).map_err(|e| {
-        Failure::new(format!(
-            "{}: {}",
-            db.display(),
-            crate::text::inline(&e.message(lang))
-        ))
-    })?;
-    tx.commit()
-        .map_err(|e| Failure::new(format!("{}: {e}", db.display())))
+fn apply(hub: &mut HubDb, op: &Op, lang: Lang) -> Result<(), Failure> {
+    let name = hub.name();
+    hub.write(|tx| ops::apply(tx, &operator(), op).map(drop))
+        .map_err(|e| Failure::new(format!("{name}: {}", crate::text::inline(&e.message(lang)))))
 }
 
-pub fn run(db: &Path, store: &mut Store, lang: Lang, cmd: StaffCmd) -> CmdResult {
+pub fn run(hub: &mut HubDb, lang: Lang, cmd: StaffCmd) -> CmdResult {
     match cmd {
-        StaffCmd::List { format } => list(store, lang, format),
+        StaffCmd::List { format } => list(hub, lang, format),
         StaffCmd::Add {
             login,
             name,
@@ -130,7 +122,7 @@ pub fn run(db: &Path, store: &mut Store, lang: Lang, cmd: StaffCmd) -> CmdResult
                     role,
                 },
             };
-            apply(db, store, &op, lang)?;
+            apply(hub, &op, lang)?;
             println!(
                 "{}",
                 match lang {
@@ -147,10 +139,9 @@ pub fn run(db: &Path, store: &mut Store, lang: Lang, cmd: StaffCmd) -> CmdResult
         }
         StaffCmd::SetRole { login, role: typed } => {
             let role = role(&typed, lang)?;
-            let (id, seen, _) = find(store, &login, lang)?;
+            let (id, seen, _) = find(hub, &login, lang)?;
             apply(
-                db,
-                store,
+                hub,
                 &Op::SetStaffRole {
                     staff_id: id,
                     seen_role: seen,
@@ -167,17 +158,17 @@ pub fn run(db: &Path, store: &mut Store, lang: Lang, cmd: StaffCmd) -> CmdResult
             Ok(ExitCode::SUCCESS)
         }
         StaffCmd::Deactivate { login, reason } => {
-            let (id, _, seen) = find(store, &login, lang)?;
-            let devices: i64 = store.sql(|c| {
-                c.query_row(
+            let (id, _, seen) = find(hub, &login, lang)?;
+            let devices: i64 = hub
+                .sql()
+                .query_row(
                     "SELECT count(*) FROM devices WHERE staff_id = ?1 AND revoked_at IS NULL",
                     [&id],
                     |r| r.get(0),
                 )
-            })?;
+                .map_err(|e| Failure::new(format!("{}: {e}", hub.name())))?;
             apply(
-                db,
-                store,
+                hub,
                 &Op::SetStaffActive {
                     staff_id: id,
                     seen_active: seen,
@@ -203,10 +194,9 @@ pub fn run(db: &Path, store: &mut Store, lang: Lang, cmd: StaffCmd) -> CmdResult
             Ok(ExitCode::SUCCESS)
         }
         StaffCmd::Reactivate { login } => {
-            let (id, _, seen) = find(store, &login, lang)?;
+            let (id, _, seen) = find(hub, &login, lang)?;
             apply(
-                db,
-                store,
+                hub,
                 &Op::SetStaffActive {
                     staff_id: id,
                     seen_active: seen,
@@ -237,15 +227,16 @@ struct Row {
     last_sync_at: Option<String>,
 }
 
-fn list(store: &Store, lang: Lang, format: Format) -> CmdResult {
-    let rows: Vec<Row> = store.sql(|c| {
+fn list(hub: &HubDb, lang: Lang, format: Format) -> CmdResult {
+    let rows: Vec<Row> = {
+        let c = hub.sql();
         let mut stmt = c.prepare(
             "SELECT s.login, s.display_name, s.role, s.active,
                     (SELECT count(*) FROM devices d WHERE d.staff_id = s.id AND d.revoked_at IS NULL),
                     (SELECT max(d.last_seen_at) FROM devices d WHERE d.staff_id = s.id)
              FROM staff s ORDER BY s.active DESC, s.role, s.login",
         )?;
-        stmt.query_map([], |r| {
+        stmt.query_map((), |r| {
             Ok(Row {
                 login: r.get(0)?,
                 display_name: r.get(1)?,
@@ -254,9 +245,10 @@ fn list(store: &Store, lang: Lang, format: Format) -> CmdResult {
                 devices: r.get(4)?,
                 last_sync_at: r.get(5)?,
             })
-        })?
-        .collect()
-    })?;
+        })
+        .and_then(|rows| rows.collect::<Result<_, _>>())
+        .map_err(|e| Failure::new(format!("{}: {e}", hub.name())))?
+    };
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| Failure::new(e.to_string());
     match format {

@@ -15,6 +15,7 @@
 //!   from the database on every request, never cached;
 //! - SMS deliveries claimed with `FOR UPDATE SKIP LOCKED`.
 
+pub mod backup;
 pub mod conn;
 pub mod migrate;
 

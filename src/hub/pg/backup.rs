@@ -1,0 +1,224 @@
+//! `hub backup` and `hub restore` for a hub on PostgreSQL, with
+//! PostgreSQL's own tools: `pg_dump` (one consistent snapshot, while the
+//! hubs serve) checked by `pg_restore --list`; a restore puts the dump in
+//! place of the hub's schema, keeps the replaced one under another name
+//! (as a SQLite restore keeps the replaced file), re-applies every
+//! revocation made since the backup, and gives the hub a new epoch so
+//! replicas send again what it lost. Streaming replicas and point-in-time
+//! recovery stay the operator's, outside civitac.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::conn::{PgConn, redact};
+use crate::store::sql::{DbError, Sql};
+
+/// What a backup or a restore did.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub ops: i64,
+    pub epoch: String,
+    /// The schema the replaced data was kept in (restore).
+    pub kept: Option<String>,
+}
+
+/// A PostgreSQL program: on PATH, else the newest `/usr/lib/postgresql/N/bin`.
+fn tool(name: &str) -> Result<PathBuf, String> {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    if let Some(p) = on_path {
+        return Ok(p);
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .ok_or_else(|| format!("{name} is not installed (PostgreSQL's client programs)"))
+}
+
+fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<String, String> {
+    let exe = tool(program)?;
+    let out = Command::new(&exe)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        let first = why.lines().next().unwrap_or("failed").trim();
+        return Err(format!("{program}: {}", crate::text::inline(first)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn db(url: &str) -> impl Fn(DbError) -> String + '_ {
+    move |e| format!("{}: {e}", redact(url))
+}
+
+fn ops(c: &dyn Sql) -> Result<i64, DbError> {
+    c.query_row("SELECT count(*) FROM applied_ops", (), |r| r.get(0))
+}
+
+/// A consistent, checked dump of the hub's database at `dest` (never over
+/// an existing file), taken while it serves.
+pub fn backup(url: &str, dest: &Path) -> Result<Done, String> {
+    if dest.exists() {
+        return Err(format!(
+            "{}: exists; a backup never overwrites",
+            dest.display()
+        ));
+    }
+    let conn = PgConn::connect(url).map_err(db(url))?;
+    super::prepare(&conn, url).map_err(|e| e.to_string())?;
+    let began = crate::time::now();
+    let mut part = dest.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    let _ = std::fs::remove_file(&part);
+    let dumped = run(
+        "pg_dump",
+        &[
+            "--format=custom".as_ref(),
+            "--no-owner".as_ref(),
+            "--file".as_ref(),
+            part.as_os_str(),
+            "--dbname".as_ref(),
+            url.as_ref(),
+        ],
+    )
+    .and_then(|_| run("pg_restore", &["--list".as_ref(), part.as_os_str()]));
+    let listed = match dumped {
+        Ok(listed) => listed,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+    };
+    if !listed.contains("TABLE DATA") || !listed.contains("applied_ops") {
+        let _ = std::fs::remove_file(&part);
+        return Err(format!("{}: the dump holds no hub tables", dest.display()));
+    }
+    crate::store::restrict(&part).map_err(|e| format!("{}: {e}", part.display()))?;
+    std::fs::rename(&part, dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    let epoch = crate::store::sql::state(conn.sql(), "epoch")
+        .map_err(db(url))?
+        .unwrap_or_default();
+    // Replicas learn it by their next pull and may let those ops go.
+    conn.write(|tx| {
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES ('backed_up_until', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value
+             WHERE sync_state.value < excluded.value",
+            [&began],
+        )
+    })
+    .map_err(db(url))?;
+    Ok(Done {
+        ops: ops(conn.sql()).map_err(db(url))?,
+        epoch,
+        kept: None,
+    })
+}
+
+/// Puts a dump made by `backup` in place of the hub's data. Refused while
+/// any hub process is connected.
+pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
+    if !from.is_file() {
+        return Err(format!("{}: no such backup", from.display()));
+    }
+    run("pg_restore", &["--list".as_ref(), from.as_os_str()])?;
+    let conn = PgConn::connect(url).map_err(db(url))?;
+    let serving: i64 = conn
+        .sql()
+        .query_row(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND application_name = 'civitac-hub'",
+            (),
+            |r| r.get(0),
+        )
+        .map_err(db(url))?;
+    if serving > 0 {
+        return Err(format!(
+            "{}: {serving} connection(s) of civitac hubs are open: stop every hub process first",
+            redact(url)
+        ));
+    }
+    // Tokens revoked since the backup stay revoked.
+    let revoked: Vec<(String, String, String)> = conn
+        .sql()
+        .query_map(
+            "SELECT 'devices', id, revoked_at FROM devices WHERE revoked_at IS NOT NULL
+             UNION ALL
+             SELECT 'platform_tokens', id, revoked_at FROM platform_tokens WHERE revoked_at IS NOT NULL",
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .and_then(|rows| rows.collect())
+        .map_err(db(url))?;
+    let kept = format!(
+        "replaced_{}",
+        crate::time::now()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+    );
+    conn.batch(&format!(
+        "BEGIN; ALTER SCHEMA public RENAME TO {kept}; CREATE SCHEMA public; COMMIT;"
+    ))
+    .map_err(db(url))?;
+    let restored = run(
+        "pg_restore",
+        &[
+            "--no-owner".as_ref(),
+            "--single-transaction".as_ref(),
+            "--exit-on-error".as_ref(),
+            "--dbname".as_ref(),
+            url.as_ref(),
+            from.as_os_str(),
+        ],
+    );
+    if let Err(e) = restored {
+        // Put the replaced data back: the hub is as it was.
+        let _ = conn.batch(&format!(
+            "BEGIN; DROP SCHEMA public CASCADE; ALTER SCHEMA {kept} RENAME TO public; COMMIT;"
+        ));
+        return Err(e);
+    }
+    let epoch = super::super::tokens::random_hex(8);
+    let from_name = from.display().to_string();
+    conn.write(|tx| -> Result<(), DbError> {
+        for (table, id, at) in &revoked {
+            tx.execute(
+                &format!("UPDATE {table} SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL"),
+                (id, at),
+            )?;
+        }
+        for (key, value) in [
+            ("epoch", epoch.as_str()),
+            ("restored_from", from_name.as_str()),
+        ] {
+            tx.execute(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )?;
+        }
+        Ok(())
+    })
+    .map_err(db(url))?;
+    super::prepare(&conn, url).map_err(|e| e.to_string())?;
+    Ok(Done {
+        ops: ops(conn.sql()).map_err(db(url))?,
+        epoch,
+        kept: Some(kept),
+    })
+}
