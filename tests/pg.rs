@@ -491,3 +491,34 @@ fn a_backup_restored_gets_a_new_epoch_keeps_what_it_replaced_and_every_later_rev
         "the replaced data is kept"
     );
 }
+
+#[test]
+fn tls_to_the_database_as_libpq_words_it() {
+    let Some(cluster) = common::pg::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let ssl = |query: &str| -> Result<i64, String> {
+        let c = PgConn::connect(&format!("{url}?{query}")).map_err(|e| e.to_string())?;
+        Ok(one(
+            c.sql(),
+            "SELECT CAST(ssl AS INTEGER) FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ))
+    };
+    let ca = cluster.ca_pem();
+    let ca = ca.to_str().expect("utf-8");
+    assert_eq!(ssl(&format!("sslmode=verify-full&sslrootcert={ca}")), Ok(1));
+    assert_eq!(
+        ssl("sslmode=require"),
+        Ok(1),
+        "encrypted, unverified, as libpq"
+    );
+    assert_eq!(ssl("sslmode=prefer"), Ok(1));
+    assert_eq!(ssl("sslmode=disable"), Ok(0));
+    let e = ssl("sslmode=verify-full").expect_err("an authority it does not know");
+    assert!(e.to_lowercase().contains("certificate"), "{e}");
+    let e = ssl("sslmode=sometimes").expect_err("a mode that means nothing");
+    assert!(e.contains("sslmode=sometimes"), "{e}");
+    let e = ssl("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem").expect_err("no file");
+    assert!(e.contains("/nonexistent/ca.pem"), "{e}");
+}

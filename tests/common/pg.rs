@@ -132,9 +132,36 @@ impl Cluster {
                 "--no-sync",
             ],
         )?;
+        // TLS offered, with a certificate from an authority of the test's
+        // own (`ca_pem`): the server's key readable by its user alone.
+        let (ca, cert, key) = certificates();
+        std::fs::write(cluster.ca_pem(), ca).map_err(|e| e.to_string())?;
+        let data_dir = cluster.dir.join("data");
+        std::fs::write(data_dir.join("server.crt"), cert).map_err(|e| e.to_string())?;
+        std::fs::write(data_dir.join("server.key"), key).map_err(|e| e.to_string())?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                data_dir.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        if as_nobody {
+            for f in ["server.crt", "server.key"] {
+                let ok = Command::new("chown")
+                    .arg("nobody:")
+                    .arg(data_dir.join(f))
+                    .status()
+                    .map_err(|e| e.to_string())?;
+                if !ok.success() {
+                    return Err(format!("chown nobody {f}"));
+                }
+            }
+        }
         let socket = cluster.dir.to_string_lossy().into_owned();
         let opts = format!(
-            "-k {socket} -c listen_addresses=127.0.0.1 -p {port} -c max_connections=200{}",
+            "-k {socket} -c listen_addresses=127.0.0.1 -p {port} -c max_connections=200 -c ssl=on{}",
             if durable { "" } else { " -c fsync=off" }
         );
         let log = cluster.dir.join("log").to_string_lossy().into_owned();
@@ -208,6 +235,28 @@ impl Cluster {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// The authority that signed the server's certificate (for `sslrootcert`).
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+}
+
+/// (authority, server certificate for 127.0.0.1 and localhost, its key), PEM.
+fn certificates() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Civitac test database CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .expect("params")
+        .signed_by(&key, &ca)
+        .expect("signed");
+    (ca.pem(), cert.pem(), key.serialize_pem())
 }
 
 extern "C" fn stop_at_exit() {

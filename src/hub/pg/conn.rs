@@ -10,6 +10,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -57,14 +58,177 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// What a URL asks of TLS, in libpq's words: `sslmode` = `disable`,
+/// `prefer` (the default: TLS when the server offers it), `require` (TLS,
+/// certificate unchecked, as libpq does), `verify-ca` / `verify-full` (TLS,
+/// the certificate checked against `sslrootcert=FILE`, else the public
+/// authorities, and its name against the host).
+#[derive(Debug, Clone, PartialEq)]
+struct Tls {
+    mode: String,
+    root: Option<PathBuf>,
+}
+
+/// The URL without the TLS words the client library does not read as libpq
+/// does, and those words.
+fn tls_of(url: &str) -> (String, Tls) {
+    let mut tls = Tls {
+        mode: "prefer".into(),
+        root: None,
+    };
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), tls);
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| {
+            if let Some(path) = kv.strip_prefix("sslrootcert=") {
+                tls.root = Some(PathBuf::from(path));
+                false
+            } else if let Some(mode) = kv.strip_prefix("sslmode=") {
+                tls.mode = mode.to_owned();
+                false
+            } else {
+                true
+            }
+        })
+        .collect();
+    if kept.is_empty() {
+        (base.to_owned(), tls)
+    } else {
+        (format!("{base}?{}", kept.join("&")), tls)
+    }
+}
+
+/// `require`'s (and `prefer`'s) check of the server's certificate: none,
+/// as libpq; the handshake's signatures are still verified.
+#[derive(Debug)]
+struct Unchecked(std::sync::Arc<tokio_rustls::rustls::crypto::CryptoProvider>);
+
+impl tokio_rustls::rustls::client::danger::ServerCertVerifier for Unchecked {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[tokio_rustls::rustls::pki_types::CertificateDer<'_>],
+        _server_name: &tokio_rustls::rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: tokio_rustls::rustls::pki_types::UnixTime,
+    ) -> Result<tokio_rustls::rustls::client::danger::ServerCertVerified, tokio_rustls::rustls::Error>
+    {
+        Ok(tokio_rustls::rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        dss: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<
+        tokio_rustls::rustls::client::danger::HandshakeSignatureValid,
+        tokio_rustls::rustls::Error,
+    > {
+        tokio_rustls::rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &tokio_rustls::rustls::pki_types::CertificateDer<'_>,
+        dss: &tokio_rustls::rustls::DigitallySignedStruct,
+    ) -> Result<
+        tokio_rustls::rustls::client::danger::HandshakeSignatureValid,
+        tokio_rustls::rustls::Error,
+    > {
+        tokio_rustls::rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<tokio_rustls::rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn tls_error(why: String) -> DbError {
+    DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(why.into()))
+}
+
+/// TLS to the database as `tls` asks.
+fn tls(tls: &Tls) -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
+    use tokio_rustls::rustls;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(e.to_string()))?;
+    if !tls.mode.starts_with("verify-") {
+        let config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(std::sync::Arc::new(Unchecked(provider)))
+            .with_no_client_auth();
+        return Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config));
+    }
+    let root = tls.root.as_deref();
+    let mut roots = rustls::RootCertStore::empty();
+    match root {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| tls_error(format!("sslrootcert {}: {e}", path.display())))?;
+            let mut found = 0;
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert =
+                    cert.map_err(|e| tls_error(format!("sslrootcert {}: {e}", path.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| tls_error(format!("sslrootcert {}: {e}", path.display())))?;
+                found += 1;
+            }
+            if found == 0 {
+                return Err(tls_error(format!(
+                    "sslrootcert {}: no certificate in it",
+                    path.display()
+                )));
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let config = builder.with_root_certificates(roots).with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
 impl PgConn {
+    /// Connects as the URL says. `sslmode=require` insists on TLS (and,
+    /// unlike libpq's, verifies the server's certificate: against
+    /// `sslrootcert=FILE`, else the public authorities); `prefer` (the
+    /// default) uses TLS when the server offers it; `disable` never.
     pub fn connect(url: &str) -> Result<PgConn, DbError> {
+        use postgres::config::SslMode;
+        let (url, wanted) = tls_of(url);
         let mut config: postgres::Config = url.parse()?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("civitac-hub");
-        let client = config.connect(NoTls)?;
+        let client = match wanted.mode.as_str() {
+            "disable" => config.ssl_mode(SslMode::Disable).connect(NoTls)?,
+            "prefer" => config.ssl_mode(SslMode::Prefer).connect(tls(&wanted)?)?,
+            "require" | "verify-ca" | "verify-full" => {
+                config.ssl_mode(SslMode::Require).connect(tls(&wanted)?)?
+            }
+            other => {
+                return Err(tls_error(format!(
+                    "sslmode={}: disable, prefer, require, verify-ca or verify-full",
+                    crate::text::inline(other)
+                )));
+            }
+        };
         Ok(PgConn {
             client: std::mem::ManuallyDrop::new(RefCell::new(client)),
             statements: RefCell::new(HashMap::new()),
