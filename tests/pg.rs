@@ -522,3 +522,39 @@ fn tls_to_the_database_as_libpq_words_it() {
     let e = ssl("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem").expect_err("no file");
     assert!(e.contains("/nonexistent/ca.pem"), "{e}");
 }
+
+#[test]
+fn a_password_kept_out_of_the_command_line_and_out_of_every_message() {
+    let Some(cluster) = common::pg::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let bare = url.replace(&format!(":{}@", common::pg::PASSWORD), "@");
+    assert_ne!(bare, url);
+    let list = |db: &str, password: Option<&str>| {
+        let mut cmd = common::net::civitac();
+        cmd.args(["--lang", "en", "--db", db, "hub", "token", "list"]);
+        cmd.env_remove("PGPASSWORD");
+        if let Some(p) = password {
+            cmd.env("PGPASSWORD", p);
+        }
+        cmd.output().expect("runs")
+    };
+    let with_env = list(&bare, Some(common::pg::PASSWORD));
+    assert!(
+        with_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_env.stderr)
+    );
+    let without = list(&bare, None);
+    assert_eq!(without.status.code(), Some(1));
+    let wrong = list(&url.replace(common::pg::PASSWORD, "not-it"), None);
+    assert_eq!(wrong.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        !said.contains("not-it"),
+        "the password is never shown: {said}"
+    );
+    assert!(said.contains("***"), "{said}");
+}

@@ -21,6 +21,9 @@ pub struct Cluster {
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+/// The `civitac` role's password (over TCP; the socket trusts).
+pub const PASSWORD: &str = "civitac-test";
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
 /// Where PostgreSQL's server programs are: beside `pg_ctl` on PATH, or the
@@ -117,13 +120,21 @@ impl Cluster {
         };
         let data = cluster.dir.join("data");
         let data = data.to_string_lossy().into_owned();
+        // Passwords over TCP, as a server asks; the socket (createdb) trusts.
+        let pwfile = cluster.dir.join("pw");
+        std::fs::write(&pwfile, PASSWORD).map_err(|e| e.to_string())?;
+        if as_nobody {
+            let _ = Command::new("chown").arg("nobody:").arg(&pwfile).status();
+        }
+        let pwfile = format!("--pwfile={}", pwfile.to_string_lossy());
         cluster.run(
             "initdb",
             &[
                 "-D",
                 &data,
-                "-A",
-                "trust",
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                &pwfile,
                 "-U",
                 "civitac",
                 "-E",
@@ -194,11 +205,12 @@ impl Cluster {
     pub fn database(&self) -> String {
         let name = format!("t{}", NEXT_DB.fetch_add(1, Ordering::Relaxed));
         let port = self.port.to_string();
+        let socket = self.dir.to_string_lossy().into_owned();
         self.run(
             "createdb",
             &[
                 "-h",
-                "127.0.0.1",
+                &socket,
                 "-p",
                 &port,
                 "-U",
@@ -216,7 +228,7 @@ impl Cluster {
     }
 
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://civitac@127.0.0.1:{}/{db}", self.port)
+        format!("postgres://civitac:{PASSWORD}@127.0.0.1:{}/{db}", self.port)
     }
 
     pub fn psql(&self, url: &str, sql: &str) -> String {

@@ -216,6 +216,12 @@ impl PgConn {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("civitac-hub");
+        // A password kept out of the command line (which `ps` shows).
+        if config.get_password().is_none()
+            && let Some(p) = std::env::var_os("PGPASSWORD")
+        {
+            config.password(p.as_encoded_bytes());
+        }
         let client = match wanted.mode.as_str() {
             "disable" => config.ssl_mode(SslMode::Disable).connect(NoTls)?,
             "prefer" => config.ssl_mode(SslMode::Prefer).connect(tls(&wanted)?)?,
