@@ -558,3 +558,116 @@ fn a_password_kept_out_of_the_command_line_and_out_of_every_message() {
     );
     assert!(said.contains("***"), "{said}");
 }
+
+/// A gateway that takes its time and remembers every number it was given.
+struct Slow(std::sync::Mutex<Vec<String>>);
+
+impl civitac::hub::sms::Gateway for Slow {
+    fn send(
+        &self,
+        sms: &civitac::hub::sms::Outgoing,
+    ) -> Result<Option<String>, civitac::hub::sms::GatewayError> {
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        self.0.lock().expect("lock").push(sms.to.clone());
+        Ok(None)
+    }
+}
+
+#[test]
+fn two_senders_on_one_database_never_take_the_same_delivery() {
+    use civitac::domain::sms::{SmsKind, SmsStatus};
+    use civitac::ops::NewSms;
+    let Some(w) = migrated(&[Role::Moderator, Role::Admin]) else {
+        return;
+    };
+    let (moderator, admin) = (
+        w.world.replicas[0]
+            .0
+            .owner()
+            .expect("owner")
+            .expect("owner"),
+        w.world.replicas[1]
+            .0
+            .owner()
+            .expect("owner")
+            .expect("owner"),
+    );
+    let c = PgConn::connect(&w.url).expect("connect");
+    c.write(|tx| {
+        tx.execute(
+            "UPDATE sms_messages SET status = 'cancelled' WHERE status IN ('approved', 'queued', 'sending')",
+            (),
+        )
+    })
+    .expect("a quiet hub");
+    let group: String = c
+        .sql()
+        .query_row(
+            "SELECT group_id FROM sms_group_members GROUP BY group_id
+             ORDER BY count(*) DESC, group_id LIMIT 1",
+            (),
+            |r| r.get(0),
+        )
+        .expect("a group");
+    let id = uuid::Uuid::now_v7().to_string();
+    c.write(|tx| {
+        civitac::ops::apply(
+            tx,
+            &moderator,
+            &Op::QueueSms {
+                message: NewSms {
+                    id: id.clone(),
+                    group_id: group.clone(),
+                    kind: SmsKind::Alert,
+                    body: "ALERTE : coupure d'eau demain.".into(),
+                    scheduled_at: None,
+                    retry_of: None,
+                },
+            },
+        )?;
+        civitac::ops::apply(
+            tx,
+            &admin,
+            &Op::ApproveSms {
+                message_id: id.clone(),
+                seen_status: SmsStatus::Queued,
+                seen_recipients: None,
+            },
+        )
+    })
+    .expect("queued and approved");
+    let gateway = Slow(std::sync::Mutex::new(Vec::new()));
+    let settings = civitac::hub::sms::Settings {
+        per_second: 10_000,
+        ..Default::default()
+    };
+    let sent: Vec<usize> = std::thread::scope(|s| {
+        let senders: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut conn = PgConn::connect(&w.url).expect("sender");
+                    civitac::hub::sms::drain(&mut conn, &gateway, &settings).expect("drain")
+                })
+            })
+            .collect();
+        senders
+            .into_iter()
+            .map(|t| t.join().expect("sender"))
+            .collect()
+    });
+    let mut to = gateway.0.into_inner().expect("numbers");
+    let total = to.len();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), total, "a number was sent the message twice");
+    let recipients = one(
+        c.sql(),
+        &format!("SELECT recipients FROM sms_messages WHERE id = '{id}'"),
+    );
+    assert!(recipients >= 5, "{recipients} recipients");
+    assert_eq!(total as i64, recipients, "everyone once");
+    assert!(
+        sent.iter().all(|n| *n > 0),
+        "both senders took deliveries: {sent:?}"
+    );
+}
