@@ -381,50 +381,31 @@ fn sqlite_rows(c: &rusqlite::Connection, sql: &str, args: Vec<Value>) -> Result<
     Ok(out)
 }
 
-impl Sql for rusqlite::Connection {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-    fn in_transaction(&self) -> bool {
-        !self.is_autocommit()
-    }
-    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
-        sqlite_exec(self, sql, args)
-    }
-    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
-        sqlite_rows(self, sql, args)
-    }
+/// SQLite's side of the seam, for the connection and what derefs to it.
+macro_rules! sqlite_sql {
+    ($($t:ty),+) => {$(
+        impl Sql for $t {
+            fn dialect(&self) -> Dialect {
+                Dialect::Sqlite
+            }
+            fn in_transaction(&self) -> bool {
+                !self.is_autocommit()
+            }
+            fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+                sqlite_exec(self, sql, args)
+            }
+            fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+                sqlite_rows(self, sql, args)
+            }
+        }
+    )+};
 }
 
-impl Sql for rusqlite::Transaction<'_> {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-    fn in_transaction(&self) -> bool {
-        !self.is_autocommit()
-    }
-    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
-        sqlite_exec(self, sql, args)
-    }
-    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
-        sqlite_rows(self, sql, args)
-    }
-}
-
-impl Sql for super::Savepoint<'_> {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-    fn in_transaction(&self) -> bool {
-        !self.is_autocommit()
-    }
-    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
-        sqlite_exec(self, sql, args)
-    }
-    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
-        sqlite_rows(self, sql, args)
-    }
-}
+sqlite_sql!(
+    rusqlite::Connection,
+    rusqlite::Transaction<'_>,
+    super::Savepoint<'_>
+);
 
 /// A `sync_state` value, on either database.
 pub fn state(c: &dyn Sql, key: &str) -> Result<Option<String>, DbError> {
