@@ -703,6 +703,12 @@ CREATE TRIGGER forum_flags_count_update AFTER UPDATE OF created_at ON forum_flag
 -- end: version 7
 
 -- PRAGMA user_version: the version store::SCHEMA_VERSION names.
+-- SQLite's json_extract for the paths the rules use ('$.a.b'), so their SQL
+-- is written once: the text at that path, or NULL.
+CREATE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT
+    LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT (doc::jsonb) #>> string_to_array(substr(path, 3), '.') $$;
+
 -- PostgreSQL only: failed authentications, counted where every hub process
 -- on this database sees them (SQLite's one process counts in memory).
 -- Unlogged: a crash forgets them, as a SQLite hub's restart does.

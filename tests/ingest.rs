@@ -1,9 +1,12 @@
 //! `civitac hub ingest`: platform lines in, bad lines named and skipped, good
 //! lines kept, the same file twice changing nothing, auto-hide as an op.
+//! The hub's tests run on a SQLite file and on PostgreSQL (`--db
+//! postgres://…`, see `common::hubs`).
 
 mod common;
 
 use assert_cmd::Command;
+use common::hubs::{Kind, TestHub};
 use common::*;
 use predicates::prelude::*;
 
@@ -46,18 +49,19 @@ fn lines() -> String {
     .join("\n")
 }
 
+/// `civitac hub ingest` on the hub `db` (a file or a PostgreSQL URL).
 fn hub(db: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("civitac").expect("bin");
-    cmd.env("XDG_DATA_HOME", db.parent().expect("dir"))
-        .args(["--lang", "en", "hub", "ingest", "--db"])
-        .arg(db);
+    let mut cmd = Command::from_std(net::hub_cmd(db));
+    cmd.args(["hub", "ingest"]);
     cmd
 }
 
-#[test]
-fn bad_lines_are_named_and_good_ones_kept() {
+fn bad_lines_are_named_and_good_ones_kept(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("hub.db");
+    let Some(hub_db) = TestHub::empty(kind, dir.path()) else {
+        return;
+    };
+    let db = hub_db.db_arg();
     let file = dir.path().join("platform.jsonl");
     std::fs::write(&file, lines()).expect("write");
     let name = file.display().to_string();
@@ -74,45 +78,41 @@ fn bad_lines_are_named_and_good_ones_kept() {
                 .and(predicate::str::contains(format!("{name}:12: ")))
                 .and(predicate::str::contains(":7:").not()),
         );
-    let store = open(&db);
-    assert_eq!(count(&store, "SELECT count(*) FROM forum_posts"), 1);
-    assert_eq!(count(&store, "SELECT count(*) FROM forum_flags"), 3);
+    assert_eq!(hub_db.count("SELECT count(*) FROM forum_posts"), 1);
+    assert_eq!(hub_db.count("SELECT count(*) FROM forum_flags"), 3);
     // Three open flags hid the post, as an op by the system actor, with its flags resolved.
-    let (status, flags): (String, i64) = store
-        .conn()
-        .query_row(
+    let (status, flags): (String, i64) = hub_db.with(|c| {
+        c.query_row(
             "SELECT status, flag_count FROM forum_posts WHERE id = ?1",
             [POST],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .expect("post");
+        .expect("post")
+    });
     assert_eq!((status.as_str(), flags), ("hidden", 0));
     assert_eq!(
-        count(
-            &store,
+        hub_db.count(
             "SELECT count(*) FROM audit_log WHERE actor = 'system' AND action = 'post.hide'"
         ),
         1
     );
     assert_eq!(
-        count(
-            &store,
+        hub_db.count(
             "SELECT count(*) FROM audit_log WHERE actor = 'system' AND action = 'enrollment.apply'"
         ),
         1
     );
     assert_eq!(
-        count(&store, "SELECT count(*) FROM outbox"),
+        hub_db.count("SELECT count(*) FROM outbox"),
         0,
         "the hub keeps no outbox"
     );
     // The stored body is exact; terminals only ever get it through `text`.
-    let body: String = store
-        .conn()
-        .query_row("SELECT body FROM forum_posts", [], |r| r.get(0))
-        .expect("body");
+    let body: String = hub_db.with(|c| {
+        c.query_row("SELECT body FROM forum_posts", (), |r| r.get(0))
+            .expect("body")
+    });
     assert!(body.contains('\u{1b}'));
-    drop(store);
 
     // The same file again: nothing new, nothing doubled.
     hub(&db)
@@ -122,9 +122,8 @@ fn bad_lines_are_named_and_good_ones_kept() {
         .stdout(predicate::str::contains(
             "0 posts, 0 flags, 0 applications, 0 uploads; 6 already known; 0 posts auto-hidden",
         ));
-    let store = open(&db);
-    assert_eq!(count(&store, "SELECT count(*) FROM forum_flags"), 3);
-    assert_eq!(count(&store, "SELECT count(*) FROM audit_log"), 2);
+    assert_eq!(hub_db.count("SELECT count(*) FROM forum_flags"), 3);
+    assert_eq!(hub_db.count("SELECT count(*) FROM audit_log"), 2);
 }
 
 #[test]
@@ -141,10 +140,12 @@ fn a_replica_is_not_a_hub() {
     assert_eq!(file_bytes(&replica), before);
 }
 
-#[test]
-fn a_bad_line_never_reaches_the_terminal_raw() {
+fn a_bad_line_never_reaches_the_terminal_raw(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("hub.db");
+    let Some(hub_db) = TestHub::empty(kind, dir.path()) else {
+        return;
+    };
+    let db = hub_db.db_arg();
     let file = dir.path().join("hostile.jsonl");
     std::fs::write(
         &file,
@@ -158,10 +159,12 @@ fn a_bad_line_never_reaches_the_terminal_raw() {
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
 }
 
-#[test]
-fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
+fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("hub.db");
+    let Some(hub_db) = TestHub::empty(kind, dir.path()) else {
+        return;
+    };
+    let db = hub_db.db_arg();
     let file = dir.path().join("platform.jsonl");
     let long = "x".repeat(129);
     let lines = [
@@ -193,21 +196,20 @@ fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
         assert!(stderr.contains(&format!("{name}:{n}: id: ")), "{stderr}");
     }
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
-    let store = open(&db);
-    assert_eq!(count(&store, "SELECT count(*) FROM forum_threads"), 2);
-    assert_eq!(count(&store, "SELECT count(*) FROM citizens"), 1);
+    assert_eq!(hub_db.count("SELECT count(*) FROM forum_threads"), 2);
+    assert_eq!(hub_db.count("SELECT count(*) FROM citizens"), 1);
     let post = civitac::domain::platform::internal_id("forum_post", "98231").expect("id");
     let thread = civitac::domain::platform::internal_id("forum_thread", "98231").expect("id");
     assert_ne!(post, thread);
     assert!(uuid::Uuid::parse_str(&post).is_ok());
-    let (pid, flags): (String, i64) = store
-        .conn()
-        .query_row(
+    let (pid, flags): (String, i64) = hub_db.with(|c| {
+        c.query_row(
             "SELECT platform_id, flag_count FROM forum_posts WHERE id = ?1",
             [&post],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .expect("post by its derived id");
+        .expect("post by its derived id")
+    });
     assert_eq!((pid.as_str(), flags), ("98231", 1));
     for (table, platform_id) in [
         ("forum_threads", "eau-potable-reo"),
@@ -216,34 +218,36 @@ fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically() {
         ("uploads", "doc/2026/1"),
     ] {
         assert_eq!(
-            count(
-                &store,
-                &format!("SELECT count(*) FROM {table} WHERE platform_id = '{platform_id}'")
-            ),
+            hub_db.count(&format!(
+                "SELECT count(*) FROM {table} WHERE platform_id = '{platform_id}'"
+            )),
             1,
             "{table}"
         );
     }
-    drop(store);
     // A moderator finds the website's post 98231 by the website's number.
-    let out = Command::cargo_bin("civitac")
-        .expect("bin")
-        .args(["--lang", "en", "--db"])
-        .arg(&db)
-        .args(["forum", "list", "--platform", "98231", "--format", "json"])
-        .output()
-        .expect("runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        text.contains("\"platform_id\":\"98231\"") && text.contains(&post),
-        "{text}"
-    );
-    assert_eq!(text.matches("\"platform_id\"").count(), 1, "{text}");
+    // The console opens SQLite files only (a replica, or a hub's file): a
+    // PostgreSQL hub has no console of its own to ask.
+    if kind == Kind::Sqlite {
+        let out = Command::cargo_bin("civitac")
+            .expect("bin")
+            .args(["--lang", "en", "--db"])
+            .arg(&db)
+            .args(["forum", "list", "--platform", "98231", "--format", "json"])
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("\"platform_id\":\"98231\"") && text.contains(&post),
+            "{text}"
+        );
+        assert_eq!(text.matches("\"platform_id\"").count(), 1, "{text}");
+    }
     // A UUID from the platform stays the id it was.
     let uuid = "019A0000-0000-7000-8000-0000000000AA";
     assert_eq!(
@@ -339,3 +343,9 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
             .expect("fresh");
     assert_eq!(shape(&store), shape(&fresh));
 }
+
+on_both!(
+    bad_lines_are_named_and_good_ones_kept,
+    a_bad_line_never_reaches_the_terminal_raw,
+    the_platforms_own_ids_are_taken_kept_and_mapped_deterministically,
+);

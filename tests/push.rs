@@ -1,16 +1,19 @@
 //! The hub's answer to pushed ops, without the network: applied once by
 //! op_id, conflicts keep the first decision and record both, the same
-//! decision twice merges, refusals never block later ops.
+//! decision twice merges, refusals never block later ops. Each test runs
+//! on a SQLite hub and on PostgreSQL (see `common::hubs`).
 
 mod common;
 
 use civitac::domain::enrollment::{EnrollmentAction, Stage};
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
-use civitac::hub::push::{PushError, apply_push};
+use civitac::hub::backend::BackendError;
+use civitac::hub::push::PushError;
 use civitac::ops::{Envelope, OP_FORMAT, Op};
 use civitac::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushedOp};
 use civitac::store::Actor;
+use common::hubs::{Kind, TestHub};
 use common::*;
 
 fn actor(login: &str, role: Role, device: &str) -> Actor {
@@ -47,42 +50,40 @@ fn moderate(post: &str, action: PostAction) -> Op {
     }
 }
 
-fn push(
-    hub: &std::path::Path,
-    who: &Actor,
-    mut ops: Vec<PushedOp>,
-) -> Vec<(Outcome, Option<String>)> {
+/// The small demo's hub on `kind`; `None` when there is no PostgreSQL.
+fn demo_hub(kind: Kind) -> Option<(tempfile::TempDir, std::path::PathBuf, TestHub)> {
+    if !kind.available() {
+        return None;
+    }
+    let (dir, replica) = small_demo();
+    let hub = TestHub::on(kind, &dir.path().join("hub.db"))?;
+    Some((dir, replica, hub))
+}
+
+fn push(hub: &TestHub, who: &Actor, mut ops: Vec<PushedOp>) -> Vec<(Outcome, Option<String>)> {
     for o in &mut ops {
         if o.author.is_empty() {
             o.author = who.login.clone();
         }
     }
-    let mut store = open(hub);
-    let response = apply_push(
-        store.conn_mut(),
+    hub.push(
         who,
         &PushRequest {
             v: PROTOCOL_VERSION,
             ops,
         },
     )
-    .expect("push");
-    response
-        .results
-        .into_iter()
-        .map(|r| (r.outcome, r.reason))
-        .collect()
+    .results
+    .into_iter()
+    .map(|r| (r.outcome, r.reason))
+    .collect()
 }
 
-#[test]
-fn two_moderators_decide_differently_on_one_post() {
-    let (dir, _replica) = small_demo();
-    let hub = dir.path().join("hub.db");
-    let post = first_id(
-        &open(&hub),
-        "forum_posts",
-        "status = 'visible' AND flag_count > 0",
-    );
+fn two_moderators_decide_differently_on_one_post(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let post = hub.first_id("forum_posts", "status = 'visible' AND flag_count > 0");
     let mariam = actor("mariam.traore", Role::Moderator, "laptop-a");
     let issa = actor("issa.sawadogo", Role::Moderator, "laptop-b");
 
@@ -99,42 +100,32 @@ fn two_moderators_decide_differently_on_one_post() {
     );
     assert_eq!(second[0].0, Outcome::Conflict, "{second:?}");
 
-    let store = open(&hub);
-    let status: String = store
-        .conn()
-        .query_row(
+    let status: String = hub.with(|c| {
+        c.query_row(
             "SELECT status FROM forum_posts WHERE id = ?1",
             [&post],
             |r| r.get(0),
         )
-        .expect("s");
+        .expect("s")
+    });
     assert_eq!(status, "hidden", "the first decision stands");
     assert_eq!(
-        count(
-            &store,
-            &format!(
-                "SELECT count(*) FROM audit_log WHERE entity_id = '{post}' AND action = 'post.hide' AND actor = 'mariam.traore'"
-            )
-        ),
+        hub.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE entity_id = '{post}' AND action = 'post.hide' AND actor = 'mariam.traore'"
+        )),
         1
     );
     assert_eq!(
-        count(
-            &store,
-            &format!(
-                "SELECT count(*) FROM audit_log WHERE entity_id = '{post}' AND action = 'post.remove.conflict' AND actor = 'issa.sawadogo'"
-            )
-        ),
+        hub.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE entity_id = '{post}' AND action = 'post.remove.conflict' AND actor = 'issa.sawadogo'"
+        )),
         1,
         "both decisions are recorded"
     );
     assert!(
-        count(
-            &store,
-            &format!(
-                "SELECT count(*) FROM changes WHERE entity = 'forum_post' AND entity_id = '{post}'"
-            )
-        ) >= 1,
+        hub.count(&format!(
+            "SELECT count(*) FROM changes WHERE entity = 'forum_post' AND entity_id = '{post}'"
+        )) >= 1,
         "replicas will pull the change"
     );
 
@@ -147,11 +138,11 @@ fn two_moderators_decide_differently_on_one_post() {
     assert_eq!(again[0].0, Outcome::Duplicate, "{again:?}");
 }
 
-#[test]
-fn a_retried_push_applies_nothing_twice() {
-    let (dir, _replica) = small_demo();
-    let hub = dir.path().join("hub.db");
-    let org = first_id(&open(&hub), "organizations", "status = 'contacted'");
+fn a_retried_push_applies_nothing_twice(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let org = hub.first_id("organizations", "status = 'contacted'");
     let admin = actor("awa.kabore", Role::Admin, "laptop-a");
     let op = pushed(
         1,
@@ -163,14 +154,13 @@ fn a_retried_push_applies_nothing_twice() {
             charter: None,
         },
     );
-    let audit_before = count(&open(&hub), "SELECT count(*) FROM audit_log");
+    let audit_before = hub.count("SELECT count(*) FROM audit_log");
     assert_eq!(push(&hub, &admin, vec![op.clone()])[0].0, Outcome::Applied);
     // The response was lost on the way; the replica sends the same op again.
     let retry = push(&hub, &admin, vec![op.clone()]);
     assert_eq!(retry[0].0, Outcome::Duplicate);
     // The first answer travels with it, so the replica keeps "applied".
-    let again = civitac::hub::push::apply_push(
-        open(&hub).conn_mut(),
+    let again = hub.push(
         &admin,
         &PushRequest {
             v: PROTOCOL_VERSION,
@@ -179,28 +169,21 @@ fn a_retried_push_applies_nothing_twice() {
                 ..op
             }],
         },
-    )
-    .expect("push");
+    );
     assert_eq!(again.results[0].first, Some(Outcome::Applied));
     assert!(retry[0].1.as_deref().is_some_and(|r| r.contains("applied")));
     assert_eq!(
-        count(&open(&hub), "SELECT count(*) FROM audit_log"),
+        hub.count("SELECT count(*) FROM audit_log"),
         audit_before + 1
     );
 }
 
-#[test]
-fn a_role_refusal_does_not_block_later_ops() {
-    let (dir, _replica) = small_demo();
-    let hub = dir.path().join("hub.db");
-    let store = open(&hub);
-    let post = first_id(
-        &store,
-        "forum_posts",
-        "status = 'visible' AND flag_count > 0",
-    );
-    let org = first_id(&store, "organizations", "status = 'charter_received'");
-    drop(store);
+fn a_role_refusal_does_not_block_later_ops(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let post = hub.first_id("forum_posts", "status = 'visible' AND flag_count > 0");
+    let org = hub.first_id("organizations", "status = 'charter_received'");
     // A field agent's (modified) client pushes a moderation, then a legitimate step.
     let agent = actor("boukary.zongo", Role::FieldAgent, "laptop-c");
     let results = push(
@@ -229,52 +212,49 @@ fn a_role_refusal_does_not_block_later_ops() {
         "{results:?}"
     );
     assert_eq!(results[1].0, Outcome::Applied);
-    let store = open(&hub);
-    let status: String = store
-        .conn()
-        .query_row(
+    let status: String = hub.with(|c| {
+        c.query_row(
             "SELECT status FROM forum_posts WHERE id = ?1",
             [&post],
             |r| r.get(0),
         )
-        .expect("s");
+        .expect("s")
+    });
     assert_eq!(status, "visible");
     assert_eq!(
-        count(
-            &store,
-            "SELECT count(*) FROM applied_ops WHERE outcome = 'rejected'"
-        ),
+        hub.count("SELECT count(*) FROM applied_ops WHERE outcome = 'rejected'"),
         1
     );
 }
 
-#[test]
-fn another_protocol_version_is_refused() {
-    let (dir, _replica) = small_demo();
-    let mut store = open(&dir.path().join("hub.db"));
-    let err = apply_push(
-        store.conn_mut(),
-        &actor("a", Role::Admin, "d"),
-        &PushRequest { v: 99, ops: vec![] },
-    )
-    .unwrap_err();
-    assert!(matches!(err, PushError::Version(99)));
+fn another_protocol_version_is_refused(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let err = hub
+        .backend()
+        .push(
+            &actor("a", Role::Admin, "d"),
+            &PushRequest { v: 99, ops: vec![] },
+        )
+        .expect_err("version 99 is refused");
+    // A bad request (400), saying which version it got.
+    assert!(
+        matches!(&err, BackendError::BadRequest(m) if *m == PushError::Version(99).to_string()),
+        "{err:?}"
+    );
 }
 
 /// Two replicas decide on the same post offline, then push: the outboxes are
 /// acknowledged, the second replica keeps the conflict for its Synchro screen.
-#[test]
-fn replicas_push_their_outboxes_and_keep_conflicts() {
+fn replicas_push_their_outboxes_and_keep_conflicts(kind: Kind) {
     use civitac::replica::outbox;
-    let (dir, replica_a) = small_demo();
-    let hub = dir.path().join("hub.db");
+    let Some((dir, replica_a, hub)) = demo_hub(kind) else {
+        return;
+    };
     let replica_b = dir.path().join("replica-b.db");
     std::fs::copy(&replica_a, &replica_b).expect("second replica");
-    let post = first_id(
-        &open(&hub),
-        "forum_posts",
-        "status = 'visible' AND flag_count > 0",
-    );
+    let post = hub.first_id("forum_posts", "status = 'visible' AND flag_count > 0");
     for (replica, action) in [
         (&replica_a, PostAction::Hide),
         (&replica_b, PostAction::Remove),
@@ -294,8 +274,7 @@ fn replicas_push_their_outboxes_and_keep_conflicts() {
             a.device = replica.display().to_string();
             a
         };
-        let mut hub_store = open(&hub);
-        let answer = apply_push(hub_store.conn_mut(), &who, &batch).expect("push");
+        let answer = hub.push(&who, &batch);
         outbox::record(store.conn_mut(), &answer).expect("record");
         assert!(
             outbox::next_batch(store.conn(), 100)
@@ -331,15 +310,15 @@ fn replicas_push_their_outboxes_and_keep_conflicts() {
     );
 }
 
-#[test]
-fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner() {
-    let (dir, _replica) = small_demo();
-    let hub = dir.path().join("hub.db");
-    let post = first_id(&open(&hub), "forum_posts", "status = 'visible'");
+fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let post = hub.first_id("forum_posts", "status = 'visible'");
     let mariam = actor("mariam.traore", Role::Moderator, "laptop-shared");
     let mut op = pushed(1, moderate(&post, PostAction::Hide));
     op.author = "issa.sawadogo".into();
-    let audit_before = count(&open(&hub), "SELECT count(*) FROM audit_log");
+    let audit_before = hub.count("SELECT count(*) FROM audit_log");
     let answer = push(&hub, &mariam, vec![op.clone()]);
     assert_eq!(answer[0].0, Outcome::Rejected, "{answer:?}");
     let reason = answer[0].1.clone().unwrap_or_default();
@@ -347,18 +326,15 @@ fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner() {
         reason.contains("issa.sawadogo") && reason.contains("mariam.traore"),
         "{reason}"
     );
-    let h = open(&hub);
-    assert_eq!(count(&h, "SELECT count(*) FROM audit_log"), audit_before);
+    assert_eq!(hub.count("SELECT count(*) FROM audit_log"), audit_before);
     assert_eq!(
-        count(
-            &h,
-            &format!("SELECT count(*) FROM forum_posts WHERE id = '{post}' AND status = 'visible'")
-        ),
+        hub.count(&format!(
+            "SELECT count(*) FROM forum_posts WHERE id = '{post}' AND status = 'visible'"
+        )),
         1
     );
     // Not remembered: the refusal cannot be used to block Issa's decision,
     // which applies once it comes with his own token.
-    drop(h);
     assert_eq!(
         push(&hub, &mariam, vec![op.clone()])[0].0,
         Outcome::Rejected
@@ -367,16 +343,15 @@ fn an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner() {
     assert_eq!(push(&hub, &issa, vec![op])[0].0, Outcome::Applied);
 }
 
-#[test]
-fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
-    let (dir, _replica) = small_demo();
-    let hub = dir.path().join("hub.db");
-    let posts: Vec<String> = ids(
-        &open(&hub),
-        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4",
-    );
+fn every_field_of_a_pushed_op_is_checked_at_the_edge(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let posts: Vec<String> =
+        hub.ids("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 4");
     let awa = actor("awa.kabore", Role::Moderator, "laptop-a");
-    let audit_id: String = first_id(&open(&hub), "audit_log", "1");
+    // Any row (`WHERE 1` is no boolean to PostgreSQL).
+    let audit_id: String = hub.first_id("audit_log", "1 = 1");
     let with = |f: &dyn Fn(&mut PushedOp)| {
         let mut op = pushed(1, moderate(&posts[0], PostAction::Hide));
         f(&mut op);
@@ -433,13 +408,10 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
         assert!(reason.len() < 200 && !reason.contains('\u{1b}'), "{reason}");
     }
     assert_eq!(
-        count(
-            &open(&hub),
-            &format!(
-                "SELECT count(*) FROM forum_posts WHERE id = '{}' AND status = 'visible'",
-                posts[0]
-            )
-        ),
+        hub.count(&format!(
+            "SELECT count(*) FROM forum_posts WHERE id = '{}' AND status = 'visible'",
+            posts[0]
+        )),
         1
     );
     // An undo comes in the same sync as its op; an undo of an op synced long
@@ -456,13 +428,13 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
     assert_eq!(answers[1].0, Outcome::Applied, "{answers:?}");
     let old = pushed(4, moderate(&posts[2], PostAction::Hide));
     assert_eq!(push(&hub, &awa, vec![old.clone()])[0].0, Outcome::Applied);
-    open(&hub)
-        .conn()
-        .execute(
+    hub.with(|c| {
+        c.execute(
             "UPDATE applied_ops SET received_at = '2026-01-01T00:00:00.000Z' WHERE op_id = ?1",
             [&old.op_id],
         )
-        .expect("age it");
+        .expect("age it")
+    });
     let late = push(
         &hub,
         &awa,
@@ -483,11 +455,7 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
     );
     // An undo of an op the hub never received from this device (one of
     // Awa's own decisions from months ago, taken elsewhere).
-    let hers = first_id(
-        &open(&hub),
-        "audit_log",
-        "actor = 'awa.kabore' AND action = 'post.hide'",
-    );
+    let hers = hub.first_id("audit_log", "actor = 'awa.kabore' AND action = 'post.hide'");
     let never = push(
         &hub,
         &awa,
@@ -507,23 +475,23 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge() {
         push(&hub, &awa, vec![skewed.clone()])[0].0,
         Outcome::Applied
     );
-    let at: String = open(&hub)
-        .conn()
-        .query_row(
+    let at: String = hub.with(|c| {
+        c.query_row(
             "SELECT at FROM audit_log WHERE id = ?1",
             [&skewed.op_id],
             |r| r.get(0),
         )
-        .expect("audit");
+        .expect("audit")
+    });
     assert!(at.starts_with("2026-") && at.ends_with('Z'), "{at}");
 }
 
 /// An op refused after a first write (a new contact, then an unknown group)
 /// leaves nothing behind at the hub.
-#[test]
-fn a_refused_op_leaves_nothing_behind() {
-    let (dir, _replica) = small_demo();
-    let hub = dir.path().join("hub.db");
+fn a_refused_op_leaves_nothing_behind(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
     let awa = actor("awa.kabore", Role::Moderator, "laptop-a");
     let add = pushed(
         1,
@@ -539,10 +507,18 @@ fn a_refused_op_leaves_nothing_behind() {
     );
     assert_eq!(push(&hub, &awa, vec![add])[0].0, Outcome::Rejected);
     assert_eq!(
-        count(
-            &open(&hub),
-            "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+22670999111'"
-        ),
+        hub.count("SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+22670999111'"),
         0
     );
 }
+
+on_both!(
+    two_moderators_decide_differently_on_one_post,
+    a_retried_push_applies_nothing_twice,
+    a_role_refusal_does_not_block_later_ops,
+    another_protocol_version_is_refused,
+    replicas_push_their_outboxes_and_keep_conflicts,
+    an_op_decided_by_one_person_is_never_filed_under_the_tokens_owner,
+    every_field_of_a_pushed_op_is_checked_at_the_edge,
+    a_refused_op_leaves_nothing_behind,
+);

@@ -1,7 +1,8 @@
 //! SMS dispatch against a fake Kannel on 127.0.0.1: exactly one request per
 //! recipient, opted-out people never, delivery reports counted, STOP / ARRÊT
 //! opting out, 503s retried, and a hub killed mid-send neither doubling nor
-//! missing anyone.
+//! missing anyone. Each test runs on a SQLite hub and on PostgreSQL (see
+//! `common::hubs`).
 
 mod common;
 
@@ -10,76 +11,83 @@ use std::time::{Duration, Instant};
 use civitac::domain::sms::SmsKind;
 use civitac::ops::{NewSms, Op};
 use civitac::store::Actor;
+use civitac::store::sql::Sql;
+use common::hubs::{Kind, TestHub};
 use common::kannel::*;
 use common::net::*;
-use common::*;
 
-fn actor(store: &civitac::store::Store, role: &str) -> Actor {
-    store
-        .conn()
-        .query_row(
-            "SELECT id, login, display_name, role FROM staff WHERE role = ?1 ORDER BY login LIMIT 1",
-            [role],
-            |r| {
-                Ok(Actor {
-                    staff_id: r.get(0)?,
-                    login: r.get(1)?,
-                    display_name: r.get(2)?,
-                    role: r.get(3)?,
-                    device: "hub-test".into(),
-                })
-            },
-        )
-        .expect("staff")
+fn actor(c: &dyn Sql, role: &str) -> Actor {
+    c.query_row(
+        "SELECT id, login, display_name, role FROM staff WHERE role = ?1 ORDER BY login LIMIT 1",
+        [role],
+        |r| {
+            Ok(Actor {
+                staff_id: r.get(0)?,
+                login: r.get(1)?,
+                display_name: r.get(2)?,
+                role: r.get(3)?,
+                device: "hub-test".into(),
+            })
+        },
+    )
+    .expect("staff")
+}
+
+/// A hub copied from a small demo, in `root`, on `kind`; `None` when there
+/// is no PostgreSQL.
+fn demo(kind: Kind, root: &std::path::Path) -> Option<TestHub> {
+    if !kind.available() {
+        return None;
+    }
+    TestHub::on(kind, &demo_hub(root))
 }
 
 /// Queues an alert at the hub and has another person approve it.
-fn alert(hub_db: &std::path::Path, group: &str, body: &str) -> String {
-    let mut store = open(hub_db);
-    let author = actor(&store, "moderator");
-    let admin = actor(&store, "admin");
+fn alert(hub: &TestHub, group: &str, body: &str) -> String {
     let id = uuid::Uuid::now_v7().to_string();
-    let tx = store.transaction().expect("tx");
-    civitac::ops::apply(
-        &tx,
-        &author,
-        &Op::QueueSms {
-            message: NewSms {
-                id: id.clone(),
-                group_id: group.to_owned(),
-                kind: SmsKind::Alert,
-                body: body.to_owned(),
-                scheduled_at: None,
-                retry_of: None,
+    hub.with(|tx| {
+        let author = actor(tx, "moderator");
+        let admin = actor(tx, "admin");
+        civitac::ops::apply(
+            tx,
+            &author,
+            &Op::QueueSms {
+                message: NewSms {
+                    id: id.clone(),
+                    group_id: group.to_owned(),
+                    kind: SmsKind::Alert,
+                    body: body.to_owned(),
+                    scheduled_at: None,
+                    retry_of: None,
+                },
             },
-        },
-    )
-    .expect("queue");
-    civitac::ops::apply(
-        &tx,
-        &admin,
-        &Op::ApproveSms {
-            message_id: id.clone(),
-            seen_status: civitac::domain::sms::SmsStatus::Queued,
-            seen_recipients: None,
-        },
-    )
-    .expect("approve");
-    tx.commit().expect("commit");
+        )
+        .expect("queue");
+        civitac::ops::apply(
+            tx,
+            &admin,
+            &Op::ApproveSms {
+                message_id: id.clone(),
+                seen_status: civitac::domain::sms::SmsStatus::Queued,
+                seen_recipients: None,
+            },
+        )
+        .expect("approve");
+    });
     id
 }
 
-fn wait_done(hub_db: &std::path::Path, id: &str, secs: u64) -> (String, i64, i64, i64) {
+fn wait_done(hub: &TestHub, id: &str, secs: u64) -> (String, i64, i64, i64) {
     let start = Instant::now();
     loop {
-        let row: (String, i64, i64, i64, i64) = open(hub_db)
-            .conn()
-            .query_row(
+        let row: (String, i64, i64, i64, i64) = hub.with(|c| {
+            c.query_row(
                 "SELECT status, recipients, sent_count, delivered_count, failed_count FROM sms_messages WHERE id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
-            .expect("message");
+            .expect("message")
+        });
         if row.0 == "sent" && row.3 + row.4 >= row.1 {
             return (row.0, row.1, row.3, row.4);
         }
@@ -92,72 +100,63 @@ fn wait_done(hub_db: &std::path::Path, id: &str, secs: u64) -> (String, i64, i64
 }
 
 /// A group with a good number of members, one of them opted out.
-fn group_with_members(hub_db: &std::path::Path) -> (String, Vec<String>, String) {
-    let store = open(hub_db);
-    let group: String = store
-        .conn()
-        .query_row(
-            "SELECT group_id FROM sms_group_members GROUP BY group_id
-             HAVING count(*) BETWEEN 12 AND 40 ORDER BY group_id LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .expect("a group");
-    let phones: Vec<String> = store
-        .conn()
-        .prepare(
-            "SELECT c.phone_e164 FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
-             WHERE m.group_id = ?1 ORDER BY c.phone_e164",
-        )
-        .expect("q")
-        .query_map([&group], |r| r.get(0))
-        .expect("q")
-        .collect::<Result<_, _>>()
-        .expect("phones");
-    store
-        .conn()
-        .execute(
+fn group_with_members(hub: &TestHub) -> (String, Vec<String>, String) {
+    hub.with(|c| {
+        let group: String = c
+            .query_row(
+                "SELECT group_id FROM sms_group_members GROUP BY group_id
+                 HAVING count(*) BETWEEN 12 AND 40 ORDER BY group_id LIMIT 1",
+                (),
+                |r| r.get(0),
+            )
+            .expect("a group");
+        let phones: Vec<String> = c
+            .prepare(
+                "SELECT c.phone_e164 FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+                 WHERE m.group_id = ?1 ORDER BY c.phone_e164",
+            )
+            .expect("q")
+            .query_map([&group], |r| r.get(0))
+            .expect("q")
+            .collect::<Result<_, _>>()
+            .expect("phones");
+        c.execute(
             "UPDATE sms_contacts SET opted_out_at = '2026-11-01T00:00:00.000Z' WHERE phone_e164 = ?1",
             [&phones[0]],
         )
         .expect("opt out");
-    store
-        .conn()
-        .execute(
+        c.execute(
             "UPDATE sms_contacts SET opted_out_at = NULL WHERE phone_e164 <> ?1 AND id IN
                (SELECT contact_id FROM sms_group_members WHERE group_id = ?2)",
             [&phones[0], &group],
         )
         .expect("others in");
-    // The demo's own approved messages would be sent too: not in these tests.
-    store
-        .conn()
-        .execute(
+        // The demo's own approved messages would be sent too: not in these tests.
+        c.execute(
             "UPDATE sms_messages SET status = 'cancelled' WHERE status IN ('approved','queued')",
-            [],
+            (),
         )
         .expect("quiet demo");
-    let opted_out = phones[0].clone();
-    (group, phones[1..].to_vec(), opted_out)
+        let opted_out = phones[0].clone();
+        (group, phones[1..].to_vec(), opted_out)
+    })
 }
 
-#[test]
-fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
+fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = demo_hub(dir.path());
+    let Some(db) = demo(kind, dir.path()) else {
+        return;
+    };
     let (group, members, opted_out) = group_with_members(&db);
     let kannel = FakeKannel::start(3);
-    let hub = HubProcess::start(
-        &db,
-        &[
-            "--sms-gateway",
-            "kannel",
-            "--kannel-url",
-            &kannel.url,
-            "--kannel-password",
-            "s3cret",
-        ],
-    );
+    let hub = db.serve(&[
+        "--sms-gateway",
+        "kannel",
+        "--kannel-url",
+        &kannel.url,
+        "--kannel-password",
+        "s3cret",
+    ]);
 
     let first = alert(
         &db,
@@ -177,12 +176,16 @@ fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
     assert_eq!(sample.get("dlr-mask").map(String::as_str), Some("31"));
 
     // Someone answers ARRÊT: opted out at once, through an op by the system.
-    // The key lives in a 0600 file beside the database, not in it.
-    let key = std::fs::read_to_string(civitac::hub::backend::sms_key_path(&db))
+    // The key lives in a 0600 file beside the database (PostgreSQL: beside
+    // the files folder every hub process shares), not in it.
+    let key = std::fs::read_to_string(db.sms_key_path())
         .expect("key file")
         .trim()
         .to_owned();
-    assert_eq!(open(&db).state("sms_callback_key").expect("state"), None);
+    assert_eq!(
+        db.with(|c| civitac::store::sql::state(c, "sms_callback_key").expect("state")),
+        None
+    );
     let stopper = members[0].clone();
     let url = format!(
         "{}/v1/sms/inbound?key={key}&from=%2B{}&text=Arr%C3%AAt",
@@ -197,24 +200,18 @@ fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
         )),
         Some(401)
     );
-    let h = open(&db);
     assert_eq!(
-        count(
-            &h,
-            &format!(
-                "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '{stopper}' AND opted_out_at IS NOT NULL"
-            )
-        ),
+        db.count(&format!(
+            "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '{stopper}' AND opted_out_at IS NOT NULL"
+        )),
         1
     );
     assert_eq!(
-        count(
-            &h,
+        db.count(
             "SELECT count(*) FROM audit_log WHERE action = 'sms.opt_out' AND actor = 'system'"
         ),
         1
     );
-    drop(h);
     // STOP from a number that is no contact yet: remembered, and the number
     // starts opted out when someone imports it later.
     let url = format!(
@@ -236,8 +233,7 @@ fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
     );
     assert_eq!(http_get(&junk), Some(400));
     assert_eq!(
-        count(
-            &open(&db),
+        db.count(
             "SELECT count(*) FROM sms_contacts WHERE phone_e164 IN ('+22670990500', '+22670990501') AND opted_out_at IS NOT NULL"
         ),
         2
@@ -266,10 +262,11 @@ fn alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out() {
     );
 }
 
-#[test]
-fn a_hub_killed_mid_send_neither_doubles_nor_misses_anyone() {
+fn a_hub_killed_mid_send_neither_doubles_nor_misses_anyone(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = demo_hub(dir.path());
+    let Some(db) = demo(kind, dir.path()) else {
+        return;
+    };
     let (group, members, _) = group_with_members(&db);
     let kannel = FakeKannel::start(0);
     let args = [
@@ -280,7 +277,7 @@ fn a_hub_killed_mid_send_neither_doubles_nor_misses_anyone() {
         "--sms-rate",
         "4",
     ];
-    let mut hub = HubProcess::start(&db, &args);
+    let mut hub = db.serve(&args);
     let id = alert(&db, &group, "ALERTE Civitac : vaccination demain au CSPS.");
     let mut kills = 0;
     let start = Instant::now();
@@ -302,58 +299,61 @@ fn a_hub_killed_mid_send_neither_doubles_nor_misses_anyone() {
     );
 }
 
-fn add_members(hub_db: &std::path::Path, group: &str, n: usize, from: u32) {
-    let mut store = open(hub_db);
-    let who = actor(&store, "moderator");
-    let tx = store.transaction().expect("tx");
-    for i in 0..n as u32 {
-        civitac::ops::apply(
-            &tx,
-            &who,
-            &Op::AddContact {
-                contact: civitac::ops::NewContact {
-                    phone_e164: format!("+2267099{:04}", from + i),
-                    name: Some(format!("Nouveau {i}")),
-                    region: None,
-                    commune: None,
+fn add_members(hub: &TestHub, group: &str, n: usize, from: u32) {
+    hub.with(|tx| {
+        let who = actor(tx, "moderator");
+        for i in 0..n as u32 {
+            civitac::ops::apply(
+                tx,
+                &who,
+                &Op::AddContact {
+                    contact: civitac::ops::NewContact {
+                        phone_e164: format!("+2267099{:04}", from + i),
+                        name: Some(format!("Nouveau {i}")),
+                        region: None,
+                        commune: None,
+                    },
+                    group_id: Some(group.to_owned()),
                 },
-                group_id: Some(group.to_owned()),
-            },
-        )
-        .expect("add");
-    }
-    tx.commit().expect("commit");
+            )
+            .expect("add");
+        }
+    });
 }
 
-fn message(hub_db: &std::path::Path, id: &str) -> (String, Option<String>, i64) {
-    open(hub_db)
-        .conn()
-        .query_row(
+fn message(hub: &TestHub, id: &str) -> (String, Option<String>, i64) {
+    hub.with(|c| {
+        c.query_row(
             "SELECT status, approved_by, recipients FROM sms_messages WHERE id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .expect("message")
+    })
 }
 
 /// A notice approved as it was queued (small audience) and an alert an admin
 /// approved: both go back for approval if the group grows before the send.
-#[test]
-fn an_approval_holds_only_for_the_audience_it_was_given_for() {
+fn an_approval_holds_only_for_the_audience_it_was_given_for(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = demo_hub(dir.path());
+    let Some(db) = demo(kind, dir.path()) else {
+        return;
+    };
     let (group, members, _) = group_with_members(&db);
-    open(&db)
-        .set_state("sms_approval_threshold", &(members.len() + 5).to_string())
-        .expect("threshold");
+    db.with(|c| {
+        c.execute(
+            "INSERT INTO sync_state (key, value) VALUES ('sms_approval_threshold', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(members.len() + 5).to_string()],
+        )
+        .expect("threshold")
+    });
     // A small notice: approved as it is queued.
     let notice = uuid::Uuid::now_v7().to_string();
-    {
-        let mut store = open(&db);
-        let who = actor(&store, "moderator");
-        let tx = store.transaction().expect("tx");
+    db.with(|tx| {
+        let who = actor(tx, "moderator");
         civitac::ops::apply(
-            &tx,
+            tx,
             &who,
             &Op::QueueSms {
                 message: NewSms {
@@ -367,22 +367,20 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
             },
         )
         .expect("queue");
-        tx.commit().expect("commit");
-    }
+    });
     assert_eq!(message(&db, &notice).0, "approved");
     let alert_id = alert(&db, &group, "ALERTE : crue du Nakambé.");
     assert_eq!(message(&db, &alert_id).2, members.len() as i64);
     // The group grows past the threshold before the send.
     add_members(&db, &group, 10, 0);
-    open(&db)
-        .conn()
-        .execute(
+    db.with(|c| {
+        c.execute(
             "UPDATE sms_messages SET scheduled_at = NULL WHERE id = ?1",
             [&notice],
         )
-        .expect("due now");
-    let started =
-        civitac::hub::sms::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
+        .expect("due now")
+    });
+    let started = db.start_due(&civitac::time::now());
     assert_eq!(started, 0, "nothing sent to an audience nobody approved");
     for id in [&notice, &alert_id] {
         let (status, approved_by, recipients) = message(&db, id);
@@ -391,14 +389,12 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
             ("queued", None, members.len() as i64 + 10)
         );
     }
-    assert_eq!(count(&open(&db), "SELECT count(*) FROM sms_deliveries"), 0);
+    assert_eq!(db.count("SELECT count(*) FROM sms_deliveries"), 0);
     // Approved again for the new audience, it goes.
-    {
-        let mut store = open(&db);
-        let admin = actor(&store, "admin");
-        let tx = store.transaction().expect("tx");
+    db.with(|tx| {
+        let admin = actor(tx, "admin");
         civitac::ops::apply(
-            &tx,
+            tx,
             &admin,
             &Op::ApproveSms {
                 message_id: alert_id.clone(),
@@ -407,82 +403,83 @@ fn an_approval_holds_only_for_the_audience_it_was_given_for() {
             },
         )
         .expect("approve");
-        tx.commit().expect("commit");
-    }
-    let started =
-        civitac::hub::sms::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
+    });
+    let started = db.start_due(&civitac::time::now());
     assert_eq!(started, 1);
 }
 
 /// An approval given on a replica that saw a smaller group than the hub has
 /// covers only what its author saw; a body of a novel's length is refused.
-#[test]
-fn an_approval_covers_what_its_author_saw_and_a_message_has_a_length() {
+fn an_approval_covers_what_its_author_saw_and_a_message_has_a_length(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = demo_hub(dir.path());
+    let Some(db) = demo(kind, dir.path()) else {
+        return;
+    };
     let (group, members, _) = group_with_members(&db);
     let id = uuid::Uuid::now_v7().to_string();
-    let mut store = open(&db);
-    let author = actor(&store, "moderator");
-    let admin = actor(&store, "admin");
-    let tx = store.transaction().expect("tx");
-    civitac::ops::apply(
-        &tx,
-        &author,
-        &Op::QueueSms {
-            message: NewSms {
-                id: id.clone(),
-                group_id: group.clone(),
-                kind: SmsKind::Alert,
-                body: "ALERTE : coupure d'électricité ce soir.".into(),
-                scheduled_at: None,
-                retry_of: None,
+    let (author, admin) = db.with(|c| (actor(c, "moderator"), actor(c, "admin")));
+    db.with(|tx| {
+        civitac::ops::apply(
+            tx,
+            &author,
+            &Op::QueueSms {
+                message: NewSms {
+                    id: id.clone(),
+                    group_id: group.clone(),
+                    kind: SmsKind::Alert,
+                    body: "ALERTE : coupure d'électricité ce soir.".into(),
+                    scheduled_at: None,
+                    retry_of: None,
+                },
             },
-        },
-    )
-    .expect("queue");
-    tx.commit().expect("commit");
-    drop(store);
+        )
+        .expect("queue");
+    });
     // 200 contacts reach the hub before the approval, which saw the old group.
     add_members(&db, &group, 200, 1000);
-    let mut store = open(&db);
-    let tx = store.transaction().expect("tx");
-    civitac::ops::apply(
-        &tx,
-        &admin,
-        &Op::ApproveSms {
-            message_id: id.clone(),
-            seen_status: civitac::domain::sms::SmsStatus::Queued,
-            seen_recipients: Some(members.len() as i64),
-        },
-    )
-    .expect("approve");
-    tx.commit().expect("commit");
-    drop(store);
+    db.with(|tx| {
+        civitac::ops::apply(
+            tx,
+            &admin,
+            &Op::ApproveSms {
+                message_id: id.clone(),
+                seen_status: civitac::domain::sms::SmsStatus::Queued,
+                seen_recipients: Some(members.len() as i64),
+            },
+        )
+        .expect("approve");
+    });
     assert_eq!(message(&db, &id).2, members.len() as i64);
-    civitac::hub::sms::start_due(open(&db).conn_mut(), &civitac::time::now()).expect("start");
+    db.start_due(&civitac::time::now());
     assert_eq!(
         message(&db, &id).0,
         "queued",
         "not sent to 200 unapproved people"
     );
     // 160,000 characters are not an SMS.
-    let mut store = open(&db);
-    let tx = store.transaction().expect("tx");
-    let err = civitac::ops::apply(
-        &tx,
-        &author,
-        &Op::QueueSms {
-            message: NewSms {
-                id: uuid::Uuid::now_v7().to_string(),
-                group_id: group,
-                kind: SmsKind::Notice,
-                body: "x".repeat(160_000),
-                scheduled_at: None,
-                retry_of: None,
+    let err = db.with(|tx| {
+        civitac::ops::apply(
+            tx,
+            &author,
+            &Op::QueueSms {
+                message: NewSms {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    group_id: group,
+                    kind: SmsKind::Notice,
+                    body: "x".repeat(160_000),
+                    scheduled_at: None,
+                    retry_of: None,
+                },
             },
-        },
-    )
-    .expect_err("too long");
+        )
+        .expect_err("too long")
+    });
     assert!(err.to_string().contains("segments"), "{err}");
 }
+
+on_both!(
+    alerts_reach_each_member_once_never_the_opted_out_and_stop_opts_out,
+    a_hub_killed_mid_send_neither_doubles_nor_misses_anyone,
+    an_approval_holds_only_for_the_audience_it_was_given_for,
+    an_approval_covers_what_its_author_saw_and_a_message_has_a_length,
+);

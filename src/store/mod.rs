@@ -652,16 +652,11 @@ type SqlKey = (usize, usize, usize, usize);
 
 /// Some columns of one row as a JSON object (`None` if there is no such row):
 /// how the audit log, undo and pull see a record.
-pub fn row_json(
-    c: &Connection,
-    table: &'static str,
-    columns: &'static [&'static str],
-    id: &str,
-) -> rusqlite::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+/// `SELECT columns FROM table WHERE id = ?1`, written once per thread: an
+/// op reads its record twice (before and after), and a push has thousands.
+pub(crate) fn row_sql(table: &'static str, columns: &'static [&'static str]) -> std::rc::Rc<str> {
     thread_local! {
-        /// Each statement's text, written once: an op reads its record twice
-        /// (before and after), and a push has thousands. Keyed by where the
-        /// static names live, which never moves.
+        /// Keyed by where the static names live, which never moves.
         static SQL: std::cell::RefCell<std::collections::HashMap<SqlKey, std::rc::Rc<str>>> =
             Default::default();
     }
@@ -671,14 +666,23 @@ pub fn row_json(
         columns.as_ptr() as usize,
         columns.len(),
     );
-    let sql = SQL.with_borrow_mut(|cache| {
+    SQL.with_borrow_mut(|cache| {
         cache
             .entry(key)
             .or_insert_with(|| {
                 format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", ")).into()
             })
             .clone()
-    });
+    })
+}
+
+pub fn row_json(
+    c: &Connection,
+    table: &'static str,
+    columns: &'static [&'static str],
+    id: &str,
+) -> rusqlite::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    let sql = row_sql(table, columns);
     c.prepare_cached(&sql)?
         .query_row([id], |r| {
             let mut map = serde_json::Map::new();

@@ -118,12 +118,8 @@ pub fn value_of(r: ValueRef<'_>) -> Value {
     }
 }
 
-/// A statement's arguments, in order.
-pub trait Args {
-    fn values(self) -> Result<Vec<Value>, DbError>;
-}
-
-fn owned(v: &dyn ToSql) -> Result<Value, DbError> {
+/// An owned copy of an argument (for a database that is not SQLite).
+pub fn owned(v: &dyn ToSql) -> Result<Value, DbError> {
     Ok(match v.to_sql()? {
         ToSqlOutput::Borrowed(r) => value_of(r),
         ToSqlOutput::Owned(v) => v,
@@ -137,35 +133,41 @@ fn owned(v: &dyn ToSql) -> Result<Value, DbError> {
     })
 }
 
+/// A statement's arguments, in order, borrowed (nothing is copied on the
+/// way to SQLite).
+pub trait Args {
+    fn refs(&self) -> Vec<&dyn ToSql>;
+}
+
 impl<T: ToSql, const N: usize> Args for [T; N] {
-    fn values(self) -> Result<Vec<Value>, DbError> {
-        self.iter().map(|v| owned(v)).collect()
+    fn refs(&self) -> Vec<&dyn ToSql> {
+        self.iter().map(|v| v as &dyn ToSql).collect()
     }
 }
 
 impl<T: ToSql> Args for &[T] {
-    fn values(self) -> Result<Vec<Value>, DbError> {
-        self.iter().map(|v| owned(v)).collect()
+    fn refs(&self) -> Vec<&dyn ToSql> {
+        self.iter().map(|v| v as &dyn ToSql).collect()
     }
 }
 
 impl Args for Vec<Value> {
-    fn values(self) -> Result<Vec<Value>, DbError> {
-        Ok(self)
+    fn refs(&self) -> Vec<&dyn ToSql> {
+        self.iter().map(|v| v as &dyn ToSql).collect()
     }
 }
 
 impl Args for () {
-    fn values(self) -> Result<Vec<Value>, DbError> {
-        Ok(Vec::new())
+    fn refs(&self) -> Vec<&dyn ToSql> {
+        Vec::new()
     }
 }
 
 macro_rules! tuple_args {
     ($($t:ident $i:tt),+) => {
         impl<$($t: ToSql),+> Args for ($($t,)+) {
-            fn values(self) -> Result<Vec<Value>, DbError> {
-                Ok(vec![$(owned(&self.$i)?),+])
+            fn refs(&self) -> Vec<&dyn ToSql> {
+                vec![$(&self.$i as &dyn ToSql),+]
             }
         }
     };
@@ -226,8 +228,12 @@ pub trait Sql {
     fn dialect(&self) -> Dialect;
     /// Whether a transaction is open (the rules never commit on their own).
     fn in_transaction(&self) -> bool;
-    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError>;
-    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError>;
+    fn exec(&self, sql: &str, args: &[&dyn ToSql]) -> Result<usize, DbError>;
+    fn rows(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Vec<Row>, DbError>;
+    /// The first row only (the rest never read).
+    fn first(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Option<Row>, DbError> {
+        Ok(self.rows(sql, args)?.into_iter().next())
+    }
 }
 
 /// A statement's text, ready to run with arguments (the database caches
@@ -239,7 +245,7 @@ pub struct Stmt<'a> {
 
 impl Stmt<'_> {
     pub fn execute(&mut self, args: impl Args) -> Result<usize, DbError> {
-        self.conn.exec(&self.sql, args.values()?)
+        self.conn.exec(&self.sql, &args.refs())
     }
 
     pub fn query_row<T>(
@@ -259,7 +265,7 @@ impl Stmt<'_> {
     }
 
     pub fn exists(&mut self, args: impl Args) -> Result<bool, DbError> {
-        Ok(!self.conn.rows(&self.sql, args.values()?)?.is_empty())
+        Ok(self.conn.first(&self.sql, &args.refs())?.is_some())
     }
 }
 
@@ -277,7 +283,7 @@ impl<'c> dyn Sql + 'c {
     }
 
     pub fn execute(&self, sql: &str, args: impl Args) -> Result<usize, DbError> {
-        self.exec(sql, args.values()?)
+        self.exec(sql, &args.refs())
     }
 
     pub fn query_row<T>(
@@ -286,9 +292,8 @@ impl<'c> dyn Sql + 'c {
         args: impl Args,
         f: impl FnOnce(&Row) -> rusqlite::Result<T>,
     ) -> Result<T, DbError> {
-        let rows = self.rows(sql, args.values()?)?;
-        match rows.first() {
-            Some(r) => Ok(f(r)?),
+        match self.first(sql, &args.refs())? {
+            Some(r) => Ok(f(&r)?),
             None => Err(DbError::Sqlite(rusqlite::Error::QueryReturnedNoRows)),
         }
     }
@@ -299,7 +304,7 @@ impl<'c> dyn Sql + 'c {
         args: impl Args,
         mut f: impl FnMut(&Row) -> rusqlite::Result<T>,
     ) -> Result<std::vec::IntoIter<Result<T, DbError>>, DbError> {
-        let rows = self.rows(sql, args.values()?)?;
+        let rows = self.rows(sql, &args.refs())?;
         Ok(rows
             .iter()
             .map(|r| f(r).map_err(DbError::from))
@@ -322,7 +327,7 @@ pub struct Savepoint<'c> {
 impl<'c> Savepoint<'c> {
     /// `name` is a fixed word (each nesting level its own).
     pub fn begin(conn: &'c dyn Sql, name: &'static str) -> Result<Self, DbError> {
-        conn.exec(&format!("SAVEPOINT {name}"), Vec::new())?;
+        conn.exec(&format!("SAVEPOINT {name}"), &[])?;
         Ok(Savepoint {
             conn,
             name,
@@ -332,7 +337,7 @@ impl<'c> Savepoint<'c> {
 
     pub fn release(mut self) -> Result<(), DbError> {
         self.conn
-            .exec(&format!("RELEASE SAVEPOINT {}", self.name), Vec::new())?;
+            .exec(&format!("RELEASE SAVEPOINT {}", self.name), &[])?;
         self.open = false;
         Ok(())
     }
@@ -340,7 +345,7 @@ impl<'c> Savepoint<'c> {
     /// Undoes the savepoint's writes; it stays open.
     pub fn undo(&self) -> Result<(), DbError> {
         self.conn
-            .exec(&format!("ROLLBACK TO SAVEPOINT {}", self.name), Vec::new())
+            .exec(&format!("ROLLBACK TO SAVEPOINT {}", self.name), &[])
             .map(drop)
     }
 
@@ -354,24 +359,30 @@ impl Drop for Savepoint<'_> {
         if self.open {
             let _ = self.undo().and_then(|()| {
                 self.conn
-                    .exec(&format!("RELEASE SAVEPOINT {}", self.name), Vec::new())
+                    .exec(&format!("RELEASE SAVEPOINT {}", self.name), &[])
                     .map(drop)
             });
         }
     }
 }
 
-fn sqlite_exec(c: &rusqlite::Connection, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
-    Ok(c.prepare_cached(sql)?
-        .execute(rusqlite::params_from_iter(args))?)
+fn sqlite_exec(c: &rusqlite::Connection, sql: &str, args: &[&dyn ToSql]) -> Result<usize, DbError> {
+    Ok(c.prepare_cached(sql)?.execute(args)?)
 }
 
-fn sqlite_rows(c: &rusqlite::Connection, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+fn sqlite_rows(
+    c: &rusqlite::Connection,
+    sql: &str,
+    args: &[&dyn ToSql],
+    at_most: usize,
+) -> Result<Vec<Row>, DbError> {
     let mut stmt = c.prepare_cached(sql)?;
     let n = stmt.column_count();
-    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let mut rows = stmt.query(args)?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    while out.len() < at_most
+        && let Some(r) = rows.next()?
+    {
         let mut values = Vec::with_capacity(n);
         for i in 0..n {
             values.push(value_of(r.get_ref(i)?));
@@ -391,11 +402,14 @@ macro_rules! sqlite_sql {
             fn in_transaction(&self) -> bool {
                 !self.is_autocommit()
             }
-            fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+            fn exec(&self, sql: &str, args: &[&dyn ToSql]) -> Result<usize, DbError> {
                 sqlite_exec(self, sql, args)
             }
-            fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
-                sqlite_rows(self, sql, args)
+            fn rows(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Vec<Row>, DbError> {
+                sqlite_rows(self, sql, args, usize::MAX)
+            }
+            fn first(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Option<Row>, DbError> {
+                Ok(sqlite_rows(self, sql, args, 1)?.pop())
             }
         }
     )+};
@@ -423,7 +437,7 @@ pub fn row_json(
     columns: &'static [&'static str],
     id: &str,
 ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, DbError> {
-    let sql = format!("SELECT {} FROM {table} WHERE id = ?1", columns.join(", "));
+    let sql = super::row_sql(table, columns);
     c.query_row(&sql, [id], |r| {
         let mut map = serde_json::Map::new();
         for (i, col) in columns.iter().enumerate() {

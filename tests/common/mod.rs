@@ -99,7 +99,7 @@ pub fn digest_of(c: &dyn civitac::store::sql::Sql) -> Vec<(String, usize, String
                         t.table(),
                         t.key().join(", ")
                     ),
-                    Vec::new(),
+                    &[],
                 )
                 .expect("select");
             let mut hash = sha2::Sha256::new();
@@ -115,6 +115,7 @@ pub fn digest_of(c: &dyn civitac::store::sql::Sql) -> Vec<(String, usize, String
         .collect()
 }
 
+pub mod hubs;
 pub mod kannel;
 pub mod link;
 pub mod net;

@@ -288,10 +288,7 @@ impl PgConn {
         if writes {
             self.simple("BEGIN ISOLATION LEVEL READ COMMITTED")?;
             self.in_tx.set(true);
-            if let Err(e) = self.exec(
-                "SELECT pg_advisory_xact_lock(?1)",
-                vec![Value::Integer(WRITE_LOCK)],
-            ) {
+            if let Err(e) = self.exec("SELECT pg_advisory_xact_lock(?1)", &[&WRITE_LOCK]) {
                 self.end(false);
                 return Err(e.into());
             }
@@ -375,8 +372,9 @@ impl Sql for PgConn {
         self.in_tx.get()
     }
 
-    fn exec(&self, sql: &str, args: Vec<Value>) -> Result<usize, DbError> {
+    fn exec(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<usize, DbError> {
         let stmt = self.statement(sql)?;
+        let args = owned_args(args)?;
         let args: Vec<Arg> = args.iter().map(Arg).collect();
         let refs: Vec<&(dyn PgToSql + Sync)> =
             args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
@@ -385,8 +383,9 @@ impl Sql for PgConn {
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    fn rows(&self, sql: &str, args: Vec<Value>) -> Result<Vec<Row>, DbError> {
+    fn rows(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Row>, DbError> {
         let stmt = self.statement(sql)?;
+        let args = owned_args(args)?;
         let args: Vec<Arg> = args.iter().map(Arg).collect();
         let refs: Vec<&(dyn PgToSql + Sync)> =
             args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
@@ -394,6 +393,10 @@ impl Sql for PgConn {
         let rows = self.client.borrow_mut().query(&stmt, &refs)?;
         rows.iter().map(row_of).collect()
     }
+}
+
+fn owned_args(args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Value>, DbError> {
+    args.iter().map(|a| crate::store::sql::owned(*a)).collect()
 }
 
 fn unsupported(ty: &Type) -> DbError {

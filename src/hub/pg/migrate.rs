@@ -233,7 +233,7 @@ fn all_rows(c: &dyn Sql, table: &str, cols: &[String]) -> Result<Vec<Vec<Value>>
         cols.join(", "),
         order.join(", ")
     );
-    Ok(c.rows(&sql, Vec::new())?
+    Ok(c.rows(&sql, &[])?
         .into_iter()
         .map(crate::store::sql::Row::into_values)
         .collect())
@@ -295,7 +295,9 @@ fn copy_table(src: &Connection, tx: &dyn Sql, table: &str) -> Result<Copied, Str
             cols.join(", "),
             marks.join(", ")
         );
-        tx.exec(&sql, args).map_err(|e| e.to_string())?;
+        let refs: Vec<&dyn rusqlite::ToSql> =
+            args.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
+        tx.exec(&sql, &refs).map_err(|e| e.to_string())?;
     }
     Ok(Copied {
         table: table.to_owned(),
