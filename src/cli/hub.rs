@@ -218,7 +218,7 @@ pub enum HubCmd {
 fn open_db(ctx: &Ctx, create: bool) -> Result<HubDb, Failure> {
     let db = hub_db(ctx)?;
     match super::hubdb::url_of(&db) {
-        Some(url) => HubDb::postgres(&url),
+        Some(url) => HubDb::postgres(&url, create),
         None => Ok(HubDb::sqlite(
             existing_or_new_hub(&db, ctx.lang, create)?,
             &db,

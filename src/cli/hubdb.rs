@@ -25,9 +25,18 @@ impl HubDb {
     /// Connects to a PostgreSQL hub, giving an empty database the schema
     /// (as a missing SQLite file is created) and checking the version of
     /// one that has it.
-    pub fn postgres(url: &str) -> Result<HubDb, Failure> {
+    pub fn postgres(url: &str, create: bool) -> Result<HubDb, Failure> {
         let conn =
             PgConn::connect(url).map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;
+        // A command that only reads never gives a database the schema.
+        let has = crate::hub::pg::has_schema(&conn)
+            .map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;
+        if !create && !has {
+            return Err(Failure::new(format!(
+                "{}: no civitac hub in this database (a command that changes something, or `hub migrate`, makes one)",
+                redact(url)
+            )));
+        }
         crate::hub::pg::prepare(&conn, url).map_err(|e| Failure::new(e.to_string()))?;
         conn.write(|tx| crate::hub::backup::ensure_epoch_on(tx))
             .map_err(|e| Failure::new(format!("{}: {e}", redact(url))))?;
@@ -88,9 +97,12 @@ impl HubDb {
             HubDb::Sqlite { store, .. } => {
                 crate::hub::ingest::ingest(store.conn_mut(), input, auto_hide)
             }
-            HubDb::Postgres { conn, .. } => {
-                crate::hub::ingest::ingest_with(&mut |batch| conn.write(batch), input, auto_hide)
-            }
+            HubDb::Postgres { conn, .. } => crate::hub::ingest::ingest_with(
+                &mut |batch| conn.write(batch),
+                input,
+                auto_hide,
+                crate::hub::ingest::POSTGRES_BATCH,
+            ),
         }
     }
 }

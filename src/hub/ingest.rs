@@ -225,8 +225,13 @@ pub fn ingest(
         },
         input,
         auto_hide,
+        BATCH,
     )
 }
+
+/// Lines to a transaction on PostgreSQL: each is a dozen round trips under
+/// the hub-wide write lock, which every other writer waits for.
+pub const POSTGRES_BATCH: usize = 200;
 
 /// Runs one batch of work in a transaction it commits.
 pub type Writer<'a> =
@@ -238,9 +243,10 @@ pub fn ingest_with(
     write: &mut Writer<'_>,
     input: impl BufRead,
     auto_hide: i64,
+    batch: usize,
 ) -> Result<Report, IngestError> {
     let mut committed = 0;
-    let result = ingest_from(write, input, auto_hide, &mut committed);
+    let result = ingest_from(write, input, auto_hide, batch.max(1), &mut committed);
     result.map_err(|source| IngestError { committed, source })
 }
 
@@ -248,6 +254,7 @@ fn ingest_from(
     write: &mut Writer<'_>,
     input: impl BufRead,
     auto_hide: i64,
+    lines_per_batch: usize,
     committed: &mut usize,
 ) -> Result<Report, DbError> {
     let mut report = Report::default();
@@ -273,7 +280,7 @@ fn ingest_from(
                 Ok(l) => batch.push((number, l)),
                 Err(e) => report.bad.push((number, format!("unreadable: {e}"))),
             }
-            if batch.len() >= BATCH {
+            if batch.len() >= lines_per_batch {
                 break;
             }
         }

@@ -112,6 +112,21 @@ fn apply_one(
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
 ) -> Result<OpResult, DbError> {
+    // An op id that is no UUID is refused before it is looked up (a NUL in
+    // it is an error to PostgreSQL, not a miss).
+    let id = &pushed.op_id;
+    if id.len() != 36 || uuid::Uuid::parse_str(id).is_err() || id.to_ascii_lowercase() != *id {
+        return Ok(OpResult {
+            op_id: crate::text::truncate(&crate::text::inline(id), 64),
+            outcome: Outcome::Rejected,
+            reason: Some(format!(
+                "op_id: \"{}\" is not a lowercase UUID",
+                crate::text::truncate(&crate::text::inline(id), 40)
+            )),
+            theirs: None,
+            first: None,
+        });
+    }
     let tx = Savepoint::begin(conn, "op")?;
     let known: Option<(String, String)> = conn
         .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?

@@ -419,6 +419,13 @@ fn settle_in(
     counted_at: &mut Instant,
 ) -> Result<(), DbError> {
     let now = crate::time::now();
+    // What the gateway said is kept as text a database takes (no NUL).
+    let result = result
+        .map(|r| r.map(|r| r.replace('\0', "")))
+        .map_err(|e| match e {
+            GatewayError::Temporary(why) => GatewayError::Temporary(why.replace('\0', "")),
+            GatewayError::Permanent(why) => GatewayError::Permanent(why.replace('\0', "")),
+        });
     match result {
         Ok(reference) => {
             // A delivery report may have arrived first: keep the better news.

@@ -258,10 +258,11 @@ pub fn find(conn: &dyn Sql, id: &str) -> Result<Webhook, WebhookError> {
             40,
         )));
     }
-    let mut stmt = conn.prepare(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM webhooks
          WHERE removed_at IS NULL AND substr(id, 1, length(?1)) = ?1 ORDER BY id LIMIT 5"
-    ))?;
+    );
+    let mut stmt = conn.prepare(&sql)?;
     let found: Vec<Webhook> = stmt
         .query_map([id.to_ascii_lowercase()], webhook)?
         .collect::<Result<_, _>>()?;
@@ -279,9 +280,9 @@ pub fn find(conn: &dyn Sql, id: &str) -> Result<Webhook, WebhookError> {
 }
 
 pub fn list(conn: &dyn Sql) -> Result<Vec<Webhook>, WebhookError> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE removed_at IS NULL ORDER BY created_at, id"
-    ))?;
+    let sql =
+        format!("SELECT {COLUMNS} FROM webhooks WHERE removed_at IS NULL ORDER BY created_at, id");
+    let mut stmt = conn.prepare(&sql)?;
     Ok(stmt.query_map((), webhook)?.collect::<Result<_, _>>()?)
 }
 

@@ -27,6 +27,10 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{}", pg_message(.0))]
     Postgres(#[from] postgres::Error),
+    /// The database cannot be used as asked (its TLS settings, a pool with
+    /// no connection free): said in words.
+    #[error("{0}")]
+    Other(String),
 }
 
 /// The server's message (and detail); else the client's, with its causes
@@ -60,18 +64,26 @@ impl From<DbError> for rusqlite::Error {
         match e {
             DbError::Sqlite(e) => e,
             DbError::Postgres(e) => rusqlite::Error::UserFunctionError(Box::new(e)),
+            DbError::Other(why) => rusqlite::Error::UserFunctionError(why.into()),
         }
     }
 }
 
 impl DbError {
     /// About the record being written (a key that collides, a CHECK), not
-    /// the database failing: see `store::is_constraint`.
+    /// the database failing: see `store::is_constraint`. PostgreSQL also
+    /// refuses values SQLite takes — a NUL in a text (class 22, data
+    /// exception), a name too long for its index (class 54, a limit) —
+    /// and those are the record's fault too: one bad line or op is
+    /// refused, never the whole ingest or push stopped behind it.
     pub fn is_constraint(&self) -> bool {
         match self {
             DbError::Sqlite(e) => super::is_constraint(e),
-            // Class 23: integrity constraint violation.
-            DbError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
+            DbError::Postgres(e) => e.code().is_some_and(|c| {
+                let c = c.code();
+                c.starts_with("23") || c.starts_with("22") || c.starts_with("54")
+            }),
+            DbError::Other(_) => false,
         }
     }
 
@@ -88,6 +100,7 @@ impl DbError {
             DbError::Postgres(e) => e
                 .code()
                 .is_some_and(|c| c.code() == "40001" || c.code() == "40P01"),
+            DbError::Other(_) => false,
         }
     }
 }
@@ -113,7 +126,12 @@ pub fn value_of(r: ValueRef<'_>) -> Value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(n) => Value::Integer(n),
         ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        // Bytes that are not UTF-8 stay bytes: read as text, they fail as
+        // they did before the seam, never silently replaced.
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => Value::Text(s.to_owned()),
+            Err(_) => Value::Blob(t.to_vec()),
+        },
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
     }
 }
@@ -240,12 +258,12 @@ pub trait Sql {
 /// what it prepared; this only keeps the familiar shape).
 pub struct Stmt<'a> {
     conn: &'a dyn Sql,
-    sql: String,
+    sql: &'a str,
 }
 
 impl Stmt<'_> {
     pub fn execute(&mut self, args: impl Args) -> Result<usize, DbError> {
-        self.conn.exec(&self.sql, &args.refs())
+        self.conn.exec(self.sql, &args.refs())
     }
 
     pub fn query_row<T>(
@@ -253,7 +271,7 @@ impl Stmt<'_> {
         args: impl Args,
         f: impl FnOnce(&Row) -> rusqlite::Result<T>,
     ) -> Result<T, DbError> {
-        self.conn.query_row(&self.sql, args, f)
+        self.conn.query_row(self.sql, args, f)
     }
 
     pub fn query_map<T>(
@@ -261,24 +279,21 @@ impl Stmt<'_> {
         args: impl Args,
         f: impl FnMut(&Row) -> rusqlite::Result<T>,
     ) -> Result<std::vec::IntoIter<Result<T, DbError>>, DbError> {
-        self.conn.query_map(&self.sql, args, f)
+        self.conn.query_map(self.sql, args, f)
     }
 
     pub fn exists(&mut self, args: impl Args) -> Result<bool, DbError> {
-        Ok(self.conn.first(&self.sql, &args.refs())?.is_some())
+        Ok(self.conn.first(self.sql, &args.refs())?.is_some())
     }
 }
 
 impl<'c> dyn Sql + 'c {
-    pub fn prepare_cached(&self, sql: &str) -> Result<Stmt<'_>, DbError> {
-        Ok(Stmt {
-            conn: self,
-            sql: sql.to_owned(),
-        })
+    pub fn prepare_cached<'s>(&'s self, sql: &'s str) -> Result<Stmt<'s>, DbError> {
+        Ok(Stmt { conn: self, sql })
     }
 
     /// The same as `prepare_cached`: each database caches every statement.
-    pub fn prepare(&self, sql: &str) -> Result<Stmt<'_>, DbError> {
+    pub fn prepare<'s>(&'s self, sql: &'s str) -> Result<Stmt<'s>, DbError> {
         self.prepare_cached(sql)
     }
 

@@ -140,13 +140,18 @@ pub fn select(
     limit: usize,
 ) -> Result<Vec<Map<String, Value>>, DbError> {
     let cols = columns.of(conn, t.table())?;
+    // The limit is an argument, not text: each text is a statement the
+    // database keeps prepared.
     let sql = format!(
-        "SELECT {} FROM {} WHERE {filter} ORDER BY {} LIMIT {limit}",
+        "SELECT {} FROM {} WHERE {filter} ORDER BY {} LIMIT ?{}",
         cols.join(", "),
         t.table(),
-        t.key().join(", ")
+        t.key().join(", "),
+        args.len() + 1
     );
-    let rows = conn.query_map(&sql, args.to_vec(), |r| {
+    let mut args = args.to_vec();
+    args.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let rows = conn.query_map(&sql, args, |r| {
         let mut map = Map::new();
         for (i, c) in cols.iter().enumerate() {
             map.insert(c.clone(), crate::store::json_of(r.get_ref(i)?));

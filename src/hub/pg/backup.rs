@@ -46,8 +46,21 @@ fn tool(name: &str) -> Result<PathBuf, String> {
 }
 
 fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<String, String> {
+    run_with(program, args, None)
+}
+
+/// A PostgreSQL program given the database's password in its environment.
+fn run_with(
+    program: &str,
+    args: &[&std::ffi::OsStr],
+    password: Option<&str>,
+) -> Result<String, String> {
     let exe = tool(program)?;
-    let out = Command::new(&exe)
+    let mut cmd = Command::new(&exe);
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    let out = cmd
         .args(args)
         .output()
         .map_err(|e| format!("{}: {e}", exe.display()))?;
@@ -83,7 +96,11 @@ pub fn backup(url: &str, dest: &Path) -> Result<Done, String> {
     part.push(".part");
     let part = PathBuf::from(part);
     let _ = std::fs::remove_file(&part);
-    let dumped = run(
+    // Private from its first byte (pg_dump keeps the mode of the file it fills).
+    crate::store::write_private(&part, b"").map_err(|e| format!("{}: {e}", part.display()))?;
+    let (bare, password) = super::conn::without_password(url);
+    let password = password.or_else(|| std::env::var("PGPASSWORD").ok());
+    let dumped = run_with(
         "pg_dump",
         &[
             "--format=custom".as_ref(),
@@ -91,8 +108,9 @@ pub fn backup(url: &str, dest: &Path) -> Result<Done, String> {
             "--file".as_ref(),
             part.as_os_str(),
             "--dbname".as_ref(),
-            url.as_ref(),
+            bare.as_ref(),
         ],
+        password.as_deref(),
     )
     .and_then(|_| run("pg_restore", &["--list".as_ref(), part.as_os_str()]));
     let listed = match dumped {
@@ -175,16 +193,19 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
         "BEGIN; ALTER SCHEMA public RENAME TO {kept}; CREATE SCHEMA public; COMMIT;"
     ))
     .map_err(db(url))?;
-    let restored = run(
+    let (bare, password) = super::conn::without_password(url);
+    let password = password.or_else(|| std::env::var("PGPASSWORD").ok());
+    let restored = run_with(
         "pg_restore",
         &[
             "--no-owner".as_ref(),
             "--single-transaction".as_ref(),
             "--exit-on-error".as_ref(),
             "--dbname".as_ref(),
-            url.as_ref(),
+            bare.as_ref(),
             from.as_os_str(),
         ],
+        password.as_deref(),
     );
     if let Err(e) = restored {
         // Put the replaced data back: the hub is as it was.

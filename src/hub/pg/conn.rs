@@ -36,6 +36,9 @@ fn sent() {
     SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Prepared statements kept per connection before they are all let go.
+const MAX_STATEMENTS: usize = 1_000;
+
 /// One connection, with its prepared statements.
 pub struct PgConn {
     /// Dropped by `Drop` below, off any async runtime.
@@ -46,16 +49,52 @@ pub struct PgConn {
 
 /// The URL without its password, for messages and logs.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let userinfo = &url[s + 3..at];
-            match userinfo.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &userinfo[..c], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+    let (bare, password) = without_password(url);
+    match password {
+        None => bare,
+        // Said to be there, never shown.
+        Some(_) => match (bare.find("://"), bare.find('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}:***{}", &bare[..at], &bare[at..]),
+            _ => format!("{bare} (password ***)"),
+        },
     }
+}
+
+/// The URL without its password (in the user part, or `password=`), and
+/// the password: a child program (pg_dump) gets it in its environment,
+/// never on its command line.
+pub fn without_password(url: &str) -> (String, Option<String>) {
+    let mut password = None;
+    let mut url = url.to_owned();
+    if let Some(s) = url.find("://") {
+        let authority_end = url[s + 3..]
+            .find(['/', '?'])
+            .map_or(url.len(), |i| s + 3 + i);
+        if let Some(at) = url[s + 3..authority_end].rfind('@').map(|i| s + 3 + i)
+            && let Some(colon) = url[s + 3..at].find(':').map(|i| s + 3 + i)
+        {
+            password = Some(url[colon + 1..at].to_owned());
+            url.replace_range(colon..at, "");
+        }
+    }
+    if let Some((base, query)) = url.clone().split_once('?') {
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|kv| match kv.strip_prefix("password=") {
+                Some(p) => {
+                    password = Some(p.to_owned());
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        url = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+    }
+    (url, password)
 }
 
 /// What a URL asks of TLS, in libpq's words: `sslmode` = `disable`,
@@ -158,7 +197,7 @@ impl tokio_rustls::rustls::client::danger::ServerCertVerifier for Unchecked {
 }
 
 fn tls_error(why: String) -> DbError {
-    DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(why.into()))
+    DbError::Other(why)
 }
 
 /// TLS to the database as `tls` asks.
@@ -204,10 +243,8 @@ fn tls(tls: &Tls) -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
 }
 
 impl PgConn {
-    /// Connects as the URL says. `sslmode=require` insists on TLS (and,
-    /// unlike libpq's, verifies the server's certificate: against
-    /// `sslrootcert=FILE`, else the public authorities); `prefer` (the
-    /// default) uses TLS when the server offers it; `disable` never.
+    /// Connects as the URL says, TLS in libpq's words (see `Tls`), the
+    /// password from the URL or else `PGPASSWORD`.
     pub fn connect(url: &str) -> Result<PgConn, DbError> {
         use postgres::config::SslMode;
         let (url, wanted) = tls_of(url);
@@ -340,9 +377,14 @@ impl PgConn {
         let text = dollar_placeholders(sql);
         sent();
         let s = self.client.borrow_mut().prepare(&text)?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_owned(), s.clone());
+        let mut cached = self.statements.borrow_mut();
+        // Bounded: the rules have a few hundred texts; anything past that
+        // is texts built from data, each a statement held by the server.
+        // Dropped statements are closed there.
+        if cached.len() >= MAX_STATEMENTS {
+            cached.clear();
+        }
+        cached.insert(sql.to_owned(), s.clone());
         Ok(s)
     }
 }
@@ -400,8 +442,8 @@ fn owned_args(args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Value>, DbError> {
 }
 
 fn unsupported(ty: &Type) -> DbError {
-    DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(
-        format!("a PostgreSQL column of type {ty} (cast it in the query)").into(),
+    DbError::Other(format!(
+        "a PostgreSQL column of type {ty} (cast it in the query)"
     ))
 }
 
@@ -491,6 +533,9 @@ fn is_text(t: &Type) -> bool {
     )
 }
 
+/// The longest a request waits for a connection of the pool.
+const POOL_WAIT: Duration = Duration::from_secs(20);
+
 /// A fixed number of connections, lent one at a time.
 pub struct PgPool {
     url: String,
@@ -568,7 +613,47 @@ impl PgPool {
                     }
                 };
             }
-            idle = self.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+            // Never an endless wait: a request that finds every connection
+            // busy for this long is answered "try again" (503).
+            let (next, timeout) = self
+                .freed
+                .wait_timeout(idle, POOL_WAIT)
+                .unwrap_or_else(|p| p.into_inner());
+            idle = next;
+            if timeout.timed_out() && idle.0.is_empty() && idle.1 >= self.size {
+                return Err(DbError::Other(format!(
+                    "all {} connections to the database busy for {} s",
+                    self.size,
+                    POOL_WAIT.as_secs()
+                )));
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_is_found_wherever_the_url_puts_it_and_never_shown() {
+        assert_eq!(
+            without_password("postgres://u:p@h:5/db?sslmode=require"),
+            (
+                "postgres://u@h:5/db?sslmode=require".into(),
+                Some("p".into())
+            )
+        );
+        assert_eq!(
+            without_password("postgres://h/db?password=x&sslmode=require"),
+            ("postgres://h/db?sslmode=require".into(), Some("x".into()))
+        );
+        assert_eq!(
+            without_password("postgres://u@h/db?application_name=a@b"),
+            ("postgres://u@h/db?application_name=a@b".into(), None)
+        );
+        assert_eq!(redact("postgres://u:p@h/db"), "postgres://u:***@h/db");
+        assert!(!redact("postgres://h/db?password=secret").contains("secret"));
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
     }
 }

@@ -276,7 +276,8 @@ fn copy_table(src: &Connection, tx: &dyn Sql, table: &str) -> Result<Copied, Str
         return Err("no column in common (is the PostgreSQL schema the same version?)".into());
     }
     let rows = all_rows(src, table, &cols).map_err(|e| e.to_string())?;
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    let ordered = parents_first(src, table, &cols, &rows).map_err(|e| e.to_string())?;
+    for chunk in ordered.chunks(ROWS_PER_INSERT) {
         let mut marks = Vec::with_capacity(chunk.len());
         let mut args = Vec::with_capacity(chunk.len() * cols.len());
         for row in chunk {
@@ -305,6 +306,63 @@ fn copy_table(src: &Connection, tx: &dyn Sql, table: &str) -> Result<Copied, Str
         sha256: hash_rows(&rows),
         columns: cols,
     })
+}
+
+/// The rows in an order their own foreign keys accept (a resend after the
+/// message it resends, whatever their ids): rows whose parent is already
+/// placed, pass after pass. A cycle is left as it is (PostgreSQL says so).
+fn parents_first<'r>(
+    src: &Connection,
+    table: &str,
+    cols: &[String],
+    rows: &'r [Vec<Value>],
+) -> rusqlite::Result<Vec<&'r Vec<Value>>> {
+    let links: Vec<(usize, usize)> = src
+        .prepare(&format!("PRAGMA foreign_key_list({table})"))?
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|(parent, _, _)| parent == table)
+        .filter_map(|(_, from, to)| {
+            Some((
+                cols.iter().position(|c| *c == from)?,
+                cols.iter().position(|c| *c == to)?,
+            ))
+        })
+        .collect();
+    if links.is_empty() {
+        return Ok(rows.iter().collect());
+    }
+    let key = |v: &Value| format!("{v:?}");
+    let mut placed = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(rows.len());
+    let mut left: Vec<&Vec<Value>> = rows.iter().collect();
+    while !left.is_empty() {
+        let before = left.len();
+        let (ready, waiting): (Vec<_>, Vec<_>) = left.into_iter().partition(|row| {
+            links.iter().all(|(from, _)| {
+                matches!(row[*from], Value::Null) || placed.contains(&key(&row[*from]))
+            })
+        });
+        for row in &ready {
+            for (_, to) in &links {
+                placed.insert(key(&row[*to]));
+            }
+        }
+        out.extend(ready);
+        left = waiting;
+        if left.len() == before {
+            out.extend(left);
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// A table's row count and checksum as PostgreSQL holds it, over the

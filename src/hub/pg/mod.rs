@@ -139,6 +139,16 @@ pub fn prepare(c: &PgConn, url: &str) -> Result<i64, OpenError> {
     result
 }
 
+/// Whether the database holds a civitac schema already.
+pub fn has_schema(c: &PgConn) -> Result<bool, DbError> {
+    c.sql().query_row(
+        "SELECT count(*) FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_name = 'schema_version'",
+        (),
+        |r| r.get::<i64>(0).map(|n| n > 0),
+    )
+}
+
 /// The hub on a PostgreSQL database, through a pool of connections.
 pub struct PgHub {
     pool: PgPool,
@@ -299,6 +309,7 @@ impl HubBackend for PgHub {
             &mut |batch| c.write(batch),
             std::io::BufReader::new(lines),
             self.auto_hide,
+            super::ingest::POSTGRES_BATCH,
         )
         .map_err(|e| BackendError::Unavailable(e.to_string()))
     }
@@ -341,6 +352,18 @@ impl HubBackend for PgHub {
         let now = jiff::Timestamp::now().as_second();
         let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
         let c = self.conn()?;
+        // Counts whose window ended are let go now and then (random bad
+        // tokens each add a row).
+        static FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if FAILURES
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .is_multiple_of(64)
+        {
+            c.sql().execute(
+                "DELETE FROM auth_failures WHERE since <= ?1",
+                [now.saturating_sub(window)],
+            )?;
+        }
         let mut wait = None;
         for (key, max) in keys {
             // Counted outside the hub-wide write lock: nothing here reaches
