@@ -671,3 +671,48 @@ fn two_senders_on_one_database_never_take_the_same_delivery() {
         "both senders took deliveries: {sent:?}"
     );
 }
+
+#[test]
+fn what_postgresql_refuses_and_sqlite_takes_is_one_bad_line_or_op_never_a_stop() {
+    let Some(w) = migrated(&[Role::Moderator]) else {
+        return;
+    };
+    let hub = PgHub::open(&w.url, w.files.clone(), 3, 2).expect("hub");
+    // A NUL in a body (SQLite keeps it; PostgreSQL's text refuses it), then
+    // a good post.
+    let lines = format!(
+        "{}\n{}\n",
+        r#"{"type":"post","id":"nul-1","thread":{"id":"t-nul","title":"Forage"},"author":{"id":"c-nul","name":"Awa"},"body":"avant\u0000après","created_at":"2026-11-20T10:00:00Z"}"#,
+        r#"{"type":"post","id":"good-1","thread":{"id":"t-good","title":"Forage"},"author":{"id":"c-good","name":"Issa"},"body":"Le forage est en panne","created_at":"2026-11-20T10:00:00Z"}"#,
+    );
+    let report = hub
+        .ingest(&mut lines.as_bytes())
+        .expect("the ingest goes on past a refused line");
+    assert_eq!(report.posts, 1, "{report:?}");
+    assert_eq!(
+        report.bad.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        vec![1],
+        "{report:?}"
+    );
+    // An op id with a NUL: refused, the ops behind it applied.
+    let actor = w.world.replicas[0]
+        .0
+        .owner()
+        .expect("owner")
+        .expect("owner");
+    let post = first_id(&w.world.replicas[0].0, "forum_posts", "status = 'visible'");
+    let mut bad = pushed(1, &actor.login, hide(&post, PostStatus::Visible));
+    bad.op_id = "0190\u{0}0000-0000-7000-8000-000000000000".into();
+    let good = pushed(2, &actor.login, hide(&post, PostStatus::Visible));
+    let answer = hub
+        .push(
+            &actor,
+            &PushRequest {
+                v: PROTOCOL_VERSION,
+                ops: vec![bad, good],
+            },
+        )
+        .expect("answered, not 503");
+    assert_eq!(answer.results[0].outcome, Outcome::Rejected);
+    assert_eq!(answer.results[1].outcome, Outcome::Applied);
+}
