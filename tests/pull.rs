@@ -1,17 +1,20 @@
 //! Pull without the network: the hub's change feed in seq order, pages
 //! applied with their cursor in one transaction, a page applied twice
-//! changing nothing, replica rows equal to the hub's afterwards.
+//! changing nothing, replica rows equal to the hub's afterwards. The hub
+//! runs on a SQLite file and on PostgreSQL (see `common::hubs`).
 
 mod common;
 
 use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
 use civitac::hub::feed::changes_since;
-use civitac::hub::push::apply_push;
+use civitac::hub::ingest::Report;
 use civitac::ops::{Envelope, OP_FORMAT, Op};
 use civitac::protocol::Cursor;
-use civitac::protocol::{PROTOCOL_VERSION, PushRequest, PushedOp};
+use civitac::protocol::{PROTOCOL_VERSION, PullResponse, PushRequest, PushedOp};
 use civitac::replica::pull;
+use civitac::store::sql::Sql;
+use common::hubs::{Kind, TestHub};
 use common::*;
 
 const POST: &str = "019a0000-0000-7000-8000-0000000000a2";
@@ -32,26 +35,56 @@ fn feed() -> String {
     lines.join("\n")
 }
 
-#[test]
-fn a_replica_pulls_the_hubs_changes_page_by_page() {
+/// The small demo's hub on `kind`; `None` when there is no PostgreSQL.
+fn demo_hub(kind: Kind) -> Option<(tempfile::TempDir, std::path::PathBuf, TestHub)> {
+    if !kind.available() {
+        return None;
+    }
     let (dir, replica) = small_demo();
-    let hub = dir.path().join("hub.db");
+    let hub = TestHub::on(kind, &dir.path().join("hub.db"))?;
+    Some((dir, replica, hub))
+}
+
+/// The hub's answer to a pull after `since`, at most `limit` rows.
+fn hub_page(hub: &TestHub, since: &Cursor, limit: usize) -> PullResponse {
+    hub.with(|c| changes_since(c, since, limit).expect("page"))
+}
+
+/// The platform's lines (`feed()`) into the hub, auto-hiding at 3 flags.
+fn ingest(hub: &TestHub) -> Report {
+    hub.backend()
+        .ingest(&mut feed().as_bytes())
+        .unwrap_or_else(|e| panic!("ingest: {e}"))
+}
+
+/// A record's columns, one string (`cols`: which, `*` for all).
+fn dump(c: &dyn Sql, table: &str, cols: &str, id: &str) -> String {
+    c.query_row(
+        &format!("SELECT {cols} FROM {table} WHERE id = ?1"),
+        [id],
+        |r| {
+            Ok((0..r.len())
+                .map(|i| format!("{:?}", r.get_ref(i).expect("cell")))
+                .collect::<Vec<_>>()
+                .join("|"))
+        },
+    )
+    .expect("row on both sides")
+}
+
+fn a_replica_pulls_the_hubs_changes_page_by_page(kind: Kind) {
+    let Some((_dir, replica, hub)) = demo_hub(kind) else {
+        return;
+    };
     let start = pull::cursor(open(&replica).conn()).expect("cursor");
     assert!(
         matches!(start, Cursor::Feed(n) if n > 0),
         "a demo replica starts level with the hub"
     );
-    assert!(
-        changes_since(open(&hub).conn(), &start, 100)
-            .expect("feed")
-            .rows
-            .is_empty()
-    );
+    assert!(hub_page(&hub, &start, 100).rows.is_empty());
 
     // The platform feeds the hub; a moderator on another device decides on another post.
-    let mut hub_store = open(&hub);
-    let report =
-        civitac::hub::ingest::ingest(hub_store.conn_mut(), feed().as_bytes(), 3).expect("ingest");
+    let report = ingest(&hub);
     assert_eq!(
         (
             report.posts,
@@ -61,11 +94,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
         ),
         (1, 3, 1, 0)
     );
-    let other = first_id(
-        &hub_store,
-        "forum_posts",
-        "status = 'visible' AND flag_count > 0",
-    );
+    let other = hub.first_id("forum_posts", "status = 'visible' AND flag_count > 0");
     let moderator = civitac::store::Actor {
         staff_id: "m".into(),
         login: "issa.sawadogo".into(),
@@ -93,8 +122,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
             },
         }],
     };
-    apply_push(hub_store.conn_mut(), &moderator, &push).expect("push");
-    drop(hub_store);
+    let _ = hub.push(&moderator, &push);
 
     // Pull in small pages, as over a 2G link.
     let mut replica_store = open(&replica);
@@ -102,7 +130,7 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     let mut records = Vec::new();
     loop {
         let since = pull::cursor(replica_store.conn()).expect("cursor");
-        let page = changes_since(open(&hub).conn(), &since, 3).expect("page");
+        let page = hub_page(&hub, &since, 3);
         pull::apply_page(replica_store.conn_mut(), &page).expect("apply");
         // The same page again (a retry after a cut) changes nothing.
         pull::apply_page(replica_store.conn_mut(), &page).expect("apply twice");
@@ -159,33 +187,33 @@ fn a_replica_pulls_the_hubs_changes_page_by_page() {
     );
 
     // Every pulled record is now the same on both sides.
-    let hub_store = open(&hub);
     for (entity, id) in records {
         let table = civitac::store::entity::Entity::parse(&entity)
             .expect("known")
             .table();
-        let dump = |s: &civitac::store::Store| -> String {
-            let mut stmt = s
-                .conn()
-                .prepare(&format!("SELECT * FROM {table} WHERE id = ?1"))
-                .expect("q");
-            let n = stmt.column_count();
-            stmt.query_row([&id], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get_ref(i).expect("cell")))
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .expect("row on both sides")
+        let cols = match hub.kind() {
+            Kind::Sqlite => "*".to_owned(),
+            // Every synced column: PostgreSQL orders its columns its own
+            // way and numbers its own search keys (never sent).
+            Kind::Postgres => hub.with(|c| {
+                civitac::store::synced::Columns::default()
+                    .of(c, table)
+                    .expect("columns")
+                    .join(", ")
+            }),
         };
-        assert_eq!(dump(&hub_store), dump(&replica_store), "{entity} {id}");
+        assert_eq!(
+            hub.with(|c| dump(c, table, &cols, &id)),
+            dump(replica_store.conn(), table, &cols, &id),
+            "{entity} {id}"
+        );
     }
 }
 
-#[test]
-fn an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed() {
-    let (dir, _) = small_demo();
-    let hub = dir.path().join("hub.db");
+fn an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed(kind: Kind) {
+    let Some((dir, _, hub)) = demo_hub(kind) else {
+        return;
+    };
     let fresh = dir.path().join("fresh.db");
     let mut replica =
         civitac::store::Store::create(&fresh, civitac::store::Side::Replica).expect("create");
@@ -194,13 +222,12 @@ fn an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed() {
     let mut ingested = false;
     loop {
         let since = pull::cursor(replica.conn()).expect("cursor");
-        let page = changes_since(open(&hub).conn(), &since, 997).expect("page");
+        let page = hub_page(&hub, &since, 997);
         pull::apply_page(replica.conn_mut(), &page).expect("apply");
         pages += 1;
         // Halfway through the snapshot the platform sends more: it arrives by the feed.
         if pages == 3 && !ingested {
-            civitac::hub::ingest::ingest(open(&hub).conn_mut(), feed().as_bytes(), 3)
-                .expect("ingest");
+            ingest(&hub);
             ingested = true;
         }
         if !page.more {
@@ -208,7 +235,7 @@ fn an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed() {
         }
     }
     assert!(pages > 5, "{pages} pages");
-    let want = synced_digest(&open(&hub));
+    let want = hub.digest();
     assert_eq!(synced_digest(&replica), want);
     assert_eq!(
         count(
@@ -284,21 +311,18 @@ impl civitac::protocol::remote::Remote for Faulty {
 /// replica refuses stops the pull with that error, every page before it is
 /// written with its cursor (none after it), and the next sync finishes the
 /// fill and equals the hub.
-#[test]
-fn a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes() {
+fn a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes(kind: Kind) {
     use civitac::protocol::remote::Remote;
     use civitac::replica::session::{self, Sizes};
-    let (dir, _) = small_demo();
-    let hub_db = dir.path().join("hub.db");
-    let token = {
-        let h = open(&hub_db);
-        civitac::hub::tokens::issue(h.conn(), "test.pull", None, Role::Moderator, "device-p")
+    let Some((dir, _, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let token = hub.with(|c| {
+        civitac::hub::tokens::issue(c, "test.pull", None, Role::Moderator, "device-p")
             .expect("token")
             .1
-    };
-    let backend = std::sync::Arc::new(
-        civitac::hub::backend::SqliteHub::open(&hub_db, dir.path().join("files"), 3).expect("hub"),
-    );
+    });
+    let backend = hub.shared();
     let sizes = Sizes {
         pull_page: 500,
         ..Sizes::default()
@@ -343,10 +367,16 @@ fn a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes() {
         session::sync(store.conn_mut(), &mut link, sizes, &mut |_| {}).expect("resumed");
         assert_eq!(
             synced_digest(&store),
-            synced_digest(&open(&hub_db)),
+            hub.digest(),
             "{name}: the fill completes"
         );
         assert!(!pull::fill_unfinished(store.conn()), "{name}");
         assert_search_index_whole(&store);
     }
 }
+
+on_both!(
+    a_replica_pulls_the_hubs_changes_page_by_page,
+    an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed,
+    a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes,
+);

@@ -1,4 +1,6 @@
 //! Device tokens: shown once, stored as a hash, refused once revoked.
+//! The hub's tests run on a SQLite file and on PostgreSQL (`--db
+//! postgres://…`, see `common::hubs`).
 
 mod common;
 
@@ -6,22 +8,57 @@ use assert_cmd::Command;
 use civitac::domain::staff::Role;
 use civitac::hub::tokens::{self, TokenError};
 use civitac::store::{Side, Store};
+use common::hubs::{Kind, TestHub};
 use common::*;
 use predicates::prelude::*;
 
+/// `civitac hub token` on the hub `db` (a file or a PostgreSQL URL).
 fn hub(db: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("civitac").expect("bin");
-    cmd.env("XDG_DATA_HOME", db.parent().expect("dir"))
-        .args(["--lang", "en", "--db"])
-        .arg(db)
-        .args(["hub", "token"]);
+    let mut cmd = Command::from_std(net::hub_cmd(db));
+    cmd.args(["hub", "token"]);
     cmd
 }
 
-#[test]
-fn a_token_is_shown_once_stored_hashed_and_revocable() {
+/// Whether `text` is anywhere in the hub's database: in the SQLite file's
+/// bytes; on PostgreSQL (no file to read), in any row of any table, read
+/// whole as text.
+fn stored_anywhere(hub_db: &TestHub, text: &str) -> bool {
+    match hub_db.kind() {
+        Kind::Sqlite => {
+            let raw = std::fs::read(hub_db.db_arg()).expect("read");
+            raw.windows(text.len()).any(|w| w == text.as_bytes())
+        }
+        Kind::Postgres => hub_db.with(|c| {
+            let tables: Vec<String> = c
+                .query_map(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                    (),
+                    |r| r.get::<String>(0),
+                )
+                .expect("tables")
+                .collect::<Result<_, _>>()
+                .expect("tables");
+            assert!(!tables.is_empty(), "a hub has tables");
+            tables.iter().any(|t| {
+                let sql = format!(
+                    "SELECT count(*) FROM \"{t}\" AS whole WHERE strpos(whole::text, ?1) > 0"
+                );
+                let n = c
+                    .query_row(&sql, [text], |r| r.get::<i64>(0))
+                    .unwrap_or_else(|e| panic!("{t}: {e}"));
+                n > 0
+            })
+        }),
+    }
+}
+
+fn a_token_is_shown_once_stored_hashed_and_revocable(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("hub.db");
+    let Some(hub_db) = TestHub::empty(kind, dir.path()) else {
+        return;
+    };
+    let db = hub_db.db_arg();
     let out = hub(&db)
         .args([
             "issue",
@@ -50,9 +87,9 @@ fn a_token_is_shown_once_stored_hashed_and_revocable() {
         "{token}"
     );
 
-    let store = open(&db);
-    let tokens::Principal::Device { actor, device_name } =
-        tokens::authenticate(store.conn(), &token).expect("valid token")
+    let tokens::Principal::Device { actor, device_name } = hub_db
+        .with(|c| tokens::authenticate(c, &token))
+        .expect("valid token")
     else {
         panic!("a device token")
     };
@@ -62,21 +99,19 @@ fn a_token_is_shown_once_stored_hashed_and_revocable() {
         ("mariam.traore", Role::Moderator)
     );
     assert_eq!(
-        tokens::authenticate(store.conn(), "cvt_guess"),
+        hub_db.with(|c| tokens::authenticate(c, "cvt_guess")),
         Err(TokenError::Refused)
     );
     // Only the hash is kept.
-    let raw = std::fs::read(&db).expect("read");
     assert!(
-        !raw.windows(token.len()).any(|w| w == token.as_bytes()),
+        !stored_anywhere(&hub_db, &token),
         "the token itself is stored"
     );
-    let stored: String = store
-        .conn()
-        .query_row("SELECT token_sha256 FROM devices", [], |r| r.get(0))
-        .expect("hash");
+    let stored: String = hub_db.with(|c| {
+        c.query_row("SELECT token_sha256 FROM devices", (), |r| r.get(0))
+            .expect("hash")
+    });
     assert_eq!(stored, tokens::hash(&token));
-    drop(store);
 
     let listed = hub(&db).arg("list").output().expect("runs");
     let listed = String::from_utf8(listed.stdout).expect("utf-8");
@@ -117,13 +152,11 @@ fn a_token_is_shown_once_stored_hashed_and_revocable() {
         .code(2);
 
     hub(&db).args(["revoke", "laptop-dori"]).assert().success();
-    let store = open(&db);
     assert_eq!(
-        tokens::authenticate(store.conn(), &token),
+        hub_db.with(|c| tokens::authenticate(c, &token)),
         Err(TokenError::Refused),
         "refused at once"
     );
-    drop(store);
     hub(&db)
         .args(["revoke", "laptop-dori"])
         .assert()
@@ -131,6 +164,7 @@ fn a_token_is_shown_once_stored_hashed_and_revocable() {
         .stderr(predicate::str::contains("no device"));
 }
 
+// SQLite only: a replica is always a SQLite file, never a PostgreSQL database.
 #[test]
 fn tokens_need_a_hub() {
     let dir = tempfile::tempdir().expect("dir");
@@ -152,14 +186,21 @@ fn tokens_need_a_hub() {
         .code(2);
 }
 
-#[test]
-fn nobody_may_sign_as_the_hub_itself() {
+fn nobody_may_sign_as_the_hub_itself(kind: Kind) {
+    if !kind.available() {
+        return;
+    }
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("hub.db");
-    let store = Store::create(&db, Side::Hub).expect("hub");
+    let sqlite_hub = dir.path().join("hub.db");
+    drop(Store::create(&sqlite_hub, Side::Hub).expect("hub"));
+    let Some(hub_db) = TestHub::on(kind, &sqlite_hub) else {
+        return;
+    };
+    let db = hub_db.db_arg();
     for login in ["system", "System"] {
-        let err =
-            tokens::issue(store.conn(), login, None, Role::Moderator, "x").expect_err("reserved");
+        let err = hub_db
+            .with(|c| tokens::issue(c, login, None, Role::Moderator, "x"))
+            .expect_err("reserved");
         assert!(matches!(err, TokenError::Reserved(_)), "{err}");
     }
     hub(&db)
@@ -170,3 +211,8 @@ fn nobody_may_sign_as_the_hub_itself() {
         .failure()
         .stderr(predicate::str::contains("the hub's own name"));
 }
+
+on_both!(
+    a_token_is_shown_once_stored_hashed_and_revocable,
+    nobody_may_sign_as_the_hub_itself,
+);

@@ -125,6 +125,24 @@ impl TestHub {
         &**backend
     }
 
+    /// A backend of its own on this hub, to share (`LocalHub` takes an `Arc`).
+    pub fn shared(&self) -> std::sync::Arc<dyn HubBackend> {
+        match &self.db {
+            Db::Sqlite { path } => std::sync::Arc::new(
+                SqliteHub::open(path, self.files.clone(), 3).expect("SQLite hub opens"),
+            ),
+            Db::Postgres { url } => std::sync::Arc::new(
+                PgHub::open(url, self.files.clone(), 3, 2).expect("PostgreSQL hub opens"),
+            ),
+        }
+    }
+
+    /// `synced_digest` of the hub: equal to a replica's exactly when both
+    /// hold the same synced rows.
+    pub fn digest(&self) -> Vec<(String, usize, String)> {
+        self.with(|c| super::digest_of(c))
+    }
+
     /// A push as the HTTP handler makes it.
     pub fn push(&self, actor: &Actor, request: &PushRequest) -> PushResponse {
         self.backend()
