@@ -85,6 +85,7 @@ impl Cluster {
     /// A cluster of its own (not the test binary's), stopped by `stop`;
     /// `durable`: with fsync, as a server runs (benches), else without.
     pub fn start_with(durable: bool) -> Result<Cluster, String> {
+        Self::sweep();
         let bin = bin_dir().ok_or(
             "PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)",
         )?;
@@ -193,6 +194,39 @@ impl Cluster {
                 .map_err(|again| format!("{e}\n{again}"))?;
         }
         Ok(cluster)
+    }
+
+    /// Clusters left by test processes that died without their exit
+    /// handler (killed, aborted): stopped and removed, so none outlives a
+    /// second run.
+    fn sweep() {
+        let Some(bin) = bin_dir() else {
+            return;
+        };
+        for entry in std::fs::read_dir(std::env::temp_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix("civitac-pg-")
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if Path::new(&format!("/proc/{pid}")).exists() {
+                continue;
+            }
+            let stale = Cluster {
+                dir: entry.path(),
+                bin: bin.clone(),
+                port: 0,
+                as_nobody: is_root(),
+            };
+            stale.stop();
+        }
     }
 
     pub fn stop(&self) {
