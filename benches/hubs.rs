@@ -13,23 +13,24 @@
 
 #[path = "../tests/common/pg.rs"]
 mod pg;
+#[path = "support/replicas.rs"]
+mod replicas;
+use replicas::{fresh_replica, hide_then_restore, visible_posts};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use civitac::demo::{self, DemoOptions};
-use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
 use civitac::hub::backend::SqliteHub;
 use civitac::hub::pg::PgHub;
 use civitac::hub::pg::conn::{PgConn, statements_sent};
 use civitac::hub::server::{Limits, RunningHub};
 use civitac::hub::tokens;
-use civitac::ops::{self, Op};
 use civitac::replica::session::{self, Sizes};
 use civitac::replica::transport::HubClient;
-use civitac::store::{Side, Store};
+use civitac::store::Store;
 
 /// A hub serving in this process (so its statements can be counted).
 struct Serve(#[allow(dead_code)] RunningHub, String);
@@ -58,37 +59,8 @@ impl Serve {
     }
 }
 
-fn fresh_replica(path: &Path, url: &str, token: &str) -> (Store, HubClient) {
-    let mut client = HubClient::new(url, token, None).expect("client");
-    let me = client.whoami().expect("whoami");
-    let mut store = Store::create(path, Side::Replica).expect("replica");
-    session::attach(store.conn_mut(), &me, url).expect("identity");
-    (store, client)
-}
-
 fn sync(store: &mut Store, client: &mut HubClient) -> session::Summary {
     session::sync(store.conn_mut(), client, Sizes::default(), &mut |_| {}).expect("sync")
-}
-
-/// 5,000 decisions: `posts` hidden, then restored.
-fn decide(store: &mut Store, posts: &[String]) {
-    let actor = store.owner().expect("owner").expect("owner");
-    let tx = store.transaction().expect("tx");
-    for (action, seen) in [
-        (PostAction::Hide, PostStatus::Visible),
-        (PostAction::Restore, PostStatus::Hidden),
-    ] {
-        for p in posts {
-            let op = Op::ModeratePost {
-                post_id: p.clone(),
-                seen_status: seen,
-                action,
-                reason: (action == PostAction::Hide).then(|| "Hors sujet".to_owned()),
-            };
-            ops::apply(&tx, &actor, &op).expect("op");
-        }
-    }
-    tx.commit().expect("commit");
 }
 
 struct Figures {
@@ -113,19 +85,9 @@ fn run(dir: &Path, name: &str, urls: &[String], tokens: &[String; 3]) -> Figures
     sync(&mut b, &mut cb);
     let (mut c, mut cc) = fresh_replica(&path("c"), &urls[0], &tokens[2]);
     sync(&mut c, &mut cc);
-    let posts: Vec<String> = {
-        let mut stmt = a
-            .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 5000")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
-    assert_eq!(posts.len(), 5000);
-    decide(&mut a, &posts[..2500]);
-    decide(&mut b, &posts[2500..]);
+    let posts = visible_posts(&a, 5000);
+    hide_then_restore(&mut a, &posts[..2500]);
+    hide_then_restore(&mut b, &posts[2500..]);
     let t = Instant::now();
     let sent = statements_sent();
     let (ra, rb) = std::thread::scope(|s| {

@@ -19,28 +19,20 @@ use std::time::Instant;
 
 use rusqlite::{Connection, MAIN_DB};
 
+#[path = "support/replicas.rs"]
+mod replicas;
+use replicas::{fresh_replica, hide_then_restore, visible_posts};
+
 use civitac::demo::{self, DemoOptions};
-use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
 use civitac::hub::backend::SqliteHub;
 use civitac::hub::server::{Limits, RunningHub};
 use civitac::hub::tokens;
-use civitac::ops::{self, Op};
 use civitac::protocol::{Cursor, PullResponse};
 use civitac::replica::session::{self, Sizes};
-use civitac::replica::transport::HubClient;
 use civitac::store::entity::Entity;
 use civitac::store::synced::{Columns, to_sql};
 use civitac::store::{Side, Store};
-
-/// An empty replica attached to the hub as the token's owner.
-fn fresh_replica(path: &Path, url: &str, token: &str) -> (Store, HubClient) {
-    let mut client = HubClient::new(url, token, None).expect("client");
-    let me = client.whoami().expect("whoami");
-    let mut store = Store::create(path, Side::Replica).expect("replica");
-    session::attach(store.conn_mut(), &me, url).expect("identity");
-    (store, client)
-}
 
 /// A consistent copy of a database that this process has open, through
 /// SQLite (never a file copy: closing its descriptor would drop our locks).
@@ -258,36 +250,8 @@ fn main() {
     session::sync(b.conn_mut(), &mut client_b, Sizes::default(), &mut |_| {}).expect("b");
 
     // 2. 10,000 decisions on replica a: 5,000 posts hidden, then restored.
-    let actor = a.owner().expect("owner").expect("owner");
-    let posts: Vec<String> = {
-        let mut stmt = a
-            .conn()
-            .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 5000")
-            .expect("q");
-        stmt.query_map([], |r| r.get(0))
-            .expect("q")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
-    assert_eq!(posts.len(), 5000);
-    {
-        let tx = a.transaction().expect("tx");
-        for (action, seen) in [
-            (PostAction::Hide, PostStatus::Visible),
-            (PostAction::Restore, PostStatus::Hidden),
-        ] {
-            for p in &posts {
-                let op = Op::ModeratePost {
-                    post_id: p.clone(),
-                    seen_status: seen,
-                    action,
-                    reason: (action == PostAction::Hide).then(|| "Hors sujet".to_owned()),
-                };
-                ops::apply(&tx, &actor, &op).expect("op");
-            }
-        }
-        tx.commit().expect("commit");
-    }
+    let posts = visible_posts(&a, 5000);
+    hide_then_restore(&mut a, &posts);
     // The push's floor, on a copy of the hub as it is before the push.
     let push_floor_secs = {
         let moves: Vec<(String, &str, &str)> = posts

@@ -90,24 +90,8 @@ fn two_hubs_one_killed_five_replicas_every_op_once_no_sms_twice() {
     };
     let dir = tempfile::tempdir().expect("dir");
     let sqlite_hub = common::net::demo_hub(dir.path());
-    // The demo's own pending SMS stay out of this count; pick a group.
-    let group: String = {
-        let h = open(&sqlite_hub);
-        h.conn()
-            .execute(
-                "UPDATE sms_messages SET status = 'cancelled' WHERE status IN ('approved','queued')",
-                [],
-            )
-            .expect("quiet demo");
-        h.conn()
-            .query_row(
-                "SELECT group_id FROM sms_group_members GROUP BY group_id
-                 HAVING count(*) BETWEEN 12 AND 40 ORDER BY group_id LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .expect("a group")
-    };
+    // The demo's own pending SMS stay out of this count.
+    let group = common::net::quiet_sms_group(&sqlite_hub);
     let url = cluster.database();
     let files = dir.path().join("demo/files");
     let migrated = civitac()

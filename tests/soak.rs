@@ -111,24 +111,8 @@ fn run_soak(seconds: u64) {
     let mut figures = Figures::default();
     let dir = tempfile::tempdir().expect("dir");
     let db = demo_hub(dir.path());
-    // The demo's own pending SMS stay out of this count; pick a group.
-    let group: String = {
-        let h = open(&db);
-        h.conn()
-            .execute(
-                "UPDATE sms_messages SET status = 'cancelled' WHERE status IN ('approved','queued')",
-                [],
-            )
-            .expect("quiet demo");
-        h.conn()
-            .query_row(
-                "SELECT group_id FROM sms_group_members GROUP BY group_id
-                 HAVING count(*) BETWEEN 12 AND 40 ORDER BY group_id LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .expect("a group")
-    };
+    // The demo's own pending SMS stay out of this count.
+    let group = quiet_sms_group(&db);
     let kannel = FakeKannel::start(1);
     let mut hub = HubProcess::start(
         &db,

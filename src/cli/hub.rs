@@ -378,67 +378,58 @@ fn hand_out(lang: Lang, fr: &str, en: &str, token: &str) {
     println!("{token}");
 }
 
+/// `hub backup` of a hub on PostgreSQL: pg_dump, checked.
+fn backup_postgres(lang: Lang, url: &str, dest: &Path) -> CmdResult {
+    let done = crate::hub::pg::backup::backup(url, dest).map_err(Failure::new)?;
+    println!(
+        "{}",
+        match lang {
+            Lang::Fr => format!(
+                "{} : sauvegarde vérifiée (pg_restore --list), {} opérations, époque {}",
+                crate::text::inline(&dest.display().to_string()),
+                done.ops,
+                done.epoch
+            ),
+            Lang::En => format!(
+                "{}: verified backup (pg_restore --list), {} ops, epoch {}",
+                crate::text::inline(&dest.display().to_string()),
+                done.ops,
+                done.epoch
+            ),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hub restore` of a hub on PostgreSQL: every hub process stopped.
+fn restore_postgres(lang: Lang, url: &str, backup: &Path) -> CmdResult {
+    let done = crate::hub::pg::backup::restore(url, backup).map_err(Failure::new)?;
+    let kept = done.kept.unwrap_or_default();
+    println!(
+        "{}",
+        match lang {
+            Lang::Fr => format!(
+                "{} : restaurée depuis {} ({} opérations), nouvelle époque {} ; les données remplacées sont gardées dans le schéma {kept} ; les réplicas renverront ce que le hub a perdu à leur prochaine synchro",
+                crate::hub::pg::conn::redact(url),
+                backup.display(),
+                done.ops,
+                done.epoch
+            ),
+            Lang::En => format!(
+                "{}: restored from {} ({} ops), new epoch {}; the replaced data is kept in schema {kept}; replicas send again what the hub lost at their next sync",
+                crate::hub::pg::conn::redact(url),
+                backup.display(),
+                done.ops,
+                done.epoch
+            ),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
     let lang = ctx.lang;
     let on_postgres = ctx.db.as_deref().and_then(super::hubdb::url_of);
-    if on_postgres.is_some()
-        && let HubCmd::Files(FilesCmd::Add { store: None, .. }) = &cmd
-    {
-        return Err(Failure::usage(lang.pick(
-            "avec PostgreSQL, indiquez le dossier des fichiers du hub : --store DOSSIER",
-            "with PostgreSQL, name the hub's files folder: --store DIR",
-        )));
-    }
-    if let Some(url) = &on_postgres {
-        match &cmd {
-            HubCmd::Backup { dest } => {
-                let done = crate::hub::pg::backup::backup(url, dest).map_err(Failure::new)?;
-                println!(
-                    "{}",
-                    match lang {
-                        Lang::Fr => format!(
-                            "{} : sauvegarde vérifiée (pg_restore --list), {} opérations, époque {}",
-                            crate::text::inline(&dest.display().to_string()),
-                            done.ops,
-                            done.epoch
-                        ),
-                        Lang::En => format!(
-                            "{}: verified backup (pg_restore --list), {} ops, epoch {}",
-                            crate::text::inline(&dest.display().to_string()),
-                            done.ops,
-                            done.epoch
-                        ),
-                    }
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            HubCmd::Restore { backup } => {
-                let done = crate::hub::pg::backup::restore(url, backup).map_err(Failure::new)?;
-                let kept = done.kept.unwrap_or_default();
-                println!(
-                    "{}",
-                    match lang {
-                        Lang::Fr => format!(
-                            "{} : restaurée depuis {} ({} opérations), nouvelle époque {} ; les données remplacées sont gardées dans le schéma {kept} ; les réplicas renverront ce que le hub a perdu à leur prochaine synchro",
-                            crate::hub::pg::conn::redact(url),
-                            backup.display(),
-                            done.ops,
-                            done.epoch
-                        ),
-                        Lang::En => format!(
-                            "{}: restored from {} ({} ops), new epoch {}; the replaced data is kept in schema {kept}; replicas send again what the hub lost at their next sync",
-                            crate::hub::pg::conn::redact(url),
-                            backup.display(),
-                            done.ops,
-                            done.epoch
-                        ),
-                    }
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            _ => {}
-        }
-    }
     match cmd {
         HubCmd::Serve(args) => serve(ctx, *args),
         HubCmd::Bundle(super::bundle::HubBundleCmd::Import {
@@ -621,6 +612,9 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         HubCmd::Backup { dest } => {
+            if let Some(url) = &on_postgres {
+                return backup_postgres(lang, url, &dest);
+            }
             let db = hub_db(ctx)?;
             let r =
                 crate::hub::backup::backup(&db, &dest).map_err(|e| Failure::new(e.to_string()))?;
@@ -646,6 +640,9 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         HubCmd::Restore { backup } => {
+            if let Some(url) = &on_postgres {
+                return restore_postgres(lang, url, &backup);
+            }
             let db = hub_db(ctx)?;
             let r = crate::hub::backup::restore(&db, &backup)
                 .map_err(|e| Failure::new(e.to_string()))?;
@@ -682,7 +679,17 @@ pub fn run(ctx: &Ctx, cmd: HubCmd) -> CmdResult {
         }
         HubCmd::Files(FilesCmd::Add { files, store }) => {
             let db = hub_db(ctx)?;
-            let dir = store.unwrap_or_else(|| crate::hub::backend::default_files_dir(&db));
+            let dir = match (store, &on_postgres) {
+                (Some(dir), _) => dir,
+                // No folder "beside" a database on a server.
+                (None, Some(_)) => {
+                    return Err(Failure::usage(lang.pick(
+                        "avec PostgreSQL, indiquez le dossier des fichiers du hub : --store DOSSIER",
+                        "with PostgreSQL, name the hub's files folder: --store DIR",
+                    )));
+                }
+                (None, None) => crate::hub::backend::default_files_dir(&db),
+            };
             for f in files {
                 let (sha, len) =
                     crate::hub::files::store(&dir, &f).map_err(|e| Failure::new(e.to_string()))?;

@@ -91,18 +91,6 @@ impl DbError {
     pub fn is_no_rows(&self) -> bool {
         matches!(self, DbError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
     }
-
-    /// Worth running the whole transaction again: PostgreSQL gave up on it
-    /// for another's sake (serialisation failure, deadlock).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy),
-            DbError::Postgres(e) => e
-                .code()
-                .is_some_and(|c| c.code() == "40001" || c.code() == "40P01"),
-            DbError::Other(_) => false,
-        }
-    }
 }
 
 /// `query_row(..).optional()`: no row is `None`, any other failure stays one.
@@ -362,10 +350,6 @@ impl<'c> Savepoint<'c> {
         self.conn
             .exec(&format!("ROLLBACK TO SAVEPOINT {}", self.name), &[])
             .map(drop)
-    }
-
-    pub fn conn(&self) -> &'c dyn Sql {
-        self.conn
     }
 }
 

@@ -302,3 +302,23 @@ impl Balancer {
         Balancer { url, taken }
     }
 }
+
+/// Cancels the demo hub's own pending SMS (so a test counts only what it
+/// sends) and picks a group of 12 to 40 members to send to.
+pub fn quiet_sms_group(db: &Path) -> String {
+    let h = super::open(db);
+    h.conn()
+        .execute(
+            "UPDATE sms_messages SET status = 'cancelled' WHERE status IN ('approved','queued')",
+            [],
+        )
+        .expect("quiet demo");
+    h.conn()
+        .query_row(
+            "SELECT group_id FROM sms_group_members GROUP BY group_id
+             HAVING count(*) BETWEEN 12 AND 40 ORDER BY group_id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a group")
+}

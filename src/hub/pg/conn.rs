@@ -326,7 +326,7 @@ impl PgConn {
             self.simple("BEGIN ISOLATION LEVEL READ COMMITTED")?;
             self.in_tx.set(true);
             if let Err(e) = self.exec("SELECT pg_advisory_xact_lock(?1)", &[&WRITE_LOCK]) {
-                self.end(false);
+                self.rollback();
                 return Err(e.into());
             }
         } else {
@@ -348,13 +348,13 @@ impl PgConn {
                 Ok(v)
             }
             Err(e) => {
-                self.end(false);
+                self.rollback();
                 Err(e)
             }
         }
     }
 
-    fn end(&self, _commit: bool) {
+    fn rollback(&self) {
         let _ = self.simple("ROLLBACK");
         self.in_tx.set(false);
     }
@@ -582,10 +582,6 @@ impl PgPool {
             idle: Mutex::new((vec![first], 1)),
             freed: Condvar::new(),
         })
-    }
-
-    pub fn url(&self) -> &str {
-        &self.url
     }
 
     /// A connection: an idle one, a new one while under the size, or the

@@ -32,7 +32,7 @@ use super::push::{PushError, answer, push_in};
 use super::tokens::{self, Principal, TokenError};
 use crate::protocol::{Cursor, PullError, PullResponse, PushRequest, PushResponse};
 use crate::store::Actor;
-use crate::store::sql::{DbError, Optional};
+use crate::store::sql::DbError;
 
 /// The schema a new database receives (kept beside `schema.sql`).
 pub const SCHEMA: &str = include_str!("../../../schema-postgres.sql");
@@ -79,15 +79,7 @@ pub fn prepare(c: &PgConn, url: &str) -> Result<i64, OpenError> {
     c.batch(&format!("SELECT pg_advisory_lock({INIT_LOCK})"))
         .map_err(schema)?;
     let result = (|| {
-        let has_version: bool = c
-            .sql()
-            .query_row(
-                "SELECT count(*) > 0 FROM information_schema.tables
-                 WHERE table_schema = current_schema() AND table_name = 'schema_version'",
-                (),
-                |r| r.get::<i64>(0).map(|n| n != 0),
-            )
-            .map_err(schema)?;
+        let has_version = has_schema(c).map_err(schema)?;
         let known = crate::store::SCHEMA_VERSION;
         if !has_version {
             let tables: i64 = c
@@ -202,11 +194,6 @@ impl PgHub {
 
     fn conn(&self) -> Result<Lent<'_>, BackendError> {
         Ok(self.pool.get()?)
-    }
-
-    /// A connection for the SMS sender and other workers.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
     }
 }
 
@@ -385,13 +372,4 @@ impl HubBackend for PgHub {
         }
         Ok(wait)
     }
-}
-
-/// A `sync_state` value read outside any transaction (for commands).
-pub fn state(c: &PgConn, key: &str) -> Result<Option<String>, DbError> {
-    c.sql()
-        .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .optional()
 }
