@@ -622,24 +622,33 @@ const DELIVERER_LOCK: i64 = 0x0063_6976_6974_6177;
 /// Delivers until `stop()` says so, from a PostgreSQL hub, in whichever of
 /// its processes holds the deliverer's lock.
 pub fn run_postgres(url: &str, settings: &Settings, stop: &dyn Fn() -> bool) {
+    // One connection kept while it lives: asking for the lock again every
+    // few seconds costs a statement, not a new session.
+    let mut held: Option<crate::hub::pg::conn::PgConn> = None;
     while !stop() {
-        match crate::hub::pg::conn::PgConn::connect(url) {
-            Ok(conn) => {
-                let leader: Result<i64, DbError> = conn.sql().query_row(
-                    "SELECT CAST(pg_try_advisory_lock(?1) AS INTEGER)",
-                    [DELIVERER_LOCK],
-                    |r| r.get(0),
-                );
-                match leader {
-                    Ok(1) => {
-                        deliver_until(conn.sql(), settings, &|| stop() || conn.is_closed());
-                        continue;
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "webhooks: the hub database failed"),
+        if held.as_ref().is_none_or(|c| c.is_closed()) {
+            held = match crate::hub::pg::conn::PgConn::connect(url) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "webhooks: cannot reach the hub database");
+                    None
                 }
+            };
+        }
+        if let Some(conn) = &held {
+            let leader: Result<i64, DbError> = conn.sql().query_row(
+                "SELECT CAST(pg_try_advisory_lock(?1) AS INTEGER)",
+                [DELIVERER_LOCK],
+                |r| r.get(0),
+            );
+            match leader {
+                Ok(1) => {
+                    deliver_until(conn.sql(), settings, &|| stop() || conn.is_closed());
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "webhooks: the hub database failed"),
             }
-            Err(e) => tracing::error!(error = %e, "webhooks: cannot reach the hub database"),
         }
         // Another process delivers (or the database is away): ask again later.
         let mut slept = Duration::ZERO;
