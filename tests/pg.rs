@@ -716,3 +716,114 @@ fn what_postgresql_refuses_and_sqlite_takes_is_one_bad_line_or_op_never_a_stop()
     assert_eq!(answer.results[0].outcome, Outcome::Rejected);
     assert_eq!(answer.results[1].outcome, Outcome::Applied);
 }
+
+/// A webhook receiver answering 200 to every POST; the bodies it read.
+fn receiving() -> (String, std::sync::mpsc::Receiver<Vec<u8>>) {
+    use std::io::{BufRead, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+                loop {
+                    let mut length = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let line = line.trim_end().to_ascii_lowercase();
+                        if line.is_empty() {
+                            break;
+                        }
+                        if let Some(n) = line.strip_prefix("content-length:") {
+                            length = n.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let _ = tx.send(body);
+                    let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn two_hub_processes_deliver_each_decision_to_a_webhook_once() {
+    let Some(w) = migrated(&[Role::Moderator]) else {
+        return;
+    };
+    let (url, bodies) = receiving();
+    let c = PgConn::connect(&w.url).expect("connect");
+    civitac::hub::webhooks::add(
+        c.sql(),
+        &url,
+        b"0123456789abcdef0123456789abcdef",
+        None,
+        false,
+    )
+    .expect("webhook");
+    let actor = w.world.replicas[0]
+        .0
+        .owner()
+        .expect("owner")
+        .expect("owner");
+    let posts = ids(
+        &w.world.replicas[0].0,
+        "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 20",
+    );
+    c.write(|tx| -> Result<(), civitac::ops::OpError> {
+        for p in &posts {
+            civitac::ops::apply(tx, &actor, &hide(p, PostStatus::Visible))?;
+        }
+        Ok(())
+    })
+    .expect("20 posts hidden");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let settings = civitac::hub::webhooks::Settings {
+        poll: std::time::Duration::from_millis(50),
+        ..Default::default()
+    };
+    let mut got: Vec<String> = Vec::new();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                civitac::hub::webhooks::run_postgres(&w.url, &settings, &|| {
+                    stop.load(std::sync::atomic::Ordering::SeqCst)
+                })
+            });
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while got.len() < posts.len() && std::time::Instant::now() < until {
+            if let Ok(body) = bodies.recv_timeout(std::time::Duration::from_millis(200)) {
+                let batch: serde_json::Value = serde_json::from_slice(&body).expect("json");
+                for d in batch["decisions"].as_array().expect("decisions") {
+                    got.push(d["id"].as_str().expect("id").to_owned());
+                }
+            }
+        }
+        // A little longer: a second deliverer would send them again now.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        while let Ok(body) = bodies.try_recv() {
+            let batch: serde_json::Value = serde_json::from_slice(&body).expect("json");
+            for d in batch["decisions"].as_array().expect("decisions") {
+                got.push(d["id"].as_str().expect("id").to_owned());
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let total = got.len();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), total, "a decision was delivered twice");
+    assert_eq!(total, posts.len(), "every decision delivered");
+}
