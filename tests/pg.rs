@@ -827,3 +827,82 @@ fn two_hub_processes_deliver_each_decision_to_a_webhook_once() {
     assert_eq!(got.len(), total, "a decision was delivered twice");
     assert_eq!(total, posts.len(), "every decision delivered");
 }
+
+#[test]
+fn a_migration_that_fails_leaves_the_database_empty_and_another_hubs_secret_is_refused() {
+    let Some(cluster) = common::pg::cluster() else {
+        return;
+    };
+    let world = common::world::world_of(&[Role::Moderator], "pg.mig", 0.05, 23);
+    let files = world.dir.path().join("files");
+    std::fs::create_dir_all(&files).expect("files");
+    // A NUL in a post: SQLite keeps it, PostgreSQL's text refuses it.
+    let post: String = {
+        let h = open(&world.hub_db);
+        let post = first_id(&h, "forum_posts", "1 = 1");
+        h.conn()
+            .execute(
+                "UPDATE forum_posts SET body = 'avant' || char(0) || 'après' WHERE id = ?1",
+                [&post],
+            )
+            .expect("a NUL");
+        post
+    };
+    let url = cluster.database();
+    let e = civitac::hub::pg::migrate::migrate(&world.hub_db, &url, &files)
+        .expect_err("refused by PostgreSQL")
+        .to_string();
+    assert!(e.starts_with("forum_posts: "), "{e}");
+    let c = PgConn::connect(&url).expect("connect");
+    assert_eq!(
+        one(
+            c.sql(),
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ),
+        0,
+        "nothing of the failed migration stays"
+    );
+    open(&world.hub_db)
+        .conn()
+        .execute(
+            "UPDATE forum_posts SET body = 'avant après' WHERE id = ?1",
+            [&post],
+        )
+        .expect("mended");
+    civitac::hub::pg::migrate::migrate(&world.hub_db, &url, &files)
+        .expect("the same database, again");
+    // Another hub's migration into the same files folder: its secret is not ours.
+    let other = common::world::world_of(&[Role::Moderator], "pg.other", 0.05, 29);
+    std::fs::write(
+        civitac::hub::backend::sms_key_path(&other.hub_db),
+        "another-hubs-key",
+    )
+    .expect("their key");
+    std::fs::write(civitac::hub::backend::sms_key_path(&files), "ours").expect("a key there");
+    let e = civitac::hub::pg::migrate::migrate(&other.hub_db, &cluster.database(), &files)
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("another hub's secret"), "{e}");
+}
+
+#[test]
+fn a_libpq_keyword_string_is_no_file_name() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = common::net::civitac()
+        .current_dir(dir.path())
+        .args([
+            "--lang",
+            "en",
+            "--db",
+            "host=127.0.0.1 dbname=hub password=KVSECRET",
+        ])
+        .args(["hub", "token", "list"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "no file made"
+    );
+}

@@ -261,12 +261,26 @@ fn only_hub(store: Store, path: &Path, lang: Lang) -> Result<Store, Failure> {
 }
 
 fn hub_db(ctx: &Ctx) -> Result<PathBuf, Failure> {
-    ctx.db.clone().ok_or_else(|| {
+    let db = ctx.db.clone().ok_or_else(|| {
         Failure::usage(ctx.lang.pick(
             "indiquez la base du hub : --db CHEMIN",
             "name the hub database: --db PATH",
         ))
-    })
+    })?;
+    // libpq's "host=… dbname=…" is no file name: taken as one, it would
+    // become a SQLite file named after the password.
+    let text = db.to_string_lossy();
+    if super::hubdb::url_of(&db).is_none()
+        && ["host=", "dbname=", "user=", "password="]
+            .iter()
+            .any(|k| text.contains(k))
+    {
+        return Err(Failure::usage(ctx.lang.pick(
+            "--db : un chemin de fichier SQLite, ou une URL postgres://utilisateur@hôte/base (pas la forme « host=… dbname=… »)",
+            "--db: a SQLite file path, or a postgres://user@host/dbname URL (not the \"host=… dbname=…\" form)",
+        )));
+    }
+    Ok(db)
 }
 
 fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {

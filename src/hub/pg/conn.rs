@@ -298,6 +298,19 @@ impl PgConn {
         self.transaction(true, f)
     }
 
+    /// `write`, with `prelude` (SQL text, such as a schema) run first in the
+    /// same transaction: if `f` fails, the prelude is undone too.
+    pub fn write_after<T, E: From<DbError>>(
+        &self,
+        prelude: &str,
+        f: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.write(|tx| {
+            self.simple(prelude)?;
+            f(tx)
+        })
+    }
+
     /// Runs `f` in a transaction that takes no hub-wide lock: for work that
     /// appends nothing to the feed (an SMS claim), whose rows it locks itself.
     pub fn unlocked<T, E: From<DbError>>(

@@ -93,6 +93,12 @@ pub fn migrate(from: &Path, to: &str, files: &Path) -> Result<Report, MigrateErr
     {
         return Err(source_err("a replica, not a hub database".into()));
     }
+    if let Some(theirs) = foreign_key(from, files) {
+        return Err(source_err(format!(
+            "{} holds another hub's secret: give this hub its own --files folder",
+            theirs.display()
+        )));
+    }
     // One snapshot of the source for the copy and the check.
     src.execute_batch("BEGIN")
         .map_err(|e| source_err(e.to_string()))?;
@@ -122,9 +128,9 @@ pub fn migrate(from: &Path, to: &str, files: &Path) -> Result<Report, MigrateErr
                 .into(),
         ));
     }
-    super::prepare(&pg, to).map_err(|e| target_err(e.to_string()))?;
-
-    let copied = pg.write(|tx| -> Result<Vec<Copied>, MigrateError> {
+    // The schema and the copy in one transaction: a copy that fails, or a
+    // check that does not match, leaves the database as empty as it was.
+    let copied = pg.write_after(&super::new_schema(), |tx| -> Result<Vec<Copied>, MigrateError> {
         // The counting triggers stand aside: the counters are copied as they are.
         tx.execute(
             "INSERT INTO sync_state (key, value) VALUES ('bulk_load', '1')
@@ -173,22 +179,21 @@ pub fn migrate(from: &Path, to: &str, files: &Path) -> Result<Report, MigrateErr
             )
             .map_err(|e| target_err(e.to_string()))?;
         }
+        // Checked before the commit, from what PostgreSQL now holds.
+        for c in &copied {
+            let (rows, sha256) = digest(tx, c).map_err(|e| target_err(e.to_string()))?;
+            if rows != c.rows || sha256 != c.sha256 {
+                return Err(MigrateError::Mismatch {
+                    table: c.table.clone(),
+                    why: format!(
+                        "{} row(s) read from SQLite, {rows} in PostgreSQL; checksums {} and {sha256}",
+                        c.rows, c.sha256
+                    ),
+                });
+            }
+        }
         Ok(copied)
     })?;
-
-    // Checked after the commit, from what PostgreSQL now holds.
-    for c in &copied {
-        let (rows, sha256) = digest(pg.sql(), c).map_err(|e| target_err(e.to_string()))?;
-        if rows != c.rows || sha256 != c.sha256 {
-            return Err(MigrateError::Mismatch {
-                table: c.table.clone(),
-                why: format!(
-                    "{} row(s) read from SQLite, {rows} in PostgreSQL; checksums {} and {sha256}",
-                    c.rows, c.sha256
-                ),
-            });
-        }
-    }
     let _ = src.execute_batch("COMMIT");
 
     let missing_files = missing(&src, files).map_err(|e| source_err(e.to_string()))?;
@@ -385,20 +390,32 @@ fn missing(src: &Connection, files: &Path) -> rusqlite::Result<Vec<String>> {
         .collect())
 }
 
+/// (the SQLite hub's secret, where the PostgreSQL hub keeps it), for both.
+fn key_files(from: &Path, files: &Path) -> [(PathBuf, PathBuf); 2] {
+    use super::super::backend::{bundle_secret_path, sms_key_path};
+    [
+        (sms_key_path(from), sms_key_path(files)),
+        (bundle_secret_path(from), bundle_secret_path(files)),
+    ]
+}
+
+/// A secret beside the files folder that is not this hub's (another hub's
+/// migration used the folder): serving with it would refuse every device's
+/// bundles and the gateway's reports. Found before anything is copied.
+fn foreign_key(from: &Path, files: &Path) -> Option<PathBuf> {
+    key_files(from, files).into_iter().find_map(|(src, dst)| {
+        let (Ok(ours), Ok(there)) = (std::fs::read(&src), std::fs::read(&dst)) else {
+            return None;
+        };
+        (ours.trim_ascii() != there.trim_ascii()).then_some(dst)
+    })
+}
+
 /// The SQLite hub's secrets (beside `hub.db`) copied beside the files
 /// folder, where a PostgreSQL hub reads them; never over existing ones.
 fn copy_keys(from: &Path, files: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut copied = Vec::new();
-    for (src, dst) in [
-        (
-            super::super::backend::sms_key_path(from),
-            super::super::backend::sms_key_path(files),
-        ),
-        (
-            super::super::backend::bundle_secret_path(from),
-            super::super::backend::bundle_secret_path(files),
-        ),
-    ] {
+    for (src, dst) in key_files(from, files) {
         if dst.exists() {
             continue;
         }

@@ -37,6 +37,11 @@ use crate::store::sql::DbError;
 /// The schema a new database receives (kept beside `schema.sql`).
 pub const SCHEMA: &str = include_str!("../../../schema-postgres.sql");
 
+/// What an empty database runs to become a hub (inside a transaction).
+pub fn new_schema() -> String {
+    format!("{SCHEMA}\nINSERT INTO sync_state (key, value) VALUES ('side', 'hub');")
+}
+
 /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
 pub fn is_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
@@ -94,15 +99,11 @@ pub fn prepare(c: &PgConn, url: &str) -> Result<i64, OpenError> {
             if tables > 0 {
                 return Err(OpenError::Foreign { url: url.clone() });
             }
-            c.batch(&format!(
-                "BEGIN; {SCHEMA}
-                 INSERT INTO sync_state (key, value) VALUES ('side', 'hub');
-                 COMMIT;"
-            ))
-            .map_err(|e| {
-                let _ = c.batch("ROLLBACK");
-                schema(e)
-            })?;
+            c.batch(&format!("BEGIN; {} COMMIT;", new_schema()))
+                .map_err(|e| {
+                    let _ = c.batch("ROLLBACK");
+                    schema(e)
+                })?;
             return Ok(known);
         }
         let found: i64 = c
