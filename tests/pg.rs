@@ -906,3 +906,114 @@ fn a_libpq_keyword_string_is_no_file_name() {
         "no file made"
     );
 }
+
+/// A push sends its writes without waiting for their answers. When one of
+/// them is refused, the batch is rolled back whole and run again statement
+/// by statement: the refusal lands on its own op, never on the op whose read
+/// happened to carry the news, and the ops around it stand.
+#[test]
+fn a_write_refused_inside_a_pipelined_push_is_found_on_its_own_op() {
+    let Some(w) = migrated(&[Role::Moderator]) else {
+        return;
+    };
+    let hub = PgHub::open(&w.url, w.files.clone(), 3, 2).expect("hub");
+    let replica = &w.world.replicas[0].0;
+    let actor = replica.owner().expect("owner").expect("owner");
+    let posts: Vec<String> = replica
+        .conn()
+        .prepare("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 3")
+        .expect("q")
+        .query_map([], |r| r.get(0))
+        .expect("q")
+        .collect::<Result<_, _>>()
+        .expect("ids");
+    assert_eq!(posts.len(), 3);
+    // The database refuses the feed row of the middle post only.
+    let admin = PgConn::connect(&w.url).expect("connect");
+    admin
+        .batch(&format!(
+            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF NEW.entity_id = '{}' THEN
+                 RAISE EXCEPTION 'refused for this test' USING ERRCODE = 'check_violation';
+               END IF;
+               RETURN NEW;
+             END $$;
+             CREATE TRIGGER refuse_one BEFORE INSERT ON changes
+               FOR EACH ROW EXECUTE FUNCTION refuse_one();",
+            posts[1]
+        ))
+        .expect("trigger");
+    let ops: Vec<PushedOp> = posts
+        .iter()
+        .zip(1..)
+        .map(|(p, seq)| pushed(seq, &actor.login, hide(p, PostStatus::Visible)))
+        .collect();
+    let answer = hub
+        .push(
+            &actor,
+            &PushRequest {
+                v: PROTOCOL_VERSION,
+                ops: ops.clone(),
+            },
+        )
+        .expect("answered, not 503");
+    let outcomes: Vec<Outcome> = answer.results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![Outcome::Applied, Outcome::Rejected, Outcome::Applied],
+        "{answer:?}"
+    );
+    assert!(
+        answer.results[1]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("refused for this test")),
+        "{answer:?}"
+    );
+    let c = admin.sql();
+    let status = |p: &str| -> String {
+        c.query_row("SELECT status FROM forum_posts WHERE id = ?1", [p], |r| {
+            r.get(0)
+        })
+        .expect("status")
+    };
+    assert_eq!(status(&posts[0]), "hidden");
+    assert_eq!(status(&posts[1]), "visible", "nothing of the refused op stands");
+    assert_eq!(status(&posts[2]), "hidden");
+    let journal = |id: &str| -> i64 {
+        c.query_row("SELECT count(*) FROM audit_log WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .expect("journal")
+    };
+    assert_eq!(
+        ops.iter().map(|o| journal(&o.op_id)).collect::<Vec<_>>(),
+        vec![1, 0, 1]
+    );
+    let outcome: String = c
+        .query_row(
+            "SELECT outcome FROM applied_ops WHERE op_id = ?1",
+            [&ops[1].op_id],
+            |r| r.get(0),
+        )
+        .expect("remembered");
+    assert_eq!(outcome, "rejected");
+    // Sent again, each is answered from what was kept.
+    let again = hub
+        .push(
+            &actor,
+            &PushRequest {
+                v: PROTOCOL_VERSION,
+                ops,
+            },
+        )
+        .expect("answered");
+    assert!(
+        again
+            .results
+            .iter()
+            .all(|r| r.outcome == Outcome::Duplicate),
+        "{again:?}"
+    );
+}

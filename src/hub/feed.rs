@@ -14,7 +14,7 @@ use crate::protocol::{
 };
 use crate::store::entity::Entity;
 use crate::store::sql::{DbError, Dialect, Sql};
-use crate::store::synced::{Columns, key_of, key_text, read_row, select, to_sql};
+use crate::store::synced::{Columns, key_of, key_text, read_row, read_rows_by_id, select, to_sql};
 
 fn feed_end(conn: &dyn Sql) -> Result<i64, DbError> {
     conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", (), |r| {
@@ -154,15 +154,33 @@ fn feed_page(conn: &dyn Sql, since: i64, limit: usize) -> Result<PullResponse, P
     for (i, (_, entity, id)) in feed.iter().enumerate() {
         last.insert((entity.as_str(), id.as_str()), i);
     }
+    let mut sent = Vec::with_capacity(last.len());
     for (i, (_, entity, id)) in feed.iter().enumerate() {
-        if last.get(&(entity.as_str(), id.as_str())) != Some(&i) {
-            continue;
+        if last.get(&(entity.as_str(), id.as_str())) == Some(&i) {
+            let t = Entity::parse(entity).ok_or_else(|| PullError::Entity(entity.clone()))?;
+            sent.push((t, entity, id));
         }
-        let t = Entity::parse(entity).ok_or_else(|| PullError::Entity(entity.clone()))?;
+    }
+    // Records keyed by one id are read together, a statement per kind.
+    let mut by_kind: std::collections::HashMap<Entity, Vec<&str>> = Default::default();
+    for (t, _, id) in &sent {
+        if t.key() == ["id"] {
+            by_kind.entry(*t).or_default().push(id.as_str());
+        }
+    }
+    let mut found = std::collections::HashMap::new();
+    for (t, ids) in by_kind {
+        found.insert(t, read_rows_by_id(conn, &mut columns, t, &ids)?);
+    }
+    for (t, entity, id) in sent {
+        let row = match found.get_mut(&t) {
+            Some(rows) => rows.remove(id.as_str()),
+            None => read_row(conn, &mut columns, t, id)?,
+        };
         rows.push(PulledRow {
             entity: entity.clone(),
             id: id.clone(),
-            row: read_row(conn, &mut columns, t, id)?,
+            row,
         });
     }
     Ok(PullResponse {

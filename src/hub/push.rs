@@ -69,8 +69,12 @@ pub fn push_in(
     request: &PushRequest,
 ) -> (Vec<OpResult>, Option<DbError>) {
     let mut results = Vec::with_capacity(request.ops.len());
+    let seen = match Seen::read(tx, request) {
+        Ok(seen) => seen,
+        Err(e) => return (results, Some(e)),
+    };
     for pushed in &request.ops {
-        match apply_one(tx, actor, pushed) {
+        match apply_one(tx, actor, pushed, seen.as_ref()) {
             Ok(r) => results.push(r),
             Err(e) => return (results, Some(e)),
         }
@@ -105,17 +109,66 @@ pub fn answer(
     }
 }
 
+/// What the hub already holds under a batch's op ids, read in two
+/// statements for the whole batch rather than two per op (each a round trip
+/// to PostgreSQL).
+struct Seen {
+    /// `applied_ops`: outcome and device, by op id.
+    applied: std::collections::HashMap<String, (String, String)>,
+    /// Op ids that name an entry of the journal (`audit_log`).
+    journal: std::collections::HashSet<String>,
+}
+
+impl Seen {
+    /// `None` when two ops of the batch share an id: the second must see
+    /// what the first wrote, so each is looked up in its turn. Otherwise
+    /// an op only ever writes rows under its own id, and what is read here
+    /// stays true until its turn.
+    fn read(conn: &dyn Sql, request: &PushRequest) -> Result<Option<Seen>, DbError> {
+        let mut ids = std::collections::HashSet::new();
+        for op in &request.ops {
+            if well_formed(&op.op_id) && !ids.insert(op.op_id.as_str()) {
+                return Ok(None);
+            }
+        }
+        let list = serde_json::to_string(&ids.into_iter().collect::<Vec<_>>())
+            .map_err(|e| DbError::Other(e.to_string()))?;
+        let each = crate::store::sql::each_of(conn, 1);
+        let applied = conn
+            .query_map(
+                &format!("SELECT op_id, outcome, device FROM applied_ops WHERE op_id IN ({each})"),
+                [&list],
+                |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
+            )?
+            .collect::<Result<_, _>>()?;
+        let journal = conn
+            .query_map(
+                &format!("SELECT id FROM audit_log WHERE id IN ({each})"),
+                [&list],
+                |r| r.get(0),
+            )?
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Seen { applied, journal }))
+    }
+}
+
+/// An op id as the hub takes it: a lowercase UUID.
+fn well_formed(id: &str) -> bool {
+    id.len() == 36 && uuid::Uuid::parse_str(id).is_ok() && id.to_ascii_lowercase() == id
+}
+
 /// One op in its own savepoint: its effect and its `applied_ops` row commit
 /// together, so a retry after a lost response finds it and applies nothing.
 fn apply_one(
     conn: &dyn Sql,
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
+    seen: Option<&Seen>,
 ) -> Result<OpResult, DbError> {
     // An op id that is no UUID is refused before it is looked up (a NUL in
     // it is an error to PostgreSQL, not a miss).
     let id = &pushed.op_id;
-    if id.len() != 36 || uuid::Uuid::parse_str(id).is_err() || id.to_ascii_lowercase() != *id {
+    if !well_formed(id) {
         return Ok(OpResult {
             op_id: crate::text::truncate(&crate::text::inline(id), 64),
             outcome: Outcome::Rejected,
@@ -128,10 +181,13 @@ fn apply_one(
         });
     }
     let tx = Savepoint::begin(conn, "op")?;
-    let known: Option<(String, String)> = conn
-        .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?
-        .query_row([&pushed.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let known: Option<(String, String)> = match seen {
+        Some(seen) => seen.applied.get(id).cloned(),
+        None => conn
+            .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?
+            .query_row([&pushed.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?,
+    };
     if let Some((outcome, device)) = known {
         if device != actor.device {
             // Another device's op id: never answered as this one's.
@@ -153,7 +209,7 @@ fn apply_one(
     }
     // Every field checked at the edge: a bad op is refused with its reason,
     // never applied half-understood, never a 503 that wedges the batch.
-    if let Err(why) = validate(conn, actor, pushed) {
+    if let Err(why) = validate(conn, actor, pushed, seen) {
         let result = OpResult {
             op_id: crate::text::truncate(&crate::text::inline(&pushed.op_id), 64),
             outcome: Outcome::Rejected,
@@ -260,6 +316,7 @@ fn validate(
     conn: &dyn Sql,
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
+    seen: Option<&Seen>,
 ) -> Result<(), String> {
     // The op id's form was checked before it was looked up (`apply_one`).
     let id = &pushed.op_id;
@@ -298,10 +355,13 @@ fn validate(
         ));
     }
     // An op id that already names another entry of the journal.
-    let taken: bool = conn
-        .prepare_cached("SELECT 1 FROM audit_log WHERE id = ?1")
-        .and_then(|mut s| s.exists([id]))
-        .map_err(|e| e.to_string())?;
+    let taken: bool = match seen {
+        Some(seen) => seen.journal.contains(id),
+        None => conn
+            .prepare_cached("SELECT 1 FROM audit_log WHERE id = ?1")
+            .and_then(|mut s| s.exists([id]))
+            .map_err(|e| e.to_string())?,
+    };
     if taken {
         return Err("op_id: already names another decision in the hub's journal".into());
     }
@@ -371,7 +431,7 @@ fn record_applied(
     conn.prepare_cached(
         "INSERT INTO applied_ops (op_id, device, seq, outcome, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![
+    .execute_blind(params![
         pushed.op_id,
         actor.device,
         pushed.seq,
@@ -458,7 +518,7 @@ fn record_conflict(
         "INSERT INTO audit_log (id, at, actor, device, action, entity, entity_id, reason, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
     )?
-    .execute(params![
+    .execute_blind(params![
         pushed.op_id,
         crate::time::now(),
         actor.login,

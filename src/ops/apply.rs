@@ -231,7 +231,7 @@ pub fn apply_with(
         "INSERT INTO audit_log (id, at, actor, device, action, entity, entity_id, reason, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![
+    .execute_blind(params![
         meta.op_id,
         meta.at,
         actor.login,
@@ -248,7 +248,7 @@ pub fn apply_with(
         )
         .to_string(),
     ])?;
-    if crate::store::sql::state(conn, "side")?.as_deref() == Some("hub") {
+    if is_hub(conn)? {
         // The hub's change feed: replicas pull the rows changed after their cursor.
         record_change(conn, change.entity, &change.entity_id)?;
         for flag in &touched_flags {
@@ -286,6 +286,13 @@ pub fn apply_with(
         entity_id: change.entity_id,
         action,
     })
+}
+
+/// Whether `conn` holds the hub (PostgreSQL only ever does; a SQLite file
+/// says which side it is).
+fn is_hub(conn: &dyn Sql) -> Result<bool, crate::store::sql::DbError> {
+    Ok(conn.dialect() == crate::store::sql::Dialect::Postgres
+        || crate::store::sql::state(conn, "side")?.as_deref() == Some("hub"))
 }
 
 /// The record one op changed, and what the audit log needs beyond the
@@ -706,7 +713,7 @@ fn moderate_post(
         "UPDATE forum_posts SET status = ?2, moderated_by = ?3, moderated_at = ?4, reason = ?5,
             flag_count = flag_count - ?6, version = version + 1 WHERE id = ?1",
     )?
-    .execute(params![
+    .execute_blind(params![
         post_id,
         target,
         actor.login,
@@ -2035,7 +2042,7 @@ fn undo(conn: &dyn Sql, actor: &Actor, op_id: &str, meta: &OpMeta) -> Result<Cha
             "an undo cannot itself be undone; make a new decision instead",
         ));
     }
-    if crate::store::sql::state(conn, "side")?.as_deref() != Some("hub") {
+    if !is_hub(conn)? {
         let pushed: Option<(Option<String>, i64)> = conn
             .prepare_cached("SELECT pushed_at, seq FROM outbox WHERE op_id = ?1")?
             .query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -2185,6 +2192,5 @@ pub fn record_change(
     id: &str,
 ) -> Result<(), crate::store::sql::DbError> {
     conn.prepare_cached("INSERT INTO changes (entity, entity_id) VALUES (?1, ?2)")?
-        .execute([entity, id])
-        .map(drop)
+        .execute_blind([entity, id])
 }

@@ -26,7 +26,7 @@ pub enum DbError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error("{}", pg_message(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(#[from] tokio_postgres::Error),
     /// The database cannot be used as asked (its TLS settings, a pool with
     /// no connection free): said in words.
     #[error("{0}")]
@@ -35,7 +35,7 @@ pub enum DbError {
 
 /// The server's message (and detail); else the client's, with its causes
 /// ("error performing TLS handshake: invalid peer certificate: …").
-fn pg_message(e: &postgres::Error) -> String {
+fn pg_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => match db.detail() {
             Some(detail) => format!("{}: {detail}", db.message()),
@@ -236,6 +236,12 @@ pub trait Sql {
     fn in_transaction(&self) -> bool;
     fn exec(&self, sql: &str, args: &[&dyn ToSql]) -> Result<usize, DbError>;
     fn rows(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Vec<Row>, DbError>;
+    /// A write whose count nobody reads. PostgreSQL, in a pipelined batch,
+    /// sends it without waiting: a failure is then said by the next
+    /// statement, and the batch runs again (`PgConn::write_pipelined`).
+    fn exec_blind(&self, sql: &str, args: &[&dyn ToSql]) -> Result<(), DbError> {
+        self.exec(sql, args).map(drop)
+    }
     /// The first row only (the rest never read).
     fn first(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Option<Row>, DbError> {
         Ok(self.rows(sql, args)?.into_iter().next())
@@ -252,6 +258,11 @@ pub struct Stmt<'a> {
 impl Stmt<'_> {
     pub fn execute(&mut self, args: impl Args) -> Result<usize, DbError> {
         self.conn.exec(self.sql, &args.refs())
+    }
+
+    /// `execute` for a write whose count is not read (see `Sql::exec_blind`).
+    pub fn execute_blind(&mut self, args: impl Args) -> Result<(), DbError> {
+        self.conn.exec_blind(self.sql, &args.refs())
     }
 
     pub fn query_row<T>(
@@ -330,7 +341,7 @@ pub struct Savepoint<'c> {
 impl<'c> Savepoint<'c> {
     /// `name` is a fixed word (each nesting level its own).
     pub fn begin(conn: &'c dyn Sql, name: &'static str) -> Result<Self, DbError> {
-        conn.exec(&format!("SAVEPOINT {name}"), &[])?;
+        conn.exec_blind(&format!("SAVEPOINT {name}"), &[])?;
         Ok(Savepoint {
             conn,
             name,
@@ -340,7 +351,7 @@ impl<'c> Savepoint<'c> {
 
     pub fn release(mut self) -> Result<(), DbError> {
         self.conn
-            .exec(&format!("RELEASE SAVEPOINT {}", self.name), &[])?;
+            .exec_blind(&format!("RELEASE SAVEPOINT {}", self.name), &[])?;
         self.open = false;
         Ok(())
     }
@@ -445,6 +456,15 @@ pub fn row_json(
         Ok(map)
     })
     .optional()
+}
+
+/// A subquery giving the strings of the JSON array bound as `?n`: `IN
+/// (…)` over a list of any length in one statement text.
+pub fn each_of(conn: &dyn Sql, n: usize) -> String {
+    match conn.dialect() {
+        Dialect::Sqlite => format!("SELECT value FROM json_each(?{n})"),
+        Dialect::Postgres => format!("SELECT json_array_elements_text(CAST(?{n} AS text)::json)"),
+    }
 }
 
 /// `?N` (and bare `?`) placeholders as PostgreSQL's `$N`, outside quotes.

@@ -178,6 +178,32 @@ pub fn key_text(key: &[Value]) -> String {
         .join("/")
 }
 
+/// Records keyed by one `id` column, by their ids: one statement for many
+/// (each a round trip to PostgreSQL). A missing one is not in the answer.
+pub fn read_rows_by_id(
+    conn: &dyn Sql,
+    columns: &mut Columns,
+    t: Entity,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, Map<String, Value>>, DbError> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    let filter = format!("id IN ({})", super::sql::each_of(conn, 1));
+    for chunk in ids.chunks(500) {
+        let list = serde_json::to_string(chunk).map_err(|e| DbError::Other(e.to_string()))?;
+        for row in select(
+            conn,
+            columns,
+            t,
+            &filter,
+            &[SqlValue::Text(list)],
+            chunk.len(),
+        )? {
+            found.insert(key_text(&key_of(t, &row)), row);
+        }
+    }
+    Ok(found)
+}
+
 /// One record by its feed id (composite keys are '/'-joined).
 pub fn read_row(
     conn: &dyn Sql,

@@ -10,13 +10,16 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Condvar, Mutex};
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use postgres::types::{IsNull, Kind, ToSql as PgToSql, Type, to_sql_checked};
-use postgres::{Client, NoTls, Statement};
 use rusqlite::types::Value;
+use tokio_postgres::types::{IsNull, Kind, ToSql as PgToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::store::sql::{DbError, Dialect, Row, Sql, dollar_placeholders};
 
@@ -36,15 +39,42 @@ fn sent() {
     SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Times this process waited for PostgreSQL's answers: statements sent
+/// together (a pipelined batch's writes and the read behind them) are one.
+static WAITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn round_trips() -> u64 {
+    WAITS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Prepared statements kept per connection before they are all let go.
 const MAX_STATEMENTS: usize = 1_000;
 
+/// A statement sent and not yet answered (a write in a pipelined batch).
+type Unanswered = Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send>>;
+
 /// One connection, with its prepared statements.
+///
+/// It drives its socket on a small runtime of its own, as a blocking
+/// client: each call waits for its answer, except the writes a pipelined
+/// batch sends without waiting (`exec_blind` inside `write_pipelined`).
 pub struct PgConn {
     /// Dropped by `Drop` below, off any async runtime.
-    client: std::mem::ManuallyDrop<RefCell<Client>>,
+    inner: std::mem::ManuallyDrop<Inner>,
     statements: RefCell<HashMap<String, Statement>>,
     in_tx: Cell<bool>,
+    /// Inside `write_pipelined`: writes whose count nobody reads are sent
+    /// without waiting for their answer.
+    pipelined: Cell<bool>,
+    /// What the first unanswered write that failed said: every statement
+    /// after it is refused until the batch is rolled back and run again.
+    failed: RefCell<Option<String>>,
+}
+
+struct Inner {
+    rt: tokio::runtime::Runtime,
+    client: Arc<Client>,
+    unanswered: RefCell<Vec<Unanswered>>,
 }
 
 /// The URL without its password, for messages and logs.
@@ -246,9 +276,9 @@ impl PgConn {
     /// Connects as the URL says, TLS in libpq's words (see `Tls`), the
     /// password from the URL or else `PGPASSWORD`.
     pub fn connect(url: &str) -> Result<PgConn, DbError> {
-        use postgres::config::SslMode;
+        use tokio_postgres::config::SslMode;
         let (url, wanted) = tls_of(url);
-        let mut config: postgres::Config = url.parse()?;
+        let mut config: tokio_postgres::Config = url.parse()?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -259,11 +289,28 @@ impl PgConn {
         {
             config.password(p.as_encoded_bytes());
         }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| DbError::Other(format!("a runtime for the database client: {e}")))?;
         let client = match wanted.mode.as_str() {
-            "disable" => config.ssl_mode(SslMode::Disable).connect(NoTls)?,
-            "prefer" => config.ssl_mode(SslMode::Prefer).connect(tls(&wanted)?)?,
-            "require" | "verify-ca" | "verify-full" => {
-                config.ssl_mode(SslMode::Require).connect(tls(&wanted)?)?
+            "disable" => rt.block_on(async {
+                let (client, connection) = config.ssl_mode(SslMode::Disable).connect(NoTls).await?;
+                tokio::spawn(connection);
+                Ok::<_, tokio_postgres::Error>(client)
+            })?,
+            "prefer" | "require" | "verify-ca" | "verify-full" => {
+                let mode = if wanted.mode == "prefer" {
+                    SslMode::Prefer
+                } else {
+                    SslMode::Require
+                };
+                let tls = tls(&wanted)?;
+                rt.block_on(async {
+                    let (client, connection) = config.ssl_mode(mode).connect(tls).await?;
+                    tokio::spawn(connection);
+                    Ok::<_, tokio_postgres::Error>(client)
+                })?
             }
             other => {
                 return Err(tls_error(format!(
@@ -273,9 +320,15 @@ impl PgConn {
             }
         };
         Ok(PgConn {
-            client: std::mem::ManuallyDrop::new(RefCell::new(client)),
+            inner: std::mem::ManuallyDrop::new(Inner {
+                rt,
+                client: Arc::new(client),
+                unanswered: RefCell::new(Vec::new()),
+            }),
             statements: RefCell::new(HashMap::new()),
             in_tx: Cell::new(false),
+            pipelined: Cell::new(false),
+            failed: RefCell::new(None),
         })
     }
 
@@ -285,7 +338,7 @@ impl PgConn {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.client.borrow().is_closed()
+        self.inner.client.is_closed()
     }
 
     /// Runs `f` in a transaction that writes: it holds the hub-wide write
@@ -295,6 +348,26 @@ impl PgConn {
         &self,
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.transaction(true, f)
+    }
+
+    /// `write`, with the writes whose count `f` never reads (`exec_blind`)
+    /// sent without waiting for their answers: they travel with the next
+    /// statement that is read, one round trip for all. If one of them
+    /// failed, nothing of the batch stands and `f` runs again as in
+    /// `write`, each statement answered before the next, so the failure is
+    /// found where it happened (a constraint refusing one op of a push).
+    pub fn write_pipelined<T, E: From<DbError>>(
+        &self,
+        f: impl Fn(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.pipelined.set(true);
+        let first = self.transaction(true, &f);
+        self.pipelined.set(false);
+        if self.failed.borrow_mut().take().is_none() {
+            return first;
+        }
+        drop(first);
         self.transaction(true, f)
     }
 
@@ -354,12 +427,19 @@ impl PgConn {
         f: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
         match f(self) {
-            Ok(v) => {
-                let committed = self.simple("COMMIT");
-                self.in_tx.set(false);
-                committed?;
-                Ok(v)
-            }
+            // Every unanswered write is answered before the commit is sent
+            // (PostgreSQL answers COMMIT of a failed transaction with a
+            // rollback, not an error).
+            Ok(v) => match self.simple("COMMIT") {
+                Ok(()) => {
+                    self.in_tx.set(false);
+                    Ok(v)
+                }
+                Err(e) => {
+                    self.rollback();
+                    Err(e.into())
+                }
+            },
             Err(e) => {
                 self.rollback();
                 Err(e)
@@ -368,14 +448,56 @@ impl PgConn {
     }
 
     fn rollback(&self) {
-        let _ = self.simple("ROLLBACK");
+        sent();
+        let client = self.inner.client.clone();
+        let _ = self.wait(async move { client.batch_execute("ROLLBACK").await }, true);
         self.in_tx.set(false);
     }
 
     fn simple(&self, sql: &str) -> Result<(), DbError> {
         sent();
-        self.client.borrow_mut().batch_execute(sql)?;
-        Ok(())
+        let client = self.inner.client.clone();
+        self.wait(async move { client.batch_execute(sql).await }, false)
+    }
+
+    /// Sends `request` behind the writes still unanswered, then waits for
+    /// all their answers and its own. Refused once an unanswered write
+    /// failed, unless `anyway` (a rollback).
+    fn wait<T>(
+        &self,
+        request: impl Future<Output = Result<T, tokio_postgres::Error>>,
+        anyway: bool,
+    ) -> Result<T, DbError> {
+        if !anyway && let Some(why) = self.failed.borrow().as_ref() {
+            return Err(earlier(why));
+        }
+        let unanswered = std::mem::take(&mut *self.inner.unanswered.borrow_mut());
+        WAITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (failure, answer) = self.inner.rt.block_on(async {
+            let mut request = std::pin::pin!(request);
+            // Its first poll sends it (after the unanswered ones).
+            let first = std::future::poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await;
+            let mut failure = None;
+            for write in unanswered {
+                if let Err(e) = write.await {
+                    failure.get_or_insert(e);
+                }
+            }
+            let answer = match first {
+                Poll::Ready(answer) => answer,
+                Poll::Pending => request.await,
+            };
+            (failure, answer)
+        });
+        if let Some(e) = failure {
+            let why = DbError::from(e).to_string();
+            let refused = earlier(&why);
+            *self.failed.borrow_mut() = Some(why);
+            if !anyway {
+                return Err(refused);
+            }
+        }
+        Ok(answer?)
     }
 
     /// Runs SQL text as it is (a schema file), outside any transaction of ours.
@@ -389,7 +511,8 @@ impl PgConn {
         }
         let text = dollar_placeholders(sql);
         sent();
-        let s = self.client.borrow_mut().prepare(&text)?;
+        let client = self.inner.client.clone();
+        let s = self.wait(async move { client.prepare(&text).await }, false)?;
         let mut cached = self.statements.borrow_mut();
         // Bounded: the rules have a few hundred texts; anything past that
         // is texts built from data, each a statement held by the server.
@@ -402,18 +525,23 @@ impl PgConn {
     }
 }
 
-/// A client closes its connection by blocking on its own small runtime,
-/// which tokio refuses inside another (the server drops its backend on an
-/// async thread when it stops): there, it is closed on a thread of its own.
+/// What a statement is told after an unanswered write of its batch failed.
+fn earlier(why: &str) -> DbError {
+    DbError::Other(format!("an earlier write of this batch failed: {why}"))
+}
+
+/// A client's runtime cannot be dropped inside another runtime (the server
+/// drops its backend on an async thread when it stops): there, it is
+/// dropped on a thread of its own.
 impl Drop for PgConn {
     fn drop(&mut self) {
         // SAFETY: taken once, here, and never used again.
-        let client = unsafe { std::mem::ManuallyDrop::take(&mut self.client) };
+        let inner = unsafe { std::mem::ManuallyDrop::take(&mut self.inner) };
         if tokio::runtime::Handle::try_current().is_ok() {
-            let closing = std::thread::spawn(move || drop(client));
+            let closing = std::thread::spawn(move || drop(inner));
             let _ = closing.join();
         } else {
-            drop(client);
+            drop(inner);
         }
     }
 }
@@ -430,22 +558,61 @@ impl Sql for PgConn {
     fn exec(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<usize, DbError> {
         let stmt = self.statement(sql)?;
         let args = owned_args(args)?;
-        let args: Vec<Arg> = args.iter().map(Arg).collect();
-        let refs: Vec<&(dyn PgToSql + Sync)> =
-            args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
+        let client = self.inner.client.clone();
         sent();
-        let n = self.client.borrow_mut().execute(&stmt, &refs)?;
+        let n = self.wait(
+            async move { client.execute_raw(&stmt, args.iter().map(Arg)).await },
+            false,
+        )?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn exec_blind(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<(), DbError> {
+        if !(self.pipelined.get() && self.in_tx.get()) {
+            return self.exec(sql, args).map(drop);
+        }
+        if let Some(why) = self.failed.borrow().as_ref() {
+            return Err(earlier(why));
+        }
+        let stmt = self.statement(sql)?;
+        let args = owned_args(args)?;
+        let client = self.inner.client.clone();
+        sent();
+        let mut write: Unanswered =
+            Box::pin(async move { client.execute_raw(&stmt, args.iter().map(Arg)).await });
+        // Its first poll sends it; its answer is read with the next
+        // statement's.
+        match write
+            .as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+        {
+            Poll::Pending => self.inner.unanswered.borrow_mut().push(write),
+            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Err(e)) => {
+                let why = DbError::from(e).to_string();
+                *self.failed.borrow_mut() = Some(why.clone());
+                return Err(earlier(&why));
+            }
+        }
+        Ok(())
     }
 
     fn rows(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Row>, DbError> {
         let stmt = self.statement(sql)?;
         let args = owned_args(args)?;
-        let args: Vec<Arg> = args.iter().map(Arg).collect();
-        let refs: Vec<&(dyn PgToSql + Sync)> =
-            args.iter().map(|a| a as &(dyn PgToSql + Sync)).collect();
+        let client = self.inner.client.clone();
         sent();
-        let rows = self.client.borrow_mut().query(&stmt, &refs)?;
+        let rows = self.wait(
+            async move {
+                use futures_util::TryStreamExt;
+                client
+                    .query_raw(&stmt, args.iter().map(Arg))
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            },
+            false,
+        )?;
         rows.iter().map(row_of).collect()
     }
 }
@@ -461,7 +628,7 @@ fn unsupported(ty: &Type) -> DbError {
 }
 
 /// A PostgreSQL row as the values SQLite would have given.
-fn row_of(r: &postgres::Row) -> Result<Row, DbError> {
+fn row_of(r: &tokio_postgres::Row) -> Result<Row, DbError> {
     let mut values = Vec::with_capacity(r.len());
     for (i, c) in r.columns().iter().enumerate() {
         let ty = c.type_();

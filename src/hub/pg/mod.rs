@@ -229,7 +229,7 @@ impl HubBackend for PgHub {
             ));
         }
         let c = self.conn()?;
-        let done = c.write(|tx| -> Result<_, DbError> {
+        let done = c.write_pipelined(|tx| -> Result<_, DbError> {
             let (results, failure) = push_in(tx, actor, request);
             let epoch = crate::store::sql::state(tx, "epoch")?;
             Ok((results, failure, epoch))
