@@ -979,7 +979,11 @@ fn a_write_refused_inside_a_pipelined_push_is_found_on_its_own_op() {
         .expect("status")
     };
     assert_eq!(status(&posts[0]), "hidden");
-    assert_eq!(status(&posts[1]), "visible", "nothing of the refused op stands");
+    assert_eq!(
+        status(&posts[1]),
+        "visible",
+        "nothing of the refused op stands"
+    );
     assert_eq!(status(&posts[2]), "hidden");
     let journal = |id: &str| -> i64 {
         c.query_row("SELECT count(*) FROM audit_log WHERE id = ?1", [id], |r| {

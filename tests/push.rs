@@ -512,7 +512,54 @@ fn a_refused_op_leaves_nothing_behind(kind: Kind) {
     );
 }
 
+/// A batch's known op ids are read once for the whole batch: an op sent
+/// twice in one batch, and an id that already names a journal entry, are
+/// still answered as if each op came alone.
+fn ops_of_one_batch_are_answered_as_if_each_came_alone(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let posts = hub.ids("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 3");
+    let mariam = actor("mariam.traore", Role::Moderator, "laptop-a");
+    let first = pushed(1, moderate(&posts[0], PostAction::Hide));
+    let mut taken = pushed(2, moderate(&posts[1], PostAction::Hide));
+    taken.op_id = hub.first_id("audit_log", "length(id) = 36 AND id = lower(id)");
+    let results = push(&hub, &mariam, vec![first.clone(), first.clone(), taken]);
+    let outcomes: Vec<Outcome> = results.iter().map(|r| r.0).collect();
+    assert_eq!(
+        outcomes,
+        vec![Outcome::Applied, Outcome::Duplicate, Outcome::Rejected],
+        "{results:?}"
+    );
+    assert!(
+        results[2]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("already names another decision")),
+        "{results:?}"
+    );
+    assert_eq!(
+        hub.count(&format!(
+            "SELECT count(*) FROM forum_posts WHERE id = '{}' AND status = 'visible'",
+            posts[1]
+        )),
+        1
+    );
+    // Next batch: the op already applied, behind a new one.
+    let next = push(
+        &hub,
+        &mariam,
+        vec![pushed(3, moderate(&posts[2], PostAction::Hide)), first],
+    );
+    assert_eq!(
+        next.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![Outcome::Applied, Outcome::Duplicate],
+        "{next:?}"
+    );
+}
+
 on_both!(
+    ops_of_one_batch_are_answered_as_if_each_came_alone,
     two_moderators_decide_differently_on_one_post,
     a_retried_push_applies_nothing_twice,
     a_role_refusal_does_not_block_later_ops,
