@@ -901,3 +901,40 @@ fn a_device_clock_far_from_the_hubs_is_warned_about() {
     assert_eq!(status, 405, "{body}");
     assert!(body.contains("method_not_allowed"));
 }
+
+/// A decision the hub refuses does not stay on the replica that made it:
+/// the hub's record comes back with the answer's sync, so the console shows
+/// what the platform shows (here, a moderator demoted while offline).
+#[test]
+fn a_decision_the_hub_refuses_gives_way_to_the_hubs_record() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    a.login(&hub.url, &issue(&db, "test.awa", "moderator", "laptop-a"));
+    let post: String = hub_store(&db)
+        .conn()
+        .query_row(
+            "SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("post");
+    let demoted = hub_cmd(&db)
+        .args(["hub", "staff", "set-role", "test.awa", "field_agent"])
+        .output()
+        .expect("set-role");
+    assert!(demoted.status.success(), "{demoted:?}");
+    // Her laptop still knows her as a moderator: the console takes it.
+    a.run(&["forum", "hide", &post, "--reason", "Insultes", "-y"]);
+    assert_eq!(post_status(&a.store(), &post), "hidden");
+    let summary = a.sync();
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert_eq!(post_status(&hub_store(&db), &post), "visible");
+    assert_eq!(
+        post_status(&a.store(), &post),
+        "visible",
+        "the hub's record, not the refused decision"
+    );
+    assert_eq!(synced_digest(&a.store()), synced_digest(&hub_store(&db)));
+}

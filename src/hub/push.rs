@@ -74,12 +74,54 @@ pub fn push_in(
         Err(e) => return (results, Some(e)),
     };
     for pushed in &request.ops {
-        match apply_one(tx, actor, pushed, seen.as_ref()) {
+        let answered = apply_one(tx, actor, pushed, seen.as_ref()).and_then(|r| {
+            if matches!(r.outcome, Outcome::Rejected | Outcome::Conflict) {
+                resend_refused(tx, &pushed.op.op)?;
+            }
+            Ok(r)
+        });
+        match answered {
             Ok(r) => results.push(r),
             Err(e) => return (results, Some(e)),
         }
     }
     (results, None)
+}
+
+/// A refused op's record (and a post's flags), sent again through the feed:
+/// the replica that made the op changed them on its own, and shows the
+/// hub's once it pulls, as DESIGN §5 wants (the hub's state is
+/// authoritative). Only a record the hub holds: a made-up id adds nothing.
+fn resend_refused(conn: &dyn Sql, op: &ops::Op) -> Result<(), DbError> {
+    use crate::store::entity::Entity;
+    let Some((entity, id)) = op.target() else {
+        return Ok(());
+    };
+    let Some(e) = Entity::parse(entity).filter(|e| Entity::SYNCED.contains(e) && e.key() == ["id"])
+    else {
+        return Ok(());
+    };
+    let held = conn
+        .first(
+            &format!("SELECT 1 FROM {} WHERE id = ?1", e.table()),
+            &[&id],
+        )?
+        .is_some();
+    if !held {
+        return Ok(());
+    }
+    ops::record_change(conn, entity, id)?;
+    if e == Entity::ForumPost {
+        let flags: Vec<String> = conn
+            .query_map("SELECT id FROM forum_flags WHERE post_id = ?1", [id], |r| {
+                r.get(0)
+            })?
+            .collect::<Result<_, _>>()?;
+        for flag in flags {
+            ops::record_change(conn, "forum_flag", &flag)?;
+        }
+    }
+    Ok(())
 }
 
 /// The answer to a batch: its results, or the failure that stopped it with
