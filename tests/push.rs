@@ -558,7 +558,42 @@ fn ops_of_one_batch_are_answered_as_if_each_came_alone(kind: Kind) {
     );
 }
 
+/// A refused decision's record (and a post's flags) goes back into the
+/// feed, so the replica that decided pulls the hub's record again; a
+/// made-up id adds nothing.
+fn a_refused_decision_sends_the_hubs_record_again(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let post = hub.first_id("forum_posts", "status = 'visible' AND flag_count > 0");
+    let flags = hub.count(&format!(
+        "SELECT count(*) FROM forum_flags WHERE post_id = '{post}'"
+    ));
+    assert!(flags > 0);
+    let feed = |id: &str| {
+        hub.count(&format!(
+            "SELECT count(*) FROM changes WHERE entity_id = '{id}' OR entity_id IN (SELECT id FROM forum_flags WHERE post_id = '{id}')"
+        ))
+    };
+    let before = feed(&post);
+    let total = hub.count("SELECT count(*) FROM changes");
+    let agent = actor("boukary.zongo", Role::FieldAgent, "laptop-c");
+    let results = push(
+        &hub,
+        &agent,
+        vec![
+            pushed(1, moderate(&post, PostAction::Hide)),
+            pushed(2, moderate("made-up-post", PostAction::Hide)),
+        ],
+    );
+    assert_eq!(results[0].0, Outcome::Rejected, "{results:?}");
+    assert_eq!(results[1].0, Outcome::Rejected, "{results:?}");
+    assert_eq!(feed(&post), before + 1 + flags);
+    assert_eq!(hub.count("SELECT count(*) FROM changes"), total + 1 + flags);
+}
+
 on_both!(
+    a_refused_decision_sends_the_hubs_record_again,
     ops_of_one_batch_are_answered_as_if_each_came_alone,
     two_moderators_decide_differently_on_one_post,
     a_retried_push_applies_nothing_twice,

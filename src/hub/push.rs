@@ -91,23 +91,52 @@ pub fn push_in(
 /// A refused op's record (and a post's flags), sent again through the feed:
 /// the replica that made the op changed them on its own, and shows the
 /// hub's once it pulls, as DESIGN §5 wants (the hub's state is
-/// authoritative). Only a record the hub holds: a made-up id adds nothing.
+/// authoritative). Only a record the hub holds: a made-up id adds nothing
+/// to the feed. (A record the refused op created is not dropped this way: a
+/// replica deletes only memberships and failures the hub no longer has.)
 fn resend_refused(conn: &dyn Sql, op: &ops::Op) -> Result<(), DbError> {
     use crate::store::entity::Entity;
-    let Some((entity, id)) = op.target() else {
+    let group_member;
+    let (entity, id): (&str, &str) = match op {
+        ops::Op::RenameGroup { group_id, .. } | ops::Op::ArchiveGroup { group_id, .. } => {
+            ("sms_group", group_id)
+        }
+        ops::Op::RemoveMember {
+            group_id,
+            contact_id,
+        } => {
+            group_member = format!("{group_id}/{contact_id}");
+            ("sms_group_member", &group_member)
+        }
+        _ => match op.target() {
+            Some(target) => target,
+            None => return Ok(()),
+        },
+    };
+    let Some(e) = Entity::parse(entity).filter(|e| Entity::SYNCED.contains(e)) else {
         return Ok(());
     };
-    let Some(e) = Entity::parse(entity).filter(|e| Entity::SYNCED.contains(e) && e.key() == ["id"])
-    else {
+    // An id as a replica makes one: short, plain text.
+    if id.is_empty() || id.len() > 80 || !crate::text::is_plain(id) {
         return Ok(());
-    };
-    let held = conn
-        .first(
-            &format!("SELECT 1 FROM {} WHERE id = ?1", e.table()),
-            &[&id],
-        )?
-        .is_some();
-    if !held {
+    }
+    let parts: Vec<&str> = id.splitn(e.key().len(), '/').collect();
+    if parts.len() != e.key().len() {
+        return Ok(());
+    }
+    let filter = e
+        .key()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{k} = ?{}", i + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let args: Vec<&dyn rusqlite::ToSql> = parts.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+    let held = conn.first(
+        &format!("SELECT 1 FROM {} WHERE {filter}", e.table()),
+        &args,
+    )?;
+    if held.is_none() {
         return Ok(());
     }
     ops::record_change(conn, entity, id)?;
