@@ -76,7 +76,14 @@ pub fn push_in(
     for pushed in &request.ops {
         let answered = apply_one(tx, actor, pushed, seen.as_ref()).and_then(|r| {
             if matches!(r.outcome, Outcome::Rejected | Outcome::Conflict) {
-                resend_refused(tx, &pushed.op.op)?;
+                // In a savepoint of its own: a database that refuses the
+                // feed row (a constraint) costs the resend, not the batch.
+                let resend = Savepoint::begin(tx, "resend")?;
+                match resend_refused(tx, &pushed.op.op) {
+                    Ok(()) => resend.release()?,
+                    Err(e) if e.is_constraint() => resend.undo()?,
+                    Err(e) => return Err(e),
+                }
             }
             Ok(r)
         });
