@@ -69,25 +69,13 @@ pub fn push_in(
     request: &PushRequest,
 ) -> (Vec<OpResult>, Option<DbError>) {
     let mut results = Vec::with_capacity(request.ops.len());
+    let mut resent = Resent::new();
     let seen = match Seen::read(tx, request) {
         Ok(seen) => seen,
         Err(e) => return (results, Some(e)),
     };
     for pushed in &request.ops {
-        let answered = apply_one(tx, actor, pushed, seen.as_ref()).and_then(|r| {
-            if matches!(r.outcome, Outcome::Rejected | Outcome::Conflict) {
-                // In a savepoint of its own: a database that refuses the
-                // feed row (a constraint) costs the resend, not the batch.
-                let resend = Savepoint::begin(tx, "resend")?;
-                match resend_refused(tx, &pushed.op.op) {
-                    Ok(()) => resend.release()?,
-                    Err(e) if e.is_constraint() => resend.undo()?,
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(r)
-        });
-        match answered {
+        match apply_one(tx, actor, pushed, seen.as_ref(), &mut resent) {
             Ok(r) => results.push(r),
             Err(e) => return (results, Some(e)),
         }
@@ -101,10 +89,24 @@ pub fn push_in(
 /// authoritative). Only a record the hub holds: a made-up id adds nothing
 /// to the feed. (A record the refused op created is not dropped this way: a
 /// replica deletes only memberships and failures the hub no longer has.)
-fn resend_refused(conn: &dyn Sql, op: &ops::Op) -> Result<(), DbError> {
+/// Records a batch has sent again, each once.
+type Resent = std::collections::HashSet<(&'static str, String)>;
+
+/// `resend_refused` in a savepoint of its own: a database that refuses the
+/// feed row (a constraint) costs the resend, never the batch.
+fn resend(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(), DbError> {
+    let sp = Savepoint::begin(conn, "resend")?;
+    match resend_refused(conn, op, resent) {
+        Ok(()) => sp.release(),
+        Err(e) if e.is_constraint() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn resend_refused(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(), DbError> {
     use crate::store::entity::Entity;
     let group_member;
-    let (entity, id): (&str, &str) = match op {
+    let (entity, id): (&'static str, &str) = match op {
         ops::Op::RenameGroup { group_id, .. } | ops::Op::ArchiveGroup { group_id, .. } => {
             ("sms_group", group_id)
         }
@@ -128,7 +130,7 @@ fn resend_refused(conn: &dyn Sql, op: &ops::Op) -> Result<(), DbError> {
         return Ok(());
     }
     let parts: Vec<&str> = id.splitn(e.key().len(), '/').collect();
-    if parts.len() != e.key().len() {
+    if parts.len() != e.key().len() || !resent.insert((entity, id.to_owned())) {
         return Ok(());
     }
     let filter = e
@@ -149,9 +151,11 @@ fn resend_refused(conn: &dyn Sql, op: &ops::Op) -> Result<(), DbError> {
     ops::record_change(conn, entity, id)?;
     if e == Entity::ForumPost {
         let flags: Vec<String> = conn
-            .query_map("SELECT id FROM forum_flags WHERE post_id = ?1", [id], |r| {
-                r.get(0)
-            })?
+            .query_map(
+                "SELECT id FROM forum_flags WHERE post_id = ?1 AND resolved = 0",
+                [id],
+                |r| r.get(0),
+            )?
             .collect::<Result<_, _>>()?;
         for flag in flags {
             ops::record_change(conn, "forum_flag", &flag)?;
@@ -242,6 +246,7 @@ fn apply_one(
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
     seen: Option<&Seen>,
+    resent: &mut Resent,
 ) -> Result<OpResult, DbError> {
     // An op id that is no UUID is refused before it is looked up (a NUL in
     // it is an error to PostgreSQL, not a miss).
@@ -297,6 +302,9 @@ fn apply_one(
         };
         // Remembered: its id is well formed (a garbage one was refused
         // above, before any lookup, and is refused again if sent again).
+        // Its record goes back into the feed: a refusal that is remembered
+        // (one that is not can be sent again and again) sends it once.
+        resend(conn, &pushed.op.op, resent)?;
         record_applied(conn, actor, pushed, result.outcome)?;
         tx.release()?;
         return Ok(result);
@@ -378,6 +386,9 @@ fn apply_one(
             }
         }
     };
+    if matches!(result.outcome, Outcome::Rejected | Outcome::Conflict) {
+        resend(conn, op, resent)?;
+    }
     record_applied(conn, actor, pushed, result.outcome)?;
     tx.release()?;
     Ok(result)

@@ -741,7 +741,12 @@ impl Drop for Lent<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
-            if conn.is_closed() || conn.in_tx.get() {
+            // Given back mid-way (a panic caught above): never lent again.
+            if conn.is_closed()
+                || conn.in_tx.get()
+                || conn.pipelined.get()
+                || conn.failed.borrow().is_some()
+            {
                 idle.1 -= 1;
             } else {
                 idle.0.push(conn);
