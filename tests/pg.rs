@@ -1021,3 +1021,67 @@ fn a_write_refused_inside_a_pipelined_push_is_found_on_its_own_op() {
         "{again:?}"
     );
 }
+
+/// `hub restore` sees a serving hub even when its pool is empty (its
+/// sessions were cut by a server restart): the hub's keeper takes its share
+/// of the serve lock again. A hub started while a restore runs is refused
+/// in one line, before it touches the schema.
+#[test]
+fn a_serving_hub_is_seen_by_restore_even_idle_and_none_starts_during_one() {
+    use civitac::hub::pg::{SERVE_LOCK, Serving};
+    let Some(w) = migrated(&[Role::Moderator]) else {
+        return;
+    };
+    let dump = w.world.dir.path().join("hub.dump");
+    civitac::hub::pg::backup::backup(&w.url, &dump).expect("backup");
+    let serving = Serving::hold(&w.url).expect("serve lock");
+    {
+        let admin = PgConn::connect(&w.url).expect("connect");
+        admin
+            .batch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .expect("cut every other session");
+    }
+    // The keeper notices within a second and takes its share again.
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    assert!(serving.is_held());
+    let e = civitac::hub::pg::backup::restore(&w.url, &dump)
+        .expect_err("refused while a hub serves, idle or not");
+    assert!(e.contains("a hub process is serving this database"), "{e}");
+    drop(serving);
+    // A restore running: the lock is held alone.
+    let restoring = PgConn::connect(&w.url).expect("connect");
+    restoring
+        .batch(&format!("SELECT pg_advisory_lock({SERVE_LOCK})"))
+        .expect("lock");
+    let e = Serving::hold(&w.url)
+        .err()
+        .expect("refused during a restore")
+        .to_string();
+    assert!(e.contains("a restore is running"), "{e}");
+    let out = common::net::civitac()
+        .args([
+            "--lang",
+            "en",
+            "hub",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
+        .arg(&w.url)
+        .arg("--files")
+        .arg(&w.files)
+        .output()
+        .expect("hub serve");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    // One line for the person (the log has its own).
+    let told: Vec<&str> = said.lines().filter(|l| l.starts_with("civitac:")).collect();
+    assert_eq!(told.len(), 1, "{said}");
+    assert!(told[0].contains("a restore is running"), "{said}");
+    drop(restoring);
+    Serving::hold(&w.url).expect("after the restore");
+}

@@ -201,7 +201,7 @@ fn scheme(opts: &Options) -> &'static str {
 
 /// The backend, and for a file the lock held while serving (`hub restore`
 /// refuses to swap the database under us). PostgreSQL hubs share their
-/// database: no lock.
+/// database: each holds a share of its serve lock (`pg::Serving`).
 fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), RuntimeError> {
     match &opts.db {
         HubStore::File(path) => {
@@ -214,7 +214,10 @@ fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), R
                 path: opts.files.clone(),
                 source,
             })?;
-            let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?;
+            // Taken first: a hub started during a restore stops here.
+            let serving = super::pg::Serving::hold(url)?;
+            let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?
+                .serving(serving);
             Ok((None, Arc::new(backend)))
         }
     }

@@ -154,6 +154,22 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
     }
     run("pg_restore", &["--list".as_ref(), from.as_os_str()])?;
     let conn = PgConn::connect(url).map_err(db(url))?;
+    // Held by this session until the restore ends: a hub process started
+    // meanwhile is refused, and one serving (even idle) refuses us.
+    let alone: i64 = conn
+        .sql()
+        .query_row(
+            "SELECT CAST(pg_try_advisory_lock(?1) AS INTEGER)",
+            [super::SERVE_LOCK],
+            |r| r.get(0),
+        )
+        .map_err(db(url))?;
+    if alone != 1 {
+        return Err(format!(
+            "{}: a hub process is serving this database: stop every hub process first",
+            redact(url)
+        ));
+    }
     let serving: i64 = conn
         .sql()
         .query_row(

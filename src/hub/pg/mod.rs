@@ -71,6 +71,110 @@ pub enum OpenError {
     Schema { url: String, source: DbError },
     #[error("{0}")]
     Keys(String),
+    #[error(
+        "{url}: a restore is running on this database (`hub restore`): start the hub when it has finished"
+    )]
+    Restoring { url: String },
+}
+
+/// The advisory lock every serving hub process holds shared, for its whole
+/// life, on a session of its own; `hub restore` takes it alone ("civitas"
+/// in ASCII). A serving process is seen even while its pool is idle or
+/// empty (after the server restarted), and a hub started during a restore
+/// is refused in one line.
+pub const SERVE_LOCK: i64 = 0x0063_6976_6974_6173;
+
+/// A hub process's share of `SERVE_LOCK`, kept by a thread that reconnects
+/// when the session is lost (a server restart) and takes its share again.
+pub struct Serving {
+    held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    keeper: Option<std::thread::JoinHandle<()>>,
+}
+
+/// A new session holding its share, or `None` when a restore holds the lock.
+fn share(url: &str) -> Result<Option<PgConn>, DbError> {
+    let c = PgConn::connect(url)?;
+    let got: i64 = c.sql().query_row(
+        "SELECT CAST(pg_try_advisory_lock_shared(?1) AS INTEGER)",
+        [SERVE_LOCK],
+        |r| r.get(0),
+    )?;
+    Ok((got == 1).then_some(c))
+}
+
+impl Serving {
+    /// Takes this process's share, or says a restore is running.
+    pub fn hold(url: &str) -> Result<Serving, OpenError> {
+        let first = share(url)
+            .map_err(|source| OpenError::Connect {
+                url: conn::redact(url),
+                source,
+            })?
+            .ok_or_else(|| OpenError::Restoring {
+                url: conn::redact(url),
+            })?;
+        let held = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (h, s, url) = (held.clone(), stop.clone(), url.to_owned());
+        let keeper = std::thread::spawn(move || keep(first, &url, &h, &s));
+        Ok(Serving {
+            held,
+            stop,
+            keeper: Some(keeper),
+        })
+    }
+
+    /// Whether the share is held now (false for the moment a lost session
+    /// takes to come back, or while a restore runs).
+    pub fn is_held(&self) -> bool {
+        self.held.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(keeper) = self.keeper.take() {
+            let _ = keeper.join();
+        }
+    }
+}
+
+/// Checks the session every second; a lost one is replaced and its share
+/// taken again (refused while a restore runs: then the hub answers "try
+/// again" until it ends).
+fn keep(
+    first: PgConn,
+    url: &str,
+    held: &std::sync::atomic::AtomicBool,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    let mut session = Some(first);
+    while !stop.load(Ordering::Relaxed) {
+        let alive = session.as_ref().is_some_and(|c| {
+            !c.is_closed()
+                && c.sql()
+                    .query_row("SELECT 1", (), |r| r.get::<i64>(0))
+                    .is_ok()
+        });
+        if !alive {
+            session = None;
+            match share(url) {
+                Ok(Some(c)) => session = Some(c),
+                Ok(None) => tracing::warn!("a restore is running on the hub database"),
+                Err(e) => tracing::error!(error = %e, "the hub database cannot be reached"),
+            }
+        }
+        held.store(session.is_some(), Ordering::Relaxed);
+        for _ in 0..20 {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
 }
 
 /// Gives an empty database the schema, or checks the version of one that
@@ -145,6 +249,8 @@ pub fn has_schema(c: &PgConn) -> Result<bool, DbError> {
 /// The hub on a PostgreSQL database, through a pool of connections.
 pub struct PgHub {
     pool: PgPool,
+    /// Held by a serving process (`hub serve`), not by one-off commands.
+    serving: Option<Serving>,
     files: PathBuf,
     auto_hide: i64,
     sms_key: String,
@@ -182,6 +288,7 @@ impl PgHub {
             super::backend::bundle_secret(&base).map_err(|e| OpenError::Keys(e.to_string()))?;
         Ok(PgHub {
             pool,
+            serving: None,
             files,
             auto_hide,
             sms_key,
@@ -193,7 +300,19 @@ impl PgHub {
     // `files.bundle-key`): the one place every process of one hub shares
     // already; never in the database, which a dump would carry.
 
+    /// This hub as a serving process: `serving` is its share of the serve
+    /// lock, taken before the hub opened.
+    pub fn serving(mut self, serving: Serving) -> PgHub {
+        self.serving = Some(serving);
+        self
+    }
+
     fn conn(&self) -> Result<Lent<'_>, BackendError> {
+        if self.serving.as_ref().is_some_and(|s| !s.is_held()) {
+            return Err(BackendError::Unavailable(
+                "the hub database is away or being restored".into(),
+            ));
+        }
         Ok(self.pool.get()?)
     }
 }
