@@ -344,7 +344,40 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
     assert_eq!(shape(&store), shape(&fresh));
 }
 
+/// A NUL in any text is one bad line naming its field, on either database
+/// (PostgreSQL's text cannot hold it; a SQLite hub must not either, or it
+/// could never move there).
+fn a_nul_in_a_text_is_one_bad_line_on_either_database(kind: Kind) {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some(hub_db) = TestHub::empty(kind, dir.path()) else {
+        return;
+    };
+    let db = hub_db.db_arg();
+    let file = dir.path().join("nul.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"type":"post","id":"nul-1","thread":{"id":"t-1","title":"For\u0000age"},"author":{"id":"c-1","name":"Awa"},"body":"Le forage","created_at":"2026-11-20T10:00:00Z"}"#,
+            "\n",
+            r#"{"type":"post","id":"good-1","thread":{"id":"t-2","title":"Forage"},"author":{"id":"c-2","name":"Issa"},"body":"Le forage est en panne","created_at":"2026-11-20T10:00:00Z"}"#,
+            "\n"
+        ),
+    )
+    .expect("write");
+    let name = file.display().to_string();
+    hub(&db)
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{name}:1: thread.title: holds a NUL character (U+0000)"
+        )));
+    assert_eq!(hub_db.count("SELECT count(*) FROM forum_posts"), 1);
+    assert_eq!(hub_db.count("SELECT count(*) FROM forum_threads"), 1);
+}
+
 on_both!(
+    a_nul_in_a_text_is_one_bad_line_on_either_database,
     bad_lines_are_named_and_good_ones_kept,
     a_bad_line_never_reaches_the_terminal_raw,
     the_platforms_own_ids_are_taken_kept_and_mapped_deterministically,

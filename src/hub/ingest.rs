@@ -316,6 +316,33 @@ fn ingest_from(
 use crate::domain::platform::internal_id;
 
 /// `internal_id` with the line's field named in the error.
+/// Where the first string holding U+0000 is (`thread.title`), if any.
+fn nul_in(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            nul_in(item).map(|p| {
+                if p.is_empty() {
+                    format!("[{i}]")
+                } else {
+                    format!("[{i}].{p}")
+                }
+            })
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            nul_in(item).map(|p| {
+                if p.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{k}.{p}")
+                }
+            })
+        }),
+        _ => None,
+    }
+}
+
 fn map_id(field: &str, entity: &str, platform_id: &str) -> Result<String, String> {
     internal_id(entity, platform_id).map_err(|why| format!("{field}: {why}"))
 }
@@ -353,7 +380,14 @@ fn ingest_line(
     let Context {
         actor, auto_hide, ..
     } = *ctx;
-    let parsed: Line = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    // Refused by either database alike: PostgreSQL's text cannot hold it,
+    // and a hub moving there must not hold one either.
+    if let Some(field) = nul_in(&value) {
+        let field = crate::text::truncate(&crate::text::inline(&field), 80);
+        return Err(format!("{field}: holds a NUL character (U+0000)").into());
+    }
+    let parsed: Line = serde_json::from_value(value).map_err(|e| e.to_string())?;
     let sql = storage;
     match parsed {
         Line::Post {
