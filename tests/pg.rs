@@ -1085,3 +1085,36 @@ fn a_serving_hub_is_seen_by_restore_even_idle_and_none_starts_during_one() {
     drop(restoring);
     Serving::hold(&w.url).expect("after the restore");
 }
+
+/// A database of another encoding is named as such in one line, by the
+/// hub and by a migration, before any schema text is sent to it.
+#[test]
+fn a_latin1_database_is_refused_in_one_line_naming_its_encoding() {
+    let Some(cluster) = common::pg::cluster() else {
+        return;
+    };
+    let any = cluster.database();
+    let name = format!("latin_{}", std::process::id());
+    cluster.psql(
+        &any,
+        &format!(
+            "CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        ),
+    );
+    let url = cluster.url(&name);
+    let dir = tempfile::tempdir().expect("dir");
+    let e = PgHub::open(&url, dir.path().join("files"), 3, 1)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("encoding LATIN1") && e.contains("needs a UTF8 database"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    let world = common::world::world_of(&[Role::Moderator], "pg.latin", 0.05, 29);
+    let e = civitac::hub::pg::migrate::migrate(&world.hub_db, &url, &dir.path().join("files"))
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("encoding LATIN1"), "{e}");
+}

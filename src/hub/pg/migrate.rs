@@ -128,6 +128,9 @@ pub fn migrate(from: &Path, to: &str, files: &Path) -> Result<Report, MigrateErr
                 .into(),
         ));
     }
+    if let Some(why) = super::unsuitable(&pg).map_err(|e| target_err(e.to_string()))? {
+        return Err(target_err(why));
+    }
     // The schema and the copy in one transaction: a copy that fails, or a
     // check that does not match, leaves the database as empty as it was.
     let copied = pg.write_after(&super::new_schema(), |tx| -> Result<Vec<Copied>, MigrateError> {

@@ -71,6 +71,8 @@ pub enum OpenError {
     Schema { url: String, source: DbError },
     #[error("{0}")]
     Keys(String),
+    #[error("{url}: {why}")]
+    Unsuitable { url: String, why: String },
     #[error(
         "{url}: a restore is running on this database (`hub restore`): start the hub when it has finished"
     )]
@@ -179,6 +181,26 @@ fn keep(
 
 /// Gives an empty database the schema, or checks the version of one that
 /// has it. Returns the version found or made.
+/// Why a database cannot take the schema (its encoding or locale), in one
+/// line, before the schema's text is sent (a LATIN1 database refuses that
+/// text with an encoding error that names neither).
+pub fn unsuitable(c: &PgConn) -> Result<Option<String>, DbError> {
+    let (encoding, collate, ctype): (String, String, String) = c.sql().query_row(
+        "SELECT CAST(pg_encoding_to_char(encoding) AS TEXT), CAST(datcollate AS TEXT), CAST(datctype AS TEXT)
+         FROM pg_database WHERE datname = current_database()",
+        (),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let c_locale = |l: &str| matches!(l, "C" | "POSIX");
+    Ok((encoding != "UTF8" || !c_locale(&collate) || !c_locale(&ctype)).then(|| {
+        format!(
+            "encoding {}, collation {}: civitac needs a UTF8 database with the C locale (createdb -T template0 -E UTF8 --locale=C)",
+            crate::text::inline(&encoding),
+            crate::text::inline(&collate)
+        )
+    }))
+}
+
 pub fn prepare(c: &PgConn, url: &str) -> Result<i64, OpenError> {
     let url = conn::redact(url);
     let schema = |source| OpenError::Schema {
@@ -202,6 +224,12 @@ pub fn prepare(c: &PgConn, url: &str) -> Result<i64, OpenError> {
                 .map_err(schema)?;
             if tables > 0 {
                 return Err(OpenError::Foreign { url: url.clone() });
+            }
+            if let Some(why) = unsuitable(c).map_err(schema)? {
+                return Err(OpenError::Unsuitable {
+                    url: url.clone(),
+                    why,
+                });
             }
             c.batch(&format!("BEGIN; {} COMMIT;", new_schema()))
                 .map_err(|e| {
