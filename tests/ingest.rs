@@ -360,18 +360,21 @@ fn a_nul_in_a_text_is_one_bad_line_on_either_database(kind: Kind) {
             r#"{"type":"post","id":"nul-1","thread":{"id":"t-1","title":"For\u0000age"},"author":{"id":"c-1","name":"Awa"},"body":"Le forage","created_at":"2026-11-20T10:00:00Z"}"#,
             "\n",
             r#"{"type":"post","id":"good-1","thread":{"id":"t-2","title":"Forage"},"author":{"id":"c-2","name":"Issa"},"body":"Le forage est en panne","created_at":"2026-11-20T10:00:00Z"}"#,
+            "\n",
+            // An unknown key inside an object is as bad as one at the top.
+            r#"{"type":"post","id":"odd-1","thread":{"id":"t-3","title":"Forage","\u001b[31m":"x"},"author":{"id":"c-3","name":"Ali"},"body":"Le forage","created_at":"2026-11-20T10:00:00Z"}"#,
             "\n"
         ),
     )
     .expect("write");
     let name = file.display().to_string();
-    hub(&db)
-        .arg(&file)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(format!(
+    hub(&db).arg(&file).assert().code(1).stderr(
+        predicate::str::contains(format!(
             "{name}:1: thread.title: holds a NUL character (U+0000)"
-        )));
+        ))
+        .and(predicate::str::contains(format!("{name}:3: unknown field")))
+        .and(predicate::str::contains("\u{1b}").not()),
+    );
     assert_eq!(hub_db.count("SELECT count(*) FROM forum_posts"), 1);
     assert_eq!(hub_db.count("SELECT count(*) FROM forum_threads"), 1);
 }

@@ -595,7 +595,41 @@ fn a_refused_decision_sends_the_hubs_record_again(kind: Kind) {
     assert_eq!(hub.count("SELECT count(*) FROM changes"), total + 1 + flags);
 }
 
+/// An undo naming an op id no database can look up (a NUL in it) is one
+/// refused op: the ops behind it apply, and the batch is never a 503.
+fn an_undo_of_a_garbage_id_is_one_refused_op(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let post = hub.first_id("forum_posts", "status = 'visible'");
+    let mariam = actor("mariam.traore", Role::Moderator, "laptop-a");
+    let results = push(
+        &hub,
+        &mariam,
+        vec![
+            pushed(
+                1,
+                Op::Undo {
+                    op_id: "0190\u{0}0000-0000-7000-8000-000000000000".into(),
+                    reason: None,
+                },
+            ),
+            pushed(2, moderate(&post, PostAction::Hide)),
+        ],
+    );
+    assert_eq!(results[0].0, Outcome::Rejected, "{results:?}");
+    assert!(
+        results[0]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("not a lowercase UUID") && !r.contains('\0')),
+        "{results:?}"
+    );
+    assert_eq!(results[1].0, Outcome::Applied, "{results:?}");
+}
+
 on_both!(
+    an_undo_of_a_garbage_id_is_one_refused_op,
     a_refused_decision_sends_the_hubs_record_again,
     ops_of_one_batch_are_answered_as_if_each_came_alone,
     two_moderators_decide_differently_on_one_post,

@@ -359,7 +359,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(f) => {
-            tracing::warn!(message = %f.message, "command failed");
+            // A server logs to stderr: the line below is its log entry too.
+            if !LOGS_ON_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(message = %f.message, "command failed");
+            }
             eprintln!("civitac: {}", crate::text::error_text(&f.message));
             ExitCode::from(f.code)
         }
@@ -400,7 +403,12 @@ fn init_logging(paths: Option<&Paths>) -> Option<()> {
         .ok()
 }
 
+/// Set when the log goes to stderr (`hub serve`), where each error is
+/// already said once.
+static LOGS_ON_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn init_server_logging() -> Option<()> {
+    LOGS_ON_STDERR.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)

@@ -73,6 +73,7 @@ enum Line {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Thread {
     id: String,
     title: String,
@@ -81,12 +82,14 @@ struct Thread {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Author {
     id: String,
     name: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct IncomingUpload {
     id: String,
     org_id: String,

@@ -129,17 +129,12 @@ fn resend_refused(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(
     if id.is_empty() || id.len() > 80 || !crate::text::is_plain(id) {
         return Ok(());
     }
-    let parts: Vec<&str> = id.splitn(e.key().len(), '/').collect();
-    if parts.len() != e.key().len() || !resent.insert((entity, id.to_owned())) {
+    let Some((filter, parts)) = crate::store::synced::by_key(e, id) else {
+        return Ok(());
+    };
+    if !resent.insert((entity, id.to_owned())) {
         return Ok(());
     }
-    let filter = e
-        .key()
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{k} = ?{}", i + 1))
-        .collect::<Vec<_>>()
-        .join(" AND ");
     let args: Vec<&dyn rusqlite::ToSql> = parts.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
     let held = conn.first(
         &format!("SELECT 1 FROM {} WHERE {filter}", e.table()),
@@ -302,6 +297,9 @@ fn apply_one(
         };
         // Remembered: its id is well formed (a garbage one was refused
         // above, before any lookup, and is refused again if sent again).
+        // Nothing was written; a lookup the database refused (PostgreSQL
+        // then refuses every statement) is undone with it.
+        tx.undo()?;
         // Its record goes back into the feed: a refusal that is remembered
         // (one that is not can be sent again and again) sends it once.
         resend(conn, &pushed.op.op, resent)?;
@@ -455,6 +453,12 @@ fn validate(
         return Err("op_id: already names another decision in the hub's journal".into());
     }
     if let crate::ops::Op::Undo { op_id, .. } = &pushed.op.op {
+        if !well_formed(op_id) {
+            return Err(format!(
+                "undo: op_id \"{}\" is not a lowercase UUID",
+                crate::text::truncate(&crate::text::inline(op_id), 40)
+            ));
+        }
         let now = jiff::Timestamp::now();
         let original: Option<(String, Option<String>)> = conn
             .prepare_cached("SELECT device, received_at FROM applied_ops WHERE op_id = ?1")

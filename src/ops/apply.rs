@@ -409,10 +409,16 @@ fn invalid(field: &'static str, why: impl Into<String>) -> OpError {
     }
 }
 
+/// Input quoted back in a refusal: on one line, terminal-safe, short (it
+/// travels to the replica and is shown there).
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", crate::text::truncate(&crate::text::inline(s), 60))
+}
+
 fn check_id(field: &'static str, id: &str) -> Result<(), OpError> {
     uuid::Uuid::parse_str(id)
         .map(drop)
-        .map_err(|_| invalid(field, format!("\"{id}\" is not a UUID")))
+        .map_err(|_| invalid(field, format!("{} is not a UUID", quoted(id))))
 }
 
 fn non_empty(field: &'static str, value: &str) -> Result<(), OpError> {
@@ -452,7 +458,10 @@ fn check_phone(phone: &str) -> Result<(), OpError> {
     } else {
         Err(invalid(
             "phone",
-            format!("\"{phone}\" is not an international number like +22670123456"),
+            format!(
+                "{} is not an international number like +22670123456",
+                quoted(phone)
+            ),
         ))
     }
 }
@@ -497,8 +506,16 @@ fn apply_enrollment(
             _ => {}
         }
     }
-    if let Some(n) = org.notes.as_deref().filter(|_| typed_here) {
-        plain("notes", n, super::MAX_NOTE)?;
+    // The platform's notes are kept as sent, but never longer than staff's.
+    match org.notes.as_deref() {
+        Some(n) if typed_here => plain("notes", n, super::MAX_NOTE)?,
+        Some(n) if n.chars().count() > super::MAX_NOTE => {
+            return Err(OpError::TooLong {
+                field: "notes",
+                max: super::MAX_NOTE,
+            });
+        }
+        _ => {}
     }
     if let Some(phone) = org.phone.as_deref().filter(|p| !p.is_empty()) {
         check_phone(phone)?;
@@ -508,7 +525,7 @@ fn apply_enrollment(
     {
         return Err(invalid(
             "email",
-            format!("\"{email}\" is not an e-mail address"),
+            format!("{} is not an e-mail address", quoted(email)),
         ));
     }
     let exists: bool = conn
@@ -808,7 +825,7 @@ fn set_citizen_status(
         (CitizenAction::Mute, Some(u)) => {
             let ts = u
                 .parse::<jiff::Timestamp>()
-                .map_err(|_| invalid("until", format!("\"{u}\" is not an RFC 3339 time")))?;
+                .map_err(|_| invalid("until", format!("{} is not an RFC 3339 time", quoted(u))))?;
             let at = meta
                 .at
                 .parse::<jiff::Timestamp>()
@@ -1020,7 +1037,7 @@ fn checked_rule(
             Resolved::Known(name) => Ok(Some(name)),
             _ => Err(invalid(
                 field,
-                format!("\"{t}\" is not in the list of places"),
+                format!("{} is not in the list of places", quoted(t)),
             )),
         },
     };
@@ -1033,7 +1050,10 @@ fn checked_rule(
             Some(k) => {
                 return Err(invalid(
                     "rule.org_kind",
-                    format!("\"{k}\" is not an organisation kind (commune, region, osc)"),
+                    format!(
+                        "{} is not an organisation kind (commune, region, osc)",
+                        quoted(k)
+                    ),
                 ));
             }
         },
@@ -1267,8 +1287,8 @@ fn add_contact(
         return Err(invalid(
             "contact.phone_e164",
             format!(
-                "\"{}\" is not an E.164 number (+ and 8 to 15 digits)",
-                c.phone_e164
+                "{} is not an E.164 number (+ and 8 to 15 digits)",
+                quoted(&c.phone_e164)
             ),
         ));
     }
@@ -1359,7 +1379,12 @@ fn queue_sms(conn: &dyn Sql, actor: &Actor, m: &NewSms, meta: &OpMeta) -> Result
     }
     let scheduled = match m.scheduled_at.as_deref() {
         Some(s) => Some(crate::time::format(s.parse::<jiff::Timestamp>().map_err(
-            |_| invalid("scheduled_at", format!("\"{s}\" is not an RFC 3339 time")),
+            |_| {
+                invalid(
+                    "scheduled_at",
+                    format!("{} is not an RFC 3339 time", quoted(s)),
+                )
+            },
         )?)),
         None => None,
     };
@@ -1611,7 +1636,7 @@ fn edit_organization(
             ("email", Some(e)) if !e.contains('@') || e.contains(char::is_whitespace) => {
                 return Err(invalid(
                     "email",
-                    format!("\"{e}\" is not an e-mail address"),
+                    format!("{} is not an e-mail address", quoted(e)),
                 ));
             }
             _ => {}

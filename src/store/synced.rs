@@ -204,22 +204,16 @@ pub fn read_rows_by_id(
     Ok(found)
 }
 
-/// One record by its feed id (composite keys are '/'-joined).
-pub fn read_row(
-    conn: &dyn Sql,
-    columns: &mut Columns,
-    t: Entity,
-    id: &str,
-) -> Result<Option<Map<String, Value>>, DbError> {
-    let parts: Vec<SqlValue> = if t.key().len() == 1 {
-        vec![SqlValue::Text(id.to_owned())]
-    } else {
-        id.splitn(t.key().len(), '/')
-            .map(|p| SqlValue::Text(p.to_owned()))
-            .collect()
-    };
+/// The filter finding the record a feed id names (`a = ?1 AND b = ?2`;
+/// composite keys are '/'-joined) and its key's values; `None` when the id
+/// has too few parts.
+pub fn by_key(t: Entity, id: &str) -> Option<(String, Vec<SqlValue>)> {
+    let parts: Vec<SqlValue> = id
+        .splitn(t.key().len(), '/')
+        .map(|p| SqlValue::Text(p.to_owned()))
+        .collect();
     if parts.len() != t.key().len() {
-        return Ok(None);
+        return None;
     }
     let filter = t
         .key()
@@ -228,6 +222,19 @@ pub fn read_row(
         .map(|(i, k)| format!("{k} = ?{}", i + 1))
         .collect::<Vec<_>>()
         .join(" AND ");
+    Some((filter, parts))
+}
+
+/// One record by its feed id (composite keys are '/'-joined).
+pub fn read_row(
+    conn: &dyn Sql,
+    columns: &mut Columns,
+    t: Entity,
+    id: &str,
+) -> Result<Option<Map<String, Value>>, DbError> {
+    let Some((filter, parts)) = by_key(t, id) else {
+        return Ok(None);
+    };
     Ok(select(conn, columns, t, &filter, &parts, 1)?
         .into_iter()
         .next())

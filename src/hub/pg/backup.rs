@@ -170,16 +170,25 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
             redact(url)
         ));
     }
-    let serving: i64 = conn
-        .sql()
-        .query_row(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()
-               AND application_name = 'civitac-hub'",
-            (),
-            |r| r.get(0),
-        )
-        .map_err(db(url))?;
+    // A hub whose sessions a server restart just cut comes back within a
+    // keeper's check: watched for several, before anything is replaced.
+    let watch = std::time::Instant::now();
+    let serving = loop {
+        let serving: i64 = conn
+            .sql()
+            .query_row(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND application_name = 'civitac-hub'",
+                (),
+                |r| r.get(0),
+            )
+            .map_err(db(url))?;
+        if serving > 0 || watch.elapsed() > super::KEEPER_CHECK * 6 {
+            break serving;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     if serving > 0 {
         return Err(format!(
             "{}: {serving} connection(s) of civitac hubs are open: stop every hub process first",

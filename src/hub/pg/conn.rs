@@ -341,6 +341,15 @@ impl PgConn {
         self.inner.client.is_closed()
     }
 
+    /// Whether the session still answers (one round trip).
+    pub fn answers(&self) -> bool {
+        !self.is_closed()
+            && self
+                .sql()
+                .query_row("SELECT 1", (), |r| r.get::<i64>(0))
+                .is_ok()
+    }
+
     /// Runs `f` in a transaction that writes: it holds the hub-wide write
     /// lock from its start to its end. Committed if `f` succeeds, rolled
     /// back otherwise.
@@ -713,6 +722,10 @@ fn is_text(t: &Type) -> bool {
     )
 }
 
+/// A connection idle longer than this is asked whether it still answers
+/// before it is lent.
+const CHECK_AFTER: Duration = Duration::from_secs(2);
+
 /// The longest a request waits for a connection of the pool.
 const POOL_WAIT: Duration = Duration::from_secs(20);
 
@@ -720,7 +733,9 @@ const POOL_WAIT: Duration = Duration::from_secs(20);
 pub struct PgPool {
     url: String,
     size: usize,
-    idle: Mutex<(Vec<PgConn>, usize)>,
+    /// Idle connections (each with the time it was given back), and how
+    /// many exist.
+    idle: Mutex<(Vec<(PgConn, std::time::Instant)>, usize)>,
     freed: Condvar,
 }
 
@@ -749,7 +764,7 @@ impl Drop for Lent<'_> {
             {
                 idle.1 -= 1;
             } else {
-                idle.0.push(conn);
+                idle.0.push((conn, std::time::Instant::now()));
             }
             self.pool.freed.notify_one();
         }
@@ -764,7 +779,7 @@ impl PgPool {
         Ok(PgPool {
             url: url.to_owned(),
             size: size.max(1),
-            idle: Mutex::new((vec![first], 1)),
+            idle: Mutex::new((vec![(first, std::time::Instant::now())], 1)),
             freed: Condvar::new(),
         })
     }
@@ -774,11 +789,20 @@ impl PgPool {
     pub fn get(&self) -> Result<Lent<'_>, DbError> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(conn) = idle.0.pop() {
-                return Ok(Lent {
-                    pool: self,
-                    conn: Some(conn),
-                });
+            if let Some((conn, since)) = idle.0.pop() {
+                drop(idle);
+                // One idle a while may have lost its session (the server
+                // restarted): asked first, so a request never gets a dead one.
+                if since.elapsed() < CHECK_AFTER || conn.answers() {
+                    return Ok(Lent {
+                        pool: self,
+                        conn: Some(conn),
+                    });
+                }
+                drop(conn);
+                idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                idle.1 -= 1;
+                continue;
             }
             if idle.1 < self.size {
                 idle.1 += 1;

@@ -94,16 +94,25 @@ pub struct Serving {
     keeper: Option<std::thread::JoinHandle<()>>,
 }
 
-/// A new session holding its share, or `None` when a restore holds the lock.
-fn share(url: &str) -> Result<Option<PgConn>, DbError> {
-    let c = PgConn::connect(url)?;
+/// Takes a share of the lock on `c`'s session: false while a restore holds it.
+fn take_share(c: &PgConn) -> Result<bool, DbError> {
     let got: i64 = c.sql().query_row(
         "SELECT CAST(pg_try_advisory_lock_shared(?1) AS INTEGER)",
         [SERVE_LOCK],
         |r| r.get(0),
     )?;
-    Ok((got == 1).then_some(c))
+    Ok(got == 1)
 }
+
+/// A new session holding its share, or `None` when a restore holds the lock.
+fn share(url: &str) -> Result<Option<PgConn>, DbError> {
+    let c = PgConn::connect(url)?;
+    Ok(take_share(&c)?.then_some(c))
+}
+
+/// How often the keeper checks its session; `hub restore` watches for
+/// hub sessions for several times this before it goes ahead.
+pub const KEEPER_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Serving {
     /// Takes this process's share, or says a restore is running.
@@ -143,9 +152,10 @@ impl Drop for Serving {
     }
 }
 
-/// Checks the session every second; a lost one is replaced and its share
-/// taken again (refused while a restore runs: then the hub answers "try
-/// again" until it ends).
+/// Checks the session every `KEEPER_CHECK`; a lost one is replaced and its
+/// share taken again. While a restore holds the lock the new session stays
+/// open, asking again each time: the restore sees it and stops. Meanwhile
+/// the hub answers "try again".
 fn keep(
     first: PgConn,
     url: &str,
@@ -154,27 +164,30 @@ fn keep(
 ) {
     use std::sync::atomic::Ordering;
     let mut session = Some(first);
+    let mut sharing = true;
     while !stop.load(Ordering::Relaxed) {
-        let alive = session.as_ref().is_some_and(|c| {
-            !c.is_closed()
-                && c.sql()
-                    .query_row("SELECT 1", (), |r| r.get::<i64>(0))
-                    .is_ok()
-        });
-        if !alive {
+        if session.as_ref().is_some_and(|c| !c.answers()) {
             session = None;
-            match share(url) {
-                Ok(Some(c)) => session = Some(c),
-                Ok(None) => tracing::warn!("a restore is running on the hub database"),
+            sharing = false;
+        }
+        if session.is_none() {
+            match PgConn::connect(url) {
+                Ok(c) => session = Some(c),
                 Err(e) => tracing::error!(error = %e, "the hub database cannot be reached"),
             }
         }
-        held.store(session.is_some(), Ordering::Relaxed);
-        for _ in 0..20 {
-            if stop.load(Ordering::Relaxed) {
-                break;
+        if let Some(c) = session.as_ref().filter(|_| !sharing) {
+            match take_share(c) {
+                Ok(true) => sharing = true,
+                Ok(false) => tracing::warn!("a restore is running on the hub database"),
+                Err(e) => tracing::error!(error = %e, "the hub database failed"),
             }
+        }
+        held.store(sharing, Ordering::Relaxed);
+        let mut slept = std::time::Duration::ZERO;
+        while slept < KEEPER_CHECK && !stop.load(Ordering::Relaxed) {
             std::thread::sleep(std::time::Duration::from_millis(50));
+            slept += std::time::Duration::from_millis(50);
         }
     }
 }
