@@ -222,6 +222,20 @@ fn apply_enrollment_creates_an_organisation() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("phone"), "{err}");
+    // The platform's notes are kept as sent, never longer than staff's.
+    let from_platform = NewOrganization {
+        phone: None,
+        notes: Some("n".repeat(civitac::ops::MAX_NOTE + 1)),
+        platform_id: Some("org-4711".into()),
+        ..org.clone()
+    };
+    let err = run(
+        &mut store,
+        &agent,
+        &Op::ApplyEnrollment { org: from_platform },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("notes"), "{err}");
     org.phone = Some("+22670123456".into());
     run(
         &mut store,
