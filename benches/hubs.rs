@@ -63,9 +63,63 @@ fn sync(store: &mut Store, client: &mut HubClient) -> session::Summary {
     session::sync(store.conn_mut(), client, Sizes::default(), &mut |_| {}).expect("sync")
 }
 
+/// What PostgreSQL itself spent executing a push's statements, from
+/// `pg_stat_statements` (reset before the push): its total, and the costliest
+/// statements. Waiting for the write lock (another push holding it) is not
+/// execution and is left out.
+struct ServerTime {
+    total: f64,
+    top: Vec<(String, f64, i64)>,
+}
+
+/// The statistics of the database behind `url` (its own, not the cluster's).
+const OWN_STATEMENTS: &str = "FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND query NOT LIKE '%pg_advisory_xact_lock%' AND query NOT LIKE '%pg_stat_statements%'";
+
+fn reset_server_time(url: &str) {
+    let c = PgConn::connect(url).expect("connect");
+    c.sql()
+        .exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", &[])
+        .expect("extension");
+    c.sql()
+        .query_row("SELECT pg_stat_statements_reset()::text", (), |r| {
+            r.get::<String>(0)
+        })
+        .expect("reset");
+}
+
+fn server_time(url: &str) -> ServerTime {
+    let c = PgConn::connect(url).expect("connect");
+    let total = c
+        .sql()
+        .query_row(
+            &format!("SELECT COALESCE(sum(total_exec_time), 0) / 1000 {OWN_STATEMENTS}"),
+            (),
+            |r| r.get::<f64>(0),
+        )
+        .expect("server time");
+    let top = c
+        .sql()
+        .query_map(
+            &format!(
+                "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 40), total_exec_time / 1000, calls
+                 {OWN_STATEMENTS} ORDER BY total_exec_time DESC LIMIT 3"
+            ),
+            (),
+            |r| Ok((r.get::<String>(0)?, r.get::<f64>(1)?, r.get::<i64>(2)?)),
+        )
+        .expect("statements")
+        .collect::<Result<_, _>>()
+        .expect("statements");
+    ServerTime { total, top }
+}
+
 struct Figures {
     /// Statements sent to PostgreSQL during the push.
     statements: u64,
+    /// PostgreSQL's own time in the push, when the server counts it.
+    server: Option<ServerTime>,
     /// Times the hub waited for PostgreSQL's answers during the push.
     round_trips: u64,
     fill: f64,
@@ -76,8 +130,15 @@ struct Figures {
 }
 
 /// The run on one hub set-up: `urls` are its hub processes (the pushing
-/// replicas use the first and the last).
-fn run(dir: &Path, name: &str, urls: &[String], tokens: &[String; 3]) -> Figures {
+/// replicas use the first and the last); `timed`: the PostgreSQL database
+/// whose own time is measured.
+fn run(
+    dir: &Path,
+    name: &str,
+    urls: &[String],
+    tokens: &[String; 3],
+    timed: Option<&str>,
+) -> Figures {
     let path = |r: &str| dir.join(format!("{name}-{r}.db"));
     let (mut a, mut ca) = fresh_replica(&path("a"), &urls[0], &tokens[0]);
     let t = Instant::now();
@@ -90,6 +151,9 @@ fn run(dir: &Path, name: &str, urls: &[String], tokens: &[String; 3]) -> Figures
     let posts = visible_posts(&a, 5000);
     hide_then_restore(&mut a, &posts[..2500]);
     hide_then_restore(&mut b, &posts[2500..]);
+    if let Some(db) = timed {
+        reset_server_time(db);
+    }
     let t = Instant::now();
     let sent = statements_sent();
     let waited = round_trips();
@@ -101,12 +165,14 @@ fn run(dir: &Path, name: &str, urls: &[String], tokens: &[String; 3]) -> Figures
     let push = t.elapsed().as_secs_f64();
     let statements = statements_sent() - sent;
     let round_trips = round_trips() - waited;
+    let server = timed.map(server_time);
     assert_eq!(ra.applied + rb.applied, 10_000, "{ra:?} {rb:?}");
     let t = Instant::now();
     let pulled = sync(&mut c, &mut cc);
     let pull = t.elapsed().as_secs_f64();
     Figures {
         statements,
+        server,
         round_trips,
         fill,
         fill_rows: first.pulled,
@@ -172,16 +238,35 @@ fn main() {
 
     let figures = {
         let hub = Serve::sqlite(&sqlite, &files);
-        let f = run(dir.path(), "sqlite", std::slice::from_ref(&hub.1), &tokens);
+        let f = run(
+            dir.path(),
+            "sqlite",
+            std::slice::from_ref(&hub.1),
+            &tokens,
+            None,
+        );
         drop(hub);
+        let timed = |i: usize| cluster.timed.then_some(urls[i].as_str());
         let one = Serve::postgres(&urls[0], &files);
-        let g = run(dir.path(), "pg1", std::slice::from_ref(&one.1), &tokens);
+        let g = run(
+            dir.path(),
+            "pg1",
+            std::slice::from_ref(&one.1),
+            &tokens,
+            timed(0),
+        );
         drop(one);
         let (x, y) = (
             Serve::postgres(&urls[1], &files),
             Serve::postgres(&urls[1], &files),
         );
-        let h = run(dir.path(), "pg2", &[x.1.clone(), y.1.clone()], &tokens);
+        let h = run(
+            dir.path(),
+            "pg2",
+            &[x.1.clone(), y.1.clone()],
+            &tokens,
+            timed(1),
+        );
         [
             ("SQLite, one hub", f),
             ("PostgreSQL, one hub", g),
@@ -227,6 +312,33 @@ fn main() {
         waits * rtt * 10_000.0,
         one.push / (waits * rtt * 10_000.0)
     );
+    // Where a PostgreSQL push's time goes: waiting for answers (a SELECT 1
+    // each), the server's own execution, and what is left: the hub's own
+    // work, which the SQLite push pays too (its whole push, for scale).
+    match &one.server {
+        Some(server) => {
+            let waiting = waits * rtt * 10_000.0;
+            println!(
+                "  where the PostgreSQL push's {:.2} s go: {waiting:.2} s waiting for answers, {:.2} s PostgreSQL executing ({:.0} µs per op; alone ×{:.2} of the SQLite push), {:.2} s the rest (SQLite's whole push: {:.2} s)",
+                one.push,
+                server.total,
+                server.total / 10_000.0 * 1e6,
+                server.total / base.push,
+                one.push - waiting - server.total,
+                base.push
+            );
+            for (query, secs, calls) in &server.top {
+                println!(
+                    "    {:>5.2} s  {calls:>6} × {:>5.1} µs  {query}…",
+                    secs,
+                    secs / *calls as f64 * 1e6
+                );
+            }
+        }
+        None => {
+            println!("  PostgreSQL's own time not measured (pg_stat_statements is not installed)")
+        }
+    }
     println!(
         "  two PostgreSQL hubs against one: push ×{:.2}, pull ×{:.2} (below 1: faster); goal: PostgreSQL within ×2 of SQLite on one hub",
         two.push / one.push,

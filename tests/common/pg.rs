@@ -18,6 +18,9 @@ pub struct Cluster {
     bin: PathBuf,
     pub port: u16,
     as_nobody: bool,
+    /// Whether the server counts each statement's own time
+    /// (`pg_stat_statements`; benches only, when installed).
+    pub timed: bool,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -113,11 +116,18 @@ impl Cluster {
             let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
             l.local_addr().map_err(|e| e.to_string())?.port()
         };
+        // Benches: the server's own time per statement, when the module
+        // shipped with the server is there (Debian's postgresql has it).
+        let timed = durable
+            && bin
+                .parent()
+                .is_some_and(|d| d.join("lib/pg_stat_statements.so").exists());
         let mut cluster = Cluster {
             dir,
             bin,
             port,
             as_nobody,
+            timed,
         };
         let data = cluster.dir.join("data");
         let data = data.to_string_lossy().into_owned();
@@ -175,7 +185,11 @@ impl Cluster {
         let opts = format!(
             "-k {socket} -c listen_addresses=127.0.0.1 -p {port} -c max_connections=200 -c ssl=on{}",
             if durable { "" } else { " -c fsync=off" }
-        );
+        ) + if timed {
+            " -c shared_preload_libraries=pg_stat_statements"
+        } else {
+            ""
+        };
         let log = cluster.dir.join("log").to_string_lossy().into_owned();
         if let Err(e) = cluster.run(
             "pg_ctl",
@@ -224,6 +238,7 @@ impl Cluster {
                 bin: bin.clone(),
                 port: 0,
                 as_nobody: is_root(),
+                timed: false,
             };
             stale.stop();
         }
