@@ -628,7 +628,68 @@ fn an_undo_of_a_garbage_id_is_one_refused_op(kind: Kind) {
     assert_eq!(results[1].0, Outcome::Applied, "{results:?}");
 }
 
+/// A record a refused op would have added is said gone in the feed (the
+/// replica that made it lets it go), the hub holding nothing of it; a
+/// refused decision on a made-up id adds nothing.
+fn a_record_a_refused_op_would_add_is_said_gone(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let head = hub.count("SELECT coalesce(max(seq), 0) FROM changes");
+    let org = uuid::Uuid::now_v7().to_string();
+    let group = uuid::Uuid::now_v7().to_string();
+    let phone = "+22670998877";
+    let contact = civitac::sms::phone::contact_id(phone);
+    let mariam = actor("mariam.traore", Role::Moderator, "laptop-a");
+    let ops = [
+        serde_json::json!({"type": "ApplyEnrollment", "org": {
+            "id": org, "kind": "osc", "name": "Association test", "region": "Sahel", "commune": "Dori"}}),
+        serde_json::json!({"type": "AddContact", "contact": {"phone_e164": phone}, "group_id": group}),
+        serde_json::to_value(moderate("made-up-post", PostAction::Hide)).expect("op"),
+    ];
+    let results = push(
+        &hub,
+        &mariam,
+        ops.into_iter()
+            .enumerate()
+            .map(|(i, v)| pushed(i as i64 + 1, serde_json::from_value(v).expect("op")))
+            .collect(),
+    );
+    assert!(
+        results.iter().all(|r| r.0 == Outcome::Rejected),
+        "{results:?}"
+    );
+    for (table, id) in [("organizations", &org), ("sms_contacts", &contact)] {
+        assert_eq!(
+            hub.count(&format!("SELECT count(*) FROM {table} WHERE id = '{id}'")),
+            0
+        );
+    }
+    let page = hub.with(|c| {
+        civitac::hub::feed::changes_since(c, &civitac::protocol::Cursor::Feed(head), 100)
+            .expect("page")
+    });
+    let said: Vec<(String, String, bool)> = page
+        .rows
+        .iter()
+        .map(|r| (r.entity.clone(), r.id.clone(), r.row.is_none()))
+        .collect();
+    assert_eq!(
+        said,
+        vec![
+            ("organization".into(), org, true),
+            ("sms_contact".into(), contact.clone(), true),
+            (
+                "sms_group_member".into(),
+                format!("{group}/{contact}"),
+                true
+            ),
+        ]
+    );
+}
+
 on_both!(
+    a_record_a_refused_op_would_add_is_said_gone,
     an_undo_of_a_garbage_id_is_one_refused_op,
     a_refused_decision_sends_the_hubs_record_again,
     ops_of_one_batch_are_answered_as_if_each_came_alone,

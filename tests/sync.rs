@@ -938,3 +938,207 @@ fn a_decision_the_hub_refuses_gives_way_to_the_hubs_record() {
     );
     assert_eq!(synced_digest(&a.store()), synced_digest(&hub_store(&db)));
 }
+
+/// Records made offline by an op the hub refuses do not stay on the
+/// replica that made them: the hub says them gone in its feed, and the
+/// replica lets them go with the rows it made on them (here an admin
+/// demoted while offline enrols an organisation, meets its leader and notes
+/// it; and a group she creates under a name a colleague took meanwhile, the
+/// new number she adds to it and the notice she queues for it). Nothing a
+/// hub says gone is deleted unless this replica made it by a refused op.
+#[test]
+fn records_made_by_ops_the_hub_refuses_leave_the_replica_that_made_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    a.login(&hub.url, &issue(&db, "test.ada", "admin", "laptop-a"));
+    let b = Replica::new(dir.path(), "b");
+    b.login(&hub.url, &issue(&db, "test.bio", "admin", "laptop-b"));
+    let counts = |s: &civitac::store::Store| -> [i64; 6] {
+        [
+            "SELECT count(*) FROM organizations",
+            "SELECT count(*) FROM org_leaders",
+            "SELECT count(*) FROM notes",
+            "SELECT count(*) FROM sms_groups",
+            "SELECT count(*) FROM sms_contacts",
+            "SELECT count(*) FROM sms_messages",
+        ]
+        .map(|q| s.conn().query_row(q, [], |r| r.get(0)).expect(q))
+    };
+    let before = counts(&a.store());
+
+    // Offline on laptop a.
+    a.run(&[
+        "enrollments",
+        "apply",
+        "--kind",
+        "osc",
+        "--name",
+        "Association des femmes de Seytenga",
+        "--commune",
+        "Dori",
+    ]);
+    let org: String = a
+        .store()
+        .conn()
+        .query_row(
+            "SELECT id FROM organizations WHERE name = 'Association des femmes de Seytenga'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the new organisation");
+    a.run(&["enrollments", "contact", &org, "--name", "Awa Diallo"]);
+    a.run(&[
+        "enrollments",
+        "note",
+        &org,
+        "--text",
+        "Rencontrée au marché",
+        "-y",
+    ]);
+    a.run(&["sms", "groups", "create", "Veille Seytenga"]);
+    a.run(&["sms", "groups", "add", "Veille Seytenga", "70 99 88 77"]);
+    a.run(&[
+        "sms",
+        "send",
+        "--group",
+        "Veille Seytenga",
+        "--kind",
+        "notice",
+        "--text",
+        "Réunion demain à 9 h",
+        "-y",
+    ]);
+    assert_eq!(
+        counts(&a.store()),
+        [
+            before[0] + 1,
+            before[1] + 1,
+            before[2] + 1,
+            before[3] + 1,
+            before[4] + 1,
+            before[5] + 1
+        ]
+    );
+
+    // Meanwhile a colleague takes the group's name, and ada is demoted.
+    b.run(&["sms", "groups", "create", "Veille Seytenga"]);
+    b.sync();
+    let demoted = hub_cmd(&db)
+        .args(["hub", "staff", "set-role", "test.ada", "moderator"])
+        .output()
+        .expect("set-role");
+    assert!(demoted.status.success(), "{demoted:?}");
+
+    let summary = a.sync();
+    assert_eq!(summary["rejected"], 6, "{summary}");
+    assert_eq!(summary["applied"], 0, "{summary}");
+    let after = a.store();
+    // Her records went; the group of the same name is her colleague's.
+    assert_eq!(
+        counts(&after),
+        [
+            before[0],
+            before[1],
+            before[2],
+            before[3] + 1,
+            before[4],
+            before[5]
+        ]
+    );
+    let group_by: String = after
+        .conn()
+        .query_row(
+            "SELECT g.id FROM sms_groups g WHERE g.name = 'Veille Seytenga'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("group");
+    let hubs: String = hub_store(&db)
+        .conn()
+        .query_row(
+            "SELECT id FROM sms_groups WHERE name = 'Veille Seytenga'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("hub's group");
+    assert_eq!(group_by, hubs);
+    assert_eq!(synced_digest(&after), synced_digest(&hub_store(&db)));
+    // Her refused ops stay in the outbox, answered, for the Synchro screen.
+    let refused: i64 = after
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE outcome = 'rejected'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("outbox");
+    assert_eq!(refused, 6);
+    // The counters the dashboard reads agree with a full count (the
+    // schema's own recount, rolled back).
+    let kept = |c: &rusqlite::Connection| -> Vec<(String, i64)> {
+        c.prepare(
+            "SELECT name, n FROM counters UNION ALL
+             SELECT region || '/' || status, n FROM org_stage_counts WHERE n <> 0
+             ORDER BY 1",
+        )
+        .expect("counters")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("counters")
+        .collect::<Result<_, _>>()
+        .expect("counters")
+    };
+    let c = after.conn();
+    let held_counts = kept(c);
+    c.execute_batch("SAVEPOINT recount").expect("savepoint");
+    c.execute_batch(civitac::store::counts_sql())
+        .expect("recount");
+    assert_eq!(held_counts, kept(c));
+    c.execute_batch("ROLLBACK TO recount; RELEASE recount")
+        .expect("rollback");
+
+    // A hub's feed saying gone a record this replica did not make by a
+    // refused op changes nothing: organisations are never deleted that way.
+    let held: String = after
+        .conn()
+        .query_row(
+            "SELECT id FROM organizations ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("an organisation");
+    let cursor: String = after
+        .conn()
+        .query_row(
+            "SELECT value FROM sync_state WHERE key = 'pull_cursor'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("cursor");
+    let page = civitac::protocol::PullResponse {
+        v: civitac::protocol::PROTOCOL_VERSION,
+        rows: vec![civitac::protocol::PulledRow {
+            entity: "organization".into(),
+            id: held.clone(),
+            row: None,
+        }],
+        next: cursor.parse().expect("cursor"),
+        more: false,
+        snapshot: None,
+        head: None,
+        epoch: None,
+        backed_up_until: None,
+    };
+    let mut s = a.store();
+    civitac::replica::pull::apply_page(s.conn_mut(), &page).expect("page");
+    let still: i64 = s
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM organizations WHERE id = ?1",
+            [&held],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(still, 1);
+}

@@ -83,12 +83,6 @@ pub fn push_in(
     (results, None)
 }
 
-/// A refused op's record (and a post's flags), sent again through the feed:
-/// the replica that made the op changed them on its own, and shows the
-/// hub's once it pulls, as DESIGN §5 wants (the hub's state is
-/// authoritative). Only a record the hub holds: a made-up id adds nothing
-/// to the feed. (A record the refused op created is not dropped this way: a
-/// replica deletes only memberships and failures the hub no longer has.)
 /// Records a batch has sent again, each once.
 type Resent = std::collections::HashSet<(&'static str, String)>;
 
@@ -103,57 +97,72 @@ fn resend(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(), DbErr
     }
 }
 
+/// A refused op's records (`Op::records`; an undo's, from the audit log),
+/// sent again through the feed: the replica that made the op changed them
+/// on its own, and shows the hub's once it pulls, as DESIGN §5 wants (the
+/// hub's state is authoritative). A record a refused op would have added
+/// that the hub does not hold (a new contact) reaches replicas as gone, and
+/// the replica that made it lets it go; any other id the hub does not hold
+/// adds nothing. A post's open flags go with it. Only ids as replicas make
+/// them (short, plain), one feed row per record and batch: the feed grows
+/// no faster than the refusals the hub remembers.
 fn resend_refused(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(), DbError> {
     use crate::store::entity::Entity;
-    let group_member;
-    let (entity, id): (&'static str, &str) = match op {
-        ops::Op::RenameGroup { group_id, .. } | ops::Op::ArchiveGroup { group_id, .. } => {
-            ("sms_group", group_id)
-        }
-        ops::Op::RemoveMember {
-            group_id,
-            contact_id,
-        } => {
-            group_member = format!("{group_id}/{contact_id}");
-            ("sms_group_member", &group_member)
-        }
-        _ => match op.target() {
-            Some(target) => target,
-            None => return Ok(()),
-        },
-    };
-    let Some(e) = Entity::parse(entity).filter(|e| Entity::SYNCED.contains(e)) else {
-        return Ok(());
-    };
-    // An id as a replica makes one: short, plain text.
-    if id.is_empty() || id.len() > 80 || !crate::text::is_plain(id) {
-        return Ok(());
-    }
-    let Some((filter, parts)) = crate::store::synced::by_key(e, id) else {
-        return Ok(());
-    };
-    if !resent.insert((entity, id.to_owned())) {
-        return Ok(());
-    }
-    let args: Vec<&dyn rusqlite::ToSql> = parts.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
-    let held = conn.first(
-        &format!("SELECT 1 FROM {} WHERE {filter}", e.table()),
-        &args,
-    )?;
-    if held.is_none() {
-        return Ok(());
-    }
-    ops::record_change(conn, entity, id)?;
-    if e == Entity::ForumPost {
-        let flags: Vec<String> = conn
-            .query_map(
-                "SELECT id FROM forum_flags WHERE post_id = ?1 AND resolved = 0",
-                [id],
-                |r| r.get(0),
+    let records = match op {
+        ops::Op::Undo { op_id, .. } => conn
+            .first(
+                "SELECT entity, entity_id FROM audit_log WHERE id = ?1",
+                &[op_id as &dyn rusqlite::ToSql],
             )?
-            .collect::<Result<_, _>>()?;
-        for flag in flags {
-            ops::record_change(conn, "forum_flag", &flag)?;
+            .map(|row| -> Result<_, DbError> {
+                let entity: String = row.get(0)?;
+                let id: String = row.get(1)?;
+                Ok(Entity::parse(&entity).map(|e| (e.name(), id)))
+            })
+            .transpose()?
+            .flatten()
+            .into_iter()
+            .collect(),
+        _ => op.records(),
+    };
+    let adds = op.created().is_some() || matches!(op, ops::Op::AddContact { .. });
+    for (entity, id) in records {
+        let Some(e) = Entity::parse(entity) else {
+            continue;
+        };
+        // An id as a replica makes one: short, plain text.
+        if id.is_empty() || id.len() > 80 || !crate::text::is_plain(&id) {
+            continue;
+        }
+        let Some((filter, parts)) = crate::store::synced::by_key(e, &id) else {
+            continue;
+        };
+        if !resent.insert((e.name(), id.clone())) {
+            continue;
+        }
+        if !adds {
+            let args: Vec<&dyn rusqlite::ToSql> =
+                parts.iter().map(|p| p as &dyn rusqlite::ToSql).collect();
+            let held = conn.first(
+                &format!("SELECT 1 FROM {} WHERE {filter}", e.table()),
+                &args,
+            )?;
+            if held.is_none() {
+                continue;
+            }
+        }
+        ops::record_change(conn, e.name(), &id)?;
+        if e == Entity::ForumPost {
+            let flags: Vec<String> = conn
+                .query_map(
+                    "SELECT id FROM forum_flags WHERE post_id = ?1 AND resolved = 0",
+                    [&id],
+                    |r| r.get(0),
+                )?
+                .collect::<Result<_, _>>()?;
+            for flag in flags {
+                ops::record_change(conn, "forum_flag", &flag)?;
+            }
         }
     }
     Ok(())

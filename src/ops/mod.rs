@@ -450,6 +450,59 @@ impl Op {
         }
     }
 
+    /// Every synced record this op writes, by the keys it names itself (an
+    /// undo's record is known only from the audit log): the record it
+    /// changes, the ones it creates, a group's membership. The hub sends a
+    /// refused op's records again through its feed, or says them gone when
+    /// it does not hold them, so the replica that made the op shows the
+    /// hub's state rather than its own.
+    pub fn records(&self) -> Vec<(&'static str, String)> {
+        let contact = crate::sms::phone::contact_id;
+        if let Some((entity, id)) = self.created() {
+            return vec![(entity, id.to_owned())];
+        }
+        match self {
+            Op::AddContact {
+                contact: c,
+                group_id,
+            } => {
+                let id = contact(&c.phone_e164);
+                let member = group_id.as_ref().map(|g| format!("{g}/{id}"));
+                std::iter::once(("sms_contact", id))
+                    .chain(member.map(|m| ("sms_group_member", m)))
+                    .collect()
+            }
+            Op::OptOutContact { phone_e164, .. } | Op::OptInContact { phone_e164, .. } => {
+                vec![("sms_contact", contact(phone_e164))]
+            }
+            Op::RenameGroup { group_id, .. } | Op::ArchiveGroup { group_id, .. } => {
+                vec![("sms_group", group_id.clone())]
+            }
+            Op::RemoveMember {
+                group_id,
+                contact_id,
+            } => vec![("sms_group_member", format!("{group_id}/{contact_id}"))],
+            _ => self
+                .target()
+                .map(|(entity, id)| vec![(entity, id.to_owned())])
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The record this op creates, by the id it names: one no other op
+    /// wrote before it. (`AddContact` completes a contact that may exist.)
+    pub fn created(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Op::ApplyEnrollment { org } => Some(("organization", &org.id)),
+            Op::QueueSms { message } => Some(("sms_message", &message.id)),
+            Op::CreateGroup { group } => Some(("sms_group", &group.id)),
+            Op::AddNote { note } => Some(("note", &note.id)),
+            Op::AddLeader { leader } => Some(("org_leader", &leader.id)),
+            Op::AddStaff { staff } => Some(("staff", &staff.id)),
+            _ => None,
+        }
+    }
+
     /// The existing record this op changes (entity, id); `None` for ops that create one.
     pub fn target(&self) -> Option<(&'static str, &str)> {
         match self {

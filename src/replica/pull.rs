@@ -78,28 +78,23 @@ fn apply_rows(
     }
     let mut applied = 0;
     let mut columns = Columns::default();
+    let mut refused = None;
     for pulled in &page.rows {
         let t = Entity::parse(&pulled.entity)
             .ok_or_else(|| PullError::Entity(pulled.entity.clone()))?;
         let Some(row) = &pulled.row else {
-            // A row the hub no longer has (only deletable kinds ever go).
-            if t.deletable() {
-                let key = t.key();
-                let parts: Vec<&str> = pulled.id.splitn(key.len(), '/').collect();
-                if parts.len() == key.len() {
-                    let wheres: Vec<String> = key
-                        .iter()
-                        .enumerate()
-                        .map(|(i, k)| format!("{k} = ?{}", i + 1))
-                        .collect();
-                    tx.prepare_cached(&format!(
-                        "DELETE FROM {} WHERE {}",
-                        t.table(),
-                        wheres.join(" AND ")
-                    ))?
-                    .execute(rusqlite::params_from_iter(parts))?;
-                    applied += 1;
-                }
+            // A row the hub does not hold: one of a kind it deletes, or one
+            // this replica made by an op the hub refused. Any other stays:
+            // a hub never empties a replica's organisations through its feed.
+            let mut made_here = || -> rusqlite::Result<bool> {
+                let refused = match &mut refused {
+                    Some(r) => r,
+                    None => refused.insert(refused_records(&tx)?),
+                };
+                Ok(refused.contains(&(t.name(), pulled.id.clone())))
+            };
+            if (t.deletable() || made_here()?) && forget_record(&tx, t, &pulled.id)? {
+                applied += 1;
             }
             continue;
         };
@@ -125,6 +120,65 @@ fn apply_rows(
     }
     tx.commit()?;
     Ok(applied)
+}
+
+/// The records this replica made by ops the hub refused (still in its
+/// outbox: kept until long after their answer, `session::prune`).
+fn refused_records(
+    tx: &Connection,
+) -> rusqlite::Result<std::collections::HashSet<(&'static str, String)>> {
+    let mut stmt = tx.prepare("SELECT op FROM outbox WHERE outcome = 'rejected'")?;
+    let ops = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut records = std::collections::HashSet::new();
+    for op in ops {
+        if let Ok(envelope) = serde_json::from_str::<crate::ops::Envelope>(&op?) {
+            records.extend(envelope.op.records());
+        }
+    }
+    Ok(records)
+}
+
+/// Deletes one record (by its feed id) and the rows here that name it;
+/// false if the id does not name one.
+pub(crate) fn forget_record(tx: &Connection, t: Entity, id: &str) -> rusqlite::Result<bool> {
+    let Some((filter, parts)) = crate::store::synced::by_key(t, id) else {
+        return Ok(false);
+    };
+    forget(tx, t.table(), &filter, &parts, FORGET_DEPTH)?;
+    Ok(true)
+}
+
+/// How many levels of rows naming a forgotten record go with it (a refused
+/// group, its messages, their resends).
+const FORGET_DEPTH: usize = 4;
+
+/// Deletes `table`'s rows matching `filter` and, first, the rows here that
+/// name them through a foreign key (a refused organisation's leaders, a
+/// refused group's members and messages): the hub cannot hold a row whose
+/// parent it does not hold, so these are this replica's own too.
+fn forget(
+    tx: &Connection,
+    table: &str,
+    filter: &str,
+    args: &[SqlValue],
+    depth: usize,
+) -> rusqlite::Result<usize> {
+    if depth > 0 {
+        let children: Vec<(String, String, String)> = tx
+            .prepare_cached(
+                "SELECT m.name, f.\"from\", COALESCE(f.\"to\", 'id')
+                 FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+                 WHERE m.type = 'table' AND f.\"table\" = ?1",
+            )?
+            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (child, from, to) in children {
+            let named = format!("{from} IN (SELECT {to} FROM {table} WHERE {filter})");
+            forget(tx, &child, &named, args, depth - 1)?;
+        }
+    }
+    tx.prepare_cached(&format!("DELETE FROM {table} WHERE {filter}"))?
+        .execute(rusqlite::params_from_iter(args))
 }
 
 /// The replica's cursor (`Start` before its first pull).

@@ -182,7 +182,8 @@ impl Entity {
     /// Whether the hub deletes rows of this kind (a member taken out of a
     /// group, a failure a late report turned into a delivery): the feed
     /// then says "row gone" and replicas delete it too. Other kinds are
-    /// never deleted.
+    /// never deleted at the hub; a replica deletes one only if it made it
+    /// by an op the hub refused.
     pub fn deletable(self) -> bool {
         matches!(self, Entity::SmsGroupMember | Entity::SmsFailure)
     }
