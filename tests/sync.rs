@@ -1142,3 +1142,42 @@ fn records_made_by_ops_the_hub_refuses_leave_the_replica_that_made_them() {
         .expect("count");
     assert_eq!(still, 1);
 }
+
+/// A group renamed offline to a name a colleague's group took meanwhile:
+/// the hub refuses the rename, and the replica's pull, which meets the
+/// colleague's group before the hub's record of its own, still goes
+/// through (before, it failed on the unique name at every sync); the group
+/// ends with the hub's name.
+#[test]
+fn a_rename_refused_for_a_taken_name_never_stops_the_pull() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    a.login(&hub.url, &issue(&db, "test.ada", "admin", "laptop-a"));
+    let b = Replica::new(dir.path(), "b");
+    b.login(&hub.url, &issue(&db, "test.bio", "admin", "laptop-b"));
+    let (group, name): (String, String) = hub_store(&db)
+        .conn()
+        .query_row(
+            "SELECT id, name FROM sms_groups WHERE archived_at IS NULL ORDER BY id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a group");
+    let name_of = |s: &civitac::store::Store| -> String {
+        s.conn()
+            .query_row("SELECT name FROM sms_groups WHERE id = ?1", [&group], |r| {
+                r.get(0)
+            })
+            .expect("group")
+    };
+    // Refused at the hub, its record sent again after the colleague's.
+    a.run(&["sms", "groups", "rename", &group, "Veille Gorom-Gorom"]);
+    b.run(&["sms", "groups", "create", "Veille Gorom-Gorom"]);
+    b.sync();
+    let summary = a.sync();
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    assert_eq!(name_of(&a.store()), name);
+    assert_eq!(synced_digest(&a.store()), synced_digest(&hub_store(&db)));
+}

@@ -100,8 +100,21 @@ fn apply_rows(
         };
         let (sql, cols) = columns.upsert(&tx, t, row)?;
         let values: Vec<SqlValue> = cols.iter().map(|c| to_sql(&row[c.as_str()])).collect();
-        tx.prepare_cached(&sql)?
-            .execute(rusqlite::params_from_iter(values))?;
+        let upsert = || {
+            tx.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(&values))
+        };
+        match upsert() {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                make_way(&tx, t, &pulled.id, row)?;
+                upsert()?;
+            }
+            done => {
+                done?;
+            }
+        }
         if t == Entity::Staff {
             journal_staff_change(&tx, row)?;
         }
@@ -120,6 +133,52 @@ fn apply_rows(
     }
     tx.commit()?;
     Ok(applied)
+}
+
+/// A pulled row whose unique value (a group's name) a row here of another
+/// key still holds: that row is out of date, since the hub's rows are
+/// unique together and the hub's record of it comes later in the feed (a
+/// refused rename's record is sent again; an unpushed one is refused, then
+/// sent again). Until then it steps aside: its value with its key after it.
+fn make_way(
+    tx: &Connection,
+    t: Entity,
+    id: &str,
+    row: &serde_json::Map<String, serde_json::Value>,
+) -> rusqlite::Result<()> {
+    let Some((filter, mut args)) = crate::store::synced::by_key(t, id) else {
+        return Ok(());
+    };
+    let indexes: Vec<String> = tx
+        .prepare_cached(
+            "SELECT i.name FROM pragma_index_list(?1) i
+             WHERE i.\"unique\" = 1 AND i.origin <> 'pk'
+               AND (SELECT count(*) FROM pragma_index_info(i.name)) = 1",
+        )?
+        .query_map([t.table()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for index in indexes {
+        let column: String =
+            tx.query_row("SELECT name FROM pragma_index_info(?1)", [&index], |r| {
+                r.get(0)
+            })?;
+        let Some(serde_json::Value::String(value)) = row.get(&column) else {
+            continue;
+        };
+        args.push(SqlValue::Text(value.clone()));
+        tx.execute(
+            &format!(
+                "UPDATE {table} SET {column} = {column} || ' (' || {key} || ')'
+                 WHERE {column} = ?{n} AND NOT ({filter})",
+                table = t.table(),
+                key = t.key().join(" || '/' || "),
+                n = args.len(),
+            ),
+            rusqlite::params_from_iter(&args),
+        )?;
+        args.pop();
+    }
+    Ok(())
 }
 
 /// The records this replica made by ops the hub refused (still in its
