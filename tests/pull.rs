@@ -380,3 +380,111 @@ on_both!(
     an_empty_replica_is_filled_by_a_snapshot_then_follows_the_feed,
     a_pull_cut_or_refused_midway_keeps_the_pages_before_and_resumes,
 );
+
+/// A record this replica made by an op the hub refused, said gone by the
+/// hub, goes with every row here that names it, however deep (a message to
+/// it, a resend of that, a resend of the resend…, whatever their group),
+/// in one page whose foreign keys hold; a record no refused op names
+/// stays, gone or not.
+#[test]
+fn a_refused_record_goes_with_every_row_made_on_it() {
+    let (_dir, replica) = small_demo();
+    let mut store = civitac::store::Store::open(&replica).expect("replica");
+    let group = uuid::Uuid::now_v7().to_string();
+    let messages: Vec<String> = (0..8).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let op = Envelope {
+        v: OP_FORMAT,
+        quiet: false,
+        op: serde_json::from_value(serde_json::json!({
+            "type": "CreateGroup", "group": {"id": group, "name": "Veille refusée"}
+        }))
+        .expect("op"),
+    };
+    let kept = store
+        .conn()
+        .query_row("SELECT id FROM sms_groups LIMIT 1", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .expect("another group");
+    {
+        let c = store.conn();
+        c.execute(
+            "INSERT INTO sms_groups (id, name) VALUES (?1, 'Veille refusée')",
+            [&group],
+        )
+        .expect("group");
+        for (i, m) in messages.iter().enumerate() {
+            c.execute(
+                "INSERT INTO sms_messages (id, group_id, kind, body, encoding, segments, recipients,
+                   status, created_by, created_at, retry_of)
+                 VALUES (?1, ?2, 'notice', 'Réunion', 'GSM-7', 1, 0, 'queued', 'test.ada',
+                   '2026-11-02T08:00:00Z', ?3)",
+                rusqlite::params![
+                    m,
+                    if i == 0 { &group } else { &kept },
+                    i.checked_sub(1).map(|p| &messages[p])
+                ],
+            )
+            .expect("message");
+        }
+        c.execute(
+            "INSERT INTO outbox (op_id, seq, created_at, op, pushed_at, outcome, reason)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), '2026-11-02T08:00:00Z',
+                     ?2, '2026-11-02T08:01:00Z', 'rejected', 'name taken')",
+            [
+                uuid::Uuid::now_v7().to_string(),
+                serde_json::to_string(&op).expect("json"),
+            ],
+        )
+        .expect("outbox");
+    }
+    let cursor: String = store
+        .conn()
+        .query_row(
+            "SELECT value FROM sync_state WHERE key = 'pull_cursor'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("cursor");
+    let gone = |id: &str| civitac::protocol::PulledRow {
+        entity: "sms_group".into(),
+        id: id.into(),
+        row: None,
+    };
+    let page = PullResponse {
+        v: PROTOCOL_VERSION,
+        rows: vec![gone(&group), gone(&kept)],
+        next: cursor.parse().expect("cursor"),
+        more: false,
+        snapshot: None,
+        head: None,
+        epoch: None,
+        backed_up_until: None,
+    };
+    pull::apply_page(store.conn_mut(), &page).expect("the page");
+    let count = |sql: &str| -> i64 {
+        store
+            .conn()
+            .query_row(sql, [&group], |r| r.get(0))
+            .expect(sql)
+    };
+    assert_eq!(count("SELECT count(*) FROM sms_groups WHERE id = ?1"), 0);
+    let left: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sms_messages WHERE id IN (SELECT value FROM json_each(?1))",
+            [serde_json::to_string(&messages).expect("json")],
+            |r| r.get(0),
+        )
+        .expect("messages");
+    assert_eq!(left, 0);
+    let still: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sms_groups WHERE id = ?1",
+            [&kept],
+            |r| r.get(0),
+        )
+        .expect("kept");
+    assert_eq!(still, 1, "a group no refused op names stays");
+}

@@ -1181,3 +1181,76 @@ fn a_rename_refused_for_a_taken_name_never_stops_the_pull() {
     assert_eq!(name_of(&a.store()), name);
     assert_eq!(synced_digest(&a.store()), synced_digest(&hub_store(&db)));
 }
+
+/// A refused creation whose record the hub does hold (here an outbox edited
+/// to name an organisation that exists; also an op the hub applied from a
+/// bundle whose answer was lost, then refused from a new device): the
+/// replica keeps that record and every row on it, and matches the hub.
+#[test]
+fn a_refused_op_naming_a_record_the_hub_holds_takes_nothing_away() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    a.login(&hub.url, &issue(&db, "test.ada", "admin", "laptop-a"));
+    let (org, posts): (String, i64) = hub_store(&db)
+        .conn()
+        .query_row(
+            "SELECT t.org_id, count(*) FROM forum_threads t JOIN forum_posts p ON p.thread_id = t.id
+             WHERE t.org_id IS NOT NULL GROUP BY t.org_id ORDER BY 2 DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("an organisation with posts");
+    assert!(posts > 0);
+    a.run(&[
+        "enrollments",
+        "apply",
+        "--kind",
+        "osc",
+        "--name",
+        "Association des jeunes de Falagountou",
+        "--commune",
+        "Dori",
+    ]);
+    let made: String = a
+        .store()
+        .conn()
+        .query_row(
+            "SELECT id FROM organizations WHERE name = 'Association des jeunes de Falagountou'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the new organisation");
+    {
+        let s = a.store();
+        let changed = s
+            .conn()
+            .execute(
+                "UPDATE outbox SET op = replace(op, ?1, ?2) WHERE op LIKE '%ApplyEnrollment%'",
+                [&made, &org],
+            )
+            .expect("edit the outbox");
+        assert_eq!(changed, 1);
+    }
+    let summary = a.sync();
+    assert_eq!(summary["rejected"], 1, "{summary}");
+    let replica_posts: i64 = a
+        .store()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM forum_threads t JOIN forum_posts p ON p.thread_id = t.id
+             WHERE t.org_id = ?1",
+            [&org],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(replica_posts, posts);
+    // Its own organisation, which no op of the outbox names any more, is
+    // the only difference.
+    a.store()
+        .conn()
+        .execute("DELETE FROM organizations WHERE id = ?1", [&made])
+        .expect("delete");
+    assert_eq!(synced_digest(&a.store()), synced_digest(&hub_store(&db)));
+}

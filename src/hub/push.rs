@@ -108,7 +108,10 @@ fn resend(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(), DbErr
 /// no faster than the refusals the hub remembers.
 fn resend_refused(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(), DbError> {
     use crate::store::entity::Entity;
+    // An id as a replica makes one: short, plain text.
+    let plain = |id: &str| !id.is_empty() && id.len() <= 80 && crate::text::is_plain(id);
     let records = match op {
+        ops::Op::Undo { op_id, .. } if !plain(op_id) => Vec::new(),
         ops::Op::Undo { op_id, .. } => conn
             .first(
                 "SELECT entity, entity_id FROM audit_log WHERE id = ?1",
@@ -130,8 +133,7 @@ fn resend_refused(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(
         let Some(e) = Entity::parse(entity) else {
             continue;
         };
-        // An id as a replica makes one: short, plain text.
-        if id.is_empty() || id.len() > 80 || !crate::text::is_plain(&id) {
+        if !plain(&id) {
             continue;
         }
         let Some((filter, parts)) = crate::store::synced::by_key(e, &id) else {

@@ -127,21 +127,6 @@ pub fn record(conn: &mut Connection, response: &PushResponse) -> Result<Recorded
         if updated == 0 {
             return Err(ClientError::Unknown(r.op_id.clone()));
         }
-        // A record made by an op the hub refused goes at once, with the
-        // rows made on it: the hub never held it, and a colleague's record
-        // of the same name (a group, a login) may come in this sync's pull.
-        // The op stays in the outbox, answered, for the Synchro screen.
-        if stored == Outcome::Rejected {
-            let body: String = tx
-                .prepare_cached("SELECT op FROM outbox WHERE op_id = ?1")?
-                .query_row([&r.op_id], |x| x.get(0))?;
-            if let Ok(envelope) = serde_json::from_str::<Envelope>(&body)
-                && let Some((entity, id)) = envelope.op.created()
-                && let Some(t) = crate::store::entity::Entity::parse(entity)
-            {
-                crate::replica::pull::forget_record(&tx, t, id)?;
-            }
-        }
         match r.outcome {
             Outcome::Applied => out.applied += 1,
             Outcome::Duplicate => out.duplicate += 1,

@@ -2,6 +2,8 @@
 //! transaction, so a pull cut at any point resumes where it stopped and
 //! applying a page twice changes nothing.
 
+use std::collections::HashSet;
+
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 
@@ -183,12 +185,10 @@ fn make_way(
 
 /// The records this replica made by ops the hub refused (still in its
 /// outbox: kept until long after their answer, `session::prune`).
-fn refused_records(
-    tx: &Connection,
-) -> rusqlite::Result<std::collections::HashSet<(&'static str, String)>> {
+fn refused_records(tx: &Connection) -> rusqlite::Result<HashSet<(&'static str, String)>> {
     let mut stmt = tx.prepare("SELECT op FROM outbox WHERE outcome = 'rejected'")?;
     let ops = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    let mut records = std::collections::HashSet::new();
+    let mut records = HashSet::new();
     for op in ops {
         if let Ok(envelope) = serde_json::from_str::<crate::ops::Envelope>(&op?) {
             records.extend(envelope.op.records());
@@ -199,45 +199,59 @@ fn refused_records(
 
 /// Deletes one record (by its feed id) and the rows here that name it;
 /// false if the id does not name one.
-pub(crate) fn forget_record(tx: &Connection, t: Entity, id: &str) -> rusqlite::Result<bool> {
+fn forget_record(tx: &Connection, t: Entity, id: &str) -> rusqlite::Result<bool> {
     let Some((filter, parts)) = crate::store::synced::by_key(t, id) else {
         return Ok(false);
     };
-    forget(tx, t.table(), &filter, &parts, FORGET_DEPTH)?;
+    forget(tx, t.table(), &filter, &parts, &mut HashSet::new())?;
     Ok(true)
 }
 
-/// How many levels of rows naming a forgotten record go with it (a refused
-/// group, its messages, their resends).
-const FORGET_DEPTH: usize = 4;
-
 /// Deletes `table`'s rows matching `filter` and, first, the rows here that
-/// name them through a foreign key (a refused organisation's leaders, a
-/// refused group's members and messages): the hub cannot hold a row whose
-/// parent it does not hold, so these are this replica's own too.
+/// name them through a foreign key, at any depth (a refused group, its
+/// messages, their resends, their failures): the hub holds no row whose
+/// parent it does not hold, so these are this replica's own too. `seen`
+/// (table, column, value) stops a loop of rows naming each other.
 fn forget(
     tx: &Connection,
     table: &str,
     filter: &str,
     args: &[SqlValue],
-    depth: usize,
-) -> rusqlite::Result<usize> {
-    if depth > 0 {
-        let children: Vec<(String, String, String)> = tx
-            .prepare_cached(
-                "SELECT m.name, f.\"from\", COALESCE(f.\"to\", 'id')
-                 FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
-                 WHERE m.type = 'table' AND f.\"table\" = ?1",
-            )?
-            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        for (child, from, to) in children {
-            let named = format!("{from} IN (SELECT {to} FROM {table} WHERE {filter})");
-            forget(tx, &child, &named, args, depth - 1)?;
+    seen: &mut HashSet<(String, String, String)>,
+) -> rusqlite::Result<()> {
+    let children: Vec<(String, String, String)> = tx
+        .prepare_cached(
+            "SELECT m.name, f.\"from\", COALESCE(f.\"to\", 'id')
+             FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+             WHERE m.type = 'table' AND f.\"table\" = ?1",
+        )?
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (child, from, to) in children {
+        let named: Vec<String> = tx
+            .prepare_cached(&format!(
+                "SELECT DISTINCT {to} FROM {table} WHERE {filter} AND {to} IS NOT NULL"
+            ))?
+            .query_map(rusqlite::params_from_iter(args), |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?
+            .into_iter()
+            .filter(|v| seen.insert((child.clone(), from.clone(), v.clone())))
+            .collect();
+        if named.is_empty() {
+            continue;
         }
+        let list = serde_json::to_string(&named).unwrap_or_default();
+        forget(
+            tx,
+            &child,
+            &format!("{from} IN (SELECT value FROM json_each(?1))"),
+            &[SqlValue::Text(list)],
+            seen,
+        )?;
     }
     tx.prepare_cached(&format!("DELETE FROM {table} WHERE {filter}"))?
-        .execute(rusqlite::params_from_iter(args))
+        .execute(rusqlite::params_from_iter(args))?;
+    Ok(())
 }
 
 /// The replica's cursor (`Start` before its first pull).
