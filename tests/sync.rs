@@ -1147,7 +1147,8 @@ fn records_made_by_ops_the_hub_refuses_leave_the_replica_that_made_them() {
 /// the hub refuses the rename, and the replica's pull, which meets the
 /// colleague's group before the hub's record of its own, still goes
 /// through (before, it failed on the unique name at every sync); the group
-/// ends with the hub's name.
+/// ends with the hub's name. The name it steps aside under is free, even
+/// when a colleague took "name (its id)" too.
 #[test]
 fn a_rename_refused_for_a_taken_name_never_stops_the_pull() {
     let dir = tempfile::tempdir().expect("dir");
@@ -1172,6 +1173,14 @@ fn a_rename_refused_for_a_taken_name_never_stops_the_pull() {
             })
             .expect("group")
     };
+    b.run(&[
+        "sms",
+        "groups",
+        "create",
+        &format!("Veille Gorom-Gorom ({group})"),
+    ]);
+    b.sync();
+    a.sync();
     // Refused at the hub, its record sent again after the colleague's.
     a.run(&["sms", "groups", "rename", &group, "Veille Gorom-Gorom"]);
     b.run(&["sms", "groups", "create", "Veille Gorom-Gorom"]);

@@ -168,17 +168,34 @@ fn make_way(
             continue;
         };
         args.push(SqlValue::Text(value.clone()));
-        tx.execute(
-            &format!(
-                "UPDATE {table} SET {column} = {column} || ' (' || {key} || ')'
-                 WHERE {column} = ?{n} AND NOT ({filter})",
-                table = t.table(),
+        let table = t.table();
+        let holders: Vec<(i64, String)> = tx
+            .prepare_cached(&format!(
+                "SELECT rowid, {key} FROM {table} WHERE {column} = ?{n} AND NOT ({filter})",
                 key = t.key().join(" || '/' || "),
                 n = args.len(),
-            ),
-            rusqlite::params_from_iter(&args),
-        )?;
+            ))?
+            .query_map(rusqlite::params_from_iter(&args), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
         args.pop();
+        for (rowid, key) in holders {
+            // A free value: a colleague may have taken "name (key)" too.
+            let mut aside = format!("{value} ({key})");
+            let mut n = 1;
+            while tx
+                .prepare_cached(&format!("SELECT 1 FROM {table} WHERE {column} = ?1"))?
+                .exists([&aside])?
+            {
+                n += 1;
+                aside = format!("{value} ({key}) {n}");
+            }
+            tx.prepare_cached(&format!(
+                "UPDATE {table} SET {column} = ?2 WHERE rowid = ?1"
+            ))?
+            .execute(rusqlite::params![rowid, aside])?;
+        }
     }
     Ok(())
 }
