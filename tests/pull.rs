@@ -438,29 +438,7 @@ fn a_refused_record_goes_with_every_row_made_on_it() {
         )
         .expect("outbox");
     }
-    let cursor: String = store
-        .conn()
-        .query_row(
-            "SELECT value FROM sync_state WHERE key = 'pull_cursor'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("cursor");
-    let gone = |id: &str| civitac::protocol::PulledRow {
-        entity: "sms_group".into(),
-        id: id.into(),
-        row: None,
-    };
-    let page = PullResponse {
-        v: PROTOCOL_VERSION,
-        rows: vec![gone(&group), gone(&kept)],
-        next: cursor.parse().expect("cursor"),
-        more: false,
-        snapshot: None,
-        head: None,
-        epoch: None,
-        backed_up_until: None,
-    };
+    let page = gone_page(&store, "sms_group", &[&group, &kept]);
     pull::apply_page(store.conn_mut(), &page).expect("the page");
     let count = |sql: &str| -> i64 {
         store

@@ -112,18 +112,8 @@ fn resend_refused(conn: &dyn Sql, op: &ops::Op, resent: &mut Resent) -> Result<(
     let plain = |id: &str| !id.is_empty() && id.len() <= 80 && crate::text::is_plain(id);
     let records = match op {
         ops::Op::Undo { op_id, .. } if !plain(op_id) => Vec::new(),
-        ops::Op::Undo { op_id, .. } => conn
-            .first(
-                "SELECT entity, entity_id FROM audit_log WHERE id = ?1",
-                &[op_id as &dyn rusqlite::ToSql],
-            )?
-            .map(|row| -> Result<_, DbError> {
-                let entity: String = row.get(0)?;
-                let id: String = row.get(1)?;
-                Ok(Entity::parse(&entity).map(|e| (e.name(), id)))
-            })
-            .transpose()?
-            .flatten()
+        ops::Op::Undo { op_id, .. } => ops::undone_record(conn, op_id)?
+            .and_then(|(entity, id)| Entity::parse(&entity).map(|e| (e.name(), id)))
             .into_iter()
             .collect(),
         _ => op.records(),

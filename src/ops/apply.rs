@@ -2033,11 +2033,14 @@ fn claim_record(
     })
 }
 
-fn undone_record(conn: &dyn Sql, op_id: &str) -> Result<Option<(String, String)>, OpError> {
-    Ok(conn
-        .prepare_cached("SELECT entity, entity_id FROM audit_log WHERE id = ?1")?
+/// The record (entity, id) the journal entry `op_id` changed.
+pub fn undone_record(
+    conn: &dyn Sql,
+    op_id: &str,
+) -> Result<Option<(String, String)>, crate::store::sql::DbError> {
+    conn.prepare_cached("SELECT entity, entity_id FROM audit_log WHERE id = ?1")?
         .query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+        .optional()
 }
 
 /// Reverses one of the actor's own ops that has not left this replica: the

@@ -11,6 +11,7 @@ pub mod forms;
 
 pub use apply::{
     Applied, OpMeta, RESERVED_LOGINS, apply, apply_with, plain, record_change, snapshot,
+    undone_record,
 };
 
 use serde::{Deserialize, Serialize};

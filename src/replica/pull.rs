@@ -148,38 +148,35 @@ fn make_way(
     id: &str,
     row: &serde_json::Map<String, serde_json::Value>,
 ) -> rusqlite::Result<()> {
-    let Some((filter, mut args)) = crate::store::synced::by_key(t, id) else {
+    let Some((filter, key)) = crate::store::synced::by_key(t, id) else {
         return Ok(());
     };
-    let indexes: Vec<String> = tx
+    let table = t.table();
+    // The columns unique on their own, besides the key.
+    let columns: Vec<String> = tx
         .prepare_cached(
-            "SELECT i.name FROM pragma_index_list(?1) i
+            "SELECT min(c.name) FROM pragma_index_list(?1) i, pragma_index_info(i.name) c
              WHERE i.\"unique\" = 1 AND i.origin <> 'pk'
-               AND (SELECT count(*) FROM pragma_index_info(i.name)) = 1",
+             GROUP BY i.name HAVING count(*) = 1",
         )?
-        .query_map([t.table()], |r| r.get(0))?
+        .query_map([table], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    for index in indexes {
-        let column: String =
-            tx.query_row("SELECT name FROM pragma_index_info(?1)", [&index], |r| {
-                r.get(0)
-            })?;
+    for column in columns {
         let Some(serde_json::Value::String(value)) = row.get(&column) else {
             continue;
         };
-        args.push(SqlValue::Text(value.clone()));
-        let table = t.table();
+        let value_arg = SqlValue::Text(value.clone());
+        let args = key.iter().chain([&value_arg]);
         let holders: Vec<(i64, String)> = tx
             .prepare_cached(&format!(
-                "SELECT rowid, {key} FROM {table} WHERE {column} = ?{n} AND NOT ({filter})",
-                key = t.key().join(" || '/' || "),
-                n = args.len(),
+                "SELECT rowid, {id} FROM {table} WHERE {column} = ?{n} AND NOT ({filter})",
+                id = t.key().join(" || '/' || "),
+                n = key.len() + 1,
             ))?
-            .query_map(rusqlite::params_from_iter(&args), |r| {
+            .query_map(rusqlite::params_from_iter(args), |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?
             .collect::<Result<_, _>>()?;
-        args.pop();
         for (rowid, key) in holders {
             // A free value: a colleague may have taken "name (key)" too.
             let mut aside = format!("{value} ({key})");

@@ -115,6 +115,74 @@ pub fn digest_of(c: &dyn civitac::store::sql::Sql) -> Vec<(String, usize, String
         .collect()
 }
 
+/// Every counter row, in a stable order.
+pub fn counters(c: &rusqlite::Connection) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT name, n FROM counters ORDER BY name",
+        "SELECT region || '/' || status, n FROM org_stage_counts WHERE n <> 0 ORDER BY 1",
+        "SELECT 'flags ' || day, n FROM flag_day_counts WHERE n <> 0 ORDER BY 1",
+    ] {
+        let mut stmt = c.prepare(sql).expect("counters");
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("counters")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("rows");
+        out.extend(rows);
+    }
+    out
+}
+
+/// The counters that differ from the same counters counted over the whole
+/// tables (the schema's own recount, run in a savepoint and rolled back):
+/// "name: kept K, counted N", empty when all agree.
+pub fn mismatches(c: &rusqlite::Connection) -> Vec<String> {
+    let kept: std::collections::BTreeMap<String, i64> = counters(c).into_iter().collect();
+    c.execute_batch("SAVEPOINT recount").expect("savepoint");
+    c.execute_batch(civitac::store::counts_sql())
+        .expect("recount");
+    let counted: std::collections::BTreeMap<String, i64> = counters(c).into_iter().collect();
+    c.execute_batch("ROLLBACK TO recount; RELEASE recount")
+        .expect("rollback");
+    let names: std::collections::BTreeSet<&String> = kept.keys().chain(counted.keys()).collect();
+    names
+        .into_iter()
+        .filter(|n| kept.get(*n) != counted.get(*n))
+        .map(|n| format!("{n}: kept {:?}, counted {:?}", kept.get(n), counted.get(n)))
+        .collect()
+}
+
+/// A pull page saying gone the records `ids` of `entity`, at the
+/// replica's own cursor (as a hub's feed would bring it next).
+pub fn gone_page(store: &Store, entity: &str, ids: &[&str]) -> civitac::protocol::PullResponse {
+    let cursor: String = store
+        .conn()
+        .query_row(
+            "SELECT value FROM sync_state WHERE key = 'pull_cursor'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("cursor");
+    civitac::protocol::PullResponse {
+        v: civitac::protocol::PROTOCOL_VERSION,
+        rows: ids
+            .iter()
+            .map(|id| civitac::protocol::PulledRow {
+                entity: entity.into(),
+                id: (*id).into(),
+                row: None,
+            })
+            .collect(),
+        next: cursor.parse().expect("cursor"),
+        more: false,
+        snapshot: None,
+        head: None,
+        epoch: None,
+        backed_up_until: None,
+    }
+}
+
 pub mod hubs;
 pub mod kannel;
 pub mod link;
