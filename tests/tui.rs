@@ -723,6 +723,11 @@ fn syncing_and_settling_conflicts_from_the_console() {
     let msg = app.model.message.as_ref().expect("a message");
     assert!(msg.text.contains("2 conflict"), "{}", msg.text);
     assert_eq!(app.model.conflicts, 2);
+    // Kept, whole, for M (the status line shows only its start).
+    press(&mut app, "M");
+    let log = render(&mut app, 100, 24);
+    assert!(log.contains("2 conflict"), "{log}");
+    press(&mut app, "<esc>");
 
     // The conflicts view shows both; the first is decided again, the second accepted.
     press(&mut app, "v");

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use super::App;
 use crate::store::views;
-use crate::tui::model::Message;
 use crate::tui::strings;
 use crate::tui::syncer::News;
 
@@ -34,13 +33,12 @@ impl App {
         let lang = self.model.lang;
         if let News::Bundle(result) = news {
             syncer.bundle_over();
-            self.model.message = Some(match result {
-                Ok(done) => Message::new(
-                    crate::text::inline(&strings::bundle_done(lang, &done)),
-                    false,
-                ),
-                Err(e) => Message::new(crate::text::inline(&e), true),
-            });
+            // Said, and kept for `M` (the status line shows its start).
+            let (text, error) = match result {
+                Ok(done) => (strings::bundle_done(lang, &done), false),
+                Err(e) => (e, true),
+            };
+            self.model.say(crate::text::inline(&text), error);
             self.seen_data_version = views::data_version(self.store.conn());
             self.refresh_all();
             return;
@@ -48,19 +46,17 @@ impl App {
         let Some(outcome) = syncer.news(news, now) else {
             return;
         };
-        self.model.message = Some(match outcome {
-            Ok(s) => Message::new(
-                crate::text::inline(&strings::synced(lang, &s)),
+        let (text, error) = match outcome {
+            Ok(s) => (
+                strings::synced(lang, &s),
                 s.rejected > 0 || s.conflict > 0 || s.skew_warning().is_some(),
             ),
             Err(f) => {
                 let wait = self.syncer.as_ref().and_then(|s| s.retry_in(now));
-                Message::new(
-                    crate::text::inline(&strings::sync_failed(lang, &f.message, wait)),
-                    true,
-                )
+                (strings::sync_failed(lang, &f.message, wait), true)
             }
-        });
+        };
+        self.model.say(crate::text::inline(&text), error);
         self.seen_data_version = views::data_version(self.store.conn());
         self.refresh_all();
     }

@@ -440,7 +440,8 @@ impl Model {
         self.say(text.into(), false);
     }
 
-    fn say(&mut self, text: String, error: bool) {
+    /// Says `text` on the status line and keeps it in the log `M` shows.
+    pub fn say(&mut self, text: String, error: bool) {
         let at = crate::time::brief(&crate::time::format(self.now()), self.now());
         if self.log.len() >= LOG_KEPT {
             self.log.pop_front();
