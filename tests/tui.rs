@@ -1711,3 +1711,37 @@ fn a_bundle_is_exported_and_its_answer_imported_from_the_synchro_screen() {
     let said = &app.model.message.as_ref().expect("said").text;
     assert!(said.contains("already imported"), "{said}");
 }
+
+/// A sync that brings the person's own row (demoted at the hub) changes who
+/// the console says they are, and what it lets them decide, at once.
+#[test]
+fn a_role_changed_at_the_hub_shows_after_the_consoles_sync() {
+    use common::net::*;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    let token = issue(&db, "test.ada", "admin", "laptop-a");
+    a.login(&hub.url, &token);
+    let mut app = app(&a.db, Lang::En);
+    app.syncer = Some(civitac::tui::syncer::Syncer::new(
+        a.db.clone(),
+        Some(civitac::config::HubConfig {
+            url: hub.url.clone(),
+            token,
+            ca: None,
+            bundle_key: None,
+        }),
+        app.sender(),
+    ));
+    assert!(render(&mut app, 100, 24).contains("administrator"));
+    let demoted = hub_cmd(&db)
+        .args(["hub", "staff", "set-role", "test.ada", "moderator"])
+        .output()
+        .expect("set-role");
+    assert!(demoted.status.success(), "{demoted:?}");
+    sync_in_console(&mut app);
+    let after = render(&mut app, 100, 24);
+    assert!(after.contains("moderator"), "{after}");
+    assert!(!after.contains("administrator"), "{after}");
+}

@@ -170,6 +170,10 @@ impl App {
         m.pending_ops = views::pending_ops(c);
         m.conflicts = views::open_conflicts(c);
         m.last_sync = crate::store::state(c, "last_sync").ok().flatten();
+        // A sync may bring the owner's own row: another role, switched off.
+        if let Ok(Some(owner)) = crate::store::owner(c) {
+            m.owner = Some(owner);
+        }
         let unfinished = crate::replica::pull::fill_unfinished(c);
         if unfinished && !m.fill_unfinished {
             m.info(crate::tui::strings::FILL_UNFINISHED_NEWS.get(m.lang));
