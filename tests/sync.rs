@@ -939,6 +939,25 @@ fn a_decision_the_hub_refuses_gives_way_to_the_hubs_record() {
     assert_eq!(synced_digest(&a.store()), synced_digest(&hub_store(&db)));
 }
 
+/// A small demo's hub serving, and two admins' replicas logged in to it
+/// (test.ada on laptop-a, test.bio on laptop-b).
+fn two_admins() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    HubProcess,
+    Replica,
+    Replica,
+) {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = demo_hub(dir.path());
+    let hub = HubProcess::start(&db, &[]);
+    let a = Replica::new(dir.path(), "a");
+    a.login(&hub.url, &issue(&db, "test.ada", "admin", "laptop-a"));
+    let b = Replica::new(dir.path(), "b");
+    b.login(&hub.url, &issue(&db, "test.bio", "admin", "laptop-b"));
+    (dir, db, hub, a, b)
+}
+
 /// Records made offline by an op the hub refuses do not stay on the
 /// replica that made them: the hub says them gone in its feed, and the
 /// replica lets them go with the rows it made on them (here an admin
@@ -948,13 +967,7 @@ fn a_decision_the_hub_refuses_gives_way_to_the_hubs_record() {
 /// hub says gone is deleted unless this replica made it by a refused op.
 #[test]
 fn records_made_by_ops_the_hub_refuses_leave_the_replica_that_made_them() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = demo_hub(dir.path());
-    let hub = HubProcess::start(&db, &[]);
-    let a = Replica::new(dir.path(), "a");
-    a.login(&hub.url, &issue(&db, "test.ada", "admin", "laptop-a"));
-    let b = Replica::new(dir.path(), "b");
-    b.login(&hub.url, &issue(&db, "test.bio", "admin", "laptop-b"));
+    let (_dir, db, _hub, a, b) = two_admins();
     let counts = |s: &civitac::store::Store| -> [i64; 6] {
         [
             "SELECT count(*) FROM organizations",
@@ -1111,13 +1124,7 @@ fn records_made_by_ops_the_hub_refuses_leave_the_replica_that_made_them() {
 /// when a colleague took "name (its id)" too.
 #[test]
 fn a_rename_refused_for_a_taken_name_never_stops_the_pull() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = demo_hub(dir.path());
-    let hub = HubProcess::start(&db, &[]);
-    let a = Replica::new(dir.path(), "a");
-    a.login(&hub.url, &issue(&db, "test.ada", "admin", "laptop-a"));
-    let b = Replica::new(dir.path(), "b");
-    b.login(&hub.url, &issue(&db, "test.bio", "admin", "laptop-b"));
+    let (_dir, db, _hub, a, b) = two_admins();
     let (group, name): (String, String) = hub_store(&db)
         .conn()
         .query_row(
@@ -1157,11 +1164,7 @@ fn a_rename_refused_for_a_taken_name_never_stops_the_pull() {
 /// replica keeps that record and every row on it, and matches the hub.
 #[test]
 fn a_refused_op_naming_a_record_the_hub_holds_takes_nothing_away() {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = demo_hub(dir.path());
-    let hub = HubProcess::start(&db, &[]);
-    let a = Replica::new(dir.path(), "a");
-    a.login(&hub.url, &issue(&db, "test.ada", "admin", "laptop-a"));
+    let (_dir, db, _hub, a, _b) = two_admins();
     let (org, posts): (String, i64) = hub_store(&db)
         .conn()
         .query_row(

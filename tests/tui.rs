@@ -663,6 +663,24 @@ fn changes_made_elsewhere_show_up() {
     assert!(!app.notice_outside_changes());
 }
 
+/// The console's sync thread, for `replica`'s hub at `url` with `token`
+/// (and the bundle key it keeps, if any), as `civitac` starts it.
+fn syncing_with(app: &mut App, replica: &common::net::Replica, url: &str, token: String) {
+    let bundle_key = civitac::replica::credentials::Credentials::load(&replica.db)
+        .expect("credentials")
+        .bundle_key;
+    app.syncer = Some(civitac::tui::syncer::Syncer::new(
+        replica.db.clone(),
+        Some(civitac::config::HubConfig {
+            url: url.to_owned(),
+            token,
+            ca: None,
+            bundle_key,
+        }),
+        app.sender(),
+    ));
+}
+
 /// Waits for the console's sync to finish, as the event loop would.
 fn sync_in_console(app: &mut App) {
     press(app, "6s");
@@ -706,16 +724,7 @@ fn syncing_and_settling_conflicts_from_the_console() {
     a.sync();
 
     let mut app = app(&b.db, Lang::En);
-    app.syncer = Some(civitac::tui::syncer::Syncer::new(
-        b.db.clone(),
-        Some(civitac::config::HubConfig {
-            url: hub.url.clone(),
-            token: token_b.clone(),
-            ca: None,
-            bundle_key: None,
-        }),
-        app.sender(),
-    ));
+    syncing_with(&mut app, &b, &hub.url, token_b.clone());
     press(&mut app, "6");
     let idle = render(&mut app, 100, 24);
     assert!(idle.contains("s: sync now"), "{idle}");
@@ -1640,18 +1649,7 @@ fn a_bundle_is_exported_and_its_answer_imported_from_the_synchro_screen() {
 
     // No link: the hub's address answers nothing.
     let mut app = app(&r.db, Lang::En);
-    app.syncer = Some(civitac::tui::syncer::Syncer::new(
-        r.db.clone(),
-        Some(civitac::config::HubConfig {
-            url: hub.url.clone(),
-            token,
-            ca: None,
-            bundle_key: civitac::replica::credentials::Credentials::load(&r.db)
-                .expect("credentials")
-                .bundle_key,
-        }),
-        app.sender(),
-    ));
+    syncing_with(&mut app, &r, &hub.url, token);
     press(&mut app, "6");
     let idle = render(&mut app, 100, 24);
     assert!(idle.contains("e/i: USB bundle"), "{idle}");
@@ -1724,16 +1722,7 @@ fn a_role_changed_at_the_hub_shows_after_the_consoles_sync() {
     let token = issue(&db, "test.ada", "admin", "laptop-a");
     a.login(&hub.url, &token);
     let mut app = app(&a.db, Lang::En);
-    app.syncer = Some(civitac::tui::syncer::Syncer::new(
-        a.db.clone(),
-        Some(civitac::config::HubConfig {
-            url: hub.url.clone(),
-            token,
-            ca: None,
-            bundle_key: None,
-        }),
-        app.sender(),
-    ));
+    syncing_with(&mut app, &a, &hub.url, token);
     assert!(render(&mut app, 100, 24).contains("administrator"));
     let demoted = hub_cmd(&db)
         .args(["hub", "staff", "set-role", "test.ada", "moderator"])
