@@ -487,14 +487,17 @@ fn every_field_of_a_pushed_op_is_checked_at_the_edge(kind: Kind) {
 }
 
 /// An op refused after a first write (a new contact, then an unknown group)
-/// leaves nothing behind at the hub.
+/// leaves nothing behind at the hub, and the ops around it in its batch
+/// stand (SQLite runs a batch without a savepoint per op first, and again
+/// with them when an op fails after writing).
 fn a_refused_op_leaves_nothing_behind(kind: Kind) {
     let Some((_dir, _replica, hub)) = demo_hub(kind) else {
         return;
     };
+    let posts = hub.ids("SELECT id FROM forum_posts WHERE status = 'visible' ORDER BY id LIMIT 2");
     let awa = actor("awa.kabore", Role::Moderator, "laptop-a");
     let add = pushed(
-        1,
+        2,
         Op::AddContact {
             contact: civitac::ops::NewContact {
                 phone_e164: "+22670999111".into(),
@@ -505,9 +508,44 @@ fn a_refused_op_leaves_nothing_behind(kind: Kind) {
             group_id: Some(uuid::Uuid::now_v7().to_string()),
         },
     );
-    assert_eq!(push(&hub, &awa, vec![add])[0].0, Outcome::Rejected);
+    let before = pushed(1, moderate(&posts[0], PostAction::Hide));
+    let after = pushed(3, moderate(&posts[1], PostAction::Hide));
+    let ids = [&before.op_id, &add.op_id, &after.op_id].map(|id| id.clone());
+    let outcomes: Vec<Outcome> = push(&hub, &awa, vec![before, add, after])
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![Outcome::Applied, Outcome::Rejected, Outcome::Applied]
+    );
     assert_eq!(
         hub.count("SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+22670999111'"),
+        0
+    );
+    // Each op answered once, both decisions made, nothing of the refused
+    // op in the journal.
+    for id in &ids {
+        assert_eq!(
+            hub.count(&format!(
+                "SELECT count(*) FROM applied_ops WHERE op_id = '{id}'"
+            )),
+            1,
+            "{id}"
+        );
+    }
+    assert_eq!(
+        hub.count(&format!(
+            "SELECT count(*) FROM forum_posts WHERE status = 'hidden' AND id IN ('{}', '{}')",
+            posts[0], posts[1]
+        )),
+        2
+    );
+    assert_eq!(
+        hub.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE id = '{}'",
+            ids[1]
+        )),
         0
     );
 }

@@ -35,10 +35,13 @@ pub fn apply_push(
     if request.v != PROTOCOL_VERSION {
         return Err(PushError::Version(request.v));
     }
-    // The batch commits once (one fsync, not one per op); each op runs in
-    // a savepoint with its `applied_ops` row, so its effect and its record
-    // stand or fall together, and nothing is answered before the commit.
-    let (results, failure) = {
+    // The batch commits once (one fsync, not one per op), and nothing is
+    // answered before the commit. An op's effect and its `applied_ops` row
+    // stand or fall together: the batch first runs without a savepoint per
+    // op (each costs a copy of every page the op touches), and runs again
+    // with them, from the start, only if an op fails after writing.
+    let mut guard = Guard::Watched;
+    let (results, failure) = loop {
         let tx = conn.transaction().map_err(|source| PushError::Temporary {
             done: 0,
             source: source.into(),
@@ -49,12 +52,23 @@ pub fn apply_push(
                 at: None,
             }),
         })?;
-        let (mut results, mut failure) = push_in(&tx, actor, request);
+        let (mut results, mut failure) = match run(&tx, actor, request, guard) {
+            Ok(done) => done,
+            Err(Unguarded) => {
+                // Nothing of this run stands; a rollback that fails leaves
+                // the transaction to the connection's next `BEGIN` to refuse.
+                if let Err(e) = tx.rollback() {
+                    break (Vec::new(), Some(e.into()));
+                }
+                guard = Guard::Savepoints;
+                continue;
+            }
+        };
         if let Err(e) = tx.commit() {
             results.clear();
             failure = Some(e.into());
         }
-        (results, failure)
+        break (results, failure);
     };
     let epoch = crate::store::state(conn, "epoch").ok().flatten();
     answer(results, failure, epoch)
@@ -62,25 +76,112 @@ pub fn apply_push(
 
 /// The ops of a batch applied in `tx`, which the caller commits (answering
 /// nothing if that fails): the results so far, and the storage failure that
-/// stopped the batch, if one did. Both databases run exactly this.
+/// stopped the batch, if one did. Each op runs in a savepoint of its own.
+/// Both databases run exactly this (SQLite tries `Guard::Watched` first).
 pub fn push_in(
     tx: &dyn Sql,
     actor: &Actor,
     request: &PushRequest,
 ) -> (Vec<OpResult>, Option<DbError>) {
+    // Only a watched run stops with `Unguarded`.
+    run(tx, actor, request, Guard::Savepoints).unwrap_or_default()
+}
+
+/// How a batch keeps a failed op's writes out of what it commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// Each op in a savepoint, undone if the op is refused or fails.
+    Savepoints,
+    /// No savepoints; the database's count of rows written is read around
+    /// each op instead. An op refused or failing after writing stops the
+    /// run with `Unguarded`: the caller rolls back and runs the batch again
+    /// with savepoints. Needs `Sql::rows_written` (SQLite).
+    Watched,
+}
+
+/// A watched run met an op that failed after writing: roll it all back.
+#[derive(Debug)]
+struct Unguarded;
+
+/// Why an op stopped its batch.
+enum Stop {
+    Db(DbError),
+    Unguarded,
+}
+
+impl From<DbError> for Stop {
+    fn from(e: DbError) -> Stop {
+        Stop::Db(e)
+    }
+}
+
+/// One op's guard: its savepoint, or the count of rows written when it began.
+enum OpGuard<'c> {
+    Savepoint(Savepoint<'c>),
+    Watch(&'c dyn Sql, Option<u64>),
+}
+
+impl<'c> OpGuard<'c> {
+    fn begin(conn: &'c dyn Sql, guard: Guard) -> Result<OpGuard<'c>, DbError> {
+        Ok(match (guard, conn.rows_written()) {
+            (Guard::Watched, Some(n)) => OpGuard::Watch(conn, Some(n)),
+            _ => OpGuard::Savepoint(Savepoint::begin(conn, "op")?),
+        })
+    }
+
+    /// Whether the op has written anything since it began (always, for a
+    /// savepoint: it is undone anyway).
+    fn wrote(&self) -> bool {
+        match self {
+            OpGuard::Savepoint(_) => true,
+            OpGuard::Watch(conn, at) => conn.rows_written() != *at,
+        }
+    }
+
+    /// Undoes what the op wrote: a savepoint rolls back; a watched op that
+    /// wrote stops the run.
+    fn undo(&self) -> Result<(), Stop> {
+        match self {
+            OpGuard::Savepoint(sp) => Ok(sp.undo()?),
+            OpGuard::Watch(..) if self.wrote() => Err(Stop::Unguarded),
+            OpGuard::Watch(..) => Ok(()),
+        }
+    }
+
+    fn release(self) -> Result<(), DbError> {
+        match self {
+            OpGuard::Savepoint(sp) => sp.release(),
+            OpGuard::Watch(..) => Ok(()),
+        }
+    }
+}
+
+fn run(
+    tx: &dyn Sql,
+    actor: &Actor,
+    request: &PushRequest,
+    guard: Guard,
+) -> Result<(Vec<OpResult>, Option<DbError>), Unguarded> {
     let mut results = Vec::with_capacity(request.ops.len());
     let mut resent = Resent::new();
     let seen = match Seen::read(tx, request) {
         Ok(seen) => seen,
-        Err(e) => return (results, Some(e)),
+        Err(e) => return Ok((results, Some(e))),
     };
     for pushed in &request.ops {
-        match apply_one(tx, actor, pushed, seen.as_ref(), &mut resent) {
+        let at = tx.rows_written();
+        match apply_one(tx, actor, pushed, seen.as_ref(), &mut resent, guard) {
             Ok(r) => results.push(r),
-            Err(e) => return (results, Some(e)),
+            // A failure after a write leaves a half-applied op: only a
+            // savepoint can take it back.
+            Err(Stop::Db(_)) if guard == Guard::Watched && tx.rows_written() != at => {
+                return Err(Unguarded);
+            }
+            Err(Stop::Db(e)) => return Ok((results, Some(e))),
+            Err(Stop::Unguarded) => return Err(Unguarded),
         }
     }
-    (results, None)
+    Ok((results, None))
 }
 
 /// Records a batch has sent again, each once.
@@ -243,7 +344,8 @@ fn apply_one(
     pushed: &crate::protocol::PushedOp,
     seen: Option<&Seen>,
     resent: &mut Resent,
-) -> Result<OpResult, DbError> {
+    guard: Guard,
+) -> Result<OpResult, Stop> {
     // An op id that is no UUID is refused before it is looked up (a NUL in
     // it is an error to PostgreSQL, not a miss).
     let id = &pushed.op_id;
@@ -259,7 +361,7 @@ fn apply_one(
             first: None,
         });
     }
-    let tx = Savepoint::begin(conn, "op")?;
+    let tx = OpGuard::begin(conn, guard)?;
     let known: Option<(String, String)> = match seen {
         Some(seen) => seen.applied.get(id).cloned(),
         None => conn
@@ -359,7 +461,7 @@ fn apply_one(
             theirs: None,
             first: None,
         },
-        Err(OpError::Db(e)) => return Err(e),
+        Err(OpError::Db(e)) => return Err(e.into()),
         Err(refusal) => {
             // Nothing of the op is in `tx`: rolled back above.
             let theirs = match op.target() {

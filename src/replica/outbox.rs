@@ -30,7 +30,10 @@ pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, Client
     // would keep a decision its author undid. The undo is found through the
     // audit log (an undo's row names the record its op changed), so only the
     // batch's own ops are looked at, never the whole outbox. (An undo cannot
-    // itself be undone: one step is enough.)
+    // itself be undone: one step is enough.) The joins run in the order
+    // written (`CROSS JOIN`): left to itself, SQLite starts from the waiting
+    // ops after the batch and reads each one's JSON, the whole outbox at
+    // every request.
     let bound: Option<i64> = conn
         .prepare_cached(
             "SELECT max(seq) FROM (SELECT seq FROM outbox WHERE pushed_at IS NULL ORDER BY seq LIMIT ?1)",
@@ -40,10 +43,10 @@ pub fn next_batch(conn: &Connection, limit: usize) -> Result<PushRequest, Client
         Some(bound) => conn
             .prepare_cached(
                 "SELECT coalesce(max(x.seq), ?1) FROM outbox b
-                 JOIN audit_log ab ON ab.id = b.op_id
-                 JOIN audit_log au ON au.entity = ab.entity AND au.entity_id = ab.entity_id
-                                  AND au.action = 'undo'
-                 JOIN outbox x ON x.op_id = au.id
+                 CROSS JOIN audit_log ab ON ab.id = b.op_id
+                 CROSS JOIN audit_log au ON au.entity = ab.entity AND au.entity_id = ab.entity_id
+                                        AND au.action = 'undo'
+                 CROSS JOIN outbox x ON x.op_id = au.id
                  WHERE b.pushed_at IS NULL AND b.seq <= ?1
                    AND x.pushed_at IS NULL AND x.seq > ?1
                    AND json_extract(x.op, '$.op_id') = b.op_id",

@@ -246,6 +246,14 @@ pub trait Sql {
     fn first(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Option<Row>, DbError> {
         Ok(self.rows(sql, args)?.into_iter().next())
     }
+    /// Rows written so far on this connection, where the database counts
+    /// them (SQLite's `total_changes`: every row a completed statement or
+    /// its triggers inserted, updated or deleted; a failed statement's rows
+    /// are undone and not counted). Equal before and after a piece of work:
+    /// it wrote nothing.
+    fn rows_written(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A statement's text, ready to run with arguments (the database caches
@@ -420,6 +428,9 @@ macro_rules! sqlite_sql {
             }
             fn first(&self, sql: &str, args: &[&dyn ToSql]) -> Result<Option<Row>, DbError> {
                 Ok(sqlite_rows(self, sql, args, 1)?.pop())
+            }
+            fn rows_written(&self) -> Option<u64> {
+                Some(self.total_changes())
             }
         }
     )+};
