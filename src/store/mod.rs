@@ -230,6 +230,23 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Plans that do not depend on bound values (SQLite's query planner
+/// stability guarantee). Statements are prepared once and reused from the
+/// connection's cache, and the cache clears a statement's bindings when it
+/// takes it back; SQLite re-plans a statement whose plan looked at a bound
+/// value (a `LIMIT ?`, a value probed in the `ANALYZE` samples) each time
+/// such a binding changes: every list page was parsed and planned again
+/// (a quarter of a rare word's search page). Statistics still shape plans;
+/// values written in the statement's text still do. Every connection of a
+/// `Store`, and the console's worker, plans this way.
+pub fn stable_plans(c: &Connection) -> rusqlite::Result<()> {
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map(drop)
+}
+
 /// SQL functions the list filters and SMS audiences use:
 /// `civitac_fold(text)` compares names as people type them (accents, case
 /// and invisible characters aside); `civitac_place(level, text)` is a place
@@ -454,6 +471,7 @@ impl Store {
             // Savepoint sub-journals in memory, not a temporary file per batch.
             c.pragma_update(None, "temp_store", "MEMORY")?;
             register_functions(c)?;
+            stable_plans(c)?;
             Ok(())
         })
     }

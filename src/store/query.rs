@@ -1159,13 +1159,10 @@ fn statement_dir<T: Listed>(
         }
     };
     let limit_sql = match limit {
-        Some(n) => {
-            b.params.push(Value::Integer(n as i64));
-            " LIMIT ?"
-        }
-        None => "",
+        Some(n) => format!(" LIMIT {n}"),
+        None => String::new(),
     };
-    let sql = assemble::<T>(select, &b.clauses, &order, &outer_order, limit_sql);
+    let sql = assemble::<T>(select, &b.clauses, &order, &outer_order, &limit_sql);
     Ok((driven(sql, driving), b.params))
 }
 

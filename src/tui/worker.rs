@@ -159,6 +159,7 @@ impl Worker {
         )
         .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|_| c))
         .and_then(|c| crate::store::register_functions(&c).map(|_| c))
+        .and_then(|c| crate::store::stable_plans(&c).map(|_| c))
         .map_err(std::io::Error::other)?;
         let interrupt = conn.get_interrupt_handle();
         let latest = Arc::new(AtomicU64::new(0));
