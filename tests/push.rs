@@ -10,6 +10,7 @@ use civitac::domain::forum::{PostAction, PostStatus};
 use civitac::domain::staff::Role;
 use civitac::hub::backend::BackendError;
 use civitac::hub::push::PushError;
+use civitac::hub::tokens;
 use civitac::ops::{Envelope, OP_FORMAT, Op};
 use civitac::protocol::{Outcome, PROTOCOL_VERSION, PushRequest, PushedOp};
 use civitac::store::Actor;
@@ -726,7 +727,84 @@ fn a_record_a_refused_op_would_add_is_said_gone(kind: Kind) {
     );
 }
 
+/// An op the hub has is answered to its author's other device as it was
+/// first answered (a replica given a new token sends its outbox again), and
+/// refused to anyone else's; so too when the batch repeats the op id (each
+/// op then looked up in its turn).
+fn an_op_sent_again_from_another_device_is_answered_for_whom_it_was_sent(kind: Kind) {
+    let Some((_dir, _replica, hub)) = demo_hub(kind) else {
+        return;
+    };
+    let issued = hub.with(|c| {
+        [
+            ("awa.kabore", Role::Admin, "laptop-a"),
+            ("awa.kabore", Role::Admin, "laptop-b"),
+            ("mariam.traore", Role::Moderator, "laptop-c"),
+        ]
+        .map(|(login, role, device)| {
+            let (device_id, _) = tokens::issue(c, login, None, role, device).expect("token");
+            let staff: String = c
+                .query_row("SELECT id FROM staff WHERE login = ?1", [login], |r| {
+                    r.get(0)
+                })
+                .expect("staff");
+            Actor {
+                staff_id: staff,
+                login: login.into(),
+                display_name: login.into(),
+                role,
+                device: device_id,
+            }
+        })
+    });
+    let [laptop_a, laptop_b, other] = &issued;
+    let post = hub.first_id("forum_posts", "status = 'visible'");
+    let mut op = pushed(1, moderate(&post, PostAction::Hide));
+    op.author = laptop_a.login.clone();
+    let answer = |who: &Actor, ops: Vec<PushedOp>| -> Vec<(Outcome, Option<Outcome>)> {
+        hub.push(
+            who,
+            &PushRequest {
+                v: PROTOCOL_VERSION,
+                ops,
+            },
+        )
+        .results
+        .into_iter()
+        .map(|r| (r.outcome, r.first))
+        .collect()
+    };
+    assert_eq!(
+        answer(laptop_a, vec![op.clone()]),
+        vec![(Outcome::Applied, None)]
+    );
+    let again = (Outcome::Duplicate, Some(Outcome::Applied));
+    assert_eq!(answer(laptop_b, vec![op.clone()]), vec![again]);
+    assert_eq!(
+        answer(laptop_b, vec![op.clone(), op.clone()]),
+        vec![again, again]
+    );
+    let mut theirs = op.clone();
+    theirs.author = other.login.clone();
+    for ops in [vec![theirs.clone()], vec![theirs.clone(), theirs]] {
+        assert!(
+            answer(other, ops)
+                .iter()
+                .all(|a| *a == (Outcome::Rejected, None))
+        );
+    }
+    // Applied once, under its author's name.
+    assert_eq!(
+        hub.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE id = '{}' AND actor = 'awa.kabore' AND entity_id = '{post}'",
+            op.op_id
+        )),
+        1
+    );
+}
+
 on_both!(
+    an_op_sent_again_from_another_device_is_answered_for_whom_it_was_sent,
     a_record_a_refused_op_would_add_is_said_gone,
     an_undo_of_a_garbage_id_is_one_refused_op,
     a_refused_decision_sends_the_hubs_record_again,

@@ -292,8 +292,8 @@ pub fn answer(
 /// statements for the whole batch rather than two per op (each a round trip
 /// to PostgreSQL).
 struct Seen {
-    /// `applied_ops`: outcome and device, by op id.
-    applied: std::collections::HashMap<String, (String, String)>,
+    /// `applied_ops`, by op id.
+    applied: std::collections::HashMap<String, Known>,
     /// Op ids that name an entry of the journal (`audit_log`).
     journal: std::collections::HashSet<String>,
 }
@@ -315,9 +315,12 @@ impl Seen {
         let each = crate::store::sql::each_of(conn, 1);
         let applied = conn
             .query_map(
-                &format!("SELECT op_id, outcome, device FROM applied_ops WHERE op_id IN ({each})"),
+                &format!(
+                    "SELECT a.op_id, {KNOWN} FROM applied_ops a LEFT JOIN devices d ON d.id = a.device
+                     WHERE a.op_id IN ({each})"
+                ),
                 [&list],
-                |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
+                |r| Ok((r.get(0)?, Known::from_row(r, 1)?)),
             )?
             .collect::<Result<_, _>>()?;
         let journal = conn
@@ -328,6 +331,28 @@ impl Seen {
             )?
             .collect::<Result<_, _>>()?;
         Ok(Some(Seen { applied, journal }))
+    }
+}
+
+/// An op the hub already answered: how, from which device, and whose
+/// device that is (`None` if the device is gone from the hub).
+#[derive(Debug, Clone)]
+struct Known {
+    outcome: String,
+    device: String,
+    staff: Option<String>,
+}
+
+/// `Known`'s columns, from `applied_ops a LEFT JOIN devices d`.
+const KNOWN: &str = "a.outcome, a.device, d.staff_id";
+
+impl Known {
+    fn from_row(r: &crate::store::sql::Row, at: usize) -> rusqlite::Result<Known> {
+        Ok(Known {
+            outcome: r.get(at)?,
+            device: r.get(at + 1)?,
+            staff: r.get(at + 2)?,
+        })
     }
 }
 
@@ -362,16 +387,28 @@ fn apply_one(
         });
     }
     let tx = OpGuard::begin(conn, guard)?;
-    let known: Option<(String, String)> = match seen {
+    let known: Option<Known> = match seen {
         Some(seen) => seen.applied.get(id).cloned(),
         None => conn
-            .prepare_cached("SELECT outcome, device FROM applied_ops WHERE op_id = ?1")?
-            .query_row([&pushed.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached(&format!(
+                "SELECT {KNOWN} FROM applied_ops a LEFT JOIN devices d ON d.id = a.device
+                 WHERE a.op_id = ?1"
+            ))?
+            .query_row([&pushed.op_id], |r| Known::from_row(r, 0))
             .optional()?,
     };
-    if let Some((outcome, device)) = known {
-        if device != actor.device {
-            // Another device's op id: never answered as this one's.
+    if let Some(Known {
+        outcome,
+        device,
+        staff,
+    }) = known
+    {
+        // The same person's op from another of their devices is theirs: a
+        // replica given a new token (a bundle's answer lost on the way, a
+        // token renewed) sends again what the hub already has, and learns
+        // how it was first answered rather than "refused".
+        if device != actor.device && staff.as_deref() != Some(actor.staff_id.as_str()) {
+            // Another person's op id: never answered as this one's.
             return Ok(OpResult {
                 op_id: pushed.op_id.clone(),
                 outcome: Outcome::Rejected,
