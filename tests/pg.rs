@@ -492,6 +492,47 @@ fn a_backup_restored_gets_a_new_epoch_keeps_what_it_replaced_and_every_later_rev
     );
 }
 
+/// A backup restores into an empty database (a new server after a loss),
+/// never over another program's tables, and a database that cannot take
+/// the schema is named as such in one line.
+#[test]
+fn a_backup_restores_into_an_empty_database_and_never_over_another_programs_tables() {
+    let Some(w) = migrated(&[Role::Moderator]) else {
+        return;
+    };
+    let Some(cluster) = common::pg::cluster() else {
+        return;
+    };
+    let dump = w.world.dir.path().join("hub.dump");
+    let before = civitac::hub::pg::backup::backup(&w.url, &dump).expect("backup");
+
+    let fresh = cluster.database();
+    let done = civitac::hub::pg::backup::restore(&fresh, &dump).expect("into an empty database");
+    assert_eq!(done.ops, before.ops);
+    assert_eq!(done.kept, None, "nothing was replaced");
+    PgHub::open(&fresh, w.files.clone(), 3, 1).expect("the restored hub opens");
+
+    let other = cluster.database();
+    cluster.psql(
+        &other,
+        "CREATE TABLE invoices (id integer); INSERT INTO invoices VALUES (7)",
+    );
+    let e = civitac::hub::pg::backup::restore(&other, &dump).expect_err("refused");
+    assert!(e.contains("no civitac hub"), "{e}");
+    assert_eq!(cluster.psql(&other, "SELECT id FROM invoices").trim(), "7");
+
+    let name = format!("latin_restore_{}", std::process::id());
+    cluster.psql(
+        &fresh,
+        &format!(
+            "CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        ),
+    );
+    let e = civitac::hub::pg::backup::restore(&cluster.url(&name), &dump).expect_err("refused");
+    assert!(e.contains("encoding LATIN1"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+}
+
 #[test]
 fn tls_to_the_database_as_libpq_words_it() {
     let Some(cluster) = common::pg::cluster() else {

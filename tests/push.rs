@@ -801,6 +801,33 @@ fn an_op_sent_again_from_another_device_is_answered_for_whom_it_was_sent(kind: K
         )),
         1
     );
+    // Its undo, sent with it again from the other device, is hers too;
+    // from anyone else it is refused.
+    let undo = |seq, author: &Actor| {
+        let mut u = pushed(
+            seq,
+            Op::Undo {
+                op_id: op.op_id.clone(),
+                reason: None,
+            },
+        );
+        u.author = author.login.clone();
+        u
+    };
+    assert_eq!(
+        answer(other, vec![undo(2, other)]),
+        vec![(Outcome::Rejected, None)]
+    );
+    assert_eq!(
+        answer(laptop_b, vec![op.clone(), undo(3, laptop_b)]),
+        vec![again, (Outcome::Applied, None)]
+    );
+    assert_eq!(
+        hub.count(&format!(
+            "SELECT count(*) FROM forum_posts WHERE id = '{post}' AND status = 'visible'"
+        )),
+        1
+    );
 }
 
 on_both!(

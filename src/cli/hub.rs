@@ -418,19 +418,25 @@ fn backup_postgres(lang: Lang, url: &str, dest: &Path) -> CmdResult {
 /// `hub restore` of a hub on PostgreSQL: every hub process stopped.
 fn restore_postgres(lang: Lang, url: &str, backup: &Path) -> CmdResult {
     let done = crate::hub::pg::backup::restore(url, backup).map_err(Failure::new)?;
-    let kept = done.kept.unwrap_or_default();
+    let kept = match (&done.kept, lang) {
+        (Some(kept), Lang::Fr) => {
+            format!(" ; les données remplacées sont gardées dans le schéma {kept}")
+        }
+        (Some(kept), Lang::En) => format!("; the replaced data is kept in schema {kept}"),
+        (None, _) => String::new(),
+    };
     println!(
         "{}",
         match lang {
             Lang::Fr => format!(
-                "{} : restaurée depuis {} ({} opérations), nouvelle époque {} ; les données remplacées sont gardées dans le schéma {kept} ; les réplicas renverront ce que le hub a perdu à leur prochaine synchro",
+                "{} : restaurée depuis {} ({} opérations), nouvelle époque {}{kept} ; les réplicas renverront ce que le hub a perdu à leur prochaine synchro",
                 crate::hub::pg::conn::redact(url),
                 backup.display(),
                 done.ops,
                 done.epoch
             ),
             Lang::En => format!(
-                "{}: restored from {} ({} ops), new epoch {}; the replaced data is kept in schema {kept}; replicas send again what the hub lost at their next sync",
+                "{}: restored from {} ({} ops), new epoch {}{kept}; replicas send again what the hub lost at their next sync",
                 crate::hub::pg::conn::redact(url),
                 backup.display(),
                 done.ops,

@@ -83,8 +83,14 @@ pub fn push_in(
     actor: &Actor,
     request: &PushRequest,
 ) -> (Vec<OpResult>, Option<DbError>) {
-    // Only a watched run stops with `Unguarded`.
-    run(tx, actor, request, Guard::Savepoints).unwrap_or_default()
+    match run(tx, actor, request, Guard::Savepoints) {
+        Ok(done) => done,
+        // Only a watched run stops this way; said as a failure if it ever did.
+        Err(Unguarded) => (
+            Vec::new(),
+            Some(DbError::Other("an op failed after writing".into())),
+        ),
+    }
 }
 
 /// How a batch keeps a failed op's writes out of what it commits.
@@ -143,16 +149,35 @@ impl<'c> OpGuard<'c> {
     fn undo(&self) -> Result<(), Stop> {
         match self {
             OpGuard::Savepoint(sp) => Ok(sp.undo()?),
-            OpGuard::Watch(..) if self.wrote() => Err(Stop::Unguarded),
-            OpGuard::Watch(..) => Ok(()),
+            OpGuard::Watch(conn, _) => {
+                still_open(*conn)?;
+                if self.wrote() {
+                    return Err(Stop::Unguarded);
+                }
+                Ok(())
+            }
         }
     }
 
     fn release(self) -> Result<(), DbError> {
         match self {
             OpGuard::Savepoint(sp) => sp.release(),
-            OpGuard::Watch(..) => Ok(()),
+            OpGuard::Watch(conn, _) => still_open(conn),
         }
+    }
+}
+
+/// A watched op's writes count only inside the batch's transaction: SQLite
+/// ends it by itself on some failures (an I/O error, no memory), and a
+/// write after that would commit on its own, outside the batch. (A
+/// savepoint's rollback then fails, which says the same.)
+fn still_open(conn: &dyn Sql) -> Result<(), DbError> {
+    if conn.in_transaction() {
+        Ok(())
+    } else {
+        Err(DbError::Other(
+            "the batch's transaction ended under it (a storage failure)".into(),
+        ))
     }
 }
 
@@ -343,6 +368,25 @@ struct Known {
     staff: Option<String>,
 }
 
+/// Why a pushed op is not applied: refused for what it says, or the
+/// database failing while it was checked (which stops the batch).
+enum Invalid {
+    Refused(String),
+    Db(DbError),
+}
+
+impl From<String> for Invalid {
+    fn from(why: String) -> Invalid {
+        Invalid::Refused(why)
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(why: &str) -> Invalid {
+        Invalid::Refused(why.to_owned())
+    }
+}
+
 /// `Known`'s columns, from `applied_ops a LEFT JOIN devices d`.
 const KNOWN: &str = "a.outcome, a.device, d.staff_id";
 
@@ -354,6 +398,11 @@ impl Known {
             staff: r.get(at + 2)?,
         })
     }
+
+    /// Whether `actor` sent it: from this device, or another of theirs.
+    fn theirs(&self, actor: &Actor) -> bool {
+        self.device == actor.device || self.staff.as_deref() == Some(actor.staff_id.as_str())
+    }
 }
 
 /// An op id as the hub takes it: a lowercase UUID.
@@ -361,8 +410,9 @@ fn well_formed(id: &str) -> bool {
     id.len() == 36 && uuid::Uuid::parse_str(id).is_ok() && id.to_ascii_lowercase() == id
 }
 
-/// One op in its own savepoint: its effect and its `applied_ops` row commit
-/// together, so a retry after a lost response finds it and applies nothing.
+/// One op, guarded (its savepoint, or watched): its effect and its
+/// `applied_ops` row commit together, so a retry after a lost response finds
+/// it and applies nothing.
 fn apply_one(
     conn: &dyn Sql,
     actor: &Actor,
@@ -397,17 +447,12 @@ fn apply_one(
             .query_row([&pushed.op_id], |r| Known::from_row(r, 0))
             .optional()?,
     };
-    if let Some(Known {
-        outcome,
-        device,
-        staff,
-    }) = known
-    {
+    if let Some(known) = known {
         // The same person's op from another of their devices is theirs: a
         // replica given a new token (a bundle's answer lost on the way, a
         // token renewed) sends again what the hub already has, and learns
         // how it was first answered rather than "refused".
-        if device != actor.device && staff.as_deref() != Some(actor.staff_id.as_str()) {
+        if !known.theirs(actor) {
             // Another person's op id: never answered as this one's.
             return Ok(OpResult {
                 op_id: pushed.op_id.clone(),
@@ -420,14 +465,18 @@ fn apply_one(
         return Ok(OpResult {
             op_id: pushed.op_id.clone(),
             outcome: Outcome::Duplicate,
-            reason: Some(format!("already received ({outcome})")),
+            reason: Some(format!("already received ({})", known.outcome)),
             theirs: None,
-            first: Outcome::parse(&outcome),
+            first: Outcome::parse(&known.outcome),
         });
     }
     // Every field checked at the edge: a bad op is refused with its reason,
     // never applied half-understood, never a 503 that wedges the batch.
-    if let Err(why) = validate(conn, actor, pushed, seen) {
+    if let Err(invalid) = validate(conn, actor, pushed, seen) {
+        let why = match invalid {
+            Invalid::Refused(why) => why,
+            Invalid::Db(e) => return Err(e.into()),
+        };
         let result = OpResult {
             op_id: crate::text::truncate(&crate::text::inline(&pushed.op_id), 64),
             outcome: Outcome::Rejected,
@@ -474,9 +523,9 @@ fn apply_one(
     // after a first write (a new contact, then an unknown group) is rolled
     // back to here and leaves nothing.
     let applied = ops::apply_with(conn, actor, op, &meta);
-    // (A storage failure stops the batch below; the savepoint is undone as
-    // it drops.)
-    let storage_failed = matches!(&applied, Err(OpError::Db(e)) if !e.is_constraint());
+    // (A storage failure, or the batch's transaction gone, stops the batch
+    // below; a savepoint is undone as it drops, a watched run rolled back.)
+    let storage_failed = applied.as_ref().err().is_some_and(OpError::is_storage);
     if applied.is_err() && !storage_failed {
         tx.undo()?;
     }
@@ -499,6 +548,7 @@ fn apply_one(
             first: None,
         },
         Err(OpError::Db(e)) => return Err(e.into()),
+        Err(e) if e.is_storage() => return Err(Stop::Db(DbError::Other(e.to_string()))),
         Err(refusal) => {
             // Nothing of the op is in `tx`: rolled back above.
             let theirs = match op.target() {
@@ -544,18 +594,18 @@ fn validate(
     actor: &Actor,
     pushed: &crate::protocol::PushedOp,
     seen: Option<&Seen>,
-) -> Result<(), String> {
+) -> Result<(), Invalid> {
     // The op id's form was checked before it was looked up (`apply_one`).
     let id = &pushed.op_id;
     if pushed.op.v != crate::ops::OP_FORMAT {
-        return Err(format!(
+        return Err(Invalid::Refused(format!(
             "op format version {} is not known (this hub reads {})",
             pushed.op.v,
             crate::ops::OP_FORMAT
-        ));
+        )));
     }
     if pushed.seq < 1 {
-        return Err(format!("seq: {} (from 1)", pushed.seq));
+        return Err(Invalid::Refused(format!("seq: {} (from 1)", pushed.seq)));
     }
     if pushed.author.is_empty()
         || pushed.author.len() > 64
@@ -576,10 +626,10 @@ fn validate(
     if let Some(reason) = pushed.op.op.reason()
         && reason.chars().count() > crate::ops::MAX_REASON
     {
-        return Err(format!(
+        return Err(Invalid::Refused(format!(
             "reason: over {} characters",
             crate::ops::MAX_REASON
-        ));
+        )));
     }
     // An op id that already names another entry of the journal.
     let taken: bool = match seen {
@@ -587,26 +637,29 @@ fn validate(
         None => conn
             .prepare_cached("SELECT 1 FROM audit_log WHERE id = ?1")
             .and_then(|mut s| s.exists([id]))
-            .map_err(|e| e.to_string())?,
+            .map_err(Invalid::Db)?,
     };
     if taken {
         return Err("op_id: already names another decision in the hub's journal".into());
     }
     if let crate::ops::Op::Undo { op_id, .. } = &pushed.op.op {
         if !well_formed(op_id) {
-            return Err(format!(
+            return Err(Invalid::Refused(format!(
                 "undo: op_id \"{}\" is not a lowercase UUID",
                 crate::text::truncate(&crate::text::inline(op_id), 40)
-            ));
+            )));
         }
         let now = jiff::Timestamp::now();
-        let original: Option<(String, Option<String>)> = conn
-            .prepare_cached("SELECT device, received_at FROM applied_ops WHERE op_id = ?1")
+        let original: Option<(Known, Option<String>)> = conn
+            .prepare_cached(&format!(
+                "SELECT {KNOWN}, a.received_at FROM applied_ops a LEFT JOIN devices d ON d.id = a.device
+                 WHERE a.op_id = ?1"
+            ))
             .and_then(|mut s| {
-                s.query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                s.query_row([op_id], |r| Ok((Known::from_row(r, 0)?, r.get(3)?)))
                     .optional()
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(Invalid::Db)?;
         let recent = |received: &str| {
             received
                 .parse::<jiff::Timestamp>()
@@ -618,7 +671,9 @@ fn validate(
                 .is_some_and(|until| until >= now)
         };
         match original {
-            Some((device, Some(received))) if device == actor.device && recent(&received) => {}
+            // The same person's, from this device or another of theirs
+            // (a replica given a new token sends its op and undo again).
+            Some((known, Some(received))) if known.theirs(actor) && recent(&received) => {}
             Some(_) => {
                 return Err(
                     "undo: the op was already synced (an undo comes with the op it undoes); make a new decision instead"
@@ -874,5 +929,22 @@ mod tests {
         assert_eq!(judge(&hide, &forbidden, Some(&hidden)), Outcome::Rejected);
         // A record the hub does not have cannot conflict.
         assert_eq!(judge(&hide, &stale(), None), Outcome::Rejected);
+    }
+
+    /// A watched op whose batch's transaction SQLite ended (an I/O error)
+    /// stops the batch: nothing after it may write in autocommit.
+    #[test]
+    fn a_watched_op_outside_its_transaction_stops_the_batch() {
+        let mut conn = Connection::open_in_memory().expect("memory");
+        conn.execute_batch("CREATE TABLE t (x)").expect("table");
+        let alone = OpGuard::begin(&conn, Guard::Watched).expect("guard");
+        assert!(matches!(alone.undo(), Err(Stop::Db(_))));
+        assert!(alone.release().is_err());
+        let tx = conn.transaction().expect("tx");
+        let guard = OpGuard::begin(&tx, Guard::Watched).expect("guard");
+        assert!(matches!(guard.undo(), Ok(())));
+        tx.execute("INSERT INTO t VALUES (1)", []).expect("write");
+        assert!(matches!(guard.undo(), Err(Stop::Unguarded)));
+        guard.release().expect("in its transaction");
     }
 }

@@ -154,6 +154,11 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
     }
     run("pg_restore", &["--list".as_ref(), from.as_os_str()])?;
     let conn = PgConn::connect(url).map_err(db(url))?;
+    // A database that cannot take the schema is named as such, not by the
+    // first table it lacks.
+    if let Some(why) = super::unsuitable(&conn).map_err(db(url))? {
+        return Err(format!("{}: {why}", redact(url)));
+    }
     // Held by this session until the restore ends: a hub process started
     // meanwhile is refused, and one serving (even idle) refuses us.
     let alone: i64 = conn
@@ -195,9 +200,30 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
             redact(url)
         ));
     }
+    // An empty database (a new server after a loss) takes the backup as it
+    // is; one holding tables of another program is left alone.
+    let replacing = super::has_schema(&conn).map_err(db(url))?;
+    if !replacing {
+        let tables: i64 = conn
+            .sql()
+            .query_row(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+                (),
+                |r| r.get(0),
+            )
+            .map_err(db(url))?;
+        if tables > 0 {
+            return Err(format!(
+                "{}: holds {tables} table(s) but no civitac hub: not restored over (restore into an empty database)",
+                redact(url)
+            ));
+        }
+    }
     // Tokens revoked since the backup stay revoked.
-    let revoked: Vec<(String, String, String)> = conn
-        .sql()
+    let revoked: Vec<(String, String, String)> = if !replacing {
+        Vec::new()
+    } else {
+        conn.sql()
         .query_map(
             "SELECT 'devices', id, revoked_at FROM devices WHERE revoked_at IS NOT NULL
              UNION ALL
@@ -206,7 +232,8 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .and_then(|rows| rows.collect())
-        .map_err(db(url))?;
+        .map_err(db(url))?
+    };
     let kept = format!(
         "replaced_{}",
         crate::time::now()
@@ -214,10 +241,12 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
             .filter(char::is_ascii_digit)
             .collect::<String>()
     );
-    conn.batch(&format!(
-        "BEGIN; ALTER SCHEMA public RENAME TO {kept}; CREATE SCHEMA public; COMMIT;"
-    ))
-    .map_err(db(url))?;
+    if replacing {
+        conn.batch(&format!(
+            "BEGIN; ALTER SCHEMA public RENAME TO {kept}; CREATE SCHEMA public; COMMIT;"
+        ))
+        .map_err(db(url))?;
+    }
     let (bare, password) = super::conn::without_password(url);
     let password = password.or_else(|| std::env::var("PGPASSWORD").ok());
     let restored = run_with(
@@ -233,10 +262,13 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
         password.as_deref(),
     );
     if let Err(e) = restored {
-        // Put the replaced data back: the hub is as it was.
-        let _ = conn.batch(&format!(
-            "BEGIN; DROP SCHEMA public CASCADE; ALTER SCHEMA {kept} RENAME TO public; COMMIT;"
-        ));
+        // Put the replaced data back: the hub is as it was (a single
+        // transaction: an empty database stays empty).
+        if replacing {
+            let _ = conn.batch(&format!(
+                "BEGIN; DROP SCHEMA public CASCADE; ALTER SCHEMA {kept} RENAME TO public; COMMIT;"
+            ));
+        }
         return Err(e);
     }
     let epoch = super::super::tokens::random_hex(8);
@@ -265,6 +297,6 @@ pub fn restore(url: &str, from: &Path) -> Result<Done, String> {
     Ok(Done {
         ops: ops(conn.sql()).map_err(db(url))?,
         epoch,
-        kept: Some(kept),
+        kept: replacing.then_some(kept),
     })
 }
