@@ -275,6 +275,12 @@ fn replicas_push_their_outboxes_and_keep_conflicts(kind: Kind) {
             a.device = replica.display().to_string();
             a
         };
+        // b's first answer is lost on the way: it pushes again and is told
+        // "duplicate" of a conflict, which it keeps all the same.
+        if replica == &replica_b {
+            let lost = hub.push(&who, &batch);
+            assert_eq!(lost.results[0].outcome, Outcome::Conflict, "{lost:?}");
+        }
         let answer = hub.push(&who, &batch);
         outbox::record(store.conn_mut(), &answer).expect("record");
         assert!(

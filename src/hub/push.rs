@@ -462,12 +462,20 @@ fn apply_one(
                 first: None,
             });
         }
+        let first = Outcome::parse(&known.outcome);
+        // A conflict answered again carries the record as it then stood,
+        // so the replica keeps it for its Synchro screen even if the first
+        // answer never arrived.
+        let theirs = match first {
+            Some(Outcome::Conflict) => conflict_theirs(conn, id)?,
+            _ => None,
+        };
         return Ok(OpResult {
             op_id: pushed.op_id.clone(),
             outcome: Outcome::Duplicate,
             reason: Some(format!("already received ({})", known.outcome)),
-            theirs: None,
-            first: Outcome::parse(&known.outcome),
+            theirs,
+            first,
         });
     }
     // Every field checked at the edge: a bad op is refused with its reason,
@@ -794,6 +802,19 @@ fn op_sqlite(e: OpError) -> DbError {
 }
 
 /// Both decisions are kept: the standing one in the record, the other here.
+/// The hub's record as a conflict found it (`record_conflict`'s journal
+/// entry); `None` if there is none to read.
+fn conflict_theirs(conn: &dyn Sql, op_id: &str) -> Result<Option<serde_json::Value>, DbError> {
+    let detail: Option<String> = conn
+        .prepare_cached("SELECT detail FROM audit_log WHERE id = ?1")?
+        .query_row([op_id], |r| r.get(0))
+        .optional()?;
+    Ok(detail
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .and_then(|mut d| d.get_mut("theirs").map(serde_json::Value::take))
+        .filter(|t| !t.is_null()))
+}
+
 fn record_conflict(
     conn: &dyn Sql,
     actor: &Actor,

@@ -134,31 +134,26 @@ pub fn record(conn: &mut Connection, response: &PushResponse) -> Result<Recorded
             Outcome::Applied => out.applied += 1,
             Outcome::Duplicate => out.duplicate += 1,
             Outcome::Rejected => out.rejected += 1,
-            Outcome::Conflict => {
-                out.conflict += 1;
-                let body: String = tx
-                    .prepare_cached("SELECT op FROM outbox WHERE op_id = ?1")?
-                    .query_row([&r.op_id], |x| x.get(0))?;
-                let envelope: Envelope =
-                    serde_json::from_str(&body).map_err(|e| ClientError::BadOutbox {
-                        op_id: r.op_id.clone(),
-                        why: e.to_string(),
-                    })?;
-                let (entity, id) = envelope.op.target().unwrap_or(("", ""));
-                let theirs = r.theirs.clone().unwrap_or(serde_json::Value::Null);
-                tx.prepare_cached(
-                    "INSERT INTO conflicts (op_id, entity, entity_id, mine, theirs, detected_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (op_id) DO NOTHING",
-                )?
-                .execute(params![
-                    r.op_id,
-                    entity,
-                    id,
-                    body,
-                    theirs.to_string(),
-                    now
-                ])?;
-            }
+            Outcome::Conflict => out.conflict += 1,
+        }
+        // A conflict is kept for the Synchro screen, also when it comes
+        // back as a duplicate of one (its first answer lost on the way).
+        if stored == Outcome::Conflict {
+            let body: String = tx
+                .prepare_cached("SELECT op FROM outbox WHERE op_id = ?1")?
+                .query_row([&r.op_id], |x| x.get(0))?;
+            let envelope: Envelope =
+                serde_json::from_str(&body).map_err(|e| ClientError::BadOutbox {
+                    op_id: r.op_id.clone(),
+                    why: e.to_string(),
+                })?;
+            let (entity, id) = envelope.op.target().unwrap_or(("", ""));
+            let theirs = r.theirs.clone().unwrap_or(serde_json::Value::Null);
+            tx.prepare_cached(
+                "INSERT INTO conflicts (op_id, entity, entity_id, mine, theirs, detected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (op_id) DO NOTHING",
+            )?
+            .execute(params![r.op_id, entity, id, body, theirs.to_string(), now])?;
         }
     }
     tx.commit()?;
