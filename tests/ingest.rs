@@ -140,6 +140,27 @@ fn a_replica_is_not_a_hub() {
     assert_eq!(file_bytes(&replica), before);
 }
 
+/// A hub refused (a replica; a database it cannot reach) makes nothing
+/// beside it: no empty uploads directory is left behind.
+#[test]
+fn a_hub_refused_leaves_no_files_directory() {
+    let (dir, replica) = small_demo();
+    let nowhere = std::path::Path::new("postgres://civitac@127.0.0.1:1/nowhere");
+    for (db, said) in [
+        (replica.as_path(), "a replica, not a hub"),
+        (nowhere, "127.0.0.1:1"),
+    ] {
+        let files = dir.path().join("hub-files");
+        Command::from_std(net::hub_cmd(db))
+            .args(["hub", "serve", "--listen", "127.0.0.1:0", "--files"])
+            .arg(&files)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(said));
+        assert!(!files.exists(), "{} was made", files.display());
+    }
+}
+
 fn a_bad_line_never_reaches_the_terminal_raw(kind: Kind) {
     let dir = tempfile::tempdir().expect("dir");
     let Some(hub_db) = TestHub::empty(kind, dir.path()) else {

@@ -312,8 +312,6 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
         .files
         .clone()
         .unwrap_or_else(|| crate::hub::backend::default_files_dir(&db));
-    std::fs::create_dir_all(&files)
-        .map_err(|e| Failure::new(format!("{}: {e}", files.display())))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             Some(crate::hub::server::tls_acceptor(cert, key).map_err(Failure::new)?)

@@ -207,20 +207,28 @@ fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), R
         HubStore::File(path) => {
             let lock = ServeLock::acquire(path)?;
             let backend = SqliteHub::open(path, opts.files.clone(), opts.auto_hide)?;
+            files_dir(opts)?;
             Ok((Some(lock), Arc::new(backend)))
         }
         HubStore::Postgres { url, pool } => {
-            std::fs::create_dir_all(&opts.files).map_err(|source| StoreError::Io {
-                path: opts.files.clone(),
-                source,
-            })?;
             // Taken first: a hub started during a restore stops here.
             let serving = super::pg::Serving::hold(url)?;
             let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?
                 .serving(serving);
+            files_dir(opts)?;
             Ok((None, Arc::new(backend)))
         }
     }
+}
+
+/// The uploads' directory, made once the database is known good: a hub
+/// refused (a wrong path, a replica, a database of another program) leaves
+/// no empty `files/` behind it.
+fn files_dir(opts: &Options) -> Result<(), StoreError> {
+    std::fs::create_dir_all(&opts.files).map_err(|source| StoreError::Io {
+        path: opts.files.clone(),
+        source,
+    })
 }
 
 /// `hub serve`: serves until SIGTERM or ctrl-c; `announce` is told the
