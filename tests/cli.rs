@@ -1154,3 +1154,30 @@ fn a_list_on_a_replica_whose_first_fill_was_cut_says_so_on_stderr() {
         .expect("state");
     assert!(warned(&replica));
 }
+
+/// A command that talks over the network keeps SIGPIPE ignored; its output
+/// read by someone who went away (`civitac demo … | head -c 0`) ends it
+/// quietly with its own exit code: it panicked there ("failed printing to
+/// stdout: Broken pipe").
+#[test]
+fn a_networked_commands_reader_going_away_is_no_panic() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("civitac"))
+        .args([
+            "--lang", "en", "demo", "--scale", "0.05", "--no-tui", "--dir",
+        ])
+        .arg(dir.path().join("demo"))
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("demo");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(dir.path().join("demo/replica.db").is_file());
+}

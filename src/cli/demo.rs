@@ -85,34 +85,52 @@ pub fn run(ctx: &Ctx, args: DemoArgs, keymap: Option<String>) -> CmdResult {
     };
     match lang {
         Lang::Fr => {
-            println!("Démonstration prête en {secs:.1} s :");
-            println!("  hub      {}", s.hub.display());
-            println!("  réplica  {replica}  (propriétaire : awa.kabore, admin)");
-            println!(
+            outln!("Démonstration prête en {secs:.1} s :");
+            outln!("  hub      {}", s.hub.display());
+            outln!("  réplica  {replica}  (propriétaire : awa.kabore, admin)");
+            outln!(
                 "  {} organisations, {} publications, {} fils et {} messages du forum ({} signalements),",
-                s.organizations, s.uploads, s.threads, s.posts, s.flags
+                s.organizations,
+                s.uploads,
+                s.threads,
+                s.posts,
+                s.flags
             );
-            println!(
+            outln!(
                 "  {} citoyens, {} contacts SMS dans {} groupes, {} SMS, {} membres de l'équipe, {} décisions au journal.",
-                s.citizens, s.contacts, s.groups, s.sms_messages, s.staff, s.ops
+                s.citizens,
+                s.contacts,
+                s.groups,
+                s.sms_messages,
+                s.staff,
+                s.ops
             );
-            println!();
-            println!("À essayer :");
+            outln!();
+            outln!("À essayer :");
         }
         Lang::En => {
-            println!("Demo ready in {secs:.1} s:");
-            println!("  hub      {}", s.hub.display());
-            println!("  replica  {replica}  (owner: awa.kabore, admin)");
-            println!(
+            outln!("Demo ready in {secs:.1} s:");
+            outln!("  hub      {}", s.hub.display());
+            outln!("  replica  {replica}  (owner: awa.kabore, admin)");
+            outln!(
                 "  {} organisations, {} uploads, {} threads and {} forum posts ({} flags),",
-                s.organizations, s.uploads, s.threads, s.posts, s.flags
+                s.organizations,
+                s.uploads,
+                s.threads,
+                s.posts,
+                s.flags
             );
-            println!(
+            outln!(
                 "  {} citizens, {} SMS contacts in {} groups, {} SMS, {} staff, {} decisions in the audit log.",
-                s.citizens, s.contacts, s.groups, s.sms_messages, s.staff, s.ops
+                s.citizens,
+                s.contacts,
+                s.groups,
+                s.sms_messages,
+                s.staff,
+                s.ops
             );
-            println!();
-            println!("Try:");
+            outln!();
+            outln!("Try:");
         }
     }
     let tries = [
@@ -129,7 +147,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs, keymap: Option<String>) -> CmdResult {
         format!("civitac audit list --db {quoted} --actor awa.kabore"),
     ];
     for t in tries {
-        println!("  {t}");
+        outln!("  {t}");
     }
     if !args.no_tui {
         let every = std::time::Duration::from_secs(args.feed_every.max(1));

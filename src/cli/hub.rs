@@ -369,7 +369,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> CmdResult {
     };
     runtime::serve_until_signalled(opts, |addr| {
         // The one line on stdout: scripts and tests read the address from it.
-        println!("{scheme}://{addr}");
+        outln!("{scheme}://{addr}");
         use std::io::Write;
         let _ = std::io::stdout().flush();
         tracing::info!(target: "civitac::hub", %addr, db = %shown, "listening");

@@ -2,6 +2,18 @@
 //! one module per command group. Commands print for people on stderr/stdout and
 //! return an exit code: 0 ok, 1 failure, 2 usage.
 
+/// `println!` for the commands that keep SIGPIPE ignored (they talk over
+/// the network, see `quiet_on_closed_pipe`): a reader that went away
+/// (`civitac sync --json | head`) is not a failure of the command, whose
+/// work is done and whose exit code still says how it went. `println!`
+/// panicked there.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod batch;
 mod bundle;
 mod contacts;

@@ -267,15 +267,15 @@ fn report(ctx: &Ctx, summary: &Summary, json: bool) {
         use std::io::IsTerminal;
         match serde_json::to_string(summary) {
             Ok(s) if std::io::stdout().is_terminal() => {
-                println!("{}", super::output::terminal_json(&s))
+                outln!("{}", super::output::terminal_json(&s))
             }
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => eprintln!("{e}"),
         }
         return;
     }
     let s = summary;
-    println!(
+    outln!(
         "{}",
         match lang {
             Lang::Fr => format!(
@@ -305,7 +305,7 @@ fn report(ctx: &Ctx, summary: &Summary, json: bool) {
         }
     );
     if s.conflict > 0 {
-        println!(
+        outln!(
             "{}",
             lang.pick(
                 "des conflits attendent votre décision : écran Synchro (touche v) de la console",
@@ -453,7 +453,7 @@ pub fn logout(ctx: &Ctx) -> CmdResult {
     let removed = Credentials::remove(&db).map_err(|e| Failure::new(e.to_string()))?;
     Config::remember_replica(&config_path(ctx)?, None).map_err(Failure::new)?;
     if !removed {
-        println!(
+        outln!(
             "{}",
             ctx.lang.pick(
                 "ce réplica n'était connecté à aucun hub",
@@ -462,7 +462,7 @@ pub fn logout(ctx: &Ctx) -> CmdResult {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{}",
         ctx.lang.pick(
             "déconnecté : jeton de ce réplica oublié (le réplica et ses opérations en attente restent)",
@@ -547,7 +547,7 @@ pub fn fetch_files(ctx: &Ctx, ids: &[String]) -> CmdResult {
             continue;
         };
         match crate::replica::files::fetch_retrying(&mut hub, &cache, &sha, 4) {
-            Ok(path) => println!(
+            Ok(path) => outln!(
                 "{id}\t{}\t{size}\t{}",
                 path.display(),
                 crate::text::inline(&filename)
@@ -635,9 +635,9 @@ pub fn preview(ctx: &Ctx, id: &str) -> CmdResult {
             e.message(lang)
         ))
     })?;
-    println!("{}", crate::text::inline(&filename));
+    outln!("{}", crate::text::inline(&filename));
     for line in crate::replica::preview::lines(&preview, lang) {
-        println!("{}", crate::text::inline(&line));
+        outln!("{}", crate::text::inline(&line));
     }
     Ok(ExitCode::SUCCESS)
 }
