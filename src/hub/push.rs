@@ -124,13 +124,13 @@ impl From<DbError> for Stop {
 /// One op's guard: its savepoint, or the count of rows written when it began.
 enum OpGuard<'c> {
     Savepoint(Savepoint<'c>),
-    Watch(&'c dyn Sql, Option<u64>),
+    Watch(&'c dyn Sql, u64),
 }
 
 impl<'c> OpGuard<'c> {
     fn begin(conn: &'c dyn Sql, guard: Guard) -> Result<OpGuard<'c>, DbError> {
         Ok(match (guard, conn.rows_written()) {
-            (Guard::Watched, Some(n)) => OpGuard::Watch(conn, Some(n)),
+            (Guard::Watched, Some(n)) => OpGuard::Watch(conn, n),
             _ => OpGuard::Savepoint(Savepoint::begin(conn, "op")?),
         })
     }
@@ -140,7 +140,7 @@ impl<'c> OpGuard<'c> {
     fn wrote(&self) -> bool {
         match self {
             OpGuard::Savepoint(_) => true,
-            OpGuard::Watch(conn, at) => conn.rows_written() != *at,
+            OpGuard::Watch(conn, at) => conn.rows_written() != Some(*at),
         }
     }
 
