@@ -1,4 +1,4 @@
--- civitac schema for a PostgreSQL (15+) hub, version 7: the translation of
+-- civitac schema for a PostgreSQL (15+) hub, version 8: the translation of
 -- schema.sql, kept beside it and changed with it (same tables, columns in the
 -- same order, keys, CHECK lists, index and trigger names; tests/schema.rs-style
 -- checks compare the two). It omits what only a replica's search uses: the
@@ -702,6 +702,69 @@ CREATE TRIGGER forum_flags_count_update AFTER UPDATE OF created_at ON forum_flag
     EXECUTE FUNCTION forum_flags_count();
 -- end: version 7
 
+-- begin: version 8
+-- Whom a group of members reaches (schema.sql, "version 8"). In one
+-- statement PostgreSQL runs these functions after its last row: a member's
+-- contact is looked at as the statement left it, which counts the same.
+CREATE TABLE sms_group_reach (
+    group_id  TEXT PRIMARY KEY,
+    n         BIGINT NOT NULL DEFAULT 0
+);
+
+-- begin: reach counts (every group's reach from a full count)
+DELETE FROM sms_group_reach;
+INSERT INTO sms_group_reach (group_id, n)
+SELECT gm.group_id, count(*) FROM sms_group_members gm
+JOIN sms_contacts c ON c.id = gm.contact_id
+WHERE c.opted_out_at IS NULL GROUP BY gm.group_id;
+-- end: reach counts
+
+CREATE FUNCTION sms_group_members_reach() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') THEN RETURN NULL; END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE sms_group_reach SET n = n - 1 WHERE group_id = OLD.group_id
+          AND EXISTS (SELECT 1 FROM sms_contacts WHERE id = OLD.contact_id AND opted_out_at IS NULL);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO sms_group_reach (group_id, n)
+        SELECT NEW.group_id, 1 FROM sms_contacts WHERE id = NEW.contact_id AND opted_out_at IS NULL
+        ON CONFLICT (group_id) DO UPDATE SET n = sms_group_reach.n + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sms_group_members_reach_insert AFTER INSERT ON sms_group_members
+    FOR EACH ROW EXECUTE FUNCTION sms_group_members_reach();
+CREATE TRIGGER sms_group_members_reach_delete AFTER DELETE ON sms_group_members
+    FOR EACH ROW EXECUTE FUNCTION sms_group_members_reach();
+CREATE TRIGGER sms_group_members_reach_update AFTER UPDATE OF group_id, contact_id ON sms_group_members
+    FOR EACH ROW WHEN (OLD.group_id IS DISTINCT FROM NEW.group_id OR OLD.contact_id IS DISTINCT FROM NEW.contact_id)
+    EXECUTE FUNCTION sms_group_members_reach();
+
+CREATE FUNCTION sms_contacts_reach() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') THEN RETURN NULL; END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.opted_out_at IS NULL THEN
+        UPDATE sms_group_reach SET n = n - 1
+        WHERE group_id IN (SELECT group_id FROM sms_group_members WHERE contact_id = OLD.id);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.opted_out_at IS NULL THEN
+        INSERT INTO sms_group_reach (group_id, n)
+        SELECT group_id, 1 FROM sms_group_members WHERE contact_id = NEW.id
+        ON CONFLICT (group_id) DO UPDATE SET n = sms_group_reach.n + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sms_contacts_reach_insert AFTER INSERT ON sms_contacts
+    FOR EACH ROW WHEN (NEW.opted_out_at IS NULL) EXECUTE FUNCTION sms_contacts_reach();
+CREATE TRIGGER sms_contacts_reach_delete AFTER DELETE ON sms_contacts
+    FOR EACH ROW WHEN (OLD.opted_out_at IS NULL) EXECUTE FUNCTION sms_contacts_reach();
+CREATE TRIGGER sms_contacts_reach_update AFTER UPDATE OF id, opted_out_at ON sms_contacts
+    FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id
+                       OR (OLD.opted_out_at IS NULL) IS DISTINCT FROM (NEW.opted_out_at IS NULL))
+    EXECUTE FUNCTION sms_contacts_reach();
+-- end: version 8
+
 -- PRAGMA user_version: the version store::SCHEMA_VERSION names.
 -- SQLite's json_extract for the paths the rules use ('$.a.b'), so their SQL
 -- is written once: the text at that path, or NULL.
@@ -719,4 +782,4 @@ CREATE UNLOGGED TABLE auth_failures (
 );
 
 CREATE TABLE schema_version (version BIGINT NOT NULL);
-INSERT INTO schema_version (version) VALUES (7);
+INSERT INTO schema_version (version) VALUES (8);

@@ -1,4 +1,4 @@
--- civitac schema, version 2 (PRAGMA user_version = 2).
+-- civitac schema, version 8 (PRAGMA user_version = 8).
 -- A file at version 1 is brought here by src/store/migrations (one step per version).
 --
 -- One file for the replica and the hub: both hold the domain tables; the sync
@@ -842,3 +842,69 @@ WHEN (substr(old.created_at, 1, 10) IS NOT substr(new.created_at, 1, 10))
     ON CONFLICT (day) DO UPDATE SET n = n + 1;
 END;
 -- end: version 7
+
+-- begin: version 8
+-- Whom a group of members reaches (its members who did not opt out), kept
+-- by triggers like the counters above: queueing and approving a message, and
+-- the composer's list of groups, read one row instead of joining tens of
+-- thousands of members to their contacts (18 ms a count at the demo's
+-- scale 50). A dynamic group is counted from its rule, as before. Each side
+-- counts its own rows; never synced. A contact deleted before its members
+-- (foreign keys off) takes itself out of its groups' counts; its members
+-- deleted after count for nothing, as they reach no one.
+CREATE TABLE sms_group_reach (
+    group_id  TEXT PRIMARY KEY,
+    n         INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- begin: reach counts (every group's reach from a full count)
+DELETE FROM sms_group_reach;
+INSERT INTO sms_group_reach (group_id, n)
+SELECT gm.group_id, count(*) FROM sms_group_members gm
+JOIN sms_contacts c ON c.id = gm.contact_id
+WHERE c.opted_out_at IS NULL GROUP BY gm.group_id;
+-- end: reach counts
+
+CREATE TRIGGER sms_group_members_reach_insert AFTER INSERT ON sms_group_members
+WHEN EXISTS (SELECT 1 FROM sms_contacts WHERE id = new.contact_id AND opted_out_at IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
+    INSERT INTO sms_group_reach (group_id, n) VALUES (new.group_id, 1)
+    ON CONFLICT (group_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER sms_group_members_reach_delete AFTER DELETE ON sms_group_members
+WHEN EXISTS (SELECT 1 FROM sms_contacts WHERE id = old.contact_id AND opted_out_at IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
+    UPDATE sms_group_reach SET n = n - 1 WHERE group_id = old.group_id;
+END;
+CREATE TRIGGER sms_group_members_reach_update AFTER UPDATE OF group_id, contact_id ON sms_group_members
+WHEN (old.group_id IS NOT new.group_id OR old.contact_id IS NOT new.contact_id)
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
+    UPDATE sms_group_reach SET n = n - 1 WHERE group_id = old.group_id
+      AND EXISTS (SELECT 1 FROM sms_contacts WHERE id = old.contact_id AND opted_out_at IS NULL);
+    INSERT INTO sms_group_reach (group_id, n)
+    SELECT new.group_id, 1 FROM sms_contacts WHERE id = new.contact_id AND opted_out_at IS NULL
+    ON CONFLICT (group_id) DO UPDATE SET n = n + 1;
+END;
+-- A contact's groups are found through sms_group_members_by_contact.
+CREATE TRIGGER sms_contacts_reach_insert AFTER INSERT ON sms_contacts
+WHEN new.opted_out_at IS NULL AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
+    INSERT INTO sms_group_reach (group_id, n)
+    SELECT group_id, 1 FROM sms_group_members WHERE contact_id = new.id
+    ON CONFLICT (group_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER sms_contacts_reach_delete AFTER DELETE ON sms_contacts
+WHEN old.opted_out_at IS NULL AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
+    UPDATE sms_group_reach SET n = n - 1
+    WHERE group_id IN (SELECT group_id FROM sms_group_members WHERE contact_id = old.id);
+END;
+CREATE TRIGGER sms_contacts_reach_update AFTER UPDATE OF id, opted_out_at ON sms_contacts
+WHEN (old.id IS NOT new.id OR (old.opted_out_at IS NULL) IS NOT (new.opted_out_at IS NULL))
+  AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') BEGIN
+    UPDATE sms_group_reach SET n = n - 1
+    WHERE old.opted_out_at IS NULL
+      AND group_id IN (SELECT group_id FROM sms_group_members WHERE contact_id = old.id);
+    INSERT INTO sms_group_reach (group_id, n)
+    SELECT group_id, 1 FROM sms_group_members WHERE contact_id = new.id AND new.opted_out_at IS NULL
+    ON CONFLICT (group_id) DO UPDATE SET n = n + 1;
+END;
+-- end: version 8

@@ -1,8 +1,10 @@
 //! The counters the dashboard and the status bar read (schema.sql, "version
-//! 7") are kept by triggers; these tests drive the real paths that move them
-//! — ops on three replicas, undos, the platform's new posts and flags at the
-//! hub, pushes and pulls, conflicts — in random order, and after every step
-//! compare each database's counters with a full count of its tables.
+//! 7") and each SMS group's reach ("version 8") are kept by triggers; these
+//! tests drive the real paths that move them — ops on three replicas, undos,
+//! the platform's new posts and flags at the hub, contacts opting out and in,
+//! members removed and added, pushes and pulls, conflicts — in random order,
+//! and after every step compare each database's counters with a full count
+//! of its tables.
 
 mod common;
 
@@ -47,6 +49,22 @@ enum Step {
     Sync {
         who: usize,
     },
+    /// A contact (a member of the groups) changes: opts out or in, leaves
+    /// group `g` or is added to it.
+    Contact {
+        who: usize,
+        n: usize,
+        g: usize,
+        change: ContactChange,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ContactChange {
+    OptOut,
+    OptIn,
+    Leave,
+    Join,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -68,7 +86,14 @@ fn step() -> impl Strategy<Value = Step> {
         Just(EnrollmentAction::Suspend),
         Just(EnrollmentAction::Reinstate),
     ];
+    let change = prop_oneof![
+        Just(ContactChange::OptOut),
+        Just(ContactChange::OptIn),
+        Just(ContactChange::Leave),
+        Just(ContactChange::Join),
+    ];
     prop_oneof![
+        2 => (0..3usize, 0..4usize, 0..2usize, change).prop_map(|(who, n, g, change)| Step::Contact { who, n, g, change }),
         3 => (0..3usize, 0..6usize, post_action).prop_map(|(who, n, action)| Step::Post { who, n, action }),
         2 => (0..3usize, 0..4usize, decision).prop_map(|(who, n, decision)| Step::Upload { who, n, decision }),
         2 => (0..3usize, 0..4usize, stage).prop_map(|(who, n, action)| Step::Enrolment { who, n, action }),
@@ -85,6 +110,9 @@ struct World {
     posts: Vec<String>,
     uploads: Vec<String>,
     orgs: Vec<String>,
+    /// Members of the first group, and two groups of members.
+    contacts: Vec<String>,
+    groups: Vec<String>,
 }
 
 fn world() -> World {
@@ -106,6 +134,15 @@ fn world() -> World {
         orgs: ids(
             &h,
             "SELECT id FROM organizations ORDER BY status, id LIMIT 4",
+        ),
+        contacts: ids(
+            &h,
+            "SELECT phone_e164 FROM sms_contacts c JOIN sms_group_members m ON m.contact_id = c.id
+             WHERE m.group_id = (SELECT min(group_id) FROM sms_group_members) ORDER BY c.id LIMIT 4",
+        ),
+        groups: ids(
+            &h,
+            "SELECT DISTINCT group_id FROM sms_group_members ORDER BY group_id LIMIT 2",
         ),
         _dir: dir,
         hub_db,
@@ -215,6 +252,40 @@ fn run(w: &mut World, s: &Step) {
             civitac::store::register_functions(&hub).expect("functions");
             civitac::hub::ingest::ingest(&mut hub, lines.as_bytes(), 3).expect("ingest");
         }
+        Step::Contact { who, n, g, change } => {
+            let phone = w.contacts[n].clone();
+            let group = w.groups[g].clone();
+            act(&mut w.replicas[who].0, |c| {
+                let id: String = one(
+                    c,
+                    "SELECT id FROM sms_contacts WHERE phone_e164 = ?1",
+                    &phone,
+                )?;
+                Some(match change {
+                    ContactChange::OptOut => Op::OptOutContact {
+                        phone_e164: phone.clone(),
+                        reason: None,
+                    },
+                    ContactChange::OptIn => Op::OptInContact {
+                        phone_e164: phone.clone(),
+                        reason: Some("a rappelé".to_owned()),
+                    },
+                    ContactChange::Leave => Op::RemoveMember {
+                        group_id: group.clone(),
+                        contact_id: id,
+                    },
+                    ContactChange::Join => Op::AddContact {
+                        contact: ops::NewContact {
+                            phone_e164: phone.clone(),
+                            name: None,
+                            region: None,
+                            commune: None,
+                        },
+                        group_id: Some(group.clone()),
+                    },
+                })
+            });
+        }
         Step::Sync { who } => {
             let (store, client) = &mut w.replicas[who];
             session::sync(store.conn_mut(), client, Sizes::default(), &mut |_| {}).expect("sync");
@@ -281,5 +352,102 @@ fn a_decision_moves_its_counter_by_one() {
             store,
             "SELECT count(*) FROM uploads WHERE status = 'pending'"
         )
+    );
+}
+
+/// A group's reach is its members who did not opt out, as a contact opts
+/// out and in, leaves and joins; and a message queued to it counts that.
+#[test]
+fn a_groups_reach_follows_its_members_and_their_opt_outs() {
+    let mut w = world();
+    let (group, phone) = (w.groups[0].clone(), w.contacts[0].clone());
+    let store = &mut w.replicas[0].0;
+    let reach = |s: &Store| {
+        count(
+            s,
+            &format!(
+                "SELECT coalesce((SELECT n FROM sms_group_reach WHERE group_id = '{group}'), 0)"
+            ),
+        )
+    };
+    let members = count(
+        store,
+        &format!(
+            "SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+             WHERE m.group_id = '{group}' AND c.opted_out_at IS NULL"
+        ),
+    );
+    assert!(members > 1, "the demo's group has members");
+    assert_eq!(reach(store), members);
+    let contact = first_id(store, "sms_contacts", &format!("phone_e164 = '{phone}'"));
+    let steps: [(Op, i64); 4] = [
+        (
+            Op::OptOutContact {
+                phone_e164: phone.clone(),
+                reason: None,
+            },
+            -1,
+        ),
+        (
+            Op::OptInContact {
+                phone_e164: phone.clone(),
+                reason: Some("a rappelé".into()),
+            },
+            1,
+        ),
+        (
+            Op::RemoveMember {
+                group_id: group.clone(),
+                contact_id: contact.clone(),
+            },
+            -1,
+        ),
+        (
+            Op::AddContact {
+                contact: ops::NewContact {
+                    phone_e164: phone.clone(),
+                    name: None,
+                    region: None,
+                    commune: None,
+                },
+                group_id: Some(group.clone()),
+            },
+            1,
+        ),
+    ];
+    for (op, moved) in steps {
+        let before = reach(store);
+        let actor = store.owner().expect("owner").expect("an owner");
+        let tx = store.transaction().expect("tx");
+        ops::apply(&tx, &actor, &op).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+        tx.commit().expect("commit");
+        assert_eq!(reach(store), before + moved, "{op:?}");
+    }
+    // What a message to the group is counted as reaching.
+    let actor = store.owner().expect("owner").expect("an owner");
+    let id = "019a0000-0000-7000-8000-0000000c0de5".to_owned();
+    let tx = store.transaction().expect("tx");
+    ops::apply(
+        &tx,
+        &actor,
+        &Op::QueueSms {
+            message: ops::NewSms {
+                id: id.clone(),
+                group_id: group.clone(),
+                kind: civitac::domain::sms::SmsKind::Notice,
+                body: "Réunion demain".into(),
+                scheduled_at: None,
+                retry_of: None,
+            },
+        },
+    )
+    .expect("queued");
+    tx.commit().expect("commit");
+    assert_eq!(
+        count(
+            store,
+            &format!("SELECT recipients FROM sms_messages WHERE id = '{id}'")
+        ),
+        members
     );
 }

@@ -294,6 +294,7 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
              INSERT INTO applied_ops (op_id, device, seq, outcome) VALUES ('o', 'd', 1, 'applied');
              INSERT INTO sms_contacts (id, phone_e164, region, commune) VALUES ('k', '+22670112233', 'centre-nord', 'KAYA');
              INSERT INTO sms_groups (id, name) VALUES ('g', 'Kaya');
+             INSERT INTO sms_group_members (group_id, contact_id) VALUES ('g', 'k');
              INSERT INTO sms_messages (id, group_id, kind, body, encoding, segments, recipients, status, created_by, created_at)
                VALUES ('m', 'g', 'notice', 'x', 'GSM-7', 1, 1, 'sent', 'awa', '2026-01-01T00:00:00.000Z');
              INSERT INTO sms_deliveries (message_id, contact_id, status, error, updated_at)
@@ -339,6 +340,11 @@ fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
             "SELECT count(*) FROM sms_failures f JOIN changes c ON c.entity = 'sms_failure' AND c.entity_id = 'm/k'
              WHERE f.error = 'rejected by the operator'"
         ),
+        1
+    );
+    // Version 8: the group's reach, counted from its members.
+    assert_eq!(
+        count(&store, "SELECT n FROM sms_group_reach WHERE group_id = 'g'"),
         1
     );
     // A migrated file has the very tables, columns and indexes a new one has.

@@ -389,6 +389,53 @@ fn a_database_of_a_newer_schema_is_refused_in_one_line() {
     assert!(e.contains("no civitac schema"), "{e}");
 }
 
+#[test]
+fn a_database_of_the_first_postgresql_schema_is_brought_to_this_one_with_its_rows() {
+    let Some(cluster) = common::pg::cluster() else {
+        return;
+    };
+    let url = cluster.database();
+    let dir = tempfile::tempdir().expect("dir");
+    drop(PgHub::open(&url, dir.path().join("files"), 3, 1).expect("a new database"));
+    // As version 7 left it: no reach counted, two members, one opted out.
+    cluster.psql(
+        &url,
+        "DROP TABLE sms_group_reach;
+         DROP FUNCTION sms_group_members_reach CASCADE;
+         DROP FUNCTION sms_contacts_reach CASCADE;
+         UPDATE schema_version SET version = 7;
+         INSERT INTO sms_contacts (id, phone_e164) VALUES ('k1', '+22670000001'), ('k2', '+22670000002');
+         UPDATE sms_contacts SET opted_out_at = '2026-11-01T00:00:00.000Z' WHERE id = 'k2';
+         INSERT INTO sms_groups (id, name) VALUES ('g', 'Kaya');
+         INSERT INTO sms_group_members (group_id, contact_id) VALUES ('g', 'k1'), ('g', 'k2');",
+    );
+    drop(PgHub::open(&url, dir.path().join("files"), 3, 1).expect("migrated"));
+    assert_eq!(
+        cluster.psql(
+            &url,
+            "SELECT (SELECT max(version) FROM schema_version) || ' ' || (SELECT n FROM sms_group_reach WHERE group_id = 'g')"
+        ),
+        format!("{} 1", civitac::store::SCHEMA_VERSION)
+    );
+    // Its triggers are there: the opted-out member back in counts.
+    cluster.psql(
+        &url,
+        "UPDATE sms_contacts SET opted_out_at = NULL WHERE id = 'k2'",
+    );
+    assert_eq!(
+        cluster.psql(&url, "SELECT n FROM sms_group_reach WHERE group_id = 'g'"),
+        "2"
+    );
+    // A version no PostgreSQL hub ever had is refused in one line.
+    cluster.psql(&url, "UPDATE schema_version SET version = 6");
+    let e = PgHub::open(&url, dir.path().join("files"), 3, 1)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("no migration exists"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+}
+
 /// `GET /v1/whoami` with a token; the HTTP status.
 fn whoami_status(base: &str, token: &str) -> u16 {
     use std::io::{BufRead, Write};

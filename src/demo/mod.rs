@@ -356,6 +356,20 @@ fn defer_indexes(conn: &Connection) -> Result<Vec<(String, String, String)>, Dem
     Ok(objects)
 }
 
+/// Drops the named triggers, returning the SQL that makes them again.
+fn drop_triggers(conn: &Connection, names: &[&str]) -> Result<Vec<String>, DemoError> {
+    let mut made = Vec::with_capacity(names.len());
+    for name in names {
+        made.push(conn.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )?);
+        conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+    }
+    Ok(made)
+}
+
 fn restore_indexes(
     conn: &Connection,
     objects: &[(String, String, String)],
@@ -1454,6 +1468,16 @@ impl<'c> World<'c> {
             }
         }
         summary.groups = groups.len();
+        // Each group's reach is counted once its members are in (a
+        // trigger per row costs a second at scale 50), before any message
+        // asks for it.
+        let reach = drop_triggers(
+            self.conn,
+            &[
+                "sms_contacts_reach_insert",
+                "sms_group_members_reach_insert",
+            ],
+        )?;
         {
             let mut insert = self.conn.prepare(
                 "INSERT INTO sms_contacts (id, phone_e164, name, region, commune, opted_out_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1493,6 +1517,10 @@ impl<'c> World<'c> {
                 made += 1;
             }
         }
+        for sql in &reach {
+            self.conn.execute_batch(sql)?;
+        }
+        self.conn.execute_batch(crate::store::reach_counts_sql())?;
         summary.contacts = n_contacts;
 
         // Messages do not grow with the audience: a bigger platform sends to bigger groups.

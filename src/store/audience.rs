@@ -88,13 +88,13 @@ macro_rules! group_members {
 }
 
 /// Whom a group `g` reaches now, as one SQL expression (the composer's
-/// count): its members who did not opt out, or its rule's contacts.
+/// count): its members who did not opt out (counted as they change:
+/// `sms_group_reach`), or its rule's contacts.
 macro_rules! group_reach {
     () => {
         concat!(
             "(CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL ",
-            "THEN (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id ",
-            "WHERE gm.group_id = g.id AND c.opted_out_at IS NULL) ",
+            "THEN coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = g.id), 0) ",
             "ELSE (SELECT count(*) FROM sms_contacts c WHERE c.opted_out_at IS NULL AND ",
             $crate::store::audience::group_rule!(),
             ") END)"
@@ -189,8 +189,16 @@ impl Audience {
         }
     }
 
-    /// How many it reaches now.
+    /// How many it reaches now: a group of members from its counter (kept
+    /// by the schema's triggers), the others by counting.
     pub fn count(&self, conn: &dyn Sql) -> Result<i64, DbError> {
+        if let Audience::Members { group_id } = self {
+            return conn
+                .prepare_cached(
+                    "SELECT coalesce((SELECT n FROM sms_group_reach WHERE group_id = ?1), 0)",
+                )?
+                .query_row([group_id], |r| r.get(0));
+        }
         let (select, values) = self.select();
         conn.prepare_cached(&format!("SELECT count(*) FROM ({select}) AS a"))?
             .query_row(values, |r| r.get(0))

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -84,6 +84,9 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE organizations ADD COLUMN search_key INTEGER;
      ALTER TABLE uploads ADD COLUMN search_key INTEGER;
      ALTER TABLE forum_posts ADD COLUMN search_key INTEGER;",
+    // 8: each group's reach, counted (all in schema.sql between its
+    // "version 8" markers, which also count the members already there).
+    "",
 ];
 
 /// The part of `schema.sql` between `-- begin: version N` and `-- end:
@@ -93,10 +96,16 @@ fn schema_part(version: i64) -> &'static str {
 }
 
 fn schema_section(label: &str) -> &'static str {
+    section(SCHEMA_SQL, label)
+}
+
+/// The part of a schema file between `-- begin: {label}` and `-- end:
+/// {label}` (empty when it has none).
+pub(crate) fn section(schema: &'static str, label: &str) -> &'static str {
     let begin = format!("-- begin: {label}");
     let end = format!("-- end: {label}");
-    match (SCHEMA_SQL.find(&begin), SCHEMA_SQL.find(&end)) {
-        (Some(b), Some(e)) if b < e => &SCHEMA_SQL[b..e],
+    match (schema.find(&begin), schema.find(&end)) {
+        (Some(b), Some(e)) if b < e => &schema[b..e],
         _ => "",
     }
 }
@@ -108,10 +117,23 @@ pub fn search_keys_sql() -> &'static str {
     schema_section("search keys")
 }
 
+/// Sets each group's reach from a full count (after rows inserted with its
+/// triggers off: the demo's contacts).
+pub fn reach_counts_sql() -> &'static str {
+    schema_section("reach counts")
+}
+
 /// Sets every counter from a full count: after a bulk load with the
 /// counting triggers off, and (compared, not written) in the tests.
 pub fn counts_sql() -> &'static str {
-    schema_section("counts")
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "{}\n{}",
+            schema_section("counts"),
+            schema_section("reach counts")
+        )
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

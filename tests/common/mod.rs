@@ -122,6 +122,7 @@ pub fn counters(c: &rusqlite::Connection) -> Vec<(String, i64)> {
         "SELECT name, n FROM counters ORDER BY name",
         "SELECT region || '/' || status, n FROM org_stage_counts WHERE n <> 0 ORDER BY 1",
         "SELECT 'flags ' || day, n FROM flag_day_counts WHERE n <> 0 ORDER BY 1",
+        "SELECT 'reach ' || group_id, n FROM sms_group_reach WHERE n <> 0 ORDER BY 1",
     ] {
         let mut stmt = c.prepare(sql).expect("counters");
         let rows = stmt

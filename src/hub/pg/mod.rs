@@ -37,6 +37,10 @@ use crate::store::sql::DbError;
 /// The schema a new database receives (kept beside `schema.sql`).
 pub const SCHEMA: &str = include_str!("../../../schema-postgres.sql");
 
+/// The first version a PostgreSQL hub had: every later one is brought to
+/// `SCHEMA_VERSION` by its part of `SCHEMA` (`-- begin: version N`).
+const FIRST_VERSION: i64 = 7;
+
 /// What an empty database runs to become a hub (inside a transaction).
 pub fn new_schema() -> String {
     format!("{SCHEMA}\nINSERT INTO sync_state (key, value) VALUES ('side', 'hub');")
@@ -264,14 +268,31 @@ pub fn prepare(c: &PgConn, url: &str) -> Result<i64, OpenError> {
                 known,
             });
         }
-        if found < known {
+        if found < FIRST_VERSION {
             return Err(OpenError::Older {
                 url: url.clone(),
                 found,
                 known,
             });
         }
-        Ok(found)
+        if found < known {
+            // Each version's part of the schema, then the new number, in
+            // one transaction: a step that fails leaves the database as
+            // it was, and another hub starting now waits on the lock.
+            let steps: String = (found + 1..=known)
+                .map(|v| crate::store::section(SCHEMA, &format!("version {v}")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            c.batch(&format!(
+                "BEGIN; {steps}\nUPDATE schema_version SET version = {known}; COMMIT;"
+            ))
+            .map_err(|e| {
+                let _ = c.batch("ROLLBACK");
+                schema(e)
+            })?;
+            tracing::info!(from = found, to = known, "PostgreSQL hub schema migrated");
+        }
+        Ok(known)
     })();
     let _ = c.batch(&format!("SELECT pg_advisory_unlock({INIT_LOCK})"));
     result
