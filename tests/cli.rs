@@ -849,6 +849,34 @@ fn contacts_import_reports_bad_lines_dedupes_and_keeps_the_good_ones() {
         ),
         1
     );
+    // An archived group takes no one: said once, before any line, and
+    // nothing imported (nor by `groups add`).
+    civitac(&replica)
+        .args(["sms", "groups", "archive", "Nulle part"])
+        .assert()
+        .success();
+    let before = count(&open(&replica), "SELECT count(*) FROM outbox");
+    let refused = civitac(&replica)
+        .args(["sms", "contacts", "import"])
+        .arg(&ci)
+        .args(["--group", "Nulle part"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let refused = String::from_utf8_lossy(&refused);
+    assert!(refused.contains("archived"), "{refused}");
+    assert_eq!(refused.lines().count(), 1, "{refused}");
+    civitac(&replica)
+        .args(["sms", "groups", "add", "Nulle part", "+22670999222"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("archived"));
+    assert_eq!(
+        count(&open(&replica), "SELECT count(*) FROM outbox"),
+        before
+    );
 }
 
 /// Help speaks the person's language (French by default), global options

@@ -475,7 +475,8 @@ fn corrections_made_on_two_replicas_merge_or_conflict() {
 
 /// A contact taken out of a group at one replica leaves it on every other
 /// after their sync (the hub deletes the membership; its feed says the row
-/// is gone); a group archived is never sent to again.
+/// is gone); a group archived is never sent to again, nor takes a member
+/// (and the refused op writes nothing: not even the new contact).
 #[test]
 fn a_member_removed_and_a_group_archived_reach_every_replica() {
     let mut w = world_with([
@@ -544,7 +545,7 @@ fn a_member_removed_and_a_group_archived_reach_every_replica() {
         &Op::QueueSms {
             message: civitac::ops::NewSms {
                 id: uuid::Uuid::now_v7().to_string(),
-                group_id: group,
+                group_id: group.clone(),
                 kind: civitac::domain::sms::SmsKind::Notice,
                 body: "x".into(),
                 scheduled_at: None,
@@ -552,7 +553,36 @@ fn a_member_removed_and_a_group_archived_reach_every_replica() {
             },
         },
     );
-    assert!(queued.is_err());
+    assert!(
+        matches!(queued, Err(civitac::ops::OpError::Archived { .. })),
+        "{queued:?}"
+    );
+    let joined = ops::apply(
+        &tx,
+        &actor,
+        &Op::AddContact {
+            contact: civitac::ops::NewContact {
+                phone_e164: "+22670999111".into(),
+                name: Some("Nouveau".into()),
+                region: None,
+                commune: None,
+            },
+            group_id: Some(group.clone()),
+        },
+    );
+    assert!(
+        matches!(joined, Err(civitac::ops::OpError::Archived { .. })),
+        "{joined:?}"
+    );
+    assert_eq!(
+        tx.query_row(
+            "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+22670999111'",
+            [],
+            |r| r.get::<_, i64>(0)
+        )
+        .expect("count"),
+        0
+    );
 }
 
 /// Applies one op on a replica, as its owner.

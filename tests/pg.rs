@@ -578,6 +578,19 @@ fn a_backup_restores_into_an_empty_database_and_never_over_another_programs_tabl
     let e = civitac::hub::pg::backup::restore(&cluster.url(&name), &dump).expect_err("refused");
     assert!(e.contains("encoding LATIN1"), "{e}");
     assert_eq!(e.lines().count(), 1, "{e}");
+
+    // A hub never served (just migrated) has no epoch yet: its backup makes
+    // the one it names, and the dump holds it.
+    let new = cluster.database();
+    drop(PgHub::open(&new, w.files.clone(), 3, 1).expect("a new hub"));
+    cluster.psql(&new, "DELETE FROM sync_state WHERE key = 'epoch'");
+    let first = civitac::hub::pg::backup::backup(&new, &w.world.dir.path().join("new.dump"))
+        .expect("backup");
+    assert_eq!(first.epoch.len(), 16, "{:?}", first.epoch);
+    assert_eq!(
+        cluster.psql(&new, "SELECT value FROM sync_state WHERE key = 'epoch'"),
+        first.epoch
+    );
 }
 
 #[test]

@@ -374,17 +374,12 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
     let group: Option<String> = store
         .sql(|c| crate::store::views::group_named(c, &args.group))?
         .map(|(id, _)| id);
-    // A dynamic group takes no member by hand: said before any line is read
-    // (a dry run included), not after.
+    // A dynamic group takes no member by hand, nor does an archived one:
+    // said once, before any line is read (a dry run included), not on each.
     if let Some(id) = &group
-        && let Some(Some(_)) = store.sql(|c| Ok(crate::store::audience::rule_of(c, id)?))?
+        && let Err(e) = store.sql(|c| Ok(crate::ops::takes_members(c, id)))?
     {
-        return Err(Failure::usage(
-            crate::ops::OpError::Dynamic {
-                name: args.group.trim().to_owned(),
-            }
-            .message(lang),
-        ));
+        return Err(Failure::usage(e.message(lang)));
     }
     // A new group is created, and said so (in the same transaction as the
     // contacts: an import refused whole leaves no empty group behind).

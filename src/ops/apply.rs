@@ -1096,6 +1096,17 @@ fn not_dynamic(conn: &dyn Sql, group_id: &str) -> Result<(), OpError> {
     }
 }
 
+/// A group that takes members: a group of members (not a dynamic group)
+/// still in use (not archived, which is never sent to again).
+pub fn takes_members(conn: &dyn Sql, group_id: &str) -> Result<(), OpError> {
+    not_dynamic(conn, group_id)?;
+    let (name, archived) = group_state(conn, group_id)?;
+    if archived.is_some() {
+        return Err(OpError::Archived { name });
+    }
+    Ok(())
+}
+
 fn group_state(conn: &dyn Sql, id: &str) -> Result<(String, Option<String>), OpError> {
     conn.prepare_cached("SELECT name, archived_at FROM sms_groups WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -1283,6 +1294,10 @@ fn add_contact(
     group_id: Option<&str>,
 ) -> Result<Change, OpError> {
     require(actor, Permission::ManageContacts, "sms.contact")?;
+    // The group first: a refused op writes nothing.
+    if let Some(group) = group_id {
+        takes_members(conn, group)?;
+    }
     if !crate::sms::phone::is_e164(&c.phone_e164) {
         return Err(invalid(
             "contact.phone_e164",
@@ -1349,7 +1364,6 @@ fn add_contact(
         extra["suppressed"] = json!(true);
     }
     if let Some(group) = group_id {
-        not_dynamic(conn, group)?;
         conn.prepare_cached(
             "INSERT INTO sms_group_members (group_id, contact_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         )?

@@ -11,7 +11,7 @@ pub mod forms;
 
 pub use apply::{
     Applied, OpMeta, RESERVED_LOGINS, apply, apply_with, plain, record_change, snapshot,
-    undone_record,
+    takes_members, undone_record,
 };
 
 use serde::{Deserialize, Serialize};

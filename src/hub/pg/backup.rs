@@ -91,6 +91,11 @@ pub fn backup(url: &str, dest: &Path) -> Result<Done, String> {
     }
     let conn = PgConn::connect(url).map_err(db(url))?;
     super::prepare(&conn, url).map_err(|e| e.to_string())?;
+    // A hub never served yet has no epoch: made now, so the dump holds the
+    // one it names.
+    let epoch = conn
+        .write(|tx| crate::hub::backup::ensure_epoch_on(tx))
+        .map_err(db(url))?;
     let began = crate::time::now();
     let mut part = dest.as_os_str().to_owned();
     part.push(".part");
@@ -126,9 +131,6 @@ pub fn backup(url: &str, dest: &Path) -> Result<Done, String> {
     }
     crate::store::restrict(&part).map_err(|e| format!("{}: {e}", part.display()))?;
     std::fs::rename(&part, dest).map_err(|e| format!("{}: {e}", dest.display()))?;
-    let epoch = crate::store::sql::state(conn.sql(), "epoch")
-        .map_err(db(url))?
-        .unwrap_or_default();
     // Replicas learn it by their next pull and may let those ops go.
     conn.write(|tx| {
         tx.execute(
