@@ -221,6 +221,26 @@ fn demo_is_realistic_and_covers_every_state() {
     let hub = Store::open(&dir.path().join("hub.db")).expect("hub");
     assert_eq!(hub.side().expect("side"), Side::Hub);
     assert!(hub.owner().expect("owner").is_none());
+    // What the build set aside while loading (indexes, search and counting
+    // triggers) is all back as a new file has it, and every counter, every
+    // group's reach and the search indexes agree with the rows.
+    let schema = |s: &Store| -> Vec<(String, String, Option<String>)> {
+        let mut stmt = s
+            .conn()
+            .prepare(
+                "SELECT type, name, sql FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name",
+            )
+            .expect("schema");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("schema")
+            .collect::<Result<_, _>>()
+            .expect("schema")
+    };
+    let fresh = Store::create(&dir.path().join("fresh.db"), Side::Replica).expect("fresh");
+    assert_eq!(schema(&store), schema(&fresh));
+    assert_eq!(mismatches(store.conn()), Vec::<String>::new());
+    assert_search_index_whole(&store);
 }
 
 #[test]

@@ -329,20 +329,38 @@ fn sample_files(conn: &Connection, files: &Path) -> Result<(), DemoError> {
 /// Tables whose secondary indexes and FTS insert triggers are dropped while
 /// the bulk of the demo is loaded, and rebuilt (sorted, in one pass) after.
 /// `forum_flags_by_post` stays: `apply` looks flags up by post during the build.
-const DEFERRED_TABLES: &[&str] = &["forum_posts", "audit_log", "uploads", "citizens"];
+const DEFERRED_TABLES: &[&str] = &[
+    "forum_posts",
+    "audit_log",
+    "uploads",
+    "citizens",
+    "forum_flags",
+];
 const KEPT_INDEXES: &[&str] = &["forum_flags_by_post"];
+/// Tables whose insert triggers (search and counts) wait too, but whose
+/// indexes stay: `apply` finds an organisation's namesakes by its name's key.
+/// The "search keys" and "counts" sections number, index and count them all
+/// after (organisations are numbered afresh there anyway).
+const DEFERRED_TRIGGERS: &[&str] = &["organizations"];
 
 /// Drops the deferred indexes and triggers, returning their SQL to recreate them.
 fn defer_indexes(conn: &Connection) -> Result<Vec<(String, String, String)>, DemoError> {
-    let marks = vec!["?"; DEFERRED_TABLES.len()].join(", ");
+    let marks = |n: usize| vec!["?"; n].join(", ");
     let mut stmt = conn.prepare(&format!(
         "SELECT type, name, sql FROM sqlite_master
-         WHERE sql IS NOT NULL AND tbl_name IN ({marks})
-           AND (type = 'index' OR (type = 'trigger'
-                AND (name LIKE '%search_insert' OR name LIKE '%count_insert')))"
+         WHERE sql IS NOT NULL
+           AND ((tbl_name IN ({}) AND type = 'index')
+                OR (tbl_name IN ({}) AND type = 'trigger'
+                    AND (name LIKE '%search_insert' OR name LIKE '%count_insert')))",
+        marks(DEFERRED_TABLES.len()),
+        marks(DEFERRED_TABLES.len() + DEFERRED_TRIGGERS.len())
     ))?;
+    let tables = DEFERRED_TABLES
+        .iter()
+        .chain(DEFERRED_TABLES)
+        .chain(DEFERRED_TRIGGERS);
     let objects: Vec<(String, String, String)> = stmt
-        .query_map(rusqlite::params_from_iter(DEFERRED_TABLES), |r| {
+        .query_map(rusqlite::params_from_iter(tables), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?;
