@@ -710,6 +710,10 @@ CREATE TABLE sms_group_reach (
     group_id  TEXT PRIMARY KEY,
     n         BIGINT NOT NULL DEFAULT 0
 );
+-- Brought to this version while an older hub process still serves, the
+-- count below and the triggers after it must see the same rows: no member
+-- or contact changes between them (the lock lasts to the commit).
+LOCK TABLE sms_contacts, sms_group_members IN SHARE ROW EXCLUSIVE MODE;
 
 -- begin: reach counts (every group's reach from a full count)
 DELETE FROM sms_group_reach;

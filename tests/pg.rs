@@ -407,15 +407,44 @@ fn a_database_of_the_first_postgresql_schema_is_brought_to_this_one_with_its_row
          INSERT INTO sms_contacts (id, phone_e164) VALUES ('k1', '+22670000001'), ('k2', '+22670000002');
          UPDATE sms_contacts SET opted_out_at = '2026-11-01T00:00:00.000Z' WHERE id = 'k2';
          INSERT INTO sms_groups (id, name) VALUES ('g', 'Kaya');
-         INSERT INTO sms_group_members (group_id, contact_id) VALUES ('g', 'k1'), ('g', 'k2');",
+         INSERT INTO sms_group_members (group_id, contact_id) VALUES ('g', 'k1'), ('g', 'k2');
+         INSERT INTO sms_contacts (id, phone_e164) VALUES ('k3', '+22670000003');",
     );
-    drop(PgHub::open(&url, dir.path().join("files"), 3, 1).expect("migrated"));
+    // An older hub still serving adds a member while this one migrates: the
+    // migration waits for it, and counts it.
+    let (began, commit) = (
+        std::sync::mpsc::channel::<()>(),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let older = {
+        let url = url.clone();
+        let (began, commit) = (began.0, commit.1);
+        std::thread::spawn(move || {
+            let c = PgConn::connect(&url).expect("older hub");
+            c.batch(
+                "BEGIN; INSERT INTO sms_group_members (group_id, contact_id) VALUES ('g', 'k3')",
+            )
+            .expect("insert");
+            began.send(()).expect("began");
+            commit.recv().expect("go");
+            c.batch("COMMIT").expect("commit");
+        })
+    };
+    began.1.recv().expect("the older hub's write is open");
+    let migrating = {
+        let (url, files) = (url.clone(), dir.path().join("files"));
+        std::thread::spawn(move || PgHub::open(&url, files, 3, 1).map(drop))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    commit.0.send(()).expect("commit");
+    older.join().expect("older hub");
+    migrating.join().expect("migration").expect("migrated");
     assert_eq!(
         cluster.psql(
             &url,
             "SELECT (SELECT max(version) FROM schema_version) || ' ' || (SELECT n FROM sms_group_reach WHERE group_id = 'g')"
         ),
-        format!("{} 1", civitac::store::SCHEMA_VERSION)
+        format!("{} 2", civitac::store::SCHEMA_VERSION)
     );
     // Its triggers are there: the opted-out member back in counts.
     cluster.psql(
@@ -424,8 +453,20 @@ fn a_database_of_the_first_postgresql_schema_is_brought_to_this_one_with_its_row
     );
     assert_eq!(
         cluster.psql(&url, "SELECT n FROM sms_group_reach WHERE group_id = 'g'"),
-        "2"
+        "3"
     );
+    // A counter changed by hand is right again when a hub starts serving.
+    cluster.psql(
+        &url,
+        "UPDATE sms_group_reach SET n = 99 WHERE group_id = 'g'",
+    );
+    let hub = PgHub::open(&url, dir.path().join("files"), 3, 1).expect("open");
+    hub.recount(&url).expect("recount");
+    assert_eq!(
+        cluster.psql(&url, "SELECT n FROM sms_group_reach WHERE group_id = 'g'"),
+        "3"
+    );
+    drop(hub);
     // A version no PostgreSQL hub ever had is refused in one line.
     cluster.psql(&url, "UPDATE schema_version SET version = 6");
     let e = PgHub::open(&url, dir.path().join("files"), 3, 1)

@@ -207,14 +207,17 @@ fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), R
         HubStore::File(path) => {
             let lock = ServeLock::acquire(path)?;
             let backend = SqliteHub::open(path, opts.files.clone(), opts.auto_hide)?;
+            // Counters right from the start, whatever changed the file since.
+            crate::store::Store::open(path)?.recount()?;
             files_dir(opts)?;
             Ok((Some(lock), Arc::new(backend)))
         }
         HubStore::Postgres { url, pool } => {
             // Taken first: a hub started during a restore stops here.
             let serving = super::pg::Serving::hold(url)?;
-            let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?
-                .serving(serving);
+            let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?;
+            backend.recount(url)?;
+            let backend = backend.serving(serving);
             files_dir(opts)?;
             Ok((None, Arc::new(backend)))
         }

@@ -190,9 +190,13 @@ impl Audience {
     }
 
     /// How many it reaches now: a group of members from its counter (kept
-    /// by the schema's triggers), the others by counting.
+    /// by the schema's triggers), the others by counting. While a replica
+    /// takes its first snapshot the counting triggers stand aside (the
+    /// counters are set when it ends): its members are counted then.
     pub fn count(&self, conn: &dyn Sql) -> Result<i64, DbError> {
-        if let Audience::Members { group_id } = self {
+        if let Audience::Members { group_id } = self
+            && super::sql::state(conn, "bulk_load")?.is_none()
+        {
             return conn
                 .prepare_cached(
                     "SELECT coalesce((SELECT n FROM sms_group_reach WHERE group_id = ?1), 0)",

@@ -287,12 +287,19 @@ pub fn open_flags(c: &Connection, post_id: &str) -> Vec<(String, i64)> {
 }
 
 /// An SMS group's (members opted out, messages sent to it): a dynamic
-/// group's members are the contacts its rule selects.
+/// group's members are the contacts its rule selects. A group of members'
+/// opted out are its members less its reach (counted as they change), read
+/// from the index alone; counted by contact while a first fill is unfinished
+/// (the counters are set when it ends).
 pub fn group_counts(c: &Connection, group_id: &str) -> (i64, i64) {
     c.prepare_cached(concat!(
-        "SELECT CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load')
+             AND g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL
            THEN (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
                  WHERE m.group_id = g.id AND c.opted_out_at IS NOT NULL)
+           WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL
+           THEN (SELECT count(*) FROM sms_group_members m WHERE m.group_id = g.id)
+                - coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = g.id), 0)
            ELSE (SELECT count(*) FROM sms_contacts c WHERE c.opted_out_at IS NOT NULL AND ",
         crate::store::audience::group_rule!(),
         ") END,
