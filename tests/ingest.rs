@@ -412,3 +412,43 @@ on_both!(
     a_bad_line_never_reaches_the_terminal_raw,
     the_platforms_own_ids_are_taken_kept_and_mapped_deterministically,
 );
+
+/// Two processes (here threads) opening the same old file at once: it is
+/// migrated once, and both open it (the second used to fail on "table
+/// already exists", having read the old version before the first's commit).
+#[test]
+fn an_old_file_opened_twice_at_once_is_migrated_once() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = dir.path().join(format!("old{round}.db"));
+        {
+            let c = rusqlite::Connection::open(&db).expect("raw");
+            c.execute_batch(include_str!("fixtures/schema_v1.sql"))
+                .expect("v1 schema");
+            c.pragma_update(None, "application_id", civitac::store::APPLICATION_ID)
+                .expect("id");
+            c.execute_batch(
+                "INSERT INTO sync_state (key, value) VALUES ('side', 'hub'); PRAGMA user_version = 1;",
+            )
+            .expect("v1");
+        }
+        let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let openers: Vec<_> = (0..2)
+            .map(|_| {
+                let (db, start) = (db.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    civitac::store::Store::open(&db).map(drop)
+                })
+            })
+            .collect();
+        for o in openers {
+            o.join().expect("thread").expect("both open the file");
+        }
+        let store = open(&db);
+        assert_eq!(
+            count(&store, "SELECT user_version FROM pragma_user_version"),
+            civitac::store::SCHEMA_VERSION
+        );
+    }
+}

@@ -511,7 +511,19 @@ impl Store {
         if version >= SCHEMA_VERSION {
             return Ok(());
         }
-        let tx = self.conn.transaction().map_err(err)?;
+        // Taking the write lock first, then reading the version again:
+        // another process opening the same old file at the same moment
+        // migrates it once, and this one finds it done.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if version >= SCHEMA_VERSION {
+            return Ok(());
+        }
         if version < 1 {
             tx.execute_batch(SCHEMA_SQL).map_err(err)?;
         } else {
