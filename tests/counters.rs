@@ -67,6 +67,35 @@ enum ContactChange {
     Join,
 }
 
+impl ContactChange {
+    /// The op that makes this change to the contact (`phone`, `id`) in `group`.
+    fn op(self, phone: &str, id: &str, group: &str) -> Op {
+        match self {
+            ContactChange::OptOut => Op::OptOutContact {
+                phone_e164: phone.to_owned(),
+                reason: None,
+            },
+            ContactChange::OptIn => Op::OptInContact {
+                phone_e164: phone.to_owned(),
+                reason: Some("a rappelé".to_owned()),
+            },
+            ContactChange::Leave => Op::RemoveMember {
+                group_id: group.to_owned(),
+                contact_id: id.to_owned(),
+            },
+            ContactChange::Join => Op::AddContact {
+                contact: ops::NewContact {
+                    phone_e164: phone.to_owned(),
+                    name: None,
+                    region: None,
+                    commune: None,
+                },
+                group_id: Some(group.to_owned()),
+            },
+        }
+    }
+}
+
 fn step() -> impl Strategy<Value = Step> {
     let post_action = prop_oneof![
         Just(Some(PostAction::Hide)),
@@ -261,29 +290,7 @@ fn run(w: &mut World, s: &Step) {
                     "SELECT id FROM sms_contacts WHERE phone_e164 = ?1",
                     &phone,
                 )?;
-                Some(match change {
-                    ContactChange::OptOut => Op::OptOutContact {
-                        phone_e164: phone.clone(),
-                        reason: None,
-                    },
-                    ContactChange::OptIn => Op::OptInContact {
-                        phone_e164: phone.clone(),
-                        reason: Some("a rappelé".to_owned()),
-                    },
-                    ContactChange::Leave => Op::RemoveMember {
-                        group_id: group.clone(),
-                        contact_id: id,
-                    },
-                    ContactChange::Join => Op::AddContact {
-                        contact: ops::NewContact {
-                            phone_e164: phone.clone(),
-                            name: None,
-                            region: None,
-                            commune: None,
-                        },
-                        group_id: Some(group.clone()),
-                    },
-                })
+                Some(change.op(&phone, &id, &group))
             });
         }
         Step::Sync { who } => {
@@ -380,41 +387,13 @@ fn a_groups_reach_follows_its_members_and_their_opt_outs() {
     assert!(members > 1, "the demo's group has members");
     assert_eq!(reach(store), members);
     let contact = first_id(store, "sms_contacts", &format!("phone_e164 = '{phone}'"));
-    let steps: [(Op, i64); 4] = [
-        (
-            Op::OptOutContact {
-                phone_e164: phone.clone(),
-                reason: None,
-            },
-            -1,
-        ),
-        (
-            Op::OptInContact {
-                phone_e164: phone.clone(),
-                reason: Some("a rappelé".into()),
-            },
-            1,
-        ),
-        (
-            Op::RemoveMember {
-                group_id: group.clone(),
-                contact_id: contact.clone(),
-            },
-            -1,
-        ),
-        (
-            Op::AddContact {
-                contact: ops::NewContact {
-                    phone_e164: phone.clone(),
-                    name: None,
-                    region: None,
-                    commune: None,
-                },
-                group_id: Some(group.clone()),
-            },
-            1,
-        ),
-    ];
+    let steps = [
+        (ContactChange::OptOut, -1),
+        (ContactChange::OptIn, 1),
+        (ContactChange::Leave, -1),
+        (ContactChange::Join, 1),
+    ]
+    .map(|(change, moved)| (change.op(&phone, &contact, &group), moved));
     for (op, moved) in steps {
         let before = reach(store);
         let actor = store.owner().expect("owner").expect("an owner");

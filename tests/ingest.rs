@@ -277,17 +277,23 @@ fn the_platforms_own_ids_are_taken_kept_and_mapped_deterministically(kind: Kind)
     );
 }
 
+/// A file as the version-1 civitac made it (its schema.sql, kept as a
+/// fixture), its rows and version to be written by the caller.
+fn version_1_file(db: &std::path::Path) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(db).expect("raw");
+    c.execute_batch(include_str!("fixtures/schema_v1.sql"))
+        .expect("v1 schema");
+    c.pragma_update(None, "application_id", civitac::store::APPLICATION_ID)
+        .expect("id");
+    c
+}
+
 #[test]
 fn a_version_1_database_is_brought_to_version_2_with_its_rows() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("old.db");
     {
-        // A file as the version-1 civitac made it (its schema.sql, kept as a fixture).
-        let c = rusqlite::Connection::open(&db).expect("raw");
-        c.execute_batch(include_str!("fixtures/schema_v1.sql"))
-            .expect("v1 schema");
-        c.pragma_update(None, "application_id", civitac::store::APPLICATION_ID)
-            .expect("id");
+        let c = version_1_file(&db);
         c.execute_batch(
             "INSERT INTO sync_state (key, value) VALUES ('side', 'hub');
              INSERT INTO citizens (id, display_name) VALUES ('c', 'Awa');
@@ -421,17 +427,11 @@ fn an_old_file_opened_twice_at_once_is_migrated_once() {
     for round in 0..3 {
         let dir = tempfile::tempdir().expect("dir");
         let db = dir.path().join(format!("old{round}.db"));
-        {
-            let c = rusqlite::Connection::open(&db).expect("raw");
-            c.execute_batch(include_str!("fixtures/schema_v1.sql"))
-                .expect("v1 schema");
-            c.pragma_update(None, "application_id", civitac::store::APPLICATION_ID)
-                .expect("id");
-            c.execute_batch(
+        version_1_file(&db)
+            .execute_batch(
                 "INSERT INTO sync_state (key, value) VALUES ('side', 'hub'); PRAGMA user_version = 1;",
             )
             .expect("v1");
-        }
         let start = std::sync::Arc::new(std::sync::Barrier::new(2));
         let openers: Vec<_> = (0..2)
             .map(|_| {
