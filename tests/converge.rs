@@ -518,10 +518,34 @@ fn a_member_removed_and_a_group_archived_reach_every_replica() {
         .expect("archived");
         tx.commit().expect("commit");
     }
-    for who in [0, 1, 2] {
+    // Meanwhile, offline, another replica adds a new contact to the group:
+    // it reaches the hub after the archive and is kept whole (the contact as
+    // typed; the membership reaches no one, the group never being sent to).
+    apply_on(
+        &mut w.replicas[2].0,
+        &Op::AddContact {
+            contact: civitac::ops::NewContact {
+                phone_e164: "+22670999333".into(),
+                name: Some("Saisi hors ligne".into()),
+                region: None,
+                commune: None,
+            },
+            group_id: Some(group.clone()),
+        },
+    )
+    .expect("added offline");
+    for who in [0, 1, 2, 0, 1] {
         let (store, hub) = &mut w.replicas[who];
         session::sync(store.conn_mut(), hub, Sizes::default(), &mut |_| {}).expect("sync");
     }
+    assert_eq!(
+        count(
+            &open(&w.hub_db),
+            "SELECT count(*) FROM sms_contacts WHERE phone_e164 = '+22670999333' AND name = 'Saisi hors ligne'"
+        ),
+        1,
+        "the contact typed offline is kept"
+    );
     let hub = open(&w.hub_db);
     for (store, _) in &w.replicas {
         assert_eq!(

@@ -466,8 +466,14 @@ fn a_groups_reach_during_an_unfinished_first_fill_is_counted_from_its_rows() {
              INSERT INTO sync_state (key, value) VALUES ('bulk_load', '1')",
         )
         .expect("a fill under way");
-    let audience = civitac::store::audience::Audience::Members { group_id: group };
+    let audience = civitac::store::audience::Audience::Members {
+        group_id: group.clone(),
+    };
     assert_eq!(audience.count(store.conn()).expect("count"), counted);
+    // The composer's list of groups says the same.
+    let composer =
+        civitac::tui::composer::Composer::open(store.conn(), Some(&group)).expect("composer");
+    assert_eq!(composer.recipients(), counted);
 }
 
 /// A counter that drifted (rows changed by hand: `REPLACE` fires no delete

@@ -379,7 +379,11 @@ pub fn run(ctx: &Ctx, cmd: ContactsCmd) -> CmdResult {
     if let Some(id) = &group
         && let Err(e) = store.sql(|c| Ok(crate::ops::takes_members(c, id)))?
     {
-        return Err(Failure::usage(e.message(lang)));
+        return Err(if e.is_storage() {
+            Failure::new(format!("{}: {}", store.path().display(), e.message(lang)))
+        } else {
+            Failure::usage(e.message(lang))
+        });
     }
     // A new group is created, and said so (in the same transaction as the
     // contacts: an import refused whole leaves no empty group behind).

@@ -207,8 +207,11 @@ fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), R
         HubStore::File(path) => {
             let lock = ServeLock::acquire(path)?;
             let backend = SqliteHub::open(path, opts.files.clone(), opts.auto_hide)?;
-            // Counters right from the start, whatever changed the file since.
-            crate::store::Store::open(path)?.recount()?;
+            // Counters right from the start, whatever changed the file since;
+            // a hub that cannot (a full disk, a long lock) serves anyway.
+            if let Err(e) = crate::store::Store::open(path)?.recount() {
+                tracing::warn!(error = %e, "counters not recounted at start");
+            }
             files_dir(opts)?;
             Ok((Some(lock), Arc::new(backend)))
         }
@@ -216,7 +219,9 @@ fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), R
             // Taken first: a hub started during a restore stops here.
             let serving = super::pg::Serving::hold(url)?;
             let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?;
-            backend.recount(url)?;
+            if let Err(e) = backend.recount(url) {
+                tracing::warn!(error = %e, "counters not recounted at start");
+            }
             let backend = backend.serving(serving);
             files_dir(opts)?;
             Ok((None, Arc::new(backend)))

@@ -94,7 +94,11 @@ macro_rules! group_reach {
     () => {
         concat!(
             "(CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL ",
-            "THEN coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = g.id), 0) ",
+            "THEN (CASE WHEN EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') ",
+            // A first fill unfinished: the counters are set when it ends.
+            "THEN (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id ",
+            "WHERE gm.group_id = g.id AND c.opted_out_at IS NULL) ",
+            "ELSE coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = g.id), 0) END) ",
             "ELSE (SELECT count(*) FROM sms_contacts c WHERE c.opted_out_at IS NULL AND ",
             $crate::store::audience::group_rule!(),
             ") END)"

@@ -513,30 +513,16 @@ impl Store {
         }
         // Taking the write lock first, then reading the version again:
         // another process opening the same old file at the same moment
-        // migrates it once, and this one finds it done.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        // migrates it once, and this one finds it done. A migration of a
+        // million posts takes longer than the usual wait for a lock.
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(300))
             .map_err(err)?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+        let done = migrate_locked(&mut self.conn, &self.path);
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
-        if version >= SCHEMA_VERSION {
-            return Ok(());
-        }
-        if version < 1 {
-            tx.execute_batch(SCHEMA_SQL).map_err(err)?;
-        } else {
-            for (to, step) in (version + 1..).zip(&MIGRATIONS[(version - 1) as usize..]) {
-                tx.execute_batch(step).map_err(err)?;
-                tx.execute_batch(schema_part(to)).map_err(err)?;
-            }
-        }
-        tx.pragma_update(None, "application_id", APPLICATION_ID)
-            .map_err(err)?;
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(err)?;
-        tx.commit().map_err(err)
+        done
     }
 
     /// Sets every counter (the dashboard's, each group's reach) from a full
@@ -576,6 +562,45 @@ impl Store {
     pub fn owner(&self) -> Result<Option<Actor>, StoreError> {
         self.sql(owner)
     }
+}
+
+/// `Store::migrate` once the version read says an older file: in a write
+/// transaction, reading the version again (another process may have
+/// migrated it meanwhile, or a newer civitac made it newer).
+fn migrate_locked(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |source| StoreError::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(err)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    if version < 1 {
+        tx.execute_batch(SCHEMA_SQL).map_err(err)?;
+    } else {
+        for (to, step) in (version + 1..).zip(&MIGRATIONS[(version - 1) as usize..]) {
+            tx.execute_batch(step).map_err(err)?;
+            tx.execute_batch(schema_part(to)).map_err(err)?;
+        }
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)
+        .map_err(err)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(err)?;
+    tx.commit().map_err(err)
 }
 
 /// A savepoint whose three statements are prepared once per connection: a
