@@ -461,7 +461,7 @@ fn a_database_of_the_first_postgresql_schema_is_brought_to_this_one_with_its_row
         "UPDATE sms_group_reach SET n = 99 WHERE group_id = 'g'",
     );
     let hub = PgHub::open(&url, dir.path().join("files"), 3, 1).expect("open");
-    hub.recount(&url).expect("recount");
+    hub.recount().expect("recount");
     assert_eq!(
         cluster.psql(&url, "SELECT n FROM sms_group_reach WHERE group_id = 'g'"),
         "3"

@@ -114,6 +114,11 @@ pub trait HubBackend: Send + Sync + 'static {
     fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError>;
     /// The secret the SMS gateway's callbacks carry (delivery reports, inbound SMS).
     fn sms_key(&self) -> &str;
+    /// Sets every counter (the dashboard's, each group's reach) from a full
+    /// count, holding the write lock: a hub starting to serve does it, so a
+    /// counter that drifted (rows changed by hand, say with `INSERT OR
+    /// REPLACE`, which fires no delete trigger) is right again.
+    fn recount(&self) -> Result<(), BackendError>;
     /// A delivery report; false if it changed nothing (unknown, or already final).
     fn sms_report(
         &self,
@@ -404,6 +409,14 @@ impl HubBackend for SqliteHub {
 
     fn sms_key(&self) -> &str {
         &self.sms_key
+    }
+
+    fn recount(&self) -> Result<(), BackendError> {
+        Self::with(&self.writer, |c| {
+            let tx = c.transaction()?;
+            tx.execute_batch(crate::store::counts_sql())?;
+            Ok(tx.commit()?)
+        })
     }
 
     fn sms_report(

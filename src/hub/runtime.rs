@@ -207,26 +207,27 @@ fn backend(opts: &Options) -> Result<(Option<ServeLock>, Arc<dyn HubBackend>), R
         HubStore::File(path) => {
             let lock = ServeLock::acquire(path)?;
             let backend = SqliteHub::open(path, opts.files.clone(), opts.auto_hide)?;
-            // Counters right from the start, whatever changed the file since;
-            // a hub that cannot (a full disk, a long lock) serves anyway.
-            if let Err(e) = crate::store::Store::open(path)?.recount() {
-                tracing::warn!(error = %e, "counters not recounted at start");
-            }
             files_dir(opts)?;
-            Ok((Some(lock), Arc::new(backend)))
+            Ok((Some(lock), recounted(Arc::new(backend))))
         }
         HubStore::Postgres { url, pool } => {
             // Taken first: a hub started during a restore stops here.
             let serving = super::pg::Serving::hold(url)?;
-            let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?;
-            if let Err(e) = backend.recount(url) {
-                tracing::warn!(error = %e, "counters not recounted at start");
-            }
-            let backend = backend.serving(serving);
+            let backend = super::pg::PgHub::open(url, opts.files.clone(), opts.auto_hide, *pool)?
+                .serving(serving);
             files_dir(opts)?;
-            Ok((None, Arc::new(backend)))
+            Ok((None, recounted(Arc::new(backend))))
         }
     }
+}
+
+/// A hub about to serve, its counters right whatever changed the database
+/// since; one that cannot recount (a full disk, a long lock) serves anyway.
+fn recounted(backend: Arc<dyn HubBackend>) -> Arc<dyn HubBackend> {
+    if let Err(e) = backend.recount() {
+        tracing::warn!(error = %e, "counters not recounted at start");
+    }
+    backend
 }
 
 /// The uploads' directory, made once the database is known good: a hub

@@ -87,18 +87,34 @@ macro_rules! group_members {
     };
 }
 
+/// Whom the group of members `$group` (an SQL expression) reaches now, as
+/// one SQL expression: its members who did not opt out, as counted when
+/// they change (`sms_group_reach`), or counted here while a replica's first
+/// fill is unfinished (its counters are set when the fill ends).
+macro_rules! members_reach {
+    ($group:literal) => {
+        concat!(
+            "(CASE WHEN EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') ",
+            "THEN (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id ",
+            "WHERE gm.group_id = ",
+            $group,
+            " AND c.opted_out_at IS NULL) ",
+            "ELSE coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = ",
+            $group,
+            "), 0) END)"
+        )
+    };
+}
+
 /// Whom a group `g` reaches now, as one SQL expression (the composer's
-/// count): its members who did not opt out (counted as they change:
-/// `sms_group_reach`), or its rule's contacts.
+/// count): its members who did not opt out, or its rule's contacts.
 macro_rules! group_reach {
     () => {
         concat!(
             "(CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL ",
-            "THEN (CASE WHEN EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load') ",
-            // A first fill unfinished: the counters are set when it ends.
-            "THEN (SELECT count(*) FROM sms_group_members gm JOIN sms_contacts c ON c.id = gm.contact_id ",
-            "WHERE gm.group_id = g.id AND c.opted_out_at IS NULL) ",
-            "ELSE coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = g.id), 0) END) ",
+            "THEN ",
+            $crate::store::audience::members_reach!("g.id"),
+            " ",
             "ELSE (SELECT count(*) FROM sms_contacts c WHERE c.opted_out_at IS NULL AND ",
             $crate::store::audience::group_rule!(),
             ") END)"
@@ -121,7 +137,9 @@ macro_rules! message_reach {
     };
 }
 
-pub(crate) use {group_members, group_reach, group_rule, message_reach, rule_condition};
+pub(crate) use {
+    group_members, group_reach, group_rule, members_reach, message_reach, rule_condition,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
@@ -193,18 +211,12 @@ impl Audience {
         }
     }
 
-    /// How many it reaches now: a group of members from its counter (kept
-    /// by the schema's triggers), the others by counting. While a replica
-    /// takes its first snapshot the counting triggers stand aside (the
-    /// counters are set when it ends): its members are counted then.
+    /// How many it reaches now: a group of members from its counter
+    /// (`members_reach!`), the others by counting.
     pub fn count(&self, conn: &dyn Sql) -> Result<i64, DbError> {
-        if let Audience::Members { group_id } = self
-            && super::sql::state(conn, "bulk_load")?.is_none()
-        {
+        if let Audience::Members { group_id } = self {
             return conn
-                .prepare_cached(
-                    "SELECT coalesce((SELECT n FROM sms_group_reach WHERE group_id = ?1), 0)",
-                )?
+                .prepare_cached(concat!("SELECT ", members_reach!("?1")))?
                 .query_row([group_id], |r| r.get(0));
         }
         let (select, values) = self.select();

@@ -525,24 +525,6 @@ impl Store {
         done
     }
 
-    /// Sets every counter (the dashboard's, each group's reach) from a full
-    /// count, in one write transaction: a hub does it as it starts serving,
-    /// so a counter that drifted (rows changed by hand, say with `REPLACE`,
-    /// which fires no delete trigger) is right again.
-    pub fn recount(&mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(err)?;
-        tx.execute_batch(counts_sql()).map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
     pub fn state(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.sql(|c| state(c, key))
     }

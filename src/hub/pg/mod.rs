@@ -362,26 +362,6 @@ impl PgHub {
     // `files.bundle-key`): the one place every process of one hub shares
     // already; never in the database, which a dump would carry.
 
-    /// Sets every counter (the dashboard's, each group's reach) from a full
-    /// count, holding the write lock: a hub starting to serve does it, so a
-    /// counter that drifted (rows changed by hand) is right again.
-    pub fn recount(&self, url: &str) -> Result<(), OpenError> {
-        let sql = format!(
-            "{}\n{}",
-            crate::store::section(SCHEMA, "counts"),
-            crate::store::section(SCHEMA, "reach counts")
-        );
-        let c = self.pool.get().map_err(|source| OpenError::Connect {
-            url: conn::redact(url),
-            source,
-        })?;
-        c.write_after(&sql, |_| Ok(()))
-            .map_err(|source| OpenError::Schema {
-                url: conn::redact(url),
-                source,
-            })
-    }
-
     /// This hub as a serving process: `serving` is its share of the serve
     /// lock, taken before the hub opened.
     pub fn serving(mut self, serving: Serving) -> PgHub {
@@ -509,6 +489,15 @@ impl HubBackend for PgHub {
 
     fn sms_key(&self) -> &str {
         &self.sms_key
+    }
+
+    fn recount(&self) -> Result<(), BackendError> {
+        let sql = format!(
+            "{}\n{}",
+            crate::store::section(SCHEMA, "counts"),
+            crate::store::section(SCHEMA, "reach counts")
+        );
+        Ok(self.conn()?.write_after(&sql, |_| Ok::<_, DbError>(()))?)
     }
 
     fn sms_report(
