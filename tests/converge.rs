@@ -523,15 +523,7 @@ fn a_member_removed_and_a_group_archived_reach_every_replica() {
     // typed; the membership reaches no one, the group never being sent to).
     apply_on(
         &mut w.replicas[2].0,
-        &Op::AddContact {
-            contact: civitac::ops::NewContact {
-                phone_e164: "+22670999333".into(),
-                name: Some("Saisi hors ligne".into()),
-                region: None,
-                commune: None,
-            },
-            group_id: Some(group.clone()),
-        },
+        &new_member("+22670999333", "Saisi hors ligne", &group),
     )
     .expect("added offline");
     for who in [0, 1, 2, 0, 1] {
@@ -581,19 +573,7 @@ fn a_member_removed_and_a_group_archived_reach_every_replica() {
         matches!(queued, Err(civitac::ops::OpError::Archived { .. })),
         "{queued:?}"
     );
-    let joined = ops::apply(
-        &tx,
-        &actor,
-        &Op::AddContact {
-            contact: civitac::ops::NewContact {
-                phone_e164: "+22670999111".into(),
-                name: Some("Nouveau".into()),
-                region: None,
-                commune: None,
-            },
-            group_id: Some(group.clone()),
-        },
-    );
+    let joined = ops::apply(&tx, &actor, &new_member("+22670999111", "Nouveau", &group));
     assert!(
         matches!(joined, Err(civitac::ops::OpError::Archived { .. })),
         "{joined:?}"
@@ -607,6 +587,19 @@ fn a_member_removed_and_a_group_archived_reach_every_replica() {
         .expect("count"),
         0
     );
+}
+
+/// A new contact, named, added to `group`.
+fn new_member(phone: &str, name: &str, group: &str) -> Op {
+    Op::AddContact {
+        contact: civitac::ops::NewContact {
+            phone_e164: phone.into(),
+            name: Some(name.into()),
+            region: None,
+            commune: None,
+        },
+        group_id: Some(group.into()),
+    }
 }
 
 /// Applies one op on a replica, as its owner.
