@@ -177,30 +177,14 @@ impl std::fmt::Display for IngestError {
 
 impl std::error::Error for IngestError {}
 
-/// Why one line was not taken.
-enum LineError {
-    /// The line is wrong: reported, the ingest goes on.
-    Bad(String),
-    /// The database failed: the ingest stops.
-    Storage(DbError),
-}
-
-impl From<String> for LineError {
-    fn from(why: String) -> LineError {
-        LineError::Bad(why)
-    }
-}
-
-impl From<&str> for LineError {
-    fn from(why: &str) -> LineError {
-        LineError::Bad(why.to_owned())
-    }
-}
+/// Why one line was not taken: a bad line is reported and the ingest goes
+/// on; a database failure stops it.
+type LineError = super::Refusal;
 
 /// A database error is the line's fault only when it is a constraint.
 fn storage(e: DbError) -> LineError {
     if e.is_constraint() {
-        LineError::Bad(e.to_string())
+        LineError::Refused(e.to_string())
     } else {
         LineError::Storage(e)
     }
@@ -209,7 +193,7 @@ fn storage(e: DbError) -> LineError {
 fn op_storage(e: ops::OpError) -> LineError {
     match e {
         ops::OpError::Db(e) => storage(e),
-        other => LineError::Bad(other.to_string()),
+        other => LineError::Refused(other.to_string()),
     }
 }
 
@@ -296,7 +280,7 @@ fn ingest_from(
                 let counted = report.counts();
                 match ingest_line(tx, &ctx, line, &mut report) {
                     Ok(()) => sp.release()?,
-                    Err(LineError::Bad(why)) => {
+                    Err(LineError::Refused(why)) => {
                         sp.undo()?;
                         sp.release()?;
                         // What the line counted went with it.

@@ -19,3 +19,23 @@ pub mod sms;
 pub mod tokens;
 pub mod webhooks;
 pub mod words;
+
+/// Why an item (a platform line, a pushed op) is not taken: refused for
+/// what it says (reported, the others go on), or the database failing
+/// while it was checked (which stops the whole).
+pub(crate) enum Refusal {
+    Refused(String),
+    Storage(crate::store::sql::DbError),
+}
+
+impl From<String> for Refusal {
+    fn from(why: String) -> Refusal {
+        Refusal::Refused(why)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(why: &str) -> Refusal {
+        Refusal::Refused(why.to_owned())
+    }
+}

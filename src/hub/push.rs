@@ -370,22 +370,7 @@ struct Known {
 
 /// Why a pushed op is not applied: refused for what it says, or the
 /// database failing while it was checked (which stops the batch).
-enum Invalid {
-    Refused(String),
-    Db(DbError),
-}
-
-impl From<String> for Invalid {
-    fn from(why: String) -> Invalid {
-        Invalid::Refused(why)
-    }
-}
-
-impl From<&str> for Invalid {
-    fn from(why: &str) -> Invalid {
-        Invalid::Refused(why.to_owned())
-    }
-}
+type Invalid = super::Refusal;
 
 /// `Known`'s columns, from `applied_ops a LEFT JOIN devices d`.
 const KNOWN: &str = "a.outcome, a.device, d.staff_id";
@@ -483,7 +468,7 @@ fn apply_one(
     if let Err(invalid) = validate(conn, actor, pushed, seen) {
         let why = match invalid {
             Invalid::Refused(why) => why,
-            Invalid::Db(e) => return Err(e.into()),
+            Invalid::Storage(e) => return Err(e.into()),
         };
         let result = OpResult {
             op_id: crate::text::truncate(&crate::text::inline(&pushed.op_id), 64),
@@ -645,7 +630,7 @@ fn validate(
         None => conn
             .prepare_cached("SELECT 1 FROM audit_log WHERE id = ?1")
             .and_then(|mut s| s.exists([id]))
-            .map_err(Invalid::Db)?,
+            .map_err(Invalid::Storage)?,
     };
     if taken {
         return Err("op_id: already names another decision in the hub's journal".into());
@@ -667,7 +652,7 @@ fn validate(
                 s.query_row([op_id], |r| Ok((Known::from_row(r, 0)?, r.get(3)?)))
                     .optional()
             })
-            .map_err(Invalid::Db)?;
+            .map_err(Invalid::Storage)?;
         let recent = |received: &str| {
             received
                 .parse::<jiff::Timestamp>()
