@@ -1,4 +1,4 @@
--- civitac schema for a PostgreSQL (15+) hub, version 8: the translation of
+-- civitac schema for a PostgreSQL (15+) hub, version 9: the translation of
 -- schema.sql, kept beside it and changed with it (same tables, columns in the
 -- same order, keys, CHECK lists, index and trigger names; tests/schema.rs-style
 -- checks compare the two). It omits what only a replica's search uses: the
@@ -768,6 +768,10 @@ CREATE TRIGGER sms_contacts_reach_update AFTER UPDATE OF id, opted_out_at ON sms
                        OR (OLD.opted_out_at IS NULL) IS DISTINCT FROM (NEW.opted_out_at IS NULL))
     EXECUTE FUNCTION sms_contacts_reach();
 -- end: version 8
+
+-- begin: version 9
+-- Only indexes of search keys, which a hub never searches (see the top).
+-- end: version 9
 
 -- PRAGMA user_version: the version store::SCHEMA_VERSION names.
 -- SQLite's json_extract for the paths the rules use ('$.a.b'), so their SQL

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -86,6 +86,9 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE forum_posts ADD COLUMN search_key INTEGER;",
     // 8: each group's reach, counted (all in schema.sql between its
     // "version 8" markers, which also count the members already there).
+    "",
+    // 9: the queue's and the held posts' search keys, indexed (schema.sql,
+    // "version 9").
     "",
 ];
 

@@ -863,7 +863,7 @@ fn build<T: Listed>(
             }
             (ListKind::Forum, Flagged) => {
                 let clause = if yes_no(key, value)? {
-                    "p.flag_count > 0"
+                    super::rows::QUEUED
                 } else {
                     "p.flag_count = 0"
                 };
@@ -872,12 +872,11 @@ fn build<T: Listed>(
             // Hidden by the system (a watched word, the flags' auto-hide)
             // and waiting for a moderator to confirm or restore.
             (ListKind::Forum, Held) => {
-                let clause = if yes_no(key, value)? {
-                    "p.status = 'hidden' AND p.moderated_by = 'system'"
+                if yes_no(key, value)? {
+                    b.add(super::rows::HELD, [])
                 } else {
-                    "NOT (p.status = 'hidden' AND p.moderated_by = 'system')"
-                };
-                b.add(clause, [])
+                    b.add(format!("NOT ({})", super::rows::HELD), [])
+                }
             }
             // What a watched word did at ingest: `hold` lists the posts held
             // for review, which wait for a moderator.
@@ -1162,8 +1161,20 @@ fn statement_dir<T: Listed>(
         Some(n) => format!(" LIMIT {n}"),
         None => String::new(),
     };
+    // Walking the search index already gives the list's order, and the
+    // joins then run for the page's rows only, as they are stepped: no
+    // need to pick the page from the base table first (`{inner}`), whose
+    // materialised rows would be sorted again outside.
+    let flat;
+    let select = match driving {
+        Some(_) if select.contains("{inner}") => {
+            flat = select.replace(&format!("{{inner}} {}", alias_of(T::BASE)), T::BASE);
+            flat.as_str()
+        }
+        _ => select,
+    };
     let sql = assemble::<T>(select, &b.clauses, &order, &outer_order, &limit_sql);
-    Ok((driven(sql, driving), b.params))
+    Ok((driven(sql, driving, &b.clauses), b.params))
 }
 
 /// A time (the text of a sort column, `?`) in milliseconds, as the search
@@ -1199,19 +1210,29 @@ fn drive<T: Listed>(b: &mut Built) -> Option<SearchIndex> {
 
 /// Makes a statement read its searched table through the search index:
 /// FTS5 walks the matches in row-id order (the list's order) and the planner
-/// must not reorder the join, or it would sort every match again.
-fn driven(sql: String, driving: Option<SearchIndex>) -> String {
+/// must not reorder the join, or it would sort every match again. When a
+/// filter keeps few rows and has its own index of search keys
+/// (`SearchIndex::narrow`), each match is looked up there: the planner
+/// would take the table's unique key, and read every matching row.
+fn driven(sql: String, driving: Option<SearchIndex>, clauses: &[String]) -> String {
     match driving {
-        Some(ix) => sql.replacen(
-            &format!(" FROM {} ", ix.table),
-            &format!(
-                " FROM {fts} CROSS JOIN {table} ON {alias}.search_key = {fts}.rowid ",
-                fts = ix.fts,
-                table = ix.table,
-                alias = ix.alias(),
-            ),
-            1,
-        ),
+        Some(ix) => {
+            let via = ix
+                .narrow
+                .iter()
+                .find(|(clause, _)| clauses.iter().any(|c| c == clause))
+                .map_or(String::new(), |(_, index)| format!(" INDEXED BY {index}"));
+            sql.replacen(
+                &format!(" FROM {} ", ix.table),
+                &format!(
+                    " FROM {fts} CROSS JOIN {table}{via} ON {alias}.search_key = {fts}.rowid ",
+                    fts = ix.fts,
+                    table = ix.table,
+                    alias = ix.alias(),
+                ),
+                1,
+            )
+        }
         None => sql,
     }
 }
@@ -1364,7 +1385,10 @@ pub fn count<T: Listed>(
     };
     let mut params = std::mem::take(&mut b.params);
     params.push(Value::Integer(cap as i64 + 1));
-    let sql = format!("SELECT count(*) FROM ({})", driven(inner, driving));
+    let sql = format!(
+        "SELECT count(*) FROM ({})",
+        driven(inner, driving, &b.clauses)
+    );
     let n: i64 = conn
         .prepare_cached(&sql)?
         .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
