@@ -790,4 +790,4 @@ CREATE UNLOGGED TABLE auth_failures (
 );
 
 CREATE TABLE schema_version (version BIGINT NOT NULL);
-INSERT INTO schema_version (version) VALUES (8);
+INSERT INTO schema_version (version) VALUES (9);

@@ -220,3 +220,35 @@ fn every_list_query_runs() {
     check::<OutboxEntry>(c, ListKind::Outbox);
     check::<Conflict>(c, ListKind::Conflicts);
 }
+
+/// Both schema files say the version this build writes, where a reader (or a
+/// new PostgreSQL hub, which records the number the file inserts) takes it.
+#[test]
+fn both_schema_files_name_the_version_this_build_writes() {
+    let v = civitac::store::SCHEMA_VERSION;
+    let pg = include_str!("../schema-postgres.sql");
+    let first = |s: &'static str| s.lines().next().unwrap_or_default();
+    assert!(
+        first(SCHEMA_SQL).contains(&format!("version {v} (PRAGMA user_version = {v})")),
+        "schema.sql: {}",
+        first(SCHEMA_SQL)
+    );
+    assert!(
+        first(pg).contains(&format!("hub, version {v}:")),
+        "schema-postgres.sql: {}",
+        first(pg)
+    );
+    assert!(
+        pg.contains(&format!(
+            "INSERT INTO schema_version (version) VALUES ({v});"
+        )),
+        "schema-postgres.sql records another version"
+    );
+    for (name, text) in [("schema.sql", SCHEMA_SQL), ("schema-postgres.sql", pg)] {
+        assert!(
+            text.contains(&format!("-- begin: version {v}"))
+                && text.contains(&format!("-- end: version {v}")),
+            "{name} has no part for version {v}"
+        );
+    }
+}
