@@ -495,3 +495,55 @@ fn a_hub_starting_to_serve_sets_its_counters_from_its_rows() {
     hub.terminate();
     assert_eq!(mismatches(open(&w.hub_db).conn()), Vec::<String>::new());
 }
+
+/// A hub mends drifted counters by their difference, counted outside the
+/// write lock (hub/recount.rs): a change committed between the count and
+/// the correction (another hub process's push) still leaves every counter
+/// true, and a counter with nothing left to count, or missing, is mended too.
+#[test]
+fn counters_mended_by_their_difference_stay_true_across_a_change_in_between() {
+    use civitac::hub::recount;
+    let w = world();
+    let hub = Connection::open(&w.hub_db).expect("hub");
+    let day: String = hub
+        .query_row("SELECT min(day) FROM flag_day_counts", [], |r| r.get(0))
+        .expect("a day with flags");
+    hub.execute_batch(&format!(
+        "UPDATE counters SET n = n + 7 WHERE name = 'uploads_pending';
+         DELETE FROM flag_day_counts WHERE day = '{day}';
+         INSERT INTO org_stage_counts (region, status, n) VALUES ('Nulle part', 'contacted', 4);
+         UPDATE sms_group_reach SET n = n - 1 WHERE group_id = (SELECT min(group_id) FROM sms_group_reach);"
+    ))
+    .expect("drift");
+    assert_eq!(mismatches(&hub).len(), 4, "{:?}", mismatches(&hub));
+    let sections = [civitac::store::counts_sql()];
+    let drifts = recount::drifts(&hub, &sections).expect("drifts");
+    let mut found: Vec<(&str, i64)> = drifts.iter().map(|d| (d.table, d.by)).collect();
+    found.sort();
+    assert_eq!(found.len(), 4);
+    assert!(found.contains(&("counters", -7)) && found.contains(&("org_stage_counts", -4)));
+    assert!(found.contains(&("sms_group_reach", 1)));
+    // Committed in between, by another connection: an upload decided and a
+    // flag on the day whose counter was lost (the triggers count both).
+    let other = Connection::open(&w.hub_db).expect("other");
+    other
+        .execute_batch(&format!(
+            "UPDATE uploads SET status = 'approved'
+               WHERE id = (SELECT id FROM uploads WHERE status = 'pending' ORDER BY id LIMIT 1);
+             INSERT INTO forum_flags (id, post_id, reporter_id, reason, created_at, resolved)
+             SELECT 'flag-in-between', id, author_id, 'spam', '{day}T12:00:00.000Z', 0
+             FROM forum_posts ORDER BY id LIMIT 1;"
+        ))
+        .expect("a change in between");
+    // While a bulk load has the triggers off, nothing is mended by difference.
+    {
+        let tx = hub.unchecked_transaction().expect("tx");
+        tx.execute_batch("INSERT INTO sync_state (key, value) VALUES ('bulk_load', '1')")
+            .expect("bulk");
+        assert!(!recount::mend(&tx, &sections, &drifts).expect("mend"));
+    }
+    let tx = hub.unchecked_transaction().expect("tx");
+    assert!(recount::mend(&tx, &sections, &drifts).expect("mend"));
+    tx.commit().expect("commit");
+    assert_eq!(mismatches(&hub), Vec::<String>::new());
+}

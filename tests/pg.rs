@@ -456,15 +456,21 @@ fn a_database_of_the_first_postgresql_schema_is_brought_to_this_one_with_its_row
         "3"
     );
     // A counter changed by hand is right again when a hub starts serving.
+    // So is one with nothing left to count (mended by its difference).
     cluster.psql(
         &url,
-        "UPDATE sms_group_reach SET n = 99 WHERE group_id = 'g'",
+        "UPDATE sms_group_reach SET n = 99 WHERE group_id = 'g';
+         INSERT INTO org_stage_counts (region, status, n) VALUES ('Nulle part', 'contacted', 4)",
     );
     let hub = PgHub::open(&url, dir.path().join("files"), 3, 1).expect("open");
     hub.recount().expect("recount");
     assert_eq!(
-        cluster.psql(&url, "SELECT n FROM sms_group_reach WHERE group_id = 'g'"),
-        "3"
+        cluster.psql(
+            &url,
+            "SELECT (SELECT n FROM sms_group_reach WHERE group_id = 'g') || ' '
+                 || (SELECT sum(n) FROM org_stage_counts WHERE region = 'Nulle part')"
+        ),
+        "3 0"
     );
     drop(hub);
     // A version no PostgreSQL hub ever had is refused in one line.

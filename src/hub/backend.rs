@@ -13,6 +13,7 @@ use rusqlite::Connection;
 use super::feed::changes_since;
 use super::ingest::{self, Report};
 use super::push::{PushError, apply_push};
+use super::recount;
 use super::tokens::{self, Principal, TokenError};
 use crate::protocol::{Cursor, PullError, PullResponse};
 use crate::protocol::{PushRequest, PushResponse};
@@ -412,10 +413,20 @@ impl HubBackend for SqliteHub {
     }
 
     fn recount(&self) -> Result<(), BackendError> {
+        let sections = [crate::store::counts_sql()];
+        // Counted on the reader: pushes and ingests go on meanwhile.
+        let drifts = Self::with(&self.reader, |c| Ok(recount::drifts(&*c, &sections)?))?;
+        if drifts.is_empty() {
+            return Ok(());
+        }
         Self::with(&self.writer, |c| {
             let tx = c.transaction()?;
-            tx.execute_batch(crate::store::counts_sql())?;
-            Ok(tx.commit()?)
+            if !recount::mend(&*tx, &sections, &drifts)? {
+                tx.execute_batch(crate::store::counts_sql())?;
+            }
+            tx.commit()?;
+            recount::mended(&drifts);
+            Ok(())
         })
     }
 

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod local;
 pub mod pg;
 pub mod push;
+pub mod recount;
 pub mod runtime;
 pub mod server;
 pub mod sms;

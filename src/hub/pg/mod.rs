@@ -492,12 +492,22 @@ impl HubBackend for PgHub {
     }
 
     fn recount(&self) -> Result<(), BackendError> {
-        let sql = format!(
-            "{}\n{}",
+        let sections = [
             crate::store::section(SCHEMA, "counts"),
-            crate::store::section(SCHEMA, "reach counts")
-        );
-        Ok(self.conn()?.write_after(&sql, |_| Ok::<_, DbError>(()))?)
+            crate::store::section(SCHEMA, "reach counts"),
+        ];
+        let c = self.conn()?;
+        // Each table counted in one statement, outside the write lock:
+        // the other hub processes' pushes go on meanwhile.
+        let drifts = super::recount::drifts(c.sql(), &sections)?;
+        if drifts.is_empty() {
+            return Ok(());
+        }
+        if !c.write(|tx| super::recount::mend(tx, &sections, &drifts))? {
+            c.write_after(&sections.join("\n"), |_| Ok::<_, DbError>(()))?;
+        }
+        super::recount::mended(&drifts);
+        Ok(())
     }
 
     fn sms_report(
