@@ -473,6 +473,31 @@ fn a_database_of_the_first_postgresql_schema_is_brought_to_this_one_with_its_row
         "3 0"
     );
     drop(hub);
+    // Two hub processes starting together mend a drifted counter once: the
+    // second, having seen the drift before the first committed, waits for
+    // the write lock and finds it mended.
+    cluster.psql(
+        &url,
+        "UPDATE sms_group_reach SET n = n + 100 WHERE group_id = 'g'",
+    );
+    let sections = civitac::hub::pg::counts_sections();
+    let second = PgHub::open(&url, dir.path().join("files"), 3, 1).expect("second hub");
+    let first = PgConn::connect(&url).expect("first hub");
+    first
+        .write(|tx| {
+            let mended = civitac::hub::recount::mend(tx, &sections)?.expect("mended");
+            assert_eq!(mended.len(), 1);
+            let second = std::thread::spawn(move || second.recount().expect("recount"));
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            Ok::<_, civitac::store::sql::DbError>(second)
+        })
+        .expect("first mends")
+        .join()
+        .expect("second mends");
+    assert_eq!(
+        cluster.psql(&url, "SELECT n FROM sms_group_reach WHERE group_id = 'g'"),
+        "3"
+    );
     // A version no PostgreSQL hub ever had is refused in one line.
     cluster.psql(&url, "UPDATE schema_version SET version = 6");
     let e = PgHub::open(&url, dir.path().join("files"), 3, 1)

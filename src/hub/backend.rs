@@ -414,19 +414,18 @@ impl HubBackend for SqliteHub {
 
     fn recount(&self) -> Result<(), BackendError> {
         let sections = [crate::store::counts_sql()];
-        // Counted on the reader: pushes and ingests go on meanwhile.
+        // Counted on the reader: a writer goes on meanwhile.
         let drifts = Self::with(&self.reader, |c| Ok(recount::drifts(&*c, &sections)?))?;
         if drifts.is_empty() {
             return Ok(());
         }
         Self::with(&self.writer, |c| {
-            let tx = c.transaction()?;
-            if !recount::mend(&*tx, &sections, &drifts)? {
-                tx.execute_batch(crate::store::counts_sql())?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            match recount::mend(&*tx, &sections)? {
+                Some(mended) => recount::mended(&mended),
+                None => tx.execute_batch(crate::store::counts_sql())?,
             }
-            tx.commit()?;
-            recount::mended(&drifts);
-            Ok(())
+            Ok(tx.commit()?)
         })
     }
 

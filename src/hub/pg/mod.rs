@@ -46,6 +46,14 @@ pub fn new_schema() -> String {
     format!("{SCHEMA}\nINSERT INTO sync_state (key, value) VALUES ('side', 'hub');")
 }
 
+/// The schema's sections that set every counter from a full count.
+pub fn counts_sections() -> [&'static str; 2] {
+    [
+        crate::store::section(SCHEMA, "counts"),
+        crate::store::section(SCHEMA, "reach counts"),
+    ]
+}
+
 /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
 pub fn is_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")
@@ -492,21 +500,17 @@ impl HubBackend for PgHub {
     }
 
     fn recount(&self) -> Result<(), BackendError> {
-        let sections = [
-            crate::store::section(SCHEMA, "counts"),
-            crate::store::section(SCHEMA, "reach counts"),
-        ];
+        let sections = counts_sections();
         let c = self.conn()?;
         // Each table counted in one statement, outside the write lock:
         // the other hub processes' pushes go on meanwhile.
-        let drifts = super::recount::drifts(c.sql(), &sections)?;
-        if drifts.is_empty() {
+        if super::recount::drifts(c.sql(), &sections)?.is_empty() {
             return Ok(());
         }
-        if !c.write(|tx| super::recount::mend(tx, &sections, &drifts))? {
-            c.write_after(&sections.join("\n"), |_| Ok::<_, DbError>(()))?;
+        match c.write(|tx| super::recount::mend(tx, &sections))? {
+            Some(mended) => super::recount::mended(&mended),
+            None => c.write_after(&sections.join("\n"), |_| Ok::<_, DbError>(()))?,
         }
-        super::recount::mended(&drifts);
         Ok(())
     }
 
