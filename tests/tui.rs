@@ -376,6 +376,51 @@ fn an_empty_filter_result_says_why() {
     );
 }
 
+/// The forum's list is called the moderation queue only while it shows
+/// the queue, whatever the language or order the filter is typed in.
+#[test]
+fn the_forum_lists_title_says_which_posts_it_holds() {
+    let (_dir, replica) = small_demo();
+    let mut app = app(&replica, Lang::Fr);
+    press(&mut app, "4");
+    let clear = |app: &mut App| {
+        press(app, "f");
+        for _ in 0..40 {
+            press(app, "<bs>");
+        }
+    };
+    let title = |app: &mut App| -> String {
+        let s = screen(app, 80, 24);
+        s.lines().nth(1).unwrap_or_default().to_owned()
+    };
+    assert!(
+        title(&mut app).contains("File de modération ("),
+        "{}",
+        title(&mut app)
+    );
+    clear(&mut app);
+    press(&mut app, "retenu=oui<enter>");
+    assert!(
+        title(&mut app).contains("Messages retenus ("),
+        "{}",
+        title(&mut app)
+    );
+    clear(&mut app);
+    press(&mut app, "statut=visible signalé=oui<enter>");
+    assert!(
+        title(&mut app).contains("File de modération ("),
+        "{}",
+        title(&mut app)
+    );
+    clear(&mut app);
+    press(&mut app, "statut=masqué<enter>");
+    assert!(
+        title(&mut app).contains("Messages du forum ("),
+        "{}",
+        title(&mut app)
+    );
+}
+
 #[test]
 fn moderation_session_end_to_end() {
     let (_dir, replica) = small_demo();

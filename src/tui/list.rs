@@ -142,6 +142,9 @@ pub struct ListView<T: ScreenRow> {
     detail: Option<(String, Vec<Line<'static>>)>,
     detail_scroll: u16,
     title: (&'static str, &'static str),
+    /// Titles of particular filters (`named`), which say better what the
+    /// list holds than `title` does.
+    names: &'static [(&'static str, (&'static str, &'static str))],
 }
 
 impl<T: ScreenRow> ListView<T> {
@@ -182,7 +185,33 @@ impl<T: ScreenRow> ListView<T> {
             detail: None,
             detail_scroll: 0,
             title,
+            names: &[],
         }
+    }
+
+    /// Gives the list another title while its filters are one of `names`'
+    /// (written as a filter line, in any order and either language): the
+    /// forum's list is "File de modération" only while it shows the queue.
+    pub fn named(mut self, names: &'static [(&'static str, (&'static str, &'static str))]) -> Self {
+        self.names = names;
+        self
+    }
+
+    /// The title for the filters in force.
+    fn current_title(&self) -> (&'static str, &'static str) {
+        let canonical = |f: &Filters| {
+            let mut each: Vec<String> =
+                f.0.iter()
+                    .map(|kv| Filters(vec![kv.clone()]).shown(T::LIST, Lang::En))
+                    .collect();
+            each.sort();
+            each
+        };
+        let now = canonical(&self.filters);
+        self.names
+            .iter()
+            .find(|(text, _)| parse_filter(text, Lang::En).is_ok_and(|f| canonical(&f) == now))
+            .map_or(self.title, |(_, title)| *title)
     }
 
     fn effective_filters(&self) -> Filters {
@@ -589,7 +618,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         };
         let title = format!(
             " {list_mark}{} ({total}{order_note}){marks_note} ",
-            lang.pick(self.title.0, self.title.1),
+            lang.pick(self.current_title().0, self.current_title().1),
         );
         let header = Row::new(
             std::iter::once(Cell::from(" ")).chain(

@@ -216,6 +216,9 @@ pub static META: Meta = Meta {
     hints: &[Action::Hide, Action::Remove, Action::SameText, Action::PenaliseAuthor, Action::Restore, Action::Dismiss, Action::MuteAuthor, Action::Mark, Action::MarkAll, Action::Search, Action::Filter, Action::Help],
 };
 
+/// The moderation queue, the forum list's first filter.
+const QUEUE: &str = "flagged=yes status=visible";
+
 pub struct Forum {
     list: ListView<QueuedPost>,
 }
@@ -223,10 +226,10 @@ pub struct Forum {
 impl Default for Forum {
     fn default() -> Forum {
         Forum {
-            list: ListView::new(
-                strings::MODERATION_QUEUE_TITLE,
-                "flagged=yes status=visible",
-            ),
+            list: ListView::new(strings::FORUM_POSTS_TITLE, QUEUE).named(&[
+                (QUEUE, strings::MODERATION_QUEUE_TITLE),
+                ("held=yes", strings::HELD_POSTS_TITLE),
+            ]),
         }
     }
 }
