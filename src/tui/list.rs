@@ -616,9 +616,10 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         } else {
             ""
         };
+        let (fr, en) = self.current_title();
         let title = format!(
             " {list_mark}{} ({total}{order_note}){marks_note} ",
-            lang.pick(self.current_title().0, self.current_title().1),
+            lang.pick(fr, en),
         );
         let header = Row::new(
             std::iter::once(Cell::from(" ")).chain(
