@@ -393,32 +393,18 @@ fn the_forum_lists_title_says_which_posts_it_holds() {
         let s = screen(app, 80, 24);
         s.lines().nth(1).unwrap_or_default().to_owned()
     };
-    assert!(
-        title(&mut app).contains("File de modération ("),
-        "{}",
-        title(&mut app)
-    );
-    clear(&mut app);
-    press(&mut app, "retenu=oui<enter>");
-    assert!(
-        title(&mut app).contains("Messages retenus ("),
-        "{}",
-        title(&mut app)
-    );
-    clear(&mut app);
-    press(&mut app, "statut=visible signalé=oui<enter>");
-    assert!(
-        title(&mut app).contains("File de modération ("),
-        "{}",
-        title(&mut app)
-    );
-    clear(&mut app);
-    press(&mut app, "statut=masqué<enter>");
-    assert!(
-        title(&mut app).contains("Messages du forum ("),
-        "{}",
-        title(&mut app)
-    );
+    let shown = title(&mut app);
+    assert!(shown.contains("File de modération ("), "{shown}");
+    for (filter, want) in [
+        ("retenu=oui", "Messages retenus ("),
+        ("statut=visible signalé=oui", "File de modération ("),
+        ("statut=masqué", "Messages du forum ("),
+    ] {
+        clear(&mut app);
+        press(&mut app, &format!("{filter}<enter>"));
+        let shown = title(&mut app);
+        assert!(shown.contains(want), "{filter}: {shown}");
+    }
 }
 
 #[test]

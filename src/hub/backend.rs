@@ -115,10 +115,10 @@ pub trait HubBackend: Send + Sync + 'static {
     fn file(&self, sha256: &str) -> Result<Option<StoredFile>, BackendError>;
     /// The secret the SMS gateway's callbacks carry (delivery reports, inbound SMS).
     fn sms_key(&self) -> &str;
-    /// Sets every counter (the dashboard's, each group's reach) from a full
-    /// count, holding the write lock: a hub starting to serve does it, so a
-    /// counter that drifted (rows changed by hand, say with `INSERT OR
-    /// REPLACE`, which fires no delete trigger) is right again.
+    /// Mends every counter (the dashboard's, each group's reach) that
+    /// differs from a full count (`hub::recount`): a hub starting to serve
+    /// does it, so a counter that drifted (rows changed by hand, say with
+    /// `INSERT OR REPLACE`, which fires no delete trigger) is right again.
     fn recount(&self) -> Result<(), BackendError>;
     /// A delivery report; false if it changed nothing (unknown, or already final).
     fn sms_report(

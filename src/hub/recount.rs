@@ -128,19 +128,26 @@ pub struct Drift {
 pub fn drifts(conn: &dyn Sql, sections: &[&str]) -> Result<Vec<Drift>, DbError> {
     let mut out = Vec::new();
     for counted in counted(sections)? {
-        let width = counted.keys().len();
-        for row in conn.rows(&counted.drift_sql(), &[])? {
-            let key = (0..width)
-                .map(|i| row.get::<String>(i))
-                .collect::<Result<_, _>>()?;
-            out.push(Drift {
-                table: counted.table.clone(),
-                key,
-                by: row.get(width)?,
-            });
-        }
+        out.extend(drifts_of(conn, &counted)?);
     }
     Ok(out)
+}
+
+/// The counters of one table that differ from its full count.
+fn drifts_of(conn: &dyn Sql, counted: &Counted) -> Result<Vec<Drift>, DbError> {
+    let width = counted.keys().len();
+    conn.rows(&counted.drift_sql(), &[])?
+        .into_iter()
+        .map(|row| {
+            Ok(Drift {
+                table: counted.table.clone(),
+                key: (0..width)
+                    .map(|i| row.get::<String>(i))
+                    .collect::<Result<_, _>>()?,
+                by: row.get(width)?,
+            })
+        })
+        .collect()
 }
 
 /// In `tx`, a transaction holding the hub's write lock: reads the counters'
@@ -155,19 +162,18 @@ pub fn mend(tx: &dyn Sql, sections: &[&str]) -> Result<Option<Vec<Drift>>, DbErr
     if crate::store::sql::state(tx, "bulk_load")?.is_some() {
         return Ok(None);
     }
-    let all = counted(sections)?;
-    let drifts = drifts(tx, sections)?;
-    for d in &drifts {
-        let Some(counted) = all.iter().find(|c| c.table == d.table) else {
-            continue;
-        };
-        let mut args: Vec<Value> = d.key.iter().cloned().map(Value::Text).collect();
-        args.push(Value::Integer(d.by));
-        let refs: Vec<&dyn rusqlite::ToSql> =
-            args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
-        tx.exec(&counted.mend_sql(), &refs)?;
+    let mut mended = Vec::new();
+    for counted in counted(sections)? {
+        for d in drifts_of(tx, &counted)? {
+            let mut args: Vec<Value> = d.key.iter().cloned().map(Value::Text).collect();
+            args.push(Value::Integer(d.by));
+            let refs: Vec<&dyn rusqlite::ToSql> =
+                args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
+            tx.exec(&counted.mend_sql(), &refs)?;
+            mended.push(d);
+        }
     }
-    Ok(Some(drifts))
+    Ok(Some(mended))
 }
 
 /// Says, a line per table, which counters were corrected (the first of

@@ -20,6 +20,8 @@ use crate::domain::staff::Role;
 
 /// The schema this build writes and understands.
 pub const SCHEMA_VERSION: i64 = 9;
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// `PRAGMA application_id`: marks a file as civitac's ("CIVT").
 pub const APPLICATION_ID: i64 = 0x4349_5654;
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
@@ -487,7 +489,7 @@ impl Store {
         self.conn
             .set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         self.sql(|c| {
-            c.busy_timeout(std::time::Duration::from_secs(5))?;
+            c.busy_timeout(BUSY_TIMEOUT)?;
             c.pragma_update(None, "foreign_keys", "ON")?;
             c.pragma_update(None, "synchronous", "NORMAL")?;
             // 32 MiB of page cache (the default is 2): a batch touching thousands
@@ -522,9 +524,7 @@ impl Store {
             .busy_timeout(std::time::Duration::from_secs(300))
             .map_err(err)?;
         let done = migrate_locked(&mut self.conn, &self.path);
-        self.conn
-            .busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         done
     }
 

@@ -293,13 +293,13 @@ pub fn open_flags(c: &Connection, post_id: &str) -> Vec<(String, i64)> {
 /// (the counters are set when it ends).
 pub fn group_counts(c: &Connection, group_id: &str) -> (i64, i64) {
     c.prepare_cached(concat!(
-        "SELECT CASE WHEN EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load')
-             AND g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL
-           THEN (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
-                 WHERE m.group_id = g.id AND c.opted_out_at IS NOT NULL)
-           WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL
-           THEN (SELECT count(*) FROM sms_group_members m WHERE m.group_id = g.id)
-                - coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = g.id), 0)
+        "SELECT CASE WHEN g.rule_region IS NULL AND g.rule_commune IS NULL AND g.rule_org_kind IS NULL
+           THEN CASE WHEN EXISTS (SELECT 1 FROM sync_state WHERE key = 'bulk_load')
+                THEN (SELECT count(*) FROM sms_group_members m JOIN sms_contacts c ON c.id = m.contact_id
+                      WHERE m.group_id = g.id AND c.opted_out_at IS NOT NULL)
+                ELSE (SELECT count(*) FROM sms_group_members m WHERE m.group_id = g.id)
+                     - coalesce((SELECT r.n FROM sms_group_reach r WHERE r.group_id = g.id), 0)
+                END
            ELSE (SELECT count(*) FROM sms_contacts c WHERE c.opted_out_at IS NOT NULL AND ",
         crate::store::audience::group_rule!(),
         ") END,

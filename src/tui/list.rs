@@ -145,6 +145,8 @@ pub struct ListView<T: ScreenRow> {
     /// Titles of particular filters (`named`), which say better what the
     /// list holds than `title` does.
     names: &'static [(&'static str, (&'static str, &'static str))],
+    /// The title for the filters in force, set when they change.
+    title_now: (&'static str, &'static str),
 }
 
 impl<T: ScreenRow> ListView<T> {
@@ -186,6 +188,7 @@ impl<T: ScreenRow> ListView<T> {
             detail_scroll: 0,
             title,
             names: &[],
+            title_now: title,
         }
     }
 
@@ -194,11 +197,12 @@ impl<T: ScreenRow> ListView<T> {
     /// forum's list is "File de modération" only while it shows the queue.
     pub fn named(mut self, names: &'static [(&'static str, (&'static str, &'static str))]) -> Self {
         self.names = names;
+        self.title_now = self.title_for_filters();
         self
     }
 
     /// The title for the filters in force.
-    fn current_title(&self) -> (&'static str, &'static str) {
+    fn title_for_filters(&self) -> (&'static str, &'static str) {
         let canonical = |f: &Filters| {
             let mut each: Vec<String> =
                 f.0.iter()
@@ -514,13 +518,14 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         query::validate::<T>(T::LIST, &filters).map_err(|e| e.message(lang))?;
         let previous = std::mem::replace(&mut self.filters, filters);
         self.start_over();
-        if let Err(e) = self.reload(conn) {
+        let loaded = self.reload(conn);
+        if loaded.is_err() {
             self.filters = previous;
             // The rows the previous filter showed, again.
             let _ = self.reload(conn);
-            return Err(e);
         }
-        Ok(())
+        self.title_now = self.title_for_filters();
+        loaded
     }
 
     fn select_visible(&mut self, index: usize) {
@@ -616,7 +621,7 @@ impl<T: ScreenRow> ListScreen for ListView<T> {
         } else {
             ""
         };
-        let (fr, en) = self.current_title();
+        let (fr, en) = self.title_now;
         let title = format!(
             " {list_mark}{} ({total}{order_note}){marks_note} ",
             lang.pick(fr, en),

@@ -245,7 +245,7 @@ pub const UPLOADS_TITLE: (&str, &str) = ("Publications", "Uploads");
 pub const UPLOADS_SHORT: (&str, &str) = ("Publ.", "Upl.");
 pub const FORUM_TITLE: (&str, &str) = ("Forum", "Forum");
 pub const MODERATION_QUEUE_TITLE: (&str, &str) = ("File de modération", "Moderation queue");
-pub const HELD_POSTS_TITLE: (&str, &str) = ("Messages retenus", "Held posts");
+pub const HELD_POSTS_TITLE: (&str, &str) = (QUEUE_HELD_POSTS.0, QUEUE_HELD_POSTS.1);
 /// The forum's list under any other filter.
 pub const FORUM_POSTS_TITLE: (&str, &str) = ("Messages du forum", "Forum posts");
 pub const SMS_TITLE: (&str, &str) = ("SMS", "SMS");
